@@ -1,0 +1,212 @@
+import type { DescMessage, DescMethod, MessageInitShape, MessageShape } from '@bufbuild/protobuf';
+import type { GenService, GenServiceMethods } from '@bufbuild/protobuf/codegenv2';
+import { AppError, type CallOptions } from '@flywheel/core';
+import { injectTraceContext } from '@flywheel/telemetry';
+import * as grpc from '@grpc/grpc-js';
+import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { methodDefinition } from './grpc-definition.ts';
+import { fromGrpcError } from './status-mapping.ts';
+
+export interface RpcCallOptions extends CallOptions {
+  /** Extra request headers (gRPC metadata). */
+  headers?: Readonly<Record<string, string>>;
+}
+
+type In<M> = M extends { input: infer I extends DescMessage } ? MessageInitShape<I> : never;
+type Out<M> = M extends { output: infer O extends DescMessage } ? MessageShape<O> : never;
+
+/** The client-side call for one method, by its kind. */
+export type ClientMethod<M> = M extends { methodKind: 'unary' }
+  ? (request: In<M>, options?: RpcCallOptions) => Promise<Out<M>>
+  : M extends { methodKind: 'server_streaming' }
+    ? (request: In<M>, options?: RpcCallOptions) => AsyncIterable<Out<M>>
+    : M extends { methodKind: 'client_streaming' }
+      ? (requests: AsyncIterable<In<M>>, options?: RpcCallOptions) => Promise<Out<M>>
+      : M extends { methodKind: 'bidi_streaming' }
+        ? (requests: AsyncIterable<In<M>>, options?: RpcCallOptions) => AsyncIterable<Out<M>>
+        : never;
+
+/** A typed client: one function per method (local, lowerCamel names), plus `close()`. */
+export type RpcClient<S extends GenServiceMethods> = { [K in keyof S]: ClientMethod<S[K]> } & { close(): void };
+
+export interface RpcClientOptions {
+  /** `host:port`. */
+  address: string;
+  /** Deadline for calls that do not give `timeoutMs`, ms. Default 30 s: no call goes without one. */
+  defaultTimeoutMs?: number;
+  /** Largest message received, bytes. Default 16 MiB. */
+  maxReceiveMessageBytes?: number;
+  /** Largest message sent, bytes. Default 16 MiB. */
+  maxSendMessageBytes?: number;
+  credentials?: grpc.ChannelCredentials;
+}
+
+const tracer = trace.getTracer('@flywheel/rpc');
+const MiB = 1024 * 1024;
+
+/**
+ * A gRPC client for a protobuf-es service over grpc-js. Every call has a deadline, carries the
+ * active trace context in `traceparent`, runs in a CLIENT span, and fails with an AppError that
+ * keeps the server's code, message and field.
+ */
+export function createRpcClient<S extends GenServiceMethods>(
+  service: GenService<S>,
+  options: RpcClientOptions,
+): RpcClient<S> {
+  const client = new grpc.Client(options.address, options.credentials ?? grpc.credentials.createInsecure(), {
+    'grpc.max_receive_message_length': options.maxReceiveMessageBytes ?? 16 * MiB,
+    'grpc.max_send_message_length': options.maxSendMessageBytes ?? 16 * MiB,
+  });
+  const defaultTimeoutMs = options.defaultTimeoutMs ?? 30_000;
+  const methods: Record<string, unknown> = { close: () => client.close() };
+  for (const method of Object.values(service.method) as DescMethod[]) {
+    methods[method.localName] = clientMethod(client, method, defaultTimeoutMs);
+  }
+  return methods as RpcClient<S>;
+}
+
+function clientMethod(client: grpc.Client, method: DescMethod, defaultTimeoutMs: number) {
+  const def = methodDefinition(method, 'client');
+  const name = `${method.parent.typeName}/${method.name}`;
+
+  /** Starts the span, the deadline and the metadata shared by every kind of call. */
+  const begin = (options: RpcCallOptions = {}) => {
+    const span = tracer.startSpan(name, {
+      kind: SpanKind.CLIENT,
+      attributes: { 'rpc.system': 'grpc', 'rpc.service': method.parent.typeName, 'rpc.method': method.name },
+    });
+    const active = trace.setSpan(context.active(), span);
+    const headers: Record<string, string> = { ...options.headers };
+    injectTraceContext(headers, active);
+    const metadata = new grpc.Metadata();
+    for (const [key, value] of Object.entries(headers)) metadata.set(key, value);
+    const deadline = new Date(Date.now() + (options.timeoutMs ?? defaultTimeoutMs));
+    const finish = (error?: AppError): void => {
+      if (error) {
+        span.setAttribute('rpc.grpc.status_code', error.status);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
+      }
+      span.end();
+    };
+    const onAbort = (call: grpc.Call) => {
+      const signal = options.signal;
+      if (!signal) return () => {};
+      const cancel = (): void => call.cancel();
+      if (signal.aborted) cancel();
+      signal.addEventListener('abort', cancel, { once: true });
+      return () => signal.removeEventListener('abort', cancel);
+    };
+    return { metadata, callOptions: { deadline }, finish, onAbort, signal: options.signal };
+  };
+
+  /** The AppError for a failed call; an abort by the caller's signal keeps the caller's reason. */
+  const failure = (thrown: unknown, signal: AbortSignal | undefined): AppError =>
+    signal?.aborted && signal.reason instanceof AppError ? signal.reason : fromGrpcError(thrown, name);
+
+  const pipeRequests = async (requests: AsyncIterable<unknown>, call: grpc.ClientWritableStream<unknown>) => {
+    try {
+      for await (const request of requests) {
+        if (!call.write(request)) await new Promise((resolve) => call.once('drain', resolve));
+      }
+      call.end();
+    } catch (error) {
+      call.cancel();
+      throw error;
+    }
+  };
+
+  async function* readResponses(call: grpc.ClientReadableStream<unknown>, started: ReturnType<typeof begin>) {
+    const detach = started.onAbort(call);
+    try {
+      for await (const response of call) yield response;
+      started.finish();
+    } catch (thrown) {
+      const error = failure(thrown, started.signal);
+      started.finish(error);
+      throw error;
+    } finally {
+      detach();
+      call.cancel();
+    }
+  }
+
+  switch (method.methodKind) {
+    case 'unary':
+      return (request: unknown, options?: RpcCallOptions) =>
+        new Promise((resolve, reject) => {
+          const started = begin(options);
+          const call = client.makeUnaryRequest(
+            def.path,
+            def.requestSerialize,
+            def.responseDeserialize,
+            request,
+            started.metadata,
+            started.callOptions,
+            (error, response) => {
+              detach();
+              if (error) {
+                const appError = failure(error, started.signal);
+                started.finish(appError);
+                reject(appError);
+              } else {
+                started.finish();
+                resolve(response);
+              }
+            },
+          );
+          const detach = started.onAbort(call);
+        });
+    case 'server_streaming':
+      return (request: unknown, options?: RpcCallOptions) => {
+        const started = begin(options);
+        const call = client.makeServerStreamRequest(
+          def.path,
+          def.requestSerialize,
+          def.responseDeserialize,
+          request,
+          started.metadata,
+          started.callOptions,
+        );
+        return readResponses(call, started);
+      };
+    case 'client_streaming':
+      return (requests: AsyncIterable<unknown>, options?: RpcCallOptions) =>
+        new Promise((resolve, reject) => {
+          const started = begin(options);
+          const call = client.makeClientStreamRequest(
+            def.path,
+            def.requestSerialize,
+            def.responseDeserialize,
+            started.metadata,
+            started.callOptions,
+            (error, response) => {
+              detach();
+              if (error) {
+                const appError = failure(error, started.signal);
+                started.finish(appError);
+                reject(appError);
+              } else {
+                started.finish();
+                resolve(response);
+              }
+            },
+          );
+          const detach = started.onAbort(call);
+          pipeRequests(requests, call).catch(() => {});
+        });
+    case 'bidi_streaming':
+      return (requests: AsyncIterable<unknown>, options?: RpcCallOptions) => {
+        const started = begin(options);
+        const call = client.makeBidiStreamRequest(
+          def.path,
+          def.requestSerialize,
+          def.responseDeserialize,
+          started.metadata,
+          started.callOptions,
+        );
+        pipeRequests(requests, call).catch(() => {});
+        return readResponses(call, started);
+      };
+  }
+}
+

@@ -1,0 +1,267 @@
+import type { DescMethod, DescService, Message } from '@bufbuild/protobuf';
+import type { GenService, GenServiceMethods } from '@bufbuild/protobuf/codegenv2';
+import { AppError, type Logger, silentLogger } from '@flywheel/core';
+import { extractTraceContext } from '@flywheel/telemetry';
+import * as grpc from '@grpc/grpc-js';
+import type { ServerSurfaceCall } from '@grpc/grpc-js/build/src/server-call.js';
+import { context, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { serviceDefinition, UndecodableRequest } from './grpc-definition.ts';
+import type { CallContext, ServiceImpl } from './handler-types.ts';
+import { createHealthService, type HealthStatus } from './health-service.ts';
+import { createReflectionServices } from './reflection-service.ts';
+import { metadataToHeaders, toGrpcStatus } from './status-mapping.ts';
+import { validateMessage } from './validate-request.ts';
+
+export interface RpcServerOptions {
+  log?: Logger;
+  /** Largest request accepted, in bytes; a bigger one is refused with RESOURCE_EXHAUSTED. Default 16 MiB. */
+  maxReceiveMessageBytes?: number;
+  /** Largest response sent, in bytes. Default 16 MiB. */
+  maxSendMessageBytes?: number;
+  /** Deadline for unary calls that arrive without one, ms. Default 30 s. */
+  defaultDeadlineMs?: number;
+  /** Deadline for streaming calls that arrive without one, ms. Default 1 h. */
+  defaultStreamDeadlineMs?: number;
+}
+
+export interface RpcServer {
+  /** Serves `service` with `impl`; methods `impl` leaves out answer UNIMPLEMENTED. Marks it SERVING. */
+  add<S extends GenServiceMethods>(service: GenService<S>, impl: ServiceImpl<S>): void;
+  /** Sets the health status of a service by full name, or of the whole server with `''`. */
+  setHealth(service: string, status: HealthStatus): void;
+  /** Binds `host:port` (port 0 picks a free one) and starts serving; resolves to the bound port. */
+  listen(address: string): Promise<number>;
+  /**
+   * Graceful stop: reports NOT_SERVING, stops taking calls, lets calls in flight finish for up to
+   * `graceMs` (default 10 s), then cancels what is left.
+   */
+  close(options?: { graceMs?: number }): Promise<void>;
+}
+
+const tracer = trace.getTracer('@flywheel/rpc');
+const MiB = 1024 * 1024;
+
+/** A gRPC server for protobuf-es services with deadlines, tracing, validation, health and reflection built in. */
+export function createRpcServer(options: RpcServerOptions = {}): RpcServer {
+  const log = options.log ?? silentLogger;
+  const unaryDeadlineMs = options.defaultDeadlineMs ?? 30_000;
+  const streamDeadlineMs = options.defaultStreamDeadlineMs ?? 3_600_000;
+  const server = new grpc.Server({
+    'grpc.max_receive_message_length': options.maxReceiveMessageBytes ?? 16 * MiB,
+    'grpc.max_send_message_length': options.maxSendMessageBytes ?? 16 * MiB,
+  });
+  const shutdown = new AbortController();
+  const services: DescService[] = [];
+  const health = createHealthService();
+
+  const addService = (service: DescService, impl: Record<string, unknown>): void => {
+    const handlers: grpc.UntypedServiceImplementation = {};
+    for (const method of service.methods) {
+      const handler = impl[method.localName] as AnyHandler | undefined;
+      handlers[method.name] = wrapMethod(method, handler, {
+        log,
+        unaryDeadlineMs,
+        streamDeadlineMs,
+        shutdown: shutdown.signal,
+      });
+    }
+    server.addService(serviceDefinition(service), handlers);
+    services.push(service);
+    health.set(service.typeName, 'SERVING');
+  };
+
+  addService(health.service, health.impl);
+  for (const reflection of createReflectionServices(() => services)) addService(reflection.service, reflection.impl);
+
+  return {
+    add: (service, impl) => addService(service, impl as Record<string, unknown>),
+    setHealth: (service, status) => health.set(service, status),
+    listen: (address) =>
+      new Promise((resolve, reject) => {
+        server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, port) => {
+          if (error) reject(new AppError('unavailable', `cannot listen on ${address}: ${error.message}`, { cause: error }));
+          else {
+            health.set('', 'SERVING');
+            resolve(port);
+          }
+        });
+      }),
+    close: async ({ graceMs = 10_000 } = {}) => {
+      health.shutdown();
+      const drained = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+      const timer = setTimeout(() => {
+        shutdown.abort(new AppError('unavailable', 'the server is shutting down'));
+        server.forceShutdown();
+      }, graceMs);
+      await drained;
+      clearTimeout(timer);
+    },
+  };
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: one dispatcher over four handler shapes; each call site is typed by ServiceImpl.
+type AnyHandler = (request: any, ctx: CallContext) => any;
+
+interface WrapOptions {
+  log: Logger;
+  unaryDeadlineMs: number;
+  streamDeadlineMs: number;
+  shutdown: AbortSignal;
+}
+
+/** One call in progress: its context, its span, and how it ends. */
+interface OpenCall {
+  ctx: CallContext;
+  span: Span;
+  run<T>(fn: () => T): T;
+  /** Maps a thrown value to the status to send, records it on the span, logs what is unexpected. */
+  fail(thrown: unknown): Partial<grpc.StatusObject>;
+  end(): void;
+}
+
+function openCall(call: ServerSurfaceCall, method: DescMethod, options: WrapOptions): OpenCall {
+  const name = `${method.parent.typeName}/${method.name}`;
+  const streaming = method.methodKind !== 'unary';
+  const given = call.getDeadline();
+  const givenMs = given instanceof Date ? given.getTime() : given;
+  const deadline = Number.isFinite(givenMs)
+    ? givenMs
+    : Date.now() + (streaming ? options.streamDeadlineMs : options.unaryDeadlineMs);
+  const controller = new AbortController();
+  const timer = setTimeout(
+    () => controller.abort(new AppError('deadline_exceeded', `${name}: deadline exceeded`)),
+    Math.max(0, deadline - Date.now()),
+  );
+  call.on('cancelled', () => controller.abort(new AppError('cancelled', `${name}: the client cancelled the call`)));
+  const signal = AbortSignal.any([controller.signal, options.shutdown]);
+  const headers = metadataToHeaders(call.metadata);
+  const parent = extractTraceContext(headers);
+  const span = tracer.startSpan(
+    name,
+    {
+      kind: SpanKind.SERVER,
+      attributes: { 'rpc.system': 'grpc', 'rpc.service': method.parent.typeName, 'rpc.method': method.name },
+    },
+    parent,
+  );
+  const spanContext = trace.setSpan(parent, span);
+  const log = options.log.child({ rpc: name });
+  const ctx: CallContext = {
+    method: name,
+    signal,
+    deadline,
+    timeRemainingMs: () => Math.max(0, deadline - Date.now()),
+    header: (key) => headers[key.toLowerCase()],
+    peer: call.getPeer(),
+    log,
+    setHeader: (key, value) => {
+      const metadata = new grpc.Metadata();
+      metadata.set(key, value);
+      call.sendMetadata(metadata);
+    },
+  };
+  return {
+    ctx,
+    span,
+    run: (fn) => context.with(spanContext, fn),
+    fail: (thrown) => {
+      // An abort wins over what the handler threw because of it.
+      const error = signal.aborted && signal.reason instanceof AppError ? signal.reason : AppError.from(thrown);
+      span.setAttribute('rpc.grpc.status_code', error.status);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
+      if (error.code === 'internal' || error.code === 'unknown' || error.code === 'data_loss') {
+        context.with(spanContext, () => log.error('call failed', { error }));
+      }
+      return toGrpcStatus(error);
+    },
+    end: () => {
+      clearTimeout(timer);
+      span.end();
+    },
+  };
+}
+
+/** Rejects with the abort's AppError once `signal` aborts; never resolves otherwise. */
+function whenAborted(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    const fail = (): void => reject(signal.reason instanceof AppError ? signal.reason : AppError.from(signal.reason));
+    if (signal.aborted) fail();
+    else signal.addEventListener('abort', fail, { once: true });
+  });
+}
+
+/** The request, decoded and valid, or an INVALID_ARGUMENT AppError. */
+function admit(method: DescMethod, request: unknown): Message {
+  if (request instanceof UndecodableRequest) {
+    throw new AppError('invalid_argument', `request is not a valid ${request.typeName}: ${request.reason}`);
+  }
+  validateMessage(method.input, request as Message);
+  return request as Message;
+}
+
+async function* admitted(method: DescMethod, requests: AsyncIterable<unknown>): AsyncIterable<Message> {
+  for await (const request of requests) yield admit(method, request);
+}
+
+function unimplemented(method: DescMethod): never {
+  throw new AppError(
+    'unimplemented',
+    `${method.parent.typeName}/${method.name} is not implemented yet in this version of Flywheel`,
+  );
+}
+
+function wrapMethod(method: DescMethod, handler: AnyHandler | undefined, options: WrapOptions): grpc.UntypedHandleCall {
+  const impl: AnyHandler = handler ?? (() => unimplemented(method));
+  switch (method.methodKind) {
+    case 'unary':
+    case 'client_streaming':
+      return (call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerReadableStream<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+        const open = openCall(call, method, options);
+        const input =
+          method.methodKind === 'unary'
+            ? () => admit(method, (call as grpc.ServerUnaryCall<unknown, unknown>).request)
+            : () => admitted(method, call as grpc.ServerReadableStream<unknown, unknown>);
+        const work = open.run(async () => impl(input(), open.ctx));
+        Promise.race([work, whenAborted(open.ctx.signal)])
+          .then(
+            (response) => callback(null, response),
+            (thrown: unknown) => callback(open.fail(thrown)),
+          )
+          .finally(() => open.end());
+      };
+    case 'server_streaming':
+    case 'bidi_streaming':
+      return (call: grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>) => {
+        const open = openCall(call, method, options);
+        const stream = async (): Promise<void> => {
+          const input =
+            method.methodKind === 'server_streaming'
+              ? admit(method, (call as grpc.ServerWritableStream<unknown, unknown>).request)
+              : admitted(method, call as grpc.ServerDuplexStream<unknown, unknown>);
+          const responses = impl(input, open.ctx) as AsyncIterable<unknown>;
+          const aborted = whenAborted(open.ctx.signal);
+          const iterator = responses[Symbol.asyncIterator]();
+          try {
+            for (;;) {
+              const next = await Promise.race([iterator.next(), aborted]);
+              if (next.done) break;
+              if (!call.write(next.value)) await Promise.race([onceDrained(call), aborted]);
+            }
+          } finally {
+            void iterator.return?.();
+          }
+        };
+        open
+          .run(stream)
+          .then(
+            () => call.end(),
+            (thrown: unknown) => call.emit('error', open.fail(thrown)),
+          )
+          .finally(() => open.end());
+      };
+  }
+}
+
+function onceDrained(stream: NodeJS.EventEmitter): Promise<void> {
+  return new Promise((resolve) => stream.once('drain', () => resolve()));
+}
