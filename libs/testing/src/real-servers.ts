@@ -1,0 +1,36 @@
+/** Where the real servers that `scripts/servers/servers.sh start` launched are listening. */
+export interface RealServers {
+  kafkaBrokers: string[];
+  natsUrl: string;
+  mongoUrl: string;
+  s3: { endpoint: string; accessKey: string; secretKey: string; region: string };
+}
+
+/**
+ * The real servers of this test run, from the `FLYWHEEL_*` variables `./flywheel test` exports.
+ * Throws (failing the test, never skipping it) when one is missing: a real-server test that
+ * silently skips proves nothing.
+ */
+export function realServers(env: Readonly<Record<string, string | undefined>> = process.env): RealServers {
+  const need = (name: string): string => {
+    const value = env[name];
+    if (!value) {
+      throw new Error(
+        `${name} is not set: real-server tests need the servers running. Run \`./flywheel test\`, or ` +
+          '`./flywheel servers start && source .run/servers/servers.env` before vitest.',
+      );
+    }
+    return value;
+  };
+  return {
+    kafkaBrokers: need('FLYWHEEL_KAFKA_BROKERS').split(','),
+    natsUrl: need('FLYWHEEL_NATS_URL'),
+    mongoUrl: need('FLYWHEEL_MONGO_URL'),
+    s3: {
+      endpoint: need('FLYWHEEL_S3_ENDPOINT'),
+      accessKey: need('FLYWHEEL_S3_ACCESS_KEY'),
+      secretKey: need('FLYWHEEL_S3_SECRET_KEY'),
+      region: env.FLYWHEEL_S3_REGION ?? 'us-east-1',
+    },
+  };
+}
