@@ -3,11 +3,12 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { repoRoot } from './paths.ts';
 
-const hasMain = spawnSync('git', ['rev-parse', '--verify', '--quiet', 'main'], { cwd: repoRoot }).status === 0;
-const against = process.env.FLYWHEEL_PROTO_BASE ?? (hasMain ? '.git#branch=main,subdir=proto' : undefined);
+const hasMain =
+  spawnSync('git', ['rev-parse', '--verify', '--quiet', 'main'], { cwd: repoRoot }).status === 0;
+const against = process.env.FLYWHEEL_PROTO_BASE ?? (hasMain ? '.git#branch=main' : undefined);
 if (against === undefined) {
   console.log('buf breaking: no main branch to compare with yet, skipped');
 } else {
-  execFileSync('buf', ['breaking', 'proto', '--against', against], { cwd: repoRoot, stdio: 'inherit' });
+  execFileSync('buf', ['breaking', '.', '--against', against], { cwd: repoRoot, stdio: 'inherit' });
   console.log(`buf breaking: proto/ is compatible with ${against}`);
 }

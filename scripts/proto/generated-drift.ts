@@ -25,7 +25,10 @@ function listFiles(dir: string): string[] {
 export function findGeneratedDrift(root: string): string[] {
   const scratch = mkdtempSync(join(tmpdir(), 'flywheel-gen-'));
   try {
-    execFileSync('buf', ['generate', '--output', scratch], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+    execFileSync('buf', ['generate', '--output', scratch], {
+      cwd: root,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
     const fresh = join(scratch, generatedDir);
     const committed = join(root, generatedDir);
     const freshFiles = listFiles(fresh);

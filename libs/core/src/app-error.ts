@@ -67,7 +67,11 @@ export class AppError extends Error {
   }
 
   /** An invalid_argument error that names the offending field: `"name: must not be empty"`. */
-  static invalidArgument(field: string, problem: string, options: Omit<AppErrorOptions, 'field'> = {}): AppError {
+  static invalidArgument(
+    field: string,
+    problem: string,
+    options: Omit<AppErrorOptions, 'field'> = {},
+  ): AppError {
     return new AppError('invalid_argument', `${field}: ${problem}`, { ...options, field });
   }
 
@@ -84,7 +88,8 @@ export class AppError extends Error {
   static from(thrown: unknown): AppError {
     if (thrown instanceof AppError) return thrown;
     if (thrown instanceof Error) {
-      if (thrown.name === 'TimeoutError') return new AppError('deadline_exceeded', thrown.message, { cause: thrown });
+      if (thrown.name === 'TimeoutError')
+        return new AppError('deadline_exceeded', thrown.message, { cause: thrown });
       if (thrown.name === 'AbortError') {
         const reason = (thrown as { cause?: unknown }).cause;
         if (reason instanceof AppError) return reason;

@@ -10,7 +10,21 @@ export interface WireMessage {
 
 const structuredContentType = 'application/cloudevents+json';
 const required = ['id', 'type', 'source', 'specversion'] as const;
-const known = new Set(['id', 'type', 'source', 'specversion', 'time', 'subject', 'datacontenttype', 'dataschema', 'data', 'data_base64', 'partitionkey', 'traceparent', 'tracestate']);
+const known = new Set([
+  'id',
+  'type',
+  'source',
+  'specversion',
+  'time',
+  'subject',
+  'datacontenttype',
+  'dataschema',
+  'data',
+  'data_base64',
+  'partitionkey',
+  'traceparent',
+  'tracestate',
+]);
 const utf8 = new TextEncoder();
 const fromUtf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -46,16 +60,25 @@ export function fromWireMessage(message: WireMessage): CloudEvent {
   const h = message.headers;
   if (h.ce_specversion !== undefined) return fromBinaryMode(message);
   const contentType = h['content-type'] ?? '';
-  if (contentType.startsWith(structuredContentType) || contentType === '' || contentType.startsWith('application/json')) {
+  if (
+    contentType.startsWith(structuredContentType) ||
+    contentType === '' ||
+    contentType.startsWith('application/json')
+  ) {
     return fromStructuredMode(message);
   }
-  throw new AppError('invalid_argument', `not a CloudEvent: no ce_specversion header and content-type "${contentType}"`);
+  throw new AppError(
+    'invalid_argument',
+    `not a CloudEvent: no ce_specversion header and content-type "${contentType}"`,
+  );
 }
 
 function fromBinaryMode({ key, value, headers: h }: WireMessage): CloudEvent {
-  if (h.ce_specversion !== '1.0') throw new AppError('invalid_argument', `unsupported CloudEvents specversion "${h.ce_specversion}"`);
+  if (h.ce_specversion !== '1.0')
+    throw new AppError('invalid_argument', `unsupported CloudEvents specversion "${h.ce_specversion}"`);
   for (const name of required) {
-    if (name !== 'specversion' && !h[`ce_${name}`]) throw AppError.invalidArgument(`ce_${name}`, 'header is required');
+    if (name !== 'specversion' && !h[`ce_${name}`])
+      throw AppError.invalidArgument(`ce_${name}`, 'header is required');
   }
   const extensions: Record<string, string> = {};
   for (const [name, v] of Object.entries(h)) {
@@ -83,17 +106,23 @@ function fromStructuredMode({ key, value, headers }: WireMessage): CloudEvent {
   try {
     parsed = JSON.parse(fromUtf8.decode(value));
   } catch (error) {
-    throw new AppError('invalid_argument', `not a CloudEvent: value is not JSON (${(error as Error).message})`);
+    throw new AppError(
+      'invalid_argument',
+      `not a CloudEvent: value is not JSON (${(error as Error).message})`,
+    );
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new AppError('invalid_argument', 'not a CloudEvent: JSON value is not an object');
   }
   const ce = parsed as Record<string, unknown>;
-  if (ce.specversion !== '1.0') throw AppError.invalidArgument('specversion', `must be "1.0", got ${JSON.stringify(ce.specversion)}`);
+  if (ce.specversion !== '1.0')
+    throw AppError.invalidArgument('specversion', `must be "1.0", got ${JSON.stringify(ce.specversion)}`);
   for (const name of required) {
-    if (typeof ce[name] !== 'string' || ce[name] === '') throw AppError.invalidArgument(name, 'is required (a non-empty string)');
+    if (typeof ce[name] !== 'string' || ce[name] === '')
+      throw AppError.invalidArgument(name, 'is required (a non-empty string)');
   }
-  const str = (name: string): string | undefined => (typeof ce[name] === 'string' ? (ce[name] as string) : undefined);
+  const str = (name: string): string | undefined =>
+    typeof ce[name] === 'string' ? (ce[name] as string) : undefined;
   let data: Uint8Array;
   let datacontenttype = str('datacontenttype') ?? contentTypes.json;
   if (typeof ce.data_base64 === 'string') {
@@ -101,7 +130,9 @@ function fromStructuredMode({ key, value, headers }: WireMessage): CloudEvent {
   } else if (ce.data === undefined) {
     data = new Uint8Array();
   } else {
-    data = utf8.encode(typeof ce.data === 'string' && !datacontenttype.includes('json') ? ce.data : JSON.stringify(ce.data));
+    data = utf8.encode(
+      typeof ce.data === 'string' && !datacontenttype.includes('json') ? ce.data : JSON.stringify(ce.data),
+    );
     if (!datacontenttype.includes('json') && typeof ce.data !== 'string') datacontenttype = contentTypes.json;
   }
   const extensions: Record<string, string> = {};

@@ -1,4 +1,12 @@
-import { create, type DescMessage, type DescMethod, type DescService, fromBinary, type MessageInitShape, toBinary } from '@bufbuild/protobuf';
+import {
+  create,
+  type DescMessage,
+  type DescMethod,
+  type DescService,
+  fromBinary,
+  type MessageInitShape,
+  toBinary,
+} from '@bufbuild/protobuf';
 import type { MethodDefinition } from '@grpc/grpc-js';
 
 /** What a request that failed to decode turns into, so the kernel can answer INVALID_ARGUMENT (grpc-js would say INTERNAL). */
@@ -38,7 +46,10 @@ export function methodPath(method: DescMethod): string {
  * grpc-js method definition for a protobuf-es method descriptor. Server-side request decoding is
  * lenient (undecodable bytes become {@link UndecodableRequest}); client-side decoding throws.
  */
-export function methodDefinition(method: DescMethod, side: 'server' | 'client'): MethodDefinition<unknown, unknown> {
+export function methodDefinition(
+  method: DescMethod,
+  side: 'server' | 'client',
+): MethodDefinition<unknown, unknown> {
   return {
     path: methodPath(method),
     requestStream: method.methodKind === 'client_streaming' || method.methodKind === 'bidi_streaming',

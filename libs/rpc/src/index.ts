@@ -1,8 +1,8 @@
 export { methodPath } from './grpc-definition.ts';
 export type { CallContext, ImplOf, MethodImpl, ServiceImpl } from './handler-types.ts';
 export type { HealthStatus } from './health-service.ts';
-export { createRpcClient } from './rpc-client.ts';
 export type { ClientMethod, RpcCallOptions, RpcClient, RpcClientOptions } from './rpc-client.ts';
-export { createRpcServer } from './rpc-server.ts';
+export { createRpcClient } from './rpc-client.ts';
 export type { RpcServer, RpcServerOptions } from './rpc-server.ts';
+export { createRpcServer } from './rpc-server.ts';
 export { validateMessage } from './validate-request.ts';

@@ -1,14 +1,17 @@
 import { type DescFile, type DescMessage, type DescService, toBinary } from '@bufbuild/protobuf';
 import { FileDescriptorProtoSchema } from '@bufbuild/protobuf/wkt';
+import { ErrorCode } from '@flywheel/core';
 import { ServerReflection as ReflectionV1 } from '@flywheel/proto/grpc/reflection/v1/reflection_pb.js';
 import { ServerReflection as ReflectionV1alpha } from '@flywheel/proto/grpc/reflection/v1alpha/reflection_pb.js';
-import { ErrorCode } from '@flywheel/core';
 
 /** What a reflection request asks (v1 and v1alpha share the shape). */
 interface ReflectionRequest {
   host: string;
   messageRequest:
-    | { case: 'fileByFilename' | 'fileContainingSymbol' | 'allExtensionNumbersOfType' | 'listServices'; value: string }
+    | {
+        case: 'fileByFilename' | 'fileContainingSymbol' | 'allExtensionNumbersOfType' | 'listServices';
+        value: string;
+      }
     | { case: 'fileContainingExtension'; value: { containingType: string; extensionNumber: number } }
     | { case: undefined; value?: undefined };
 }
@@ -36,7 +39,8 @@ class DescriptorIndex {
     }
     for (const en of file.enums) this.symbols.set(en.typeName, file);
     for (const message of file.messages) this.#addMessage(message, file);
-    for (const extension of file.extensions) this.#addExtension(extension.typeName, extension.extendee.typeName, extension.number, file);
+    for (const extension of file.extensions)
+      this.#addExtension(extension.typeName, extension.extendee.typeName, extension.number, file);
   }
 
   #addMessage(message: DescMessage, file: DescFile): void {
@@ -44,7 +48,8 @@ class DescriptorIndex {
     for (const field of message.fields) this.symbols.set(`${message.typeName}.${field.name}`, file);
     for (const en of message.nestedEnums) this.symbols.set(en.typeName, file);
     for (const nested of message.nestedMessages) this.#addMessage(nested, file);
-    for (const ext of message.nestedExtensions) this.#addExtension(ext.typeName, ext.extendee.typeName, ext.number, file);
+    for (const ext of message.nestedExtensions)
+      this.#addExtension(ext.typeName, ext.extendee.typeName, ext.number, file);
   }
 
   #addExtension(name: string, extendee: string, number: number, file: DescFile): void {
@@ -97,7 +102,10 @@ function answer(index: DescriptorIndex, request: ReflectionRequest) {
     case 'allExtensionNumbersOfType': {
       if (!index.symbols.has(r.value)) return notFound(`type "${r.value}"`);
       const numbers = [...(index.extensions.get(r.value)?.keys() ?? [])];
-      return { case: 'allExtensionNumbersResponse' as const, value: { baseTypeName: r.value, extensionNumber: numbers } };
+      return {
+        case: 'allExtensionNumbersResponse' as const,
+        value: { baseTypeName: r.value, extensionNumber: numbers },
+      };
     }
     default:
       return {
@@ -121,7 +129,11 @@ export function createReflectionServices(servedServices: () => readonly DescServ
   const impl = {
     async *serverReflectionInfo(requests: AsyncIterable<ReflectionRequest>) {
       for await (const request of requests) {
-        yield { validHost: request.host, originalRequest: request, messageResponse: answer(current(), request) };
+        yield {
+          validHost: request.host,
+          originalRequest: request,
+          messageResponse: answer(current(), request),
+        };
       }
     },
   };

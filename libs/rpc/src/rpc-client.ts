@@ -27,7 +27,9 @@ export type ClientMethod<M> = M extends { methodKind: 'unary' }
         : never;
 
 /** A typed client: one function per method (local, lowerCamel names), plus `close()`. */
-export type RpcClient<S extends GenServiceMethods> = { [K in keyof S]: ClientMethod<S[K]> } & { close(): void };
+export type RpcClient<S extends GenServiceMethods> = { [K in keyof S]: ClientMethod<S[K]> } & {
+  close(): void;
+};
 
 export interface RpcClientOptions {
   /** `host:port`. */
@@ -209,4 +211,3 @@ function clientMethod(client: grpc.Client, method: DescMethod, defaultTimeoutMs:
       };
   }
 }
-

@@ -71,7 +71,8 @@ export function createRpcServer(options: RpcServerOptions = {}): RpcServer {
   };
 
   addService(health.service, health.impl);
-  for (const reflection of createReflectionServices(() => services)) addService(reflection.service, reflection.impl);
+  for (const reflection of createReflectionServices(() => services))
+    addService(reflection.service, reflection.impl);
 
   return {
     add: (service, impl) => addService(service, impl as Record<string, unknown>),
@@ -79,7 +80,10 @@ export function createRpcServer(options: RpcServerOptions = {}): RpcServer {
     listen: (address) =>
       new Promise((resolve, reject) => {
         server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, port) => {
-          if (error) reject(new AppError('unavailable', `cannot listen on ${address}: ${error.message}`, { cause: error }));
+          if (error)
+            reject(
+              new AppError('unavailable', `cannot listen on ${address}: ${error.message}`, { cause: error }),
+            );
           else {
             health.set('', 'SERVING');
             resolve(port);
@@ -132,7 +136,9 @@ function openCall(call: ServerSurfaceCall, method: DescMethod, options: WrapOpti
     () => controller.abort(new AppError('deadline_exceeded', `${name}: deadline exceeded`)),
     Math.max(0, deadline - Date.now()),
   );
-  call.on('cancelled', () => controller.abort(new AppError('cancelled', `${name}: the client cancelled the call`)));
+  call.on('cancelled', () =>
+    controller.abort(new AppError('cancelled', `${name}: the client cancelled the call`)),
+  );
   const signal = AbortSignal.any([controller.signal, options.shutdown]);
   const headers = metadataToHeaders(call.metadata);
   const parent = extractTraceContext(headers);
@@ -166,7 +172,8 @@ function openCall(call: ServerSurfaceCall, method: DescMethod, options: WrapOpti
     run: (fn) => context.with(spanContext, fn),
     fail: (thrown) => {
       // An abort wins over what the handler threw because of it.
-      const error = signal.aborted && signal.reason instanceof AppError ? signal.reason : AppError.from(thrown);
+      const error =
+        signal.aborted && signal.reason instanceof AppError ? signal.reason : AppError.from(thrown);
       span.setAttribute('rpc.grpc.status_code', error.status);
       span.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
       if (error.code === 'internal' || error.code === 'unknown' || error.code === 'data_loss') {
@@ -184,7 +191,8 @@ function openCall(call: ServerSurfaceCall, method: DescMethod, options: WrapOpti
 /** Rejects with the abort's AppError once `signal` aborts; never resolves otherwise. */
 function whenAborted(signal: AbortSignal): Promise<never> {
   return new Promise((_, reject) => {
-    const fail = (): void => reject(signal.reason instanceof AppError ? signal.reason : AppError.from(signal.reason));
+    const fail = (): void =>
+      reject(signal.reason instanceof AppError ? signal.reason : AppError.from(signal.reason));
     if (signal.aborted) fail();
     else signal.addEventListener('abort', fail, { once: true });
   });
@@ -210,12 +218,19 @@ function unimplemented(method: DescMethod): never {
   );
 }
 
-function wrapMethod(method: DescMethod, handler: AnyHandler | undefined, options: WrapOptions): grpc.UntypedHandleCall {
+function wrapMethod(
+  method: DescMethod,
+  handler: AnyHandler | undefined,
+  options: WrapOptions,
+): grpc.UntypedHandleCall {
   const impl: AnyHandler = handler ?? (() => unimplemented(method));
   switch (method.methodKind) {
     case 'unary':
     case 'client_streaming':
-      return (call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerReadableStream<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+      return (
+        call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerReadableStream<unknown, unknown>,
+        callback: grpc.sendUnaryData<unknown>,
+      ) => {
         const open = openCall(call, method, options);
         const input =
           method.methodKind === 'unary'
@@ -231,7 +246,9 @@ function wrapMethod(method: DescMethod, handler: AnyHandler | undefined, options
       };
     case 'server_streaming':
     case 'bidi_streaming':
-      return (call: grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>) => {
+      return (
+        call: grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>,
+      ) => {
         const open = openCall(call, method, options);
         const stream = async (): Promise<void> => {
           const input =

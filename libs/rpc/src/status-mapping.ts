@@ -2,7 +2,11 @@ import { AppError } from '@flywheel/core';
 import { Metadata, type ServiceError, type StatusObject } from '@grpc/grpc-js';
 
 /** Trailer keys that carry an AppError's extra facts across the wire. */
-const trailer = { code: 'flywheel-error-code', field: 'flywheel-error-field', retriable: 'flywheel-retriable' } as const;
+const trailer = {
+  code: 'flywheel-error-code',
+  field: 'flywheel-error-field',
+  retriable: 'flywheel-retriable',
+} as const;
 
 /** The gRPC status an AppError goes out as, with its field and retriable flag in trailers. */
 export function toGrpcStatus(error: AppError): Partial<StatusObject> {

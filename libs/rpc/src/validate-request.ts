@@ -35,7 +35,7 @@ function planFor(schema: DescMessage, visiting = new Set<DescMessage>()): FieldC
   return checks;
 }
 
-function valueOf(message: Message, field: DescField): unknown {
+function fieldValue(message: Message, field: DescField): unknown {
   const record = message as unknown as Record<string, unknown>;
   if (field.oneof) {
     const selected = record[field.oneof.localName] as { case?: string; value?: unknown } | undefined;
@@ -45,7 +45,8 @@ function valueOf(message: Message, field: DescField): unknown {
 }
 
 function isEmpty(value: unknown): boolean {
-  if (value === undefined || value === null || value === '' || value === 0 || value === 0n || value === false) return true;
+  if (value === undefined || value === null || value === '' || value === 0 || value === 0n || value === false)
+    return true;
   if (value instanceof Uint8Array || Array.isArray(value)) return value.length === 0;
   if (typeof value === 'object' && !('$typeName' in value)) return Object.keys(value).length === 0;
   return false;
@@ -54,7 +55,8 @@ function isEmpty(value: unknown): boolean {
 function sizeOf(value: unknown): number | undefined {
   if (typeof value === 'string') return [...value].length;
   if (value instanceof Uint8Array || Array.isArray(value)) return value.length;
-  if (typeof value === 'object' && value !== null && !('$typeName' in value)) return Object.keys(value).length;
+  if (typeof value === 'object' && value !== null && !('$typeName' in value))
+    return Object.keys(value).length;
   return undefined;
 }
 
@@ -72,19 +74,21 @@ function checkRules(path: string, value: unknown, rules: FieldRules, pattern: Re
   if (typeof value === 'number' || typeof value === 'bigint') {
     const n = Number(value);
     if (Number.isNaN(n)) throw AppError.invalidArgument(path, 'must be a number, got NaN');
-    if (rules.gte !== undefined && n < rules.gte) throw AppError.invalidArgument(path, `must be ≥ ${rules.gte}, got ${n}`);
-    if (rules.lte !== undefined && n > rules.lte) throw AppError.invalidArgument(path, `must be ≤ ${rules.lte}, got ${n}`);
+    if (rules.gte !== undefined && n < rules.gte)
+      throw AppError.invalidArgument(path, `must be ≥ ${rules.gte}, got ${n}`);
+    if (rules.lte !== undefined && n > rules.lte)
+      throw AppError.invalidArgument(path, `must be ≤ ${rules.lte}, got ${n}`);
   }
 }
 
 function validateAt(schema: DescMessage, message: Message, prefix: string): void {
   for (const { field, rules, pattern, nested } of planFor(schema)) {
     const path = prefix + field.name;
-    const value = valueOf(message, field);
+    const value = fieldValue(message, field);
     if (rules) checkRules(path, value, rules, pattern);
     if (!nested || value === undefined) continue;
     if (field.fieldKind === 'list') {
-      (value as Message[]).forEach((item, i) => validateAt(nested, item, `${path}[${i}].`));
+      for (const [i, item] of (value as Message[]).entries()) validateAt(nested, item, `${path}[${i}].`);
     } else if (field.fieldKind === 'map') {
       for (const [key, item] of Object.entries(value as Record<string, Message>)) {
         validateAt(nested, item, `${path}[${key}].`);

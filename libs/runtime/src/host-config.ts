@@ -23,15 +23,20 @@ export interface HostConfig {
 export function readHostConfig(reader: ConfigReader, service: string, defaultPort: number): HostConfig {
   const prefix = `FLYWHEEL_${service.toUpperCase().replaceAll('-', '_')}`;
   const grpcAddress =
-    reader.optional(`${prefix}_GRPC_ADDRESS`) ?? reader.string('FLYWHEEL_GRPC_ADDRESS', `127.0.0.1:${defaultPort}`);
-  if (!/^[^\s]+:\d{1,5}$/.test(grpcAddress)) reader.problem(`${prefix}_GRPC_ADDRESS`, `must be host:port, got "${grpcAddress}"`);
+    reader.optional(`${prefix}_GRPC_ADDRESS`) ??
+    reader.string('FLYWHEEL_GRPC_ADDRESS', `127.0.0.1:${defaultPort}`);
+  if (!/^[^\s]+:\d{1,5}$/.test(grpcAddress))
+    reader.problem(`${prefix}_GRPC_ADDRESS`, `must be host:port, got "${grpcAddress}"`);
   const telemetry = reader.oneOf('FLYWHEEL_TELEMETRY', telemetryExporters, 'off');
   return {
     grpcAddress,
     logLevel: reader.oneOf('FLYWHEEL_LOG_LEVEL', logLevels, 'info'),
     telemetry,
     otlpEndpoint: reader.string('FLYWHEEL_OTLP_ENDPOINT', 'http://127.0.0.1:4318/v1/traces'),
-    maxMessageBytes: reader.int('FLYWHEEL_MAX_MESSAGE_BYTES', 16 * 1024 * 1024, { min: 1024, max: 2 ** 31 - 1 }),
+    maxMessageBytes: reader.int('FLYWHEEL_MAX_MESSAGE_BYTES', 16 * 1024 * 1024, {
+      min: 1024,
+      max: 2 ** 31 - 1,
+    }),
     defaultDeadlineMs: reader.durationMs('FLYWHEEL_DEFAULT_DEADLINE', '30s'),
     shutdownGraceMs: reader.durationMs('FLYWHEEL_SHUTDOWN_GRACE', '10s'),
   };

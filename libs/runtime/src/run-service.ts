@@ -63,14 +63,14 @@ export async function runService(options: RunServiceOptions): Promise<RunningSer
   return { name, port, log, stop };
 }
 
-/** Stops `services` on the first SIGINT or SIGTERM, then exits 0 (1 if stopping failed). */
-export function stopOnSignals(...services: RunningService[]): void {
+/** Runs `stop` on the first SIGINT or SIGTERM, then exits 0 (1 if stopping failed). */
+export function stopOnSignals(stop: () => Promise<void>, log: Logger): void {
   const onSignal = (signal: NodeJS.Signals): void => {
-    for (const s of services) s.log.info('signal received', { signal });
-    Promise.all(services.map((s) => s.stop())).then(
+    log.info('signal received', { signal });
+    stop().then(
       () => process.exit(0),
       (error: unknown) => {
-        for (const s of services) s.log.error('stop failed', { error });
+        log.error('stop failed', { error });
         process.exit(1);
       },
     );

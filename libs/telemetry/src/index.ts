@@ -1,4 +1,4 @@
-export { createJsonLogger } from './json-logger.ts';
 export type { JsonLoggerOptions } from './json-logger.ts';
-export { extractTraceContext, injectTraceContext } from './trace-context.ts';
+export { createJsonLogger } from './json-logger.ts';
 export type { Carrier } from './trace-context.ts';
+export { extractTraceContext, injectTraceContext } from './trace-context.ts';

@@ -1,5 +1,5 @@
-import { trace } from '@opentelemetry/api';
 import type { LogFields, Logger, LogLevel } from '@flywheel/core';
+import { trace } from '@opentelemetry/api';
 
 const rank: Readonly<Record<LogLevel, number>> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
 
@@ -25,7 +25,13 @@ export function createJsonLogger(options: JsonLoggerOptions = {}): Logger {
       (msg: string, fields?: LogFields): void => {
         if (rank[level] < threshold) return;
         const span = trace.getActiveSpan()?.spanContext();
-        const line: Record<string, unknown> = { time: new Date().toISOString(), level, msg, ...base, ...fields };
+        const line: Record<string, unknown> = {
+          time: new Date().toISOString(),
+          level,
+          msg,
+          ...base,
+          ...fields,
+        };
         if (span) {
           line.trace_id = span.traceId;
           line.span_id = span.spanId;
@@ -45,7 +51,11 @@ export function createJsonLogger(options: JsonLoggerOptions = {}): Logger {
 
 function errorReplacer(_key: string, value: unknown): unknown {
   if (value instanceof Error) {
-    const { code, retriable, field } = value as Error & { code?: unknown; retriable?: unknown; field?: unknown };
+    const { code, retriable, field } = value as Error & {
+      code?: unknown;
+      retriable?: unknown;
+      field?: unknown;
+    };
     return { name: value.name, message: value.message, code, retriable, field, stack: value.stack };
   }
   if (typeof value === 'bigint') return value.toString();

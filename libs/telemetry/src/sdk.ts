@@ -1,3 +1,4 @@
 // The OpenTelemetry SDK, for composition roots only (main.ts, test harnesses): libraries import '@flywheel/telemetry'.
-export { startTelemetry, telemetryExporters } from './start-telemetry.ts';
+
 export type { Telemetry, TelemetryExporter, TelemetryOptions } from './start-telemetry.ts';
+export { startTelemetry, telemetryExporters } from './start-telemetry.ts';

@@ -41,7 +41,9 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   if (options.exporter === 'otlp-proto' || options.exporter === 'otlp-json') {
     const config = options.otlpEndpoint === undefined ? {} : { url: options.otlpEndpoint };
     const exporter =
-      options.exporter === 'otlp-proto' ? new OtlpHttpProtoExporter(config) : new OtlpHttpJsonExporter(config);
+      options.exporter === 'otlp-proto'
+        ? new OtlpHttpProtoExporter(config)
+        : new OtlpHttpJsonExporter(config);
     spanProcessors.push(new BatchSpanProcessor(exporter, { scheduledDelayMillis: 500 }));
   }
   const provider = new NodeTracerProvider({

@@ -1,4 +1,11 @@
-import { type Context, context, propagation, ROOT_CONTEXT, type TextMapGetter, type TextMapSetter } from '@opentelemetry/api';
+import {
+  type Context,
+  context,
+  propagation,
+  ROOT_CONTEXT,
+  type TextMapGetter,
+  type TextMapSetter,
+} from '@opentelemetry/api';
 
 /** A flat string map that carries trace context: gRPC metadata, Kafka headers, NATS headers. */
 export type Carrier = Record<string, string | undefined>;

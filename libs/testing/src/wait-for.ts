@@ -11,7 +11,10 @@ export interface WaitForOptions {
  * Polls `probe` until it returns something other than undefined/false, with a deadline — never a
  * fixed sleep. The last error `probe` threw is the timeout error's cause.
  */
-export async function waitFor<T>(probe: () => T | Promise<T>, options: WaitForOptions = {}): Promise<Exclude<T, undefined | false>> {
+export async function waitFor<T>(
+  probe: () => T | Promise<T>,
+  options: WaitForOptions = {},
+): Promise<Exclude<T, undefined | false>> {
   const { timeoutMs = 10_000, intervalMs = 25, what = 'condition' } = options;
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;

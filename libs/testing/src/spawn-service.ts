@@ -1,0 +1,88 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root, whatever the test's working directory. */
+export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+
+export interface SpawnedService {
+  readonly name: string;
+  readonly port: number;
+  readonly address: string;
+  readonly process: ChildProcess;
+  /** Every JSON log line the process wrote so far. */
+  readonly logs: Record<string, unknown>[];
+  /** Sends SIGTERM and resolves with the exit code (rejects if it has not exited within `timeoutMs`). */
+  stop(timeoutMs?: number): Promise<number | null>;
+}
+
+/**
+ * Starts `services/<name>/src/main.ts` as its own process, the way an operator would, on a free
+ * port, and resolves once it logs `serving`. Fails with its output if it exits or stays silent.
+ */
+export function spawnService(
+  name: string,
+  env: Readonly<Record<string, string>> = {},
+  options: { timeoutMs?: number } = {},
+): Promise<SpawnedService> {
+  const variable = `FLYWHEEL_${name.toUpperCase().replaceAll('-', '_')}_GRPC_ADDRESS`;
+  const child = spawn(process.execPath, [`services/${name}/src/main.ts`], {
+    cwd: repoRoot,
+    env: { ...process.env, [variable]: '127.0.0.1:0', FLYWHEEL_LOG_LEVEL: 'debug', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: Record<string, unknown>[] = [];
+  let output = '';
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${name} did not start within ${options.timeoutMs ?? 20_000} ms:\n${output}`));
+    }, options.timeoutMs ?? 20_000);
+    let buffered = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      output += chunk;
+      buffered += chunk;
+      const lines = buffered.split('\n');
+      buffered = lines.pop() ?? '';
+      for (const line of lines) {
+        let entry: Record<string, unknown>;
+        try {
+          entry = JSON.parse(line) as Record<string, unknown>;
+        } catch {
+          continue;
+        }
+        logs.push(entry);
+        if (entry.msg === 'serving' && typeof entry.port === 'number') {
+          clearTimeout(timer);
+          const port = entry.port;
+          resolve({
+            name,
+            port,
+            address: `127.0.0.1:${port}`,
+            process: child,
+            logs,
+            stop: (timeoutMs = 15_000) => {
+              child.kill('SIGTERM');
+              return Promise.race([
+                exited,
+                new Promise<never>((_, fail) =>
+                  setTimeout(() => {
+                    child.kill('SIGKILL');
+                    fail(new Error(`${name} did not stop within ${timeoutMs} ms`));
+                  }, timeoutMs).unref(),
+                ),
+              ]);
+            },
+          });
+        }
+      }
+    });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      output += chunk;
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited with ${code} before serving:\n${output}`));
+    });
+  });
+}

@@ -1,0 +1,3 @@
+export type { FeatureStoreConfig } from './config.ts';
+export { loadFeatureStoreConfig } from './config.ts';
+export { wireFeatureStore } from './wire-feature-store.ts';

@@ -1,0 +1,3 @@
+export type { MonitoringConfig } from './config.ts';
+export { loadMonitoringConfig } from './config.ts';
+export { wireMonitoring } from './wire-monitoring.ts';

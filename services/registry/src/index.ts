@@ -1,0 +1,3 @@
+export type { RegistryConfig } from './config.ts';
+export { loadRegistryConfig } from './config.ts';
+export { wireRegistry } from './wire-registry.ts';
