@@ -1,6 +1,10 @@
 import { create, toBinary } from '@bufbuild/protobuf';
 import { AppError, delay } from '@flywheel/core';
-import { GetModelRequestSchema, RegistryService } from '@flywheel/proto/flywheel/registry/v1/registry_pb.js';
+import {
+  ArtifactFormat,
+  GetModelRequestSchema,
+  RegistryService,
+} from '@flywheel/proto/flywheel/registry/v1/registry_pb.js';
 import { Health, HealthCheckResponse_ServingStatus } from '@flywheel/proto/grpc/health/v1/health_pb.js';
 import { ServerReflection } from '@flywheel/proto/grpc/reflection/v1/reflection_pb.js';
 import * as grpc from '@grpc/grpc-js';
@@ -129,6 +133,32 @@ describe('rpc kernel', () => {
       retriable: false,
     });
     await expect(registry.getModel({ modelName: 'boom' })).rejects.toMatchObject({ code: 'internal' });
+    registry.close();
+  });
+
+  it('enforces the field rules declared in the .proto, naming the field path', async () => {
+    const registry = createRpcClient(RegistryService, { address });
+    await expect(registry.getModel({})).rejects.toMatchObject({
+      code: 'invalid_argument',
+      field: 'model_name',
+      message: 'model_name: is required',
+    });
+    await expect(
+      registry.registerVersion({
+        requestId: 'r-1',
+        modelName: 'churn',
+        format: ArtifactFormat.ONNX,
+        artifactSource: { case: 'artifactSha256', value: 'not-a-digest' },
+      }),
+    ).rejects.toMatchObject({ code: 'invalid_argument', field: 'artifact_sha256' });
+    await expect(
+      registry.registerVersion({
+        requestId: 'r-1',
+        modelName: 'churn',
+        format: ArtifactFormat.ONNX,
+        lineage: { parentVersions: [{ modelName: 'churn' }] },
+      }),
+    ).rejects.toMatchObject({ code: 'invalid_argument', field: 'lineage.parent_versions[0].model_version' });
     registry.close();
   });
 
