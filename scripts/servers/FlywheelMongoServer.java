@@ -1,0 +1,91 @@
+import de.bwaldvogel.mongo.MongoBackend;
+import de.bwaldvogel.mongo.MongoServer;
+import de.bwaldvogel.mongo.MongoVersion;
+import de.bwaldvogel.mongo.backend.AbstractMongoBackend;
+import de.bwaldvogel.mongo.backend.h2.H2Backend;
+import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
+
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * Runs mongo-java-server (a MongoDB wire-protocol server) on HOST:PORT until SIGTERM/SIGINT.
+ * Used by scripts/servers/servers.sh for integration tests; not a production database.
+ *
+ * Usage: java -cp 'lib/*:classes' FlywheelMongoServer HOST PORT [memory|h2] [H2_FILE]
+ *
+ * Environment:
+ *   FLYWHEEL_MONGO_FAKE_WIRE_VERSION  report this maxWireVersion in isMaster/hello (and a matching
+ *                                     version string) instead of the server's own (8). Lets
+ *                                     newer drivers connect; the server's features do not
+ *                                     change. Off unless set.
+ */
+public final class FlywheelMongoServer {
+    public static void main(String[] args) throws Exception {
+        if (args.length < 2) {
+            System.err.println("usage: FlywheelMongoServer HOST PORT [memory|h2] [H2_FILE]");
+            System.exit(2);
+        }
+        String host = args[0];
+        int port = Integer.parseInt(args[1]);
+        String kind = args.length > 2 ? args[2] : "memory";
+
+        MongoBackend backend;
+        switch (kind) {
+            case "memory":
+                backend = new MemoryBackend();
+                break;
+            case "h2":
+                if (args.length < 4) {
+                    System.err.println("h2 backend needs a file path");
+                    System.exit(2);
+                }
+                backend = new H2Backend(args[3]);
+                break;
+            default:
+                System.err.println("unknown backend: " + kind);
+                System.exit(2);
+                return;
+        }
+
+        String fake = System.getenv("FLYWHEEL_MONGO_FAKE_WIRE_VERSION");
+        if (fake != null && !fake.isBlank()) {
+            int wire = Integer.parseInt(fake.trim());
+            ((AbstractMongoBackend) backend).version(new MongoVersion() {
+                @Override
+                public List<Integer> getVersionArray() {
+                    // wire 8 = 4.2, 9 = 4.4, 13 = 5.0, 17 = 6.0, 21 = 7.0, 25 = 8.0
+                    if (wire >= 25) return List.of(8, 0, 0);
+                    if (wire >= 21) return List.of(7, 0, 0);
+                    if (wire >= 17) return List.of(6, 0, 0);
+                    if (wire >= 13) return List.of(5, 0, 0);
+                    if (wire >= 9) return List.of(4, 4, 0);
+                    return List.of(4, 2, 0);
+                }
+
+                @Override
+                public int getWireVersion() {
+                    return wire;
+                }
+            });
+        }
+
+        MongoServer server = new MongoServer(backend);
+        server.bind(host, port);
+        System.out.println("FlywheelMongoServer: " + kind + " backend listening on "
+                + server.getLocalAddress() + " (pid " + ProcessHandle.current().pid() + ")");
+        System.out.flush();
+
+        CountDownLatch done = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            System.out.println("FlywheelMongoServer: shutting down");
+            try {
+                server.shutdown(); // also closes the backend (H2: flushes the file)
+            } catch (RuntimeException e) {
+                e.printStackTrace();
+            }
+            done.countDown();
+        }, "shutdown"));
+        done.await();
+    }
+}

@@ -1,0 +1,549 @@
+#!/usr/bin/env bash
+# Installs and runs REAL servers on loopback for Flywheel's integration tests, without Docker:
+#   kafka  Apache Kafka (KRaft, one broker+controller), jars from Maven Central
+#   nats   nats-server with JetStream (Debian package)
+#   s3     versitygw (S3 gateway, posix backend), built from the Go module proxy
+#   mongo  mongo-java-server (MongoDB wire protocol), jars from Maven Central + our launcher
+# plus kcat (Debian package), used by tests as an external Kafka producer/consumer.
+#
+# Usage: scripts/servers/servers.sh install | start [name...] | stop [name...] |
+#                                   restart [name...] | status | env | logs name | clean [name...]
+# See scripts/servers/README.md.
+set -euo pipefail
+
+HERE="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)"
+REPO="$(cd "$HERE/../.." && pwd)"
+CACHE="${FLYWHEEL_CACHE:-$HOME/.cache/flywheel}/servers"
+RUN="${FLYWHEEL_RUN_DIR:-$REPO/.run/servers}"
+HOST=127.0.0.1
+ALL=(kafka nats s3 mongo)
+
+# ---- versions (pinned; bump here) ------------------------------------------------------------
+KAFKA_VERSION="${FLYWHEEL_KAFKA_VERSION:-4.4.0}"
+KAFKA_SLF4J_VERSION=1.7.36          # slf4j-api version that kafka_2.13 4.x depends on
+MONGO_SERVER_VERSION=1.47.0         # de.bwaldvogel:mongo-java-server
+MONGO_SLF4J_VERSION=2.0.17          # slf4j-api version that mongo-java-server depends on
+VERSITYGW_VERSION=v1.8.0
+VERSITYGW_PKG=github.com/versity/versitygw/cmd/versitygw
+MAVEN_DEP_PLUGIN=org.apache.maven.plugins:maven-dependency-plugin:3.8.1
+
+KAFKA_HOME="$CACHE/kafka-$KAFKA_VERSION"
+MONGO_HOME="$CACHE/mongo-java-server-$MONGO_SERVER_VERSION"
+VGW_BIN="$CACHE/bin/versitygw-$VERSITYGW_VERSION"
+
+# ---- tunables ---------------------------------------------------------------------------------
+KAFKA_HEAP="${FLYWHEEL_KAFKA_HEAP:--Xms256m -Xmx512m}"
+KAFKA_AUTO_CREATE_TOPICS="${FLYWHEEL_KAFKA_AUTO_CREATE_TOPICS:-true}"
+MONGO_BACKEND="${FLYWHEEL_MONGO_BACKEND:-memory}"     # memory | h2 (file-backed, survives restart)
+START_TIMEOUT="${FLYWHEEL_SERVERS_START_TIMEOUT:-120}" # seconds, per server
+STOP_TIMEOUT="${FLYWHEEL_SERVERS_STOP_TIMEOUT:-30}"    # seconds before SIGKILL
+S3_REGION=us-east-1
+
+log() { printf '[servers] %s\n' "$*" >&2; }
+die() { printf '[servers] ERROR: %s\n' "$*" >&2; exit 1; }
+now() { date +%s; }
+probe() { python3 "$HERE/probe.py" "$@"; }
+
+need_cmd() {
+  local c
+  for c in "$@"; do
+    command -v "$c" >/dev/null 2>&1 || die "'$c' not found on PATH (needed: java, javac, mvn, go, python3)"
+  done
+}
+
+nats_bin() {
+  if command -v nats-server >/dev/null 2>&1; then command -v nats-server
+  elif [[ -x /usr/sbin/nats-server ]]; then echo /usr/sbin/nats-server
+  else return 1; fi
+}
+
+valid_name() {
+  case "$1" in kafka|nats|s3|mongo) return 0 ;; *) die "unknown server '$1' (one of: ${ALL[*]})" ;; esac
+}
+
+# ==============================================================================================
+# install
+# ==============================================================================================
+
+with_lock() { # with_lock FILE cmd...  (serialises concurrent installs/starts)
+  local f="$1"; shift
+  mkdir -p "$(dirname "$f")"
+  (
+    flock -w 900 9 || die "could not lock $f"
+    "$@"
+  ) 9>"$f"
+}
+
+install_apt() {
+  local pkgs=()
+  nats_bin >/dev/null || pkgs+=(nats-server)
+  command -v kcat >/dev/null 2>&1 || pkgs+=(kcat)
+  ((${#pkgs[@]})) || return 0
+  local sudo=()
+  if [[ $(id -u) -ne 0 ]]; then
+    command -v sudo >/dev/null 2>&1 || die "need root (or sudo) to apt-get install ${pkgs[*]}"
+    sudo=(sudo)
+  fi
+  log "apt-get install ${pkgs[*]}"
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
+}
+
+# Copies the runtime dependencies of a POM into DEST/lib. Runs Maven in a scratch copy of the POM
+# so nothing is written next to the script.
+maven_copy_deps() { # POM DEST -Dprop=value...
+  local pom="$1" dest="$2"; shift 2
+  local work; work="$(mktemp -d "$CACHE/tmp/mvn.XXXXXX")"
+  cp "$pom" "$work/pom.xml"
+  if ! (cd "$work" && mvn -B -ntp -Dstyle.color=never "$MAVEN_DEP_PLUGIN:copy-dependencies" \
+      -DoutputDirectory="$work/lib" -DincludeScope=runtime "$@") >"$work/mvn.log" 2>&1; then
+    tail -n 40 "$work/mvn.log" >&2
+    rm -rf "$work"
+    die "maven could not resolve $(basename "$pom") ($*)"
+  fi
+  rm -rf "${dest:?}/lib"
+  mkdir -p "$dest"
+  mv "$work/lib" "$dest/lib"
+  rm -rf "$work"
+}
+
+stamp_of() { # a fingerprint of the inputs of one install step
+  { printf '%s\n' "$@"; } | sha256sum | cut -c1-16
+}
+
+install_kafka() {
+  local stamp; stamp="$(stamp_of "$KAFKA_VERSION" "$KAFKA_SLF4J_VERSION" "$(sha256sum <"$HERE/kafka-pom.xml")")"
+  if [[ -f "$KAFKA_HOME/.installed" && "$(cat "$KAFKA_HOME/.installed")" == "$stamp" ]]; then return 0; fi
+  log "kafka $KAFKA_VERSION: resolving jars with maven"
+  maven_copy_deps "$HERE/kafka-pom.xml" "$KAFKA_HOME" \
+    -Dkafka.version="$KAFKA_VERSION" -Dslf4j.version="$KAFKA_SLF4J_VERSION"
+  [[ -f "$KAFKA_HOME/lib/kafka_2.13-$KAFKA_VERSION.jar" ]] || die "kafka_2.13-$KAFKA_VERSION.jar missing after maven"
+  echo "$stamp" >"$KAFKA_HOME/.installed"
+}
+
+install_mongo() {
+  local stamp; stamp="$(stamp_of "$MONGO_SERVER_VERSION" "$MONGO_SLF4J_VERSION" \
+    "$(sha256sum <"$HERE/mongo-pom.xml")" "$(sha256sum <"$HERE/FlywheelMongoServer.java")")"
+  if [[ -f "$MONGO_HOME/.installed" && "$(cat "$MONGO_HOME/.installed")" == "$stamp" ]]; then return 0; fi
+  log "mongo-java-server $MONGO_SERVER_VERSION: resolving jars with maven, compiling launcher"
+  maven_copy_deps "$HERE/mongo-pom.xml" "$MONGO_HOME" \
+    -Dmongo.server.version="$MONGO_SERVER_VERSION" -Dslf4j.version="$MONGO_SLF4J_VERSION"
+  rm -rf "$MONGO_HOME/classes"
+  mkdir -p "$MONGO_HOME/classes"
+  javac -nowarn -d "$MONGO_HOME/classes" -cp "$MONGO_HOME/lib/*" "$HERE/FlywheelMongoServer.java"
+  echo "$stamp" >"$MONGO_HOME/.installed"
+}
+
+install_versitygw() {
+  [[ -x "$VGW_BIN" ]] && return 0
+  log "versitygw $VERSITYGW_VERSION: go install (takes a minute or two)"
+  local work; work="$(mktemp -d "$CACHE/tmp/go.XXXXXX")"
+  # GOTOOLCHAIN=local: never fetch another Go toolchain; CGO off: no C compiler needed.
+  GOBIN="$work" GOTOOLCHAIN=local GOFLAGS=-buildvcs=false CGO_ENABLED=0 \
+    go install -trimpath -ldflags="-s -w -X main.Version=$VERSITYGW_VERSION" \
+      "$VERSITYGW_PKG@$VERSITYGW_VERSION" \
+    || { rm -rf "$work"; die "go install $VERSITYGW_PKG@$VERSITYGW_VERSION failed"; }
+  mkdir -p "$(dirname "$VGW_BIN")"
+  mv "$work/versitygw" "$VGW_BIN"
+  rm -rf "$work"
+}
+
+do_install() {
+  need_cmd java javac mvn go python3 flock sha256sum
+  mkdir -p "$CACHE/tmp"
+  install_apt
+  install_kafka
+  install_mongo
+  install_versitygw
+  log "installed into $CACHE"
+}
+
+cmd_install() { with_lock "$CACHE/.lock" do_install; }
+
+check_installed() { # check_installed name  -> dies with a hint if install is missing
+  case "$1" in
+    kafka) [[ -f "$KAFKA_HOME/.installed" ]] && command -v kcat >/dev/null 2>&1 ;;
+    nats)  nats_bin >/dev/null ;;
+    s3)    [[ -x "$VGW_BIN" ]] ;;
+    mongo) [[ -f "$MONGO_HOME/.installed" ]] ;;
+  esac || die "$1 is not installed: run '$0 install' first"
+}
+
+# ==============================================================================================
+# process helpers
+# ==============================================================================================
+
+alive() { # alive PID  (a zombie is not alive)
+  local pid="$1" state
+  [[ -n "$pid" && -r "/proc/$pid/stat" ]] || return 1
+  state="$(sed -E 's/^[0-9]+ \(.*\) ([A-Za-z]).*/\1/' "/proc/$pid/stat" 2>/dev/null || true)"
+  [[ -n "$state" && "$state" != Z && "$state" != X ]]
+}
+
+# The pid from NAME's pid file if that process is alive AND is ours (its command line mentions
+# NAME's run dir, so a recycled pid is never mistaken for a server).
+running_pid() {
+  local name="$1" f="$RUN/$1/pid" pid
+  [[ -f "$f" ]] || return 1
+  pid="$(cat "$f")"
+  alive "$pid" || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$RUN/$name" || return 1
+  echo "$pid"
+}
+
+# launch NAME LOGFILE cmd... : starts cmd in its own session, detached from this shell, with
+# stdout+stderr appended to LOGFILE; the pid of the exec'd server goes to NAME's pid file.
+launch() {
+  local name="$1" logf="$2"; shift 2
+  local pidf="$RUN/$name/pid"
+  rm -f "$pidf"
+  printf '\n===== %s start %s =====\n' "$name" "$(date -Is)" >>"$logf"
+  # 9>&-: the server must not inherit the lock held by with_lock.
+  # shellcheck disable=SC2016  # expanded by the inner bash
+  setsid bash -c 'echo $$ >"$0"; exec "$@"' "$pidf" "$@" </dev/null >>"$logf" 2>&1 9>&- &
+  local i
+  for i in $(seq 50); do [[ -s "$pidf" ]] && return 0; sleep 0.1; done
+  die "$name: no pid file after launch"
+}
+
+# wait_ready NAME LOGFILE check-cmd... : polls check-cmd until it succeeds; fails loudly (with the
+# tail of the server's log) if the server dies or the deadline passes.
+wait_ready() {
+  local name="$1" logf="$2"; shift 2
+  local pid deadline=$(($(now) + START_TIMEOUT))
+  pid="$(cat "$RUN/$name/pid")"
+  while :; do
+    if "$@" >/dev/null 2>&1; then return 0; fi
+    if ! alive "$pid"; then
+      log "$name exited during start-up; last lines of $logf:"
+      tail -n 40 "$logf" >&2 || true
+      die "$name did not start"
+    fi
+    if (($(now) >= deadline)); then
+      log "$name did not answer within ${START_TIMEOUT}s; last lines of $logf:"
+      tail -n 40 "$logf" >&2 || true
+      kill -KILL "$pid" 2>/dev/null || true
+      die "$name did not start"
+    fi
+    sleep 0.3
+  done
+}
+
+# ---- ports: chosen once per run dir, reused on every later start -----------------------------
+# ports NAME KEY... : sets PORT_<KEY> for each key, from RUN/NAME/ports or freshly allocated.
+ports() {
+  local name="$1"; shift
+  local f="$RUN/$name/ports" k busy=()
+  if [[ -f "$f" ]]; then
+    # shellcheck disable=SC1090
+    source "$f"
+    for k in "$@"; do
+      local v="PORT_$k"
+      [[ -n "${!v:-}" ]] || { busy+=("$k(missing)"); continue; }
+      probe port-free "${!v}" || busy+=("$k=${!v}")
+    done
+    ((${#busy[@]} == 0)) && return 0
+    if [[ "$name" == kafka ]]; then
+      # The KRaft metadata log records the controller's address: a new port needs a new cluster.
+      die "kafka: stored port(s) ${busy[*]} are in use by another process; free them, or run '$0 clean kafka' to start over with new ports (data is lost)"
+    fi
+    log "$name: stored port(s) ${busy[*]} are taken by another process; choosing new ports"
+  fi
+  local fresh; mapfile -t fresh < <(probe free-ports "$#")
+  : >"$f.tmp"
+  local i=0
+  for k in "$@"; do
+    printf 'PORT_%s=%s\n' "$k" "${fresh[$i]}" >>"$f.tmp"
+    printf -v "PORT_$k" '%s' "${fresh[$i]}"
+    i=$((i + 1))
+  done
+  mv "$f.tmp" "$f"
+}
+
+port_of() { # port_of NAME KEY -> prints the stored port or nothing
+  local f="$RUN/$1/ports"
+  [[ -f "$f" ]] && sed -n "s/^PORT_$2=//p" "$f"
+  return 0
+}
+
+# ==============================================================================================
+# servers
+# ==============================================================================================
+
+start_kafka() {
+  local d="$RUN/kafka"
+  ports kafka BROKER CONTROLLER
+  mkdir -p "$d/data"
+  cat >"$d/server.properties" <<EOF
+# Generated by scripts/servers/servers.sh: single-node KRaft (broker + controller), loopback only.
+process.roles=broker,controller
+node.id=1
+listeners=PLAINTEXT://$HOST:$PORT_BROKER,CONTROLLER://$HOST:$PORT_CONTROLLER
+advertised.listeners=PLAINTEXT://$HOST:$PORT_BROKER
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+controller.quorum.bootstrap.servers=$HOST:$PORT_CONTROLLER
+log.dirs=$d/data
+num.partitions=1
+default.replication.factor=1
+min.insync.replicas=1
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+transaction.state.log.num.partitions=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+auto.create.topics.enable=$KAFKA_AUTO_CREATE_TOPICS
+delete.topic.enable=true
+EOF
+  local cp="$KAFKA_HOME/lib/*"
+  # shellcheck disable=SC2206
+  local jvm=($KAFKA_HEAP -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:+ExitOnOutOfMemoryError
+    -Djava.awt.headless=true
+    -Dorg.slf4j.simpleLogger.showDateTime=true
+    "-Dorg.slf4j.simpleLogger.dateTimeFormat=yyyy-MM-dd'T'HH:mm:ss.SSS"
+    -Dorg.slf4j.simpleLogger.logFile=System.out)
+  if [[ ! -f "$d/data/meta.properties" ]]; then
+    [[ -f "$d/cluster.id" ]] || java -cp "$cp" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n1 >"$d/cluster.id"
+    log "kafka: formatting storage (cluster $(cat "$d/cluster.id"))"
+    java "${jvm[@]}" -cp "$cp" kafka.tools.StorageTool format --standalone --ignore-formatted \
+      -t "$(cat "$d/cluster.id")" -c "$d/server.properties" >>"$d/kafka.log" 2>&1 \
+      || { tail -n 30 "$d/kafka.log" >&2; die "kafka storage format failed"; }
+  fi
+  launch kafka "$d/kafka.log" java "${jvm[@]}" -cp "$cp" kafka.Kafka "$d/server.properties"
+  wait_ready kafka "$d/kafka.log" kafka_ready "$PORT_BROKER"
+}
+
+kafka_ready() { # the broker answers a metadata request and knows the active controller
+  timeout 5 kcat -b "$HOST:$1" -L -m 2 2>/dev/null | grep -q "broker 1 at .*(controller)"
+}
+
+start_nats() {
+  local d="$RUN/nats" bin
+  bin="$(nats_bin)"
+  ports nats CLIENT MONITOR
+  mkdir -p "$d/data"
+  # sync_interval ("always" = fsync every write) exists from nats-server 2.10 on; Debian 12 ships
+  # 2.9.10, which rejects the field, so it is only used when the binary accepts it.
+  local sync_line="  sync_interval: always"
+  write_nats_conf() {
+    cat >"$d/nats.conf" <<EOF
+# Generated by scripts/servers/servers.sh
+server_name: flywheel-test
+jetstream {
+  store_dir: "$d/data"
+$1
+}
+EOF
+  }
+  write_nats_conf "$sync_line"
+  if ! "$bin" -c "$d/nats.conf" -t >/dev/null 2>&1; then
+    write_nats_conf "  # sync_interval: always   (not supported by this nats-server: $("$bin" --version 2>&1))"
+    "$bin" -c "$d/nats.conf" -t >/dev/null 2>&1 || { "$bin" -c "$d/nats.conf" -t || true; die "bad nats.conf"; }
+  fi
+  # JetStream and its store dir come from nats.conf (equivalent to -js -sd DIR; nats-server
+  # refuses to get store_dir from both).
+  launch nats "$d/nats.log" "$bin" -c "$d/nats.conf" -a "$HOST" -p "$PORT_CLIENT" -m "$PORT_MONITOR"
+  wait_ready nats "$d/nats.log" probe nats-health "$PORT_MONITOR"
+}
+
+s3_credentials() { # sets S3_ACCESS_KEY / S3_SECRET_KEY, stable per run dir
+  local f="$RUN/s3/credentials"
+  if [[ ! -f "$f" ]]; then
+    mkdir -p "$RUN/s3"
+    local ak="${FLYWHEEL_S3_ACCESS_KEY:-flywheel}"
+    local sk="${FLYWHEEL_S3_SECRET_KEY:-$(python3 -c 'import secrets; print(secrets.token_hex(20))')}"
+    (umask 077; printf 'S3_ACCESS_KEY=%s\nS3_SECRET_KEY=%s\n' "$ak" "$sk" >"$f")
+  fi
+  # shellcheck disable=SC1090
+  source "$f"
+}
+
+start_s3() {
+  local d="$RUN/s3"
+  ports s3 HTTP
+  s3_credentials
+  mkdir -p "$d/data"
+  local meta=()
+  if ! probe xattr "$d/data" >/dev/null 2>&1; then
+    # The posix backend keeps object metadata in user xattrs; fall back to a sidecar dir.
+    mkdir -p "$d/meta"
+    meta=(--sidecar "$d/meta")
+    log "s3: no user xattrs on $(df -P "$d/data" | awk 'NR==2{print $6}'); using --sidecar"
+  fi
+  launch s3 "$d/s3.log" env ROOT_ACCESS_KEY="$S3_ACCESS_KEY" ROOT_SECRET_KEY="$S3_SECRET_KEY" \
+    "$VGW_BIN" --port "$HOST:$PORT_HTTP" --region "$S3_REGION" --quiet \
+    posix "${meta[@]}" "$d/data"
+  wait_ready s3 "$d/s3.log" probe s3 "$PORT_HTTP"
+}
+
+start_mongo() {
+  local d="$RUN/mongo"
+  ports mongo WIRE
+  mkdir -p "$d/data"
+  local backend=(memory)
+  [[ "$MONGO_BACKEND" == h2 ]] && backend=(h2 "$d/data/mongo.mv")
+  launch mongo "$d/mongo.log" java -Xms64m -Xmx384m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
+    -XX:+ExitOnOutOfMemoryError -Dflywheel.run="$d" \
+    -Dorg.slf4j.simpleLogger.showDateTime=true \
+    "-Dorg.slf4j.simpleLogger.dateTimeFormat=yyyy-MM-dd'T'HH:mm:ss.SSS" \
+    -Dorg.slf4j.simpleLogger.logFile=System.out \
+    -cp "$MONGO_HOME/lib/*:$MONGO_HOME/classes" FlywheelMongoServer "$HOST" "$PORT_WIRE" "${backend[@]}"
+  wait_ready mongo "$d/mongo.log" probe mongo "$PORT_WIRE"
+}
+
+write_env() {
+  local f="$RUN/servers.env" p
+  {
+    echo "# Generated by scripts/servers/servers.sh - source it: . $f"
+    p="$(port_of kafka BROKER)"; [[ -n "$p" ]] && echo "export FLYWHEEL_KAFKA_BROKERS=$HOST:$p"
+    p="$(port_of nats CLIENT)";  [[ -n "$p" ]] && echo "export FLYWHEEL_NATS_URL=nats://$HOST:$p"
+    p="$(port_of nats MONITOR)"; [[ -n "$p" ]] && echo "export FLYWHEEL_NATS_MONITOR_URL=http://$HOST:$p"
+    p="$(port_of mongo WIRE)";   [[ -n "$p" ]] && echo "export FLYWHEEL_MONGO_URL=mongodb://$HOST:$p"
+    p="$(port_of s3 HTTP)"
+    if [[ -n "$p" ]]; then
+      s3_credentials
+      echo "export FLYWHEEL_S3_ENDPOINT=http://$HOST:$p"
+      echo "export FLYWHEEL_S3_ACCESS_KEY=$S3_ACCESS_KEY"
+      echo "export FLYWHEEL_S3_SECRET_KEY=$S3_SECRET_KEY"
+      echo "export FLYWHEEL_S3_REGION=$S3_REGION"
+    fi
+  } >"$f.tmp"
+  mv "$f.tmp" "$f"
+}
+
+# ==============================================================================================
+# commands
+# ==============================================================================================
+
+# names_or_all [name...] : sets NAMES to the given names (validated) or to all servers.
+names_or_all() {
+  local n
+  for n in "$@"; do valid_name "$n"; done
+  if (($#)); then NAMES=("$@"); else NAMES=("${ALL[@]}"); fi
+}
+
+do_start() {
+  mkdir -p "$RUN"
+  local n t0 pid
+  names_or_all "$@"
+  for n in "${NAMES[@]}"; do check_installed "$n"; done
+  for n in "${NAMES[@]}"; do
+    if pid="$(running_pid "$n")"; then
+      log "$n already running (pid $pid)"
+      continue
+    fi
+    mkdir -p "$RUN/$n"
+    t0="$(date +%s.%N)"
+    "start_$n"
+    write_env
+    log "$n up (pid $(cat "$RUN/$n/pid")) in $(python3 -c "import sys; print('%.1fs' % (float(sys.argv[2]) - float(sys.argv[1])))" "$t0" "$(date +%s.%N)")"
+  done
+  write_env
+  log "env: $RUN/servers.env"
+}
+
+stop_one() {
+  local n="$1" pid deadline
+  if ! pid="$(running_pid "$n")"; then
+    rm -f "$RUN/$n/pid"
+    return 0
+  fi
+  log "stopping $n (pid $pid)"
+  kill -TERM "$pid" 2>/dev/null || true
+  deadline=$(($(now) + STOP_TIMEOUT))
+  while alive "$pid"; do
+    if (($(now) >= deadline)); then
+      log "$n did not exit within ${STOP_TIMEOUT}s: SIGKILL"
+      kill -KILL "$pid" 2>/dev/null || true
+      sleep 0.5
+      break
+    fi
+    sleep 0.2
+  done
+  rm -f "$RUN/$n/pid"
+}
+
+do_stop() {
+  [[ -d "$RUN" ]] || return 0
+  local i
+  names_or_all "$@"
+  for ((i = ${#NAMES[@]} - 1; i >= 0; i--)); do stop_one "${NAMES[$i]}"; done
+}
+
+cmd_status() {
+  local n pid rc=0
+  for n in "${ALL[@]}"; do
+    if pid="$(running_pid "$n" 2>/dev/null)"; then
+      printf '%-6s running  pid %-8s ports %s\n' "$n" "$pid" "$(tr '\n' ' ' <"$RUN/$n/ports")"
+    else
+      printf '%-6s stopped\n' "$n"
+      rc=3
+    fi
+  done
+  return $rc
+}
+
+cmd_env() {
+  local f="$RUN/servers.env"
+  [[ -f "$f" ]] || die "no $f yet: run '$0 start' first"
+  echo "# $f"
+  cat "$f"
+}
+
+cmd_logs() {
+  (($# == 1)) || die "usage: $0 logs NAME"
+  valid_name "$1"
+  local f="$RUN/$1/$1.log"
+  [[ -f "$f" ]] || die "no log for $1 under $RUN/$1"
+  echo "# $f"
+  tail -n 200 "$f"
+}
+
+do_clean() {
+  local n
+  names_or_all "$@"
+  local names=("${NAMES[@]}")
+  do_stop "${names[@]}"
+  for n in "${names[@]}"; do rm -rf "${RUN:?}/$n"; done
+  (($#)) || rm -f "$RUN/servers.env"
+  [[ -d "$RUN" ]] && write_env
+  return 0
+}
+
+usage() {
+  cat >&2 <<EOF
+usage: $0 COMMAND [server...]      servers: ${ALL[*]}
+  install            install everything into $CACHE (idempotent, fast when done)
+  start [name...]    start all or the named servers (no-op for running ones), write servers.env
+  stop [name...]     stop all or the named servers (SIGTERM, SIGKILL after ${STOP_TIMEOUT}s)
+  restart [name...]  stop then start
+  status             show which servers run (exit 3 if any is stopped)
+  env                print the env file (source it: . $RUN/servers.env)
+  logs NAME          tail a server's log
+  clean [name...]    stop and delete run data (ports, data dirs, logs)
+run dir: $RUN (FLYWHEEL_RUN_DIR)   cache: $CACHE (FLYWHEEL_CACHE)
+EOF
+}
+
+main() {
+  local cmd="${1:-}"
+  (($#)) && shift
+  case "$cmd" in
+    install) cmd_install ;;
+    start) mkdir -p "$RUN"; with_lock "$RUN/.lock" do_start "$@" ;;
+    stop) [[ -d "$RUN" ]] || exit 0; with_lock "$RUN/.lock" do_stop "$@" ;;
+    restart) mkdir -p "$RUN"; with_lock "$RUN/.lock" do_stop "$@"; with_lock "$RUN/.lock" do_start "$@" ;;
+    status) cmd_status ;;
+    env) cmd_env ;;
+    logs) cmd_logs "$@" ;;
+    clean) [[ -d "$RUN" ]] || exit 0; with_lock "$RUN/.lock" do_clean "$@" ;;
+    -h|--help|help) usage ;;
+    *) usage; exit 2 ;;
+  esac
+}
+
+main "$@"
