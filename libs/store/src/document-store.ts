@@ -9,7 +9,7 @@ export interface Doc<T> {
 
 /** An event written atomically with a document, for the outbox relay to publish. */
 export interface OutboxEntry {
-  /** Unique id (the CloudEvent id). */
+  /** Unique id (the CloudEvent id); consumers dedupe by it. */
   readonly id: string;
   /** The encoded event, as the relay hands it to the bus (wire form: key, value, headers). */
   readonly key: string;
@@ -18,44 +18,108 @@ export interface OutboxEntry {
   readonly topic: string;
 }
 
+/** An outbox entry not yet relayed, with the document that holds it. */
+export interface PendingOutboxEntry {
+  readonly collection: string;
+  readonly docId: string;
+  readonly entry: OutboxEntry;
+}
+
+/** Names an entry {@link DocumentStore.markRelayed} removes. */
+export interface RelayedEntry {
+  readonly collection: string;
+  readonly docId: string;
+  readonly entryId: string;
+}
+
 export interface PutOptions extends CallOptions {
   /**
    * Optimistic concurrency: `0` = the document must not exist yet (else `already_exists`);
-   * `n` = the stored version must be `n` (else `aborted`, retriable after a re-read);
-   * undefined = last writer wins.
+   * `n` = the stored version must be `n` (else `aborted`, retriable after a re-read; `not_found`
+   * when the document does not exist); undefined = last writer wins (creates when missing).
    */
   expectedVersion?: number;
-  /** Events that become visible to the relay in the same atomic write as the state change. */
+  /**
+   * Events that become visible to the relay in the same atomic write as the state change: a write
+   * that fails (version check, deadline before the commit) leaves none of them behind.
+   */
   outbox?: readonly OutboxEntry[];
 }
 
+/**
+ * Options of {@link Collection.delete}: `expectedVersion` `n` deletes only that version (else
+ * `aborted`); `outbox` entries are kept (in an invisible tombstone) until relayed, so a deletion
+ * can be announced atomically too.
+ */
+export type DeleteOptions = PutOptions;
+
+/** What `find` may compare with: JSON scalars. */
 export type Scalar = string | number | boolean;
 
 export interface FindOptions extends CallOptions {
-  /** At most this many. Default 100. */
+  /** At most this many, 1…10 000. Default 100. */
   limit?: number;
   /** Sort by this indexed field (then id), ascending unless `descending`. Default: id. */
   sortBy?: string;
+  /** Reverses the order, ties on `sortBy` included (ids descending). */
   descending?: boolean;
 }
 
-/** A named set of documents of one shape, queried by equality on declared indexed fields. */
+/**
+ * A named set of documents of one shape, queried by equality on declared indexed fields.
+ *
+ * Data is JSON: plain objects, arrays, strings (well-formed Unicode), finite numbers, booleans and
+ * null; object keys must not start with `$` or contain NUL. Anything else (`Uint8Array`, `bigint`,
+ * `Date`, `Map`, `undefined` in arrays, NaN…) is rejected with `invalid_argument` naming the path
+ * (`data.blob`): store bytes as base64 (or in the blob store), big integers and dates as strings.
+ * Object properties whose value is `undefined` are dropped, as JSON does.
+ */
 export interface Collection<T extends object> {
+  readonly name: string;
   get(id: string, options?: CallOptions): Promise<Doc<T> | undefined>;
+  /** Writes `data` as the next version; see {@link PutOptions} for the concurrency contract. */
   put(id: string, data: T, options?: PutOptions): Promise<Doc<T>>;
   /** Deletes; with `expectedVersion`, only that version. Resolves false when it did not exist. */
-  delete(id: string, options?: PutOptions): Promise<boolean>;
-  /** Documents whose top-level fields equal every value in `filter` (fields must be indexed). */
+  delete(id: string, options?: DeleteOptions): Promise<boolean>;
+  /**
+   * Documents whose top-level fields equal every value in `filter` (fields must be declared
+   * indexes, else `invalid_argument`). A field holding an array matches when one of its elements
+   * equals the value, as in MongoDB. Sorting by a field whose values are arrays is unspecified.
+   * Order across types: missing/null, numbers, strings (by code point), booleans.
+   */
   find(filter: Readonly<Record<string, Scalar>>, options?: FindOptions): Promise<Doc<T>[]>;
 }
 
-/** The document store port: collections of versioned JSON documents with an atomic outbox. */
+/**
+ * The document store port: collections of versioned JSON documents with an atomic outbox.
+ * Every write is atomic on one document; there are no multi-document transactions (by design:
+ * the outbox rides in the document it announces). Errors are AppErrors: `unavailable` (retriable)
+ * when the backend cannot be reached, `deadline_exceeded` when the call's deadline passes — for a
+ * write that means its outcome is unknown: re-read before retrying.
+ */
 export interface DocumentStore {
-  /** A collection; `indexes` are the top-level fields `find` may filter and sort on. */
+  /**
+   * A collection (created on first write); `indexes` are the top-level fields `find` may filter
+   * and sort on. Names: letters, digits, `_`, `-`, `.`, up to 100 characters, not `system.*`.
+   */
   collection<T extends object>(name: string, options?: { indexes?: readonly string[] }): Collection<T>;
-  /** Outbox entries not yet relayed, oldest first, across all collections. */
-  pendingOutbox(options?: { limit?: number } & CallOptions): Promise<{ collection: string; docId: string; entry: OutboxEntry }[]>;
-  /** Removes relayed entries from their documents (leaves the documents as they are otherwise). */
-  markRelayed(items: readonly { collection: string; docId: string; entryId: string }[], options?: CallOptions): Promise<void>;
+  /**
+   * Outbox entries not yet relayed, oldest first (approximately, across collections; exactly, in
+   * one document), across every collection the store holds — including ones this process has not
+   * opened, so a restarted relay finds what a crashed writer left. Default limit 100.
+   */
+  pendingOutbox(options?: { limit?: number } & CallOptions): Promise<PendingOutboxEntry[]>;
+  /**
+   * Removes relayed entries from their documents; leaves data and version as they are. Entries
+   * or documents that are already gone are ignored.
+   */
+  markRelayed(items: readonly RelayedEntry[], options?: CallOptions): Promise<void>;
+  /**
+   * Calls `listener` after every write through this store object that added outbox entries, so a
+   * relay can publish at once instead of at its next poll. Writes by other processes are found by
+   * polling. Returns the function that unsubscribes.
+   */
+  onOutboxWrite(listener: () => void): () => void;
+  /** Waits for writes in flight, then releases the backend. Later calls fail `failed_precondition`. */
   close(): Promise<void>;
 }
