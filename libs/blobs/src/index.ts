@@ -1,4 +1,5 @@
 export type { BlobRef, BlobSource, BlobStore, PutOptions } from './blob-store.ts';
+export { blobUri, parseBlobUri } from './blob-uri.ts';
 export type { BlobConfig } from './create-blob-store.ts';
 export {
   blobBackends,

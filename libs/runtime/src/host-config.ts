@@ -1,5 +1,40 @@
-import { ConfigReader, type Env, type LogLevel, logLevels } from '@flywheel/core';
+import { type ConfigReader, type LogLevel, logLevels } from '@flywheel/core';
 import { type TelemetryExporter, telemetryExporters } from '@flywheel/telemetry/sdk';
+
+/** The six services and the port each listens on by default (scheduler 7101 … monitoring 7106). */
+export const servicePorts = {
+  scheduler: 7101,
+  orchestrator: 7102,
+  registry: 7103,
+  'feature-store': 7104,
+  serving: 7105,
+  monitoring: 7106,
+} as const;
+
+export type ServiceName = keyof typeof servicePorts;
+
+function addressVariable(service: string): string {
+  return `FLYWHEEL_${service.toUpperCase().replaceAll('-', '_')}_GRPC_ADDRESS`;
+}
+
+/**
+ * Where peers are reached: the same `FLYWHEEL_<PEER>_GRPC_ADDRESS` each peer binds to, default
+ * `127.0.0.1:<its default port>`.
+ */
+export function readPeers<const P extends ServiceName>(
+  reader: ConfigReader,
+  peers: readonly P[],
+): Record<P, string> {
+  const out = {} as Record<P, string>;
+  for (const peer of peers) {
+    const address = reader.string(addressVariable(peer), `127.0.0.1:${servicePorts[peer]}`);
+    if (!/^[^\s]+:\d{1,5}$/.test(address) || address.endsWith(':0')) {
+      reader.problem(addressVariable(peer), `must be host:port of a running ${peer}, got "${address}"`);
+    }
+    out[peer] = address;
+  }
+  return out;
+}
 
 /** How a service process serves, logs and traces; the same variables for all six services. */
 export interface HostConfig {
@@ -20,13 +55,12 @@ export interface HostConfig {
  * `FLYWHEEL_OTLP_ENDPOINT`, `FLYWHEEL_MAX_MESSAGE_BYTES`, `FLYWHEEL_DEFAULT_DEADLINE`, `FLYWHEEL_SHUTDOWN_GRACE`.
  * Collects problems into `reader`; the caller calls `reader.done()` once its own settings are read.
  */
-export function readHostConfig(reader: ConfigReader, service: string, defaultPort: number): HostConfig {
-  const prefix = `FLYWHEEL_${service.toUpperCase().replaceAll('-', '_')}`;
+export function readHostConfig(reader: ConfigReader, service: ServiceName): HostConfig {
+  const variable = addressVariable(service);
   const grpcAddress =
-    reader.optional(`${prefix}_GRPC_ADDRESS`) ??
-    reader.string('FLYWHEEL_GRPC_ADDRESS', `127.0.0.1:${defaultPort}`);
+    reader.optional(variable) ?? reader.string('FLYWHEEL_GRPC_ADDRESS', `127.0.0.1:${servicePorts[service]}`);
   if (!/^[^\s]+:\d{1,5}$/.test(grpcAddress))
-    reader.problem(`${prefix}_GRPC_ADDRESS`, `must be host:port, got "${grpcAddress}"`);
+    reader.problem(variable, `must be host:port, got "${grpcAddress}"`);
   const telemetry = reader.oneOf('FLYWHEEL_TELEMETRY', telemetryExporters, 'off');
   return {
     grpcAddress,
@@ -40,12 +74,4 @@ export function readHostConfig(reader: ConfigReader, service: string, defaultPor
     defaultDeadlineMs: reader.durationMs('FLYWHEEL_DEFAULT_DEADLINE', '30s'),
     shutdownGraceMs: reader.durationMs('FLYWHEEL_SHUTDOWN_GRACE', '10s'),
   };
-}
-
-/** Host settings alone, for services with no settings of their own yet. */
-export function loadHostConfig(env: Env, service: string, defaultPort: number): HostConfig {
-  const reader = new ConfigReader(env);
-  const config = readHostConfig(reader, service, defaultPort);
-  reader.done();
-  return config;
 }

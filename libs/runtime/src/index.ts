@@ -1,4 +1,12 @@
-export type { HostConfig } from './host-config.ts';
-export { loadHostConfig, readHostConfig } from './host-config.ts';
-export type { RunningService, RunServiceOptions, ServiceWiring } from './run-service.ts';
+export type { HostConfig, ServiceName } from './host-config.ts';
+export { readHostConfig, readPeers, servicePorts } from './host-config.ts';
+export type { Infra, InfraConfig, OpenInfraOptions } from './infra.ts';
+export { openInfra, readInfraConfig, toOutboxEntry } from './infra.ts';
+export type {
+  ConsumeOptions,
+  RunningService,
+  RunServiceOptions,
+  ServiceHost,
+  ServiceWiring,
+} from './run-service.ts';
 export { runService, stopOnSignals } from './run-service.ts';

@@ -1,4 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The repository root, whatever the test's working directory. */
@@ -25,9 +28,18 @@ export function spawnService(
   options: { timeoutMs?: number } = {},
 ): Promise<SpawnedService> {
   const variable = `FLYWHEEL_${name.toUpperCase().replaceAll('-', '_')}_GRPC_ADDRESS`;
+  // Its own data directories unless the test shares some: parallel test files never share a store.
+  const data = mkdtempSync(join(tmpdir(), `flywheel-${name}-`));
   const child = spawn(process.execPath, [`services/${name}/src/main.ts`], {
     cwd: repoRoot,
-    env: { ...process.env, [variable]: '127.0.0.1:0', FLYWHEEL_LOG_LEVEL: 'debug', ...env },
+    env: {
+      ...process.env,
+      [variable]: '127.0.0.1:0',
+      FLYWHEEL_LOG_LEVEL: 'debug',
+      FLYWHEEL_STORE_DIR: join(data, 'store'),
+      FLYWHEEL_BLOBS_DIR: join(data, 'blobs'),
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: Record<string, unknown>[] = [];

@@ -6,7 +6,7 @@ import { wireFeatureStore } from './wire-feature-store.ts';
 const config = loadFeatureStoreConfig(process.env);
 const service = await runService({
   name: 'feature-store',
-  config: config.host,
+  config,
   wire: (host) => wireFeatureStore(host, config),
 });
 stopOnSignals(service.stop, service.log);

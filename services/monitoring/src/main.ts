@@ -6,7 +6,7 @@ import { wireMonitoring } from './wire-monitoring.ts';
 const config = loadMonitoringConfig(process.env);
 const service = await runService({
   name: 'monitoring',
-  config: config.host,
+  config,
   wire: (host) => wireMonitoring(host, config),
 });
 stopOnSignals(service.stop, service.log);

@@ -6,7 +6,7 @@ import { wireOrchestrator } from './wire-orchestrator.ts';
 const config = loadOrchestratorConfig(process.env);
 const service = await runService({
   name: 'orchestrator',
-  config: config.host,
+  config,
   wire: (host) => wireOrchestrator(host, config),
 });
 stopOnSignals(service.stop, service.log);

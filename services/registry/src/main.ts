@@ -6,7 +6,7 @@ import { wireRegistry } from './wire-registry.ts';
 const config = loadRegistryConfig(process.env);
 const service = await runService({
   name: 'registry',
-  config: config.host,
+  config,
   wire: (host) => wireRegistry(host, config),
 });
 stopOnSignals(service.stop, service.log);

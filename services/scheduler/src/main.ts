@@ -6,7 +6,7 @@ import { wireScheduler } from './wire-scheduler.ts';
 const config = loadSchedulerConfig(process.env);
 const service = await runService({
   name: 'scheduler',
-  config: config.host,
+  config,
   wire: (host) => wireScheduler(host, config),
 });
 stopOnSignals(service.stop, service.log);

@@ -6,7 +6,7 @@ import { wireServing } from './wire-serving.ts';
 const config = loadServingConfig(process.env);
 const service = await runService({
   name: 'serving',
-  config: config.host,
+  config,
   wire: (host) => wireServing(host, config),
 });
 stopOnSignals(service.stop, service.log);

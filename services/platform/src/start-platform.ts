@@ -1,0 +1,98 @@
+import { type BlobStore, createBlobStore } from '@flywheel/blobs';
+import { createEventBus, type EventBus } from '@flywheel/bus';
+import type { Env, Logger } from '@flywheel/core';
+import { loadFeatureStoreConfig, wireFeatureStore } from '@flywheel/feature-store';
+import { loadMonitoringConfig, wireMonitoring } from '@flywheel/monitoring';
+import { loadOrchestratorConfig, wireOrchestrator } from '@flywheel/orchestrator';
+import { loadRegistryConfig, wireRegistry } from '@flywheel/registry';
+import {
+  type HostConfig,
+  type InfraConfig,
+  type RunningService,
+  runService,
+  type ServiceHost,
+  type ServiceName,
+  type ServiceWiring,
+} from '@flywheel/runtime';
+import { loadSchedulerConfig, wireScheduler } from '@flywheel/scheduler';
+import { loadServingConfig, wireServing } from '@flywheel/serving';
+import { createJsonLogger } from '@flywheel/telemetry';
+import { startTelemetry } from '@flywheel/telemetry/sdk';
+
+interface Part<C extends { host: HostConfig; infra: InfraConfig }> {
+  name: ServiceName;
+  load(env: Env): C;
+  wire(host: ServiceHost, config: C): ServiceWiring | Promise<ServiceWiring>;
+}
+
+const part = <C extends { host: HostConfig; infra: InfraConfig }>(p: Part<C>) =>
+  p as Part<{ host: HostConfig; infra: InfraConfig }>;
+
+/** In start order: a service starts after the peers it calls. */
+const parts = [
+  part({ name: 'registry', load: loadRegistryConfig, wire: wireRegistry }),
+  part({ name: 'feature-store', load: loadFeatureStoreConfig, wire: wireFeatureStore }),
+  part({ name: 'monitoring', load: loadMonitoringConfig, wire: wireMonitoring }),
+  part({ name: 'serving', load: loadServingConfig, wire: wireServing }),
+  part({ name: 'orchestrator', load: loadOrchestratorConfig, wire: wireOrchestrator }),
+  part({ name: 'scheduler', load: loadSchedulerConfig, wire: wireScheduler }),
+];
+
+export interface Platform {
+  readonly services: readonly RunningService[];
+  readonly bus: EventBus;
+  readonly blobs: BlobStore;
+  readonly log: Logger;
+  /** Address of a service, `127.0.0.1:<port>`. */
+  address(name: ServiceName): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the six services in this process. The bus and the blob store are shared (one in-process
+ * bus, one blob directory); each service keeps its own document store. Services are started in
+ * dependency order and each later one is told where the earlier ones listen.
+ */
+export async function startPlatform(env: Env, options: { log?: Logger } = {}): Promise<Platform> {
+  const configs = parts.map((p) => p.load(env));
+  const first = configs[0]!;
+  const telemetry = startTelemetry({
+    serviceName: 'flywheel',
+    exporter: first.host.telemetry,
+    otlpEndpoint: first.host.otlpEndpoint,
+  });
+  const log = options.log ?? createJsonLogger({ level: first.host.logLevel, base: { platform: 'embedded' } });
+  const bus = createEventBus(first.infra.bus, { log: log.child({ port: 'bus' }) });
+  const blobs = createBlobStore(first.infra.blobs, { log: log.child({ port: 'blobs' }) });
+  const running: RunningService[] = [];
+  const peerEnv: Record<string, string> = {};
+  for (const [i, p] of parts.entries()) {
+    // Re-read with the addresses of the services already up, so peers find each other even on port 0.
+    const config = i === 0 ? configs[0]! : p.load({ ...env, ...peerEnv });
+    const service = await runService({
+      name: p.name,
+      config,
+      log: log.child({ service: p.name }),
+      startTelemetry: false,
+      shared: { bus, blobs },
+      wire: (host) => p.wire(host, config),
+    });
+    running.push(service);
+    peerEnv[`FLYWHEEL_${p.name.toUpperCase().replaceAll('-', '_')}_GRPC_ADDRESS`] =
+      `127.0.0.1:${service.port}`;
+  }
+  log.info('flywheel is up', Object.fromEntries(running.map((s) => [s.name, `127.0.0.1:${s.port}`])));
+  return {
+    services: running,
+    bus,
+    blobs,
+    log,
+    address: (name) => `127.0.0.1:${running.find((s) => s.name === name)?.port}`,
+    stop: async () => {
+      for (const service of [...running].reverse()) await service.stop();
+      await bus.close();
+      await blobs.close();
+      await telemetry.shutdown();
+    },
+  };
+}
