@@ -56,7 +56,9 @@ export async function startInProcess<C extends { host: HostConfig; infra: InfraC
     ...options.env,
   };
   const config = options.load(env);
-  const log = process.env.FLYWHEEL_TEST_LOG ? createJsonLogger({ level: 'debug', base: { service: name } }) : silentLogger;
+  const log = process.env.FLYWHEEL_TEST_LOG
+    ? createJsonLogger({ level: 'debug', base: { service: name } })
+    : silentLogger;
   const service = await runService({
     name,
     config,
