@@ -720,6 +720,16 @@ export declare type EntityDataframe = Message<"flywheel.featurestore.v1.EntityDa
      */
     value: DatasetLocation;
     case: "dataset";
+  } | {
+    /**
+     * The history of a feature view within a time window: every row of that view with an event
+     * time in [start_time, end_time) is an entity row, and the view's features ride along as
+     * pass-through columns named "<view>:<feature>" (labels, typically).
+     *
+     * @generated from field: flywheel.featurestore.v1.ViewHistory view_history = 3;
+     */
+    value: ViewHistory;
+    case: "viewHistory";
   } | { case: undefined; value?: undefined };
 };
 
@@ -728,6 +738,37 @@ export declare type EntityDataframe = Message<"flywheel.featurestore.v1.EntityDa
  * Use `create(EntityDataframeSchema)` to create a new message.
  */
 export declare const EntityDataframeSchema: GenMessage<EntityDataframe>;
+
+/**
+ * The rows a feature view holds offline within an event-time window, used as an entity dataframe.
+ *
+ * @generated from message flywheel.featurestore.v1.ViewHistory
+ */
+export declare type ViewHistory = Message<"flywheel.featurestore.v1.ViewHistory"> & {
+  /**
+   * @generated from field: string feature_view_name = 1;
+   */
+  featureViewName: string;
+
+  /**
+   * Window [start_time, end_time) of event times; unset start means since the first row, unset
+   * end means up to the last.
+   *
+   * @generated from field: google.protobuf.Timestamp start_time = 2;
+   */
+  startTime?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp end_time = 3;
+   */
+  endTime?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message flywheel.featurestore.v1.ViewHistory.
+ * Use `create(ViewHistorySchema)` to create a new message.
+ */
+export declare const ViewHistorySchema: GenMessage<ViewHistory>;
 
 /**
  * @generated from message flywheel.featurestore.v1.EntityRows

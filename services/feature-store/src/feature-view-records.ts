@@ -1,0 +1,160 @@
+import type { MessageInitShape } from '@bufbuild/protobuf';
+import { durationFromMs, durationMs, timestampFromDate } from '@bufbuild/protobuf/wkt';
+import type { DatasetFormat } from '@flywheel/proto/flywheel/common/v1/dataset_pb.js';
+import type { ValueType } from '@flywheel/proto/flywheel/common/v1/value_pb.js';
+import type {
+  FeatureView,
+  FeatureViewSchema,
+} from '@flywheel/proto/flywheel/featurestore/v1/featurestore_pb.js';
+
+/** One join key of a view's entity. */
+export interface JoinKeyRecord {
+  readonly name: string;
+  readonly valueType: ValueType;
+}
+
+/** One typed feature of a view. */
+export interface FeatureRecord {
+  readonly name: string;
+  readonly valueType: ValueType;
+  readonly description: string;
+  /** Sorted by key; pairs, because user keys may not be valid document field names. */
+  readonly labels: readonly (readonly [string, string])[];
+}
+
+/** Where a view's rows come from. */
+export interface SourceRecord {
+  readonly batch: { readonly dataset: string; readonly uri: string; readonly format: DatasetFormat } | null;
+  readonly stream: { readonly topic: string } | null;
+  /** Source column holding the event time; '' means `event_time`. */
+  readonly timestampField: string;
+  /** Source column → feature or join key name, sorted by column. */
+  readonly fieldMapping: readonly (readonly [string, string])[];
+}
+
+/** What a user declares about a view: everything ApplyFeatureView compares to decide "changed". */
+export interface FeatureViewDefinition {
+  readonly name: string;
+  readonly team: string;
+  readonly description: string;
+  readonly entityName: string;
+  readonly joinKeys: readonly JoinKeyRecord[];
+  readonly features: readonly FeatureRecord[];
+  /** How long a value stays valid after its event time, ms; null = forever. */
+  readonly ttlMs: number | null;
+  readonly source: SourceRecord | null;
+  readonly online: boolean;
+  readonly labels: readonly (readonly [string, string])[];
+}
+
+/** A feature view as stored in the `feature-views` collection, id = name. */
+export interface FeatureViewRecord extends FeatureViewDefinition {
+  /** The batch source's dataset ('' when none): indexed, so `dataset.arrived` finds its views. */
+  readonly datasetName: string;
+  /** 1 on create, +1 per apply that changed the definition. */
+  readonly revision: number;
+  readonly createTime: string;
+  readonly updateTime: string;
+}
+
+/** Fields the `feature-views` collection is queried by. */
+export const featureViewIndexes = ['team', 'entityName', 'datasetName'] as const;
+
+function sortedPairs(map: Readonly<Record<string, string>>): [string, string][] {
+  return Object.entries(map).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** The definition a request declares (already validated), owned by `team`. */
+export function definitionOf(view: FeatureView, team: string): FeatureViewDefinition {
+  const source = view.source;
+  const ttlMs = view.ttl ? durationMs(view.ttl) : 0;
+  return {
+    name: view.name,
+    team,
+    description: view.description,
+    entityName: view.entity?.name ?? '',
+    joinKeys: (view.entity?.joinKeys ?? []).map((k) => ({ name: k.name, valueType: k.valueType })),
+    features: view.features.map((f) => ({
+      name: f.name,
+      valueType: f.valueType,
+      description: f.description,
+      labels: sortedPairs(f.labels),
+    })),
+    ttlMs: ttlMs > 0 ? ttlMs : null,
+    source: source
+      ? {
+          batch:
+            source.kind.case === 'batch'
+              ? {
+                  dataset: source.kind.value.dataset,
+                  uri: source.kind.value.uri,
+                  format: source.kind.value.format,
+                }
+              : null,
+          stream: source.kind.case === 'stream' ? { topic: source.kind.value.topic } : null,
+          timestampField: source.timestampField,
+          fieldMapping: sortedPairs(source.fieldMapping),
+        }
+      : null,
+    online: view.online,
+    labels: sortedPairs(view.labels),
+  };
+}
+
+/** True when two definitions declare the same view. */
+export function sameDefinition(a: FeatureViewDefinition, b: FeatureViewDefinition): boolean {
+  return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
+}
+
+function canonical(d: FeatureViewDefinition): unknown[] {
+  return [
+    d.name,
+    d.team,
+    d.description,
+    d.entityName,
+    d.joinKeys,
+    d.features,
+    d.ttlMs,
+    d.source,
+    d.online,
+    d.labels,
+  ];
+}
+
+/** The wire form of a stored view. */
+export function toFeatureViewMessage(record: FeatureViewRecord): MessageInitShape<typeof FeatureViewSchema> {
+  const { source } = record;
+  return {
+    name: record.name,
+    team: record.team,
+    description: record.description,
+    entity: { name: record.entityName, joinKeys: record.joinKeys.map((k) => ({ ...k })) },
+    features: record.features.map((f) => ({
+      name: f.name,
+      valueType: f.valueType,
+      description: f.description,
+      labels: Object.fromEntries(f.labels),
+    })),
+    ...(record.ttlMs === null ? {} : { ttl: durationFromMs(record.ttlMs) }),
+    ...(source
+      ? {
+          source: {
+            kind: source.batch
+              ? { case: 'batch' as const, value: { ...source.batch } }
+              : source.stream
+                ? { case: 'stream' as const, value: { ...source.stream } }
+                : { case: undefined },
+            timestampField: source.timestampField,
+            fieldMapping: Object.fromEntries(source.fieldMapping),
+          },
+        }
+      : {}),
+    online: record.online,
+    labels: Object.fromEntries(record.labels),
+    revision: BigInt(record.revision),
+    audit: {
+      createTime: timestampFromDate(new Date(record.createTime)),
+      updateTime: timestampFromDate(new Date(record.updateTime)),
+    },
+  };
+}

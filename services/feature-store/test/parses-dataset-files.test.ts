@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { formatCsvLine, parseCsv } from '../src/csv.ts';
+import { parseEventTime } from '../src/event-times.ts';
+
+describe('CSV (RFC 4180)', () => {
+  it('reads quoted fields with commas, quotes and line breaks, CRLF and a BOM', () => {
+    const text = '\uFEFFa,b,c\r\n1,"x, y","say ""hi"""\r\n2,"two\nlines",\r\n\r\n';
+    expect(parseCsv(text)).toEqual([
+      { line: 1, fields: ['a', 'b', 'c'] },
+      { line: 2, fields: ['1', 'x, y', 'say "hi"'] },
+      { line: 3, fields: ['2', 'two\nlines', ''] },
+    ]);
+  });
+
+  it('round-trips what it writes', () => {
+    const fields = ['plain', 'a,b', 'q"uote', 'multi\nline', ''];
+    expect(parseCsv(`${formatCsvLine(fields)}\n`)).toEqual([{ line: 1, fields }]);
+  });
+
+  it('names the line of a malformed field', () => {
+    expect(() => parseCsv('a,b\n1,"open\n')).toThrow(/line 2: unterminated quoted field/);
+    expect(() => parseCsv('a,b\n1,x"y\n')).toThrow(/line 2: a quote inside an unquoted field/);
+  });
+});
+
+describe('event times in datasets', () => {
+  it('reads RFC 3339 with any offset or fraction, and bare dates as midnight UTC', () => {
+    expect(parseEventTime('2012-01-01', 'f', 'up')).toBe(Date.parse('2012-01-01T00:00:00Z'));
+    expect(parseEventTime('2012-01-01T02:00:00+02:00', 'f', 'up')).toBe(Date.parse('2012-01-01T00:00:00Z'));
+    expect(parseEventTime('2012-01-01T00:00:00.5Z', 'f', 'up')).toBe(Date.parse('2012-01-01T00:00:00.500Z'));
+  });
+
+  it('rounds sub-millisecond digits so a value can never look earlier than it was', () => {
+    const t = Date.parse('2012-01-01T00:00:00.001Z');
+    expect(parseEventTime('2012-01-01T00:00:00.0010001Z', 'f', 'up')).toBe(t + 1);
+    expect(parseEventTime('2012-01-01T00:00:00.0010001Z', 'f', 'down')).toBe(t);
+  });
+
+  it('names the field of a time it cannot read', () => {
+    expect(() => parseEventTime('01/02/2012', 'line 3.event_time', 'up')).toThrow(
+      /line 3.event_time: must be an RFC 3339/,
+    );
+    expect(() => parseEventTime(1325376000, 'line 3.event_time', 'up')).toThrow(
+      /line 3.event_time: must be an RFC 3339 time string/,
+    );
+  });
+});
