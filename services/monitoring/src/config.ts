@@ -7,20 +7,51 @@ import {
   readPeers,
 } from '@flywheel/runtime';
 
+/** Monitoring's own settings. */
+export interface MonitoringSettings {
+  /** Hard cap on samples per window (a monitor's window size may not exceed it). `FLYWHEEL_MONITORING_MAX_WINDOW_SAMPLES`, default 10 000. */
+  maxWindowSamples: number;
+  /** Closed windows kept per monitor and version while the version has no reference profile. `FLYWHEEL_MONITORING_PARKED_WINDOWS`, default 3. */
+  maxParkedWindows: number;
+  /** How often quiet windows are closed by their duration and waiting ones retried, ms. `FLYWHEEL_MONITORING_WINDOW_SWEEP_INTERVAL`, default 5s. */
+  sweepIntervalMs: number;
+  /** Values a reference profile keeps per numeric feature for KS and Wasserstein. `FLYWHEEL_MONITORING_REFERENCE_SAMPLE_SIZE`, default 5000. */
+  referenceSampleSize: number;
+  /** Deadline of calls to the feature store, ms. `FLYWHEEL_MONITORING_PEER_TIMEOUT`, default 30s. */
+  peerTimeoutMs: number;
+  /** Team of monitors created without one (embedded mode has one local principal). */
+  defaultTeam: string;
+}
+
 /** Everything the monitoring service reads from its environment, parsed once. */
 export interface MonitoringConfig {
   host: HostConfig;
   infra: InfraConfig;
   /** Where the services it calls listen. */
   peers: Record<'feature-store' | 'registry', string>;
+  monitoring: MonitoringSettings;
 }
 
-/** The monitoring service's settings; see the README for the variables. Throws one error listing every problem. */
+/** The monitoring service's settings; see {@link MonitoringSettings} for its own variables. Throws one error listing every problem. */
 export function loadMonitoringConfig(env: Env): MonitoringConfig {
   const reader = new ConfigReader(env);
   const host = readHostConfig(reader, 'monitoring');
   const infra = readInfraConfig(reader, 'monitoring');
   const peers = readPeers(reader, ['feature-store', 'registry']);
+  const monitoring: MonitoringSettings = {
+    maxWindowSamples: reader.int('FLYWHEEL_MONITORING_MAX_WINDOW_SAMPLES', 10_000, { min: 10, max: 100_000 }),
+    maxParkedWindows: reader.int('FLYWHEEL_MONITORING_PARKED_WINDOWS', 3, { min: 1, max: 100 }),
+    sweepIntervalMs: reader.durationMs('FLYWHEEL_MONITORING_WINDOW_SWEEP_INTERVAL', '5s'),
+    referenceSampleSize: reader.int('FLYWHEEL_MONITORING_REFERENCE_SAMPLE_SIZE', 5000, {
+      min: 100,
+      max: 100_000,
+    }),
+    peerTimeoutMs: reader.durationMs('FLYWHEEL_MONITORING_PEER_TIMEOUT', '30s'),
+    defaultTeam: 'default',
+  };
+  if (monitoring.sweepIntervalMs < 10) {
+    reader.problem('FLYWHEEL_MONITORING_WINDOW_SWEEP_INTERVAL', 'must be at least 10ms');
+  }
   reader.done();
-  return { host, infra, peers };
+  return { host, infra, peers, monitoring };
 }

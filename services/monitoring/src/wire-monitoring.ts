@@ -1,13 +1,115 @@
+import { FeatureStoreService } from '@flywheel/proto/flywheel/featurestore/v1/featurestore_pb.js';
 import { MonitoringService } from '@flywheel/proto/flywheel/monitoring/v1/monitoring_pb.js';
+import { createRpcClient } from '@flywheel/rpc';
 import type { ServiceHost, ServiceWiring } from '@flywheel/runtime';
+import { createBuildReferenceProfile } from './build-reference-profile.ts';
 import type { MonitoringConfig } from './config.ts';
+import { createCreateMonitor } from './create-monitor.ts';
+import { createDeleteMonitor } from './delete-monitor.ts';
+import { createEvaluateClosedWindows } from './evaluate-closed-windows.ts';
+import { createGetDriftReport } from './get-drift-report.ts';
+import { createGetMonitor } from './get-monitor.ts';
+import { createGetPerformanceMetrics } from './get-performance-metrics.ts';
+import { createListAlerts } from './list-alerts.ts';
+import { createListDriftResults } from './list-drift-results.ts';
+import { createListMonitors } from './list-monitors.ts';
+import { createMonitoringApi } from './monitoring-api.ts';
+import { maxFind, openCollections } from './monitoring-collections.ts';
+import { createRecordGroundTruth } from './record-ground-truth.ts';
+import { createRecordPredictions } from './record-predictions.ts';
+import { createSetReferenceProfile } from './set-reference-profile.ts';
+import { createSweepWindows, startPeriodic } from './sweep-windows.ts';
 
 /**
- * The monitoring service — reference profiles, drift and performance. Its use cases land with the closed-loop work; until then every
- * RPC answers UNIMPLEMENTED saying so, behind the real kernel (health, reflection, validation).
+ * The monitoring service: monitors, reference profiles (set, or built from a registered
+ * version's training set), windows of logged predictions tested against them (`drift.detected`,
+ * `alert.raised`), drift reports and performance from ground truth. Consumes
+ * `prediction.logged`, `model.version-registered` and `ground-truth.received`, each in its own
+ * consumer group; a periodic sweep closes quiet windows by their duration.
  */
-export function wireMonitoring(host: ServiceHost, _config: MonitoringConfig): ServiceWiring {
-  const { server } = host;
-  server.add(MonitoringService, {});
-  return {};
+export async function wireMonitoring(host: ServiceHost, config: MonitoringConfig): Promise<ServiceWiring> {
+  const { server, infra, log } = host;
+  const settings = config.monitoring;
+  const collections = openCollections(infra.store);
+  const featureStore = createRpcClient(FeatureStoreService, {
+    address: config.peers['feature-store'],
+    defaultTimeoutMs: settings.peerTimeoutMs,
+  });
+  const windowLimits = {
+    maxWindowSamples: settings.maxWindowSamples,
+    maxParkedWindows: settings.maxParkedWindows,
+  };
+  const profileLimits = { bins: 10, sampleSize: settings.referenceSampleSize, maxCategories: 100 };
+
+  const evaluateClosedWindows = createEvaluateClosedWindows({
+    collections,
+    log: log.child({ component: 'evaluation' }),
+  });
+  const evaluateVersionWindows = async (modelName: string, modelVersion: number, signal: AbortSignal) => {
+    const windows = await collections.windows.find({ modelName, modelVersion }, { limit: maxFind, signal });
+    for (const window of windows) await evaluateClosedWindows(window.id, signal);
+  };
+  const profileDeps = {
+    collections,
+    blobs: infra.blobs,
+    featureStore,
+    limits: profileLimits,
+    log: log.child({ component: 'reference-profiles' }),
+    evaluateVersionWindows,
+  };
+
+  server.add(
+    MonitoringService,
+    createMonitoringApi({
+      collections,
+      createMonitor: createCreateMonitor({
+        collections,
+        maxWindowSamples: settings.maxWindowSamples,
+        defaultTeam: settings.defaultTeam,
+      }),
+      getMonitor: createGetMonitor({ collections }),
+      listMonitors: createListMonitors({ collections }),
+      deleteMonitor: createDeleteMonitor({ collections, log }),
+      setReferenceProfile: createSetReferenceProfile(profileDeps),
+      getDriftReport: createGetDriftReport({ collections }),
+      listDriftResults: createListDriftResults({ collections }),
+      listAlerts: createListAlerts({ collections }),
+      getPerformanceMetrics: createGetPerformanceMetrics({ collections }),
+    }),
+  );
+
+  await host.consume(
+    { topics: ['prediction.logged'], group: 'monitoring-windows' },
+    createRecordPredictions({
+      collections,
+      limits: windowLimits,
+      log: log.child({ component: 'windows' }),
+      evaluateClosedWindows,
+    }),
+  );
+  await host.consume(
+    { topics: ['model.version-registered'], group: 'monitoring-profiles' },
+    createBuildReferenceProfile(profileDeps),
+  );
+  await host.consume(
+    { topics: ['ground-truth.received'], group: 'monitoring-ground-truth' },
+    createRecordGroundTruth({ collections, log: log.child({ component: 'ground-truth' }) }),
+  );
+
+  const sweep = startPeriodic(
+    createSweepWindows({
+      collections,
+      limits: windowLimits,
+      log: log.child({ component: 'sweep' }),
+      evaluateClosedWindows,
+    }),
+    { intervalMs: settings.sweepIntervalMs, signal: host.signal, log },
+  );
+
+  return {
+    close: async () => {
+      await sweep.stop();
+      featureStore.close();
+    },
+  };
 }

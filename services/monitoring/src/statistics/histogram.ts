@@ -1,0 +1,41 @@
+import { quantileSorted } from './quantiles.ts';
+
+/**
+ * Equal-frequency bin edges of ascending `sorted`: min, the interior quantiles i/bins that fall
+ * strictly between the previous edge and the max, then max. Ties collapse bins, so there may be
+ * fewer than `bins` (at least one: `[v, v]` for a constant sample). `sorted` must not be empty.
+ */
+export function quantileBinEdges(sorted: ArrayLike<number>, bins = 10): number[] {
+  const min = sorted[0]!;
+  const max = sorted[sorted.length - 1]!;
+  const edges = [min];
+  for (let i = 1; i < bins; i++) {
+    const edge = quantileSorted(sorted, i / bins);
+    if (edge > edges[edges.length - 1]! && edge < max) edges.push(edge);
+  }
+  edges.push(max);
+  return edges;
+}
+
+/**
+ * The bin of `value` among `edges` (n + 1 ascending edges, n bins): bin i holds
+ * [edges[i], edges[i+1]); the first and last bins are open-ended, so every value has a bin.
+ */
+export function binIndex(edges: readonly number[], value: number): number {
+  // Count the interior edges ≤ value (binary search for the upper bound).
+  let low = 1;
+  let high = edges.length - 1;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (edges[middle]! <= value) low = middle + 1;
+    else high = middle;
+  }
+  return low - 1;
+}
+
+/** How many of `values` fall in each bin of `edges` (see {@link binIndex}). */
+export function binCounts(edges: readonly number[], values: Iterable<number>): number[] {
+  const counts = new Array<number>(Math.max(edges.length - 1, 1)).fill(0);
+  for (const value of values) counts[binIndex(edges, value)]!++;
+  return counts;
+}
