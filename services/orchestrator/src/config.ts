@@ -1,3 +1,5 @@
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConfigReader, type Env } from '@flywheel/core';
 import {
   type HostConfig,
@@ -11,16 +13,43 @@ import {
 export interface OrchestratorConfig {
   host: HostConfig;
   infra: InfraConfig;
-  /** Where the services it calls listen. */
-  peers: Record<'registry' | 'feature-store' | 'monitoring', string>;
+  /** Where the services it calls listen (the scheduler: for SubmitRun with a stored pipeline). */
+  peers: Record<'registry' | 'feature-store' | 'monitoring' | 'scheduler', string>;
+  /** Root of the job directories: parameters, outputs and artifacts of each attempt. */
+  workDir: string;
+  /** Jobs running at once across all runs (executor capacity). */
+  maxConcurrentJobs: number;
+  /** Between SIGTERM and SIGKILL when a command step is stopped, ms. */
+  killGraceMs: number;
+  /** Team of the local principal every call runs as until the kernel verifies callers. */
+  localTeam: string;
+  /** Recorded as the code version in the lineage of the model versions runs register; empty when unknown. */
+  codeVersion: string;
 }
 
-/** The orchestrator service's settings; see the README for the variables. Throws one error listing every problem. */
+/**
+ * The orchestrator service's settings; see the README for the variables:
+ * `FLYWHEEL_ORCHESTRATOR_WORK_DIR` (default `<tmp>/flywheel-orchestrator`),
+ * `FLYWHEEL_ORCHESTRATOR_MAX_CONCURRENT_JOBS` (default the CPU count, at least 2),
+ * `FLYWHEEL_ORCHESTRATOR_KILL_GRACE` (default 10s), `FLYWHEEL_CODE_VERSION` (default empty), `FLYWHEEL_LOCAL_TEAM` (default `default`). Throws one error listing every problem.
+ */
 export function loadOrchestratorConfig(env: Env): OrchestratorConfig {
   const reader = new ConfigReader(env);
   const host = readHostConfig(reader, 'orchestrator');
   const infra = readInfraConfig(reader, 'orchestrator');
-  const peers = readPeers(reader, ['registry', 'feature-store', 'monitoring']);
+  const peers = readPeers(reader, ['registry', 'feature-store', 'monitoring', 'scheduler']);
+  const workDir = reader.string('FLYWHEEL_ORCHESTRATOR_WORK_DIR', join(tmpdir(), 'flywheel-orchestrator'));
+  const maxConcurrentJobs = reader.int(
+    'FLYWHEEL_ORCHESTRATOR_MAX_CONCURRENT_JOBS',
+    Math.max(2, availableParallelism()),
+    {
+      min: 1,
+      max: 1024,
+    },
+  );
+  const killGraceMs = reader.durationMs('FLYWHEEL_ORCHESTRATOR_KILL_GRACE', '10s');
+  const codeVersion = reader.string('FLYWHEEL_CODE_VERSION', '');
+  const localTeam = reader.string('FLYWHEEL_LOCAL_TEAM', 'default');
   reader.done();
-  return { host, infra, peers };
+  return { host, infra, peers, workDir, maxConcurrentJobs, killGraceMs, codeVersion, localTeam };
 }

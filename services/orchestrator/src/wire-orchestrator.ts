@@ -1,13 +1,98 @@
+import { eventKindOf } from '@flywheel/events';
+import { PipelineRunRequestedSchema } from '@flywheel/proto/flywheel/events/v1/pipeline_pb.js';
+import { FeatureStoreService } from '@flywheel/proto/flywheel/featurestore/v1/featurestore_pb.js';
 import { OrchestratorService } from '@flywheel/proto/flywheel/orchestrator/v1/orchestrator_pb.js';
+import { RegistryService } from '@flywheel/proto/flywheel/registry/v1/registry_pb.js';
+import { createRpcClient } from '@flywheel/rpc';
 import type { ServiceHost, ServiceWiring } from '@flywheel/runtime';
+import { createBuiltinSteps } from './builtin-steps/index.ts';
 import type { OrchestratorConfig } from './config.ts';
+import type { JobExecutor } from './job-executor.ts';
+import { createJobLogs } from './job-logs.ts';
+import { createJobSlots } from './job-slots.ts';
+import { createListRuns } from './list-runs.ts';
+import { createLocalProcessExecutor } from './local-process-executor.ts';
+import { createOrchestratorApi } from './orchestrator-api.ts';
+import { createRetryRun } from './retry-run.ts';
+import { createRunEngine } from './run-engine.ts';
+import { createRunStore } from './run-store.ts';
+import { createStartRequestedRun } from './start-requested-run.ts';
+import type { BuiltinSteps } from './step-types.ts';
+import { createSchedulerPipelines } from './stored-pipelines.ts';
+import { createStreamJobLogs } from './stream-job-logs.ts';
+import { createSubmitRun } from './submit-run.ts';
+import { createWatchRun } from './watch-run.ts';
+
+/** What a caller may put in place of the defaults (embedded platform, tests, other executors). */
+export interface OrchestratorWiringOptions {
+  /** Built-in steps by name. Default: Flywheel's ML steps (training-set, train, evaluate, register, promote, select-best). */
+  builtinSteps?: BuiltinSteps;
+  /** Runs command steps. Default: local processes. */
+  executor?: JobExecutor;
+  /** Retry jitter source. Default Math.random. */
+  random?: () => number;
+}
 
 /**
- * The orchestrator service — where pipelines run: runs, steps, jobs on an executor. Its use cases land with the closed-loop work; until then every
- * RPC answers UNIMPLEMENTED saying so, behind the real kernel (health, reflection, validation).
+ * The orchestrator service — where pipelines run: the run engine (DAG, retries, timeouts,
+ * cancel, resume after restart), the local process executor, the OrchestratorService API and the
+ * `pipeline.run-requested` consumer. Resumes the runs a previous instance left unfinished.
  */
-export function wireOrchestrator(host: ServiceHost, _config: OrchestratorConfig): ServiceWiring {
-  const { server } = host;
-  server.add(OrchestratorService, {});
-  return {};
+export async function wireOrchestrator(
+  host: ServiceHost,
+  config: OrchestratorConfig,
+  options: OrchestratorWiringOptions = {},
+): Promise<ServiceWiring> {
+  const { server, infra, log } = host;
+  const registry = createRpcClient(RegistryService, { address: config.peers.registry });
+  const featureStore = createRpcClient(FeatureStoreService, { address: config.peers['feature-store'] });
+  const builtins =
+    options.builtinSteps ??
+    createBuiltinSteps({
+      blobs: infra.blobs,
+      store: infra.store,
+      registry,
+      featureStore,
+      log: log.child({ component: 'builtin-steps' }),
+      ...(config.codeVersion ? { codeVersion: config.codeVersion } : {}),
+    });
+  const runs = createRunStore(infra.store);
+  const logs = createJobLogs({ store: infra.store, log: log.child({ component: 'job-logs' }) });
+  const engine = createRunEngine({
+    runs,
+    logs,
+    executor: options.executor ?? createLocalProcessExecutor({ killGraceMs: config.killGraceMs }),
+    builtins,
+    slots: createJobSlots(config.maxConcurrentJobs),
+    workDir: config.workDir,
+    log: log.child({ component: 'run-engine' }),
+    ...(options.random ? { random: options.random } : {}),
+  });
+  const pipelines = createSchedulerPipelines(config.peers.scheduler);
+
+  server.add(
+    OrchestratorService,
+    createOrchestratorApi({
+      runs,
+      engine,
+      submitRun: createSubmitRun({ runs, engine, builtins, pipelines, localTeam: config.localTeam }),
+      listRuns: createListRuns({ runs }),
+      retryRun: createRetryRun({ runs, engine }),
+      watchRun: createWatchRun({ runs }),
+      streamJobLogs: createStreamJobLogs({ runs, logs }),
+    }),
+  );
+  await engine.resumeAll({ signal: host.signal });
+  await host.consume(
+    { topics: [eventKindOf(PipelineRunRequestedSchema).type] },
+    createStartRequestedRun({ runs, engine, builtins, localTeam: config.localTeam }),
+  );
+  return {
+    close: async () => {
+      await engine.close();
+      pipelines.close();
+      registry.close();
+      featureStore.close();
+    },
+  };
 }

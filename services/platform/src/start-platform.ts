@@ -34,8 +34,8 @@ const parts = [
   part({ name: 'feature-store', load: loadFeatureStoreConfig, wire: wireFeatureStore }),
   part({ name: 'monitoring', load: loadMonitoringConfig, wire: wireMonitoring }),
   part({ name: 'serving', load: loadServingConfig, wire: wireServing }),
-  part({ name: 'orchestrator', load: loadOrchestratorConfig, wire: wireOrchestrator }),
   part({ name: 'scheduler', load: loadSchedulerConfig, wire: wireScheduler }),
+  part({ name: 'orchestrator', load: loadOrchestratorConfig, wire: wireOrchestrator }),
 ];
 
 export interface Platform {

@@ -1,0 +1,51 @@
+// For the engine (wire-orchestrator.ts): build the steps once per service with
+//   createBuiltinSteps({
+//     blobs: host.infra.blobs,
+//     store: host.infra.store,
+//     registry: createRpcClient(RegistryService, { address: config.peers.registry }),
+//     featureStore: createRpcClient(FeatureStoreService, { address: config.peers['feature-store'] }),
+//     log: host.log,
+//     codeVersion, // optional: e.g. from FLYWHEEL_CODE_VERSION / the image digest; recorded in lineage
+//     filesDir: join(config.workDir, 'files'), // optional: where blob-to-file writes files for command steps
+//   })
+// and close both clients in the wiring's close(). `promote` writes `promotion-decisions` docs with a
+// `promotion.rejected` outbox entry to host.infra.store, which the host's outbox relay publishes.
+// Step parameters are read after template resolution, recursively inside lists and objects
+// (select-best's `candidates` holds templated objects), keeping a lone reference's JSON type.
+import type { BuiltinSteps } from '../step-types.ts';
+import { createBlobToFileStep } from './blob-to-file-step.ts';
+import type { BuiltinStepDeps } from './builtin-step-deps.ts';
+import { createEvaluateStep } from './evaluate-step.ts';
+import { createFileToBlobStep } from './file-to-blob-step.ts';
+import { createPromoteStep } from './promote-step.ts';
+import { createRegisterStep } from './register-step.ts';
+import { createSelectBestStep } from './select-best-step.ts';
+import { createTrainStep } from './train-step.ts';
+import { createTrainingSetStep } from './training-set-step.ts';
+
+export type { BuiltinStepDeps, FeatureStoreClient, RegistryClient } from './builtin-step-deps.ts';
+export type { PromotionDecisionRecord } from './promotion-decision-records.ts';
+export { promotionDecisionsCollection } from './promotion-decision-records.ts';
+export type { GateOutcome, PromotionVerdict } from './promotion-gate.ts';
+export { decidePromotion } from './promotion-gate.ts';
+
+/**
+ * Flywheel's built-in ML steps, by the name a PipelineSpec's `builtin.name` uses:
+ * `training-set`, `train`, `evaluate`, `register`, `promote`, `select-best`, and `blob-to-file` /
+ * `file-to-blob`, which hand blobs to command steps as files and back. Each module documents
+ * its parameters and outputs; every output is JSON (versions are numbers). Errors are AppErrors:
+ * bad parameters are invalid_argument naming `parameters.<name>` and never retried; peer and store
+ * outages keep their retriable codes.
+ */
+export function createBuiltinSteps(deps: BuiltinStepDeps): BuiltinSteps {
+  return {
+    'training-set': createTrainingSetStep(deps),
+    train: createTrainStep(deps),
+    evaluate: createEvaluateStep(deps),
+    register: createRegisterStep(deps),
+    promote: createPromoteStep(deps),
+    'select-best': createSelectBestStep(),
+    'blob-to-file': createBlobToFileStep(deps),
+    'file-to-blob': createFileToBlobStep(deps),
+  };
+}

@@ -1,0 +1,171 @@
+import { create, fromJson, type JsonValue, type MessageInitShape, toJson } from '@bufbuild/protobuf';
+import { type Timestamp, timestampFromDate } from '@bufbuild/protobuf/wkt';
+import {
+  type Failure,
+  FailureKind,
+  FailureSchema,
+  type PipelineSpec,
+  PipelineSpecSchema,
+} from '@flywheel/proto/flywheel/common/v1/pipeline_pb.js';
+import { type Principal, PrincipalSchema } from '@flywheel/proto/flywheel/common/v1/principal_pb.js';
+import { type RunTrigger, RunTriggerSchema } from '@flywheel/proto/flywheel/common/v1/trigger_pb.js';
+import {
+  JobSchema,
+  JobState,
+  RunSchema,
+  RunState,
+  StepRunSchema,
+  StepState,
+} from '@flywheel/proto/flywheel/orchestrator/v1/orchestrator_pb.js';
+import type {
+  FailureKindName,
+  FailureRecord,
+  JobRecord,
+  JobStateName,
+  RunRecord,
+  RunStateName,
+  StepRecord,
+  StepStateName,
+} from './run-records.ts';
+
+// Stored shapes ↔ protobuf messages. Stored documents keep JSON (numbers, RFC 3339 strings,
+// protobuf JSON for nested messages); this module is the one place that converts.
+
+export const runStateByName: Readonly<Record<RunStateName, RunState>> = {
+  queued: RunState.QUEUED,
+  running: RunState.RUNNING,
+  succeeded: RunState.SUCCEEDED,
+  failed: RunState.FAILED,
+  cancelling: RunState.CANCELLING,
+  cancelled: RunState.CANCELLED,
+};
+
+const stepStateByName: Readonly<Record<StepStateName, StepState>> = {
+  pending: StepState.PENDING,
+  queued: StepState.QUEUED,
+  running: StepState.RUNNING,
+  retrying: StepState.RETRYING,
+  succeeded: StepState.SUCCEEDED,
+  failed: StepState.FAILED,
+  skipped: StepState.SKIPPED,
+  cancelled: StepState.CANCELLED,
+};
+
+const jobStateByName: Readonly<Record<JobStateName, JobState>> = {
+  queued: JobState.QUEUED,
+  running: JobState.RUNNING,
+  succeeded: JobState.SUCCEEDED,
+  failed: JobState.FAILED,
+  cancelled: JobState.CANCELLED,
+};
+
+const failureKindByName: Readonly<Record<FailureKindName, FailureKind>> = {
+  step_failed: FailureKind.STEP_FAILED,
+  timed_out: FailureKind.TIMED_OUT,
+  cancelled: FailureKind.CANCELLED,
+  invalid: FailureKind.INVALID,
+  executor: FailureKind.EXECUTOR,
+};
+
+/** The stored state name of a RunState filter, or undefined for UNSPECIFIED. */
+export function runStateName(state: RunState): RunStateName | undefined {
+  return (Object.entries(runStateByName) as [RunStateName, RunState][]).find(
+    ([, value]) => value === state,
+  )?.[0];
+}
+
+/** The given RFC 3339 times as Timestamps, leaving out the unset ones. */
+export function times<K extends string>(
+  fields: Record<K, string | undefined>,
+): Partial<Record<K, Timestamp>> {
+  const out: Partial<Record<K, Timestamp>> = {};
+  for (const [key, text] of Object.entries(fields) as [K, string | undefined][]) {
+    if (text !== undefined) out[key] = timestampFromDate(new Date(text));
+  }
+  return out;
+}
+
+/** A stored failure as the `flywheel.common.v1.Failure` message. */
+export function failureMessage(failure: FailureRecord): Failure {
+  return create(FailureSchema, {
+    kind: failureKindByName[failure.kind],
+    message: failure.message,
+    stepName: failure.stepName,
+    exitCode: failure.exitCode ?? 0,
+  });
+}
+
+/** The spec snapshot of a run as a message. */
+export function specOf(record: Pick<RunRecord, 'spec'>): PipelineSpec {
+  return fromJson(PipelineSpecSchema, record.spec);
+}
+
+/** The spec as stored (protobuf JSON). */
+export function storedSpec(spec: PipelineSpec): JsonValue {
+  return toJson(PipelineSpecSchema, spec);
+}
+
+export function triggerOf(record: Pick<RunRecord, 'trigger'>): RunTrigger {
+  return fromJson(RunTriggerSchema, record.trigger);
+}
+
+export function storedTrigger(trigger: MessageInitShape<typeof RunTriggerSchema>): JsonValue {
+  return toJson(RunTriggerSchema, create(RunTriggerSchema, trigger));
+}
+
+export function principalOf(record: Pick<RunRecord, 'principal'>): Principal {
+  return fromJson(PrincipalSchema, record.principal);
+}
+
+export function storedPrincipal(principal: MessageInitShape<typeof PrincipalSchema>): JsonValue {
+  return toJson(PrincipalSchema, create(PrincipalSchema, principal));
+}
+
+function jobMessage(runId: string, stepName: string, job: JobRecord) {
+  return create(JobSchema, {
+    id: job.id,
+    runId,
+    stepName,
+    attempt: job.attempt,
+    state: jobStateByName[job.state],
+    executor: job.executor,
+    executorRef: job.executorRef,
+    exitCode: job.exitCode ?? 0,
+    ...(job.failure ? { failure: failureMessage(job.failure) } : {}),
+    ...times({ createTime: job.createTime, startTime: job.startTime, endTime: job.endTime }),
+  });
+}
+
+function stepMessage(runId: string, step: StepRecord) {
+  return create(StepRunSchema, {
+    name: step.name,
+    state: stepStateByName[step.state],
+    attempts: step.attempts.map((job) => jobMessage(runId, step.name, job)),
+    ...(step.outputs ? { outputs: step.outputs } : {}),
+    ...(step.failure ? { failure: failureMessage(step.failure) } : {}),
+    ...times({ startTime: step.startTime, endTime: step.endTime }),
+  });
+}
+
+/** A stored run as the `Run` message users see. */
+export function runMessage(record: RunRecord) {
+  return create(RunSchema, {
+    id: record.id,
+    pipelineName: record.pipelineName,
+    pipelineRevision: BigInt(record.pipelineRevision),
+    spec: specOf(record),
+    parameters: record.parameters,
+    team: record.team,
+    state: runStateByName[record.state],
+    steps: record.steps.map((step) => stepMessage(record.id, step)),
+    ...(record.outputs ? { outputs: record.outputs } : {}),
+    ...(record.failure ? { failure: failureMessage(record.failure) } : {}),
+    trigger: triggerOf(record),
+    runRequestId: record.runRequestId,
+    requestId: record.requestId,
+    traceId: record.traceId,
+    labels: record.labels,
+    ...times({ createTime: record.createTime, startTime: record.startTime, endTime: record.endTime }),
+    principal: principalOf(record),
+  });
+}

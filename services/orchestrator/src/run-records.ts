@@ -1,0 +1,110 @@
+import type { JsonObject, JsonValue } from '@bufbuild/protobuf';
+
+/** Collection of run documents, one per run, keyed by run id. */
+export const runsCollection = 'runs';
+
+/** Fields of {@link RunRecord} that `find` filters and sorts on. */
+export const runIndexes = ['pipelineName', 'state', 'team', 'createTime', 'active'] as const;
+
+export type RunStateName = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelling' | 'cancelled';
+export type StepStateName =
+  | 'pending'
+  | 'queued'
+  | 'running'
+  | 'retrying'
+  | 'succeeded'
+  | 'failed'
+  | 'skipped'
+  | 'cancelled';
+export type JobStateName = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+export type FailureKindName = 'step_failed' | 'timed_out' | 'cancelled' | 'invalid' | 'executor';
+
+/** Why a run, a step or a job failed. */
+export interface FailureRecord {
+  kind: FailureKindName;
+  message: string;
+  /** The step that failed; empty for run-level failures. */
+  stepName: string;
+  /** Process exit code, for a command that exited non-zero. */
+  exitCode?: number;
+}
+
+/** One attempt of one step. Times are RFC 3339 strings. */
+export interface JobRecord {
+  /** `<run id>/<step>/<attempt>`: unique across runs. */
+  id: string;
+  attempt: number;
+  state: JobStateName;
+  /** `local` (process or in-process built-in). */
+  executor: string;
+  /** A process id, or `builtin:<name>`. */
+  executorRef: string;
+  exitCode?: number;
+  failure?: FailureRecord;
+  /** True when the attempt was cut short by an orchestrator stop: it does not count against the retry budget. */
+  interrupted?: boolean;
+  createTime: string;
+  startTime?: string;
+  endTime?: string;
+}
+
+/** The state of one step of a run. */
+export interface StepRecord {
+  name: string;
+  state: StepStateName;
+  attempts: JobRecord[];
+  outputs?: JsonObject;
+  failure?: FailureRecord;
+  startTime?: string;
+  endTime?: string;
+  /** While `retrying`: when the next attempt starts (RFC 3339), so a restart keeps the backoff. */
+  nextAttemptTime?: string;
+  /** True when the outputs were carried over from the run this one retries. */
+  reused?: boolean;
+}
+
+/** A run as stored: the spec and everything that happened to it. */
+export interface RunRecord {
+  id: string;
+  pipelineName: string;
+  pipelineRevision: number;
+  /** The PipelineSpec snapshot, in protobuf JSON. */
+  spec: JsonValue;
+  /** Resolved run parameters, defaults applied. */
+  parameters: JsonObject;
+  team: string;
+  state: RunStateName;
+  /** True until the run is final: the engine resumes active runs on start. */
+  active: boolean;
+  steps: StepRecord[];
+  outputs?: JsonObject;
+  failure?: FailureRecord;
+  /** RunTrigger, in protobuf JSON. */
+  trigger: JsonValue;
+  /** Principal, in protobuf JSON. */
+  principal: JsonValue;
+  runRequestId: string;
+  requestId: string;
+  labels: Record<string, string>;
+  /** W3C traceparent of the request that created the run; the run's work continues that trace. */
+  traceparent?: string;
+  traceId: string;
+  /** Set by CancelRun. */
+  cancelReason?: string;
+  createTime: string;
+  startTime?: string;
+  endTime?: string;
+}
+
+const finalRunStates: ReadonlySet<RunStateName> = new Set(['succeeded', 'failed', 'cancelled']);
+const finalStepStates: ReadonlySet<StepStateName> = new Set(['succeeded', 'failed', 'skipped', 'cancelled']);
+
+/** True once a run can change no more. */
+export function isFinalRun(state: RunStateName): boolean {
+  return finalRunStates.has(state);
+}
+
+/** True once a step can change no more within its run. */
+export function isFinalStep(state: StepStateName): boolean {
+  return finalStepStates.has(state);
+}
