@@ -7,20 +7,89 @@ import {
   readPeers,
 } from '@flywheel/runtime';
 
+/** How sampled predictions are buffered and published as `prediction.logged` events. */
+export interface PredictionLogConfig {
+  /** Predictions (rows) the in-memory buffer holds; beyond it, samples are dropped and counted. */
+  capacity: number;
+  /** Predictions per event unless a deployment says otherwise. */
+  maxBatchSize: number;
+  /** Longest a prediction waits before its batch is published unless a deployment says otherwise, ms. */
+  maxBatchDelayMs: number;
+  /** Deadline of one publish, ms. */
+  publishTimeoutMs: number;
+}
+
+/** How models are resolved, fetched and loaded. */
+export interface LoadingConfig {
+  /** Deadline of one registry call, ms. */
+  registryTimeoutMs: number;
+  /** Deadline of fetching, verifying, loading and warming one artifact, ms. */
+  loadTimeoutMs: number;
+  /** Backoff between attempts to load a deployment that failed for a passing reason (registry down), ms. */
+  retryBaseMs: number;
+  retryMaxMs: number;
+}
+
 /** Everything the serving service reads from its environment, parsed once. */
 export interface ServingConfig {
   host: HostConfig;
   infra: InfraConfig;
   /** Where the services it calls listen. */
   peers: Record<'registry' | 'feature-store', string>;
+  /** Team of deployments created without one, until calls carry a verified principal. */
+  localTeam: string;
+  loading: LoadingConfig;
+  predictionLog: PredictionLogConfig;
+  /** Inference requests a loaded version runs at once before new ones fail fast (RESOURCE_EXHAUSTED), unless a deployment says otherwise. */
+  maxInFlightPerVersion: number;
 }
 
-/** The serving service's settings; see the README for the variables. Throws one error listing every problem. */
+/**
+ * The serving service's settings. Besides the host, infra and peer variables:
+ * `FLYWHEEL_LOCAL_TEAM` (default), `FLYWHEEL_SERVING_REGISTRY_TIMEOUT` (5s), `FLYWHEEL_SERVING_LOAD_TIMEOUT` (2m),
+ * `FLYWHEEL_SERVING_LOAD_RETRY_BASE` (500ms), `FLYWHEEL_SERVING_LOAD_RETRY_MAX` (30s),
+ * `FLYWHEEL_SERVING_PREDICTION_LOG_CAPACITY` (10000 rows), `FLYWHEEL_SERVING_PREDICTION_LOG_BATCH_SIZE`
+ * (100 rows), `FLYWHEEL_SERVING_PREDICTION_LOG_BATCH_DELAY` (1s), `FLYWHEEL_SERVING_PREDICTION_LOG_PUBLISH_TIMEOUT`
+ * (10s), `FLYWHEEL_SERVING_MAX_IN_FLIGHT` (256 per version).
+ * Throws one invalid_argument error listing every problem.
+ */
 export function loadServingConfig(env: Env): ServingConfig {
   const reader = new ConfigReader(env);
   const host = readHostConfig(reader, 'serving');
   const infra = readInfraConfig(reader, 'serving');
   const peers = readPeers(reader, ['registry', 'feature-store']);
+  const localTeam = reader.string('FLYWHEEL_LOCAL_TEAM', 'default');
+  if (!/^[a-z0-9][a-z0-9._-]*$/.test(localTeam) || localTeam.length > 64) {
+    reader.problem(
+      'FLYWHEEL_LOCAL_TEAM',
+      `must be a team name (lowercase, ≤ 64 characters), got "${localTeam}"`,
+    );
+  }
+  const loading: LoadingConfig = {
+    registryTimeoutMs: reader.durationMs('FLYWHEEL_SERVING_REGISTRY_TIMEOUT', '5s'),
+    loadTimeoutMs: reader.durationMs('FLYWHEEL_SERVING_LOAD_TIMEOUT', '2m'),
+    retryBaseMs: reader.durationMs('FLYWHEEL_SERVING_LOAD_RETRY_BASE', '500ms'),
+    retryMaxMs: reader.durationMs('FLYWHEEL_SERVING_LOAD_RETRY_MAX', '30s'),
+  };
+  if (loading.retryBaseMs > loading.retryMaxMs) {
+    reader.problem(
+      'FLYWHEEL_SERVING_LOAD_RETRY_BASE',
+      `must not exceed FLYWHEEL_SERVING_LOAD_RETRY_MAX (${loading.retryMaxMs} ms), got ${loading.retryBaseMs} ms`,
+    );
+  }
+  const predictionLog: PredictionLogConfig = {
+    capacity: reader.int('FLYWHEEL_SERVING_PREDICTION_LOG_CAPACITY', 10_000, { min: 1, max: 10_000_000 }),
+    maxBatchSize: reader.int('FLYWHEEL_SERVING_PREDICTION_LOG_BATCH_SIZE', 100, { min: 1, max: 100_000 }),
+    maxBatchDelayMs: reader.durationMs('FLYWHEEL_SERVING_PREDICTION_LOG_BATCH_DELAY', '1s'),
+    publishTimeoutMs: reader.durationMs('FLYWHEEL_SERVING_PREDICTION_LOG_PUBLISH_TIMEOUT', '10s'),
+  };
+  if (predictionLog.maxBatchSize > predictionLog.capacity) {
+    reader.problem(
+      'FLYWHEEL_SERVING_PREDICTION_LOG_BATCH_SIZE',
+      `must not exceed FLYWHEEL_SERVING_PREDICTION_LOG_CAPACITY (${predictionLog.capacity}), got ${predictionLog.maxBatchSize}`,
+    );
+  }
+  const maxInFlightPerVersion = reader.int('FLYWHEEL_SERVING_MAX_IN_FLIGHT', 256, { min: 1, max: 1_000_000 });
   reader.done();
-  return { host, infra, peers };
+  return { host, infra, peers, localTeam, loading, predictionLog, maxInFlightPerVersion };
 }

@@ -1,0 +1,119 @@
+import { AppError, throwIfAborted } from '@flywheel/core';
+import { InferenceSession, Tensor } from 'onnxruntime-node';
+import type {
+  Dim,
+  ModelLoader,
+  ModelRunner,
+  ModelSignature,
+  TensorSpec,
+  TensorValue,
+} from './model-runner.ts';
+import { datatypeOfOrtType, infoOf, type TensorData } from './oip-datatypes.ts';
+
+/**
+ * Loads ONNX bytes into an onnxruntime session in this thread. The signature comes from the
+ * session itself (what it will actually accept), symbolic dimensions included.
+ *
+ * @throws AppError invalid_argument (field "artifact") when onnxruntime rejects the bytes or an
+ *   input/output is not a tensor of a type serving can carry.
+ */
+export const loadOnnxModel: ModelLoader = async (artifact, options) => {
+  throwIfAborted(options.signal);
+  let session: InferenceSession;
+  try {
+    session = await InferenceSession.create(artifact, {
+      // Fatal only: refused inputs are reported to the caller, not printed by the runtime.
+      logSeverityLevel: 4,
+      ...(options.intraOpThreads > 0 ? { intraOpNumThreads: options.intraOpThreads } : {}),
+      ...(options.interOpThreads > 0 ? { interOpNumThreads: options.interOpThreads } : {}),
+    });
+  } catch (error) {
+    throw AppError.invalidArgument('artifact', `onnxruntime cannot load the model: ${messageOf(error)}`, {
+      cause: error,
+    });
+  }
+  let signature: ModelSignature;
+  try {
+    signature = {
+      inputs: session.inputMetadata.map((value) => specOf(value, 'input')),
+      outputs: session.outputMetadata.map((value) => specOf(value, 'output')),
+    };
+  } catch (error) {
+    await session.release();
+    throw error;
+  }
+  return createOnnxRunner(session, signature);
+};
+
+function createOnnxRunner(session: InferenceSession, signature: ModelSignature): ModelRunner {
+  let closed = false;
+  return {
+    signature,
+    async run(inputs, outputs, options = {}) {
+      if (closed) throw new AppError('failed_precondition', 'the model has been unloaded');
+      throwIfAborted(options.signal);
+      const feeds: Record<string, Tensor> = {};
+      for (const [name, value] of inputs) feeds[name] = toOrtTensor(value);
+      let result: InferenceSession.ReturnType;
+      try {
+        result = await session.run(feeds, [...outputs]);
+      } catch (error) {
+        throw AppError.invalidArgument(
+          'inputs',
+          `the model cannot run on these inputs: ${messageOf(error)}`,
+          {
+            cause: error,
+          },
+        );
+      }
+      const values = new Map<string, TensorValue>();
+      for (const name of outputs) {
+        const tensor = result[name];
+        const datatype = tensor && datatypeOfOrtType(tensor.type);
+        if (!tensor || !datatype) {
+          throw new AppError(
+            'internal',
+            `the model returned no tensor "${name}" of a type serving can carry`,
+          );
+        }
+        values.set(name, { datatype, shape: tensor.dims.map(Number), data: tensor.data as TensorData });
+      }
+      return values;
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await session.release();
+    },
+  };
+}
+
+function toOrtTensor(value: TensorValue): Tensor {
+  const type = infoOf(value.datatype).ortType;
+  // One constructor overload per element type; the datatype table guarantees data matches type.
+  return new Tensor(type as 'float32', value.data as Float32Array, [...value.shape]);
+}
+
+function specOf(value: InferenceSession.ValueMetadata, kind: 'input' | 'output'): TensorSpec {
+  if (!value.isTensor) {
+    throw AppError.invalidArgument(
+      'artifact',
+      `${kind} "${value.name}" is not a tensor; serving runs tensor-in, tensor-out models`,
+    );
+  }
+  const datatype = datatypeOfOrtType(value.type);
+  if (!datatype) {
+    throw AppError.invalidArgument(
+      'artifact',
+      `${kind} "${value.name}" has element type ${value.type}, which serving cannot carry over the Open Inference Protocol`,
+    );
+  }
+  const shape: Dim[] = value.shape.map((dim) =>
+    typeof dim === 'number' ? (Number.isInteger(dim) && dim >= 0 ? dim : '') : dim,
+  );
+  return { name: value.name, datatype, shape };
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,59 @@
+import { AppError } from '@flywheel/core';
+import type { ServingService } from '@flywheel/proto/flywheel/serving/v1/serving_pb.js';
+import type { ImplOf } from '@flywheel/rpc';
+import type { CreateDeployment } from './create-deployment.ts';
+import type { DeleteDeployment } from './delete-deployment.ts';
+import { toDeploymentMessage } from './deployment-message.ts';
+import type { GetDeployment } from './get-deployment.ts';
+import type { ListDeployments } from './list-deployments.ts';
+import type { UpdateDeployment } from './update-deployment.ts';
+
+export interface ServingApiDeps {
+  createDeployment: CreateDeployment;
+  updateDeployment: UpdateDeployment;
+  getDeployment: GetDeployment;
+  listDeployments: ListDeployments;
+  deleteDeployment: DeleteDeployment;
+}
+
+/** The serving control plane (flywheel.serving.v1.ServingService): gRPC ↔ use cases. */
+export function createServingApi(deps: ServingApiDeps): ImplOf<typeof ServingService> {
+  return {
+    createDeployment: async ({ deployment }, ctx) => ({
+      deployment: toDeploymentMessage(
+        await deps.createDeployment(required(deployment), { signal: ctx.signal }),
+      ),
+    }),
+    updateDeployment: async ({ deployment }, ctx) => ({
+      deployment: toDeploymentMessage(
+        await deps.updateDeployment(required(deployment), { signal: ctx.signal }),
+      ),
+    }),
+    getDeployment: async ({ deploymentName }, ctx) => ({
+      deployment: toDeploymentMessage(await deps.getDeployment(deploymentName, { signal: ctx.signal })),
+    }),
+    listDeployments: async (request, ctx) => {
+      const page = await deps.listDeployments(request, { signal: ctx.signal });
+      return { deployments: page.deployments.map(toDeploymentMessage), nextPageToken: page.nextPageToken };
+    },
+    deleteDeployment: async ({ deploymentName }, ctx) => {
+      await deps.deleteDeployment(deploymentName, { signal: ctx.signal });
+      return {};
+    },
+    setTrafficSplit: () => rolloutsUnimplemented('SetTrafficSplit'),
+    rollback: () => rolloutsUnimplemented('Rollback'),
+    getRolloutStatus: () => rolloutsUnimplemented('GetRolloutStatus'),
+  };
+}
+
+function required<T>(deployment: T | undefined): T {
+  if (deployment === undefined) throw AppError.invalidArgument('deployment', 'is required');
+  return deployment;
+}
+
+function rolloutsUnimplemented(method: string): never {
+  throw new AppError(
+    'unimplemented',
+    `${method} is not available yet: traffic splits and rollouts (canary, A/B, shadow, bandit) arrive with the rollout work; a deployment switches to a new version at once`,
+  );
+}

@@ -1,0 +1,55 @@
+import { AppError } from '@flywheel/core';
+import type { Deployment } from '@flywheel/proto/flywheel/serving/v1/serving_pb.js';
+import type { Collection } from '@flywheel/store';
+import type { DeploymentRecord } from './deployment-records.ts';
+import { deploymentSpecOf, sameTarget, servingSettingsOf } from './deployment-spec.ts';
+import type { KeyedLock } from './keyed-lock.ts';
+import type { Reconciler } from './reconcile-deployments.ts';
+import type { ServedModels } from './served-models.ts';
+
+/**
+ * Replaces a deployment's spec (target, runtime, prediction logging, rollout policy, description,
+ * labels, team). Logging and request limits apply at once; a changed target is brought live within
+ * the call as an immediate switch (`deployment.rolled-out`), the old version serving until the new
+ * one is warm. A target that cannot be loaded leaves the old version serving and the deployment
+ * degraded.
+ *
+ * @throws AppError invalid_argument naming the field for a bad spec; not_found for an unknown
+ *   deployment; aborted (retriable) when a concurrent change won the write.
+ */
+export type UpdateDeployment = (
+  deployment: Deployment,
+  options: { signal: AbortSignal },
+) => Promise<DeploymentRecord>;
+
+export interface UpdateDeploymentDeps {
+  deployments: Collection<DeploymentRecord>;
+  served: ServedModels;
+  reconciler: Reconciler;
+  lock: KeyedLock;
+  defaultMaxInFlight: number;
+  localTeam: string;
+  now?: () => Date;
+}
+
+export function createUpdateDeployment(deps: UpdateDeploymentDeps): UpdateDeployment {
+  const now = deps.now ?? (() => new Date());
+  return async (deployment, { signal }) => {
+    const spec = deploymentSpecOf(deployment, deps.localTeam);
+    const { record, targetChanged } = await deps.lock.run(spec.name, async () => {
+      const doc = await deps.deployments.get(spec.name, { signal });
+      if (!doc) throw new AppError('not_found', `deployment "${spec.name}" does not exist`);
+      const targetChanged = !sameTarget(doc.data, spec);
+      const stored = await deps.deployments.put(
+        spec.name,
+        { ...doc.data, ...spec, updateTime: now().toISOString() },
+        { expectedVersion: doc.version, signal },
+      );
+      deps.served.upsert(spec.name, servingSettingsOf(spec, deps.defaultMaxInFlight));
+      return { record: stored.data, targetChanged };
+    });
+    if (!targetChanged) return record;
+    await deps.reconciler.reconcile(spec.name);
+    return (await deps.deployments.get(spec.name, { signal }))?.data ?? record;
+  };
+}
