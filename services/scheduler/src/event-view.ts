@@ -1,0 +1,108 @@
+import { type DescMessage, type JsonObject, type JsonValue, type Message, toJson } from '@bufbuild/protobuf';
+import { AppError } from '@flywheel/core';
+import { type CloudEvent, decodeEvent, eventKindFor } from '@flywheel/events';
+
+/** An event as rules see it: the decoded payload, its JSON form and the CloudEvent attributes. */
+export interface EventView {
+  readonly event: CloudEvent;
+  readonly schema: DescMessage;
+  readonly message: Message;
+  /** The payload in the protobuf JSON mapping with proto field names, defaults included. */
+  readonly data: JsonObject;
+  /** `id type source time subject datacontenttype dataschema` and the extensions. */
+  readonly ce: Readonly<Record<string, string>>;
+  /** The payload's key field by the `.proto` options (e.g. `model_name`). */
+  readonly keyField: string;
+}
+
+/**
+ * Decodes `event` by the schema registered for its type. Throws `invalid_argument` when the type
+ * is not a Flywheel event or the payload does not decode (the consumer dead-letters it).
+ */
+export function viewOf(event: CloudEvent): EventView {
+  const kind = eventKindFor(event.type);
+  if (!kind)
+    throw new AppError(
+      'invalid_argument',
+      `event ${event.id} has type ${event.type}, which is not a Flywheel event`,
+    );
+  const message = decodeEvent(kind.schema, event);
+  const data = toJson(kind.schema, message, {
+    useProtoFieldName: true,
+    alwaysEmitImplicit: true,
+  }) as JsonObject;
+  return { event, schema: kind.schema, message, data, ce: attributesOf(event), keyField: kind.keyField };
+}
+
+function attributesOf(event: CloudEvent): Record<string, string> {
+  return {
+    ...event.extensions,
+    id: event.id,
+    type: event.type,
+    source: event.source,
+    time: event.time,
+    subject: event.subject ?? '',
+    datacontenttype: event.datacontenttype,
+    dataschema: event.dataschema ?? '',
+  };
+}
+
+/**
+ * The value at a dotted path: `ce.<attribute>` for a CloudEvent attribute, else a path into the
+ * payload's JSON (`model_name`, `labels.env`, `inputs.0`). Undefined when absent.
+ */
+export function valueAt(view: EventView, path: string): JsonValue | undefined {
+  if (path.startsWith('ce.')) return view.ce[path.slice(3)];
+  let current: JsonValue | undefined = view.data;
+  for (const segment of path.split('.')) {
+    if (Array.isArray(current)) current = current[Number(segment)];
+    else if (current !== null && typeof current === 'object') current = current[segment];
+    else return undefined;
+    if (current === undefined) return undefined;
+  }
+  return current;
+}
+
+/**
+ * The aggregate key of the event: its CloudEvent subject, else the payload's key field; '' when
+ * it has neither.
+ */
+export function aggregateKeyOf(view: EventView): string {
+  if (view.event.subject) return view.event.subject;
+  const value = view.data[view.keyField];
+  return typeof value === 'string' ? value : '';
+}
+
+/**
+ * Checks that `path` can name something in events of `schema`: `ce.<attribute>`, or proto field
+ * names down message fields (maps, lists and Structs are not looked into). Throws
+ * `invalid_argument` naming `field`.
+ */
+export function checkEventPath(schema: DescMessage, path: string, field: string): void {
+  if (path.startsWith('ce.')) {
+    if (path.length > 3) return;
+    throw AppError.invalidArgument(field, '"ce." must name a CloudEvent attribute, e.g. ce.subject');
+  }
+  let message: DescMessage | undefined = schema;
+  for (const segment of path.split('.')) {
+    if (!message) {
+      throw AppError.invalidArgument(field, `"${path}": cannot look into a scalar at "${segment}"`);
+    }
+    const found: DescMessage['fields'][number] | undefined = message.fields.find((f) => f.name === segment);
+    if (!found) {
+      const known = message.fields.map((f) => f.name).join(', ');
+      throw AppError.invalidArgument(
+        field,
+        `"${path}": ${message.typeName} has no field "${segment}" (fields: ${known})`,
+      );
+    }
+    if (found.fieldKind === 'map' || found.fieldKind === 'list') return;
+    if (found.fieldKind !== 'message') {
+      message = undefined;
+      continue;
+    }
+    const typeName: string = found.message.typeName;
+    if (typeName === 'google.protobuf.Struct' || typeName === 'google.protobuf.Value') return;
+    message = typeName.startsWith('google.protobuf.') ? undefined : found.message;
+  }
+}
