@@ -3,20 +3,25 @@ import type { CloudEvent } from '@flywheel/events';
 
 /**
  * The event bus port. Topic = event type; `<topic>.dlq` holds what could not be handled.
- * Delivery is at-least-once: handlers must be idempotent (see the idempotency helper).
+ * Delivery is at-least-once: handlers must be idempotent (see {@link createIdempotentHandler}).
+ *
+ * Adapters: `createMemoryBus` (embedded, in-process), `createKafkaBus`, `createNatsBus`; pick one
+ * from configuration with `createEventBus`. All of them pass `describeEventBusContract`.
  */
 export interface EventBus {
   /**
    * Publishes events to the topics named by their `type`, in order per key. Resolves once the
-   * broker has them durably (Kafka acks=all + idempotent producer; JetStream publish ack).
-   * Throws `unavailable` (retriable) when the broker cannot be reached before the deadline.
+   * broker has them durably (Kafka acks=all + idempotent producer; JetStream publish ack). Events
+   * without a `traceparent` get the active trace context's. Throws `unavailable` (retriable) when
+   * the broker cannot be reached before the deadline; the events may then still be published
+   * later, so a retry can duplicate them (consumers dedupe by event id).
    */
   publish(events: readonly CloudEvent[], options?: CallOptions): Promise<void>;
   /** Creates topics (and their `.dlq`) that do not exist yet. Idempotent. */
   ensureTopics(topics: readonly string[], options?: CallOptions): Promise<void>;
-  /** Joins consumer group `group` on `topics`; see {@link Subscription}. */
+  /** Joins consumer group `group` on `topics`; see {@link Subscription}. Never throws: failures to connect are retried in the background. */
   subscribe(options: SubscribeOptions): Subscription;
-  /** Stops subscriptions (drain) and disconnects. */
+  /** Closes every open subscription (drain), then disconnects. Idempotent. */
   close(): Promise<void>;
 }
 
@@ -30,26 +35,47 @@ export interface SubscribeOptions {
   retryBackoff?: { baseMs: number; maxMs: number };
   /** A new group starts at the earliest retained event instead of the latest. Default true. */
   fromBeginning?: boolean;
+  /**
+   * Deliveries this member may hold unsettled at once (the bound of its internal queue). Events of
+   * one key are never in flight together, whatever the value. Default 1.
+   */
+  concurrency?: number;
 }
 
 /**
- * A consumer as an async iterable of deliveries. Each delivery must be settled: `ack()` after the
- * handler succeeded (commits it), or `nack(error)` — a retriable error is redelivered after
- * backoff until `maxAttempts`, then dead-lettered; a non-retriable one is dead-lettered at once.
+ * A consumer as an async iterable of deliveries (iterate it once). Each delivery must be settled:
+ * `ack()` after the handler succeeded (commits it), or `nack(error)` — a retriable error is
+ * redelivered after backoff with `attempt + 1` until `maxAttempts`, then dead-lettered; a
+ * non-retriable one is dead-lettered at once. Events of one key are delivered in order, retries
+ * included: the next event of a key waits until the previous one is settled.
  * A message that is not a CloudEvent never reaches the iterator: it goes to the DLQ with the
- * reason and consumption goes on.
+ * reason and consumption goes on. Leaving a `for await` loop early closes the subscription.
  */
 export interface Subscription extends AsyncIterable<Delivery> {
-  /** Stops fetching, waits for deliveries in flight to settle, commits, leaves the group. */
+  /**
+   * Resolves once this member has joined its group and its start position is fixed, so that with
+   * `fromBeginning: false` every event published after `ready()` reaches the group (Kafka:
+   * partitions assigned and fetched once; JetStream: durable consumer bound). Rejects with
+   * `unavailable` when that does not happen by the deadline (default 30 s).
+   */
+  ready(options?: CallOptions): Promise<void>;
+  /**
+   * Stops fetching, hands back deliveries not yet taken from the iterator, waits (bounded) for the
+   * ones taken to be settled, commits, leaves the group. The iterator then ends. Idempotent.
+   */
   close(): Promise<void>;
 }
 
 export interface Delivery {
   readonly event: CloudEvent;
   readonly topic: string;
-  /** 1 on first delivery. */
+  /** The consumer group it was delivered to (dedupe records and DLQ headers name it). */
+  readonly group: string;
+  /** 1 on first delivery; counted by the adapter (Kafka: since this member took the partition). */
   readonly attempt: number;
+  /** Settles the delivery as handled. Settling twice is a no-op. */
   ack(): Promise<void>;
+  /** Settles the delivery as failed; `AppError.from(error).retriable` decides retry or DLQ. */
   nack(error: unknown): Promise<void>;
 }
 
@@ -61,3 +87,8 @@ export const dlqHeaders = {
   attempts: 'flywheel-dlq-attempts',
   failedAt: 'flywheel-dlq-failed-at',
 } as const;
+
+/** The dead-letter topic of `topic`. */
+export function dlqTopicOf(topic: string): string {
+  return `${topic}.dlq`;
+}

@@ -1,0 +1,78 @@
+import { ConfigReader } from '@flywheel/core';
+import { newEventId } from '@flywheel/events';
+import { describe, expect, it } from 'vitest';
+import { createEventBus, readBusConfig } from './create-event-bus.ts';
+
+const read = (env: Record<string, string>) => {
+  const reader = new ConfigReader(env);
+  const config = readBusConfig(reader);
+  return { config, done: () => reader.done() };
+};
+
+describe('readBusConfig', () => {
+  it('defaults to the embedded bus', () => {
+    const { config, done } = read({});
+    expect(config).toEqual({ kind: 'memory' });
+    expect(done).not.toThrow();
+  });
+
+  it('reads Kafka brokers and partitions', () => {
+    const { config, done } = read({
+      FLYWHEEL_BUS: 'kafka',
+      FLYWHEEL_KAFKA_BROKERS: '127.0.0.1:9092, kafka-2:9093',
+      FLYWHEEL_KAFKA_PARTITIONS: '6',
+    });
+    done();
+    expect(config).toEqual({ kind: 'kafka', brokers: ['127.0.0.1:9092', 'kafka-2:9093'], numPartitions: 6 });
+  });
+
+  it('reads a NATS URL', () => {
+    const { config, done } = read({ FLYWHEEL_BUS: 'nats', FLYWHEEL_NATS_URL: 'nats://127.0.0.1:4222' });
+    done();
+    expect(config).toEqual({ kind: 'nats', url: 'nats://127.0.0.1:4222' });
+  });
+
+  it('names every missing or malformed variable at once', () => {
+    expect(() => read({ FLYWHEEL_BUS: 'kafka' }).done()).toThrow(
+      /FLYWHEEL_KAFKA_BROKERS is required when FLYWHEEL_BUS=kafka/,
+    );
+    const both = () =>
+      read({
+        FLYWHEEL_BUS: 'kafka',
+        FLYWHEEL_KAFKA_BROKERS: 'no-port',
+        FLYWHEEL_KAFKA_PARTITIONS: '0',
+      }).done();
+    expect(both).toThrow(/FLYWHEEL_KAFKA_BROKERS must be host:port entries, got "no-port"/);
+    expect(both).toThrow(/FLYWHEEL_KAFKA_PARTITIONS must be an integer from 1 to 10000/);
+    expect(() => read({ FLYWHEEL_BUS: 'nats', FLYWHEEL_NATS_URL: 'http://x:1' }).done()).toThrow(
+      /FLYWHEEL_NATS_URL must be nats:\/\/host:port/,
+    );
+    expect(() => read({ FLYWHEEL_BUS: 'rabbit' }).done()).toThrow(
+      /FLYWHEEL_BUS must be one of memory, kafka, nats, got "rabbit"/,
+    );
+  });
+});
+
+describe('createEventBus', () => {
+  it('builds the embedded bus from its config', async () => {
+    const bus = createEventBus({ kind: 'memory' });
+    const subscription = bus.subscribe({ topics: ['config.checked'], group: 'g' });
+    const id = newEventId();
+    await bus.publish([
+      {
+        id,
+        type: 'config.checked',
+        source: 'test',
+        time: new Date().toISOString(),
+        datacontenttype: 'application/json',
+        data: new Uint8Array(),
+        key: 'k',
+      },
+    ]);
+    const iterator = subscription[Symbol.asyncIterator]();
+    const { value } = await iterator.next();
+    expect(value?.event.id).toBe(id);
+    await value?.ack();
+    await bus.close();
+  });
+});

@@ -1,0 +1,72 @@
+import { AppError, type ConfigReader, type Logger, silentLogger } from '@flywheel/core';
+import type { EventBus } from './event-bus.ts';
+import { createKafkaBus } from './kafka-bus.ts';
+import { createMemoryBus } from './memory-bus.ts';
+import { createNatsBus } from './nats-bus.ts';
+
+/** Which event bus to use, parsed from configuration by {@link readBusConfig}. */
+export type BusConfig =
+  | { readonly kind: 'memory' }
+  | { readonly kind: 'kafka'; readonly brokers: readonly string[]; readonly numPartitions: number }
+  | { readonly kind: 'nats'; readonly url: string };
+
+export const busKinds = ['memory', 'kafka', 'nats'] as const;
+
+const hostPort = /^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9A-Fa-f:]+\]:\d{1,5}$/;
+
+/**
+ * Reads the bus settings: `FLYWHEEL_BUS` = `memory` (default) | `kafka` | `nats`; with kafka,
+ * `FLYWHEEL_KAFKA_BROKERS` (`host:port[,host:port…]`, required) and `FLYWHEEL_KAFKA_PARTITIONS`
+ * (partitions of topics the bus creates, default 3); with nats, `FLYWHEEL_NATS_URL`
+ * (`nats://host:port[,…]`, required). Problems are recorded on `reader`; the caller's
+ * `reader.done()` reports them.
+ */
+export function readBusConfig(reader: ConfigReader): BusConfig {
+  const kind = reader.oneOf('FLYWHEEL_BUS', busKinds, 'memory');
+  if (kind === 'kafka') {
+    const raw = reader.optional('FLYWHEEL_KAFKA_BROKERS');
+    const numPartitions = reader.int('FLYWHEEL_KAFKA_PARTITIONS', 3, { min: 1, max: 10_000 });
+    if (raw === undefined) {
+      reader.problem(
+        'FLYWHEEL_KAFKA_BROKERS',
+        'is required when FLYWHEEL_BUS=kafka (host:port[,host:port…])',
+      );
+      return { kind, brokers: [], numPartitions };
+    }
+    const brokers = raw.split(',').map((broker) => broker.trim().replace(/^kafka:\/\//, ''));
+    const bad = brokers.filter((broker) => !hostPort.test(broker));
+    if (bad.length > 0)
+      reader.problem('FLYWHEEL_KAFKA_BROKERS', `must be host:port entries, got "${bad.join('", "')}"`);
+    return { kind, brokers, numPartitions };
+  }
+  if (kind === 'nats') {
+    const raw = reader.optional('FLYWHEEL_NATS_URL');
+    if (raw === undefined) {
+      reader.problem('FLYWHEEL_NATS_URL', 'is required when FLYWHEEL_BUS=nats (nats://host:port)');
+      return { kind, url: '' };
+    }
+    for (const url of raw.split(',')) {
+      if (!/^(nats|tls):\/\/[^\s/]+$/.test(url.trim()))
+        reader.problem('FLYWHEEL_NATS_URL', `must be nats://host:port URLs, got "${url.trim()}"`);
+    }
+    return { kind, url: raw };
+  }
+  return { kind };
+}
+
+/**
+ * The event bus `config` names, connected lazily (the first publish or subscription connects).
+ * Throws `invalid_argument` for a config `readBusConfig` would have rejected.
+ */
+export function createEventBus(config: BusConfig, deps: { log?: Logger } = {}): EventBus {
+  const log = deps.log ?? silentLogger;
+  switch (config.kind) {
+    case 'memory':
+      return createMemoryBus({ log });
+    case 'kafka':
+      return createKafkaBus({ brokers: config.brokers, numPartitions: config.numPartitions, log });
+    case 'nats':
+      if (!config.url) throw AppError.invalidArgument('url', 'a NATS URL is required');
+      return createNatsBus({ url: config.url, log });
+  }
+}

@@ -1,0 +1,93 @@
+import { AppError, backoffMs, delay, type Logger } from '@flywheel/core';
+import { type CloudEvent, fromWireMessage, type WireMessage } from '@flywheel/events';
+import { deadLetterMessage } from './dead-letter.ts';
+import type { DeliveryQueue } from './delivery-queue.ts';
+import { decideNack, type RetryPolicy } from './retry-policy.ts';
+
+/** How a message left {@link deliverWithRetries}. */
+export type DeliveryOutcome = 'acked' | 'dead-lettered' | 'handed-back';
+
+export interface DeliverWithRetriesOptions {
+  readonly topic: string;
+  readonly group: string;
+  readonly message: WireMessage;
+  readonly policy: RetryPolicy;
+  readonly queue: DeliveryQueue;
+  /** Writes a message to `<topic>.dlq` durably, or throws. Retried with backoff until it succeeds or `closing` aborts. */
+  readonly deadLetter: (message: WireMessage) => Promise<void>;
+  /** Aborts when the subscription closes: no new attempt starts, the message is handed back. */
+  readonly closing: AbortSignal;
+  readonly log: Logger;
+  /**
+   * Wraps every wait (for the application, a backoff, a dead-letter write), e.g. to keep sending
+   * heartbeats meanwhile (Kafka). Default: waits as is.
+   */
+  readonly whileWaiting?: <T>(work: Promise<T>) => Promise<T>;
+}
+
+/**
+ * Delivers one message through `queue` until it is settled, for adapters whose broker does not
+ * redeliver by itself (memory, Kafka): decode (undecodable → DLQ at once), then attempt 1, 2…
+ * with backoff on retriable nacks, DLQ after `maxAttempts` or on a non-retriable nack. The caller
+ * does not move past the message until this resolves, which keeps order per key.
+ * Resolves `handed-back` when the subscription closes first: the caller must not commit it.
+ */
+export async function deliverWithRetries(options: DeliverWithRetriesOptions): Promise<DeliveryOutcome> {
+  const { topic, group, message, policy, queue, closing, log } = options;
+  let event: CloudEvent;
+  try {
+    event = fromWireMessage(message);
+  } catch (error) {
+    const reason = `undecodable: ${AppError.from(error).message}`;
+    log.warn('dead-lettering an undecodable message', { topic, group, reason });
+    return (await writeDeadLetter(options, reason, 0)) ? 'dead-lettered' : 'handed-back';
+  }
+  for (let attempt = 1; ; attempt += 1) {
+    const settlement = await whileAlive(options, queue.deliver({ event, topic, group, attempt }));
+    if (settlement === undefined) return 'handed-back';
+    if (settlement.acked) return 'acked';
+    const decision = decideNack(policy, attempt, settlement.error);
+    if (!decision.retry) {
+      log.warn('dead-lettering an event', {
+        topic,
+        group,
+        eventId: event.id,
+        attempt,
+        reason: decision.reason,
+      });
+      return (await writeDeadLetter(options, decision.reason, attempt)) ? 'dead-lettered' : 'handed-back';
+    }
+    if (closing.aborted) return 'handed-back';
+    try {
+      await whileAlive(options, delay(decision.delayMs, closing));
+    } catch {
+      return 'handed-back';
+    }
+  }
+}
+
+async function writeDeadLetter(
+  options: DeliverWithRetriesOptions,
+  reason: string,
+  attempts: number,
+): Promise<boolean> {
+  const { topic, group, message, closing, log } = options;
+  const letter = deadLetterMessage(message, { reason, topic, group, attempts });
+  for (let failures = 0; ; failures += 1) {
+    try {
+      await whileAlive(options, options.deadLetter(letter));
+      return true;
+    } catch (error) {
+      log.warn('dead-letter write failed; retrying', { topic, group, error: AppError.from(error).message });
+      try {
+        await delay(backoffMs(failures, 200, 5000), closing);
+      } catch {
+        return false;
+      }
+    }
+  }
+}
+
+function whileAlive<T>(options: DeliverWithRetriesOptions, work: Promise<T>): Promise<T> {
+  return options.whileWaiting ? options.whileWaiting(work) : work;
+}

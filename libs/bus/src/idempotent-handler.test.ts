@@ -1,0 +1,140 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AppError } from '@flywheel/core';
+import { type CloudEvent, newEventId } from '@flywheel/events';
+import { createEmbeddedStore, type DocumentStore } from '@flywheel/store';
+import { waitFor } from '@flywheel/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { HandlerContext } from './handle-events.ts';
+import { createIdempotentHandler, type ProcessedEvent } from './idempotent-handler.ts';
+
+const event = (): CloudEvent => ({
+  id: newEventId(),
+  type: 'model.version-registered',
+  source: 'test',
+  time: new Date().toISOString(),
+  datacontenttype: 'application/json',
+  data: new Uint8Array(),
+  key: 'k',
+});
+const context: HandlerContext = {
+  topic: 'model.version-registered',
+  group: 'registry',
+  attempt: 1,
+  signal: new AbortController().signal,
+};
+
+describe('createIdempotentHandler (embedded store)', () => {
+  let dir: string;
+  let store: DocumentStore;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'flywheel-idempotent-'));
+    store = await createEmbeddedStore({ dir, fsync: false });
+  });
+  afterAll(async () => {
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('runs the effect once for an event delivered twice, also when the deliveries overlap', async () => {
+    let effects = 0;
+    const handle = createIdempotentHandler({ store }, async () => {
+      effects += 1;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    });
+    const e = event();
+    await Promise.all([handle(e, context), handle(e, context)]);
+    await handle(e, context);
+    expect(effects).toBe(1);
+    const record = await store.collection<ProcessedEvent>('processed-events').get(`registry/${e.id}`);
+    expect(record?.data.status).toBe('done');
+  });
+
+  it('dedupes per group: another group runs its own effect', async () => {
+    let effects = 0;
+    const handle = createIdempotentHandler({ store }, async () => {
+      effects += 1;
+    });
+    const e = event();
+    await handle(e, context);
+    await handle(e, { ...context, group: 'monitoring' });
+    expect(effects).toBe(2);
+  });
+
+  it('releases the claim when the handler fails, so the retry runs it', async () => {
+    let calls = 0;
+    const handle = createIdempotentHandler({ store }, async () => {
+      calls += 1;
+      if (calls === 1) throw new AppError('unavailable', 'flaky');
+    });
+    const e = event();
+    await expect(handle(e, context)).rejects.toMatchObject({ code: 'unavailable' });
+    await handle(e, { ...context, attempt: 2 });
+    expect(calls).toBe(2);
+  });
+
+  it('re-runs an event whose holder crashed after claiming, once the claim lapses', async () => {
+    const e = event();
+    let now = 1_000_000;
+    let clockReads = 0;
+    const clock = () => {
+      clockReads += 1;
+      return now;
+    };
+    // What a process killed between claim and done leaves behind: a running claim, nothing after it.
+    await store.collection<ProcessedEvent>('processed-events').put(
+      `registry/${e.id}`,
+      {
+        status: 'running',
+        owner: 'dead-process',
+        leaseUntil: now + 5000,
+        claims: 1,
+        topic: context.topic,
+        updatedAt: '',
+      },
+      { expectedVersion: 0 },
+    );
+    let effects = 0;
+    const redelivery = createIdempotentHandler({ store, leaseMs: 5000, pollMs: 5, now: clock }, async () => {
+      effects += 1;
+    });
+    const running = redelivery(e, context);
+    await waitFor(() => clockReads >= 3, { what: 'the redelivery to look at the live claim a few times' });
+    expect(effects).toBe(0);
+    now += 5001;
+    await running;
+    expect(effects).toBe(1);
+    const record = await store.collection<ProcessedEvent>('processed-events').get(`registry/${e.id}`);
+    expect(record?.data).toMatchObject({ status: 'done', claims: 2 });
+  });
+
+  it('skips an event another holder finishes while this delivery waits', async () => {
+    const e = event();
+    const records = store.collection<ProcessedEvent>('processed-events');
+    const claim = await records.put(
+      `registry/${e.id}`,
+      {
+        status: 'running',
+        owner: 'other',
+        leaseUntil: Date.now() + 60_000,
+        claims: 1,
+        topic: context.topic,
+        updatedAt: '',
+      },
+      { expectedVersion: 0 },
+    );
+    let effects = 0;
+    const handle = createIdempotentHandler({ store, pollMs: 5 }, async () => {
+      effects += 1;
+    });
+    const waiting = handle(e, context);
+    await records.put(
+      claim.id,
+      { ...claim.data, status: 'done', leaseUntil: 0 },
+      { expectedVersion: claim.version },
+    );
+    await waiting;
+    expect(effects).toBe(0);
+  });
+});

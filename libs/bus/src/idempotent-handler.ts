@@ -1,0 +1,141 @@
+import { AppError, backoffMs, delay, isAppError, type Logger, silentLogger } from '@flywheel/core';
+import type { Collection, Doc, DocumentStore } from '@flywheel/store';
+import type { EventHandler } from './handle-events.ts';
+
+/** The dedupe record of one event in one group: `<group>/<eventId>`. */
+export interface ProcessedEvent {
+  /** `running` while a handler holds the claim, `done` once its effect is complete. */
+  readonly status: 'running' | 'done';
+  /** Who holds or completed the claim (a random id per helper instance). */
+  readonly owner: string;
+  /** While `running`: the claim lapses at this time (epoch ms) and another delivery may take over. */
+  readonly leaseUntil: number;
+  /** Claims taken so far (more than 1 means a holder crashed or overran its lease). */
+  readonly claims: number;
+  readonly topic: string;
+  readonly updatedAt: string;
+}
+
+export interface IdempotentHandlerOptions {
+  store: DocumentStore;
+  /** Collection of the dedupe records. Default `processed-events`. */
+  collection?: string;
+  /**
+   * How long a claim holds, ms: the longest the handler may run. After it, a redelivery of the
+   * same event takes over and runs the handler again (the holder is presumed crashed). Default 60 000.
+   */
+  leaseMs?: number;
+  /** How often a delivery waiting for another holder's claim looks again, ms. Default 250. */
+  pollMs?: number;
+  log?: Logger;
+  /** Clock, epoch ms (tests). */
+  now?: () => number;
+}
+
+/**
+ * Wraps `handler` so that an event id seen twice in a group has one effect. Per delivery:
+ * claim (`<group>/<eventId>` created with expectedVersion 0, status `running` with a lease) →
+ * run the handler → mark `done`. A delivery that finds the record `done` is acked without
+ * running; one that finds a live claim waits for it to end (done → skip; lapsed → take over).
+ * A handler that throws releases its claim, so the retry runs at once. A process that crashes
+ * between claim and done leaves a claim that lapses after `leaseMs`; the redelivery then runs
+ * the handler again — the event is never lost, and the effect runs twice only if the crash came
+ * after the effect but before `done` (make the effect itself idempotent where that matters, e.g.
+ * an `expectedVersion` write). Store failures propagate (the delivery is retried).
+ */
+export function createIdempotentHandler(
+  options: IdempotentHandlerOptions,
+  handler: EventHandler,
+): EventHandler {
+  const log = options.log ?? silentLogger;
+  const leaseMs = options.leaseMs ?? 60_000;
+  const pollMs = options.pollMs ?? 250;
+  const now = options.now ?? Date.now;
+  const owner = crypto.randomUUID();
+  const records: Collection<ProcessedEvent> = options.store.collection<ProcessedEvent>(
+    options.collection ?? 'processed-events',
+  );
+
+  const record = (status: ProcessedEvent['status'], topic: string, claims: number): ProcessedEvent => ({
+    status,
+    owner,
+    leaseUntil: status === 'running' ? now() + leaseMs : 0,
+    claims,
+    topic,
+    updatedAt: new Date(now()).toISOString(),
+  });
+
+  /** The claim's version once this delivery holds it, or undefined when the event is already done. */
+  const claim = async (
+    id: string,
+    topic: string,
+    signal: AbortSignal,
+  ): Promise<Doc<ProcessedEvent> | undefined> => {
+    for (;;) {
+      const existing = await records.get(id, { signal });
+      try {
+        if (!existing)
+          return await records.put(id, record('running', topic, 1), { expectedVersion: 0, signal });
+        if (existing.data.status === 'done') return undefined;
+        const waitMs = existing.data.leaseUntil - now();
+        if (waitMs <= 0) {
+          log.warn('taking over a lapsed claim', { id, previousOwner: existing.data.owner });
+          const claims = existing.data.claims + 1;
+          return await records.put(id, record('running', topic, claims), {
+            expectedVersion: existing.version,
+            signal,
+          });
+        }
+        await delay(Math.min(pollMs, waitMs), signal);
+      } catch (error) {
+        // Another delivery claimed or finished it between our read and write: look again.
+        if (
+          !isAppError(error, 'already_exists') &&
+          !isAppError(error, 'aborted') &&
+          !isAppError(error, 'not_found')
+        )
+          throw error;
+      }
+    }
+  };
+
+  return async (event, context) => {
+    const id = `${context.group}/${event.id}`;
+    const claimed = await claim(id, context.topic, context.signal);
+    if (!claimed) {
+      log.debug('skipping an event already handled', { id });
+      return;
+    }
+    try {
+      await handler(event, context);
+    } catch (error) {
+      await records.delete(id, { expectedVersion: claimed.version }).catch((releaseError: unknown) => {
+        log.warn('could not release a claim; it lapses after the lease', {
+          id,
+          error: AppError.from(releaseError).message,
+        });
+      });
+      throw error;
+    }
+    // The effect has happened: try hard to record it, since a retry of the delivery would only
+    // find our claim and wait out its lease before running the handler again.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await records.put(id, record('done', context.topic, claimed.data.claims), {
+          expectedVersion: claimed.version,
+        });
+        return;
+      } catch (error) {
+        if (isAppError(error, 'aborted') || isAppError(error, 'not_found')) {
+          log.warn('claim was taken over before done: the handler ran longer than its lease', {
+            id,
+            leaseMs,
+          });
+          return;
+        }
+        if (attempt >= 5 || !AppError.from(error).retriable) throw error;
+        await delay(backoffMs(attempt, 100, 2000));
+      }
+    }
+  };
+}

@@ -1,0 +1,15 @@
+export type { BusConfig } from './create-event-bus.ts';
+export { busKinds, createEventBus, readBusConfig } from './create-event-bus.ts';
+export type { Delivery, EventBus, SubscribeOptions, Subscription } from './event-bus.ts';
+export { dlqHeaders, dlqTopicOf } from './event-bus.ts';
+export type { EventHandler, HandleEventsOptions, HandlerContext } from './handle-events.ts';
+export { handleEvents } from './handle-events.ts';
+export type { IdempotentHandlerOptions, ProcessedEvent } from './idempotent-handler.ts';
+export { createIdempotentHandler } from './idempotent-handler.ts';
+export type { KafkaBus, KafkaBusOptions } from './kafka-bus.ts';
+export { createKafkaBus } from './kafka-bus.ts';
+export type { MemoryBus, MemoryBusOptions } from './memory-bus.ts';
+export { createMemoryBus } from './memory-bus.ts';
+export type { NatsBusOptions } from './nats-bus.ts';
+export { createNatsBus } from './nats-bus.ts';
+export { assertTopicName } from './topic-names.ts';

@@ -1,0 +1,17 @@
+import type { Logger } from '@flywheel/core';
+import { type logCreator, logLevel } from 'kafkajs';
+
+/**
+ * Routes kafkajs's own log lines to a Flywheel logger. kafkajs reports every transient retry at
+ * `error`, so its errors arrive as `warn` and its info (joins, rebalances) as `debug`: the
+ * adapter itself logs what an operator must act on.
+ */
+export function kafkaLogCreator(log: Logger): logCreator {
+  return () =>
+    ({ namespace, level, log: entry }) => {
+      const { message, ...fields } = entry;
+      const line = `kafkajs ${namespace}: ${message}`;
+      if (level <= logLevel.WARN) log.warn(line, fields);
+      else log.debug(line, fields);
+    };
+}
