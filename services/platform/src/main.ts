@@ -1,6 +1,21 @@
-// `./flywheel start`: the whole platform in one process on the embedded adapters, no servers needed.
+// `./flywheel start`: the whole platform in one process on the embedded adapters — no servers —
+// then the closed-loop demo on real weather data, then it keeps serving until Ctrl-C.
+// FLYWHEEL_DEMO=off skips the demo; FLYWHEEL_STORE_DIR / FLYWHEEL_BLOBS_DIR keep data elsewhere.
+import { rmSync } from 'node:fs';
 import { stopOnSignals } from '@flywheel/runtime';
+import { runDemo } from './run-demo.ts';
 import { startPlatform } from './start-platform.ts';
 
-const platform = await startPlatform(process.env);
+const demo = process.env.FLYWHEEL_DEMO !== 'off';
+const env = { ...process.env };
+if (demo && env.FLYWHEEL_STORE_DIR === undefined && env.FLYWHEEL_BLOBS_DIR === undefined) {
+  // The demo tells its story from a clean slate each run.
+  rmSync('.flywheel/demo', { recursive: true, force: true });
+  env.FLYWHEEL_STORE_DIR = '.flywheel/demo/store';
+  env.FLYWHEEL_BLOBS_DIR = '.flywheel/demo/blobs';
+}
+env.FLYWHEEL_LOG_LEVEL ??= demo ? 'warn' : 'info';
+
+const platform = await startPlatform(env);
 stopOnSignals(platform.stop, platform.log);
+if (demo) await runDemo(platform);

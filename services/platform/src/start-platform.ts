@@ -54,8 +54,7 @@ export interface Platform {
  * dependency order and each later one is told where the earlier ones listen.
  */
 export async function startPlatform(env: Env, options: { log?: Logger } = {}): Promise<Platform> {
-  const configs = parts.map((p) => p.load(env));
-  const first = configs[0]!;
+  const first = parts[0]!.load(env);
   const telemetry = startTelemetry({
     serviceName: 'flywheel',
     exporter: first.host.telemetry,
@@ -68,7 +67,7 @@ export async function startPlatform(env: Env, options: { log?: Logger } = {}): P
   const peerEnv: Record<string, string> = {};
   for (const [i, p] of parts.entries()) {
     // Re-read with the addresses of the services already up, so peers find each other even on port 0.
-    const config = i === 0 ? configs[0]! : p.load({ ...env, ...peerEnv });
+    const config = i === 0 ? first : p.load({ ...env, ...peerEnv });
     const service = await runService({
       name: p.name,
       config,

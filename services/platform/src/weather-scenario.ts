@@ -1,0 +1,362 @@
+import { readFileSync } from 'node:fs';
+import { fromJson, type JsonValue } from '@bufbuild/protobuf';
+import { type BlobStore, blobUri } from '@flywheel/blobs';
+import type { EventBus, Subscription } from '@flywheel/bus';
+import { AppError, delay, isAppError } from '@flywheel/core';
+import { type CloudEvent, decodeEvent, newEvent } from '@flywheel/events';
+import {
+  toJsonLines,
+  type WeatherRow,
+  weatherDailyView,
+  weatherDataset,
+  weatherDatasetName,
+  weatherLabelsView,
+} from '@flywheel/feature-store';
+import { DatasetFormat } from '@flywheel/proto/flywheel/common/v1/dataset_pb.js';
+import { PipelineSpecSchema } from '@flywheel/proto/flywheel/common/v1/pipeline_pb.js';
+import {
+  DatasetArrivedSchema,
+  FeaturesMaterializedSchema,
+} from '@flywheel/proto/flywheel/events/v1/data_pb.js';
+import { ModelAliasChangedSchema } from '@flywheel/proto/flywheel/events/v1/model_pb.js';
+import { DriftDetectedSchema } from '@flywheel/proto/flywheel/events/v1/monitoring_pb.js';
+import {
+  JobStartedSchema,
+  JobSucceededSchema,
+  PipelineRunRequestedSchema,
+} from '@flywheel/proto/flywheel/events/v1/pipeline_pb.js';
+import { FeatureStoreService } from '@flywheel/proto/flywheel/featurestore/v1/featurestore_pb.js';
+import {
+  DriftTestKind,
+  FeatureKind,
+  MonitoringService,
+} from '@flywheel/proto/flywheel/monitoring/v1/monitoring_pb.js';
+import { OrchestratorService, RunState } from '@flywheel/proto/flywheel/orchestrator/v1/orchestrator_pb.js';
+import { SchedulerService } from '@flywheel/proto/flywheel/scheduler/v1/scheduler_pb.js';
+import { ServingService } from '@flywheel/proto/flywheel/serving/v1/serving_pb.js';
+import { GRPCInferenceService } from '@flywheel/proto/inference/grpc_service_pb.js';
+import { createRpcClient } from '@flywheel/rpc';
+import type { ServiceName } from '@flywheel/runtime';
+
+/** Where the scenario finds the platform: service addresses, the bus and the shared blob store. */
+export interface ScenarioTargets {
+  address(name: ServiceName): string;
+  /** The event bus, to publish as an external data pipeline does and to observe the chain. */
+  bus: EventBus;
+  /** The shared blob store where a data pipeline drops its files. */
+  blobs: BlobStore;
+  /** Prints one step of the story. */
+  say(line: string): void;
+}
+
+/** What the scenario measured once the new version serves. */
+export interface ClosedLoopReport {
+  driftDetectedAt: number;
+  newVersion: number;
+  servingAt: number;
+  /** drift.detected → the new version answering inference, ms. */
+  leadTimeMs: number;
+  /** The train step of the retrain run, ms. */
+  trainMs: number;
+  /** leadTimeMs − trainMs: what the platform itself adds. */
+  leadTimeWithoutTrainMs: number;
+  /** The trace the chain ran in (from drift.detected's traceparent). */
+  traceId: string;
+  retrainRunId: string;
+}
+
+const modelName = 'weather';
+const deploymentName = 'weather';
+const features = ['temp_max', 'temp_min', 'wind'] as const;
+const retrainPipeline = 'retrain-weather';
+const observedTopics = [
+  'features.materialized',
+  'drift.detected',
+  'pipeline.run-requested',
+  'job.started',
+  'job.succeeded',
+  'model.alias-changed',
+  'run.suppressed',
+  'promotion.rejected',
+];
+
+interface Seen {
+  event: CloudEvent;
+  at: number;
+}
+
+/**
+ * The closed loop on real weather (docs/closed-loop.md): Seattle trains and serves v1; New York
+ * arrives as new data and as shifted traffic; monitoring, scheduler, orchestrator, registry and
+ * serving then retrain, gate and redeploy with no further call. The demo and the end-to-end
+ * tests both run it, embedded or distributed.
+ */
+export function weatherScenario(targets: ScenarioTargets) {
+  const { say } = targets;
+  const timeoutMs = 120_000;
+  const clients = {
+    featureStore: createRpcClient(FeatureStoreService, { address: targets.address('feature-store') }),
+    scheduler: createRpcClient(SchedulerService, { address: targets.address('scheduler') }),
+    orchestrator: createRpcClient(OrchestratorService, { address: targets.address('orchestrator') }),
+    monitoring: createRpcClient(MonitoringService, { address: targets.address('monitoring') }),
+    serving: createRpcClient(ServingService, { address: targets.address('serving') }),
+    inference: createRpcClient(GRPCInferenceService, { address: targets.address('serving') }),
+  };
+  const seen: Seen[] = [];
+  let observer: Subscription | undefined;
+  let rows: WeatherRow[] = [];
+
+  const byStation = (station: string, from: string, to: string) =>
+    rows.filter((r) => r.station === station && r.event_time >= from && r.event_time < to);
+
+  /** Drops a file in the blob store and announces it, as a data pipeline does; resolves once ingested. */
+  async function dataArrives(batch: readonly WeatherRow[], what: string): Promise<void> {
+    const ref = await targets.blobs.put(toJsonLines(batch));
+    await targets.bus.publish([
+      newEvent(
+        DatasetArrivedSchema,
+        {
+          dataset: weatherDatasetName,
+          uri: blobUri(ref.sha256),
+          format: DatasetFormat.JSONL,
+          sha256: ref.sha256,
+          rowCount: BigInt(batch.length),
+        },
+        { source: 'flywheel/demo-data-pipeline' },
+      ),
+    ]);
+    say(`data arrived: ${what} (${batch.length} rows, blob ${ref.sha256.slice(0, 12)}…)`);
+    await waitForMaterialized(ref.sha256);
+    say('feature store: ingested into weather_daily and weather_labels (features.materialized)');
+  }
+
+  /** Waits until the feature store announced both views of the dataset blob as materialized. */
+  async function waitForMaterialized(sha256: string): Promise<void> {
+    await until(
+      async () => {
+        const views = seen
+          .filter((s) => s.event.type === 'features.materialized')
+          .map((s) => decodeEvent(FeaturesMaterializedSchema, s.event))
+          .filter((m) => m.datasetUri === blobUri(sha256))
+          .map((m) => m.featureViewName);
+        return views.includes('weather_daily') && views.includes('weather_labels');
+      },
+      `features materialized from ${sha256.slice(0, 12)}`,
+    );
+  }
+
+  async function runToCompletion(runId: string): Promise<void> {
+    await until(async () => {
+      // The run exists once the orchestrator consumed pipeline.run-requested.
+      const run = await clients.orchestrator.getRun({ runId }).then(
+        (r) => r.run,
+        (error: unknown) => {
+          if (isAppError(error, 'not_found')) return undefined;
+          throw error;
+        },
+      );
+      if (run?.state === RunState.FAILED || run?.state === RunState.CANCELLED) {
+        throw new AppError(
+          'failed_precondition',
+          `run ${runId} ended ${RunState[run.state]}: ${run.failure?.message}`,
+        );
+      }
+      return run?.state === RunState.SUCCEEDED;
+    }, `run ${runId}`);
+  }
+
+  async function servingVersion(): Promise<number | undefined> {
+    try {
+      const metadata = await clients.inference.modelMetadata({ name: deploymentName }, { timeoutMs: 5000 });
+      return metadata.versions[0] === undefined ? undefined : Number(metadata.versions[0]);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** One OIP request per day: each feature an FP32 [1,1] input. */
+  async function infer(row: WeatherRow): Promise<number> {
+    const response = await clients.inference.modelInfer({
+      modelName: deploymentName,
+      inputs: features.map((name) => ({
+        name,
+        datatype: 'FP32',
+        shape: [1n, 1n],
+        contents: { fp32Contents: [row[name]] },
+      })),
+    });
+    return response.outputs[0]?.contents?.fp32Contents[0] ?? Number.NaN;
+  }
+
+  return {
+    /**
+     * Everything up to a served v1: feature views, the retrain pipeline, a drift monitor, a trigger
+     * rule with cooldown, Seattle 2012–2014 as data, the bootstrap run, the deployment; then
+     * New York 2014–2015 arrives as new data.
+     */
+    async setUp(): Promise<{ v1: number }> {
+      rows = await weatherDataset();
+      observer = targets.bus.subscribe({
+        topics: observedTopics,
+        group: `scenario-observer-${crypto.randomUUID()}`,
+        fromBeginning: false,
+        concurrency: 16,
+      });
+      await observer.ready();
+      void (async () => {
+        for await (const delivery of observer!) {
+          seen.push({ event: delivery.event, at: Date.now() });
+          await delivery.ack();
+        }
+      })();
+
+      await clients.featureStore.applyFeatureView({ featureView: weatherDailyView });
+      await clients.featureStore.applyFeatureView({ featureView: weatherLabelsView });
+      say('feature views applied: weather_daily (temp_max, temp_min, wind), weather_labels (rained)');
+      const spec = fromJson(
+        PipelineSpecSchema,
+        JSON.parse(
+          readFileSync(new URL('../../../examples/pipelines/retrain-weather.json', import.meta.url), 'utf8'),
+        ) as JsonValue,
+      );
+      await clients.scheduler.createPipeline({ pipeline: { name: retrainPipeline, spec } });
+      await clients.monitoring.createMonitor({
+        monitor: {
+          name: 'weather-inputs',
+          modelName,
+          deploymentName,
+          features: features.map((name) => ({ name, kind: FeatureKind.NUMERIC })),
+          window: { size: 200, minSamples: 100 },
+          enabled: true,
+        },
+      });
+      await clients.scheduler.createTriggerRule({
+        triggerRule: {
+          name: 'retrain-weather-on-drift',
+          eventType: 'drift.detected',
+          filter: { match: { model_name: modelName } },
+          pipelineName: retrainPipeline,
+          parameters: { start_time: '2014-01-01T00:00:00Z', end_time: '2016-01-01T00:00:00Z' },
+          cooldown: { seconds: 600n },
+          enabled: true,
+        },
+      });
+      say(
+        'pipeline retrain-weather, monitor weather-inputs (PSI + KS per feature) and a drift trigger rule (cooldown 10 min) created',
+      );
+
+      await dataArrives(byStation('seattle', '2012', '2015'), 'Seattle 2012–2014');
+      const { runId } = await clients.scheduler.triggerRun({
+        pipelineName: retrainPipeline,
+        parameters: { start_time: '2012-01-01T00:00:00Z', end_time: '2015-01-01T00:00:00Z' },
+        requestId: 'bootstrap-v1',
+      });
+      say(`bootstrap run ${runId}: training-set → train → evaluate → register → promote`);
+      await runToCompletion(runId);
+      await clients.serving.createDeployment({
+        deployment: {
+          name: deploymentName,
+          target: { modelName, selector: { case: 'alias', value: 'champion' } },
+          predictionLogging: { sampleRate: 1 },
+        },
+      });
+      const v1 = await until(servingVersion, 'deployment weather serving');
+      say(`deployment weather serves models:/weather@champion = v${v1}`);
+
+      await dataArrives(byStation('new-york', '2014', '2016'), 'New York 2014–2015');
+      return { v1 };
+    },
+
+    /** Seattle traffic, the distribution v1 was trained on: no drift expected. */
+    async sendNormalTraffic(count: number): Promise<void> {
+      const days = byStation('seattle', '2015', '2016').slice(0, count);
+      for (const day of days) await infer(day);
+      say(`sent ${days.length} Seattle inference requests (the training distribution)`);
+    },
+
+    /** New York traffic: windier days, the shift monitoring must catch. The only push the loop gets. */
+    async sendShiftedTraffic(count: number): Promise<void> {
+      const days = byStation('new-york', '2015', '2016').slice(0, count);
+      for (const day of days) await infer(day);
+      say(`sent ${days.length} New York inference requests (shifted: wind ≈ 5.0 vs 3.2 m/s)`);
+    },
+
+    /** Waits, without calling anything but the OIP metadata, for a version newer than `after` to serve. */
+    async waitForNewVersion(after: number): Promise<ClosedLoopReport> {
+      const newVersion = await until(async () => {
+        const v = await servingVersion();
+        return v !== undefined && v > after ? v : undefined;
+      }, `a version newer than v${after} serving`);
+      const servingAt = Date.now();
+      const drift = seen.find((s) => s.event.type === 'drift.detected');
+      if (!drift) throw new AppError('internal', 'a new version serves but no drift.detected was observed');
+      const detected = decodeEvent(DriftDetectedSchema, drift.event);
+      const driftDetectedAt = Date.parse(drift.event.time);
+      say(
+        `monitoring: drift.detected on ${detected.feature} (${DriftTestKind[detected.test]} ${detected.statistic.toFixed(3)}, threshold ${detected.threshold})`,
+      );
+      const requested = seen
+        .filter(
+          (s) => s.event.type === 'pipeline.run-requested' && Date.parse(s.event.time) >= driftDetectedAt,
+        )
+        .map((s) => decodeEvent(PipelineRunRequestedSchema, s.event));
+      const retrainRunId = requested[0]?.runId ?? '';
+      const suppressed = seen.filter((s) => s.event.type === 'run.suppressed').length;
+      say(
+        `scheduler: retrain run ${retrainRunId} requested (${suppressed} more drift alerts suppressed by the cooldown)`,
+      );
+      const started = seen.find(
+        (s) =>
+          s.event.type === 'job.started' &&
+          decodeEvent(JobStartedSchema, s.event).runId === retrainRunId &&
+          decodeEvent(JobStartedSchema, s.event).stepName === 'train',
+      );
+      const done = seen.find(
+        (s) =>
+          s.event.type === 'job.succeeded' &&
+          decodeEvent(JobSucceededSchema, s.event).runId === retrainRunId &&
+          decodeEvent(JobSucceededSchema, s.event).stepName === 'train',
+      );
+      const trainMs = started && done ? Date.parse(done.event.time) - Date.parse(started.event.time) : 0;
+      const alias = seen.find(
+        (s) =>
+          s.event.type === 'model.alias-changed' &&
+          Number(decodeEvent(ModelAliasChangedSchema, s.event).modelVersion) === newVersion,
+      );
+      if (alias) say(`registry: champion → v${newVersion}`);
+      say(`serving: v${newVersion} live`);
+      const leadTimeMs = servingAt - driftDetectedAt;
+      return {
+        driftDetectedAt,
+        newVersion,
+        servingAt,
+        leadTimeMs,
+        trainMs,
+        leadTimeWithoutTrainMs: leadTimeMs - trainMs,
+        traceId: drift.event.traceparent?.split('-')[1] ?? '',
+        retrainRunId,
+      };
+    },
+
+    /** Events the observer saw, for assertions. */
+    seen: (): readonly Seen[] => seen,
+
+    async close(): Promise<void> {
+      await observer?.close();
+      for (const client of Object.values(clients)) client.close();
+    },
+  };
+
+  /** Polls `probe` until it yields a value (not undefined/false), within the scenario's deadline. */
+  async function until<T>(probe: () => Promise<T | undefined | false>, what: string): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const value = await probe();
+      if (value !== undefined && value !== false) return value;
+      if (Date.now() > deadline) throw new AppError('deadline_exceeded', `timed out waiting for ${what}`);
+      await delay(50);
+    }
+  }
+}
+
+export type WeatherScenario = ReturnType<typeof weatherScenario>;
