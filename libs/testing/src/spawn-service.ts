@@ -36,8 +36,10 @@ export function spawnService(
       ...process.env,
       [variable]: '127.0.0.1:0',
       FLYWHEEL_LOG_LEVEL: 'debug',
-      FLYWHEEL_STORE_DIR: join(data, 'store'),
-      FLYWHEEL_BLOBS_DIR: join(data, 'blobs'),
+      ...((env.FLYWHEEL_STORE ?? 'embedded') === 'embedded'
+        ? { FLYWHEEL_STORE_DIR: join(data, 'store') }
+        : {}),
+      ...((env.FLYWHEEL_BLOBS ?? 'fs') === 'fs' ? { FLYWHEEL_BLOBS_DIR: join(data, 'blobs') } : {}),
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
