@@ -48,7 +48,7 @@ interface ExportRequest {
   }[];
 }
 
-function valueOf(v: AnyValue): string | number | boolean {
+function scalarOf(v: AnyValue): string | number | boolean {
   if (v.stringValue !== undefined) return v.stringValue;
   if (v.intValue !== undefined) return Number(v.intValue);
   if (v.doubleValue !== undefined) return v.doubleValue;
@@ -58,7 +58,7 @@ function valueOf(v: AnyValue): string | number | boolean {
 function attributes(
   list: { key: string; value: AnyValue }[] | undefined,
 ): Record<string, string | number | boolean> {
-  return Object.fromEntries((list ?? []).map((a) => [a.key, valueOf(a.value)]));
+  return Object.fromEntries((list ?? []).map((a) => [a.key, scalarOf(a.value)]));
 }
 
 async function body(request: IncomingMessage): Promise<string> {
