@@ -54,7 +54,7 @@ describe('buf breaking', () => {
       const proto = join(dir, 'proto/flywheel/registry/v1/registry.proto');
       const text = readFileSync(proto, 'utf8');
       // Renumber the first field of GetModelRequest: old clients would send the wrong tag.
-      const changed = text.replace(/(message GetModelRequest \{[^}]*?= )1;/, '$142;');
+      const changed = text.replace(/(message GetModelRequest \{\s*string model_name = )1\b/, '$142');
       expect(changed).not.toBe(text);
       writeFileSync(proto, changed);
       const result = spawnSync('buf', ['breaking', dir, '--against', repoRoot], { encoding: 'utf8' });
