@@ -1,6 +1,14 @@
 export { methodPath } from './grpc-definition.ts';
 export type { CallContext, ImplOf, MethodImpl, ServiceImpl } from './handler-types.ts';
 export type { HealthStatus } from './health-service.ts';
+export {
+  decodePageToken,
+  defaultPageSize,
+  encodePageToken,
+  maxPageSize,
+  pageOf,
+  pageSizeOf,
+} from './paging.ts';
 export type { ClientMethod, RpcCallOptions, RpcClient, RpcClientOptions } from './rpc-client.ts';
 export { createRpcClient } from './rpc-client.ts';
 export type { RpcServer, RpcServerOptions } from './rpc-server.ts';

@@ -1,4 +1,5 @@
 import { AppError, type CallOptions } from '@flywheel/core';
+import { decodePageToken, encodePageToken } from '@flywheel/rpc';
 import type { Scalar } from '@flywheel/store';
 import type { FeatureStoreCollections } from './feature-store-collections.ts';
 import type { FeatureViewRecord } from './feature-view-records.ts';
@@ -31,27 +32,13 @@ export async function listFeatureViews(
   options: CallOptions = {},
 ): Promise<FeatureViewPage> {
   const pageSize = Math.min(query.pageSize || defaultPageSize, maxPageSize);
-  const after = query.pageToken ? decodeToken(query.pageToken) : '';
+  const after = decodePageToken(query.pageToken, 'string') ?? '';
   const filter: Record<string, Scalar> = {};
   if (query.team) filter.team = query.team;
   if (query.entityName) filter.entityName = query.entityName;
   const docs = await collections.views.find(filter, { ...options, limit: maxViews });
   const remaining = docs.map((d) => d.data).filter((v) => v.name > after);
   const views = remaining.slice(0, pageSize);
-  const nextPageToken = remaining.length > pageSize ? encodeToken(views.at(-1)!.name) : '';
+  const nextPageToken = remaining.length > pageSize ? encodePageToken(views.at(-1)!.name) : '';
   return { views, nextPageToken };
-}
-
-function encodeToken(after: string): string {
-  return Buffer.from(JSON.stringify({ after })).toString('base64url');
-}
-
-function decodeToken(token: string): string {
-  try {
-    const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { after?: unknown };
-    if (typeof parsed.after === 'string') return parsed.after;
-  } catch {
-    // answered below
-  }
-  throw AppError.invalidArgument('page_token', 'is not a token this server issued');
 }

@@ -1,3 +1,4 @@
+import { pageOf } from '@flywheel/rpc';
 import type { Scalar } from '@flywheel/store';
 import {
   type AlertRecord,
@@ -6,7 +7,6 @@ import {
   severityRank,
 } from './alert-records.ts';
 import { type MonitoringCollections, maxFind } from './monitoring-collections.ts';
-import { pageOf } from './page-token.ts';
 
 export interface ListAlertsQuery {
   modelName: string;
@@ -35,7 +35,7 @@ export function createListAlerts(deps: { collections: MonitoringCollections }) {
     });
     const min = query.minSeverity ? severityRank[query.minSeverity] : 0;
     const alerts = docs.map((d) => d.data).filter((a) => severityRank[a.severity] >= min);
-    const { page, next } = pageOf(alerts, query.pageToken, query.pageSize);
+    const { page, nextPageToken: next } = pageOf(alerts, query, { maxPageSize: 500 });
     return { alerts: page, nextPageToken: next };
   };
 }

@@ -1,8 +1,8 @@
 import { AppError } from '@flywheel/core';
+import { pageOf } from '@flywheel/rpc';
 import type { Scalar } from '@flywheel/store';
 import type { DriftResultRecord, EvaluationRecord } from './evaluation-records.ts';
 import { type MonitoringCollections, maxFind } from './monitoring-collections.ts';
-import { pageOf } from './page-token.ts';
 
 export interface ListDriftResultsQuery {
   modelName: string;
@@ -56,7 +56,7 @@ export function createListDriftResults(deps: { collections: MonitoringCollection
           )
           .map((result) => ({ evaluation, result })),
       );
-    const { page, next } = pageOf(matching, query.pageToken, query.pageSize);
+    const { page, nextPageToken: next } = pageOf(matching, query, { maxPageSize: 500 });
     return { results: page, nextPageToken: next };
   };
 }

@@ -1,7 +1,7 @@
+import { pageOf } from '@flywheel/rpc';
 import type { Scalar } from '@flywheel/store';
 import type { MonitorRecord } from './monitor-records.ts';
 import { type MonitoringCollections, maxFind } from './monitoring-collections.ts';
-import { pageOf } from './page-token.ts';
 
 export interface ListMonitorsQuery {
   modelName: string;
@@ -20,10 +20,10 @@ export function createListMonitors(deps: { collections: MonitoringCollections })
     if (query.modelName) filter.modelName = query.modelName;
     if (query.team) filter.team = query.team;
     const docs = await deps.collections.monitors.find(filter, { limit: maxFind, signal });
-    const { page, next } = pageOf(
+    const { page, nextPageToken: next } = pageOf(
       docs.map((d) => d.data),
-      query.pageToken,
-      query.pageSize,
+      query,
+      { maxPageSize: 500 },
     );
     return { monitors: page, nextPageToken: next };
   };

@@ -1,6 +1,7 @@
 import { timestampMs } from '@bufbuild/protobuf/wkt';
 import { AppError, type CallOptions } from '@flywheel/core';
 import type { ListRunsRequest } from '@flywheel/proto/flywheel/orchestrator/v1/orchestrator_pb.js';
+import { decodePageToken, encodePageToken } from '@flywheel/rpc';
 import type { Doc, Scalar } from '@flywheel/store';
 import { runStateName } from './run-proto.ts';
 import type { RunRecord } from './run-records.ts';
@@ -27,7 +28,9 @@ export interface RunPage {
 export function createListRuns(deps: { runs: RunStore }) {
   return async (request: ListRunsRequest, options: CallOptions = {}): Promise<RunPage> => {
     const pageSize = Math.min(request.pageSize || defaultPageSize, maxPageSize);
-    const offset = decodePageToken(request.pageToken);
+    const offset = decodePageToken(request.pageToken, 'number') ?? 0;
+    if (offset >= maxScanned)
+      throw AppError.invalidArgument('page_token', 'is past the newest runs this list reaches');
     const filter: Record<string, Scalar> = {};
     if (request.pipelineName) filter.pipelineName = request.pipelineName;
     if (request.team) filter.team = request.team;
@@ -53,19 +56,4 @@ export function createListRuns(deps: { runs: RunStore }) {
     const more = matching.length > offset + pageSize;
     return { runs: page, nextPageToken: more ? encodePageToken(offset + pageSize) : '' };
   };
-}
-
-function encodePageToken(offset: number): string {
-  return Buffer.from(JSON.stringify({ o: offset })).toString('base64url');
-}
-
-function decodePageToken(token: string): number {
-  if (!token) return 0;
-  try {
-    const { o } = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { o?: unknown };
-    if (typeof o === 'number' && Number.isInteger(o) && o >= 0 && o < maxScanned) return o;
-  } catch {
-    // Reported below.
-  }
-  throw AppError.invalidArgument('page_token', 'is not a token this service returned');
 }

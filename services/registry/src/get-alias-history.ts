@@ -1,5 +1,5 @@
+import { decodePageToken, encodePageToken, pageSizeOf } from '@flywheel/rpc';
 import { readAliasHistory } from './alias-history.ts';
-import { decodePageToken, encodePageToken, pageSizeOf } from './page-token.ts';
 import { readModel } from './read-model.ts';
 import type { AliasChangeRecord, RegistryCollections } from './registry-records.ts';
 
@@ -15,19 +15,19 @@ export function createGetAliasHistory(deps: { collections: RegistryCollections }
     signal: AbortSignal,
   ): Promise<{ changes: AliasChangeRecord[]; nextPageToken: string }> {
     const query = `alias-history|${input.modelName}|${input.alias}`;
-    const beforeSeq = decodePageToken(input.pageToken, query, 'number');
+    const beforeSeq = decodePageToken(input.pageToken, 'number', query);
     const model = await readModel(collections, input.modelName, signal);
     const { changes, more } = await readAliasHistory(
       collections,
       model.data,
       {
         alias: input.alias,
-        limit: pageSizeOf(input.pageSize),
+        limit: pageSizeOf(input.pageSize, 500),
         ...(beforeSeq === undefined ? {} : { beforeSeq }),
       },
       signal,
     );
     const last = changes.at(-1);
-    return { changes, nextPageToken: more && last ? encodePageToken(query, last.seq) : '' };
+    return { changes, nextPageToken: more && last ? encodePageToken(last.seq, query) : '' };
   };
 }

@@ -1,5 +1,5 @@
+import { decodePageToken, encodePageToken, pageSizeOf } from '@flywheel/rpc';
 import type { Doc } from '@flywheel/store';
-import { decodePageToken, encodePageToken, pageSizeOf } from './page-token.ts';
 import type { ModelRecord, RegistryCollections } from './registry-records.ts';
 
 /** Models one query scans at most; the store's find limit. */
@@ -24,8 +24,8 @@ export function createListModels(deps: { collections: RegistryCollections }) {
     signal: AbortSignal,
   ): Promise<{ models: Doc<ModelRecord>[]; nextPageToken: string }> {
     const query = `models|${input.team}|${input.namePrefix}`;
-    const after = decodePageToken(input.pageToken, query, 'string');
-    const size = pageSizeOf(input.pageSize);
+    const after = decodePageToken(input.pageToken, 'string', query);
+    const size = pageSizeOf(input.pageSize, 500);
     const all = await collections.models.find(input.team ? { team: input.team } : {}, {
       limit: scanLimit,
       signal,
@@ -37,7 +37,7 @@ export function createListModels(deps: { collections: RegistryCollections }) {
     const last = models.at(-1);
     return {
       models,
-      nextPageToken: matching.length > size && last ? encodePageToken(query, last.id) : '',
+      nextPageToken: matching.length > size && last ? encodePageToken(last.id, query) : '',
     };
   };
 }

@@ -1,5 +1,5 @@
+import { decodePageToken, encodePageToken, pageSizeOf } from '@flywheel/rpc';
 import type { Doc } from '@flywheel/store';
-import { decodePageToken, encodePageToken, pageSizeOf } from './page-token.ts';
 import { readModel, readVersion } from './read-model.ts';
 import type { ModelRecord, RegistryCollections, StageName, VersionRecord } from './registry-records.ts';
 
@@ -26,8 +26,8 @@ export function createListVersions(deps: { collections: RegistryCollections }) {
     signal: AbortSignal,
   ): Promise<{ model: Doc<ModelRecord>; versions: VersionRecord[]; nextPageToken: string }> {
     const query = `versions|${input.modelName}|${input.stage ?? ''}`;
-    const before = decodePageToken(input.pageToken, query, 'number');
-    const size = pageSizeOf(input.pageSize);
+    const before = decodePageToken(input.pageToken, 'number', query);
+    const size = pageSizeOf(input.pageSize, 500);
     const model = await readModel(collections, input.modelName, signal);
     const top = Math.min(model.data.latestVersion, (before ?? Number.POSITIVE_INFINITY) - 1);
     let versions: VersionRecord[];
@@ -51,6 +51,6 @@ export function createListVersions(deps: { collections: RegistryCollections }) {
       more = matching.length > size;
     }
     const last = versions.at(-1);
-    return { model, versions, nextPageToken: more && last ? encodePageToken(query, last.version) : '' };
+    return { model, versions, nextPageToken: more && last ? encodePageToken(last.version, query) : '' };
   };
 }

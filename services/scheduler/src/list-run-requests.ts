@@ -1,6 +1,7 @@
 import type { CallOptions } from '@flywheel/core';
+import { pageOf } from '@flywheel/rpc';
 import type { Collection, Scalar } from '@flywheel/store';
-import { maxListed, pageOf } from './paging.ts';
+import { maxListed } from './paging.ts';
 import type { RunRequestRecord } from './run-request-records.ts';
 
 export interface RunRequestQuery {
@@ -44,6 +45,6 @@ export function listRunRequestsUseCase(deps: { runRequests: Collection<RunReques
           (query.startTime === 0 || record.requestTime >= query.startTime) &&
           (query.endTime === 0 || record.requestTime < query.endTime),
       );
-    return pageOf(within, query.pageSize, query.pageToken);
+    return pageOf(within, query);
   };
 }

@@ -1,6 +1,7 @@
 import type { CallOptions } from '@flywheel/core';
+import { pageOf } from '@flywheel/rpc';
 import { loadPipeline } from './load-pipeline.ts';
-import { maxListed, pageOf } from './paging.ts';
+import { maxListed } from './paging.ts';
 import type { PipelineCollections, PipelineRecord } from './pipeline-records.ts';
 
 export interface PipelineQueriesDeps {
@@ -21,8 +22,7 @@ export function pipelineQueries(deps: PipelineQueriesDeps) {
       const docs = await deps.pipelines.heads.find(filter, { ...options, limit: maxListed });
       return pageOf(
         docs.map((doc) => doc.data),
-        query.pageSize,
-        query.pageToken,
+        query,
       );
     },
   };

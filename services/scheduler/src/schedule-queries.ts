@@ -1,7 +1,8 @@
 import type { CallOptions } from '@flywheel/core';
+import { pageOf } from '@flywheel/rpc';
 import type { Collection } from '@flywheel/store';
 import { loadSchedule } from './change-schedule.ts';
-import { maxListed, pageOf } from './paging.ts';
+import { maxListed } from './paging.ts';
 import type { ScheduleRecord } from './schedule-records.ts';
 
 /** Reads schedules: one by name (`not_found` naming `schedule_name`), or a page by name, optionally of one pipeline. */
@@ -19,8 +20,7 @@ export function scheduleQueries(deps: { schedules: Collection<ScheduleRecord> })
       const docs = await deps.schedules.find(filter, { ...options, limit: maxListed });
       return pageOf(
         docs.map((doc) => doc.data),
-        query.pageSize,
-        query.pageToken,
+        query,
       );
     },
   };

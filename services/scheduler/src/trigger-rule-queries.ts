@@ -1,6 +1,7 @@
 import { AppError, type CallOptions } from '@flywheel/core';
+import { pageOf } from '@flywheel/rpc';
 import type { Collection, Scalar } from '@flywheel/store';
-import { maxListed, pageOf } from './paging.ts';
+import { maxListed } from './paging.ts';
 import type { TriggerRuleRecord } from './trigger-rule-records.ts';
 
 /** Reads trigger rules: one by name (`not_found` naming `trigger_rule_name`), or a page by name, optionally by pipeline and event type. */
@@ -26,8 +27,7 @@ export function triggerRuleQueries(deps: { triggerRules: Collection<TriggerRuleR
       const docs = await deps.triggerRules.find(filter, { ...options, limit: maxListed });
       return pageOf(
         docs.map((doc) => doc.data),
-        query.pageSize,
-        query.pageToken,
+        query,
       );
     },
   };
