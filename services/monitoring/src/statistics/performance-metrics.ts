@@ -1,3 +1,4 @@
+import { logLoss as mlLogLoss, rocAuc as mlRocAuc } from '@flywheel/ml';
 /**
  * Model quality from predictions paired with their true outcomes. Inputs are parallel arrays of
  * equal, non-zero length (the caller pairs them); a metric that is undefined for the data (AUC
@@ -72,38 +73,14 @@ export function regressionMetrics(
   return metrics;
 }
 
-/**
- * Area under the ROC curve: the probability that a random positive outscores a random negative,
- * ties counting one half (Mann–Whitney U with average ranks). Undefined with a single class.
- */
+/** Area under the ROC curve (see @flywheel/ml `rocAuc`); undefined when only one class is present. */
 export function rocAuc(labels: readonly number[], scores: readonly number[]): number | undefined {
-  const order = Array.from({ length: labels.length }, (_, i) => i).sort((a, b) => scores[a]! - scores[b]!);
-  let positives = 0;
-  let positiveRankSum = 0;
-  for (let start = 0; start < order.length; ) {
-    let end = start + 1;
-    while (end < order.length && scores[order[end]!] === scores[order[start]!]) end++;
-    const averageRank = (start + 1 + end) / 2;
-    for (let k = start; k < end; k++) {
-      if (labels[order[k]!] === 1) {
-        positives++;
-        positiveRankSum += averageRank;
-      }
-    }
-    start = end;
-  }
-  const negatives = labels.length - positives;
-  if (positives === 0 || negatives === 0) return undefined;
-  return (positiveRankSum - (positives * (positives + 1)) / 2) / (positives * negatives);
+  const positives = labels.filter((label) => label === 1).length;
+  if (positives === 0 || positives === labels.length) return undefined;
+  return mlRocAuc(labels, scores);
 }
 
-/** Mean negative log-likelihood of 0/1 labels under probabilities clipped to [1e-15, 1 − 1e-15], in nats. */
+/** Mean negative log-likelihood of 0/1 labels, in nats (see @flywheel/ml `logLoss`). */
 export function logLoss(labels: readonly number[], probabilities: readonly number[]): number {
-  const epsilon = 1e-15;
-  let total = 0;
-  for (let i = 0; i < labels.length; i++) {
-    const p = Math.min(1 - epsilon, Math.max(epsilon, probabilities[i]!));
-    total -= labels[i] === 1 ? Math.log(p) : Math.log(1 - p);
-  }
-  return total / labels.length;
+  return mlLogLoss(labels, probabilities);
 }
