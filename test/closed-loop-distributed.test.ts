@@ -93,11 +93,22 @@ describe('the closed loop, distributed: six processes on Kafka, the MongoDB-wire
   let report: Awaited<ReturnType<WeatherScenario['waitForNewVersion']>>;
 
   it('shifted traffic alone makes a new version serve: drift → retrain → register → promote → redeploy', async () => {
-    ({ v1 } = await scenario.setUp());
-    await scenario.sendNormalTraffic(150);
-    // From here on the test only sends inference requests and watches the OIP metadata.
-    await scenario.sendShiftedTraffic(300);
-    report = await scenario.waitForNewVersion(v1);
+    try {
+      ({ v1 } = await scenario.setUp());
+      await scenario.sendNormalTraffic(150);
+      // From here on the test only sends inference requests and watches the OIP metadata.
+      await scenario.sendShiftedTraffic(300);
+      report = await scenario.waitForNewVersion(v1);
+    } catch (error) {
+      // What each process said that went wrong, and which events the chain got to.
+      for (const [name, service] of services) {
+        const trouble = service.logs.filter((l) => l.level === 'warn' || l.level === 'error').slice(-15);
+        console.error(`${name}:\n  ${trouble.map((l) => JSON.stringify(l).slice(0, 400)).join('\n  ')}`);
+      }
+      console.error(`story so far:\n${lines.join('\n')}`);
+      console.error(`events seen: ${scenario.seen().map((s) => s.event.type).join(', ')}`);
+      throw error;
+    }
     console.log(`${lines.join('\n')}\nlead time ${JSON.stringify(report, null, 2)}`);
     expect(report.newVersion).toBeGreaterThan(v1);
     const inference = createRpcClient(GRPCInferenceService, { address: address('serving') });

@@ -28,6 +28,7 @@ describe('the closed loop, embedded (one process, in-process bus, file-backed st
         FLYWHEEL_BLOBS_DIR: join(dir, 'blobs'),
         FLYWHEEL_ORCHESTRATOR_WORK_DIR: join(dir, 'work'),
         FLYWHEEL_BUS: 'memory',
+        FLYWHEEL_SERVING_HTTP_ADDRESS: '127.0.0.1:0',
         FLYWHEEL_LOG_LEVEL: 'warn',
       },
       process.env.FLYWHEEL_TEST_LOG ? {} : { log: silentLogger },

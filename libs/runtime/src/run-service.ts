@@ -6,7 +6,7 @@ import {
   handleEvents,
   type SubscribeOptions,
 } from '@flywheel/bus';
-import type { Logger } from '@flywheel/core';
+import { AppError, type Logger } from '@flywheel/core';
 import { createRpcServer, type RpcServer } from '@flywheel/rpc';
 import { createJsonLogger } from '@flywheel/telemetry';
 import { startTelemetry } from '@flywheel/telemetry/sdk';
@@ -20,7 +20,7 @@ export interface ServiceWiring {
 }
 
 export interface ConsumeOptions extends Omit<SubscribeOptions, 'group'> {
-  /** Consumer group; default `<service>`. */
+  /** Consumer group; default `<service>`. Each consume() of a service needs its own group. */
   group?: string;
 }
 
@@ -86,6 +86,7 @@ export async function runService(options: RunServiceOptions): Promise<RunningSer
   });
   const stopping = new AbortController();
   const consumers: Promise<void>[] = [];
+  const groups = new Set<string>();
   const host: ServiceHost = {
     name,
     server,
@@ -93,6 +94,12 @@ export async function runService(options: RunServiceOptions): Promise<RunningSer
     infra,
     signal: stopping.signal,
     consume: async ({ group = name, ...subscribe }, handler) => {
+      // Kafka balances a group's partitions across its members whatever they subscribed to: two
+      // consumers with different topics in one group starve each other. One group, one consumer.
+      if (groups.has(group)) {
+        throw new AppError('internal', `${name}: consumer group "${group}" is already used; give each consume() its own group`);
+      }
+      groups.add(group);
       const subscription = infra.bus.subscribe({ ...subscribe, group });
       const once = createIdempotentHandler({ store: infra.store, log }, handler);
       consumers.push(handleEvents(subscription, once, { signal: stopping.signal, log }));

@@ -47,6 +47,8 @@ export async function startInProcess<C extends { host: HostConfig; infra: InfraC
   const env: Env = {
     ...process.env,
     [`FLYWHEEL_${name.toUpperCase().replaceAll('-', '_')}_GRPC_ADDRESS`]: '127.0.0.1:0',
+    // serving's REST/metrics server: a free port too, so parallel tests never collide.
+    FLYWHEEL_SERVING_HTTP_ADDRESS: '127.0.0.1:0',
     FLYWHEEL_STORE_DIR: join(dataDir, 'store'),
     FLYWHEEL_BLOBS_DIR: join(dataDir, 'blobs'),
     FLYWHEEL_BUS: 'memory',

@@ -14,7 +14,7 @@ export interface OrchestratorConfig {
   host: HostConfig;
   infra: InfraConfig;
   /** Where the services it calls listen (the scheduler: for SubmitRun with a stored pipeline). */
-  peers: Record<'registry' | 'feature-store' | 'monitoring' | 'scheduler', string>;
+  peers: Record<'registry' | 'feature-store' | 'monitoring' | 'scheduler' | 'serving', string>;
   /** Root of the job directories: parameters, outputs and artifacts of each attempt. */
   workDir: string;
   /** Jobs running at once across all runs (executor capacity). */
@@ -37,7 +37,7 @@ export function loadOrchestratorConfig(env: Env): OrchestratorConfig {
   const reader = new ConfigReader(env);
   const host = readHostConfig(reader, 'orchestrator');
   const infra = readInfraConfig(reader, 'orchestrator');
-  const peers = readPeers(reader, ['registry', 'feature-store', 'monitoring', 'scheduler']);
+  const peers = readPeers(reader, ['registry', 'feature-store', 'monitoring', 'scheduler', 'serving']);
   const workDir = reader.string('FLYWHEEL_ORCHESTRATOR_WORK_DIR', join(tmpdir(), 'flywheel-orchestrator'));
   const maxConcurrentJobs = reader.int(
     'FLYWHEEL_ORCHESTRATOR_MAX_CONCURRENT_JOBS',

@@ -1,3 +1,4 @@
+export { createBatchPredictStep } from './builtin-steps/batch-predict-step.ts';
 export type { OrchestratorConfig } from './config.ts';
 export { loadOrchestratorConfig } from './config.ts';
 export type { CommandJob, JobExecutor } from './job-executor.ts';

@@ -3,6 +3,7 @@ import { PipelineRunRequestedSchema } from '@flywheel/proto/flywheel/events/v1/p
 import { FeatureStoreService } from '@flywheel/proto/flywheel/featurestore/v1/featurestore_pb.js';
 import { OrchestratorService } from '@flywheel/proto/flywheel/orchestrator/v1/orchestrator_pb.js';
 import { RegistryService } from '@flywheel/proto/flywheel/registry/v1/registry_pb.js';
+import { GRPCInferenceService } from '@flywheel/proto/inference/grpc_service_pb.js';
 import { createRpcClient } from '@flywheel/rpc';
 import type { ServiceHost, ServiceWiring } from '@flywheel/runtime';
 import { createBuiltinSteps } from './builtin-steps/index.ts';
@@ -46,6 +47,7 @@ export async function wireOrchestrator(
   const { server, infra, log } = host;
   const registry = createRpcClient(RegistryService, { address: config.peers.registry });
   const featureStore = createRpcClient(FeatureStoreService, { address: config.peers['feature-store'] });
+  const inference = createRpcClient(GRPCInferenceService, { address: config.peers.serving });
   const builtins =
     options.builtinSteps ??
     createBuiltinSteps({
@@ -53,6 +55,7 @@ export async function wireOrchestrator(
       store: infra.store,
       registry,
       featureStore,
+      inference,
       log: log.child({ component: 'builtin-steps' }),
       ...(config.codeVersion ? { codeVersion: config.codeVersion } : {}),
     });
@@ -93,6 +96,7 @@ export async function wireOrchestrator(
       pipelines.close();
       registry.close();
       featureStore.close();
+      inference.close();
     },
   };
 }

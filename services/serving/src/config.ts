@@ -42,6 +42,16 @@ export interface ServingConfig {
   predictionLog: PredictionLogConfig;
   /** Inference requests a loaded version runs at once before new ones fail fast (RESOURCE_EXHAUSTED), unless a deployment says otherwise. */
   maxInFlightPerVersion: number;
+  /** The OIP v2 REST server and Prometheus `/metrics`. */
+  http: HttpConfig;
+}
+
+/** The REST (KServe v2 / Triton HTTP) server. */
+export interface HttpConfig {
+  /** host:port; port 0 picks a free one. */
+  address: string;
+  /** Largest request body, bytes (413 beyond). */
+  maxBodyBytes: number;
 }
 
 /**
@@ -50,7 +60,8 @@ export interface ServingConfig {
  * `FLYWHEEL_SERVING_LOAD_RETRY_BASE` (500ms), `FLYWHEEL_SERVING_LOAD_RETRY_MAX` (30s),
  * `FLYWHEEL_SERVING_PREDICTION_LOG_CAPACITY` (10000 rows), `FLYWHEEL_SERVING_PREDICTION_LOG_BATCH_SIZE`
  * (100 rows), `FLYWHEEL_SERVING_PREDICTION_LOG_BATCH_DELAY` (1s), `FLYWHEEL_SERVING_PREDICTION_LOG_PUBLISH_TIMEOUT`
- * (10s), `FLYWHEEL_SERVING_MAX_IN_FLIGHT` (256 per version).
+ * (10s), `FLYWHEEL_SERVING_MAX_IN_FLIGHT` (256 per version), `FLYWHEEL_SERVING_HTTP_ADDRESS` (REST and
+ * `/metrics`, 127.0.0.1:8000), `FLYWHEEL_SERVING_HTTP_MAX_BODY_BYTES` (64 MiB).
  * Throws one invalid_argument error listing every problem.
  */
 export function loadServingConfig(env: Env): ServingConfig {
@@ -90,6 +101,16 @@ export function loadServingConfig(env: Env): ServingConfig {
     );
   }
   const maxInFlightPerVersion = reader.int('FLYWHEEL_SERVING_MAX_IN_FLIGHT', 256, { min: 1, max: 1_000_000 });
+  const http: HttpConfig = {
+    address: reader.string('FLYWHEEL_SERVING_HTTP_ADDRESS', '127.0.0.1:8000'),
+    maxBodyBytes: reader.int('FLYWHEEL_SERVING_HTTP_MAX_BODY_BYTES', 64 * 1024 * 1024, {
+      min: 1024,
+      max: 2 ** 31 - 1,
+    }),
+  };
+  if (!/^(\[[^\]]+\]|[^:]+):\d{1,5}$/.test(http.address)) {
+    reader.problem('FLYWHEEL_SERVING_HTTP_ADDRESS', `must be host:port, got "${http.address}"`);
+  }
   reader.done();
-  return { host, infra, peers, localTeam, loading, predictionLog, maxInFlightPerVersion };
+  return { http, host, infra, peers, localTeam, loading, predictionLog, maxInFlightPerVersion };
 }

@@ -6,8 +6,15 @@ import {
   DeploymentState,
   RolloutPolicySchema,
   RouteRole,
+  TrafficSplitSchema,
 } from '@flywheel/proto/flywheel/serving/v1/serving_pb.js';
 import type { DeploymentRecord, DeploymentStateName } from './deployment-records.ts';
+import type { RolloutRecord } from './rollout-records.ts';
+import { routeMessage } from './rollouts.ts';
+
+/** Whether a rollout still shapes traffic. */
+const isActive = (rollout: RolloutRecord): boolean =>
+  rollout.state === 'progressing' || rollout.state === 'paused';
 
 const states: Readonly<Record<DeploymentStateName, DeploymentState>> = {
   pending: DeploymentState.PENDING,
@@ -48,13 +55,19 @@ export function toDeploymentMessage(record: DeploymentRecord): Deployment {
       ? {}
       : { rolloutPolicy: fromJson(RolloutPolicySchema, record.rolloutPolicy) }),
     labels: record.labels,
+    ...(record.featureEnrichment ? { featureEnrichment: record.featureEnrichment } : {}),
     state: states[record.state],
     stateMessage: record.stateMessage,
     stableVersion: BigInt(record.stableVersion),
     routes:
-      record.stableVersion > 0
-        ? [{ modelVersion: BigInt(record.stableVersion), role: RouteRole.STABLE, percent: 100 }]
-        : [],
+      record.rollout && isActive(record.rollout)
+        ? record.rollout.routes.map(routeMessage)
+        : record.stableVersion > 0
+          ? [{ modelVersion: BigInt(record.stableVersion), role: RouteRole.STABLE, percent: 100 }]
+          : [],
+    ...(record.rollout && isActive(record.rollout)
+      ? { trafficSplit: fromJson(TrafficSplitSchema, record.rollout.trafficSplit) }
+      : {}),
     audit: {
       createTime: timestampFromDate(new Date(record.createTime)),
       updateTime: timestampFromDate(new Date(record.updateTime)),

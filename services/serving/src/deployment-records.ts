@@ -1,5 +1,6 @@
 import type { JsonValue } from '@bufbuild/protobuf';
 import type { Collection, DocumentStore } from '@flywheel/store';
+import type { RolloutRecord } from './rollout-records.ts';
 
 /** Lifecycle of a stored deployment (DeploymentState without the prefix). */
 export type DeploymentStateName = 'pending' | 'ready' | 'rolling_out' | 'degraded' | 'failed';
@@ -24,6 +25,14 @@ export interface PredictionLoggingRecord {
   includeTensors: boolean;
 }
 
+/** Online feature enrichment as stored (FeatureEnrichment, join key defaulted). */
+export interface FeatureEnrichmentRecord {
+  entityKey: string;
+  joinKey: string;
+  /** Model input → "<view>:<feature>". */
+  features: Record<string, string>;
+}
+
 /** One deployment in serving's own store; the document id is its name. */
 export interface DeploymentRecord {
   name: string;
@@ -46,6 +55,10 @@ export interface DeploymentRecord {
   stableVersion: number;
   /** sha256 of the stable version's artifact, so a restart can load it without asking the registry first. */
   stableArtifactSha256: string;
+  /** Inputs completed from the feature store (FeatureEnrichment); absent when none. */
+  featureEnrichment?: FeatureEnrichmentRecord;
+  /** The rollout in progress, or the last one; absent when there was none. */
+  rollout?: RolloutRecord;
   /** RFC 3339. */
   createTime: string;
   updateTime: string;

@@ -20,6 +20,7 @@ export type DeploymentSpec = Pick<
   | 'predictionLogging'
   | 'rolloutPolicy'
   | 'labels'
+  | 'featureEnrichment'
 >;
 
 /** Registry aliases: lowercase letters, digits, '-' and '_', not all digits. */
@@ -82,6 +83,27 @@ export function deploymentSpecOf(deployment: Deployment, localTeam: string): Dep
     predictionLogging: predictionLoggingOf(deployment),
     rolloutPolicy: deployment.rolloutPolicy ? toJson(RolloutPolicySchema, deployment.rolloutPolicy) : null,
     labels: { ...deployment.labels },
+    ...featureEnrichmentOf(deployment),
+  };
+}
+
+function featureEnrichmentOf(deployment: Deployment): Pick<DeploymentSpec, 'featureEnrichment'> {
+  const enrichment = deployment.featureEnrichment;
+  if (!enrichment) return {};
+  for (const [input, reference] of Object.entries(enrichment.features)) {
+    if (!/^[^:\s]+:[^:\s*]+$/.test(reference)) {
+      throw AppError.invalidArgument(
+        'deployment.feature_enrichment.features',
+        `input "${input}" must map to one feature "<view>:<feature>", got "${reference}"`,
+      );
+    }
+  }
+  return {
+    featureEnrichment: {
+      entityKey: enrichment.entityKey,
+      joinKey: enrichment.joinKey || enrichment.entityKey,
+      features: { ...enrichment.features },
+    },
   };
 }
 
@@ -137,8 +159,18 @@ export function sameTarget(a: DeploymentSpec, b: DeploymentSpec): boolean {
 
 /** Runtime options a loaded version of this deployment gets. */
 export function runnerOptionsOf(spec: DeploymentSpec): RunnerOptions {
-  return { intraOpThreads: spec.runtime.intraOpThreads, interOpThreads: spec.runtime.interOpThreads };
+  const { runtime } = spec;
+  return {
+    intraOpThreads: runtime.intraOpThreads,
+    interOpThreads: runtime.interOpThreads,
+    instanceCount: runtime.instanceCount,
+    dynamicBatching: runtime.dynamicBatching ?? undefined,
+    maxQueueSize: runtime.maxQueueSize,
+  };
 }
+
+/** The deployment label that lets NaN/±Infinity through to the model (value "true"). */
+export const allowNonFiniteLabel = 'serving.flywheel.dev/allow-non-finite';
 
 /** How the request path serves and logs this deployment. */
 export function servingSettingsOf(spec: DeploymentSpec, defaultMaxInFlight: number): ServingSettings {
@@ -150,5 +182,7 @@ export function servingSettingsOf(spec: DeploymentSpec, defaultMaxInFlight: numb
     logBatchDelayMs: spec.predictionLogging.maxBatchDelayMs,
     logTensors: spec.predictionLogging.includeTensors,
     maxInFlight: spec.runtime.maxQueueSize > 0 ? spec.runtime.maxQueueSize : defaultMaxInFlight,
+    allowNonFinite: spec.labels[allowNonFiniteLabel] === 'true',
+    ...(spec.featureEnrichment ? { featureEnrichment: spec.featureEnrichment } : {}),
   };
 }

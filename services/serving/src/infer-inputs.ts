@@ -4,6 +4,7 @@ import type {
   ModelInferRequest,
   ModelInferRequest_InferInputTensor,
 } from '@flywheel/proto/inference/grpc_service_pb.js';
+import { halfIsNonFinite } from './half-float.ts';
 import type { ModelSignature, TensorSpec, TensorValue } from './model-runner.ts';
 import {
   type ContentsField,
@@ -13,6 +14,16 @@ import {
   type TensorData,
 } from './oip-datatypes.ts';
 import { decodeRaw, decodeUtf8 } from './raw-tensors.ts';
+
+/** How strictly inputs are checked beyond the signature. */
+export interface DecodeOptions {
+  /**
+   * Accept NaN and ±Infinity in FP16/FP32/FP64 inputs. Off by default: a model's signature declares
+   * real-valued features, and a non-finite one poisons its output silently. A deployment turns it on
+   * with the label `serving.flywheel.dev/allow-non-finite: "true"`.
+   */
+  readonly allowNonFinite?: boolean;
+}
 
 /** A request's inputs, checked against the model and decoded. */
 export interface DecodedInputs {
@@ -34,9 +45,14 @@ const maxElements = 2 ** 31 - 1;
  * @throws AppError invalid_argument whose field and message name the input at fault: an unknown,
  *   repeated or missing input; a datatype other than the model's; a shape whose rank or fixed
  *   dimensions differ from the model's, or whose dynamic dimensions disagree between inputs; an
- *   element count or raw byte length that does not match the shape.
+ *   element count or raw byte length that does not match the shape; a NaN or ±Infinity in a
+ *   floating-point input unless `options.allowNonFinite`.
  */
-export function decodeInferInputs(request: ModelInferRequest, signature: ModelSignature): DecodedInputs {
+export function decodeInferInputs(
+  request: ModelInferRequest,
+  signature: ModelSignature,
+  options: DecodeOptions = {},
+): DecodedInputs {
   const specs = new Map(signature.inputs.map((spec) => [spec.name, spec]));
   const raw = request.rawInputContents.length > 0;
   if (raw && request.rawInputContents.length !== request.inputs.length) {
@@ -76,6 +92,8 @@ export function decodeInferInputs(request: ModelInferRequest, signature: ModelSi
     const data = raw
       ? decodeRawInput(input, spec, request.rawInputContents[i]!, count, i)
       : decodeContents(input, infoOf(spec.datatype), count, at);
+    if (!options.allowNonFinite)
+      rejectNonFinite(spec.datatype, data, raw ? `raw_input_contents[${i}]` : `${at}.contents`, input.name);
     inputs.set(input.name, { datatype: spec.datatype, shape, data });
     if (rows === undefined && shape.length > 0) rows = shape[0];
   });
@@ -197,6 +215,18 @@ function decodeContents(
       return (info.array as Float64ArrayConstructor).from(numbers);
     }
   }
+}
+
+function rejectNonFinite(datatype: string, data: TensorData, field: string, name: string): void {
+  let index = -1;
+  if (datatype === 'FP16') index = (data as Uint16Array).findIndex(halfIsNonFinite);
+  else if (datatype === 'FP32' || datatype === 'FP64')
+    index = (data as Float32Array).findIndex((value) => !Number.isFinite(value));
+  if (index < 0) return;
+  throw AppError.invalidArgument(
+    field,
+    `input "${name}" value ${index} is not a finite number (NaN or ±Infinity); this deployment accepts finite values only (label serving.flywheel.dev/allow-non-finite: "true" allows them)`,
+  );
 }
 
 function usedContents(contents: InferTensorContents | undefined): ContentsField[] {

@@ -5,10 +5,14 @@ import type {
   ModelInferRequest,
   ModelInferResponseSchema,
 } from '@flywheel/proto/inference/grpc_service_pb.js';
+import type { EnrichInputs } from './feature-enrichment.ts';
 import { decodeInferInputs } from './infer-inputs.ts';
 import { encodeOutputs, requestedOutputs } from './infer-outputs.ts';
+import type { Scheduled } from './model-runner.ts';
 import type { ModelStatisticsBook } from './model-statistics.ts';
 import type { PredictionLog } from './prediction-log.ts';
+import type { RequestRouting } from './request-routing.ts';
+import { schedulingOf } from './scheduling-parameters.ts';
 import type { ServedModels } from './served-models.ts';
 
 /**
@@ -29,6 +33,10 @@ export interface InferDeps {
   served: ServedModels;
   statistics: ModelStatisticsBook;
   predictionLog: PredictionLog;
+  /** Traffic strategies (canary, A/B, shadow, bandit): picks the version and learns from answers. */
+  routing?: RequestRouting;
+  /** Completes missing inputs from the feature store, for deployments with feature enrichment. */
+  enrich?: EnrichInputs;
   now?: () => number;
 }
 
@@ -38,16 +46,31 @@ export function createInfer(deps: InferDeps): Infer {
   return async (request, { signal }) => {
     const started = process.hrtime.bigint();
     if (request.modelName === '') throw AppError.invalidArgument('model_name', 'is required');
-    const lease = served.acquire(request.modelName, request.modelVersion);
+    const lease = deps.routing
+      ? deps.routing.acquire(request)
+      : served.acquire(request.modelName, request.modelVersion);
     const model = lease.model;
     let computeNs = 0n;
     try {
       const signature = model.runner.signature;
-      const decoded = decodeInferInputs(request, signature);
+      const enrichment = deps.enrich ? served.get(request.modelName)?.settings.featureEnrichment : undefined;
+      const given =
+        enrichment && deps.enrich ? await deps.enrich(request, signature, enrichment, { signal }) : request;
+      const decoded = decodeInferInputs(given, signature, {
+        allowNonFinite: served.get(request.modelName)?.settings.allowNonFinite ?? false,
+      });
       const outputNames = requestedOutputs(request, signature);
       const computeStarted = process.hrtime.bigint();
-      const outputs = await model.runner.run(decoded.inputs, outputNames, { signal });
-      computeNs = process.hrtime.bigint() - computeStarted;
+      let scheduled: Scheduled | undefined;
+      const outputs = await model.runner.run(decoded.inputs, outputNames, {
+        signal,
+        ...schedulingOf(request.parameters),
+        onScheduled: (value) => {
+          scheduled = value;
+        },
+      });
+      // Queue time (dynamic batching) is counted apart from compute, as Triton reports them.
+      computeNs = process.hrtime.bigint() - computeStarted - (scheduled?.queueNs ?? 0n);
       const id = request.id || randomUUID();
       const response = {
         modelName: request.modelName,
@@ -65,6 +88,18 @@ export function createInfer(deps: InferDeps): Infer {
         computeNs,
         rows: decoded.rows,
         timeMs,
+        ...(scheduled
+          ? { queueNs: scheduled.queueNs, batchRows: scheduled.batchRows, firstOfBatch: scheduled.first }
+          : {}),
+      });
+      deps.routing?.answered({
+        request,
+        id,
+        version: model.version,
+        latencyNs,
+        inputs: decoded.inputs,
+        outputNames,
+        outputs,
       });
       const settings = served.get(request.modelName)?.settings;
       if (settings) {
@@ -91,6 +126,7 @@ export function createInfer(deps: InferDeps): Infer {
       }
       return response;
     } catch (error) {
+      deps.routing?.failed(request.modelName, model.version, process.hrtime.bigint() - started);
       statistics.record({
         deployment: request.modelName,
         version: model.version,

@@ -33,6 +33,40 @@ export interface TensorValue {
   readonly data: TensorData;
 }
 
+/** How one run is scheduled, besides its cancellation. */
+export interface RunOptions extends CallOptions {
+  /**
+   * Triton's request `priority`: a level, lower value = higher priority; 0 (the default) ranks
+   * after every explicit level. Honoured by the dynamic batcher; other runners ignore it.
+   */
+  priority?: number;
+  /**
+   * Triton's request `timeout`, µs: the longest the request may wait in the batcher's queue; once
+   * passed it is answered DEADLINE_EXCEEDED and never computed. 0 or unset: no limit but `signal`.
+   */
+  timeoutUs?: number;
+  /**
+   * The caller hands over the inputs' buffers: a worker-thread runner may transfer (detach) them
+   * instead of copying. Only for buffers no one else reads afterwards (the batcher's concatenations).
+   */
+  transferInputs?: boolean;
+  /**
+   * Told when the run leaves the scheduler's queue, before the model runs: how long it queued and
+   * the batch it joined. A runner without a queue never calls it (the run was its own batch).
+   */
+  onScheduled?: (scheduled: Scheduled) => void;
+}
+
+/** How a queued run was scheduled. */
+export interface Scheduled {
+  /** Time in the queue, ns. */
+  readonly queueNs: bigint;
+  /** Rows of the batch the run joined (its own rows when it ran alone). */
+  readonly batchRows: number;
+  /** Whether the run is the first of its batch: exactly one run per model execution says so. */
+  readonly first: boolean;
+}
+
 /** A loaded model that runs inference. */
 export interface ModelRunner {
   readonly signature: ModelSignature;
@@ -47,7 +81,7 @@ export interface ModelRunner {
   run(
     inputs: ReadonlyMap<string, TensorValue>,
     outputs: readonly string[],
-    options?: CallOptions,
+    options?: RunOptions,
   ): Promise<Map<string, TensorValue>>;
   /** Releases the runtime's resources. Call only once no run is in progress. Idempotent. */
   close(): Promise<void>;
@@ -59,6 +93,22 @@ export interface RunnerOptions {
   intraOpThreads: number;
   /** Threads across operators; 0 means the runtime's default. */
   interOpThreads: number;
+  /** Sessions (worker threads) per loaded version; 0 or unset means 1. */
+  instanceCount?: number;
+  /** Server-side batching of concurrent requests; unset means none. */
+  dynamicBatching?: DynamicBatchingOptions | undefined;
+  /** Requests the batcher queue holds before new ones fail with RESOURCE_EXHAUSTED; 0 or unset: 256. */
+  maxQueueSize?: number;
+}
+
+/** Triton-style dynamic batching of one loaded version (RuntimeConfig.dynamic_batching). */
+export interface DynamicBatchingOptions {
+  /** Largest batch sent to the model, in rows (dimension 0), ≥ 1. */
+  maxBatchSize: number;
+  /** Longest the oldest queued request waits for a batch to fill, µs (timer resolution 1 ms). */
+  maxQueueDelayUs: number;
+  /** Batch sizes (rows) sent at once when the queue can form one; the largest that fits wins. */
+  preferredBatchSizes: readonly number[];
 }
 
 /**

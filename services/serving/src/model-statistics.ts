@@ -10,8 +10,20 @@ export interface InferenceOutcome {
   readonly durationNs: bigint;
   /** Time in the model's run, ns; 0 when it did not run. */
   readonly computeNs: bigint;
+  /** Time waiting for a worker or a batch before the run, ns (0 or absent when it did not wait). */
+  readonly queueNs?: bigint;
+  /** Time decoding inputs before the run and encoding outputs after it, ns. */
+  readonly computeInputNs?: bigint;
+  readonly computeOutputNs?: bigint;
   /** Rows (batch size) of a successful request. */
   readonly rows: number;
+  /**
+   * Rows of the model execution the request ran in (dynamic batching), when known; with
+   * `firstOfBatch`, counts one execution of that batch size. Absent: the request ran alone.
+   */
+  readonly batchRows?: number;
+  /** Whether this request is the one that counts its batch's execution (default true). */
+  readonly firstOfBatch?: boolean;
   /** Epoch ms. */
   readonly timeMs: number;
 }
@@ -23,9 +35,33 @@ export interface ModelStatisticsBook {
   query(name: string, version: string): MessageInitShape<typeof ModelStatisticsSchema>[];
   /** Whether any request of `name` was counted. */
   has(name: string): boolean;
+  /** Every deployment-version's counters and latency histogram, for the Prometheus endpoint. */
+  snapshot(): StatisticsSnapshot[];
 }
 
-interface Counter {
+/** Upper bounds (µs) of the request-duration histogram's buckets; +Inf is implied. */
+export const durationBucketsUs: readonly number[] = [
+  100, 250, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 1_000_000,
+];
+
+/** One deployment-version's cumulative counters (ns for durations). */
+export interface StatisticsSnapshot {
+  readonly name: string;
+  readonly version: number;
+  readonly success: Readonly<Counter>;
+  readonly fail: Readonly<Counter>;
+  readonly queue: Readonly<Counter>;
+  readonly computeInput: Readonly<Counter>;
+  readonly computeInfer: Readonly<Counter>;
+  readonly computeOutput: Readonly<Counter>;
+  readonly inferenceCount: bigint;
+  readonly executionCount: bigint;
+  /** Requests (success and failure) per duration bucket, cumulative as Prometheus wants; last is +Inf. */
+  readonly durationBuckets: readonly bigint[];
+}
+
+/** A count of events and their summed duration. */
+export interface Counter {
   count: bigint;
   ns: bigint;
 }
@@ -35,10 +71,23 @@ interface Entry {
   version: number;
   success: Counter;
   fail: Counter;
+  queue: Counter;
+  computeInput: Counter;
   computeInfer: Counter;
+  computeOutput: Counter;
+  /** Requests per duration bucket (not cumulative); the last is above every bound. */
+  buckets: bigint[];
   inferenceCount: bigint;
   executionCount: bigint;
   lastInference: number;
+  /** Executions per batch size (rows), Triton's batch_stats. */
+  batches: Map<number, BatchEntry>;
+}
+
+interface BatchEntry {
+  computeInput: Counter;
+  computeInfer: Counter;
+  computeOutput: Counter;
 }
 
 export function createModelStatisticsBook(): ModelStatisticsBook {
@@ -54,22 +103,50 @@ export function createModelStatisticsBook(): ModelStatisticsBook {
           version: outcome.version,
           success: counter(),
           fail: counter(),
+          queue: counter(),
+          computeInput: counter(),
           computeInfer: counter(),
+          computeOutput: counter(),
+          buckets: new Array<bigint>(durationBucketsUs.length + 1).fill(0n),
           inferenceCount: 0n,
           executionCount: 0n,
           lastInference: 0,
+          batches: new Map(),
         };
         entries.set(key, entry);
       }
       const bucket = outcome.ok ? entry.success : entry.fail;
       bucket.count++;
       bucket.ns += outcome.durationNs;
+      const us = Number(outcome.durationNs / 1000n);
+      const slot = durationBucketsUs.findIndex((bound) => us <= bound);
+      entry.buckets[slot < 0 ? durationBucketsUs.length : slot]!++;
       if (outcome.ok) {
+        entry.queue.count++;
+        entry.queue.ns += outcome.queueNs ?? 0n;
+        entry.computeInput.count++;
+        entry.computeInput.ns += outcome.computeInputNs ?? 0n;
         entry.computeInfer.count++;
         entry.computeInfer.ns += outcome.computeNs;
+        entry.computeOutput.count++;
+        entry.computeOutput.ns += outcome.computeOutputNs ?? 0n;
         entry.inferenceCount += BigInt(outcome.rows);
-        entry.executionCount++;
         entry.lastInference = outcome.timeMs;
+        if (outcome.firstOfBatch !== false) {
+          entry.executionCount++;
+          const size = outcome.batchRows ?? outcome.rows;
+          let batch = entry.batches.get(size);
+          if (!batch) {
+            batch = { computeInput: counter(), computeInfer: counter(), computeOutput: counter() };
+            entry.batches.set(size, batch);
+          }
+          batch.computeInput.count++;
+          batch.computeInput.ns += outcome.computeInputNs ?? 0n;
+          batch.computeInfer.count++;
+          batch.computeInfer.ns += outcome.computeNs;
+          batch.computeOutput.count++;
+          batch.computeOutput.ns += outcome.computeOutputNs ?? 0n;
+        }
       }
     },
     query(name, version) {
@@ -88,10 +165,41 @@ export function createModelStatisticsBook(): ModelStatisticsBook {
           inferenceStats: {
             success: { ...entry.success },
             fail: { ...entry.fail },
+            queue: { ...entry.queue },
+            computeInput: { ...entry.computeInput },
             computeInfer: { ...entry.computeInfer },
+            computeOutput: { ...entry.computeOutput },
           },
+          batchStats: [...entry.batches]
+            .sort(([a], [b]) => a - b)
+            .map(([size, batch]) => ({
+              batchSize: BigInt(size),
+              computeInput: { ...batch.computeInput },
+              computeInfer: { ...batch.computeInfer },
+              computeOutput: { ...batch.computeOutput },
+            })),
         }));
     },
+    snapshot: () =>
+      [...entries.values()].map((entry) => {
+        let running = 0n;
+        return {
+          name: entry.name,
+          version: entry.version,
+          success: { ...entry.success },
+          fail: { ...entry.fail },
+          queue: { ...entry.queue },
+          computeInput: { ...entry.computeInput },
+          computeInfer: { ...entry.computeInfer },
+          computeOutput: { ...entry.computeOutput },
+          inferenceCount: entry.inferenceCount,
+          executionCount: entry.executionCount,
+          durationBuckets: entry.buckets.map((count) => {
+            running += count;
+            return running;
+          }),
+        };
+      }),
     has: (name) => [...entries.values()].some((entry) => entry.name === name),
   };
 }

@@ -14,35 +14,23 @@ export interface OipApiDeps {
 }
 
 /** Protocol extensions this server supports (Triton names). */
-const extensions = ['statistics'];
+const extensions: readonly string[] = ['statistics'];
 
 /** The Open Inference Protocol v2 gRPC API (KServe v2 / Triton), where a model is a deployment. */
 export function createOipApi(deps: OipApiDeps): ImplOf<typeof GRPCInferenceService> {
   const { served, statistics } = deps;
 
-  /** The live model of a deployment for metadata, checked like an inference request's target. */
-  const liveOf = (name: string, version: string) => {
-    const lease = served.acquire(name, version);
-    lease.release();
-    return lease.model;
-  };
-
   return {
     serverLive: () => ({ live: true }),
     serverReady: () => ({ ready: served.ready() }),
-    modelReady: ({ name, version }) => {
-      const live = served.get(name)?.live;
-      return { ready: live !== undefined && (version === '' || sameVersion(version, live.version)) };
-    },
-    serverMetadata: () => ({ name: 'flywheel', version: packageJson.version, extensions }),
+    modelReady: ({ name, version }) => ({ ready: modelIsReady(served, name, version) }),
+    serverMetadata: () => serverMetadataOf(),
     modelMetadata: ({ name, version }) => {
-      const model = liveOf(name, version);
+      const metadata = modelMetadataOf(served, name, version);
       return {
-        name,
-        versions: [String(model.version)],
-        platform: 'onnxruntime_onnx',
-        inputs: model.runner.signature.inputs.map(metadataOf),
-        outputs: model.runner.signature.outputs.map(metadataOf),
+        ...metadata,
+        inputs: metadata.inputs.map(withBigintShape),
+        outputs: metadata.outputs.map(withBigintShape),
       };
     },
     modelInfer: (request, ctx) => deps.infer(request, { signal: ctx.signal }),
@@ -72,10 +60,60 @@ function repositoryUnimplemented(method: string): never {
   );
 }
 
-function metadataOf(spec: TensorSpec) {
+/** A tensor's metadata as OIP states it: dynamic dimensions are -1. */
+export interface TensorMetadata {
+  name: string;
+  datatype: string;
+  shape: number[];
+}
+
+/** OIP model metadata of a deployment's live model (shared by gRPC and REST). */
+export interface ModelMetadata {
+  name: string;
+  versions: string[];
+  platform: string;
+  inputs: TensorMetadata[];
+  outputs: TensorMetadata[];
+}
+
+/** This server's OIP metadata: name, version and the Triton protocol extensions it supports. */
+export function serverMetadataOf(): { name: string; version: string; extensions: string[] } {
+  return { name: 'flywheel', version: packageJson.version, extensions: [...extensions] };
+}
+
+/** Whether deployment `name` has a live model (of `version`, unless it is ""). */
+export function modelIsReady(served: ServedModels, name: string, version: string): boolean {
+  const live = served.get(name)?.live;
+  return live !== undefined && (version === '' || sameVersion(version, live.version));
+}
+
+/**
+ * Metadata of deployment `name`'s live model, from the ONNX session's signature.
+ *
+ * @throws AppError not_found for an unknown deployment or another version; unavailable when no
+ *   version is loaded (checked like an inference request's target).
+ */
+export function modelMetadataOf(served: ServedModels, name: string, version: string): ModelMetadata {
+  const lease = served.acquire(name, version);
+  lease.release();
+  const model = lease.model;
+  return {
+    name,
+    versions: [String(model.version)],
+    platform: 'onnxruntime_onnx',
+    inputs: model.runner.signature.inputs.map(metadataOf),
+    outputs: model.runner.signature.outputs.map(metadataOf),
+  };
+}
+
+function metadataOf(spec: TensorSpec): TensorMetadata {
   return {
     name: spec.name,
     datatype: spec.datatype,
-    shape: spec.shape.map((dim) => BigInt(typeof dim === 'number' ? dim : -1)),
+    shape: spec.shape.map((dim) => (typeof dim === 'number' ? dim : -1)),
   };
+}
+
+function withBigintShape(tensor: TensorMetadata) {
+  return { ...tensor, shape: tensor.shape.map(BigInt) };
 }

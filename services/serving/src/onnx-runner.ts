@@ -76,7 +76,8 @@ function createOnnxRunner(session: InferenceSession, signature: ModelSignature):
             `the model returned no tensor "${name}" of a type serving can carry`,
           );
         }
-        values.set(name, { datatype, shape: tensor.dims.map(Number), data: tensor.data as TensorData });
+        const data = datatype === 'FP16' ? halfBits(tensor.data) : (tensor.data as TensorData);
+        values.set(name, { datatype, shape: tensor.dims.map(Number), data });
       }
       return values;
     },
@@ -91,7 +92,20 @@ function createOnnxRunner(session: InferenceSession, signature: ModelSignature):
 function toOrtTensor(value: TensorValue): Tensor {
   const type = infoOf(value.datatype).ortType;
   // One constructor overload per element type; the datatype table guarantees data matches type.
-  return new Tensor(type as 'float32', value.data as Float32Array, [...value.shape]);
+  const tensor = new Tensor(type as 'float32', value.data as Float32Array, [...value.shape]);
+  // onnxruntime-common views FP16 Uint16Array data as a Float16Array where the runtime has one
+  // (Node ≥ 23), whose byte length the native binding reads as 0 ("not enough space: expected 4,
+  // got 0" — onnxruntime PR #32323). Hand the binding the Uint16Array it accepts instead.
+  if (type === 'float16') (tensor as unknown as { cpuData: unknown }).cpuData = value.data;
+  return tensor;
+}
+
+/** FP16 outputs come back as Float16Array where the runtime has one: serving carries their bits. */
+function halfBits(data: unknown): TensorData {
+  const view = data as Uint16Array;
+  return view.constructor.name === 'Float16Array'
+    ? new Uint16Array(view.buffer, view.byteOffset, view.length)
+    : (data as TensorData);
 }
 
 function specOf(value: InferenceSession.ValueMetadata, kind: 'input' | 'output'): TensorSpec {

@@ -1,4 +1,5 @@
 import { AppError } from '@flywheel/core';
+import type { FeatureEnrichmentRecord } from './deployment-records.ts';
 import type { LiveModel, ModelLease } from './live-model.ts';
 
 /** How a deployment's requests are served and logged; follows the stored deployment. */
@@ -15,6 +16,10 @@ export interface ServingSettings {
   readonly logTensors: boolean;
   /** Requests one version runs at once. */
   readonly maxInFlight: number;
+  /** Accept NaN/±Infinity in floating-point inputs (label `serving.flywheel.dev/allow-non-finite`). */
+  readonly allowNonFinite?: boolean;
+  /** Inputs completed from the feature store before inference. */
+  readonly featureEnrichment?: FeatureEnrichmentRecord;
 }
 
 /** A deployment as this process serves it. */

@@ -6,6 +6,8 @@ import type { DeleteDeployment } from './delete-deployment.ts';
 import { toDeploymentMessage } from './deployment-message.ts';
 import type { GetDeployment } from './get-deployment.ts';
 import type { ListDeployments } from './list-deployments.ts';
+import { toRolloutStatusMessage } from './rollout-message.ts';
+import type { Rollouts } from './rollouts.ts';
 import type { UpdateDeployment } from './update-deployment.ts';
 
 export interface ServingApiDeps {
@@ -14,6 +16,8 @@ export interface ServingApiDeps {
   getDeployment: GetDeployment;
   listDeployments: ListDeployments;
   deleteDeployment: DeleteDeployment;
+  /** Traffic splits and rollouts; without it those RPCs answer UNIMPLEMENTED. */
+  rollouts?: Rollouts;
 }
 
 /** The serving control plane (flywheel.serving.v1.ServingService): gRPC ↔ use cases. */
@@ -40,9 +44,27 @@ export function createServingApi(deps: ServingApiDeps): ImplOf<typeof ServingSer
       await deps.deleteDeployment(deploymentName, { signal: ctx.signal });
       return {};
     },
-    setTrafficSplit: () => rolloutsUnimplemented('SetTrafficSplit'),
-    rollback: () => rolloutsUnimplemented('Rollback'),
-    getRolloutStatus: () => rolloutsUnimplemented('GetRolloutStatus'),
+    setTrafficSplit: async ({ deploymentName, trafficSplit, reason }, ctx) => {
+      if (!deps.rollouts) return rolloutsUnimplemented('SetTrafficSplit');
+      if (!trafficSplit) throw AppError.invalidArgument('traffic_split', 'is required');
+      const { record } = await deps.rollouts.setTrafficSplit(deploymentName, trafficSplit, reason, {
+        signal: ctx.signal,
+      });
+      const rollout = toRolloutStatusMessage(record);
+      return { deployment: toDeploymentMessage(record), ...(rollout ? { rollout } : {}) };
+    },
+    rollback: async ({ deploymentName, toVersion, reason }, ctx) => {
+      if (!deps.rollouts) return rolloutsUnimplemented('Rollback');
+      const record = await deps.rollouts.rollback(deploymentName, Number(toVersion), reason, {
+        signal: ctx.signal,
+      });
+      return { deployment: toDeploymentMessage(record) };
+    },
+    getRolloutStatus: async ({ deploymentName }, ctx) => {
+      const record = await deps.getDeployment(deploymentName, { signal: ctx.signal });
+      const rollout = toRolloutStatusMessage(record);
+      return rollout ? { rollout } : {};
+    },
   };
 }
 

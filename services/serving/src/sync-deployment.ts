@@ -9,6 +9,7 @@ import type { KeyedLock } from './keyed-lock.ts';
 import { createLiveModel } from './live-model.ts';
 import type { LoadModelVersion } from './load-model-version.ts';
 import { type LoadTarget, stateAfter } from './load-target.ts';
+import type { Rollouts } from './rollouts.ts';
 import type { ServedModels } from './served-models.ts';
 
 /** What a sync ended with (failures that may pass are thrown instead, retriable). */
@@ -55,6 +56,8 @@ export interface DeploymentSyncDeps {
   loadVersion: LoadModelVersion;
   lock: KeyedLock;
   defaultMaxInFlight: number;
+  /** Rolls a new version out as a canary when the deployment has a rollout policy. */
+  rollouts?: Pick<Rollouts, 'startPolicyCanary'>;
   log: Logger;
   now?: () => Date;
 }
@@ -100,6 +103,9 @@ export function createDeploymentSync(deps: DeploymentSyncDeps): DeploymentSync {
         return { status: 'live', version: load.resolved.version, changed: false };
       case 'loaded': {
         const { resolved, model } = load;
+        if (live && (await deps.rollouts?.startPolicyCanary(doc, model, resolved, signal))) {
+          return { status: 'live', version: resolved.version, changed: true };
+        }
         const rolledOut = resolved.version !== record.stableVersion;
         const outbox = rolledOut
           ? [

@@ -42,7 +42,7 @@ export function createUpdateDeployment(deps: UpdateDeploymentDeps): UpdateDeploy
       const targetChanged = !sameTarget(doc.data, spec);
       const stored = await deps.deployments.put(
         spec.name,
-        { ...doc.data, ...spec, updateTime: now().toISOString() },
+        { ...withoutEnrichment(doc.data), ...spec, updateTime: now().toISOString() },
         { expectedVersion: doc.version, signal },
       );
       deps.served.upsert(spec.name, servingSettingsOf(spec, deps.defaultMaxInFlight));
@@ -52,4 +52,10 @@ export function createUpdateDeployment(deps: UpdateDeploymentDeps): UpdateDeploy
     await deps.reconciler.reconcile(spec.name);
     return (await deps.deployments.get(spec.name, { signal }))?.data ?? record;
   };
+}
+
+/** The record without its feature enrichment, so a spec that leaves it out removes it. */
+function withoutEnrichment(record: DeploymentRecord): DeploymentRecord {
+  const { featureEnrichment: _, ...rest } = record;
+  return rest;
 }

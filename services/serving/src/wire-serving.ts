@@ -1,5 +1,6 @@
 import { eventKindOf } from '@flywheel/events';
 import { ModelAliasChangedSchema } from '@flywheel/proto/flywheel/events/v1/model_pb.js';
+import { GroundTruthReceivedSchema } from '@flywheel/proto/flywheel/events/v1/prediction_pb.js';
 import { ServingService } from '@flywheel/proto/flywheel/serving/v1/serving_pb.js';
 import { GRPCInferenceService } from '@flywheel/proto/inference/grpc_service_pb.js';
 import type { ServiceHost, ServiceWiring } from '@flywheel/runtime';
@@ -7,6 +8,7 @@ import type { ServingConfig } from './config.ts';
 import { createCreateDeployment } from './create-deployment.ts';
 import { createDeleteDeployment } from './delete-deployment.ts';
 import { deploymentsCollection } from './deployment-records.ts';
+import { createFeatureEnrichment } from './feature-enrichment.ts';
 import { createFollowAlias } from './follow-alias.ts';
 import { createGetDeployment } from './get-deployment.ts';
 import { createInfer } from './infer.ts';
@@ -17,22 +19,32 @@ import { createLoadTarget } from './load-target.ts';
 import { createRegistryResolver } from './model-resolver.ts';
 import { createModelStatisticsBook } from './model-statistics.ts';
 import { createOipApi } from './oip-api.ts';
-import { loadOnnxModel } from './onnx-runner.ts';
 import { createPredictionLog } from './prediction-log.ts';
 import { createReconciler } from './reconcile-deployments.ts';
+import { createRequestRouting } from './request-routing.ts';
+import { startRestApi } from './rest-api.ts';
 import { restoreDeployments } from './restore-deployments.ts';
+import { createRollouts } from './rollouts.ts';
+import { createRuntimeLoader } from './runtime-loader.ts';
 import { createServedModels } from './served-models.ts';
 import { createServingApi } from './serving-api.ts';
+import { createShadowMirror } from './shadow-mirror.ts';
 import { createDeploymentSync } from './sync-deployment.ts';
+import { createTrafficRouter } from './traffic-router.ts';
+import { createTrafficStats } from './traffic-stats.ts';
 import { createUpdateDeployment } from './update-deployment.ts';
 
 /**
  * The serving service: deployments of registry models (ServingService) and inference over the
  * Open Inference Protocol (GRPCInferenceService). Restores stored deployments in the background
  * (ServerReady turns true once they are loaded), follows `model.alias-changed`, and logs sampled
- * predictions as `prediction.logged`. Closing flushes the prediction log and releases the models.
+ * predictions as `prediction.logged`. Serves OIP v2 REST and Prometheus `/metrics` on
+ * `config.http.address` (bound address in `httpAddress`). Closing stops REST, flushes the prediction log and releases the models.
  */
-export async function wireServing(host: ServiceHost, config: ServingConfig): Promise<ServiceWiring> {
+export async function wireServing(
+  host: ServiceHost,
+  config: ServingConfig,
+): Promise<ServiceWiring & { readonly httpAddress: string }> {
   const { infra, signal } = host;
   const log = host.log;
   const defaultMaxInFlight = config.maxInFlightPerVersion;
@@ -45,7 +57,7 @@ export async function wireServing(host: ServiceHost, config: ServingConfig): Pro
   });
   const loadVersion = createLoadModelVersion({
     blobs: infra.blobs,
-    loadModel: loadOnnxModel,
+    loadModel: createRuntimeLoader(),
     timeoutMs: config.loading.loadTimeoutMs,
   });
   const loadTarget = createLoadTarget({
@@ -54,6 +66,19 @@ export async function wireServing(host: ServiceHost, config: ServingConfig): Pro
     registryTimeoutMs: config.loading.registryTimeoutMs,
     log,
   });
+  const router = createTrafficRouter();
+  const trafficStats = createTrafficStats();
+  const rollouts = createRollouts({
+    deployments,
+    served,
+    router,
+    stats: trafficStats,
+    loadTarget,
+    lock,
+    log: log.child({ component: 'rollouts' }),
+  });
+  const shadowMirror = createShadowMirror({ bus: infra.bus, log: log.child({ component: 'shadow' }) });
+  const routing = createRequestRouting({ served, router, stats: trafficStats, mirror: shadowMirror });
   const sync = createDeploymentSync({
     deployments,
     served,
@@ -61,6 +86,7 @@ export async function wireServing(host: ServiceHost, config: ServingConfig): Pro
     loadVersion,
     lock,
     defaultMaxInFlight,
+    rollouts,
     log,
   });
   const reconciler = createReconciler({
@@ -101,13 +127,14 @@ export async function wireServing(host: ServiceHost, config: ServingConfig): Pro
       getDeployment: createGetDeployment({ deployments }),
       listDeployments: createListDeployments({ deployments }),
       deleteDeployment: createDeleteDeployment({ deployments, served, lock }),
+      rollouts,
     }),
   );
-  host.server.add(
-    GRPCInferenceService,
-    createOipApi({ served, statistics, infer: createInfer({ served, statistics, predictionLog }) }),
-  );
+  const enrichment = createFeatureEnrichment({ address: config.peers['feature-store'] });
+  const infer = createInfer({ served, statistics, predictionLog, routing, enrich: enrichment.enrich });
+  host.server.add(GRPCInferenceService, createOipApi({ served, statistics, infer }));
 
+  await rollouts.endInterrupted({ signal });
   const restored = await restoreDeployments({
     deployments,
     served,
@@ -121,12 +148,30 @@ export async function wireServing(host: ServiceHost, config: ServingConfig): Pro
     { topics: [eventKindOf(ModelAliasChangedSchema).type] },
     createFollowAlias({ deployments, reconciler, log }),
   );
+  await host.consume(
+    { topics: [eventKindOf(GroundTruthReceivedSchema).type], group: 'serving-ground-truth' },
+    routing.groundTruth,
+  );
+  const rest = await startRestApi(config.http.address, {
+    served,
+    infer,
+    statistics,
+    maxBodyBytes: config.http.maxBodyBytes,
+    log: log.child({ component: 'rest' }),
+  });
+  log.info('serving OIP v2 REST and /metrics', { address: rest.address });
 
   return {
+    httpAddress: rest.address,
     async close() {
+      await rest.close();
       await restored.done;
       await reconciler.drained();
+      rollouts.close();
       await predictionLog.close();
+      await shadowMirror.close();
+      await router.close();
+      enrichment.close();
       await served.close();
       resolver.close();
     },

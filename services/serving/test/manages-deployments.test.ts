@@ -158,20 +158,12 @@ describe('managing deployments', () => {
     expect((await stack.inference.modelInfer(contentsRequest('weather'))).modelVersion).toBe('1');
   });
 
-  it('answers UNIMPLEMENTED, saying why, for rollouts, streaming and the model repository', async () => {
+  it('answers UNIMPLEMENTED, saying why, for streaming and the model repository', async () => {
     const stack = await startStack();
     const model = await twoVersions(stack);
     await stack.serving.createDeployment({ deployment: championDeployment('weather', model) });
-    const rollout = await rejection(
-      stack.serving.setTrafficSplit({
-        deploymentName: 'weather',
-        trafficSplit: { strategy: { case: 'canary', value: { candidateVersion: 2n, stepPercents: [10] } } },
-      }),
-      'unimplemented',
-    );
-    expect(rollout.message).toContain('rollout');
-    await rejection(stack.serving.rollback({ deploymentName: 'weather' }), 'unimplemented');
-    await rejection(stack.serving.getRolloutStatus({ deploymentName: 'weather' }), 'unimplemented');
+    // Rollout RPCs are implemented: a deployment that never had one has no rollout status.
+    expect((await stack.serving.getRolloutStatus({ deploymentName: 'weather' })).rollout).toBeUndefined();
     const repository = await rejection(stack.inference.repositoryIndex({}), 'unimplemented');
     expect(repository.message).toContain('CreateDeployment');
     const stream = async () => {

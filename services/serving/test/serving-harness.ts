@@ -119,6 +119,8 @@ export interface Stack {
   inference: InferenceClient;
   readonly registryService: InProcessService;
   servingService: InProcessService;
+  /** Base URL of serving's OIP v2 REST server and /metrics, e.g. `http://127.0.0.1:40123`. */
+  readonly http: string;
   /** Registers `model` as the next version of `name`; returns the version and the artifact's sha256. */
   register(name: string, model: LogisticRegressionModel): Promise<{ version: bigint; sha256: string }>;
   setAlias(name: string, alias: string, version: bigint): Promise<void>;
@@ -159,10 +161,15 @@ export async function startStack(options: { env?: Env; stopManually?: boolean } 
     FLYWHEEL_SERVING_LOAD_RETRY_MAX: '500ms',
     ...options.env,
   };
+  let httpAddress = '';
   const startServing = (dataDir?: string) =>
     startInProcess('serving', {
       load: loadServingConfig,
-      wire: wireServing,
+      wire: async (host, config) => {
+        const wiring = await wireServing(host, config);
+        httpAddress = wiring.httpAddress;
+        return wiring;
+      },
       shared: { bus, blobs },
       env: servingEnv,
       ...(dataDir ? { dataDir } : {}),
@@ -199,6 +206,9 @@ export async function startStack(options: { env?: Env; stopManually?: boolean } 
     },
     get servingService() {
       return servingService;
+    },
+    get http() {
+      return `http://${httpAddress}`;
     },
     async register(name, model) {
       const bytes = exportLogisticRegressionOnnx(model);

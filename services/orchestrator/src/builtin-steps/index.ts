@@ -13,6 +13,7 @@
 // Step parameters are read after template resolution, recursively inside lists and objects
 // (select-best's `candidates` holds templated objects), keeping a lone reference's JSON type.
 import type { BuiltinSteps } from '../step-types.ts';
+import { createBatchPredictStep } from './batch-predict-step.ts';
 import { createBlobToFileStep } from './blob-to-file-step.ts';
 import type { BuiltinStepDeps } from './builtin-step-deps.ts';
 import { createEvaluateStep } from './evaluate-step.ts';
@@ -23,7 +24,12 @@ import { createSelectBestStep } from './select-best-step.ts';
 import { createTrainStep } from './train-step.ts';
 import { createTrainingSetStep } from './training-set-step.ts';
 
-export type { BuiltinStepDeps, FeatureStoreClient, RegistryClient } from './builtin-step-deps.ts';
+export type {
+  BuiltinStepDeps,
+  FeatureStoreClient,
+  InferenceClient,
+  RegistryClient,
+} from './builtin-step-deps.ts';
 export type { PromotionDecisionRecord } from './promotion-decision-records.ts';
 export { promotionDecisionsCollection } from './promotion-decision-records.ts';
 export type { GateOutcome, PromotionVerdict } from './promotion-gate.ts';
@@ -31,8 +37,9 @@ export { decidePromotion } from './promotion-gate.ts';
 
 /**
  * Flywheel's built-in ML steps, by the name a PipelineSpec's `builtin.name` uses:
- * `training-set`, `train`, `evaluate`, `register`, `promote`, `select-best`, and `blob-to-file` /
- * `file-to-blob`, which hand blobs to command steps as files and back. Each module documents
+ * `training-set`, `train`, `evaluate`, `register`, `promote`, `select-best`, `batch-predict` (scores a
+ * blob data set through a serving deployment), and `blob-to-file` / `file-to-blob`, which hand
+ * blobs to command steps as files and back. Each module documents
  * its parameters and outputs; every output is JSON (versions are numbers). Errors are AppErrors:
  * bad parameters are invalid_argument naming `parameters.<name>` and never retried; peer and store
  * outages keep their retriable codes.
@@ -47,5 +54,6 @@ export function createBuiltinSteps(deps: BuiltinStepDeps): BuiltinSteps {
     'select-best': createSelectBestStep(),
     'blob-to-file': createBlobToFileStep(deps),
     'file-to-blob': createFileToBlobStep(deps),
+    'batch-predict': createBatchPredictStep(deps),
   };
 }

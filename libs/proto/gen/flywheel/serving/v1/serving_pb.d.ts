@@ -145,6 +145,13 @@ export declare type Deployment = Message<"flywheel.serving.v1.Deployment"> & {
    * @generated from field: flywheel.common.v1.Audit audit = 14;
    */
   audit?: Audit | undefined;
+
+  /**
+   * Inputs completed from the feature store's online values before inference; unset means none.
+   *
+   * @generated from field: flywheel.serving.v1.FeatureEnrichment feature_enrichment = 15;
+   */
+  featureEnrichment?: FeatureEnrichment | undefined;
 };
 
 /**
@@ -152,6 +159,46 @@ export declare type Deployment = Message<"flywheel.serving.v1.Deployment"> & {
  * Use `create(DeploymentSchema)` to create a new message.
  */
 export declare const DeploymentSchema: GenMessage<Deployment>;
+
+/**
+ * Online feature enrichment: a request names an entity instead of giving some inputs, and serving
+ * completes every mapped input the request leaves out from the feature store (GetOnlineFeatures)
+ * before inference, one row per entity. An unknown entity or a missing/expired feature is
+ * INVALID_ARGUMENT; inputs the request gives are used as given.
+ *
+ * @generated from message flywheel.serving.v1.FeatureEnrichment
+ */
+export declare type FeatureEnrichment = Message<"flywheel.serving.v1.FeatureEnrichment"> & {
+  /**
+   * Where the entity id comes from: a BYTES input of this name (one element per row; dropped
+   * before inference unless the model declares it), else the request parameter of this name (a
+   * single row). E.g. "station".
+   *
+   * @generated from field: string entity_key = 1;
+   */
+  entityKey: string;
+
+  /**
+   * The join key of the feature views the id is looked up by; empty means entity_key.
+   *
+   * @generated from field: string join_key = 2;
+   */
+  joinKey: string;
+
+  /**
+   * Model input name → feature reference "<view>:<feature>", e.g. "temp_max" →
+   * "weather_daily:temp_max".
+   *
+   * @generated from field: map<string, string> features = 3;
+   */
+  features: { [key: string]: string };
+};
+
+/**
+ * Describes the message flywheel.serving.v1.FeatureEnrichment.
+ * Use `create(FeatureEnrichmentSchema)` to create a new message.
+ */
+export declare const FeatureEnrichmentSchema: GenMessage<FeatureEnrichment>;
 
 /**
  * Runtime settings of the model server, per version loaded.

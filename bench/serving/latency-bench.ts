@@ -1,0 +1,117 @@
+/**
+ * ModelInfer over gRPC at batch 1 against a Flywheel serving instance in this process versus the raw
+ * in-process `InferenceSession.run` on the same model, sequential calls, rounds alternating.
+ * Usage: node bench/serving/latency-bench.ts [calls per round = 5000] [rounds = 5]
+ */
+import { exportLogisticRegressionOnnx } from '@flywheel/ml';
+import { InferenceSession, Tensor } from 'onnxruntime-node';
+import { median, quantile, startServingStack } from './serving-stack.ts';
+
+const calls = Number(process.argv[2] ?? 5000);
+const rounds = Number(process.argv[3] ?? 5);
+const features = ['temp_max', 'temp_min', 'wind'];
+const bytes = exportLogisticRegressionOnnx({
+  featureNames: features,
+  means: [15, 7, 3.2],
+  stds: [7, 5, 1.4],
+  weights: [-0.8, 0.3, 0.9],
+  bias: -0.2,
+  l2: 0,
+  iterations: 0,
+  converged: true,
+  loss: 0,
+  objective: 0,
+});
+const row = [12.5, 5.0, 4.7];
+
+const session = await InferenceSession.create(bytes, {
+  intraOpNumThreads: 1,
+  interOpNumThreads: 1,
+  logSeverityLevel: 4,
+});
+const stack = await startServingStack();
+await stack.deploy('latency', bytes, { instanceCount: 1 });
+const client = stack.inferenceClient();
+const request = {
+  modelName: 'latency',
+  inputs: features.map((name) => ({ name, datatype: 'FP32', shape: [1n, 1n] })),
+  rawInputContents: row.map((value) => new Uint8Array(Float32Array.of(value).buffer)),
+};
+
+async function raw(): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i < calls; i++) {
+    const started = process.hrtime.bigint();
+    const feeds: Record<string, Tensor> = {};
+    features.forEach((name, j) => {
+      feeds[name] = new Tensor('float32', Float32Array.of(row[j]!), [1, 1]);
+    });
+    const out = await session.run(feeds);
+    if (!out.probability) throw new Error('no output');
+    times.push(Number(process.hrtime.bigint() - started) / 1e6);
+  }
+  return times.sort((a, b) => a - b);
+}
+
+async function flywheel(): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i < calls; i++) {
+    const started = process.hrtime.bigint();
+    const response = await client.modelInfer(request);
+    if (response.rawOutputContents.length === 0) throw new Error('no output');
+    times.push(Number(process.hrtime.bigint() - started) / 1e6);
+  }
+  return times.sort((a, b) => a - b);
+}
+
+/** Floor of the transport: ServerLive, a no-op unary call on the same channel. */
+async function noop(): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i < calls; i++) {
+    const started = process.hrtime.bigint();
+    await client.serverLive({});
+    times.push(Number(process.hrtime.bigint() - started) / 1e6);
+  }
+  return times.sort((a, b) => a - b);
+}
+
+await raw();
+await flywheel();
+const noopTimes = await noop();
+const results = {
+  raw: { p50: [] as number[], p99: [] as number[] },
+  flywheel: { p50: [] as number[], p99: [] as number[] },
+};
+for (let round = 1; round <= rounds; round++) {
+  for (const [side, run] of [
+    ['raw', raw],
+    ['flywheel', flywheel],
+  ] as const) {
+    const times = await run();
+    results[side].p50.push(quantile(times, 0.5));
+    results[side].p99.push(quantile(times, 0.99));
+    console.log(
+      `round ${round} ${side.padEnd(8)} p50 ${quantile(times, 0.5).toFixed(3)} ms  p99 ${quantile(times, 0.99).toFixed(3)} ms`,
+    );
+  }
+}
+const f = (ms: number) => `${ms.toFixed(3)} ms`;
+const raw50 = median(results.raw.p50);
+const raw99 = median(results.raw.p99);
+const fly50 = median(results.flywheel.p50);
+const fly99 = median(results.flywheel.p99);
+console.log(`\nmedians over ${rounds} rounds of ${calls} sequential calls, batch 1:`);
+console.log(`raw InferenceSession.run   p50 ${f(raw50)}  p99 ${f(raw99)}`);
+console.log(`Flywheel ModelInfer (gRPC) p50 ${f(fly50)}  p99 ${f(fly99)}`);
+console.log(
+  `gRPC no-op ServerLive      p50 ${f(quantile(noopTimes, 0.5))}  p99 ${f(quantile(noopTimes, 0.99))} (transport floor, one run)`,
+);
+console.log(
+  `added                      p50 ${f(fly50 - raw50)} (goal ≤ 0.3 ms)  p99 ${f(fly99 - raw99)} (goal ≤ 1 ms)`,
+);
+console.log(
+  `ratio                      p50 ${(fly50 / raw50).toFixed(1)}×  p99 ${(fly99 / raw99).toFixed(1)}×`,
+);
+client.close();
+await stack.stop();
+await session.release();

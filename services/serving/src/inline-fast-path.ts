@@ -1,0 +1,110 @@
+import type { ModelRunner, RunOptions, TensorSpec, TensorValue } from './model-runner.ts';
+import { infoOf } from './oip-datatypes.ts';
+import { loadOnnxModel } from './onnx-runner.ts';
+import { warmUp } from './warm-up.ts';
+
+/** When a model is cheap enough to run on the event loop thread. */
+export interface InlineFastPathOptions {
+  /** Artifacts larger than this never run inline, bytes. Default 1 MiB. */
+  maxArtifactBytes?: number;
+  /** Rows (dynamic dimensions) of the largest request run inline; larger ones go to the workers. Default 64. */
+  maxRows?: number;
+  /**
+   * Longest the event loop may be blocked by one inline run, µs, measured on a request of `maxRows`
+   * rows after warm-up (median of several runs). A model slower than this stays in the workers.
+   * Default 250 µs.
+   */
+  maxBlockUs?: number;
+}
+
+const defaults = { maxArtifactBytes: 1024 * 1024, maxRows: 64, maxBlockUs: 250 } as const;
+/** Timed runs at `maxRows` before choosing; the median counts. */
+const probeRuns = 16;
+
+/**
+ * A fast path for small models in front of the worker threads: a second onnxruntime session in
+ * this thread (1 intra-op, 1 inter-op thread, so it never spins threads against the event loop)
+ * answers requests of at most `maxRows` rows; bigger requests, and every model that is large or
+ * measured slow, run in the worker threads as before. For a model like a logistic regression the
+ * inline run takes ~15 µs, less than the thread hop it replaces (postMessage both ways, ~70 µs on
+ * the event loop's critical path), so the event loop is less busy, not more. The choice is made once
+ * at load: the artifact must be at most `maxArtifactBytes` and a `maxRows`-row run must finish
+ * within `maxBlockUs` (median of the probe runs); the worker pool's event-loop protection stays for
+ * everything else (onnxruntime issue #19611).
+ *
+ * Returns `pool` unchanged when the model does not qualify (or the inline session fails to load).
+ */
+export async function withInlineFastPath(
+  pool: ModelRunner,
+  artifact: Uint8Array,
+  options: InlineFastPathOptions & { signal?: AbortSignal } = {},
+): Promise<ModelRunner> {
+  const maxArtifactBytes = options.maxArtifactBytes ?? defaults.maxArtifactBytes;
+  const maxRows = Math.max(1, options.maxRows ?? defaults.maxRows);
+  const maxBlockNs = BigInt(Math.round((options.maxBlockUs ?? defaults.maxBlockUs) * 1000));
+  if (artifact.byteLength > maxArtifactBytes || maxBlockNs <= 0n) return pool;
+  let inline: ModelRunner;
+  try {
+    inline = await loadOnnxModel(artifact, {
+      intraOpThreads: 1,
+      interOpThreads: 1,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+  } catch {
+    return pool;
+  }
+  const probe = probeInputs(inline.signature.inputs, maxRows);
+  const maxElements = elementsOf(probe);
+  const outputs = inline.signature.outputs.map((output) => output.name);
+  try {
+    await warmUp(inline, options.signal ? { signal: options.signal } : {});
+    // The first run of a new shape pays for allocation; then the median of the timed runs, so a
+    // preemption by another process during the probe does not decide.
+    await inline.run(probe, outputs);
+    const times: bigint[] = [];
+    for (let i = 0; i < probeRuns; i++) {
+      const started = process.hrtime.bigint();
+      await inline.run(probe, outputs);
+      times.push(process.hrtime.bigint() - started);
+    }
+    times.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    if (times[probeRuns >> 1]! > maxBlockNs) {
+      await inline.close();
+      return pool;
+    }
+  } catch {
+    await inline.close();
+    return pool;
+  }
+  return {
+    signature: pool.signature,
+    run(inputs, requested, runOptions: RunOptions = {}) {
+      return elementsOf(inputs) <= maxElements
+        ? inline.run(inputs, requested, runOptions)
+        : pool.run(inputs, requested, runOptions);
+    },
+    async close() {
+      await Promise.all([inline.close(), pool.close()]);
+    },
+  };
+}
+
+/** Zeros (empty strings for BYTES) shaped like the signature, dynamic dimensions as `rows`. */
+function probeInputs(specs: readonly TensorSpec[], rows: number): Map<string, TensorValue> {
+  const inputs = new Map<string, TensorValue>();
+  for (const spec of specs) {
+    const shape = spec.shape.map((dim) => (typeof dim === 'number' ? dim : rows));
+    const count = shape.reduce((product, dim) => product * dim, 1);
+    const info = infoOf(spec.datatype);
+    const data = info.array ? new info.array(count) : Array.from({ length: count }, () => '');
+    inputs.set(spec.name, { datatype: spec.datatype, shape, data });
+  }
+  return inputs;
+}
+
+/** Elements over all inputs. */
+function elementsOf(inputs: ReadonlyMap<string, TensorValue>): number {
+  let total = 0;
+  for (const value of inputs.values()) total += value.data.length;
+  return total;
+}
