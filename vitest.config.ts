@@ -15,6 +15,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
-    reporters: ['default'],
+    // The JSON report feeds the plain `N passed, N failed` line `./flywheel test` prints last.
+    reporters: ['default', ['json', { outputFile: '.run/vitest-report.json' }]],
   },
 });
