@@ -1,14 +1,16 @@
 /**
  * Throughput at 64 concurrent closed-loop clients, dynamic batching on vs off, on one Flywheel
- * serving process, same model (a wide MLP whose batch-1 run dominates a request's cost), same
+ * serving process, same model (a wide MLP, 80 MiB of weights in memory, whose batch-1 run dominates
+ * a request's cost), same
  * instance count and threads; the clients run in a separate load-generator process, so the
  * server's event loop is not shared with them. Rounds alternate off / on; medians are reported,
  * with both p95s and the batch sizes the server executed (ModelStatistics batch_stats).
  *
  * Usage: node bench/serving/batching-bench.ts [seconds per round = 5] [rounds = 3]
- *   env MLP=inputs,hidden,layers (default 512,2048,4)  DELAY_US=max_queue_delay_us (default 0)
+ *   env MLP=inputs,hidden,layers (default 256,2048,6; see tiledMlpModel)  TILE=8  DELAY_US=max_queue_delay_us (default 0)
  *       CLIENTS=64  LOADERS=load processes (default 1)  CHANNELS=HTTP/2 connections (default 4)
  *       INSTANCES=instances per side (default 1)  INTRA=intra-op threads per instance (default 1)
+ *       LOADGEN=node|go (default node: Node clients in LOADERS processes; go: bench/serving/goload)
  */
 import { GRPCInferenceService } from '@flywheel/proto/inference/grpc_service_pb.js';
 import { createRpcClient } from '@flywheel/rpc';
@@ -18,7 +20,7 @@ import { median, quantile } from './serving-stack.ts';
 
 const seconds = Number(process.argv[2] ?? 5);
 const rounds = Number(process.argv[3] ?? 3);
-const [inputs, hidden, layers] = (process.env.MLP ?? '512,2048,4').split(',').map(Number) as [
+const [inputs, hidden, layers] = (process.env.MLP ?? '256,2048,6').split(',').map(Number) as [
   number,
   number,
   number,
@@ -29,11 +31,13 @@ const loaders = Number(process.env.LOADERS ?? 1);
 const channels = Number(process.env.CHANNELS ?? 4);
 const instances = Number(process.env.INSTANCES ?? 1);
 const intra = Number(process.env.INTRA ?? 1);
+const loadgen = process.env.LOADGEN === 'go' ? 'go' : 'node';
 
 const server = await startServerProcess();
 // Same runtime both sides; only dynamic batching differs.
 const base = { instanceCount: instances, intraOpThreads: intra, interOpThreads: 1 };
-const model = { kind: 'mlp' as const, inputs, hidden, layers };
+const tile = Number(process.env.TILE ?? 8);
+const model = { kind: 'tiled' as const, inputs, hidden, layers, tile };
 await server.deploy([
   { name: 'off', model, runtime: base },
   {
@@ -58,7 +62,10 @@ async function counted(model: string) {
     rows += entry.inferenceCount;
     executions += entry.executionCount;
     for (const batch of entry.batchStats)
-      sizes.set(Number(batch.batchSize), (sizes.get(Number(batch.batchSize)) ?? 0n) + batch.computeInfer!.count);
+      sizes.set(
+        Number(batch.batchSize),
+        (sizes.get(Number(batch.batchSize)) ?? 0n) + batch.computeInfer!.count,
+      );
   }
   return { rows, executions, sizes };
 }
@@ -68,6 +75,7 @@ async function round(side: 'off' | 'on', durationMs: number) {
   const result = await runLoad(
     { address: server.address, model: side, input: 'x', width: inputs, clients, durationMs, channels },
     loaders,
+    loadgen,
   );
   const after = await counted(side);
   const times = result.latenciesMs.sort((a, b) => a - b);
@@ -111,7 +119,7 @@ for (let r = 1; r <= rounds; r++) {
 const off = median(results.off.rps);
 const on = median(results.on.rps);
 console.log(
-  `\nmedians over ${rounds} rounds of ${seconds} s, ${clients} closed-loop clients in ${loaders} separate process(es) over ${channels} channels, batch-1 requests, MLP ${inputs}→${hidden}×${layers}→1, ${instances} instance(s) × ${intra} intra-op thread(s), max_queue_delay ${delayUs} µs:`,
+  `\nmedians over ${rounds} rounds of ${seconds} s, ${clients} closed-loop clients in ${loadgen === 'go' ? 'one Go (grpc-go)' : `${loaders} Node`} load process(es) over ${channels} channels, batch-1 requests, MLP ${inputs}→${hidden}×${layers}→1 (${((layers - 1) * hidden * hidden * 4) / 2 ** 20} MiB of hidden weights), ${instances} instance(s) × ${intra} intra-op thread(s), max_queue_delay ${delayUs} µs:`,
 );
 console.log(
   `batching off  ${off.toFixed(0)} req/s  p50 ${median(results.off.p50).toFixed(2)} ms  p95 ${median(results.off.p95).toFixed(2)} ms  mean batch ${median(results.off.batch).toFixed(1)}`,

@@ -4,7 +4,10 @@
  * sending its next request when the previous answer arrives. Reports every latency (ms) and the
  * failures, so the server's event loop is not the one the clients run on.
  */
-import { fork } from 'node:child_process';
+import { execFileSync, fork, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { GRPCInferenceService } from '@flywheel/proto/inference/grpc_service_pb.js';
 import { createRpcClient } from '@flywheel/rpc';
 
@@ -27,8 +30,50 @@ export interface LoadResult {
   durationMs: number;
 }
 
-/** Runs `spec` in `processes` load processes (clients split between them) and merges the results. */
-export async function runLoad(spec: LoadSpec, processes = 1): Promise<LoadResult> {
+const goBinary = process.env.GO ?? (existsSync('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : 'go');
+let goLoad: string | undefined;
+
+/** Builds `bench/serving/goload` (grpc-go; its stubs come from test/go) once; the binary's path. */
+function buildGoLoad(): string {
+  if (goLoad) return goLoad;
+  const out = join(tmpdir(), `flywheel-goload-${process.pid}`);
+  execFileSync(goBinary, ['build', '-o', out, '.'], {
+    cwd: new URL('./goload/', import.meta.url).pathname,
+    stdio: 'inherit',
+  });
+  goLoad = out;
+  return out;
+}
+
+/** Runs `spec` in the Go load generator (grpc-go: far less CPU per call than a Node client). */
+async function runGoLoad(spec: LoadSpec): Promise<LoadResult> {
+  const binary = buildGoLoad();
+  const child = spawn(
+    binary,
+    [spec.address, spec.model, spec.input, spec.width, spec.clients, spec.durationMs, spec.channels].map(
+      String,
+    ),
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    out += chunk;
+  });
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  if (code !== 0) throw new Error(`goload exited with ${code}`);
+  return JSON.parse(out) as LoadResult;
+}
+
+/**
+ * Runs `spec` in `processes` load processes (clients split between them) and merges the results;
+ * `loadgen: 'go'` uses one Go process instead of Node ones.
+ */
+export async function runLoad(
+  spec: LoadSpec,
+  processes = 1,
+  loadgen: 'node' | 'go' = 'node',
+): Promise<LoadResult> {
+  if (loadgen === 'go') return runGoLoad(spec);
   const parts = await Promise.all(
     Array.from({ length: processes }, (_, i) => {
       const clients = Math.floor(spec.clients / processes) + (i < spec.clients % processes ? 1 : 0);
@@ -38,7 +83,7 @@ export async function runLoad(spec: LoadSpec, processes = 1): Promise<LoadResult
       });
       return new Promise<LoadResult>((resolve, reject) => {
         child.once('message', (result) => resolve(result as LoadResult));
-        child.once('exit', (code) => code !== 0 && reject(new Error(`load process exited with ${code}`)));
+        child.once('exit', (code) => reject(new Error(`load process exited with ${code} before reporting`)));
         child.send({ ...spec, clients, channels: Math.max(1, Math.round(spec.channels / processes)) });
       });
     }),
@@ -52,6 +97,7 @@ export async function runLoad(spec: LoadSpec, processes = 1): Promise<LoadResult
 }
 
 if (process.argv.includes('--load')) {
+  process.on('disconnect', () => process.exit(0));
   process.once('message', async (spec: LoadSpec) => {
     const channels = Array.from({ length: spec.channels }, () =>
       createRpcClient(GRPCInferenceService, { address: spec.address, defaultTimeoutMs: 60_000 }),
@@ -82,7 +128,10 @@ if (process.argv.includes('--load')) {
       }),
     );
     for (const channel of channels) channel.close();
-    process.send!({ latenciesMs, failed, errors: [...errors], durationMs: spec.durationMs } satisfies LoadResult);
-    process.disconnect();
+    // Exits once the result is handed to the channel, not before.
+    process.send!(
+      { latenciesMs, failed, errors: [...errors], durationMs: spec.durationMs } satisfies LoadResult,
+      () => process.exit(0),
+    );
   });
 }

@@ -4,11 +4,14 @@
  * over IPC and answers with its address.
  */
 import { fork } from 'node:child_process';
-import { type MlpShape, mlpModel, weatherModel } from './bench-models.ts';
+import { type MlpShape, mlpModel, tiledMlpModel, weatherModel } from './bench-models.ts';
 import { startServingStack } from './serving-stack.ts';
 
 /** A model a benchmark deploys, built in the server process. */
-export type BenchModel = { kind: 'weather' } | ({ kind: 'mlp' } & MlpShape);
+export type BenchModel =
+  | { kind: 'weather' }
+  | ({ kind: 'mlp' } & MlpShape)
+  | ({ kind: 'tiled' } & MlpShape & { tile: number });
 
 export interface BenchDeployment {
   name: string;
@@ -16,9 +19,7 @@ export interface BenchDeployment {
   runtime: Record<string, unknown>;
 }
 
-type Request =
-  | { kind: 'deploy'; deployments: BenchDeployment[] }
-  | { kind: 'stop' };
+type Request = { kind: 'deploy'; deployments: BenchDeployment[] } | { kind: 'stop' };
 type Reply = { kind: 'ready'; address: string } | { kind: 'deployed' } | { kind: 'failed'; error: string };
 
 /** Starts the server process; resolves once it listens. */
@@ -51,6 +52,8 @@ export async function startServerProcess(execArgv: string[] = []) {
 
 if (process.argv.includes('--serve')) {
   const stack = await startServingStack();
+  // Dies with the benchmark that started it.
+  process.on('disconnect', () => process.exit(0));
   const send = (reply: Reply) => process.send!(reply);
   process.on('message', async (message: Request) => {
     if (message.kind === 'stop') {
@@ -59,7 +62,13 @@ if (process.argv.includes('--serve')) {
     }
     try {
       for (const { name, model, runtime } of message.deployments) {
-        await stack.deploy(name, model.kind === 'weather' ? weatherModel() : mlpModel(model), runtime);
+        const bytes =
+          model.kind === 'weather'
+            ? weatherModel()
+            : model.kind === 'tiled'
+              ? tiledMlpModel(model)
+              : mlpModel(model);
+        await stack.deploy(name, bytes, runtime);
       }
       send({ kind: 'deployed' });
     } catch (error) {

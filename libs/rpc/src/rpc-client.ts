@@ -58,6 +58,8 @@ export function createRpcClient<S extends GenServiceMethods>(
   const client = new grpc.Client(options.address, options.credentials ?? grpc.credentials.createInsecure(), {
     'grpc.max_receive_message_length': options.maxReceiveMessageBytes ?? 16 * MiB,
     'grpc.max_send_message_length': options.maxSendMessageBytes ?? 16 * MiB,
+    // Channelz counts every call for a debugging service Flywheel does not use.
+    'grpc.enable_channelz': 0,
   });
   const defaultTimeoutMs = options.defaultTimeoutMs ?? 30_000;
   const methods: Record<string, unknown> = { close: () => client.close() };
@@ -71,17 +73,22 @@ function clientMethod(client: grpc.Client, method: DescMethod, defaultTimeoutMs:
   const def = methodDefinition(method, 'client');
   const name = `${method.parent.typeName}/${method.name}`;
 
+  // Built once per method: the span options are only read by startSpan.
+  const spanOptions = {
+    kind: SpanKind.CLIENT,
+    attributes: { 'rpc.system': 'grpc', 'rpc.service': method.parent.typeName, 'rpc.method': method.name },
+  };
+
   /** Starts the span, the deadline and the metadata shared by every kind of call. */
   const begin = (options: RpcCallOptions = {}) => {
-    const span = tracer.startSpan(name, {
-      kind: SpanKind.CLIENT,
-      attributes: { 'rpc.system': 'grpc', 'rpc.service': method.parent.typeName, 'rpc.method': method.name },
-    });
+    const span = tracer.startSpan(name, spanOptions);
     const active = trace.setSpan(context.active(), span);
-    const headers: Record<string, string> = { ...options.headers };
-    injectTraceContext(headers, active);
     const metadata = new grpc.Metadata();
-    for (const [key, value] of Object.entries(headers)) metadata.set(key, value);
+    if (options.headers) for (const key in options.headers) metadata.set(key, options.headers[key]!);
+    // The trace headers (none when no propagator is registered) win over same-named given ones.
+    const carrier: Record<string, string> = {};
+    injectTraceContext(carrier, active);
+    for (const key in carrier) metadata.set(key, carrier[key]!);
     const deadline = new Date(Date.now() + (options.timeoutMs ?? defaultTimeoutMs));
     const finish = (error?: AppError): void => {
       if (error) {
