@@ -106,7 +106,12 @@ describe('the closed loop, distributed: six processes on Kafka, the MongoDB-wire
         console.error(`${name}:\n  ${trouble.map((l) => JSON.stringify(l).slice(0, 400)).join('\n  ')}`);
       }
       console.error(`story so far:\n${lines.join('\n')}`);
-      console.error(`events seen: ${scenario.seen().map((s) => s.event.type).join(', ')}`);
+      console.error(
+        `events seen: ${scenario
+          .seen()
+          .map((s) => s.event.type)
+          .join(', ')}`,
+      );
       throw error;
     }
     console.log(`${lines.join('\n')}\nlead time ${JSON.stringify(report, null, 2)}`);

@@ -97,7 +97,10 @@ export async function runService(options: RunServiceOptions): Promise<RunningSer
       // Kafka balances a group's partitions across its members whatever they subscribed to: two
       // consumers with different topics in one group starve each other. One group, one consumer.
       if (groups.has(group)) {
-        throw new AppError('internal', `${name}: consumer group "${group}" is already used; give each consume() its own group`);
+        throw new AppError(
+          'internal',
+          `${name}: consumer group "${group}" is already used; give each consume() its own group`,
+        );
       }
       groups.add(group);
       const subscription = infra.bus.subscribe({ ...subscribe, group });
