@@ -193,8 +193,9 @@ export function createDynamicBatcher(inner: ModelRunner, options: DynamicBatcher
         );
       }
       const rows = rowsOf(inputs);
-      if (rows === undefined || rows > maxBatchSize) {
-        // Not splittable along dimension 0, or larger than any batch: runs alone, bypassing the queue.
+      if (runOptions.unqueued || rows === undefined || rows > maxBatchSize) {
+        // Asked to skip the queue (warm-up), not splittable along dimension 0, or larger than any
+        // batch: runs alone, bypassing the queue.
         return inner.run(inputs, outputs, runOptions);
       }
       if (queue.length >= options.maxQueueSize) {

@@ -55,6 +55,11 @@ export interface RunOptions extends CallOptions {
    * the batch it joined. A runner without a queue never calls it (the run was its own batch).
    */
   onScheduled?: (scheduled: Scheduled) => void;
+  /**
+   * Run now, bypassing any scheduler queue (and its queue delay): for the load-time warm-up, which
+   * must not wait `max_queue_delay_us` or count as traffic.
+   */
+  unqueued?: boolean;
 }
 
 /** How a queued run was scheduled. */

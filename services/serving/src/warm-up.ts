@@ -16,7 +16,7 @@ export async function warmUp(runner: ModelRunner, options: { signal?: AbortSigna
     await runner.run(
       inputs,
       runner.signature.outputs.map((output) => output.name),
-      options.signal ? { signal: options.signal } : {},
+      { unqueued: true, ...(options.signal ? { signal: options.signal } : {}) },
     );
   } catch (error) {
     const appError = AppError.from(error);

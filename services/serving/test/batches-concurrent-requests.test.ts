@@ -39,6 +39,18 @@ const x = (rows: number, offset: number) => new Map([['x', rowsTensor(rows, mlpI
 const scores = (outputs: Map<string, TensorValue>) => Array.from(outputs.get('score')!.data as Float32Array);
 
 describe('the dynamic batcher', () => {
+  it('runs a warm-up at once, outside the queue, however long the queue delay', async () => {
+    const { runner, batches } = await batchingRunner(mlpModel(mlpInputs), {
+      maxBatchSize: 16,
+      maxQueueDelayUs: 3_600_000_000,
+      preferredBatchSizes: [],
+    });
+    const { warmUp } = await import('../src/warm-up.ts');
+    // An hour of queue delay: the test only finishes if the warm-up skips the queue.
+    await warmUp(runner);
+    expect(batches).toEqual([]);
+  });
+
   it('merges concurrent requests into one batch and gives each the rows it would get alone', async () => {
     const bytes = mlpModel(mlpInputs);
     const { runner, batches } = await batchingRunner(bytes, {
