@@ -1,9 +1,9 @@
-import { AppError } from '@flywheel/core';
+import { decodePageToken, encodePageToken, pageSizeOf } from '@flywheel/rpc';
 import type { Collection, Scalar } from '@flywheel/store';
 import type { DeploymentRecord } from './deployment-records.ts';
 
 export interface ListDeploymentsQuery {
-  /** 0 means {@link defaultPageSize}; capped at {@link maxPageSize}. */
+  /** 0 means the default page size (50); capped at 1000 (see pageSizeOf in @flywheel/rpc). */
   pageSize: number;
   /** From the previous page's `nextPageToken`; "" for the first page. */
   pageToken: string;
@@ -19,9 +19,6 @@ export interface DeploymentPage {
   nextPageToken: string;
 }
 
-export const defaultPageSize = 50;
-export const maxPageSize = 1000;
-
 /**
  * Deployments by name, filtered by team and model.
  *
@@ -34,8 +31,8 @@ export type ListDeployments = (
 
 export function createListDeployments(deps: { deployments: Collection<DeploymentRecord> }): ListDeployments {
   return async (query, { signal }) => {
-    const pageSize = Math.min(query.pageSize || defaultPageSize, maxPageSize);
-    const offset = offsetOf(query.pageToken);
+    const pageSize = pageSizeOf(query.pageSize);
+    const offset = decodePageToken(query.pageToken, 'number') ?? 0;
     const filter: Record<string, Scalar> = {};
     if (query.team) filter.team = query.team;
     if (query.modelName) filter.modelName = query.modelName;
@@ -48,22 +45,7 @@ export function createListDeployments(deps: { deployments: Collection<Deployment
     const more = docs.length > offset + pageSize;
     return {
       deployments: page.map((doc) => doc.data),
-      nextPageToken: more ? tokenOf(offset + pageSize) : '',
+      nextPageToken: more ? encodePageToken(offset + pageSize) : '',
     };
   };
-}
-
-function tokenOf(offset: number): string {
-  return Buffer.from(JSON.stringify({ offset })).toString('base64url');
-}
-
-function offsetOf(token: string): number {
-  if (token === '') return 0;
-  try {
-    const { offset } = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { offset?: unknown };
-    if (typeof offset === 'number' && Number.isSafeInteger(offset) && offset >= 0) return offset;
-  } catch {
-    // fall through to the error below
-  }
-  throw AppError.invalidArgument('page_token', 'is not a token from a previous ListDeployments page');
 }
