@@ -16,7 +16,7 @@ import { RegistryService } from '@flywheel/proto/flywheel/registry/v1/registry_p
 import { SchedulerService } from '@flywheel/proto/flywheel/scheduler/v1/scheduler_pb.js';
 import { GRPCInferenceService } from '@flywheel/proto/inference/grpc_service_pb.js';
 import { createRpcClient } from '@flywheel/rpc';
-import type { ServiceName } from '@flywheel/runtime';
+import { grpcAddressVariable, type ServiceName } from '@flywheel/runtime';
 import {
   type OtlpReceiver,
   realServers,
@@ -75,7 +75,7 @@ describe('the closed loop, distributed: six processes on Kafka, the MongoDB-wire
         { timeoutMs: 60_000 },
       );
       services.set(name, service);
-      peers[`FLYWHEEL_${name.toUpperCase().replaceAll('-', '_')}_GRPC_ADDRESS`] = service.address;
+      peers[grpcAddressVariable(name)] = service.address;
     }
     bus = createKafkaBus({ brokers: servers.kafkaBrokers, clientId: `${run}-test` });
     const blobs = createS3Blobs({ ...servers.s3, bucket });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { silentLogger } from '@flywheel/core';
 import { type Platform, startPlatform } from '@flywheel/platform';
 import { weatherScenario } from '@flywheel/platform/weather-scenario';
+import { grpcAddressVariable, type ServiceName, servicePorts } from '@flywheel/runtime';
 import { afterAll, describe, expect, it } from 'vitest';
 
 describe('the closed loop, embedded (one process, in-process bus, file-backed stores)', () => {
@@ -15,10 +16,7 @@ describe('the closed loop, embedded (one process, in-process bus, file-backed st
   it('drift in live traffic retrains, gates and redeploys a better model on its own', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'flywheel-embedded-'));
     const ports = Object.fromEntries(
-      ['SCHEDULER', 'ORCHESTRATOR', 'REGISTRY', 'FEATURE_STORE', 'SERVING', 'MONITORING'].map((s) => [
-        `FLYWHEEL_${s}_GRPC_ADDRESS`,
-        '127.0.0.1:0',
-      ]),
+      (Object.keys(servicePorts) as ServiceName[]).map((s) => [grpcAddressVariable(s), '127.0.0.1:0']),
     );
     platform = await startPlatform(
       {

@@ -13,7 +13,8 @@ export const servicePorts = {
 
 export type ServiceName = keyof typeof servicePorts;
 
-function addressVariable(service: string): string {
+/** The variable a service's gRPC address is read from: `FLYWHEEL_<SERVICE>_GRPC_ADDRESS` (`feature-store` → `FEATURE_STORE`). */
+export function grpcAddressVariable(service: ServiceName): string {
   return `FLYWHEEL_${service.toUpperCase().replaceAll('-', '_')}_GRPC_ADDRESS`;
 }
 
@@ -27,9 +28,9 @@ export function readPeers<const P extends ServiceName>(
 ): Record<P, string> {
   const out = {} as Record<P, string>;
   for (const peer of peers) {
-    const address = reader.string(addressVariable(peer), `127.0.0.1:${servicePorts[peer]}`);
+    const address = reader.string(grpcAddressVariable(peer), `127.0.0.1:${servicePorts[peer]}`);
     if (!/^[^\s]+:\d{1,5}$/.test(address) || address.endsWith(':0')) {
-      reader.problem(addressVariable(peer), `must be host:port of a running ${peer}, got "${address}"`);
+      reader.problem(grpcAddressVariable(peer), `must be host:port of a running ${peer}, got "${address}"`);
     }
     out[peer] = address;
   }
@@ -46,22 +47,37 @@ export interface HostConfig {
   maxMessageBytes: number;
   defaultDeadlineMs: number;
   shutdownGraceMs: number;
+  /**
+   * Team of the one local principal calls run as until the kernel verifies callers
+   * (`FLYWHEEL_LOCAL_TEAM`, default `default`): resources created without a team belong to it.
+   */
+  localTeam: string;
 }
+
+const teamPattern = /^[a-z0-9][a-z0-9._-]*$/;
 
 /**
  * Reads the host settings of one service from `env`:
  * `FLYWHEEL_<SERVICE>_GRPC_ADDRESS` (else `FLYWHEEL_GRPC_ADDRESS`, else `127.0.0.1:<defaultPort>`),
  * `FLYWHEEL_LOG_LEVEL`, `FLYWHEEL_TELEMETRY` (off | console | otlp-proto | otlp-json),
- * `FLYWHEEL_OTLP_ENDPOINT`, `FLYWHEEL_MAX_MESSAGE_BYTES`, `FLYWHEEL_DEFAULT_DEADLINE`, `FLYWHEEL_SHUTDOWN_GRACE`.
+ * `FLYWHEEL_OTLP_ENDPOINT`, `FLYWHEEL_MAX_MESSAGE_BYTES`, `FLYWHEEL_DEFAULT_DEADLINE`, `FLYWHEEL_SHUTDOWN_GRACE`,
+ * `FLYWHEEL_LOCAL_TEAM`.
  * Collects problems into `reader`; the caller calls `reader.done()` once its own settings are read.
  */
 export function readHostConfig(reader: ConfigReader, service: ServiceName): HostConfig {
-  const variable = addressVariable(service);
+  const variable = grpcAddressVariable(service);
   const grpcAddress =
     reader.optional(variable) ?? reader.string('FLYWHEEL_GRPC_ADDRESS', `127.0.0.1:${servicePorts[service]}`);
   if (!/^[^\s]+:\d{1,5}$/.test(grpcAddress))
     reader.problem(variable, `must be host:port, got "${grpcAddress}"`);
   const telemetry = reader.oneOf('FLYWHEEL_TELEMETRY', telemetryExporters, 'off');
+  const localTeam = reader.string('FLYWHEEL_LOCAL_TEAM', 'default');
+  if (!teamPattern.test(localTeam) || localTeam.length > 64) {
+    reader.problem(
+      'FLYWHEEL_LOCAL_TEAM',
+      `must be a team name (${teamPattern.source}, ≤ 64), got "${localTeam}"`,
+    );
+  }
   return {
     grpcAddress,
     logLevel: reader.oneOf('FLYWHEEL_LOG_LEVEL', logLevels, 'info'),
@@ -73,5 +89,6 @@ export function readHostConfig(reader: ConfigReader, service: ServiceName): Host
     }),
     defaultDeadlineMs: reader.durationMs('FLYWHEEL_DEFAULT_DEADLINE', '30s'),
     shutdownGraceMs: reader.durationMs('FLYWHEEL_SHUTDOWN_GRACE', '10s'),
+    localTeam,
   };
 }

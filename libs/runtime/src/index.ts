@@ -1,7 +1,7 @@
 export type { HostConfig, ServiceName } from './host-config.ts';
-export { readHostConfig, readPeers, servicePorts } from './host-config.ts';
+export { grpcAddressVariable, readHostConfig, readPeers, servicePorts } from './host-config.ts';
 export type { Infra, InfraConfig, OpenInfraOptions } from './infra.ts';
-export { openInfra, readInfraConfig, toOutboxEntry } from './infra.ts';
+export { openInfra, readInfraConfig } from './infra.ts';
 export type {
   ConsumeOptions,
   RunningService,

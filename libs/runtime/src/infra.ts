@@ -1,12 +1,11 @@
 import { type BlobConfig, type BlobStore, createBlobStore, readBlobConfig } from '@flywheel/blobs';
 import { type BusConfig, createEventBus, type EventBus, readBusConfig } from '@flywheel/bus';
 import type { ConfigReader, Logger } from '@flywheel/core';
-import { type CloudEvent, eventTypes, fromWireMessage, toWireMessage } from '@flywheel/events';
+import { eventTypes, fromWireMessage } from '@flywheel/events';
 import {
   createDocumentStore,
   createOutboxRelay,
   type DocumentStore,
-  type OutboxEntry,
   readStoreConfig,
   type StoreConfig,
 } from '@flywheel/store';
@@ -32,12 +31,6 @@ export function readInfraConfig(reader: ConfigReader, service: string): InfraCon
     store: readStoreConfig(reader, { service }),
     blobs: readBlobConfig(reader),
   };
-}
-
-/** An outbox entry for `event`: published by the relay once the write that carries it is durable. */
-export function toOutboxEntry(event: CloudEvent): OutboxEntry {
-  const wire = toWireMessage(event);
-  return { id: event.id, topic: event.type, key: event.key, value: wire.value, headers: wire.headers };
 }
 
 export interface OpenInfraOptions {

@@ -5,29 +5,20 @@ import { type HostConfig, type InfraConfig, readHostConfig, readInfraConfig } fr
 export interface FeatureStoreConfig {
   host: HostConfig;
   infra: InfraConfig;
-  /** Owner of views and training sets whose request names no team (`FLYWHEEL_DEFAULT_TEAM`, default `default`). */
-  defaultTeam: string;
   /** Most rows per offline chunk blob (`FLYWHEEL_FEATURE_STORE_CHUNK_ROWS`, default 50 000). */
   chunkRows: number;
 }
 
 /**
  * The feature-store service's settings: the host and infra variables of every service, plus
- * `FLYWHEEL_DEFAULT_TEAM` and `FLYWHEEL_FEATURE_STORE_CHUNK_ROWS` (1…1 000 000). Throws one error
+ * `FLYWHEEL_FEATURE_STORE_CHUNK_ROWS` (1…1 000 000). Throws one error
  * listing every problem.
  */
 export function loadFeatureStoreConfig(env: Env): FeatureStoreConfig {
   const reader = new ConfigReader(env);
   const host = readHostConfig(reader, 'feature-store');
   const infra = readInfraConfig(reader, 'feature-store');
-  const defaultTeam = reader.string('FLYWHEEL_DEFAULT_TEAM', 'default');
-  if (!/^[a-z0-9][a-z0-9._-]*$/.test(defaultTeam) || defaultTeam.length > 64) {
-    reader.problem(
-      'FLYWHEEL_DEFAULT_TEAM',
-      `must be a team name (lowercase letters, digits, . _ -), got "${defaultTeam}"`,
-    );
-  }
   const chunkRows = reader.int('FLYWHEEL_FEATURE_STORE_CHUNK_ROWS', 50_000, { min: 1, max: 1_000_000 });
   reader.done();
-  return { host, infra, defaultTeam, chunkRows };
+  return { host, infra, chunkRows };
 }

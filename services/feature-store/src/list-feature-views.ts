@@ -1,4 +1,4 @@
-import { AppError, type CallOptions } from '@flywheel/core';
+import type { CallOptions } from '@flywheel/core';
 import { decodePageToken, encodePageToken } from '@flywheel/rpc';
 import type { Scalar } from '@flywheel/store';
 import type { FeatureStoreCollections } from './feature-store-collections.ts';

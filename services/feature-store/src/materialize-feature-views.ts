@@ -1,12 +1,11 @@
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { AppError, type CallOptions } from '@flywheel/core';
-import { newEvent } from '@flywheel/events';
+import { newEvent, toOutboxEntry } from '@flywheel/events';
 import { FeaturesMaterializedSchema } from '@flywheel/proto/flywheel/events/v1/data_pb.js';
 import type {
   MaterializationResultSchema,
   MaterializeRequest,
 } from '@flywheel/proto/flywheel/featurestore/v1/featurestore_pb.js';
-import { toOutboxEntry } from '@flywheel/runtime';
 import { asOfTimeMs, toTimestamp } from './event-times.ts';
 import type { FeatureStoreCollections } from './feature-store-collections.ts';
 import type { FeatureViewRecord } from './feature-view-records.ts';

@@ -40,7 +40,7 @@ export async function wireFeatureStore(
     FeatureStoreService,
     createFeatureStoreApi({
       collections,
-      applyFeatureView: createApplyFeatureView({ collections, defaultTeam: config.defaultTeam }),
+      applyFeatureView: createApplyFeatureView({ collections, defaultTeam: config.host.localTeam }),
       deleteFeatureView: createDeleteFeatureView({ collections, online, offline, log }),
       ingestRows: createIngestRows({ collections, write }),
       getOnlineFeatures: createGetOnlineFeatures({ collections, online }),
@@ -49,7 +49,7 @@ export async function wireFeatureStore(
         collections,
         blobs: infra.blobs,
         retrieve: retrieveHistoricalFeatures,
-        defaultTeam: config.defaultTeam,
+        defaultTeam: config.host.localTeam,
       }),
       materialize: createMaterializeFeatureViews({ collections, offline, online }),
     }),

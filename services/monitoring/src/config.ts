@@ -19,8 +19,6 @@ export interface MonitoringSettings {
   referenceSampleSize: number;
   /** Deadline of calls to the feature store, ms. `FLYWHEEL_MONITORING_PEER_TIMEOUT`, default 30s. */
   peerTimeoutMs: number;
-  /** Team of monitors created without one (embedded mode has one local principal). */
-  defaultTeam: string;
 }
 
 /** Everything the monitoring service reads from its environment, parsed once. */
@@ -47,7 +45,6 @@ export function loadMonitoringConfig(env: Env): MonitoringConfig {
       max: 100_000,
     }),
     peerTimeoutMs: reader.durationMs('FLYWHEEL_MONITORING_PEER_TIMEOUT', '30s'),
-    defaultTeam: 'default',
   };
   if (monitoring.sweepIntervalMs < 10) {
     reader.problem('FLYWHEEL_MONITORING_WINDOW_SWEEP_INTERVAL', 'must be at least 10ms');

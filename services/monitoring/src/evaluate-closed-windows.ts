@@ -1,8 +1,7 @@
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import { AppError, isAppError, type Logger } from '@flywheel/core';
-import { newEvent } from '@flywheel/events';
+import { newEvent, toOutboxEntry } from '@flywheel/events';
 import { AlertRaisedSchema, DriftDetectedSchema } from '@flywheel/proto/flywheel/events/v1/monitoring_pb.js';
-import { toOutboxEntry } from '@flywheel/runtime';
 import type { AlertRecord } from './alert-records.ts';
 import { alertKind, alertSeverity, featureKind, testKind, testLabels } from './enum-names.ts';
 import { evaluateWindow } from './evaluate-window.ts';

@@ -65,7 +65,7 @@ export async function wireMonitoring(host: ServiceHost, config: MonitoringConfig
       createMonitor: createCreateMonitor({
         collections,
         maxWindowSamples: settings.maxWindowSamples,
-        defaultTeam: settings.defaultTeam,
+        defaultTeam: config.host.localTeam,
       }),
       getMonitor: createGetMonitor({ collections }),
       listMonitors: createListMonitors({ collections }),

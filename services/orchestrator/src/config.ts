@@ -21,8 +21,6 @@ export interface OrchestratorConfig {
   maxConcurrentJobs: number;
   /** Between SIGTERM and SIGKILL when a command step is stopped, ms. */
   killGraceMs: number;
-  /** Team of the local principal every call runs as until the kernel verifies callers. */
-  localTeam: string;
   /** Recorded as the code version in the lineage of the model versions runs register; empty when unknown. */
   codeVersion: string;
 }
@@ -31,7 +29,7 @@ export interface OrchestratorConfig {
  * The orchestrator service's settings; see the README for the variables:
  * `FLYWHEEL_ORCHESTRATOR_WORK_DIR` (default `<tmp>/flywheel-orchestrator`),
  * `FLYWHEEL_ORCHESTRATOR_MAX_CONCURRENT_JOBS` (default the CPU count, at least 2),
- * `FLYWHEEL_ORCHESTRATOR_KILL_GRACE` (default 10s), `FLYWHEEL_CODE_VERSION` (default empty), `FLYWHEEL_LOCAL_TEAM` (default `default`). Throws one error listing every problem.
+ * `FLYWHEEL_ORCHESTRATOR_KILL_GRACE` (default 10s), `FLYWHEEL_CODE_VERSION` (default empty). Throws one error listing every problem.
  */
 export function loadOrchestratorConfig(env: Env): OrchestratorConfig {
   const reader = new ConfigReader(env);
@@ -49,7 +47,6 @@ export function loadOrchestratorConfig(env: Env): OrchestratorConfig {
   );
   const killGraceMs = reader.durationMs('FLYWHEEL_ORCHESTRATOR_KILL_GRACE', '10s');
   const codeVersion = reader.string('FLYWHEEL_CODE_VERSION', '');
-  const localTeam = reader.string('FLYWHEEL_LOCAL_TEAM', 'default');
   reader.done();
-  return { host, infra, peers, workDir, maxConcurrentJobs, killGraceMs, codeVersion, localTeam };
+  return { host, infra, peers, workDir, maxConcurrentJobs, killGraceMs, codeVersion };
 }

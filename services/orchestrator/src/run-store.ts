@@ -1,6 +1,6 @@
 import { AppError, type CallOptions, isAppError } from '@flywheel/core';
 import type { CloudEvent } from '@flywheel/events';
-import { toOutboxEntry } from '@flywheel/runtime';
+import { toOutboxEntry } from '@flywheel/events';
 import type { Collection, Doc, DocumentStore, FindOptions, Scalar } from '@flywheel/store';
 import { type RunRecord, runIndexes, runsCollection } from './run-records.ts';
 

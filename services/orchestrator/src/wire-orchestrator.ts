@@ -78,7 +78,7 @@ export async function wireOrchestrator(
     createOrchestratorApi({
       runs,
       engine,
-      submitRun: createSubmitRun({ runs, engine, builtins, pipelines, localTeam: config.localTeam }),
+      submitRun: createSubmitRun({ runs, engine, builtins, pipelines, localTeam: config.host.localTeam }),
       listRuns: createListRuns({ runs }),
       retryRun: createRetryRun({ runs, engine }),
       watchRun: createWatchRun({ runs }),
@@ -88,7 +88,7 @@ export async function wireOrchestrator(
   await engine.resumeAll({ signal: host.signal });
   await host.consume(
     { topics: [eventKindOf(PipelineRunRequestedSchema).type] },
-    createStartRequestedRun({ runs, engine, builtins, localTeam: config.localTeam }),
+    createStartRequestedRun({ runs, engine, builtins, localTeam: config.host.localTeam }),
   );
   return {
     close: async () => {

@@ -6,6 +6,7 @@ import { loadMonitoringConfig, wireMonitoring } from '@flywheel/monitoring';
 import { loadOrchestratorConfig, wireOrchestrator } from '@flywheel/orchestrator';
 import { loadRegistryConfig, wireRegistry } from '@flywheel/registry';
 import {
+  grpcAddressVariable,
   type HostConfig,
   type InfraConfig,
   type RunningService,
@@ -77,8 +78,7 @@ export async function startPlatform(env: Env, options: { log?: Logger } = {}): P
       wire: (host) => p.wire(host, config),
     });
     running.push(service);
-    peerEnv[`FLYWHEEL_${p.name.toUpperCase().replaceAll('-', '_')}_GRPC_ADDRESS`] =
-      `127.0.0.1:${service.port}`;
+    peerEnv[grpcAddressVariable(p.name)] = `127.0.0.1:${service.port}`;
   }
   log.info('flywheel is up', Object.fromEntries(running.map((s) => [s.name, `127.0.0.1:${s.port}`])));
   return {

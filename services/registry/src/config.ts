@@ -5,33 +5,19 @@ import { type HostConfig, type InfraConfig, readHostConfig, readInfraConfig } fr
 export interface RegistryConfig {
   host: HostConfig;
   infra: InfraConfig;
-  /**
-   * The team of the one local principal calls run as until the kernel verifies callers
-   * (`FLYWHEEL_LOCAL_TEAM`, default `default`): models created without a team belong to it.
-   */
-  localTeam: string;
   /** Largest artifact UploadArtifact accepts, bytes (`FLYWHEEL_REGISTRY_MAX_ARTIFACT_BYTES`, default 2 GiB). */
   maxArtifactBytes: number;
 }
-
-const teamPattern = /^[a-z0-9][a-z0-9._-]*$/;
 
 /** The registry service's settings; see the README for the variables. Throws one error listing every problem. */
 export function loadRegistryConfig(env: Env): RegistryConfig {
   const reader = new ConfigReader(env);
   const host = readHostConfig(reader, 'registry');
   const infra = readInfraConfig(reader, 'registry');
-  const localTeam = reader.string('FLYWHEEL_LOCAL_TEAM', 'default');
-  if (!teamPattern.test(localTeam) || localTeam.length > 64) {
-    reader.problem(
-      'FLYWHEEL_LOCAL_TEAM',
-      `must be a team name (${teamPattern.source}, ≤ 64), got "${localTeam}"`,
-    );
-  }
   const maxArtifactBytes = reader.int('FLYWHEEL_REGISTRY_MAX_ARTIFACT_BYTES', 2 * 1024 ** 3, {
     min: 1,
     max: Number.MAX_SAFE_INTEGER,
   });
   reader.done();
-  return { host, infra, localTeam, maxArtifactBytes };
+  return { host, infra, maxArtifactBytes };
 }

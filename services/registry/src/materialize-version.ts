@@ -1,7 +1,6 @@
 import { isAppError } from '@flywheel/core';
-import { newEvent } from '@flywheel/events';
+import { newEvent, toOutboxEntry } from '@flywheel/events';
 import { ModelVersionRegisteredSchema } from '@flywheel/proto/flywheel/events/v1/model_pb.js';
-import { toOutboxEntry } from '@flywheel/runtime';
 import { blobRefMessage, lineageMessage, principalMessage, signatureMessage } from './registry-messages.ts';
 import { type RegistryCollections, type VersionRecord, versionId } from './registry-records.ts';
 

@@ -27,7 +27,7 @@ export function wireRegistry(host: ServiceHost, config: RegistryConfig): Service
   const { server, infra, log } = host;
   const collections = openRegistryCollections(infra.store);
   const deps = { collections, blobs: infra.blobs };
-  const principal = localPrincipal(config.localTeam);
+  const principal = localPrincipal(config.host.localTeam);
   server.add(
     RegistryService,
     createRegistryApi({

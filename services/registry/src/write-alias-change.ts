@@ -1,6 +1,5 @@
-import { newEvent } from '@flywheel/events';
+import { newEvent, toOutboxEntry } from '@flywheel/events';
 import { ModelAliasChangedSchema } from '@flywheel/proto/flywheel/events/v1/model_pb.js';
-import { toOutboxEntry } from '@flywheel/runtime';
 import type { Doc } from '@flywheel/store';
 import { appendAliasChange } from './alias-history.ts';
 import { eventSource } from './materialize-version.ts';

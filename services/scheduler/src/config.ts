@@ -6,11 +6,6 @@ export interface SchedulerConfig {
   host: HostConfig;
   infra: InfraConfig;
   /**
-   * Team of the local principal every call runs as until the kernel verifies callers
-   * (`FLYWHEEL_LOCAL_TEAM`, default `default`): pipelines created without a team belong to it.
-   */
-  localTeam: string;
-  /**
    * How often the ticker looks for due cron ticks and debounced matches, ms
    * (`FLYWHEEL_SCHEDULER_TICK`, default 1s). Schedules fire at most this late.
    */
@@ -19,25 +14,16 @@ export interface SchedulerConfig {
   consumerConcurrency: number;
 }
 
-const teamPattern = /^[a-z0-9][a-z0-9._-]*$/;
-
 /** The scheduler service's settings; see the README for the variables. Throws one error listing every problem. */
 export function loadSchedulerConfig(env: Env): SchedulerConfig {
   const reader = new ConfigReader(env);
   const host = readHostConfig(reader, 'scheduler');
   const infra = readInfraConfig(reader, 'scheduler');
-  const localTeam = reader.string('FLYWHEEL_LOCAL_TEAM', 'default');
-  if (!teamPattern.test(localTeam) || localTeam.length > 64) {
-    reader.problem(
-      'FLYWHEEL_LOCAL_TEAM',
-      `must be a team name (${teamPattern.source}, ≤ 64), got "${localTeam}"`,
-    );
-  }
   const tickMs = reader.durationMs('FLYWHEEL_SCHEDULER_TICK', '1s');
   if (tickMs < 1 || tickMs > 60_000) {
     reader.problem('FLYWHEEL_SCHEDULER_TICK', `must be from 1ms to 1m, got ${tickMs} ms`);
   }
   const consumerConcurrency = reader.int('FLYWHEEL_SCHEDULER_CONCURRENCY', 16, { min: 1, max: 256 });
   reader.done();
-  return { host, infra, localTeam, tickMs, consumerConcurrency };
+  return { host, infra, tickMs, consumerConcurrency };
 }

@@ -1,13 +1,12 @@
 import { fromJson } from '@bufbuild/protobuf';
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
-import { newEvent } from '@flywheel/events';
+import { newEvent, toOutboxEntry } from '@flywheel/events';
 import type { RunTrigger, SuppressionReason } from '@flywheel/proto/flywheel/common/v1/trigger_pb.js';
 import { RunTriggerSchema } from '@flywheel/proto/flywheel/common/v1/trigger_pb.js';
 import {
   PipelineRunRequestedSchema,
   RunSuppressedSchema,
 } from '@flywheel/proto/flywheel/events/v1/pipeline_pb.js';
-import { toOutboxEntry } from '@flywheel/runtime';
 import type { OutboxEntry } from '@flywheel/store';
 import { type PipelineRecord, specOf } from './pipeline-records.ts';
 import { type PrincipalRecord, toPrincipalMessage } from './principals.ts';

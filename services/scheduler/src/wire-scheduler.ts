@@ -79,7 +79,7 @@ export async function wireScheduler(
         triggerRun: triggerRunUseCase({ pipelines, runRequests, now }),
         listRunRequests: listRunRequestsUseCase({ runRequests }),
       },
-      localCallers(config.localTeam),
+      localCallers(config.host.localTeam),
     ),
   );
 

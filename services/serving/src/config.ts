@@ -36,8 +36,6 @@ export interface ServingConfig {
   infra: InfraConfig;
   /** Where the services it calls listen. */
   peers: Record<'registry' | 'feature-store', string>;
-  /** Team of deployments created without one, until calls carry a verified principal. */
-  localTeam: string;
   loading: LoadingConfig;
   predictionLog: PredictionLogConfig;
   /** Inference requests a loaded version runs at once before new ones fail fast (RESOURCE_EXHAUSTED), unless a deployment says otherwise. */
@@ -56,7 +54,7 @@ export interface HttpConfig {
 
 /**
  * The serving service's settings. Besides the host, infra and peer variables:
- * `FLYWHEEL_LOCAL_TEAM` (default), `FLYWHEEL_SERVING_REGISTRY_TIMEOUT` (5s), `FLYWHEEL_SERVING_LOAD_TIMEOUT` (2m),
+ * `FLYWHEEL_SERVING_REGISTRY_TIMEOUT` (5s), `FLYWHEEL_SERVING_LOAD_TIMEOUT` (2m),
  * `FLYWHEEL_SERVING_LOAD_RETRY_BASE` (500ms), `FLYWHEEL_SERVING_LOAD_RETRY_MAX` (30s),
  * `FLYWHEEL_SERVING_PREDICTION_LOG_CAPACITY` (10000 rows), `FLYWHEEL_SERVING_PREDICTION_LOG_BATCH_SIZE`
  * (100 rows), `FLYWHEEL_SERVING_PREDICTION_LOG_BATCH_DELAY` (1s), `FLYWHEEL_SERVING_PREDICTION_LOG_PUBLISH_TIMEOUT`
@@ -69,13 +67,6 @@ export function loadServingConfig(env: Env): ServingConfig {
   const host = readHostConfig(reader, 'serving');
   const infra = readInfraConfig(reader, 'serving');
   const peers = readPeers(reader, ['registry', 'feature-store']);
-  const localTeam = reader.string('FLYWHEEL_LOCAL_TEAM', 'default');
-  if (!/^[a-z0-9][a-z0-9._-]*$/.test(localTeam) || localTeam.length > 64) {
-    reader.problem(
-      'FLYWHEEL_LOCAL_TEAM',
-      `must be a team name (lowercase, ≤ 64 characters), got "${localTeam}"`,
-    );
-  }
   const loading: LoadingConfig = {
     registryTimeoutMs: reader.durationMs('FLYWHEEL_SERVING_REGISTRY_TIMEOUT', '5s'),
     loadTimeoutMs: reader.durationMs('FLYWHEEL_SERVING_LOAD_TIMEOUT', '2m'),
@@ -112,5 +103,5 @@ export function loadServingConfig(env: Env): ServingConfig {
     reader.problem('FLYWHEEL_SERVING_HTTP_ADDRESS', `must be host:port, got "${http.address}"`);
   }
   reader.done();
-  return { http, host, infra, peers, localTeam, loading, predictionLog, maxInFlightPerVersion };
+  return { http, host, infra, peers, loading, predictionLog, maxInFlightPerVersion };
 }

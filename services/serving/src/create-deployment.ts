@@ -1,11 +1,10 @@
 import { AppError } from '@flywheel/core';
-import { newEvent } from '@flywheel/events';
+import { newEvent, toOutboxEntry } from '@flywheel/events';
 import {
   DeploymentCreatedSchema,
   DeploymentRolledOutSchema,
 } from '@flywheel/proto/flywheel/events/v1/deployment_pb.js';
 import type { Deployment } from '@flywheel/proto/flywheel/serving/v1/serving_pb.js';
-import { toOutboxEntry } from '@flywheel/runtime';
 import type { Collection } from '@flywheel/store';
 import type { DeploymentRecord } from './deployment-records.ts';
 import { deploymentSpecOf, servingSettingsOf } from './deployment-spec.ts';

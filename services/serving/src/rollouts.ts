@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { clone, create, fromJson, type MessageInitShape, toJson } from '@bufbuild/protobuf';
 import { durationMs, timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { AppError, type Logger } from '@flywheel/core';
-import { newEvent } from '@flywheel/events';
+import { newEvent, toOutboxEntry } from '@flywheel/events';
 import {
   DeploymentRolledBackSchema,
   DeploymentRolledOutSchema,
@@ -19,7 +19,6 @@ import {
   type TrafficSplit,
   TrafficSplitSchema,
 } from '@flywheel/proto/flywheel/serving/v1/serving_pb.js';
-import { toOutboxEntry } from '@flywheel/runtime';
 import type { Collection, Doc, OutboxEntry } from '@flywheel/store';
 import type { DeploymentRecord } from './deployment-records.ts';
 import type { KeyedLock } from './keyed-lock.ts';

@@ -1,7 +1,6 @@
 import { AppError, type Logger } from '@flywheel/core';
-import { newEvent } from '@flywheel/events';
+import { newEvent, toOutboxEntry } from '@flywheel/events';
 import { DeploymentRolledOutSchema } from '@flywheel/proto/flywheel/events/v1/deployment_pb.js';
-import { toOutboxEntry } from '@flywheel/runtime';
 import type { Collection, Doc, OutboxEntry } from '@flywheel/store';
 import type { DeploymentRecord } from './deployment-records.ts';
 import { runnerOptionsOf, servingSettingsOf } from './deployment-spec.ts';

@@ -114,7 +114,7 @@ export async function wireServing(
         reconciler,
         lock,
         defaultMaxInFlight,
-        localTeam: config.localTeam,
+        localTeam: config.host.localTeam,
       }),
       updateDeployment: createUpdateDeployment({
         deployments,
@@ -122,7 +122,7 @@ export async function wireServing(
         reconciler,
         lock,
         defaultMaxInFlight,
-        localTeam: config.localTeam,
+        localTeam: config.host.localTeam,
       }),
       getDeployment: createGetDeployment({ deployments }),
       listDeployments: createListDeployments({ deployments }),

@@ -1,7 +1,6 @@
 import { AppError, isAppError } from '@flywheel/core';
-import { newEvent } from '@flywheel/events';
+import { newEvent, toOutboxEntry } from '@flywheel/events';
 import { PromotionRejectedSchema } from '@flywheel/proto/flywheel/events/v1/model_pb.js';
-import { toOutboxEntry } from '@flywheel/runtime';
 import type { Collection } from '@flywheel/store';
 import type { BuiltinStep, StepContext } from '../step-types.ts';
 import type { BuiltinStepDeps, RegistryClient } from './builtin-step-deps.ts';
