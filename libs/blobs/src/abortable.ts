@@ -1,4 +1,4 @@
-import { AppError, abortError, throwIfAborted } from '@flywheel/core';
+import { AppError, abortError, messageOf, throwIfAborted } from '@flywheel/core';
 
 const ignore = (): void => {};
 
@@ -98,7 +98,7 @@ function sourceFailed(thrown: unknown): AppError {
   if (thrown instanceof AppError) return thrown;
   const mapped = AppError.from(thrown);
   if (mapped.code !== 'internal') return mapped;
-  const message = thrown instanceof Error ? thrown.message : String(thrown);
+  const message = messageOf(thrown);
   return new AppError('unknown', `the blob source failed: ${message}`, { cause: thrown });
 }
 

@@ -1,4 +1,4 @@
-import { AppError } from '@flywheel/core';
+import { AppError, messageOf } from '@flywheel/core';
 
 const invalidRequest = new Set([
   'MESSAGE_TOO_LARGE',
@@ -23,7 +23,7 @@ const denied = new Set([
 export function kafkaError(error: unknown, doing: string): AppError {
   if (error instanceof AppError) return error;
   const type = (error as { type?: unknown }).type;
-  const message = `kafka: ${doing} failed: ${error instanceof Error ? error.message : String(error)}`;
+  const message = `kafka: ${doing} failed: ${messageOf(error)}`;
   if (typeof type === 'string' && invalidRequest.has(type))
     return new AppError('invalid_argument', message, { cause: error });
   if (typeof type === 'string' && denied.has(type))

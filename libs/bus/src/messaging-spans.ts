@@ -1,3 +1,4 @@
+import { messageOf } from '@flywheel/core';
 import type { CloudEvent } from '@flywheel/events';
 import { extractTraceContext, injectTraceContext } from '@flywheel/telemetry';
 import { type Attributes, context, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
@@ -87,6 +88,6 @@ function recordFailure(span: Span, error: unknown): void {
   span.recordException(error instanceof Error ? error : String(error));
   span.setStatus({
     code: SpanStatusCode.ERROR,
-    message: error instanceof Error ? error.message : String(error),
+    message: messageOf(error),
   });
 }

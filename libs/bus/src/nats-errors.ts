@@ -1,4 +1,4 @@
-import { AppError } from '@flywheel/core';
+import { AppError, messageOf } from '@flywheel/core';
 
 /**
  * An AppError for a nats.js failure: bad names or arguments are `invalid_argument`, refused
@@ -8,7 +8,7 @@ import { AppError } from '@flywheel/core';
 export function natsError(error: unknown, doing: string): AppError {
   if (error instanceof AppError) return error;
   const name = error instanceof Error ? error.name : '';
-  const message = `nats: ${doing} failed: ${error instanceof Error ? error.message : String(error)}`;
+  const message = `nats: ${doing} failed: ${messageOf(error)}`;
   if (name === 'InvalidArgumentError' || name === 'InvalidSubjectError' || name === 'InvalidNameError') {
     return new AppError('invalid_argument', message, { cause: error });
   }

@@ -6,3 +6,4 @@ export type { CallOptions } from './deadline.ts';
 export { abortError, backoffMs, deadlineSignal, delay, throwIfAborted } from './deadline.ts';
 export type { LogFields, Logger, LogLevel } from './logger.ts';
 export { logLevels, silentLogger } from './logger.ts';
+export { messageOf } from './message-of.ts';

@@ -1,4 +1,4 @@
-import { AppError, throwIfAborted } from '@flywheel/core';
+import { AppError, messageOf, throwIfAborted } from '@flywheel/core';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import type { FeatureRow } from './feature-matrix.ts';
 import { type OnnxTensorInfo, readOnnxSignature } from './onnx-model.ts';
@@ -164,8 +164,4 @@ function featureColumn(rows: readonly FeatureRow[], feature: string): Float32Arr
     column[i] = value;
   });
   return column;
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

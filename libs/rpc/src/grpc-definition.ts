@@ -7,6 +7,7 @@ import {
   type MessageInitShape,
   toBinary,
 } from '@bufbuild/protobuf';
+import { messageOf } from '@flywheel/core';
 import type { MethodDefinition } from '@grpc/grpc-js';
 
 /** What a request that failed to decode turns into, so the kernel can answer INVALID_ARGUMENT (grpc-js would say INTERNAL). */
@@ -32,7 +33,7 @@ function deserializer(schema: DescMessage, lenient: boolean) {
     try {
       return fromBinary(schema, bytes);
     } catch (error) {
-      return new UndecodableRequest(schema.typeName, error instanceof Error ? error.message : String(error));
+      return new UndecodableRequest(schema.typeName, messageOf(error));
     }
   };
 }

@@ -1,4 +1,4 @@
-import { AppError, throwIfAborted } from '@flywheel/core';
+import { AppError, messageOf, throwIfAborted } from '@flywheel/core';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import type {
   Dim,
@@ -126,8 +126,4 @@ function specOf(value: InferenceSession.ValueMetadata, kind: 'input' | 'output')
     typeof dim === 'number' ? (Number.isInteger(dim) && dim >= 0 ? dim : '') : dim,
   );
   return { name: value.name, datatype, shape };
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
