@@ -1,6 +1,6 @@
 import { AppError } from '@flywheel/core';
+import type { LiveModel, ModelLease } from '../runtime/live-model.ts';
 import type { FeatureEnrichmentRecord } from './deployment-records.ts';
-import type { LiveModel, ModelLease } from './live-model.ts';
 
 /** How a deployment's requests are served and logged; follows the stored deployment. */
 export interface ServingSettings {

@@ -8,9 +8,9 @@ import {
   RouteRole,
   TrafficSplitSchema,
 } from '@flywheel/proto/flywheel/serving/v1/serving_pb.js';
-import type { DeploymentRecord, DeploymentStateName } from './deployment-records.ts';
-import type { RolloutRecord } from './rollout-records.ts';
-import { routeMessage } from './rollouts.ts';
+import type { DeploymentRecord, DeploymentStateName } from '../deployments/deployment-records.ts';
+import type { RolloutRecord } from '../deployments/rollout-records.ts';
+import { routeMessage } from '../traffic/rollouts.ts';
 
 /** Whether a rollout still shapes traffic. */
 const isActive = (rollout: RolloutRecord): boolean =>

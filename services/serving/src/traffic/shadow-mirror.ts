@@ -3,8 +3,8 @@ import type { EventBus } from '@flywheel/bus';
 import { AppError, type Logger } from '@flywheel/core';
 import { newEvent } from '@flywheel/events';
 import { ShadowComparedSchema } from '@flywheel/proto/flywheel/events/v1/deployment_pb.js';
-import type { LiveModel } from './live-model.ts';
-import type { TensorValue } from './model-runner.ts';
+import type { LiveModel } from '../runtime/live-model.ts';
+import type { TensorValue } from '../runtime/model-runner.ts';
 import { quantile } from './traffic-stats.ts';
 
 /** A request the primary answered, offered for mirroring. */

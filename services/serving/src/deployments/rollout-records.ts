@@ -1,5 +1,5 @@
 import type { JsonValue } from '@bufbuild/protobuf';
-import type { RouteEntry } from './traffic-router.ts';
+import type { RouteEntry } from '../traffic/traffic-router.ts';
 
 /** RolloutState without the prefix. */
 export type RolloutStateName = 'progressing' | 'paused' | 'succeeded' | 'rolled_back';

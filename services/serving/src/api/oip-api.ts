@@ -1,11 +1,11 @@
 import { AppError } from '@flywheel/core';
 import type { GRPCInferenceService } from '@flywheel/proto/inference/grpc_service_pb.js';
 import type { ImplOf } from '@flywheel/rpc';
-import packageJson from '../package.json' with { type: 'json' };
-import type { Infer } from './infer.ts';
-import type { TensorSpec } from './model-runner.ts';
-import type { ModelStatisticsBook } from './model-statistics.ts';
-import { type ServedModels, sameVersion } from './served-models.ts';
+import packageJson from '../../package.json' with { type: 'json' };
+import { type ServedModels, sameVersion } from '../deployments/served-models.ts';
+import type { Infer } from '../inference/infer.ts';
+import type { ModelStatisticsBook } from '../observability/model-statistics.ts';
+import type { TensorSpec } from '../runtime/model-runner.ts';
 
 export interface OipApiDeps {
   served: ServedModels;

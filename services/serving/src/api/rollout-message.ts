@@ -6,9 +6,9 @@ import {
   RolloutStatusSchema,
   TrafficSplitSchema,
 } from '@flywheel/proto/flywheel/serving/v1/serving_pb.js';
-import type { DeploymentRecord } from './deployment-records.ts';
-import type { RolloutStateName } from './rollout-records.ts';
-import { checkMessage, routeMessage } from './rollouts.ts';
+import type { DeploymentRecord } from '../deployments/deployment-records.ts';
+import type { RolloutStateName } from '../deployments/rollout-records.ts';
+import { checkMessage, routeMessage } from '../traffic/rollouts.ts';
 
 const states: Readonly<Record<RolloutStateName, RolloutState>> = {
   progressing: RolloutState.PROGRESSING,

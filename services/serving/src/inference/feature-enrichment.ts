@@ -11,8 +11,8 @@ import {
   ModelInferRequest_InferInputTensorSchema,
 } from '@flywheel/proto/inference/grpc_service_pb.js';
 import { createRpcClient } from '@flywheel/rpc';
-import type { FeatureEnrichmentRecord } from './deployment-records.ts';
-import type { ModelSignature } from './model-runner.ts';
+import type { FeatureEnrichmentRecord } from '../deployments/deployment-records.ts';
+import type { ModelSignature } from '../runtime/model-runner.ts';
 
 /**
  * Completes a request's missing inputs from the feature store (see FeatureEnrichment in

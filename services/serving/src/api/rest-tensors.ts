@@ -6,9 +6,9 @@ import {
   ModelInferRequestSchema,
   type ModelInferResponseSchema,
 } from '@flywheel/proto/inference/grpc_service_pb.js';
-import { halfToNumber, numberToHalf } from './half-float.ts';
-import { datatypeInfo, type OipDatatype, type TensorData } from './oip-datatypes.ts';
-import { decodeRaw, encodeRaw } from './raw-tensors.ts';
+import { halfToNumber, numberToHalf } from '../runtime/half-float.ts';
+import { datatypeInfo, type OipDatatype, type TensorData } from '../runtime/oip-datatypes.ts';
+import { decodeRaw, encodeRaw } from '../runtime/raw-tensors.ts';
 
 /**
  * KServe v2 REST JSON ↔ the gRPC ModelInferRequest/Response, with Triton's binary tensor data

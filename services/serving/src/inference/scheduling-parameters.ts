@@ -1,6 +1,6 @@
 import { AppError } from '@flywheel/core';
 import type { InferParameter } from '@flywheel/proto/inference/grpc_service_pb.js';
-import type { RunOptions } from './model-runner.ts';
+import type { RunOptions } from '../runtime/model-runner.ts';
 
 /**
  * Triton's request parameters for the scheduler: `priority` (level, lower = higher priority; 0 =

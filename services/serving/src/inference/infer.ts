@@ -5,15 +5,15 @@ import type {
   ModelInferRequest,
   ModelInferResponseSchema,
 } from '@flywheel/proto/inference/grpc_service_pb.js';
+import type { ServedModels } from '../deployments/served-models.ts';
+import type { ModelStatisticsBook } from '../observability/model-statistics.ts';
+import type { PredictionLog } from '../observability/prediction-log.ts';
+import type { Scheduled } from '../runtime/model-runner.ts';
+import type { RequestRouting } from '../traffic/request-routing.ts';
 import type { EnrichInputs } from './feature-enrichment.ts';
 import { decodeInferInputs } from './infer-inputs.ts';
 import { encodeOutputs, requestedOutputs } from './infer-outputs.ts';
-import type { Scheduled } from './model-runner.ts';
-import type { ModelStatisticsBook } from './model-statistics.ts';
-import type { PredictionLog } from './prediction-log.ts';
-import type { RequestRouting } from './request-routing.ts';
 import { schedulingOf } from './scheduling-parameters.ts';
-import type { ServedModels } from './served-models.ts';
 
 /**
  * Runs one Open Inference Protocol request on the live version of the deployment it names. The

@@ -20,13 +20,13 @@ import {
   TrafficSplitSchema,
 } from '@flywheel/proto/flywheel/serving/v1/serving_pb.js';
 import type { Collection, Doc, OutboxEntry } from '@flywheel/store';
-import type { DeploymentRecord } from './deployment-records.ts';
-import type { KeyedLock } from './keyed-lock.ts';
-import type { LiveModel } from './live-model.ts';
-import type { LoadTarget } from './load-target.ts';
-import type { ResolvedVersion } from './model-resolver.ts';
-import type { RolloutRecord, SloCheckRecord } from './rollout-records.ts';
-import type { ServedModels } from './served-models.ts';
+import type { DeploymentRecord } from '../deployments/deployment-records.ts';
+import type { KeyedLock } from '../deployments/keyed-lock.ts';
+import type { LoadTarget } from '../deployments/load-target.ts';
+import type { ResolvedVersion } from '../deployments/model-resolver.ts';
+import type { RolloutRecord, SloCheckRecord } from '../deployments/rollout-records.ts';
+import type { ServedModels } from '../deployments/served-models.ts';
+import type { LiveModel } from '../runtime/live-model.ts';
 import {
   defaultStickyParameter,
   type RouteEntry,

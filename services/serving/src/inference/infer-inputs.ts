@@ -4,16 +4,16 @@ import type {
   ModelInferRequest,
   ModelInferRequest_InferInputTensor,
 } from '@flywheel/proto/inference/grpc_service_pb.js';
-import { halfIsNonFinite } from './half-float.ts';
-import type { ModelSignature, TensorSpec, TensorValue } from './model-runner.ts';
+import { halfIsNonFinite } from '../runtime/half-float.ts';
+import type { ModelSignature, TensorSpec, TensorValue } from '../runtime/model-runner.ts';
 import {
   type ContentsField,
   contentsFields,
   type DatatypeInfo,
   infoOf,
   type TensorData,
-} from './oip-datatypes.ts';
-import { decodeRaw, decodeUtf8 } from './raw-tensors.ts';
+} from '../runtime/oip-datatypes.ts';
+import { decodeRaw, decodeUtf8 } from '../runtime/raw-tensors.ts';
 
 /** How strictly inputs are checked beyond the signature. */
 export interface DecodeOptions {

@@ -4,12 +4,12 @@ import { createGunzip, createInflate } from 'node:zlib';
 import { create, toJson } from '@bufbuild/protobuf';
 import { AppError, type ErrorCodeName, type Logger } from '@flywheel/core';
 import { ModelStatisticsResponseSchema } from '@flywheel/proto/inference/grpc_service_pb.js';
-import type { Infer } from './infer.ts';
-import type { ModelStatisticsBook } from './model-statistics.ts';
+import type { ServedModels } from '../deployments/served-models.ts';
+import type { Infer } from '../inference/infer.ts';
+import type { ModelStatisticsBook } from '../observability/model-statistics.ts';
+import { prometheusText } from '../observability/prometheus-metrics.ts';
 import { modelIsReady, modelMetadataOf, serverMetadataOf } from './oip-api.ts';
-import { prometheusText } from './prometheus-metrics.ts';
 import { decodeRestInferRequest, encodeRestInferResponse } from './rest-tensors.ts';
-import type { ServedModels } from './served-models.ts';
 
 export interface RestApiDeps {
   served: ServedModels;

@@ -1,5 +1,5 @@
 import type { ModelInferRequest } from '@flywheel/proto/inference/grpc_service_pb.js';
-import type { LiveModel } from './live-model.ts';
+import type { LiveModel } from '../runtime/live-model.ts';
 
 /** The role a version plays in a split (RouteRole without the prefix). */
 export type RouteRoleName = 'stable' | 'canary' | 'variant' | 'shadow' | 'arm';

@@ -2,13 +2,13 @@ import { AppError, type Logger } from '@flywheel/core';
 import { newEvent, toOutboxEntry } from '@flywheel/events';
 import { DeploymentRolledOutSchema } from '@flywheel/proto/flywheel/events/v1/deployment_pb.js';
 import type { Collection, Doc, OutboxEntry } from '@flywheel/store';
+import { createLiveModel } from '../runtime/live-model.ts';
+import type { Rollouts } from '../traffic/rollouts.ts';
 import type { DeploymentRecord } from './deployment-records.ts';
 import { runnerOptionsOf, servingSettingsOf } from './deployment-spec.ts';
 import type { KeyedLock } from './keyed-lock.ts';
-import { createLiveModel } from './live-model.ts';
 import type { LoadModelVersion } from './load-model-version.ts';
 import { type LoadTarget, stateAfter } from './load-target.ts';
-import type { Rollouts } from './rollouts.ts';
 import type { ServedModels } from './served-models.ts';
 
 /** What a sync ended with (failures that may pass are thrown instead, retriable). */

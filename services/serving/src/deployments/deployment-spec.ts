@@ -2,9 +2,9 @@ import { toJson } from '@bufbuild/protobuf';
 import { type Duration, durationMs } from '@bufbuild/protobuf/wkt';
 import { AppError } from '@flywheel/core';
 import { type Deployment, RolloutPolicySchema } from '@flywheel/proto/flywheel/serving/v1/serving_pb.js';
+import type { RunnerOptions } from '../runtime/model-runner.ts';
 import type { DeploymentRecord, PredictionLoggingRecord, RuntimeRecord } from './deployment-records.ts';
 import type { DeploymentTarget } from './model-resolver.ts';
-import type { RunnerOptions } from './model-runner.ts';
 import type { ServingSettings } from './served-models.ts';
 
 /** What a user decides about a deployment; the rest of the record is serving's. */

@@ -2,7 +2,7 @@ import type { EventBus } from '@flywheel/bus';
 import { AppError, type Logger } from '@flywheel/core';
 import { type CloudEvent, newEvent } from '@flywheel/events';
 import { PredictionLoggedSchema } from '@flywheel/proto/flywheel/events/v1/prediction_pb.js';
-import type { PredictionLogConfig } from './config.ts';
+import type { PredictionLogConfig } from '../config.ts';
 import { type PredictionSample, predictionsOf } from './prediction-rows.ts';
 
 /** How one deployment's predictions are logged. */

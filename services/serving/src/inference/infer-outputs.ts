@@ -5,9 +5,9 @@ import type {
   ModelInferRequest,
   ModelInferResponseSchema,
 } from '@flywheel/proto/inference/grpc_service_pb.js';
-import type { ModelSignature, TensorValue } from './model-runner.ts';
-import { infoOf } from './oip-datatypes.ts';
-import { encodeRaw } from './raw-tensors.ts';
+import type { ModelSignature, TensorValue } from '../runtime/model-runner.ts';
+import { infoOf } from '../runtime/oip-datatypes.ts';
+import { encodeRaw } from '../runtime/raw-tensors.ts';
 
 type ResponseInit = MessageInitShape<typeof ModelInferResponseSchema>;
 type ContentsInit = MessageInitShape<typeof InferTensorContentsSchema>;

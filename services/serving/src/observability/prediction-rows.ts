@@ -2,9 +2,9 @@ import { create, type MessageInitShape } from '@bufbuild/protobuf';
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import { type Tensor, TensorSchema, type ValueSchema } from '@flywheel/proto/flywheel/common/v1/value_pb.js';
 import type { PredictionSchema } from '@flywheel/proto/flywheel/events/v1/prediction_pb.js';
-import type { TensorValue } from './model-runner.ts';
-import type { OipDatatype, TensorData } from './oip-datatypes.ts';
-import { encodeRaw } from './raw-tensors.ts';
+import type { TensorValue } from '../runtime/model-runner.ts';
+import type { OipDatatype, TensorData } from '../runtime/oip-datatypes.ts';
+import { encodeRaw } from '../runtime/raw-tensors.ts';
 
 type PredictionInit = MessageInitShape<typeof PredictionSchema>;
 type ValueInit = MessageInitShape<typeof ValueSchema>;

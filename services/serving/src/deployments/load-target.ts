@@ -1,7 +1,7 @@
 import { AppError, type Logger } from '@flywheel/core';
+import { createLiveModel, type LiveModel } from '../runtime/live-model.ts';
 import type { DeploymentStateName } from './deployment-records.ts';
 import { type DeploymentSpec, runnerOptionsOf, targetOf } from './deployment-spec.ts';
-import { createLiveModel, type LiveModel } from './live-model.ts';
 import type { LoadModelVersion } from './load-model-version.ts';
 import { type ModelResolver, type ResolvedVersion, targetUri } from './model-resolver.ts';
 

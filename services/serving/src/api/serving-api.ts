@@ -1,14 +1,14 @@
 import { AppError } from '@flywheel/core';
 import type { ServingService } from '@flywheel/proto/flywheel/serving/v1/serving_pb.js';
 import type { ImplOf } from '@flywheel/rpc';
-import type { CreateDeployment } from './create-deployment.ts';
-import type { DeleteDeployment } from './delete-deployment.ts';
+import type { CreateDeployment } from '../deployments/create-deployment.ts';
+import type { DeleteDeployment } from '../deployments/delete-deployment.ts';
+import type { GetDeployment } from '../deployments/get-deployment.ts';
+import type { ListDeployments } from '../deployments/list-deployments.ts';
+import type { UpdateDeployment } from '../deployments/update-deployment.ts';
+import type { Rollouts } from '../traffic/rollouts.ts';
 import { toDeploymentMessage } from './deployment-message.ts';
-import type { GetDeployment } from './get-deployment.ts';
-import type { ListDeployments } from './list-deployments.ts';
 import { toRolloutStatusMessage } from './rollout-message.ts';
-import type { Rollouts } from './rollouts.ts';
-import type { UpdateDeployment } from './update-deployment.ts';
 
 export interface ServingApiDeps {
   createDeployment: CreateDeployment;

@@ -1,8 +1,8 @@
 import type { BlobStore } from '@flywheel/blobs';
 import { AppError, deadlineSignal } from '@flywheel/core';
+import type { ModelLoader, ModelRunner, RunnerOptions } from '../runtime/model-runner.ts';
+import { warmUp } from '../runtime/warm-up.ts';
 import type { ResolvedVersion } from './model-resolver.ts';
-import type { ModelLoader, ModelRunner, RunnerOptions } from './model-runner.ts';
-import { warmUp } from './warm-up.ts';
 
 /** Fetches a resolved version's artifact, verifies it, loads it and warms it up. */
 export type LoadModelVersion = (
