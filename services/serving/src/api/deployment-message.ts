@@ -9,8 +9,8 @@ import {
   TrafficSplitSchema,
 } from '@flywheel/proto/flywheel/serving/v1/serving_pb.js';
 import type { DeploymentRecord, DeploymentStateName } from '../deployments/deployment-records.ts';
+import { routeMessage } from '../deployments/rollout-messages.ts';
 import type { RolloutRecord } from '../deployments/rollout-records.ts';
-import { routeMessage } from '../traffic/rollouts.ts';
 
 /** Whether a rollout still shapes traffic. */
 const isActive = (rollout: RolloutRecord): boolean =>

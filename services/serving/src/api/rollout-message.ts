@@ -7,8 +7,8 @@ import {
   TrafficSplitSchema,
 } from '@flywheel/proto/flywheel/serving/v1/serving_pb.js';
 import type { DeploymentRecord } from '../deployments/deployment-records.ts';
+import { checkMessage, routeMessage } from '../deployments/rollout-messages.ts';
 import type { RolloutStateName } from '../deployments/rollout-records.ts';
-import { checkMessage, routeMessage } from '../traffic/rollouts.ts';
 
 const states: Readonly<Record<RolloutStateName, RolloutState>> = {
   progressing: RolloutState.PROGRESSING,

@@ -1,5 +1,14 @@
 import type { JsonValue } from '@bufbuild/protobuf';
-import type { RouteEntry } from '../traffic/traffic-router.ts';
+
+/** The role a version plays in a split (RouteRole without the prefix). */
+export type RouteRoleName = 'stable' | 'canary' | 'variant' | 'shadow' | 'arm';
+
+/** Traffic a version receives: share of live traffic 0 to 100 (shadow: share mirrored). */
+export interface RouteEntry {
+  version: number;
+  role: RouteRoleName;
+  percent: number;
+}
 
 /** RolloutState without the prefix. */
 export type RolloutStateName = 'progressing' | 'paused' | 'succeeded' | 'rolled_back';

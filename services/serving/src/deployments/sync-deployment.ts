@@ -1,14 +1,13 @@
 import { AppError, type Logger } from '@flywheel/core';
-import { newEvent, toOutboxEntry } from '@flywheel/events';
-import { DeploymentRolledOutSchema } from '@flywheel/proto/flywheel/events/v1/deployment_pb.js';
 import type { Collection, Doc, OutboxEntry } from '@flywheel/store';
 import { createLiveModel } from '../runtime/live-model.ts';
-import type { Rollouts } from '../traffic/rollouts.ts';
 import type { DeploymentRecord } from './deployment-records.ts';
 import { runnerOptionsOf, servingSettingsOf } from './deployment-spec.ts';
 import type { KeyedLock } from './keyed-lock.ts';
 import type { LoadModelVersion } from './load-model-version.ts';
 import { type LoadTarget, stateAfter } from './load-target.ts';
+import type { PolicyCanary } from './policy-canary.ts';
+import { rolledOutEvent } from './rolled-out-event.ts';
 import type { ServedModels } from './served-models.ts';
 
 /** What a sync ended with (failures that may pass are thrown instead, retriable). */
@@ -56,7 +55,7 @@ export interface DeploymentSyncDeps {
   lock: KeyedLock;
   defaultMaxInFlight: number;
   /** Rolls a new version out as a canary when the deployment has a rollout policy. */
-  rollouts?: Pick<Rollouts, 'startPolicyCanary'>;
+  rollouts?: PolicyCanary;
   log: Logger;
   now?: () => Date;
 }
@@ -106,23 +105,7 @@ export function createDeploymentSync(deps: DeploymentSyncDeps): DeploymentSync {
           return { status: 'live', version: resolved.version, changed: true };
         }
         const rolledOut = resolved.version !== record.stableVersion;
-        const outbox = rolledOut
-          ? [
-              toOutboxEntry(
-                newEvent(
-                  DeploymentRolledOutSchema,
-                  {
-                    deploymentName: name,
-                    team: record.team,
-                    modelName: record.modelName,
-                    modelVersion: BigInt(resolved.version),
-                    previousVersion: BigInt(record.stableVersion),
-                  },
-                  { source: 'flywheel/serving' },
-                ),
-              ),
-            ]
-          : [];
+        const outbox = rolledOut ? [rolledOutEvent(record, resolved.version)] : [];
         try {
           await write(
             doc,

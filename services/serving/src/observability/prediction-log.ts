@@ -2,8 +2,19 @@ import type { EventBus } from '@flywheel/bus';
 import { AppError, type Logger } from '@flywheel/core';
 import { type CloudEvent, newEvent } from '@flywheel/events';
 import { PredictionLoggedSchema } from '@flywheel/proto/flywheel/events/v1/prediction_pb.js';
-import type { PredictionLogConfig } from '../config.ts';
 import { type PredictionSample, predictionsOf } from './prediction-rows.ts';
+
+/** How sampled predictions are buffered and published as `prediction.logged` events. */
+export interface PredictionLogConfig {
+  /** Predictions (rows) the in-memory buffer holds; beyond it, samples are dropped and counted. */
+  capacity: number;
+  /** Predictions per event unless a deployment says otherwise. */
+  maxBatchSize: number;
+  /** Longest a prediction waits before its batch is published unless a deployment says otherwise, ms. */
+  maxBatchDelayMs: number;
+  /** Deadline of one publish, ms. */
+  publishTimeoutMs: number;
+}
 
 /** How one deployment's predictions are logged. */
 export interface PredictionLogSettings {

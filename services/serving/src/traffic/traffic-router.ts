@@ -1,15 +1,6 @@
 import type { ModelInferRequest } from '@flywheel/proto/inference/grpc_service_pb.js';
+import type { RouteEntry } from '../deployments/rollout-records.ts';
 import type { LiveModel } from '../runtime/live-model.ts';
-
-/** The role a version plays in a split (RouteRole without the prefix). */
-export type RouteRoleName = 'stable' | 'canary' | 'variant' | 'shadow' | 'arm';
-
-/** Traffic a version receives: share of live traffic 0 to 100 (shadow: share mirrored). */
-export interface RouteEntry {
-  version: number;
-  role: RouteRoleName;
-  percent: number;
-}
 
 /** How a deployment's requests pick a version while a strategy runs. */
 export type TrafficPlan =
