@@ -1,6 +1,9 @@
 import { create, type MessageInitShape } from '@bufbuild/protobuf';
 import { durationFromMs } from '@bufbuild/protobuf/wkt';
-import { CanaryStrategySchema } from '@flywheel/proto/flywheel/serving/v1/serving_pb.js';
+import {
+  CanaryStrategySchema,
+  type MetricGateSchema,
+} from '@flywheel/proto/flywheel/serving/v1/serving_pb.js';
 import { describe, expect, it } from 'vitest';
 import {
   bakeMsOf,
@@ -35,7 +38,7 @@ interface Case {
 
 const p99 = { slo: { maxLatencyP99: durationFromMs(50) } };
 const errorRate = { slo: { maxErrorRate: 0.1 } };
-const accuracy = (bound: NonNullable<StrategyInit['slo']>['metricGates']) => ({
+const accuracy = (bound: MessageInitShape<typeof MetricGateSchema>[]) => ({
   slo: { metricGates: bound },
 });
 

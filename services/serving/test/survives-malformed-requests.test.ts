@@ -2,20 +2,11 @@ import { AppError } from '@flywheel/core';
 import { seededRandom } from '@flywheel/ml';
 import { uniqueName } from '@flywheel/testing';
 import { describe, expect, it } from 'vitest';
+import { contentsFields } from '../src/runtime/oip-datatypes.ts';
 import { deployBytes, deployWeather, identityDatatypes, identityModelBytes } from './oip-models.ts';
 import { contentsRequest, expectProbabilities, features, startStack, v1Model } from './serving-harness.ts';
 
 const datatypes = [...identityDatatypes, 'BF16', 'STRING', '', 'fp32'];
-const contentFields = [
-  'boolContents',
-  'intContents',
-  'int64Contents',
-  'uintContents',
-  'uint64Contents',
-  'fp32Contents',
-  'fp64Contents',
-  'bytesContents',
-] as const;
 
 /** One malformed OIP request, chosen by `random`: wrong names, shapes, datatypes, lengths, NaNs, models. */
 function malformedRequest(random: () => number) {
@@ -37,7 +28,7 @@ function malformedRequest(random: () => number) {
     const values = Array.from({ length: count }, () =>
       kind === 4 ? pick([Number.NaN, Number.POSITIVE_INFINITY, 1]) : random() * 10,
     );
-    const field = kind === 5 ? pick(contentFields) : 'fp32Contents';
+    const field = kind === 5 ? pick(contentsFields) : 'fp32Contents';
     const contents =
       raw || (field !== 'fp32Contents' && field !== 'fp64Contents')
         ? field === 'bytesContents'

@@ -1,6 +1,5 @@
 import { create } from '@bufbuild/protobuf';
 import { AppError } from '@flywheel/core';
-import type { Value } from '@flywheel/proto/flywheel/common/v1/value_pb.js';
 import {
   FeatureStatus,
   FeatureStoreService,
@@ -13,6 +12,7 @@ import {
 import { createRpcClient } from '@flywheel/rpc';
 import type { FeatureEnrichmentRecord } from '../deployments/deployment-records.ts';
 import type { ModelSignature } from '../runtime/model-runner.ts';
+import { numberOf } from '../runtime/number-of.ts';
 
 /**
  * Completes a request's missing inputs from the feature store (see FeatureEnrichment in
@@ -162,21 +162,6 @@ function bytesElements(raw: Uint8Array): string[] {
     at += length;
   }
   return ids;
-}
-
-function numberOf(value: Value): number | undefined {
-  switch (value.kind.case) {
-    case 'doubleValue':
-    case 'floatValue':
-    case 'int32Value':
-      return value.kind.value;
-    case 'int64Value':
-      return Number(value.kind.value);
-    case 'boolValue':
-      return value.kind.value ? 1 : 0;
-    default:
-      return undefined;
-  }
 }
 
 function typedContents(datatype: string, values: number[]) {

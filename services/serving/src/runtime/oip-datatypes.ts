@@ -1,19 +1,3 @@
-/** Open Inference Protocol tensor datatypes serving can carry to and from onnxruntime (BF16 has no onnxruntime JS type). */
-export type OipDatatype =
-  | 'BOOL'
-  | 'UINT8'
-  | 'UINT16'
-  | 'UINT32'
-  | 'UINT64'
-  | 'INT8'
-  | 'INT16'
-  | 'INT32'
-  | 'INT64'
-  | 'FP16'
-  | 'FP32'
-  | 'FP64'
-  | 'BYTES';
-
 /**
  * Elements of a tensor, flattened row-major: a typed array for numbers (BOOL as 0/1 bytes, FP16 as
  * raw half-precision bits), strings for BYTES. Typed arrays transfer to worker threads as they are.
@@ -31,18 +15,8 @@ export type TensorData =
   | Float64Array
   | string[];
 
-/** Which `InferTensorContents` field carries a datatype's elements; FP16 has none (raw only). */
-export type ContentsField =
-  | 'boolContents'
-  | 'intContents'
-  | 'int64Contents'
-  | 'uintContents'
-  | 'uint64Contents'
-  | 'fp32Contents'
-  | 'fp64Contents'
-  | 'bytesContents';
-
-export const contentsFields: readonly ContentsField[] = [
+/** The `InferTensorContents` fields, one per kind of element; FP16 has none (raw only). */
+export const contentsFields = [
   'boolContents',
   'intContents',
   'int64Contents',
@@ -51,23 +25,13 @@ export const contentsFields: readonly ContentsField[] = [
   'fp32Contents',
   'fp64Contents',
   'bytesContents',
-];
+] as const;
+
+/** Which `InferTensorContents` field carries a datatype's elements. */
+export type ContentsField = (typeof contentsFields)[number];
 
 /** The onnxruntime-node tensor type names serving uses. */
-export type OrtType =
-  | 'bool'
-  | 'uint8'
-  | 'uint16'
-  | 'uint32'
-  | 'uint64'
-  | 'int8'
-  | 'int16'
-  | 'int32'
-  | 'int64'
-  | 'float16'
-  | 'float32'
-  | 'float64'
-  | 'string';
+export type OrtType = (typeof table)[number]['ortType'];
 
 type NumericArrayConstructor =
   | Uint8ArrayConstructor
@@ -81,10 +45,10 @@ type NumericArrayConstructor =
   | Float32ArrayConstructor
   | Float64ArrayConstructor;
 
-/** What serving needs to know about one datatype. */
-export interface DatatypeInfo {
-  readonly datatype: OipDatatype;
-  readonly ortType: OrtType;
+/** One row of the datatype table. */
+interface DatatypeRow {
+  readonly datatype: string;
+  readonly ortType: string;
   /** Bytes per element in raw contents; 0 for BYTES (each element is length-prefixed). */
   readonly byteSize: number;
   readonly contents: ContentsField | undefined;
@@ -94,7 +58,11 @@ export interface DatatypeInfo {
   readonly range?: readonly [number, number];
 }
 
-const table: readonly DatatypeInfo[] = [
+/**
+ * The Open Inference Protocol tensor datatypes serving can carry to and from onnxruntime (BF16 has
+ * no onnxruntime JS type): the one table every datatype list and union in serving derives from.
+ */
+const table = [
   { datatype: 'BOOL', ortType: 'bool', byteSize: 1, contents: 'boolContents', array: Uint8Array },
   {
     datatype: 'UINT8',
@@ -136,7 +104,19 @@ const table: readonly DatatypeInfo[] = [
   { datatype: 'FP32', ortType: 'float32', byteSize: 4, contents: 'fp32Contents', array: Float32Array },
   { datatype: 'FP64', ortType: 'float64', byteSize: 8, contents: 'fp64Contents', array: Float64Array },
   { datatype: 'BYTES', ortType: 'string', byteSize: 0, contents: 'bytesContents', array: undefined },
-];
+] as const satisfies readonly DatatypeRow[];
+
+/** An OIP datatype serving carries (a row of the table). */
+export type OipDatatype = (typeof table)[number]['datatype'];
+
+/** What serving needs to know about one datatype. */
+export interface DatatypeInfo extends DatatypeRow {
+  readonly datatype: OipDatatype;
+  readonly ortType: OrtType;
+}
+
+/** Every datatype serving carries, in the table's order. */
+export const oipDatatypes: readonly OipDatatype[] = table.map((info) => info.datatype);
 
 const byDatatype = new Map<string, DatatypeInfo>(table.map((info) => [info.datatype, info]));
 const byOrtType = new Map<string, DatatypeInfo>(table.map((info) => [info.ortType, info]));

@@ -1,12 +1,12 @@
 import type { EventHandler } from '@flywheel/bus';
 import { decodeEvent } from '@flywheel/events';
-import type { Value } from '@flywheel/proto/flywheel/common/v1/value_pb.js';
 import { GroundTruthReceivedSchema } from '@flywheel/proto/flywheel/events/v1/prediction_pb.js';
 import type { ModelInferRequest } from '@flywheel/proto/inference/grpc_service_pb.js';
 import type { ServedModels } from '../deployments/served-models.ts';
 import { sameVersion } from '../deployments/served-models.ts';
 import type { ModelLease } from '../runtime/live-model.ts';
 import type { TensorValue } from '../runtime/model-runner.ts';
+import { numberOf } from '../runtime/number-of.ts';
 import type { ShadowMirror } from './shadow-mirror.ts';
 import type { TrafficRouter } from './traffic-router.ts';
 import type { TrafficStats } from './traffic-stats.ts';
@@ -147,20 +147,4 @@ export function labelsOf(outputs: ReadonlyMap<string, TensorValue>): number[] {
   const width = rows === 0 ? 0 : first.data.length / rows;
   const data = first.data as ArrayLike<number | bigint>;
   return Array.from({ length: rows }, (_, row) => (Number(data[row * width]) >= 0.5 ? 1 : 0));
-}
-
-/** A ground-truth value as a number (bool as 0/1); undefined for text and lists. */
-function numberOf(value: Value): number | undefined {
-  switch (value.kind.case) {
-    case 'int32Value':
-    case 'floatValue':
-    case 'doubleValue':
-      return value.kind.value;
-    case 'int64Value':
-      return Number(value.kind.value);
-    case 'boolValue':
-      return value.kind.value ? 1 : 0;
-    default:
-      return undefined;
-  }
 }
