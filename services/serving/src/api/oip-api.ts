@@ -44,7 +44,7 @@ export function createOipApi(deps: OipApiDeps): ImplOf<typeof GRPCInferenceServi
     async *modelStreamInfer() {
       throw new AppError(
         'unimplemented',
-        'ModelStreamInfer is not available yet: streaming inference arrives with the worker-thread runner and dynamic batching; use ModelInfer',
+        'ModelStreamInfer is not implemented; use ModelInfer (with runtime.dynamic_batching, concurrent calls are batched)',
       );
     },
     repositoryIndex: () => repositoryUnimplemented('RepositoryIndex'),

@@ -16,8 +16,8 @@ export interface ServingApiDeps {
   getDeployment: GetDeployment;
   listDeployments: ListDeployments;
   deleteDeployment: DeleteDeployment;
-  /** Traffic splits and rollouts; without it those RPCs answer UNIMPLEMENTED. */
-  rollouts?: Rollouts;
+  /** Traffic splits and rollouts. */
+  rollouts: Rollouts;
 }
 
 /** The serving control plane (flywheel.serving.v1.ServingService): gRPC ↔ use cases. */
@@ -45,7 +45,6 @@ export function createServingApi(deps: ServingApiDeps): ImplOf<typeof ServingSer
       return {};
     },
     setTrafficSplit: async ({ deploymentName, trafficSplit, reason }, ctx) => {
-      if (!deps.rollouts) return rolloutsUnimplemented('SetTrafficSplit');
       if (!trafficSplit) throw AppError.invalidArgument('traffic_split', 'is required');
       const { record } = await deps.rollouts.setTrafficSplit(deploymentName, trafficSplit, reason, {
         signal: ctx.signal,
@@ -54,7 +53,6 @@ export function createServingApi(deps: ServingApiDeps): ImplOf<typeof ServingSer
       return { deployment: toDeploymentMessage(record), ...(rollout ? { rollout } : {}) };
     },
     rollback: async ({ deploymentName, toVersion, reason }, ctx) => {
-      if (!deps.rollouts) return rolloutsUnimplemented('Rollback');
       const record = await deps.rollouts.rollback(deploymentName, Number(toVersion), reason, {
         signal: ctx.signal,
       });
@@ -71,11 +69,4 @@ export function createServingApi(deps: ServingApiDeps): ImplOf<typeof ServingSer
 function required<T>(deployment: T | undefined): T {
   if (deployment === undefined) throw AppError.invalidArgument('deployment', 'is required');
   return deployment;
-}
-
-function rolloutsUnimplemented(method: string): never {
-  throw new AppError(
-    'unimplemented',
-    `${method} is not available yet: traffic splits and rollouts (canary, A/B, shadow, bandit) arrive with the rollout work; a deployment switches to a new version at once`,
-  );
 }

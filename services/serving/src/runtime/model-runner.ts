@@ -2,9 +2,10 @@ import type { CallOptions } from '@flywheel/core';
 import type { OipDatatype, TensorData } from './oip-datatypes.ts';
 
 /**
- * The seam between the Open Inference Protocol layer and a model runtime. The in-process
- * onnxruntime runner implements it today; a worker-thread runner (one session per worker, tensors
- * transferred as typed arrays) can replace it without the OIP layer noticing.
+ * The seam between the Open Inference Protocol layer and a model runtime. The onnxruntime session
+ * (`onnx-runner.ts`) runs inside worker threads (`worker-pool-runner.ts`, tensors transferred as
+ * typed arrays); the in-process fast path and the dynamic batcher wrap a runner in another one
+ * (see `runtime-loader.ts`), so the OIP layer sees one interface whatever runs the model.
  */
 
 /**
