@@ -115,21 +115,13 @@ export function createModelStatisticsBook(): ModelStatisticsBook {
         };
         entries.set(key, entry);
       }
-      const bucket = outcome.ok ? entry.success : entry.fail;
-      bucket.count++;
-      bucket.ns += outcome.durationNs;
+      add(outcome.ok ? entry.success : entry.fail, outcome.durationNs);
       const us = Number(outcome.durationNs / 1000n);
       const slot = durationBucketsUs.findIndex((bound) => us <= bound);
       entry.buckets[slot < 0 ? durationBucketsUs.length : slot]!++;
       if (outcome.ok) {
-        entry.queue.count++;
-        entry.queue.ns += outcome.queueNs ?? 0n;
-        entry.computeInput.count++;
-        entry.computeInput.ns += outcome.computeInputNs ?? 0n;
-        entry.computeInfer.count++;
-        entry.computeInfer.ns += outcome.computeNs;
-        entry.computeOutput.count++;
-        entry.computeOutput.ns += outcome.computeOutputNs ?? 0n;
+        add(entry.queue, outcome.queueNs ?? 0n);
+        addCompute(entry, outcome);
         entry.inferenceCount += BigInt(outcome.rows);
         entry.lastInference = outcome.timeMs;
         if (outcome.firstOfBatch !== false) {
@@ -140,12 +132,7 @@ export function createModelStatisticsBook(): ModelStatisticsBook {
             batch = { computeInput: counter(), computeInfer: counter(), computeOutput: counter() };
             entry.batches.set(size, batch);
           }
-          batch.computeInput.count++;
-          batch.computeInput.ns += outcome.computeInputNs ?? 0n;
-          batch.computeInfer.count++;
-          batch.computeInfer.ns += outcome.computeNs;
-          batch.computeOutput.count++;
-          batch.computeOutput.ns += outcome.computeOutputNs ?? 0n;
+          addCompute(batch, outcome);
         }
       }
     },
@@ -202,4 +189,16 @@ export function createModelStatisticsBook(): ModelStatisticsBook {
       }),
     has: (name) => [...entries.values()].some((entry) => entry.name === name),
   };
+}
+
+function add(counter: Counter, ns: bigint): void {
+  counter.count++;
+  counter.ns += ns;
+}
+
+/** Counts one run's compute input, infer and output durations. */
+function addCompute(into: BatchEntry, outcome: InferenceOutcome): void {
+  add(into.computeInput, outcome.computeInputNs ?? 0n);
+  add(into.computeInfer, outcome.computeNs);
+  add(into.computeOutput, outcome.computeOutputNs ?? 0n);
 }
