@@ -6,18 +6,7 @@ import {
   readInfraConfig,
   readPeers,
 } from '@flywheel/runtime';
-
-/** How sampled predictions are buffered and published as `prediction.logged` events. */
-export interface PredictionLogConfig {
-  /** Predictions (rows) the in-memory buffer holds; beyond it, samples are dropped and counted. */
-  capacity: number;
-  /** Predictions per event unless a deployment says otherwise. */
-  maxBatchSize: number;
-  /** Longest a prediction waits before its batch is published unless a deployment says otherwise, ms. */
-  maxBatchDelayMs: number;
-  /** Deadline of one publish, ms. */
-  publishTimeoutMs: number;
-}
+import type { PredictionLogConfig } from './observability/prediction-log.ts';
 
 /** How models are resolved, fetched and loaded. */
 export interface LoadingConfig {

@@ -1,9 +1,9 @@
 import { AppError } from '@flywheel/core';
 import { uniqueName } from '@flywheel/testing';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import type { ModelRunner, RunnerOptions, TensorValue } from '../src/model-runner.ts';
-import { createRuntimeLoader } from '../src/runtime-loader.ts';
-import { loadWorkerPool } from '../src/worker-pool-runner.ts';
+import type { ModelRunner, RunnerOptions, TensorValue } from '../src/runtime/model-runner.ts';
+import { createRuntimeLoader } from '../src/runtime/runtime-loader.ts';
+import { loadWorkerPool } from '../src/runtime/worker-pool-runner.ts';
 import { mlpModel, rowsTensor, slowModel } from './runtime-models.ts';
 import {
   championDeployment,
@@ -45,7 +45,7 @@ describe('the dynamic batcher', () => {
       maxQueueDelayUs: 3_600_000_000,
       preferredBatchSizes: [],
     });
-    const { warmUp } = await import('../src/warm-up.ts');
+    const { warmUp } = await import('../src/runtime/warm-up.ts');
     // An hour of queue delay: the test only finishes if the warm-up skips the queue.
     await warmUp(runner);
     expect(batches).toEqual([]);

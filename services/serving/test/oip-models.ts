@@ -1,23 +1,10 @@
-import { buildOnnxModel, encodeOnnxModel, type OipDatatype } from '@flywheel/ml';
+import { buildOnnxModel, encodeOnnxModel } from '@flywheel/ml';
 import { ArtifactFormat } from '@flywheel/proto/flywheel/registry/v1/registry_pb.js';
+import { oipDatatypes } from '../src/runtime/oip-datatypes.ts';
 import { championDeployment, type Stack, v1Model } from './serving-harness.ts';
 
-/** Every datatype the identity model carries: one input `in_<dt>` → output `out_<dt>` each. */
-export const identityDatatypes = [
-  'BOOL',
-  'UINT8',
-  'UINT16',
-  'UINT32',
-  'UINT64',
-  'INT8',
-  'INT16',
-  'INT32',
-  'INT64',
-  'FP16',
-  'FP32',
-  'FP64',
-  'BYTES',
-] as const satisfies readonly OipDatatype[];
+/** Every datatype the identity model carries (every one serving does): `in_<dt>` → `out_<dt>` each. */
+export const identityDatatypes = oipDatatypes;
 
 /** An ONNX model of Identity nodes, one per datatype, each [N, 2]. */
 export function identityModelBytes(): Uint8Array {

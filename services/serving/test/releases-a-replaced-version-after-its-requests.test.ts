@@ -1,10 +1,10 @@
 import { silentLogger } from '@flywheel/core';
 import { exportLogisticRegressionOnnx } from '@flywheel/ml';
 import { describe, expect, it } from 'vitest';
-import { createLiveModel } from '../src/live-model.ts';
-import type { TensorValue } from '../src/model-runner.ts';
-import { loadOnnxModel } from '../src/onnx-runner.ts';
-import { createServedModels } from '../src/served-models.ts';
+import { createServedModels } from '../src/deployments/served-models.ts';
+import { createLiveModel } from '../src/runtime/live-model.ts';
+import type { TensorValue } from '../src/runtime/model-runner.ts';
+import { loadOnnxModel } from '../src/runtime/onnx-runner.ts';
 import { features, v1Model, v2Model } from './serving-harness.ts';
 
 const settings = {

@@ -1,6 +1,6 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
-import type { ModelRunner, TensorValue } from '../src/model-runner.ts';
-import { createRuntimeLoader } from '../src/runtime-loader.ts';
+import type { ModelRunner, TensorValue } from '../src/runtime/model-runner.ts';
+import { createRuntimeLoader } from '../src/runtime/runtime-loader.ts';
 import { mlpModel, rowsTensor } from './runtime-models.ts';
 
 const width = 32;

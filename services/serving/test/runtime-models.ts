@@ -1,6 +1,6 @@
 import { buildOnnxModel, encodeOnnxModel, floatTensor, seededRandom } from '@flywheel/ml';
 import { ArtifactFormat } from '@flywheel/proto/flywheel/registry/v1/registry_pb.js';
-import type { TensorValue } from '../src/model-runner.ts';
+import type { TensorValue } from '../src/runtime/model-runner.ts';
 import type { Stack } from './serving-harness.ts';
 
 /**

@@ -1,0 +1,93 @@
+import { AppError, type Logger } from '@flywheel/core';
+import { createLiveModel, type LiveModel } from '../runtime/live-model.ts';
+import type { DeploymentStateName } from './deployment-records.ts';
+import { type DeploymentSpec, runnerOptionsOf, targetOf } from './deployment-spec.ts';
+import type { LoadModelVersion } from './load-model-version.ts';
+import { type ModelResolver, type ResolvedVersion, targetUri } from './model-resolver.ts';
+
+/** What came of trying to bring a deployment's target live. */
+export type TargetLoad =
+  /** A new version is loaded and warm, not yet taking traffic. */
+  | { kind: 'loaded'; resolved: ResolvedVersion; model: LiveModel }
+  /** The target resolves to the version already live. */
+  | { kind: 'unchanged'; resolved: ResolvedVersion }
+  /** The registry names another version than the one asked for: the request is stale. */
+  | { kind: 'stale'; resolved: ResolvedVersion }
+  /** Nothing loaded; `retriable` when trying again later may succeed without anyone acting. */
+  | { kind: 'failed'; error: AppError; retriable: boolean };
+
+/** Resolves a deployment's target through the registry and, when it names a new version, loads it. */
+export type LoadTarget = (
+  spec: DeploymentSpec,
+  live: LiveModel | undefined,
+  options: { signal: AbortSignal; onlyVersion?: number },
+) => Promise<TargetLoad>;
+
+export interface LoadTargetDeps {
+  resolver: ModelResolver;
+  loadVersion: LoadModelVersion;
+  registryTimeoutMs: number;
+  log: Logger;
+}
+
+/**
+ * Never throws for a failed resolution or load (they come back as `failed`), except when `signal`
+ * aborts (shutting down): then it throws cancelled.
+ */
+export function createLoadTarget(deps: LoadTargetDeps): LoadTarget {
+  return async (spec, live, { signal, onlyVersion }) => {
+    const target = targetOf(spec);
+    let resolved: ResolvedVersion;
+    try {
+      resolved = await deps.resolver.resolve(target, { signal, timeoutMs: deps.registryTimeoutMs });
+    } catch (error) {
+      if (signal.aborted) throw error;
+      const appError = AppError.from(error);
+      return {
+        kind: 'failed',
+        error: new AppError(appError.code, `cannot resolve ${targetUri(target)}: ${appError.message}`, {
+          cause: error,
+        }),
+        retriable: appError.retriable,
+      };
+    }
+    if (onlyVersion !== undefined && resolved.version !== onlyVersion) return { kind: 'stale', resolved };
+    if (live?.version === resolved.version) return { kind: 'unchanged', resolved };
+    try {
+      const runner = await deps.loadVersion(resolved, runnerOptionsOf(spec), { signal });
+      const model = createLiveModel({
+        version: resolved.version,
+        artifactSha256: resolved.artifactSha256,
+        runner,
+        deploymentName: spec.name,
+        log: deps.log,
+      });
+      return { kind: 'loaded', resolved, model };
+    } catch (error) {
+      if (signal.aborted) throw error;
+      const appError = AppError.from(error);
+      deps.log.warn('model version refused', {
+        deployment: spec.name,
+        model: resolved.modelName,
+        version: resolved.version,
+        error: appError,
+      });
+      return { kind: 'failed', error: appError, retriable: appError.retriable };
+    }
+  };
+}
+
+/**
+ * The state a deployment is in after a load attempt: ready when its target is live; degraded when
+ * an older version keeps serving; pending while there is nothing to load yet (no such alias or
+ * version) or the failure may pass; failed otherwise.
+ */
+export function stateAfter(
+  load: TargetLoad,
+  hasLive: boolean,
+): { state: DeploymentStateName; message: string } {
+  if (load.kind !== 'failed') return { state: 'ready', message: '' };
+  if (hasLive) return { state: 'degraded', message: load.error.message };
+  const waiting = load.retriable || load.error.code === 'not_found';
+  return { state: waiting ? 'pending' : 'failed', message: load.error.message };
+}

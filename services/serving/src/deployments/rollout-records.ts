@@ -1,0 +1,49 @@
+import type { JsonValue } from '@bufbuild/protobuf';
+
+/** The role a version plays in a split (RouteRole without the prefix). */
+export type RouteRoleName = 'stable' | 'canary' | 'variant' | 'shadow' | 'arm';
+
+/** Traffic a version receives: share of live traffic 0 to 100 (shadow: share mirrored). */
+export interface RouteEntry {
+  version: number;
+  role: RouteRoleName;
+  percent: number;
+}
+
+/** RolloutState without the prefix. */
+export type RolloutStateName = 'progressing' | 'paused' | 'succeeded' | 'rolled_back';
+
+/** One SLO evaluation as stored (SloCheck; latency in ms, time RFC 3339). */
+export interface SloCheckRecord {
+  name: string;
+  threshold: number;
+  observed: number;
+  passed: boolean;
+  sampleCount: number;
+  checkTime: string;
+}
+
+/**
+ * The current (or last) rollout of a deployment, stored inside its DeploymentRecord so that a
+ * traffic change, the stable version it affects and its event are one store write.
+ */
+export interface RolloutRecord {
+  id: string;
+  state: RolloutStateName;
+  /** TrafficSplit in protobuf JSON (a canary from the rollout policy has its candidate filled in). */
+  trafficSplit: JsonValue;
+  stableVersion: number;
+  /** The canary's candidate; 0 for other strategies. */
+  candidateVersion: number;
+  /** sha256 of the candidate's artifact, so promotion records it as the stable artifact. */
+  candidateArtifactSha256: string;
+  stepIndex: number;
+  routes: RouteEntry[];
+  /** RFC 3339; "" when not applicable. */
+  startTime: string;
+  stepStartTime: string;
+  stepEndTime: string;
+  endTime: string;
+  checks: SloCheckRecord[];
+  message: string;
+}

@@ -1,0 +1,181 @@
+import { AppError, type Logger } from '@flywheel/core';
+import type { Collection, Doc, OutboxEntry } from '@flywheel/store';
+import { createLiveModel } from '../runtime/live-model.ts';
+import type { DeploymentRecord } from './deployment-records.ts';
+import { runnerOptionsOf, servingSettingsOf } from './deployment-spec.ts';
+import type { KeyedLock } from './keyed-lock.ts';
+import type { LoadModelVersion } from './load-model-version.ts';
+import { type LoadTarget, stateAfter } from './load-target.ts';
+import type { PolicyCanary } from './policy-canary.ts';
+import { rolledOutEvent } from './rolled-out-event.ts';
+import type { ServedModels } from './served-models.ts';
+
+/** What a sync ended with (failures that may pass are thrown instead, retriable). */
+export type SyncResult =
+  /** The target's version is live; `changed` when this sync swapped it in. */
+  | { status: 'live'; version: number; changed: boolean }
+  /** The registry names another version than the one asked for; nothing changed. */
+  | { status: 'stale'; version: number }
+  /** The deployment no longer exists. */
+  | { status: 'gone' }
+  /** Nothing to load (no such alias or version yet) or the version was refused; see the record. */
+  | { status: 'not-loaded'; error: AppError };
+
+export interface SyncOptions {
+  signal: AbortSignal;
+  /** Act only if the registry resolves the target to this version (the version an event names). */
+  onlyVersion?: number;
+}
+
+/** Brings deployments' live models in line with their stored targets, one at a time per deployment. */
+export interface DeploymentSync {
+  /**
+   * Resolves the deployment's target; when it names a version other than the live one, loads and
+   * warms it, stores it as the stable version with `deployment.rolled-out` in the same write, and
+   * swaps it in (the previous version finishes its requests, then is released). A refused version
+   * (tampered artifact, unloadable model) leaves the live one serving and the deployment degraded.
+   *
+   * @throws AppError retriable (unavailable, deadline_exceeded, aborted) when the registry, blob
+   *   store or document store cannot answer now; cancelled when `signal` aborts.
+   */
+  sync(name: string, options: SyncOptions): Promise<SyncResult>;
+  /**
+   * After a restart: loads the stored stable version straight from the blob store (verified by
+   * its sha256), so serving resumes without waiting for the registry. Never throws; a failure is
+   * logged and left to `sync`.
+   */
+  restore(name: string, options: { signal: AbortSignal }): Promise<void>;
+}
+
+export interface DeploymentSyncDeps {
+  deployments: Collection<DeploymentRecord>;
+  served: ServedModels;
+  loadTarget: LoadTarget;
+  loadVersion: LoadModelVersion;
+  lock: KeyedLock;
+  defaultMaxInFlight: number;
+  /** Rolls a new version out as a canary when the deployment has a rollout policy. */
+  rollouts?: PolicyCanary;
+  log: Logger;
+  now?: () => Date;
+}
+
+export function createDeploymentSync(deps: DeploymentSyncDeps): DeploymentSync {
+  const { deployments, served, lock, log } = deps;
+  const now = deps.now ?? (() => new Date());
+
+  const write = (
+    doc: Doc<DeploymentRecord>,
+    changes: Partial<DeploymentRecord>,
+    signal: AbortSignal,
+    outbox: OutboxEntry[] = [],
+  ): Promise<Doc<DeploymentRecord>> =>
+    deployments.put(
+      doc.id,
+      { ...doc.data, ...changes, updateTime: now().toISOString() },
+      { expectedVersion: doc.version, signal, outbox },
+    );
+
+  const sync = async (name: string, { signal, onlyVersion }: SyncOptions): Promise<SyncResult> => {
+    const doc = await deployments.get(name, { signal });
+    if (!doc) return { status: 'gone' };
+    const record = doc.data;
+    served.upsert(name, servingSettingsOf(record, deps.defaultMaxInFlight));
+    const live = served.get(name)?.live;
+    const load = await deps.loadTarget(record, live, {
+      signal,
+      ...(onlyVersion === undefined ? {} : { onlyVersion }),
+    });
+    switch (load.kind) {
+      case 'stale':
+        log.info('ignoring a stale alias change', {
+          deployment: name,
+          asked: onlyVersion,
+          registry: load.resolved.version,
+        });
+        return { status: 'stale', version: load.resolved.version };
+      case 'unchanged':
+        if (record.state !== 'ready' || record.stateMessage !== '') {
+          await write(doc, { state: 'ready', stateMessage: '' }, signal);
+        }
+        return { status: 'live', version: load.resolved.version, changed: false };
+      case 'loaded': {
+        const { resolved, model } = load;
+        if (live && (await deps.rollouts?.startPolicyCanary(doc, model, resolved, signal))) {
+          return { status: 'live', version: resolved.version, changed: true };
+        }
+        const rolledOut = resolved.version !== record.stableVersion;
+        const outbox = rolledOut ? [rolledOutEvent(record, resolved.version)] : [];
+        try {
+          await write(
+            doc,
+            {
+              state: 'ready',
+              stateMessage: '',
+              stableVersion: resolved.version,
+              stableArtifactSha256: resolved.artifactSha256,
+            },
+            signal,
+            outbox,
+          );
+        } catch (error) {
+          void model.retire();
+          throw error;
+        }
+        served.activate(name, model);
+        log.info('version live', { deployment: name, version: resolved.version, previous: live?.version });
+        return { status: 'live', version: resolved.version, changed: true };
+      }
+      case 'failed': {
+        const next = stateAfter(load, live !== undefined);
+        if (next.state !== record.state || next.message !== record.stateMessage) {
+          await write(doc, { state: next.state, stateMessage: next.message }, signal);
+        }
+        if (load.retriable) throw load.error;
+        return { status: 'not-loaded', error: load.error };
+      }
+    }
+  };
+
+  const restore = async (name: string, { signal }: { signal: AbortSignal }): Promise<void> => {
+    const doc = await deployments.get(name, { signal }).catch(() => undefined);
+    const record = doc?.data;
+    if (!record || record.stableVersion === 0 || !record.stableArtifactSha256) return;
+    if (served.get(name)?.live) return;
+    try {
+      const runner = await deps.loadVersion(
+        {
+          modelName: record.modelName,
+          version: record.stableVersion,
+          artifactSha256: record.stableArtifactSha256,
+        },
+        runnerOptionsOf(record),
+        { signal },
+      );
+      served.upsert(name, servingSettingsOf(record, deps.defaultMaxInFlight));
+      served.activate(
+        name,
+        createLiveModel({
+          version: record.stableVersion,
+          artifactSha256: record.stableArtifactSha256,
+          runner,
+          deploymentName: name,
+          log,
+        }),
+      );
+    } catch (error) {
+      if (!signal.aborted) {
+        log.warn('cannot restore the stored version; asking the registry', {
+          deployment: name,
+          version: record.stableVersion,
+          error: AppError.from(error),
+        });
+      }
+    }
+  };
+
+  return {
+    sync: (name, options) => lock.run(name, () => sync(name, options)),
+    restore: (name, options) => lock.run(name, () => restore(name, options)),
+  };
+}

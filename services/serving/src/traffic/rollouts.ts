@@ -1,0 +1,527 @@
+import { randomUUID } from 'node:crypto';
+import { fromJson, toJson } from '@bufbuild/protobuf';
+import { AppError, type Logger } from '@flywheel/core';
+import {
+  type CanaryStrategy,
+  RolloutPolicySchema,
+  type TrafficSplit,
+  TrafficSplitSchema,
+} from '@flywheel/proto/flywheel/serving/v1/serving_pb.js';
+import type { Collection, Doc, OutboxEntry } from '@flywheel/store';
+import type { DeploymentRecord } from '../deployments/deployment-records.ts';
+import type { KeyedLock } from '../deployments/keyed-lock.ts';
+import type { LoadTarget } from '../deployments/load-target.ts';
+import type { PolicyCanary } from '../deployments/policy-canary.ts';
+import { rolledOutEvent } from '../deployments/rolled-out-event.ts';
+import type { RolloutRecord, SloCheckRecord } from '../deployments/rollout-records.ts';
+import type { ServedModels } from '../deployments/served-models.ts';
+import type { LiveModel } from '../runtime/live-model.ts';
+import { bakeMsOf, checkIntervalMs, judgeCanary } from './judge-canary.ts';
+import { rolledBackEvent, trafficChangedEvent } from './rollout-events.ts';
+import {
+  currentRoutes,
+  fromVersionOf,
+  isActive,
+  rolledBackRollout,
+  startedRollout,
+} from './rollout-transitions.ts';
+import { routesOf, stableRoutes, type TrafficPlan, type TrafficRouter } from './traffic-router.ts';
+import { canaryOf, canarySplit, planOf, versionsOf } from './traffic-splits.ts';
+import type { TrafficStats } from './traffic-stats.ts';
+
+/**
+ * Traffic strategies of deployments (canary, A/B, shadow, bandit) and their rollouts. Every change
+ * of traffic is one store write of the deployment record (its `rollout`, and the stable version
+ * when it changes) with its event in the outbox: `deployment.traffic-changed` when a strategy
+ * starts or a canary steps, `deployment.rolled-out` when a canary is promoted,
+ * `deployment.rolled-back` when it fails a check (automatic) or on Rollback.
+ */
+export interface Rollouts extends PolicyCanary {
+  /**
+   * Loads the versions the split needs (besides the stable one) and starts it, replacing any
+   * strategy in progress (rolled back first, in the same write).
+   *
+   * @throws AppError not_found for an unknown deployment; failed_precondition when it has no
+   *   stable version yet; invalid_argument naming the field for a bad split (no candidate, unknown
+   *   metric, an arm listed twice…); what loading a version throws (not_found, data_loss…).
+   */
+  setTrafficSplit(
+    name: string,
+    split: TrafficSplit,
+    reason: string,
+    options: { signal: AbortSignal },
+  ): Promise<{ record: DeploymentRecord; rollout: RolloutRecord }>;
+  /**
+   * Ends the strategy in progress and sends all traffic to the stable version, or to `toVersion`
+   * (loaded when it is not already), which becomes the stable version.
+   *
+   * @throws AppError not_found for an unknown deployment or version; failed_precondition when
+   *   there is nothing to roll back (no strategy in progress and no `toVersion`).
+   */
+  rollback(
+    name: string,
+    toVersion: number,
+    reason: string,
+    options: { signal: AbortSignal },
+  ): Promise<DeploymentRecord>;
+  /**
+   * On startup, before deployments are restored: a strategy does not survive a restart (its extra
+   * versions are not reloaded, traffic goes to the stable version), so every rollout stored as in
+   * progress is ended as rolled back, with `deployment.rolled-back`. Resolves with their names.
+   */
+  endInterrupted(options: { signal: AbortSignal }): Promise<string[]>;
+  /** Stops the canary timers. */
+  close(): void;
+}
+
+export interface RolloutsDeps {
+  deployments: Collection<DeploymentRecord>;
+  served: ServedModels;
+  router: TrafficRouter;
+  stats: TrafficStats;
+  loadTarget: LoadTarget;
+  lock: KeyedLock;
+  log: Logger;
+  now?: () => Date;
+}
+
+/**
+ * The effects of rollouts: store writes, the router, the stats windows and one timer per canary
+ * that judges it (`judgeCanary`) and applies the decision.
+ */
+export function createRollouts(deps: RolloutsDeps): Rollouts {
+  const { deployments, served, router, stats, lock, log } = deps;
+  const now = deps.now ?? (() => new Date());
+  const timers = new Map<string, NodeJS.Timeout>();
+  let closed = false;
+
+  const write = (
+    doc: Doc<DeploymentRecord>,
+    changes: Partial<DeploymentRecord>,
+    outbox: OutboxEntry[],
+    signal: AbortSignal,
+  ) =>
+    deployments.put(
+      doc.id,
+      { ...doc.data, ...changes, updateTime: now().toISOString() },
+      { expectedVersion: doc.version, signal, outbox },
+    );
+
+  const getDoc = async (name: string, signal: AbortSignal): Promise<Doc<DeploymentRecord>> => {
+    const doc = await deployments.get(name, { signal });
+    if (!doc) throw new AppError('not_found', `deployment "${name}" does not exist`);
+    return doc;
+  };
+
+  const loadVersion = async (record: DeploymentRecord, version: number, signal: AbortSignal) => {
+    const load = await deps.loadTarget({ ...record, alias: '', pinnedVersion: version }, undefined, {
+      signal,
+    });
+    if (load.kind === 'loaded') return load;
+    if (load.kind === 'failed') throw load.error;
+    throw new AppError('internal', `loading version ${version} of "${record.name}" ended as ${load.kind}`);
+  };
+
+  /** The event ending the rollout in progress because another replaces it, if one is in progress. */
+  const replaced = (record: DeploymentRecord, reason: string): OutboxEntry[] => {
+    const current = record.rollout;
+    if (!isActive(current)) return [];
+    const stable = record.stableVersion;
+    return [rolledBackEvent(record, stable, fromVersionOf(current, stable), current.id, reason, [])];
+  };
+
+  /** All traffic back on the stable version and the canary windows dropped. */
+  const endStrategy = (name: string): void => {
+    router.clear(name);
+    stats.unwatch(name);
+  };
+
+  const schedule = (name: string, delayMs: number): void => {
+    if (closed) return;
+    clearTimeout(timers.get(name));
+    const timer = setTimeout(() => {
+      timers.delete(name);
+      void lock
+        .run(name, () => tick(name))
+        .catch((error: unknown) => {
+          log.warn('canary check failed; trying again', { deployment: name, error: AppError.from(error) });
+          schedule(name, delayMs);
+        });
+    }, delayMs);
+    timer.unref();
+    timers.set(name, timer);
+  };
+
+  const startStep = (name: string, stable: number, candidate: number): void => {
+    stats.watch(name, stable);
+    stats.watch(name, candidate);
+  };
+
+  /** Judges the current canary step and applies the decision. */
+  const tick = async (name: string): Promise<void> => {
+    const signal = AbortSignal.timeout(10_000);
+    const doc = await deployments.get(name, { signal });
+    const record = doc?.data;
+    const rollout = record?.rollout;
+    if (!doc || !record || !rollout || rollout.state !== 'progressing') return;
+    const strategy = canaryOf(rollout);
+    if (!strategy) return;
+    const candidate = rollout.candidateVersion;
+    const stable = record.stableVersion;
+    const decision = judgeCanary(
+      {
+        strategy,
+        candidateVersion: candidate,
+        stepIndex: rollout.stepIndex,
+        stepEndTime: rollout.stepEndTime,
+      },
+      { candidate: stats.window(name, candidate), stable: stats.window(name, stable) },
+      now(),
+    );
+    const { checks } = decision;
+    switch (decision.action) {
+      case 'roll-back':
+        await write(
+          doc,
+          {
+            state: 'ready',
+            stateMessage: '',
+            rollout: rolledBackRollout(rollout, stable, now(), decision.reason, checks),
+          },
+          [rolledBackEvent(record, stable, candidate, rollout.id, decision.reason, decision.failed)],
+          signal,
+        );
+        endStrategy(name);
+        log.warn('canary rolled back', { deployment: name, candidate, reason: decision.reason });
+        return;
+      case 'hold':
+        if (checksChanged(rollout.checks, checks)) {
+          await write(doc, { rollout: { ...rollout, checks } }, [], signal);
+        }
+        schedule(name, checkIntervalMs(strategy));
+        return;
+      case 'advance': {
+        const steps = strategy.stepPercents.length;
+        const plan: TrafficPlan = { kind: 'canary', candidate, percent: decision.percent };
+        const routes = routesOf(plan, stable);
+        const time = now();
+        await write(
+          doc,
+          {
+            rollout: {
+              ...rollout,
+              stepIndex: decision.stepIndex,
+              routes,
+              stepStartTime: time.toISOString(),
+              stepEndTime: new Date(time.getTime() + bakeMsOf(strategy)).toISOString(),
+              checks,
+              message: decision.reason,
+            },
+          },
+          [
+            trafficChangedEvent(
+              record,
+              routes,
+              rollout.routes,
+              rollout.id,
+              `canary step ${decision.stepIndex + 1} of ${steps}`,
+            ),
+          ],
+          signal,
+        );
+        const model = router.model(name, candidate);
+        if (model) router.set(name, plan, new Map([[candidate, model]]));
+        startStep(name, stable, candidate);
+        schedule(name, checkIntervalMs(strategy));
+        return;
+      }
+      case 'pause':
+        await write(
+          doc,
+          { rollout: { ...rollout, state: 'paused', checks, message: decision.reason } },
+          [],
+          signal,
+        );
+        return;
+      case 'promote':
+        await promote(doc, rollout, checks, decision.reason, signal);
+        return;
+    }
+  };
+
+  const promote = async (
+    doc: Doc<DeploymentRecord>,
+    rollout: RolloutRecord,
+    checks: SloCheckRecord[],
+    message: string,
+    signal: AbortSignal,
+  ): Promise<void> => {
+    const record = doc.data;
+    const name = record.name;
+    const candidate = rollout.candidateVersion;
+    const model = router.model(name, candidate);
+    if (!model) throw new AppError('failed_precondition', `candidate version ${candidate} is not loaded`);
+    await write(
+      doc,
+      {
+        state: 'ready',
+        stateMessage: '',
+        stableVersion: candidate,
+        stableArtifactSha256: rollout.candidateArtifactSha256,
+        rollout: {
+          ...rollout,
+          state: 'succeeded',
+          routes: stableRoutes(candidate),
+          endTime: now().toISOString(),
+          checks,
+          message,
+        },
+      },
+      [rolledOutEvent(record, candidate, { rolloutId: rollout.id, checks })],
+      signal,
+    );
+    const kept = router.clear(name, candidate);
+    if (kept) served.activate(name, kept);
+    stats.unwatch(name);
+    log.info('canary promoted', { deployment: name, version: candidate });
+  };
+
+  /** Starts a canary (stored with its event); the caller has loaded the candidate. */
+  const startCanary = async (
+    doc: Doc<DeploymentRecord>,
+    canary: CanaryStrategy,
+    model: LiveModel,
+    artifactSha256: string,
+    reason: string,
+    signal: AbortSignal,
+    replacing: OutboxEntry[],
+  ): Promise<{ record: DeploymentRecord; rollout: RolloutRecord }> => {
+    const record = doc.data;
+    const name = record.name;
+    const candidate = model.version;
+    const plan: TrafficPlan = { kind: 'canary', candidate, percent: canary.stepPercents[0]! };
+    const routes = routesOf(plan, record.stableVersion);
+    const time = now();
+    const rollout = startedRollout({
+      id: randomUUID(),
+      trafficSplit: toJson(TrafficSplitSchema, canarySplit(canary, candidate)),
+      stableVersion: record.stableVersion,
+      candidateVersion: candidate,
+      candidateArtifactSha256: artifactSha256,
+      routes,
+      time,
+      stepEndTime: new Date(time.getTime() + bakeMsOf(canary)).toISOString(),
+      message: `step 1 of ${canary.stepPercents.length}`,
+    });
+    const previous = currentRoutes(record.rollout, record.stableVersion);
+    const stored = await write(
+      doc,
+      { state: 'rolling_out', rollout },
+      [...replacing, trafficChangedEvent(record, routes, previous, rollout.id, reason)],
+      signal,
+    );
+    router.set(name, plan, new Map([[candidate, model]]));
+    startStep(name, record.stableVersion, candidate);
+    schedule(name, checkIntervalMs(canary));
+    return { record: stored.data, rollout };
+  };
+
+  const setTrafficSplit: Rollouts['setTrafficSplit'] = (name, split, reason, { signal }) =>
+    lock.run(name, async () => {
+      const doc = await getDoc(name, signal);
+      const record = doc.data;
+      const stable = record.stableVersion;
+      if (stable === 0 || !served.get(name)?.live) {
+        throw new AppError('failed_precondition', `deployment "${name}" has no stable version serving yet`);
+      }
+      const wanted = versionsOf(split);
+      const models = new Map<number, LiveModel>();
+      let candidateSha = '';
+      try {
+        for (const version of wanted) {
+          if (version === stable) continue;
+          const existing = router.model(name, version);
+          if (existing) {
+            models.set(version, existing);
+            continue;
+          }
+          const load = await loadVersion(record, version, signal);
+          models.set(version, load.model);
+          candidateSha = load.resolved.artifactSha256;
+        }
+      } catch (error) {
+        for (const [version, model] of models) if (router.model(name, version) !== model) void model.retire();
+        throw error;
+      }
+      const replacing = replaced(record, `replaced by a new traffic split${reason ? `: ${reason}` : ''}`);
+      clearTimeout(timers.get(name));
+      if (split.strategy.case === 'canary') {
+        const candidate = Number(split.strategy.value.candidateVersion);
+        const model = models.get(candidate)!;
+        const sha = candidateSha || record.rollout?.candidateArtifactSha256 || model.artifactSha256;
+        return startCanary(
+          doc,
+          split.strategy.value,
+          model,
+          sha,
+          reason || 'canary started',
+          signal,
+          replacing,
+        );
+      }
+      const plan = planOf(split, stable);
+      const routes = routesOf(plan, stable);
+      const rollout = startedRollout({
+        id: randomUUID(),
+        trafficSplit: toJson(TrafficSplitSchema, split),
+        stableVersion: stable,
+        candidateVersion: 0,
+        candidateArtifactSha256: '',
+        routes,
+        time: now(),
+        stepEndTime: '',
+        message: `${plan.kind} started`,
+      });
+      const previous = currentRoutes(record.rollout, stable);
+      const stored = await write(
+        doc,
+        { state: 'rolling_out', rollout },
+        [
+          ...replacing,
+          trafficChangedEvent(record, routes, previous, rollout.id, reason || `${plan.kind} started`),
+        ],
+        signal,
+      );
+      router.set(name, plan, models);
+      stats.unwatch(name);
+      return { record: stored.data, rollout };
+    });
+
+  const rollback: Rollouts['rollback'] = (name, toVersion, reason, { signal }) =>
+    lock.run(name, async () => {
+      const doc = await getDoc(name, signal);
+      const record = doc.data;
+      const stable = record.stableVersion;
+      const rollout = isActive(record.rollout) ? record.rollout : undefined;
+      const why = reason || 'manual rollback';
+      if (toVersion === 0 || toVersion === stable) {
+        if (!rollout) {
+          throw new AppError(
+            'failed_precondition',
+            `deployment "${name}" has no rollout in progress; name the version to roll back to (to_version)`,
+          );
+        }
+        clearTimeout(timers.get(name));
+        const stored = await write(
+          doc,
+          { state: 'ready', stateMessage: '', rollout: rolledBackRollout(rollout, stable, now(), why) },
+          [rolledBackEvent(record, stable, fromVersionOf(rollout, stable), rollout.id, why, [])],
+          signal,
+        );
+        endStrategy(name);
+        return stored.data;
+      }
+      const load = await loadVersion(record, toVersion, signal);
+      clearTimeout(timers.get(name));
+      let stored: Doc<DeploymentRecord>;
+      try {
+        stored = await write(
+          doc,
+          {
+            state: 'ready',
+            stateMessage: '',
+            stableVersion: toVersion,
+            stableArtifactSha256: load.resolved.artifactSha256,
+            ...(rollout ? { rollout: rolledBackRollout(rollout, toVersion, now(), why) } : {}),
+          },
+          [rolledBackEvent(record, toVersion, stable, rollout?.id ?? '', why, [])],
+          signal,
+        );
+      } catch (error) {
+        void load.model.retire();
+        throw error;
+      }
+      endStrategy(name);
+      served.activate(name, load.model);
+      return stored.data;
+    });
+
+  const startPolicyCanary: Rollouts['startPolicyCanary'] = async (doc, model, resolved, signal) => {
+    const record = doc.data;
+    const policy =
+      record.rolloutPolicy === null ? undefined : fromJson(RolloutPolicySchema, record.rolloutPolicy);
+    const canary = policy?.canary;
+    if (!canary || canary.stepPercents.length === 0 || record.stableVersion === 0) return false;
+    const current = record.rollout;
+    if (
+      isActive(current) &&
+      current.candidateVersion === resolved.version &&
+      router.model(record.name, resolved.version)
+    ) {
+      void model.retire();
+      return true;
+    }
+    try {
+      await startCanary(
+        doc,
+        canary,
+        model,
+        resolved.artifactSha256,
+        `rolling out version ${resolved.version} under the rollout policy`,
+        signal,
+        replaced(record, `replaced by a rollout of version ${resolved.version}`),
+      );
+    } catch (error) {
+      void model.retire();
+      throw error;
+    }
+    return true;
+  };
+
+  const endInterrupted: Rollouts['endInterrupted'] = async ({ signal }) => {
+    const docs = await deployments.find({}, { limit: 10_000, signal });
+    const ended: string[] = [];
+    for (const { id } of docs) {
+      await lock.run(id, async () => {
+        const doc = await deployments.get(id, { signal });
+        const rollout = doc?.data.rollout;
+        if (!doc || !isActive(rollout) || router.plan(id)) return;
+        const record = doc.data;
+        const stable = record.stableVersion;
+        const reason = 'serving restarted; strategies end with the process that ran them';
+        await write(
+          doc,
+          {
+            state: record.state === 'rolling_out' ? 'ready' : record.state,
+            rollout: rolledBackRollout(rollout, stable, now(), reason),
+          },
+          [rolledBackEvent(record, stable, fromVersionOf(rollout, stable), rollout.id, reason, [])],
+          signal,
+        );
+        ended.push(id);
+      });
+    }
+    if (ended.length > 0)
+      log.warn('rollouts in progress at the last stop were rolled back', { deployments: ended });
+    return ended;
+  };
+
+  return {
+    setTrafficSplit,
+    rollback,
+    startPolicyCanary,
+    endInterrupted,
+    close() {
+      closed = true;
+      for (const timer of timers.values()) clearTimeout(timer);
+      timers.clear();
+    },
+  };
+}
+
+/** Whether newly computed checks differ from the stored ones in what they counted. */
+function checksChanged(stored: readonly SloCheckRecord[], checks: readonly SloCheckRecord[]): boolean {
+  return (
+    checks.length !== stored.length || checks.some((check, i) => check.sampleCount !== stored[i]?.sampleCount)
+  );
+}
