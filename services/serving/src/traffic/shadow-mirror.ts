@@ -1,4 +1,5 @@
-import { durationFromMs, timestampFromMs } from '@bufbuild/protobuf/wkt';
+import { create } from '@bufbuild/protobuf';
+import { type Duration, DurationSchema, timestampFromMs } from '@bufbuild/protobuf/wkt';
 import type { EventBus } from '@flywheel/bus';
 import { AppError, type Logger } from '@flywheel/core';
 import { newEvent } from '@flywheel/events';
@@ -121,8 +122,8 @@ export function createShadowMirror(options: ShadowMirrorOptions): ShadowMirror {
         shadowErrorCount: BigInt(window.errors),
         agreementRate: compared === 0 ? 0 : window.agreed / compared,
         meanAbsDiff: window.diffCount === 0 ? 0 : window.absDiffSum / window.diffCount,
-        primaryLatencyP99: durationFromMs(quantile(window.primaryMs, 0.99)),
-        shadowLatencyP99: durationFromMs(quantile(window.shadowMs, 0.99)),
+        primaryLatencyP99: latencyDuration(quantile(window.primaryMs, 0.99)),
+        shadowLatencyP99: latencyDuration(quantile(window.shadowMs, 0.99)),
         metrics: { max_abs_diff: window.maxAbsDiff, dropped: window.dropped },
       },
       { source: 'flywheel/serving' },
@@ -223,4 +224,15 @@ export function compareOutputs(
     }
   }
   return { agree, absDiffSum, count, maxAbsDiff };
+}
+
+/**
+ * A measured latency (fractional ms from `performance.now()`, never negative) as a Duration in
+ * whole microseconds. `durationFromMs` keeps the fraction, so 8.142511 ms became 8142511.000000001
+ * nanos, which protobuf refuses to encode (the mirror's flush then threw).
+ */
+export function latencyDuration(ms: number): Duration {
+  const micros = Math.max(0, Math.round(ms * 1000));
+  const seconds = Math.floor(micros / 1_000_000);
+  return create(DurationSchema, { seconds: BigInt(seconds), nanos: (micros - seconds * 1_000_000) * 1000 });
 }
