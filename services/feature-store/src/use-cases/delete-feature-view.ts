@@ -1,8 +1,8 @@
 import type { CallOptions, Logger } from '@flywheel/core';
-import type { FeatureStoreCollections } from './feature-store-collections.ts';
-import { loadFeatureView } from './load-feature-view.ts';
-import type { OfflineStore } from './offline-store.ts';
-import type { OnlineStore } from './online-store.ts';
+import type { FeatureStoreCollections } from '../storage/feature-store-collections.ts';
+import { loadFeatureView } from '../storage/load-feature-view.ts';
+import type { OfflineStore } from '../storage/offline-store.ts';
+import type { OnlineStore } from '../storage/online-store.ts';
 
 export interface DeleteFeatureViewDeps {
   collections: FeatureStoreCollections;

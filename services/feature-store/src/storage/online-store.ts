@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { CallOptions } from '@flywheel/core';
 import type { Collection } from '@flywheel/store';
-import { keyIdOf } from './entity-keys.ts';
-import type { KeyScalar } from './feature-values.ts';
+import { keyIdOf } from '../values/entity-keys.ts';
+import type { FeatureRowData } from '../values/feature-row-data.ts';
+import type { KeyScalar } from '../values/feature-values.ts';
 import { mapConcurrent } from './map-concurrent.ts';
-import type { FeatureRowData } from './offline-store.ts';
 import type { OnlineRecord, OnlineValue } from './online-records.ts';
 import { updateDocument } from './update-document.ts';
 

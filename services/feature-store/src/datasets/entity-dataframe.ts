@@ -3,16 +3,16 @@ import type { BlobStore } from '@flywheel/blobs';
 import { AppError, type CallOptions } from '@flywheel/core';
 import { type Value, ValueSchema } from '@flywheel/proto/flywheel/common/v1/value_pb.js';
 import type { EntityDataframe } from '@flywheel/proto/flywheel/featurestore/v1/featurestore_pb.js';
+import type { FeatureStoreCollections } from '../storage/feature-store-collections.ts';
+import { loadFeatureView } from '../storage/load-feature-view.ts';
+import { chunksOverlapping, type OfflineStore } from '../storage/offline-store.ts';
+import { latestWrites } from '../storage/point-in-time-join.ts';
+import { keyFromCell, keyFromValue, mergeKeyTypes } from '../values/entity-keys.ts';
+import { asOfTimeMs, parseEventTime } from '../values/event-times.ts';
+import { inferValue, type KeyScalar, toValue, typeName } from '../values/feature-values.ts';
+import type { FeatureViewRecord, JoinKeyRecord } from '../values/feature-view-records.ts';
 import { readDataset } from './dataset-files.ts';
 import { eventTimeColumn } from './dataset-rows.ts';
-import { keyFromCell, keyFromValue, mergeKeyTypes } from './entity-keys.ts';
-import { asOfTimeMs, parseEventTime } from './event-times.ts';
-import type { FeatureStoreCollections } from './feature-store-collections.ts';
-import { inferValue, type KeyScalar, toValue, typeName } from './feature-values.ts';
-import type { FeatureViewRecord, JoinKeyRecord } from './feature-view-records.ts';
-import { loadFeatureView } from './load-feature-view.ts';
-import { chunksOverlapping, type OfflineStore } from './offline-store.ts';
-import { latestWrites } from './point-in-time-join.ts';
 
 /** One entity row: the join keys the features need, the as-of time (epoch ms), pass-through cells. */
 export interface FrameRow {

@@ -6,14 +6,14 @@ import type {
   MaterializationResultSchema,
   MaterializeRequest,
 } from '@flywheel/proto/flywheel/featurestore/v1/featurestore_pb.js';
-import { asOfTimeMs, toTimestamp } from './event-times.ts';
-import type { FeatureStoreCollections } from './feature-store-collections.ts';
-import type { FeatureViewRecord } from './feature-view-records.ts';
-import { loadFeatureView } from './load-feature-view.ts';
-import { emptyViewData } from './offline-records.ts';
-import { chunksOverlapping, type OfflineStore } from './offline-store.ts';
-import { latestPerEntity, type OnlineStore } from './online-store.ts';
-import { updateDocument } from './update-document.ts';
+import type { FeatureStoreCollections } from '../storage/feature-store-collections.ts';
+import { loadFeatureView } from '../storage/load-feature-view.ts';
+import { emptyViewData } from '../storage/offline-records.ts';
+import { chunksOverlapping, type OfflineStore } from '../storage/offline-store.ts';
+import { latestPerEntity, type OnlineStore } from '../storage/online-store.ts';
+import { updateDocument } from '../storage/update-document.ts';
+import { asOfTimeMs, toTimestamp } from '../values/event-times.ts';
+import type { FeatureViewRecord } from '../values/feature-view-records.ts';
 
 export interface MaterializeDeps {
   collections: FeatureStoreCollections;

@@ -1,6 +1,6 @@
 import { AppError, type CallOptions } from '@flywheel/core';
 import type { Collection } from '@flywheel/store';
-import type { FeatureRecord, FeatureViewRecord } from './feature-view-records.ts';
+import type { FeatureRecord, FeatureViewRecord } from '../values/feature-view-records.ts';
 import { loadFeatureView } from './load-feature-view.ts';
 
 /** One requested feature: `<view>:<feature>`, with its view and declaration. */

@@ -1,8 +1,8 @@
 import type { CallOptions } from '@flywheel/core';
 import { decodePageToken, encodePageToken } from '@flywheel/rpc';
 import type { Scalar } from '@flywheel/store';
-import type { FeatureStoreCollections } from './feature-store-collections.ts';
-import type { FeatureViewRecord } from './feature-view-records.ts';
+import type { FeatureStoreCollections } from '../storage/feature-store-collections.ts';
+import type { FeatureViewRecord } from '../values/feature-view-records.ts';
 
 export interface ListFeatureViewsQuery {
   readonly pageSize: number;

@@ -1,10 +1,10 @@
 import { AppError } from '@flywheel/core';
+import { keyFromCell } from '../values/entity-keys.ts';
+import { parseEventTime } from '../values/event-times.ts';
+import type { FeatureRowData } from '../values/feature-row-data.ts';
+import { parseCell, type StoredValue } from '../values/feature-values.ts';
+import type { FeatureViewRecord } from '../values/feature-view-records.ts';
 import type { DatasetTable } from './dataset-files.ts';
-import { keyFromCell } from './entity-keys.ts';
-import { parseEventTime } from './event-times.ts';
-import { parseCell, type StoredValue } from './feature-values.ts';
-import type { FeatureViewRecord } from './feature-view-records.ts';
-import type { FeatureRowData } from './offline-store.ts';
 
 /** The column that holds event times unless a view's source names another. */
 export const eventTimeColumn = 'event_time';

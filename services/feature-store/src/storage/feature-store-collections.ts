@@ -1,5 +1,5 @@
 import type { Collection, DocumentStore } from '@flywheel/store';
-import { type FeatureViewRecord, featureViewIndexes } from './feature-view-records.ts';
+import { type FeatureViewRecord, featureViewIndexes } from '../values/feature-view-records.ts';
 import type { ViewDataRecord } from './offline-records.ts';
 import { type OnlineRecord, onlineIndexes } from './online-records.ts';
 import type { TrainingSetRecord } from './training-set-records.ts';

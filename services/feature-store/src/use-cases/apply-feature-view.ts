@@ -1,17 +1,17 @@
 import { AppError, type CallOptions } from '@flywheel/core';
 import { DatasetFormat } from '@flywheel/proto/flywheel/common/v1/dataset_pb.js';
 import type { FeatureView } from '@flywheel/proto/flywheel/featurestore/v1/featurestore_pb.js';
-import { eventTimeColumn } from './dataset-rows.ts';
-import type { FeatureStoreCollections } from './feature-store-collections.ts';
-import { isKeyType, isKnownValueType, typeName } from './feature-values.ts';
+import { eventTimeColumn } from '../datasets/dataset-rows.ts';
+import type { FeatureStoreCollections } from '../storage/feature-store-collections.ts';
+import { holdsData } from '../storage/offline-records.ts';
+import { updateDocument } from '../storage/update-document.ts';
+import { isKeyType, isKnownValueType, typeName } from '../values/feature-values.ts';
 import {
   definitionOf,
   type FeatureViewDefinition,
   type FeatureViewRecord,
   sameDefinition,
-} from './feature-view-records.ts';
-import { holdsData } from './offline-records.ts';
-import { updateDocument } from './update-document.ts';
+} from '../values/feature-view-records.ts';
 
 export interface ApplyFeatureViewDeps {
   collections: FeatureStoreCollections;

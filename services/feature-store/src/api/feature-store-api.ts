@@ -1,19 +1,19 @@
 import type { FeatureStoreService } from '@flywheel/proto/flywheel/featurestore/v1/featurestore_pb.js';
 import type { ImplOf } from '@flywheel/rpc';
-import type { ApplyFeatureView } from './apply-feature-view.ts';
-import type { CreateTrainingSet } from './create-training-set.ts';
-import type { DeleteFeatureView } from './delete-feature-view.ts';
-import type { FeatureStoreCollections } from './feature-store-collections.ts';
-import { toFeatureViewMessage } from './feature-view-records.ts';
-import type { RetrieveHistoricalFeatures } from './get-historical-features.ts';
-import type { GetOnlineFeatures } from './get-online-features.ts';
-import { getTrainingSet } from './get-training-set.ts';
-import { toHistoricalRows } from './historical-table-encoding.ts';
-import type { IngestRows } from './ingest-rows.ts';
-import { listFeatureViews } from './list-feature-views.ts';
-import { loadFeatureView } from './load-feature-view.ts';
-import type { MaterializeFeatureViews } from './materialize-feature-views.ts';
-import { toTrainingSetMessage } from './training-set-records.ts';
+import { toHistoricalRows } from '../datasets/historical-table-encoding.ts';
+import type { FeatureStoreCollections } from '../storage/feature-store-collections.ts';
+import { loadFeatureView } from '../storage/load-feature-view.ts';
+import { toTrainingSetMessage } from '../storage/training-set-records.ts';
+import type { ApplyFeatureView } from '../use-cases/apply-feature-view.ts';
+import type { CreateTrainingSet } from '../use-cases/create-training-set.ts';
+import type { DeleteFeatureView } from '../use-cases/delete-feature-view.ts';
+import type { RetrieveHistoricalFeatures } from '../use-cases/get-historical-features.ts';
+import type { GetOnlineFeatures } from '../use-cases/get-online-features.ts';
+import { getTrainingSet } from '../use-cases/get-training-set.ts';
+import type { IngestRows } from '../use-cases/ingest-rows.ts';
+import { listFeatureViews } from '../use-cases/list-feature-views.ts';
+import type { MaterializeFeatureViews } from '../use-cases/materialize-feature-views.ts';
+import { toFeatureViewMessage } from '../values/feature-view-records.ts';
 
 export interface FeatureStoreApiDeps {
   collections: FeatureStoreCollections;

@@ -5,13 +5,13 @@ import {
   type GetOnlineFeaturesRequest,
   type GetOnlineFeaturesResponseSchema,
 } from '@flywheel/proto/flywheel/featurestore/v1/featurestore_pb.js';
-import { keyFromValue } from './entity-keys.ts';
-import { toTimestamp } from './event-times.ts';
-import { resolveFeatureRefs } from './feature-refs.ts';
-import type { FeatureStoreCollections } from './feature-store-collections.ts';
-import { type KeyScalar, toValue } from './feature-values.ts';
-import type { OnlineRecord } from './online-records.ts';
-import type { OnlineStore } from './online-store.ts';
+import { resolveFeatureRefs } from '../storage/feature-refs.ts';
+import type { FeatureStoreCollections } from '../storage/feature-store-collections.ts';
+import type { OnlineRecord } from '../storage/online-records.ts';
+import type { OnlineStore } from '../storage/online-store.ts';
+import { keyFromValue } from '../values/entity-keys.ts';
+import { toTimestamp } from '../values/event-times.ts';
+import { type KeyScalar, toValue } from '../values/feature-values.ts';
 
 export interface GetOnlineFeaturesDeps {
   collections: FeatureStoreCollections;

@@ -1,6 +1,6 @@
 import { AppError, type CallOptions } from '@flywheel/core';
-import type { FeatureStoreCollections } from './feature-store-collections.ts';
-import type { TrainingSetRecord } from './training-set-records.ts';
+import type { FeatureStoreCollections } from '../storage/feature-store-collections.ts';
+import type { TrainingSetRecord } from '../storage/training-set-records.ts';
 
 /** The training set `id`; `not_found` naming `training_set_id` when there is none. */
 export async function getTrainingSet(

@@ -2,13 +2,14 @@ import { AppError, type CallOptions, type Logger } from '@flywheel/core';
 import { newEvent, toOutboxEntry } from '@flywheel/events';
 import { FeaturesMaterializedSchema } from '@flywheel/proto/flywheel/events/v1/data_pb.js';
 import { WriteTarget } from '@flywheel/proto/flywheel/featurestore/v1/featurestore_pb.js';
-import { toTimestamp } from './event-times.ts';
-import type { FeatureStoreCollections } from './feature-store-collections.ts';
-import type { FeatureViewRecord } from './feature-view-records.ts';
-import { emptyViewData } from './offline-records.ts';
-import type { FeatureRowData, OfflineStore } from './offline-store.ts';
-import { latestPerEntity, type OnlineStore } from './online-store.ts';
-import { updateDocument } from './update-document.ts';
+import type { FeatureStoreCollections } from '../storage/feature-store-collections.ts';
+import { emptyViewData } from '../storage/offline-records.ts';
+import type { OfflineStore } from '../storage/offline-store.ts';
+import { latestPerEntity, type OnlineStore } from '../storage/online-store.ts';
+import { updateDocument } from '../storage/update-document.ts';
+import { toTimestamp } from '../values/event-times.ts';
+import type { FeatureRowData } from '../values/feature-row-data.ts';
+import type { FeatureViewRecord } from '../values/feature-view-records.ts';
 
 /** Where a batch of rows came from, when a `dataset.arrived` brought it. */
 export interface RowsOrigin {

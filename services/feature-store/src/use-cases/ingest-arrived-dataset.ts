@@ -4,11 +4,11 @@ import { AppError, type Logger } from '@flywheel/core';
 import { decodeEvent } from '@flywheel/events';
 import { DatasetArrivedSchema } from '@flywheel/proto/flywheel/events/v1/data_pb.js';
 import { WriteTarget } from '@flywheel/proto/flywheel/featurestore/v1/featurestore_pb.js';
-import { readDataset } from './dataset-files.ts';
-import { datasetRows } from './dataset-rows.ts';
-import type { FeatureStoreCollections } from './feature-store-collections.ts';
-import type { FeatureViewRecord } from './feature-view-records.ts';
-import type { FeatureRowData } from './offline-store.ts';
+import { readDataset } from '../datasets/dataset-files.ts';
+import { datasetRows } from '../datasets/dataset-rows.ts';
+import type { FeatureStoreCollections } from '../storage/feature-store-collections.ts';
+import type { FeatureRowData } from '../values/feature-row-data.ts';
+import type { FeatureViewRecord } from '../values/feature-view-records.ts';
 import type { WriteFeatureRows } from './write-feature-rows.ts';
 
 export interface IngestArrivedDatasetDeps {

@@ -2,10 +2,10 @@ import type { MessageInitShape } from '@bufbuild/protobuf';
 import { DatasetFormat } from '@flywheel/proto/flywheel/common/v1/dataset_pb.js';
 import { ValueType } from '@flywheel/proto/flywheel/common/v1/value_pb.js';
 import type { HistoricalRowSchema } from '@flywheel/proto/flywheel/featurestore/v1/featurestore_pb.js';
+import { isoOf } from '../values/event-times.ts';
+import { jsonOfValue, type StoredValue, toValue } from '../values/feature-values.ts';
 import { formatCsvLine } from './csv.ts';
-import { isoOf } from './event-times.ts';
-import { jsonOfValue, type StoredValue, toValue } from './feature-values.ts';
-import type { HistoricalTable } from './get-historical-features.ts';
+import type { HistoricalTable } from './historical-table.ts';
 
 /** The table's rows for GetHistoricalFeaturesResponse, aligned with its columns. */
 export function toHistoricalRows(table: HistoricalTable): MessageInitShape<typeof HistoricalRowSchema>[] {

@@ -1,6 +1,6 @@
 import { AppError, type CallOptions } from '@flywheel/core';
 import type { Collection } from '@flywheel/store';
-import type { FeatureViewRecord } from './feature-view-records.ts';
+import type { FeatureViewRecord } from '../values/feature-view-records.ts';
 
 /** The stored view named `name`; `not_found` (naming `field`, when given) when there is none. */
 export async function loadFeatureView(

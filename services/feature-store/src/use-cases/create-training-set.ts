@@ -7,10 +7,10 @@ import {
   type CreateTrainingSetRequest,
   CreateTrainingSetRequestSchema,
 } from '@flywheel/proto/flywheel/featurestore/v1/featurestore_pb.js';
-import type { FeatureStoreCollections } from './feature-store-collections.ts';
+import { encodeTable } from '../datasets/historical-table-encoding.ts';
+import type { FeatureStoreCollections } from '../storage/feature-store-collections.ts';
+import type { TrainingSetRecord } from '../storage/training-set-records.ts';
 import type { RetrieveHistoricalFeatures } from './get-historical-features.ts';
-import { encodeTable } from './historical-table-encoding.ts';
-import type { TrainingSetRecord } from './training-set-records.ts';
 
 export interface CreateTrainingSetDeps {
   collections: FeatureStoreCollections;

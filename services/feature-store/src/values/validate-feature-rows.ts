@@ -2,9 +2,9 @@ import { AppError } from '@flywheel/core';
 import type { FeatureRow } from '@flywheel/proto/flywheel/featurestore/v1/featurestore_pb.js';
 import { keyFromValue } from './entity-keys.ts';
 import { valueTimeMs } from './event-times.ts';
+import type { FeatureRowData } from './feature-row-data.ts';
 import { checkValue, type KeyScalar, type StoredValue } from './feature-values.ts';
 import type { FeatureViewRecord } from './feature-view-records.ts';
-import type { FeatureRowData } from './offline-store.ts';
 
 /**
  * Checks every row of a write against the view before anything is written: the entity key names

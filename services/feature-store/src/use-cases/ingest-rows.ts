@@ -3,10 +3,10 @@ import type {
   IngestRequest,
   IngestStreamRequest,
 } from '@flywheel/proto/flywheel/featurestore/v1/featurestore_pb.js';
-import type { FeatureStoreCollections } from './feature-store-collections.ts';
-import type { FeatureViewRecord } from './feature-view-records.ts';
-import { loadFeatureView } from './load-feature-view.ts';
-import { validateFeatureRows } from './validate-feature-rows.ts';
+import type { FeatureStoreCollections } from '../storage/feature-store-collections.ts';
+import { loadFeatureView } from '../storage/load-feature-view.ts';
+import type { FeatureViewRecord } from '../values/feature-view-records.ts';
+import { validateFeatureRows } from '../values/validate-feature-rows.ts';
 import type { WriteFeatureRows } from './write-feature-rows.ts';
 
 export interface IngestRowsDeps {

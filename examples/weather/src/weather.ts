@@ -5,10 +5,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { durationFromMs } from '@bufbuild/protobuf/wkt';
+import { parseCsv } from '@flywheel/feature-store';
 import { DatasetFormat } from '@flywheel/proto/flywheel/common/v1/dataset_pb.js';
 import { ValueType } from '@flywheel/proto/flywheel/common/v1/value_pb.js';
 import type { FeatureViewSchema } from '@flywheel/proto/flywheel/featurestore/v1/featurestore_pb.js';
-import { parseCsv } from '../csv.ts';
 
 /** The dataset name `dataset.arrived` carries for weather files; both views read it. */
 export const weatherDatasetName = 'noaa-weather';

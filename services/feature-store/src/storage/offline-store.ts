@@ -1,18 +1,11 @@
 import type { BlobStore } from '@flywheel/blobs';
 import { AppError, type CallOptions } from '@flywheel/core';
-import { keyIdOf } from './entity-keys.ts';
-import { isoOf } from './event-times.ts';
-import type { KeyScalar, StoredValue } from './feature-values.ts';
+import { keyIdOf } from '../values/entity-keys.ts';
+import { isoOf } from '../values/event-times.ts';
+import type { FeatureRowData } from '../values/feature-row-data.ts';
+import type { KeyScalar, StoredValue } from '../values/feature-values.ts';
 import { mapConcurrent } from './map-concurrent.ts';
 import type { ChunkRef } from './offline-records.ts';
-
-/** One validated row of a view: entity key, event time (epoch ms) and the features it sets. */
-export interface FeatureRowData {
-  readonly key: readonly KeyScalar[];
-  readonly timeMs: number;
-  /** Only the features the row sets; a null value is an explicit null. */
-  readonly values: Readonly<Record<string, StoredValue>>;
-}
 
 /** A row read back from the offline store, with its entity id and its write order (`seq`). */
 export interface HistoryRow extends FeatureRowData {

@@ -1,4 +1,4 @@
-import type { KeyScalar, StoredValue } from './feature-values.ts';
+import type { KeyScalar, StoredValue } from '../values/feature-values.ts';
 
 /** The latest value of one feature of one entity, with the event time it holds from (epoch ms). */
 export interface OnlineValue {

@@ -1,36 +1,14 @@
 import { AppError, type CallOptions } from '@flywheel/core';
 import type { EntityDataframe } from '@flywheel/proto/flywheel/featurestore/v1/featurestore_pb.js';
-import { eventTimeColumn } from './dataset-rows.ts';
-import { type FrameRow, type ResolveEntityFrameDeps, resolveEntityFrame } from './entity-dataframe.ts';
-import { keyIdOf, mergeKeyTypes } from './entity-keys.ts';
-import { type ResolvedFeature, resolveFeatureRefs } from './feature-refs.ts';
-import { type StoredValue, typeName } from './feature-values.ts';
-import type { FeatureViewRecord, JoinKeyRecord } from './feature-view-records.ts';
-import { chunksOverlapping, type HistoryRow } from './offline-store.ts';
-import { pointInTimeJoin } from './point-in-time-join.ts';
-
-/** A point-in-time correct feature table, before it is encoded for the wire or a file. */
-export interface HistoricalTable {
-  /** Every join key the features need, with the type their values are normalized to. */
-  readonly joinKeys: readonly JoinKeyRecord[];
-  readonly passThrough: readonly string[];
-  readonly features: readonly ResolvedFeature[];
-  /** Join keys, `event_time`, pass-through columns, then features as `<view>:<feature>`. */
-  readonly columns: readonly string[];
-  /** One per entity row, in the frame's order. */
-  readonly rows: readonly HistoricalTableRow[];
-  /** Every view read (the features' and, for view_history, the frame's). */
-  readonly views: readonly FeatureViewRecord[];
-  /** Range of the frame's event times, epoch ms; null when it has no rows. */
-  readonly minTimeMs: number | null;
-  readonly maxTimeMs: number | null;
-}
-
-export interface HistoricalTableRow {
-  readonly frame: FrameRow;
-  /** Aligned with {@link HistoricalTable.features}; null where no value qualifies. */
-  readonly features: readonly StoredValue[];
-}
+import { eventTimeColumn } from '../datasets/dataset-rows.ts';
+import { type ResolveEntityFrameDeps, resolveEntityFrame } from '../datasets/entity-dataframe.ts';
+import type { HistoricalTable } from '../datasets/historical-table.ts';
+import { resolveFeatureRefs } from '../storage/feature-refs.ts';
+import { chunksOverlapping, type HistoryRow } from '../storage/offline-store.ts';
+import { pointInTimeJoin } from '../storage/point-in-time-join.ts';
+import { keyIdOf, mergeKeyTypes } from '../values/entity-keys.ts';
+import { typeName } from '../values/feature-values.ts';
+import type { FeatureViewRecord, JoinKeyRecord } from '../values/feature-view-records.ts';
 
 export interface HistoricalFeaturesQuery {
   readonly features: readonly string[];
