@@ -8,9 +8,9 @@ import type {
 } from '@flywheel/proto/flywheel/monitoring/v1/monitoring_pb.js';
 import {
   featureKind,
-  featureKindName,
   featureSource,
   featureSourceName,
+  requiredFeatureKindName,
   taskKind,
   taskName,
   testKind,
@@ -59,12 +59,7 @@ export function monitorFromMessage(message: Monitor, options: MonitorFromMessage
     if (seen.has(feature.name))
       throw AppError.invalidArgument(`${path}.name`, `"${feature.name}" is monitored twice`);
     seen.add(feature.name);
-    const kind = featureKindName(feature.kind);
-    if (!kind)
-      throw AppError.invalidArgument(
-        `${path}.kind`,
-        'must be FEATURE_KIND_NUMERIC or FEATURE_KIND_CATEGORICAL',
-      );
+    const kind = requiredFeatureKindName(feature.kind, `${path}.kind`);
     return {
       name: feature.name,
       kind,

@@ -1,25 +1,12 @@
-import type { BlobStore } from '@flywheel/blobs';
 import type { HandlerContext } from '@flywheel/bus';
-import { isAppError, type Logger } from '@flywheel/core';
+import { isAppError } from '@flywheel/core';
 import { type CloudEvent, decodeEvent } from '@flywheel/events';
 import { DatasetFormat } from '@flywheel/proto/flywheel/common/v1/dataset_pb.js';
 import { ModelVersionRegisteredSchema } from '@flywheel/proto/flywheel/events/v1/model_pb.js';
-import type { MonitoringCollections } from '../records/monitoring-collections.ts';
 import { profileDocId } from '../records/profile-records.ts';
-import type { ProfileLimits } from './feature-profile.ts';
-import { newProfileRecord, profileReferenceDataset } from './profile-reference.ts';
-import { type FeatureStoreClient, resolveReferenceDataset } from './resolve-reference-dataset.ts';
+import { newProfileRecord, profileReferenceDataset, type ReferenceProfileDeps } from './profile-reference.ts';
+import { resolveReferenceDataset } from './resolve-reference-dataset.ts';
 import { wantedColumnsOf } from './wanted-columns.ts';
-
-export interface BuildReferenceProfileDeps {
-  collections: MonitoringCollections;
-  blobs: BlobStore;
-  featureStore: FeatureStoreClient;
-  limits: Required<ProfileLimits>;
-  log: Logger;
-  evaluateVersionWindows(modelName: string, modelVersion: number, signal: AbortSignal): Promise<void>;
-  now?: () => Date;
-}
 
 /**
  * Handles `model.version-registered`: when the version has no reference profile yet, builds one
@@ -31,7 +18,7 @@ export interface BuildReferenceProfileDeps {
  * write). Errors: the feature store's (`unavailable` is retried), `not_found` for an unknown
  * training set or blob and `invalid_argument` for a bad payload (both → DLQ).
  */
-export function createBuildReferenceProfile(deps: BuildReferenceProfileDeps) {
+export function createBuildReferenceProfile(deps: ReferenceProfileDeps) {
   const { collections, log } = deps;
   const now = deps.now ?? (() => new Date());
   return async function buildReferenceProfile(event: CloudEvent, context: HandlerContext): Promise<void> {

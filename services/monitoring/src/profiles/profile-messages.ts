@@ -5,7 +5,12 @@ import type {
   FeatureProfile,
   ReferenceProfileSchema,
 } from '@flywheel/proto/flywheel/monitoring/v1/monitoring_pb.js';
-import { featureKind, featureKindName, featureSource, featureSourceName } from '../records/enum-names.ts';
+import {
+  featureKind,
+  featureSource,
+  featureSourceName,
+  requiredFeatureKindName,
+} from '../records/enum-names.ts';
 import type {
   FeatureProfileRecord,
   NumericProfileRecord,
@@ -72,12 +77,7 @@ export function featureProfilesFromMessage(
     if (seen.has(feature.name))
       throw AppError.invalidArgument(`${path}.name`, `"${feature.name}" is profiled twice`);
     seen.add(feature.name);
-    const kind = featureKindName(feature.kind);
-    if (!kind)
-      throw AppError.invalidArgument(
-        `${path}.kind`,
-        'must be FEATURE_KIND_NUMERIC or FEATURE_KIND_CATEGORICAL',
-      );
+    const kind = requiredFeatureKindName(feature.kind, `${path}.kind`);
     const base = {
       name: feature.name,
       kind,

@@ -1,24 +1,10 @@
-import type { BlobStore } from '@flywheel/blobs';
-import { AppError, type Logger } from '@flywheel/core';
+import { AppError } from '@flywheel/core';
 import type { SetReferenceProfileRequest } from '@flywheel/proto/flywheel/monitoring/v1/monitoring_pb.js';
-import type { MonitoringCollections } from '../records/monitoring-collections.ts';
 import { profileDocId, type ReferenceProfileRecord } from '../records/profile-records.ts';
-import type { ProfileLimits } from './feature-profile.ts';
 import { featureProfilesFromMessage } from './profile-messages.ts';
-import { newProfileRecord, profileReferenceDataset } from './profile-reference.ts';
-import { type FeatureStoreClient, resolveReferenceDataset } from './resolve-reference-dataset.ts';
+import { newProfileRecord, profileReferenceDataset, type ReferenceProfileDeps } from './profile-reference.ts';
+import { resolveReferenceDataset } from './resolve-reference-dataset.ts';
 import { wantedColumnsOf } from './wanted-columns.ts';
-
-export interface SetReferenceProfileDeps {
-  collections: MonitoringCollections;
-  blobs: BlobStore;
-  featureStore: FeatureStoreClient;
-  limits: Required<ProfileLimits>;
-  log: Logger;
-  /** Evaluates the windows of the version that waited for a profile. */
-  evaluateVersionWindows(modelName: string, modelVersion: number, signal: AbortSignal): Promise<void>;
-  now?: () => Date;
-}
 
 /**
  * Sets (replaces) the reference profile of a model version: a profile given whole, or one
@@ -28,7 +14,7 @@ export interface SetReferenceProfileDeps {
  * a malformed profile or ref or a dataset without any of the wanted columns, `not_found` for an
  * unknown training set or blob, and the feature store's errors.
  */
-export function createSetReferenceProfile(deps: SetReferenceProfileDeps) {
+export function createSetReferenceProfile(deps: ReferenceProfileDeps) {
   const { collections } = deps;
   const now = deps.now ?? (() => new Date());
   return async function setReferenceProfile(

@@ -1,3 +1,4 @@
+import { AppError } from '@flywheel/core';
 import {
   AlertKind,
   AlertSeverity,
@@ -43,6 +44,14 @@ export function featureKindName(kind: FeatureKind): FeatureKindName | undefined 
   if (kind === FeatureKind.NUMERIC) return 'numeric';
   if (kind === FeatureKind.CATEGORICAL) return 'categorical';
   return undefined;
+}
+
+/** The stored name of a feature kind a message must set; `invalid_argument` naming `field` when it does not. */
+export function requiredFeatureKindName(kind: FeatureKind, field: string): FeatureKindName {
+  const name = featureKindName(kind);
+  if (!name)
+    throw AppError.invalidArgument(field, 'must be FEATURE_KIND_NUMERIC or FEATURE_KIND_CATEGORICAL');
+  return name;
 }
 
 export function featureKind(name: FeatureKindName): FeatureKind {

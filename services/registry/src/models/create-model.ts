@@ -1,10 +1,11 @@
 import { AppError, isAppError } from '@flywheel/core';
 import type { Doc } from '@flywheel/store';
-import type {
-  ModelRecord,
-  Pairs,
-  PrincipalRecord,
-  RegistryCollections,
+import {
+  type ModelRecord,
+  newModelRecord,
+  type Pairs,
+  type PrincipalRecord,
+  type RegistryCollections,
 } from '../records/registry-records.ts';
 
 export interface CreateModelInput {
@@ -24,23 +25,16 @@ export function createCreateModel(deps: { collections: RegistryCollections }) {
     signal: AbortSignal,
   ): Promise<Doc<ModelRecord>> {
     const now = Date.now();
-    const model: ModelRecord = {
-      name: input.modelName,
-      team: input.team || principal.team,
-      description: input.description,
-      labels: input.labels,
-      aliases: [],
-      latestVersion: 0,
-      claims: [],
-      hasClaims: false,
-      aliasHistory: [],
-      aliasChangeCount: 0,
-      archivedHistoryChunks: 0,
-      createTimeMs: now,
-      updateTimeMs: now,
-      createdBy: principal,
-      updatedBy: principal,
-    };
+    const model = newModelRecord(
+      {
+        name: input.modelName,
+        team: input.team || principal.team,
+        description: input.description,
+        labels: input.labels,
+      },
+      principal,
+      now,
+    );
     try {
       return await collections.models.put(input.modelName, model, { expectedVersion: 0, signal });
     } catch (thrown) {

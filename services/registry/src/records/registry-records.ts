@@ -103,6 +103,31 @@ export interface ModelRecord {
   updatedBy: PrincipalRecord;
 }
 
+/**
+ * A model document with no versions, aliases or history yet, created by `principal` at `nowMs`.
+ * CreateModel stores it as is; RegisterVersion of an unknown model stores it with its first claim.
+ */
+export function newModelRecord(
+  fields: { name: string; team: string; description: string; labels: Pairs<string> },
+  principal: PrincipalRecord,
+  nowMs: number,
+): ModelRecord {
+  return {
+    ...fields,
+    aliases: [],
+    latestVersion: 0,
+    claims: [],
+    hasClaims: false,
+    aliasHistory: [],
+    aliasChangeCount: 0,
+    archivedHistoryChunks: 0,
+    createTimeMs: nowMs,
+    updateTimeMs: nowMs,
+    createdBy: principal,
+    updatedBy: principal,
+  };
+}
+
 /** An immutable chunk of a model's oldest alias changes. */
 export interface AliasHistoryChunkRecord {
   modelName: string;

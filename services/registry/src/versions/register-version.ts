@@ -8,6 +8,7 @@ import { readModel, readVersion } from '../records/read-model.ts';
 import {
   type LineageRecord,
   type ModelRecord,
+  newModelRecord,
   type Pairs,
   type PrincipalRecord,
   type RegistryCollections,
@@ -220,21 +221,10 @@ export function createRegisterVersion(deps: RegisterVersionDeps) {
               updatedBy: principal,
             }
           : {
-              name: input.modelName,
-              team,
-              description: '',
-              labels: [],
-              aliases: [],
+              ...newModelRecord({ name: input.modelName, team, description: '', labels: [] }, principal, now),
               latestVersion: version,
               claims: [claim],
               hasClaims: true,
-              aliasHistory: [],
-              aliasChangeCount: 0,
-              archivedHistoryChunks: 0,
-              createTimeMs: now,
-              updateTimeMs: now,
-              createdBy: principal,
-              updatedBy: principal,
             };
         const written = await collections.models.put(input.modelName, next, {
           expectedVersion: model?.version ?? 0,
