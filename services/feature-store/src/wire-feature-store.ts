@@ -1,19 +1,19 @@
 import { FeatureStoreService } from '@flywheel/proto/flywheel/featurestore/v1/featurestore_pb.js';
 import type { ServiceHost, ServiceWiring } from '@flywheel/runtime';
-import { createApplyFeatureView } from './apply-feature-view.ts';
+import { createFeatureStoreApi } from './api/feature-store-api.ts';
 import type { FeatureStoreConfig } from './config.ts';
-import { createCreateTrainingSet } from './create-training-set.ts';
-import { createDeleteFeatureView } from './delete-feature-view.ts';
-import { createFeatureStoreApi } from './feature-store-api.ts';
-import { openCollections } from './feature-store-collections.ts';
-import { createRetrieveHistoricalFeatures } from './get-historical-features.ts';
-import { createGetOnlineFeatures } from './get-online-features.ts';
-import { createIngestArrivedDataset } from './ingest-arrived-dataset.ts';
-import { createIngestRows } from './ingest-rows.ts';
-import { createMaterializeFeatureViews } from './materialize-feature-views.ts';
-import { createOfflineStore } from './offline-store.ts';
-import { createOnlineStore } from './online-store.ts';
-import { createWriteFeatureRows } from './write-feature-rows.ts';
+import { openCollections } from './storage/feature-store-collections.ts';
+import { createOfflineStore } from './storage/offline-store.ts';
+import { createOnlineStore } from './storage/online-store.ts';
+import { createApplyFeatureView } from './use-cases/apply-feature-view.ts';
+import { createCreateTrainingSet } from './use-cases/create-training-set.ts';
+import { createDeleteFeatureView } from './use-cases/delete-feature-view.ts';
+import { createRetrieveHistoricalFeatures } from './use-cases/get-historical-features.ts';
+import { createGetOnlineFeatures } from './use-cases/get-online-features.ts';
+import { createIngestArrivedDataset } from './use-cases/ingest-arrived-dataset.ts';
+import { createIngestRows } from './use-cases/ingest-rows.ts';
+import { createMaterializeFeatureViews } from './use-cases/materialize-feature-views.ts';
+import { createWriteFeatureRows } from './use-cases/write-feature-rows.ts';
 
 /**
  * The feature-store service: a catalog of feature views, an online store (latest value per entity,

@@ -1,8 +1,8 @@
 import { durationFromMs } from '@bufbuild/protobuf/wkt';
+import { weatherDailyView, weatherLabelsView } from '@flywheel/example-weather';
 import { ValueType } from '@flywheel/proto/flywheel/common/v1/value_pb.js';
 import { FeatureStatus } from '@flywheel/proto/flywheel/featurestore/v1/featurestore_pb.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { weatherDailyView, weatherLabelsView } from '../src/index.ts';
 import { type FeatureStoreHarness, startFeatureStore, ts, v } from './feature-store-harness.ts';
 
 const driverView = {

@@ -1,9 +1,4 @@
 import { parseBlobUri } from '@flywheel/blobs';
-import { ValueType } from '@flywheel/proto/flywheel/common/v1/value_pb.js';
-import { FeaturesMaterializedSchema } from '@flywheel/proto/flywheel/events/v1/data_pb.js';
-import { FeatureStatus } from '@flywheel/proto/flywheel/featurestore/v1/featurestore_pb.js';
-import { waitFor } from '@flywheel/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   toJsonLines,
   type WeatherRow,
@@ -11,7 +6,12 @@ import {
   weatherDataset,
   weatherDatasetName,
   weatherLabelsView,
-} from '../src/index.ts';
+} from '@flywheel/example-weather';
+import { ValueType } from '@flywheel/proto/flywheel/common/v1/value_pb.js';
+import { FeaturesMaterializedSchema } from '@flywheel/proto/flywheel/events/v1/data_pb.js';
+import { FeatureStatus } from '@flywheel/proto/flywheel/featurestore/v1/featurestore_pb.js';
+import { waitFor } from '@flywheel/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FeatureStoreHarness, startFeatureStore, ts, v } from './feature-store-harness.ts';
 
 describe('the weather example: dataset.arrived → both views → a training set', () => {

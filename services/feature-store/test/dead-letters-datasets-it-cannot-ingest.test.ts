@@ -1,5 +1,11 @@
 import { dlqHeaders } from '@flywheel/bus';
 import { fromWireMessage, newEvent } from '@flywheel/events';
+import {
+  toJsonLines,
+  weatherDailyView,
+  weatherDatasetName,
+  weatherLabelsView,
+} from '@flywheel/example-weather';
 import { DatasetFormat } from '@flywheel/proto/flywheel/common/v1/dataset_pb.js';
 import {
   DatasetArrivedSchema,
@@ -8,7 +14,6 @@ import {
 import { FeatureStatus } from '@flywheel/proto/flywheel/featurestore/v1/featurestore_pb.js';
 import { waitFor } from '@flywheel/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { toJsonLines, weatherDailyView, weatherDatasetName, weatherLabelsView } from '../src/index.ts';
 import { type FeatureStoreHarness, startFeatureStore, ts, v } from './feature-store-harness.ts';
 
 const good = {

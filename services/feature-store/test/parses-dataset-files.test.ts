@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatCsvLine, parseCsv } from '../src/csv.ts';
-import { parseEventTime } from '../src/event-times.ts';
+import { formatCsvLine, parseCsv } from '../src/datasets/csv.ts';
+import { parseEventTime } from '../src/values/event-times.ts';
 
 describe('CSV (RFC 4180)', () => {
   it('reads quoted fields with commas, quotes and line breaks, CRLF and a BOM', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { pointInTimeJoin } from '../src/point-in-time-join.ts';
+import { pointInTimeJoin } from '../src/storage/point-in-time-join.ts';
 
 /** Deterministic pseudo-random integers in [0, n). */
 function seeded(seed: number): (n: number) => number {

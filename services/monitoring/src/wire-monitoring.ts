@@ -2,23 +2,23 @@ import { FeatureStoreService } from '@flywheel/proto/flywheel/featurestore/v1/fe
 import { MonitoringService } from '@flywheel/proto/flywheel/monitoring/v1/monitoring_pb.js';
 import { createRpcClient } from '@flywheel/rpc';
 import type { ServiceHost, ServiceWiring } from '@flywheel/runtime';
-import { createBuildReferenceProfile } from './build-reference-profile.ts';
+import { createMonitoringApi } from './api/monitoring-api.ts';
 import type { MonitoringConfig } from './config.ts';
-import { createCreateMonitor } from './create-monitor.ts';
-import { createDeleteMonitor } from './delete-monitor.ts';
-import { createEvaluateClosedWindows } from './evaluate-closed-windows.ts';
-import { createGetDriftReport } from './get-drift-report.ts';
-import { createGetMonitor } from './get-monitor.ts';
-import { createGetPerformanceMetrics } from './get-performance-metrics.ts';
-import { createListAlerts } from './list-alerts.ts';
-import { createListDriftResults } from './list-drift-results.ts';
-import { createListMonitors } from './list-monitors.ts';
-import { createMonitoringApi } from './monitoring-api.ts';
-import { maxFind, openCollections } from './monitoring-collections.ts';
-import { createRecordGroundTruth } from './record-ground-truth.ts';
-import { createRecordPredictions } from './record-predictions.ts';
-import { createSetReferenceProfile } from './set-reference-profile.ts';
-import { createSweepWindows, startPeriodic } from './sweep-windows.ts';
+import { createGetDriftReport } from './drift/get-drift-report.ts';
+import { createListAlerts } from './drift/list-alerts.ts';
+import { createListDriftResults } from './drift/list-drift-results.ts';
+import { createCreateMonitor } from './monitors/create-monitor.ts';
+import { createDeleteMonitor } from './monitors/delete-monitor.ts';
+import { createGetMonitor } from './monitors/get-monitor.ts';
+import { createListMonitors } from './monitors/list-monitors.ts';
+import { createGetPerformanceMetrics } from './performance/get-performance-metrics.ts';
+import { createRecordGroundTruth } from './performance/record-ground-truth.ts';
+import { createBuildReferenceProfile } from './profiles/build-reference-profile.ts';
+import { createSetReferenceProfile } from './profiles/set-reference-profile.ts';
+import { maxFind, openCollections } from './records/monitoring-collections.ts';
+import { createEvaluateClosedWindows } from './windows/evaluate-closed-windows.ts';
+import { createRecordPredictions } from './windows/record-predictions.ts';
+import { createSweepWindows, startPeriodic } from './windows/sweep-windows.ts';
 
 /**
  * The monitoring service: monitors, reference profiles (set, or built from a registered

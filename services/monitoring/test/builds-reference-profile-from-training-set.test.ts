@@ -9,13 +9,12 @@ import { blobUri, createFsBlobs } from '@flywheel/blobs';
 import { createMemoryBus, dlqHeaders } from '@flywheel/bus';
 import { newEvent } from '@flywheel/events';
 import {
-  loadFeatureStoreConfig,
   toJsonLines,
   weatherDailyView,
   weatherDatasetName,
   weatherLabelsView,
-  wireFeatureStore,
-} from '@flywheel/feature-store';
+} from '@flywheel/example-weather';
+import { loadFeatureStoreConfig, wireFeatureStore } from '@flywheel/feature-store';
 import { DatasetFormat } from '@flywheel/proto/flywheel/common/v1/dataset_pb.js';
 import { DatasetArrivedSchema } from '@flywheel/proto/flywheel/events/v1/data_pb.js';
 import { ModelVersionRegisteredSchema } from '@flywheel/proto/flywheel/events/v1/model_pb.js';

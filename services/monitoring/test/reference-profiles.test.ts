@@ -1,10 +1,10 @@
 // Profiles of reference data, and windows compared with them.
 import { describe, expect, it } from 'vitest';
-import { evaluateWindow } from '../src/evaluate-window.ts';
-import { foldRareCategories, profileColumn } from '../src/feature-profile.ts';
-import type { MonitorRecord } from '../src/monitor-records.ts';
-import { planColumns } from '../src/profile-dataset.ts';
-import { parseCsvRecord } from '../src/read-dataset-rows.ts';
+import { foldRareCategories, profileColumn } from '../src/profiles/feature-profile.ts';
+import { planColumns } from '../src/profiles/profile-dataset.ts';
+import { parseCsvRecord } from '../src/profiles/read-dataset-rows.ts';
+import type { MonitorRecord } from '../src/records/monitor-records.ts';
+import { evaluateWindow } from '../src/windows/evaluate-window.ts';
 
 const monitor = (overrides: Partial<MonitorRecord> = {}): MonitorRecord => ({
   name: 'm',

@@ -1,8 +1,6 @@
-// The closed loop's running example: NOAA daily weather of Seattle and New York, 2012–2015, from
-// the npm package vega-datasets (data/weather.csv).
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+// The closed loop's running example: NOAA daily weather of Seattle and New York, 2012–2015, read
+// once by @flywheel/example-weather (vega-datasets' data/weather.csv).
+import { toJsonLines, weatherDataset } from '@flywheel/example-weather';
 
 export interface WeatherDay {
   station: 'seattle' | 'new-york';
@@ -13,28 +11,11 @@ export interface WeatherDay {
   rained: number;
 }
 
-/** Every station-day of weather.csv, in file order. */
+const days = await weatherDataset();
+
+/** Every station-day of weather.csv, in file order (fresh objects on each call). */
 export function weatherDays(): WeatherDay[] {
-  // The package exports only build/index.js; data/ sits beside build/.
-  const path = join(
-    dirname(dirname(fileURLToPath(import.meta.resolve('vega-datasets')))),
-    'data',
-    'weather.csv',
-  );
-  const [header, ...lines] = readFileSync(path, 'utf8').trim().split('\n');
-  const columns = header!.split(',');
-  const at = (name: string) => columns.indexOf(name);
-  return lines.map((line) => {
-    const fields = line.split(',');
-    return {
-      station: fields[at('location')] === 'Seattle' ? 'seattle' : 'new-york',
-      event_time: `${fields[at('date')]}T00:00:00Z`,
-      temp_max: Number(fields[at('temp_max')]),
-      temp_min: Number(fields[at('temp_min')]),
-      wind: Number(fields[at('wind')]),
-      rained: Number(fields[at('precipitation')]) > 0 ? 1 : 0,
-    };
-  });
+  return days.map((day) => ({ ...day, station: day.station as WeatherDay['station'] }));
 }
 
 /** Seattle 2012–2013: what v1 of the weather model is trained on. */
@@ -63,6 +44,4 @@ export function shuffled<T>(items: readonly T[], seed = 42): T[] {
 }
 
 /** Rows as a JSON Lines file. */
-export function jsonLines(rows: readonly object[]): Uint8Array {
-  return new TextEncoder().encode(rows.map((row) => `${JSON.stringify(row)}\n`).join(''));
-}
+export const jsonLines: (rows: readonly object[]) => Uint8Array = toJsonLines;

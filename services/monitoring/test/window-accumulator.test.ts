@@ -1,7 +1,7 @@
 // Windows fill and close by size or duration, and queue what they close for evaluation.
 import { describe, expect, it } from 'vitest';
-import type { WindowSpecRecord } from '../src/monitor-records.ts';
-import { addSamples, closeIfDue, emptyWindow, type WindowSample } from '../src/window-accumulator.ts';
+import type { WindowSpecRecord } from '../src/records/monitor-records.ts';
+import { addSamples, closeIfDue, emptyWindow, type WindowSample } from '../src/windows/window-accumulator.ts';
 
 const limits = { maxWindowSamples: 1000, maxParkedWindows: 2 };
 const samples = (count: number, from = 0, stepMs = 1000): WindowSample[] =>

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { fromJson, type JsonObject, type JsonValue } from '@bufbuild/protobuf';
-import { weatherDataset } from '@flywheel/feature-store';
+import { weatherDataset } from '@flywheel/example-weather';
 import { PipelineSpecSchema } from '@flywheel/proto/flywheel/common/v1/pipeline_pb.js';
 import { type Run, RunState } from '@flywheel/proto/flywheel/orchestrator/v1/orchestrator_pb.js';
 import { waitFor } from '@flywheel/testing';

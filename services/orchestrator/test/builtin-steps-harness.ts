@@ -10,14 +10,13 @@ import { createMemoryBus, type MemoryBus } from '@flywheel/bus';
 import { ConfigReader, silentLogger } from '@flywheel/core';
 import { decodeEvent, fromWireMessage, newEvent } from '@flywheel/events';
 import {
-  loadFeatureStoreConfig,
   toJsonLines,
   type WeatherRow,
   weatherDailyView,
   weatherDatasetName,
   weatherLabelsView,
-  wireFeatureStore,
-} from '@flywheel/feature-store';
+} from '@flywheel/example-weather';
+import { loadFeatureStoreConfig, wireFeatureStore } from '@flywheel/feature-store';
 import { DatasetFormat } from '@flywheel/proto/flywheel/common/v1/dataset_pb.js';
 import { DatasetArrivedSchema } from '@flywheel/proto/flywheel/events/v1/data_pb.js';
 import {

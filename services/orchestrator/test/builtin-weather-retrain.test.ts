@@ -1,7 +1,7 @@
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import { parseBlobUri } from '@flywheel/blobs';
 import { decodeEvent, fromWireMessage } from '@flywheel/events';
-import { type WeatherRow, weatherDataset } from '@flywheel/feature-store';
+import { type WeatherRow, weatherDataset } from '@flywheel/example-weather';
 import {
   ModelAliasChangedSchema,
   ModelVersionRegisteredSchema,

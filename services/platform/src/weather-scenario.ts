@@ -11,7 +11,7 @@ import {
   weatherDataset,
   weatherDatasetName,
   weatherLabelsView,
-} from '@flywheel/feature-store';
+} from '@flywheel/example-weather';
 import { DatasetFormat } from '@flywheel/proto/flywheel/common/v1/dataset_pb.js';
 import { PipelineSpecSchema } from '@flywheel/proto/flywheel/common/v1/pipeline_pb.js';
 import {

@@ -1,22 +1,22 @@
 import { RegistryService } from '@flywheel/proto/flywheel/registry/v1/registry_pb.js';
 import type { ServiceHost, ServiceWiring } from '@flywheel/runtime';
-import { localPrincipal } from './caller.ts';
+import { createDeleteAlias } from './aliases/delete-alias.ts';
+import { createGetAliasHistory } from './aliases/get-alias-history.ts';
+import { createSetAlias } from './aliases/set-alias.ts';
+import { localPrincipal } from './api/caller.ts';
+import { createRegistryApi } from './api/registry-api.ts';
+import { createDownloadArtifact } from './artifacts/download-artifact.ts';
+import { createUploadArtifact } from './artifacts/upload-artifact.ts';
 import type { RegistryConfig } from './config.ts';
-import { createCreateModel } from './create-model.ts';
-import { createDeleteAlias } from './delete-alias.ts';
-import { createDownloadArtifact } from './download-artifact.ts';
-import { createGetAliasHistory } from './get-alias-history.ts';
-import { createGetLineage } from './get-lineage.ts';
-import { createListModels } from './list-models.ts';
-import { createListVersions } from './list-versions.ts';
-import { recoverClaims } from './recover-claims.ts';
-import { createRegisterVersion } from './register-version.ts';
-import { createRegistryApi } from './registry-api.ts';
-import { openRegistryCollections } from './registry-records.ts';
-import { createResolveModelUri } from './resolve-model-uri.ts';
-import { createSetAlias } from './set-alias.ts';
-import { createTransitionStage } from './transition-stage.ts';
-import { createUploadArtifact } from './upload-artifact.ts';
+import { createGetLineage } from './lineage/get-lineage.ts';
+import { createCreateModel } from './models/create-model.ts';
+import { createListModels } from './models/list-models.ts';
+import { openRegistryCollections } from './records/registry-records.ts';
+import { createListVersions } from './versions/list-versions.ts';
+import { recoverClaims } from './versions/recover-claims.ts';
+import { createRegisterVersion } from './versions/register-version.ts';
+import { createResolveModelUri } from './versions/resolve-model-uri.ts';
+import { createTransitionStage } from './versions/transition-stage.ts';
 
 /**
  * The registry service — the model store: models, versions, artifacts, aliases, lineage. Serves

@@ -5,7 +5,7 @@ import { ArtifactFormat } from '@flywheel/proto/flywheel/registry/v1/registry_pb
 import { createEmbeddedStore } from '@flywheel/store';
 import { waitFor } from '@flywheel/testing';
 import { describe, expect, it } from 'vitest';
-import { openRegistryCollections, type VersionRecord } from '../src/registry-records.ts';
+import { openRegistryCollections, type VersionRecord } from '../src/records/registry-records.ts';
 import { artifactBytes, eventsOf, sha256Hex, startRegistry } from './registry-harness.ts';
 
 describe('a registration interrupted after claiming its number', () => {

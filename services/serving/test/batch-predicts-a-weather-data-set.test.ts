@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { blobUri } from '@flywheel/blobs';
 import { silentLogger } from '@flywheel/core';
-import { weatherCsvPath, weatherDataset } from '@flywheel/feature-store';
+import { weatherCsvPath, weatherDataset } from '@flywheel/example-weather';
 import { createBatchPredictStep } from '@flywheel/orchestrator';
 import { uniqueName } from '@flywheel/testing';
 import { parquetWriteBuffer } from 'hyparquet-writer';

@@ -4,12 +4,8 @@ import { join } from 'node:path';
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import { createFsBlobs } from '@flywheel/blobs';
 import { createMemoryBus } from '@flywheel/bus';
-import {
-  loadFeatureStoreConfig,
-  weatherDailyView,
-  weatherDataset,
-  wireFeatureStore,
-} from '@flywheel/feature-store';
+import { weatherDailyView, weatherDataset } from '@flywheel/example-weather';
+import { loadFeatureStoreConfig, wireFeatureStore } from '@flywheel/feature-store';
 import { FeatureStoreService } from '@flywheel/proto/flywheel/featurestore/v1/featurestore_pb.js';
 import { createRpcClient } from '@flywheel/rpc';
 import { startInProcess, uniqueName } from '@flywheel/testing';

@@ -1,0 +1,94 @@
+import type { FeatureStoreService } from '@flywheel/proto/flywheel/featurestore/v1/featurestore_pb.js';
+import type { ImplOf } from '@flywheel/rpc';
+import { toHistoricalRows } from '../datasets/historical-table-encoding.ts';
+import type { FeatureStoreCollections } from '../storage/feature-store-collections.ts';
+import { loadFeatureView } from '../storage/load-feature-view.ts';
+import { toTrainingSetMessage } from '../storage/training-set-records.ts';
+import type { ApplyFeatureView } from '../use-cases/apply-feature-view.ts';
+import type { CreateTrainingSet } from '../use-cases/create-training-set.ts';
+import type { DeleteFeatureView } from '../use-cases/delete-feature-view.ts';
+import type { RetrieveHistoricalFeatures } from '../use-cases/get-historical-features.ts';
+import type { GetOnlineFeatures } from '../use-cases/get-online-features.ts';
+import { getTrainingSet } from '../use-cases/get-training-set.ts';
+import type { IngestRows } from '../use-cases/ingest-rows.ts';
+import { listFeatureViews } from '../use-cases/list-feature-views.ts';
+import type { MaterializeFeatureViews } from '../use-cases/materialize-feature-views.ts';
+import { toFeatureViewMessage } from '../values/feature-view-records.ts';
+
+export interface FeatureStoreApiDeps {
+  collections: FeatureStoreCollections;
+  applyFeatureView: ApplyFeatureView;
+  deleteFeatureView: DeleteFeatureView;
+  ingestRows: IngestRows;
+  getOnlineFeatures: GetOnlineFeatures;
+  retrieveHistoricalFeatures: RetrieveHistoricalFeatures;
+  createTrainingSet: CreateTrainingSet;
+  materialize: MaterializeFeatureViews;
+}
+
+/** The FeatureStoreService handlers: request → use case → response, nothing else. */
+export function createFeatureStoreApi(deps: FeatureStoreApiDeps): ImplOf<typeof FeatureStoreService> {
+  const { collections } = deps;
+  return {
+    async applyFeatureView(request, { signal }) {
+      const { view, changed } = await deps.applyFeatureView(request.featureView, { signal });
+      return { featureView: toFeatureViewMessage(view), changed };
+    },
+
+    async getFeatureView(request, { signal }) {
+      const view = await loadFeatureView(
+        collections.views,
+        request.featureViewName,
+        { signal },
+        'feature_view_name',
+      );
+      return { featureView: toFeatureViewMessage(view) };
+    },
+
+    async listFeatureViews(request, { signal }) {
+      const page = await listFeatureViews(collections, request, { signal });
+      return { featureViews: page.views.map(toFeatureViewMessage), nextPageToken: page.nextPageToken };
+    },
+
+    async deleteFeatureView(request, { signal }) {
+      await deps.deleteFeatureView(request.featureViewName, { signal });
+      return {};
+    },
+
+    async ingest(request, { signal }) {
+      return { rowsWritten: BigInt(await deps.ingestRows.ingest(request, { signal })) };
+    },
+
+    async ingestStream(requests, { signal }) {
+      return { rowsWritten: BigInt(await deps.ingestRows.ingestStream(requests, { signal })) };
+    },
+
+    async getOnlineFeatures(request, { signal }) {
+      return deps.getOnlineFeatures(request, { signal });
+    },
+
+    async getHistoricalFeatures(request, { signal }) {
+      const table = await deps.retrieveHistoricalFeatures(
+        { features: request.features, entityDataframe: request.entityDataframe },
+        { signal },
+      );
+      return { columns: [...table.columns], rows: toHistoricalRows(table) };
+    },
+
+    async createTrainingSet(request, { signal }) {
+      return { trainingSet: toTrainingSetMessage(await deps.createTrainingSet(request, { signal })) };
+    },
+
+    async getTrainingSet(request, { signal }) {
+      return {
+        trainingSet: toTrainingSetMessage(
+          await getTrainingSet(collections, request.trainingSetId, { signal }),
+        ),
+      };
+    },
+
+    async materialize(request, { signal }) {
+      return { results: await deps.materialize(request, { signal }) };
+    },
+  };
+}

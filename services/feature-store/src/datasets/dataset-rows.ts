@@ -1,0 +1,57 @@
+import { AppError } from '@flywheel/core';
+import { keyFromCell } from '../values/entity-keys.ts';
+import { parseEventTime } from '../values/event-times.ts';
+import type { FeatureRowData } from '../values/feature-row-data.ts';
+import { parseCell, type StoredValue } from '../values/feature-values.ts';
+import type { FeatureViewRecord } from '../values/feature-view-records.ts';
+import type { DatasetTable } from './dataset-files.ts';
+
+/** The column that holds event times unless a view's source names another. */
+export const eventTimeColumn = 'event_time';
+
+/**
+ * The rows of a dataset file for one view. Columns map to join keys and features by name, or by the
+ * source's `field_mapping` (column → name); the event time comes from `event_time` or the source's
+ * `timestamp_field`. A feature column the file lacks is left out of every row (online it stays as
+ * it was); a JSON Lines row without a key leaves that feature out, an explicit null or an empty CSV
+ * cell writes null. Every row is checked before any is returned: `invalid_argument` naming the line
+ * and column (`line 7.temp_max: expected DOUBLE, got "warm"`), or the missing column.
+ */
+export function datasetRows(view: FeatureViewRecord, table: DatasetTable): FeatureRowData[] {
+  const columnOf = new Map<string, string>();
+  for (const [column, name] of view.source?.fieldMapping ?? []) columnOf.set(name, column);
+  const column = (name: string): string => columnOf.get(name) ?? name;
+  const present = new Set(table.columns);
+  const timeColumn = view.source?.timestampField || eventTimeColumn;
+
+  const required = [...view.joinKeys.map((k) => column(k.name)), timeColumn];
+  for (const name of required) {
+    if (!present.has(name)) {
+      throw AppError.invalidArgument(
+        `column ${name}`,
+        `is missing: feature view ${view.name} needs its join keys and event time (the file has: ${table.columns.join(', ')})`,
+      );
+    }
+  }
+  const features = view.features.filter((f) => present.has(column(f.name)));
+  if (features.length === 0) {
+    throw AppError.invalidArgument(
+      'columns',
+      `the file has no column of feature view ${view.name} (features: ${view.features.map((f) => f.name).join(', ')})`,
+    );
+  }
+
+  return table.rows.map(({ line, cells }) => {
+    const key = view.joinKeys.map((k) =>
+      keyFromCell(cells[column(k.name)], k, `line ${line}.${column(k.name)}`),
+    );
+    const timeMs = parseEventTime(cells[timeColumn], `line ${line}.${timeColumn}`, 'up');
+    const values: Record<string, StoredValue> = {};
+    for (const feature of features) {
+      const name = column(feature.name);
+      if (!table.csv && !(name in cells)) continue;
+      values[feature.name] = parseCell(cells[name], feature.valueType, `line ${line}.${name}`);
+    }
+    return { key, timeMs, values };
+  });
+}

@@ -1,0 +1,26 @@
+import type { Collection, DocumentStore } from '@flywheel/store';
+import { type FeatureViewRecord, featureViewIndexes } from '../values/feature-view-records.ts';
+import type { ViewDataRecord } from './offline-records.ts';
+import { type OnlineRecord, onlineIndexes } from './online-records.ts';
+import type { TrainingSetRecord } from './training-set-records.ts';
+
+/** The collections of the feature store's own document store. */
+export interface FeatureStoreCollections {
+  /** Catalog: one document per feature view, id = name. */
+  readonly views: Collection<FeatureViewRecord>;
+  /** Per view: offline chunk index, ingested datasets, materialization mark; carries the outbox. */
+  readonly viewData: Collection<ViewDataRecord>;
+  /** Online store: latest values per entity, id `<view>/<entity key>`. */
+  readonly online: Collection<OnlineRecord>;
+  readonly trainingSets: Collection<TrainingSetRecord>;
+}
+
+/** Opens the feature store's collections with the indexes their queries need. */
+export function openCollections(store: DocumentStore): FeatureStoreCollections {
+  return {
+    views: store.collection<FeatureViewRecord>('feature-views', { indexes: featureViewIndexes }),
+    viewData: store.collection<ViewDataRecord>('view-data'),
+    online: store.collection<OnlineRecord>('online-values', { indexes: onlineIndexes }),
+    trainingSets: store.collection<TrainingSetRecord>('training-sets'),
+  };
+}

@@ -1,0 +1,136 @@
+import type { BlobStore } from '@flywheel/blobs';
+import { AppError, type CallOptions } from '@flywheel/core';
+import { keyIdOf } from '../values/entity-keys.ts';
+import { isoOf } from '../values/event-times.ts';
+import type { FeatureRowData } from '../values/feature-row-data.ts';
+import type { KeyScalar, StoredValue } from '../values/feature-values.ts';
+import { mapConcurrent } from './map-concurrent.ts';
+import type { ChunkRef } from './offline-records.ts';
+
+/** A row read back from the offline store, with its entity id and its write order (`seq`). */
+export interface HistoryRow extends FeatureRowData {
+  readonly keyId: string;
+  /** Increases with write order: of two rows with the same entity and time, the higher seq wins. */
+  readonly seq: number;
+}
+
+/** The offline store: a view's history as append-only JSON Lines chunks in the shared blob store. */
+export interface OfflineStore {
+  /**
+   * Writes `rows` as chunks of at most `chunkRows` rows, sorted by event time so each chunk covers
+   * a narrow range. Content-addressed: writing the same rows again yields the same refs.
+   */
+  writeChunks(view: string, rows: readonly FeatureRowData[], options?: CallOptions): Promise<ChunkRef[]>;
+  /** The rows of `chunks` (given in write order), verified against their digests (`data_loss` otherwise). */
+  readHistory(view: string, chunks: readonly ChunkRef[], options?: CallOptions): Promise<HistoryRow[]>;
+  /** Removes the chunk blobs (absent ones are ignored). */
+  deleteChunks(chunks: readonly ChunkRef[], options?: CallOptions): Promise<void>;
+}
+
+export interface OfflineStoreOptions {
+  blobs: BlobStore;
+  /** Most rows per chunk. */
+  chunkRows: number;
+}
+
+interface ChunkHeader {
+  feature_view: string;
+  rows: number;
+}
+
+interface ChunkLine {
+  key: KeyScalar[];
+  event_time: string;
+  values: Record<string, StoredValue>;
+}
+
+/**
+ * Chunk format: a header line `{"feature_view":…,"rows":…}` (so chunks of different views never
+ * share a digest and deleting one view's chunks cannot touch another's), then one line per row
+ * `{"key":[…],"event_time":"<RFC 3339>","values":{…}}`.
+ */
+export function createOfflineStore(options: OfflineStoreOptions): OfflineStore {
+  const { blobs, chunkRows } = options;
+  const encoder = new TextEncoder();
+
+  const encode = (view: string, rows: readonly FeatureRowData[]): Uint8Array => {
+    const header: ChunkHeader = { feature_view: view, rows: rows.length };
+    const lines = [JSON.stringify(header)];
+    for (const row of rows) {
+      const line: ChunkLine = { key: [...row.key], event_time: isoOf(row.timeMs), values: { ...row.values } };
+      lines.push(JSON.stringify(line));
+    }
+    return encoder.encode(`${lines.join('\n')}\n`);
+  };
+
+  const decode = (view: string, chunk: ChunkRef, bytes: Uint8Array): FeatureRowData[] => {
+    const lines = new TextDecoder()
+      .decode(bytes)
+      .split('\n')
+      .filter((l) => l !== '');
+    const header = JSON.parse(lines[0] ?? '{}') as Partial<ChunkHeader>;
+    if (header.feature_view !== view || header.rows !== lines.length - 1) {
+      throw new AppError(
+        'data_loss',
+        `offline chunk ${chunk.sha256} does not belong to feature view ${view}`,
+      );
+    }
+    return lines.slice(1).map((text) => {
+      const line = JSON.parse(text) as ChunkLine;
+      return { key: line.key, timeMs: Date.parse(line.event_time), values: line.values };
+    });
+  };
+
+  return {
+    async writeChunks(view, rows, callOptions = {}) {
+      const sorted = [...rows].sort((a, b) => a.timeMs - b.timeMs);
+      const refs: ChunkRef[] = [];
+      for (let start = 0; start < sorted.length; start += chunkRows) {
+        const part = sorted.slice(start, start + chunkRows);
+        const ref = await blobs.put(encode(view, part), {
+          ...callOptions,
+          contentType: 'application/x-ndjson',
+        });
+        refs.push({
+          sha256: ref.sha256,
+          sizeBytes: ref.size,
+          rows: part.length,
+          minTimeMs: part[0]!.timeMs,
+          maxTimeMs: part.at(-1)!.timeMs,
+        });
+      }
+      return refs;
+    },
+
+    async readHistory(view, chunks, callOptions = {}) {
+      const decoded = await mapConcurrent(chunks, 8, async (chunk) =>
+        decode(view, chunk, await blobs.getBytes(chunk.sha256, callOptions)),
+      );
+      const history: HistoryRow[] = [];
+      let seq = 0;
+      for (const rows of decoded) {
+        for (const row of rows) history.push({ ...row, keyId: keyIdOf(row.key), seq: seq++ });
+      }
+      return history;
+    },
+
+    async deleteChunks(chunks, callOptions = {}) {
+      await mapConcurrent(chunks, 8, (chunk) => blobs.delete(chunk.sha256, callOptions));
+    },
+  };
+}
+
+/**
+ * The chunks (in their order) that may hold rows with event times in [fromMs, toMs], both
+ * inclusive; null means unbounded on that side. This is what keeps point-in-time reads from
+ * fetching the whole history.
+ */
+export function chunksOverlapping(
+  chunks: readonly ChunkRef[],
+  fromMs: number | null,
+  toMs: number | null,
+): ChunkRef[] {
+  return chunks.filter(
+    (c) => (fromMs === null || c.maxTimeMs >= fromMs) && (toMs === null || c.minTimeMs <= toMs),
+  );
+}

@@ -1,0 +1,117 @@
+import { AppError, type CallOptions } from '@flywheel/core';
+import type { EntityDataframe } from '@flywheel/proto/flywheel/featurestore/v1/featurestore_pb.js';
+import { eventTimeColumn } from '../datasets/dataset-rows.ts';
+import { type ResolveEntityFrameDeps, resolveEntityFrame } from '../datasets/entity-dataframe.ts';
+import type { HistoricalTable } from '../datasets/historical-table.ts';
+import { resolveFeatureRefs } from '../storage/feature-refs.ts';
+import { chunksOverlapping, type HistoryRow } from '../storage/offline-store.ts';
+import { pointInTimeJoin } from '../storage/point-in-time-join.ts';
+import { keyIdOf, mergeKeyTypes } from '../values/entity-keys.ts';
+import { typeName } from '../values/feature-values.ts';
+import type { FeatureViewRecord, JoinKeyRecord } from '../values/feature-view-records.ts';
+
+export interface HistoricalFeaturesQuery {
+  readonly features: readonly string[];
+  readonly entityDataframe: EntityDataframe | undefined;
+}
+
+/** Builds the point-in-time correct table of a query. */
+export type RetrieveHistoricalFeatures = (
+  query: HistoricalFeaturesQuery,
+  options?: CallOptions,
+) => Promise<HistoricalTable>;
+
+/**
+ * For each entity row (keys + as-of time) and each requested feature: the value of the latest row
+ * of that entity with event time ≤ the row's time and ≥ the row's time − the view's TTL, else null;
+ * never a value from after the row's time. Reads only the offline chunks whose event-time range
+ * meets [earliest row − TTL, latest row], then joins each view by sort and merge per entity.
+ * Errors: see {@link resolveFeatureRefs} and {@link resolveEntityFrame}; join keys of one name
+ * with conflicting types across views are `invalid_argument` naming `features`.
+ */
+export function createRetrieveHistoricalFeatures(deps: ResolveEntityFrameDeps): RetrieveHistoricalFeatures {
+  const { collections, offline } = deps;
+  return async (query, options = {}) => {
+    const { features, views } = await resolveFeatureRefs(collections.views, query.features, {
+      ...options,
+      wildcards: true,
+    });
+    const joinKeys = mergeJoinKeys(views);
+    const reserved = new Set([
+      ...joinKeys.map((k) => k.name),
+      eventTimeColumn,
+      ...features.map((f) => f.ref),
+    ]);
+    const frame = await resolveEntityFrame(deps, query.entityDataframe, joinKeys, reserved, options);
+
+    let minTimeMs: number | null = null;
+    let maxTimeMs: number | null = null;
+    for (const row of frame.rows) {
+      minTimeMs = minTimeMs === null ? row.timeMs : Math.min(minTimeMs, row.timeMs);
+      maxTimeMs = maxTimeMs === null ? row.timeMs : Math.max(maxTimeMs, row.timeMs);
+    }
+
+    const matchesByView = new Map<string, (HistoryRow | undefined)[]>();
+    for (const view of views) {
+      if (frame.rows.length === 0) {
+        matchesByView.set(view.name, []);
+        continue;
+      }
+      const data = await collections.viewData.get(view.name, options);
+      const from = view.ttlMs === null ? null : minTimeMs! - view.ttlMs;
+      const chunks = chunksOverlapping(data?.data.chunks ?? [], from, maxTimeMs);
+      const history = await offline.readHistory(view.name, chunks, options);
+      const lookups = frame.rows.map((row) => ({
+        keyId: keyIdOf(view.joinKeys.map((k) => row.keys[k.name]!)),
+        timeMs: row.timeMs,
+      }));
+      matchesByView.set(view.name, pointInTimeJoin(history, lookups, view.ttlMs));
+    }
+
+    const rows = frame.rows.map((row, i) => ({
+      frame: row,
+      features: features.map((f) => matchesByView.get(f.view.name)![i]?.values[f.feature.name] ?? null),
+    }));
+    const viewsRead =
+      frame.historyView && !views.some((v) => v.name === frame.historyView!.name)
+        ? [...views, frame.historyView]
+        : views;
+    return {
+      joinKeys,
+      passThrough: frame.passThrough,
+      features,
+      columns: [
+        ...joinKeys.map((k) => k.name),
+        eventTimeColumn,
+        ...frame.passThrough,
+        ...features.map((f) => f.ref),
+      ],
+      rows,
+      views: viewsRead,
+      minTimeMs,
+      maxTimeMs,
+    };
+  };
+}
+
+function mergeJoinKeys(views: readonly FeatureViewRecord[]): JoinKeyRecord[] {
+  const merged = new Map<string, { key: JoinKeyRecord; view: string }>();
+  for (const view of views) {
+    for (const key of view.joinKeys) {
+      const held = merged.get(key.name);
+      if (!held) {
+        merged.set(key.name, { key, view: view.name });
+        continue;
+      }
+      const type = mergeKeyTypes(held.key.valueType, key.valueType);
+      if (type === undefined) {
+        throw AppError.invalidArgument(
+          'features',
+          `join key ${key.name} is ${typeName(held.key.valueType)} in feature view ${held.view} but ${typeName(key.valueType)} in ${view.name}`,
+        );
+      }
+      merged.set(key.name, { key: { name: key.name, valueType: type }, view: held.view });
+    }
+  }
+  return [...merged.values()].map((m) => m.key);
+}

@@ -1,0 +1,86 @@
+import { type BlobStore, parseBlobUri } from '@flywheel/blobs';
+import type { EventHandler } from '@flywheel/bus';
+import { AppError, type Logger } from '@flywheel/core';
+import { decodeEvent } from '@flywheel/events';
+import { DatasetArrivedSchema } from '@flywheel/proto/flywheel/events/v1/data_pb.js';
+import { WriteTarget } from '@flywheel/proto/flywheel/featurestore/v1/featurestore_pb.js';
+import { readDataset } from '../datasets/dataset-files.ts';
+import { datasetRows } from '../datasets/dataset-rows.ts';
+import type { FeatureStoreCollections } from '../storage/feature-store-collections.ts';
+import type { FeatureRowData } from '../values/feature-row-data.ts';
+import type { FeatureViewRecord } from '../values/feature-view-records.ts';
+import type { WriteFeatureRows } from './write-feature-rows.ts';
+
+export interface IngestArrivedDatasetDeps {
+  collections: FeatureStoreCollections;
+  blobs: BlobStore;
+  write: WriteFeatureRows;
+  log: Logger;
+}
+
+/**
+ * The `dataset.arrived` handler: reads the dataset blob once and ingests it into every feature view
+ * whose batch source names that dataset (offline + online when the view is online), one
+ * `features.materialized` per view. A blob already ingested into a view is skipped for that view.
+ * A file that cannot be ingested — not a blob URI, a digest that does not match, an unsupported
+ * format, a malformed line, a value of the wrong type — is `invalid_argument` (not retriable: the
+ * event goes to `dataset.arrived.dlq` with the reason) and nothing is written to any view.
+ */
+export function createIngestArrivedDataset(deps: IngestArrivedDatasetDeps): EventHandler {
+  const { collections, blobs, write, log } = deps;
+  return async (event, { signal }) => {
+    const arrived = decodeEvent(DatasetArrivedSchema, event);
+    if (arrived.dataset === '') {
+      throw AppError.invalidArgument('dataset', `event ${event.id} names no dataset`);
+    }
+    const views = (
+      await collections.views.find({ datasetName: arrived.dataset }, { signal, limit: 10_000 })
+    ).map((doc) => doc.data);
+    if (views.length === 0) {
+      log.debug('no feature view reads this dataset', { dataset: arrived.dataset });
+      return;
+    }
+    const reason = (error: unknown): AppError => {
+      const cause = AppError.from(error);
+      return new AppError(cause.code, `dataset "${arrived.dataset}" (${arrived.uri}): ${cause.message}`, {
+        cause,
+        retriable: cause.retriable,
+        ...(cause.field === undefined ? {} : { field: cause.field }),
+      });
+    };
+    try {
+      const sha256 = parseBlobUri(arrived.uri, 'uri');
+      if (arrived.sha256 !== '' && arrived.sha256 !== sha256) {
+        throw AppError.invalidArgument('sha256', `is ${arrived.sha256} but the uri names ${sha256}`);
+      }
+      const pending: FeatureViewRecord[] = [];
+      for (const view of views) {
+        const data = await collections.viewData.get(view.name, { signal });
+        if (!data?.data.ingestedDatasets.includes(sha256)) pending.push(view);
+      }
+      if (pending.length === 0) return;
+      const table = await readDataset(blobs, { uri: arrived.uri, format: arrived.format }, 'dataset', {
+        signal,
+      });
+      const batches: [FeatureViewRecord, FeatureRowData[]][] = pending.map((view) => {
+        try {
+          return [view, datasetRows(view, table)];
+        } catch (error) {
+          const cause = AppError.from(error);
+          throw new AppError(cause.code, `feature view ${view.name}: ${cause.message}`, { cause });
+        }
+      });
+      const origin = { dataset: arrived.dataset, datasetUri: arrived.uri, datasetSha256: sha256 };
+      for (const [view, rows] of batches) {
+        const result = await write(view, rows, WriteTarget.UNSPECIFIED, origin, { signal });
+        log.info('dataset ingested', {
+          dataset: arrived.dataset,
+          featureView: view.name,
+          rows: result.rowsWritten,
+        });
+      }
+    } catch (error) {
+      throw reason(error);
+    }
+  };
+}

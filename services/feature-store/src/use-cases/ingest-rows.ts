@@ -1,0 +1,80 @@
+import { AppError, type CallOptions } from '@flywheel/core';
+import type {
+  IngestRequest,
+  IngestStreamRequest,
+} from '@flywheel/proto/flywheel/featurestore/v1/featurestore_pb.js';
+import type { FeatureStoreCollections } from '../storage/feature-store-collections.ts';
+import { loadFeatureView } from '../storage/load-feature-view.ts';
+import type { FeatureViewRecord } from '../values/feature-view-records.ts';
+import { validateFeatureRows } from '../values/validate-feature-rows.ts';
+import type { WriteFeatureRows } from './write-feature-rows.ts';
+
+export interface IngestRowsDeps {
+  collections: FeatureStoreCollections;
+  write: WriteFeatureRows;
+}
+
+/** The Ingest RPCs. */
+export interface IngestRows {
+  /**
+   * Ingest: all-or-nothing. Every row is checked against the view first (`invalid_argument` naming
+   * `rows[i].values.<feature>` or `rows[i].entity_key.join_keys.<key>`), then all are written;
+   * `not_found` naming `feature_view_name` for an unknown view. Resolves the rows written.
+   */
+  ingest(request: IngestRequest, options?: CallOptions): Promise<number>;
+  /**
+   * IngestStream: each message is checked and written on its own, all-or-nothing; the first invalid
+   * message fails the stream (earlier ones stay written). The first message must name the view;
+   * later ones may leave it empty or repeat it. Resolves the rows written in total.
+   */
+  ingestStream(requests: AsyncIterable<IngestStreamRequest>, options?: CallOptions): Promise<number>;
+}
+
+/** The Ingest RPCs over the view catalog and the one write path. */
+export function createIngestRows(deps: IngestRowsDeps): IngestRows {
+  const { collections, write } = deps;
+  return {
+    async ingest(request, options = {}) {
+      const view = await loadFeatureView(
+        collections.views,
+        request.featureViewName,
+        options,
+        'feature_view_name',
+      );
+      const rows = validateFeatureRows(view, request.rows);
+      return (await write(view, rows, request.target, undefined, options)).rowsWritten;
+    },
+
+    async ingestStream(requests, options = {}) {
+      let view: FeatureViewRecord | undefined;
+      let total = 0;
+      let index = 0;
+      for await (const message of requests) {
+        const name = message.featureViewName;
+        if (!view) {
+          if (name === '')
+            throw AppError.invalidArgument('feature_view_name', 'is required on the first message');
+          view = await loadFeatureView(collections.views, name, options, 'feature_view_name');
+        } else if (name !== '' && name !== view.name) {
+          throw AppError.invalidArgument(
+            'feature_view_name',
+            `message ${index}: is "${name}" but the stream writes feature view ${view.name}`,
+          );
+        }
+        let rows: ReturnType<typeof validateFeatureRows>;
+        try {
+          rows = validateFeatureRows(view, message.rows);
+        } catch (error) {
+          const cause = AppError.from(error);
+          throw new AppError(cause.code, `message ${index}: ${cause.message}`, {
+            cause,
+            ...(cause.field === undefined ? {} : { field: cause.field }),
+          });
+        }
+        total += (await write(view, rows, message.target, undefined, options)).rowsWritten;
+        index++;
+      }
+      return total;
+    },
+  };
+}

@@ -1,0 +1,122 @@
+import type { MessageInitShape } from '@bufbuild/protobuf';
+import { AppError, type CallOptions } from '@flywheel/core';
+import { newEvent, toOutboxEntry } from '@flywheel/events';
+import { FeaturesMaterializedSchema } from '@flywheel/proto/flywheel/events/v1/data_pb.js';
+import type {
+  MaterializationResultSchema,
+  MaterializeRequest,
+} from '@flywheel/proto/flywheel/featurestore/v1/featurestore_pb.js';
+import type { FeatureStoreCollections } from '../storage/feature-store-collections.ts';
+import { loadFeatureView } from '../storage/load-feature-view.ts';
+import { emptyViewData } from '../storage/offline-records.ts';
+import { chunksOverlapping, type OfflineStore } from '../storage/offline-store.ts';
+import { latestPerEntity, type OnlineStore } from '../storage/online-store.ts';
+import { updateDocument } from '../storage/update-document.ts';
+import { asOfTimeMs, toTimestamp } from '../values/event-times.ts';
+import type { FeatureViewRecord } from '../values/feature-view-records.ts';
+
+export interface MaterializeDeps {
+  collections: FeatureStoreCollections;
+  offline: OfflineStore;
+  online: OnlineStore;
+  /** Clock for an unset end, epoch ms. */
+  now?: () => number;
+}
+
+type Result = MessageInitShape<typeof MaterializationResultSchema>;
+
+/** Copies the latest offline values in a window to the online store. */
+export type MaterializeFeatureViews = (
+  request: MaterializeRequest,
+  options?: CallOptions,
+) => Promise<Result[]>;
+
+/**
+ * Materialize: for each view (the named ones, else every online view), recomputes the online store
+ * from the offline history in [start, end) — unset start = since the view's last materialization
+ * (the beginning the first time), unset end = now. Per entity and feature the latest value in the
+ * window is written unless the online store already holds a newer one. Each view ends with one
+ * write that moves its materialization mark and carries `features.materialized` (rows_written =
+ * entities changed). `not_found` / `failed_precondition` naming `feature_view_names[i]` for an
+ * unknown view or one that is not online; `invalid_argument` naming `end_time` for an empty window.
+ */
+export function createMaterializeFeatureViews(deps: MaterializeDeps): MaterializeFeatureViews {
+  const { collections, offline, online } = deps;
+  const now = deps.now ?? Date.now;
+  return async (request, options = {}) => {
+    const endMs = request.endTime ? asOfTimeMs(request.endTime) : now();
+    const requestedStart = request.startTime ? asOfTimeMs(request.startTime) : null;
+    if (requestedStart !== null && endMs <= requestedStart) {
+      throw AppError.invalidArgument('end_time', 'must be after start_time');
+    }
+    let views: FeatureViewRecord[];
+    if (request.featureViewNames.length > 0) {
+      views = [];
+      for (const [i, name] of request.featureViewNames.entries()) {
+        const view = await loadFeatureView(collections.views, name, options, `feature_view_names[${i}]`);
+        if (!view.online) {
+          throw new AppError(
+            'failed_precondition',
+            `feature_view_names[${i}]: feature view ${name} is not online`,
+            {
+              field: `feature_view_names[${i}]`,
+            },
+          );
+        }
+        views.push(view);
+      }
+    } else {
+      views = (await collections.views.find({}, { ...options, limit: 10_000 }))
+        .map((d) => d.data)
+        .filter((v) => v.online);
+    }
+
+    const results: Result[] = [];
+    for (const view of views) {
+      const data = (await collections.viewData.get(view.name, options))?.data ?? emptyViewData(view.name);
+      const startMs = requestedStart ?? data.materializedUntilMs;
+      const inWindow = (t: number): boolean => (startMs === null || t >= startMs) && t < endMs;
+      const chunks = chunksOverlapping(data.chunks, startMs, endMs - 1);
+      const history = (await offline.readHistory(view.name, chunks, options)).filter((r) =>
+        inWindow(r.timeMs),
+      );
+      const written =
+        startMs !== null && startMs >= endMs
+          ? 0
+          : await online.apply(view.name, latestPerEntity(history), options);
+      const window = {
+        ...(startMs === null ? {} : { startTime: toTimestamp(startMs) }),
+        endTime: toTimestamp(endMs),
+      };
+      await updateDocument(
+        collections.viewData,
+        view.name,
+        (current) => {
+          const held = current?.data ?? emptyViewData(view.name);
+          const event = newEvent(
+            FeaturesMaterializedSchema,
+            {
+              featureViewName: view.name,
+              team: view.team,
+              entityName: view.entityName,
+              ...window,
+              rowsWritten: BigInt(written),
+            },
+            { source: 'flywheel/feature-store' },
+          );
+          return {
+            data: {
+              ...held,
+              materializedUntilMs: Math.max(held.materializedUntilMs ?? endMs, endMs),
+              onlineRows: held.onlineRows + written,
+            },
+            outbox: [toOutboxEntry(event)],
+          };
+        },
+        options,
+      );
+      results.push({ featureViewName: view.name, ...window, rowsWritten: BigInt(written) });
+    }
+    return results;
+  };
+}

@@ -1,0 +1,124 @@
+import { AppError, type CallOptions, type Logger } from '@flywheel/core';
+import { newEvent, toOutboxEntry } from '@flywheel/events';
+import { FeaturesMaterializedSchema } from '@flywheel/proto/flywheel/events/v1/data_pb.js';
+import { WriteTarget } from '@flywheel/proto/flywheel/featurestore/v1/featurestore_pb.js';
+import type { FeatureStoreCollections } from '../storage/feature-store-collections.ts';
+import { emptyViewData } from '../storage/offline-records.ts';
+import type { OfflineStore } from '../storage/offline-store.ts';
+import { latestPerEntity, type OnlineStore } from '../storage/online-store.ts';
+import { updateDocument } from '../storage/update-document.ts';
+import { toTimestamp } from '../values/event-times.ts';
+import type { FeatureRowData } from '../values/feature-row-data.ts';
+import type { FeatureViewRecord } from '../values/feature-view-records.ts';
+
+/** Where a batch of rows came from, when a `dataset.arrived` brought it. */
+export interface RowsOrigin {
+  readonly dataset: string;
+  readonly datasetUri: string;
+  /** sha256 of the dataset blob: ingesting the same blob into the same view again is a no-op. */
+  readonly datasetSha256: string;
+}
+
+export interface WriteResult {
+  readonly rowsWritten: number;
+  /** True when the dataset blob had already been ingested into the view: nothing was written. */
+  readonly alreadyIngested: boolean;
+}
+
+/** Writes validated rows of one view to the offline and/or online store and announces it. */
+export type WriteFeatureRows = (
+  view: FeatureViewRecord,
+  rows: readonly FeatureRowData[],
+  target: WriteTarget,
+  origin: RowsOrigin | undefined,
+  options?: CallOptions,
+) => Promise<WriteResult>;
+
+export interface WriteFeatureRowsDeps {
+  collections: FeatureStoreCollections;
+  offline: OfflineStore;
+  online: OnlineStore;
+  log: Logger;
+}
+
+/**
+ * The one write path of rows (Ingest, IngestStream, dataset.arrived): offline chunks into the blob
+ * store, latest values into the online store, then ONE write of the view's data document that
+ * indexes the new chunks and carries `features.materialized` (window = [earliest, latest + 1 ms)
+ * of the rows' event times) in its outbox. Every step is idempotent, so a retry after a crash
+ * anywhere converges; an identical retry writes no second event. Target UNSPECIFIED means offline,
+ * plus online when the view is online; an explicit online target on a view that is not online is
+ * `failed_precondition`.
+ */
+export function createWriteFeatureRows(deps: WriteFeatureRowsDeps): WriteFeatureRows {
+  const { collections, offline, online, log } = deps;
+  return async (view, rows, target, origin, options = {}) => {
+    const explicitOnline = target === WriteTarget.ONLINE || target === WriteTarget.ONLINE_AND_OFFLINE;
+    if (explicitOnline && !view.online) {
+      throw new AppError(
+        'failed_precondition',
+        `feature view ${view.name} is not online; write it OFFLINE or apply it with online: true`,
+      );
+    }
+    const toOffline = target !== WriteTarget.ONLINE;
+    const toOnline = explicitOnline || (target === WriteTarget.UNSPECIFIED && view.online);
+    if (origin) {
+      const data = await collections.viewData.get(view.name, options);
+      if (data?.data.ingestedDatasets.includes(origin.datasetSha256)) {
+        log.info('dataset already ingested into feature view, skipped', {
+          featureView: view.name,
+          uri: origin.datasetUri,
+        });
+        return { rowsWritten: 0, alreadyIngested: true };
+      }
+    }
+    if (rows.length === 0) return { rowsWritten: 0, alreadyIngested: false };
+
+    const chunks = toOffline ? await offline.writeChunks(view.name, rows, options) : [];
+    const entitiesChanged = toOnline ? await online.apply(view.name, latestPerEntity(rows), options) : 0;
+    let minTimeMs = Number.POSITIVE_INFINITY;
+    let maxTimeMs = Number.NEGATIVE_INFINITY;
+    for (const row of rows) {
+      minTimeMs = Math.min(minTimeMs, row.timeMs);
+      maxTimeMs = Math.max(maxTimeMs, row.timeMs);
+    }
+
+    await updateDocument(
+      collections.viewData,
+      view.name,
+      (current) => {
+        const data = current?.data ?? emptyViewData(view.name);
+        const known = new Set(data.chunks.map((c) => c.sha256));
+        const newChunks = chunks.filter((c) => !known.has(c.sha256));
+        const newDataset = origin !== undefined && !data.ingestedDatasets.includes(origin.datasetSha256);
+        if (newChunks.length === 0 && entitiesChanged === 0 && !newDataset) return undefined;
+        const event = newEvent(
+          FeaturesMaterializedSchema,
+          {
+            featureViewName: view.name,
+            team: view.team,
+            entityName: view.entityName,
+            startTime: toTimestamp(minTimeMs),
+            endTime: toTimestamp(maxTimeMs + 1),
+            rowsWritten: BigInt(rows.length),
+            ...(origin ? { dataset: origin.dataset, datasetUri: origin.datasetUri } : {}),
+          },
+          { source: 'flywheel/feature-store' },
+        );
+        return {
+          data: {
+            ...data,
+            chunks: [...data.chunks, ...newChunks],
+            ingestedDatasets: newDataset
+              ? [...data.ingestedDatasets, origin.datasetSha256]
+              : data.ingestedDatasets,
+            onlineRows: data.onlineRows + (toOnline ? rows.length : 0),
+          },
+          outbox: [toOutboxEntry(event)],
+        };
+      },
+      options,
+    );
+    return { rowsWritten: rows.length, alreadyIngested: false };
+  };
+}

@@ -1,0 +1,38 @@
+import { AppError, isAppError } from '@flywheel/core';
+import type { Monitor } from '@flywheel/proto/flywheel/monitoring/v1/monitoring_pb.js';
+import type { MonitorRecord } from '../records/monitor-records.ts';
+import type { MonitoringCollections } from '../records/monitoring-collections.ts';
+import { monitorFromMessage } from './monitor-messages.ts';
+
+export interface CreateMonitorDeps {
+  collections: MonitoringCollections;
+  maxWindowSamples: number;
+  defaultTeam: string;
+  now?: () => Date;
+}
+
+/**
+ * Creates a monitor under its unique name. Throws `invalid_argument` naming the field for a
+ * monitor that cannot work (see monitorFromMessage), `already_exists` when the name is taken.
+ */
+export function createCreateMonitor(deps: CreateMonitorDeps) {
+  const now = deps.now ?? (() => new Date());
+  return async function createMonitor(message: Monitor, signal: AbortSignal): Promise<MonitorRecord> {
+    const record = monitorFromMessage(message, {
+      maxWindowSamples: deps.maxWindowSamples,
+      defaultTeam: deps.defaultTeam,
+      now: now(),
+    });
+    try {
+      await deps.collections.monitors.put(record.name, record, { expectedVersion: 0, signal });
+    } catch (error) {
+      if (isAppError(error, 'already_exists')) {
+        throw new AppError('already_exists', `monitor "${record.name}" already exists`, {
+          field: 'monitor.name',
+        });
+      }
+      throw error;
+    }
+    return record;
+  };
+}

@@ -1,0 +1,104 @@
+import type { FeatureKindName, FeatureSourceName } from '../records/monitor-records.ts';
+import { type FeatureProfileRecord, otherCategory } from '../records/profile-records.ts';
+import type { SampleValue } from '../records/window-records.ts';
+import { binCounts, quantileBinEdges } from '../statistics/histogram.ts';
+import { evenQuantiles, sampleFromQuantiles } from '../statistics/quantiles.ts';
+
+/** Bounds of a computed profile. */
+export interface ProfileLimits {
+  /** Equal-frequency bins for PSI and Jensen–Shannon. Default 10. */
+  bins?: number;
+  /** Values kept for KS and Wasserstein; larger data is represented by that many quantiles. Default 5000. */
+  sampleSize?: number;
+  /** Categories kept; the rarer ones are folded into `__other__`. Default 100. */
+  maxCategories?: number;
+}
+
+/**
+ * The reference profile of one column: non-missing count, missing count and — for a numeric
+ * column with at least one value — min/max/mean/stddev (population), equal-frequency bin edges
+ * with counts, 101 quantiles and a bounded sorted sample; for a categorical column the category
+ * counts (top `maxCategories`, the rest folded into `__other__`). Values that do not fit the kind
+ * (see `sampleOf`) must already be null.
+ */
+export function profileColumn(
+  name: string,
+  kind: FeatureKindName,
+  source: FeatureSourceName,
+  values: readonly SampleValue[],
+  limits: ProfileLimits = {},
+): FeatureProfileRecord {
+  return kind === 'numeric'
+    ? profileNumeric(name, source, values, limits)
+    : profileCategorical(name, source, values, limits);
+}
+
+function profileNumeric(
+  name: string,
+  source: FeatureSourceName,
+  values: readonly SampleValue[],
+  limits: ProfileLimits,
+): FeatureProfileRecord {
+  const numbers: number[] = [];
+  for (const value of values) if (typeof value === 'number') numbers.push(value);
+  const sorted = Float64Array.from(numbers).sort();
+  const base = {
+    name,
+    kind: 'numeric' as const,
+    source,
+    count: sorted.length,
+    missingCount: values.length - sorted.length,
+  };
+  if (sorted.length === 0) return base;
+  let mean = 0;
+  for (const value of sorted) mean += value / sorted.length;
+  let variance = 0;
+  for (const value of sorted) variance += (value - mean) ** 2 / sorted.length;
+  const edges = quantileBinEdges(sorted, limits.bins ?? 10);
+  const sampleSize = limits.sampleSize ?? 5000;
+  return {
+    ...base,
+    numeric: {
+      min: sorted[0]!,
+      max: sorted[sorted.length - 1]!,
+      mean,
+      stddev: Math.sqrt(variance),
+      binEdges: edges,
+      binCounts: binCounts(edges, sorted),
+      quantiles: evenQuantiles(sorted, 100),
+      sample: sorted.length <= sampleSize ? Array.from(sorted) : sampleFromQuantiles(sorted, sampleSize),
+    },
+  };
+}
+
+function profileCategorical(
+  name: string,
+  source: FeatureSourceName,
+  values: readonly SampleValue[],
+  limits: ProfileLimits,
+): FeatureProfileRecord {
+  const counts = new Map<string, number>();
+  let missing = 0;
+  for (const value of values) {
+    if (value === null) missing++;
+    else counts.set(String(value), (counts.get(String(value)) ?? 0) + 1);
+  }
+  return {
+    name,
+    kind: 'categorical',
+    source,
+    count: values.length - missing,
+    missingCount: missing,
+    categorical: { counts: foldRareCategories(counts, limits.maxCategories ?? 100) },
+  };
+}
+
+/** The `max` most frequent categories (ties by name), the rest summed into `__other__`. */
+export function foldRareCategories(counts: ReadonlyMap<string, number>, max: number): Record<string, number> {
+  const ranked = [...counts].sort(([a, x], [b, y]) => y - x || (a < b ? -1 : a > b ? 1 : 0));
+  const kept: Record<string, number> = {};
+  for (const [category, count] of ranked.slice(0, max)) kept[category] = count;
+  const rest = ranked.slice(max).reduce((total, [, count]) => total + count, 0);
+  if (rest > 0) kept[otherCategory] = (kept[otherCategory] ?? 0) + rest;
+  return kept;
+}

@@ -1,0 +1,82 @@
+import type { FeatureKindName, FeatureSourceName } from '../records/monitor-records.ts';
+import type { FeatureProfileRecord } from '../records/profile-records.ts';
+import { inferKind, type Scalar, sampleOf } from '../records/sample-values.ts';
+import { type ProfileLimits, profileColumn } from './feature-profile.ts';
+import type { DatasetRow } from './read-dataset-rows.ts';
+
+/** What to profile in a dataset. */
+export interface ProfileWanted {
+  /** Feature names to profile (model inputs, monitored columns); empty = every feature column. */
+  names: ReadonlySet<string>;
+  /** Declared kinds (monitors first, then the signature); others are inferred from the values. */
+  kinds: ReadonlyMap<string, FeatureKindName>;
+  /** Declared sources; default input. */
+  sources?: ReadonlyMap<string, FeatureSourceName>;
+  /** Views the dataset's features come from (a training set's `features`); their columns win over pass-through ones. */
+  featureViews?: ReadonlySet<string>;
+}
+
+/** The feature a column holds: training-set columns are `<view>:<feature>`, other columns are the name itself. */
+export function featureOfColumn(column: string): { view: string | undefined; feature: string } {
+  const colon = column.lastIndexOf(':');
+  return colon < 0
+    ? { view: undefined, feature: column }
+    : { view: column.slice(0, colon), feature: column.slice(colon + 1) };
+}
+
+/**
+ * Which column feeds which feature. A wanted feature takes the column named after it (its
+ * `<view>:` prefix stripped); when several columns strip to the same name, a column of one of the
+ * `featureViews` wins over a pass-through label column, and among equals the last one (training
+ * sets put features after pass-through columns). With no wanted names, every column of the
+ * feature views (or, lacking those, every column but `event_time`) is profiled.
+ */
+export function planColumns(columns: readonly string[], wanted: ProfileWanted): Map<string, string> {
+  const chosen = new Map<string, { column: string; fromFeatureView: boolean }>();
+  for (const column of columns) {
+    const { view, feature } = featureOfColumn(column);
+    const fromFeatureView = view !== undefined && (wanted.featureViews?.has(view) ?? false);
+    if (wanted.names.size > 0) {
+      if (!wanted.names.has(feature)) continue;
+    } else if (wanted.featureViews && wanted.featureViews.size > 0) {
+      if (!fromFeatureView) continue;
+    } else if (column === 'event_time') continue;
+    const previous = chosen.get(feature);
+    if (previous?.fromFeatureView && !fromFeatureView) continue;
+    chosen.set(feature, { column, fromFeatureView });
+  }
+  return new Map([...chosen].map(([feature, { column }]) => [column, feature]));
+}
+
+/**
+ * Profiles the wanted columns of `rows` (see {@link planColumns}); `columns` is the dataset's
+ * column list when known up front (a training set's), else the first row's keys. A row without a
+ * column counts as missing for it. Resolves one profile per planned feature, in column order.
+ */
+export async function profileDataset(
+  rows: AsyncIterable<DatasetRow>,
+  options: { columns?: readonly string[]; wanted: ProfileWanted; limits?: ProfileLimits },
+): Promise<FeatureProfileRecord[]> {
+  let plan: Map<string, string> | undefined;
+  const values = new Map<string, Scalar[]>();
+  for await (const row of rows) {
+    if (!plan) {
+      plan = planColumns(options.columns ?? Object.keys(row), options.wanted);
+      for (const column of plan.keys()) values.set(column, []);
+    }
+    for (const [column, list] of values) list.push(row[column] ?? null);
+  }
+  if (!plan) return [];
+  return [...plan].map(([column, feature]) => {
+    const raw = values.get(column)!;
+    const kind = options.wanted.kinds.get(feature) ?? inferKind(raw);
+    const source = options.wanted.sources?.get(feature) ?? 'input';
+    return profileColumn(
+      feature,
+      kind,
+      source,
+      raw.map((value) => sampleOf(value, kind)),
+      options.limits,
+    );
+  });
+}

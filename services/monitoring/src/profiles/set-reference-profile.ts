@@ -1,0 +1,62 @@
+import { AppError } from '@flywheel/core';
+import type { SetReferenceProfileRequest } from '@flywheel/proto/flywheel/monitoring/v1/monitoring_pb.js';
+import { profileDocId, type ReferenceProfileRecord } from '../records/profile-records.ts';
+import { featureProfilesFromMessage } from './profile-messages.ts';
+import { newProfileRecord, profileReferenceDataset, type ReferenceProfileDeps } from './profile-reference.ts';
+import { resolveReferenceDataset } from './resolve-reference-dataset.ts';
+import { wantedColumnsOf } from './wanted-columns.ts';
+
+/**
+ * Sets (replaces) the reference profile of a model version: a profile given whole, or one
+ * computed from a dataset — a blob URI or a feature-store training set id — over the columns the
+ * model's monitors declare (every feature column when none do). Windows of the version that
+ * waited for a profile are evaluated against it. Throws `invalid_argument` naming the field for
+ * a malformed profile or ref or a dataset without any of the wanted columns, `not_found` for an
+ * unknown training set or blob, and the feature store's errors.
+ */
+export function createSetReferenceProfile(deps: ReferenceProfileDeps) {
+  const { collections } = deps;
+  const now = deps.now ?? (() => new Date());
+  return async function setReferenceProfile(
+    request: SetReferenceProfileRequest,
+    signal: AbortSignal,
+  ): Promise<ReferenceProfileRecord> {
+    const modelVersion = Number(request.modelVersion);
+    const source = request.source;
+    let record: ReferenceProfileRecord;
+    if (source.case === 'profile') {
+      const features = featureProfilesFromMessage(source.value.features, deps.limits.sampleSize);
+      if (features.length === 0)
+        throw AppError.invalidArgument('profile.features', 'must profile at least one feature');
+      record = newProfileRecord(request.modelName, modelVersion, source.value.sourceRef, features, now());
+    } else if (source.case === 'dataset') {
+      const dataset = await resolveReferenceDataset(source.value.uri, source.value.format, {
+        featureStore: deps.featureStore,
+        signal,
+        field: 'dataset.uri',
+      });
+      const wanted = await wantedColumnsOf(collections, request.modelName, undefined, signal);
+      const features = (
+        await profileReferenceDataset(deps.blobs, dataset, wanted, { limits: deps.limits, signal })
+      ).filter((f) => f.count > 0 || f.missingCount > 0);
+      if (features.length === 0) {
+        throw AppError.invalidArgument(
+          'dataset.uri',
+          `the dataset has none of the columns to profile${wanted.names.size ? ` (${[...wanted.names].join(', ')})` : ''}`,
+        );
+      }
+      record = newProfileRecord(request.modelName, modelVersion, dataset.sourceRef, features, now());
+    } else {
+      throw AppError.invalidArgument('source', 'set either profile or dataset');
+    }
+    await collections.profiles.put(profileDocId(request.modelName, modelVersion), record, { signal });
+    deps.log.info('reference profile set', {
+      model: request.modelName,
+      version: modelVersion,
+      profile: record.id,
+      features: record.features.map((f) => f.name),
+    });
+    await deps.evaluateVersionWindows(request.modelName, modelVersion, signal);
+    return record;
+  };
+}

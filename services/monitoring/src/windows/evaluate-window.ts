@@ -1,0 +1,198 @@
+import type { DriftResultRecord, TestResultRecord } from '../records/evaluation-records.ts';
+import {
+  type DriftTestRecord,
+  effectiveMinSamples,
+  type MonitoredFeatureRecord,
+  type MonitorRecord,
+  pValueTests,
+  testsOf,
+} from '../records/monitor-records.ts';
+import { type FeatureProfileRecord, otherCategory } from '../records/profile-records.ts';
+import type { SampleValue } from '../records/window-records.ts';
+import { chiSquareHomogeneity } from '../statistics/chi-square.ts';
+import { binCounts } from '../statistics/histogram.ts';
+import { jensenShannonDistance } from '../statistics/jensen-shannon.ts';
+import { ksTwoSample } from '../statistics/kolmogorov-smirnov.ts';
+import { populationStabilityIndex } from '../statistics/population-stability-index.ts';
+import { wasserstein1 } from '../statistics/wasserstein.ts';
+
+/** A monitored feature that got no result, and why (logged by the caller). */
+export interface SkippedFeature {
+  feature: string;
+  reason: string;
+}
+
+export interface WindowEvaluation {
+  results: DriftResultRecord[];
+  skipped: SkippedFeature[];
+}
+
+/**
+ * Compares one closed window with a reference profile, feature by feature and test by test
+ * (`testsOf`: the feature's tests, else the monitor's defaults for its kind, else PSI + KS /
+ * PSI + chi-square; threshold 0 = typical). A feature is skipped when the profile lacks it or
+ * holds another kind, or when the window has fewer than the monitor's min samples of it.
+ * `resultId(feature)` names each result. Pure: the same inputs give the same results.
+ */
+export function evaluateWindow(input: {
+  monitor: MonitorRecord;
+  profile: readonly FeatureProfileRecord[];
+  columns: Readonly<Record<string, readonly SampleValue[]>>;
+  resultId: (feature: string) => string;
+}): WindowEvaluation {
+  const { monitor, profile, columns, resultId } = input;
+  const minSamples = effectiveMinSamples(monitor.window);
+  const results: DriftResultRecord[] = [];
+  const skipped: SkippedFeature[] = [];
+  for (const feature of monitor.features) {
+    const reference = profile.find((p) => p.name === feature.name);
+    if (!reference) {
+      skipped.push({ feature: feature.name, reason: 'the reference profile has no such column' });
+      continue;
+    }
+    if (reference.kind !== feature.kind) {
+      skipped.push({
+        feature: feature.name,
+        reason: `monitored as ${feature.kind}, profiled as ${reference.kind}`,
+      });
+      continue;
+    }
+    const values = columns[feature.name] ?? [];
+    const tests = testsOf(monitor, feature);
+    const outcome =
+      feature.kind === 'numeric'
+        ? numericTests(reference, values, tests, minSamples)
+        : categoricalTests(reference, values, tests, minSamples);
+    if (typeof outcome === 'string') {
+      skipped.push({ feature: feature.name, reason: outcome });
+      continue;
+    }
+    results.push(
+      resultOf(feature, resultId(feature.name), outcome.sampleCount, reference.count, outcome.tests),
+    );
+  }
+  return { results, skipped };
+}
+
+function resultOf(
+  feature: MonitoredFeatureRecord,
+  id: string,
+  sampleCount: number,
+  referenceCount: number,
+  tests: TestResultRecord[],
+): DriftResultRecord {
+  return {
+    id,
+    feature: feature.name,
+    kind: feature.kind,
+    sampleCount,
+    referenceCount,
+    tests,
+    drifted: tests.some((t) => t.drifted),
+  };
+}
+
+type Outcome = { sampleCount: number; tests: TestResultRecord[] } | string;
+
+function numericTests(
+  reference: FeatureProfileRecord,
+  values: readonly SampleValue[],
+  tests: readonly DriftTestRecord[],
+  minSamples: number,
+): Outcome {
+  const distribution = reference.numeric;
+  if (!distribution || reference.count === 0) return 'the reference has no values of it';
+  const window = Float64Array.from(values.filter((v): v is number => typeof v === 'number')).sort();
+  if (window.length < minSamples) return `${window.length} samples, fewer than the ${minSamples} needed`;
+  const windowCounts = () => binCounts(distribution.binEdges, window);
+  return {
+    sampleCount: window.length,
+    tests: tests.map((test) => {
+      switch (test.kind) {
+        case 'psi':
+          return judged(test, populationStabilityIndex(distribution.binCounts, windowCounts()));
+        case 'jensen_shannon':
+          return judged(test, jensenShannonDistance(distribution.binCounts, windowCounts()));
+        case 'ks': {
+          const { statistic, pValue } = ksTwoSample(window, distribution.sample);
+          return judged(test, statistic, pValue);
+        }
+        case 'wasserstein': {
+          // Scaled by the reference spread so one threshold fits every feature; a constant
+          // reference leaves the distance in the feature's own unit.
+          const scale = distribution.stddev > 0 ? distribution.stddev : 1;
+          return judged(test, wasserstein1(window, distribution.sample) / scale);
+        }
+        default:
+          throw new RangeError(`${test.kind} does not apply to numeric features`);
+      }
+    }),
+  };
+}
+
+function categoricalTests(
+  reference: FeatureProfileRecord,
+  values: readonly SampleValue[],
+  tests: readonly DriftTestRecord[],
+  minSamples: number,
+): Outcome {
+  const referenceCounts = reference.categorical?.counts;
+  if (!referenceCounts || reference.count === 0) return 'the reference has no values of it';
+  const categories = Object.keys(referenceCounts);
+  const index = new Map(categories.map((category, i) => [category, i]));
+  const windowCounts = new Array<number>(categories.length).fill(0);
+  let sampleCount = 0;
+  for (const value of values) {
+    if (value === null) continue;
+    sampleCount++;
+    let category = String(value);
+    // Categories the reference folded away count as __other__; genuinely new ones get a bin of their own.
+    if (!index.has(category) && index.has(otherCategory)) category = otherCategory;
+    let i = index.get(category);
+    if (i === undefined) {
+      i = windowCounts.length;
+      index.set(category, i);
+      windowCounts.push(0);
+    }
+    windowCounts[i]!++;
+  }
+  if (sampleCount < minSamples) return `${sampleCount} samples, fewer than the ${minSamples} needed`;
+  const expected = [
+    ...categories.map((c) => referenceCounts[c]!),
+    ...new Array(windowCounts.length - categories.length).fill(0),
+  ];
+  return {
+    sampleCount,
+    tests: tests.map((test) => {
+      switch (test.kind) {
+        case 'psi':
+          return judged(test, populationStabilityIndex(expected, windowCounts));
+        case 'jensen_shannon':
+          return judged(test, jensenShannonDistance(expected, windowCounts));
+        case 'chi_square': {
+          const { statistic, pValue } = chiSquareHomogeneity(expected, windowCounts);
+          return judged(test, statistic, pValue);
+        }
+        default:
+          throw new RangeError(`${test.kind} does not apply to categorical features`);
+      }
+    }),
+  };
+}
+
+/** A test's result: p-value tests drift below their threshold, the others at or above it. */
+function judged(test: DriftTestRecord, statistic: number, pValue?: number): TestResultRecord {
+  const drifted = pValueTests.has(test.kind) ? (pValue ?? 1) < test.threshold : statistic >= test.threshold;
+  return {
+    kind: test.kind,
+    statistic: finite(statistic),
+    pValue: pValue ?? 0,
+    threshold: test.threshold,
+    drifted,
+  };
+}
+
+/** Documents hold JSON numbers only. */
+function finite(value: number): number {
+  return Number.isFinite(value) ? value : Number.MAX_VALUE;
+}
