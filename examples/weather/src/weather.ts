@@ -5,10 +5,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { durationFromMs } from '@bufbuild/protobuf/wkt';
-import { parseCsv } from '@flywheel/feature-store';
 import { DatasetFormat } from '@flywheel/proto/flywheel/common/v1/dataset_pb.js';
 import { ValueType } from '@flywheel/proto/flywheel/common/v1/value_pb.js';
 import type { FeatureViewSchema } from '@flywheel/proto/flywheel/featurestore/v1/featurestore_pb.js';
+import { parse } from 'csv-parse/sync';
 
 /** The dataset name `dataset.arrived` carries for weather files; both views read it. */
 export const weatherDatasetName = 'noaa-weather';
@@ -76,8 +76,9 @@ export function weatherCsvPath(): string {
  * rained = precipitation > 0. Throws when the file is not there or not as expected.
  */
 export async function weatherDataset(): Promise<WeatherRow[]> {
-  const [header, ...records] = parseCsv(await readFile(weatherCsvPath(), 'utf8'));
-  const columns = header?.fields ?? [];
+  const [columns = [], ...records] = parse(await readFile(weatherCsvPath(), 'utf8'), {
+    skip_empty_lines: true,
+  }) as string[][];
   const at = (name: string): number => {
     const index = columns.indexOf(name);
     if (index < 0) throw new Error(`weather.csv has no column ${name} (columns: ${columns.join(', ')})`);
@@ -91,9 +92,9 @@ export async function weatherDataset(): Promise<WeatherRow[]> {
     'temp_min',
     'wind',
   ].map(at) as [number, number, number, number, number, number];
-  return records.map(({ line, fields }) => {
+  return records.map((fields, i) => {
     const station = stations[fields[location] ?? ''];
-    if (!station) throw new Error(`weather.csv line ${line}: unknown location "${fields[location]}"`);
+    if (!station) throw new Error(`weather.csv record ${i + 1}: unknown location "${fields[location]}"`);
     return {
       station,
       event_time: `${fields[date]}T00:00:00Z`,
