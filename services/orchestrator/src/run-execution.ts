@@ -1,6 +1,7 @@
 import type { JsonObject } from '@bufbuild/protobuf';
 import { durationMs } from '@bufbuild/protobuf/wkt';
 import { AppError, delay, type Logger } from '@flywheel/core';
+import { pipelineResolver, renderTemplate, TemplateError } from '@flywheel/pipelines';
 import type { Step } from '@flywheel/proto/flywheel/common/v1/pipeline_pb.js';
 import type { EngineDeps, RunContext } from './engine-deps.ts';
 import { jobFailedEvent, runFailedEvent, runStartedEvent, runSucceededEvent } from './run-events.ts';
@@ -15,7 +16,6 @@ import {
 import type { RunChange } from './run-store.ts';
 import { runStepAttempts, scopeOf, stepIn } from './step-attempts.ts';
 import { ConditionError, evaluateCondition } from './step-condition.ts';
-import { resolveString, TemplateError } from './templates.ts';
 
 /** A run being executed in this process. */
 export interface RunExecution {
@@ -258,8 +258,9 @@ function endStep(step: StepRecord, cancelled: boolean, endTime: string): void {
 
 function runOutputs(record: RunRecord, run: RunContext): JsonObject {
   const scope = scopeOf(record);
+  const resolve = pipelineResolver(scope);
   const outputs: JsonObject = {};
   for (const [name, template] of Object.entries(run.spec.outputs))
-    outputs[name] = resolveString(template, scope);
+    outputs[name] = renderTemplate(template, resolve);
   return outputs;
 }

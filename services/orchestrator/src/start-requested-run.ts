@@ -2,10 +2,10 @@ import { create } from '@bufbuild/protobuf';
 import type { EventHandler } from '@flywheel/bus';
 import { AppError, isAppError } from '@flywheel/core';
 import { type CloudEvent, decodeEvent } from '@flywheel/events';
+import { resolveRunParameters, validatePipelineSpec } from '@flywheel/pipelines';
 import { PipelineSpecSchema } from '@flywheel/proto/flywheel/common/v1/pipeline_pb.js';
 import { PipelineRunRequestedSchema } from '@flywheel/proto/flywheel/events/v1/pipeline_pb.js';
 import { localPrincipal, newRunRecord, rejectedRunRecord } from './new-run.ts';
-import { resolveRunParameters, validatePipelineSpec } from './pipeline-definition.ts';
 import type { RunEngine } from './run-engine.ts';
 import { runFailedEvent } from './run-events.ts';
 import type { RunStore } from './run-store.ts';
@@ -52,7 +52,7 @@ export function createStartRequestedRun(deps: StartRequestedRunDeps): EventHandl
     let record = newRunRecord(base);
     let events: CloudEvent[] = [];
     try {
-      validatePipelineSpec(spec, 'spec', deps.builtins);
+      validatePipelineSpec(spec, 'spec', { builtins: Object.keys(deps.builtins) });
       record = newRunRecord({
         ...base,
         parameters: resolveRunParameters(spec, request.parameters, 'parameters'),

@@ -2,17 +2,23 @@ import { join } from 'node:path';
 import type { JsonObject, JsonValue } from '@bufbuild/protobuf';
 import { durationMs } from '@bufbuild/protobuf/wkt';
 import { AppError, delay } from '@flywheel/core';
+import {
+  inputsKey,
+  type PipelineScope,
+  pipelineResolver,
+  renderJson,
+  renderTemplate,
+  TemplateError,
+} from '@flywheel/pipelines';
 import type { Step } from '@flywheel/proto/flywheel/common/v1/pipeline_pb.js';
 import { context, trace } from '@opentelemetry/api';
 import { runBuiltinStep } from './builtin-step-runner.ts';
 import type { RunContext } from './engine-deps.ts';
 import { JobFailure } from './job-executor.ts';
 import type { JobLogSink } from './job-logs.ts';
-import { inputsKey } from './pipeline-definition.ts';
 import { maxAttemptsOf, retryDelayMs } from './retry-backoff.ts';
 import { jobFailedEvent, jobStartedEvent, jobSucceededEvent } from './run-events.ts';
 import type { FailureRecord, JobRecord, RunRecord, StepRecord } from './run-records.ts';
-import { resolveString, resolveValue, TemplateError, type TemplateScope } from './templates.ts';
 
 const tracer = trace.getTracer('@flywheel/orchestrator');
 
@@ -24,7 +30,7 @@ export function stepIn(record: RunRecord, name: string): StepRecord {
 }
 
 /** What templates see in `record`: its parameters, finished steps' outputs, the run itself. */
-export function scopeOf(record: RunRecord): TemplateScope {
+export function scopeOf(record: RunRecord): PipelineScope {
   const steps: Record<string, JsonObject> = {};
   for (const step of record.steps)
     if (step.state === 'succeeded' && step.outputs) steps[step.name] = step.outputs;
@@ -234,7 +240,8 @@ interface AttemptInput {
 async function execute(run: RunContext, step: Step, input: AttemptInput): Promise<JsonObject> {
   const { record } = input;
   const scope = scopeOf(record);
-  const parameters = resolveValue(step.parameters ?? {}, scope) as JsonObject;
+  const resolve = pipelineResolver(scope);
+  const parameters = renderJson(step.parameters ?? {}, resolve) as JsonObject;
   if (step.kind.case === 'builtin') {
     const builtin = run.deps.builtins[step.kind.value.name];
     if (!builtin)
@@ -272,11 +279,11 @@ async function execute(run: RunContext, step: Step, input: AttemptInput): Promis
     pipelineName: record.pipelineName,
     stepName: step.name,
     attempt: input.attempt,
-    argv: command.command.map((arg) => asText(resolveString(arg, scope))),
+    argv: command.command.map((arg) => asText(renderTemplate(arg, resolve))),
     env: Object.fromEntries(
-      Object.entries(command.env).map(([k, v]) => [k, asText(resolveString(v, scope))]),
+      Object.entries(command.env).map(([k, v]) => [k, asText(renderTemplate(v, resolve))]),
     ),
-    workingDir: command.workingDir ? asText(resolveString(command.workingDir, scope)) : '',
+    workingDir: command.workingDir ? asText(renderTemplate(command.workingDir, resolve)) : '',
     image: command.image,
     parametersFile: { ...parameters, [inputsKey]: inputs },
     jobDir: input.jobDir,

@@ -1,5 +1,5 @@
 import type { JsonValue } from '@bufbuild/protobuf';
-import { resolveString, type TemplateScope } from './templates.ts';
+import { type PipelineScope, pipelineResolver, renderTemplate } from '@flywheel/pipelines';
 
 /** A condition that does not parse or compares what cannot be compared. */
 export class ConditionError extends Error {
@@ -45,9 +45,10 @@ function unquote(quoted: string): string {
  * string/number/boolean/null literals, `== != < <= > >=`, `&& || !` and parentheses, e.g.
  * `${steps.evaluate.outputs.passed} == true && ${params.force} != true`. A bare value counts as
  * true unless it is false, null, 0 or "". Empty means true. Throws {@link ConditionError} or a
- * TemplateError.
+ * TemplateError (a reference that does not resolve).
  */
-export function evaluateCondition(condition: string, scope: TemplateScope): boolean {
+export function evaluateCondition(condition: string, scope: PipelineScope): boolean {
+  const resolve = pipelineResolver(scope);
   if (condition.trim() === '') return true;
   const tokens = tokenize(condition);
   let position = 0;
@@ -61,7 +62,7 @@ export function evaluateCondition(condition: string, scope: TemplateScope): bool
     const token = tokens[position++];
     if (!token) throw new ConditionError('unexpected end of condition');
     if (token.kind === 'value') return token.value;
-    if (token.kind === 'ref') return resolveString(token.text, scope);
+    if (token.kind === 'ref') return renderTemplate(token.text, resolve);
     if (token.kind === 'paren' && token.open) {
       const value = or();
       const close = tokens[position++];

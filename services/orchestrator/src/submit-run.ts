@@ -1,11 +1,11 @@
 import type { JsonObject } from '@bufbuild/protobuf';
 import { AppError, type CallOptions, isAppError } from '@flywheel/core';
+import { resolveRunParameters, validatePipelineSpec } from '@flywheel/pipelines';
 import type { PipelineSpec } from '@flywheel/proto/flywheel/common/v1/pipeline_pb.js';
 import { RunSource } from '@flywheel/proto/flywheel/common/v1/trigger_pb.js';
 import type { SubmitRunRequest } from '@flywheel/proto/flywheel/orchestrator/v1/orchestrator_pb.js';
 import type { Doc } from '@flywheel/store';
 import { localPrincipal, newRunRecord } from './new-run.ts';
-import { resolveRunParameters, validatePipelineSpec } from './pipeline-definition.ts';
 import type { RunEngine } from './run-engine.ts';
 import { newRunId, runIdFor } from './run-ids.ts';
 import type { RunRecord } from './run-records.ts';
@@ -42,7 +42,7 @@ export function createSubmitRun(deps: SubmitRunDeps) {
       if (earlier) return { run: earlier, created: false };
     }
     const definition = await definitionOf(request, deps, options);
-    validatePipelineSpec(definition.spec, definition.field, deps.builtins);
+    validatePipelineSpec(definition.spec, definition.field, { builtins: Object.keys(deps.builtins) });
     const parameters: JsonObject = resolveRunParameters(definition.spec, request.parameters, 'parameters');
     const team = request.team || definition.team || deps.localTeam;
     const record = newRunRecord({

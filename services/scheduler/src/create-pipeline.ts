@@ -1,8 +1,8 @@
 import { AppError, type CallOptions, isAppError } from '@flywheel/core';
+import { validatePipelineSpec } from '@flywheel/pipelines';
 import type { Pipeline } from '@flywheel/proto/flywheel/scheduler/v1/scheduler_pb.js';
 import { type PipelineCollections, type PipelineRecord, specToJson } from './pipeline-records.ts';
 import type { PrincipalRecord } from './principals.ts';
-import { validatePipelineSpec } from './validate-pipeline-spec.ts';
 
 export interface CreatePipelineDeps {
   pipelines: PipelineCollections;

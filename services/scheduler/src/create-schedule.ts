@@ -1,14 +1,13 @@
 import type { JsonObject } from '@bufbuild/protobuf';
 import { AppError, type CallOptions, isAppError } from '@flywheel/core';
+import { checkParameterNames, checkReferences } from '@flywheel/pipelines';
 import type { Schedule } from '@flywheel/proto/flywheel/scheduler/v1/scheduler_pb.js';
 import type { Collection } from '@flywheel/store';
 import { parseCron } from './cron-schedule.ts';
 import { loadPipeline } from './load-pipeline.ts';
 import { type PipelineCollections, specOf } from './pipeline-records.ts';
 import type { PrincipalRecord } from './principals.ts';
-import { checkParameterNames } from './run-parameters.ts';
 import type { ScheduleRecord } from './schedule-records.ts';
-import { checkReferences } from './templates.ts';
 
 export interface CreateScheduleDeps {
   pipelines: PipelineCollections;

@@ -2,6 +2,7 @@ import type { JsonObject } from '@bufbuild/protobuf';
 import { durationMs } from '@bufbuild/protobuf/wkt';
 import { AppError, type CallOptions, isAppError } from '@flywheel/core';
 import { eventKindFor } from '@flywheel/events';
+import { checkParameterNames, checkReferences } from '@flywheel/pipelines';
 import type { TriggerRule } from '@flywheel/proto/flywheel/scheduler/v1/scheduler_pb.js';
 import type { Collection } from '@flywheel/store';
 import type { EventFilters } from './event-filter.ts';
@@ -9,8 +10,6 @@ import { checkEventPath } from './event-view.ts';
 import { loadPipeline } from './load-pipeline.ts';
 import { type PipelineCollections, specOf } from './pipeline-records.ts';
 import type { PrincipalRecord } from './principals.ts';
-import { checkParameterNames } from './run-parameters.ts';
-import { checkReferences } from './templates.ts';
 import type { TriggerRuleRecord } from './trigger-rule-records.ts';
 import { triggerableEventTypes } from './triggerable-event-types.ts';
 

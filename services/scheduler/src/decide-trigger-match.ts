@@ -1,5 +1,6 @@
 import { create, type JsonObject, type JsonValue } from '@bufbuild/protobuf';
 import { AppError, type CallOptions, isAppError, type Logger } from '@flywheel/core';
+import { renderObject, renderTemplate, resolveRunParameters } from '@flywheel/pipelines';
 import {
   RunSource,
   type RunTrigger,
@@ -11,7 +12,6 @@ import type { Collection, OutboxEntry } from '@flywheel/store';
 import { aggregateKeyOf, type EventView, valueAt } from './event-view.ts';
 import { type PipelineCollections, type PipelineRecord, specOf } from './pipeline-records.ts';
 import { schedulerPrincipal } from './principals.ts';
-import { resolveRunParameters } from './run-parameters.ts';
 import { runRequestedEntry, runSuppressedEntry, triggerFromJson } from './run-request-events.ts';
 import {
   newRunId,
@@ -20,7 +20,6 @@ import {
   runRequestRecord,
   triggerToJson,
 } from './run-request-records.ts';
-import { renderObject, renderTemplate } from './templates.ts';
 import {
   newTriggerKey,
   type PendingMatch,

@@ -1,9 +1,9 @@
 import { AppError, type CallOptions, isAppError, type Logger } from '@flywheel/core';
+import { resolveRunParameters } from '@flywheel/pipelines';
 import { SuppressionReason } from '@flywheel/proto/flywheel/common/v1/trigger_pb.js';
 import type { Collection, Doc, OutboxEntry } from '@flywheel/store';
 import { type PipelineCollections, specOf } from './pipeline-records.ts';
 import { schedulerPrincipal } from './principals.ts';
-import { resolveRunParameters } from './run-parameters.ts';
 import { runRequestedEntry, runSuppressedEntry, triggerFromJson } from './run-request-events.ts';
 import type { TriggerKeyRecord } from './trigger-key-records.ts';
 import type { TriggerRuleRecord } from './trigger-rule-records.ts';

@@ -1,5 +1,6 @@
 import { create, type JsonValue } from '@bufbuild/protobuf';
 import { AppError, type CallOptions, isAppError, type Logger } from '@flywheel/core';
+import { renderObject, resolveRunParameters } from '@flywheel/pipelines';
 import {
   RunSource,
   RunTriggerSchema,
@@ -9,11 +10,9 @@ import type { Collection, Doc, OutboxEntry } from '@flywheel/store';
 import { parseCron } from './cron-schedule.ts';
 import { type PipelineCollections, specOf } from './pipeline-records.ts';
 import { schedulerPrincipal } from './principals.ts';
-import { resolveRunParameters } from './run-parameters.ts';
 import { runRequestedEntry, runSuppressedEntry } from './run-request-events.ts';
 import { newRunId, runRequestIdFor } from './run-request-records.ts';
 import type { ScheduleRecord } from './schedule-records.ts';
-import { renderObject } from './templates.ts';
 
 export interface FireDueSchedulesDeps {
   pipelines: PipelineCollections;

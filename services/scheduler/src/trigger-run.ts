@@ -1,12 +1,12 @@
 import { create, type JsonObject } from '@bufbuild/protobuf';
 import { type CallOptions, isAppError } from '@flywheel/core';
+import { resolveRunParameters } from '@flywheel/pipelines';
 import { RunSource, RunTriggerSchema } from '@flywheel/proto/flywheel/common/v1/trigger_pb.js';
 import { RunRequestStatus } from '@flywheel/proto/flywheel/scheduler/v1/scheduler_pb.js';
 import type { Collection } from '@flywheel/store';
 import { loadPipeline } from './load-pipeline.ts';
 import { type PipelineCollections, specOf } from './pipeline-records.ts';
 import type { PrincipalRecord } from './principals.ts';
-import { resolveRunParameters } from './run-parameters.ts';
 import { runRequestedEntry } from './run-request-events.ts';
 import { newRunId, type RunRequestRecord, runRequestIdFor, runRequestRecord } from './run-request-records.ts';
 

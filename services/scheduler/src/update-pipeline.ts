@@ -1,8 +1,8 @@
 import { AppError, type CallOptions, isAppError } from '@flywheel/core';
+import { validatePipelineSpec } from '@flywheel/pipelines';
 import type { PipelineSpec } from '@flywheel/proto/flywheel/common/v1/pipeline_pb.js';
 import { type PipelineCollections, type PipelineRecord, revisionId, specToJson } from './pipeline-records.ts';
 import type { PrincipalRecord } from './principals.ts';
-import { validatePipelineSpec } from './validate-pipeline-spec.ts';
 
 export interface UpdatePipelineDeps {
   pipelines: PipelineCollections;

@@ -4,9 +4,9 @@ import { AppError } from '@flywheel/core';
 import type { PipelineSpec } from '@flywheel/proto/flywheel/common/v1/pipeline_pb.js';
 
 /**
- * Checks the names of run parameters against what `spec` declares: an undeclared name is
- * rejected. Values are not looked at (they may still be templates). Throws `invalid_argument`
- * naming `<field>.<name>`.
+ * Checks the names of run parameters against what `spec` declares: an undeclared name is rejected
+ * (even with a null value). Values are not looked at (they may still be templates). Throws
+ * `invalid_argument` naming `<field>.<name>`.
  */
 export function checkParameterNames(spec: PipelineSpec, given: JsonObject, field: string): void {
   const declared = new Set(spec.parameters.map((p) => p.name));
@@ -23,16 +23,25 @@ export function checkParameterNames(spec: PipelineSpec, given: JsonObject, field
 
 /**
  * The parameters a run gets: `given` (already rendered) plus the declared defaults of those it does
- * not set. Throws `invalid_argument` naming `<field>.<name>` for an undeclared parameter or a
- * required one that is missing and has no default.
+ * not set. A `null` value counts as not set — proto3 JSON reads `null` as "field absent", and a
+ * trigger template rendering a null event field should fall back to the default. Throws
+ * `invalid_argument` naming `<field>.<name>` for an undeclared parameter, or a required one that is
+ * not set and has no default.
  */
-export function resolveRunParameters(spec: PipelineSpec, given: JsonObject, field: string): JsonObject {
-  checkParameterNames(spec, given, field);
+export function resolveRunParameters(
+  spec: PipelineSpec,
+  given: JsonObject | undefined,
+  field: string,
+): JsonObject {
+  const values = given ?? {};
+  checkParameterNames(spec, values, field);
   const resolved: JsonObject = {};
   for (const parameter of spec.parameters) {
     const value: JsonValue | undefined =
-      given[parameter.name] ??
-      (parameter.defaultValue ? toJson(ValueSchema, parameter.defaultValue) : undefined);
+      (Object.hasOwn(values, parameter.name) ? values[parameter.name] : undefined) ??
+      (parameter.defaultValue?.kind.case !== undefined
+        ? toJson(ValueSchema, parameter.defaultValue)
+        : undefined);
     if (value === undefined) {
       if (parameter.required) {
         throw AppError.invalidArgument(
