@@ -12,7 +12,7 @@ import { createRpcClient, validateMessage } from '@flywheel/rpc';
 import { createEmbeddedStore } from '@flywheel/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBuiltinSteps } from '../src/builtin-steps/index.ts';
-import type { BuiltinSteps } from '../src/step-types.ts';
+import type { BuiltinSteps } from '../src/builtin-steps/step-types.ts';
 
 // The shipped example pipelines are protobuf JSON of flywheel.common.v1.PipelineSpec: they must
 // parse strictly, pass the field rules and the orchestrator's definition checks (DAG, known

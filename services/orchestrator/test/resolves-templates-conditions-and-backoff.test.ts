@@ -4,8 +4,8 @@ import { durationFromMs } from '@bufbuild/protobuf/wkt';
 import type { PipelineScope } from '@flywheel/pipelines';
 import { RetryPolicySchema } from '@flywheel/proto/flywheel/common/v1/pipeline_pb.js';
 import { describe, expect, it } from 'vitest';
-import { maxAttemptsOf, retryDelayMs } from '../src/retry-backoff.ts';
-import { ConditionError, evaluateCondition } from '../src/step-condition.ts';
+import { maxAttemptsOf, retryDelayMs } from '../src/runs/retry-backoff.ts';
+import { ConditionError, evaluateCondition } from '../src/runs/step-condition.ts';
 
 const scope: PipelineScope = {
   params: { model: 'weather', margin: 0.01, window: { days: 30 } },
