@@ -1,10 +1,10 @@
 export { createBatchPredictStep } from './builtin-steps/batch-predict-step.ts';
+export type { BuiltinStep, BuiltinSteps, StepContext } from './builtin-steps/step-types.ts';
 export type { OrchestratorConfig } from './config.ts';
 export { loadOrchestratorConfig } from './config.ts';
-export type { CommandJob, JobExecutor } from './job-executor.ts';
-export { JobFailure } from './job-executor.ts';
-export type { LocalProcessExecutorOptions } from './local-process-executor.ts';
-export { createLocalProcessExecutor } from './local-process-executor.ts';
-export type { BuiltinStep, BuiltinSteps, StepContext } from './step-types.ts';
+export type { CommandJob, JobExecutor } from './executors/job-executor.ts';
+export { JobFailure } from './executors/job-executor.ts';
+export type { LocalProcessExecutorOptions } from './executors/local-process-executor.ts';
+export { createLocalProcessExecutor } from './executors/local-process-executor.ts';
 export type { OrchestratorWiringOptions } from './wire-orchestrator.ts';
 export { wireOrchestrator } from './wire-orchestrator.ts';

@@ -6,23 +6,23 @@ import { RegistryService } from '@flywheel/proto/flywheel/registry/v1/registry_p
 import { GRPCInferenceService } from '@flywheel/proto/inference/grpc_service_pb.js';
 import { createRpcClient } from '@flywheel/rpc';
 import type { ServiceHost, ServiceWiring } from '@flywheel/runtime';
+import { createListRuns } from './api/list-runs.ts';
+import { createOrchestratorApi } from './api/orchestrator-api.ts';
+import { createRetryRun } from './api/retry-run.ts';
+import { createStartRequestedRun } from './api/start-requested-run.ts';
+import { createSchedulerPipelines } from './api/stored-pipelines.ts';
+import { createStreamJobLogs } from './api/stream-job-logs.ts';
+import { createSubmitRun } from './api/submit-run.ts';
+import { createWatchRun } from './api/watch-run.ts';
 import { createBuiltinSteps } from './builtin-steps/index.ts';
+import type { BuiltinSteps } from './builtin-steps/step-types.ts';
 import type { OrchestratorConfig } from './config.ts';
-import type { JobExecutor } from './job-executor.ts';
-import { createJobLogs } from './job-logs.ts';
-import { createJobSlots } from './job-slots.ts';
-import { createListRuns } from './list-runs.ts';
-import { createLocalProcessExecutor } from './local-process-executor.ts';
-import { createOrchestratorApi } from './orchestrator-api.ts';
-import { createRetryRun } from './retry-run.ts';
-import { createRunEngine } from './run-engine.ts';
-import { createRunStore } from './run-store.ts';
-import { createStartRequestedRun } from './start-requested-run.ts';
-import type { BuiltinSteps } from './step-types.ts';
-import { createSchedulerPipelines } from './stored-pipelines.ts';
-import { createStreamJobLogs } from './stream-job-logs.ts';
-import { createSubmitRun } from './submit-run.ts';
-import { createWatchRun } from './watch-run.ts';
+import type { JobExecutor } from './executors/job-executor.ts';
+import { createJobLogs } from './executors/job-logs.ts';
+import { createJobSlots } from './executors/job-slots.ts';
+import { createLocalProcessExecutor } from './executors/local-process-executor.ts';
+import { createRunEngine } from './runs/run-engine.ts';
+import { createRunStore } from './runs/run-store.ts';
 
 /** What a caller may put in place of the defaults (embedded platform, tests, other executors). */
 export interface OrchestratorWiringOptions {

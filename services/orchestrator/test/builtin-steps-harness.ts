@@ -36,8 +36,8 @@ import {
   type FeatureStoreClient,
   type RegistryClient,
 } from '../src/builtin-steps/index.ts';
+import type { BuiltinSteps, StepContext } from '../src/builtin-steps/step-types.ts';
 import { loadOrchestratorConfig, wireOrchestrator } from '../src/index.ts';
-import type { BuiltinSteps, StepContext } from '../src/step-types.ts';
 
 export type OrchestratorClient = RpcClient<(typeof OrchestratorService)['method']>;
 

@@ -1,40 +1,17 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: pipeline templates are literal ${...} strings.
 import { create } from '@bufbuild/protobuf';
 import { durationFromMs } from '@bufbuild/protobuf/wkt';
+import type { PipelineScope } from '@flywheel/pipelines';
 import { RetryPolicySchema } from '@flywheel/proto/flywheel/common/v1/pipeline_pb.js';
 import { describe, expect, it } from 'vitest';
-import { maxAttemptsOf, retryDelayMs } from '../src/retry-backoff.ts';
-import { ConditionError, evaluateCondition } from '../src/step-condition.ts';
-import { resolveString, resolveValue, TemplateError, type TemplateScope } from '../src/templates.ts';
+import { maxAttemptsOf, retryDelayMs } from '../src/runs/retry-backoff.ts';
+import { ConditionError, evaluateCondition } from '../src/runs/step-condition.ts';
 
-const scope: TemplateScope = {
+const scope: PipelineScope = {
   params: { model: 'weather', margin: 0.01, window: { days: 30 } },
   steps: { evaluate: { passed: true, auc: 0.91, metrics: [{ name: 'auc', value: 0.91 }] } },
   run: { id: 'run-1', pipeline_name: 'retrain-weather' },
 };
-
-describe('templates', () => {
-  it('keeps the JSON type of a lone reference and interpolates the rest', () => {
-    expect(resolveString('${params.margin}', scope)).toBe(0.01);
-    expect(resolveString('${params.window}', scope)).toEqual({ days: 30 });
-    expect(resolveString('models:/${params.model}@champion', scope)).toBe('models:/weather@champion');
-    expect(resolveString('${run.pipeline_name}/${run.id}: ${params.window}', scope)).toBe(
-      'retrain-weather/run-1: {"days":30}',
-    );
-    expect(resolveString('${steps.evaluate.outputs.metrics.0.value}', scope)).toBe(0.91);
-    expect(resolveString('literal $${params.model}', scope)).toBe('literal ${params.model}');
-    expect(resolveValue({ list: ['${params.model}', 3], nested: { x: '${params.margin}' } }, scope)).toEqual({
-      list: ['weather', 3],
-      nested: { x: 0.01 },
-    });
-  });
-
-  it('refuses references that do not resolve', () => {
-    expect(() => resolveString('${params.missing}', scope)).toThrow(TemplateError);
-    expect(() => resolveString('${steps.train.outputs.model}', scope)).toThrow(/has no outputs/);
-    expect(() => resolveString('${event.model_name}', scope)).toThrow(/unknown root/);
-  });
-});
 
 describe('conditions', () => {
   it('compares, combines and negates', () => {

@@ -70,7 +70,7 @@ describe('OrchestratorService', () => {
           ],
         },
         {},
-        'inline_pipeline.spec.steps',
+        'inline_pipeline.spec.steps[1].depends_on',
         'cycle',
       ],
       [
@@ -96,14 +96,14 @@ describe('OrchestratorService', () => {
           ],
         },
         {},
-        'inline_pipeline.spec.steps[1].parameters',
-        'not upstream',
+        'inline_pipeline.spec.steps[1].parameters.x',
+        'is not a step this one depends on',
       ],
       [
         'a malformed reference',
         { steps: [builtinStep('a', 'ok', { parameters: { x: '${param.y}' } })] },
         {},
-        'inline_pipeline.spec.steps[0].parameters',
+        'inline_pipeline.spec.steps[0].parameters.x',
         'unknown root',
       ],
       [
@@ -111,7 +111,7 @@ describe('OrchestratorService', () => {
         { steps: [builtinStep('a', 'ok')] },
         { parameters: { surprise: 1 } },
         'parameters.surprise',
-        'unknown parameter',
+        'declares no parameter',
       ],
       [
         'a missing required parameter',

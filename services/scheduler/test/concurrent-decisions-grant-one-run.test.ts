@@ -14,18 +14,18 @@ import {
 } from '@flywheel/proto/flywheel/scheduler/v1/scheduler_pb.js';
 import { createEmbeddedStore, type DocumentStore } from '@flywheel/store';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createPipelineUseCase } from '../src/create-pipeline.ts';
-import { createScheduleUseCase } from '../src/create-schedule.ts';
-import { createTriggerRuleUseCase } from '../src/create-trigger-rule.ts';
-import { decideTriggerMatchUseCase } from '../src/decide-trigger-match.ts';
-import { createEventFilters } from '../src/event-filter.ts';
-import { viewOf } from '../src/event-view.ts';
-import { fireDueSchedulesUseCase } from '../src/fire-due-schedules.ts';
-import { openPipelineCollections } from '../src/pipeline-records.ts';
-import { openRunRequests } from '../src/run-request-records.ts';
-import { openSchedules } from '../src/schedule-records.ts';
-import { openTriggerKeys } from '../src/trigger-key-records.ts';
-import { openTriggerRules } from '../src/trigger-rule-records.ts';
+import { createPipelineUseCase } from '../src/pipelines/create-pipeline.ts';
+import { openPipelineCollections } from '../src/pipelines/pipeline-records.ts';
+import { openRunRequests } from '../src/runs/run-request-records.ts';
+import { createScheduleUseCase } from '../src/schedules/create-schedule.ts';
+import { fireDueSchedulesUseCase } from '../src/schedules/fire-due-schedules.ts';
+import { openSchedules } from '../src/schedules/schedule-records.ts';
+import { createTriggerRuleUseCase } from '../src/triggers/create-trigger-rule.ts';
+import { decideTriggerMatchUseCase } from '../src/triggers/decide-trigger-match.ts';
+import { createEventFilters } from '../src/triggers/event-filter.ts';
+import { viewOf } from '../src/triggers/event-view.ts';
+import { openTriggerKeys } from '../src/triggers/trigger-key-records.ts';
+import { openTriggerRules } from '../src/triggers/trigger-rule-records.ts';
 import { hour, minute, retrainSpec } from './scheduler-harness.ts';
 
 // Straight on the document store, without the bus: the bus delivers one model's alerts one at a

@@ -73,7 +73,7 @@ describe('pipeline definitions that are not a valid DAG are rejected, naming the
   it('rejects a step that says nothing about what it runs', async () => {
     await expect(create('no-kind', { steps: [{ name: 'train' }] })).rejects.toMatchObject({
       code: 'invalid_argument',
-      field: 'pipeline.spec.steps[0]',
+      field: 'pipeline.spec.steps[0].kind',
     });
   });
 

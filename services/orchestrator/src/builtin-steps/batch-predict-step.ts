@@ -7,9 +7,9 @@ import type {
   ModelMetadataResponse_TensorMetadata,
 } from '@flywheel/proto/inference/grpc_service_pb.js';
 import { parquetReadObjects } from 'hyparquet';
-import type { BuiltinStep } from '../step-types.ts';
 import type { BuiltinStepDeps } from './builtin-step-deps.ts';
 import { stepParameters } from './step-parameters.ts';
+import type { BuiltinStep } from './step-types.ts';
 
 type Row = Record<string, unknown>;
 type InputInit = MessageInitShape<typeof ModelInferRequest_InferInputTensorSchema>;

@@ -6,9 +6,9 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parseBlobUri } from '@flywheel/blobs';
 import { AppError } from '@flywheel/core';
-import type { BuiltinStep } from '../step-types.ts';
 import type { BuiltinStepDeps } from './builtin-step-deps.ts';
 import { stepParameters } from './step-parameters.ts';
+import type { BuiltinStep } from './step-types.ts';
 
 /** Default root of the files `blob-to-file` writes. */
 export const defaultStepFilesDir = join(tmpdir(), 'flywheel-step-files');

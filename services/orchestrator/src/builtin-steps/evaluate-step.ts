@@ -1,6 +1,5 @@
 import { AppError } from '@flywheel/core';
 import { binaryClassificationMetrics, createOnnxScorer, type OnnxScorer } from '@flywheel/ml';
-import type { BuiltinStep } from '../step-types.ts';
 import type { BuiltinStepDeps } from './builtin-step-deps.ts';
 import {
   defaultHoldoutFraction,
@@ -13,6 +12,7 @@ import { toMetricsOutput } from './model-metrics.ts';
 import { columnFor, readTrainingSet, resolveColumn, type TrainingSetTable } from './read-training-set.ts';
 import { resolveAliasedVersion } from './resolve-champion.ts';
 import { stepParameters } from './step-parameters.ts';
+import type { BuiltinStep } from './step-types.ts';
 
 /**
  * Built-in step `evaluate`: scores a candidate ONNX model and the model's current champion

@@ -4,9 +4,9 @@ import { isAbsolute } from 'node:path';
 import { blobUri, isSha256 } from '@flywheel/blobs';
 import { AppError } from '@flywheel/core';
 import { readOnnxSignature } from '@flywheel/ml';
-import type { BuiltinStep } from '../step-types.ts';
 import type { BuiltinStepDeps } from './builtin-step-deps.ts';
 import { stepParameters } from './step-parameters.ts';
+import type { BuiltinStep } from './step-types.ts';
 
 /**
  * Built-in step `file-to-blob`: puts a local file a command step wrote (e.g. the `model_path` of

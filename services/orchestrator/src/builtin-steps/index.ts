@@ -12,7 +12,7 @@
 // `promotion.rejected` outbox entry to host.infra.store, which the host's outbox relay publishes.
 // Step parameters are read after template resolution, recursively inside lists and objects
 // (select-best's `candidates` holds templated objects), keeping a lone reference's JSON type.
-import type { BuiltinSteps } from '../step-types.ts';
+
 import { createBatchPredictStep } from './batch-predict-step.ts';
 import { createBlobToFileStep } from './blob-to-file-step.ts';
 import type { BuiltinStepDeps } from './builtin-step-deps.ts';
@@ -21,6 +21,7 @@ import { createFileToBlobStep } from './file-to-blob-step.ts';
 import { createPromoteStep } from './promote-step.ts';
 import { createRegisterStep } from './register-step.ts';
 import { createSelectBestStep } from './select-best-step.ts';
+import type { BuiltinSteps } from './step-types.ts';
 import { createTrainStep } from './train-step.ts';
 import { createTrainingSetStep } from './training-set-step.ts';
 

@@ -2,7 +2,6 @@ import { AppError, isAppError } from '@flywheel/core';
 import { newEvent, toOutboxEntry } from '@flywheel/events';
 import { PromotionRejectedSchema } from '@flywheel/proto/flywheel/events/v1/model_pb.js';
 import type { Collection } from '@flywheel/store';
-import type { BuiltinStep, StepContext } from '../step-types.ts';
 import type { BuiltinStepDeps, RegistryClient } from './builtin-step-deps.ts';
 import {
   type PromotionDecisionRecord,
@@ -12,6 +11,7 @@ import {
 import { decidePromotion, type GateOutcome } from './promotion-gate.ts';
 import { resolveAliasedVersion } from './resolve-champion.ts';
 import { stepParameters } from './step-parameters.ts';
+import type { BuiltinStep, StepContext } from './step-types.ts';
 
 /**
  * Built-in step `promote`: moves an alias (default `champion`) to a candidate version when there is

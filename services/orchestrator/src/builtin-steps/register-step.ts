@@ -1,9 +1,9 @@
 import { AppError } from '@flywheel/core';
 import { type OnnxTensorInfo, readOnnxSignature } from '@flywheel/ml';
 import { ArtifactFormat } from '@flywheel/proto/flywheel/registry/v1/registry_pb.js';
-import type { BuiltinStep } from '../step-types.ts';
 import type { BuiltinStepDeps } from './builtin-step-deps.ts';
 import { stepParameters } from './step-parameters.ts';
+import type { BuiltinStep } from './step-types.ts';
 
 /**
  * Built-in step `register`: registers an ONNX artifact already in the shared blob store as a new

@@ -1,7 +1,7 @@
 import { AppError } from '@flywheel/core';
-import type { BuiltinStep } from '../step-types.ts';
 import { lowerIsBetter, metricValue } from './model-metrics.ts';
 import { stepParameters } from './step-parameters.ts';
+import type { BuiltinStep } from './step-types.ts';
 
 /**
  * Built-in step `select-best`: picks the best of several candidates evaluated on the same holdout

@@ -7,12 +7,12 @@ import {
   toFeatureMatrix,
   trainLogisticRegression,
 } from '@flywheel/ml';
-import type { BuiltinStep } from '../step-types.ts';
 import type { BuiltinStepDeps } from './builtin-step-deps.ts';
 import { defaultHoldoutFraction, featureRowsOf, labelledExamples, splitByTime } from './labelled-examples.ts';
 import { toMetricsOutput } from './model-metrics.ts';
 import { columnFor, readTrainingSet } from './read-training-set.ts';
 import { stepParameters } from './step-parameters.ts';
+import type { BuiltinStep } from './step-types.ts';
 
 /** Default L2 penalty of the built-in trainer, on standardized weights. */
 const defaultL2 = 1e-4;

@@ -1,9 +1,9 @@
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import { blobUri } from '@flywheel/blobs';
 import { AppError } from '@flywheel/core';
-import type { BuiltinStep } from '../step-types.ts';
 import type { BuiltinStepDeps } from './builtin-step-deps.ts';
 import { stepParameters } from './step-parameters.ts';
+import type { BuiltinStep } from './step-types.ts';
 
 /**
  * Built-in step `training-set`: asks the feature store for a point-in-time correct training set

@@ -1,0 +1,18 @@
+export { ancestorsOf, topologicalOrder } from './dag-order.ts';
+export { type PipelineScope, pipelineReferenceProblem, pipelineResolver } from './pipeline-references.ts';
+export { checkParameterNames, resolveRunParameters } from './run-parameters.ts';
+export {
+  checkReferences,
+  type ResolveReference,
+  referencesIn,
+  renderJson,
+  renderObject,
+  renderTemplate,
+  stringsIn,
+  TemplateError,
+} from './templates.ts';
+export {
+  inputsKey,
+  type ValidatePipelineSpecOptions,
+  validatePipelineSpec,
+} from './validate-pipeline-spec.ts';

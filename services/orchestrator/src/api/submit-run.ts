@@ -1,0 +1,101 @@
+import type { JsonObject } from '@bufbuild/protobuf';
+import { AppError, type CallOptions, isAppError } from '@flywheel/core';
+import { resolveRunParameters, validatePipelineSpec } from '@flywheel/pipelines';
+import type { PipelineSpec } from '@flywheel/proto/flywheel/common/v1/pipeline_pb.js';
+import { RunSource } from '@flywheel/proto/flywheel/common/v1/trigger_pb.js';
+import type { SubmitRunRequest } from '@flywheel/proto/flywheel/orchestrator/v1/orchestrator_pb.js';
+import type { Doc } from '@flywheel/store';
+import type { BuiltinSteps } from '../builtin-steps/step-types.ts';
+import { localPrincipal, newRunRecord } from '../runs/new-run.ts';
+import type { RunEngine } from '../runs/run-engine.ts';
+import { newRunId, runIdFor } from '../runs/run-ids.ts';
+import type { RunRecord } from '../runs/run-records.ts';
+import type { RunStore } from '../runs/run-store.ts';
+import type { StoredPipelines } from './stored-pipelines.ts';
+
+export interface SubmitRunDeps {
+  runs: RunStore;
+  engine: RunEngine;
+  builtins: BuiltinSteps;
+  pipelines: StoredPipelines;
+  /** Team of the local principal: owns inline runs submitted without one. */
+  localTeam: string;
+}
+
+export interface SubmittedRun {
+  run: Doc<RunRecord>;
+  /** False when `request_id` matched an earlier submission and that run was returned. */
+  created: boolean;
+}
+
+/**
+ * SubmitRun: validates the definition (inline, or the scheduler's stored one) and the parameters,
+ * creates the run and starts it. Idempotent by `request_id`: the run id is derived from it, so a
+ * retry finds the first call's run. Throws `invalid_argument` naming the field, or the scheduler's
+ * `not_found` for an unknown stored pipeline.
+ */
+export function createSubmitRun(deps: SubmitRunDeps) {
+  return async (request: SubmitRunRequest, options: CallOptions = {}): Promise<SubmittedRun> => {
+    const runId = request.requestId ? runIdFor('submit', request.requestId) : newRunId();
+    if (request.requestId) {
+      const earlier = await deps.runs.get(runId, options);
+      if (earlier) return { run: earlier, created: false };
+    }
+    const definition = await definitionOf(request, deps, options);
+    validatePipelineSpec(definition.spec, definition.field, { builtins: Object.keys(deps.builtins) });
+    const parameters: JsonObject = resolveRunParameters(definition.spec, request.parameters, 'parameters');
+    const team = request.team || definition.team || deps.localTeam;
+    const record = newRunRecord({
+      id: runId,
+      pipelineName: definition.name,
+      pipelineRevision: definition.revision,
+      spec: definition.spec,
+      parameters,
+      team,
+      trigger: { source: RunSource.MANUAL },
+      principal: localPrincipal(team),
+      requestId: request.requestId,
+      labels: request.labels,
+    });
+    try {
+      const run = await deps.runs.create({ record }, options);
+      deps.engine.start(runId);
+      return { run, created: true };
+    } catch (error) {
+      if (!isAppError(error, 'already_exists')) throw error;
+      const earlier = await deps.runs.get(runId, options);
+      if (!earlier) throw error;
+      return { run: earlier, created: false };
+    }
+  };
+}
+
+interface Definition {
+  name: string;
+  revision: number;
+  team: string;
+  spec: PipelineSpec;
+  /** Where the spec sits in the request, for error messages. */
+  field: string;
+}
+
+async function definitionOf(
+  request: SubmitRunRequest,
+  deps: SubmitRunDeps,
+  options: CallOptions,
+): Promise<Definition> {
+  switch (request.pipeline.case) {
+    case 'inlinePipeline': {
+      const inline = request.pipeline.value;
+      if (!inline.spec) throw AppError.invalidArgument('inline_pipeline.spec', 'is required');
+      return { name: inline.name, revision: 0, team: '', spec: inline.spec, field: 'inline_pipeline.spec' };
+    }
+    case 'pipelineRef': {
+      const ref = request.pipeline.value;
+      const stored = await deps.pipelines.get(ref.pipelineName, Number(ref.revision), options);
+      return { ...stored, field: `pipeline_ref(${stored.name}@${stored.revision}).spec` };
+    }
+    default:
+      throw AppError.invalidArgument('pipeline', 'set pipeline_ref or inline_pipeline');
+  }
+}

@@ -1,0 +1,53 @@
+import { AppError } from '@flywheel/core';
+import type { Doc } from '@flywheel/store';
+import { isFinalRun, type RunRecord } from '../runs/run-records.ts';
+import type { RunStore } from '../runs/run-store.ts';
+
+/** How often a watcher re-reads the run when this process saw no write (the run may be written elsewhere), ms. */
+const pollMs = 1000;
+
+/**
+ * WatchRun: the run now, then every later version, until it is final (that version included) or
+ * `signal` aborts. Versions written by this process arrive as they are written; others are
+ * picked up by polling. Throws `not_found` for an unknown run.
+ */
+export function createWatchRun(deps: { runs: RunStore }) {
+  return async function* watchRun(runId: string, signal: AbortSignal): AsyncGenerator<Doc<RunRecord>> {
+    const queued: Doc<RunRecord>[] = [];
+    let wake: (() => void) | undefined;
+    const unwatch = deps.runs.watch(runId, (doc) => {
+      queued.push(doc);
+      wake?.();
+    });
+    try {
+      const first = await deps.runs.get(runId, { signal });
+      if (!first) throw new AppError('not_found', `run "${runId}" not found`);
+      yield first;
+      let last = first;
+      while (!isFinalRun(last.data.state)) {
+        let next = queued.shift();
+        if (!next) {
+          await new Promise<void>((resolve) => {
+            const done = (): void => {
+              clearTimeout(timer);
+              signal.removeEventListener('abort', done);
+              wake = undefined;
+              resolve();
+            };
+            const timer = setTimeout(done, pollMs);
+            wake = done;
+            signal.addEventListener('abort', done, { once: true });
+            if (signal.aborted) done();
+          });
+          signal.throwIfAborted();
+          next = queued.shift() ?? (await deps.runs.get(runId, { signal }));
+        }
+        if (!next || next.version <= last.version) continue;
+        yield next;
+        last = next;
+      }
+    } finally {
+      unwatch();
+    }
+  };
+}

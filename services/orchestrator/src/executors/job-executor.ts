@@ -1,0 +1,59 @@
+import type { JsonObject } from '@bufbuild/protobuf';
+import type { FailureKindName } from '../runs/run-records.ts';
+import type { JobLogSink } from './job-logs.ts';
+
+/** One attempt of a command step, as an executor receives it: templates already resolved. */
+export interface CommandJob {
+  readonly jobId: string;
+  readonly runId: string;
+  readonly pipelineName: string;
+  readonly stepName: string;
+  readonly attempt: number;
+  /** Program and arguments; not run through a shell. */
+  readonly argv: readonly string[];
+  /** Extra environment variables. */
+  readonly env: Readonly<Record<string, string>>;
+  /** Working directory; empty means the job's own directory. */
+  readonly workingDir: string;
+  /** Container image, for executors that run containers. */
+  readonly image: string;
+  /** What the job finds in `$FLYWHEEL_PARAMETERS_FILE`: its resolved parameters plus `inputs`. */
+  readonly parametersFile: JsonObject;
+  /** A directory of this attempt's own, kept after it ends (its files may be outputs). */
+  readonly jobDir: string;
+  /** Aborts on timeout, cancel or service stop: the executor terminates the job, then rejects with the signal's reason. */
+  readonly signal: AbortSignal;
+  readonly logs: JobLogSink;
+  /** Called once the job runs, with the executor's handle (a pid, a Kubernetes Job name). */
+  started(executorRef: string): Promise<void>;
+}
+
+/**
+ * Runs command steps somewhere: local processes now, Kubernetes Jobs later. `run` resolves to
+ * the job's outputs, or rejects with a {@link JobFailure} (or the abort reason when `signal` aborted).
+ */
+export interface JobExecutor {
+  /** `local`, `kubernetes`: recorded as the job's executor. */
+  readonly name: string;
+  run(job: CommandJob): Promise<JsonObject>;
+}
+
+/** Why a job did not succeed, in the terms of `flywheel.common.v1.Failure`. */
+export class JobFailure extends Error {
+  override readonly name = 'JobFailure';
+  readonly kind: FailureKindName;
+  readonly exitCode: number | undefined;
+  /** Whether another attempt may help (executor hiccups and failed commands: yes). */
+  readonly retriable: boolean;
+
+  constructor(
+    kind: FailureKindName,
+    message: string,
+    options: { exitCode?: number; retriable?: boolean; cause?: unknown } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.kind = kind;
+    this.exitCode = options.exitCode;
+    this.retriable = options.retriable ?? true;
+  }
+}

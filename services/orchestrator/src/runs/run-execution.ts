@@ -1,0 +1,266 @@
+import type { JsonObject } from '@bufbuild/protobuf';
+import { durationMs } from '@bufbuild/protobuf/wkt';
+import { AppError, delay, type Logger } from '@flywheel/core';
+import { pipelineResolver, renderTemplate, TemplateError } from '@flywheel/pipelines';
+import type { Step } from '@flywheel/proto/flywheel/common/v1/pipeline_pb.js';
+import type { EngineDeps, RunContext } from './engine-deps.ts';
+import { jobFailedEvent, runFailedEvent, runStartedEvent, runSucceededEvent } from './run-events.ts';
+import { specOf } from './run-proto.ts';
+import {
+  type FailureRecord,
+  isFinalRun,
+  isFinalStep,
+  type RunRecord,
+  type StepRecord,
+} from './run-records.ts';
+import type { RunChange } from './run-store.ts';
+import { runStepAttempts, scopeOf, stepIn } from './step-attempts.ts';
+import { ConditionError, evaluateCondition } from './step-condition.ts';
+
+/** A run being executed in this process. */
+export interface RunExecution {
+  readonly runId: string;
+  /** Asks the run to stop: its jobs are terminated and it ends CANCELLED (recorded by CancelRun first). */
+  cancel(reason: string): void;
+  /** Resolves when the execution ended (the run is final, or the service is stopping). */
+  readonly done: Promise<void>;
+}
+
+function now(): string {
+  return new Date().toISOString();
+}
+
+/**
+ * Executes a stored run until it is final: marks it running, runs the steps whose dependencies
+ * are done (in parallel, up to `max_parallel_steps`), skips steps whose condition is false, fails
+ * fast when a step fails (dependents are skipped, running steps cancelled), honours the run's
+ * timeout and CancelRun, and records the end with its `pipeline.run-*` event. A run found mid-way
+ * (after a restart) resumes: attempts that were running are recorded as interrupted and run again.
+ */
+export function executeRun(deps: EngineDeps, runId: string, stopSignal: AbortSignal): RunExecution {
+  const runAbort = new AbortController();
+  const done = (async () => {
+    const log = deps.log.child({ runId });
+    try {
+      await execute(deps, runId, runAbort, stopSignal, log);
+    } catch (error) {
+      if (!stopSignal.aborted)
+        log.error('run execution failed; it resumes when the service restarts', { error });
+    }
+  })();
+  return {
+    runId,
+    cancel: (reason) =>
+      runAbort.abort(new AppError('cancelled', reason ? `run cancelled: ${reason}` : 'run cancelled')),
+    done,
+  };
+}
+
+async function execute(
+  deps: EngineDeps,
+  runId: string,
+  runAbort: AbortController,
+  stopSignal: AbortSignal,
+  log: Logger,
+): Promise<void> {
+  const first = await deps.runs.get(runId, { signal: stopSignal });
+  if (!first || isFinalRun(first.data.state)) return;
+  let current = first.data;
+  const spec = specOf(current);
+  let queue: Promise<unknown> = Promise.resolve();
+  const update = (mutation: (record: RunRecord) => RunChange | undefined): Promise<RunRecord> => {
+    const next = queue.then(async () => {
+      const doc = await deps.runs.update(runId, mutation);
+      current = doc.data;
+      return current;
+    });
+    queue = next.catch(() => {});
+    return next;
+  };
+  const runSignal = AbortSignal.any([runAbort.signal, stopSignal]);
+  const run: RunContext = { deps, runId, spec, current: () => current, update, runSignal, stopSignal, log };
+
+  await update((record) => startOrResume(record));
+  if (current.state === 'cancelling') runAbort.abort(new AppError('cancelled', 'run cancelled'));
+
+  const timeoutMs = spec.timeout ? durationMs(spec.timeout) : undefined;
+  const timer =
+    timeoutMs === undefined
+      ? undefined
+      : setTimeout(
+          () =>
+            runAbort.abort(
+              new AppError('deadline_exceeded', `the run exceeded its timeout of ${timeoutMs} ms`),
+            ),
+          Math.max(0, Date.parse(current.startTime ?? now()) + timeoutMs - Date.now()),
+        );
+  try {
+    await runSteps(run, runAbort);
+  } finally {
+    clearTimeout(timer);
+  }
+  if (stopSignal.aborted) return;
+  await update((record) => finish(record, run, runAbort.signal));
+}
+
+/** Running, with `pipeline.run-started` the first time; attempts interrupted by a stop recorded as such. */
+function startOrResume(record: RunRecord): RunChange | undefined {
+  if (isFinalRun(record.state)) return undefined;
+  const events = [];
+  let changed = false;
+  if (record.state === 'queued') {
+    record.state = 'running';
+    record.startTime = now();
+    events.push(runStartedEvent(record));
+    changed = true;
+  }
+  for (const step of record.steps) {
+    if (step.state !== 'running' && step.state !== 'queued') continue;
+    for (const job of step.attempts) {
+      if (job.state !== 'running' && job.state !== 'queued') continue;
+      const failure: FailureRecord = {
+        kind: 'executor',
+        message: 'interrupted: the orchestrator stopped during the attempt; it runs again',
+        stepName: step.name,
+      };
+      job.state = 'failed';
+      job.failure = failure;
+      job.interrupted = true;
+      job.endTime = now();
+      events.push(jobFailedEvent(record, step.name, job, failure, job.endTime));
+    }
+    step.state = 'pending';
+    changed = true;
+  }
+  return changed ? { record, events } : undefined;
+}
+
+/** Launches ready steps until every step is final or the run is aborted; waits for those in flight. */
+async function runSteps(run: RunContext, runAbort: AbortController): Promise<void> {
+  const maxParallel = run.spec.maxParallelSteps;
+  const inFlight = new Map<string, Promise<void>>();
+  for (;;) {
+    if (!run.runSignal.aborted) {
+      for (const step of run.spec.steps) {
+        if (maxParallel > 0 && inFlight.size >= maxParallel) break;
+        if (inFlight.has(step.name)) continue;
+        const record = run.current();
+        const state = stepIn(record, step.name);
+        if (isFinalStep(state.state) || !dependenciesDone(record, step)) continue;
+        if (state.state === 'pending' && !(await conditionHolds(run, step))) continue;
+        const attempt = runStepAttempts(run, step).finally(() => inFlight.delete(step.name));
+        inFlight.set(step.name, attempt);
+      }
+    }
+    if (inFlight.size === 0) return;
+    const broken = await Promise.race([...inFlight.values()]).then(
+      () => undefined,
+      (error: unknown) => error ?? new Error('step failed without a reason'),
+    );
+    if (broken !== undefined) {
+      run.log.warn('could not record a step transition; trying the step again shortly', { error: broken });
+      await delay(1000, run.stopSignal).catch(() => {});
+    }
+    const failed = run.current().steps.find((s) => s.state === 'failed');
+    if (failed && !runAbort.signal.aborted) {
+      runAbort.abort(new AppError('cancelled', `stopped because step ${failed.name} failed`));
+    }
+  }
+}
+
+function dependenciesDone(record: RunRecord, step: Step): boolean {
+  return step.dependsOn.every((name) => {
+    const state = stepIn(record, name).state;
+    return state === 'succeeded' || state === 'skipped';
+  });
+}
+
+/** Evaluates the step's condition; false records it SKIPPED, an invalid one FAILED. */
+async function conditionHolds(run: RunContext, step: Step): Promise<boolean> {
+  if (step.condition.trim() === '') return true;
+  let holds: boolean;
+  let failure: FailureRecord | undefined;
+  try {
+    holds = evaluateCondition(step.condition, scopeOf(run.current()));
+  } catch (error) {
+    if (!(error instanceof ConditionError) && !(error instanceof TemplateError)) throw error;
+    holds = false;
+    failure = {
+      kind: 'invalid',
+      message: `condition "${step.condition}": ${error.message}`,
+      stepName: step.name,
+    };
+  }
+  if (holds) return true;
+  await run.update((record) => {
+    const s = stepIn(record, step.name);
+    s.state = failure ? 'failed' : 'skipped';
+    s.endTime = now();
+    if (failure) s.failure = failure;
+    return { record };
+  });
+  return false;
+}
+
+/** The run's final state, with its event: cancelled, timed out, failed by a step, or succeeded with its outputs. */
+function finish(record: RunRecord, run: RunContext, runAbortSignal: AbortSignal): RunChange | undefined {
+  if (isFinalRun(record.state)) return undefined;
+  const endTime = now();
+  const reason = runAbortSignal.aborted ? AppError.from(runAbortSignal.reason) : undefined;
+  const failedStep = record.steps.find((s) => s.state === 'failed');
+  let failure: FailureRecord | undefined;
+  if (record.state === 'cancelling') {
+    failure = {
+      kind: 'cancelled',
+      message: record.cancelReason ? `cancelled: ${record.cancelReason}` : 'cancelled',
+      stepName: '',
+    };
+  } else if (failedStep?.failure) {
+    failure = failedStep.failure;
+  } else if (reason?.code === 'deadline_exceeded') {
+    failure = { kind: 'timed_out', message: reason.message, stepName: '' };
+  } else if (record.steps.some((s) => !isFinalStep(s.state))) {
+    failure = {
+      kind: 'executor',
+      message: 'the run stopped with steps left that cannot start',
+      stepName: '',
+    };
+  }
+  let outputs: JsonObject | undefined;
+  if (!failure) {
+    try {
+      outputs = runOutputs(record, run);
+    } catch (error) {
+      if (!(error instanceof TemplateError)) throw error;
+      failure = { kind: 'invalid', message: `outputs: ${error.message}`, stepName: '' };
+    }
+  }
+  record.endTime = endTime;
+  record.active = false;
+  if (!failure) {
+    record.state = 'succeeded';
+    record.outputs = outputs ?? {};
+    return { record, events: [runSucceededEvent(record)] };
+  }
+  for (const step of record.steps) endStep(step, record.state === 'cancelling', endTime);
+  record.state = record.state === 'cancelling' ? 'cancelled' : 'failed';
+  record.failure = failure;
+  return { record, events: [runFailedEvent(record, failure)] };
+}
+
+/** A step left unfinished by a run that ended: skipped if it never started, else cancelled. */
+function endStep(step: StepRecord, cancelled: boolean, endTime: string): void {
+  if (isFinalStep(step.state)) return;
+  step.state = step.attempts.length === 0 && !cancelled ? 'skipped' : 'cancelled';
+  step.endTime = endTime;
+  delete step.nextAttemptTime;
+}
+
+function runOutputs(record: RunRecord, run: RunContext): JsonObject {
+  const scope = scopeOf(record);
+  const resolve = pipelineResolver(scope);
+  const outputs: JsonObject = {};
+  for (const [name, template] of Object.entries(run.spec.outputs))
+    outputs[name] = renderTemplate(template, resolve);
+  return outputs;
+}

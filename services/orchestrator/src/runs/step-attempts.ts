@@ -1,0 +1,336 @@
+import { join } from 'node:path';
+import type { JsonObject, JsonValue } from '@bufbuild/protobuf';
+import { durationMs } from '@bufbuild/protobuf/wkt';
+import { AppError, delay } from '@flywheel/core';
+import {
+  inputsKey,
+  type PipelineScope,
+  pipelineResolver,
+  renderJson,
+  renderTemplate,
+  TemplateError,
+} from '@flywheel/pipelines';
+import type { Step } from '@flywheel/proto/flywheel/common/v1/pipeline_pb.js';
+import { context, trace } from '@opentelemetry/api';
+import { JobFailure } from '../executors/job-executor.ts';
+import type { JobLogSink } from '../executors/job-logs.ts';
+import { runBuiltinStep } from './builtin-step-runner.ts';
+import type { RunContext } from './engine-deps.ts';
+import { maxAttemptsOf, retryDelayMs } from './retry-backoff.ts';
+import { jobFailedEvent, jobStartedEvent, jobSucceededEvent } from './run-events.ts';
+import type { FailureRecord, JobRecord, RunRecord, StepRecord } from './run-records.ts';
+
+const tracer = trace.getTracer('@flywheel/orchestrator');
+
+/** The step's record in `record`; throws `internal` when the run has no such step. */
+export function stepIn(record: RunRecord, name: string): StepRecord {
+  const step = record.steps.find((s) => s.name === name);
+  if (!step) throw new AppError('internal', `run ${record.id} has no step "${name}"`);
+  return step;
+}
+
+/** What templates see in `record`: its parameters, finished steps' outputs, the run itself. */
+export function scopeOf(record: RunRecord): PipelineScope {
+  const steps: Record<string, JsonObject> = {};
+  for (const step of record.steps)
+    if (step.state === 'succeeded' && step.outputs) steps[step.name] = step.outputs;
+  return { params: record.parameters, steps, run: { id: record.id, pipeline_name: record.pipelineName } };
+}
+
+/** A directory or file name safe on every filesystem. */
+function pathSafe(text: string): string {
+  return text.replace(/[^A-Za-z0-9._-]/g, '_');
+}
+
+function now(): string {
+  return new Date().toISOString();
+}
+
+/** The attempt's timeout, ms: the step's, else the pipeline's; undefined for none. */
+function attemptTimeoutMs(run: RunContext, step: Step): number | undefined {
+  const timeout = step.timeout ?? run.spec.timeout;
+  return timeout ? durationMs(timeout) : undefined;
+}
+
+/**
+ * Runs a step to the end: attempts with retries and backoff, each in its own job with a timeout,
+ * recording every transition (and its `job.*` event) in the run. The outcome is the step's state in
+ * the run; rejects only when a transition cannot be recorded. Stops without recording anything more when the service stops, so the
+ * next start resumes the step.
+ */
+export async function runStepAttempts(run: RunContext, step: Step): Promise<void> {
+  try {
+    await attempts(run, step);
+  } catch (error) {
+    // Only the store can fail here (everything else is the step's recorded failure).
+    if (!run.stopSignal.aborted) throw error;
+  }
+}
+
+async function attempts(run: RunContext, step: Step): Promise<void> {
+  const maxAttempts = maxAttemptsOf(step.retry);
+  for (;;) {
+    const current = stepIn(run.current(), step.name);
+    if (current.state === 'retrying' && current.nextAttemptTime) {
+      const waitMs = Date.parse(current.nextAttemptTime) - Date.now();
+      if (waitMs > 0) {
+        try {
+          await delay(waitMs, run.runSignal);
+        } catch {
+          return; // cancelled, failed or stopping: the run records the step's end
+        }
+      }
+    }
+    if (run.runSignal.aborted) return;
+    await run.update((record) => {
+      const s = stepIn(record, step.name);
+      if (s.state === 'queued') return undefined;
+      s.state = 'queued';
+      return { record };
+    });
+    let release: () => void;
+    try {
+      release = await run.deps.slots.acquire(run.runSignal);
+    } catch {
+      return;
+    }
+    let again: boolean;
+    const span = tracer.startSpan(`orchestrator step ${step.name}`, {
+      attributes: { 'flywheel.run_id': run.runId, 'flywheel.step': step.name },
+    });
+    try {
+      // The attempt's events continue the run's trace under this span.
+      again = await context.with(trace.setSpan(context.active(), span), () =>
+        oneAttempt(run, step, maxAttempts),
+      );
+    } finally {
+      span.end();
+      release();
+    }
+    if (!again) return;
+  }
+}
+
+/** Runs one attempt and records its end; resolves true when another attempt follows. */
+async function oneAttempt(run: RunContext, step: Step, maxAttempts: number): Promise<boolean> {
+  const record = run.current();
+  const stepRecord = stepIn(record, step.name);
+  const attempt = stepRecord.attempts.length + 1;
+  const counted = stepRecord.attempts.filter((j) => !j.interrupted).length + 1;
+  const jobId = `${run.runId}/${step.name}/${attempt}`;
+  const jobDir = join(run.deps.workDir, pathSafe(run.runId), step.name, String(attempt));
+  const job: JobRecord = {
+    id: jobId,
+    attempt,
+    state: 'queued',
+    executor: run.deps.executor.name,
+    executorRef: '',
+    createTime: now(),
+  };
+  if (step.kind.case === 'builtin') {
+    job.executor = 'local';
+    job.executorRef = `builtin:${step.kind.value.name}`;
+  }
+
+  const logs = run.deps.logs.open({ runId: run.runId, jobId });
+  const timeoutMs = attemptTimeoutMs(run, step);
+  const timeout = new AbortController();
+  const timer =
+    timeoutMs === undefined
+      ? undefined
+      : setTimeout(
+          () =>
+            timeout.abort(
+              new AppError('deadline_exceeded', `the attempt exceeded its timeout of ${timeoutMs} ms`),
+            ),
+          timeoutMs,
+        );
+  const signal = AbortSignal.any([run.runSignal, timeout.signal]);
+  let started = false;
+  const markStarted = async (executorRef: string): Promise<void> => {
+    started = true;
+    await run.update((r) => {
+      const s = stepIn(r, step.name);
+      const startTime = now();
+      const j: JobRecord = { ...job, state: 'running', executorRef, startTime };
+      s.attempts.push(j);
+      s.state = 'running';
+      s.startTime ??= startTime;
+      delete s.nextAttemptTime;
+      return { record: r, events: [jobStartedEvent(r, step.name, j)] };
+    });
+  };
+
+  try {
+    logs.write(
+      'system',
+      `attempt ${attempt}${maxAttempts > 1 ? ` of ${maxAttempts}` : ''} of step ${step.name}`,
+    );
+    const outputs = await execute(run, step, { record, jobId, attempt, jobDir, signal, logs, markStarted });
+    logs.write('system', 'succeeded');
+    await logs.close();
+    await run.update((r) => {
+      const s = stepIn(r, step.name);
+      const j = s.attempts.find((a) => a.id === jobId);
+      if (!j) return undefined;
+      j.state = 'succeeded';
+      j.endTime = now();
+      s.state = 'succeeded';
+      s.outputs = outputs;
+      s.endTime = j.endTime;
+      return { record: r, events: [jobSucceededEvent(r, step.name, j, outputs)] };
+    });
+    return false;
+  } catch (error) {
+    if (run.stopSignal.aborted) {
+      logs.write('system', 'the orchestrator is stopping: the attempt will run again when it starts');
+      await logs.close();
+      return false;
+    }
+    const { failure, retriable } = classify(error, step.name, run.runSignal, timeout.signal);
+    const cancelled = run.runSignal.aborted;
+    const willRetry = !cancelled && retriable && counted < maxAttempts;
+    const waitMs = willRetry ? retryDelayMs(step.retry, counted, run.deps.random) : 0;
+    const nextAttemptTime = willRetry ? new Date(Date.now() + waitMs).toISOString() : undefined;
+    logs.write(
+      'system',
+      `${cancelled ? 'stopped' : 'failed'}: ${failure.message}${willRetry ? `; attempt ${attempt + 1} in ${waitMs} ms` : ''}`,
+    );
+    await logs.close();
+    await run.update((r) => {
+      const s = stepIn(r, step.name);
+      let j = s.attempts.find((a) => a.id === jobId);
+      if (!j) {
+        j = { ...job };
+        s.attempts.push(j);
+      }
+      j.state = cancelled ? 'cancelled' : 'failed';
+      j.failure = failure;
+      if (failure.exitCode !== undefined) j.exitCode = failure.exitCode;
+      j.endTime = now();
+      if (nextAttemptTime) {
+        s.state = 'retrying';
+        s.nextAttemptTime = nextAttemptTime;
+      } else {
+        s.state = cancelled ? 'cancelled' : 'failed';
+        s.failure = failure;
+        s.endTime = j.endTime;
+        delete s.nextAttemptTime;
+      }
+      // A job that never started announced nothing; its failure is the step's (see GetRun).
+      const events = started ? [jobFailedEvent(r, step.name, j, failure, nextAttemptTime)] : [];
+      return { record: r, events };
+    });
+    return willRetry;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+interface AttemptInput {
+  record: RunRecord;
+  jobId: string;
+  attempt: number;
+  jobDir: string;
+  signal: AbortSignal;
+  logs: JobLogSink;
+  markStarted(executorRef: string): Promise<void>;
+}
+
+async function execute(run: RunContext, step: Step, input: AttemptInput): Promise<JsonObject> {
+  const { record } = input;
+  const scope = scopeOf(record);
+  const resolve = pipelineResolver(scope);
+  const parameters = renderJson(step.parameters ?? {}, resolve) as JsonObject;
+  if (step.kind.case === 'builtin') {
+    const builtin = run.deps.builtins[step.kind.value.name];
+    if (!builtin)
+      throw new JobFailure('invalid', `unknown built-in step "${step.kind.value.name}"`, {
+        retriable: false,
+      });
+    await input.markStarted(`builtin:${step.kind.value.name}`);
+    return runBuiltinStep({
+      step: builtin,
+      context: {
+        runId: run.runId,
+        pipelineName: record.pipelineName,
+        stepName: step.name,
+        attempt: input.attempt,
+        parameters,
+        outputs: scope.steps,
+        signal: input.signal,
+      },
+      jobDir: input.jobDir,
+      logs: input.logs,
+      log: run.log,
+    });
+  }
+  if (step.kind.case !== 'command')
+    throw new JobFailure('invalid', 'the step has no kind', { retriable: false });
+  const command = step.kind.value;
+  const inputs: Record<string, JsonValue> = {};
+  for (const dependency of step.dependsOn) {
+    const outputs = scope.steps[dependency];
+    if (outputs) inputs[dependency] = outputs;
+  }
+  return run.deps.executor.run({
+    jobId: input.jobId,
+    runId: run.runId,
+    pipelineName: record.pipelineName,
+    stepName: step.name,
+    attempt: input.attempt,
+    argv: command.command.map((arg) => asText(renderTemplate(arg, resolve))),
+    env: Object.fromEntries(
+      Object.entries(command.env).map(([k, v]) => [k, asText(renderTemplate(v, resolve))]),
+    ),
+    workingDir: command.workingDir ? asText(renderTemplate(command.workingDir, resolve)) : '',
+    image: command.image,
+    parametersFile: { ...parameters, [inputsKey]: inputs },
+    jobDir: input.jobDir,
+    signal: input.signal,
+    logs: input.logs,
+    started: input.markStarted,
+  });
+}
+
+function asText(value: JsonValue): string {
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+/** The recorded failure of an attempt, and whether another attempt may help. */
+function classify(
+  error: unknown,
+  stepName: string,
+  runSignal: AbortSignal,
+  timeoutSignal: AbortSignal,
+): { failure: FailureRecord; retriable: boolean } {
+  if (runSignal.aborted) {
+    const reason = AppError.from(runSignal.reason);
+    return { failure: { kind: 'cancelled', message: reason.message, stepName }, retriable: false };
+  }
+  if (timeoutSignal.aborted) {
+    return {
+      failure: { kind: 'timed_out', message: AppError.from(timeoutSignal.reason).message, stepName },
+      retriable: true,
+    };
+  }
+  if (error instanceof JobFailure) {
+    return {
+      failure: {
+        kind: error.kind,
+        message: error.message,
+        stepName,
+        ...(error.exitCode === undefined ? {} : { exitCode: error.exitCode }),
+      },
+      retriable: error.retriable,
+    };
+  }
+  if (error instanceof TemplateError) {
+    return { failure: { kind: 'invalid', message: error.message, stepName }, retriable: false };
+  }
+  const appError = AppError.from(error);
+  return {
+    failure: { kind: 'step_failed', message: appError.message, stepName },
+    retriable: appError.retriable,
+  };
+}

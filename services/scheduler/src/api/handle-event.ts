@@ -1,0 +1,67 @@
+import type { EventHandler } from '@flywheel/bus';
+import { AppError, type Logger } from '@flywheel/core';
+import type { CloudEvent } from '@flywheel/events';
+import type { Collection } from '@flywheel/store';
+import { maxListed } from '../records/paging.ts';
+import { schedulerSource } from '../runs/run-request-events.ts';
+import { runEndedTypes } from '../schedules/release-schedule-run.ts';
+import type { MatchDecision } from '../triggers/decide-trigger-match.ts';
+import type { EventFilters } from '../triggers/event-filter.ts';
+import { type EventView, viewOf } from '../triggers/event-view.ts';
+import type { TriggerRuleRecord } from '../triggers/trigger-rule-records.ts';
+
+export interface HandleEventDeps {
+  triggerRules: Collection<TriggerRuleRecord>;
+  filters: EventFilters;
+  decide(
+    rule: TriggerRuleRecord,
+    view: EventView,
+    options: { signal: AbortSignal },
+    filterProblem?: string,
+  ): Promise<MatchDecision>;
+  recordRunRequest(event: CloudEvent, options: { signal: AbortSignal }): Promise<void>;
+  releaseScheduleRun(event: CloudEvent, options: { signal: AbortSignal }): Promise<void>;
+  log: Logger;
+}
+
+/**
+ * The scheduler's consumer: records the outcome of its own decisions, frees `skip_if_running`
+ * schedules when their run ends, and hands every event to the trigger rules listening to its type
+ * — each rule whose filter matches gets a decision. A filter expression that cannot be evaluated
+ * on the event is recorded as a suppressed (INVALID) request. Decoding failures are
+ * `invalid_argument` (dead-lettered); every step is safe to repeat on redelivery.
+ */
+export function createEventHandler(deps: HandleEventDeps): EventHandler {
+  return async (event, context) => {
+    const options = { signal: context.signal };
+    if (
+      event.source === schedulerSource &&
+      (event.type === 'pipeline.run-requested' || event.type === 'run.suppressed')
+    ) {
+      await deps.recordRunRequest(event, options);
+      return;
+    }
+    if (runEndedTypes.includes(event.type)) await deps.releaseScheduleRun(event, options);
+    const rules = await deps.triggerRules.find({ eventType: event.type }, { ...options, limit: maxListed });
+    if (rules.length === 0) return;
+    const view = viewOf(event);
+    for (const { data: rule } of rules) {
+      let matched: boolean;
+      let problem: string | undefined;
+      try {
+        matched = deps.filters.matches(rule, view);
+      } catch (error) {
+        matched = true;
+        problem = AppError.from(error).message;
+      }
+      if (!matched) continue;
+      const decision = await deps.decide(rule, view, options, problem);
+      deps.log.debug('trigger rule matched', {
+        rule: rule.name,
+        eventId: event.id,
+        eventType: event.type,
+        decision,
+      });
+    }
+  };
+}

@@ -1,0 +1,27 @@
+import type { CallOptions } from '@flywheel/core';
+import { pageOf } from '@flywheel/rpc';
+import type { Collection } from '@flywheel/store';
+import { maxListed } from '../records/paging.ts';
+import { loadSchedule } from './change-schedule.ts';
+import type { ScheduleRecord } from './schedule-records.ts';
+
+/** Reads schedules: one by name (`not_found` naming `schedule_name`), or a page by name, optionally of one pipeline. */
+export function scheduleQueries(deps: { schedules: Collection<ScheduleRecord> }) {
+  return {
+    get: async (name: string, options: CallOptions = {}): Promise<ScheduleRecord> => {
+      return (await loadSchedule(deps.schedules, name, options)).data;
+    },
+
+    list: async (
+      query: { pipelineName: string; pageSize: number; pageToken: string },
+      options: CallOptions = {},
+    ) => {
+      const filter = query.pipelineName ? { pipelineName: query.pipelineName } : {};
+      const docs = await deps.schedules.find(filter, { ...options, limit: maxListed });
+      return pageOf(
+        docs.map((doc) => doc.data),
+        query,
+      );
+    },
+  };
+}

@@ -1,0 +1,34 @@
+import { AppError, type CallOptions } from '@flywheel/core';
+import { pageOf } from '@flywheel/rpc';
+import type { Collection, Scalar } from '@flywheel/store';
+import { maxListed } from '../records/paging.ts';
+import type { TriggerRuleRecord } from './trigger-rule-records.ts';
+
+/** Reads trigger rules: one by name (`not_found` naming `trigger_rule_name`), or a page by name, optionally by pipeline and event type. */
+export function triggerRuleQueries(deps: { triggerRules: Collection<TriggerRuleRecord> }) {
+  return {
+    get: async (name: string, options: CallOptions = {}): Promise<TriggerRuleRecord> => {
+      const doc = await deps.triggerRules.get(name, options);
+      if (!doc) {
+        throw new AppError('not_found', `trigger_rule_name: trigger rule "${name}" does not exist`, {
+          field: 'trigger_rule_name',
+        });
+      }
+      return doc.data;
+    },
+
+    list: async (
+      query: { pipelineName: string; eventType: string; pageSize: number; pageToken: string },
+      options: CallOptions = {},
+    ) => {
+      const filter: Record<string, Scalar> = {};
+      if (query.pipelineName) filter.pipelineName = query.pipelineName;
+      if (query.eventType) filter.eventType = query.eventType;
+      const docs = await deps.triggerRules.find(filter, { ...options, limit: maxListed });
+      return pageOf(
+        docs.map((doc) => doc.data),
+        query,
+      );
+    },
+  };
+}
