@@ -4,16 +4,10 @@ import { join } from 'node:path';
 import type { BlobStore } from '@flywheel/blobs';
 import type { EventBus } from '@flywheel/bus';
 import { type Env, silentLogger } from '@flywheel/core';
-import {
-  type HostConfig,
-  type InfraConfig,
-  type RunningService,
-  runService,
-  type ServiceHost,
-  type ServiceName,
-  type ServiceWiring,
-} from '@flywheel/runtime';
 import { createJsonLogger } from '@flywheel/telemetry';
+import { grpcAddressVariable, type HostConfig, type ServiceName } from '../host-config.ts';
+import type { InfraConfig } from '../infra.ts';
+import { type RunningService, runService, type ServiceHost, type ServiceWiring } from '../run-service.ts';
 
 export interface InProcessService extends RunningService {
   /** `127.0.0.1:<port>`, for `createRpcClient`. */
@@ -46,7 +40,7 @@ export async function startInProcess<C extends { host: HostConfig; infra: InfraC
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), `flywheel-${name}-`));
   const env: Env = {
     ...process.env,
-    [`FLYWHEEL_${name.toUpperCase().replaceAll('-', '_')}_GRPC_ADDRESS`]: '127.0.0.1:0',
+    [grpcAddressVariable(name)]: '127.0.0.1:0',
     // serving's REST/metrics server: a free port too, so parallel tests never collide.
     FLYWHEEL_SERVING_HTTP_ADDRESS: '127.0.0.1:0',
     FLYWHEEL_STORE_DIR: join(dataDir, 'store'),

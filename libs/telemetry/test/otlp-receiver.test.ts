@@ -1,8 +1,7 @@
 import { startTelemetry } from '@flywheel/telemetry/sdk';
+import { startOtlpReceiver, waitFor } from '@flywheel/testing';
 import { context, SpanKind, trace } from '@opentelemetry/api';
 import { expect, it } from 'vitest';
-import { startOtlpReceiver } from './otlp-receiver.ts';
-import { waitFor } from './wait-for.ts';
 
 it('receives the spans the OTLP/JSON exporter sends, with parents and services', async () => {
   const receiver = await startOtlpReceiver();

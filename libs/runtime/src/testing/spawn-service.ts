@@ -2,10 +2,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-/** The repository root, whatever the test's working directory. */
-export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+import { repoRoot } from '@flywheel/testing';
+import { grpcAddressVariable, type ServiceName, servicePorts } from '../host-config.ts';
 
 export interface SpawnedService {
   readonly name: string;
@@ -18,6 +16,10 @@ export interface SpawnedService {
   stop(timeoutMs?: number): Promise<number | null>;
 }
 
+function isServiceName(name: string): name is ServiceName {
+  return Object.hasOwn(servicePorts, name);
+}
+
 /**
  * Starts `services/<name>/src/main.ts` as its own process, the way an operator would, on a free
  * port, and resolves once it logs `serving`. Fails with its output if it exits or stays silent.
@@ -27,7 +29,10 @@ export function spawnService(
   env: Readonly<Record<string, string>> = {},
   options: { timeoutMs?: number } = {},
 ): Promise<SpawnedService> {
-  const variable = `FLYWHEEL_${name.toUpperCase().replaceAll('-', '_')}_GRPC_ADDRESS`;
+  if (!isServiceName(name)) {
+    return Promise.reject(new Error(`${name} is not one of ${Object.keys(servicePorts).join(', ')}`));
+  }
+  const variable = grpcAddressVariable(name);
   // Its own data directories unless the test shares some: parallel test files never share a store.
   const data = mkdtempSync(join(tmpdir(), `flywheel-${name}-`));
   const child = spawn(process.execPath, [`services/${name}/src/main.ts`], {
