@@ -4,7 +4,7 @@ import { AppError } from '@flywheel/core';
 import { realServers, uniqueName, waitFor } from '@flywheel/testing';
 import { Client } from 'minio';
 import { afterAll, describe, expect, it } from 'vitest';
-import { describeBlobStoreContract } from './blob-store-contract.ts';
+import { describeBlobStoreContract } from '../test/blob-store-contract.ts';
 import { createS3Blobs, type S3BlobsOptions, tamperS3Blob } from './s3-blobs.ts';
 
 // Fails (never skips) when the servers are not running: see libs/testing realServers().

@@ -1,9 +1,9 @@
 import { newEventId } from '@flywheel/events';
 import { realServers } from '@flywheel/testing';
 import { describe, expect, it } from 'vitest';
-import { describeEventBusContract } from './event-bus-contract.ts';
+import { describeEventBusContract } from '../test/event-bus-contract.ts';
+import { kafkaHarness } from '../test/kafka-test-harness.ts';
 import { createKafkaBus } from './kafka-bus.ts';
-import { kafkaHarness } from './kafka-test-harness.ts';
 
 describeEventBusContract('kafka', () => kafkaHarness(realServers().kafkaBrokers));
 

@@ -1,9 +1,9 @@
 import { newEventId } from '@flywheel/events';
 import { realServers } from '@flywheel/testing';
 import { describe, expect, it } from 'vitest';
-import { describeEventBusContract } from './event-bus-contract.ts';
+import { describeEventBusContract } from '../test/event-bus-contract.ts';
+import { natsHarness } from '../test/nats-test-harness.ts';
 import { createNatsBus } from './nats-bus.ts';
-import { natsHarness } from './nats-test-harness.ts';
 
 describeEventBusContract('nats', () => natsHarness(realServers().natsUrl));
 

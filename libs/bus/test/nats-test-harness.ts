@@ -1,13 +1,13 @@
 // Raw nats.js access for the NATS tests: an independent connection to write foreign bytes and to
-// read a stream as stored. Test support only; not exported by index.ts.
+// read a stream as stored. Test support only, out of src/.
 import type { WireMessage } from '@flywheel/events';
 import { waitFor } from '@flywheel/testing';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
+import { createNatsBus, type NatsBusOptions } from '../src/nats-bus.ts';
+import { streamNameOf, subjectOf } from '../src/nats-names.ts';
+import { natsHeadersOf, wireMessageOf } from '../src/nats-wire.ts';
 import type { EventBusHarness } from './event-bus-contract.ts';
-import { createNatsBus, type NatsBusOptions } from './nats-bus.ts';
-import { streamNameOf, subjectOf } from './nats-names.ts';
-import { natsHeadersOf, wireMessageOf } from './nats-wire.ts';
 
 /** A NATS bus plus raw access to the same server. */
 export async function natsHarness(

@@ -1,7 +1,7 @@
 import { AppError, type ErrorCodeName } from '@flywheel/core';
 import { uniqueName } from '@flywheel/testing';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import type { DocumentStore, OutboxEntry } from './document-store.ts';
+import type { DocumentStore, OutboxEntry } from '../src/document-store.ts';
 
 /**
  * The behaviour every {@link DocumentStore} adapter must have, as a Vitest suite. `makeStore`

@@ -1,11 +1,11 @@
 // Raw kafkajs access for the Kafka tests: an independent producer to write foreign bytes, and a
-// reader that drains a topic from its beginning. Test support only; not exported by index.ts.
+// reader that drains a topic from its beginning. Test support only, out of src/.
 import type { WireMessage } from '@flywheel/events';
 import { uniqueName } from '@flywheel/testing';
 import { Kafka, logLevel } from 'kafkajs';
+import { createKafkaBus, type KafkaBusOptions } from '../src/kafka-bus.ts';
+import { kafkaMessageOf, wireMessageOf } from '../src/kafka-wire.ts';
 import type { EventBusHarness } from './event-bus-contract.ts';
-import { createKafkaBus, type KafkaBusOptions } from './kafka-bus.ts';
-import { kafkaMessageOf, wireMessageOf } from './kafka-wire.ts';
 
 /** A Kafka bus tuned for tests (short heartbeats) plus raw access to the same brokers. */
 export async function kafkaHarness(

@@ -5,7 +5,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { AppError, type ErrorCodeName } from '@flywheel/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BlobStore } from './blob-store.ts';
+import type { BlobStore } from '../src/blob-store.ts';
 
 /**
  * Rewrites the bytes a store holds for `sha256` with `mutate(stored)`, bypassing the store's

@@ -1,5 +1,5 @@
 // The contract every EventBus adapter passes, run by memory-bus.test.ts, kafka-bus.test.ts and
-// nats-bus.test.ts (the last two against real servers). Imported from '@flywheel/bus/contract'.
+// nats-bus.test.ts (the last two against real servers). Test support: it imports Vitest, so it lives out of src/.
 import { AppError } from '@flywheel/core';
 import { type CloudEvent, contentTypes, newEventId, type WireMessage } from '@flywheel/events';
 import { uniqueName } from '@flywheel/testing';
@@ -11,7 +11,7 @@ import {
   type EventBus,
   type SubscribeOptions,
   type Subscription,
-} from './event-bus.ts';
+} from '../src/event-bus.ts';
 
 /**
  * One adapter under test, plus raw access to its broker through an independent client, to put
