@@ -3,8 +3,8 @@
 import type { WireMessage } from '@flywheel/events';
 import { uniqueName } from '@flywheel/testing';
 import { Kafka, logLevel } from 'kafkajs';
-import { createKafkaBus, type KafkaBusOptions } from '../src/kafka-bus.ts';
-import { kafkaMessageOf, wireMessageOf } from '../src/kafka-wire.ts';
+import { createKafkaBus, type KafkaBusOptions } from '../src/kafka/kafka-bus.ts';
+import { kafkaMessageOf, wireMessageOf } from '../src/kafka/kafka-wire.ts';
 import type { EventBusHarness } from './event-bus-contract.ts';
 
 /** A Kafka bus tuned for tests (short heartbeats) plus raw access to the same brokers. */

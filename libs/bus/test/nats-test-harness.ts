@@ -4,9 +4,9 @@ import type { WireMessage } from '@flywheel/events';
 import { waitFor } from '@flywheel/testing';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { createNatsBus, type NatsBusOptions } from '../src/nats-bus.ts';
-import { streamNameOf, subjectOf } from '../src/nats-names.ts';
-import { natsHeadersOf, wireMessageOf } from '../src/nats-wire.ts';
+import { createNatsBus, type NatsBusOptions } from '../src/nats/nats-bus.ts';
+import { streamNameOf, subjectOf } from '../src/nats/nats-names.ts';
+import { natsHeadersOf, wireMessageOf } from '../src/nats/nats-wire.ts';
 import type { EventBusHarness } from './event-bus-contract.ts';
 
 /** A NATS bus plus raw access to the same server. */

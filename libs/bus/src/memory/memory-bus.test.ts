@@ -1,5 +1,5 @@
 import { waitFor } from '@flywheel/testing';
-import { describeEventBusContract } from '../test/event-bus-contract.ts';
+import { describeEventBusContract } from '../../test/event-bus-contract.ts';
 import { createMemoryBus } from './memory-bus.ts';
 
 describeEventBusContract('memory', async () => {

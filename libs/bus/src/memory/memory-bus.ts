@@ -1,12 +1,12 @@
 import { AppError, type CallOptions, type Logger, silentLogger, throwIfAborted } from '@flywheel/core';
 import { toWireMessage, type WireMessage } from '@flywheel/events';
-import { deliverWithRetries } from './deliver-with-retries.ts';
-import { DeliveryQueue } from './delivery-queue.ts';
-import { dlqTopicOf, type EventBus, type SubscribeOptions, type Subscription } from './event-bus.ts';
-import { KeyOrderedCursor, type LogEntry } from './key-ordered-cursor.ts';
-import { tracePublish } from './messaging-spans.ts';
-import { retryPolicyOf } from './retry-policy.ts';
-import { assertPublishable, assertTopicName, assertTopicNames } from './topic-names.ts';
+import { deliverWithRetries } from '../delivery/deliver-with-retries.ts';
+import { DeliveryQueue } from '../delivery/delivery-queue.ts';
+import { KeyOrderedCursor, type LogEntry } from '../delivery/key-ordered-cursor.ts';
+import { retryPolicyOf } from '../delivery/retry-policy.ts';
+import { dlqTopicOf, type EventBus, type SubscribeOptions, type Subscription } from '../event-bus.ts';
+import { tracePublish } from '../messaging-spans.ts';
+import { assertPublishable, assertTopicName, assertTopicNames } from '../topic-names.ts';
 
 export interface MemoryBusOptions {
   log?: Logger;

@@ -1,13 +1,13 @@
 import { AppError, backoffMs, deadlineSignal, delay, type Logger } from '@flywheel/core';
 import type { WireMessage } from '@flywheel/events';
 import type { Consumer, EachMessagePayload, Kafka, RetryOptions } from 'kafkajs';
-import { deliverWithRetries } from './deliver-with-retries.ts';
-import { DeliveryQueue } from './delivery-queue.ts';
-import { dlqTopicOf, type SubscribeOptions, type Subscription } from './event-bus.ts';
+import { deliverWithRetries } from '../delivery/deliver-with-retries.ts';
+import { DeliveryQueue } from '../delivery/delivery-queue.ts';
+import { raceSignal } from '../delivery/race-signal.ts';
+import { retryPolicyOf } from '../delivery/retry-policy.ts';
+import { dlqTopicOf, type SubscribeOptions, type Subscription } from '../event-bus.ts';
 import { KafkaOffsetCommitter } from './kafka-offset-committer.ts';
 import { wireMessageOf } from './kafka-wire.ts';
-import { raceSignal } from './race-signal.ts';
-import { retryPolicyOf } from './retry-policy.ts';
 
 /** Consumer settings of the Kafka adapter, defaults applied (see KafkaBusOptions). */
 export interface KafkaConsumerSettings {

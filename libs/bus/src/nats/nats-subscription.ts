@@ -1,14 +1,14 @@
 import { AppError, backoffMs, deadlineSignal, delay, type Logger } from '@flywheel/core';
 import { type CloudEvent, fromWireMessage, type WireMessage } from '@flywheel/events';
 import type { ConsumerMessages, JetStreamClient, JsMsg } from '@nats-io/jetstream';
-import { deadLetterMessage } from './dead-letter.ts';
-import { DeliveryQueue } from './delivery-queue.ts';
-import { dlqTopicOf, type SubscribeOptions, type Subscription } from './event-bus.ts';
+import { deadLetterMessage } from '../delivery/dead-letter.ts';
+import { DeliveryQueue } from '../delivery/delivery-queue.ts';
+import { raceSignal } from '../delivery/race-signal.ts';
+import { decideNack, retryPolicyOf } from '../delivery/retry-policy.ts';
+import { dlqTopicOf, type SubscribeOptions, type Subscription } from '../event-bus.ts';
 import { natsError } from './nats-errors.ts';
 import { streamNameOf } from './nats-names.ts';
 import { wireMessageOf } from './nats-wire.ts';
-import { raceSignal } from './race-signal.ts';
-import { decideNack, retryPolicyOf } from './retry-policy.ts';
 
 export interface NatsSubscriptionDeps {
   readonly log: Logger;

@@ -1,5 +1,5 @@
 import type { WireMessage } from '@flywheel/events';
-import { dlqHeaders } from './event-bus.ts';
+import { dlqHeaders } from '../event-bus.ts';
 
 /** Why and where a message failed, as its dead-letter headers record it. */
 export interface DeadLetterCause {

@@ -1,15 +1,15 @@
 import { AppError, type CallOptions, deadlineSignal, type Logger, silentLogger } from '@flywheel/core';
 import { toWireMessage } from '@flywheel/events';
 import { type Admin, Kafka, logLevel, Partitioners, type Producer, type RetryOptions } from 'kafkajs';
-import { dlqTopicOf, type EventBus, type SubscribeOptions, type Subscription } from './event-bus.ts';
+import { raceSignal } from '../delivery/race-signal.ts';
+import { dlqTopicOf, type EventBus, type SubscribeOptions, type Subscription } from '../event-bus.ts';
+import { tracePublish } from '../messaging-spans.ts';
+import { assertPublishable, assertTopicNames } from '../topic-names.ts';
 import { kafkaError } from './kafka-errors.ts';
 import { kafkaLogCreator } from './kafka-logger.ts';
 import { KafkaPublisher } from './kafka-publisher.ts';
 import { type KafkaConsumerSettings, startKafkaSubscription } from './kafka-subscription.ts';
 import { kafkaMessageOf } from './kafka-wire.ts';
-import { tracePublish } from './messaging-spans.ts';
-import { raceSignal } from './race-signal.ts';
-import { assertPublishable, assertTopicNames } from './topic-names.ts';
 
 export interface KafkaBusOptions {
   /** `host:port` of one or more brokers. */

@@ -1,7 +1,7 @@
 import { AppError, type Logger } from '@flywheel/core';
 import type { Message, Producer, TopicMessages } from 'kafkajs';
+import { unavailableOnDeadline } from '../delivery/race-signal.ts';
 import { kafkaError } from './kafka-errors.ts';
-import { unavailableOnDeadline } from './race-signal.ts';
 
 /** One record for one topic. */
 export interface KafkaRecord {

@@ -1,5 +1,5 @@
 import type { CloudEvent } from '@flywheel/events';
-import type { Delivery } from './event-bus.ts';
+import type { Delivery } from '../event-bus.ts';
 
 /** How the application settled a delivery. */
 export type Settlement = { readonly acked: true } | { readonly acked: false; readonly error: unknown };

@@ -12,14 +12,14 @@ import {
   StorageType,
 } from '@nats-io/jetstream';
 import { connect, type NatsConnection, nanos } from '@nats-io/transport-node';
-import { dlqTopicOf, type EventBus, type SubscribeOptions, type Subscription } from './event-bus.ts';
-import { tracePublish } from './messaging-spans.ts';
+import { raceSignal } from '../delivery/race-signal.ts';
+import { dlqTopicOf, type EventBus, type SubscribeOptions, type Subscription } from '../event-bus.ts';
+import { tracePublish } from '../messaging-spans.ts';
+import { assertPublishable, assertTopicNames } from '../topic-names.ts';
 import { natsError } from './nats-errors.ts';
 import { durableNameOf, streamNameOf, subjectOf } from './nats-names.ts';
 import { startNatsSubscription } from './nats-subscription.ts';
 import { natsHeadersOf } from './nats-wire.ts';
-import { raceSignal } from './race-signal.ts';
-import { assertPublishable, assertTopicNames } from './topic-names.ts';
 
 const streamNameInUse = 10058;
 const consumerNotFound = 10014;

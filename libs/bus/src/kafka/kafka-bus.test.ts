@@ -1,15 +1,15 @@
 import { newEventId } from '@flywheel/events';
 import { realServers } from '@flywheel/testing';
 import { describe, expect, it } from 'vitest';
-import { describeEventBusContract } from '../test/event-bus-contract.ts';
-import { natsHarness } from '../test/nats-test-harness.ts';
-import { createNatsBus } from './nats-bus.ts';
+import { describeEventBusContract } from '../../test/event-bus-contract.ts';
+import { kafkaHarness } from '../../test/kafka-test-harness.ts';
+import { createKafkaBus } from './kafka-bus.ts';
 
-describeEventBusContract('nats', () => natsHarness(realServers().natsUrl));
+describeEventBusContract('kafka', () => kafkaHarness(realServers().kafkaBrokers));
 
-describe('nats bus without a server', () => {
+describe('kafka bus without a broker', () => {
   it('fails publish with a retriable unavailable by its deadline instead of hanging', async () => {
-    const bus = createNatsBus({ url: 'nats://127.0.0.1:1' });
+    const bus = createKafkaBus({ brokers: ['127.0.0.1:1'] });
     const started = Date.now();
     const publishing = bus.publish(
       [

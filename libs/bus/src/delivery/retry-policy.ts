@@ -1,5 +1,5 @@
 import { AppError, backoffMs } from '@flywheel/core';
-import type { SubscribeOptions } from './event-bus.ts';
+import type { SubscribeOptions } from '../event-bus.ts';
 
 /** SubscribeOptions' retry settings with their defaults applied. */
 export interface RetryPolicy {
