@@ -2,9 +2,15 @@ import { AppError, type CallOptions, deadlineSignal, type Logger, silentLogger }
 import { toWireMessage } from '@flywheel/events';
 import { type Admin, Kafka, logLevel, Partitioners, type Producer, type RetryOptions } from 'kafkajs';
 import { raceSignal } from '../delivery/race-signal.ts';
-import { dlqTopicOf, type EventBus, type SubscribeOptions, type Subscription } from '../event-bus.ts';
+import {
+  assertBusOpen,
+  type EventBus,
+  type SubscribeOptions,
+  type Subscription,
+  withDlqTopics,
+} from '../event-bus.ts';
 import { tracePublish } from '../messaging-spans.ts';
-import { assertPublishable, assertTopicNames } from '../topic-names.ts';
+import { assertPublishable, assertSubscribable, assertTopicNames } from '../topic-names.ts';
 import { kafkaError } from './kafka-errors.ts';
 import { kafkaLogCreator } from './kafka-logger.ts';
 import { KafkaPublisher } from './kafka-publisher.ts';
@@ -130,9 +136,7 @@ export function createKafkaBus(options: KafkaBusOptions): KafkaBus {
 
   const ensureTopics = async (topics: readonly string[], signal: AbortSignal): Promise<void> => {
     assertTopicNames(topics);
-    const wanted = [...new Set(topics.flatMap((topic) => [topic, dlqTopicOf(topic)]))].filter(
-      (t) => !knownTopics.has(t),
-    );
+    const wanted = withDlqTopics(topics).filter((t) => !knownTopics.has(t));
     if (wanted.length === 0) return;
     await until(
       signal,
@@ -155,7 +159,7 @@ export function createKafkaBus(options: KafkaBusOptions): KafkaBus {
   };
 
   const assertOpen = (): void => {
-    if (closed) throw new AppError('failed_precondition', 'the event bus is closed');
+    assertBusOpen(closed);
   };
 
   return {
@@ -180,8 +184,7 @@ export function createKafkaBus(options: KafkaBusOptions): KafkaBus {
     },
     subscribe: (subscribeOptions: SubscribeOptions) => {
       assertOpen();
-      assertTopicNames(subscribeOptions.topics);
-      if (!subscribeOptions.group) throw AppError.invalidArgument('group', 'must not be empty');
+      assertSubscribable(subscribeOptions);
       const subscription = startKafkaSubscription(
         {
           kafka,

@@ -4,9 +4,16 @@ import { deliverWithRetries } from '../delivery/deliver-with-retries.ts';
 import { DeliveryQueue } from '../delivery/delivery-queue.ts';
 import { KeyOrderedCursor, type LogEntry } from '../delivery/key-ordered-cursor.ts';
 import { retryPolicyOf } from '../delivery/retry-policy.ts';
-import { dlqTopicOf, type EventBus, type SubscribeOptions, type Subscription } from '../event-bus.ts';
+import {
+  assertBusOpen,
+  dlqTopicOf,
+  type EventBus,
+  type SubscribeOptions,
+  type Subscription,
+  withDlqTopics,
+} from '../event-bus.ts';
 import { tracePublish } from '../messaging-spans.ts';
-import { assertPublishable, assertTopicName, assertTopicNames } from '../topic-names.ts';
+import { assertPublishable, assertSubscribable, assertTopicName, assertTopicNames } from '../topic-names.ts';
 
 export interface MemoryBusOptions {
   log?: Logger;
@@ -64,7 +71,7 @@ export function createMemoryBus(options: MemoryBusOptions = {}): MemoryBus {
   };
 
   const assertOpen = (options: CallOptions): void => {
-    if (closed) throw new AppError('failed_precondition', 'the event bus is closed');
+    assertBusOpen(closed);
     throwIfAborted(options.signal);
   };
 
@@ -80,9 +87,8 @@ export function createMemoryBus(options: MemoryBusOptions = {}): MemoryBus {
   };
 
   const subscribe = (subscribeOptions: SubscribeOptions): Subscription => {
-    if (closed) throw new AppError('failed_precondition', 'the event bus is closed');
-    assertTopicNames(subscribeOptions.topics);
-    if (!subscribeOptions.group) throw AppError.invalidArgument('group', 'must not be empty');
+    assertBusOpen(closed);
+    assertSubscribable(subscribeOptions);
     const { group } = subscribeOptions;
     const policy = retryPolicyOf(subscribeOptions);
     const concurrency = subscribeOptions.concurrency ?? 1;
@@ -153,10 +159,7 @@ export function createMemoryBus(options: MemoryBusOptions = {}): MemoryBus {
     ensureTopics: async (names, callOptions = {}) => {
       assertOpen(callOptions);
       assertTopicNames(names);
-      for (const name of names) {
-        topicOf(name);
-        topicOf(dlqTopicOf(name));
-      }
+      for (const name of withDlqTopics(names)) topicOf(name);
     },
     subscribe,
     close: async () => {

@@ -13,9 +13,15 @@ import {
 } from '@nats-io/jetstream';
 import { connect, type NatsConnection, nanos } from '@nats-io/transport-node';
 import { raceSignal } from '../delivery/race-signal.ts';
-import { dlqTopicOf, type EventBus, type SubscribeOptions, type Subscription } from '../event-bus.ts';
+import {
+  assertBusOpen,
+  type EventBus,
+  type SubscribeOptions,
+  type Subscription,
+  withDlqTopics,
+} from '../event-bus.ts';
 import { tracePublish } from '../messaging-spans.ts';
-import { assertPublishable, assertTopicNames } from '../topic-names.ts';
+import { assertPublishable, assertSubscribable, assertTopicNames } from '../topic-names.ts';
 import { natsError } from './nats-errors.ts';
 import { durableNameOf, streamNameOf, subjectOf } from './nats-names.ts';
 import { startNatsSubscription } from './nats-subscription.ts';
@@ -110,9 +116,7 @@ export function createNatsBus(options: NatsBusOptions): EventBus {
 
   const ensureTopics = async (topics: readonly string[], signal: AbortSignal): Promise<void> => {
     assertTopicNames(topics);
-    const wanted = [...new Set(topics.flatMap((topic) => [topic, dlqTopicOf(topic)]))].filter(
-      (t) => !knownStreams.has(t),
-    );
+    const wanted = withDlqTopics(topics).filter((t) => !knownStreams.has(t));
     if (wanted.length === 0) return;
     await until(signal, 'creating streams', async () => {
       const { jsm } = await connection();
@@ -184,7 +188,7 @@ export function createNatsBus(options: NatsBusOptions): EventBus {
   };
 
   const assertOpen = (): void => {
-    if (closed) throw new AppError('failed_precondition', 'the event bus is closed');
+    assertBusOpen(closed);
   };
 
   return {
@@ -206,8 +210,7 @@ export function createNatsBus(options: NatsBusOptions): EventBus {
     },
     subscribe: (subscribeOptions: SubscribeOptions) => {
       assertOpen();
-      assertTopicNames(subscribeOptions.topics);
-      if (!subscribeOptions.group) throw AppError.invalidArgument('group', 'must not be empty');
+      assertSubscribable(subscribeOptions);
       const subscription = startNatsSubscription(
         {
           log,
