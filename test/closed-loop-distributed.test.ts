@@ -17,15 +17,8 @@ import { SchedulerService } from '@flywheel/proto/flywheel/scheduler/v1/schedule
 import { GRPCInferenceService } from '@flywheel/proto/inference/grpc_service_pb.js';
 import { createRpcClient } from '@flywheel/rpc';
 import { grpcAddressVariable, type ServiceName } from '@flywheel/runtime';
-import {
-  type OtlpReceiver,
-  realServers,
-  type SpawnedService,
-  spawnService,
-  startOtlpReceiver,
-  uniqueName,
-  waitFor,
-} from '@flywheel/testing';
+import { type SpawnedService, spawnService } from '@flywheel/runtime/testing';
+import { type OtlpReceiver, realServers, startOtlpReceiver, uniqueName, waitFor } from '@flywheel/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /** Start order: each service after the peers it calls. */

@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { RegistryService } from '@flywheel/proto/flywheel/registry/v1/registry_pb.js';
-import { repoRoot, type SpawnedService, spawnService } from '@flywheel/testing';
+import { type SpawnedService, spawnService } from '@flywheel/runtime/testing';
+import { repoRoot } from '@flywheel/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);

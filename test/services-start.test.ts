@@ -9,7 +9,7 @@ import { ServingService } from '@flywheel/proto/flywheel/serving/v1/serving_pb.j
 import { Health, HealthCheckResponse_ServingStatus } from '@flywheel/proto/grpc/health/v1/health_pb.js';
 import { GRPCInferenceService } from '@flywheel/proto/inference/grpc_service_pb.js';
 import { createRpcClient } from '@flywheel/rpc';
-import { spawnService } from '@flywheel/testing';
+import { spawnService } from '@flywheel/runtime/testing';
 import { describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);

@@ -8,8 +8,8 @@ import { ServingService } from '@flywheel/proto/flywheel/serving/v1/serving_pb.j
 import { GRPCInferenceService } from '@flywheel/proto/inference/grpc_service_pb.js';
 import { loadRegistryConfig, wireRegistry } from '@flywheel/registry';
 import { createRpcClient } from '@flywheel/rpc';
+import { startInProcess } from '@flywheel/runtime/testing';
 import { loadServingConfig, wireServing } from '@flywheel/serving';
-import { startInProcess } from '@flywheel/testing';
 
 /** A Flywheel registry and serving instance in this process (memory bus, fs blobs), as embedded mode runs them. */
 export async function startServingStack() {

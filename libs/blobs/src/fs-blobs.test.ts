@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppError } from '@flywheel/core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { describeBlobStoreContract } from './blob-store-contract.ts';
+import { describeBlobStoreContract } from '../test/blob-store-contract.ts';
 import { createFsBlobs, tamperFsBlob } from './fs-blobs.ts';
 
 const dirs: string[] = [];

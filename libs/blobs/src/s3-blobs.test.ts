@@ -4,7 +4,7 @@ import { AppError } from '@flywheel/core';
 import { realServers, uniqueName, waitFor } from '@flywheel/testing';
 import { Client } from 'minio';
 import { afterAll, describe, expect, it } from 'vitest';
-import { describeBlobStoreContract } from './blob-store-contract.ts';
+import { describeBlobStoreContract } from '../test/blob-store-contract.ts';
 import { createS3Blobs, type S3BlobsOptions, tamperS3Blob } from './s3-blobs.ts';
 
 // Fails (never skips) when the servers are not running: see libs/testing realServers().
@@ -43,9 +43,13 @@ afterAll(async () => {
     if (!(await raw.bucketExists(name))) continue;
     const page = await raw.listIncompleteUploadsQuery(name, '', '', '', '');
     for (const upload of page.uploads) await raw.abortMultipartUpload(name, upload.key, upload.uploadId);
+    // A listing pages: remove until empty, within a deadline rather than forever.
+    const deadline = Date.now() + 60_000;
     for (;;) {
       const keys = await keysUnder('', name);
       if (keys.length === 0) break;
+      if (Date.now() > deadline)
+        throw new Error(`bucket ${name} still holds ${keys.length} objects after 60 s`);
       await raw.removeObjects(name, keys);
     }
     await raw.removeBucket(name);

@@ -1,8 +1,8 @@
 import { AppError, type ConfigReader, type Logger, silentLogger } from '@flywheel/core';
 import type { EventBus } from './event-bus.ts';
-import { createKafkaBus } from './kafka-bus.ts';
-import { createMemoryBus } from './memory-bus.ts';
-import { createNatsBus } from './nats-bus.ts';
+import { createKafkaBus } from './kafka/kafka-bus.ts';
+import { createMemoryBus } from './memory/memory-bus.ts';
+import { createNatsBus } from './nats/nats-bus.ts';
 
 /** Which event bus to use, parsed from configuration by {@link readBusConfig}. */
 export type BusConfig =

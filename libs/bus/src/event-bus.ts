@@ -1,4 +1,4 @@
-import type { CallOptions } from '@flywheel/core';
+import { AppError, type CallOptions } from '@flywheel/core';
 import type { CloudEvent } from '@flywheel/events';
 
 /**
@@ -91,4 +91,14 @@ export const dlqHeaders = {
 /** The dead-letter topic of `topic`. */
 export function dlqTopicOf(topic: string): string {
   return `${topic}.dlq`;
+}
+
+/** `topics` and their dead-letter topics, each once: what `ensureTopics` creates. */
+export function withDlqTopics(topics: readonly string[]): string[] {
+  return [...new Set(topics.flatMap((topic) => [topic, dlqTopicOf(topic)]))];
+}
+
+/** Throws `failed_precondition` when `closed`: every adapter refuses calls once `close()` began. */
+export function assertBusOpen(closed: boolean): void {
+  if (closed) throw new AppError('failed_precondition', 'the event bus is closed');
 }

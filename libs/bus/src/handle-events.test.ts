@@ -6,7 +6,7 @@ import { type Span, SpanKind, trace } from '@opentelemetry/api';
 import { afterAll, describe, expect, it } from 'vitest';
 import { dlqHeaders, dlqTopicOf } from './event-bus.ts';
 import { handleEvents } from './handle-events.ts';
-import { createMemoryBus } from './memory-bus.ts';
+import { createMemoryBus } from './memory/memory-bus.ts';
 
 /** What the SDK's span objects carry beyond the API: enough to check kind and parent. */
 type SdkSpan = Span & { kind: SpanKind; parentSpanContext?: { spanId: string; traceId: string } };

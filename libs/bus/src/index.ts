@@ -6,10 +6,10 @@ export type { EventHandler, HandleEventsOptions, HandlerContext } from './handle
 export { handleEvents } from './handle-events.ts';
 export type { IdempotentHandlerOptions, ProcessedEvent } from './idempotent-handler.ts';
 export { createIdempotentHandler } from './idempotent-handler.ts';
-export type { KafkaBus, KafkaBusOptions } from './kafka-bus.ts';
-export { createKafkaBus } from './kafka-bus.ts';
-export type { MemoryBus, MemoryBusOptions } from './memory-bus.ts';
-export { createMemoryBus } from './memory-bus.ts';
-export type { NatsBusOptions } from './nats-bus.ts';
-export { createNatsBus } from './nats-bus.ts';
+export type { KafkaBus, KafkaBusOptions } from './kafka/kafka-bus.ts';
+export { createKafkaBus } from './kafka/kafka-bus.ts';
+export type { MemoryBus, MemoryBusOptions } from './memory/memory-bus.ts';
+export { createMemoryBus } from './memory/memory-bus.ts';
+export type { NatsBusOptions } from './nats/nats-bus.ts';
+export { createNatsBus } from './nats/nats-bus.ts';
 export { assertTopicName } from './topic-names.ts';

@@ -1,5 +1,6 @@
 import { AppError } from '@flywheel/core';
 import type { CloudEvent } from '@flywheel/events';
+import type { SubscribeOptions } from './event-bus.ts';
 
 const topicPattern = /^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$/;
 
@@ -29,4 +30,10 @@ export function assertPublishable(events: readonly CloudEvent[]): void {
     if (!event.source) throw AppError.invalidArgument(`events[${index}].source`, 'must not be empty');
     assertTopicName(event.type, `events[${index}].type`);
   }
+}
+
+/** Checks what every adapter's `subscribe` needs: valid topic names and a group. Throws `invalid_argument`. */
+export function assertSubscribable(options: SubscribeOptions): void {
+  assertTopicNames(options.topics);
+  if (!options.group) throw AppError.invalidArgument('group', 'must not be empty');
 }

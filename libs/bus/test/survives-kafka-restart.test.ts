@@ -84,13 +84,15 @@ describe('Kafka broker restart in the middle of a run (real Kafka)', () => {
         key: `key-${i % 20}`,
       }));
       ids.push(...batch.map((event) => event.id));
-      // At-least-once publishing: a batch that was not acknowledged is sent again.
+      // At-least-once publishing: a batch that was not acknowledged is sent again, until a
+      // deadline (a broker that never comes back fails the test instead of hanging it).
+      const deadline = Date.now() + 180_000;
       for (;;) {
         try {
           await bus.publish(batch, { timeoutMs: 5000 });
           break;
         } catch (error) {
-          if (!(error instanceof AppError) || !error.retriable) throw error;
+          if (!(error instanceof AppError) || !error.retriable || Date.now() > deadline) throw error;
           publishFailures += 1;
           await delay(250);
         }

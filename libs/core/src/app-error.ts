@@ -82,8 +82,10 @@ export class AppError extends Error {
 
   /**
    * Turns anything thrown into an AppError, at catch sites. AppErrors pass through; aborts become
-   * `cancelled` (or `deadline_exceeded` for timeouts); objects carrying a numeric gRPC `code` keep it;
-   * everything else is `internal` with the original as `cause`.
+   * `cancelled` (or `deadline_exceeded` for timeouts); everything else is `internal` with the
+   * original as `cause`. It never reads a status from `.code`: drivers put their own numbers there
+   * (MongoDB's 13 is Unauthorized, not gRPC's INTERNAL). gRPC statuses are decoded in one place,
+   * `fromGrpcError` in @flywheel/rpc, which the rpc client applies to every failed call.
    */
   static from(thrown: unknown): AppError {
     if (thrown instanceof AppError) return thrown;
@@ -94,13 +96,6 @@ export class AppError extends Error {
         const reason = (thrown as { cause?: unknown }).cause;
         if (reason instanceof AppError) return reason;
         return new AppError('cancelled', thrown.message, { cause: thrown });
-      }
-      const status = (thrown as { code?: unknown }).code;
-      if (typeof status === 'number' && codeByStatus.has(status)) {
-        const details = (thrown as { details?: unknown }).details;
-        return new AppError(AppError.codeOf(status), typeof details === 'string' ? details : thrown.message, {
-          cause: thrown,
-        });
       }
       return new AppError('internal', thrown.message, { cause: thrown });
     }

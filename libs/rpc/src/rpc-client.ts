@@ -112,6 +112,26 @@ function clientMethod(client: grpc.Client, method: DescMethod, defaultTimeoutMs:
   const failure = (thrown: unknown, signal: AbortSignal | undefined): AppError =>
     signal?.aborted && signal.reason instanceof AppError ? signal.reason : fromGrpcError(thrown, name);
 
+  /** The callback of a call with one response: detach the abort, end the span, settle the promise. */
+  const settleWith =
+    (
+      started: ReturnType<typeof begin>,
+      detach: () => void,
+      resolve: (response: unknown) => void,
+      reject: (error: AppError) => void,
+    ) =>
+    (error: grpc.ServiceError | null, response: unknown): void => {
+      detach();
+      if (error) {
+        const appError = failure(error, started.signal);
+        started.finish(appError);
+        reject(appError);
+      } else {
+        started.finish();
+        resolve(response);
+      }
+    };
+
   const pipeRequests = async (requests: AsyncIterable<unknown>, call: grpc.ClientWritableStream<unknown>) => {
     try {
       for await (const request of requests) {
@@ -144,6 +164,7 @@ function clientMethod(client: grpc.Client, method: DescMethod, defaultTimeoutMs:
       return (request: unknown, options?: RpcCallOptions) =>
         new Promise((resolve, reject) => {
           const started = begin(options);
+          const settle = settleWith(started, () => detach(), resolve, reject);
           const call = client.makeUnaryRequest(
             def.path,
             def.requestSerialize,
@@ -151,17 +172,7 @@ function clientMethod(client: grpc.Client, method: DescMethod, defaultTimeoutMs:
             request,
             started.metadata,
             started.callOptions,
-            (error, response) => {
-              detach();
-              if (error) {
-                const appError = failure(error, started.signal);
-                started.finish(appError);
-                reject(appError);
-              } else {
-                started.finish();
-                resolve(response);
-              }
-            },
+            (error, response) => settle(error, response),
           );
           const detach = started.onAbort(call);
         });
@@ -182,23 +193,14 @@ function clientMethod(client: grpc.Client, method: DescMethod, defaultTimeoutMs:
       return (requests: AsyncIterable<unknown>, options?: RpcCallOptions) =>
         new Promise((resolve, reject) => {
           const started = begin(options);
+          const settle = settleWith(started, () => detach(), resolve, reject);
           const call = client.makeClientStreamRequest(
             def.path,
             def.requestSerialize,
             def.responseDeserialize,
             started.metadata,
             started.callOptions,
-            (error, response) => {
-              detach();
-              if (error) {
-                const appError = failure(error, started.signal);
-                started.finish(appError);
-                reject(appError);
-              } else {
-                started.finish();
-                resolve(response);
-              }
-            },
+            (error, response) => settle(error, response),
           );
           const detach = started.onAbort(call);
           pipeRequests(requests, call).catch(() => {});

@@ -43,6 +43,8 @@ describe('rpc kernel', () => {
   let server: RpcServer;
   let address: string;
   let slowDeadline = 0;
+  /** Called when a `slow` call reaches its handler: the signal that it is in flight. */
+  let onSlowCall: (() => void) | undefined;
   const modelName = 'churn';
 
   beforeAll(async () => {
@@ -51,6 +53,7 @@ describe('rpc kernel', () => {
       getModel: async (request, ctx) => {
         if (request.modelName === 'slow') {
           slowDeadline = ctx.deadline - Date.now();
+          onSlowCall?.();
           await delay(60_000, ctx.signal);
         }
         if (request.modelName === 'missing')
@@ -210,8 +213,13 @@ describe('rpc kernel', () => {
   it('cancels the call when the caller aborts', async () => {
     const registry = createRpcClient(RegistryService, { address });
     const controller = new AbortController();
+    const inFlight = new Promise<void>((resolve) => {
+      onSlowCall = resolve;
+    });
     const call = registry.getModel({ modelName: 'slow' }, { signal: controller.signal, timeoutMs: 10_000 });
-    setTimeout(() => controller.abort(new AppError('cancelled', 'caller gave up')), 50);
+    await inFlight;
+    onSlowCall = undefined;
+    controller.abort(new AppError('cancelled', 'caller gave up'));
     await expect(call).rejects.toMatchObject({ code: 'cancelled', message: 'caller gave up' });
     registry.close();
   });
@@ -237,8 +245,13 @@ describe('rpc kernel', () => {
     const gate = new Promise<void>((resolve) => {
       release = resolve;
     });
+    let entered!: () => void;
+    const inHandler = new Promise<void>((resolve) => {
+      entered = resolve;
+    });
     own.add(RegistryService, {
       getModel: async (request) => {
+        entered();
         await gate;
         return { model: { name: request.modelName } };
       },
@@ -246,7 +259,7 @@ describe('rpc kernel', () => {
     const ownAddress = `127.0.0.1:${await own.listen('127.0.0.1:0')}`;
     const registry = createRpcClient(RegistryService, { address: ownAddress });
     const inFlight = registry.getModel({ modelName: 'late' });
-    await delay(50);
+    await inHandler;
     const closing = own.close({ graceMs: 5000 });
     release();
     await expect(inFlight).resolves.toMatchObject({ model: { name: 'late' } });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppError } from '@flywheel/core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { describeDocumentStoreContract } from './document-store-contract.ts';
+import { describeDocumentStoreContract } from '../test/document-store-contract.ts';
 import { createEmbeddedStore } from './embedded-store.ts';
 
 const root = await mkdtemp(join(tmpdir(), 'flywheel-embedded-store-'));

@@ -3,7 +3,7 @@ import { AppError } from '@flywheel/core';
 import { realServers, uniqueName, waitFor } from '@flywheel/testing';
 import { MongoClient } from 'mongodb';
 import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
-import { describeDocumentStoreContract } from './document-store-contract.ts';
+import { describeDocumentStoreContract } from '../test/document-store-contract.ts';
 import { createMongoStore } from './mongo-store.ts';
 
 const { mongoUrl } = realServers();

@@ -12,7 +12,7 @@ import { type Value, ValueSchema } from '@flywheel/proto/flywheel/common/v1/valu
 import { DatasetArrivedSchema } from '@flywheel/proto/flywheel/events/v1/data_pb.js';
 import { FeatureStoreService } from '@flywheel/proto/flywheel/featurestore/v1/featurestore_pb.js';
 import { createRpcClient, type RpcClient } from '@flywheel/rpc';
-import { type InProcessService, startInProcess } from '@flywheel/testing';
+import { type InProcessService, startInProcess } from '@flywheel/runtime/testing';
 import { loadFeatureStoreConfig, wireFeatureStore } from '../src/index.ts';
 
 /** A feature store in this process, on a shared in-process bus and blob dir, with a client. */

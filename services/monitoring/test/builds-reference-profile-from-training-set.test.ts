@@ -26,7 +26,8 @@ import {
   TaskKind,
 } from '@flywheel/proto/flywheel/monitoring/v1/monitoring_pb.js';
 import { createRpcClient } from '@flywheel/rpc';
-import { type InProcessService, startInProcess, waitFor } from '@flywheel/testing';
+import { type InProcessService, startInProcess } from '@flywheel/runtime/testing';
+import { waitFor } from '@flywheel/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MonitoringHarness, startMonitoring } from './monitoring-harness.ts';
 import { newYorkDays, shuffled, weatherDays } from './weather-data.ts';

@@ -12,7 +12,7 @@ import { type Value, ValueSchema } from '@flywheel/proto/flywheel/common/v1/valu
 import { PredictionLoggedSchema } from '@flywheel/proto/flywheel/events/v1/prediction_pb.js';
 import { MonitoringService } from '@flywheel/proto/flywheel/monitoring/v1/monitoring_pb.js';
 import { createRpcClient, type RpcClient } from '@flywheel/rpc';
-import { type InProcessService, startInProcess } from '@flywheel/testing';
+import { type InProcessService, startInProcess } from '@flywheel/runtime/testing';
 import { loadMonitoringConfig, wireMonitoring } from '../src/index.ts';
 
 export type MonitoringClient = RpcClient<(typeof MonitoringService)['method']>;

@@ -29,7 +29,8 @@ import { RegistryService } from '@flywheel/proto/flywheel/registry/v1/registry_p
 import { loadRegistryConfig, wireRegistry } from '@flywheel/registry';
 import { createRpcClient, type RpcClient } from '@flywheel/rpc';
 import { type Infra, openInfra, readInfraConfig } from '@flywheel/runtime';
-import { type InProcessService, startInProcess, waitFor } from '@flywheel/testing';
+import { type InProcessService, startInProcess } from '@flywheel/runtime/testing';
+import { waitFor } from '@flywheel/testing';
 import {
   type BuiltinStepDeps,
   createBuiltinSteps,

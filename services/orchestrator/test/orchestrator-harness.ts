@@ -20,7 +20,8 @@ import {
   RunState,
 } from '@flywheel/proto/flywheel/orchestrator/v1/orchestrator_pb.js';
 import { createRpcClient, type RpcClient } from '@flywheel/rpc';
-import { type InProcessService, startInProcess, waitFor } from '@flywheel/testing';
+import { type InProcessService, startInProcess } from '@flywheel/runtime/testing';
+import { waitFor } from '@flywheel/testing';
 import { type BuiltinSteps, loadOrchestratorConfig, wireOrchestrator } from '../src/index.ts';
 
 export type OrchestratorClient = RpcClient<(typeof OrchestratorService)['method']>;

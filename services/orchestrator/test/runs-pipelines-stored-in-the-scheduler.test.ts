@@ -5,8 +5,8 @@ import { RunSource } from '@flywheel/proto/flywheel/common/v1/trigger_pb.js';
 import { RunState } from '@flywheel/proto/flywheel/orchestrator/v1/orchestrator_pb.js';
 import { SchedulerService } from '@flywheel/proto/flywheel/scheduler/v1/scheduler_pb.js';
 import { createRpcClient } from '@flywheel/rpc';
+import { type InProcessService, startInProcess } from '@flywheel/runtime/testing';
 import { loadSchedulerConfig, wireScheduler } from '@flywheel/scheduler';
-import { type InProcessService, startInProcess } from '@flywheel/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BuiltinSteps } from '../src/index.ts';
 import {

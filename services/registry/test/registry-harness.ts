@@ -9,7 +9,7 @@ import { AppError } from '@flywheel/core';
 import { decodeEvent, eventKindOf, fromWireMessage } from '@flywheel/events';
 import { RegistryService } from '@flywheel/proto/flywheel/registry/v1/registry_pb.js';
 import { createRpcClient } from '@flywheel/rpc';
-import { type InProcessService, startInProcess } from '@flywheel/testing';
+import { type InProcessService, startInProcess } from '@flywheel/runtime/testing';
 import { expect, onTestFinished } from 'vitest';
 import { loadRegistryConfig, wireRegistry } from '../src/index.ts';
 

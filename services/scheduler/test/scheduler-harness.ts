@@ -6,7 +6,7 @@ import type { PipelineSpecSchema } from '@flywheel/proto/flywheel/common/v1/pipe
 import { DriftDetectedSchema } from '@flywheel/proto/flywheel/events/v1/monitoring_pb.js';
 import { SchedulerService } from '@flywheel/proto/flywheel/scheduler/v1/scheduler_pb.js';
 import { createRpcClient, type RpcClient } from '@flywheel/rpc';
-import { type InProcessService, startInProcess } from '@flywheel/testing';
+import { type InProcessService, startInProcess } from '@flywheel/runtime/testing';
 import { loadSchedulerConfig, wireScheduler } from '../src/index.ts';
 
 /** A clock tests move by hand: the scheduler reads time only from it. */

@@ -8,7 +8,8 @@ import { weatherDailyView, weatherDataset } from '@flywheel/example-weather';
 import { loadFeatureStoreConfig, wireFeatureStore } from '@flywheel/feature-store';
 import { FeatureStoreService } from '@flywheel/proto/flywheel/featurestore/v1/featurestore_pb.js';
 import { createRpcClient } from '@flywheel/rpc';
-import { startInProcess, uniqueName } from '@flywheel/testing';
+import { startInProcess } from '@flywheel/runtime/testing';
+import { uniqueName } from '@flywheel/testing';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import {
   championDeployment,

@@ -14,7 +14,7 @@ import { ServingService } from '@flywheel/proto/flywheel/serving/v1/serving_pb.j
 import { GRPCInferenceService } from '@flywheel/proto/inference/grpc_service_pb.js';
 import { loadRegistryConfig, wireRegistry } from '@flywheel/registry';
 import { createRpcClient } from '@flywheel/rpc';
-import { type InProcessService, startInProcess } from '@flywheel/testing';
+import { type InProcessService, startInProcess } from '@flywheel/runtime/testing';
 import { expect, onTestFinished } from 'vitest';
 import { loadServingConfig, wireServing } from '../src/index.ts';
 

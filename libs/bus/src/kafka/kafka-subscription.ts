@@ -1,0 +1,205 @@
+import { AppError, backoffMs, deadlineSignal, delay, type Logger } from '@flywheel/core';
+import type { WireMessage } from '@flywheel/events';
+import type { Consumer, EachMessagePayload, Kafka, RetryOptions } from 'kafkajs';
+import { deliverWithRetries } from '../delivery/deliver-with-retries.ts';
+import { DeliveryQueue } from '../delivery/delivery-queue.ts';
+import { raceSignal } from '../delivery/race-signal.ts';
+import { retryPolicyOf } from '../delivery/retry-policy.ts';
+import { dlqTopicOf, type SubscribeOptions, type Subscription } from '../event-bus.ts';
+import { KafkaOffsetCommitter } from './kafka-offset-committer.ts';
+import { wireMessageOf } from './kafka-wire.ts';
+
+/** Consumer settings of the Kafka adapter, defaults applied (see KafkaBusOptions). */
+export interface KafkaConsumerSettings {
+  readonly sessionTimeoutMs: number;
+  readonly heartbeatIntervalMs: number;
+  readonly rebalanceTimeoutMs: number;
+  readonly fetchMaxWaitMs: number;
+  readonly commitIntervalMs: number;
+  readonly closeTimeoutMs: number;
+  readonly retry: RetryOptions;
+}
+
+export interface KafkaSubscriptionDeps {
+  readonly kafka: Kafka;
+  readonly settings: KafkaConsumerSettings;
+  readonly log: Logger;
+  /** Creates the topics and their DLQs (the bus's admin client). */
+  ensureTopics(topics: readonly string[], signal: AbortSignal): Promise<void>;
+  /** Produces a dead letter durably through the bus's producer, or throws. */
+  deadLetter(topic: string, message: WireMessage, signal: AbortSignal): Promise<void>;
+  /** Called once the subscription has closed. */
+  onClosed(subscription: Subscription): void;
+}
+
+/**
+ * One Kafka consumer-group member behind the Subscription port. `eachMessage` hands each record
+ * to the iterator through a bounded queue and returns only once it is settled, so a partition
+ * never moves past an unsettled record (order per key, retries in place); `autoCommit` is off
+ * and the committer commits offset+1 of what was acked or dead-lettered. kafkajs restarts its
+ * consumer by itself after retriable crashes; after a non-retriable crash, or when connecting
+ * fails, this loop builds a new consumer with backoff until the subscription closes.
+ */
+export function startKafkaSubscription(deps: KafkaSubscriptionDeps, options: SubscribeOptions): Subscription {
+  const { kafka, settings, log: baseLog } = deps;
+  const { group, topics } = options;
+  const log = baseLog.child({ group });
+  const policy = retryPolicyOf(options);
+  const concurrency = options.concurrency ?? 1;
+  const closing = new AbortController();
+  const queue = new DeliveryQueue(concurrency, () => subscription.close());
+  let current: { consumer: Consumer; committer: KafkaOffsetCommitter } | undefined;
+  let active = 0;
+  let idle: (() => void) | undefined;
+  let rebalancing = false;
+  // Heartbeats of the eachMessage calls waiting for the application (or a backoff): one timer
+  // beats them all, so a slow handler does not get this member thrown out of its group.
+  const waiting = new Set<() => Promise<void>>();
+  const beating = setInterval(() => {
+    for (const beat of waiting) {
+      beat().catch((error: unknown) => {
+        rebalancing = true;
+        log.debug('kafka heartbeat failed', { error: AppError.from(error).message });
+      });
+    }
+  }, settings.heartbeatIntervalMs);
+  beating.unref();
+  let markReady: () => void = () => {};
+  const readiness = new Promise<void>((resolve) => {
+    markReady = resolve;
+  });
+
+  const eachMessage = async ({ topic, partition, message, heartbeat }: EachMessagePayload): Promise<void> => {
+    const member = current;
+    if (closing.signal.aborted || !member) return;
+    active += 1;
+    try {
+      const outcome = await deliverWithRetries({
+        topic,
+        group,
+        message: wireMessageOf(message),
+        policy,
+        queue,
+        closing: closing.signal,
+        log,
+        deadLetter: (letter) => deps.deadLetter(dlqTopicOf(topic), letter, closing.signal),
+        whileWaiting: async (work) => {
+          waiting.add(heartbeat);
+          try {
+            return await work;
+          } finally {
+            waiting.delete(heartbeat);
+          }
+        },
+      });
+      if (outcome === 'handed-back') return;
+      member.committer.mark(topic, partition, message.offset);
+      if (rebalancing) {
+        rebalancing = false;
+        await member.committer.flush();
+      }
+    } finally {
+      active -= 1;
+      if (active === 0) idle?.();
+    }
+  };
+
+  const runMember = async (failures: number): Promise<number> => {
+    const consumer = kafka.consumer({
+      groupId: group,
+      sessionTimeout: settings.sessionTimeoutMs,
+      heartbeatInterval: settings.heartbeatIntervalMs,
+      rebalanceTimeout: settings.rebalanceTimeoutMs,
+      maxWaitTimeInMs: settings.fetchMaxWaitMs,
+      allowAutoTopicCreation: false,
+      retry: settings.retry,
+    });
+    const committer = new KafkaOffsetCommitter(consumer, settings.commitIntervalMs, log);
+    current = { consumer, committer };
+    let crashed: (error: unknown) => void = () => {};
+    const crash = new Promise<unknown>((resolve) => {
+      crashed = resolve;
+    });
+    // Ready once joined and, if partitions were assigned, fetched from them once: only then are a
+    // new group's start offsets resolved, so `fromBeginning: false` means "after ready()".
+    let joined = false;
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      failures = 0;
+      joined = true;
+      if (Object.values(payload.memberAssignment).every((partitions) => partitions.length === 0)) markReady();
+    });
+    consumer.on(consumer.events.FETCH, () => {
+      if (joined) markReady();
+    });
+    consumer.on(consumer.events.REBALANCING, () => void committer.flush());
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (payload.restart)
+        log.warn('kafka consumer crashed; kafkajs restarts it', { error: payload.error.message });
+      else crashed(payload.error);
+    });
+    try {
+      await deps.ensureTopics(topics, AbortSignal.any([closing.signal, deadlineSignal({}, 60_000)]));
+      await consumer.connect();
+      await consumer.subscribe({ topics: [...topics], fromBeginning: options.fromBeginning ?? true });
+      await consumer.run({ autoCommit: false, partitionsConsumedConcurrently: concurrency, eachMessage });
+      const closed = new Promise((resolve) =>
+        closing.signal.addEventListener('abort', resolve, { once: true }),
+      );
+      const error = await Promise.race([crash, closed]);
+      if (closing.signal.aborted) return failures;
+      log.warn('kafka consumer stopped after a non-retriable error; starting a new one', {
+        error: AppError.from(error).message,
+      });
+    } catch (error) {
+      if (closing.signal.aborted) return failures;
+      log.warn('kafka consumer could not start; retrying', { error: AppError.from(error).message });
+    }
+    committer.stop();
+    await consumer.disconnect().catch(() => {});
+    return failures + 1;
+  };
+
+  const running = (async () => {
+    for (let failures = 0; !closing.signal.aborted; ) {
+      failures = await runMember(failures);
+      if (closing.signal.aborted) return;
+      await delay(backoffMs(failures, 500, 10_000), closing.signal).catch(() => {});
+    }
+  })();
+
+  const shutdown = async (): Promise<void> => {
+    closing.abort(new AppError('cancelled', 'subscription closed'));
+    queue.close();
+    const member = current;
+    try {
+      member?.consumer.pause(topics.map((topic) => ({ topic })));
+    } catch {
+      // not running yet: nothing is being fetched
+    }
+    await queue.drain(settings.closeTimeoutMs);
+    if (active > 0) await new Promise<void>((resolve) => (idle = resolve));
+    if (member) {
+      await member.committer.flush();
+      await member.committer.flush();
+      member.committer.stop();
+      await member.consumer.disconnect().catch((error: unknown) => {
+        log.warn('kafka consumer did not disconnect cleanly', { error: AppError.from(error).message });
+      });
+    }
+    await running;
+    clearInterval(beating);
+    deps.onClosed(subscription);
+  };
+
+  let closed: Promise<void> | undefined;
+  const subscription: Subscription = {
+    [Symbol.asyncIterator]: () => queue,
+    ready: (callOptions = {}) =>
+      raceSignal(deadlineSignal(callOptions, 30_000), readiness, `kafka: joining group ${group}`),
+    close: () => {
+      closed ??= shutdown();
+      return closed;
+    },
+  };
+  return subscription;
+}

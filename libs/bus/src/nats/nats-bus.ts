@@ -1,0 +1,246 @@
+import { AppError, type CallOptions, deadlineSignal, type Logger, silentLogger } from '@flywheel/core';
+import { toWireMessage, type WireMessage } from '@flywheel/events';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  DiscardPolicy,
+  type JetStreamClient,
+  type JetStreamManager,
+  jetstream,
+  jetstreamManager,
+  RetentionPolicy,
+  StorageType,
+} from '@nats-io/jetstream';
+import { connect, type NatsConnection, nanos } from '@nats-io/transport-node';
+import { raceSignal } from '../delivery/race-signal.ts';
+import {
+  assertBusOpen,
+  type EventBus,
+  type SubscribeOptions,
+  type Subscription,
+  withDlqTopics,
+} from '../event-bus.ts';
+import { tracePublish } from '../messaging-spans.ts';
+import { assertPublishable, assertSubscribable, assertTopicNames } from '../topic-names.ts';
+import { natsError } from './nats-errors.ts';
+import { durableNameOf, streamNameOf, subjectOf } from './nats-names.ts';
+import { startNatsSubscription } from './nats-subscription.ts';
+import { natsHeadersOf } from './nats-wire.ts';
+
+const streamNameInUse = 10058;
+const consumerNotFound = 10014;
+
+export interface NatsBusOptions {
+  /** `nats://host:port`, or several separated by commas. */
+  url: string;
+  /** Connection name the server shows. Default `flywheel`. */
+  name?: string;
+  log?: Logger;
+  /** First token of every subject. Default `flywheel`. */
+  subjectPrefix?: string;
+  /** Deadline of `publish` and `ensureTopics` when the caller gives none, ms. Default 30 000. */
+  defaultTimeoutMs?: number;
+  /** How long closing waits for deliveries in hand to be settled, ms. Default 30 000. */
+  closeTimeoutMs?: number;
+  /** JetStream redelivers a message not acked this long after delivery (the adapter sends `working()` meanwhile), ms. Default 30 000. */
+  ackWaitMs?: number;
+  /**
+   * Unacknowledged messages a group's consumer may have out at once, across its members.
+   * Default 1: total order per topic and group, retries included — JetStream has no key
+   * partitions, so this is what keeps events of a key in order. Raising it trades that order for
+   * throughput (events of one key may then be handled concurrently and out of order).
+   */
+  maxAckPending?: number;
+  /** JetStream drops a republished event id within this window (publish retries do not duplicate), ms. Default 120 000. */
+  duplicateWindowMs?: number;
+}
+
+/**
+ * The NATS JetStream adapter (nats.js v3). One file-backed stream per topic (see
+ * {@link streamNameOf}), one durable pull consumer with explicit acks per group and topic;
+ * headers carry the CloudEvents binary-mode attributes plus the key. Publishing sets
+ * `Nats-Msg-Id` to the event id, so a retried publish is deduplicated by the server.
+ *
+ * Ordering: JetStream has no key partitioning. With the default `maxAckPending: 1` a group's
+ * consumer has one message out at a time, so the group sees each topic in publish order
+ * (a total order, stronger than per key), a retried message holds back the ones after it, and
+ * members of a group take turns rather than work in parallel — throughput is one round trip per
+ * message per topic and group. That is the price of the same guarantee Kafka gives per partition.
+ */
+export function createNatsBus(options: NatsBusOptions): EventBus {
+  const log = (options.log ?? silentLogger).child({ bus: 'nats' });
+  const prefix = options.subjectPrefix ?? 'flywheel';
+  const defaultTimeoutMs = options.defaultTimeoutMs ?? 30_000;
+  const ackWaitMs = options.ackWaitMs ?? 30_000;
+  const maxAckPending = options.maxAckPending ?? 1;
+  const duplicateWindowMs = options.duplicateWindowMs ?? 120_000;
+  const knownStreams = new Set<string>();
+  const subscriptions = new Set<Subscription>();
+  let closed = false;
+
+  let connecting: Promise<{ nc: NatsConnection; js: JetStreamClient; jsm: JetStreamManager }> | undefined;
+  const connection = () => {
+    connecting ??= (async () => {
+      const nc = await connect({
+        servers: options.url.split(',').map((url) => url.trim()),
+        name: options.name ?? 'flywheel',
+        maxReconnectAttempts: -1,
+        reconnectTimeWait: 500,
+        timeout: 5000,
+      });
+      void (async () => {
+        for await (const status of nc.status()) {
+          if (status.type === 'disconnect' || status.type === 'reconnect')
+            log.warn(`nats ${status.type}`, { server: status.server });
+        }
+      })().catch(() => {});
+      return {
+        nc,
+        js: jetstream(nc, { timeout: defaultTimeoutMs }),
+        jsm: await jetstreamManager(nc, { timeout: defaultTimeoutMs }),
+      };
+    })().catch((error: unknown) => {
+      connecting = undefined;
+      throw error;
+    });
+    return connecting;
+  };
+
+  const until = async <T>(signal: AbortSignal, doing: string, work: () => Promise<T>): Promise<T> => {
+    try {
+      return await raceSignal(signal, work(), `nats: ${doing}`);
+    } catch (error) {
+      throw natsError(error, doing);
+    }
+  };
+
+  const ensureTopics = async (topics: readonly string[], signal: AbortSignal): Promise<void> => {
+    assertTopicNames(topics);
+    const wanted = withDlqTopics(topics).filter((t) => !knownStreams.has(t));
+    if (wanted.length === 0) return;
+    await until(signal, 'creating streams', async () => {
+      const { jsm } = await connection();
+      for (const topic of wanted) {
+        try {
+          await jsm.streams.add({
+            name: streamNameOf(topic),
+            subjects: [subjectOf(prefix, topic)],
+            storage: StorageType.File,
+            retention: RetentionPolicy.Limits,
+            discard: DiscardPolicy.Old,
+            duplicate_window: nanos(duplicateWindowMs),
+            num_replicas: 1,
+          });
+        } catch (error) {
+          // A stream of that name with other settings (created by hand, or by an older version) is used as it is.
+          if ((error as { code?: unknown }).code !== streamNameInUse) throw error;
+        }
+        knownStreams.add(topic);
+      }
+    });
+  };
+
+  const ensureConsumer = async (
+    topic: string,
+    group: string,
+    fromBeginning: boolean,
+    signal: AbortSignal,
+  ): Promise<string> => {
+    const stream = streamNameOf(topic);
+    const durable = durableNameOf(group);
+    return until(signal, 'creating a consumer', async () => {
+      const { jsm } = await connection();
+      try {
+        await jsm.consumers.info(stream, durable);
+      } catch (error) {
+        if ((error as { code?: unknown }).code !== consumerNotFound) throw error;
+        await jsm.consumers.add(stream, {
+          durable_name: durable,
+          ack_policy: AckPolicy.Explicit,
+          ack_wait: nanos(ackWaitMs),
+          max_deliver: -1,
+          max_ack_pending: maxAckPending,
+          deliver_policy: fromBeginning ? DeliverPolicy.All : DeliverPolicy.New,
+        });
+      }
+      return durable;
+    });
+  };
+
+  const publishWire = async (
+    records: readonly { topic: string; message: WireMessage; id?: string }[],
+    signal: AbortSignal,
+  ) => {
+    await ensureTopics([...new Set(records.map((record) => record.topic))], signal);
+    await until(signal, 'publish', async () => {
+      const { js } = await connection();
+      // Issued together, in order, on one connection: the server stores them in this order.
+      await Promise.all(
+        records.map(({ topic, message, id }) =>
+          js.publish(subjectOf(prefix, topic), message.value, {
+            headers: natsHeadersOf(message),
+            timeout: defaultTimeoutMs,
+            ...(id === undefined ? {} : { msgID: id }),
+          }),
+        ),
+      );
+    });
+  };
+
+  const assertOpen = (): void => {
+    assertBusOpen(closed);
+  };
+
+  return {
+    publish: async (events, callOptions: CallOptions = {}) => {
+      assertOpen();
+      assertPublishable(events);
+      if (events.length === 0) return;
+      const signal = deadlineSignal(callOptions, defaultTimeoutMs);
+      await tracePublish('nats', events, (traced) =>
+        publishWire(
+          traced.map((event) => ({ topic: event.type, message: toWireMessage(event), id: event.id })),
+          signal,
+        ),
+      );
+    },
+    ensureTopics: async (topics, callOptions = {}) => {
+      assertOpen();
+      await ensureTopics(topics, deadlineSignal(callOptions, defaultTimeoutMs));
+    },
+    subscribe: (subscribeOptions: SubscribeOptions) => {
+      assertOpen();
+      assertSubscribable(subscribeOptions);
+      const subscription = startNatsSubscription(
+        {
+          log,
+          ackWaitMs,
+          closeTimeoutMs: options.closeTimeoutMs ?? 30_000,
+          jetstream: async () => (await connection()).js,
+          flush: async () => {
+            const current = await connecting?.catch(() => undefined);
+            if (current) await raceSignal(deadlineSignal({}, 5000), current.nc.flush(), 'nats: flush');
+          },
+          ensureTopics,
+          ensureConsumer,
+          deadLetter: (topic, message, signal) => publishWire([{ topic, message }], signal),
+          onClosed: (sub) => subscriptions.delete(sub),
+        },
+        subscribeOptions,
+      );
+      subscriptions.add(subscription);
+      return subscription;
+    },
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      await Promise.all([...subscriptions].map((subscription) => subscription.close()));
+      const current = await connecting?.catch(() => undefined);
+      if (current) {
+        await current.nc.drain().catch((error: unknown) => {
+          log.warn('nats connection did not drain cleanly', { error: AppError.from(error).message });
+        });
+      }
+    },
+  };
+}

@@ -1,0 +1,154 @@
+import { ConfigReader } from '@flywheel/core';
+import { describe, expect, it } from 'vitest';
+import {
+  grpcAddressVariable,
+  readHostConfig,
+  readPeers,
+  type ServiceName,
+  servicePorts,
+} from './host-config.ts';
+
+/** The problems `done()` throws, or '' when there are none. */
+function problemsOf(reader: ConfigReader): string {
+  try {
+    reader.done();
+    return '';
+  } catch (error) {
+    expect(error).toMatchObject({ code: 'invalid_argument' });
+    return (error as Error).message;
+  }
+}
+
+describe('grpcAddressVariable', () => {
+  it.each([
+    ['scheduler', 'FLYWHEEL_SCHEDULER_GRPC_ADDRESS'],
+    ['orchestrator', 'FLYWHEEL_ORCHESTRATOR_GRPC_ADDRESS'],
+    ['registry', 'FLYWHEEL_REGISTRY_GRPC_ADDRESS'],
+    ['feature-store', 'FLYWHEEL_FEATURE_STORE_GRPC_ADDRESS'],
+    ['serving', 'FLYWHEEL_SERVING_GRPC_ADDRESS'],
+    ['monitoring', 'FLYWHEEL_MONITORING_GRPC_ADDRESS'],
+  ] as const)('%s reads %s', (service, variable) => {
+    expect(grpcAddressVariable(service)).toBe(variable);
+  });
+
+  it('covers every service, each on its own default port', () => {
+    const ports = Object.values(servicePorts);
+    expect(new Set(ports).size).toBe(ports.length);
+    expect(Object.keys(servicePorts)).toHaveLength(6);
+  });
+});
+
+describe('readHostConfig', () => {
+  it('defaults every setting', () => {
+    const reader = new ConfigReader({});
+    expect(readHostConfig(reader, 'registry')).toEqual({
+      grpcAddress: '127.0.0.1:7103',
+      logLevel: 'info',
+      telemetry: 'off',
+      otlpEndpoint: 'http://127.0.0.1:4318/v1/traces',
+      maxMessageBytes: 16 * 1024 * 1024,
+      defaultDeadlineMs: 30_000,
+      shutdownGraceMs: 10_000,
+      localTeam: 'default',
+    });
+    expect(problemsOf(reader)).toBe('');
+  });
+
+  it('reads every setting', () => {
+    const reader = new ConfigReader({
+      FLYWHEEL_FEATURE_STORE_GRPC_ADDRESS: '0.0.0.0:9000',
+      FLYWHEEL_LOG_LEVEL: 'debug',
+      FLYWHEEL_TELEMETRY: 'otlp-json',
+      FLYWHEEL_OTLP_ENDPOINT: 'http://collector:4318/v1/traces',
+      FLYWHEEL_MAX_MESSAGE_BYTES: '4096',
+      FLYWHEEL_DEFAULT_DEADLINE: '2s',
+      FLYWHEEL_SHUTDOWN_GRACE: '500ms',
+      FLYWHEEL_LOCAL_TEAM: 'growth',
+    });
+    expect(readHostConfig(reader, 'feature-store')).toEqual({
+      grpcAddress: '0.0.0.0:9000',
+      logLevel: 'debug',
+      telemetry: 'otlp-json',
+      otlpEndpoint: 'http://collector:4318/v1/traces',
+      maxMessageBytes: 4096,
+      defaultDeadlineMs: 2000,
+      shutdownGraceMs: 500,
+      localTeam: 'growth',
+    });
+    expect(problemsOf(reader)).toBe('');
+  });
+
+  it("prefers the service's own address variable over FLYWHEEL_GRPC_ADDRESS, port 0 allowed", () => {
+    const env = { FLYWHEEL_GRPC_ADDRESS: '10.0.0.1:7000', FLYWHEEL_SERVING_GRPC_ADDRESS: '127.0.0.1:0' };
+    expect(readHostConfig(new ConfigReader(env), 'serving').grpcAddress).toBe('127.0.0.1:0');
+    expect(readHostConfig(new ConfigReader(env), 'monitoring').grpcAddress).toBe('10.0.0.1:7000');
+  });
+
+  it.each([
+    ['growth', undefined],
+    ['team-a.b_c', undefined],
+    ['0ops', undefined],
+    ['a'.repeat(64), undefined],
+    ['a'.repeat(65), 'FLYWHEEL_LOCAL_TEAM must be a team name'],
+    ['Growth', 'FLYWHEEL_LOCAL_TEAM must be a team name'],
+    ['-growth', 'FLYWHEEL_LOCAL_TEAM must be a team name'],
+    ['team a', 'FLYWHEEL_LOCAL_TEAM must be a team name'],
+    ['team/a', 'FLYWHEEL_LOCAL_TEAM must be a team name'],
+  ])('FLYWHEEL_LOCAL_TEAM=%o', (team, problem) => {
+    const reader = new ConfigReader({ FLYWHEEL_LOCAL_TEAM: team });
+    expect(readHostConfig(reader, 'registry').localTeam).toBe(team);
+    if (problem)
+      expect(problemsOf(reader)).toContain(`${problem} (^[a-z0-9][a-z0-9._-]*$, ≤ 64), got "${team}"`);
+    else expect(problemsOf(reader)).toBe('');
+  });
+
+  it('collects every bad host setting at once', () => {
+    const reader = new ConfigReader({
+      FLYWHEEL_REGISTRY_GRPC_ADDRESS: 'nowhere',
+      FLYWHEEL_LOG_LEVEL: 'chatty',
+      FLYWHEEL_TELEMETRY: 'jaeger',
+      FLYWHEEL_MAX_MESSAGE_BYTES: '12',
+      FLYWHEEL_DEFAULT_DEADLINE: 'soon',
+      FLYWHEEL_SHUTDOWN_GRACE: '-1s',
+    });
+    readHostConfig(reader, 'registry');
+    const problems = problemsOf(reader);
+    for (const expected of [
+      'FLYWHEEL_REGISTRY_GRPC_ADDRESS must be host:port, got "nowhere"',
+      'FLYWHEEL_LOG_LEVEL must be one of',
+      'FLYWHEEL_TELEMETRY must be one of off, console, otlp-proto, otlp-json, got "jaeger"',
+      'FLYWHEEL_MAX_MESSAGE_BYTES must be an integer from 1024 to 2147483647, got "12"',
+      'FLYWHEEL_DEFAULT_DEADLINE must be a duration',
+      'FLYWHEEL_SHUTDOWN_GRACE must be a duration',
+    ]) {
+      expect(problems).toContain(expected);
+    }
+  });
+});
+
+describe('readPeers', () => {
+  it('defaults each peer to 127.0.0.1 on its default port', () => {
+    const reader = new ConfigReader({});
+    expect(readPeers(reader, ['registry', 'feature-store'])).toEqual({
+      registry: '127.0.0.1:7103',
+      'feature-store': '127.0.0.1:7104',
+    });
+    expect(problemsOf(reader)).toBe('');
+  });
+
+  it('reads the address each peer binds to', () => {
+    const reader = new ConfigReader({ FLYWHEEL_SCHEDULER_GRPC_ADDRESS: 'scheduler.internal:7101' });
+    expect(readPeers(reader, ['scheduler'])).toEqual({ scheduler: 'scheduler.internal:7101' });
+  });
+
+  it.each([
+    ['127.0.0.1:0', 'must be host:port of a running registry, got "127.0.0.1:0"'],
+    ['registry', 'must be host:port of a running registry, got "registry"'],
+    ['host name:1', 'must be host:port of a running registry, got "host name:1"'],
+  ])('rejects %o', (address, problem) => {
+    const reader = new ConfigReader({ FLYWHEEL_REGISTRY_GRPC_ADDRESS: address });
+    const peers: ServiceName[] = ['registry'];
+    readPeers(reader, peers);
+    expect(problemsOf(reader)).toContain(`FLYWHEEL_REGISTRY_GRPC_ADDRESS ${problem}`);
+  });
+});

@@ -1,0 +1,108 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { repoRoot } from '@flywheel/testing';
+import { grpcAddressVariable, type ServiceName, servicePorts } from '../host-config.ts';
+
+export interface SpawnedService {
+  readonly name: string;
+  readonly port: number;
+  readonly address: string;
+  readonly process: ChildProcess;
+  /** Every JSON log line the process wrote so far. */
+  readonly logs: Record<string, unknown>[];
+  /** Sends SIGTERM and resolves with the exit code (rejects if it has not exited within `timeoutMs`). */
+  stop(timeoutMs?: number): Promise<number | null>;
+}
+
+function isServiceName(name: string): name is ServiceName {
+  return Object.hasOwn(servicePorts, name);
+}
+
+/**
+ * Starts `services/<name>/src/main.ts` as its own process, the way an operator would, on a free
+ * port, and resolves once it logs `serving`. Fails with its output if it exits or stays silent.
+ */
+export function spawnService(
+  name: string,
+  env: Readonly<Record<string, string>> = {},
+  options: { timeoutMs?: number } = {},
+): Promise<SpawnedService> {
+  if (!isServiceName(name)) {
+    return Promise.reject(new Error(`${name} is not one of ${Object.keys(servicePorts).join(', ')}`));
+  }
+  const variable = grpcAddressVariable(name);
+  // Its own data directories unless the test shares some: parallel test files never share a store.
+  const data = mkdtempSync(join(tmpdir(), `flywheel-${name}-`));
+  const child = spawn(process.execPath, [`services/${name}/src/main.ts`], {
+    cwd: repoRoot,
+    env: {
+      ...process.env,
+      [variable]: '127.0.0.1:0',
+      FLYWHEEL_SERVING_HTTP_ADDRESS: '127.0.0.1:0',
+      FLYWHEEL_LOG_LEVEL: 'debug',
+      ...((env.FLYWHEEL_STORE ?? 'embedded') === 'embedded'
+        ? { FLYWHEEL_STORE_DIR: join(data, 'store') }
+        : {}),
+      ...((env.FLYWHEEL_BLOBS ?? 'fs') === 'fs' ? { FLYWHEEL_BLOBS_DIR: join(data, 'blobs') } : {}),
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: Record<string, unknown>[] = [];
+  let output = '';
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${name} did not start within ${options.timeoutMs ?? 20_000} ms:\n${output}`));
+    }, options.timeoutMs ?? 20_000);
+    let buffered = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      output += chunk;
+      buffered += chunk;
+      const lines = buffered.split('\n');
+      buffered = lines.pop() ?? '';
+      for (const line of lines) {
+        let entry: Record<string, unknown>;
+        try {
+          entry = JSON.parse(line) as Record<string, unknown>;
+        } catch {
+          continue;
+        }
+        logs.push(entry);
+        if (entry.msg === 'serving' && typeof entry.port === 'number') {
+          clearTimeout(timer);
+          const port = entry.port;
+          resolve({
+            name,
+            port,
+            address: `127.0.0.1:${port}`,
+            process: child,
+            logs,
+            stop: (timeoutMs = 15_000) => {
+              child.kill('SIGTERM');
+              return Promise.race([
+                exited,
+                new Promise<never>((_, fail) =>
+                  setTimeout(() => {
+                    child.kill('SIGKILL');
+                    fail(new Error(`${name} did not stop within ${timeoutMs} ms`));
+                  }, timeoutMs).unref(),
+                ),
+              ]);
+            },
+          });
+        }
+      }
+    });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      output += chunk;
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited with ${code} before serving:\n${output}`));
+    });
+  });
+}
