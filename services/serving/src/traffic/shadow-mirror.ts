@@ -139,17 +139,22 @@ export function createShadowMirror(options: ShadowMirrorOptions): ShadowMirror {
     );
   };
 
-  const mirror = async (request: MirroredRequest, shadow: LiveModel, window: Window): Promise<void> => {
+  // Results are counted in the window open when they arrive, not the one open when they were
+  // offered: on a busy machine a shadow may finish after its window flushed, and counting it into
+  // the flushed window would lose it (neither compared nor dropped).
+  const mirror = async (request: MirroredRequest, shadow: LiveModel, windowMs: number): Promise<void> => {
     let lease: ReturnType<LiveModel['acquire']>;
     try {
       lease = shadow.acquire(Number.MAX_SAFE_INTEGER);
     } catch {
-      window.dropped++;
+      windowOf(request, shadow.version, windowMs).dropped++;
       return;
     }
     const started = process.hrtime.bigint();
     try {
       const outputs = await shadow.runner.run(request.inputs, request.outputNames);
+      if (closed) return; // the last windows were flushed by close()
+      const window = windowOf(request, shadow.version, windowMs);
       window.shadowMs.push(Number(process.hrtime.bigint() - started) / 1e6);
       window.primaryMs.push(Number(request.primaryLatencyNs) / 1e6);
       window.samples++;
@@ -159,7 +164,7 @@ export function createShadowMirror(options: ShadowMirrorOptions): ShadowMirror {
       window.diffCount += diff.count;
       window.maxAbsDiff = Math.max(window.maxAbsDiff, diff.maxAbsDiff);
     } catch {
-      window.errors++;
+      if (!closed) windowOf(request, shadow.version, windowMs).errors++;
     } finally {
       lease.release();
     }
@@ -169,15 +174,14 @@ export function createShadowMirror(options: ShadowMirrorOptions): ShadowMirror {
     offer(request, shadows, windowMs) {
       if (closed) return;
       for (const shadow of shadows) {
-        const window = windowOf(request, shadow.version, windowMs);
         if (inFlight >= maxInFlight) {
-          window.dropped++;
+          windowOf(request, shadow.version, windowMs).dropped++;
           continue;
         }
         inFlight++;
         // After the response is sent: the primary never waits for its shadows.
         setImmediate(() => {
-          void mirror(request, shadow, window).finally(() => {
+          void mirror(request, shadow, windowMs).finally(() => {
             inFlight--;
           });
         });
