@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { AppError } from '@flywheel/core';
 import { describe, expect, it } from 'vitest';
 import { formatCsvLine } from './format-csv-line.ts';
@@ -85,12 +86,6 @@ describe('CSV edge cases', () => {
   });
 });
 
-async function all<T>(rows: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const row of rows) out.push(row);
-  return out;
-}
-
 async function* chunked(text: string, size: number): AsyncGenerator<Uint8Array> {
   const bytes = new TextEncoder().encode(text);
   for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
@@ -101,14 +96,14 @@ describe('CSV streams', () => {
 
   it('reads the same records as parseCsv, however the bytes are split', async () => {
     for (const size of [1, 2, 3, 7, 1000])
-      expect(await all(readCsv(chunked(text, size)))).toEqual(parseCsv(text));
+      expect(await Readable.from(readCsv(chunked(text, size))).toArray()).toEqual(parseCsv(text));
   });
 
   it('names the line of a malformed field', async () => {
-    await expect(all(readCsv(chunked('a,b\n1,"open\n', 2)))).rejects.toThrow(
+    await expect(Readable.from(readCsv(chunked('a,b\n1,"open\n', 2))).toArray()).rejects.toThrow(
       /line 2: unterminated quoted field/,
     );
-    await expect(all(readCsv(chunked('a,b\n1,x"y\n', 2)))).rejects.toThrow(
+    await expect(Readable.from(readCsv(chunked('a,b\n1,x"y\n', 2))).toArray()).rejects.toThrow(
       /line 2: a quote inside an unquoted field/,
     );
   });
@@ -119,7 +114,7 @@ describe('CSV streams', () => {
       yield 'a,b\n1,2\n';
       throw failure;
     }
-    await expect(all(readCsv(broken()))).rejects.toBe(failure);
+    await expect(Readable.from(readCsv(broken())).toArray()).rejects.toBe(failure);
   });
 
   it('stops reading when the caller stops', async () => {

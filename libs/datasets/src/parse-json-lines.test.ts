@@ -1,12 +1,7 @@
+import { Readable } from 'node:stream';
 import { AppError } from '@flywheel/core';
 import { describe, expect, it } from 'vitest';
 import { type JsonLine, parseJsonLines, readJsonLines } from './parse-json-lines.ts';
-
-async function all<T>(rows: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const row of rows) out.push(row);
-  return out;
-}
 
 async function* chunked(text: string, size: number): AsyncGenerator<Uint8Array> {
   const bytes = new TextEncoder().encode(text);
@@ -36,7 +31,8 @@ describe('JSON Lines', () => {
   ];
   it.each(cases)('reads %s', async (_name, text, rows) => {
     expect(parseJsonLines(text)).toEqual(rows);
-    for (const size of [1, 3, 1000]) expect(await all(readJsonLines(chunked(text, size)))).toEqual(rows);
+    for (const size of [1, 3, 1000])
+      expect(await Readable.from(readJsonLines(chunked(text, size))).toArray()).toEqual(rows);
   });
 
   const errors: [name: string, text: string, message: RegExp][] = [
@@ -50,7 +46,7 @@ describe('JSON Lines', () => {
   ];
   it.each(errors)('rejects %s, naming the line', async (_name, text, message) => {
     expect(() => parseJsonLines(text)).toThrow(message);
-    const streamed = all(readJsonLines(chunked(text, 2)));
+    const streamed = Readable.from(readJsonLines(chunked(text, 2))).toArray();
     await expect(streamed).rejects.toBeInstanceOf(AppError);
     await expect(streamed).rejects.toMatchObject({ code: 'invalid_argument', message });
   });
