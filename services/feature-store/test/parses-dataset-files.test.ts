@@ -1,27 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatCsvLine, parseCsv } from '../src/datasets/csv.ts';
 import { parseEventTime } from '../src/values/event-times.ts';
-
-describe('CSV (RFC 4180)', () => {
-  it('reads quoted fields with commas, quotes and line breaks, CRLF and a BOM', () => {
-    const text = '\uFEFFa,b,c\r\n1,"x, y","say ""hi"""\r\n2,"two\nlines",\r\n\r\n';
-    expect(parseCsv(text)).toEqual([
-      { line: 1, fields: ['a', 'b', 'c'] },
-      { line: 2, fields: ['1', 'x, y', 'say "hi"'] },
-      { line: 3, fields: ['2', 'two\nlines', ''] },
-    ]);
-  });
-
-  it('round-trips what it writes', () => {
-    const fields = ['plain', 'a,b', 'q"uote', 'multi\nline', ''];
-    expect(parseCsv(`${formatCsvLine(fields)}\n`)).toEqual([{ line: 1, fields }]);
-  });
-
-  it('names the line of a malformed field', () => {
-    expect(() => parseCsv('a,b\n1,"open\n')).toThrow(/line 2: unterminated quoted field/);
-    expect(() => parseCsv('a,b\n1,x"y\n')).toThrow(/line 2: a quote inside an unquoted field/);
-  });
-});
 
 describe('event times in datasets', () => {
   it('reads RFC 3339 with any offset or fraction, and bare dates as midnight UTC', () => {

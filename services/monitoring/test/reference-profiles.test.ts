@@ -2,7 +2,6 @@
 import { describe, expect, it } from 'vitest';
 import { foldRareCategories, profileColumn } from '../src/profiles/feature-profile.ts';
 import { planColumns } from '../src/profiles/profile-dataset.ts';
-import { parseCsvRecord } from '../src/profiles/read-dataset-rows.ts';
 import type { MonitorRecord } from '../src/records/monitor-records.ts';
 import { evaluateWindow } from '../src/windows/evaluate-window.ts';
 
@@ -85,10 +84,6 @@ describe('feature profiles', () => {
       featureViews: new Set(['weather_daily']),
     });
     expect([...everything.values()]).toEqual(['temp_max', 'wind']);
-  });
-
-  it('parses RFC 4180 CSV records', () => {
-    expect(parseCsvRecord('a,"b,c","say ""hi""",')).toEqual(['a', 'b,c', 'say "hi"', '']);
   });
 });
 

@@ -1,7 +1,7 @@
 import { type BlobStore, parseBlobUri } from '@flywheel/blobs';
 import { AppError, type CallOptions, isAppError } from '@flywheel/core';
+import { parseCsv, parseJsonLines } from '@flywheel/datasets';
 import { DatasetFormat } from '@flywheel/proto/flywheel/common/v1/dataset_pb.js';
-import { parseCsv } from './csv.ts';
 
 /** One row of a dataset file: column → raw cell (JSON value; CSV text, null for an empty cell). */
 export interface DatasetRow {
@@ -67,23 +67,10 @@ export async function readDataset(
 
 function fromJsonLines(text: string): DatasetTable {
   const columns = new Set<string>();
-  const rows: DatasetRow[] = [];
-  const lines = text.split('\n');
-  for (const [index, raw] of lines.entries()) {
-    const line = raw.trim();
-    if (line === '') continue;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(line);
-    } catch (error) {
-      throw AppError.invalidArgument(`line ${index + 1}`, `is not valid JSON: ${(error as Error).message}`);
-    }
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-      throw AppError.invalidArgument(`line ${index + 1}`, 'must be a JSON object (column → value)');
-    }
-    for (const column of Object.keys(parsed)) columns.add(column);
-    rows.push({ line: index + 1, cells: parsed as Record<string, unknown> });
-  }
+  const rows = parseJsonLines(text).map(({ line, row }): DatasetRow => {
+    for (const column of Object.keys(row)) columns.add(column);
+    return { line, cells: row };
+  });
   return { columns: [...columns], rows, csv: false };
 }
 

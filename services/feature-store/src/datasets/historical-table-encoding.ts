@@ -1,10 +1,10 @@
 import type { MessageInitShape } from '@bufbuild/protobuf';
+import { formatCsvLine } from '@flywheel/datasets';
 import { DatasetFormat } from '@flywheel/proto/flywheel/common/v1/dataset_pb.js';
 import { ValueType } from '@flywheel/proto/flywheel/common/v1/value_pb.js';
 import type { HistoricalRowSchema } from '@flywheel/proto/flywheel/featurestore/v1/featurestore_pb.js';
 import { isoOf } from '../values/event-times.ts';
 import { jsonOfValue, type StoredValue, toValue } from '../values/feature-values.ts';
-import { formatCsvLine } from './csv.ts';
 import type { HistoricalTable } from './historical-table.ts';
 
 /** The table's rows for GetHistoricalFeaturesResponse, aligned with its columns. */

@@ -1,5 +1,6 @@
 import type { BlobStore } from '@flywheel/blobs';
 import { AppError } from '@flywheel/core';
+import { readCsv, readJsonLines } from '@flywheel/datasets';
 import { DatasetFormat } from '@flywheel/proto/flywheel/common/v1/dataset_pb.js';
 import { type Scalar, scalarOfJson } from '../records/sample-values.ts';
 
@@ -9,9 +10,10 @@ export type DatasetRow = Readonly<Record<string, Scalar>>;
 /**
  * Streams the rows of a JSON Lines or CSV (header row, RFC 4180 quoting) blob, verified by the
  * blob store as it reads (a damaged blob fails with `data_loss` before its last chunk). CSV
- * fields read as numbers when they parse as finite numbers, empty fields as null. UNSPECIFIED
- * sniffs the first byte (`{` → JSON Lines). Throws `invalid_argument` for a line that does not
- * parse, `unimplemented` for Parquet, `not_found` when the blob is absent.
+ * fields read as numbers when they parse as finite numbers, empty fields as null; a row shorter
+ * than the header reads null for the rest, one longer drops the extra fields. UNSPECIFIED sniffs
+ * the first non-blank character (`{` → JSON Lines). Throws `invalid_argument` naming the line for
+ * a line that does not parse, `unimplemented` for Parquet, `not_found` when the blob is absent.
  */
 export async function* readDatasetRows(
   blobs: BlobStore,
@@ -22,107 +24,68 @@ export async function* readDatasetRows(
   if (format === DatasetFormat.PARQUET) {
     throw new AppError('unimplemented', 'Parquet datasets cannot be profiled yet; use JSON Lines or CSV');
   }
-  let csvHeader: string[] | undefined;
-  let pendingCsv = '';
-  let mode: 'jsonl' | 'csv' | undefined =
-    format === DatasetFormat.JSONL ? 'jsonl' : format === DatasetFormat.CSV ? 'csv' : undefined;
-  let lineNumber = 0;
-  for await (const line of lines(blobs.get(sha256, options.signal ? { signal: options.signal } : {}))) {
-    lineNumber++;
-    if (mode === undefined) {
-      if (line.trim() === '') continue;
-      mode = line.trimStart().startsWith('{') ? 'jsonl' : 'csv';
+  const chunks = decoded(blobs.get(sha256, options.signal ? { signal: options.signal } : {}));
+  const { jsonLines, text } =
+    format === DatasetFormat.JSONL || format === DatasetFormat.CSV
+      ? { jsonLines: format === DatasetFormat.JSONL, text: chunks }
+      : await sniff(chunks);
+  if (jsonLines) {
+    for await (const { row } of readJsonLines(text)) {
+      const scalars: Record<string, Scalar> = {};
+      for (const [column, value] of Object.entries(row)) scalars[column] = scalarOfJson(value);
+      yield scalars;
     }
-    if (mode === 'jsonl') {
-      if (line.trim() === '') continue;
-      yield jsonRow(line, lineNumber);
-      continue;
-    }
-    // A quoted CSV field may hold line breaks: gather lines until the quotes balance.
-    pendingCsv = pendingCsv ? `${pendingCsv}\n${line}` : line;
-    if (countQuotes(pendingCsv) % 2 === 1) continue;
-    const record = pendingCsv;
-    pendingCsv = '';
-    if (record.trim() === '') continue;
-    const fields = parseCsvRecord(record);
-    if (!csvHeader) {
-      csvHeader = fields;
+    return;
+  }
+  let header: string[] | undefined;
+  for await (const { fields } of readCsv(text)) {
+    // Whitespace-only lines are blank here too.
+    if (fields.length === 1 && fields[0]!.trim() === '') continue;
+    if (!header) {
+      header = fields;
       continue;
     }
     const row: Record<string, Scalar> = {};
-    csvHeader.forEach((column, i) => {
+    header.forEach((column, i) => {
       row[column] = csvScalar(fields[i] ?? '');
     });
     yield row;
   }
-  if (pendingCsv) throw new AppError('invalid_argument', 'the CSV ends inside a quoted field');
 }
 
-async function* lines(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<string> {
+async function* decoded(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<string> {
   const decoder = new TextDecoder();
-  let buffered = '';
-  for await (const chunk of chunks) {
-    buffered += decoder.decode(chunk, { stream: true });
-    let newline = buffered.indexOf('\n');
-    while (newline >= 0) {
-      yield stripCr(buffered.slice(0, newline));
-      buffered = buffered.slice(newline + 1);
-      newline = buffered.indexOf('\n');
+  for await (const chunk of chunks) yield decoder.decode(chunk, { stream: true });
+  const rest = decoder.decode();
+  if (rest) yield rest;
+}
+
+/** Whether the text is JSON Lines (its first non-blank character is `{`), and the text again. */
+async function sniff(
+  chunks: AsyncIterable<string>,
+): Promise<{ jsonLines: boolean; text: AsyncIterable<string> }> {
+  const iterator = chunks[Symbol.asyncIterator]();
+  const seen: string[] = [];
+  let jsonLines = false;
+  for (;;) {
+    const next = await iterator.next();
+    if (next.done) break;
+    seen.push(next.value);
+    const first = /\S/.exec(next.value);
+    if (first) {
+      jsonLines = first[0] === '{';
+      break;
     }
   }
-  buffered += decoder.decode();
-  if (buffered) yield stripCr(buffered);
-}
-
-function stripCr(line: string): string {
-  return line.endsWith('\r') ? line.slice(0, -1) : line;
-}
-
-function jsonRow(line: string, lineNumber: number): DatasetRow {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(line);
-  } catch (error) {
-    throw new AppError(
-      'invalid_argument',
-      `dataset line ${lineNumber} is not JSON: ${(error as Error).message}`,
-    );
+  async function* text(): AsyncGenerator<string> {
+    try {
+      yield* seen;
+      for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
+    } finally {
+      await iterator.return?.();
+    }
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new AppError('invalid_argument', `dataset line ${lineNumber} is not a JSON object`);
-  }
-  const row: Record<string, Scalar> = {};
-  for (const [column, value] of Object.entries(parsed)) row[column] = scalarOfJson(value);
-  return row;
-}
-
-function countQuotes(text: string): number {
-  let count = 0;
-  for (const char of text) if (char === '"') count++;
-  return count;
-}
-
-/** The fields of one CSV record (RFC 4180: quoted fields, "" for a quote inside them). */
-export function parseCsvRecord(record: string): string[] {
-  const fields: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < record.length; i++) {
-    const char = record[i]!;
-    if (quoted) {
-      if (char === '"' && record[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (char === '"') quoted = false;
-      else field += char;
-    } else if (char === '"') quoted = true;
-    else if (char === ',') {
-      fields.push(field);
-      field = '';
-    } else field += char;
-  }
-  fields.push(field);
-  return fields;
+  return { jsonLines, text: text() };
 }
 
 function csvScalar(field: string): Scalar {

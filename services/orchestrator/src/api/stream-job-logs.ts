@@ -4,6 +4,7 @@ import type { StreamJobLogsRequest } from '@flywheel/proto/flywheel/orchestrator
 import type { JobLogs, LogLineRecord } from '../executors/job-logs.ts';
 import { isFinalRun, isFinalStep, type JobRecord, type RunRecord } from '../runs/run-records.ts';
 import type { RunStore } from '../runs/run-store.ts';
+import { createWakeup } from './wakeup.ts';
 
 /** A captured line with the job it belongs to. */
 export interface JobLogLine extends LogLineRecord {
@@ -94,8 +95,7 @@ async function* follow(
   signal: AbortSignal,
 ): AsyncGenerator<JobLogLine[]> {
   const ready: JobLogLine[][] = [];
-  let wake: (() => void) | undefined;
-  const poke = (): void => wake?.();
+  const wakeup = createWakeup();
   const pumps = new Map<string, Promise<void>>();
   let failure: unknown;
   // Attempts that ended before the call: only the latest of each step, as without follow.
@@ -109,7 +109,7 @@ async function* follow(
       first = false;
       if (kept.length > 0)
         ready.push(kept.map((line) => ({ ...line, jobId: job.id, stepName, attempt: job.attempt })));
-      poke();
+      wakeup.poke();
     }
   };
   const discover = (record: RunRecord): void => {
@@ -130,7 +130,7 @@ async function* follow(
   const unwatch = deps.runs.watch(request.runId, (doc) => {
     record = doc.data;
     discover(record);
-    poke();
+    wakeup.poke();
   });
   try {
     discover(record);
@@ -145,18 +145,7 @@ async function* follow(
         if (ready.length === 0) return;
         continue;
       }
-      await new Promise<void>((resolve) => {
-        const done = (): void => {
-          clearTimeout(timer);
-          signal.removeEventListener('abort', done);
-          wake = undefined;
-          resolve();
-        };
-        const timer = setTimeout(done, pollMs);
-        wake = done;
-        signal.addEventListener('abort', done, { once: true });
-        if (signal.aborted || ready.length > 0) done();
-      });
+      if (ready.length === 0) await wakeup.wait(pollMs, signal);
       signal.throwIfAborted();
       if (ready.length === 0) {
         const latest = await deps.runs.get(request.runId, { signal });

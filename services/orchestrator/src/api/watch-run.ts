@@ -2,6 +2,7 @@ import { AppError } from '@flywheel/core';
 import type { Doc } from '@flywheel/store';
 import { isFinalRun, type RunRecord } from '../runs/run-records.ts';
 import type { RunStore } from '../runs/run-store.ts';
+import { createWakeup } from './wakeup.ts';
 
 /** How often a watcher re-reads the run when this process saw no write (the run may be written elsewhere), ms. */
 const pollMs = 1000;
@@ -14,10 +15,10 @@ const pollMs = 1000;
 export function createWatchRun(deps: { runs: RunStore }) {
   return async function* watchRun(runId: string, signal: AbortSignal): AsyncGenerator<Doc<RunRecord>> {
     const queued: Doc<RunRecord>[] = [];
-    let wake: (() => void) | undefined;
+    const wakeup = createWakeup();
     const unwatch = deps.runs.watch(runId, (doc) => {
       queued.push(doc);
-      wake?.();
+      wakeup.poke();
     });
     try {
       const first = await deps.runs.get(runId, { signal });
@@ -27,18 +28,7 @@ export function createWatchRun(deps: { runs: RunStore }) {
       while (!isFinalRun(last.data.state)) {
         let next = queued.shift();
         if (!next) {
-          await new Promise<void>((resolve) => {
-            const done = (): void => {
-              clearTimeout(timer);
-              signal.removeEventListener('abort', done);
-              wake = undefined;
-              resolve();
-            };
-            const timer = setTimeout(done, pollMs);
-            wake = done;
-            signal.addEventListener('abort', done, { once: true });
-            if (signal.aborted) done();
-          });
+          await wakeup.wait(pollMs, signal);
           signal.throwIfAborted();
           next = queued.shift() ?? (await deps.runs.get(runId, { signal }));
         }

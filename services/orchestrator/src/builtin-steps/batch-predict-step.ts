@@ -1,6 +1,7 @@
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { blobUri, parseBlobUri } from '@flywheel/blobs';
-import { AppError } from '@flywheel/core';
+import { AppError, isAppError } from '@flywheel/core';
+import { formatCsvLine, parseCsv } from '@flywheel/datasets';
 import type {
   InferTensorContents,
   ModelInferRequest_InferInputTensorSchema,
@@ -83,7 +84,7 @@ export function createBatchPredictStep(deps: Pick<BuiltinStepDeps, 'blobs' | 'in
     const { signal } = ctx;
     const bytes = await deps.blobs.getBytes(sha256, { signal });
     const parquet = format === 'parquet' || (format === undefined && startsWithPar1(bytes));
-    const rows = parquet ? await readParquet(bytes) : readCsv(new TextDecoder().decode(bytes));
+    const rows = parquet ? await readParquet(bytes) : csvRows(new TextDecoder().decode(bytes));
     const metadata = await inference.modelMetadata({ name: deployment, version: modelVersion }, { signal });
     const columns = rows.length > 0 ? new Set(Object.keys(rows[0]!)) : new Set<string>();
     for (const input of metadata.inputs) {
@@ -167,34 +168,15 @@ async function readParquet(bytes: Uint8Array): Promise<Row[]> {
 }
 
 /** Rows of a CSV with a header row (RFC 4180 quoting); every value a string. */
-export function readCsv(text: string): Row[] {
-  const records: string[][] = [];
-  let record: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      record.push(field);
-      field = '';
-    } else if (c === '\n' || c === '\r') {
-      if (c === '\r' && text[i + 1] === '\n') i++;
-      record.push(field);
-      field = '';
-      if (record.length > 1 || record[0] !== '') records.push(record);
-      record = [];
-    } else field += c;
-  }
-  if (field !== '' || record.length > 0) {
-    record.push(field);
-    records.push(record);
+function csvRows(text: string): Row[] {
+  let records: string[][];
+  try {
+    records = parseCsv(text).map((record) => record.fields);
+  } catch (error) {
+    if (!isAppError(error, 'invalid_argument')) throw error;
+    throw AppError.invalidArgument('parameters.dataset_uri', `is not readable CSV: ${error.message}`, {
+      cause: error,
+    });
   }
   const [header, ...body] = records;
   if (!header) return [];
@@ -212,11 +194,9 @@ export function readCsv(text: string): Row[] {
 function toCsv(rows: readonly Row[]): string {
   if (rows.length === 0) return '';
   const header = Object.keys(rows[0]!);
-  const cell = (value: unknown): string => {
-    const text = Array.isArray(value) ? JSON.stringify(value) : String(value ?? '');
-    return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
-  };
-  return `${[header.map(cell).join(','), ...rows.map((row) => header.map((name) => cell(row[name])).join(','))].join('\n')}\n`;
+  const cell = (value: unknown): string =>
+    Array.isArray(value) ? JSON.stringify(value) : String(value ?? '');
+  return `${[formatCsvLine(header), ...rows.map((row) => formatCsvLine(header.map((name) => cell(row[name]))))].join('\n')}\n`;
 }
 
 /** One input tensor for a batch of rows, from the column named like the input. */

@@ -1,5 +1,6 @@
 import { type BlobStore, parseBlobUri } from '@flywheel/blobs';
-import { AppError } from '@flywheel/core';
+import { AppError, isAppError } from '@flywheel/core';
+import { type JsonLine, parseJsonLines } from '@flywheel/datasets';
 
 /** A training set as read from its JSON Lines blob. */
 export interface TrainingSetTable {
@@ -33,23 +34,17 @@ export async function readTrainingSet(
   } catch (error) {
     throw AppError.invalidArgument(options.field, `${uri} is not UTF-8 text`, { cause: error });
   }
+  let lines: JsonLine[];
+  try {
+    lines = parseJsonLines(text);
+  } catch (error) {
+    if (!isAppError(error, 'invalid_argument')) throw error;
+    throw AppError.invalidArgument(options.field, `${error.message} (in ${uri})`, { cause: error });
+  }
   const columns = new Set<string>();
-  const rows: Record<string, unknown>[] = [];
-  text.split('\n').forEach((line, index) => {
-    if (line.trim() === '') return;
-    let row: unknown;
-    try {
-      row = JSON.parse(line);
-    } catch (error) {
-      throw AppError.invalidArgument(options.field, `line ${index + 1} of ${uri} is not JSON`, {
-        cause: error,
-      });
-    }
-    if (typeof row !== 'object' || row === null || Array.isArray(row)) {
-      throw AppError.invalidArgument(options.field, `line ${index + 1} of ${uri} is not a JSON object`);
-    }
+  const rows = lines.map(({ row }) => {
     for (const key of Object.keys(row)) columns.add(key);
-    rows.push(row as Record<string, unknown>);
+    return row;
   });
   return { sha256, columns: [...columns], rows };
 }

@@ -1,0 +1,3 @@
+export { formatCsvLine } from './format-csv-line.ts';
+export { type CsvRecord, parseCsv, readCsv } from './parse-csv.ts';
+export { type JsonLine, parseJsonLines, readJsonLines } from './parse-json-lines.ts';
