@@ -23,13 +23,16 @@ export interface OrchestratorConfig {
   killGraceMs: number;
   /** Recorded as the code version in the lineage of the model versions runs register; empty when unknown. */
   codeVersion: string;
+  /** How long built-in steps retry a peer call that fails retriably (a peer restarting), ms. */
+  peerRetryBudgetMs: number;
 }
 
 /**
  * The orchestrator service's settings; see the README for the variables:
  * `FLYWHEEL_ORCHESTRATOR_WORK_DIR` (default `<tmp>/flywheel-orchestrator`),
  * `FLYWHEEL_ORCHESTRATOR_MAX_CONCURRENT_JOBS` (default the CPU count, at least 2),
- * `FLYWHEEL_ORCHESTRATOR_KILL_GRACE` (default 10s), `FLYWHEEL_CODE_VERSION` (default empty). Throws one error listing every problem.
+ * `FLYWHEEL_ORCHESTRATOR_KILL_GRACE` (default 10s), `FLYWHEEL_CODE_VERSION` (default empty),
+ * `FLYWHEEL_ORCHESTRATOR_PEER_RETRY_BUDGET` (default 90s). Throws one error listing every problem.
  */
 export function loadOrchestratorConfig(env: Env): OrchestratorConfig {
   const reader = new ConfigReader(env);
@@ -47,6 +50,7 @@ export function loadOrchestratorConfig(env: Env): OrchestratorConfig {
   );
   const killGraceMs = reader.durationMs('FLYWHEEL_ORCHESTRATOR_KILL_GRACE', '10s');
   const codeVersion = reader.string('FLYWHEEL_CODE_VERSION', '');
+  const peerRetryBudgetMs = reader.durationMs('FLYWHEEL_ORCHESTRATOR_PEER_RETRY_BUDGET', '90s');
   reader.done();
-  return { host, infra, peers, workDir, maxConcurrentJobs, killGraceMs, codeVersion };
+  return { host, infra, peers, workDir, maxConcurrentJobs, killGraceMs, codeVersion, peerRetryBudgetMs };
 }

@@ -57,6 +57,7 @@ export async function wireOrchestrator(
       featureStore,
       inference,
       log: log.child({ component: 'builtin-steps' }),
+      peerRetryBudgetMs: config.peerRetryBudgetMs,
       ...(config.codeVersion ? { codeVersion: config.codeVersion } : {}),
     });
   const runs = createRunStore(infra.store);

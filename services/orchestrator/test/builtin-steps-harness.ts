@@ -65,6 +65,10 @@ export interface BuiltinStepsHarness {
     parameters: Record<string, unknown>,
     at?: { runId?: string; stepName?: string; attempt?: number; pipelineName?: string },
   ): Promise<Record<string, unknown>>;
+  /** Stops the registry (its data dir and port are kept for {@link startRegistry}). */
+  stopRegistry(): Promise<void>;
+  /** Starts the registry again on the same port and data dir, as a restart would. */
+  startRegistry(): Promise<void>;
   /** `promotion.rejected` events the bus holds, decoded, oldest first. */
   rejections(): PromotionRejected[];
   close(): Promise<void>;
@@ -82,12 +86,17 @@ export async function startBuiltinStepsHarness(
   const blobs = createFsBlobs({ dir: join(dir, 'blobs') });
   const shared = { bus, blobs };
   const services: InProcessService[] = [];
-  const registryService = await startInProcess('registry', {
-    load: loadRegistryConfig,
-    wire: wireRegistry,
-    shared,
-  });
-  services.push(registryService);
+  const startRegistryService = (dataDir?: string, address?: string) =>
+    startInProcess('registry', {
+      load: loadRegistryConfig,
+      wire: wireRegistry,
+      shared,
+      ...(dataDir ? { dataDir } : {}),
+      ...(address ? { env: { FLYWHEEL_REGISTRY_GRPC_ADDRESS: address } } : {}),
+    });
+  let registryService: InProcessService | undefined = await startRegistryService();
+  const registryAddress = registryService.address;
+  const registryDataDir = registryService.dataDir;
   let featureStoreAddress = '127.0.0.1:1';
   if (options.featureStore !== false) {
     const featureStoreService = await startInProcess('feature-store', {
@@ -118,7 +127,7 @@ export async function startBuiltinStepsHarness(
       wire: (host, config) => wireOrchestrator(host, config),
       shared,
       env: {
-        FLYWHEEL_REGISTRY_GRPC_ADDRESS: registryService.address,
+        FLYWHEEL_REGISTRY_GRPC_ADDRESS: registryAddress,
         FLYWHEEL_FEATURE_STORE_GRPC_ADDRESS: featureStoreAddress,
         FLYWHEEL_ORCHESTRATOR_WORK_DIR: join(dir, 'orchestrator-jobs'),
         ...(options.codeVersion === undefined ? {} : { FLYWHEEL_CODE_VERSION: options.codeVersion }),
@@ -127,7 +136,7 @@ export async function startBuiltinStepsHarness(
     services.push(orchestratorService);
     orchestrator = createRpcClient(OrchestratorService, { address: orchestratorService.address });
   }
-  const registry = createRpcClient(RegistryService, { address: registryService.address });
+  const registry = createRpcClient(RegistryService, { address: registryAddress });
   const featureStore = createRpcClient(FeatureStoreService, { address: featureStoreAddress });
   const deps: BuiltinStepDeps = {
     blobs,
@@ -192,6 +201,13 @@ export async function startBuiltinStepsHarness(
       // What the engine persists: outputs must survive JSON.
       return JSON.parse(JSON.stringify(outputs)) as Record<string, unknown>;
     },
+    async stopRegistry() {
+      await registryService?.stop();
+      registryService = undefined;
+    },
+    async startRegistry() {
+      registryService = await startRegistryService(registryDataDir, registryAddress);
+    },
     rejections() {
       return bus
         .retained('promotion.rejected')
@@ -204,6 +220,7 @@ export async function startBuiltinStepsHarness(
       featureStore.close();
       await infra.close();
       for (const service of services.reverse()) await service.stop();
+      await registryService?.stop();
       await bus.close();
       await blobs.close();
     },

@@ -10,6 +10,7 @@ import { openPipelineCollections } from './pipelines/pipeline-records.ts';
 import { updatePipelineUseCase } from './pipelines/update-pipeline.ts';
 import { localCallers } from './records/principals.ts';
 import { listRunRequestsUseCase } from './runs/list-run-requests.ts';
+import { recordRunFailureUseCase } from './runs/record-run-failure.ts';
 import { recordRunRequestUseCase } from './runs/record-run-request.ts';
 import { openRunRequests } from './runs/run-request-records.ts';
 import { triggerRunUseCase } from './runs/trigger-run.ts';
@@ -27,6 +28,7 @@ import { decideTriggerMatchUseCase } from './triggers/decide-trigger-match.ts';
 import { deleteTriggerRuleUseCase } from './triggers/delete-trigger-rule.ts';
 import { createEventFilters } from './triggers/event-filter.ts';
 import { fireDueDebouncesUseCase } from './triggers/fire-due-debounces.ts';
+import { releaseTriggerCooldownUseCase } from './triggers/release-trigger-cooldown.ts';
 import { openTriggerKeys } from './triggers/trigger-key-records.ts';
 import { triggerRuleQueries } from './triggers/trigger-rule-queries.ts';
 import { openTriggerRules } from './triggers/trigger-rule-records.ts';
@@ -89,6 +91,8 @@ export async function wireScheduler(
     decide: decideTriggerMatchUseCase({ pipelines, triggerKeys, runRequests, now, log }),
     recordRunRequest: recordRunRequestUseCase({ runRequests }),
     releaseScheduleRun: releaseScheduleRunUseCase({ schedules }),
+    releaseTriggerCooldown: releaseTriggerCooldownUseCase({ triggerKeys }),
+    recordRunFailure: recordRunFailureUseCase({ runRequests }),
     log,
   });
   // Own decisions are consumed to keep the history; new consumers start at the end of the log:

@@ -33,4 +33,9 @@ export interface BuiltinStepDeps {
    * default `<os tmpdir>/flywheel-step-files`. Files stay until the directory is cleaned.
    */
   readonly filesDir?: string;
+  /**
+   * How long a step keeps retrying a peer call that fails retriably (the peer restarting), ms;
+   * default 90 000 (`FLYWHEEL_ORCHESTRATOR_PEER_RETRY_BUDGET`). 0 disables the retries.
+   */
+  readonly peerRetryBudgetMs?: number;
 }

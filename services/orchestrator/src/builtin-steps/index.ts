@@ -20,6 +20,7 @@ import { createEvaluateStep } from './evaluate-step.ts';
 import { createFileToBlobStep } from './file-to-blob-step.ts';
 import { createPromoteStep } from './promote-step.ts';
 import { createRegisterStep } from './register-step.ts';
+import { defaultPeerRetryBudgetMs, retryPeerCalls } from './retry-peer-calls.ts';
 import { createSelectBestStep } from './select-best-step.ts';
 import type { BuiltinSteps } from './step-types.ts';
 import { createTrainStep } from './train-step.ts';
@@ -43,9 +44,20 @@ export { decidePromotion } from './promotion-gate.ts';
  * blobs to command steps as files and back. Each module documents
  * its parameters and outputs; every output is JSON (versions are numbers). Errors are AppErrors:
  * bad parameters are invalid_argument naming `parameters.<name>` and never retried; peer and store
- * outages keep their retriable codes.
+ * outages keep their retriable codes. Every call to a peer (registry, feature store, serving) is
+ * retried while it fails retriably, for `peerRetryBudgetMs` ({@link retryPeerCalls}), so a peer's
+ * restart does not fail the step.
  */
-export function createBuiltinSteps(deps: BuiltinStepDeps): BuiltinSteps {
+export function createBuiltinSteps(given: BuiltinStepDeps): BuiltinSteps {
+  const budgetMs = given.peerRetryBudgetMs ?? defaultPeerRetryBudgetMs;
+  const peer = <C extends object>(client: C, name: string): C =>
+    budgetMs > 0 ? retryPeerCalls(client, { budgetMs, log: given.log, peer: name }) : client;
+  const deps: BuiltinStepDeps = {
+    ...given,
+    registry: peer(given.registry, 'registry'),
+    featureStore: peer(given.featureStore, 'feature-store'),
+    ...(given.inference ? { inference: peer(given.inference, 'serving') } : {}),
+  };
   return {
     'training-set': createTrainingSetStep(deps),
     train: createTrainStep(deps),

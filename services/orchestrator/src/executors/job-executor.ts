@@ -24,8 +24,12 @@ export interface CommandJob {
   /** Aborts on timeout, cancel or service stop: the executor terminates the job, then rejects with the signal's reason. */
   readonly signal: AbortSignal;
   readonly logs: JobLogSink;
-  /** Called once the job runs, with the executor's handle (a pid, a Kubernetes Job name). */
-  started(executorRef: string): Promise<void>;
+  /**
+   * Called once the job runs, with the executor's handle (a pid, a Kubernetes Job name) and, when
+   * the executor can {@link JobExecutor.reattach} to it after a crash of the orchestrator, what it
+   * needs for that (recorded with the attempt before the job's work matters).
+   */
+  started(executorRef: string, reattachHandle?: string): Promise<void>;
 }
 
 /**
@@ -36,6 +40,13 @@ export interface JobExecutor {
   /** `local`, `kubernetes`: recorded as the job's executor. */
   readonly name: string;
   run(job: CommandJob): Promise<JsonObject>;
+  /**
+   * Picks up a job an earlier orchestrator process started and did not see end (it was killed):
+   * waits for it if it still runs, then reads its result, as `run` would have. Rejects with a
+   * {@link JobFailure} of kind `executor` when the job's result is lost. `job.signal` stops it.
+   * Executors whose jobs cannot outlive the orchestrator leave it out.
+   */
+  reattach?(job: CommandJob, handle: string): Promise<JsonObject>;
 }
 
 /** Why a job did not succeed, in the terms of `flywheel.common.v1.Failure`. */

@@ -1,13 +1,12 @@
 import { spawn } from 'node:child_process';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { constants as fsConstants } from 'node:fs';
+import { access, mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import type { Readable } from 'node:stream';
+import { isAbsolute, join } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import type { JsonObject } from '@bufbuild/protobuf';
 import { abortError } from '@flywheel/core';
 import { type CommandJob, type JobExecutor, JobFailure } from './job-executor.ts';
-import type { LogStreamName } from './job-logs.ts';
 
 export interface LocalProcessExecutorOptions {
   /** Between SIGTERM and SIGKILL when a job is stopped, ms. Default 10 000. */
@@ -25,14 +24,39 @@ export const jobFiles = {
   parameters: 'parameters.json',
   outputs: 'outputs.json',
   artifacts: 'artifacts',
+  /** The process's stdout and stderr: files, so a job outlives an orchestrator that dies. */
+  stdout: 'stdout.log',
+  stderr: 'stderr.log',
+  /** Written by the job's wrapper when the command exits: its exit code (128 + n for signal n). */
+  exitCode: 'exit-code',
 } as const;
+
+/**
+ * The wrapper every command runs under (`sh -c <this> flywheel-job <exit-code file> <argv…>`): waits
+ * for `go` on stdin — sent once the attempt's pid is recorded, so no command runs unrecorded (an
+ * orchestrator dying first leaves EOF: exit 125, nothing ran) — then runs the command and records
+ * its exit code in the job directory, so an orchestrator restarted after a crash can read the
+ * result of a job it did not see end.
+ */
+const wrapper =
+  // A trapped TERM/INT waits for the command (which gets it from the group signal too); a command
+  // killed by a signal makes the wrapper end by that signal as well, as if it were the command.
+  'trap \':\' TERM INT; IFS= read -r go && [ "$go" = go ] || exit 125; exec </dev/null; ' +
+  'f=$1; shift; "$@"; c=$?; printf %s "$c" > "$f.tmp" && mv "$f.tmp" "$f"; ' +
+  'if [ "$c" -gt 128 ]; then trap - TERM INT; kill -s "$(kill -l "$c")" $$; fi; exit "$c"';
+
+/** How often a job's log files and a reattached process are looked at, ms. */
+const pollMs = 100;
 
 /**
  * Runs command steps as local child processes, with the file contract: the process gets
  * `FLYWHEEL_PARAMETERS_FILE` (its parameters plus `inputs`), writes a JSON object to
- * `FLYWHEEL_OUTPUTS_FILE` and exits 0. Stdout and stderr are captured line by line. Each job runs
- * in its own process group, so stopping it (timeout, cancel, service stop) sends SIGTERM to the
- * whole group, then SIGKILL after the grace period.
+ * `FLYWHEEL_OUTPUTS_FILE` and exits 0. Stdout and stderr go to files in the job directory, read
+ * line by line into the job's log. Each job runs in its own process group, so stopping it
+ * (timeout, cancel, service stop) sends SIGTERM to the whole group, then SIGKILL after the grace
+ * period. The job is detached and its exit code lands in the job directory, so after a crash of
+ * the orchestrator {@link JobExecutor.reattach} adopts it (the handle is `<pid>:<start time>` from
+ * `/proc`, so a recycled pid is never mistaken for it).
  */
 export function createLocalProcessExecutor(options: LocalProcessExecutorOptions = {}): JobExecutor {
   const killGraceMs = options.killGraceMs ?? 10_000;
@@ -40,14 +64,42 @@ export function createLocalProcessExecutor(options: LocalProcessExecutorOptions 
   const maxOutputsBytes = options.maxOutputsBytes ?? 4 * 1024 * 1024;
   const stderrTailLines = options.stderrTailLines ?? 20;
 
+  /** Follows the job's two log files until `ended` resolves, then reads what is left. */
+  const follow = (job: CommandJob, stderrTail: string[], ended: Promise<unknown>) =>
+    Promise.all([
+      tail(join(job.jobDir, jobFiles.stdout), ended, (line) => job.logs.write('stdout', line)),
+      tail(join(job.jobDir, jobFiles.stderr), ended, (line) => {
+        job.logs.write('stderr', line);
+        stderrTail.push(line);
+        if (stderrTail.length > stderrTailLines) stderrTail.shift();
+      }),
+    ]);
+
+  /** The outcome of an exit code: outputs on 0, else the step's failure. */
+  const result = async (
+    job: CommandJob,
+    program: string,
+    status: string,
+    exitCode: number,
+    stderrTail: string[],
+  ): Promise<JsonObject> => {
+    if (exitCode !== 0) {
+      const tailText = stderrTail.length > 0 ? `: ${stderrTail.join('\n')}` : '';
+      throw new JobFailure('step_failed', `${program} ${status}${tailText}`, { exitCode });
+    }
+    return readOutputs(join(job.jobDir, jobFiles.outputs), maxOutputsBytes);
+  };
+
   return {
     name: 'local',
     run: async (job) => {
       const parametersPath = join(job.jobDir, jobFiles.parameters);
       const outputsPath = join(job.jobDir, jobFiles.outputs);
       const artifactsDir = join(job.jobDir, jobFiles.artifacts);
+      const exitCodePath = join(job.jobDir, jobFiles.exitCode);
       await mkdir(artifactsDir, { recursive: true });
       await rm(outputsPath, { force: true });
+      await rm(exitCodePath, { force: true });
       await writeFile(parametersPath, JSON.stringify(job.parametersFile, null, 2));
       if (job.signal.aborted) throw abortError(job.signal);
 
@@ -64,21 +116,27 @@ export function createLocalProcessExecutor(options: LocalProcessExecutorOptions 
         FLYWHEEL_JOB_ID: job.jobId,
       });
       const [program = '', ...args] = job.argv;
-      const child = spawn(program, args, {
-        cwd: job.workingDir || job.jobDir,
-        env,
-        stdio: ['ignore', 'pipe', 'pipe'],
-        detached: true,
-      });
-
-      const stderrTail: string[] = [];
-      const captured = Promise.all([
-        capture(child.stdout, 'stdout', job, () => {}),
-        capture(child.stderr, 'stderr', job, (line) => {
-          stderrTail.push(line);
-          if (stderrTail.length > stderrTailLines) stderrTail.shift();
-        }),
-      ]);
+      const cwd = job.workingDir || job.jobDir;
+      const missing = await unstartable(program, cwd, env.PATH ?? '');
+      if (missing) {
+        throw new JobFailure('executor', `cannot start ${program}: ${missing}`, { retriable: false });
+      }
+      const stdout = await open(join(job.jobDir, jobFiles.stdout), 'w');
+      const stderr = await open(join(job.jobDir, jobFiles.stderr), 'w');
+      let child: ReturnType<typeof spawn>;
+      try {
+        child = spawn('/bin/sh', ['-c', wrapper, 'flywheel-job', exitCodePath, program, ...args], {
+          cwd,
+          env,
+          stdio: ['pipe', stdout.fd, stderr.fd],
+          detached: true,
+        });
+      } catch (error) {
+        await stdout.close();
+        await stderr.close();
+        throw error;
+      }
+      // Listen before awaiting anything: the process may spawn and exit meanwhile.
       const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>(
         (resolve, reject) => {
           child.once('error', reject);
@@ -86,6 +144,15 @@ export function createLocalProcessExecutor(options: LocalProcessExecutorOptions 
         },
       );
       const spawned = new Promise<void>((resolve) => child.once('spawn', () => resolve()));
+      exited.catch(() => {});
+      await stdout.close();
+      await stderr.close();
+      const stderrTail: string[] = [];
+      const captured = follow(
+        job,
+        stderrTail,
+        exited.catch(() => {}),
+      );
 
       let killTimer: NodeJS.Timeout | undefined;
       const stop = (): void => {
@@ -107,17 +174,18 @@ export function createLocalProcessExecutor(options: LocalProcessExecutorOptions 
         job.signal.addEventListener('abort', stop, { once: true });
         if (job.signal.aborted) stop();
         job.logs.write('system', `started: ${job.argv.join(' ')} (pid ${child.pid})`);
-        await job.started(String(child.pid)).catch((error: unknown) => {
-          stop();
-          throw error;
-        });
+        const pid = child.pid ?? 0;
+        const startTicks = await processStartTicks(pid);
+        await job
+          .started(String(pid), startTicks === undefined ? undefined : `${pid}:${startTicks}`)
+          .catch((error: unknown) => {
+            stop();
+            throw error;
+          });
+        child.stdin?.on('error', () => {}); // a job already gone: its exit says why
+        child.stdin?.end('go\n');
         outcome = await exited;
-        // A grandchild that outlives the process may hold the pipes open: do not wait for it.
-        const drained = await Promise.race([captured.then(() => true), settleAfter(2000)]);
-        if (!drained) {
-          child.stdout.destroy();
-          child.stderr.destroy();
-        }
+        await captured;
       } catch (error) {
         if (error instanceof Error && (error as NodeJS.ErrnoException).syscall?.startsWith('spawn')) {
           throw new JobFailure('executor', `cannot start ${program}: ${error.message}`, {
@@ -134,18 +202,141 @@ export function createLocalProcessExecutor(options: LocalProcessExecutorOptions 
       const status = outcome.signal ? `was killed by ${outcome.signal}` : `exited with code ${outcome.code}`;
       job.logs.write('system', `process ${status}`);
       if (job.signal.aborted) throw abortError(job.signal);
-      if (outcome.code !== 0) {
-        const exitCode = outcome.code ?? 128 + (osConstants.signals[outcome.signal ?? 'SIGKILL'] ?? 9);
-        const tail = stderrTail.length > 0 ? `: ${stderrTail.join('\n')}` : '';
-        throw new JobFailure('step_failed', `${program} ${status}${tail}`, { exitCode });
+      const exitCode = outcome.code ?? 128 + (osConstants.signals[outcome.signal ?? 'SIGKILL'] ?? 9);
+      return result(job, program, status, exitCode, stderrTail);
+    },
+
+    reattach: async (job, handle) => {
+      const [pidText = '', ticks = ''] = handle.split(':');
+      const pid = Number(pidText);
+      const [program = ''] = job.argv;
+      const isOurs = async () => pid > 0 && (await processStartTicks(pid)) === ticks;
+      let killTimer: NodeJS.Timeout | undefined;
+      const stop = (): void => {
+        void isOurs().then((ours) => {
+          if (!ours) return;
+          job.logs.write(
+            'system',
+            `stopping the process group ${pid}: SIGTERM, SIGKILL after ${killGraceMs} ms`,
+          );
+          signalGroup(pid, 'SIGTERM');
+          killTimer = setTimeout(() => {
+            void isOurs().then((still) => still && signalGroup(pid, 'SIGKILL'));
+          }, killGraceMs);
+          killTimer.unref();
+        });
+      };
+      const stderrTail: string[] = [];
+      const running = await isOurs();
+      job.logs.write(
+        'system',
+        running
+          ? `adopted the running process ${pid} after an orchestrator restart; its output so far is read again`
+          : `process ${pid} ended while the orchestrator was down; reading its result`,
+      );
+      const ended = (async () => {
+        while (await isOurs()) await sleep(pollMs);
+      })();
+      try {
+        job.signal.addEventListener('abort', stop, { once: true });
+        if (job.signal.aborted) stop();
+        await ended;
+        await follow(job, stderrTail, Promise.resolve());
+      } finally {
+        clearTimeout(killTimer);
+        job.signal.removeEventListener('abort', stop);
       }
-      return readOutputs(outputsPath, maxOutputsBytes);
+      if (job.signal.aborted) throw abortError(job.signal);
+      let exitCode: number;
+      try {
+        exitCode = Number((await readFile(join(job.jobDir, jobFiles.exitCode), 'utf8')).trim());
+      } catch {
+        throw new JobFailure(
+          'executor',
+          `process ${pid} ended without recording its exit code (it was killed while the orchestrator was down)`,
+        );
+      }
+      const status = `exited with code ${exitCode}`;
+      job.logs.write('system', `process ${status}`);
+      return result(job, program, status, exitCode, stderrTail);
     },
   };
 }
 
-function settleAfter(ms: number): Promise<false> {
-  return new Promise((resolve) => setTimeout(() => resolve(false), ms).unref());
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * The start time of process `pid` (field 22 of `/proc/<pid>/stat`, clock ticks since boot);
+ * undefined when it is gone, a zombie, or `/proc` is not there.
+ */
+export async function processStartTicks(pid: number): Promise<string | undefined> {
+  let stat: string;
+  try {
+    stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // The command name (field 2) is parenthesised and may hold spaces: split after its last ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  if (fields[0] === 'Z' || fields[0] === 'X') return undefined;
+  return fields[19];
+}
+
+/** Why `program` cannot be started from `cwd` with `PATH`, or undefined when it can. */
+async function unstartable(program: string, cwd: string, path: string): Promise<string | undefined> {
+  if (program === '') return 'no program given';
+  const candidates = program.includes('/')
+    ? [isAbsolute(program) ? program : join(cwd, program)]
+    : path.split(':').map((dir) => join(dir || '.', program));
+  for (const candidate of candidates) {
+    try {
+      await access(candidate, fsConstants.X_OK);
+      return undefined;
+    } catch {}
+  }
+  return program.includes('/') ? 'no such executable file' : 'not found on PATH';
+}
+
+/**
+ * Reads the lines appended to `path` as they come, until `ended` has resolved and the file has
+ * nothing more; a last line without a newline is delivered too.
+ */
+async function tail(path: string, ended: Promise<unknown>, onLine: (line: string) => void): Promise<void> {
+  let done = false;
+  void ended.then(() => {
+    done = true;
+  });
+  let file: Awaited<ReturnType<typeof open>> | undefined;
+  try {
+    file = await open(path, 'r');
+  } catch {
+    return;
+  }
+  const decoder = new StringDecoder('utf8');
+  const buffer = Buffer.alloc(64 * 1024);
+  let partial = '';
+  let offset = 0;
+  try {
+    for (;;) {
+      const finished = done;
+      const { bytesRead } = await file.read(buffer, 0, buffer.length, offset);
+      if (bytesRead > 0) {
+        offset += bytesRead;
+        const lines = (partial + decoder.write(buffer.subarray(0, bytesRead))).split('\n');
+        partial = lines.pop() ?? '';
+        for (const line of lines) onLine(line.endsWith('\r') ? line.slice(0, -1) : line);
+        continue;
+      }
+      if (finished) break;
+      await sleep(pollMs);
+    }
+    const last = partial + decoder.end();
+    if (last !== '') onLine(last);
+  } finally {
+    await file.close();
+  }
 }
 
 function signalGroup(pid: number, signal: NodeJS.Signals): void {
@@ -153,19 +344,6 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
     process.kill(-pid, signal);
   } catch {
     // The group is already gone.
-  }
-}
-
-async function capture(
-  stream: Readable,
-  name: LogStreamName,
-  job: CommandJob,
-  onLine: (line: string) => void,
-): Promise<void> {
-  const lines = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
-  for await (const line of lines) {
-    job.logs.write(name, line);
-    onLine(line);
   }
 }
 

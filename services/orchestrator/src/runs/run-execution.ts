@@ -2,8 +2,9 @@ import type { JsonObject } from '@bufbuild/protobuf';
 import { durationMs } from '@bufbuild/protobuf/wkt';
 import { AppError, delay, type Logger } from '@flywheel/core';
 import { pipelineResolver, renderTemplate, TemplateError } from '@flywheel/pipelines';
-import type { Step } from '@flywheel/proto/flywheel/common/v1/pipeline_pb.js';
+import type { PipelineSpec, Step } from '@flywheel/proto/flywheel/common/v1/pipeline_pb.js';
 import type { EngineDeps, RunContext } from './engine-deps.ts';
+import { maxAttemptsOf } from './retry-backoff.ts';
 import { jobFailedEvent, runFailedEvent, runStartedEvent, runSucceededEvent } from './run-events.ts';
 import { specOf } from './run-proto.ts';
 import {
@@ -14,7 +15,7 @@ import {
   type StepRecord,
 } from './run-records.ts';
 import type { RunChange } from './run-store.ts';
-import { runStepAttempts, scopeOf, stepIn } from './step-attempts.ts';
+import { adoptableAttempt, countedAttempts, runStepAttempts, scopeOf, stepIn } from './step-attempts.ts';
 import { ConditionError, evaluateCondition } from './step-condition.ts';
 
 /** A run being executed in this process. */
@@ -80,7 +81,7 @@ async function execute(
   const runSignal = AbortSignal.any([runAbort.signal, stopSignal]);
   const run: RunContext = { deps, runId, spec, current: () => current, update, runSignal, stopSignal, log };
 
-  await update((record) => startOrResume(record));
+  await update((record) => startOrResume(record, spec, deps.executor.reattach !== undefined));
   if (current.state === 'cancelling') runAbort.abort(new AppError('cancelled', 'run cancelled'));
 
   const timeoutMs = spec.timeout ? durationMs(spec.timeout) : undefined;
@@ -103,8 +104,14 @@ async function execute(
   await update((record) => finish(record, run, runAbort.signal));
 }
 
-/** Running, with `pipeline.run-started` the first time; attempts interrupted by a stop recorded as such. */
-function startOrResume(record: RunRecord): RunChange | undefined {
+/**
+ * Running, with `pipeline.run-started` the first time. An attempt still recorded running or queued
+ * was cut short by the orchestrator dying (a clean stop records its own): a command job the
+ * executor can reattach to is left running, to be adopted; any other is recorded interrupted and
+ * crashed — it counts against `max_attempts`, and a step that used them all fails (so a step that
+ * kills the orchestrator cannot loop).
+ */
+function startOrResume(record: RunRecord, spec: PipelineSpec, canReattach: boolean): RunChange | undefined {
   if (isFinalRun(record.state)) return undefined;
   const events = [];
   let changed = false;
@@ -116,21 +123,38 @@ function startOrResume(record: RunRecord): RunChange | undefined {
   }
   for (const step of record.steps) {
     if (step.state !== 'running' && step.state !== 'queued') continue;
+    const adoptable = canReattach ? adoptableAttempt(step) : undefined;
+    let lost: FailureRecord | undefined;
     for (const job of step.attempts) {
-      if (job.state !== 'running' && job.state !== 'queued') continue;
+      if (job === adoptable || (job.state !== 'running' && job.state !== 'queued')) continue;
       const failure: FailureRecord = {
         kind: 'executor',
-        message: 'interrupted: the orchestrator stopped during the attempt; it runs again',
+        message: 'interrupted: the orchestrator died during the attempt',
         stepName: step.name,
       };
       job.state = 'failed';
       job.failure = failure;
       job.interrupted = true;
+      job.crashed = true;
       job.endTime = now();
+      lost = failure;
       events.push(jobFailedEvent(record, step.name, job, failure, job.endTime));
     }
-    step.state = 'pending';
     changed = true;
+    if (adoptable) continue;
+    const stepSpec = spec.steps.find((s) => s.name === step.name);
+    const maxAttempts = maxAttemptsOf(stepSpec?.retry);
+    if (lost && countedAttempts(step) >= maxAttempts) {
+      step.state = 'failed';
+      step.failure = {
+        kind: 'executor',
+        message: `the orchestrator died during attempt ${step.attempts.length} of step ${step.name}; ${countedAttempts(step)} of ${maxAttempts} attempts used, none left`,
+        stepName: step.name,
+      };
+      step.endTime = now();
+      continue;
+    }
+    step.state = 'pending';
   }
   return changed ? { record, events } : undefined;
 }

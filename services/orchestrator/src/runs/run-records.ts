@@ -41,8 +41,15 @@ export interface JobRecord {
   executorRef: string;
   exitCode?: number;
   failure?: FailureRecord;
-  /** True when the attempt was cut short by an orchestrator stop: it does not count against the retry budget. */
+  /** What the executor needs to pick the job up after an orchestrator crash (local: `<pid>:<start time>`). */
+  executorHandle?: string;
+  /**
+   * True when the attempt was cut short by the orchestrator: by a clean stop (it does not count
+   * against the retry budget) or, with `crashed`, by the orchestrator dying (it counts, so a step
+   * that kills the orchestrator cannot loop).
+   */
   interrupted?: boolean;
+  crashed?: boolean;
   createTime: string;
   startTime?: string;
   endTime?: string;

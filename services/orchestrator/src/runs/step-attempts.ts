@@ -111,15 +111,27 @@ async function attempts(run: RunContext, step: Step): Promise<void> {
   }
 }
 
-/** Runs one attempt and records its end; resolves true when another attempt follows. */
+/** Attempts that count against `max_attempts`: all but those a clean stop of the orchestrator cut short. */
+export function countedAttempts(step: StepRecord): number {
+  return step.attempts.filter((j) => !j.interrupted || j.crashed).length;
+}
+
+/** The attempt a previous orchestrator process left running and the executor can pick up, if any. */
+export function adoptableAttempt(step: StepRecord): JobRecord | undefined {
+  const last = step.attempts.at(-1);
+  return last?.state === 'running' && last.executorHandle ? last : undefined;
+}
+
+/** Runs one attempt (or adopts the one left running) and records its end; resolves true when another attempt follows. */
 async function oneAttempt(run: RunContext, step: Step, maxAttempts: number): Promise<boolean> {
   const record = run.current();
   const stepRecord = stepIn(record, step.name);
-  const attempt = stepRecord.attempts.length + 1;
-  const counted = stepRecord.attempts.filter((j) => !j.interrupted).length + 1;
-  const jobId = `${run.runId}/${step.name}/${attempt}`;
+  const adopting = run.deps.executor.reattach ? adoptableAttempt(stepRecord) : undefined;
+  const attempt = adopting?.attempt ?? stepRecord.attempts.length + 1;
+  const counted = countedAttempts(stepRecord) + (adopting ? 0 : 1);
+  const jobId = adopting?.id ?? `${run.runId}/${step.name}/${attempt}`;
   const jobDir = join(run.deps.workDir, pathSafe(run.runId), step.name, String(attempt));
-  const job: JobRecord = {
+  const job: JobRecord = adopting ?? {
     id: jobId,
     attempt,
     state: 'queued',
@@ -146,13 +158,19 @@ async function oneAttempt(run: RunContext, step: Step, maxAttempts: number): Pro
           timeoutMs,
         );
   const signal = AbortSignal.any([run.runSignal, timeout.signal]);
-  let started = false;
-  const markStarted = async (executorRef: string): Promise<void> => {
+  let started = adopting !== undefined;
+  const markStarted = async (executorRef: string, executorHandle?: string): Promise<void> => {
     started = true;
     await run.update((r) => {
       const s = stepIn(r, step.name);
       const startTime = now();
-      const j: JobRecord = { ...job, state: 'running', executorRef, startTime };
+      const j: JobRecord = {
+        ...job,
+        state: 'running',
+        executorRef,
+        startTime,
+        ...(executorHandle ? { executorHandle } : {}),
+      };
       s.attempts.push(j);
       s.state = 'running';
       s.startTime ??= startTime;
@@ -166,7 +184,24 @@ async function oneAttempt(run: RunContext, step: Step, maxAttempts: number): Pro
       'system',
       `attempt ${attempt}${maxAttempts > 1 ? ` of ${maxAttempts}` : ''} of step ${step.name}`,
     );
-    const outputs = await execute(run, step, { record, jobId, attempt, jobDir, signal, logs, markStarted });
+    if (adopting) {
+      await run.update((r) => {
+        const s = stepIn(r, step.name);
+        if (s.state === 'running') return undefined;
+        s.state = 'running';
+        return { record: r };
+      });
+    }
+    const outputs = await execute(run, step, {
+      record,
+      jobId,
+      attempt,
+      jobDir,
+      signal,
+      logs,
+      markStarted,
+      ...(adopting?.executorHandle ? { adoptHandle: adopting.executorHandle } : {}),
+    });
     logs.write('system', 'succeeded');
     await logs.close();
     await run.update((r) => {
@@ -185,6 +220,9 @@ async function oneAttempt(run: RunContext, step: Step, maxAttempts: number): Pro
     if (run.stopSignal.aborted) {
       logs.write('system', 'the orchestrator is stopping: the attempt will run again when it starts');
       await logs.close();
+      await recordStopped(run, step.name, jobId).catch(() => {
+        // Unrecorded, the next start counts the attempt as lost in a crash: the safe side.
+      });
       return false;
     }
     const { failure, retriable } = classify(error, step.name, run.runSignal, timeout.signal);
@@ -227,6 +265,29 @@ async function oneAttempt(run: RunContext, step: Step, maxAttempts: number): Pro
   }
 }
 
+/**
+ * Records an attempt a clean stop of the orchestrator cut short as interrupted (not counted
+ * against the retry budget); the step runs it again on the next start.
+ */
+async function recordStopped(run: RunContext, stepName: string, jobId: string): Promise<void> {
+  await run.update((r) => {
+    const s = stepIn(r, stepName);
+    const j = s.attempts.find((a) => a.id === jobId);
+    if (!j || (j.state !== 'running' && j.state !== 'queued')) return undefined;
+    const failure: FailureRecord = {
+      kind: 'executor',
+      message: 'interrupted: the orchestrator stopped during the attempt; it runs again',
+      stepName,
+    };
+    j.state = 'failed';
+    j.failure = failure;
+    j.interrupted = true;
+    j.endTime = now();
+    s.state = 'pending';
+    return { record: r, events: [jobFailedEvent(r, stepName, j, failure, j.endTime)] };
+  });
+}
+
 interface AttemptInput {
   record: RunRecord;
   jobId: string;
@@ -234,7 +295,9 @@ interface AttemptInput {
   jobDir: string;
   signal: AbortSignal;
   logs: JobLogSink;
-  markStarted(executorRef: string): Promise<void>;
+  markStarted(executorRef: string, executorHandle?: string): Promise<void>;
+  /** Set when adopting the job a previous orchestrator process left running. */
+  adoptHandle?: string;
 }
 
 async function execute(run: RunContext, step: Step, input: AttemptInput): Promise<JsonObject> {
@@ -273,7 +336,7 @@ async function execute(run: RunContext, step: Step, input: AttemptInput): Promis
     const outputs = scope.steps[dependency];
     if (outputs) inputs[dependency] = outputs;
   }
-  return run.deps.executor.run({
+  const job = {
     jobId: input.jobId,
     runId: run.runId,
     pipelineName: record.pipelineName,
@@ -290,7 +353,11 @@ async function execute(run: RunContext, step: Step, input: AttemptInput): Promis
     signal: input.signal,
     logs: input.logs,
     started: input.markStarted,
-  });
+  };
+  const { executor } = run.deps;
+  return input.adoptHandle && executor.reattach
+    ? executor.reattach(job, input.adoptHandle)
+    : executor.run(job);
 }
 
 function asText(value: JsonValue): string {

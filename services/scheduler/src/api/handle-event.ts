@@ -21,12 +21,19 @@ export interface HandleEventDeps {
   ): Promise<MatchDecision>;
   recordRunRequest(event: CloudEvent, options: { signal: AbortSignal }): Promise<void>;
   releaseScheduleRun(event: CloudEvent, options: { signal: AbortSignal }): Promise<void>;
+  /** Frees the cooldown a failed run took; resolves whether a trigger key had granted it. */
+  releaseTriggerCooldown(event: CloudEvent, options: { signal: AbortSignal }): Promise<boolean>;
+  recordRunFailure(
+    event: CloudEvent,
+    options: { signal: AbortSignal; expectRequest?: boolean },
+  ): Promise<void>;
   log: Logger;
 }
 
 /**
  * The scheduler's consumer: records the outcome of its own decisions, frees `skip_if_running`
- * schedules when their run ends, and hands every event to the trigger rules listening to its type
+ * schedules when their run ends, gives a failed run's trigger key its cooldown back and records the
+ * failure on the run request, and hands every event to the trigger rules listening to its type
  * — each rule whose filter matches gets a decision. A filter expression that cannot be evaluated
  * on the event is recorded as a suppressed (INVALID) request. Decoding failures are
  * `invalid_argument` (dead-lettered); every step is safe to repeat on redelivery.
@@ -42,6 +49,10 @@ export function createEventHandler(deps: HandleEventDeps): EventHandler {
       return;
     }
     if (runEndedTypes.includes(event.type)) await deps.releaseScheduleRun(event, options);
+    if (event.type === 'pipeline.run-failed') {
+      const fromTrigger = await deps.releaseTriggerCooldown(event, options);
+      await deps.recordRunFailure(event, { ...options, expectRequest: fromTrigger });
+    }
     const rules = await deps.triggerRules.find({ eventType: event.type }, { ...options, limit: maxListed });
     if (rules.length === 0) return;
     const view = viewOf(event);

@@ -39,11 +39,21 @@ export interface RunRequestRecord {
   clientRequestId: string;
   requestTime: number;
   principal: PrincipalRecord;
+  /** Set when the granted run failed (`pipeline.run-failed`): why; `detail` then says so too. */
+  runFailure?: RunFailureRecord;
+}
+
+/** Why a requested run failed, from its `pipeline.run-failed`. */
+export interface RunFailureRecord {
+  /** The FailureKind's name without its prefix: STEP_FAILED, TIMED_OUT, CANCELLED… */
+  kind: string;
+  stepName: string;
+  message: string;
 }
 
 export function openRunRequests(store: DocumentStore): Collection<RunRequestRecord> {
   return store.collection<RunRequestRecord>('run-requests', {
-    indexes: ['pipelineName', 'source', 'status', 'scheduleName', 'triggerRuleName', 'requestTime'],
+    indexes: ['pipelineName', 'source', 'status', 'scheduleName', 'triggerRuleName', 'requestTime', 'runId'],
   });
 }
 

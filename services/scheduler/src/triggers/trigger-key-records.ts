@@ -46,7 +46,7 @@ export const rememberedEventIds = 64;
 
 export function openTriggerKeys(store: DocumentStore): Collection<TriggerKeyRecord> {
   return store.collection<TriggerKeyRecord>('trigger-keys', {
-    indexes: ['hasPending', 'pendingDueAt', 'ruleName'],
+    indexes: ['hasPending', 'pendingDueAt', 'ruleName', 'lastRunId'],
   });
 }
 
