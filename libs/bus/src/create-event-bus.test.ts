@@ -12,7 +12,7 @@ const read = (env: Record<string, string>) => {
 describe('readBusConfig', () => {
   it('defaults to the embedded bus', () => {
     const { config, done } = read({});
-    expect(config).toEqual({ kind: 'memory' });
+    expect(config).toEqual({ kind: 'memory', retryBudgetMs: 15 * 60_000 });
     expect(done).not.toThrow();
   });
 
@@ -23,13 +23,27 @@ describe('readBusConfig', () => {
       FLYWHEEL_KAFKA_PARTITIONS: '6',
     });
     done();
-    expect(config).toEqual({ kind: 'kafka', brokers: ['127.0.0.1:9092', 'kafka-2:9093'], numPartitions: 6 });
+    expect(config).toEqual({
+      kind: 'kafka',
+      brokers: ['127.0.0.1:9092', 'kafka-2:9093'],
+      numPartitions: 6,
+      retryBudgetMs: 15 * 60_000,
+    });
   });
 
   it('reads a NATS URL', () => {
     const { config, done } = read({ FLYWHEEL_BUS: 'nats', FLYWHEEL_NATS_URL: 'nats://127.0.0.1:4222' });
     done();
-    expect(config).toEqual({ kind: 'nats', url: 'nats://127.0.0.1:4222' });
+    expect(config).toEqual({ kind: 'nats', url: 'nats://127.0.0.1:4222', retryBudgetMs: 15 * 60_000 });
+  });
+
+  it('reads the retry budget of subscriptions, a duration', () => {
+    const { config, done } = read({ FLYWHEEL_BUS_RETRY_BUDGET: '90s' });
+    done();
+    expect(config).toEqual({ kind: 'memory', retryBudgetMs: 90_000 });
+    expect(() => read({ FLYWHEEL_BUS_RETRY_BUDGET: 'soon' }).done()).toThrow(
+      /FLYWHEEL_BUS_RETRY_BUDGET must be a duration/,
+    );
   });
 
   it('names every missing or malformed variable at once', () => {

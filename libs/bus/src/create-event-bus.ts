@@ -4,18 +4,31 @@ import { createKafkaBus } from './kafka/kafka-bus.ts';
 import { createMemoryBus } from './memory/memory-bus.ts';
 import { createNatsBus } from './nats/nats-bus.ts';
 
+/** Settings every adapter shares. */
+export interface BusDeliveryConfig {
+  /**
+   * How long subscriptions retry a retriable failure before dead-lettering it, ms (their
+   * `retryBudgetMs` default). `readBusConfig` always sets it; left out, the port's 15 min apply.
+   */
+  readonly retryBudgetMs?: number;
+}
+
 /** Which event bus to use, parsed from configuration by {@link readBusConfig}. */
-export type BusConfig =
-  | { readonly kind: 'memory' }
-  | { readonly kind: 'kafka'; readonly brokers: readonly string[]; readonly numPartitions: number }
-  | { readonly kind: 'nats'; readonly url: string };
+export type BusConfig = BusDeliveryConfig &
+  (
+    | { readonly kind: 'memory' }
+    | { readonly kind: 'kafka'; readonly brokers: readonly string[]; readonly numPartitions: number }
+    | { readonly kind: 'nats'; readonly url: string }
+  );
 
 export const busKinds = ['memory', 'kafka', 'nats'] as const;
 
 const hostPort = /^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9A-Fa-f:]+\]:\d{1,5}$/;
 
 /**
- * Reads the bus settings: `FLYWHEEL_BUS` = `memory` (default) | `kafka` | `nats`; with kafka,
+ * Reads the bus settings: `FLYWHEEL_BUS` = `memory` (default) | `kafka` | `nats`;
+ * `FLYWHEEL_BUS_RETRY_BUDGET` (a duration, default `15m`: how long a retriable failure is retried
+ * before the event is dead-lettered); with kafka,
  * `FLYWHEEL_KAFKA_BROKERS` (`host:port[,host:port…]`, required) and `FLYWHEEL_KAFKA_PARTITIONS`
  * (partitions of topics the bus creates, default 3); with nats, `FLYWHEEL_NATS_URL`
  * (`nats://host:port[,…]`, required). Problems are recorded on `reader`; the caller's
@@ -23,6 +36,7 @@ const hostPort = /^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9A-Fa-f:]+\]:\d{1,5}$/;
  */
 export function readBusConfig(reader: ConfigReader): BusConfig {
   const kind = reader.oneOf('FLYWHEEL_BUS', busKinds, 'memory');
+  const retryBudgetMs = reader.durationMs('FLYWHEEL_BUS_RETRY_BUDGET', '15m');
   if (kind === 'kafka') {
     const raw = reader.optional('FLYWHEEL_KAFKA_BROKERS');
     const numPartitions = reader.int('FLYWHEEL_KAFKA_PARTITIONS', 3, { min: 1, max: 10_000 });
@@ -31,27 +45,27 @@ export function readBusConfig(reader: ConfigReader): BusConfig {
         'FLYWHEEL_KAFKA_BROKERS',
         'is required when FLYWHEEL_BUS=kafka (host:port[,host:port…])',
       );
-      return { kind, brokers: [], numPartitions };
+      return { kind, brokers: [], numPartitions, retryBudgetMs };
     }
     const brokers = raw.split(',').map((broker) => broker.trim().replace(/^kafka:\/\//, ''));
     const bad = brokers.filter((broker) => !hostPort.test(broker));
     if (bad.length > 0)
       reader.problem('FLYWHEEL_KAFKA_BROKERS', `must be host:port entries, got "${bad.join('", "')}"`);
-    return { kind, brokers, numPartitions };
+    return { kind, brokers, numPartitions, retryBudgetMs };
   }
   if (kind === 'nats') {
     const raw = reader.optional('FLYWHEEL_NATS_URL');
     if (raw === undefined) {
       reader.problem('FLYWHEEL_NATS_URL', 'is required when FLYWHEEL_BUS=nats (nats://host:port)');
-      return { kind, url: '' };
+      return { kind, url: '', retryBudgetMs };
     }
     for (const url of raw.split(',')) {
       if (!/^(nats|tls):\/\/[^\s/]+$/.test(url.trim()))
         reader.problem('FLYWHEEL_NATS_URL', `must be nats://host:port URLs, got "${url.trim()}"`);
     }
-    return { kind, url: raw };
+    return { kind, url: raw, retryBudgetMs };
   }
-  return { kind };
+  return { kind, retryBudgetMs };
 }
 
 /**
@@ -60,13 +74,14 @@ export function readBusConfig(reader: ConfigReader): BusConfig {
  */
 export function createEventBus(config: BusConfig, deps: { log?: Logger } = {}): EventBus {
   const log = deps.log ?? silentLogger;
+  const retry = config.retryBudgetMs === undefined ? {} : { retryBudgetMs: config.retryBudgetMs };
   switch (config.kind) {
     case 'memory':
-      return createMemoryBus({ log });
+      return createMemoryBus({ log, ...retry });
     case 'kafka':
-      return createKafkaBus({ brokers: config.brokers, numPartitions: config.numPartitions, log });
+      return createKafkaBus({ brokers: config.brokers, numPartitions: config.numPartitions, log, ...retry });
     case 'nats':
       if (!config.url) throw AppError.invalidArgument('url', 'a NATS URL is required');
-      return createNatsBus({ url: config.url, log });
+      return createNatsBus({ url: config.url, log, ...retry });
   }
 }

@@ -29,11 +29,25 @@ export interface SubscribeOptions {
   topics: readonly string[];
   /** Consumer group (Kafka) / durable consumer name (JetStream): members share the work. */
   group: string;
-  /** Attempts before a retriable failure goes to the DLQ. Default 5. */
-  maxAttempts?: number;
-  /** Backoff between attempts, ms: exponential with jitter from base to max. Default 100 → 5000. */
+  /**
+   * How long a retriable failure (`unavailable`, `deadline_exceeded`…: an outage) is retried,
+   * from the first attempt, before the event is dead-lettered, ms. Meanwhile the event holds back
+   * the later events of its key. Default: the bus's `retryBudgetMs` (`FLYWHEEL_BUS_RETRY_BUDGET`,
+   * 15 min). A non-retriable failure (poison) is dead-lettered at once whatever the budget.
+   */
+  retryBudgetMs?: number;
+  /** Backoff between attempts, ms: exponential with full jitter from base, capped at max. Default 100 → 30 000. */
   retryBackoff?: { baseMs: number; maxMs: number };
-  /** A new group starts at the earliest retained event instead of the latest. Default true. */
+  /**
+   * Where a group with no committed position starts. Default true: at the earliest retained event,
+   * on every partition (Kafka: also partitions assigned later by a rebalance), so a group never
+   * skips an event it has not handled — also on its first join.
+   *
+   * `false` starts at the latest event, and on Kafka that holds per partition until the group
+   * commits there: events published while the member is away, on a partition where it never
+   * committed, are skipped. SERVICES MUST NOT USE IT (the service host does not let them); it is
+   * for throw-away observers with a fresh group that only want what happens after `ready()`.
+   */
   fromBeginning?: boolean;
   /**
    * Deliveries this member may hold unsettled at once (the bound of its internal queue). Events of
@@ -45,8 +59,8 @@ export interface SubscribeOptions {
 /**
  * A consumer as an async iterable of deliveries (iterate it once). Each delivery must be settled:
  * `ack()` after the handler succeeded (commits it), or `nack(error)` — a retriable error is
- * redelivered after backoff with `attempt + 1` until `maxAttempts`, then dead-lettered; a
- * non-retriable one is dead-lettered at once. Events of one key are delivered in order, retries
+ * redelivered after backoff with `attempt + 1` for as long as `retryBudgetMs` lasts, then
+ * dead-lettered; a non-retriable one is dead-lettered at once. Events of one key are delivered in order, retries
  * included: the next event of a key waits until the previous one is settled.
  * A message that is not a CloudEvent never reaches the iterator: it goes to the DLQ with the
  * reason and consumption goes on. Leaving a `for await` loop early closes the subscription.

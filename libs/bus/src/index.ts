@@ -1,5 +1,10 @@
-export type { BusConfig } from './create-event-bus.ts';
+export { createDeadLetterQueue } from './create-dead-letter-queue.ts';
+export type { BusConfig, BusDeliveryConfig } from './create-event-bus.ts';
 export { busKinds, createEventBus, readBusConfig } from './create-event-bus.ts';
+export type { DeadLetter, DeadLetterQueue } from './dlq/dead-letter-queue.ts';
+export { redriveGroup } from './dlq/dead-letter-queue.ts';
+export type { RedriveFilter } from './dlq/redrive-dead-letters.ts';
+export { listDeadLetters, redriveDeadLetters } from './dlq/redrive-dead-letters.ts';
 export type { Delivery, EventBus, SubscribeOptions, Subscription } from './event-bus.ts';
 export { dlqHeaders, dlqTopicOf } from './event-bus.ts';
 export type { EventHandler, HandleEventsOptions, HandlerContext } from './handle-events.ts';

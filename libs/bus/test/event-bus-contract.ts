@@ -29,6 +29,10 @@ export interface EventBusHarness {
 
 /** How long a contract test waits for something the broker should do, ms. */
 const patienceMs = 45_000;
+/** The outage a retried delivery lives through: longer than the Kafka harness's 10 s session timeout. */
+const outageMs = 12_000;
+/** How services subscribe (the service host sets nothing about the start position). */
+const serviceStart: Partial<SubscribeOptions> = {};
 const utf8 = new TextEncoder();
 const fromUtf8 = new TextDecoder();
 
@@ -205,7 +209,7 @@ export function describeEventBusContract(name: string, makeHarness: () => Promis
       expect(seen).toEqual(['after-0', 'after-1', 'after-2']);
     });
 
-    it('redelivers a retriable failure with attempt + 1, then dead-letters it with the reason', async () => {
+    it('redelivers a retriable failure with attempt + 1 until its retry budget is spent, then dead-letters it saying how long it tried', async () => {
       const topic = await freshTopic('retry');
       const group = uniqueName('g');
       const failing = event(topic, 'k', 'always fails');
@@ -213,7 +217,7 @@ export function describeEventBusContract(name: string, makeHarness: () => Promis
       const subscription = subscribe({
         topics: [topic],
         group,
-        maxAttempts: 3,
+        retryBudgetMs: 400,
         retryBackoff: { baseMs: 10, maxMs: 50 },
       });
       await bus().publish([failing, next], { timeoutMs: patienceMs });
@@ -227,30 +231,99 @@ export function describeEventBusContract(name: string, makeHarness: () => Promis
         await delivery.ack();
         return true;
       });
-      expect(attempts).toEqual([1, 2, 3]);
+      const n = attempts.length;
+      expect(n).toBeGreaterThan(1);
+      expect(attempts).toEqual(Array.from({ length: n }, (_, i) => i + 1));
       const [letter] = await harness.readWire(dlqTopicOf(topic), 1, patienceMs);
       expect(letter!.key).toBe('k');
       expect(fromUtf8.decode(letter!.value)).toBe('always fails');
       expect(letter!.headers.ce_id).toBe(failing.id);
       expect(letter!.headers[dlqHeaders.reason]).toContain('unavailable: model store is down');
-      expect(letter!.headers[dlqHeaders.reason]).toContain('3 attempts');
-      expect(letter!.headers[dlqHeaders.attempts]).toBe('3');
+      expect(letter!.headers[dlqHeaders.reason]).toMatch(new RegExp(`gave up after ${n} attempts over \\d`));
+      expect(letter!.headers[dlqHeaders.attempts]).toBe(String(n));
       expect(letter!.headers[dlqHeaders.topic]).toBe(topic);
       expect(letter!.headers[dlqHeaders.group]).toBe(group);
       expect(Number.isNaN(Date.parse(letter!.headers[dlqHeaders.failedAt] ?? ''))).toBe(false);
     });
 
-    it('dead-letters a non-retriable failure at once', async () => {
+    it('retries a retriable failure through an outage longer than five attempts and the session timeout, in place, then delivers it and the next event of its key', async () => {
+      const topic = await freshTopic('outage');
+      const outage = event(topic, 'k', 'during the outage');
+      const after = event(topic, 'k', 'after it');
+      const subscription = subscribe({
+        topics: [topic],
+        group: uniqueName('g'),
+        retryBudgetMs: 60_000,
+        retryBackoff: { baseMs: 50, maxMs: 1000 },
+      });
+      await bus().publish([outage, after], { timeoutMs: patienceMs });
+      const storeBackAt = Date.now() + outageMs;
+      const seen: string[] = [];
+      const attempts: number[] = [];
+      await consumeUntil(subscription, async (delivery) => {
+        seen.push(`${text(delivery.event)}#${delivery.attempt}`);
+        if (delivery.event.id === outage.id) {
+          attempts.push(delivery.attempt);
+          if (Date.now() < storeBackAt) {
+            await delivery.nack(new AppError('unavailable', 'the store is down'));
+            return false;
+          }
+        }
+        await delivery.ack();
+        return delivery.event.id === after.id;
+      });
+      // One member kept the event all along (attempts never restart at 1) and nothing overtook it.
+      const n = attempts.length;
+      expect(n).toBeGreaterThan(5);
+      expect(attempts).toEqual(Array.from({ length: n }, (_, i) => i + 1));
+      expect(seen).toEqual([...attempts.map((a) => `during the outage#${a}`), 'after it#1']);
+    });
+
+    it('dead-letters a non-retriable failure at once, on attempt 1', async () => {
       const topic = await freshTopic('fatal');
       const bad = event(topic, 'k', 'bad input');
-      const subscription = subscribe({ topics: [topic], group: uniqueName('g'), maxAttempts: 5 });
+      const subscription = subscribe({ topics: [topic], group: uniqueName('g'), retryBudgetMs: 60_000 });
       await bus().publish([bad], { timeoutMs: patienceMs });
       const [delivery] = await take(subscription, 1);
+      expect(delivery!.attempt).toBe(1);
       await delivery!.nack(AppError.invalidArgument('features', 'must not be empty'));
       const [letter] = await harness.readWire(dlqTopicOf(topic), 1, patienceMs);
       expect(letter!.headers.ce_id).toBe(bad.id);
       expect(letter!.headers[dlqHeaders.reason]).toContain('invalid_argument: features: must not be empty');
+      expect(letter!.headers[dlqHeaders.reason]).toContain('not retriable');
       expect(letter!.headers[dlqHeaders.attempts]).toBe('1');
+    });
+
+    it('never skips what a group has not handled: events published while its members were away reach it on rejoin, on every partition, also ones assigned by a rebalance', async () => {
+      const topic = await freshTopic('away');
+      const group = uniqueName('g');
+      const first = subscribe({ topics: [topic], group, ...serviceStart });
+      await first.ready({ timeoutMs: patienceMs });
+      // The group commits where this one event went, and nowhere else, before its member leaves.
+      await bus().publish([event(topic, 'key-0', 'early')], { timeoutMs: patienceMs });
+      await take(first, 1, true);
+      await first.close();
+      const away = Array.from({ length: 30 }, (_, i) => event(topic, `key-${i}`, `away-${i}`));
+      await bus().publish(away, { timeoutMs: patienceMs });
+      const back = subscribe({ topics: [topic], group, ...serviceStart });
+      await back.ready({ timeoutMs: patienceMs });
+      const second = subscribe({ topics: [topic], group, ...serviceStart });
+      const received = new Set<string>();
+      const all = (): boolean => away.every((e) => received.has(e.id));
+      await Promise.all(
+        [back, second].map((member) =>
+          consumeUntil(
+            member,
+            async (delivery) => {
+              received.add(delivery.event.id);
+              await delivery.ack();
+              return all();
+            },
+            all,
+          ),
+        ),
+      );
+      expect([...received].sort()).toEqual(away.map((e) => e.id).sort());
     });
 
     it('dead-letters a message that is not a CloudEvent and goes on with the next', async () => {

@@ -7,7 +7,7 @@ describe('readInfraConfig', () => {
   it('defaults to the embedded adapters, the store in a directory of the service', () => {
     const reader = new ConfigReader({});
     expect(readInfraConfig(reader, 'registry')).toEqual({
-      bus: { kind: 'memory' },
+      bus: { kind: 'memory', retryBudgetMs: 15 * 60_000 },
       store: { kind: 'embedded', dir: join('.flywheel', 'data', 'registry'), fsync: true, timeoutMs: 5000 },
       blobs: { kind: 'fs', dir: expect.any(String) },
     });
@@ -26,7 +26,12 @@ describe('readInfraConfig', () => {
       FLYWHEEL_S3_SECRET_KEY: 's',
     });
     const config = readInfraConfig(reader, 'monitoring');
-    expect(config.bus).toEqual({ kind: 'kafka', brokers: ['k1:9092', 'k2:9092'], numPartitions: 3 });
+    expect(config.bus).toEqual({
+      kind: 'kafka',
+      brokers: ['k1:9092', 'k2:9092'],
+      numPartitions: 3,
+      retryBudgetMs: 15 * 60_000,
+    });
     expect(config.store).toMatchObject({
       kind: 'mongo',
       url: 'mongodb://m:27017',

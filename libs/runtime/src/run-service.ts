@@ -19,7 +19,8 @@ export interface ServiceWiring {
   close?(): Promise<void>;
 }
 
-export interface ConsumeOptions extends Omit<SubscribeOptions, 'group'> {
+/** A service's consumer never starts from latest (`fromBeginning` is not its to choose): a group must not skip what it has not handled. */
+export interface ConsumeOptions extends Omit<SubscribeOptions, 'group' | 'fromBeginning'> {
   /** Consumer group; default `<service>`. Each consume() of a service needs its own group. */
   group?: string;
 }
@@ -103,7 +104,7 @@ export async function runService(options: RunServiceOptions): Promise<RunningSer
         );
       }
       groups.add(group);
-      const subscription = infra.bus.subscribe({ ...subscribe, group });
+      const subscription = infra.bus.subscribe({ ...subscribe, group, fromBeginning: true });
       const once = createIdempotentHandler({ store: infra.store, log }, handler);
       consumers.push(handleEvents(subscription, once, { signal: stopping.signal, log }));
       await subscription.ready();

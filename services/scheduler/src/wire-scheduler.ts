@@ -95,12 +95,12 @@ export async function wireScheduler(
     recordRunFailure: recordRunFailureUseCase({ runRequests }),
     log,
   });
-  // Own decisions are consumed to keep the history; new consumers start at the end of the log:
-  // a rule reacts to what happens after it exists.
+  // Own decisions are consumed to keep the history. The group starts at the earliest event (the
+  // host's only start): starting at the latest lost events published while it was down.
   const topics = [
     ...new Set([...triggerableEventTypes(), ...runEndedTypes, 'pipeline.run-requested', 'run.suppressed']),
   ];
-  await host.consume({ topics, concurrency: config.consumerConcurrency, fromBeginning: false }, handler);
+  await host.consume({ topics, concurrency: config.consumerConcurrency }, handler);
 
   const ticker = startTicker({
     intervalMs: config.tickMs,

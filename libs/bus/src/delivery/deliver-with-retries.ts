@@ -17,6 +17,14 @@ export interface DeliverWithRetriesOptions {
   readonly deadLetter: (message: WireMessage) => Promise<void>;
   /** Aborts when the subscription closes: no new attempt starts, the message is handed back. */
   readonly closing: AbortSignal;
+  /**
+   * Aborts when the adapter must let go of the message between attempts (Kafka: the group is
+   * rebalancing and this member must rejoin): a backoff wait ends and the message is handed back,
+   * uncommitted, for its next owner. Default: never.
+   */
+  readonly yielding?: AbortSignal;
+  /** The attempt number of the first delivery made here (JetStream counts server redeliveries). Default 1. */
+  readonly firstAttempt?: number;
   readonly log: Logger;
   /**
    * Wraps every wait (for the application, a backoff, a dead-letter write), e.g. to keep sending
@@ -26,11 +34,13 @@ export interface DeliverWithRetriesOptions {
 }
 
 /**
- * Delivers one message through `queue` until it is settled, for adapters whose broker does not
- * redeliver by itself (memory, Kafka): decode (undecodable → DLQ at once), then attempt 1, 2…
- * with backoff on retriable nacks, DLQ after `maxAttempts` or on a non-retriable nack. The caller
- * does not move past the message until this resolves, which keeps order per key.
- * Resolves `handed-back` when the subscription closes first: the caller must not commit it.
+ * Delivers one message through `queue` until it is settled — the one retry engine of every
+ * adapter, so they all retry alike: decode (undecodable → DLQ at once), then attempt 1, 2… with
+ * backoff on retriable nacks for the policy's budget (measured from the first attempt made here),
+ * DLQ once the budget is spent or at once on a non-retriable nack. The caller holds the message
+ * (and does not move past it) until this resolves, which keeps order per key.
+ * Resolves `handed-back` when the subscription closes (or `yielding` aborts) first: the caller
+ * must not commit it.
  */
 export async function deliverWithRetries(options: DeliverWithRetriesOptions): Promise<DeliveryOutcome> {
   const { topic, group, message, policy, queue, closing, log } = options;
@@ -42,11 +52,12 @@ export async function deliverWithRetries(options: DeliverWithRetriesOptions): Pr
     log.warn('dead-lettering an undecodable message', { topic, group, reason });
     return (await writeDeadLetter(options, reason, 0)) ? 'dead-lettered' : 'handed-back';
   }
-  for (let attempt = 1; ; attempt += 1) {
+  const startedAt = Date.now();
+  for (let attempt = options.firstAttempt ?? 1; ; attempt += 1) {
     const settlement = await whileAlive(options, queue.deliver({ event, topic, group, attempt }));
     if (settlement === undefined) return 'handed-back';
     if (settlement.acked) return 'acked';
-    const decision = decideNack(policy, attempt, settlement.error);
+    const decision = decideNack(policy, attempt, Date.now() - startedAt, settlement.error);
     if (!decision.retry) {
       log.warn('dead-lettering an event', {
         topic,
@@ -57,9 +68,10 @@ export async function deliverWithRetries(options: DeliverWithRetriesOptions): Pr
       });
       return (await writeDeadLetter(options, decision.reason, attempt)) ? 'dead-lettered' : 'handed-back';
     }
-    if (closing.aborted) return 'handed-back';
+    const stop = options.yielding ? AbortSignal.any([closing, options.yielding]) : closing;
+    if (stop.aborted) return 'handed-back';
     try {
-      await whileAlive(options, delay(decision.delayMs, closing));
+      await whileAlive(options, delay(decision.delayMs, stop));
     } catch {
       return 'handed-back';
     }

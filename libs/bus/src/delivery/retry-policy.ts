@@ -3,7 +3,8 @@ import type { SubscribeOptions } from '../event-bus.ts';
 
 /** SubscribeOptions' retry settings with their defaults applied. */
 export interface RetryPolicy {
-  readonly maxAttempts: number;
+  /** How long a retriable failure is retried, from the first attempt, before it is dead-lettered, ms. */
+  readonly budgetMs: number;
   readonly baseMs: number;
   readonly maxMs: number;
 }
@@ -13,26 +14,60 @@ export type NackDecision =
   | { readonly retry: true; readonly delayMs: number }
   | { readonly retry: false; readonly reason: string };
 
-/** Applies the port's defaults (5 attempts, 100 → 5000 ms) and rejects nonsense. */
-export function retryPolicyOf(options: Pick<SubscribeOptions, 'maxAttempts' | 'retryBackoff'>): RetryPolicy {
-  const maxAttempts = options.maxAttempts ?? 5;
-  const { baseMs, maxMs } = options.retryBackoff ?? { baseMs: 100, maxMs: 5000 };
-  if (!Number.isInteger(maxAttempts) || maxAttempts < 1)
-    throw AppError.invalidArgument('maxAttempts', 'must be an integer ≥ 1');
+/** The port's default retry budget: a store or broker outage of minutes does not dead-letter valid events. */
+export const defaultRetryBudgetMs = 15 * 60_000;
+/** The port's default backoff between attempts: 100 ms doubling up to 30 s. */
+export const defaultRetryBackoff = { baseMs: 100, maxMs: 30_000 } as const;
+
+/**
+ * Applies the defaults (the bus's `defaultBudgetMs`, 100 → 30 000 ms backoff) to a subscription's
+ * retry settings and rejects nonsense with `invalid_argument`.
+ */
+export function retryPolicyOf(
+  options: Pick<SubscribeOptions, 'retryBudgetMs' | 'retryBackoff'>,
+  defaultBudgetMs: number = defaultRetryBudgetMs,
+): RetryPolicy {
+  const budgetMs = options.retryBudgetMs ?? defaultBudgetMs;
+  const { baseMs, maxMs } = options.retryBackoff ?? defaultRetryBackoff;
+  if (!(Number.isFinite(budgetMs) && budgetMs >= 0))
+    throw AppError.invalidArgument('retryBudgetMs', 'must be a number of ms ≥ 0');
   if (!(baseMs >= 0 && maxMs >= baseMs))
     throw AppError.invalidArgument('retryBackoff', 'needs 0 ≤ baseMs ≤ maxMs');
-  return { maxAttempts, baseMs, maxMs };
+  return { budgetMs, baseMs, maxMs };
 }
 
 /**
- * Retry after backoff when the error is retriable and attempts remain; otherwise dead-letter,
- * with a reason that names the error code and message.
+ * A non-retriable error is dead-lettered at once (poison: retrying cannot help). A retriable one
+ * (a store or broker outage) is retried after exponential backoff for as long as the budget
+ * lasts, measured from the first attempt (`elapsedMs`); the last wait is cut to end with the
+ * budget, and only an attempt that fails after the budget is spent is dead-lettered. The reason
+ * names the error code and message and, for a retriable error, how long it was tried.
  */
-export function decideNack(policy: RetryPolicy, attempt: number, error: unknown): NackDecision {
+export function decideNack(
+  policy: RetryPolicy,
+  attempt: number,
+  elapsedMs: number,
+  error: unknown,
+): NackDecision {
   const failure = AppError.from(error);
-  if (failure.retriable && attempt < policy.maxAttempts) {
-    return { retry: true, delayMs: backoffMs(attempt - 1, policy.baseMs, policy.maxMs) };
+  const what = `${failure.code}: ${failure.message}`;
+  if (!failure.retriable) return { retry: false, reason: `${what} (not retriable)` };
+  if (elapsedMs < policy.budgetMs) {
+    const delayMs = Math.min(
+      backoffMs(attempt - 1, policy.baseMs, policy.maxMs),
+      policy.budgetMs - elapsedMs,
+    );
+    return { retry: true, delayMs };
   }
-  const why = failure.retriable ? `gave up after ${attempt} attempts` : 'not retriable';
-  return { retry: false, reason: `${failure.code}: ${failure.message} (${why})` };
+  return {
+    retry: false,
+    reason: `${what} (gave up after ${attempt} attempts over ${formatDuration(elapsedMs)})`,
+  };
+}
+
+/** `850 ms`, `12.3 s`, `15.0 min`: how long a delivery was retried, for humans reading a DLQ. */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 120_000) return `${(ms / 1000).toFixed(1)} s`;
+  return `${(ms / 60_000).toFixed(1)} min`;
 }

@@ -2,6 +2,7 @@ import { AppError, type CallOptions, deadlineSignal, type Logger, silentLogger }
 import { toWireMessage } from '@flywheel/events';
 import { type Admin, Kafka, logLevel, Partitioners, type Producer, type RetryOptions } from 'kafkajs';
 import { raceSignal } from '../delivery/race-signal.ts';
+import { defaultRetryBudgetMs } from '../delivery/retry-policy.ts';
 import {
   assertBusOpen,
   type EventBus,
@@ -40,6 +41,8 @@ export interface KafkaBusOptions {
   fetchMaxWaitMs?: number;
   /** kafkajs reconnect backoff: first and largest wait, ms. Default 100 → 2000. */
   reconnectBackoff?: { initialMs: number; maxMs: number };
+  /** Retry budget of subscriptions that set none (see SubscribeOptions.retryBudgetMs), ms. Default 15 min. */
+  retryBudgetMs?: number;
 }
 
 /** Kafka's own settings: how an embedder can tell this adapter apart and inspect it. */
@@ -84,6 +87,7 @@ export function createKafkaBus(options: KafkaBusOptions): KafkaBus {
     fetchMaxWaitMs: options.fetchMaxWaitMs ?? 500,
     commitIntervalMs: options.commitIntervalMs ?? 100,
     closeTimeoutMs: options.closeTimeoutMs ?? 30_000,
+    retryBudgetMs: options.retryBudgetMs ?? defaultRetryBudgetMs,
     retry: { ...retry, retries: 10 },
   };
   const subscriptions = new Set<Subscription>();

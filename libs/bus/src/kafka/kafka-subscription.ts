@@ -17,6 +17,7 @@ export interface KafkaConsumerSettings {
   readonly fetchMaxWaitMs: number;
   readonly commitIntervalMs: number;
   readonly closeTimeoutMs: number;
+  readonly retryBudgetMs: number;
   readonly retry: RetryOptions;
 }
 
@@ -44,7 +45,7 @@ export function startKafkaSubscription(deps: KafkaSubscriptionDeps, options: Sub
   const { kafka, settings, log: baseLog } = deps;
   const { group, topics } = options;
   const log = baseLog.child({ group });
-  const policy = retryPolicyOf(options);
+  const policy = retryPolicyOf(options, settings.retryBudgetMs);
   const concurrency = options.concurrency ?? 1;
   const closing = new AbortController();
   const queue = new DeliveryQueue(concurrency, () => subscription.close());
@@ -52,13 +53,19 @@ export function startKafkaSubscription(deps: KafkaSubscriptionDeps, options: Sub
   let active = 0;
   let idle: (() => void) | undefined;
   let rebalancing = false;
+  // Aborted when a heartbeat says the group is rebalancing: events waiting out a retry backoff are
+  // handed back at once (uncommitted) so that this member can rejoin in time instead of being
+  // thrown out of its group; a new one is made when the member has rejoined.
+  let yielding = new AbortController();
   // Heartbeats of the eachMessage calls waiting for the application (or a backoff): one timer
-  // beats them all, so a slow handler does not get this member thrown out of its group.
+  // beats them all, so a slow handler or a partition retrying through an outage for minutes does
+  // not get this member thrown out of its group.
   const waiting = new Set<() => Promise<void>>();
   const beating = setInterval(() => {
     for (const beat of waiting) {
       beat().catch((error: unknown) => {
         rebalancing = true;
+        yielding.abort();
         log.debug('kafka heartbeat failed', { error: AppError.from(error).message });
       });
     }
@@ -68,6 +75,14 @@ export function startKafkaSubscription(deps: KafkaSubscriptionDeps, options: Sub
   const readiness = new Promise<void>((resolve) => {
     markReady = resolve;
   });
+
+  const seekBack = (consumer: Consumer, topic: string, partition: number, offset: string): void => {
+    try {
+      consumer.seek({ topic, partition, offset });
+    } catch (error) {
+      log.debug('kafka seek failed; the partition moved on', { error: AppError.from(error).message });
+    }
+  };
 
   const eachMessage = async ({ topic, partition, message, heartbeat }: EachMessagePayload): Promise<void> => {
     const member = current;
@@ -81,6 +96,7 @@ export function startKafkaSubscription(deps: KafkaSubscriptionDeps, options: Sub
         policy,
         queue,
         closing: closing.signal,
+        yielding: yielding.signal,
         log,
         deadLetter: (letter) => deps.deadLetter(dlqTopicOf(topic), letter, closing.signal),
         whileWaiting: async (work) => {
@@ -92,7 +108,12 @@ export function startKafkaSubscription(deps: KafkaSubscriptionDeps, options: Sub
           }
         },
       });
-      if (outcome === 'handed-back') return;
+      if (outcome === 'handed-back') {
+        // Yielded to a rebalance: kafkajs must not go on to the next record of this partition,
+        // and if the partition stays ours it fetches this record again.
+        if (!closing.signal.aborted) seekBack(member.consumer, topic, partition, message.offset);
+        return;
+      }
       member.committer.mark(topic, partition, message.offset);
       if (rebalancing) {
         rebalancing = false;
@@ -126,12 +147,16 @@ export function startKafkaSubscription(deps: KafkaSubscriptionDeps, options: Sub
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       failures = 0;
       joined = true;
+      if (yielding.signal.aborted) yielding = new AbortController();
       if (Object.values(payload.memberAssignment).every((partitions) => partitions.length === 0)) markReady();
     });
     consumer.on(consumer.events.FETCH, () => {
       if (joined) markReady();
     });
-    consumer.on(consumer.events.REBALANCING, () => void committer.flush());
+    consumer.on(consumer.events.REBALANCING, () => {
+      yielding.abort();
+      void committer.flush();
+    });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       if (payload.restart)
         log.warn('kafka consumer crashed; kafkajs restarts it', { error: payload.error.message });

@@ -3,7 +3,7 @@ import { toWireMessage, type WireMessage } from '@flywheel/events';
 import { deliverWithRetries } from '../delivery/deliver-with-retries.ts';
 import { DeliveryQueue } from '../delivery/delivery-queue.ts';
 import { KeyOrderedCursor, type LogEntry } from '../delivery/key-ordered-cursor.ts';
-import { retryPolicyOf } from '../delivery/retry-policy.ts';
+import { defaultRetryBudgetMs, retryPolicyOf } from '../delivery/retry-policy.ts';
 import {
   assertBusOpen,
   dlqTopicOf,
@@ -21,6 +21,8 @@ export interface MemoryBusOptions {
   retainPerTopic?: number;
   /** How long closing a subscription waits for taken deliveries to be settled, ms. Default 30 000. */
   closeTimeoutMs?: number;
+  /** Retry budget of subscriptions that set none (see SubscribeOptions.retryBudgetMs), ms. Default 15 min. */
+  retryBudgetMs?: number;
 }
 
 /** The embedded bus, plus what an operator of embedded mode needs: raw access to a topic. */
@@ -49,6 +51,7 @@ export function createMemoryBus(options: MemoryBusOptions = {}): MemoryBus {
   const log = options.log ?? silentLogger;
   const retain = options.retainPerTopic ?? 100_000;
   const closeTimeoutMs = options.closeTimeoutMs ?? 30_000;
+  const retryBudgetMs = options.retryBudgetMs ?? defaultRetryBudgetMs;
   const topics = new Map<string, Topic>();
   const subscriptions = new Set<Subscription>();
   let closed = false;
@@ -90,7 +93,7 @@ export function createMemoryBus(options: MemoryBusOptions = {}): MemoryBus {
     assertBusOpen(closed);
     assertSubscribable(subscribeOptions);
     const { group } = subscribeOptions;
-    const policy = retryPolicyOf(subscribeOptions);
+    const policy = retryPolicyOf(subscribeOptions, retryBudgetMs);
     const concurrency = subscribeOptions.concurrency ?? 1;
     const closing = new AbortController();
     const queue = new DeliveryQueue(concurrency, () => subscription.close());

@@ -13,6 +13,7 @@ import {
 } from '@nats-io/jetstream';
 import { connect, type NatsConnection, nanos } from '@nats-io/transport-node';
 import { raceSignal } from '../delivery/race-signal.ts';
+import { defaultRetryBudgetMs } from '../delivery/retry-policy.ts';
 import {
   assertBusOpen,
   type EventBus,
@@ -53,6 +54,8 @@ export interface NatsBusOptions {
   maxAckPending?: number;
   /** JetStream drops a republished event id within this window (publish retries do not duplicate), ms. Default 120 000. */
   duplicateWindowMs?: number;
+  /** Retry budget of subscriptions that set none (see SubscribeOptions.retryBudgetMs), ms. Default 15 min. */
+  retryBudgetMs?: number;
 }
 
 /**
@@ -216,6 +219,7 @@ export function createNatsBus(options: NatsBusOptions): EventBus {
           log,
           ackWaitMs,
           closeTimeoutMs: options.closeTimeoutMs ?? 30_000,
+          retryBudgetMs: options.retryBudgetMs ?? defaultRetryBudgetMs,
           jetstream: async () => (await connection()).js,
           flush: async () => {
             const current = await connecting?.catch(() => undefined);

@@ -1,10 +1,11 @@
 import { AppError, backoffMs, deadlineSignal, delay, type Logger } from '@flywheel/core';
-import { type CloudEvent, fromWireMessage, type WireMessage } from '@flywheel/events';
+import type { WireMessage } from '@flywheel/events';
 import type { ConsumerMessages, JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import { deadLetterMessage } from '../delivery/dead-letter.ts';
+import { deliverWithRetries } from '../delivery/deliver-with-retries.ts';
 import { DeliveryQueue } from '../delivery/delivery-queue.ts';
 import { raceSignal } from '../delivery/race-signal.ts';
-import { decideNack, retryPolicyOf } from '../delivery/retry-policy.ts';
+import { retryPolicyOf } from '../delivery/retry-policy.ts';
 import { dlqTopicOf, type SubscribeOptions, type Subscription } from '../event-bus.ts';
 import { natsError } from './nats-errors.ts';
 import { streamNameOf } from './nats-names.ts';
@@ -14,6 +15,8 @@ export interface NatsSubscriptionDeps {
   readonly log: Logger;
   readonly ackWaitMs: number;
   readonly closeTimeoutMs: number;
+  /** Retry budget of subscriptions that set none, ms. */
+  readonly retryBudgetMs: number;
   /** The JetStream client of the bus's connection (connects lazily). */
   jetstream(): Promise<JetStreamClient>;
   /** Creates the streams of `topics` and their DLQs. */
@@ -28,19 +31,29 @@ export interface NatsSubscriptionDeps {
 }
 
 /**
+ * JetStream deliveries of one message that never ended settled (the member died holding it, or
+ * closed and handed it back) after which it is dead-lettered on arrival: a message that kills
+ * every process handling it must not loop forever. Retries inside one delivery do not count.
+ */
+export const maxUnsettledDeliveries = 20;
+
+/**
  * One member of a group on JetStream. Per topic it pulls from the group's durable consumer
- * (explicit ack) and hands each message to the iterator through the bounded queue. JetStream
- * does the redelivering: a retriable nack becomes `nak(backoff)`, the attempt is the server's
- * delivery count; a dead letter is published to the `.dlq` stream before `term()`. While the
- * application holds a message, `working()` keeps the server from redelivering it. A message
- * delivered more than `maxAttempts` times without being settled (crashes, ack-wait expiries) is
- * dead-lettered on arrival, which is why the consumer's own `max_deliver` is unlimited: the
- * server would drop the message silently, this sends it to the DLQ.
+ * (explicit ack) and hands each message to the iterator through the bounded queue. Retries
+ * happen in place, through the same engine as the other adapters ({@link deliverWithRetries}):
+ * the member holds the message — `working()` keeps resetting the server's ack wait — and
+ * delivers it again after backoff until it is acked, its retry budget (wall-clock from the first
+ * attempt) is spent, or it fails for good; then a dead letter is published to the `.dlq` stream
+ * before `term()`. With `max_ack_pending: 1` the held message keeps the ones after it back, as
+ * a Kafka partition does. The attempt number starts at the server's delivery count. `nak()` only
+ * hands a message back on close. The consumer's own `max_deliver` is unlimited — the server would
+ * drop a message silently — and a message delivered {@link maxUnsettledDeliveries} times without
+ * being settled goes to the DLQ instead.
  */
 export function startNatsSubscription(deps: NatsSubscriptionDeps, options: SubscribeOptions): Subscription {
   const { group, topics } = options;
   const log = deps.log.child({ group });
-  const policy = retryPolicyOf(options);
+  const policy = retryPolicyOf(options, deps.retryBudgetMs);
   const concurrency = options.concurrency ?? 1;
   const closing = new AbortController();
   const queue = new DeliveryQueue(concurrency, () => subscription.close());
@@ -82,25 +95,31 @@ export function startNatsSubscription(deps: NatsSubscriptionDeps, options: Subsc
   const handle = async (topic: string, msg: JsMsg): Promise<void> => {
     const attempt = msg.info.deliveryCount;
     const wire = wireMessageOf(msg.data, msg.headers);
-    let event: CloudEvent;
-    try {
-      event = fromWireMessage(wire);
-    } catch (error) {
-      return deadLetter(topic, msg, wire, `undecodable: ${AppError.from(error).message}`, 0);
-    }
-    if (attempt > policy.maxAttempts) {
-      const reason = `internal: delivered ${attempt} times without being settled (gave up after ${policy.maxAttempts} attempts)`;
+    if (attempt > maxUnsettledDeliveries) {
+      const reason = `internal: delivered ${attempt} times without being settled (the handling process died or closed each time)`;
       return deadLetter(topic, msg, wire, reason, attempt - 1);
     }
     const keepAlive = setInterval(() => msg.working(), Math.max(500, deps.ackWaitMs / 3));
     try {
-      const settlement = await queue.deliver({ event, topic, group, attempt });
-      if (settlement === undefined) return msg.nak();
-      if (settlement.acked) return msg.ack();
-      const decision = decideNack(policy, attempt, settlement.error);
-      if (decision.retry && !closing.signal.aborted) return msg.nak(decision.delayMs);
-      if (decision.retry) return msg.nak();
-      return deadLetter(topic, msg, wire, decision.reason, attempt);
+      const outcome = await deliverWithRetries({
+        topic,
+        group,
+        message: wire,
+        policy,
+        queue,
+        closing: closing.signal,
+        log,
+        firstAttempt: attempt,
+        deadLetter: (letter) =>
+          deps.deadLetter(
+            dlqTopicOf(topic),
+            letter,
+            AbortSignal.any([closing.signal, deadlineSignal({}, 30_000)]),
+          ),
+      });
+      if (outcome === 'acked') msg.ack();
+      else if (outcome === 'dead-lettered') msg.term();
+      else msg.nak();
     } finally {
       clearInterval(keepAlive);
     }
