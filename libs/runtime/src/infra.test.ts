@@ -26,7 +26,12 @@ describe('readInfraConfig', () => {
       FLYWHEEL_S3_SECRET_KEY: 's',
     });
     const config = readInfraConfig(reader, 'monitoring');
-    expect(config.bus).toEqual({ kind: 'kafka', brokers: ['k1:9092', 'k2:9092'], numPartitions: 3 });
+    expect(config.bus).toEqual({
+      kind: 'kafka',
+      brokers: ['k1:9092', 'k2:9092'],
+      numPartitions: 3,
+      sessionTimeoutMs: 10_000,
+    });
     expect(config.store).toMatchObject({
       kind: 'mongo',
       url: 'mongodb://m:27017',
