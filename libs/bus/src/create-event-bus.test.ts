@@ -16,11 +16,12 @@ describe('readBusConfig', () => {
     expect(done).not.toThrow();
   });
 
-  it('reads Kafka brokers and partitions', () => {
+  it('reads Kafka brokers, partitions and session timeout (default 10 s)', () => {
     const { config, done } = read({
       FLYWHEEL_BUS: 'kafka',
       FLYWHEEL_KAFKA_BROKERS: '127.0.0.1:9092, kafka-2:9093',
       FLYWHEEL_KAFKA_PARTITIONS: '6',
+      FLYWHEEL_KAFKA_SESSION_TIMEOUT: '45s',
     });
     done();
     expect(config).toEqual({
@@ -28,6 +29,10 @@ describe('readBusConfig', () => {
       brokers: ['127.0.0.1:9092', 'kafka-2:9093'],
       numPartitions: 6,
       retryBudgetMs: 15 * 60_000,
+      sessionTimeoutMs: 45_000,
+    });
+    expect(read({ FLYWHEEL_BUS: 'kafka', FLYWHEEL_KAFKA_BROKERS: 'k:9092' }).config).toMatchObject({
+      sessionTimeoutMs: 10_000,
     });
   });
 
@@ -55,9 +60,11 @@ describe('readBusConfig', () => {
         FLYWHEEL_BUS: 'kafka',
         FLYWHEEL_KAFKA_BROKERS: 'no-port',
         FLYWHEEL_KAFKA_PARTITIONS: '0',
+        FLYWHEEL_KAFKA_SESSION_TIMEOUT: '1s',
       }).done();
     expect(both).toThrow(/FLYWHEEL_KAFKA_BROKERS must be host:port entries, got "no-port"/);
     expect(both).toThrow(/FLYWHEEL_KAFKA_PARTITIONS must be an integer from 1 to 10000/);
+    expect(both).toThrow(/FLYWHEEL_KAFKA_SESSION_TIMEOUT must be from 6s to 5m/);
     expect(() => read({ FLYWHEEL_BUS: 'nats', FLYWHEEL_NATS_URL: 'http://x:1' }).done()).toThrow(
       /FLYWHEEL_NATS_URL must be nats:\/\/host:port/,
     );

@@ -17,7 +17,13 @@ export interface BusDeliveryConfig {
 export type BusConfig = BusDeliveryConfig &
   (
     | { readonly kind: 'memory' }
-    | { readonly kind: 'kafka'; readonly brokers: readonly string[]; readonly numPartitions: number }
+    | {
+        readonly kind: 'kafka';
+        readonly brokers: readonly string[];
+        readonly numPartitions: number;
+        /** Consumer session timeout, ms; the heartbeat is a tenth of it. */
+        readonly sessionTimeoutMs: number;
+      }
     | { readonly kind: 'nats'; readonly url: string }
   );
 
@@ -30,7 +36,9 @@ const hostPort = /^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9A-Fa-f:]+\]:\d{1,5}$/;
  * `FLYWHEEL_BUS_RETRY_BUDGET` (a duration, default `15m`: how long a retriable failure is retried
  * before the event is dead-lettered); with kafka,
  * `FLYWHEEL_KAFKA_BROKERS` (`host:port[,host:port…]`, required) and `FLYWHEEL_KAFKA_PARTITIONS`
- * (partitions of topics the bus creates, default 3); with nats, `FLYWHEEL_NATS_URL`
+ * (partitions of topics the bus creates, default 3) and `FLYWHEEL_KAFKA_SESSION_TIMEOUT` (how long a
+silent — e.g. killed — member holds its partitions before the group rebalances, default `10s`,
+6s…5m: the broker's default bounds; the heartbeat is a tenth of it); with nats, `FLYWHEEL_NATS_URL`
  * (`nats://host:port[,…]`, required). Problems are recorded on `reader`; the caller's
  * `reader.done()` reports them.
  */
@@ -40,18 +48,21 @@ export function readBusConfig(reader: ConfigReader): BusConfig {
   if (kind === 'kafka') {
     const raw = reader.optional('FLYWHEEL_KAFKA_BROKERS');
     const numPartitions = reader.int('FLYWHEEL_KAFKA_PARTITIONS', 3, { min: 1, max: 10_000 });
+    const sessionTimeoutMs = reader.durationMs('FLYWHEEL_KAFKA_SESSION_TIMEOUT', '10s');
+    if (sessionTimeoutMs < 6000 || sessionTimeoutMs > 300_000)
+      reader.problem('FLYWHEEL_KAFKA_SESSION_TIMEOUT', 'must be from 6s to 5m (the broker refuses others)');
     if (raw === undefined) {
       reader.problem(
         'FLYWHEEL_KAFKA_BROKERS',
         'is required when FLYWHEEL_BUS=kafka (host:port[,host:port…])',
       );
-      return { kind, brokers: [], numPartitions, retryBudgetMs };
+      return { kind, brokers: [], numPartitions, sessionTimeoutMs, retryBudgetMs };
     }
     const brokers = raw.split(',').map((broker) => broker.trim().replace(/^kafka:\/\//, ''));
     const bad = brokers.filter((broker) => !hostPort.test(broker));
     if (bad.length > 0)
       reader.problem('FLYWHEEL_KAFKA_BROKERS', `must be host:port entries, got "${bad.join('", "')}"`);
-    return { kind, brokers, numPartitions, retryBudgetMs };
+    return { kind, brokers, numPartitions, sessionTimeoutMs, retryBudgetMs };
   }
   if (kind === 'nats') {
     const raw = reader.optional('FLYWHEEL_NATS_URL');
@@ -79,7 +90,14 @@ export function createEventBus(config: BusConfig, deps: { log?: Logger } = {}): 
     case 'memory':
       return createMemoryBus({ log, ...retry });
     case 'kafka':
-      return createKafkaBus({ brokers: config.brokers, numPartitions: config.numPartitions, log, ...retry });
+      return createKafkaBus({
+        brokers: config.brokers,
+        numPartitions: config.numPartitions,
+        sessionTimeoutMs: config.sessionTimeoutMs,
+        heartbeatIntervalMs: Math.round(config.sessionTimeoutMs / 10),
+        log,
+        ...retry,
+      });
     case 'nats':
       if (!config.url) throw AppError.invalidArgument('url', 'a NATS URL is required');
       return createNatsBus({ url: config.url, log, ...retry });

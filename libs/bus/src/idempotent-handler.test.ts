@@ -137,4 +137,62 @@ describe('createIdempotentHandler (embedded store)', () => {
     await waiting;
     expect(effects).toBe(0);
   });
+
+  it('gives done records an expiry: after the retention the record is gone and a redelivery runs again', async () => {
+    let effects = 0;
+    const handle = createIdempotentHandler({ store, leaseMs: 100, retentionMs: 400 }, async () => {
+      effects += 1;
+    });
+    const e = event();
+    await handle(e, context);
+    await handle(e, context);
+    expect(effects).toBe(1);
+    const records = store.collection<ProcessedEvent>('processed-events');
+    await waitFor(async () => (await records.get(`registry/${e.id}`)) === undefined, {
+      what: 'the done record to expire',
+    });
+    await handle(e, context);
+    expect(effects).toBe(2);
+  });
+
+  it('refuses a retention shorter than the lease', () => {
+    expect(() =>
+      createIdempotentHandler({ store, leaseMs: 60_000, retentionMs: 1000 }, async () => {}),
+    ).toThrow(/retention/);
+  });
+
+  it("takes over at once a running claim its own instance's previous incarnation left; records both ids", async () => {
+    const e = event();
+    const records = store.collection<ProcessedEvent>('processed-events');
+    const now = 1_000_000;
+    await records.put(
+      `registry/${e.id}`,
+      {
+        status: 'running',
+        owner: 'killed',
+        instance: 'host-a/registry',
+        incarnation: 'killed',
+        leaseUntil: now + 60_000,
+        claims: 1,
+        topic: context.topic,
+        updatedAt: '',
+      },
+      { expectedVersion: 0 },
+    );
+    let effects = 0;
+    const restarted = createIdempotentHandler(
+      { store, now: () => now, instance: { id: 'host-a/registry', incarnation: 'restarted' } },
+      async () => {
+        effects += 1;
+      },
+    );
+    await restarted(e, context);
+    expect(effects).toBe(1);
+    expect((await records.get(`registry/${e.id}`))?.data).toMatchObject({
+      status: 'done',
+      claims: 2,
+      instance: 'host-a/registry',
+      incarnation: 'restarted',
+    });
+  });
 });

@@ -6,8 +6,12 @@ import type { EventHandler } from './handle-events.ts';
 export interface ProcessedEvent {
   /** `running` while a handler holds the claim, `done` once its effect is complete. */
   readonly status: 'running' | 'done';
-  /** Who holds or completed the claim (a random id per helper instance). */
+  /** Who holds or completed the claim: the incarnation (records written before instances: a random id). */
   readonly owner: string;
+  /** The instance (replica) that took the claim: stable across its restarts. */
+  readonly instance?: string;
+  /** The process start of that instance that took the claim. */
+  readonly incarnation?: string;
   /** While `running`: the claim lapses at this time (epoch ms) and another delivery may take over. */
   readonly leaseUntil: number;
   /** Claims taken so far (more than 1 means a holder crashed or overran its lease). */
@@ -27,6 +31,19 @@ export interface IdempotentHandlerOptions {
   leaseMs?: number;
   /** How often a delivery waiting for another holder's claim looks again, ms. Default 250. */
   pollMs?: number;
+  /**
+   * How long a record is kept, ms: every write gives it `expiresAt` = now + this, after which the
+   * store drops it and a redelivery of the event would run again — so keep it at least as long as
+   * the bus keeps events. Must exceed `leaseMs`. Default 7 days (Kafka's default retention).
+   */
+  retentionMs?: number;
+  /**
+   * Who this process is: `id` stable across restarts of one replica (one process per id at a
+   * time), `incarnation` new at every process start. A delivery that finds a `running` claim of
+   * the same `id` and another incarnation takes it over at once — that incarnation is dead — while
+   * other instances' claims still wait for their lease. Default: a random id (never takes over early).
+   */
+  instance?: { id: string; incarnation: string };
   log?: Logger;
   /** Clock, epoch ms (tests). */
   now?: () => number;
@@ -41,7 +58,10 @@ export interface IdempotentHandlerOptions {
  * between claim and done leaves a claim that lapses after `leaseMs`; the redelivery then runs
  * the handler again — the event is never lost, and the effect runs twice only if the crash came
  * after the effect but before `done` (make the effect itself idempotent where that matters, e.g.
- * an `expectedVersion` write). Store failures propagate (the delivery is retried).
+ * an `expectedVersion` write). A restarted process with the same `instance.id` does not wait for
+ * the lease of its own dead incarnation's claims. Records expire after `retentionMs`. Store
+ * failures propagate (the delivery is retried). Throws `invalid_argument` for a retention not
+ * longer than the lease.
  */
 export function createIdempotentHandler(
   options: IdempotentHandlerOptions,
@@ -51,7 +71,15 @@ export function createIdempotentHandler(
   const leaseMs = options.leaseMs ?? 60_000;
   const pollMs = options.pollMs ?? 250;
   const now = options.now ?? Date.now;
-  const owner = crypto.randomUUID();
+  const retentionMs = options.retentionMs ?? 7 * 24 * 3_600_000;
+  if (!(retentionMs > leaseMs)) {
+    throw AppError.invalidArgument(
+      'retentionMs',
+      `the dedupe retention (${retentionMs} ms) must be longer than the claim lease (${leaseMs} ms)`,
+    );
+  }
+  const instance = options.instance ?? { id: crypto.randomUUID(), incarnation: crypto.randomUUID() };
+  const owner = instance.incarnation;
   const records: Collection<ProcessedEvent> = options.store.collection<ProcessedEvent>(
     options.collection ?? 'processed-events',
   );
@@ -59,6 +87,8 @@ export function createIdempotentHandler(
   const record = (status: ProcessedEvent['status'], topic: string, claims: number): ProcessedEvent => ({
     status,
     owner,
+    instance: instance.id,
+    incarnation: instance.incarnation,
     leaseUntil: status === 'running' ? now() + leaseMs : 0,
     claims,
     topic,
@@ -66,6 +96,14 @@ export function createIdempotentHandler(
   });
 
   /** The claim's version once this delivery holds it, or undefined when the event is already done. */
+  // The store expires by the wall clock, whatever clock the leases run on.
+  const expiry = (): Date => new Date(Date.now() + retentionMs);
+  /** A claim of this instance by an earlier process start: that process is gone. */
+  const isOrphaned = (claim: ProcessedEvent): boolean =>
+    claim.instance === instance.id &&
+    claim.incarnation !== undefined &&
+    claim.incarnation !== instance.incarnation;
+
   const claim = async (
     id: string,
     topic: string,
@@ -75,14 +113,29 @@ export function createIdempotentHandler(
       const existing = await records.get(id, { signal });
       try {
         if (!existing)
-          return await records.put(id, record('running', topic, 1), { expectedVersion: 0, signal });
+          return await records.put(id, record('running', topic, 1), {
+            expectedVersion: 0,
+            expiresAt: expiry(),
+            signal,
+          });
         if (existing.data.status === 'done') return undefined;
         const waitMs = existing.data.leaseUntil - now();
-        if (waitMs <= 0) {
-          log.warn('taking over a lapsed claim', { id, previousOwner: existing.data.owner });
+        const orphaned = isOrphaned(existing.data);
+        if (waitMs <= 0 || orphaned) {
+          log.warn(
+            orphaned
+              ? "taking over a claim of this instance's previous incarnation"
+              : 'taking over a lapsed claim',
+            {
+              id,
+              previousOwner: existing.data.owner,
+              ...(existing.data.instance ? { previousInstance: existing.data.instance } : {}),
+            },
+          );
           const claims = existing.data.claims + 1;
           return await records.put(id, record('running', topic, claims), {
             expectedVersion: existing.version,
+            expiresAt: expiry(),
             signal,
           });
         }
@@ -123,6 +176,7 @@ export function createIdempotentHandler(
       try {
         await records.put(id, record('done', context.topic, claimed.data.claims), {
           expectedVersion: claimed.version,
+          expiresAt: expiry(),
         });
         return;
       } catch (error) {

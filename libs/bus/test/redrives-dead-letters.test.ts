@@ -23,7 +23,7 @@ const brokers: [string, () => { config: BusConfig; env: Record<string, string> }
     () => {
       const brokerList = realServers().kafkaBrokers;
       return {
-        config: { kind: 'kafka', brokers: brokerList, numPartitions: 3 },
+        config: { kind: 'kafka', brokers: brokerList, numPartitions: 3, sessionTimeoutMs: 10_000 },
         env: { FLYWHEEL_BUS: 'kafka', FLYWHEEL_KAFKA_BROKERS: brokerList.join(',') },
       };
     },

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { ConfigReader } from '@flywheel/core';
 import { describe, expect, it } from 'vitest';
 import {
@@ -50,6 +51,9 @@ describe('readHostConfig', () => {
       defaultDeadlineMs: 30_000,
       shutdownGraceMs: 10_000,
       localTeam: 'default',
+      instanceId: `${hostname()}/registry`, // this container's hostname needs no cleaning
+      dedupeRetentionMs: 7 * 24 * 3_600_000,
+      consumerGroupPrefix: '',
     });
     expect(problemsOf(reader)).toBe('');
   });
@@ -64,6 +68,9 @@ describe('readHostConfig', () => {
       FLYWHEEL_DEFAULT_DEADLINE: '2s',
       FLYWHEEL_SHUTDOWN_GRACE: '500ms',
       FLYWHEEL_LOCAL_TEAM: 'growth',
+      FLYWHEEL_INSTANCE_ID: 'node-7/feature-store-0',
+      FLYWHEEL_DEDUPE_RETENTION: '336h',
+      FLYWHEEL_CONSUMER_GROUP_PREFIX: 'staging-',
     });
     expect(readHostConfig(reader, 'feature-store')).toEqual({
       grpcAddress: '0.0.0.0:9000',
@@ -74,6 +81,9 @@ describe('readHostConfig', () => {
       defaultDeadlineMs: 2000,
       shutdownGraceMs: 500,
       localTeam: 'growth',
+      instanceId: 'node-7/feature-store-0',
+      dedupeRetentionMs: 14 * 24 * 3_600_000,
+      consumerGroupPrefix: 'staging-',
     });
     expect(problemsOf(reader)).toBe('');
   });
@@ -110,6 +120,9 @@ describe('readHostConfig', () => {
       FLYWHEEL_MAX_MESSAGE_BYTES: '12',
       FLYWHEEL_DEFAULT_DEADLINE: 'soon',
       FLYWHEEL_SHUTDOWN_GRACE: '-1s',
+      FLYWHEEL_INSTANCE_ID: 'has space',
+      FLYWHEEL_DEDUPE_RETENTION: '10m',
+      FLYWHEEL_CONSUMER_GROUP_PREFIX: 'a.b',
     });
     readHostConfig(reader, 'registry');
     const problems = problemsOf(reader);
@@ -120,6 +133,9 @@ describe('readHostConfig', () => {
       'FLYWHEEL_MAX_MESSAGE_BYTES must be an integer from 1024 to 2147483647, got "12"',
       'FLYWHEEL_DEFAULT_DEADLINE must be a duration',
       'FLYWHEEL_SHUTDOWN_GRACE must be a duration',
+      'FLYWHEEL_INSTANCE_ID must be letters, digits and . _ : / -',
+      "FLYWHEEL_DEDUPE_RETENTION must be at least 1h (the bus's retention or more)",
+      'FLYWHEEL_CONSUMER_GROUP_PREFIX must be letters, digits, _ and - (up to 100), got "a.b"',
     ]) {
       expect(problems).toContain(expected);
     }

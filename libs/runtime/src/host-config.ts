@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { type ConfigReader, type LogLevel, logLevels } from '@flywheel/core';
 import { type TelemetryExporter, telemetryExporters } from '@flywheel/telemetry/sdk';
 
@@ -52,16 +53,37 @@ export interface HostConfig {
    * (`FLYWHEEL_LOCAL_TEAM`, default `default`): resources created without a team belong to it.
    */
   localTeam: string;
+  /**
+   * Which replica this process is (`FLYWHEEL_INSTANCE_ID`, default `<hostname>/<service>`): stable
+   * across its restarts, one process per id at a time. A restarted instance takes over the
+   * consumer claims its previous (dead) process left at once instead of after their lease.
+   */
+  instanceId: string;
+  /**
+   * How long dedupe records of consumed events are kept, ms (`FLYWHEEL_DEDUPE_RETENTION`, default
+   * `168h`, at least `1h`): keep it at least as long as the bus keeps events (Kafka's default is 7 days).
+   */
+  dedupeRetentionMs: number;
+  /**
+   * Put before every consumer group of the service (`FLYWHEEL_CONSUMER_GROUP_PREFIX`, default
+   * empty; letters, digits, `_`, `-`): deployments (or test runs) sharing one broker then never
+   * share a group.
+   */
+  consumerGroupPrefix: string;
 }
 
 const teamPattern = /^[a-z0-9][a-z0-9._-]*$/;
+const instancePattern = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,199}$/;
+const minDedupeRetentionMs = 3_600_000;
+const groupPrefixPattern = /^[A-Za-z0-9_-]{0,100}$/;
 
 /**
  * Reads the host settings of one service from `env`:
  * `FLYWHEEL_<SERVICE>_GRPC_ADDRESS` (else `FLYWHEEL_GRPC_ADDRESS`, else `127.0.0.1:<defaultPort>`),
  * `FLYWHEEL_LOG_LEVEL`, `FLYWHEEL_TELEMETRY` (off | console | otlp-proto | otlp-json),
  * `FLYWHEEL_OTLP_ENDPOINT`, `FLYWHEEL_MAX_MESSAGE_BYTES`, `FLYWHEEL_DEFAULT_DEADLINE`, `FLYWHEEL_SHUTDOWN_GRACE`,
- * `FLYWHEEL_LOCAL_TEAM`.
+ * `FLYWHEEL_LOCAL_TEAM`, `FLYWHEEL_INSTANCE_ID`, `FLYWHEEL_DEDUPE_RETENTION`,
+ * `FLYWHEEL_CONSUMER_GROUP_PREFIX`.
  * Collects problems into `reader`; the caller calls `reader.done()` once its own settings are read.
  */
 export function readHostConfig(reader: ConfigReader, service: ServiceName): HostConfig {
@@ -78,6 +100,28 @@ export function readHostConfig(reader: ConfigReader, service: ServiceName): Host
       `must be a team name (${teamPattern.source}, ≤ 64), got "${localTeam}"`,
     );
   }
+  const host =
+    hostname()
+      .replace(/[^A-Za-z0-9._:-]/g, '-')
+      .replace(/^[^A-Za-z0-9]+/, '') || 'host';
+  const instanceId = reader.string('FLYWHEEL_INSTANCE_ID', `${host}/${service}`);
+  if (!instancePattern.test(instanceId)) {
+    reader.problem(
+      'FLYWHEEL_INSTANCE_ID',
+      `must be letters, digits and . _ : / - (up to 200, starting with a letter or digit), got "${instanceId}"`,
+    );
+  }
+  const dedupeRetentionMs = reader.durationMs('FLYWHEEL_DEDUPE_RETENTION', '168h');
+  if (dedupeRetentionMs < minDedupeRetentionMs) {
+    reader.problem('FLYWHEEL_DEDUPE_RETENTION', `must be at least 1h (the bus's retention or more)`);
+  }
+  const consumerGroupPrefix = reader.string('FLYWHEEL_CONSUMER_GROUP_PREFIX', '');
+  if (!groupPrefixPattern.test(consumerGroupPrefix)) {
+    reader.problem(
+      'FLYWHEEL_CONSUMER_GROUP_PREFIX',
+      `must be letters, digits, _ and - (up to 100), got "${consumerGroupPrefix}"`,
+    );
+  }
   return {
     grpcAddress,
     logLevel: reader.oneOf('FLYWHEEL_LOG_LEVEL', logLevels, 'info'),
@@ -90,5 +134,8 @@ export function readHostConfig(reader: ConfigReader, service: ServiceName): Host
     defaultDeadlineMs: reader.durationMs('FLYWHEEL_DEFAULT_DEADLINE', '30s'),
     shutdownGraceMs: reader.durationMs('FLYWHEEL_SHUTDOWN_GRACE', '10s'),
     localTeam,
+    instanceId,
+    dedupeRetentionMs,
+    consumerGroupPrefix,
   };
 }

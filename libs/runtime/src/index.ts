@@ -9,4 +9,4 @@ export type {
   ServiceHost,
   ServiceWiring,
 } from './run-service.ts';
-export { runService, stopOnSignals } from './run-service.ts';
+export { consumerHealthName, runService, stopOnSignals } from './run-service.ts';

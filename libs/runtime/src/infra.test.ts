@@ -31,6 +31,7 @@ describe('readInfraConfig', () => {
       brokers: ['k1:9092', 'k2:9092'],
       numPartitions: 3,
       retryBudgetMs: 15 * 60_000,
+      sessionTimeoutMs: 10_000,
     });
     expect(config.store).toMatchObject({
       kind: 'mongo',

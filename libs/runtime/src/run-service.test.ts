@@ -1,7 +1,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AppError, ConfigReader, silentLogger } from '@flywheel/core';
+import { createMemoryBus, type EventBus } from '@flywheel/bus';
+import { AppError, ConfigReader, type Logger, silentLogger } from '@flywheel/core';
 import { newEvent } from '@flywheel/events';
 import { ModelVersionRegisteredSchema } from '@flywheel/proto/flywheel/events/v1/model_pb.js';
 import { RegistryService } from '@flywheel/proto/flywheel/registry/v1/registry_pb.js';
@@ -11,7 +12,52 @@ import { waitFor } from '@flywheel/testing';
 import { describe, expect, it } from 'vitest';
 import { readHostConfig } from './host-config.ts';
 import { readInfraConfig } from './infra.ts';
-import { runService, type ServiceHost } from './run-service.ts';
+import { consumerHealthName, runService, type ServiceHost } from './run-service.ts';
+
+/** The memory bus, except that its subscriptions' ready() waits for `join()`: a group slow to join. */
+function slowToJoinBus(): { bus: EventBus; join(): void } {
+  const inner = createMemoryBus();
+  let join!: () => void;
+  const joined = new Promise<void>((resolve) => {
+    join = resolve;
+  });
+  const bus: EventBus = {
+    publish: (events, options) => inner.publish(events, options),
+    ensureTopics: (topics, options) => inner.ensureTopics(topics, options),
+    subscribe: (options) => {
+      const subscription = inner.subscribe(options);
+      return {
+        [Symbol.asyncIterator]: () => subscription[Symbol.asyncIterator](),
+        close: () => subscription.close(),
+        ready: async (callOptions) => {
+          await new Promise<void>((resolve, reject) => {
+            callOptions?.signal?.addEventListener('abort', () =>
+              reject(new AppError('cancelled', 'stopped')),
+            );
+            void joined.then(resolve);
+          });
+          await subscription.ready(callOptions);
+        },
+      };
+    },
+    close: () => inner.close(),
+  };
+  return { bus, join };
+}
+
+/** A logger that keeps the messages it was given. */
+function recordingLogger(): Logger & { messages: string[] } {
+  const messages: string[] = [];
+  const log: Logger & { messages: string[] } = {
+    messages,
+    debug: () => {},
+    info: (message) => messages.push(message),
+    warn: (message) => messages.push(message),
+    error: (message) => messages.push(message),
+    child: () => log,
+  };
+  return log;
+}
 
 /** Host and infra config on the embedded adapters in a fresh temp dir, on a free port. */
 function embeddedConfig() {
@@ -131,5 +177,87 @@ describe('runService on the embedded adapters', () => {
       code: 'internal',
       message: 'registry: consumer group "registry" is already used; give each consume() its own group',
     });
+  });
+
+  it('serves gRPC before its consumer groups have joined; health and ready() say when they have', async () => {
+    const { bus, join } = slowToJoinBus();
+    const log = recordingLogger();
+    const seen: string[] = [];
+    let host!: ServiceHost;
+    const service = await runService({
+      name: 'registry',
+      config: embeddedConfig(),
+      log,
+      startTelemetry: false,
+      shared: { bus },
+      wire: async (h) => {
+        host = h;
+        h.server.add(RegistryService, {
+          getModel: async (request) => ({ model: { name: request.modelName } }),
+        });
+        await h.consume({ topics: ['model.version-registered'] }, async (event) => {
+          seen.push(event.id);
+        });
+        await h.consume({ topics: ['dataset.arrived'], group: 'registry-datasets' }, async () => {});
+        return {};
+      },
+    });
+    const address = `127.0.0.1:${service.port}`;
+    const health = createRpcClient(Health, { address, defaultTimeoutMs: 5000 });
+    const registry = createRpcClient(RegistryService, { address, defaultTimeoutMs: 5000 });
+    try {
+      let ready = false;
+      const readying = service.ready().then(() => {
+        ready = true;
+      });
+      expect((await health.check({ service: '' })).status).toBe(HealthCheckResponse_ServingStatus.SERVING);
+      expect((await registry.getModel({ modelName: 'churn' })).model?.name).toBe('churn');
+      for (const group of ['registry', 'registry-datasets']) {
+        expect((await health.check({ service: consumerHealthName(group) })).status).toBe(
+          HealthCheckResponse_ServingStatus.NOT_SERVING,
+        );
+      }
+      expect(ready).toBe(false);
+      expect(log.messages).toContain('serving');
+      expect(log.messages).not.toContain('consumers ready');
+      await expect(service.ready({ timeoutMs: 50 })).rejects.toMatchObject({ code: 'deadline_exceeded' });
+
+      join();
+      await readying;
+      for (const group of ['registry', 'registry-datasets']) {
+        expect((await health.check({ service: consumerHealthName(group) })).status).toBe(
+          HealthCheckResponse_ServingStatus.SERVING,
+        );
+      }
+      await waitFor(() => log.messages.includes('consumers ready'), { what: 'the consumers ready line' });
+      expect(log.messages.indexOf('serving')).toBeLessThan(log.messages.indexOf('consumers ready'));
+      const event = newEvent(ModelVersionRegisteredSchema, { modelName: 'churn' }, { source: 'test' });
+      await host.infra.bus.publish([event]);
+      await waitFor(() => seen.includes(event.id), { what: 'the consumer to handle the event' });
+    } finally {
+      health.close();
+      registry.close();
+      await service.stop();
+      await bus.close();
+    }
+  });
+
+  it('ready() rejects failed_precondition when the service stops before its groups join', async () => {
+    const { bus } = slowToJoinBus();
+    const service = await runService({
+      name: 'registry',
+      config: embeddedConfig(),
+      log: silentLogger,
+      startTelemetry: false,
+      shared: { bus },
+      wire: async (h) => {
+        await h.consume({ topics: ['model.version-registered'] }, async () => {});
+        return {};
+      },
+    });
+    const readying = expect(service.ready()).rejects.toMatchObject({ code: 'failed_precondition' });
+    await service.stop();
+    await readying;
+    await bus.close();
   });
 });

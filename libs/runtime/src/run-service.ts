@@ -5,8 +5,9 @@ import {
   type EventHandler,
   handleEvents,
   type SubscribeOptions,
+  type Subscription,
 } from '@flywheel/bus';
-import { AppError, type Logger } from '@flywheel/core';
+import { AppError, abortError, type CallOptions, deadlineSignal, type Logger } from '@flywheel/core';
 import { createRpcServer, type RpcServer } from '@flywheel/rpc';
 import { createJsonLogger } from '@flywheel/telemetry';
 import { startTelemetry } from '@flywheel/telemetry/sdk';
@@ -21,7 +22,10 @@ export interface ServiceWiring {
 
 /** A service's consumer never starts from latest (`fromBeginning` is not its to choose): a group must not skip what it has not handled. */
 export interface ConsumeOptions extends Omit<SubscribeOptions, 'group' | 'fromBeginning'> {
-  /** Consumer group; default `<service>`. Each consume() of a service needs its own group. */
+  /**
+   * Consumer group; default `<service>`, after `FLYWHEEL_CONSUMER_GROUP_PREFIX`. Each consume() of
+   * a service needs its own group.
+   */
   group?: string;
 }
 
@@ -35,10 +39,20 @@ export interface ServiceHost {
   readonly signal: AbortSignal;
   /**
    * Consumes events with `handler` until the service stops: idempotent by event id (dedupe records
-   * in the service's store), each event in a consumer span continuing the producer's trace,
-   * retries then DLQ. Resolves once the consumer has joined its group.
+   * in the service's store, kept `FLYWHEEL_DEDUPE_RETENTION`; claims of this instance's previous
+   * process are taken over at once), each event in a consumer span continuing the producer's
+   * trace, retries then DLQ. Resolves once the consumer is registered — it never waits for the
+   * group: the subscription joins in the background, so the service serves calls meanwhile. Its
+   * health entry {@link consumerHealthName}(group) is NOT_SERVING until the group is joined, then
+   * SERVING; {@link RunningService.ready} waits for every group. Rejects `internal` for a group
+   * already used.
    */
   consume(options: ConsumeOptions, handler: EventHandler): Promise<void>;
+}
+
+/** The health entry of a consumer group: `flywheel.consumer.<group>`. */
+export function consumerHealthName(group: string): string {
+  return `flywheel.consumer.${group}`;
 }
 
 export interface RunServiceOptions {
@@ -58,6 +72,12 @@ export interface RunningService {
   readonly name: string;
   readonly port: number;
   readonly log: Logger;
+  /**
+   * Resolves once every consumer group has joined (logged once as `consumers ready`; at once when
+   * there are none). Rejects `deadline_exceeded` after `timeoutMs` (default 60 s) — the groups go
+   * on trying — and `failed_precondition` when the service stops first.
+   */
+  ready(options?: CallOptions): Promise<void>;
   /** Graceful stop: NOT_SERVING, drain calls in flight, stop consumers, close wiring and adapters, flush traces. Idempotent. */
   stop(): Promise<void>;
 }
@@ -65,7 +85,9 @@ export interface RunningService {
 /**
  * Hosts one service: logger, telemetry, adapters with the outbox relay, gRPC server (health,
  * reflection, deadlines, limits), the service's wiring and consumers, and a graceful stop.
- * Logs `serving` with the bound port once ready.
+ * Serves as soon as the wiring is done, without waiting for consumer groups (a restarted member
+ * may wait for a session timeout to rejoin): logs `serving` with the bound port then, health `''`
+ * SERVING; logs `consumers ready` once every group has joined (see {@link ServiceHost.consume}).
  */
 export async function runService(options: RunServiceOptions): Promise<RunningService> {
   const { config, name } = options;
@@ -87,14 +109,37 @@ export async function runService(options: RunServiceOptions): Promise<RunningSer
   });
   const stopping = new AbortController();
   const consumers: Promise<void>[] = [];
+  /** Per group: true once joined, false when the service stopped first. Never rejects. */
+  const joins: Promise<boolean>[] = [];
   const groups = new Set<string>();
+  // One process per instance id at a time; the incarnation tells this process from its predecessors.
+  const instance = { id: config.host.instanceId, incarnation: crypto.randomUUID() };
+
+  const join = async (subscription: Subscription, group: string): Promise<boolean> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await subscription.ready({ signal: stopping.signal, timeoutMs: 30_000 });
+        server.setHealth(consumerHealthName(group), 'SERVING');
+        log.info('consumer ready', { group });
+        return true;
+      } catch (error) {
+        if (stopping.signal.aborted) return false;
+        log.warn('consumer group not joined yet; still trying', {
+          group,
+          attempt,
+          error: AppError.from(error).message,
+        });
+      }
+    }
+  };
   const host: ServiceHost = {
     name,
     server,
     log,
     infra,
     signal: stopping.signal,
-    consume: async ({ group = name, ...subscribe }, handler) => {
+    consume: async ({ group: named = name, ...subscribe }, handler) => {
+      const group = `${config.host.consumerGroupPrefix}${named}`;
       // Kafka balances a group's partitions across its members whatever they subscribed to: two
       // consumers with different topics in one group starve each other. One group, one consumer.
       if (groups.has(group)) {
@@ -104,15 +149,41 @@ export async function runService(options: RunServiceOptions): Promise<RunningSer
         );
       }
       groups.add(group);
+      server.setHealth(consumerHealthName(group), 'NOT_SERVING');
       const subscription = infra.bus.subscribe({ ...subscribe, group, fromBeginning: true });
-      const once = createIdempotentHandler({ store: infra.store, log }, handler);
+      const once = createIdempotentHandler(
+        { store: infra.store, log, retentionMs: config.host.dedupeRetentionMs, instance },
+        handler,
+      );
       consumers.push(handleEvents(subscription, once, { signal: stopping.signal, log }));
-      await subscription.ready();
+      joins.push(join(subscription, group));
     },
   };
   const wiring = await options.wire(host);
   const port = await server.listen(config.host.grpcAddress);
-  log.info('serving', { address: config.host.grpcAddress, port });
+  log.info('serving', {
+    address: config.host.grpcAddress,
+    port,
+    instance: instance.id,
+    incarnation: instance.incarnation,
+  });
+  const wired = [...groups];
+  void Promise.all(joins).then((joined) => {
+    if (joined.every(Boolean)) log.info('consumers ready', { groups: wired });
+  });
+  const ready = async (callOptions: CallOptions = {}): Promise<void> => {
+    const all = Promise.all(joins).then((joined) => {
+      if (!joined.every(Boolean))
+        throw new AppError('failed_precondition', `${name} stopped before its consumer groups joined`);
+    });
+    const signal = deadlineSignal(callOptions, 60_000);
+    await new Promise<void>((resolve, reject) => {
+      const onAbort = (): void => reject(abortError(signal));
+      if (signal.aborted) return onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      all.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+    });
+  };
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopped ??= (async () => {
@@ -127,7 +198,7 @@ export async function runService(options: RunServiceOptions): Promise<RunningSer
     })();
     return stopped;
   };
-  return { name, port, log, stop };
+  return { name, port, log, ready, stop };
 }
 
 /** Runs `stop` on the first SIGINT or SIGTERM, then exits 0 (1 if stopping failed). */

@@ -44,6 +44,15 @@ export interface PutOptions extends CallOptions {
    * that fails (version check, deadline before the commit) leaves none of them behind.
    */
   outbox?: readonly OutboxEntry[];
+  /**
+   * The document expires at this time: from then on it reads as absent (get, find, delete and
+   * versioned writes — a create starts again at version 1), and the store removes it later
+   * (MongoDB: a TTL index plus a sweep; embedded: a periodic sweep). Each write sets its own
+   * expiry: a write without `expiresAt` makes the document permanent again. Must be a valid
+   * `Date`; not allowed together with `outbox` (the events would expire with it), else
+   * `invalid_argument`.
+   */
+  expiresAt?: Date;
 }
 
 /**
@@ -51,7 +60,7 @@ export interface PutOptions extends CallOptions {
  * `aborted`); `outbox` entries are kept (in an invisible tombstone) until relayed, so a deletion
  * can be announced atomically too.
  */
-export type DeleteOptions = PutOptions;
+export type DeleteOptions = Omit<PutOptions, 'expiresAt'>;
 
 /** What `find` may compare with: JSON scalars. */
 export type Scalar = string | number | boolean;

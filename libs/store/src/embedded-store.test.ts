@@ -2,6 +2,7 @@ import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppError } from '@flywheel/core';
+import { waitFor } from '@flywheel/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { describeDocumentStoreContract } from '../test/document-store-contract.ts';
 import { createEmbeddedStore } from './embedded-store.ts';
@@ -154,5 +155,37 @@ describe('embedded store on disk', () => {
     const reopened = await createEmbeddedStore({ dir });
     expect(await reopened.collection('things').get('d199')).toMatchObject({ data: { n: 199 } });
     await reopened.close();
+  });
+
+  it('sweeps expired documents out of the journal; the expiry survives a restart', async () => {
+    const dir = freshDir();
+    const store = await createEmbeddedStore({ dir, fsync: false, sweepIntervalMs: 50 });
+    const things = store.collection<{ n: number }>('things');
+    await things.put('expired', { n: 1 }, { expiresAt: new Date(Date.now() - 1000) });
+    await things.put('later', { n: 2 }, { expiresAt: new Date(Date.now() + 3_600_000) });
+    await things.put('kept', { n: 3 });
+    const journal = join(dir, 'things.jsonl');
+    await waitFor(async () => (await readFile(journal, 'utf8')).includes('{"op":"remove","id":"expired"}'), {
+      what: 'the sweep to remove the expired document',
+    });
+    await store.close();
+    const lines = (await readFile(journal, 'utf8')).trim().split('\n');
+    expect(lines.filter((line) => line.includes('"op":"remove"'))).toHaveLength(1);
+    const reopened = await createEmbeddedStore({ dir, fsync: false });
+    const again = reopened.collection<{ n: number }>('things');
+    expect(await again.get('expired')).toBeUndefined();
+    expect(await again.get('later')).toMatchObject({ data: { n: 2 } });
+    expect(await again.get('kept')).toMatchObject({ data: { n: 3 } });
+    await reopened.close();
+
+    // An expiry in the journal is honoured after a restart, before any sweep.
+    const third = await createEmbeddedStore({ dir, fsync: false });
+    await third.collection('things').put('brief', { n: 4 }, { expiresAt: new Date(Date.now() + 200) });
+    await third.close();
+    const fourth = await createEmbeddedStore({ dir, fsync: false, sweepIntervalMs: 3_600_000 });
+    await waitFor(async () => (await fourth.collection('things').get('brief')) === undefined, {
+      what: 'the reopened store to honour the journalled expiry',
+    });
+    await fourth.close();
   });
 });

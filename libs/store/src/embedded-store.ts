@@ -23,6 +23,7 @@ import {
   validateData,
   validateDocId,
   validateExpectedVersion,
+  validateExpiresAt,
   validateFind,
   validateIndexes,
   validateOutbox,
@@ -40,6 +41,8 @@ export interface EmbeddedStoreOptions {
   defaultTimeoutMs?: number;
   /** Compact a journal once it has this many lines and twice as many as live documents. Default 10 000. */
   compactAfterLines?: number;
+  /** How often expired documents are removed, ms (reads skip them before that). Default 60 000. */
+  sweepIntervalMs?: number;
 }
 
 /**
@@ -49,7 +52,8 @@ export interface EmbeddedStoreOptions {
  * base64) — replayed on open and compacted as it grows. Concurrent writes to a collection share
  * one `fdatasync` (group commit); a write resolves only after it is durable (with `fsync`, the
  * default). A torn last line left by a crash is dropped on open. `dir/LOCK` keeps a second process
- * out (`failed_precondition`); the lock of a process that died is taken over.
+ * out (`failed_precondition`); the lock of a process that died is taken over. Documents written
+ * with `expiresAt` read as absent once it passes and are removed by a sweep every `sweepIntervalMs`.
  *
  * Throws `data_loss` when a journal is corrupt before its last line.
  */
@@ -58,11 +62,12 @@ export async function createEmbeddedStore(options: EmbeddedStoreOptions): Promis
   const fsync = options.fsync ?? true;
   const defaultTimeoutMs = options.defaultTimeoutMs ?? 5000;
   const compactAfterLines = options.compactAfterLines ?? 10_000;
+  const sweepIntervalMs = options.sweepIntervalMs ?? 60_000;
   const dir = resolve(options.dir);
   await mkdir(dir, { recursive: true });
   const lock = await lockDir(dir, log);
   try {
-    return await openStore({ dir, log, fsync, defaultTimeoutMs, compactAfterLines, lock });
+    return await openStore({ dir, log, fsync, defaultTimeoutMs, compactAfterLines, sweepIntervalMs, lock });
   } catch (error) {
     await lock.release();
     throw AppError.from(error);
@@ -81,6 +86,8 @@ interface StoredDoc {
   readonly outbox: readonly StoredEntry[];
   /** A deleted document whose outbox is not relayed yet: invisible, removed once relayed. */
   readonly deleted: boolean;
+  /** Epoch ms from which the document reads as absent (and the sweep removes it). */
+  readonly expiresAt?: number;
 }
 
 interface EntryRecord {
@@ -93,7 +100,16 @@ interface EntryRecord {
 }
 
 type JournalRecord =
-  | { op: 'put'; id: string; v: number; data: object | null; add?: EntryRecord[]; deleted?: true }
+  | {
+      op: 'put';
+      id: string;
+      v: number;
+      data: object | null;
+      add?: EntryRecord[];
+      deleted?: true;
+      /** expiresAt, epoch ms. */
+      exp?: number;
+    }
   | { op: 'remove'; id: string }
   | { op: 'relayed'; id: string; entries: string[] };
 
@@ -133,6 +149,7 @@ function applyRecord(previous: StoredDoc | undefined, record: JournalRecord): St
         data: record.data,
         deleted: record.deleted === true,
         outbox: [...(previous?.outbox ?? []), ...(record.add ?? []).map(fromEntryRecord)],
+        ...(record.exp === undefined ? {} : { expiresAt: record.exp }),
       };
     case 'remove':
       return undefined;
@@ -181,9 +198,10 @@ async function openStore(context: {
   fsync: boolean;
   defaultTimeoutMs: number;
   compactAfterLines: number;
+  sweepIntervalMs: number;
   lock: DirLock;
 }): Promise<DocumentStore> {
-  const { dir, log, fsync, defaultTimeoutMs, compactAfterLines, lock } = context;
+  const { dir, log, fsync, defaultTimeoutMs, compactAfterLines, sweepIntervalMs, lock } = context;
   const collections = new Map<string, CollectionState>();
   const listeners = new Set<() => void>();
   let nextSeq = 1;
@@ -267,6 +285,41 @@ async function openStore(context: {
     }
     state.indexes.set(field, index);
   }
+
+  /** Neither deleted nor expired: what reads see. */
+  function isLive(doc: StoredDoc | undefined): doc is StoredDoc {
+    return doc !== undefined && !doc.deleted && !(doc.expiresAt !== undefined && doc.expiresAt <= Date.now());
+  }
+
+  /** Removes expired documents (ones still holding outbox entries stay, invisible, until relayed). */
+  async function sweep(): Promise<void> {
+    const removals: Promise<unknown>[] = [];
+    const now = Date.now();
+    for (const state of collections.values()) {
+      for (const [id, doc] of state.docs) {
+        if (doc.expiresAt === undefined || doc.expiresAt > now || doc.outbox.length > 0) continue;
+        const remove = (current: StoredDoc | undefined): Plan =>
+          // Rewritten since the scan: the newer write decides.
+          current?.expiresAt !== undefined && current.expiresAt <= Date.now() && current.outbox.length === 0
+            ? { record: { op: 'remove', id }, result: undefined }
+            : { result: undefined };
+        removals.push(Promise.resolve().then(() => enqueue(state, id, remove, undefined)));
+      }
+    }
+    const results = await Promise.allSettled(removals);
+    const failed = results.filter((r) => r.status === 'rejected').length;
+    if (failed > 0) log.warn('sweeping expired documents failed; the next sweep retries', { failed });
+    else if (removals.length > 0) log.debug('swept expired documents', { removed: removals.length });
+  }
+
+  let sweeping: Promise<void> = Promise.resolve();
+  const sweeper = setInterval(() => {
+    if (closed) return;
+    sweeping = sweeping.then(sweep).catch((error: unknown) => {
+      log.warn('sweeping expired documents failed', { error: (error as Error).message });
+    });
+  }, sweepIntervalMs);
+  sweeper.unref();
 
   function assertOpen(): void {
     if (closed) throw new AppError('failed_precondition', `embedded store ${dir} is closed`);
@@ -375,6 +428,7 @@ async function openStore(context: {
           data: doc.data,
           ...(doc.outbox.length ? { add: doc.outbox.map((s) => toEntryRecord(s.entry, s.seq)) } : {}),
           ...(doc.deleted ? { deleted: true as const } : {}),
+          ...(doc.expiresAt === undefined ? {} : { exp: doc.expiresAt }),
         };
       }
     };
@@ -431,7 +485,7 @@ async function openStore(context: {
         throwIfAborted(options?.signal);
         validateDocId(id);
         const doc = collections.get(name)?.docs.get(id);
-        return doc && !doc.deleted ? toDoc<T>(id, doc) : undefined;
+        return isLive(doc) ? toDoc<T>(id, doc) : undefined;
       },
 
       put(id: string, data: T, options?: PutOptions): Promise<Doc<T>> {
@@ -443,11 +497,12 @@ async function openStore(context: {
           }
           const expected = validateExpectedVersion(options);
           const outbox = validateOutbox(options?.outbox);
+          const exp = validateExpiresAt(options);
           return enqueue<Doc<T>>(
             stateOf(name),
             id,
             (current) => {
-              const live = current && !current.deleted ? current : undefined;
+              const live = isLive(current) ? current : undefined;
               let version: number;
               if (expected === 0) {
                 if (live)
@@ -469,7 +524,14 @@ async function openStore(context: {
               }
               const add = newEntries(outbox);
               return {
-                record: { op: 'put', id, v: version, data: copy, ...(add.length ? { add } : {}) },
+                record: {
+                  op: 'put',
+                  id,
+                  v: version,
+                  data: copy,
+                  ...(add.length ? { add } : {}),
+                  ...(exp === undefined ? {} : { exp }),
+                },
                 result: { id, version, data: structuredClone(copy) as T },
               };
             },
@@ -488,7 +550,7 @@ async function openStore(context: {
             stateOf(name),
             id,
             (current) => {
-              if (!current || current.deleted) return { result: false };
+              if (!isLive(current)) return { result: false };
               if (expected !== undefined && current.version !== expected) {
                 throw versionConflict(name, id, current.version, expected);
               }
@@ -532,7 +594,7 @@ async function openStore(context: {
         const matches: [string, StoredDoc][] = [];
         for (const id of candidates) {
           const doc = state.docs.get(id);
-          if (!doc || doc.deleted) continue;
+          if (!isLive(doc)) continue;
           const data = doc.data as Record<string, unknown>;
           if (query.filter.every(([field, value]) => indexKeys(data[field]).includes(scalarKey(value)))) {
             matches.push([id, doc]);
@@ -623,7 +685,9 @@ async function openStore(context: {
     async close() {
       if (closed) return;
       closed = true;
+      clearInterval(sweeper);
       listeners.clear();
+      await sweeping;
       for (const state of collections.values()) await state.flushing.catch(() => {});
       for (const state of collections.values()) {
         await state.journal?.close().catch((error: unknown) => {

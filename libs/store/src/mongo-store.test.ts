@@ -182,6 +182,31 @@ describe('mongo store against a real server', () => {
     expect(indexes).toEqual(expect.arrayContaining(['data.team_1', 'outboxAt_1']));
   });
 
+  it('expires with a TTL index on an expiresAt Date, and sweeps itself (mongo-java-server never expires)', async () => {
+    const database = newDatabase();
+    const store = createMongoStore({ url: mongoUrl, database, sweepIntervalMs: 100 });
+    onTestFinished(() => store.close());
+    const things = store.collection<{ n: number }>('things');
+    const later = new Date(Date.now() + 3_600_000);
+    await things.put('expired', { n: 1 }, { expiresAt: new Date(Date.now() - 1000) });
+    await things.put('later', { n: 2 }, { expiresAt: later });
+    await things.put('kept', { n: 3 }, { expiresAt: later });
+    await things.put('kept', { n: 4 });
+    const raw = new MongoClient(mongoUrl, { serverSelectionTimeoutMS: 5000 });
+    onTestFinished(() => raw.close());
+    const collection = raw.db(database).collection('things');
+    const indexes = await collection.indexes();
+    expect(indexes.find((index) => index.name === 'expiresAt_ttl')).toMatchObject({
+      key: { expiresAt: 1 },
+      expireAfterSeconds: 0,
+    });
+    await waitFor(async () => (await collection.countDocuments({ _id: 'expired' as never })) === 0, {
+      what: 'the sweep to delete the expired document',
+    });
+    expect(await collection.findOne({ _id: 'later' as never })).toMatchObject({ expiresAt: later });
+    expect(await collection.findOne({ _id: 'kept' as never })).toEqual({ _id: 'kept', v: 2, data: { n: 4 } });
+  });
+
   it('rejects a bad database name or URL with invalid_argument', () => {
     expect(() => createMongoStore({ url: mongoUrl, database: 'has/slash' })).toThrow(AppError);
     expect(() => createMongoStore({ url: 'http://localhost', database: 'ok' })).toThrow(AppError);

@@ -20,6 +20,7 @@ import {
   validateData,
   validateDocId,
   validateExpectedVersion,
+  validateExpiresAt,
   validateFind,
   validateIndexes,
   validateOutbox,
@@ -42,6 +43,12 @@ export interface MongoStoreOptions {
   serverSelectionTimeoutMs?: number;
   /** Shown in the server's logs and `currentOp`. Default `flywheel`. */
   appName?: string;
+  /**
+   * How often this store deletes the expired documents of the collections it wrote expiring
+   * documents to, ms. Default 60 000. (MongoDB's TTL monitor does it too; mongo-java-server has no
+   * TTL monitor, so without the sweep nothing would ever be removed there.)
+   */
+  sweepIntervalMs?: number;
 }
 
 interface StoredEntry {
@@ -65,6 +72,8 @@ interface StoredDoc {
   outboxAt?: number;
   /** A deleted document whose outbox is not relayed yet: invisible, removed once relayed. */
   deleted?: true;
+  /** From then on the document reads as absent; the TTL index (`expiresAt_ttl`) and the sweep remove it. */
+  expiresAt?: Date;
 }
 
 const databaseNamePattern = /^[^/\\. "$*<>:|?\0]{1,63}$/;
@@ -77,6 +86,11 @@ const maxRevisionAttempts = 5;
  * single-document update, so the state change and its events commit together without
  * multi-document transactions (which mongo-java-server, like a standalone MongoDB, lacks). Declared
  * fields are indexed as `data.<field>`; pending outboxes through the sparse `outboxAt` index.
+ *
+ * A write with `expiresAt` sets the `expiresAt` Date field (without: unsets it). Reads filter
+ * expired documents out at once; removing them is left to a TTL index on `expiresAt` (honoured by
+ * MongoDB within about a minute) and to this store's own sweep every `sweepIntervalMs`, because
+ * mongo-java-server accepts TTL indexes but never expires anything.
  *
  * Connects lazily, on the first call; the driver reconnects after a lost connection. Every call
  * has a deadline (the driver's `timeoutMS`, and a race against the caller's signal). A server
@@ -110,6 +124,11 @@ export function createMongoStore(options: MongoStoreOptions): DocumentStore {
   const inFlight = new Set<Promise<unknown>>();
   let closed = false;
   let seq = 0;
+  const sweepIntervalMs = options.sweepIntervalMs ?? 60_000;
+  /** Collections this store wrote expiring documents to: what the sweep looks at. */
+  const expiring = new Set<string>();
+  let sweeper: NodeJS.Timeout | undefined;
+  let sweeping: Promise<void> = Promise.resolve();
 
   const coll = (name: string): MongoCollection<StoredDoc> => db.collection<StoredDoc>(name);
 
@@ -146,6 +165,7 @@ export function createMongoStore(options: MongoStoreOptions): DocumentStore {
         .createIndexes(
           [
             { key: { outboxAt: 1 }, name: 'outboxAt_1', sparse: true },
+            { key: { expiresAt: 1 }, name: 'expiresAt_ttl', sparse: true, expireAfterSeconds: 0 },
             ...fields.map((field) => ({ key: { [`data.${field}`]: 1 }, name: `data.${field}_1` })),
           ],
           { timeoutMS: budget() },
@@ -213,6 +233,56 @@ export function createMongoStore(options: MongoStoreOptions): DocumentStore {
     return error instanceof MongoServerError && error.code === duplicateKey;
   }
 
+  /** Matches documents reads may see: not a tombstone, not expired. */
+  function liveFilter(): { deleted: { $exists: false }; $or: object[] } {
+    return {
+      deleted: { $exists: false },
+      $or: [{ expiresAt: { $exists: false } }, { expiresAt: { $gt: new Date() } }],
+    };
+  }
+
+  function isGone(doc: Pick<StoredDoc, 'deleted' | 'expiresAt'> | null): boolean {
+    return (
+      !doc || doc.deleted === true || (doc.expiresAt !== undefined && doc.expiresAt.getTime() <= Date.now())
+    );
+  }
+
+  /** `$set`/`$unset` of the expiry a write gives the document. */
+  function expiryUpdate(exp: number | undefined): { set: { expiresAt?: Date }; unset: { expiresAt?: '' } } {
+    return exp === undefined
+      ? { set: {}, unset: { expiresAt: '' } }
+      : { set: { expiresAt: new Date(exp) }, unset: {} };
+  }
+
+  /** Deletes what has expired in the collections written with `expiresAt` (not while events are pending). */
+  async function sweep(): Promise<void> {
+    for (const name of expiring) {
+      if (closed) return;
+      try {
+        const { deletedCount } = await coll(name).deleteMany(
+          { expiresAt: { $lte: new Date() }, outboxAt: { $exists: false } },
+          { timeoutMS: defaultTimeoutMs },
+        );
+        if (deletedCount > 0)
+          log.debug('swept expired documents', { collection: name, removed: deletedCount });
+      } catch (error) {
+        log.warn('sweeping expired documents failed; the next sweep retries', {
+          collection: name,
+          error: AppError.from(error).message,
+        });
+      }
+    }
+  }
+
+  function noteExpiring(name: string): void {
+    expiring.add(name);
+    if (sweeper || closed) return;
+    sweeper = setInterval(() => {
+      sweeping = sweeping.then(sweep);
+    }, sweepIntervalMs);
+    sweeper.unref();
+  }
+
   function versionConflict(name: string, id: string, actual: number, expected: number): AppError {
     return new AppError(
       'aborted',
@@ -226,16 +296,25 @@ export function createMongoStore(options: MongoStoreOptions): DocumentStore {
   function makeCollection<T extends object>(name: string, fields: readonly string[]): Collection<T> {
     const c = coll(name);
 
-    /** Turns a tombstone (deleted, outbox pending) back into a live document at version 1. */
+    /**
+     * Turns a tombstone (deleted, outbox pending) or an expired document not swept yet back into a
+     * live document at version 1.
+     */
     async function revive(
       id: string,
       data: object,
       outbox: readonly OutboxEntry[],
+      exp: number | undefined,
       budget: () => number,
     ): Promise<boolean> {
+      const expiry = expiryUpdate(exp);
       const revived = await c.findOneAndUpdate(
-        { _id: id, deleted: true },
-        { $set: { v: 1, data }, $unset: { deleted: '' }, ...outboxUpdate(outbox) },
+        { _id: id, $or: [{ deleted: true }, { expiresAt: { $lte: new Date() } }] },
+        {
+          $set: { v: 1, data, ...expiry.set },
+          $unset: { deleted: '', ...expiry.unset },
+          ...outboxUpdate(outbox),
+        },
         { returnDocument: 'after', projection: { _id: 1 }, timeoutMS: budget() },
       );
       return revived !== null;
@@ -249,9 +328,9 @@ export function createMongoStore(options: MongoStoreOptions): DocumentStore {
           validateDocId(id);
           const raw = await c.findOne(
             { _id: id },
-            { projection: { v: 1, data: 1, deleted: 1 }, timeoutMS: budget(), signal },
+            { projection: { v: 1, data: 1, deleted: 1, expiresAt: 1 }, timeoutMS: budget(), signal },
           );
-          return raw && !raw.deleted ? { id, version: raw.v, data: raw.data as T } : undefined;
+          return raw && !isGone(raw) ? { id, version: raw.v, data: raw.data as T } : undefined;
         });
       },
 
@@ -261,8 +340,12 @@ export function createMongoStore(options: MongoStoreOptions): DocumentStore {
           const copy = validateData(data);
           const expected = validateExpectedVersion(putOptions);
           const outbox = validateOutbox(putOptions?.outbox);
+          const exp = validateExpiresAt(putOptions);
           checkSize(copy, outbox);
           await ensureIndexes(name, fields, budget);
+          if (exp !== undefined) noteExpiring(name);
+          const expiry = expiryUpdate(exp);
+          const $unset = Object.keys(expiry.unset).length ? { $unset: expiry.unset } : {};
           const done = (version: number): Doc<T> => {
             if (outbox.length) notify();
             return { id, version, data: copy };
@@ -272,29 +355,35 @@ export function createMongoStore(options: MongoStoreOptions): DocumentStore {
             const { stored, at } = storedEntries(outbox);
             try {
               await c.insertOne(
-                { _id: id, v: 1, data: copy, ...(stored.length ? { outbox: stored, outboxAt: at } : {}) },
+                {
+                  _id: id,
+                  v: 1,
+                  data: copy,
+                  ...(stored.length ? { outbox: stored, outboxAt: at } : {}),
+                  ...expiry.set,
+                },
                 { timeoutMS: budget() },
               );
               return done(1);
             } catch (error) {
               if (!isDuplicateKey(error)) throw error;
             }
-            if (await revive(id, copy, outbox, budget)) return done(1);
+            if (await revive(id, copy, outbox, exp, budget)) return done(1);
             throw new AppError('already_exists', `${name}/${id} already exists`);
           }
 
           if (expected !== undefined) {
             const updated = await c.findOneAndUpdate(
-              { _id: id, v: expected, deleted: { $exists: false } },
-              { $set: { v: expected + 1, data: copy }, ...outboxUpdate(outbox) },
+              { _id: id, v: expected, ...liveFilter() },
+              { $set: { v: expected + 1, data: copy, ...expiry.set }, ...$unset, ...outboxUpdate(outbox) },
               { returnDocument: 'after', projection: { _id: 1 }, timeoutMS: budget() },
             );
             if (updated) return done(expected + 1);
             const current = await c.findOne(
               { _id: id },
-              { projection: { v: 1, deleted: 1 }, timeoutMS: budget() },
+              { projection: { v: 1, deleted: 1, expiresAt: 1 }, timeoutMS: budget() },
             );
-            if (!current || current.deleted) {
+            if (!current || isGone(current)) {
               throw new AppError('not_found', `${name}/${id} does not exist (expected version ${expected})`);
             }
             if (current.v === expected)
@@ -305,16 +394,16 @@ export function createMongoStore(options: MongoStoreOptions): DocumentStore {
           for (let attempt = 0; attempt < maxRevisionAttempts; attempt++) {
             try {
               const updated = await c.findOneAndUpdate(
-                { _id: id, deleted: { $exists: false } },
-                { $set: { data: copy }, $inc: { v: 1 }, ...outboxUpdate(outbox) },
+                { _id: id, ...liveFilter() },
+                { $set: { data: copy, ...expiry.set }, ...$unset, $inc: { v: 1 }, ...outboxUpdate(outbox) },
                 { upsert: true, returnDocument: 'after', projection: { v: 1 }, timeoutMS: budget() },
               );
               if (updated) return done(updated.v);
             } catch (error) {
-              // A racing insert of the same id, or a tombstone in the way of the upsert.
+              // A racing insert of the same id, or a tombstone or expired document in the way of the upsert.
               if (!isDuplicateKey(error)) throw error;
             }
-            if (await revive(id, copy, outbox, budget)) return done(1);
+            if (await revive(id, copy, outbox, exp, budget)) return done(1);
           }
           throw new AppError('aborted', `${name}/${id}: too many concurrent writers; retry`);
         });
@@ -330,7 +419,7 @@ export function createMongoStore(options: MongoStoreOptions): DocumentStore {
           await ensureIndexes(name, fields, budget);
           const live = {
             _id: id,
-            deleted: { $exists: false as const },
+            ...liveFilter(),
             ...(expected === undefined ? {} : { v: expected }),
           };
           for (let attempt = 0; attempt < maxRevisionAttempts; attempt++) {
@@ -344,7 +433,12 @@ export function createMongoStore(options: MongoStoreOptions): DocumentStore {
             // Pending events (older ones, or this deletion's) outlive the document in a tombstone.
             const tombstone = await c.findOneAndUpdate(
               live,
-              { $set: { data: null, deleted: true }, $inc: { v: 1 }, ...outboxUpdate(outbox) },
+              {
+                $set: { data: null, deleted: true },
+                $unset: { expiresAt: '' },
+                $inc: { v: 1 },
+                ...outboxUpdate(outbox),
+              },
               { returnDocument: 'after', projection: { outboxAt: 1 }, timeoutMS: budget() },
             );
             if (tombstone) {
@@ -360,9 +454,9 @@ export function createMongoStore(options: MongoStoreOptions): DocumentStore {
             }
             const current = await c.findOne(
               { _id: id },
-              { projection: { v: 1, deleted: 1 }, timeoutMS: budget() },
+              { projection: { v: 1, deleted: 1, expiresAt: 1 }, timeoutMS: budget() },
             );
-            if (!current || current.deleted) return false;
+            if (!current || isGone(current)) return false;
             if (expected !== undefined && current.v !== expected)
               throw versionConflict(name, id, current.v, expected);
           }
@@ -378,7 +472,7 @@ export function createMongoStore(options: MongoStoreOptions): DocumentStore {
           const raws = await c
             .find(
               {
-                deleted: { $exists: false },
+                ...liveFilter(),
                 ...Object.fromEntries(query.filter.map(([field, value]) => [`data.${field}`, value])),
               },
               {
@@ -519,7 +613,9 @@ export function createMongoStore(options: MongoStoreOptions): DocumentStore {
     async close() {
       if (closed) return;
       closed = true;
+      clearInterval(sweeper);
       listeners.clear();
+      await sweeping;
       await Promise.allSettled([...inFlight]);
       await client.close();
     },

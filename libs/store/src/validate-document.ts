@@ -63,6 +63,19 @@ export function validateExpectedVersion(options: PutOptions | undefined): number
  * A deep copy of `data` holding only JSON values, or `invalid_argument` naming the first path
  * that is not one. The top level must be a plain object.
  */
+/** `expiresAt` as epoch ms, after checking it is a valid Date on a write without outbox entries. */
+export function validateExpiresAt(options: PutOptions | undefined): number | undefined {
+  const expiresAt = options?.expiresAt;
+  if (expiresAt === undefined) return undefined;
+  if (!(expiresAt instanceof Date) || Number.isNaN(expiresAt.getTime())) {
+    throw AppError.invalidArgument('expiresAt', `must be a valid Date, got ${String(expiresAt)}`);
+  }
+  if (options?.outbox?.length) {
+    throw AppError.invalidArgument('expiresAt', 'a write that carries outbox entries cannot expire');
+  }
+  return expiresAt.getTime();
+}
+
 export function validateData<T extends object>(data: T): T {
   if (!isPlainObject(data)) throw AppError.invalidArgument('data', 'must be a plain object');
   return copyJson(data, 'data', 0) as T;

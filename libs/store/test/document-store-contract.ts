@@ -1,5 +1,5 @@
 import { AppError, type ErrorCodeName } from '@flywheel/core';
-import { uniqueName } from '@flywheel/testing';
+import { uniqueName, waitFor } from '@flywheel/testing';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import type { DocumentStore, OutboxEntry } from '../src/document-store.ts';
 
@@ -134,6 +134,67 @@ export function describeDocumentStoreContract(name: string, makeStore: () => Pro
         await rejection(things.get('a'), 'failed_precondition');
         await rejection(things.put('a', { name: 'y' }), 'failed_precondition');
         await store.close();
+      });
+    });
+
+    describe('expiry (expiresAt)', () => {
+      const past = (): Date => new Date(Date.now() - 1000);
+      const later = (): Date => new Date(Date.now() + 3_600_000);
+
+      it('a document past its expiresAt is gone for get, find and delete; one before it is there', async () => {
+        const things = (await open()).collection<Thing>(uniqueName('things'), { indexes: ['team'] });
+        await things.put('old', { name: 'old', team: 'red' }, { expiresAt: past() });
+        await things.put('new', { name: 'new', team: 'red' }, { expiresAt: later() });
+        await things.put('kept', { name: 'kept', team: 'red' });
+        expect(await things.get('old')).toBeUndefined();
+        expect(await things.get('new')).toMatchObject({ version: 1, data: { name: 'new' } });
+        expect((await things.find({ team: 'red' })).map((d) => d.id)).toEqual(['kept', 'new']);
+        expect((await things.find({})).map((d) => d.id)).toEqual(['kept', 'new']);
+        expect(await things.delete('old')).toBe(false);
+      });
+
+      it('an expired document counts as absent for versioned writes: a create starts again at version 1', async () => {
+        const things = (await open()).collection<Thing>(uniqueName('things'));
+        await things.put('a', { name: 'one' });
+        await things.put('a', { name: 'two' }, { expectedVersion: 1, expiresAt: past() });
+        await rejection(things.put('a', { name: 'x' }, { expectedVersion: 2 }), 'not_found');
+        expect(await things.put('a', { name: 'again' }, { expectedVersion: 0 })).toMatchObject({
+          version: 1,
+        });
+        expect(await things.get('a')).toEqual({ id: 'a', version: 1, data: { name: 'again' } });
+        await things.put('b', { name: 'b' }, { expiresAt: past() });
+        expect(await things.put('b', { name: 'b2' })).toMatchObject({ version: 1 });
+      });
+
+      it('expires a document once its time passes; a later write without expiresAt keeps it', async () => {
+        const things = (await open()).collection<Thing>(uniqueName('things'));
+        const soon = new Date(Date.now() + 500);
+        const gone = await things.put('gone', { name: 'gone' }, { expiresAt: soon });
+        expect(gone.version).toBe(1);
+        await things.put('kept', { name: 'kept' }, { expiresAt: soon });
+        await things.put('kept', { name: 'kept' }, { expectedVersion: 1 });
+        await waitFor(async () => (await things.get('gone')) === undefined, {
+          what: 'the document to expire',
+          timeoutMs: 20_000,
+        });
+        expect(await things.get('kept')).toMatchObject({ version: 2 });
+      });
+
+      it('refuses an expiresAt that is not a valid Date, and one on a write that carries outbox entries', async () => {
+        const things = (await open()).collection<Thing>(uniqueName('things'));
+        await rejection(
+          things.put('a', { name: 'x' }, { expiresAt: new Date(Number.NaN) }),
+          'invalid_argument',
+        );
+        await rejection(
+          things.put('a', { name: 'x' }, { expiresAt: Date.now() as unknown as Date }),
+          'invalid_argument',
+        );
+        await rejection(
+          things.put('a', { name: 'x' }, { expiresAt: later(), outbox: [entry('e1')] }),
+          'invalid_argument',
+        );
+        expect(await things.get('a')).toBeUndefined();
       });
     });
 

@@ -12,6 +12,11 @@ export interface SpawnedService {
   readonly process: ChildProcess;
   /** Every JSON log line the process wrote so far. */
   readonly logs: Record<string, unknown>[];
+  /**
+   * Resolves once the process logs `consumers ready` (every consumer group joined); rejects if it
+   * exits first or after `timeoutMs` (default 60 s).
+   */
+  consumersReady(timeoutMs?: number): Promise<void>;
   /** Sends SIGTERM and resolves with the exit code (rejects if it has not exited within `timeoutMs`). */
   stop(timeoutMs?: number): Promise<number | null>;
 }
@@ -20,21 +25,34 @@ function isServiceName(name: string): name is ServiceName {
   return Object.hasOwn(servicePorts, name);
 }
 
+export interface SpawnServiceOptions {
+  /** How long the start may take, ms. Default 20 000. */
+  timeoutMs?: number;
+  /**
+   * Resolve once the process logs `consumers ready` too (its consumer groups joined), so an event
+   * published next reaches it. Default true; false resolves at `serving` (gRPC answers).
+   */
+  waitForConsumers?: boolean;
+  /** Data directory (store and blobs, unless `env` points elsewhere); default a fresh temp dir. Reuse it to restart. */
+  dataDir?: string;
+}
+
 /**
  * Starts `services/<name>/src/main.ts` as its own process, the way an operator would, on a free
- * port, and resolves once it logs `serving`. Fails with its output if it exits or stays silent.
+ * port, and resolves once it logs `serving` and, unless `waitForConsumers: false`,
+ * `consumers ready`. Fails with its output if it exits or stays silent.
  */
 export function spawnService(
   name: string,
   env: Readonly<Record<string, string>> = {},
-  options: { timeoutMs?: number } = {},
+  options: SpawnServiceOptions = {},
 ): Promise<SpawnedService> {
   if (!isServiceName(name)) {
     return Promise.reject(new Error(`${name} is not one of ${Object.keys(servicePorts).join(', ')}`));
   }
   const variable = grpcAddressVariable(name);
   // Its own data directories unless the test shares some: parallel test files never share a store.
-  const data = mkdtempSync(join(tmpdir(), `flywheel-${name}-`));
+  const data = options.dataDir ?? mkdtempSync(join(tmpdir(), `flywheel-${name}-`));
   const child = spawn(process.execPath, [`services/${name}/src/main.ts`], {
     cwd: repoRoot,
     env: {
@@ -53,11 +71,33 @@ export function spawnService(
   const logs: Record<string, unknown>[] = [];
   let output = '';
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  let markConsumersReady!: () => void;
+  const consumersLogged = new Promise<void>((resolve) => {
+    markConsumersReady = resolve;
+  });
+  const consumersReady = (timeoutMs = 60_000): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`${name} logged no "consumers ready" within ${timeoutMs} ms:\n${output}`)),
+        timeoutMs,
+      );
+      timer.unref();
+      void consumersLogged.then(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+      void exited.then((code) => {
+        clearTimeout(timer);
+        reject(new Error(`${name} exited with ${code} before its consumers were ready:\n${output}`));
+      });
+    });
+  const timeoutMs = options.timeoutMs ?? 20_000;
+  const startedAt = Date.now();
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`${name} did not start within ${options.timeoutMs ?? 20_000} ms:\n${output}`));
-    }, options.timeoutMs ?? 20_000);
+      reject(new Error(`${name} did not start within ${timeoutMs} ms:\n${output}`));
+    }, timeoutMs);
     let buffered = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       output += chunk;
@@ -72,15 +112,16 @@ export function spawnService(
           continue;
         }
         logs.push(entry);
+        if (entry.msg === 'consumers ready') markConsumersReady();
         if (entry.msg === 'serving' && typeof entry.port === 'number') {
-          clearTimeout(timer);
           const port = entry.port;
-          resolve({
+          const service: SpawnedService = {
             name,
             port,
             address: `127.0.0.1:${port}`,
             process: child,
             logs,
+            consumersReady,
             stop: (timeoutMs = 15_000) => {
               child.kill('SIGTERM');
               return Promise.race([
@@ -93,7 +134,24 @@ export function spawnService(
                 ),
               ]);
             },
-          });
+          };
+          if (options.waitForConsumers === false) {
+            clearTimeout(timer);
+            resolve(service);
+          } else {
+            // Within what is left of the start's time budget.
+            consumersReady(Math.max(1, timeoutMs - (Date.now() - startedAt))).then(
+              () => {
+                clearTimeout(timer);
+                resolve(service);
+              },
+              (error: unknown) => {
+                clearTimeout(timer);
+                child.kill('SIGKILL');
+                reject(error);
+              },
+            );
+          }
         }
       }
     });

@@ -26,12 +26,18 @@ export interface StartInProcessOptions<C> {
   shared?: { bus?: EventBus; blobs?: BlobStore };
   /** Reuse a data dir, e.g. to test a restart. */
   dataDir?: string;
+  /**
+   * Resolve once every consumer group has joined (`service.ready()`), so an event published next
+   * reaches the service. Default true; false resolves once it serves gRPC.
+   */
+  waitForConsumers?: boolean;
 }
 
 /**
  * Runs one service in the test's process on a free port, on the embedded adapters in a fresh temp
- * directory unless `env` says otherwise. Logs are silent unless FLYWHEEL_TEST_LOG=1. Stop it with
- * `stop()`.
+ * directory unless `env` says otherwise, and resolves once it serves and (unless
+ * `waitForConsumers: false`) its consumer groups have joined. Logs are silent unless
+ * FLYWHEEL_TEST_LOG=1. Stop it with `stop()`.
  */
 export async function startInProcess<C extends { host: HostConfig; infra: InfraConfig }>(
   name: ServiceName,
@@ -63,5 +69,13 @@ export async function startInProcess<C extends { host: HostConfig; infra: InfraC
     ...(options.shared ? { shared: options.shared } : {}),
     wire: (host) => options.wire(host, config),
   });
+  if (options.waitForConsumers ?? true) {
+    try {
+      await service.ready();
+    } catch (error) {
+      await service.stop();
+      throw error;
+    }
+  }
   return { ...service, address: `127.0.0.1:${service.port}`, dataDir };
 }
