@@ -54,3 +54,23 @@ export function scalarKey(value: Scalar): string {
 function isScalar(value: unknown): value is Scalar {
   return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
 }
+
+/**
+ * Whether `value` meets one range bound, MongoDB style: only values of the bound's type compare
+ * (a string never meets a numeric bound); an array meets it when one of its elements does.
+ */
+export function meetsBound(value: unknown, operator: 'gt' | 'gte' | 'lt' | 'lte', bound: Scalar): boolean {
+  if (Array.isArray(value)) return value.some((item) => meetsBound(item, operator, bound));
+  if (typeof value !== typeof bound) return false;
+  const order = compareValues(value, bound);
+  switch (operator) {
+    case 'gt':
+      return order > 0;
+    case 'gte':
+      return order >= 0;
+    case 'lt':
+      return order < 0;
+    case 'lte':
+      return order <= 0;
+  }
+}

@@ -65,6 +65,31 @@ export type DeleteOptions = Omit<PutOptions, 'expiresAt'>;
 /** What `find` may compare with: JSON scalars. */
 export type Scalar = string | number | boolean;
 
+/**
+ * A range on one indexed field: each bound given must hold. As in MongoDB, a bound only matches
+ * values of its own type (`{ gt: 5 }` matches numbers above 5, never strings), so timestamps are
+ * ranged as ISO 8601 strings or epoch numbers, whichever the documents hold. At least one bound.
+ */
+export interface RangeCondition {
+  readonly gt?: Scalar;
+  readonly gte?: Scalar;
+  readonly lt?: Scalar;
+  readonly lte?: Scalar;
+}
+
+/** A `find` condition on a field: equality with a scalar, or a {@link RangeCondition}. */
+export type FieldCondition = Scalar | RangeCondition;
+
+/**
+ * A keyset cursor: the sort position of the last document of the previous page. `value` is that
+ * document's `sortBy` field (null when missing; leave it out when sorting by id), `id` its id
+ * (any string: `''` sorts before every id).
+ */
+export interface FindCursor {
+  readonly value?: Scalar | null;
+  readonly id: string;
+}
+
 export interface FindOptions extends CallOptions {
   /** At most this many, 1…10 000. Default 100. */
   limit?: number;
@@ -72,6 +97,13 @@ export interface FindOptions extends CallOptions {
   sortBy?: string;
   /** Reverses the order, ties on `sortBy` included (ids descending). */
   descending?: boolean;
+  /**
+   * Only documents strictly after this position in the sort order (`sortBy`, then id, in the
+   * direction asked): the next page of a keyset-paged list, as one bounded query.
+   */
+  after?: FindCursor;
+  /** Only documents whose id lies in this range (string bounds only). */
+  idRange?: RangeCondition;
 }
 
 /**
@@ -91,12 +123,16 @@ export interface Collection<T extends object> {
   /** Deletes; with `expectedVersion`, only that version. Resolves false when it did not exist. */
   delete(id: string, options?: DeleteOptions): Promise<boolean>;
   /**
-   * Documents whose top-level fields equal every value in `filter` (fields must be declared
-   * indexes, else `invalid_argument`). A field holding an array matches when one of its elements
-   * equals the value, as in MongoDB. Sorting by a field whose values are arrays is unspecified.
-   * Order across types: missing/null, numbers, strings (by code point), booleans.
+   * Documents whose top-level fields meet every condition in `filter` — equal to a scalar, or
+   * within a {@link RangeCondition} (fields must be declared indexes, an unknown range operator is
+   * refused; both `invalid_argument` naming `filter.<field>`). A field holding an array matches
+   * when one of its elements equals the value (or meets the one bound of a range), as in MongoDB;
+   * several bounds on an array field are unspecified (MongoDB lets different elements meet them,
+   * mongo-java-server wants one element to meet all). Sorting by a field whose values are arrays is unspecified.
+   * Order across types: missing/null, numbers, strings (by code point), booleans. With `after`,
+   * pages follow one another without gaps or repeats while the documents do not change.
    */
-  find(filter: Readonly<Record<string, Scalar>>, options?: FindOptions): Promise<Doc<T>[]>;
+  find(filter: Readonly<Record<string, FieldCondition>>, options?: FindOptions): Promise<Doc<T>[]>;
 }
 
 /**

@@ -2,13 +2,14 @@ import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { AppError, type CallOptions, type Logger, silentLogger, throwIfAborted } from '@flywheel/core';
 import { withDeadline } from './call-deadline.ts';
-import { compareCodePoints, compareValues, indexKeys, scalarKey } from './compare-values.ts';
+import { compareCodePoints, compareValues, indexKeys, meetsBound, scalarKey } from './compare-values.ts';
 import { type DirLock, lockDir } from './dir-lock.ts';
 import type {
   Collection,
   DeleteOptions,
   Doc,
   DocumentStore,
+  FieldCondition,
   FindOptions,
   OutboxEntry,
   PendingOutboxEntry,
@@ -575,7 +576,7 @@ async function openStore(context: {
         });
       },
 
-      async find(filter: Readonly<Record<string, Scalar>>, options: FindOptions = {}) {
+      async find(filter: Readonly<Record<string, FieldCondition>>, options: FindOptions = {}) {
         assertOpen();
         throwIfAborted(options.signal);
         const query = validateFind(filter, options, fields);
@@ -591,27 +592,42 @@ async function openStore(context: {
             candidates = ids;
           }
         }
+        const direction = query.descending ? -1 : 1;
+        const sortBy = query.sortBy;
+        const field = (doc: StoredDoc): unknown =>
+          sortBy === undefined ? undefined : (doc.data as Record<string, unknown>)[sortBy];
+        const order = (idA: string, a: unknown, idB: string, b: unknown): number => {
+          const byField = sortBy === undefined ? 0 : compareValues(a, b);
+          return direction * (byField !== 0 ? byField : compareCodePoints(idA, idB));
+        };
+        const after = query.after;
+        // A bounded top-`limit` selection over the candidates: memory and copying stay at one
+        // page whatever the collection holds (the documents are in memory already; an ordered
+        // index per field would save the in-memory scan, not worth its upkeep on every write).
         const matches: [string, StoredDoc][] = [];
         for (const id of candidates) {
           const doc = state.docs.get(id);
           if (!isLive(doc)) continue;
           const data = doc.data as Record<string, unknown>;
-          if (query.filter.every(([field, value]) => indexKeys(data[field]).includes(scalarKey(value)))) {
-            matches.push([id, doc]);
+          if (!query.filter.every(([f, value]) => indexKeys(data[f]).includes(scalarKey(value)))) continue;
+          if (!query.ranges.every(([f, bounds]) => bounds.every(([op, b]) => meetsBound(data[f], op, b))))
+            continue;
+          if (!query.idRange.every(([op, b]) => meetsBound(id, op, b))) continue;
+          if (after && order(id, field(doc), after.id, after.value ?? undefined) <= 0) continue;
+          const full = matches.length >= query.limit;
+          const [lastId, lastDoc] = matches.at(-1) ?? [];
+          if (full && order(id, field(doc), lastId!, field(lastDoc!)) >= 0) continue;
+          let low = 0;
+          let high = matches.length;
+          while (low < high) {
+            const mid = (low + high) >>> 1;
+            const [midId, midDoc] = matches[mid]!;
+            if (order(midId, field(midDoc), id, field(doc)) < 0) low = mid + 1;
+            else high = mid;
           }
+          matches.splice(low, 0, [id, doc]);
+          if (matches.length > query.limit) matches.pop();
         }
-        const direction = query.descending ? -1 : 1;
-        const sortBy = query.sortBy;
-        matches.sort(([idA, a], [idB, b]) => {
-          const byField =
-            sortBy === undefined
-              ? 0
-              : compareValues(
-                  (a.data as Record<string, unknown>)[sortBy],
-                  (b.data as Record<string, unknown>)[sortBy],
-                );
-          return direction * (byField !== 0 ? byField : compareCodePoints(idA, idB));
-        });
         return matches.slice(0, query.limit).map(([id, doc]) => toDoc<T>(id, doc));
       },
     };

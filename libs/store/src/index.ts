@@ -5,10 +5,13 @@ export type {
   DeleteOptions,
   Doc,
   DocumentStore,
+  FieldCondition,
+  FindCursor,
   FindOptions,
   OutboxEntry,
   PendingOutboxEntry,
   PutOptions,
+  RangeCondition,
   RelayedEntry,
   Scalar,
 } from './document-store.ts';

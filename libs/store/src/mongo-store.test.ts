@@ -178,8 +178,15 @@ describe('mongo store against a real server', () => {
         .collection('things')
         .findOne({ _id: 'a' as never }),
     ).toEqual({ _id: 'a', v: 1, data: { team: 'red' } });
-    const indexes = (await raw.db(database).collection('things').indexes()).map((index) => index.name);
-    expect(indexes).toEqual(expect.arrayContaining(['data.team_1', 'outboxAt_1']));
+    const indexes = await raw.db(database).collection('things').indexes();
+    expect(indexes.map((index) => index.name)).toEqual(
+      expect.arrayContaining(['data.team_1__id_1', 'outboxAt_1']),
+    );
+    // Field then id, the order of a keyset page, so a page is one index range.
+    expect(indexes.find((index) => index.name === 'data.team_1__id_1')?.key).toEqual({
+      'data.team': 1,
+      _id: 1,
+    });
   });
 
   it('expires with a TTL index on an expiresAt Date, and sweeps itself (mongo-java-server never expires)', async () => {

@@ -6,6 +6,7 @@ import type {
   DeleteOptions,
   Doc,
   DocumentStore,
+  FieldCondition,
   FindOptions,
   OutboxEntry,
   PendingOutboxEntry,
@@ -14,6 +15,7 @@ import type {
   Scalar,
 } from './document-store.ts';
 import { duplicateKey, fromMongoError } from './mongo-errors.ts';
+import { mongoFindConditions } from './mongo-find-query.ts';
 import {
   maxDocumentBytes,
   validateCollectionName,
@@ -166,7 +168,11 @@ export function createMongoStore(options: MongoStoreOptions): DocumentStore {
           [
             { key: { outboxAt: 1 }, name: 'outboxAt_1', sparse: true },
             { key: { expiresAt: 1 }, name: 'expiresAt_ttl', sparse: true, expireAfterSeconds: 0 },
-            ...fields.map((field) => ({ key: { [`data.${field}`]: 1 }, name: `data.${field}_1` })),
+            // Field then id: the sort of a `find` by that field, so a keyset page is an index range.
+            ...fields.map((field) => ({
+              key: { [`data.${field}`]: 1, _id: 1 },
+              name: `data.${field}_1__id_1`,
+            })),
           ],
           { timeoutMS: budget() },
         )
@@ -464,17 +470,15 @@ export function createMongoStore(options: MongoStoreOptions): DocumentStore {
         });
       },
 
-      find(filter: Readonly<Record<string, Scalar>>, findOptions: FindOptions = {}) {
+      find(filter: Readonly<Record<string, FieldCondition>>, findOptions: FindOptions = {}) {
         return call('find', findOptions, async (budget, signal) => {
           const query = validateFind(filter, findOptions, fields);
           await ensureIndexes(name, fields, budget);
           const direction = query.descending ? -1 : 1;
+          const conditions = mongoFindConditions(query);
           const raws = await c
             .find(
-              {
-                ...liveFilter(),
-                ...Object.fromEntries(query.filter.map(([field, value]) => [`data.${field}`, value])),
-              },
+              { ...liveFilter(), ...(conditions.length ? { $and: conditions } : {}) },
               {
                 projection: { v: 1, data: 1 },
                 sort:

@@ -1,5 +1,5 @@
 import { AppError } from '@flywheel/core';
-import type { FindOptions, OutboxEntry, PutOptions, Scalar } from './document-store.ts';
+import type { FieldCondition, FindOptions, OutboxEntry, PutOptions, Scalar } from './document-store.ts';
 
 // The checks every adapter applies before touching its backend, so that all of them accept and
 // reject exactly the same inputs (the contract suite holds them to it).
@@ -185,16 +185,61 @@ export function validateOutbox(entries: readonly OutboxEntry[] | undefined): Out
   });
 }
 
+/** A range operator of {@link RangeCondition}. */
+export type RangeOperator = 'gt' | 'gte' | 'lt' | 'lte';
+const rangeOperators: ReadonlySet<string> = new Set<RangeOperator>(['gt', 'gte', 'lt', 'lte']);
+
+/** One checked bound of a range. */
+export type RangeBound = readonly [operator: RangeOperator, value: Scalar];
+
 export interface CheckedFind {
+  /** Equality conditions. */
   filter: [field: string, value: Scalar][];
+  /** Range conditions, one or more bounds per field. */
+  ranges: [field: string, bounds: RangeBound[]][];
   limit: number;
   sortBy: string | undefined;
   descending: boolean;
+  /** The keyset cursor; `value` is undefined when sorting by id. */
+  after: { value: Scalar | null | undefined; id: string } | undefined;
+  /** Bounds on the id. */
+  idRange: RangeBound[];
+}
+
+function isCheckedScalar(value: unknown): value is Scalar {
+  return typeof value === 'string'
+    ? value.isWellFormed()
+    : typeof value === 'number'
+      ? Number.isFinite(value)
+      : typeof value === 'boolean';
+}
+
+function checkRange(condition: object, at: string): RangeBound[] {
+  if (Array.isArray(condition) || Object.getPrototypeOf(condition) !== Object.prototype) {
+    throw AppError.invalidArgument(at, 'must be a scalar or a range object ({ gt, gte, lt, lte })');
+  }
+  const bounds: RangeBound[] = [];
+  for (const [operator, bound] of Object.entries(condition)) {
+    if (!rangeOperators.has(operator)) {
+      throw AppError.invalidArgument(
+        at,
+        `"${operator}" is not a range operator (gt, gte, lt, lte); equality takes a plain value`,
+      );
+    }
+    if (bound === undefined) continue;
+    if (!isCheckedScalar(bound)) {
+      throw AppError.invalidArgument(at, `${operator} must be a string, a finite number or a boolean`);
+    }
+    bounds.push([operator as RangeOperator, bound]);
+  }
+  if (bounds.length === 0)
+    throw AppError.invalidArgument(at, 'a range needs at least one of gt, gte, lt, lte');
+  return bounds;
 }
 
 /** The filter and options of `find`, checked against the collection's declared indexes. */
 export function validateFind(
-  filter: Readonly<Record<string, Scalar>>,
+  filter: Readonly<Record<string, FieldCondition>>,
   options: FindOptions,
   indexes: readonly string[],
 ): CheckedFind {
@@ -206,16 +251,15 @@ export function validateFind(
     ? `indexed fields: ${indexes.join(', ')}`
     : 'this collection declares no indexes';
   const pairs: [string, Scalar][] = [];
+  const ranges: [string, RangeBound[]][] = [];
   for (const [field, value] of Object.entries(filter)) {
     if (!declared.has(field))
       throw AppError.invalidArgument(`filter.${field}`, `is not an indexed field (${hint})`);
-    const ok =
-      typeof value === 'string'
-        ? value.isWellFormed()
-        : typeof value === 'number'
-          ? Number.isFinite(value)
-          : typeof value === 'boolean';
-    if (!ok)
+    if (typeof value === 'object' && value !== null) {
+      ranges.push([field, checkRange(value, `filter.${field}`)]);
+      continue;
+    }
+    if (!isCheckedScalar(value))
       throw AppError.invalidArgument(`filter.${field}`, 'must be a string, a finite number or a boolean');
     pairs.push([field, value]);
   }
@@ -229,7 +273,41 @@ export function validateFind(
   if (options.sortBy !== undefined && !declared.has(options.sortBy)) {
     throw AppError.invalidArgument('sortBy', `"${options.sortBy}" is not an indexed field (${hint})`);
   }
-  return { filter: pairs, limit, sortBy: options.sortBy, descending: options.descending ?? false };
+  let after: CheckedFind['after'];
+  if (options.after !== undefined) {
+    const { id, value } = options.after as { id?: unknown; value?: unknown };
+    if (typeof id !== 'string' || !id.isWellFormed() || id.length > maxIdLength) {
+      throw AppError.invalidArgument('after.id', `must be a string of up to ${maxIdLength} characters`);
+    }
+    if (options.sortBy === undefined) {
+      if (value !== undefined)
+        throw AppError.invalidArgument('after.value', 'must be left out when sorting by id');
+    } else if (value === undefined || (value !== null && !isCheckedScalar(value))) {
+      throw AppError.invalidArgument(
+        'after.value',
+        `must be the ${options.sortBy} of the last document: a string, a finite number, a boolean or null`,
+      );
+    }
+    after = { id, value: value as Scalar | null | undefined };
+  }
+  let idRange: RangeBound[] = [];
+  if (options.idRange !== undefined) {
+    if (typeof options.idRange !== 'object' || options.idRange === null) {
+      throw AppError.invalidArgument('idRange', 'must be a range object ({ gt, gte, lt, lte })');
+    }
+    idRange = checkRange(options.idRange, 'idRange');
+    if (idRange.some(([, bound]) => typeof bound !== 'string'))
+      throw AppError.invalidArgument('idRange', 'ids are strings: bounds must be strings');
+  }
+  return {
+    filter: pairs,
+    ranges,
+    limit,
+    sortBy: options.sortBy,
+    descending: options.descending ?? false,
+    after,
+    idRange,
+  };
 }
 
 /** `limit` of pendingOutbox: 1…10 000, default 100. */

@@ -313,6 +313,181 @@ export function describeDocumentStoreContract(name: string, makeStore: () => Pro
       });
     });
 
+    describe('find: ranges and keyset paging', () => {
+      const ids = (docs: { id: string }[]): string[] => docs.map((d) => d.id);
+      interface Event {
+        size?: number | string;
+        at?: string;
+        ms?: number;
+        tags?: number[];
+      }
+      async function events() {
+        const things = (await open()).collection<Event>(uniqueName('events'), {
+          indexes: ['size', 'at', 'ms', 'tags'],
+        });
+        const base = Date.parse('2026-03-01T00:00:00.000Z');
+        // Sizes with ties (b/c and e/f/g share one), times a second apart.
+        const sizes: Record<string, number> = { a: 5, b: 2, c: 2, d: 9, e: 7, f: 7, g: 7, h: 1 };
+        for (const [i, [id, size]] of Object.entries(sizes).entries()) {
+          const ms = base + i * 1000;
+          await things.put(id, { size, at: new Date(ms).toISOString(), ms });
+        }
+        return things;
+      }
+
+      /** Every page of `limit` through `after`, until an empty or short one. */
+      async function pages(
+        things: Awaited<ReturnType<typeof events>>,
+        filter: Parameters<typeof things.find>[0],
+        options: { sortBy?: string; descending?: boolean; limit: number },
+      ): Promise<string[][]> {
+        const result: string[][] = [];
+        let after: { value?: string | number | boolean | null; id: string } | undefined;
+        for (let i = 0; i < 50; i++) {
+          const page = await things.find(filter, { ...options, ...(after ? { after } : {}) });
+          result.push(ids(page));
+          const last = page.at(-1);
+          if (page.length < options.limit || !last) return result;
+          const value = options.sortBy ? (last.data as Record<string, unknown>)[options.sortBy] : undefined;
+          after = options.sortBy
+            ? { value: (value ?? null) as string | number | boolean | null, id: last.id }
+            : { id: last.id };
+        }
+        throw new Error('paging did not end');
+      }
+
+      it('ranges on numbers: each bound, combined, and only numbers compare with a number', async () => {
+        const things = await events();
+        expect(ids(await things.find({ size: { gt: 5 } }))).toEqual(['d', 'e', 'f', 'g']);
+        expect(ids(await things.find({ size: { gte: 5 } }))).toEqual(['a', 'd', 'e', 'f', 'g']);
+        expect(ids(await things.find({ size: { lt: 2 } }))).toEqual(['h']);
+        expect(ids(await things.find({ size: { lte: 2 } }))).toEqual(['b', 'c', 'h']);
+        expect(ids(await things.find({ size: { gt: 1, lt: 7 } }, { sortBy: 'size' }))).toEqual([
+          'b',
+          'c',
+          'a',
+        ]);
+        expect(ids(await things.find({ size: { gt: 9 } }))).toEqual([]);
+        await things.put('s', { size: '7' });
+        expect(ids(await things.find({ size: { gte: 7 } }))).toEqual(['d', 'e', 'f', 'g']);
+        expect(ids(await things.find({ size: { gte: '' } }))).toEqual(['s']);
+      });
+
+      it('ranges on strings (by code point) and on timestamps, as ISO strings and as epoch numbers', async () => {
+        const things = await events();
+        const from = '2026-03-01T00:00:02.000Z';
+        const until = '2026-03-01T00:00:05.000Z';
+        expect(ids(await things.find({ at: { gte: from, lt: until } }))).toEqual(['c', 'd', 'e']);
+        expect(
+          ids(await things.find({ ms: { gte: Date.parse(from), lt: Date.parse(until) } }, { sortBy: 'ms' })),
+        ).toEqual(['c', 'd', 'e']);
+        expect(ids(await things.find({ at: { gt: '2026-03-01T00:00:06.000Z' } }))).toEqual(['h']);
+        expect(ids(await things.find({}, { idRange: { gte: 'c', lt: 'f' } }))).toEqual(['c', 'd', 'e']);
+        expect(ids(await things.find({ size: 7 }, { idRange: { gt: 'e' } }))).toEqual(['f', 'g']);
+      });
+
+      it('a range bound on an array field matches when one of its elements meets it', async () => {
+        const things = await events();
+        await things.put('t', { tags: [1, 10] });
+        await things.put('u', { tags: [4] });
+        expect(ids(await things.find({ tags: { gt: 8 } }))).toEqual(['t']);
+        expect(ids(await things.find({ tags: { lt: 5 } }))).toEqual(['t', 'u']);
+      });
+
+      it('pages by (field, id) with ties broken by id, ascending and descending', async () => {
+        const things = await events();
+        const asc = ['h', 'b', 'c', 'a', 'e', 'f', 'g', 'd'];
+        expect(ids(await things.find({}, { sortBy: 'size' }))).toEqual(asc);
+        for (const limit of [1, 2, 3, 8]) {
+          expect((await pages(things, {}, { sortBy: 'size', limit })).flat()).toEqual(asc);
+          expect((await pages(things, {}, { sortBy: 'size', descending: true, limit })).flat()).toEqual(
+            [...asc].reverse(),
+          );
+        }
+        expect(await pages(things, {}, { sortBy: 'size', limit: 3 })).toEqual([
+          ['h', 'b', 'c'],
+          ['a', 'e', 'f'],
+          ['g', 'd'],
+        ]);
+        // Inside a tie: after (7, 'e') come f and g.
+        expect(
+          ids(await things.find({}, { sortBy: 'size', after: { value: 7, id: 'e' }, limit: 2 })),
+        ).toEqual(['f', 'g']);
+        expect(
+          ids(await things.find({}, { sortBy: 'size', descending: true, after: { value: 7, id: 'f' } })),
+        ).toEqual(['e', 'a', 'c', 'b', 'h']);
+        // By id, with filters and ranges.
+        expect(await pages(things, { size: { gte: 5 } }, { limit: 2 })).toEqual([
+          ['a', 'd'],
+          ['e', 'f'],
+          ['g'],
+        ]);
+        expect(await pages(things, { size: 7 }, { descending: true, limit: 2 })).toEqual([['g', 'f'], ['e']]);
+      });
+
+      it('pages across types in their sort order: missing and null, numbers, strings, booleans', async () => {
+        const things = (await open()).collection<{ k?: unknown }>(uniqueName('mixed'), { indexes: ['k'] });
+        await things.put('1', { k: 'b' });
+        await things.put('2', { k: 10 });
+        await things.put('3', { k: true });
+        await things.put('4', { k: 'B' });
+        await things.put('5', { k: -1.5 });
+        await things.put('6', { k: 'é' });
+        await things.put('7', { k: null });
+        await things.put('8', {});
+        const order = ['7', '8', '5', '2', '4', '1', '6', '3'];
+        const collect = async (descending: boolean): Promise<string[]> => {
+          const seen: string[] = [];
+          let after: { value: string | number | boolean | null; id: string } | undefined;
+          for (let i = 0; i < 20; i++) {
+            const [doc] = await things.find(
+              {},
+              { sortBy: 'k', descending, limit: 1, ...(after ? { after } : {}) },
+            );
+            if (!doc) return seen;
+            seen.push(doc.id);
+            after = { value: (doc.data.k ?? null) as string | number | boolean | null, id: doc.id };
+          }
+          throw new Error('paging did not end');
+        };
+        expect(await collect(false)).toEqual(order);
+        expect(await collect(true)).toEqual([...order].reverse());
+      });
+
+      it('an empty collection, a filter matching nothing and a cursor past the end give empty pages', async () => {
+        const things = await events();
+        const empty = (await open()).collection<Event>(uniqueName('empty'), { indexes: ['size'] });
+        expect(await empty.find({}, { sortBy: 'size', after: { value: 1, id: 'a' } })).toEqual([]);
+        expect(await things.find({ size: { gt: 100 } }, { sortBy: 'size' })).toEqual([]);
+        expect(await things.find({}, { sortBy: 'size', after: { value: 9, id: 'd' } })).toEqual([]);
+        expect(await things.find({}, { sortBy: 'size', after: { value: 1000, id: '' } })).toEqual([]);
+        expect(
+          await things.find({}, { sortBy: 'size', descending: true, after: { value: 1, id: 'h' } }),
+        ).toEqual([]);
+        expect(await things.find({}, { after: { id: 'zzz' } })).toEqual([]);
+        expect(await things.find({}, { descending: true, after: { id: '' } })).toEqual([]);
+      });
+
+      it('refuses bad range operators, bounds and cursors with invalid_argument naming the field', async () => {
+        const things = await events();
+        const bad = async (promise: Promise<unknown>, field: string): Promise<void> => {
+          expect((await rejection(promise, 'invalid_argument')).field).toBe(field);
+        };
+        await bad(things.find({ size: { between: 1 } as never }), 'filter.size');
+        await bad(things.find({ size: { $gt: 1 } as never }), 'filter.size');
+        await bad(things.find({ size: {} }), 'filter.size');
+        await bad(things.find({ size: { gt: Number.NaN } }), 'filter.size');
+        await bad(things.find({ size: { gt: [1] } as never }), 'filter.size');
+        await bad(things.find({ size: [1, 2] as never }), 'filter.size');
+        await bad(things.find({ name: { gt: 'a' } }), 'filter.name');
+        await bad(things.find({}, { sortBy: 'size', after: { id: 'a' } }), 'after.value');
+        await bad(things.find({}, { after: { value: 1, id: 'a' } }), 'after.value');
+        await bad(things.find({}, { after: { id: 1 } as never }), 'after.id');
+        await bad(things.find({}, { idRange: { gt: 1 } }), 'idRange');
+        await bad(things.find({}, { idRange: { from: 'a' } as never }), 'idRange');
+      });
+    });
+
     describe('values', () => {
       it('round-trips nested objects, arrays, numbers, booleans, null and unicode', async () => {
         const things = (await open()).collection<Record<string, unknown>>(uniqueName('values'));
