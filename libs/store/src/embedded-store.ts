@@ -15,7 +15,6 @@ import type {
   PendingOutboxEntry,
   PutOptions,
   RelayedEntry,
-  Scalar,
 } from './document-store.ts';
 import { type Journal, openJournal } from './embedded-journal.ts';
 import {

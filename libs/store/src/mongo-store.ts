@@ -12,7 +12,6 @@ import type {
   PendingOutboxEntry,
   PutOptions,
   RelayedEntry,
-  Scalar,
 } from './document-store.ts';
 import { duplicateKey, fromMongoError } from './mongo-errors.ts';
 import { mongoFindConditions } from './mongo-find-query.ts';

@@ -19,12 +19,12 @@ export interface FeatureViewPage {
 
 const defaultPageSize = 50;
 const maxPageSize = 1000;
-const maxViews = 10_000;
 
 /**
  * ListFeatureViews: views by name, optionally of one team and/or entity, `page_size` at a time
- * (0 = 50, at most 1000). `page_token` is the opaque token of the previous page; a malformed one is
- * `invalid_argument` naming `page_token`.
+ * (0 = 50, at most 1000). `page_token` is the opaque token of the previous page (the last name
+ * served; a view's id is its name); a malformed one is `invalid_argument` naming `page_token`. A page
+ * is one keyset query of `page_size + 1` views from the store.
  */
 export async function listFeatureViews(
   collections: FeatureStoreCollections,
@@ -36,8 +36,12 @@ export async function listFeatureViews(
   const filter: Record<string, Scalar> = {};
   if (query.team) filter.team = query.team;
   if (query.entityName) filter.entityName = query.entityName;
-  const docs = await collections.views.find(filter, { ...options, limit: maxViews });
-  const remaining = docs.map((d) => d.data).filter((v) => v.name > after);
+  const docs = await collections.views.find(filter, {
+    ...options,
+    limit: pageSize + 1,
+    ...(after === '' ? {} : { after: { id: after } }),
+  });
+  const remaining = docs.map((d) => d.data);
   const views = remaining.slice(0, pageSize);
   const nextPageToken = remaining.length > pageSize ? encodePageToken(views.at(-1)!.name) : '';
   return { views, nextPageToken };

@@ -11,26 +11,50 @@ import type { RunStore } from '../runs/run-store.ts';
 export const defaultPageSize = 50;
 /** Largest page returned. */
 export const maxPageSize = 500;
-/** How far paging reaches into the newest runs of one filter. */
-const maxScanned = 10_000;
-
 export interface RunPage {
   runs: Doc<RunRecord>[];
   /** Empty on the last page. */
   nextPageToken: string;
 }
 
+/** The token of the page after `last`: its sort position (createTime, id). */
+function tokenAfter(last: Doc<RunRecord>, query: string): string {
+  return encodePageToken(JSON.stringify([last.data.createTime, last.id]), query);
+}
+
+function cursorOf(token: string, query: string): { value: string; id: string } | undefined {
+  const text = decodePageToken(token, 'string', query);
+  if (text === undefined) return undefined;
+  let position: unknown;
+  try {
+    position = JSON.parse(text);
+  } catch {
+    position = undefined;
+  }
+  if (
+    !Array.isArray(position) ||
+    position.length !== 2 ||
+    typeof position[0] !== 'string' ||
+    typeof position[1] !== 'string'
+  ) {
+    throw AppError.invalidArgument(
+      'page_token',
+      'is not a token returned by this query; start again without it',
+    );
+  }
+  return { value: position[0], id: position[1] };
+}
+
 /**
  * ListRuns: runs newest first, filtered by pipeline, state, team and creation time
  * `[start_time, end_time)`. Pages are `page_size` long (default 50, at most 500); `page_token`
- * is the previous page's `next_page_token`, else `invalid_argument`.
+ * is the previous page's `next_page_token` (the last run's createTime and id), else
+ * `invalid_argument`. A page is one keyset query of `page_size + 1` runs from the store, however
+ * many runs there are: `end_time` starts the cursor, `start_time` ends the page early.
  */
 export function createListRuns(deps: { runs: RunStore }) {
   return async (request: ListRunsRequest, options: CallOptions = {}): Promise<RunPage> => {
     const pageSize = Math.min(request.pageSize || defaultPageSize, maxPageSize);
-    const offset = decodePageToken(request.pageToken, 'number') ?? 0;
-    if (offset >= maxScanned)
-      throw AppError.invalidArgument('page_token', 'is past the newest runs this list reaches');
     const filter: Record<string, Scalar> = {};
     if (request.pipelineName) filter.pipelineName = request.pipelineName;
     if (request.team) filter.team = request.team;
@@ -41,19 +65,28 @@ export function createListRuns(deps: { runs: RunStore }) {
     if (from !== undefined && until !== undefined && until <= from) {
       throw AppError.invalidArgument('end_time', 'must be after start_time');
     }
-    const timed = from !== undefined || until !== undefined;
+    // A token belongs to its filter: elsewhere its position would mean nothing.
+    const query = JSON.stringify(['runs', filter.pipelineName, filter.team, filter.state, from, until]);
+    const cursor = cursorOf(request.pageToken, query);
+    // createTime is an ISO 8601 UTC string, so its order is time order; ('' sorts before any id).
+    const after =
+      cursor ?? (until === undefined ? undefined : { value: new Date(until).toISOString(), id: '' });
     const found = await deps.runs.find(filter, {
       ...options,
       sortBy: 'createTime',
       descending: true,
-      limit: timed ? maxScanned : Math.min(maxScanned, offset + pageSize + 1),
+      limit: pageSize + 1,
+      ...(after ? { after } : {}),
     });
-    const matching = found.filter((doc) => {
+    const inWindow = (doc: Doc<RunRecord>): boolean => {
       const created = Date.parse(doc.data.createTime);
       return (from === undefined || created >= from) && (until === undefined || created < until);
-    });
-    const page = matching.slice(offset, offset + pageSize);
-    const more = matching.length > offset + pageSize;
-    return { runs: page, nextPageToken: more ? encodePageToken(offset + pageSize) : '' };
+    };
+    // Newest first: the first run older than start_time ends the list.
+    const outside = found.findIndex((doc) => !inWindow(doc));
+    const matching = outside < 0 ? found : found.slice(0, outside);
+    const page = matching.slice(0, pageSize);
+    const more = matching.length > pageSize;
+    return { runs: page, nextPageToken: more ? tokenAfter(page.at(-1)!, query) : '' };
   };
 }

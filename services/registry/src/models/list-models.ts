@@ -2,9 +2,6 @@ import { decodePageToken, encodePageToken, pageSizeOf } from '@flywheel/rpc';
 import type { Doc } from '@flywheel/store';
 import type { ModelRecord, RegistryCollections } from '../records/registry-records.ts';
 
-/** Models one query scans at most; the store's find limit. */
-const scanLimit = 10_000;
-
 export interface ListModelsInput {
   pageSize: number;
   pageToken: string;
@@ -14,8 +11,9 @@ export interface ListModelsInput {
 }
 
 /**
- * ListModels: by name, paged (the token is the last name served). Throws `invalid_argument`
- * naming `page_token` for a token from another query.
+ * ListModels: by name, paged (the token is the last name served). A page is one keyset query
+ * of `page_size + 1` models from the store (names ≥ the prefix, after the token), never a scan.
+ * Throws `invalid_argument` naming `page_token` for a token from another query.
  */
 export function createListModels(deps: { collections: RegistryCollections }) {
   const { collections } = deps;
@@ -26,13 +24,15 @@ export function createListModels(deps: { collections: RegistryCollections }) {
     const query = `models|${input.team}|${input.namePrefix}`;
     const after = decodePageToken(input.pageToken, 'string', query);
     const size = pageSizeOf(input.pageSize, 500);
-    const all = await collections.models.find(input.team ? { team: input.team } : {}, {
-      limit: scanLimit,
+    const found = await collections.models.find(input.team ? { team: input.team } : {}, {
+      limit: size + 1,
       signal,
+      ...(after === undefined ? {} : { after: { id: after } }),
+      ...(input.namePrefix ? { idRange: { gte: input.namePrefix } } : {}),
     });
-    const matching = all.filter(
-      (m) => m.id.startsWith(input.namePrefix) && (after === undefined || m.id > after),
-    );
+    // Sorted by name from the prefix on: the names that start with it come first, together.
+    const outside = found.findIndex((m) => !m.id.startsWith(input.namePrefix));
+    const matching = outside < 0 ? found : found.slice(0, outside);
     const models = matching.slice(0, size);
     const last = models.at(-1);
     return {

@@ -8,9 +8,6 @@ import type {
   VersionRecord,
 } from '../records/registry-records.ts';
 
-/** Versions one stage-filtered query scans at most; the store's find limit. */
-const scanLimit = 10_000;
-
 export interface ListVersionsInput {
   modelName: string;
   pageSize: number;
@@ -47,11 +44,12 @@ export function createListVersions(deps: { collections: RegistryCollections }) {
     } else {
       // Claimed versions are still in stage NONE; write them so the query sees them.
       for (const claim of model.data.claims) await readVersion(collections, model, claim.version, signal);
+      // One keyset query: this stage's versions at or below `top`, newest first, one past the page.
       const found = await collections.versions.find(
-        { modelName: input.modelName, stage: input.stage },
-        { sortBy: 'version', descending: true, limit: scanLimit, signal },
+        { modelName: input.modelName, stage: input.stage, version: { lte: top } },
+        { sortBy: 'version', descending: true, limit: size + 1, signal },
       );
-      const matching = found.map((d) => d.data).filter((v) => v.version <= top);
+      const matching = found.map((d) => d.data);
       versions = matching.slice(0, size);
       more = matching.length > size;
     }
