@@ -55,7 +55,8 @@ export function loadOrchestratorConfig(env: Env): OrchestratorConfig {
   const codeVersion = reader.string('FLYWHEEL_CODE_VERSION', '');
   const peerRetryBudgetMs = reader.durationMs('FLYWHEEL_ORCHESTRATOR_PEER_RETRY_BUDGET', '90s');
   const runLeaseMs = reader.durationMs('FLYWHEEL_ORCHESTRATOR_RUN_LEASE', '30s');
-  if (runLeaseMs < 300) reader.problem('FLYWHEEL_ORCHESTRATOR_RUN_LEASE', `must be at least 300ms, got ${runLeaseMs}ms`);
+  if (runLeaseMs < 300)
+    reader.problem('FLYWHEEL_ORCHESTRATOR_RUN_LEASE', `must be at least 300ms, got ${runLeaseMs}ms`);
   reader.done();
   return {
     host,

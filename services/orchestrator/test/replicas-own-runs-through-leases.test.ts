@@ -2,7 +2,12 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createMemoryBus } from '@flywheel/bus';
-import { JobState, OrchestratorService, RunState, StepState } from '@flywheel/proto/flywheel/orchestrator/v1/orchestrator_pb.js';
+import {
+  JobState,
+  OrchestratorService,
+  RunState,
+  StepState,
+} from '@flywheel/proto/flywheel/orchestrator/v1/orchestrator_pb.js';
 import { createRpcClient } from '@flywheel/rpc';
 import { type SpawnedService, spawnService } from '@flywheel/runtime/testing';
 import { realServers, waitFor } from '@flywheel/testing';
@@ -58,9 +63,15 @@ function builtinsOf(instance: string): BuiltinSteps {
     block: async ({ signal }) => {
       calls.push(`${instance} block`);
       await new Promise((_, reject) =>
-        signal.addEventListener('abort', () => reject(signal.reason), { once: true }),
+        signal.addEventListener(
+          'abort',
+          () => {
+            calls.push(`${instance} block stopped`);
+            reject(signal.reason);
+          },
+          { once: true },
+        ),
       );
-      calls.push(`${instance} block stopped`);
       return {};
     },
   };
@@ -89,7 +100,11 @@ afterAll(async () => {
 });
 
 const markerLines = (path: string, text: string) =>
-  existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter((line) => line === text).length : 0;
+  existsSync(path)
+    ? readFileSync(path, 'utf8')
+        .split('\n')
+        .filter((line) => line === text).length
+    : 0;
 
 describe('two orchestrator replicas on one store', () => {
   it('a run submitted to A is executed by A only, each step once, across several leases', async () => {
@@ -135,7 +150,8 @@ describe('two orchestrator replicas on one store', () => {
   it('B takes over the run of a killed A after its lease, and runs no finished step again', async () => {
     const [, b] = running as [TestOrchestrator, TestOrchestrator];
     const marker = join(dir, 'takeover-marker');
-    const mark = (text: string) => `fs.appendFileSync(${JSON.stringify(marker)}, ${JSON.stringify(`${text}\n`)});`;
+    const mark = (text: string) =>
+      `fs.appendFileSync(${JSON.stringify(marker)}, ${JSON.stringify(`${text}\n`)});`;
     const first =
       "const fs = require('node:fs');" +
       mark('first') +
@@ -172,7 +188,9 @@ describe('two orchestrator replicas on one store', () => {
       async () => {
         const { run: now } = await b.client.getRun({ runId: run.id });
         const attempt = now ? stepOf(now, 'second').attempts[0] : undefined;
-        return markerLines(marker, 'second 1') === 1 && attempt?.executorRef ? Number(attempt.executorRef) : undefined;
+        return markerLines(marker, 'second 1') === 1 && attempt?.executorRef
+          ? Number(attempt.executorRef)
+          : undefined;
       },
       { timeoutMs: 60_000, what: 'the second step to run on A' },
     );

@@ -6,6 +6,7 @@ import type { PipelineSpec, Step } from '@flywheel/proto/flywheel/common/v1/pipe
 import type { EngineDeps, RunContext } from './engine-deps.ts';
 import { maxAttemptsOf } from './retry-backoff.ts';
 import { jobFailedEvent, runFailedEvent, runStartedEvent, runSucceededEvent } from './run-events.ts';
+import { claimable, leaseOf, ownedBy } from './run-lease.ts';
 import { specOf } from './run-proto.ts';
 import {
   type FailureRecord,
@@ -17,7 +18,6 @@ import {
 import type { RunChange } from './run-store.ts';
 import { adoptableAttempt, countedAttempts, runStepAttempts, scopeOf, stepIn } from './step-attempts.ts';
 import { ConditionError, evaluateCondition } from './step-condition.ts';
-import { claimable, leaseOf, ownedBy } from './run-lease.ts';
 
 /** A run being executed in this process. */
 export interface RunExecution {
