@@ -52,7 +52,14 @@ function builtinsOf(instance: string): BuiltinSteps {
       calls.push(`${instance} slow`);
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(resolve, 5000);
-        signal.addEventListener('abort', () => (clearTimeout(timer), reject(signal.reason)), { once: true });
+        signal.addEventListener(
+          'abort',
+          () => {
+            clearTimeout(timer);
+            reject(signal.reason);
+          },
+          { once: true },
+        );
       });
       return { slept: true };
     },

@@ -12,7 +12,7 @@ import {
   RunSuppressedSchema,
 } from '@flywheel/proto/flywheel/events/v1/pipeline_pb.js';
 import { SchedulerService } from '@flywheel/proto/flywheel/scheduler/v1/scheduler_pb.js';
-import { createRpcClient } from '@flywheel/rpc';
+import { createRpcClient, type RpcClient } from '@flywheel/rpc';
 import { type InProcessService, startInProcess } from '@flywheel/runtime/testing';
 import { realServers, waitFor } from '@flywheel/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -29,7 +29,7 @@ const clock = fakeClock('2024-05-20T10:00:30Z');
 interface Replica {
   service: InProcessService;
   bus: MemoryBus;
-  client: ReturnType<typeof createRpcClient<typeof SchedulerService>>;
+  client: RpcClient<(typeof SchedulerService)['method']>;
 }
 
 async function replica(instance: string): Promise<Replica> {
