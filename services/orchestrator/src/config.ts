@@ -25,6 +25,8 @@ export interface OrchestratorConfig {
   codeVersion: string;
   /** How long built-in steps retry a peer call that fails retriably (a peer restarting), ms. */
   peerRetryBudgetMs: number;
+  /** How long a replica's claim on a run lasts without renewal before another replica takes it over, ms. */
+  runLeaseMs: number;
 }
 
 /**
@@ -32,7 +34,8 @@ export interface OrchestratorConfig {
  * `FLYWHEEL_ORCHESTRATOR_WORK_DIR` (default `<tmp>/flywheel-orchestrator`),
  * `FLYWHEEL_ORCHESTRATOR_MAX_CONCURRENT_JOBS` (default the CPU count, at least 2),
  * `FLYWHEEL_ORCHESTRATOR_KILL_GRACE` (default 10s), `FLYWHEEL_CODE_VERSION` (default empty),
- * `FLYWHEEL_ORCHESTRATOR_PEER_RETRY_BUDGET` (default 90s). Throws one error listing every problem.
+ * `FLYWHEEL_ORCHESTRATOR_PEER_RETRY_BUDGET` (default 90s), `FLYWHEEL_ORCHESTRATOR_RUN_LEASE` (default 30s,
+ * at least 300ms). Throws one error listing every problem.
  */
 export function loadOrchestratorConfig(env: Env): OrchestratorConfig {
   const reader = new ConfigReader(env);
@@ -51,6 +54,19 @@ export function loadOrchestratorConfig(env: Env): OrchestratorConfig {
   const killGraceMs = reader.durationMs('FLYWHEEL_ORCHESTRATOR_KILL_GRACE', '10s');
   const codeVersion = reader.string('FLYWHEEL_CODE_VERSION', '');
   const peerRetryBudgetMs = reader.durationMs('FLYWHEEL_ORCHESTRATOR_PEER_RETRY_BUDGET', '90s');
+  const runLeaseMs = reader.durationMs('FLYWHEEL_ORCHESTRATOR_RUN_LEASE', '30s');
+  if (runLeaseMs < 300)
+    reader.problem('FLYWHEEL_ORCHESTRATOR_RUN_LEASE', `must be at least 300ms, got ${runLeaseMs}ms`);
   reader.done();
-  return { host, infra, peers, workDir, maxConcurrentJobs, killGraceMs, codeVersion, peerRetryBudgetMs };
+  return {
+    host,
+    infra,
+    peers,
+    workDir,
+    maxConcurrentJobs,
+    killGraceMs,
+    codeVersion,
+    peerRetryBudgetMs,
+    runLeaseMs,
+  };
 }

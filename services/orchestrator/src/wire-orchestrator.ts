@@ -37,7 +37,8 @@ export interface OrchestratorWiringOptions {
 /**
  * The orchestrator service — where pipelines run: the run engine (DAG, retries, timeouts,
  * cancel, resume after restart), the local process executor, the OrchestratorService API and the
- * `pipeline.run-requested` consumer. Resumes the runs a previous instance left unfinished.
+ * `pipeline.run-requested` consumer. Runs are owned through a lease (FLYWHEEL_ORCHESTRATOR_RUN_LEASE):
+ * a replica executes only its runs, and takes over those of a replica that stopped renewing.
  */
 export async function wireOrchestrator(
   host: ServiceHost,
@@ -70,6 +71,9 @@ export async function wireOrchestrator(
     slots: createJobSlots(config.maxConcurrentJobs),
     workDir: config.workDir,
     log: log.child({ component: 'run-engine' }),
+    // A new incarnation per start: the replica's runs left by its previous process are taken at once.
+    instance: { id: config.host.instanceId, incarnation: crypto.randomUUID() },
+    leaseMs: config.runLeaseMs,
     ...(options.random ? { random: options.random } : {}),
   });
   const pipelines = createSchedulerPipelines(config.peers.scheduler);

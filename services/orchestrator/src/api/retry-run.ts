@@ -64,6 +64,7 @@ export function createRetryRun(deps: RetryRunDeps) {
       reuse,
     });
     try {
+      record.owner = deps.engine.newOwner();
       const run = await deps.runs.create({ record }, options);
       deps.engine.start(runId);
       return run;

@@ -63,6 +63,7 @@ export function createStartRequestedRun(deps: StartRequestedRunDeps): EventHandl
       record = rejectedRunRecord(record, failure);
       events = [runFailedEvent(record, failure)];
     }
+    if (events.length === 0) record.owner = deps.engine.newOwner();
     try {
       await deps.runs.create({ record, events }, { signal });
     } catch (error) {

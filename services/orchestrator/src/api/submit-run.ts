@@ -58,6 +58,7 @@ export function createSubmitRun(deps: SubmitRunDeps) {
       labels: request.labels,
     });
     try {
+      record.owner = deps.engine.newOwner();
       const run = await deps.runs.create({ record }, options);
       deps.engine.start(runId);
       return { run, created: true };

@@ -10,7 +10,8 @@ const pollMs = 1000;
 /**
  * WatchRun: the run now, then every later version, until it is final (that version included) or
  * `signal` aborts. Versions written by this process arrive as they are written; others are
- * picked up by polling. Throws `not_found` for an unknown run.
+ * picked up by polling; versions that only renew the owner's lease are not sent. Throws
+ * `not_found` for an unknown run.
  */
 export function createWatchRun(deps: { runs: RunStore }) {
   return async function* watchRun(runId: string, signal: AbortSignal): AsyncGenerator<Doc<RunRecord>> {
@@ -33,6 +34,11 @@ export function createWatchRun(deps: { runs: RunStore }) {
           next = queued.shift() ?? (await deps.runs.get(runId, { signal }));
         }
         if (!next || next.version <= last.version) continue;
+        // A lease renewal changes nothing the caller sees: no snapshot for it.
+        if (sameBesidesOwner(next.data, last.data)) {
+          last = next;
+          continue;
+        }
         yield next;
         last = next;
       }
@@ -40,4 +46,10 @@ export function createWatchRun(deps: { runs: RunStore }) {
       unwatch();
     }
   };
+}
+
+function sameBesidesOwner(a: RunRecord, b: RunRecord): boolean {
+  const { owner: _a, ...restA } = a;
+  const { owner: _b, ...restB } = b;
+  return JSON.stringify(restA) === JSON.stringify(restB);
 }

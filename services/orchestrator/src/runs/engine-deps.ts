@@ -4,6 +4,7 @@ import type { BuiltinSteps } from '../builtin-steps/step-types.ts';
 import type { JobExecutor } from '../executors/job-executor.ts';
 import type { JobLogs } from '../executors/job-logs.ts';
 import type { JobSlots } from '../executors/job-slots.ts';
+import type { RunInstance } from './run-lease.ts';
 import type { RunRecord } from './run-records.ts';
 import type { RunChange, RunStore } from './run-store.ts';
 
@@ -20,6 +21,10 @@ export interface EngineDeps {
   /** Root of the job directories (`<workDir>/<run>/<step>/<attempt>`). */
   readonly workDir: string;
   readonly log: Logger;
+  /** This process as the owner of the runs it executes. */
+  readonly instance: RunInstance;
+  /** How long an owner's claim on a run lasts without renewal, ms (renewed every third of it). */
+  readonly leaseMs: number;
   /** For retry jitter (tests may fix it). Default Math.random. */
   readonly random?: () => number;
 }

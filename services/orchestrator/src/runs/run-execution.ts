@@ -6,6 +6,7 @@ import type { PipelineSpec, Step } from '@flywheel/proto/flywheel/common/v1/pipe
 import type { EngineDeps, RunContext } from './engine-deps.ts';
 import { maxAttemptsOf } from './retry-backoff.ts';
 import { jobFailedEvent, runFailedEvent, runStartedEvent, runSucceededEvent } from './run-events.ts';
+import { claimable, leaseOf, ownedBy } from './run-lease.ts';
 import { specOf } from './run-proto.ts';
 import {
   type FailureRecord,
@@ -21,8 +22,15 @@ import { ConditionError, evaluateCondition } from './step-condition.ts';
 /** A run being executed in this process. */
 export interface RunExecution {
   readonly runId: string;
+  /** True once this process claimed the run (its owner stamp is in the record). */
+  readonly claimed: boolean;
   /** Asks the run to stop: its jobs are terminated and it ends CANCELLED (recorded by CancelRun first). */
   cancel(reason: string): void;
+  /**
+   * Another replica owns the run now: stops the jobs like a service stop, writing nothing more
+   * (every later write is refused anyway, since the record names another owner).
+   */
+  lose(): void;
   /** Resolves when the execution ended (the run is final, or the service is stopping). */
   readonly done: Promise<void>;
 }
@@ -32,46 +40,89 @@ function now(): string {
 }
 
 /**
- * Executes a stored run until it is final: marks it running, runs the steps whose dependencies
+ * Executes a stored run until it is final, if this process may own it (see `claimable`): claims
+ * it with a lease in the first write, then marks it running, runs the steps whose dependencies
  * are done (in parallel, up to `max_parallel_steps`), skips steps whose condition is false, fails
  * fast when a step fails (dependents are skipped, running steps cancelled), honours the run's
  * timeout and CancelRun, and records the end with its `pipeline.run-*` event. A run found mid-way
  * (after a restart) resumes: attempts that were running are recorded as interrupted and run again.
  */
-export function executeRun(deps: EngineDeps, runId: string, stopSignal: AbortSignal): RunExecution {
+export function executeRun(deps: EngineDeps, runId: string, serviceStop: AbortSignal): RunExecution {
   const runAbort = new AbortController();
+  const lost = new AbortController();
+  const stopSignal = AbortSignal.any([serviceStop, lost.signal]);
+  let claimed = false;
   const done = (async () => {
     const log = deps.log.child({ runId });
     try {
-      await execute(deps, runId, runAbort, stopSignal, log);
+      await execute(deps, runId, runAbort, { stopSignal, lost, onClaimed: () => (claimed = true) }, log);
     } catch (error) {
       if (!stopSignal.aborted)
-        log.error('run execution failed; it resumes when the service restarts', { error });
+        log.error('run execution failed; its lease lapses and a replica takes it over', { error });
+    } finally {
+      if (lost.signal.aborted) log.warn('another replica took the run over; stopped executing it here');
     }
   })();
   return {
     runId,
+    get claimed() {
+      return claimed;
+    },
     cancel: (reason) =>
       runAbort.abort(new AppError('cancelled', reason ? `run cancelled: ${reason}` : 'run cancelled')),
+    lose: () => lost.abort(new AppError('aborted', 'another replica owns the run')),
     done,
   };
+}
+
+interface Ownership {
+  /** Aborts when the service stops or the run is lost to another replica. */
+  stopSignal: AbortSignal;
+  lost: AbortController;
+  onClaimed(): void;
 }
 
 async function execute(
   deps: EngineDeps,
   runId: string,
   runAbort: AbortController,
-  stopSignal: AbortSignal,
+  ownership: Ownership,
   log: Logger,
 ): Promise<void> {
+  const { stopSignal, lost } = ownership;
+  const me = deps.instance;
   const first = await deps.runs.get(runId, { signal: stopSignal });
   if (!first || isFinalRun(first.data.state)) return;
   let current = first.data;
   const spec = specOf(current);
+
+  // The claim: one compare-and-set write that takes the lease and resumes what the last owner left.
+  let claimed = false;
+  const claim = await deps.runs.update(runId, (record) => {
+    claimed = false;
+    if (isFinalRun(record.state) || !claimable(record, me, Date.now())) return undefined;
+    const previous = record.owner;
+    record.owner = leaseOf(me, deps.leaseMs, Date.now());
+    claimed = true;
+    // Only a restart of this replica finds the job directory and process it left (same host, same work dir).
+    const canReattach = deps.executor.reattach !== undefined && (!previous || previous.instanceId === me.id);
+    return startOrResume(record, spec, canReattach) ?? { record };
+  });
+  if (!claimed) return;
+  current = claim.data;
+  ownership.onClaimed();
+
   let queue: Promise<unknown> = Promise.resolve();
   const update = (mutation: (record: RunRecord) => RunChange | undefined): Promise<RunRecord> => {
     const next = queue.then(async () => {
-      const doc = await deps.runs.update(runId, mutation);
+      const doc = await deps.runs.update(runId, (record) => {
+        // Never write over another replica's run: it took the run over after our lease ended.
+        if (!ownedBy(record, me)) {
+          lost.abort(new AppError('aborted', 'another replica owns the run'));
+          throw new AppError('failed_precondition', `run "${runId}" is owned by another replica now`);
+        }
+        return mutation(record);
+      });
       current = doc.data;
       return current;
     });
@@ -81,7 +132,6 @@ async function execute(
   const runSignal = AbortSignal.any([runAbort.signal, stopSignal]);
   const run: RunContext = { deps, runId, spec, current: () => current, update, runSignal, stopSignal, log };
 
-  await update((record) => startOrResume(record, spec, deps.executor.reattach !== undefined));
   if (current.state === 'cancelling') runAbort.abort(new AppError('cancelled', 'run cancelled'));
 
   const timeoutMs = spec.timeout ? durationMs(spec.timeout) : undefined;

@@ -70,6 +70,19 @@ export interface StepRecord {
   reused?: boolean;
 }
 
+/**
+ * The replica executing a run: only it runs the steps, and it renews `leaseUntil` while it does;
+ * once the lease ended (or the replica restarted) another one takes the run over.
+ */
+export interface RunOwner {
+  /** `FLYWHEEL_INSTANCE_ID` of the replica. */
+  instanceId: string;
+  /** Which start of that replica (a restart is a new incarnation). */
+  incarnation: string;
+  /** Epoch ms: the lease ends then unless renewed. */
+  leaseUntil: number;
+}
+
 /** A run as stored: the spec and everything that happened to it. */
 export interface RunRecord {
   id: string;
@@ -98,6 +111,8 @@ export interface RunRecord {
   traceId: string;
   /** Set by CancelRun. */
   cancelReason?: string;
+  /** Who executes the run; absent for a run nobody has claimed (or that its owner let go on a clean stop). */
+  owner?: RunOwner;
   createTime: string;
   startTime?: string;
   endTime?: string;
