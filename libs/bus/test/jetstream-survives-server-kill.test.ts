@@ -48,7 +48,9 @@ describe('JetStream keeps acknowledged events across kill -9 of the server (priv
     await rm(runDir, { recursive: true, force: true });
   }, 120_000);
 
-  it('consumes every acknowledged event after the server was SIGKILLed and restarted', { timeout: 300_000 }, async () => {
+  it('consumes every acknowledged event after the server was SIGKILLed and restarted', {
+    timeout: 300_000,
+  }, async () => {
     const topic = uniqueName('kill.events');
     const publisher = createNatsBus({ url, defaultTimeoutMs: 10_000 });
     const ids: string[] = [];
