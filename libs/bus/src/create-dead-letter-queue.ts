@@ -10,6 +10,7 @@ import { createNatsDeadLetterQueue } from './nats/nats-dead-letter-queue.ts';
  * of reach of another process (there, `MemoryBus.retained('<topic>.dlq')` shows them).
  */
 export function createDeadLetterQueue(config: BusConfig, deps: { log?: Logger } = {}): DeadLetterQueue {
+  const names = config.topicPrefix === undefined ? {} : { topicPrefix: config.topicPrefix };
   switch (config.kind) {
     case 'memory':
       throw new AppError(
@@ -17,8 +18,8 @@ export function createDeadLetterQueue(config: BusConfig, deps: { log?: Logger } 
         'FLYWHEEL_BUS=memory: the embedded bus lives inside the platform process; its dead letters cannot be read from another process (set FLYWHEEL_BUS=kafka or nats)',
       );
     case 'kafka':
-      return createKafkaDeadLetterQueue({ brokers: config.brokers, ...deps });
+      return createKafkaDeadLetterQueue({ brokers: config.brokers, ...names, ...deps });
     case 'nats':
-      return createNatsDeadLetterQueue({ url: config.url, ...deps });
+      return createNatsDeadLetterQueue({ url: config.url, ...names, ...deps });
   }
 }

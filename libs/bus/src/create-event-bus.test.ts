@@ -2,6 +2,7 @@ import { ConfigReader } from '@flywheel/core';
 import { newEventId } from '@flywheel/events';
 import { describe, expect, it } from 'vitest';
 import { createEventBus, readBusConfig } from './create-event-bus.ts';
+import type { MemoryBus } from './memory/memory-bus.ts';
 
 const read = (env: Record<string, string>) => {
   const reader = new ConfigReader(env);
@@ -51,6 +52,25 @@ describe('readBusConfig', () => {
     );
   });
 
+  it('reads the topic prefix (none by default), which must end in a dot', () => {
+    for (const kind of ['memory', 'kafka', 'nats']) {
+      const { config, done } = read({
+        FLYWHEEL_BUS: kind,
+        FLYWHEEL_KAFKA_BROKERS: 'k:9092',
+        FLYWHEEL_NATS_URL: 'nats://n:4222',
+        FLYWHEEL_TOPIC_PREFIX: 'staging.eu-1.',
+      });
+      done();
+      expect(config.topicPrefix).toBe('staging.eu-1.');
+    }
+    expect(read({}).config.topicPrefix).toBeUndefined();
+    for (const bad of ['staging', 'staging_', 'a b.', '.', 'a..', `${'x'.repeat(100)}.`]) {
+      expect(() => read({ FLYWHEEL_TOPIC_PREFIX: bad }).done()).toThrow(
+        `FLYWHEEL_TOPIC_PREFIX must be letters, digits, "-" and "." ending in "." (e.g. "staging."), up to 100, got "${bad}"`,
+      );
+    }
+  });
+
   it('names every missing or malformed variable at once', () => {
     expect(() => read({ FLYWHEEL_BUS: 'kafka' }).done()).toThrow(
       /FLYWHEEL_KAFKA_BROKERS is required when FLYWHEEL_BUS=kafka/,
@@ -75,6 +95,28 @@ describe('readBusConfig', () => {
 });
 
 describe('createEventBus', () => {
+  it('puts the topic prefix before the topics on the broker, not in the events', async () => {
+    const bus = createEventBus({ kind: 'memory', topicPrefix: 'staging.' }) as MemoryBus;
+    const subscription = bus.subscribe({ topics: ['config.checked'], group: 'g' });
+    await bus.publish([
+      {
+        id: newEventId(),
+        type: 'config.checked',
+        source: 'test',
+        time: new Date().toISOString(),
+        datacontenttype: 'application/json',
+        data: new Uint8Array(),
+        key: 'k',
+      },
+    ]);
+    expect(bus.retained('staging.config.checked')).toHaveLength(1);
+    expect(bus.retained('config.checked')).toHaveLength(0);
+    const { value } = await subscription[Symbol.asyncIterator]().next();
+    expect([value?.topic, value?.event.type]).toEqual(['config.checked', 'config.checked']);
+    await value?.ack();
+    await bus.close();
+  });
+
   it('builds the embedded bus from its config', async () => {
     const bus = createEventBus({ kind: 'memory' });
     const subscription = bus.subscribe({ topics: ['config.checked'], group: 'g' });

@@ -3,6 +3,7 @@ import type { EventBus } from './event-bus.ts';
 import { createKafkaBus } from './kafka/kafka-bus.ts';
 import { createMemoryBus } from './memory/memory-bus.ts';
 import { createNatsBus } from './nats/nats-bus.ts';
+import { topicPrefixProblem } from './topic-names.ts';
 
 /** Settings every adapter shares. */
 export interface BusDeliveryConfig {
@@ -11,6 +12,12 @@ export interface BusDeliveryConfig {
    * `retryBudgetMs` default). `readBusConfig` always sets it; left out, the port's 15 min apply.
    */
   readonly retryBudgetMs?: number;
+  /**
+   * Put before every topic name on the broker (`FLYWHEEL_TOPIC_PREFIX`, e.g. `staging.`), so
+   * environments can share one broker; absent: none. Event types and the topics deliveries report
+   * stay unprefixed.
+   */
+  readonly topicPrefix?: string;
 }
 
 /** Which event bus to use, parsed from configuration by {@link readBusConfig}. */
@@ -37,14 +44,18 @@ const hostPort = /^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9A-Fa-f:]+\]:\d{1,5}$/;
  * before the event is dead-lettered); with kafka,
  * `FLYWHEEL_KAFKA_BROKERS` (`host:port[,host:port…]`, required) and `FLYWHEEL_KAFKA_PARTITIONS`
  * (partitions of topics the bus creates, default 3) and `FLYWHEEL_KAFKA_SESSION_TIMEOUT` (how long a
-silent — e.g. killed — member holds its partitions before the group rebalances, default `10s`,
-6s…5m: the broker's default bounds; the heartbeat is a tenth of it); with nats, `FLYWHEEL_NATS_URL`
- * (`nats://host:port[,…]`, required). Problems are recorded on `reader`; the caller's
+ * silent — e.g. killed — member holds its partitions before the group rebalances, default `10s`,
+ * 6s…5m: the broker's default bounds; the heartbeat is a tenth of it); with nats, `FLYWHEEL_NATS_URL`
+ * (`nats://host:port[,…]`, required); `FLYWHEEL_TOPIC_PREFIX` (default none: letters, digits,
+ * `-` and `.`, ending in `.`) is put before every topic name on the broker. Problems are recorded on `reader`; the caller's
  * `reader.done()` reports them.
  */
 export function readBusConfig(reader: ConfigReader): BusConfig {
   const kind = reader.oneOf('FLYWHEEL_BUS', busKinds, 'memory');
-  const retryBudgetMs = reader.durationMs('FLYWHEEL_BUS_RETRY_BUDGET', '15m');
+  const delivery: BusDeliveryConfig = {
+    retryBudgetMs: reader.durationMs('FLYWHEEL_BUS_RETRY_BUDGET', '15m'),
+    ...readTopicPrefix(reader),
+  };
   if (kind === 'kafka') {
     const raw = reader.optional('FLYWHEEL_KAFKA_BROKERS');
     const numPartitions = reader.int('FLYWHEEL_KAFKA_PARTITIONS', 3, { min: 1, max: 10_000 });
@@ -56,27 +67,35 @@ export function readBusConfig(reader: ConfigReader): BusConfig {
         'FLYWHEEL_KAFKA_BROKERS',
         'is required when FLYWHEEL_BUS=kafka (host:port[,host:port…])',
       );
-      return { kind, brokers: [], numPartitions, sessionTimeoutMs, retryBudgetMs };
+      return { kind, brokers: [], numPartitions, sessionTimeoutMs, ...delivery };
     }
     const brokers = raw.split(',').map((broker) => broker.trim().replace(/^kafka:\/\//, ''));
     const bad = brokers.filter((broker) => !hostPort.test(broker));
     if (bad.length > 0)
       reader.problem('FLYWHEEL_KAFKA_BROKERS', `must be host:port entries, got "${bad.join('", "')}"`);
-    return { kind, brokers, numPartitions, sessionTimeoutMs, retryBudgetMs };
+    return { kind, brokers, numPartitions, sessionTimeoutMs, ...delivery };
   }
   if (kind === 'nats') {
     const raw = reader.optional('FLYWHEEL_NATS_URL');
     if (raw === undefined) {
       reader.problem('FLYWHEEL_NATS_URL', 'is required when FLYWHEEL_BUS=nats (nats://host:port)');
-      return { kind, url: '', retryBudgetMs };
+      return { kind, url: '', ...delivery };
     }
     for (const url of raw.split(',')) {
       if (!/^(nats|tls):\/\/[^\s/]+$/.test(url.trim()))
         reader.problem('FLYWHEEL_NATS_URL', `must be nats://host:port URLs, got "${url.trim()}"`);
     }
-    return { kind, url: raw, retryBudgetMs };
+    return { kind, url: raw, ...delivery };
   }
-  return { kind, retryBudgetMs };
+  return { kind, ...delivery };
+}
+
+function readTopicPrefix(reader: ConfigReader): { topicPrefix?: string } {
+  const topicPrefix = reader.optional('FLYWHEEL_TOPIC_PREFIX');
+  if (topicPrefix === undefined) return {};
+  const problem = topicPrefixProblem(topicPrefix);
+  if (problem) reader.problem('FLYWHEEL_TOPIC_PREFIX', problem);
+  return { topicPrefix };
 }
 
 /**
@@ -85,10 +104,13 @@ export function readBusConfig(reader: ConfigReader): BusConfig {
  */
 export function createEventBus(config: BusConfig, deps: { log?: Logger } = {}): EventBus {
   const log = deps.log ?? silentLogger;
-  const retry = config.retryBudgetMs === undefined ? {} : { retryBudgetMs: config.retryBudgetMs };
+  const shared = {
+    ...(config.retryBudgetMs === undefined ? {} : { retryBudgetMs: config.retryBudgetMs }),
+    ...(config.topicPrefix === undefined ? {} : { topicPrefix: config.topicPrefix }),
+  };
   switch (config.kind) {
     case 'memory':
-      return createMemoryBus({ log, ...retry });
+      return createMemoryBus({ log, ...shared });
     case 'kafka':
       return createKafkaBus({
         brokers: config.brokers,
@@ -96,10 +118,10 @@ export function createEventBus(config: BusConfig, deps: { log?: Logger } = {}): 
         sessionTimeoutMs: config.sessionTimeoutMs,
         heartbeatIntervalMs: Math.round(config.sessionTimeoutMs / 10),
         log,
-        ...retry,
+        ...shared,
       });
     case 'nats':
       if (!config.url) throw AppError.invalidArgument('url', 'a NATS URL is required');
-      return createNatsBus({ url: config.url, log, ...retry });
+      return createNatsBus({ url: config.url, log, ...shared });
   }
 }

@@ -37,3 +37,39 @@ export function assertSubscribable(options: SubscribeOptions): void {
   assertTopicNames(options.topics);
   if (!options.group) throw AppError.invalidArgument('group', 'must not be empty');
 }
+
+const topicPrefixPattern = /^([A-Za-z0-9-]+\.)+$/;
+
+/**
+ * A topic prefix (`FLYWHEEL_TOPIC_PREFIX`) is empty, or dot-separated words of letters, digits and
+ * hyphens ending in `.` (`staging.`, `team-a.dev.`), at most 100 characters: put before a topic
+ * name it gives a topic name again. Returns the problem, or undefined when `prefix` is one.
+ */
+export function topicPrefixProblem(prefix: string): string | undefined {
+  if (prefix === '' || (prefix.length <= 100 && topicPrefixPattern.test(prefix))) return undefined;
+  return `must be letters, digits, "-" and "." ending in "." (e.g. "staging."), up to 100, got "${prefix}"`;
+}
+
+/**
+ * Where an adapter's topics physically live: `<prefix><topic>` on the broker (the DLQ of `t` is
+ * `<prefix>t.dlq`), so environments sharing a broker never share a topic. Only the broker names
+ * carry the prefix; events keep their type and deliveries report the topic without it.
+ */
+export interface TopicNamespace {
+  readonly prefix: string;
+  /** The broker's name of `topic`. */
+  physical(topic: string): string;
+  /** The topic a broker name stands for (the prefix removed). */
+  logical(physical: string): string;
+}
+
+/** The namespace of `prefix` (default none). Throws `invalid_argument` for a prefix {@link topicPrefixProblem} rejects. */
+export function topicNamespace(prefix = ''): TopicNamespace {
+  const problem = topicPrefixProblem(prefix);
+  if (problem) throw AppError.invalidArgument('topicPrefix', problem);
+  return {
+    prefix,
+    physical: (topic) => `${prefix}${topic}`,
+    logical: (physical) => (physical.startsWith(prefix) ? physical.slice(prefix.length) : physical),
+  };
+}

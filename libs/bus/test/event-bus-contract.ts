@@ -24,6 +24,15 @@ export interface EventBusHarness {
   publishWire(topic: string, message: WireMessage): Promise<void>;
   /** Reads `topic` from its beginning until it holds at least `count` messages (or the deadline passes). */
   readWire(topic: string, count: number, timeoutMs: number): Promise<WireMessage[]>;
+  /**
+   * Another bus of the adapter on the same broker whose topics carry `topicPrefix`; raw access
+   * (`publishWire`, `readWire`) keeps using broker names, e.g. `readWire('<prefix><topic>.dlq')`.
+   * The harness closes it. (The in-process bus has no broker to share: there, each bus is its own,
+   * and raw access reads every bus the harness made.)
+   */
+  withTopicPrefix(topicPrefix: string): EventBus;
+  /** The topic names the broker has, as an independent client lists them; absent where there is no such client. */
+  topicNames?(): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -367,6 +376,78 @@ export function describeEventBusContract(name: string, makeHarness: () => Promis
       const second = subscribe({ topics: [topic], group });
       const rest = await take(second, 2, true);
       expect(rest.map((d) => text(d.event))).toEqual(['two', 'three']);
+    });
+
+    it('keeps environments apart: buses with other topic prefixes on one broker see none of its events', async () => {
+      const environment = uniqueName('env');
+      const prefixes = [`${environment}-a.`, `${environment}-b.`];
+      const buses = [...prefixes.map((prefix) => harness.withTopicPrefix(prefix)), bus()];
+      const topic = uniqueName('contract.prefix');
+      const subscriptions = buses.map((each) => {
+        const subscription = each.subscribe({ topics: [topic], group: uniqueName('g') });
+        open.push(subscription);
+        return subscription;
+      });
+      const names = ['a', 'b', 'none'];
+      for (const [i, each] of buses.entries())
+        await each.publish([event(topic, 'k', `${names[i]}-first`)], { timeoutMs: patienceMs });
+      // Were the topics shared, each group would see the others' first events before its own last.
+      for (const [i, each] of buses.entries())
+        await each.publish([event(topic, 'k', `${names[i]}-last`)], { timeoutMs: patienceMs });
+      for (const [i, subscription] of subscriptions.entries()) {
+        const seen: Delivery[] = [];
+        await consumeUntil(subscription, async (delivery) => {
+          seen.push(delivery);
+          await delivery.ack();
+          return text(delivery.event).endsWith('-last');
+        });
+        expect(seen.map((delivery) => text(delivery.event))).toEqual([
+          `${names[i]}-first`,
+          `${names[i]}-last`,
+        ]);
+        // Handlers, dedupe records and trigger rules see the topic and type without the prefix.
+        expect(seen.map((delivery) => [delivery.topic, delivery.event.type])).toEqual([
+          [topic, topic],
+          [topic, topic],
+        ]);
+      }
+      const stored = await harness.readWire(`${prefixes[0]}${topic}`, 2, patienceMs);
+      expect(stored.map((message) => [message.headers.ce_type, fromUtf8.decode(message.value)])).toEqual([
+        [topic, 'a-first'],
+        [topic, 'a-last'],
+      ]);
+      if (harness.topicNames) {
+        const onBroker = await harness.topicNames();
+        for (const prefix of prefixes) {
+          expect(onBroker).toContain(`${prefix}${topic}`);
+          expect(onBroker).toContain(`${prefix}${topic}.dlq`);
+        }
+      }
+    });
+
+    it('dead-letters into <prefix><topic>.dlq, the letter naming the topic without the prefix', async () => {
+      const prefix = `${uniqueName('env')}.`;
+      const prefixed = harness.withTopicPrefix(prefix);
+      const topic = uniqueName('contract.prefix-dlq');
+      const group = uniqueName('g');
+      const subscription = prefixed.subscribe({ topics: [topic], group });
+      open.push(subscription);
+      const bad = event(topic, 'k', 'bad input');
+      await prefixed.publish([bad], { timeoutMs: patienceMs });
+      const [delivery] = await take(subscription, 1);
+      expect(delivery!.topic).toBe(topic);
+      await delivery!.nack(AppError.invalidArgument('features', 'must not be empty'));
+      const [letter] = await harness.readWire(dlqTopicOf(`${prefix}${topic}`), 1, patienceMs);
+      expect(letter!.headers.ce_id).toBe(bad.id);
+      expect(letter!.headers.ce_type).toBe(topic);
+      expect(letter!.headers[dlqHeaders.topic]).toBe(topic);
+      expect(letter!.headers[dlqHeaders.group]).toBe(group);
+    });
+
+    it('rejects a topic prefix that would not make topic names', () => {
+      for (const prefix of ['staging', 'a b.', 'under_score.', '.', 'x..']) {
+        expect(() => harness.withTopicPrefix(prefix)).toThrow(/topicPrefix/);
+      }
     });
 
     it('rejects events whose type is not a topic name', async () => {

@@ -1,18 +1,25 @@
 // Raw kafkajs access for the Kafka tests: an independent producer to write foreign bytes, and a
 // reader that drains a topic from its beginning. Test support only, out of src/.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import type { WireMessage } from '@flywheel/events';
 import { uniqueName } from '@flywheel/testing';
 import { Kafka, logLevel } from 'kafkajs';
-import { createKafkaBus, type KafkaBusOptions } from '../src/kafka/kafka-bus.ts';
+import { createKafkaBus, type KafkaBus, type KafkaBusOptions } from '../src/kafka/kafka-bus.ts';
 import { kafkaMessageOf, wireMessageOf } from '../src/kafka/kafka-wire.ts';
 import type { EventBusHarness } from './event-bus-contract.ts';
+
+const run = promisify(execFile);
 
 /** A Kafka bus tuned for tests (short heartbeats) plus raw access to the same brokers. */
 export async function kafkaHarness(
   brokers: readonly string[],
   options: Partial<KafkaBusOptions> = {},
 ): Promise<EventBusHarness> {
-  const bus = createKafkaBus({ brokers, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1000, ...options });
+  const make = (more: Partial<KafkaBusOptions> = {}) =>
+    createKafkaBus({ brokers, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1000, ...options, ...more });
+  const bus = make();
+  const others: KafkaBus[] = [];
   const kafka = new Kafka({
     clientId: 'flywheel-test-raw',
     brokers: [...brokers],
@@ -26,8 +33,14 @@ export async function kafkaHarness(
       await producer.send({ topic, acks: -1, messages: [kafkaMessageOf(message)] });
     },
     readWire: (topic, count, timeoutMs) => readTopic(kafka, topic, count, timeoutMs),
+    withTopicPrefix: (topicPrefix) => {
+      const other = make({ topicPrefix });
+      others.push(other);
+      return other;
+    },
+    topicNames: () => listTopics(kafka, brokers),
     close: async () => {
-      await bus.close();
+      await Promise.all([bus, ...others].map((each) => each.close()));
       await producer.disconnect();
     },
   };
@@ -61,5 +74,25 @@ export async function readTopic(
     return messages;
   } finally {
     await consumer.disconnect();
+  }
+}
+
+/** The cluster's topic names as kcat lists them (`kcat -L -J`), or kafkajs's admin where kcat is not on PATH. */
+async function listTopics(kafka: Kafka, brokers: readonly string[]): Promise<string[]> {
+  try {
+    const { stdout } = await run('kcat', ['-b', brokers.join(','), '-L', '-J', '-m', '10'], {
+      maxBuffer: 64 * 1024 * 1024,
+      timeout: 30_000,
+    });
+    return (JSON.parse(stdout) as { topics: { topic: string }[] }).topics.map((t) => t.topic);
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== 'ENOENT') throw error;
+  }
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    return await admin.listTopics();
+  } finally {
+    await admin.disconnect();
   }
 }

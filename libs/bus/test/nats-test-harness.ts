@@ -4,6 +4,7 @@ import type { WireMessage } from '@flywheel/events';
 import { waitFor } from '@flywheel/testing';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
+import type { EventBus } from '../src/event-bus.ts';
 import { createNatsBus, type NatsBusOptions } from '../src/nats/nats-bus.ts';
 import { streamNameOf, subjectOf } from '../src/nats/nats-names.ts';
 import { natsHeadersOf, wireMessageOf } from '../src/nats/nats-wire.ts';
@@ -15,6 +16,7 @@ export async function natsHarness(
   options: Partial<NatsBusOptions> = {},
 ): Promise<EventBusHarness> {
   const bus = createNatsBus({ url, ...options });
+  const others: EventBus[] = [];
   const nc = await connect({ servers: url, name: 'flywheel-test-raw' });
   const js = jetstream(nc);
   const jsm = await jetstreamManager(nc);
@@ -37,8 +39,22 @@ export async function natsHarness(
         },
         { timeoutMs, intervalMs: 100, what: `${count} messages in the stream of ${topic}` },
       ),
+    withTopicPrefix: (topicPrefix) => {
+      const other = createNatsBus({ url, ...options, topicPrefix });
+      others.push(other);
+      return other;
+    },
+    topicNames: async () => {
+      // A stream's subject is `flywheel.<topic name on the broker>`.
+      const names: string[] = [];
+      for await (const stream of jsm.streams.list()) {
+        for (const subject of stream.config.subjects ?? [])
+          if (subject.startsWith('flywheel.')) names.push(subject.slice('flywheel.'.length));
+      }
+      return names;
+    },
     close: async () => {
-      await bus.close();
+      await Promise.all([bus, ...others].map((each) => each.close()));
       await nc.drain();
     },
   };

@@ -17,25 +17,44 @@ const repoRoot = new URL('../../../', import.meta.url).pathname;
 const patience = { timeoutMs: 60_000 };
 const utf8 = new TextEncoder();
 
+// The same on a broker shared with other environments: FLYWHEEL_TOPIC_PREFIX set.
+const environment = `redrive-${process.pid}-${Date.now().toString(36)}.`;
 const brokers: [string, () => { config: BusConfig; env: Record<string, string> }][] = [
-  [
-    'kafka',
-    () => {
-      const brokerList = realServers().kafkaBrokers;
-      return {
-        config: { kind: 'kafka', brokers: brokerList, numPartitions: 3, sessionTimeoutMs: 10_000 },
-        env: { FLYWHEEL_BUS: 'kafka', FLYWHEEL_KAFKA_BROKERS: brokerList.join(',') },
-      };
-    },
-  ],
-  [
-    'nats',
-    () => {
-      const url = realServers().natsUrl;
-      return { config: { kind: 'nats', url }, env: { FLYWHEEL_BUS: 'nats', FLYWHEEL_NATS_URL: url } };
-    },
-  ],
-];
+  '',
+  environment,
+].flatMap((topicPrefix): [string, () => { config: BusConfig; env: Record<string, string> }][] => {
+  const prefixed = topicPrefix ? { topicPrefix } : {};
+  const prefixEnv: Record<string, string> = topicPrefix ? { FLYWHEEL_TOPIC_PREFIX: topicPrefix } : {};
+  const named = (name: string) => (topicPrefix ? `${name}, topic prefix ${topicPrefix}` : name);
+  return [
+    [
+      named('kafka'),
+      () => {
+        const brokerList = realServers().kafkaBrokers;
+        return {
+          config: {
+            kind: 'kafka',
+            brokers: brokerList,
+            numPartitions: 3,
+            sessionTimeoutMs: 10_000,
+            ...prefixed,
+          },
+          env: { FLYWHEEL_BUS: 'kafka', FLYWHEEL_KAFKA_BROKERS: brokerList.join(','), ...prefixEnv },
+        };
+      },
+    ],
+    [
+      named('nats'),
+      () => {
+        const url = realServers().natsUrl;
+        return {
+          config: { kind: 'nats', url, ...prefixed },
+          env: { FLYWHEEL_BUS: 'nats', FLYWHEEL_NATS_URL: url, ...prefixEnv },
+        };
+      },
+    ],
+  ];
+});
 
 describe.each(brokers)('redriving dead letters on %s', (_name, servers) => {
   let bus: EventBus;

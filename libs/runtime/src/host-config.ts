@@ -67,9 +67,24 @@ export interface HostConfig {
   /**
    * Put before every consumer group of the service (`FLYWHEEL_CONSUMER_GROUP_PREFIX`, default
    * empty; letters, digits, `_`, `-`): deployments (or test runs) sharing one broker then never
-   * share a group.
+   * share a group. Empty (unset): the bus's topic prefix stands in, see {@link consumerGroupPrefixOf}.
    */
   consumerGroupPrefix: string;
+}
+
+/**
+ * The prefix of a service's consumer groups: `FLYWHEEL_CONSUMER_GROUP_PREFIX`, or when that is
+ * unset the bus's `FLYWHEEL_TOPIC_PREFIX` with its dots made `-` (`staging.eu-1.` →
+ * `staging-eu-1-`). Environments that share a broker through topic prefixes must not share
+ * consumer groups either: Kafka groups are cluster-wide, and one group across two environments'
+ * topics would rebalance between them and starve its members.
+ */
+export function consumerGroupPrefixOf(
+  host: Pick<HostConfig, 'consumerGroupPrefix'>,
+  bus: { readonly topicPrefix?: string },
+): string {
+  if (host.consumerGroupPrefix) return host.consumerGroupPrefix;
+  return (bus.topicPrefix ?? '').replaceAll('.', '-');
 }
 
 const teamPattern = /^[a-z0-9][a-z0-9._-]*$/;

@@ -1,5 +1,11 @@
 export type { HostConfig, ServiceName } from './host-config.ts';
-export { grpcAddressVariable, readHostConfig, readPeers, servicePorts } from './host-config.ts';
+export {
+  consumerGroupPrefixOf,
+  grpcAddressVariable,
+  readHostConfig,
+  readPeers,
+  servicePorts,
+} from './host-config.ts';
 export type { Infra, InfraConfig, OpenInfraOptions } from './infra.ts';
 export { openInfra, readInfraConfig } from './infra.ts';
 export type {

@@ -60,13 +60,14 @@ function recordingLogger(): Logger & { messages: string[] } {
 }
 
 /** Host and infra config on the embedded adapters in a fresh temp dir, on a free port. */
-function embeddedConfig() {
+function embeddedConfig(env: Record<string, string> = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'flywheel-run-service-'));
   const reader = new ConfigReader({
     FLYWHEEL_REGISTRY_GRPC_ADDRESS: '127.0.0.1:0',
     FLYWHEEL_STORE_DIR: join(dir, 'store'),
     FLYWHEEL_BLOBS_DIR: join(dir, 'blobs'),
     FLYWHEEL_SHUTDOWN_GRACE: '5s',
+    ...env,
   });
   const config = { host: readHostConfig(reader, 'registry'), infra: readInfraConfig(reader, 'registry') };
   reader.done();
@@ -237,6 +238,42 @@ describe('runService on the embedded adapters', () => {
     } finally {
       health.close();
       registry.close();
+      await service.stop();
+      await bus.close();
+    }
+  });
+
+  it.each([
+    [{ FLYWHEEL_TOPIC_PREFIX: 'staging.eu-1.' }, 'staging-eu-1-'],
+    [{ FLYWHEEL_TOPIC_PREFIX: 'staging.', FLYWHEEL_CONSUMER_GROUP_PREFIX: 'blue_' }, 'blue_'],
+    [{ FLYWHEEL_CONSUMER_GROUP_PREFIX: 'blue_' }, 'blue_'],
+    [{}, ''],
+  ])('names its consumer groups after the group prefix, else the topic prefix (%o)', async (env, prefix) => {
+    const inner = createMemoryBus();
+    const groups: string[] = [];
+    const bus: EventBus = {
+      ...inner,
+      subscribe: (options) => {
+        groups.push(options.group);
+        return inner.subscribe(options);
+      },
+    };
+    const service = await runService({
+      name: 'registry',
+      config: embeddedConfig(env),
+      log: silentLogger,
+      startTelemetry: false,
+      shared: { bus },
+      wire: async (h) => {
+        await h.consume({ topics: ['model.version-registered'] }, async () => {});
+        await h.consume({ topics: ['dataset.arrived'], group: 'registry-datasets' }, async () => {});
+        return {};
+      },
+    });
+    try {
+      await service.ready({ timeoutMs: 30_000 });
+      expect(groups.sort()).toEqual([`${prefix}registry`, `${prefix}registry-datasets`]);
+    } finally {
       await service.stop();
       await bus.close();
     }

@@ -11,7 +11,7 @@ import { AppError, abortError, type CallOptions, deadlineSignal, type Logger } f
 import { createRpcServer, type RpcServer } from '@flywheel/rpc';
 import { createJsonLogger } from '@flywheel/telemetry';
 import { startTelemetry } from '@flywheel/telemetry/sdk';
-import type { HostConfig } from './host-config.ts';
+import { consumerGroupPrefixOf, type HostConfig } from './host-config.ts';
 import { type Infra, type InfraConfig, openInfra } from './infra.ts';
 
 /** What a service adds to its host: its handlers and consumers, and how to let go of its resources. */
@@ -23,7 +23,8 @@ export interface ServiceWiring {
 /** A service's consumer never starts from latest (`fromBeginning` is not its to choose): a group must not skip what it has not handled. */
 export interface ConsumeOptions extends Omit<SubscribeOptions, 'group' | 'fromBeginning'> {
   /**
-   * Consumer group; default `<service>`, after `FLYWHEEL_CONSUMER_GROUP_PREFIX`. Each consume() of
+   * Consumer group; default `<service>`, after `FLYWHEEL_CONSUMER_GROUP_PREFIX` (unset: the topic
+   * prefix, see consumerGroupPrefixOf). Each consume() of
    * a service needs its own group.
    */
   group?: string;
@@ -139,7 +140,7 @@ export async function runService(options: RunServiceOptions): Promise<RunningSer
     infra,
     signal: stopping.signal,
     consume: async ({ group: named = name, ...subscribe }, handler) => {
-      const group = `${config.host.consumerGroupPrefix}${named}`;
+      const group = `${consumerGroupPrefixOf(config.host, config.infra.bus)}${named}`;
       // Kafka balances a group's partitions across its members whatever they subscribed to: two
       // consumers with different topics in one group starve each other. One group, one consumer.
       if (groups.has(group)) {

@@ -11,7 +11,7 @@ import {
   withDlqTopics,
 } from '../event-bus.ts';
 import { tracePublish } from '../messaging-spans.ts';
-import { assertPublishable, assertSubscribable, assertTopicNames } from '../topic-names.ts';
+import { assertPublishable, assertSubscribable, assertTopicNames, topicNamespace } from '../topic-names.ts';
 import { kafkaError } from './kafka-errors.ts';
 import { kafkaLogCreator } from './kafka-logger.ts';
 import { KafkaPublisher } from './kafka-publisher.ts';
@@ -43,6 +43,8 @@ export interface KafkaBusOptions {
   reconnectBackoff?: { initialMs: number; maxMs: number };
   /** Retry budget of subscriptions that set none (see SubscribeOptions.retryBudgetMs), ms. Default 15 min. */
   retryBudgetMs?: number;
+  /** Put before every Kafka topic name (`staging.` → topic `staging.<type>`, see topicNamespace). Default none. */
+  topicPrefix?: string;
 }
 
 /** Kafka's own settings: how an embedder can tell this adapter apart and inspect it. */
@@ -65,6 +67,7 @@ export function createKafkaBus(options: KafkaBusOptions): KafkaBus {
   const defaultTimeoutMs = options.defaultTimeoutMs ?? 30_000;
   const numPartitions = options.numPartitions ?? 3;
   const replicationFactor = options.replicationFactor ?? 1;
+  const names = topicNamespace(options.topicPrefix);
   const backoff = options.reconnectBackoff ?? { initialMs: 100, maxMs: 2000 };
   const retry: RetryOptions = {
     initialRetryTime: backoff.initialMs,
@@ -140,7 +143,9 @@ export function createKafkaBus(options: KafkaBusOptions): KafkaBus {
 
   const ensureTopics = async (topics: readonly string[], signal: AbortSignal): Promise<void> => {
     assertTopicNames(topics);
-    const wanted = withDlqTopics(topics).filter((t) => !knownTopics.has(t));
+    const wanted = withDlqTopics(topics)
+      .map(names.physical)
+      .filter((t) => !knownTopics.has(t));
     if (wanted.length === 0) return;
     await until(
       signal,
@@ -176,7 +181,7 @@ export function createKafkaBus(options: KafkaBusOptions): KafkaBus {
       await tracePublish('kafka', events, async (traced) => {
         await ensureTopics([...new Set(traced.map((event) => event.type))], signal);
         const records = traced.map((event) => ({
-          topic: event.type,
+          topic: names.physical(event.type),
           message: kafkaMessageOf(toWireMessage(event)),
         }));
         await publisher.send(records, signal);
@@ -194,11 +199,15 @@ export function createKafkaBus(options: KafkaBusOptions): KafkaBus {
           kafka,
           settings,
           log,
+          names,
           ensureTopics,
           deadLetter: async (topic, message, closing) => {
             const signal = AbortSignal.any([closing, deadlineSignal({}, defaultTimeoutMs)]);
             await ensureTopics([topic.replace(/\.dlq$/, '')], signal);
-            await publisher.send([{ topic, message: kafkaMessageOf(message) }], signal);
+            await publisher.send(
+              [{ topic: names.physical(topic), message: kafkaMessageOf(message) }],
+              signal,
+            );
           },
           onClosed: (sub) => subscriptions.delete(sub),
         },

@@ -9,6 +9,7 @@ import {
   redriveGroup,
 } from '../dlq/dead-letter-queue.ts';
 import { dlqTopicOf } from '../event-bus.ts';
+import { topicNamespace } from '../topic-names.ts';
 import { kafkaError } from './kafka-errors.ts';
 import { kafkaLogCreator } from './kafka-logger.ts';
 import { kafkaMessageOf, wireMessageOf } from './kafka-wire.ts';
@@ -19,6 +20,8 @@ export interface KafkaDeadLetterQueueOptions {
   log?: Logger;
   /** Deadline of `list` and `redrive` when the caller gives none, ms. Default 60 000 (a group join takes seconds). */
   defaultTimeoutMs?: number;
+  /** Put before every topic name, as the bus does (see topicNamespace): `list('t')` reads `<prefix>t.dlq`. The redrive group is `<prefix>flywheel-dlq-redrive` then. Default none. */
+  topicPrefix?: string;
 }
 
 /** One partition's span to read: from `start` to the end it had when the read began (`end`, exclusive). */
@@ -36,6 +39,9 @@ interface Span {
 export function createKafkaDeadLetterQueue(options: KafkaDeadLetterQueueOptions): DeadLetterQueue {
   const log = (options.log ?? silentLogger).child({ component: 'kafka-dlq' });
   const defaultTimeoutMs = options.defaultTimeoutMs ?? 60_000;
+  const names = topicNamespace(options.topicPrefix);
+  // Kafka groups are cluster-wide: environments sharing a cluster must not share the redrive group.
+  const redriveGroupId = names.physical(redriveGroup);
   const kafka = new Kafka({
     clientId: options.clientId ?? 'flywheel-dlq',
     brokers: [...options.brokers],
@@ -154,7 +160,7 @@ export function createKafkaDeadLetterQueue(options: KafkaDeadLetterQueueOptions)
 
   return {
     list: async (topic, callOptions = {}) => {
-      const dlq = dlqTopicOf(topic);
+      const dlq = dlqTopicOf(names.physical(topic));
       try {
         const letters: DeadLetter[] = [];
         const spans = await spansOf(dlq, undefined);
@@ -176,15 +182,15 @@ export function createKafkaDeadLetterQueue(options: KafkaDeadLetterQueueOptions)
       }
     },
     redrive: async (topic, choose, callOptions = {}) => {
-      const dlq = dlqTopicOf(topic);
+      const dlq = dlqTopicOf(names.physical(topic));
       const redriven: DeadLetter[] = [];
       const skipped: DeadLetter[] = [];
       try {
-        const spans = await spansOf(dlq, redriveGroup);
+        const spans = await spansOf(dlq, redriveGroupId);
         const send = await connectedProducer();
         await readSpans(
           dlq,
-          redriveGroup,
+          redriveGroupId,
           spans,
           true,
           async (letter) => {
@@ -192,7 +198,11 @@ export function createKafkaDeadLetterQueue(options: KafkaDeadLetterQueueOptions)
               skipped.push(letter);
               return false;
             }
-            await send.send({ topic, acks: -1, messages: [kafkaMessageOf(originalMessageOf(letter))] });
+            await send.send({
+              topic: names.physical(topic),
+              acks: -1,
+              messages: [kafkaMessageOf(originalMessageOf(letter))],
+            });
             redriven.push(letter);
             log.info('redrove a dead letter', { topic, eventId: letter.eventId, position: letter.position });
             return true;

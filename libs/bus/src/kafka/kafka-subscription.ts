@@ -6,6 +6,7 @@ import { DeliveryQueue } from '../delivery/delivery-queue.ts';
 import { raceSignal } from '../delivery/race-signal.ts';
 import { retryPolicyOf } from '../delivery/retry-policy.ts';
 import { dlqTopicOf, type SubscribeOptions, type Subscription } from '../event-bus.ts';
+import type { TopicNamespace } from '../topic-names.ts';
 import { KafkaOffsetCommitter } from './kafka-offset-committer.ts';
 import { wireMessageOf } from './kafka-wire.ts';
 
@@ -25,9 +26,11 @@ export interface KafkaSubscriptionDeps {
   readonly kafka: Kafka;
   readonly settings: KafkaConsumerSettings;
   readonly log: Logger;
-  /** Creates the topics and their DLQs (the bus's admin client). */
+  /** Where the topics live on the broker: the consumer reads `physical` names, deliveries report `logical` ones. */
+  readonly names: TopicNamespace;
+  /** Creates the topics and their DLQs (the bus's admin client); takes topics without the prefix. */
   ensureTopics(topics: readonly string[], signal: AbortSignal): Promise<void>;
-  /** Produces a dead letter durably through the bus's producer, or throws. */
+  /** Produces a dead letter to `topic` (without the prefix) durably through the bus's producer, or throws. */
   deadLetter(topic: string, message: WireMessage, signal: AbortSignal): Promise<void>;
   /** Called once the subscription has closed. */
   onClosed(subscription: Subscription): void;
@@ -44,6 +47,7 @@ export interface KafkaSubscriptionDeps {
 export function startKafkaSubscription(deps: KafkaSubscriptionDeps, options: SubscribeOptions): Subscription {
   const { kafka, settings, log: baseLog } = deps;
   const { group, topics } = options;
+  const physicalTopics = topics.map(deps.names.physical);
   const log = baseLog.child({ group });
   const policy = retryPolicyOf(options, settings.retryBudgetMs);
   const concurrency = options.concurrency ?? 1;
@@ -90,7 +94,7 @@ export function startKafkaSubscription(deps: KafkaSubscriptionDeps, options: Sub
     active += 1;
     try {
       const outcome = await deliverWithRetries({
-        topic,
+        topic: deps.names.logical(topic),
         group,
         message: wireMessageOf(message),
         policy,
@@ -98,7 +102,8 @@ export function startKafkaSubscription(deps: KafkaSubscriptionDeps, options: Sub
         closing: closing.signal,
         yielding: yielding.signal,
         log,
-        deadLetter: (letter) => deps.deadLetter(dlqTopicOf(topic), letter, closing.signal),
+        deadLetter: (letter) =>
+          deps.deadLetter(dlqTopicOf(deps.names.logical(topic)), letter, closing.signal),
         whileWaiting: async (work) => {
           waiting.add(heartbeat);
           try {
@@ -165,7 +170,7 @@ export function startKafkaSubscription(deps: KafkaSubscriptionDeps, options: Sub
     try {
       await deps.ensureTopics(topics, AbortSignal.any([closing.signal, deadlineSignal({}, 60_000)]));
       await consumer.connect();
-      await consumer.subscribe({ topics: [...topics], fromBeginning: options.fromBeginning ?? true });
+      await consumer.subscribe({ topics: physicalTopics, fromBeginning: options.fromBeginning ?? true });
       await consumer.run({ autoCommit: false, partitionsConsumedConcurrently: concurrency, eachMessage });
       const closed = new Promise((resolve) =>
         closing.signal.addEventListener('abort', resolve, { once: true }),
@@ -197,7 +202,7 @@ export function startKafkaSubscription(deps: KafkaSubscriptionDeps, options: Sub
     queue.close();
     const member = current;
     try {
-      member?.consumer.pause(topics.map((topic) => ({ topic })));
+      member?.consumer.pause(physicalTopics.map((topic) => ({ topic })));
     } catch {
       // not running yet: nothing is being fetched
     }

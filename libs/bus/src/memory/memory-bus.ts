@@ -13,7 +13,13 @@ import {
   withDlqTopics,
 } from '../event-bus.ts';
 import { tracePublish } from '../messaging-spans.ts';
-import { assertPublishable, assertSubscribable, assertTopicName, assertTopicNames } from '../topic-names.ts';
+import {
+  assertPublishable,
+  assertSubscribable,
+  assertTopicName,
+  assertTopicNames,
+  topicNamespace,
+} from '../topic-names.ts';
 
 export interface MemoryBusOptions {
   log?: Logger;
@@ -23,13 +29,18 @@ export interface MemoryBusOptions {
   closeTimeoutMs?: number;
   /** Retry budget of subscriptions that set none (see SubscribeOptions.retryBudgetMs), ms. Default 15 min. */
   retryBudgetMs?: number;
+  /** Put before every topic name it keeps (`staging.` → `staging.<type>`, see topicNamespace). Default none. */
+  topicPrefix?: string;
 }
 
 /** The embedded bus, plus what an operator of embedded mode needs: raw access to a topic. */
 export interface MemoryBus extends EventBus {
-  /** Appends messages as a broker client would send them (undecodable ones included): the outbox relay and tests use it. */
+  /**
+   * Appends messages as a broker client would send them (undecodable ones included) to `topic`,
+   * named as the broker names it (with the topic prefix, like `retained`); tests use it.
+   */
   publishWire(topic: string, messages: readonly WireMessage[]): Promise<void>;
-  /** The messages a topic retains, oldest first: e.g. what sits in `<topic>.dlq`. */
+  /** The messages a topic retains, oldest first, by its broker name: e.g. what sits in `<prefix><topic>.dlq`. */
   retained(topic: string): readonly WireMessage[];
 }
 
@@ -52,6 +63,7 @@ export function createMemoryBus(options: MemoryBusOptions = {}): MemoryBus {
   const retain = options.retainPerTopic ?? 100_000;
   const closeTimeoutMs = options.closeTimeoutMs ?? 30_000;
   const retryBudgetMs = options.retryBudgetMs ?? defaultRetryBudgetMs;
+  const names = topicNamespace(options.topicPrefix);
   const topics = new Map<string, Topic>();
   const subscriptions = new Set<Subscription>();
   let closed = false;
@@ -115,14 +127,14 @@ export function createMemoryBus(options: MemoryBusOptions = {}): MemoryBus {
           queue,
           closing: closing.signal,
           log,
-          deadLetter: async (letter) => append(dlqTopicOf(topic), letter),
+          deadLetter: async (letter) => append(names.physical(dlqTopicOf(topic)), letter),
         });
         cursor.release(entry, outcome !== 'handed-back');
       }
     };
 
     for (const topic of subscribeOptions.topics) {
-      const cursor = cursorOf(topic, group, subscribeOptions.fromBeginning ?? true);
+      const cursor = cursorOf(names.physical(topic), group, subscribeOptions.fromBeginning ?? true);
       for (let i = 0; i < concurrency; i++) pumps.push(pump(topic, cursor));
     }
 
@@ -150,7 +162,7 @@ export function createMemoryBus(options: MemoryBusOptions = {}): MemoryBus {
       assertOpen(callOptions);
       assertPublishable(events);
       await tracePublish('flywheel-memory', events, async (traced) => {
-        for (const event of traced) append(event.type, toWireMessage(event));
+        for (const event of traced) append(names.physical(event.type), toWireMessage(event));
       });
     },
     publishWire: async (topic, messages) => {
@@ -159,10 +171,10 @@ export function createMemoryBus(options: MemoryBusOptions = {}): MemoryBus {
       for (const message of messages) append(topic, message);
     },
     retained: (topic) => (topics.get(topic)?.entries ?? []).map((entry) => entry.message),
-    ensureTopics: async (names, callOptions = {}) => {
+    ensureTopics: async (topicNames, callOptions = {}) => {
       assertOpen(callOptions);
-      assertTopicNames(names);
-      for (const name of withDlqTopics(names)) topicOf(name);
+      assertTopicNames(topicNames);
+      for (const name of withDlqTopics(topicNames)) topicOf(names.physical(name));
     },
     subscribe,
     close: async () => {

@@ -22,7 +22,7 @@ import {
   withDlqTopics,
 } from '../event-bus.ts';
 import { tracePublish } from '../messaging-spans.ts';
-import { assertPublishable, assertSubscribable, assertTopicNames } from '../topic-names.ts';
+import { assertPublishable, assertSubscribable, assertTopicNames, topicNamespace } from '../topic-names.ts';
 import { natsError } from './nats-errors.ts';
 import { durableNameOf, streamNameOf, subjectOf } from './nats-names.ts';
 import { startNatsSubscription } from './nats-subscription.ts';
@@ -56,6 +56,11 @@ export interface NatsBusOptions {
   duplicateWindowMs?: number;
   /** Retry budget of subscriptions that set none (see SubscribeOptions.retryBudgetMs), ms. Default 15 min. */
   retryBudgetMs?: number;
+  /**
+   * Put before every topic name (`staging.` → stream `staging_<type>`, subject
+   * `flywheel.staging.<type>`, see topicNamespace). Default none.
+   */
+  topicPrefix?: string;
 }
 
 /**
@@ -73,6 +78,7 @@ export interface NatsBusOptions {
 export function createNatsBus(options: NatsBusOptions): EventBus {
   const log = (options.log ?? silentLogger).child({ bus: 'nats' });
   const prefix = options.subjectPrefix ?? 'flywheel';
+  const names = topicNamespace(options.topicPrefix);
   const defaultTimeoutMs = options.defaultTimeoutMs ?? 30_000;
   const ackWaitMs = options.ackWaitMs ?? 30_000;
   const maxAckPending = options.maxAckPending ?? 1;
@@ -126,8 +132,8 @@ export function createNatsBus(options: NatsBusOptions): EventBus {
       for (const topic of wanted) {
         try {
           await jsm.streams.add({
-            name: streamNameOf(topic),
-            subjects: [subjectOf(prefix, topic)],
+            name: streamNameOf(names.physical(topic)),
+            subjects: [subjectOf(prefix, names.physical(topic))],
             storage: StorageType.File,
             retention: RetentionPolicy.Limits,
             discard: DiscardPolicy.Old,
@@ -148,8 +154,8 @@ export function createNatsBus(options: NatsBusOptions): EventBus {
     group: string,
     fromBeginning: boolean,
     signal: AbortSignal,
-  ): Promise<string> => {
-    const stream = streamNameOf(topic);
+  ): Promise<{ stream: string; durable: string }> => {
+    const stream = streamNameOf(names.physical(topic));
     const durable = durableNameOf(group);
     return until(signal, 'creating a consumer', async () => {
       const { jsm } = await connection();
@@ -166,7 +172,7 @@ export function createNatsBus(options: NatsBusOptions): EventBus {
           deliver_policy: fromBeginning ? DeliverPolicy.All : DeliverPolicy.New,
         });
       }
-      return durable;
+      return { stream, durable };
     });
   };
 
@@ -180,7 +186,7 @@ export function createNatsBus(options: NatsBusOptions): EventBus {
       // Issued together, in order, on one connection: the server stores them in this order.
       await Promise.all(
         records.map(({ topic, message, id }) =>
-          js.publish(subjectOf(prefix, topic), message.value, {
+          js.publish(subjectOf(prefix, names.physical(topic)), message.value, {
             headers: natsHeadersOf(message),
             timeout: defaultTimeoutMs,
             ...(id === undefined ? {} : { msgID: id }),

@@ -10,6 +10,7 @@ import {
   redriveGroup,
 } from '../dlq/dead-letter-queue.ts';
 import { dlqTopicOf } from '../event-bus.ts';
+import { topicNamespace } from '../topic-names.ts';
 import { natsError } from './nats-errors.ts';
 import { durableNameOf, streamNameOf, subjectOf } from './nats-names.ts';
 import { natsHeadersOf, wireMessageOf } from './nats-wire.ts';
@@ -25,6 +26,8 @@ export interface NatsDeadLetterQueueOptions {
   subjectPrefix?: string;
   /** Deadline of `list` and `redrive` when the caller gives none, ms. Default 60 000. */
   defaultTimeoutMs?: number;
+  /** Put before every topic name, as the bus does (see topicNamespace): `list('t')` reads `<prefix>t.dlq`. Default none. */
+  topicPrefix?: string;
 }
 
 /**
@@ -38,6 +41,7 @@ export interface NatsDeadLetterQueueOptions {
 export function createNatsDeadLetterQueue(options: NatsDeadLetterQueueOptions): DeadLetterQueue {
   const log = (options.log ?? silentLogger).child({ component: 'nats-dlq' });
   const prefix = options.subjectPrefix ?? 'flywheel';
+  const names = topicNamespace(options.topicPrefix);
   const defaultTimeoutMs = options.defaultTimeoutMs ?? 60_000;
   let connection: Promise<NatsConnection> | undefined;
   const connected = (): Promise<NatsConnection> => {
@@ -68,8 +72,8 @@ export function createNatsDeadLetterQueue(options: NatsDeadLetterQueueOptions): 
 
   return {
     list: (topic, callOptions = {}) =>
-      until(callOptions, `listing ${dlqTopicOf(topic)}`, async () => {
-        const dlq = dlqTopicOf(topic);
+      until(callOptions, `listing ${dlqTopicOf(names.physical(topic))}`, async () => {
+        const dlq = dlqTopicOf(names.physical(topic));
         const { first, last } = await lastSeqOf(dlq);
         const jsm = await jetstreamManager(await connected());
         const letters: DeadLetter[] = [];
@@ -80,8 +84,8 @@ export function createNatsDeadLetterQueue(options: NatsDeadLetterQueueOptions): 
         return letters;
       }),
     redrive: (topic, choose, callOptions = {}) =>
-      until(callOptions, `redriving ${dlqTopicOf(topic)}`, async () => {
-        const dlq = dlqTopicOf(topic);
+      until(callOptions, `redriving ${dlqTopicOf(names.physical(topic))}`, async () => {
+        const dlq = dlqTopicOf(names.physical(topic));
         const nc = await connected();
         const jsm = await jetstreamManager(nc);
         const js = jetstream(nc);
@@ -119,7 +123,7 @@ export function createNatsDeadLetterQueue(options: NatsDeadLetterQueueOptions): 
               handBack.push(msg);
             } else {
               const original = originalMessageOf(letter);
-              await js.publish(subjectOf(prefix, topic), original.value, {
+              await js.publish(subjectOf(prefix, names.physical(topic)), original.value, {
                 headers: natsHeadersOf(original),
                 msgID: `${letter.eventId ?? 'letter'}-redrive-${msg.seq}`,
               });

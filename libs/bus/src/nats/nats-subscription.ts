@@ -8,7 +8,6 @@ import { raceSignal } from '../delivery/race-signal.ts';
 import { retryPolicyOf } from '../delivery/retry-policy.ts';
 import { dlqTopicOf, type SubscribeOptions, type Subscription } from '../event-bus.ts';
 import { natsError } from './nats-errors.ts';
-import { streamNameOf } from './nats-names.ts';
 import { wireMessageOf } from './nats-wire.ts';
 
 export interface NatsSubscriptionDeps {
@@ -21,8 +20,13 @@ export interface NatsSubscriptionDeps {
   jetstream(): Promise<JetStreamClient>;
   /** Creates the streams of `topics` and their DLQs. */
   ensureTopics(topics: readonly string[], signal: AbortSignal): Promise<void>;
-  /** Creates (or finds) the durable pull consumer of `group` on `topic`'s stream; returns its name. */
-  ensureConsumer(topic: string, group: string, fromBeginning: boolean, signal: AbortSignal): Promise<string>;
+  /** Creates (or finds) the durable pull consumer of `group` on `topic`'s stream; returns the stream's name and its. */
+  ensureConsumer(
+    topic: string,
+    group: string,
+    fromBeginning: boolean,
+    signal: AbortSignal,
+  ): Promise<{ stream: string; durable: string }>;
   /** Sends what the connection has buffered (acks) to the server. */
   flush(): Promise<void>;
   /** Publishes a dead letter to `<topic>.dlq` and waits for JetStream's ack, or throws. */
@@ -144,8 +148,13 @@ export function startNatsSubscription(deps: NatsSubscriptionDeps, options: Subsc
       try {
         const signal = AbortSignal.any([closing.signal, deadlineSignal({}, 60_000)]);
         await deps.ensureTopics([topic], signal);
-        const durable = await deps.ensureConsumer(topic, group, options.fromBeginning ?? true, signal);
-        const consumer = await (await deps.jetstream()).consumers.get(streamNameOf(topic), durable);
+        const { stream, durable } = await deps.ensureConsumer(
+          topic,
+          group,
+          options.fromBeginning ?? true,
+          signal,
+        );
+        const consumer = await (await deps.jetstream()).consumers.get(stream, durable);
         const messages = await consumer.consume({ max_messages: concurrency });
         streams.add(messages);
         if (closing.signal.aborted) await messages.close();
