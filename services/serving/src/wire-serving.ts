@@ -78,7 +78,16 @@ export async function wireServing(
     log: log.child({ component: 'rollouts' }),
   });
   const shadowMirror = createShadowMirror({ bus: infra.bus, log: log.child({ component: 'shadow' }) });
-  const routing = createRequestRouting({ served, router, stats: trafficStats, mirror: shadowMirror });
+  const routing = createRequestRouting({
+    served,
+    router,
+    stats: trafficStats,
+    mirror: shadowMirror,
+    addRewards: (deployment, deltas) =>
+      rollouts.addRewards(deployment, deltas, {
+        signal: AbortSignal.any([signal, AbortSignal.timeout(10_000)]),
+      }),
+  });
   const sync = createDeploymentSync({
     deployments,
     served,
@@ -134,7 +143,7 @@ export async function wireServing(
   const infer = createInfer({ served, statistics, predictionLog, routing, enrich: enrichment.enrich });
   host.server.add(GRPCInferenceService, createOipApi({ served, statistics, infer }));
 
-  await rollouts.endInterrupted({ signal });
+  await rollouts.resumeInterrupted({ signal });
   const restored = await restoreDeployments({
     deployments,
     served,

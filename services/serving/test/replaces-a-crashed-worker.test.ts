@@ -1,5 +1,5 @@
-import { describe, expect, it, onTestFinished } from 'vitest';
 import { waitFor } from '@flywheel/testing';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { loadWorkerPool } from '../src/runtime/worker-pool-runner.ts';
 import type { ToWorker } from '../src/runtime/worker-protocol.ts';
 import { rowsTensor, slowModel } from './runtime-models.ts';
