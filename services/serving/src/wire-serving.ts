@@ -37,7 +37,9 @@ import { createTrafficStats } from './traffic/traffic-stats.ts';
 /**
  * The serving service: deployments of registry models (ServingService) and inference over the
  * Open Inference Protocol (GRPCInferenceService). Restores stored deployments in the background
- * (ServerReady turns true once they are loaded), follows `model.alias-changed`, and logs sampled
+ * (ServerReady turns true once they are loaded), follows `model.alias-changed` and joins
+ * `ground-truth.received` in consumer groups of this replica (`serving.<instance>`,
+ * `serving-ground-truth.<instance>`), and logs sampled
  * predictions as `prediction.logged`. Serves OIP v2 REST and Prometheus `/metrics` on
  * `config.http.address` (bound address in `httpAddress`). Closing stops REST, flushes the prediction log and releases the models.
  */
@@ -153,12 +155,17 @@ export async function wireServing(
     signal,
     log,
   });
+  // Both consumers are per replica: every replica must load the version an alias moves to, and
+  // ground truth joins by request id the predictions only the replica that answered keeps (bandit
+  // rewards then add into stored totals, so no reward is counted twice). A shared group would hand
+  // each event to one replica only.
+  const replica = replicaOf(config.host.instanceId);
   await host.consume(
-    { topics: [eventKindOf(ModelAliasChangedSchema).type] },
+    { topics: [eventKindOf(ModelAliasChangedSchema).type], group: `serving.${replica}` },
     createFollowAlias({ deployments, reconciler, log }),
   );
   await host.consume(
-    { topics: [eventKindOf(GroundTruthReceivedSchema).type], group: 'serving-ground-truth' },
+    { topics: [eventKindOf(GroundTruthReceivedSchema).type], group: `serving-ground-truth.${replica}` },
     routing.groundTruth,
   );
   const rest = await startRestApi(config.http.address, {
@@ -185,4 +192,12 @@ export async function wireServing(
       resolver.close();
     },
   };
+}
+
+/**
+ * The instance id as a consumer group suffix: characters other than letters, digits, `.`, `_` and
+ * `-` become `-`, so the group is a plain Kafka group id (and a plain dedupe key prefix).
+ */
+function replicaOf(instanceId: string): string {
+  return instanceId.replaceAll(/[^A-Za-z0-9._-]/g, '-');
 }

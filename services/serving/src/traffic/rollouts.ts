@@ -485,6 +485,17 @@ export function createRollouts(deps: RolloutsDeps): Rollouts {
       void model.retire();
       return true;
     }
+    if (isActive(current) && current.candidateVersion === resolved.version && canaryOf(current)) {
+      // Another replica started this canary (the alias event reaches every replica): route as it
+      // stored, and leave judging it to that replica rather than replacing it.
+      const percent = current.routes.find((route) => route.version === resolved.version)?.percent ?? 0;
+      router.set(
+        record.name,
+        { kind: 'canary', candidate: resolved.version, percent },
+        new Map([[resolved.version, model]]),
+      );
+      return true;
+    }
     try {
       await startCanary(
         doc,
