@@ -26,7 +26,11 @@ const env = {
   FLYWHEEL_LOG_LEVEL: 'info',
 };
 // serving's groups are per replica: `<group>.<instance id, `/` as `-`>`, the same after a restart.
-const groups = [`${run}-serving.${run}-serving`, `${run}-serving-ground-truth.${run}-serving`];
+const groups = [
+  `${run}-serving.${run}-serving`,
+  `${run}-serving-ground-truth.${run}-serving`,
+  `${run}-serving-deployments.${run}-serving`,
+];
 const { SERVING, NOT_SERVING } = HealthCheckResponse_ServingStatus;
 
 function killOnFinish(service: SpawnedService): void {

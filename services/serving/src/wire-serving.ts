@@ -1,4 +1,5 @@
 import { eventKindOf } from '@flywheel/events';
+import { DeploymentCreatedSchema } from '@flywheel/proto/flywheel/events/v1/deployment_pb.js';
 import { ModelAliasChangedSchema } from '@flywheel/proto/flywheel/events/v1/model_pb.js';
 import { GroundTruthReceivedSchema } from '@flywheel/proto/flywheel/events/v1/prediction_pb.js';
 import { ServingService } from '@flywheel/proto/flywheel/serving/v1/serving_pb.js';
@@ -12,6 +13,7 @@ import { createCreateDeployment } from './deployments/create-deployment.ts';
 import { createDeleteDeployment } from './deployments/delete-deployment.ts';
 import { deploymentsCollection } from './deployments/deployment-records.ts';
 import { createFollowAlias } from './deployments/follow-alias.ts';
+import { createFollowCreated } from './deployments/follow-created.ts';
 import { createGetDeployment } from './deployments/get-deployment.ts';
 import { createKeyedLock } from './deployments/keyed-lock.ts';
 import { createListDeployments } from './deployments/list-deployments.ts';
@@ -39,7 +41,8 @@ import { createTrafficStats } from './traffic/traffic-stats.ts';
  * Open Inference Protocol (GRPCInferenceService). Restores stored deployments in the background
  * (ServerReady turns true once they are loaded), follows `model.alias-changed` and joins
  * `ground-truth.received` in consumer groups of this replica (`serving.<instance>`,
- * `serving-ground-truth.<instance>`), and logs sampled
+ * `serving-ground-truth.<instance>`) and takes up deployments other replicas create
+ * (`deployment.created`, `serving-deployments.<instance>`), and logs sampled
  * predictions as `prediction.logged`. Serves OIP v2 REST and Prometheus `/metrics` on
  * `config.http.address` (bound address in `httpAddress`). Closing stops REST, flushes the prediction log and releases the models.
  */
@@ -155,7 +158,8 @@ export async function wireServing(
     signal,
     log,
   });
-  // Both consumers are per replica: every replica must load the version an alias moves to, and
+  // Every consumer is per replica: every replica must load the version an alias moves to and every
+  // deployment another replica creates, and
   // ground truth joins by request id the predictions only the replica that answered keeps (bandit
   // rewards then add into stored totals, so no reward is counted twice). A shared group would hand
   // each event to one replica only.
@@ -167,6 +171,10 @@ export async function wireServing(
   await host.consume(
     { topics: [eventKindOf(GroundTruthReceivedSchema).type], group: `serving-ground-truth.${replica}` },
     routing.groundTruth,
+  );
+  await host.consume(
+    { topics: [eventKindOf(DeploymentCreatedSchema).type], group: `serving-deployments.${replica}` },
+    createFollowCreated({ deployments, served, sync, reconciler, defaultMaxInFlight, log }),
   );
   const rest = await startRestApi(config.http.address, {
     served,

@@ -21,7 +21,9 @@ import { championDeployment, contentsRequest, v1Model, v2Model } from './serving
 const servers = realServers();
 
 describe('serving replicas sharing one store and bus (real Kafka and MongoDB)', () => {
-  it('moves every replica to the version an alias moves to', { timeout: 240_000 }, async () => {
+  it('moves every replica to the version an alias moves to, and serves a new deployment on each', {
+    timeout: 240_000,
+  }, async () => {
     const run = uniqueName('replicas').replaceAll('.', '-');
     const model = `weather-${run}`.toLowerCase();
     const blobs = createFsBlobs({ dir: mkdtempSync(join(tmpdir(), 'flywheel-replicas-blobs-')) });
@@ -109,5 +111,23 @@ describe('serving replicas sharing one store and bus (real Kafka and MongoDB)', 
     }
     const { deployment } = await serving.getDeployment({ deploymentName: 'weather' });
     expect(deployment?.stableVersion).toBe(v2);
+
+    // A deployment created through one replica is served by the other too.
+    await serving.createDeployment({
+      deployment: {
+        name: 'pinned',
+        target: { modelName: model, selector: { case: 'modelVersion', value: v1 } },
+      },
+    });
+    await waitFor(
+      async () => {
+        try {
+          return (await b.inference.modelInfer(contentsRequest('pinned'))).modelVersion === String(v1);
+        } catch {
+          return undefined;
+        }
+      },
+      { timeoutMs: 60_000, what: 'replica b serving the deployment created through replica a' },
+    );
   });
 });
