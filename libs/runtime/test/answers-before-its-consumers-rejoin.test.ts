@@ -25,7 +25,12 @@ const env = {
   FLYWHEEL_INSTANCE_ID: `${run}/serving`,
   FLYWHEEL_LOG_LEVEL: 'info',
 };
-const groups = [`${run}-serving`, `${run}-serving-ground-truth`];
+// serving's groups are per replica: `<group>.<instance id, `/` as `-`>`, the same after a restart.
+const groups = [
+  `${run}-serving.${run}-serving`,
+  `${run}-serving-ground-truth.${run}-serving`,
+  `${run}-serving-deployments.${run}-serving`,
+];
 const { SERVING, NOT_SERVING } = HealthCheckResponse_ServingStatus;
 
 function killOnFinish(service: SpawnedService): void {

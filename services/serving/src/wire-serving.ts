@@ -1,4 +1,5 @@
 import { eventKindOf } from '@flywheel/events';
+import { DeploymentCreatedSchema } from '@flywheel/proto/flywheel/events/v1/deployment_pb.js';
 import { ModelAliasChangedSchema } from '@flywheel/proto/flywheel/events/v1/model_pb.js';
 import { GroundTruthReceivedSchema } from '@flywheel/proto/flywheel/events/v1/prediction_pb.js';
 import { ServingService } from '@flywheel/proto/flywheel/serving/v1/serving_pb.js';
@@ -12,6 +13,7 @@ import { createCreateDeployment } from './deployments/create-deployment.ts';
 import { createDeleteDeployment } from './deployments/delete-deployment.ts';
 import { deploymentsCollection } from './deployments/deployment-records.ts';
 import { createFollowAlias } from './deployments/follow-alias.ts';
+import { createFollowCreated } from './deployments/follow-created.ts';
 import { createGetDeployment } from './deployments/get-deployment.ts';
 import { createKeyedLock } from './deployments/keyed-lock.ts';
 import { createListDeployments } from './deployments/list-deployments.ts';
@@ -37,7 +39,10 @@ import { createTrafficStats } from './traffic/traffic-stats.ts';
 /**
  * The serving service: deployments of registry models (ServingService) and inference over the
  * Open Inference Protocol (GRPCInferenceService). Restores stored deployments in the background
- * (ServerReady turns true once they are loaded), follows `model.alias-changed`, and logs sampled
+ * (ServerReady turns true once they are loaded), follows `model.alias-changed` and joins
+ * `ground-truth.received` in consumer groups of this replica (`serving.<instance>`,
+ * `serving-ground-truth.<instance>`) and takes up deployments other replicas create
+ * (`deployment.created`, `serving-deployments.<instance>`), and logs sampled
  * predictions as `prediction.logged`. Serves OIP v2 REST and Prometheus `/metrics` on
  * `config.http.address` (bound address in `httpAddress`). Closing stops REST, flushes the prediction log and releases the models.
  */
@@ -78,7 +83,16 @@ export async function wireServing(
     log: log.child({ component: 'rollouts' }),
   });
   const shadowMirror = createShadowMirror({ bus: infra.bus, log: log.child({ component: 'shadow' }) });
-  const routing = createRequestRouting({ served, router, stats: trafficStats, mirror: shadowMirror });
+  const routing = createRequestRouting({
+    served,
+    router,
+    stats: trafficStats,
+    mirror: shadowMirror,
+    addRewards: (deployment, deltas) =>
+      rollouts.addRewards(deployment, deltas, {
+        signal: AbortSignal.any([signal, AbortSignal.timeout(10_000)]),
+      }),
+  });
   const sync = createDeploymentSync({
     deployments,
     served,
@@ -134,7 +148,7 @@ export async function wireServing(
   const infer = createInfer({ served, statistics, predictionLog, routing, enrich: enrichment.enrich });
   host.server.add(GRPCInferenceService, createOipApi({ served, statistics, infer }));
 
-  await rollouts.endInterrupted({ signal });
+  await rollouts.resumeInterrupted({ signal });
   const restored = await restoreDeployments({
     deployments,
     served,
@@ -144,13 +158,23 @@ export async function wireServing(
     signal,
     log,
   });
+  // Every consumer is per replica: every replica must load the version an alias moves to and every
+  // deployment another replica creates, and
+  // ground truth joins by request id the predictions only the replica that answered keeps (bandit
+  // rewards then add into stored totals, so no reward is counted twice). A shared group would hand
+  // each event to one replica only.
+  const replica = replicaOf(config.host.instanceId);
   await host.consume(
-    { topics: [eventKindOf(ModelAliasChangedSchema).type] },
+    { topics: [eventKindOf(ModelAliasChangedSchema).type], group: `serving.${replica}` },
     createFollowAlias({ deployments, reconciler, log }),
   );
   await host.consume(
-    { topics: [eventKindOf(GroundTruthReceivedSchema).type], group: 'serving-ground-truth' },
+    { topics: [eventKindOf(GroundTruthReceivedSchema).type], group: `serving-ground-truth.${replica}` },
     routing.groundTruth,
+  );
+  await host.consume(
+    { topics: [eventKindOf(DeploymentCreatedSchema).type], group: `serving-deployments.${replica}` },
+    createFollowCreated({ deployments, served, sync, reconciler, defaultMaxInFlight, log }),
   );
   const rest = await startRestApi(config.http.address, {
     served,
@@ -176,4 +200,12 @@ export async function wireServing(
       resolver.close();
     },
   };
+}
+
+/**
+ * The instance id as a consumer group suffix: characters other than letters, digits, `.`, `_` and
+ * `-` become `-`, so the group is a plain Kafka group id (and a plain dedupe key prefix).
+ */
+function replicaOf(instanceId: string): string {
+  return instanceId.replaceAll(/[^A-Za-z0-9._-]/g, '-');
 }

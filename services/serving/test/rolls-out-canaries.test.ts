@@ -232,7 +232,7 @@ describe('canary rollouts', () => {
     expect(event?.failedChecks.map((c) => [c.name, c.observed])).toEqual([['accuracy', 0]]);
   });
 
-  it('ends a rollout left in progress by a restart as rolled back, serving the stable version', async () => {
+  it('resumes a canary left in progress by a restart at its step, then promotes it', async () => {
     const stack = await startStack();
     await deployTwoVersions(stack, 'weather');
     const { rollout } = await stack.serving.setTrafficSplit({
@@ -240,23 +240,47 @@ describe('canary rollouts', () => {
       trafficSplit: {
         strategy: {
           case: 'canary',
-          value: { candidateVersion: 2n, stepPercents: [50], bakeDuration: durationFromMs(3_600_000) },
+          value: {
+            candidateVersion: 2n,
+            stepPercents: [30, 60],
+            bakeDuration: durationFromMs(150),
+            // More than one round of driving sends the candidate, so the second step waits for traffic.
+            minRequests: 40,
+            autoPromote: true,
+            slo: { maxErrorRate: 0.5 },
+          },
         },
       },
     });
+    await waitFor(
+      async () => {
+        await versionsServing(stack, 'weather', 32);
+        const status = await stack.serving.getRolloutStatus({ deploymentName: 'weather' });
+        return status.rollout?.stepIndex === 1;
+      },
+      { timeoutMs: 30_000, what: 'the canary at its second step' },
+    );
     await stack.restartServing();
-    const status = await stack.serving.getRolloutStatus({ deploymentName: 'weather' });
-    expect(status.rollout).toMatchObject({ rolloutId: rollout?.rolloutId, state: RolloutState.ROLLED_BACK });
-    const [event] = eventsOf(stack.bus, DeploymentRolledBackSchema);
-    expect(event).toMatchObject({
+    const resumed = await stack.serving.getRolloutStatus({ deploymentName: 'weather' });
+    expect(resumed.rollout).toMatchObject({
       rolloutId: rollout?.rolloutId,
-      automatic: false,
-      modelVersion: 1n,
-      fromVersion: 2n,
+      state: RolloutState.PROGRESSING,
+      stepIndex: 1,
     });
-    expect(event?.reason).toContain('restarted');
+    expect(resumed.rollout?.routes.map((r) => [Number(r.modelVersion), r.percent])).toEqual([
+      [1, 40],
+      [2, 60],
+    ]);
     await waitFor(async () => (await stack.inference.serverReady({})).ready, { what: 'serving ready again' });
-    expect(new Set(await versionsServing(stack, 'weather', 40))).toEqual(new Set(['1']));
+    expect(new Set(await versionsServing(stack, 'weather', 60))).toEqual(new Set(['1', '2']));
+    const done = await driveUntil(stack, 'weather', RolloutState.SUCCEEDED);
+    expect(done.rolloutId).toBe(rollout?.rolloutId);
+    expect(eventsOf(stack.bus, DeploymentRolledBackSchema)).toEqual([]);
+    const steps = eventsOf(stack.bus, DeploymentTrafficChangedSchema).filter(
+      (e) => e.rolloutId === rollout?.rolloutId,
+    );
+    expect(steps).toHaveLength(2);
+    expect(new Set(await versionsServing(stack, 'weather', 40))).toEqual(new Set(['2']));
   });
 
   it('refuses a split naming no candidate, an unknown version or a metric it cannot judge', async () => {

@@ -133,4 +133,48 @@ describe('A/B tests, shadows and bandits', () => {
       { timeoutMs: 30_000, what: 'most traffic on v2' },
     );
   });
+
+  it('keeps what a bandit learned across a restart', async () => {
+    const stack = await startStack();
+    await deployTwoVersions(stack, 'weather');
+    await stack.serving.setTrafficSplit({
+      deploymentName: 'weather',
+      trafficSplit: {
+        strategy: {
+          case: 'bandit',
+          value: { algorithm: BanditAlgorithm.EPSILON_GREEDY, armVersions: [1n, 2n], epsilon: 0 },
+        },
+      },
+    });
+    // v2's answers always earn a reward, v1's never: greedy (epsilon 0) ends up all on v2.
+    await waitFor(
+      async () => {
+        const responses = await Promise.all(
+          Array.from({ length: 10 }, () => stack.inference.modelInfer(contentsRequest('weather'))),
+        );
+        const labels = responses.map((response) => ({
+          requestId: response.id,
+          rowIndex: 0,
+          label: { kind: { case: 'int64Value' as const, value: response.modelVersion === '2' ? 1n : 0n } },
+        }));
+        await stack.bus.publish([
+          newEvent(GroundTruthReceivedSchema, { modelName: 'weather', labels }, { source: 'test' }),
+        ]);
+        const { rollout } = await stack.serving.getRolloutStatus({ deploymentName: 'weather' });
+        const arms = rollout?.routes.map((r) => [Number(r.modelVersion), r.percent]);
+        return (
+          JSON.stringify(arms) ===
+          JSON.stringify([
+            [1, 0],
+            [2, 100],
+          ])
+        );
+      },
+      { timeoutMs: 30_000, what: 'the stored arm rewards favouring v2' },
+    );
+    await stack.restartServing();
+    await waitFor(async () => (await stack.inference.serverReady({})).ready, { what: 'serving ready again' });
+    // Forgotten rewards would send the first requests to the untried arm v1 first.
+    expect(new Set(await versionsServing(stack, 'weather', 30))).toEqual(new Set(['2']));
+  });
 });

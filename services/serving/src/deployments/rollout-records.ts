@@ -46,4 +46,16 @@ export interface RolloutRecord {
   endTime: string;
   checks: SloCheckRecord[];
   message: string;
+  /**
+   * A bandit's rewards per arm, summed over every replica, so a restart keeps what it learned;
+   * absent for other strategies (and in records stored before it was kept).
+   */
+  armRewards?: ArmRewardRecord[];
+}
+
+/** The rewards one bandit arm has earned. */
+export interface ArmRewardRecord {
+  version: number;
+  pulls: number;
+  rewards: number;
 }

@@ -38,6 +38,7 @@ try {
       void runner.close().finally(() => port.close());
       return;
     }
+    if (message.kind === 'crash') process.exit(message.code);
     const inputs = new Map<string, TensorValue>(message.inputs);
     runner.run(inputs, message.outputs).then(
       (outputs) => {

@@ -27,7 +27,13 @@ export interface WorkerPoolOptions {
 export interface WorkerPoolRunner extends ModelRunner {
   /** Worker threads (sessions) serving runs. */
   readonly instances: number;
+  /** The worker threads as they are now (a replaced one is gone from the list); for diagnostics and fault tests. */
+  workers(): readonly Worker[];
 }
+
+/** Backoff between attempts to start a replacement for a crashed worker, ms. */
+const replaceBaseMs = 100;
+const replaceMaxMs = 10_000;
 
 interface Call {
   resolve(outputs: Map<string, TensorValue>): void;
@@ -46,7 +52,9 @@ interface Instance {
  * Loads the artifact into `instanceCount` worker threads, each with its own onnxruntime session
  * warmed up before it takes traffic, and dispatches each run to the least busy live instance.
  * Inputs are structured-cloned (transferred with `transferInputs`); outputs are transferred back.
- * A run in progress is not interrupted by `signal`; a run not yet started is.
+ * A run in progress is not interrupted by `signal`; a run not yet started is. A worker that exits
+ * or crashes fails its runs in flight with unavailable (retriable) and is replaced by a new one,
+ * warmed before it takes traffic (retried with backoff while the pool is open).
  *
  * @throws AppError invalid_argument (field "artifact") when any instance refuses the model or its
  *   warm-up; cancelled / deadline_exceeded when `signal` aborts while loading (workers stopped).
@@ -71,6 +79,7 @@ export async function loadWorkerPool(
   return createPoolRunner(
     instances.map(({ instance }) => instance),
     instances[0]!.signature,
+    start,
   );
 }
 
@@ -112,11 +121,15 @@ function startInstance(
   });
 }
 
-function createPoolRunner(instances: Instance[], signature: ModelSignature): WorkerPoolRunner {
+function createPoolRunner(
+  instances: Instance[],
+  signature: ModelSignature,
+  start: WorkerStart,
+): WorkerPoolRunner {
   let closed = false;
   let nextId = 0;
 
-  for (const instance of instances) {
+  const watch = (instance: Instance): void => {
     instance.worker.on('message', (message: FromWorker) => {
       if (message.kind !== 'result' && message.kind !== 'error') return;
       const call = instance.calls.get(message.id);
@@ -134,10 +147,35 @@ function createPoolRunner(instances: Instance[], signature: ModelSignature): Wor
       }
       instance.calls.clear();
       instance.busy = 0;
+      if (!closed) void replace(instance);
     };
     instance.worker.on('error', (error) => lost(error.message));
     instance.worker.on('exit', (code) => lost(`exit code ${code}`));
-  }
+  };
+
+  /** Starts a warmed worker in the lost one's slot, retrying with backoff until it starts or the pool closes. */
+  const replace = async (lost: Instance): Promise<void> => {
+    for (let attempt = 0; !closed; attempt++) {
+      try {
+        const { instance } = await startInstance(start, undefined);
+        if (closed) {
+          await instance.worker.terminate();
+          return;
+        }
+        const slot = instances.indexOf(lost);
+        if (slot >= 0) instances[slot] = instance;
+        else instances.push(instance);
+        watch(instance);
+        return;
+      } catch {
+        await new Promise((resolve) =>
+          setTimeout(resolve, Math.min(replaceMaxMs, replaceBaseMs * 2 ** attempt)).unref(),
+        );
+      }
+    }
+  };
+
+  for (const instance of instances) watch(instance);
 
   const leastBusy = (): Instance | undefined => {
     let best: Instance | undefined;
@@ -150,6 +188,7 @@ function createPoolRunner(instances: Instance[], signature: ModelSignature): Wor
   return {
     signature,
     instances: instances.length,
+    workers: () => instances.map((instance) => instance.worker),
     run(inputs, outputs, options: RunOptions = {}) {
       if (closed) return Promise.reject(new AppError('failed_precondition', 'the model has been unloaded'));
       if (options.signal?.aborted) return Promise.reject(abortError(options.signal));

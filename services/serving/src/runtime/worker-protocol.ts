@@ -20,7 +20,9 @@ export type NamedTensor = readonly [name: string, value: TensorValue];
 /** Main thread → worker. */
 export type ToWorker =
   | { readonly kind: 'run'; readonly id: number; readonly inputs: NamedTensor[]; readonly outputs: string[] }
-  | { readonly kind: 'close' };
+  | { readonly kind: 'close' }
+  /** Fault injection: the worker exits at once with `code`, as a crash would (tests of replacement). */
+  | { readonly kind: 'crash'; readonly code: number };
 
 /** An AppError as it crosses the thread boundary. */
 export interface WireError {

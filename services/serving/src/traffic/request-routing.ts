@@ -8,7 +8,7 @@ import type { ModelLease } from '../runtime/live-model.ts';
 import type { TensorValue } from '../runtime/model-runner.ts';
 import { numberOf } from '../runtime/number-of.ts';
 import type { ShadowMirror } from './shadow-mirror.ts';
-import type { TrafficRouter } from './traffic-router.ts';
+import type { ArmRewards, TrafficRouter } from './traffic-router.ts';
 import type { TrafficStats } from './traffic-stats.ts';
 
 /** A request the model answered, as the request path reports it. */
@@ -52,6 +52,8 @@ export interface RequestRoutingDeps {
   router: TrafficRouter;
   stats: TrafficStats;
   mirror: ShadowMirror;
+  /** Stores rewards joined here with a bandit's totals (every replica's), then routes on them. */
+  addRewards(deployment: string, deltas: ReadonlyMap<number, ArmRewards>): Promise<void>;
   /** Predictions kept for joining ground truth; the oldest are forgotten first. Default 100 000. */
   maxKeptPredictions?: number;
 }
@@ -122,14 +124,20 @@ export function createRequestRouting(deps: RequestRoutingDeps): RequestRouting {
     },
     async groundTruth(event) {
       const received = decodeEvent(GroundTruthReceivedSchema, event);
+      const rewards = new Map<string, Map<number, ArmRewards>>();
       for (const label of received.labels) {
         const prediction = kept.get(label.requestId);
         const truth = label.label ? numberOf(label.label) : undefined;
         if (!prediction || truth === undefined) continue;
         const predicted = prediction.labels[label.rowIndex];
         stats.recordLabel(prediction.deployment, prediction.version, predicted === truth);
-        router.reward(prediction.deployment, prediction.version, truth);
+        if (router.plan(prediction.deployment)?.kind !== 'bandit') continue;
+        const arms = rewards.get(prediction.deployment) ?? new Map<number, ArmRewards>();
+        const arm = arms.get(prediction.version) ?? { pulls: 0, rewards: 0 };
+        arms.set(prediction.version, { pulls: arm.pulls + 1, rewards: arm.rewards + truth });
+        rewards.set(prediction.deployment, arms);
       }
+      for (const [deployment, deltas] of rewards) await deps.addRewards(deployment, deltas);
     },
   };
 }

@@ -13,7 +13,7 @@ import type { KeyedLock } from '../deployments/keyed-lock.ts';
 import type { LoadTarget } from '../deployments/load-target.ts';
 import type { PolicyCanary } from '../deployments/policy-canary.ts';
 import { rolledOutEvent } from '../deployments/rolled-out-event.ts';
-import type { RolloutRecord, SloCheckRecord } from '../deployments/rollout-records.ts';
+import type { ArmRewardRecord, RolloutRecord, SloCheckRecord } from '../deployments/rollout-records.ts';
 import type { ServedModels } from '../deployments/served-models.ts';
 import type { LiveModel } from '../runtime/live-model.ts';
 import { bakeMsOf, checkIntervalMs, judgeCanary } from './judge-canary.ts';
@@ -25,7 +25,13 @@ import {
   rolledBackRollout,
   startedRollout,
 } from './rollout-transitions.ts';
-import { routesOf, stableRoutes, type TrafficPlan, type TrafficRouter } from './traffic-router.ts';
+import {
+  type ArmRewards,
+  routesOf,
+  stableRoutes,
+  type TrafficPlan,
+  type TrafficRouter,
+} from './traffic-router.ts';
 import { canaryOf, canarySplit, planOf, versionsOf } from './traffic-splits.ts';
 import type { TrafficStats } from './traffic-stats.ts';
 
@@ -65,11 +71,23 @@ export interface Rollouts extends PolicyCanary {
     options: { signal: AbortSignal },
   ): Promise<DeploymentRecord>;
   /**
-   * On startup, before deployments are restored: a strategy does not survive a restart (its extra
-   * versions are not reloaded, traffic goes to the stable version), so every rollout stored as in
-   * progress is ended as rolled back, with `deployment.rolled-back`. Resolves with their names.
+   * On startup, before deployments are restored: every rollout stored as in progress resumes where
+   * it was: its extra versions are loaded again and its plan installed; a canary stays at its
+   * stored step (judged on a fresh window, its stored step end kept) and a bandit keeps its stored
+   * arm rewards. A rollout whose versions cannot be loaded is ended as rolled back, with
+   * `deployment.rolled-back`. Resolves with the names resumed and ended.
    */
-  endInterrupted(options: { signal: AbortSignal }): Promise<string[]>;
+  resumeInterrupted(options: { signal: AbortSignal }): Promise<{ resumed: string[]; ended: string[] }>;
+  /**
+   * Adds rewards this replica joined to a bandit's stored arm totals (a CAS write, retried on a
+   * concurrent one) and routes on the new totals, which include every replica's rewards. Does
+   * nothing when the deployment runs no bandit.
+   */
+  addRewards(
+    name: string,
+    deltas: ReadonlyMap<number, ArmRewards>,
+    options: { signal: AbortSignal },
+  ): Promise<void>;
   /** Stops the canary timers. */
   close(): void;
 }
@@ -370,8 +388,11 @@ export function createRollouts(deps: RolloutsDeps): Rollouts {
         );
       }
       const plan = planOf(split, stable);
-      const routes = routesOf(plan, stable);
-      const rollout = startedRollout({
+      // A bandit replacing a bandit keeps what it learned (the router keeps its rewards too).
+      const learned =
+        plan.kind === 'bandit' && router.plan(name)?.kind === 'bandit' ? router.rewards(name) : undefined;
+      const routes = routesOf(plan, stable, learned);
+      const started = startedRollout({
         id: randomUUID(),
         trafficSplit: toJson(TrafficSplitSchema, split),
         stableVersion: stable,
@@ -382,6 +403,9 @@ export function createRollouts(deps: RolloutsDeps): Rollouts {
         stepEndTime: '',
         message: `${plan.kind} started`,
       });
+      const rollout: RolloutRecord = learned
+        ? { ...started, armRewards: [...learned].map(([version, stats]) => ({ version, ...stats })) }
+        : started;
       const previous = currentRoutes(record.rollout, stable);
       const stored = await write(
         doc,
@@ -461,6 +485,17 @@ export function createRollouts(deps: RolloutsDeps): Rollouts {
       void model.retire();
       return true;
     }
+    if (isActive(current) && current.candidateVersion === resolved.version && canaryOf(current)) {
+      // Another replica started this canary (the alias event reaches every replica): route as it
+      // stored, and leave judging it to that replica rather than replacing it.
+      const percent = current.routes.find((route) => route.version === resolved.version)?.percent ?? 0;
+      router.set(
+        record.name,
+        { kind: 'canary', candidate: resolved.version, percent },
+        new Map([[resolved.version, model]]),
+      );
+      return true;
+    }
     try {
       await startCanary(
         doc,
@@ -478,8 +513,36 @@ export function createRollouts(deps: RolloutsDeps): Rollouts {
     return true;
   };
 
-  const endInterrupted: Rollouts['endInterrupted'] = async ({ signal }) => {
+  /** Loads a stored rollout's extra versions and installs its plan (and timer), as before the stop. */
+  const resume = async (record: DeploymentRecord, rollout: RolloutRecord, signal: AbortSignal) => {
+    const name = record.name;
+    const stable = record.stableVersion;
+    const split = fromJson(TrafficSplitSchema, rollout.trafficSplit);
+    const models = new Map<number, LiveModel>();
+    try {
+      for (const version of versionsOf(split)) {
+        if (version !== stable) models.set(version, (await loadVersion(record, version, signal)).model);
+      }
+    } catch (error) {
+      for (const model of models.values()) void model.retire();
+      throw error;
+    }
+    const canary = canaryOf(rollout);
+    if (canary) {
+      const candidate = rollout.candidateVersion;
+      const percent = rollout.routes.find((route) => route.version === candidate)?.percent ?? 0;
+      router.set(name, { kind: 'canary', candidate, percent }, models);
+      startStep(name, stable, candidate);
+      if (rollout.state === 'progressing') schedule(name, checkIntervalMs(canary));
+      return;
+    }
+    router.set(name, planOf(split, stable), models);
+    router.setRewards(name, rewardsOf(rollout));
+  };
+
+  const resumeInterrupted: Rollouts['resumeInterrupted'] = async ({ signal }) => {
     const docs = await deployments.find({}, { limit: 10_000, signal });
+    const resumed: string[] = [];
     const ended: string[] = [];
     for (const { id } of docs) {
       await lock.run(id, async () => {
@@ -487,30 +550,80 @@ export function createRollouts(deps: RolloutsDeps): Rollouts {
         const rollout = doc?.data.rollout;
         if (!doc || !isActive(rollout) || router.plan(id)) return;
         const record = doc.data;
-        const stable = record.stableVersion;
-        const reason = 'serving restarted; strategies end with the process that ran them';
-        await write(
-          doc,
-          {
-            state: record.state === 'rolling_out' ? 'ready' : record.state,
-            rollout: rolledBackRollout(rollout, stable, now(), reason),
-          },
-          [rolledBackEvent(record, stable, fromVersionOf(rollout, stable), rollout.id, reason, [])],
-          signal,
-        );
-        ended.push(id);
+        try {
+          await resume(record, rollout, signal);
+          resumed.push(id);
+          return;
+        } catch (error) {
+          if (signal.aborted) throw error;
+          const stable = record.stableVersion;
+          const reason = `serving restarted and cannot resume the rollout: ${AppError.from(error).message}`;
+          await write(
+            doc,
+            {
+              state: record.state === 'rolling_out' ? 'ready' : record.state,
+              rollout: rolledBackRollout(rollout, stable, now(), reason),
+            },
+            [rolledBackEvent(record, stable, fromVersionOf(rollout, stable), rollout.id, reason, [])],
+            signal,
+          );
+          ended.push(id);
+        }
       });
     }
+    if (resumed.length > 0)
+      log.info('rollouts in progress at the last stop resumed', { deployments: resumed });
     if (ended.length > 0)
-      log.warn('rollouts in progress at the last stop were rolled back', { deployments: ended });
-    return ended;
+      log.warn('rollouts in progress at the last stop could not resume and were rolled back', {
+        deployments: ended,
+      });
+    return { resumed, ended };
   };
+
+  const addRewards: Rollouts['addRewards'] = (name, deltas, { signal }) =>
+    lock.run(name, async () => {
+      // Another replica may write the same record between our read and write: re-read and add again.
+      for (let attempt = 1; ; attempt++) {
+        const plan = router.plan(name);
+        if (plan?.kind !== 'bandit') return;
+        const doc = await deployments.get(name, { signal });
+        const rollout = doc?.data.rollout;
+        if (!doc || !isActive(rollout) || canaryOf(rollout)) return;
+        const totals = rewardsOf(rollout);
+        for (const [version, delta] of deltas) {
+          if (!plan.arms.includes(version)) continue;
+          const stats = totals.get(version) ?? { pulls: 0, rewards: 0 };
+          totals.set(version, { pulls: stats.pulls + delta.pulls, rewards: stats.rewards + delta.rewards });
+        }
+        const armRewards: ArmRewardRecord[] = [...totals].map(([version, stats]) => ({ version, ...stats }));
+        try {
+          await write(
+            doc,
+            {
+              rollout: {
+                ...rollout,
+                armRewards,
+                routes: routesOf(plan, doc.data.stableVersion, totals),
+              },
+            },
+            [],
+            signal,
+          );
+        } catch (error) {
+          if (AppError.from(error).code === 'aborted' && attempt < 5 && !signal.aborted) continue;
+          throw error;
+        }
+        router.setRewards(name, totals);
+        return;
+      }
+    });
 
   return {
     setTrafficSplit,
     rollback,
     startPolicyCanary,
-    endInterrupted,
+    resumeInterrupted,
+    addRewards,
     close() {
       closed = true;
       for (const timer of timers.values()) clearTimeout(timer);
@@ -523,5 +636,12 @@ export function createRollouts(deps: RolloutsDeps): Rollouts {
 function checksChanged(stored: readonly SloCheckRecord[], checks: readonly SloCheckRecord[]): boolean {
   return (
     checks.length !== stored.length || checks.some((check, i) => check.sampleCount !== stored[i]?.sampleCount)
+  );
+}
+
+/** A stored rollout's bandit arm rewards. */
+function rewardsOf(rollout: RolloutRecord): Map<number, ArmRewards> {
+  return new Map(
+    (rollout.armRewards ?? []).map(({ version, pulls, rewards }) => [version, { pulls, rewards }]),
   );
 }

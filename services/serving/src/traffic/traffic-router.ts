@@ -49,6 +49,8 @@ export interface TrafficRouter {
   shadows(deployment: string): LiveModel[];
   /** Adds a reward to a bandit arm. */
   reward(deployment: string, version: number, value: number): void;
+  /** Replaces a bandit's arm rewards (with the stored totals every replica adds to). */
+  setRewards(deployment: string, rewards: ReadonlyMap<number, ArmRewards>): void;
   /** Each bandit arm's rewards so far. */
   rewards(deployment: string): Map<number, ArmRewards>;
   /** Routes as they are now, for status and events. */
@@ -170,6 +172,11 @@ export function createTrafficRouter(options: { random?: () => number } = {}): Tr
       stats.pulls++;
       stats.rewards += value;
       entry.rewards.set(version, stats);
+    },
+    setRewards(deployment, rewards) {
+      const entry = entries.get(deployment);
+      if (entry?.plan.kind !== 'bandit') return;
+      entry.rewards = new Map([...rewards].map(([version, stats]) => [version, { ...stats }]));
     },
     rewards: (deployment) => new Map(entries.get(deployment)?.rewards ?? []),
     routes(deployment, stableVersion) {
