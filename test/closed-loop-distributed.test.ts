@@ -2,7 +2,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createS3Blobs } from '@flywheel/blobs';
-import { createKafkaBus, type KafkaBus } from '@flywheel/bus';
+import { createEventBus, type EventBus, readBusConfig } from '@flywheel/bus';
+import { ConfigReader } from '@flywheel/core';
 import { type CloudEvent, decodeEvent, newEvent, toWireMessage } from '@flywheel/events';
 import { type WeatherScenario, weatherScenario } from '@flywheel/platform/weather-scenario';
 import { DriftDetectedSchema } from '@flywheel/proto/flywheel/events/v1/monitoring_pb.js';
@@ -31,244 +32,267 @@ const order: ServiceName[] = [
   'orchestrator',
 ];
 
-describe('the closed loop, distributed: six processes on Kafka, the MongoDB-wire server and S3', () => {
-  const servers = realServers();
-  const run = uniqueName('e2e').replaceAll('_', '-');
-  const services = new Map<ServiceName, SpawnedService>();
-  let receiver: OtlpReceiver;
-  let bus: KafkaBus;
-  let scenario: WeatherScenario;
-  const address = (name: ServiceName): string => services.get(name)!.address;
-  const lines: string[] = [];
+/** The buses the loop must run on; the same scenario, assertions and timeouts on each. */
+const buses = ['kafka', 'nats'] as const;
+type BusKind = (typeof buses)[number];
+/** Wall-clock of each bus's run, printed once both are done. */
+const durations = new Map<BusKind, number>();
 
-  beforeAll(async () => {
-    receiver = await startOtlpReceiver();
-    const bucket = `flywheel-${run}`.toLowerCase().slice(0, 63);
-    const shared = {
-      FLYWHEEL_BUS: 'kafka',
-      FLYWHEEL_KAFKA_BROKERS: servers.kafkaBrokers.join(','),
-      FLYWHEEL_STORE: 'mongo',
-      FLYWHEEL_MONGO_URL: servers.mongoUrl,
-      FLYWHEEL_BLOBS: 's3',
-      FLYWHEEL_S3_ENDPOINT: servers.s3.endpoint,
-      FLYWHEEL_S3_ACCESS_KEY: servers.s3.accessKey,
-      FLYWHEEL_S3_SECRET_KEY: servers.s3.secretKey,
-      FLYWHEEL_S3_REGION: servers.s3.region,
-      FLYWHEEL_S3_BUCKET: bucket,
-      FLYWHEEL_TELEMETRY: 'otlp-json',
-      FLYWHEEL_OTLP_ENDPOINT: receiver.endpoint,
-      FLYWHEEL_ORCHESTRATOR_WORK_DIR: mkdtempSync(join(tmpdir(), 'flywheel-e2e-work-')),
-      FLYWHEEL_LOG_LEVEL: 'info',
-    };
-    const peers: Record<string, string> = {};
-    for (const name of order) {
-      const service = await spawnService(
-        name,
-        { ...shared, ...peers, FLYWHEEL_MONGO_DATABASE: `${run}-${name}` },
-        { timeoutMs: 60_000 },
-      );
-      services.set(name, service);
-      peers[grpcAddressVariable(name)] = service.address;
-    }
-    bus = createKafkaBus({ brokers: servers.kafkaBrokers, clientId: `${run}-test` });
-    const blobs = createS3Blobs({ ...servers.s3, bucket });
-    scenario = weatherScenario({ address, bus, blobs, say: (line) => lines.push(line) });
-  }, 180_000);
-
-  afterAll(async () => {
-    await scenario?.close();
-    await bus?.close();
-    for (const name of [...order].reverse()) await services.get(name)?.stop();
-    await receiver?.close();
-  }, 120_000);
-
-  let v1 = 0;
-  let report: Awaited<ReturnType<WeatherScenario['waitForNewVersion']>>;
-
-  it('shifted traffic alone makes a new version serve: drift → retrain → register → promote → redeploy', async () => {
-    try {
-      ({ v1 } = await scenario.setUp());
-      await scenario.sendNormalTraffic(150);
-      // From here on the test only sends inference requests and watches the OIP metadata.
-      await scenario.sendShiftedTraffic(300);
-      report = await scenario.waitForNewVersion(v1);
-    } catch (error) {
-      // What each process said that went wrong, and which events the chain got to.
-      for (const [name, service] of services) {
-        const trouble = service.logs.filter((l) => l.level === 'warn' || l.level === 'error').slice(-15);
-        console.error(`${name}:\n  ${trouble.map((l) => JSON.stringify(l).slice(0, 400)).join('\n  ')}`);
-      }
-      console.error(`story so far:\n${lines.join('\n')}`);
-      console.error(
-        `events seen: ${scenario
-          .seen()
-          .map((s) => s.event.type)
-          .join(', ')}`,
-      );
-      throw error;
-    }
-    console.log(`${lines.join('\n')}\nlead time ${JSON.stringify(report, null, 2)}`);
-    expect(report.newVersion).toBeGreaterThan(v1);
-    const inference = createRpcClient(GRPCInferenceService, { address: address('serving') });
-    const metadata = await inference.modelMetadata({ name: 'weather' });
-    expect(metadata.versions).toEqual([String(report.newVersion)]);
-    inference.close();
-  }, 300_000);
-
-  it('shows every hop of the chain in one trace, as an OTLP receiver got it', async () => {
-    const inTrace = () => receiver.spans.filter((s) => s.traceId === report.traceId);
-    // Every service took part: monitoring detected, scheduler requested, orchestrator ran the steps
-    // (calling feature-store and registry), serving rolled the new version out.
-    const expected = ['monitoring', 'scheduler', 'orchestrator', 'feature-store', 'registry', 'serving'];
-    // One tree: every span but the root has its parent in the trace. Spans arrive in export batches,
-    // so wait until the tree is whole.
-    const orphans = () => {
-      const ids = new Set(inTrace().map((s) => s.spanId));
-      return inTrace().filter((s) => s.parentSpanId !== undefined && !ids.has(s.parentSpanId));
-    };
-    const whole = () =>
-      expected.every((name) => inTrace().some((s) => s.service === name)) && orphans().length === 0;
-    await waitFor(whole, {
-      timeoutMs: 30_000,
-      what: `a whole trace ${report.traceId} across ${expected.join(', ')}`,
-    }).catch(() => undefined);
-    const names = new Set(inTrace().map((s) => `${s.service}: ${s.name}`));
-    console.log(`trace ${report.traceId}: ${inTrace().length} spans\n  ${[...names].sort().join('\n  ')}`);
-    const has = (service: string, name: RegExp) =>
-      inTrace().some((s) => s.service === service && name.test(s.name));
-    expect(has('scheduler', /drift\.detected/)).toBe(true);
-    expect(has('orchestrator', /pipeline\.run-requested/)).toBe(true);
-    expect(has('feature-store', /FeatureStoreService\/CreateTrainingSet/)).toBe(true);
-    expect(has('registry', /RegistryService\/RegisterVersion/)).toBe(true);
-    expect(has('registry', /RegistryService\/SetAlias/)).toBe(true);
-    expect(has('serving', /model\.alias-changed/)).toBe(true);
-    expect(orphans().map((s) => `${s.service}: ${s.name}`)).toEqual([]);
-    const roots = inTrace().filter((s) => s.parentSpanId === undefined);
-    expect(roots.map((s) => `${s.service}: ${s.name}`)).toHaveLength(1);
-  }, 60_000);
-
-  it('a storm of 100 drift alerts within a second starts exactly one retrain', async () => {
-    const scheduler = createRpcClient(SchedulerService, { address: address('scheduler') });
-    await scheduler.createTriggerRule({
-      triggerRule: {
-        name: 'storm-retrain',
-        eventType: 'drift.detected',
-        filter: { match: { model_name: 'storm' } },
-        pipelineName: 'retrain-weather',
-        parameters: {
-          model_name: 'storm',
-          start_time: '2014-01-01T00:00:00Z',
-          end_time: '2016-01-01T00:00:00Z',
-        },
-        cooldown: { seconds: 600n },
-        enabled: true,
-      },
-    });
-    scheduler.close();
-    const alerts = Array.from({ length: 100 }, (_, i) =>
-      newEvent(
-        DriftDetectedSchema,
-        {
-          modelName: 'storm',
-          modelVersion: 1n,
-          feature: 'wind',
-          test: DriftTestKind.PSI,
-          statistic: 0.5 + i / 1000,
-          threshold: 0.2,
-        },
-        { source: 'flywheel/e2e-storm' },
-      ),
-    );
-    const started = Date.now();
-    await bus.publish(alerts);
-    expect(Date.now() - started).toBeLessThan(1000);
-    const decisions = () =>
-      scenario
-        .seen()
-        .map((s) => s.event)
-        .filter((e) => triggeredBy(e, alerts));
-    await waitFor(() => decisions().length === 100, { timeoutMs: 60_000, what: '100 scheduler decisions' });
-    const requested = decisions().filter((e) => e.type === 'pipeline.run-requested');
-    const suppressed = decisions().filter((e) => e.type === 'run.suppressed');
-    expect(requested).toHaveLength(1);
-    expect(suppressed).toHaveLength(99);
-  }, 120_000);
-
-  it('a step that fails after its retries fails the run with the step error, and the champion stays', async () => {
-    const registry = createRpcClient(RegistryService, { address: address('registry') });
-    const before = await registry.resolveModelUri({ uri: 'models:/weather@champion' });
-    const scheduler = createRpcClient(SchedulerService, { address: address('scheduler') });
-    // A window with no labels: the training-set step fails (failed_precondition, not retriable).
-    const { runId } = await scheduler.triggerRun({
-      pipelineName: 'retrain-weather',
-      parameters: { start_time: '1990-01-01T00:00:00Z', end_time: '1990-02-01T00:00:00Z' },
-    });
-    const orchestrator = createRpcClient(OrchestratorService, { address: address('orchestrator') });
-    const failed = await waitFor(
-      async () => {
-        const got = await orchestrator.getRun({ runId }).catch(() => undefined);
-        return got?.run?.state === RunState.FAILED ? got.run : undefined;
-      },
-      { timeoutMs: 60_000, what: `run ${runId} failed` },
-    );
-    expect(failed.failure?.stepName).toBe('training-set');
-    expect(failed.failure?.message).toMatch(/no rows|0 rows|empty/i);
-    const after = await registry.resolveModelUri({ uri: 'models:/weather@champion' });
-    expect(after.version?.version).toBe(before.version?.version);
-    for (const c of [registry, scheduler, orchestrator]) c.close();
-  }, 120_000);
-
-  it('bad input: a wrong tensor shape names the input; an undecodable event lands in the DLQ', async () => {
-    const inference = createRpcClient(GRPCInferenceService, { address: address('serving') });
-    await expect(
-      inference.modelInfer({
-        modelName: 'weather',
-        inputs: [
-          { name: 'temp_max', datatype: 'FP32', shape: [1n, 3n], contents: { fp32Contents: [1, 2, 3] } },
-          { name: 'temp_min', datatype: 'FP32', shape: [1n, 1n], contents: { fp32Contents: [1] } },
-          { name: 'wind', datatype: 'FP32', shape: [1n, 1n], contents: { fp32Contents: [1] } },
-        ],
-      }),
-    ).rejects.toMatchObject({ code: 'invalid_argument', message: expect.stringContaining('temp_max') });
-    await expect(
-      inference.modelInfer({
-        modelName: 'weather',
-        inputs: ['temp_max', 'temp_min', 'wind'].map((name) => ({
-          name,
-          datatype: 'INT64',
-          shape: [1n, 1n],
-          contents: { int64Contents: [1n] },
-        })),
-      }),
-    ).rejects.toMatchObject({ code: 'invalid_argument', message: expect.stringContaining('temp_max') });
-    inference.close();
-
-    // A dataset.arrived whose payload is not a DatasetArrived: the feature store dead-letters it.
-    const dlq = bus.subscribe({
-      topics: ['dataset.arrived.dlq'],
-      group: `${run}-dlq-reader`,
-      fromBeginning: true,
-    });
-    await dlq.ready();
-    const garbage: CloudEvent = {
-      ...newEvent(DriftDetectedSchema, { modelName: 'x' }, { source: 'flywheel/e2e' }),
-      type: 'dataset.arrived',
-      data: new Uint8Array([0xff, 0xff, 0xff]),
-    };
-    await bus.publish([garbage]);
-    let reason = '';
-    for await (const delivery of dlq) {
-      await delivery.ack();
-      if (delivery.event.id === garbage.id) {
-        reason =
-          delivery.event.extensions?.['flywheel-dlq-reason'] ??
-          JSON.stringify(toWireMessage(delivery.event).headers);
-        break;
-      }
-    }
-    expect(reason).not.toBe('');
-  }, 120_000);
+afterAll(() => {
+  for (const [kind, ms] of durations) console.log(`closed loop on ${kind}: ${(ms / 1000).toFixed(1)} s`);
 });
+
+describe.each(buses)(
+  'the closed loop, distributed: six processes on %s, the MongoDB-wire server and S3',
+  (kind) => {
+    const servers = realServers();
+    const run = uniqueName(`e2e-${kind}`).replaceAll('_', '-');
+    const services = new Map<ServiceName, SpawnedService>();
+    let receiver: OtlpReceiver;
+    let bus: EventBus;
+    let scenario: WeatherScenario;
+    let startedAt = 0;
+    const address = (name: ServiceName): string => services.get(name)!.address;
+    const lines: string[] = [];
+    /** How the services and this test reach the bus of this run. */
+    const busEnv: Record<string, string> =
+      kind === 'kafka'
+        ? { FLYWHEEL_BUS: 'kafka', FLYWHEEL_KAFKA_BROKERS: servers.kafkaBrokers.join(',') }
+        : { FLYWHEEL_BUS: 'nats', FLYWHEEL_NATS_URL: servers.natsUrl };
+
+    beforeAll(async () => {
+      startedAt = Date.now();
+      receiver = await startOtlpReceiver();
+      const bucket = `flywheel-${run}`.toLowerCase().slice(0, 63);
+      const shared = {
+        ...busEnv,
+        FLYWHEEL_STORE: 'mongo',
+        FLYWHEEL_MONGO_URL: servers.mongoUrl,
+        FLYWHEEL_BLOBS: 's3',
+        FLYWHEEL_S3_ENDPOINT: servers.s3.endpoint,
+        FLYWHEEL_S3_ACCESS_KEY: servers.s3.accessKey,
+        FLYWHEEL_S3_SECRET_KEY: servers.s3.secretKey,
+        FLYWHEEL_S3_REGION: servers.s3.region,
+        FLYWHEEL_S3_BUCKET: bucket,
+        FLYWHEEL_TELEMETRY: 'otlp-json',
+        FLYWHEEL_OTLP_ENDPOINT: receiver.endpoint,
+        FLYWHEEL_ORCHESTRATOR_WORK_DIR: mkdtempSync(join(tmpdir(), 'flywheel-e2e-work-')),
+        FLYWHEEL_LOG_LEVEL: 'info',
+      };
+      const peers: Record<string, string> = {};
+      for (const name of order) {
+        const service = await spawnService(
+          name,
+          { ...shared, ...peers, FLYWHEEL_MONGO_DATABASE: `${run}-${name}` },
+          { timeoutMs: 60_000 },
+        );
+        services.set(name, service);
+        peers[grpcAddressVariable(name)] = service.address;
+      }
+      const reader = new ConfigReader(busEnv);
+      const busConfig = readBusConfig(reader);
+      reader.done();
+      bus = createEventBus(busConfig);
+      const blobs = createS3Blobs({ ...servers.s3, bucket });
+      scenario = weatherScenario({ address, bus, blobs, say: (line) => lines.push(line) });
+    }, 180_000);
+
+    afterAll(async () => {
+      await scenario?.close();
+      await bus?.close();
+      for (const name of [...order].reverse()) await services.get(name)?.stop();
+      await receiver?.close();
+      durations.set(kind, Date.now() - startedAt);
+    }, 120_000);
+
+    let v1 = 0;
+    let report: Awaited<ReturnType<WeatherScenario['waitForNewVersion']>>;
+
+    it('shifted traffic alone makes a new version serve: drift → retrain → register → promote → redeploy', async () => {
+      try {
+        ({ v1 } = await scenario.setUp());
+        await scenario.sendNormalTraffic(150);
+        // From here on the test only sends inference requests and watches the OIP metadata.
+        await scenario.sendShiftedTraffic(300);
+        report = await scenario.waitForNewVersion(v1);
+      } catch (error) {
+        // What each process said that went wrong, and which events the chain got to.
+        for (const [name, service] of services) {
+          const trouble = service.logs.filter((l) => l.level === 'warn' || l.level === 'error').slice(-15);
+          console.error(`${name}:\n  ${trouble.map((l) => JSON.stringify(l).slice(0, 400)).join('\n  ')}`);
+        }
+        console.error(`story so far:\n${lines.join('\n')}`);
+        console.error(
+          `events seen: ${scenario
+            .seen()
+            .map((s) => s.event.type)
+            .join(', ')}`,
+        );
+        throw error;
+      }
+      console.log(`${lines.join('\n')}\nlead time ${JSON.stringify(report, null, 2)}`);
+      expect(report.newVersion).toBeGreaterThan(v1);
+      const inference = createRpcClient(GRPCInferenceService, { address: address('serving') });
+      const metadata = await inference.modelMetadata({ name: 'weather' });
+      expect(metadata.versions).toEqual([String(report.newVersion)]);
+      inference.close();
+    }, 300_000);
+
+    it('shows every hop of the chain in one trace, as an OTLP receiver got it', async () => {
+      const inTrace = () => receiver.spans.filter((s) => s.traceId === report.traceId);
+      // Every service took part: monitoring detected, scheduler requested, orchestrator ran the steps
+      // (calling feature-store and registry), serving rolled the new version out.
+      const expected = ['monitoring', 'scheduler', 'orchestrator', 'feature-store', 'registry', 'serving'];
+      // One tree: every span but the root has its parent in the trace. Spans arrive in export batches,
+      // so wait until the tree is whole.
+      const orphans = () => {
+        const ids = new Set(inTrace().map((s) => s.spanId));
+        return inTrace().filter((s) => s.parentSpanId !== undefined && !ids.has(s.parentSpanId));
+      };
+      const whole = () =>
+        expected.every((name) => inTrace().some((s) => s.service === name)) && orphans().length === 0;
+      await waitFor(whole, {
+        timeoutMs: 30_000,
+        what: `a whole trace ${report.traceId} across ${expected.join(', ')}`,
+      }).catch(() => undefined);
+      const names = new Set(inTrace().map((s) => `${s.service}: ${s.name}`));
+      console.log(`trace ${report.traceId}: ${inTrace().length} spans\n  ${[...names].sort().join('\n  ')}`);
+      const has = (service: string, name: RegExp) =>
+        inTrace().some((s) => s.service === service && name.test(s.name));
+      expect(has('scheduler', /drift\.detected/)).toBe(true);
+      expect(has('orchestrator', /pipeline\.run-requested/)).toBe(true);
+      expect(has('feature-store', /FeatureStoreService\/CreateTrainingSet/)).toBe(true);
+      expect(has('registry', /RegistryService\/RegisterVersion/)).toBe(true);
+      expect(has('registry', /RegistryService\/SetAlias/)).toBe(true);
+      expect(has('serving', /model\.alias-changed/)).toBe(true);
+      expect(orphans().map((s) => `${s.service}: ${s.name}`)).toEqual([]);
+      const roots = inTrace().filter((s) => s.parentSpanId === undefined);
+      expect(roots.map((s) => `${s.service}: ${s.name}`)).toHaveLength(1);
+    }, 60_000);
+
+    it('a storm of 100 drift alerts within a second starts exactly one retrain', async () => {
+      const scheduler = createRpcClient(SchedulerService, { address: address('scheduler') });
+      await scheduler.createTriggerRule({
+        triggerRule: {
+          name: 'storm-retrain',
+          eventType: 'drift.detected',
+          filter: { match: { model_name: 'storm' } },
+          pipelineName: 'retrain-weather',
+          parameters: {
+            model_name: 'storm',
+            start_time: '2014-01-01T00:00:00Z',
+            end_time: '2016-01-01T00:00:00Z',
+          },
+          cooldown: { seconds: 600n },
+          enabled: true,
+        },
+      });
+      scheduler.close();
+      const alerts = Array.from({ length: 100 }, (_, i) =>
+        newEvent(
+          DriftDetectedSchema,
+          {
+            modelName: 'storm',
+            modelVersion: 1n,
+            feature: 'wind',
+            test: DriftTestKind.PSI,
+            statistic: 0.5 + i / 1000,
+            threshold: 0.2,
+          },
+          { source: 'flywheel/e2e-storm' },
+        ),
+      );
+      const started = Date.now();
+      await bus.publish(alerts);
+      expect(Date.now() - started).toBeLessThan(1000);
+      const decisions = () =>
+        scenario
+          .seen()
+          .map((s) => s.event)
+          .filter((e) => triggeredBy(e, alerts));
+      await waitFor(() => decisions().length === 100, { timeoutMs: 60_000, what: '100 scheduler decisions' });
+      const requested = decisions().filter((e) => e.type === 'pipeline.run-requested');
+      const suppressed = decisions().filter((e) => e.type === 'run.suppressed');
+      expect(requested).toHaveLength(1);
+      expect(suppressed).toHaveLength(99);
+    }, 120_000);
+
+    it('a step that fails after its retries fails the run with the step error, and the champion stays', async () => {
+      const registry = createRpcClient(RegistryService, { address: address('registry') });
+      const before = await registry.resolveModelUri({ uri: 'models:/weather@champion' });
+      const scheduler = createRpcClient(SchedulerService, { address: address('scheduler') });
+      // A window with no labels: the training-set step fails (failed_precondition, not retriable).
+      const { runId } = await scheduler.triggerRun({
+        pipelineName: 'retrain-weather',
+        parameters: { start_time: '1990-01-01T00:00:00Z', end_time: '1990-02-01T00:00:00Z' },
+      });
+      const orchestrator = createRpcClient(OrchestratorService, { address: address('orchestrator') });
+      const failed = await waitFor(
+        async () => {
+          const got = await orchestrator.getRun({ runId }).catch(() => undefined);
+          return got?.run?.state === RunState.FAILED ? got.run : undefined;
+        },
+        { timeoutMs: 60_000, what: `run ${runId} failed` },
+      );
+      expect(failed.failure?.stepName).toBe('training-set');
+      expect(failed.failure?.message).toMatch(/no rows|0 rows|empty/i);
+      const after = await registry.resolveModelUri({ uri: 'models:/weather@champion' });
+      expect(after.version?.version).toBe(before.version?.version);
+      for (const c of [registry, scheduler, orchestrator]) c.close();
+    }, 120_000);
+
+    it('bad input: a wrong tensor shape names the input; an undecodable event lands in the DLQ', async () => {
+      const inference = createRpcClient(GRPCInferenceService, { address: address('serving') });
+      await expect(
+        inference.modelInfer({
+          modelName: 'weather',
+          inputs: [
+            { name: 'temp_max', datatype: 'FP32', shape: [1n, 3n], contents: { fp32Contents: [1, 2, 3] } },
+            { name: 'temp_min', datatype: 'FP32', shape: [1n, 1n], contents: { fp32Contents: [1] } },
+            { name: 'wind', datatype: 'FP32', shape: [1n, 1n], contents: { fp32Contents: [1] } },
+          ],
+        }),
+      ).rejects.toMatchObject({ code: 'invalid_argument', message: expect.stringContaining('temp_max') });
+      await expect(
+        inference.modelInfer({
+          modelName: 'weather',
+          inputs: ['temp_max', 'temp_min', 'wind'].map((name) => ({
+            name,
+            datatype: 'INT64',
+            shape: [1n, 1n],
+            contents: { int64Contents: [1n] },
+          })),
+        }),
+      ).rejects.toMatchObject({ code: 'invalid_argument', message: expect.stringContaining('temp_max') });
+      inference.close();
+
+      // A dataset.arrived whose payload is not a DatasetArrived: the feature store dead-letters it.
+      const dlq = bus.subscribe({
+        topics: ['dataset.arrived.dlq'],
+        group: `${run}-dlq-reader`,
+        fromBeginning: true,
+      });
+      await dlq.ready();
+      const garbage: CloudEvent = {
+        ...newEvent(DriftDetectedSchema, { modelName: 'x' }, { source: 'flywheel/e2e' }),
+        type: 'dataset.arrived',
+        data: new Uint8Array([0xff, 0xff, 0xff]),
+      };
+      await bus.publish([garbage]);
+      let reason = '';
+      for await (const delivery of dlq) {
+        await delivery.ack();
+        if (delivery.event.id === garbage.id) {
+          reason =
+            delivery.event.extensions?.['flywheel-dlq-reason'] ??
+            JSON.stringify(toWireMessage(delivery.event).headers);
+          break;
+        }
+      }
+      expect(reason).not.toBe('');
+    }, 120_000);
+  },
+);
 
 /** Whether `event` is the scheduler's decision about one of `alerts` (requested or suppressed). */
 function triggeredBy(event: CloudEvent, alerts: readonly CloudEvent[]): boolean {

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /**
  * How Flywheel topics map onto JetStream. A topic (dot-separated words of letters, digits and
  * hyphens, see assertTopicName) is one stream whose only subject is `<prefix>.<topic>`; the
@@ -14,9 +16,17 @@ export function subjectOf(prefix: string, topic: string): string {
   return `${prefix}.${topic}`;
 }
 
-/** A durable consumer name for a group: characters JetStream rejects in names become `_`. */
+/**
+ * The durable consumer name of a group: the group itself when JetStream accepts it as a name
+ * (letters, digits, `_`, `-`); otherwise the group with every other character (`.`, `*`, `>`,
+ * whitespace, `/`, `:` …) as `_`, plus `_` and 12 hex digits of the group's SHA-256. Deterministic,
+ * and distinct groups get distinct names: replacing alone would make `serving.web_1` and
+ * `serving.web.1` (two replicas' own groups) share one consumer and split its events.
+ */
 export function durableNameOf(group: string): string {
-  return group.replace(/[^A-Za-z0-9_-]/g, '_');
+  if (!/[^A-Za-z0-9_-]/.test(group)) return group;
+  const digest = createHash('sha256').update(group).digest('hex').slice(0, 12);
+  return `${group.replace(/[^A-Za-z0-9_-]/g, '_')}_${digest}`;
 }
 
 /** The header that carries the event key (JetStream messages have no key of their own). */
