@@ -15,7 +15,11 @@ function copyContracts(): string {
   return dir;
 }
 
-describe('the generated-code drift check', () => {
+// Each case runs `buf generate` (protoc-gen-es over every .proto) once or twice: tens of seconds on a
+// loaded 2-core machine, where one took over the default 60 s.
+const generation = { timeout: 300_000 };
+
+describe('the generated-code drift check', generation, () => {
   let dir: string;
   beforeEach(() => {
     dir = copyContracts();
@@ -47,7 +51,7 @@ describe('the generated-code drift check', () => {
   });
 });
 
-describe('buf breaking', () => {
+describe('buf breaking', generation, () => {
   it('rejects a wire-breaking change to a contract', () => {
     const dir = copyContracts();
     try {
