@@ -22,7 +22,7 @@ export interface ReplicaSet {
    * instance id, port and environment; resolves once it serves and its consumers joined.
    */
   killAndRestart(replica: Replica): Promise<{ killedAt: number; restartedAt: number }>;
-  /** SIGTERMs every process, in reverse start order. */
+  /** SIGTERMs every process at once (each SIGKILLed after 15 s), so stopping is bounded. */
   stop(): Promise<void>;
 }
 
@@ -39,8 +39,8 @@ export async function startReplicaSet(
 ): Promise<ReplicaSet> {
   const replicas: (Replica & { env: Record<string, string>; process: SpawnedService })[] = [];
   const peers: Record<string, string> = {};
-  const start = (env: Record<string, string>) =>
-    spawnService(env.FLYWHEEL_CHAOS_SERVICE!, env, { timeoutMs: 120_000 });
+  const start = (service: ServiceName, env: Record<string, string>) =>
+    spawnService(service, env, { timeoutMs: 120_000 });
   for (const service of order) {
     for (let index = 1; index <= count; index++) {
       const instanceId = `${service}-${index}`;
@@ -48,9 +48,8 @@ export async function startReplicaSet(
         ...envOf(service),
         ...peers,
         FLYWHEEL_INSTANCE_ID: instanceId,
-        FLYWHEEL_CHAOS_SERVICE: service,
       };
-      const spawned = await start(env);
+      const spawned = await start(service, env);
       // The same port on every restart: peers and clients keep their address.
       env[grpcAddressVariable(service)] = spawned.address;
       const replica = {
@@ -86,11 +85,11 @@ export async function startReplicaSet(
       const killedAt = Date.now();
       child.kill('SIGKILL');
       await exited;
-      replica.process = await start(replica.env);
+      replica.process = await start(replica.service, replica.env);
       return { killedAt, restartedAt: Date.now() };
     },
     async stop() {
-      for (const replica of [...replicas].reverse()) await replica.process.stop().catch(() => undefined);
+      await Promise.all(replicas.map((replica) => replica.process.stop().catch(() => undefined)));
     },
   };
 }
