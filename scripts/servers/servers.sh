@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Installs and runs REAL servers on loopback for Flywheel's integration tests, without Docker:
 #   kafka  Apache Kafka (KRaft, one broker+controller), jars from Maven Central
-#   nats   nats-server with JetStream (Debian package)
+#   nats   nats-server with JetStream (fsync on every write), built from the Go module proxy
 #   s3     versitygw (S3 gateway, posix backend), built from the Go module proxy
 #   mongo  mongo-java-server (MongoDB wire protocol), jars from Maven Central + our launcher
-# plus kcat (Debian package), used by tests as an external Kafka producer/consumer.
+# plus kcat (Debian package, the only apt one), used by tests as an external Kafka producer/consumer.
 #
 # Usage: scripts/servers/servers.sh install | start [name...] | stop [name...] |
 #                                   restart [name...] | status | env | logs name | clean [name...]
@@ -25,11 +25,14 @@ MONGO_SERVER_VERSION=1.47.0         # de.bwaldvogel:mongo-java-server
 MONGO_SLF4J_VERSION=2.0.17          # slf4j-api version that mongo-java-server depends on
 VERSITYGW_VERSION=v1.8.0
 VERSITYGW_PKG=github.com/versity/versitygw/cmd/versitygw
+NATS_SERVER_VERSION=v2.15.2         # >= 2.10 for sync_interval: always
+NATS_SERVER_PKG=github.com/nats-io/nats-server/v2
 MAVEN_DEP_PLUGIN=org.apache.maven.plugins:maven-dependency-plugin:3.8.1
 
 KAFKA_HOME="$CACHE/kafka-$KAFKA_VERSION"
 MONGO_HOME="$CACHE/mongo-java-server-$MONGO_SERVER_VERSION"
 VGW_BIN="$CACHE/bin/versitygw-$VERSITYGW_VERSION"
+NATS_BIN="$CACHE/bin/nats-server-$NATS_SERVER_VERSION"
 
 # ---- tunables ---------------------------------------------------------------------------------
 KAFKA_HEAP="${FLYWHEEL_KAFKA_HEAP:--Xms256m -Xmx512m}"
@@ -51,12 +54,6 @@ need_cmd() {
   done
 }
 
-nats_bin() {
-  if command -v nats-server >/dev/null 2>&1; then command -v nats-server
-  elif [[ -x /usr/sbin/nats-server ]]; then echo /usr/sbin/nats-server
-  else return 1; fi
-}
-
 valid_name() {
   case "$1" in kafka|nats|s3|mongo) return 0 ;; *) die "unknown server '$1' (one of: ${ALL[*]})" ;; esac
 }
@@ -76,7 +73,6 @@ with_lock() { # with_lock FILE cmd...  (serialises concurrent installs/starts)
 
 install_apt() {
   local pkgs=()
-  nats_bin >/dev/null || pkgs+=(nats-server)
   command -v kcat >/dev/null 2>&1 || pkgs+=(kcat)
   ((${#pkgs[@]})) || return 0
   local sudo=()
@@ -134,18 +130,32 @@ install_mongo() {
   echo "$stamp" >"$MONGO_HOME/.installed"
 }
 
-install_versitygw() {
-  [[ -x "$VGW_BIN" ]] && return 0
-  log "versitygw $VERSITYGW_VERSION: go install (takes a minute or two)"
+# go_install_bin DEST PKG VERSION [ldflags...] : builds PKG@VERSION into the file DEST, once (an
+# existing DEST is kept, so DEST's name carries the version).
+go_install_bin() {
+  local dest="$1" pkg="$2" version="$3"; shift 3
+  [[ -x "$dest" ]] && return 0
+  log "$(basename "$dest"): go install $pkg@$version (takes a minute or two)"
   local work; work="$(mktemp -d "$CACHE/tmp/go.XXXXXX")"
   # GOTOOLCHAIN=local: never fetch another Go toolchain; CGO off: no C compiler needed.
   GOBIN="$work" GOTOOLCHAIN=local GOFLAGS=-buildvcs=false CGO_ENABLED=0 \
-    go install -trimpath -ldflags="-s -w -X main.Version=$VERSITYGW_VERSION" \
-      "$VERSITYGW_PKG@$VERSITYGW_VERSION" \
-    || { rm -rf "$work"; die "go install $VERSITYGW_PKG@$VERSITYGW_VERSION failed"; }
-  mkdir -p "$(dirname "$VGW_BIN")"
-  mv "$work/versitygw" "$VGW_BIN"
+    go install -trimpath -ldflags="-s -w $*" "$pkg@$version" \
+    || { rm -rf "$work"; die "go install $pkg@$version failed"; }
+  local built=("$work"/*)
+  if ((${#built[@]} != 1)) || [[ ! -x "${built[0]}" ]]; then
+    rm -rf "$work"; die "go install $pkg@$version did not build exactly one binary"
+  fi
+  mkdir -p "$(dirname "$dest")"
+  mv "${built[0]}" "$dest"
   rm -rf "$work"
+}
+
+install_versitygw() {
+  go_install_bin "$VGW_BIN" "$VERSITYGW_PKG" "$VERSITYGW_VERSION" "-X main.Version=$VERSITYGW_VERSION"
+}
+
+install_nats() {
+  go_install_bin "$NATS_BIN" "$NATS_SERVER_PKG" "$NATS_SERVER_VERSION"
 }
 
 do_install() {
@@ -154,6 +164,7 @@ do_install() {
   install_apt
   install_kafka
   install_mongo
+  install_nats
   install_versitygw
   log "installed into $CACHE"
 }
@@ -163,7 +174,7 @@ cmd_install() { with_lock "$CACHE/.lock" do_install; }
 check_installed() { # check_installed name  -> dies with a hint if install is missing
   case "$1" in
     kafka) [[ -f "$KAFKA_HOME/.installed" ]] && command -v kcat >/dev/null 2>&1 ;;
-    nats)  nats_bin >/dev/null ;;
+    nats)  [[ -x "$NATS_BIN" ]] ;;
     s3)    [[ -x "$VGW_BIN" ]] ;;
     mongo) [[ -f "$MONGO_HOME/.installed" ]] ;;
   esac || die "$1 is not installed: run '$0 install' first"
@@ -322,34 +333,24 @@ kafka_ready() { # the broker answers a metadata request and knows the active con
 }
 
 start_nats() {
-  local d="$RUN/nats" bin
-  bin="$(nats_bin)"
+  local d="$RUN/nats"
   ports nats CLIENT MONITOR
   mkdir -p "$d/data"
-  # sync_interval ("always" = fsync every write) exists from nats-server 2.10 on; Debian 12 ships
-  # 2.9.10, which rejects the field, so it is only used when the binary accepts it. Without it the
-  # server writes each message to its block file before acking (a process kill loses nothing
-  # acknowledged) but fsyncs only every 2 min (an OS crash can lose what was acknowledged since).
-  # Streams are file-backed either way (the bus creates them with file storage).
-  local sync_line="  sync_interval: always"
-  write_nats_conf() {
-    cat >"$d/nats.conf" <<EOF
+  # sync_interval: always = fsync every write before the publish is acked, so an acknowledged
+  # message survives a server kill and an OS crash alike (the default fsyncs every 2 min). Streams
+  # are file-backed (the bus creates them with file storage).
+  cat >"$d/nats.conf" <<EOF
 # Generated by scripts/servers/servers.sh
 server_name: flywheel-test
 jetstream {
   store_dir: "$d/data"
-$1
+  sync_interval: always
 }
 EOF
-  }
-  write_nats_conf "$sync_line"
-  if ! "$bin" -c "$d/nats.conf" -t >/dev/null 2>&1; then
-    write_nats_conf "  # sync_interval: always   (not supported by this nats-server: $("$bin" --version 2>&1); it fsyncs every 2 min)"
-    "$bin" -c "$d/nats.conf" -t >/dev/null 2>&1 || { "$bin" -c "$d/nats.conf" -t || true; die "bad nats.conf"; }
-  fi
+  "$NATS_BIN" -c "$d/nats.conf" -t >/dev/null 2>&1 || { "$NATS_BIN" -c "$d/nats.conf" -t || true; die "bad nats.conf"; }
   # JetStream and its store dir come from nats.conf (equivalent to -js -sd DIR; nats-server
   # refuses to get store_dir from both).
-  launch nats "$d/nats.log" "$bin" -c "$d/nats.conf" -a "$HOST" -p "$PORT_CLIENT" -m "$PORT_MONITOR"
+  launch nats "$d/nats.log" "$NATS_BIN" -c "$d/nats.conf" -a "$HOST" -p "$PORT_CLIENT" -m "$PORT_MONITOR"
   wait_ready nats "$d/nats.log" probe nats-health "$PORT_MONITOR"
 }
 
