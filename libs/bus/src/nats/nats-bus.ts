@@ -1,17 +1,7 @@
-import { AppError, type CallOptions, deadlineSignal, type Logger, silentLogger } from '@flywheel/core';
+import { type CallOptions, deadlineSignal, type Logger, silentLogger } from '@flywheel/core';
 import { toWireMessage, type WireMessage } from '@flywheel/events';
-import {
-  AckPolicy,
-  DeliverPolicy,
-  DiscardPolicy,
-  type JetStreamClient,
-  type JetStreamManager,
-  jetstream,
-  jetstreamManager,
-  RetentionPolicy,
-  StorageType,
-} from '@nats-io/jetstream';
-import { connect, type NatsConnection, nanos } from '@nats-io/transport-node';
+import { AckPolicy, DeliverPolicy, DiscardPolicy, RetentionPolicy, StorageType } from '@nats-io/jetstream';
+import { nanos } from '@nats-io/transport-node';
 import { raceSignal } from '../delivery/race-signal.ts';
 import { defaultRetryBudgetMs } from '../delivery/retry-policy.ts';
 import {
@@ -23,13 +13,11 @@ import {
 } from '../event-bus.ts';
 import { tracePublish } from '../messaging-spans.ts';
 import { assertPublishable, assertSubscribable, assertTopicNames, topicNamespace } from '../topic-names.ts';
-import { natsError } from './nats-errors.ts';
+import { ensureDurableConsumer, lazyNatsConnection } from './nats-connection.ts';
+import { jetStreamErrorCode, natsCall } from './nats-errors.ts';
 import { durableNameOf, streamNameOf, subjectOf } from './nats-names.ts';
 import { startNatsSubscription } from './nats-subscription.ts';
 import { natsHeadersOf } from './nats-wire.ts';
-
-const streamNameInUse = 10058;
-const consumerNotFound = 10014;
 
 export interface NatsBusOptions {
   /** `nats://host:port`, or several separated by commas. */
@@ -87,48 +75,19 @@ export function createNatsBus(options: NatsBusOptions): EventBus {
   const subscriptions = new Set<Subscription>();
   let closed = false;
 
-  let connecting: Promise<{ nc: NatsConnection; js: JetStreamClient; jsm: JetStreamManager }> | undefined;
-  const connection = () => {
-    connecting ??= (async () => {
-      const nc = await connect({
-        servers: options.url.split(',').map((url) => url.trim()),
-        name: options.name ?? 'flywheel',
-        maxReconnectAttempts: -1,
-        reconnectTimeWait: 500,
-        timeout: 5000,
-      });
-      void (async () => {
-        for await (const status of nc.status()) {
-          if (status.type === 'disconnect' || status.type === 'reconnect')
-            log.warn(`nats ${status.type}`, { server: status.server });
-        }
-      })().catch(() => {});
-      return {
-        nc,
-        js: jetstream(nc, { timeout: defaultTimeoutMs }),
-        jsm: await jetstreamManager(nc, { timeout: defaultTimeoutMs }),
-      };
-    })().catch((error: unknown) => {
-      connecting = undefined;
-      throw error;
-    });
-    return connecting;
-  };
-
-  const until = async <T>(signal: AbortSignal, doing: string, work: () => Promise<T>): Promise<T> => {
-    try {
-      return await raceSignal(signal, work(), `nats: ${doing}`);
-    } catch (error) {
-      throw natsError(error, doing);
-    }
-  };
+  const connection = lazyNatsConnection({
+    url: options.url,
+    name: options.name ?? 'flywheel',
+    requestTimeoutMs: defaultTimeoutMs,
+    log,
+  });
 
   const ensureTopics = async (topics: readonly string[], signal: AbortSignal): Promise<void> => {
     assertTopicNames(topics);
     const wanted = withDlqTopics(topics).filter((t) => !knownStreams.has(t));
     if (wanted.length === 0) return;
-    await until(signal, 'creating streams', async () => {
-      const { jsm } = await connection();
+    await natsCall(signal, 'creating streams', async () => {
+      const { jsm } = await connection.get();
       for (const topic of wanted) {
         try {
           await jsm.streams.add({
@@ -142,7 +101,7 @@ export function createNatsBus(options: NatsBusOptions): EventBus {
           });
         } catch (error) {
           // A stream of that name with other settings (created by hand, or by an older version) is used as it is.
-          if ((error as { code?: unknown }).code !== streamNameInUse) throw error;
+          if ((error as { code?: unknown }).code !== jetStreamErrorCode.streamNameInUse) throw error;
         }
         knownStreams.add(topic);
       }
@@ -157,21 +116,16 @@ export function createNatsBus(options: NatsBusOptions): EventBus {
   ): Promise<{ stream: string; durable: string }> => {
     const stream = streamNameOf(names.physical(topic));
     const durable = durableNameOf(group);
-    return until(signal, 'creating a consumer', async () => {
-      const { jsm } = await connection();
-      try {
-        await jsm.consumers.info(stream, durable);
-      } catch (error) {
-        if ((error as { code?: unknown }).code !== consumerNotFound) throw error;
-        await jsm.consumers.add(stream, {
-          durable_name: durable,
-          ack_policy: AckPolicy.Explicit,
-          ack_wait: nanos(ackWaitMs),
-          max_deliver: -1,
-          max_ack_pending: maxAckPending,
-          deliver_policy: fromBeginning ? DeliverPolicy.All : DeliverPolicy.New,
-        });
-      }
+    return natsCall(signal, 'creating a consumer', async () => {
+      const { jsm } = await connection.get();
+      await ensureDurableConsumer(jsm, stream, {
+        durable_name: durable,
+        ack_policy: AckPolicy.Explicit,
+        ack_wait: nanos(ackWaitMs),
+        max_deliver: -1,
+        max_ack_pending: maxAckPending,
+        deliver_policy: fromBeginning ? DeliverPolicy.All : DeliverPolicy.New,
+      });
       return { stream, durable };
     });
   };
@@ -181,8 +135,8 @@ export function createNatsBus(options: NatsBusOptions): EventBus {
     signal: AbortSignal,
   ) => {
     await ensureTopics([...new Set(records.map((record) => record.topic))], signal);
-    await until(signal, 'publish', async () => {
-      const { js } = await connection();
+    await natsCall(signal, 'publish', async () => {
+      const { js } = await connection.get();
       // Issued together, in order, on one connection: the server stores them in this order.
       await Promise.all(
         records.map(({ topic, message, id }) =>
@@ -226,9 +180,9 @@ export function createNatsBus(options: NatsBusOptions): EventBus {
           ackWaitMs,
           closeTimeoutMs: options.closeTimeoutMs ?? 30_000,
           retryBudgetMs: options.retryBudgetMs ?? defaultRetryBudgetMs,
-          jetstream: async () => (await connection()).js,
+          jetstream: async () => (await connection.get()).js,
           flush: async () => {
-            const current = await connecting?.catch(() => undefined);
+            const current = await connection.current();
             if (current) await raceSignal(deadlineSignal({}, 5000), current.nc.flush(), 'nats: flush');
           },
           ensureTopics,
@@ -245,12 +199,7 @@ export function createNatsBus(options: NatsBusOptions): EventBus {
       if (closed) return;
       closed = true;
       await Promise.all([...subscriptions].map((subscription) => subscription.close()));
-      const current = await connecting?.catch(() => undefined);
-      if (current) {
-        await current.nc.drain().catch((error: unknown) => {
-          log.warn('nats connection did not drain cleanly', { error: AppError.from(error).message });
-        });
-      }
+      await connection.close();
     },
   };
 }

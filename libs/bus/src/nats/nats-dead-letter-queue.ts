@@ -1,7 +1,6 @@
 import { AppError, type CallOptions, deadlineSignal, type Logger, silentLogger } from '@flywheel/core';
-import { AckPolicy, DeliverPolicy, type JsMsg, jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { connect, type NatsConnection, nanos } from '@nats-io/transport-node';
-import { raceSignal } from '../delivery/race-signal.ts';
+import { AckPolicy, DeliverPolicy, type JsMsg } from '@nats-io/jetstream';
+import { nanos } from '@nats-io/transport-node';
 import {
   type DeadLetter,
   type DeadLetterQueue,
@@ -11,12 +10,10 @@ import {
 } from '../dlq/dead-letter-queue.ts';
 import { dlqTopicOf } from '../event-bus.ts';
 import { topicNamespace } from '../topic-names.ts';
-import { natsError } from './nats-errors.ts';
+import { ensureDurableConsumer, lazyNatsConnection } from './nats-connection.ts';
+import { jetStreamErrorCode, natsCall } from './nats-errors.ts';
 import { durableNameOf, streamNameOf, subjectOf } from './nats-names.ts';
 import { natsHeadersOf, wireMessageOf } from './nats-wire.ts';
-
-const streamNotFound = 10059;
-const consumerNotFound = 10014;
 
 export interface NatsDeadLetterQueueOptions {
   /** `nats://host:port`, or several separated by commas. */
@@ -43,39 +40,35 @@ export function createNatsDeadLetterQueue(options: NatsDeadLetterQueueOptions): 
   const prefix = options.subjectPrefix ?? 'flywheel';
   const names = topicNamespace(options.topicPrefix);
   const defaultTimeoutMs = options.defaultTimeoutMs ?? 60_000;
-  let connection: Promise<NatsConnection> | undefined;
-  const connected = (): Promise<NatsConnection> => {
-    connection ??= connect({
-      servers: options.url.split(',').map((url) => url.trim()),
-      name: 'flywheel-dlq',
-    });
-    return connection;
-  };
+  const connection = lazyNatsConnection({
+    url: options.url,
+    name: 'flywheel-dlq',
+    requestTimeoutMs: defaultTimeoutMs,
+    log,
+  });
   const lastSeqOf = async (dlq: string): Promise<{ first: number; last: number }> => {
-    const jsm = await jetstreamManager(await connected());
+    const { jsm } = await connection.get();
     try {
       const { state } = await jsm.streams.info(streamNameOf(dlq));
       return { first: state.first_seq, last: state.last_seq };
     } catch (error) {
-      if ((error as { code?: unknown }).code === streamNotFound || /not found/i.test(String(error)))
+      if (
+        (error as { code?: unknown }).code === jetStreamErrorCode.streamNotFound ||
+        /not found/i.test(String(error))
+      )
         throw new AppError('not_found', `nats: there is no dead-letter stream for ${dlq}`);
       throw error;
     }
   };
-  const until = async <T>(callOptions: CallOptions, doing: string, work: () => Promise<T>): Promise<T> => {
-    try {
-      return await raceSignal(deadlineSignal(callOptions, defaultTimeoutMs), work(), `nats: ${doing}`);
-    } catch (error) {
-      throw natsError(error, doing);
-    }
-  };
+  const until = <T>(callOptions: CallOptions, doing: string, work: () => Promise<T>): Promise<T> =>
+    natsCall(deadlineSignal(callOptions, defaultTimeoutMs), doing, work);
 
   return {
     list: (topic, callOptions = {}) =>
       until(callOptions, `listing ${dlqTopicOf(names.physical(topic))}`, async () => {
         const dlq = dlqTopicOf(names.physical(topic));
         const { first, last } = await lastSeqOf(dlq);
-        const jsm = await jetstreamManager(await connected());
+        const { jsm } = await connection.get();
         const letters: DeadLetter[] = [];
         for (let seq = Math.max(first, 1); seq <= last; seq++) {
           const stored = await jsm.streams.getMessage(streamNameOf(dlq), { seq }).catch(() => null);
@@ -86,23 +79,16 @@ export function createNatsDeadLetterQueue(options: NatsDeadLetterQueueOptions): 
     redrive: (topic, choose, callOptions = {}) =>
       until(callOptions, `redriving ${dlqTopicOf(names.physical(topic))}`, async () => {
         const dlq = dlqTopicOf(names.physical(topic));
-        const nc = await connected();
-        const jsm = await jetstreamManager(nc);
-        const js = jetstream(nc);
+        const { nc, js, jsm } = await connection.get();
         const { last } = await lastSeqOf(dlq);
         const stream = streamNameOf(dlq);
         const durable = durableNameOf(redriveGroup);
-        try {
-          await jsm.consumers.info(stream, durable);
-        } catch (error) {
-          if ((error as { code?: unknown }).code !== consumerNotFound) throw error;
-          await jsm.consumers.add(stream, {
-            durable_name: durable,
-            ack_policy: AckPolicy.Explicit,
-            ack_wait: nanos(60_000),
-            deliver_policy: DeliverPolicy.All,
-          });
-        }
+        await ensureDurableConsumer(jsm, stream, {
+          durable_name: durable,
+          ack_policy: AckPolicy.Explicit,
+          ack_wait: nanos(60_000),
+          deliver_policy: DeliverPolicy.All,
+        });
         const consumer = await js.consumers.get(stream, durable);
         const redriven: DeadLetter[] = [];
         const skipped: DeadLetter[] = [];
@@ -143,9 +129,6 @@ export function createNatsDeadLetterQueue(options: NatsDeadLetterQueueOptions): 
         await nc.flush();
         return { redriven, skipped };
       }),
-    close: async () => {
-      const nc = await connection?.catch(() => undefined);
-      await nc?.drain().catch(() => {});
-    },
+    close: () => connection.close(),
   };
 }
