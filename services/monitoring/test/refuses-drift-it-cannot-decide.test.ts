@@ -1,7 +1,11 @@
 // Bad input to drift detection gets a clear answer and leaves nothing half-written: a monitored
 // feature the reference lacks, a reference without values, a profile without data for KS, and a
 // window with nothing but NaN.
-import { DriftTestKind, FeatureKind } from '@flywheel/proto/flywheel/monitoring/v1/monitoring_pb.js';
+import {
+  DriftConvention,
+  DriftTestKind,
+  FeatureKind,
+} from '@flywheel/proto/flywheel/monitoring/v1/monitoring_pb.js';
 import { waitFor } from '@flywheel/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MonitoringHarness, startMonitoring } from './monitoring-harness.ts';
@@ -121,5 +125,34 @@ describe('drift it cannot decide', () => {
       { what: 'the real window' },
     );
     expect(results.map((r) => [r.sampleCount, r.drifted])).toEqual([[100n, false]]);
+  });
+});
+
+describe("Evidently's conventions", () => {
+  it('are refused on the field until implemented, not accepted and ignored', async () => {
+    const h = await startMonitoring();
+    try {
+      const error = await failure(
+        h.client.createMonitor({
+          monitor: {
+            name: 'evidently',
+            modelName: 'm',
+            features: [
+              {
+                name: 'x',
+                kind: FeatureKind.NUMERIC,
+                tests: [{ kind: DriftTestKind.PSI, convention: DriftConvention.EVIDENTLY }],
+              },
+            ],
+            window: { size: 100 },
+            enabled: true,
+          },
+        }),
+      );
+      expect(error.code).toBe('invalid_argument');
+      expect(error.message).toContain('monitor.features[0].tests[0].convention');
+    } finally {
+      await h.stop();
+    }
   });
 });
