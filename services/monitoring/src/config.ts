@@ -15,7 +15,7 @@ export interface MonitoringSettings {
   maxParkedWindows: number;
   /** How often quiet windows are closed by their duration and waiting ones retried, ms. `FLYWHEEL_MONITORING_WINDOW_SWEEP_INTERVAL`, default 5s. */
   sweepIntervalMs: number;
-  /** Values a reference profile keeps per numeric feature for KS and Wasserstein. `FLYWHEEL_MONITORING_REFERENCE_SAMPLE_SIZE`, default 5000. */
+  /** Values a reference profile keeps per numeric feature for KS and Wasserstein. `FLYWHEEL_MONITORING_REFERENCE_SAMPLE_SIZE`, default 100 000 (the data itself up to it, block means beyond; a profile shares 400 000 among its numeric features). */
   referenceSampleSize: number;
   /** Deadline of calls to the feature store, ms. `FLYWHEEL_MONITORING_PEER_TIMEOUT`, default 30s. */
   peerTimeoutMs: number;
@@ -40,9 +40,9 @@ export function loadMonitoringConfig(env: Env): MonitoringConfig {
     maxWindowSamples: reader.int('FLYWHEEL_MONITORING_MAX_WINDOW_SAMPLES', 10_000, { min: 10, max: 100_000 }),
     maxParkedWindows: reader.int('FLYWHEEL_MONITORING_PARKED_WINDOWS', 3, { min: 1, max: 100 }),
     sweepIntervalMs: reader.durationMs('FLYWHEEL_MONITORING_WINDOW_SWEEP_INTERVAL', '5s'),
-    referenceSampleSize: reader.int('FLYWHEEL_MONITORING_REFERENCE_SAMPLE_SIZE', 5000, {
+    referenceSampleSize: reader.int('FLYWHEEL_MONITORING_REFERENCE_SAMPLE_SIZE', 100_000, {
       min: 100,
-      max: 100_000,
+      max: 400_000,
     }),
     peerTimeoutMs: reader.durationMs('FLYWHEEL_MONITORING_PEER_TIMEOUT', '30s'),
   };

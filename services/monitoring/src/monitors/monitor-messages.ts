@@ -1,10 +1,11 @@
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { durationFromMs, durationMs, timestampFromMs } from '@bufbuild/protobuf/wkt';
 import { AppError } from '@flywheel/core';
-import type {
-  DriftTest,
-  Monitor,
-  MonitorSchema,
+import {
+  DriftConvention,
+  type DriftTest,
+  type Monitor,
+  type MonitorSchema,
 } from '@flywheel/proto/flywheel/monitoring/v1/monitoring_pb.js';
 import {
   featureKind,
@@ -99,6 +100,13 @@ function testsFrom(tests: readonly DriftTest[], kind: FeatureKindName, path: str
       throw AppError.invalidArgument(`${path}[${j}].kind`, `${name} does not apply to ${kind} features`);
     }
     if (seen.has(name)) throw AppError.invalidArgument(`${path}[${j}].kind`, `${name} is listed twice`);
+    if (test.convention !== DriftConvention.UNSPECIFIED) {
+      // Accepting it and computing Flywheel's numbers would mislead an Evidently user.
+      throw AppError.invalidArgument(
+        `${path}[${j}].convention`,
+        "Evidently's conventions are not implemented yet; leave it unset for Flywheel's (see the monitoring README)",
+      );
+    }
     seen.add(name);
     if ((pValueTests.has(name) || name === 'jensen_shannon') && test.threshold > 1) {
       throw AppError.invalidArgument(

@@ -1,14 +1,15 @@
 import type { FeatureKindName, FeatureSourceName } from '../records/monitor-records.ts';
 import { type FeatureProfileRecord, otherCategory } from '../records/profile-records.ts';
 import type { SampleValue } from '../records/window-records.ts';
-import { binCounts, quantileBinEdges } from '../statistics/histogram.ts';
-import { evenQuantiles, sampleFromQuantiles } from '../statistics/quantiles.ts';
+import { binCounts, referenceBinEdges } from '../statistics/histogram.ts';
+import { evenQuantiles } from '../statistics/quantiles.ts';
+import { meanAndStddev, referenceSample } from '../statistics/reference-sample.ts';
 
 /** Bounds of a computed profile. */
 export interface ProfileLimits {
   /** Equal-frequency bins for PSI and Jensen–Shannon. Default 10. */
   bins?: number;
-  /** Values kept for KS and Wasserstein; larger data is represented by that many quantiles. Default 5000. */
+  /** Values kept for KS and Wasserstein; larger data is represented by that many block means. Default 100 000. */
   sampleSize?: number;
   /** Categories kept; the rarer ones are folded into `__other__`. Default 100. */
   maxCategories?: number;
@@ -17,7 +18,8 @@ export interface ProfileLimits {
 /**
  * The reference profile of one column: non-missing count, missing count and — for a numeric
  * column with at least one value — min/max/mean/stddev (population), equal-frequency bin edges
- * with counts, 101 quantiles and a bounded sorted sample; for a categorical column the category
+ * with counts (one bin per value and gap for a feature with few distinct values), 101 quantiles
+ * and the sorted data (block means beyond `sampleSize`); for a categorical column the category
  * counts (top `maxCategories`, the rest folded into `__other__`). Values that do not fit the kind
  * (see `sampleOf`) must already be null.
  */
@@ -50,23 +52,22 @@ function profileNumeric(
     missingCount: values.length - sorted.length,
   };
   if (sorted.length === 0) return base;
-  let mean = 0;
-  for (const value of sorted) mean += value / sorted.length;
-  let variance = 0;
-  for (const value of sorted) variance += (value - mean) ** 2 / sorted.length;
-  const edges = quantileBinEdges(sorted, limits.bins ?? 10);
-  const sampleSize = limits.sampleSize ?? 5000;
+  const { mean, stddev } = meanAndStddev(sorted);
+  const edges = referenceBinEdges(sorted, limits.bins ?? 10);
+  const sample = referenceSample(sorted, limits.sampleSize ?? 100_000);
   return {
     ...base,
     numeric: {
       min: sorted[0]!,
       max: sorted[sorted.length - 1]!,
       mean,
-      stddev: Math.sqrt(variance),
+      stddev,
       binEdges: edges,
       binCounts: binCounts(edges, sorted),
       quantiles: evenQuantiles(sorted, 100),
-      sample: sorted.length <= sampleSize ? Array.from(sorted) : sampleFromQuantiles(sorted, sampleSize),
+      sample: sample.values,
+      sampleKind: sample.kind,
+      sampleWassersteinError: sample.wassersteinError,
     },
   };
 }

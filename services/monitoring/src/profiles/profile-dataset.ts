@@ -4,6 +4,12 @@ import { inferKind, type Scalar, sampleOf } from '../records/sample-values.ts';
 import { type ProfileLimits, profileColumn } from './feature-profile.ts';
 import type { DatasetRow } from './read-dataset-rows.ts';
 
+/**
+ * Sample values one profile keeps over all its numeric features (≈ 8 MB of JSON, half a stored
+ * document): each feature keeps min(sample size, budget / numeric features) values.
+ */
+export const profileSampleBudget = 400_000;
+
 /** What to profile in a dataset. */
 export interface ProfileWanted {
   /** Feature names to profile (model inputs, monitored columns); empty = every feature column. */
@@ -67,16 +73,28 @@ export async function profileDataset(
     for (const [column, list] of values) list.push(row[column] ?? null);
   }
   if (!plan) return [];
+  const kinds = new Map(
+    [...plan].map(([column, feature]) => [
+      column,
+      options.wanted.kinds.get(feature) ?? inferKind(values.get(column)!),
+    ]),
+  );
+  // One profile document holds every feature's sample: the budget is shared among the numeric ones.
+  const numeric = [...kinds.values()].filter((kind) => kind === 'numeric').length;
+  const sampleSize = Math.min(
+    options.limits?.sampleSize ?? profileSampleBudget,
+    Math.floor(profileSampleBudget / Math.max(numeric, 1)),
+  );
   return [...plan].map(([column, feature]) => {
     const raw = values.get(column)!;
-    const kind = options.wanted.kinds.get(feature) ?? inferKind(raw);
+    const kind = kinds.get(column)!;
     const source = options.wanted.sources?.get(feature) ?? 'input';
     return profileColumn(
       feature,
       kind,
       source,
       raw.map((value) => sampleOf(value, kind)),
-      options.limits,
+      { ...options.limits, sampleSize },
     );
   });
 }

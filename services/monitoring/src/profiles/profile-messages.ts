@@ -16,7 +16,7 @@ import type {
   NumericProfileRecord,
   ReferenceProfileRecord,
 } from '../records/profile-records.ts';
-import { quantileSorted, sampleFromQuantiles } from '../statistics/quantiles.ts';
+import { quantileSorted } from '../statistics/quantiles.ts';
 
 /** The API message of a stored profile (the internal sample stays inside). */
 export function profileToMessage(
@@ -63,14 +63,13 @@ export function profileToMessage(
 
 /**
  * The stored form of profiles computed elsewhere. A numeric profile needs bin edges with counts,
- * quantiles, or both; what is missing is derived from the other (linear within bins), and the
- * internal sample for KS and Wasserstein is drawn from the quantiles. Throws `invalid_argument`
+ * quantiles, or both; what is missing is derived from the other (linear within bins). It carries
+ * no data, so KS and Wasserstein cannot run against it (a summary drawn from 101 quantiles
+ * misses the tails and reads identical distributions as drifted): `sampleKind: 'none'`, and
+ * SetReferenceProfile refuses it for a feature a monitor tests so. Throws `invalid_argument`
  * naming the field (`profile.features[0].numeric.bin_edges`).
  */
-export function featureProfilesFromMessage(
-  features: readonly FeatureProfile[],
-  sampleSize: number,
-): FeatureProfileRecord[] {
+export function featureProfilesFromMessage(features: readonly FeatureProfile[]): FeatureProfileRecord[] {
   const seen = new Set<string>();
   return features.map((feature, i) => {
     const path = `profile.features[${i}]`;
@@ -89,7 +88,7 @@ export function featureProfilesFromMessage(
       if (distribution.case !== 'numeric') {
         throw AppError.invalidArgument(`${path}.numeric`, 'is required for a numeric feature');
       }
-      const numeric = numericFrom(distribution.value, Number(feature.count), `${path}.numeric`, sampleSize);
+      const numeric = numericFrom(distribution.value, Number(feature.count), `${path}.numeric`);
       const count = Number(feature.count) || numeric.binCounts.reduce((a, b) => a + b, 0);
       return { ...base, count, numeric };
     }
@@ -118,12 +117,7 @@ interface NumericMessage {
   quantiles: number[];
 }
 
-function numericFrom(
-  message: NumericMessage,
-  count: number,
-  path: string,
-  sampleSize: number,
-): NumericProfileRecord {
+function numericFrom(message: NumericMessage, count: number, path: string): NumericProfileRecord {
   const edges = message.binEdges;
   const counts = message.binCounts.map(Number);
   const hasBins = edges.length > 0 || counts.length > 0;
@@ -157,7 +151,8 @@ function numericFrom(
     binEdges,
     binCounts,
     quantiles,
-    sample: sampleFromQuantiles(quantiles, Math.max(1, Math.min(total, sampleSize))),
+    sample: [],
+    sampleKind: 'none',
   };
 }
 

@@ -1,6 +1,12 @@
 import { AppError } from '@flywheel/core';
 import type { SetReferenceProfileRequest } from '@flywheel/proto/flywheel/monitoring/v1/monitoring_pb.js';
-import { profileDocId, type ReferenceProfileRecord } from '../records/profile-records.ts';
+import { testsOf } from '../records/monitor-records.ts';
+import { maxFind } from '../records/monitoring-collections.ts';
+import {
+  type FeatureProfileRecord,
+  profileDocId,
+  type ReferenceProfileRecord,
+} from '../records/profile-records.ts';
 import { featureProfilesFromMessage } from './profile-messages.ts';
 import { newProfileRecord, profileReferenceDataset, type ReferenceProfileDeps } from './profile-reference.ts';
 import { resolveReferenceDataset } from './resolve-reference-dataset.ts';
@@ -25,9 +31,10 @@ export function createSetReferenceProfile(deps: ReferenceProfileDeps) {
     const source = request.source;
     let record: ReferenceProfileRecord;
     if (source.case === 'profile') {
-      const features = featureProfilesFromMessage(source.value.features, deps.limits.sampleSize);
+      const features = featureProfilesFromMessage(source.value.features);
       if (features.length === 0)
         throw AppError.invalidArgument('profile.features', 'must profile at least one feature');
+      await refuseWhatMonitorsCannotUse(request.modelName, features, 'profile', signal);
       record = newProfileRecord(request.modelName, modelVersion, source.value.sourceRef, features, now());
     } else if (source.case === 'dataset') {
       const dataset = await resolveReferenceDataset(source.value.uri, source.value.format, {
@@ -45,6 +52,7 @@ export function createSetReferenceProfile(deps: ReferenceProfileDeps) {
           `the dataset has none of the columns to profile${wanted.names.size ? ` (${[...wanted.names].join(', ')})` : ''}`,
         );
       }
+      await refuseWhatMonitorsCannotUse(request.modelName, features, 'dataset', signal);
       record = newProfileRecord(request.modelName, modelVersion, dataset.sourceRef, features, now());
     } else {
       throw AppError.invalidArgument('source', 'set either profile or dataset');
@@ -59,4 +67,39 @@ export function createSetReferenceProfile(deps: ReferenceProfileDeps) {
     await deps.evaluateVersionWindows(request.modelName, modelVersion, signal);
     return record;
   };
+
+  /**
+   * Before anything is written: every feature a monitor of the model declares must be in the
+   * profile with values, and a profile given without data (bins or quantiles only) cannot serve
+   * a monitor's KS or Wasserstein test.
+   */
+  async function refuseWhatMonitorsCannotUse(
+    modelName: string,
+    features: readonly FeatureProfileRecord[],
+    source: 'profile' | 'dataset',
+    signal: AbortSignal,
+  ): Promise<void> {
+    const monitors = await collections.monitors.find({ modelName }, { limit: maxFind, signal });
+    for (const { data: monitor } of monitors) {
+      for (const monitored of monitor.features) {
+        const i = features.findIndex((f) => f.name === monitored.name);
+        const profiled = features[i];
+        if (!profiled || profiled.count === 0) {
+          throw AppError.invalidArgument(
+            source === 'dataset' ? 'dataset.uri' : 'profile.features',
+            `monitor "${monitor.name}" watches "${monitored.name}", which the ${source} has ${profiled ? 'no values of' : 'no column for'}`,
+          );
+        }
+        const needsData = testsOf(monitor, monitored).find(
+          (t) => t.kind === 'ks' || t.kind === 'wasserstein',
+        );
+        if (needsData && profiled.numeric && profiled.numeric.sampleKind === 'none') {
+          throw AppError.invalidArgument(
+            `profile.features[${i}].numeric`,
+            `monitor "${monitor.name}" runs ${needsData.kind} on "${monitored.name}", which needs the reference data: set the profile from a dataset, or monitor it with PSI or Jensen–Shannon`,
+          );
+        }
+      }
+    }
+  }
 }

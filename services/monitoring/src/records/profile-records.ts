@@ -6,13 +6,28 @@ export interface NumericProfileRecord {
   mean: number;
   /** Population standard deviation. */
   stddev: number;
-  /** n + 1 ascending edges of n equal-frequency bins (first and last open-ended). */
+  /**
+   * n + 1 ascending edges of n bins (first and last open-ended): equal-frequency, or one bin per
+   * value and per gap when the reference has at most `bins` distinct values (`referenceBinEdges`).
+   */
   binEdges: number[];
   binCounts: number[];
   /** 101 evenly spaced quantiles, q0 … q1. */
   quantiles: number[];
-  /** An ascending sample of at most `referenceSampleSize` values standing for the data (KS, Wasserstein). */
+  /**
+   * Ascending values standing for the data (KS, Wasserstein): the data itself up to the sample
+   * size, else block means (see `sampleKind`). Empty when the profile came without data (set
+   * through the API from bins or quantiles): KS and Wasserstein are then refused.
+   */
   sample: number[];
+  /**
+   * What `sample` is: `exact` (the data), `block-means` (a summary, KS within 1/size + 1/count,
+   * Wasserstein within `sampleWassersteinError`), `none` (no data). Absent in profiles stored
+   * before it existed, whose sample was drawn from quantiles: treated as `none`.
+   */
+  sampleKind?: 'exact' | 'block-means' | 'none';
+  /** W1 between the data and `sample` (0 when exact). */
+  sampleWassersteinError?: number;
 }
 
 export interface CategoricalProfileRecord {

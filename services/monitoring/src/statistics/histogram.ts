@@ -18,6 +18,35 @@ export function quantileBinEdges(sorted: ArrayLike<number>, bins = 10): number[]
 }
 
 /**
+ * The bin edges a reference profile keeps for ascending `sorted` (not empty). With at most `bins`
+ * distinct values (a flag, a count, a constant) each value gets a bin of its own and so does each
+ * gap around and between them — edges v₁, v₁, v₁⁺, v₂, v₂⁺, …, v_k, v_k⁺, v_k⁺ (v⁺ the next double
+ * up), so bins are (−∞, v₁), {v₁}, (v₁, v₂), {v₂}, …, {v_k}, (v_k, ∞) — and any change of share or
+ * any new value shows. Otherwise the equal-frequency edges of {@link quantileBinEdges}.
+ */
+export function referenceBinEdges(sorted: ArrayLike<number>, bins = 10): number[] {
+  const distinct: number[] = [];
+  for (let i = 0; i < sorted.length && distinct.length <= bins; i++) {
+    if (i === 0 || sorted[i]! !== sorted[i - 1]!) distinct.push(sorted[i]!);
+  }
+  if (distinct.length > bins) return quantileBinEdges(sorted, bins);
+  const edges = [distinct[0]!];
+  for (const value of distinct) edges.push(value, nextUp(value));
+  edges.push(edges[edges.length - 1]!);
+  return edges;
+}
+
+/** The smallest double above `value` (finite input). */
+export function nextUp(value: number): number {
+  if (value === 0) return Number.MIN_VALUE;
+  const buffer = new DataView(new ArrayBuffer(8));
+  buffer.setFloat64(0, value);
+  const bits = buffer.getBigInt64(0);
+  buffer.setBigInt64(0, value > 0 ? bits + 1n : bits - 1n);
+  return buffer.getFloat64(0);
+}
+
+/**
  * The bin of `value` among `edges` (n + 1 ascending edges, n bins): bin i holds
  * [edges[i], edges[i+1]); the first and last bins are open-ended, so every value has a bin.
  */

@@ -102,8 +102,16 @@ function numericTests(
 ): Outcome {
   const distribution = reference.numeric;
   if (!distribution || reference.count === 0) return 'the reference has no values of it';
-  const window = Float64Array.from(values.filter((v): v is number => typeof v === 'number')).sort();
+  const window = Float64Array.from(
+    values.filter((v): v is number => typeof v === 'number' && Number.isFinite(v)),
+  ).sort();
   if (window.length < minSamples) return `${window.length} samples, fewer than the ${minSamples} needed`;
+  const sampleKind = distribution.sampleKind ?? 'none';
+  if (sampleKind === 'none' && tests.some((t) => t.kind === 'ks' || t.kind === 'wasserstein')) {
+    return 'KS and Wasserstein need the reference data; the profile was set without it';
+  }
+  // The p-value needs the reference's true size; the sample is the data itself only when exact.
+  const referenceSize = sampleKind === 'exact' ? distribution.sample.length : reference.count;
   const windowCounts = () => binCounts(distribution.binEdges, window);
   return {
     sampleCount: window.length,
@@ -114,12 +122,12 @@ function numericTests(
         case 'jensen_shannon':
           return judged(test, jensenShannonDistance(distribution.binCounts, windowCounts()));
         case 'ks': {
-          const { statistic, pValue } = ksTwoSample(window, distribution.sample);
+          const { statistic, pValue } = ksTwoSample(window, distribution.sample, referenceSize);
           return judged(test, statistic, pValue);
         }
         case 'wasserstein': {
           // Scaled by the reference spread so one threshold fits every feature; a constant
-          // reference leaves the distance in the feature's own unit.
+          // reference (stddev exactly 0) leaves the distance in the feature's own unit.
           const scale = distribution.stddev > 0 ? distribution.stddev : 1;
           return judged(test, wasserstein1(window, distribution.sample) / scale);
         }

@@ -31,6 +31,13 @@ export declare type DriftTest = Message<"flywheel.monitoring.v1.DriftTest"> & {
    * @generated from field: double threshold = 2;
    */
   threshold: number;
+
+  /**
+   * Whose binning, log base and chi-square form to use; unset means Flywheel's.
+   *
+   * @generated from field: flywheel.monitoring.v1.DriftConvention convention = 3;
+   */
+  convention: DriftConvention;
 };
 
 /**
@@ -422,8 +429,8 @@ export declare type NumericDistribution = Message<"flywheel.monitoring.v1.Numeri
   binCounts: bigint[];
 
   /**
-   * Evenly spaced quantiles from 0 to 1 (e.g. 101 values: q0, q0.01, ... q1); used by KS and
-   * Wasserstein.
+   * Evenly spaced quantiles from 0 to 1 (e.g. 101 values: q0, q0.01, ... q1). KS and Wasserstein
+   * need the data itself, which a profile given here lacks: set the profile from a dataset for them.
    *
    * @generated from field: repeated double quantiles = 7;
    */
@@ -1363,6 +1370,36 @@ export enum DriftTestKind {
  * Describes the enum flywheel.monitoring.v1.DriftTestKind.
  */
 export declare const DriftTestKindSchema: GenEnum<DriftTestKind>;
+
+/**
+ * Whose conventions a drift test follows where libraries differ.
+ *
+ * @generated from enum flywheel.monitoring.v1.DriftConvention
+ */
+export enum DriftConvention {
+  /**
+   * Flywheel's (see the monitoring README): PSI and Jensen–Shannon over the reference's
+   * equal-frequency bins (one per value for a feature with at most 10 distinct values),
+   * Jensen–Shannon in base 2, chi-square as a 2 × k homogeneity test.
+   *
+   * @generated from enum value: DRIFT_CONVENTION_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Evidently's: PSI and Jensen–Shannon over equal-width bins of the reference and window
+   * together, Jensen–Shannon in natural log, chi-square as goodness of fit of the window to the
+   * reference's shares. Not implemented yet: refused with INVALID_ARGUMENT naming the field.
+   *
+   * @generated from enum value: DRIFT_CONVENTION_EVIDENTLY = 1;
+   */
+  EVIDENTLY = 1,
+}
+
+/**
+ * Describes the enum flywheel.monitoring.v1.DriftConvention.
+ */
+export declare const DriftConventionSchema: GenEnum<DriftConvention>;
 
 /**
  * @generated from enum flywheel.monitoring.v1.TaskKind

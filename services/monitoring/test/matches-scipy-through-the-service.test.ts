@@ -1,0 +1,274 @@
+// Drift decided as scipy decides it, on the path the service runs: each case's reference is set
+// from a dataset (profile building), its window is logged as predictions (window accumulation and
+// evaluation), and the stored result is compared with scipy (test/oracle/scipy_drift.py, run in
+// the test venv: FLYWHEEL_PYTHON) at the same thresholds. Seeded, so every run draws the same data.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DriftTestKind, FeatureKind } from '@flywheel/proto/flywheel/monitoring/v1/monitoring_pb.js';
+import { waitFor } from '@flywheel/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type MonitoringHarness, startMonitoring } from './monitoring-harness.ts';
+import { jsonLines, newYorkDays, seattleTrainingDays, shuffled } from './weather-data.ts';
+
+const python = process.env.FLYWHEEL_PYTHON ?? 'python3';
+const oracle = join(import.meta.dirname, 'oracle', 'scipy_drift.py');
+
+type Value = number | string | null;
+interface Case {
+  name: string;
+  kind: 'numeric' | 'categorical';
+  reference: Value[];
+  window: Value[];
+}
+
+/** mulberry32: a small seeded generator, the same numbers on every run. */
+function generator(seed: number) {
+  let state = seed >>> 0;
+  const uniform = () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const normal = () => Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
+  return { uniform, normal };
+}
+
+function draw(n: number, seed: number, value: (g: ReturnType<typeof generator>) => number): number[] {
+  const g = generator(seed);
+  return Array.from({ length: n }, () => value(g));
+}
+
+const normal =
+  (shift = 0, scale = 1) =>
+  (g: ReturnType<typeof generator>) =>
+    shift + scale * g.normal();
+const pareto = (alpha: number) => (g: ReturnType<typeof generator>) => (1 - g.uniform()) ** (-1 / alpha);
+const cauchy = (g: ReturnType<typeof generator>) => Math.tan(Math.PI * (g.uniform() - 0.5));
+const bernoulli = (p: number) => (g: ReturnType<typeof generator>) => (g.uniform() < p ? 1 : 0);
+
+const wind = (days: { wind: number }[]) => days.map((d) => d.wind);
+const tempMax = (days: { temp_max: number }[]) => days.map((d) => d.temp_max);
+
+const cases: Case[] = [
+  { name: 'identical-50', kind: 'numeric', reference: draw(50, 1, normal()), window: draw(50, 2, normal()) },
+  {
+    name: 'identical-1000',
+    kind: 'numeric',
+    reference: draw(1000, 3, normal()),
+    window: draw(1000, 4, normal()),
+  },
+  {
+    name: 'small-shift',
+    kind: 'numeric',
+    reference: draw(5000, 5, normal()),
+    window: draw(2000, 6, normal(0.1)),
+  },
+  {
+    name: 'large-shift-50',
+    kind: 'numeric',
+    reference: draw(500, 7, normal()),
+    window: draw(50, 8, normal(1)),
+  },
+  {
+    name: 'reference-100k',
+    kind: 'numeric',
+    reference: draw(100_000, 9, normal()),
+    window: draw(10_000, 10, normal(0.02)),
+  },
+  {
+    name: 'ties',
+    kind: 'numeric',
+    reference: draw(3000, 11, (g) => Math.round(g.normal() * 10) / 10),
+    window: draw(1000, 12, (g) => Math.round((g.normal() + 0.05) * 10) / 10),
+  },
+  {
+    name: 'heavy-tails-pareto',
+    kind: 'numeric',
+    reference: draw(20_000, 13, pareto(1.1)),
+    window: draw(5000, 14, pareto(1.1)),
+  },
+  {
+    name: 'heavy-tails-cauchy',
+    kind: 'numeric',
+    reference: draw(30_000, 15, cauchy),
+    window: draw(3000, 16, cauchy),
+  },
+  {
+    name: 'nan-and-infinity',
+    kind: 'numeric',
+    reference: [...draw(800, 17, normal()), null, null],
+    window: [...draw(400, 18, normal(0.3)), Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY],
+  },
+  {
+    name: 'constant-reference',
+    kind: 'numeric',
+    reference: new Array(1000).fill(0.1),
+    window: [...new Array(150).fill(0.1), ...new Array(50).fill(0.1 + 1e-9)],
+  },
+  {
+    name: 'binary-0.3-to-0.6',
+    kind: 'numeric',
+    reference: draw(2000, 19, bernoulli(0.3)),
+    window: draw(500, 20, bernoulli(0.6)),
+  },
+  {
+    name: 'binary-unchanged',
+    kind: 'numeric',
+    reference: draw(2000, 21, bernoulli(0.3)),
+    window: draw(500, 22, bernoulli(0.3)),
+  },
+  {
+    name: 'weather-wind-seattle-vs-new-york',
+    kind: 'numeric',
+    reference: wind(seattleTrainingDays()),
+    window: wind(shuffled(newYorkDays()).slice(0, 300)),
+  },
+  {
+    name: 'weather-temp-max-seattle-itself',
+    kind: 'numeric',
+    reference: tempMax(seattleTrainingDays()),
+    window: tempMax(shuffled(seattleTrainingDays(), 7).slice(0, 365)),
+  },
+  {
+    name: 'categories-unseen',
+    kind: 'categorical',
+    reference: draw(1000, 23, (g) => Math.floor(g.uniform() * 4)).map((i) => ['a', 'b', 'c', 'd'][i]!),
+    window: draw(300, 24, (g) => Math.floor(g.uniform() * 5)).map((i) => ['a', 'b', 'c', 'd', 'new'][i]!),
+  },
+  {
+    name: 'categories-same',
+    kind: 'categorical',
+    reference: draw(1000, 25, (g) => Math.floor(g.uniform() * 3)).map((i) => ['x', 'y', 'z'][i]!),
+    window: draw(400, 26, (g) => Math.floor(g.uniform() * 3)).map((i) => ['x', 'y', 'z'][i]!),
+  },
+];
+
+const thresholds = { psi: 0.2, ks: 0.01, js: 0.1, wasserstein: 0.1, chiSquare: 0.01 };
+
+interface Outcome {
+  statistic: number;
+  pValue: number;
+}
+interface Expected {
+  ks?: Outcome;
+  chiSquare?: Outcome;
+  wasserstein?: number;
+  psi: number;
+  js: number;
+  referenceCount: number;
+  windowCount: number;
+}
+
+function scipy(all: readonly Case[]): Expected[] {
+  const file = join(mkdtempSync(join(tmpdir(), 'flywheel-oracle-')), 'cases.json');
+  // JSON has no NaN or ∞: the oracle drops them as missing, so null stands for them.
+  writeFileSync(
+    file,
+    JSON.stringify({
+      cases: all.map((c) => ({
+        ...c,
+        window: c.window.map((v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v)),
+      })),
+    }),
+  );
+  return JSON.parse(execFileSync(python, [oracle, file], { encoding: 'utf8', maxBuffer: 1 << 26 }));
+}
+
+/** Within 1e-6, relatively for p-values (they span hundreds of orders of magnitude). */
+function expectClose(actual: number, expected: number, what: string, relative = false): void {
+  const tolerance = relative ? Math.max(1e-6 * Math.abs(expected), 1e-300) : 1e-6;
+  expect(Math.abs(actual - expected), `${what}: ${actual} vs scipy ${expected}`).toBeLessThanOrEqual(
+    tolerance,
+  );
+}
+
+const numericTests = [
+  { kind: DriftTestKind.PSI, threshold: thresholds.psi },
+  { kind: DriftTestKind.KS, threshold: thresholds.ks },
+  { kind: DriftTestKind.JENSEN_SHANNON, threshold: thresholds.js },
+  { kind: DriftTestKind.WASSERSTEIN, threshold: thresholds.wasserstein },
+];
+const categoricalTests = [
+  { kind: DriftTestKind.PSI, threshold: thresholds.psi },
+  { kind: DriftTestKind.CHI_SQUARE, threshold: thresholds.chiSquare },
+  { kind: DriftTestKind.JENSEN_SHANNON, threshold: thresholds.js },
+];
+
+describe('drift decisions equal scipy’s, through profile building and window evaluation', () => {
+  let h: MonitoringHarness;
+  let expected: Expected[];
+
+  beforeAll(async () => {
+    expected = scipy(cases);
+    h = await startMonitoring();
+  }, 60_000);
+  afterAll(async () => {
+    await h?.stop();
+  });
+
+  it.each(cases.map((c, i) => [c.name, i] as const))('%s', async (name, i) => {
+    const c = cases[i]!;
+    const want = expected[i]!;
+    const model = `oracle-${name}`;
+    await h.client.createMonitor({
+      monitor: {
+        name: `m-${i}`,
+        modelName: model,
+        features: [
+          {
+            name: 'x',
+            kind: c.kind === 'numeric' ? FeatureKind.NUMERIC : FeatureKind.CATEGORICAL,
+            tests: c.kind === 'numeric' ? numericTests : categoricalTests,
+          },
+        ],
+        window: { size: c.window.length, minSamples: Math.min(c.window.length, 50) },
+        enabled: true,
+      },
+    });
+    const uri = await h.putBlob(jsonLines(c.reference.map((x) => ({ x }))));
+    await h.client.setReferenceProfile({
+      modelName: model,
+      modelVersion: 1n,
+      source: { case: 'dataset', value: { uri } },
+    });
+    for (let start = 0; start < c.window.length; start += 2000) {
+      const rows = c.window.slice(start, start + 2000).map((x) => ({ x: x as number | string }));
+      await h.logPredictions({ modelName: model, modelVersion: 1, rows });
+    }
+    const report = await waitFor(
+      async () => {
+        const r = await h.client.getDriftReport({ modelName: model });
+        return r.results.length === 1 ? r : undefined;
+      },
+      { what: `the window of ${name}`, timeoutMs: 60_000 },
+    );
+    const result = report.results[0]!;
+    expect(Number(result.sampleCount)).toBe(want.windowCount);
+    expect(Number(result.referenceCount)).toBe(want.referenceCount);
+    const test = (kind: DriftTestKind) => result.tests.find((t) => t.kind === kind)!;
+    const psi = test(DriftTestKind.PSI);
+    expectClose(psi.statistic, want.psi, 'PSI');
+    expect(psi.drifted, 'PSI decision').toBe(want.psi >= thresholds.psi);
+    const js = test(DriftTestKind.JENSEN_SHANNON);
+    expectClose(js.statistic, want.js, 'JS');
+    expect(js.drifted, 'JS decision').toBe(want.js >= thresholds.js);
+    if (c.kind === 'numeric') {
+      const ks = test(DriftTestKind.KS);
+      expectClose(ks.statistic, want.ks!.statistic, 'KS D');
+      expectClose(ks.pValue, want.ks!.pValue, 'KS p', true);
+      expect(ks.drifted, 'KS decision').toBe(want.ks!.pValue < thresholds.ks);
+      const w = test(DriftTestKind.WASSERSTEIN);
+      expectClose(w.statistic, want.wasserstein!, 'Wasserstein / σ');
+      expect(w.drifted, 'Wasserstein decision').toBe(want.wasserstein! >= thresholds.wasserstein);
+    } else {
+      const chi = test(DriftTestKind.CHI_SQUARE);
+      expectClose(chi.statistic, want.chiSquare!.statistic, 'χ²');
+      expectClose(chi.pValue, want.chiSquare!.pValue, 'χ² p', true);
+      expect(chi.drifted, 'χ² decision').toBe(want.chiSquare!.pValue < thresholds.chiSquare);
+    }
+  });
+});
