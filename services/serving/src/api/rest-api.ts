@@ -258,10 +258,13 @@ async function explain(
       `must be "LINEAR_EXACT" or "KERNEL_SHAP", got ${JSON.stringify(methodName)}`,
     );
   }
-  const integer = (key: string, value: unknown): number => {
+  const integer = (key: string, value: unknown, max = 2 ** 31 - 1): number => {
     if (value === undefined) return 0;
-    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-      throw AppError.invalidArgument(key, `must be an integer ≥ 0, got ${JSON.stringify(value)}`);
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0 || value > max) {
+      throw AppError.invalidArgument(
+        key,
+        `must be an integer from 0 to ${max}, got ${JSON.stringify(value)}`,
+      );
     }
     return value;
   };
@@ -275,7 +278,7 @@ async function explain(
     nsamples: integer('nsamples', json.nsamples),
     output: (json.output as string | undefined) ?? '',
     outputIndex: integer('output_index', json.output_index),
-    seed: BigInt(integer('seed', json.seed)),
+    seed: BigInt(integer('seed', json.seed, Number.MAX_SAFE_INTEGER)),
   });
   const aborted = new AbortController();
   res.once('close', () => {
