@@ -31,6 +31,8 @@ export interface ServingConfig {
   maxInFlightPerVersion: number;
   /** The OIP v2 REST server and Prometheus `/metrics`. */
   http: HttpConfig;
+  /** Most model rows one Explain runs (rows × coalitions × background rows); more is INVALID_ARGUMENT. */
+  explainMaxModelRows: number;
 }
 
 /** The REST (KServe v2 / Triton HTTP) server. */
@@ -48,7 +50,7 @@ export interface HttpConfig {
  * `FLYWHEEL_SERVING_PREDICTION_LOG_CAPACITY` (10000 rows), `FLYWHEEL_SERVING_PREDICTION_LOG_BATCH_SIZE`
  * (100 rows), `FLYWHEEL_SERVING_PREDICTION_LOG_BATCH_DELAY` (1s), `FLYWHEEL_SERVING_PREDICTION_LOG_PUBLISH_TIMEOUT`
  * (10s), `FLYWHEEL_SERVING_MAX_IN_FLIGHT` (256 per version), `FLYWHEEL_SERVING_HTTP_ADDRESS` (REST and
- * `/metrics`, 127.0.0.1:8000), `FLYWHEEL_SERVING_HTTP_MAX_BODY_BYTES` (64 MiB).
+ * `/metrics`, 127.0.0.1:8000), `FLYWHEEL_SERVING_HTTP_MAX_BODY_BYTES` (64 MiB), `FLYWHEEL_SERVING_EXPLAIN_MAX_MODEL_ROWS` (4000000).
  * Throws one invalid_argument error listing every problem.
  */
 export function loadServingConfig(env: Env): ServingConfig {
@@ -91,6 +93,10 @@ export function loadServingConfig(env: Env): ServingConfig {
   if (!/^(\[[^\]]+\]|[^:]+):\d{1,5}$/.test(http.address)) {
     reader.problem('FLYWHEEL_SERVING_HTTP_ADDRESS', `must be host:port, got "${http.address}"`);
   }
+  const explainMaxModelRows = reader.int('FLYWHEEL_SERVING_EXPLAIN_MAX_MODEL_ROWS', 4_000_000, {
+    min: 1,
+    max: 1_000_000_000,
+  });
   reader.done();
-  return { http, host, infra, peers, loading, predictionLog, maxInFlightPerVersion };
+  return { http, host, infra, peers, loading, predictionLog, maxInFlightPerVersion, explainMaxModelRows };
 }

@@ -25,6 +25,7 @@ import { restoreDeployments } from './deployments/restore-deployments.ts';
 import { createServedModels } from './deployments/served-models.ts';
 import { createDeploymentSync } from './deployments/sync-deployment.ts';
 import { createUpdateDeployment } from './deployments/update-deployment.ts';
+import { createExplain } from './inference/explain/explain.ts';
 import { createFeatureEnrichment } from './inference/feature-enrichment.ts';
 import { createInfer } from './inference/infer.ts';
 import { createModelStatisticsBook } from './observability/model-statistics.ts';
@@ -118,6 +119,7 @@ export async function wireServing(
     log: log.child({ component: 'prediction-log' }),
   });
 
+  const explain = createExplain({ served, maxModelRows: config.explainMaxModelRows });
   host.server.add(
     ServingService,
     createServingApi({
@@ -142,6 +144,7 @@ export async function wireServing(
       listDeployments: createListDeployments({ deployments }),
       deleteDeployment: createDeleteDeployment({ deployments, served, lock }),
       rollouts,
+      explain,
     }),
   );
   const enrichment = createFeatureEnrichment({ address: config.peers['feature-store'] });
@@ -179,6 +182,7 @@ export async function wireServing(
   const rest = await startRestApi(config.http.address, {
     served,
     infer,
+    explain,
     statistics,
     maxBodyBytes: config.http.maxBodyBytes,
     log: log.child({ component: 'rest' }),

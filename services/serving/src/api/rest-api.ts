@@ -3,8 +3,14 @@ import type { AddressInfo } from 'node:net';
 import { createGunzip, createInflate } from 'node:zlib';
 import { create, toJson } from '@bufbuild/protobuf';
 import { AppError, type ErrorCodeName, type Logger } from '@flywheel/core';
+import {
+  ExplainMethod,
+  ExplainRequestSchema,
+  ExplainResponseSchema,
+} from '@flywheel/proto/flywheel/serving/v1/serving_pb.js';
 import { ModelStatisticsResponseSchema } from '@flywheel/proto/inference/grpc_service_pb.js';
 import type { ServedModels } from '../deployments/served-models.ts';
+import type { Explain } from '../inference/explain/explain.ts';
 import type { Infer } from '../inference/infer.ts';
 import type { ModelStatisticsBook } from '../observability/model-statistics.ts';
 import { prometheusText } from '../observability/prometheus-metrics.ts';
@@ -14,6 +20,7 @@ import { decodeRestInferRequest, encodeRestInferResponse } from './rest-tensors.
 export interface RestApiDeps {
   served: ServedModels;
   infer: Infer;
+  explain: Explain;
   statistics: ModelStatisticsBook;
   /** Largest request body accepted, bytes; larger ones are answered 413 before being read whole. */
   maxBodyBytes: number;
@@ -45,13 +52,13 @@ const statusOf: Partial<Record<ErrorCodeName, number>> = {
 };
 
 const modelPath =
-  /^\/v2\/models\/(?<model>[^/]+)(?:\/versions\/(?<version>[^/]+))?(?:\/(?<action>ready|infer|stats))?$/;
+  /^\/v2\/models\/(?<model>[^/]+)(?:\/versions\/(?<version>[^/]+))?(?:\/(?<action>ready|infer|explain|stats))?$/;
 
 /**
  * The Open Inference Protocol v2 over HTTP/REST (KServe v2 JSON + Triton's binary tensor data
  * extension, as tritonclient.http speaks it) and the Prometheus endpoint `/metrics`, on node:http:
  * `GET /v2`, `/v2/health/live|ready`, `/v2/models/{m}[/versions/{v}]` (metadata), `…/ready`,
- * `POST …/infer`, `GET /v2/models/stats`, `…/stats` (Triton statistics extension), `GET /metrics`.
+ * `POST …/infer`, `POST …/explain` (ServingService.Explain in JSON), `GET /v2/models/stats`, `…/stats` (Triton statistics extension), `GET /metrics`.
  * Errors are `{"error": "…"}` with the HTTP status of their code.
  */
 export async function startRestApi(address: string, deps: RestApiDeps): Promise<RestServer> {
@@ -125,6 +132,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: RestApiDe
       return sendJson(res, 200, statisticsJson(deps, model, version));
     default:
       if (method !== 'POST') throw methodNotAllowed(method, path, 'POST');
+      if (match.groups.action === 'explain') return explain(req, res, deps, model, version);
       return infer(req, res, deps, model, version);
   }
 }
@@ -175,6 +183,113 @@ async function infer(
   res.write(encoded.header);
   for (const part of encoded.binary) res.write(part);
   res.end();
+}
+
+/** Fields of a REST explain body besides `inputs` and `background`, by ExplainRequest field. */
+const explainFields = new Set(['method', 'nsamples', 'output', 'output_index', 'seed']);
+
+/**
+ * `POST …/explain`: a JSON body `{inputs, background?: {inputs}, method?, nsamples?, output?,
+ * output_index?, seed?}` (inputs as an infer body has them; method "LINEAR_EXACT", "KERNEL_SHAP" or
+ * the enum's full name), answered with ExplainResponse as proto JSON with field names as in the proto.
+ */
+async function explain(
+  req: IncomingMessage,
+  res: ServerResponse,
+  deps: RestApiDeps,
+  model: string,
+  version: string,
+): Promise<void> {
+  const body = await readBody(req, deps.maxBodyBytes);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body));
+  } catch (error) {
+    throw AppError.invalidArgument('body', `is not a JSON explain request: ${(error as Error).message}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw AppError.invalidArgument('body', 'must be a JSON object');
+  }
+  const json = parsed as Record<string, unknown>;
+  for (const key of Object.keys(json)) {
+    if (key !== 'inputs' && key !== 'background' && !explainFields.has(key)) {
+      throw AppError.invalidArgument(key, 'is not a field of an explain request');
+    }
+  }
+  const signature = deps.served.get(model)?.live?.runner.signature;
+  const datatypeOf = (input: string): string | undefined =>
+    signature?.inputs.find((spec) => spec.name === input)?.datatype;
+  const tensors = (value: unknown, prefix: string, name: string, ver: string) => {
+    try {
+      return decodeRestInferRequest(
+        name,
+        ver,
+        Buffer.from(JSON.stringify({ inputs: value })),
+        undefined,
+        datatypeOf,
+      ).request;
+    } catch (error) {
+      const appError = AppError.from(error);
+      if (prefix === '' || appError.code !== 'invalid_argument') throw appError;
+      throw new AppError('invalid_argument', `${prefix}.${appError.message}`, {
+        field: `${prefix}.${appError.field ?? 'inputs'}`,
+      });
+    }
+  };
+  let background: ReturnType<typeof tensors> | undefined;
+  if (json.background !== undefined) {
+    const given = json.background;
+    if (typeof given !== 'object' || given === null || Array.isArray(given)) {
+      throw AppError.invalidArgument('background', 'must be an object {"inputs": [...]}');
+    }
+    const extra = Object.keys(given).find((key) => key !== 'inputs');
+    if (extra !== undefined)
+      throw AppError.invalidArgument(`background.${extra}`, 'is not used; give only inputs');
+    background = tensors((given as Record<string, unknown>).inputs, 'background', '', '');
+  }
+  const methodName = json.method ?? 'UNSPECIFIED';
+  const methodValue =
+    typeof methodName === 'string'
+      ? ExplainMethod[methodName.replace(/^EXPLAIN_METHOD_/, '') as keyof typeof ExplainMethod]
+      : undefined;
+  if (methodValue === undefined) {
+    throw AppError.invalidArgument(
+      'method',
+      `must be "LINEAR_EXACT" or "KERNEL_SHAP", got ${JSON.stringify(methodName)}`,
+    );
+  }
+  const integer = (key: string, value: unknown, max = 2 ** 31 - 1): number => {
+    if (value === undefined) return 0;
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0 || value > max) {
+      throw AppError.invalidArgument(
+        key,
+        `must be an integer from 0 to ${max}, got ${JSON.stringify(value)}`,
+      );
+    }
+    return value;
+  };
+  if (json.output !== undefined && typeof json.output !== 'string') {
+    throw AppError.invalidArgument('output', 'must be a string');
+  }
+  const request = create(ExplainRequestSchema, {
+    rows: tensors(json.inputs, '', model, version),
+    method: methodValue,
+    ...(background ? { background } : {}),
+    nsamples: integer('nsamples', json.nsamples),
+    output: (json.output as string | undefined) ?? '',
+    outputIndex: integer('output_index', json.output_index),
+    seed: BigInt(integer('seed', json.seed, Number.MAX_SAFE_INTEGER)),
+  });
+  const aborted = new AbortController();
+  res.once('close', () => {
+    if (!res.writableFinished) aborted.abort(new AppError('cancelled', 'the HTTP client went away'));
+  });
+  const response = create(ExplainResponseSchema, await deps.explain(request, { signal: aborted.signal }));
+  return sendJson(
+    res,
+    200,
+    toJson(ExplainResponseSchema, response, { useProtoFieldName: true, alwaysEmitImplicit: true }),
+  );
 }
 
 /** Reads the body, inflating gzip/deflate (tritonclient's request_compression_algorithm). */

@@ -6,6 +6,7 @@ import type { DeleteDeployment } from '../deployments/delete-deployment.ts';
 import type { GetDeployment } from '../deployments/get-deployment.ts';
 import type { ListDeployments } from '../deployments/list-deployments.ts';
 import type { UpdateDeployment } from '../deployments/update-deployment.ts';
+import type { Explain } from '../inference/explain/explain.ts';
 import type { Rollouts } from '../traffic/rollouts.ts';
 import { toDeploymentMessage } from './deployment-message.ts';
 import { toRolloutStatusMessage } from './rollout-message.ts';
@@ -18,6 +19,8 @@ export interface ServingApiDeps {
   deleteDeployment: DeleteDeployment;
   /** Traffic splits and rollouts. */
   rollouts: Rollouts;
+  /** Per-feature contributions of predictions. */
+  explain: Explain;
 }
 
 /** The serving control plane (flywheel.serving.v1.ServingService): gRPC ↔ use cases. */
@@ -63,6 +66,7 @@ export function createServingApi(deps: ServingApiDeps): ImplOf<typeof ServingSer
       const rollout = toRolloutStatusMessage(record);
       return rollout ? { rollout } : {};
     },
+    explain: (request, ctx) => deps.explain(request, { signal: ctx.signal }),
   };
 }
 

@@ -1,4 +1,5 @@
 import type { CallOptions } from '@flywheel/core';
+import type { LinearForm } from './linear-form.ts';
 import type { OipDatatype, TensorData } from './oip-datatypes.ts';
 
 /**
@@ -76,6 +77,11 @@ export interface Scheduled {
 /** A loaded model that runs inference. */
 export interface ModelRunner {
   readonly signature: ModelSignature;
+  /**
+   * The graph read as affine maps, when some output is linear (or logistic of linear) in the
+   * inputs: Explain's exact method. Set by the serving loader; undefined for other runners.
+   */
+  readonly linearForm?: LinearForm | undefined;
   /**
    * Runs the model on `inputs` (one per signature input, by name) and returns the requested
    * `outputs` by name, in the order asked.

@@ -1,6 +1,7 @@
 import { createDynamicBatcher, type DynamicBatcherOptions } from './dynamic-batcher.ts';
 import { type InlineFastPathOptions, withInlineFastPath } from './inline-fast-path.ts';
-import type { ModelLoader } from './model-runner.ts';
+import { linearFormOf } from './linear-form.ts';
+import type { ModelLoader, ModelRunner } from './model-runner.ts';
 import { loadWorkerPool } from './worker-pool-runner.ts';
 
 /** Queue bound of a batcher when the deployment sets no `max_queue_size`. */
@@ -21,6 +22,7 @@ export interface RuntimeLoaderOptions {
  * counts chosen for the core count unless set, see threadCountsFor), each warmed up before it takes
  * traffic, behind a dynamic batcher when the deployment's RuntimeConfig asks for one. Small, fast
  * models answer small requests in-process instead (withInlineFastPath), skipping the thread hop.
+ * The runner carries the graph's linear form, when it has one (linearFormOf), for Explain.
  */
 export function createRuntimeLoader(options: RuntimeLoaderOptions = {}): ModelLoader {
   return async (artifact, runtime) => {
@@ -38,12 +40,25 @@ export function createRuntimeLoader(options: RuntimeLoaderOptions = {}): ModelLo
             ...(runtime.signal ? { signal: runtime.signal } : {}),
           });
     const batching = runtime.dynamicBatching;
-    if (!batching) return runner;
-    return createDynamicBatcher(runner, {
-      ...batching,
-      concurrency: pool.instances,
-      maxQueueSize: runtime.maxQueueSize || defaultMaxQueueSize,
-      ...(options.onBatch ? { onBatch: options.onBatch } : {}),
-    });
+    const outer = batching
+      ? createDynamicBatcher(runner, {
+          ...batching,
+          concurrency: pool.instances,
+          maxQueueSize: runtime.maxQueueSize || defaultMaxQueueSize,
+          ...(options.onBatch ? { onBatch: options.onBatch } : {}),
+        })
+      : runner;
+    return withLinearForm(outer, artifact);
+  };
+}
+
+function withLinearForm(runner: ModelRunner, artifact: Uint8Array): ModelRunner {
+  const linearForm = linearFormOf(artifact, runner.signature);
+  if (!linearForm) return runner;
+  return {
+    signature: runner.signature,
+    linearForm,
+    run: (inputs, outputs, options) => runner.run(inputs, outputs, options),
+    close: () => runner.close(),
   };
 }

@@ -10,6 +10,7 @@ import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobu
 import type { Message } from "@bufbuild/protobuf";
 import type { Audit } from "../../common/v1/resource_pb.js";
 import type { Duration, Timestamp } from "@bufbuild/protobuf/wkt";
+import type { ModelInferRequest } from "../../../inference/grpc_service_pb.js";
 
 /**
  * Describes the file flywheel/serving/v1/serving.proto.
@@ -1177,6 +1178,183 @@ export declare type GetRolloutStatusResponse = Message<"flywheel.serving.v1.GetR
 export declare const GetRolloutStatusResponseSchema: GenMessage<GetRolloutStatusResponse>;
 
 /**
+ * @generated from message flywheel.serving.v1.ExplainRequest
+ */
+export declare type ExplainRequest = Message<"flywheel.serving.v1.ExplainRequest"> & {
+  /**
+   * The rows to explain, exactly as ModelInfer takes them: model_name is the deployment,
+   * model_version empty for the live version, inputs in contents or raw_input_contents.
+   * `outputs` must be empty (name the output in `output`); `parameters` are refused.
+   *
+   * @generated from field: inference.ModelInferRequest rows = 1;
+   */
+  rows?: ModelInferRequest | undefined;
+
+  /**
+   * @generated from field: flywheel.serving.v1.ExplainMethod method = 2;
+   */
+  method: ExplainMethod;
+
+  /**
+   * Background rows (the distribution features are "removed" to), as ModelInfer inputs of the same
+   * model (model_name and model_version empty). Unset: the training means the model's graph stores
+   * (a standardizing Sub, as Flywheel's logistic regressions have) as one row; INVALID_ARGUMENT
+   * for a model without them.
+   *
+   * @generated from field: inference.ModelInferRequest background = 3;
+   */
+  background?: ModelInferRequest | undefined;
+
+  /**
+   * Coalitions KERNEL_SHAP evaluates per row; 0 means 2·M + 2048 (M = features that vary), capped
+   * at 2^M − 2, where every coalition is enumerated. Only for KERNEL_SHAP.
+   *
+   * @generated from field: int32 nsamples = 4;
+   */
+  nsamples: number;
+
+  /**
+   * Output explained; empty means the first FP32/FP64 output.
+   *
+   * @generated from field: string output = 5;
+   */
+  output: string;
+
+  /**
+   * Element of the output's row explained (for outputs wider than one value per row).
+   *
+   * @generated from field: int32 output_index = 6;
+   */
+  outputIndex: number;
+
+  /**
+   * Seed of KERNEL_SHAP's coalition sampling, for repeatable estimates; 0 draws one. Only for
+   * KERNEL_SHAP.
+   *
+   * @generated from field: uint64 seed = 7;
+   */
+  seed: bigint;
+};
+
+/**
+ * Describes the message flywheel.serving.v1.ExplainRequest.
+ * Use `create(ExplainRequestSchema)` to create a new message.
+ */
+export declare const ExplainRequestSchema: GenMessage<ExplainRequest>;
+
+/**
+ * Contributions of one explained row.
+ *
+ * @generated from message flywheel.serving.v1.RowExplanation
+ */
+export declare type RowExplanation = Message<"flywheel.serving.v1.RowExplanation"> & {
+  /**
+   * One per feature, in `feature_names` order; they add up to value − base_value.
+   *
+   * @generated from field: repeated double contributions = 1;
+   */
+  contributions: number[];
+
+  /**
+   * The explained output of this row, in the explanation's space.
+   *
+   * @generated from field: double value = 2;
+   */
+  value: number;
+};
+
+/**
+ * Describes the message flywheel.serving.v1.RowExplanation.
+ * Use `create(RowExplanationSchema)` to create a new message.
+ */
+export declare const RowExplanationSchema: GenMessage<RowExplanation>;
+
+/**
+ * @generated from message flywheel.serving.v1.ExplainResponse
+ */
+export declare type ExplainResponse = Message<"flywheel.serving.v1.ExplainResponse"> & {
+  /**
+   * @generated from field: string model_name = 1;
+   */
+  modelName: string;
+
+  /**
+   * @generated from field: string model_version = 2;
+   */
+  modelVersion: string;
+
+  /**
+   * The method used (AUTO resolved).
+   *
+   * @generated from field: flywheel.serving.v1.ExplainMethod method = 3;
+   */
+  method: ExplainMethod;
+
+  /**
+   * @generated from field: flywheel.serving.v1.ExplanationSpace space = 4;
+   */
+  space: ExplanationSpace;
+
+  /**
+   * The output and element explained.
+   *
+   * @generated from field: string output = 5;
+   */
+  output: string;
+
+  /**
+   * @generated from field: int32 output_index = 6;
+   */
+  outputIndex: number;
+
+  /**
+   * Features in contribution order: each input's per-row elements, in the model's input order;
+   * an input of one element per row is named by the input, a wider one "<input>[j]".
+   *
+   * @generated from field: repeated string feature_names = 7;
+   */
+  featureNames: string[];
+
+  /**
+   * Expected output over the background, in the explanation's space.
+   *
+   * @generated from field: double base_value = 8;
+   */
+  baseValue: number;
+
+  /**
+   * @generated from field: repeated flywheel.serving.v1.RowExplanation rows = 9;
+   */
+  rows: RowExplanation[];
+
+  /**
+   * Background rows used.
+   *
+   * @generated from field: int32 background_rows = 10;
+   */
+  backgroundRows: number;
+
+  /**
+   * Coalitions evaluated per row (KERNEL_SHAP; the largest over rows), and whether they were every
+   * coalition (exact Shapley values for this background).
+   *
+   * @generated from field: int32 nsamples = 11;
+   */
+  nsamples: number;
+
+  /**
+   * @generated from field: bool exhaustive = 12;
+   */
+  exhaustive: boolean;
+};
+
+/**
+ * Describes the message flywheel.serving.v1.ExplainResponse.
+ * Use `create(ExplainResponseSchema)` to create a new message.
+ */
+export declare const ExplainResponseSchema: GenMessage<ExplainResponse>;
+
+/**
  * @generated from enum flywheel.serving.v1.DeploymentState
  */
 export enum DeploymentState {
@@ -1345,6 +1523,76 @@ export enum RolloutState {
 export declare const RolloutStateSchema: GenEnum<RolloutState>;
 
 /**
+ * How Explain computes contributions.
+ *
+ * @generated from enum flywheel.serving.v1.ExplainMethod
+ */
+export enum ExplainMethod {
+  /**
+   * LINEAR_EXACT when the explained output is linear (or logistic of linear) in the inputs, else
+   * KERNEL_SHAP.
+   *
+   * @generated from enum value: EXPLAIN_METHOD_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * w_i · (x_i − mean of the background's x_i) in the margin (log-odds for a logistic output), as
+   * shap.LinearExplainer (interventional) computes them; FAILED_PRECONDITION for a model whose
+   * graph is not linear.
+   *
+   * @generated from enum value: EXPLAIN_METHOD_LINEAR_EXACT = 1;
+   */
+  LINEAR_EXACT = 1,
+
+  /**
+   * Kernel SHAP (Lundberg & Lee 2017) over the output as served: coalitions of features taken from
+   * the row, the others from each background row, run through the model in one batch per row;
+   * every coalition is enumerated when nsamples allows it, as shap.KernelExplainer does.
+   *
+   * @generated from enum value: EXPLAIN_METHOD_KERNEL_SHAP = 2;
+   */
+  KERNEL_SHAP = 2,
+}
+
+/**
+ * Describes the enum flywheel.serving.v1.ExplainMethod.
+ */
+export declare const ExplainMethodSchema: GenEnum<ExplainMethod>;
+
+/**
+ * The space contributions and the base value are in.
+ *
+ * @generated from enum flywheel.serving.v1.ExplanationSpace
+ */
+export enum ExplanationSpace {
+  /**
+   * @generated from enum value: EXPLANATION_SPACE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * The output's value as the model returns it (KERNEL_SHAP).
+   *
+   * @generated from enum value: EXPLANATION_SPACE_OUTPUT = 1;
+   */
+  OUTPUT = 1,
+
+  /**
+   * The linear margin before the output's link: log-odds for a Sigmoid output, the output itself
+   * for an identity one (LINEAR_EXACT).
+   *
+   * @generated from enum value: EXPLANATION_SPACE_MARGIN = 2;
+   */
+  MARGIN = 2,
+}
+
+/**
+ * Describes the enum flywheel.serving.v1.ExplanationSpace.
+ */
+export declare const ExplanationSpaceSchema: GenEnum<ExplanationSpace>;
+
+/**
  * Deploys registry models, splits traffic between their versions (canary, A/B, shadow, bandit)
  * and rolls out or back. Reacts to `model.alias-changed` for deployments that track an alias;
  * emits `deployment.*`, `shadow.compared` and `prediction.logged`.
@@ -1430,6 +1678,18 @@ export declare const ServingService: GenService<{
     methodKind: "unary";
     input: typeof GetRolloutStatusRequestSchema;
     output: typeof GetRolloutStatusResponseSchema;
+  },
+  /**
+   * Per-row, per-feature contributions to one model output (Shapley values): exact for models
+   * whose output is linear (or the logistic of linear) in their inputs, KernelSHAP through the
+   * model itself for any other. Runs on the deployment's live version (or the one named).
+   *
+   * @generated from rpc flywheel.serving.v1.ServingService.Explain
+   */
+  explain: {
+    methodKind: "unary";
+    input: typeof ExplainRequestSchema;
+    output: typeof ExplainResponseSchema;
   },
 }>;
 
