@@ -684,35 +684,48 @@ export function createRollouts(deps: RolloutsDeps): Rollouts {
   };
 
   const follow: Rollouts['follow'] = async ({ signal }) => {
-    const docs = await deployments.find({}, { limit: 10_000, signal });
-    for (const { id } of docs) {
-      if (signal.aborted || closed) return;
-      await lock.run(id, async () => {
-        const doc = await deployments.get(id, { signal });
-        if (!doc) return;
-        const rollout = doc.data.rollout;
-        const mine = installed.get(id);
-        if (!isActive(rollout)) {
-          if (mine) followEnd(doc.data);
-          return;
-        }
-        if (mine?.id === rollout.id) return;
-        if (mine) followEnd(doc.data);
-        // Until it serves a stable version, a deployment is the restore's and the sync's.
-        if (!served.get(id)?.live || router.plan(id)) return;
-        try {
-          await resume(doc.data, rollout, signal);
-          log.info('rollout started by another replica followed', { deployment: id, rollout: rollout.id });
-        } catch (error) {
-          if (signal.aborted) return;
-          log.warn('cannot follow a rollout another replica started; trying again later', {
-            deployment: id,
-            error: AppError.from(error),
-          });
-        }
-      });
+    for (let after: string | undefined; ; ) {
+      // Keyset pages of names: every deployment, a bounded read at a time.
+      const page = await deployments.find(
+        {},
+        { limit: 500, signal, ...(after ? { after: { id: after } } : {}) },
+      );
+      for (const { id, data } of page) {
+        if (signal.aborted || closed) return;
+        // Nothing to do unless a rollout is stored in progress or this replica routes one.
+        if (isActive(data.rollout) || installed.has(id)) await followOne(id, signal);
+      }
+      if (page.length < 500) return;
+      after = page.at(-1)!.id;
     }
   };
+
+  /** Brings one deployment's routing in line with its stored rollout (see `follow`). */
+  const followOne = (id: string, signal: AbortSignal): Promise<void> =>
+    lock.run(id, async () => {
+      const doc = await deployments.get(id, { signal });
+      if (!doc) return;
+      const rollout = doc.data.rollout;
+      const mine = installed.get(id);
+      if (!isActive(rollout)) {
+        if (mine) followEnd(doc.data);
+        return;
+      }
+      if (mine?.id === rollout.id) return;
+      if (mine) followEnd(doc.data);
+      // Until it serves a stable version, a deployment is the restore's and the sync's.
+      if (!served.get(id)?.live || router.plan(id)) return;
+      try {
+        await resume(doc.data, rollout, signal);
+        log.info('rollout started by another replica followed', { deployment: id, rollout: rollout.id });
+      } catch (error) {
+        if (signal.aborted) return;
+        log.warn('cannot follow a rollout another replica started; trying again later', {
+          deployment: id,
+          error: AppError.from(error),
+        });
+      }
+    });
 
   const addRewards: Rollouts['addRewards'] = (name, deltas, { signal }) =>
     lock.run(name, async () => {
