@@ -33,6 +33,12 @@ export interface ServingConfig {
   http: HttpConfig;
   /** Most model rows one Explain runs (rows × coalitions × background rows); more is INVALID_ARGUMENT. */
   explainMaxModelRows: number;
+  /**
+   * How long a replica's claim to judge a canary lasts unless renewed (`FLYWHEEL_SERVING_ROLLOUT_LEASE`,
+   * 10s): one replica judges each canary; another takes it over this long after the judge went
+   * away. Replicas also look for rollouts other replicas started or ended every half lease.
+   */
+  rolloutLeaseMs: number;
 }
 
 /** The REST (KServe v2 / Triton HTTP) server. */
@@ -49,8 +55,17 @@ export interface HttpConfig {
  * `FLYWHEEL_SERVING_LOAD_RETRY_BASE` (500ms), `FLYWHEEL_SERVING_LOAD_RETRY_MAX` (30s),
  * `FLYWHEEL_SERVING_PREDICTION_LOG_CAPACITY` (10000 rows), `FLYWHEEL_SERVING_PREDICTION_LOG_BATCH_SIZE`
  * (100 rows), `FLYWHEEL_SERVING_PREDICTION_LOG_BATCH_DELAY` (1s), `FLYWHEEL_SERVING_PREDICTION_LOG_PUBLISH_TIMEOUT`
- * (10s), `FLYWHEEL_SERVING_MAX_IN_FLIGHT` (256 per version), `FLYWHEEL_SERVING_HTTP_ADDRESS` (REST and
- * `/metrics`, 127.0.0.1:8000), `FLYWHEEL_SERVING_HTTP_MAX_BODY_BYTES` (64 MiB), `FLYWHEEL_SERVING_EXPLAIN_MAX_MODEL_ROWS` (4000000).
+  return {
+    http,
+    host,
+    infra,
+    peers,
+    loading,
+    predictionLog,
+    maxInFlightPerVersion,
+    explainMaxModelRows,
+    rolloutLeaseMs,
+  };
  * Throws one invalid_argument error listing every problem.
  */
 export function loadServingConfig(env: Env): ServingConfig {
@@ -82,6 +97,8 @@ export function loadServingConfig(env: Env): ServingConfig {
       `must not exceed FLYWHEEL_SERVING_PREDICTION_LOG_CAPACITY (${predictionLog.capacity}), got ${predictionLog.maxBatchSize}`,
     );
   }
+  const rolloutLeaseMs = reader.durationMs('FLYWHEEL_SERVING_ROLLOUT_LEASE', '10s');
+  if (rolloutLeaseMs < 200) reader.problem('FLYWHEEL_SERVING_ROLLOUT_LEASE', 'must be at least 200ms');
   const maxInFlightPerVersion = reader.int('FLYWHEEL_SERVING_MAX_IN_FLIGHT', 256, { min: 1, max: 1_000_000 });
   const http: HttpConfig = {
     address: reader.string('FLYWHEEL_SERVING_HTTP_ADDRESS', '127.0.0.1:8000'),
@@ -98,5 +115,15 @@ export function loadServingConfig(env: Env): ServingConfig {
     max: 1_000_000_000,
   });
   reader.done();
-  return { http, host, infra, peers, loading, predictionLog, maxInFlightPerVersion, explainMaxModelRows };
+  return {
+    http,
+    host,
+    infra,
+    peers,
+    loading,
+    predictionLog,
+    maxInFlightPerVersion,
+    explainMaxModelRows,
+    rolloutLeaseMs,
+  };
 }

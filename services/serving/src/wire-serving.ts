@@ -1,3 +1,4 @@
+import { AppError, delay, type Logger } from '@flywheel/core';
 import { eventKindOf } from '@flywheel/events';
 import { DeploymentCreatedSchema } from '@flywheel/proto/flywheel/events/v1/deployment_pb.js';
 import { ModelAliasChangedSchema } from '@flywheel/proto/flywheel/events/v1/model_pb.js';
@@ -32,7 +33,7 @@ import { createModelStatisticsBook } from './observability/model-statistics.ts';
 import { createPredictionLog } from './observability/prediction-log.ts';
 import { createRuntimeLoader } from './runtime/runtime-loader.ts';
 import { createRequestRouting } from './traffic/request-routing.ts';
-import { createRollouts } from './traffic/rollouts.ts';
+import { createRollouts, type Rollouts } from './traffic/rollouts.ts';
 import { createShadowMirror } from './traffic/shadow-mirror.ts';
 import { createTrafficRouter } from './traffic/traffic-router.ts';
 import { createTrafficStats } from './traffic/traffic-stats.ts';
@@ -82,6 +83,9 @@ export async function wireServing(
     loadTarget,
     lock,
     log: log.child({ component: 'rollouts' }),
+    instanceId: config.host.instanceId,
+    leaseMs: config.rolloutLeaseMs,
+    resync: (name) => void reconciler.reconcile(name).catch(() => undefined),
   });
   const shadowMirror = createShadowMirror({ bus: infra.bus, log: log.child({ component: 'shadow' }) });
   const routing = createRequestRouting({
@@ -179,6 +183,11 @@ export async function wireServing(
     { topics: [eventKindOf(DeploymentCreatedSchema).type], group: `serving-deployments.${replica}` },
     createFollowCreated({ deployments, served, sync, reconciler, defaultMaxInFlight, log }),
   );
+  const following = followRollouts(rollouts, {
+    intervalMs: config.rolloutLeaseMs / 2,
+    signal,
+    log: log.child({ component: 'rollouts' }),
+  });
   const rest = await startRestApi(config.http.address, {
     served,
     infer,
@@ -195,6 +204,7 @@ export async function wireServing(
       await rest.close();
       await restored.done;
       await reconciler.drained();
+      await following;
       rollouts.close();
       await predictionLog.close();
       await shadowMirror.close();
@@ -204,6 +214,26 @@ export async function wireServing(
       resolver.close();
     },
   };
+}
+
+/**
+ * Runs `rollouts.follow` every `intervalMs` until `signal` aborts (the service stops), so rollouts
+ * other replicas start or end reach this one; resolves once the loop has ended.
+ */
+async function followRollouts(
+  rollouts: Rollouts,
+  options: { intervalMs: number; signal: AbortSignal; log: Logger },
+): Promise<void> {
+  const { signal } = options;
+  while (!signal.aborted) {
+    try {
+      await delay(options.intervalMs, signal);
+      await rollouts.follow({ signal });
+    } catch (error) {
+      if (signal.aborted) return;
+      options.log.warn('following stored rollouts failed; trying again', { error: AppError.from(error) });
+    }
+  }
 }
 
 /**

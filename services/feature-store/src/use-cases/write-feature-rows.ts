@@ -46,7 +46,10 @@ export interface WriteFeatureRowsDeps {
  * store, latest values into the online store, then ONE write of the view's data document that
  * indexes the new chunks and carries `features.materialized` (window = [earliest, latest + 1 ms)
  * of the rows' event times) in its outbox. Every step is idempotent, so a retry after a crash
- * anywhere converges; an identical retry writes no second event. Target UNSPECIFIED means offline,
+ * anywhere converges; an identical retry writes no second event. A dataset blob is announced and
+ * counted once per view even when two writers (replicas handling two deliveries of one
+ * `dataset.arrived`) ingest it at the same time: the one whose final write comes second writes
+ * nothing and resolves `alreadyIngested`. Target UNSPECIFIED means offline,
  * plus online when the view is online; an explicit online target on a view that is not online is
  * `failed_precondition`.
  */
@@ -83,11 +86,16 @@ export function createWriteFeatureRows(deps: WriteFeatureRowsDeps): WriteFeature
       maxTimeMs = Math.max(maxTimeMs, row.timeMs);
     }
 
+    let lostRace = false;
     await updateDocument(
       collections.viewData,
       view.name,
       (current) => {
         const data = current?.data ?? emptyViewData(view.name);
+        // Another replica ingested this blob since the check above (two deliveries of its
+        // dataset.arrived at once): it wrote the same chunks and online values and announced them.
+        lostRace = origin !== undefined && data.ingestedDatasets.includes(origin.datasetSha256);
+        if (lostRace) return undefined;
         const known = new Set(data.chunks.map((c) => c.sha256));
         const newChunks = chunks.filter((c) => !known.has(c.sha256));
         const newDataset = origin !== undefined && !data.ingestedDatasets.includes(origin.datasetSha256);
@@ -119,6 +127,13 @@ export function createWriteFeatureRows(deps: WriteFeatureRowsDeps): WriteFeature
       },
       options,
     );
+    if (lostRace) {
+      log.info('dataset ingested into feature view by another writer meanwhile', {
+        featureView: view.name,
+        uri: origin?.datasetUri,
+      });
+      return { rowsWritten: 0, alreadyIngested: true };
+    }
     return { rowsWritten: rows.length, alreadyIngested: false };
   };
 }

@@ -1,6 +1,5 @@
 import type { CallOptions } from '@flywheel/core';
-import { pageOf } from '@flywheel/rpc';
-import { maxListed } from '../records/paging.ts';
+import { keysetPage } from '../records/paging.ts';
 import { loadPipeline } from './load-pipeline.ts';
 import type { PipelineCollections, PipelineRecord } from './pipeline-records.ts';
 
@@ -19,11 +18,10 @@ export function pipelineQueries(deps: PipelineQueriesDeps) {
       options: CallOptions = {},
     ): Promise<{ page: PipelineRecord[]; nextPageToken: string }> => {
       const filter = query.team ? { team: query.team } : {};
-      const docs = await deps.pipelines.heads.find(filter, { ...options, limit: maxListed });
-      return pageOf(
-        docs.map((doc) => doc.data),
-        query,
-      );
+      return keysetPage(deps.pipelines.heads, filter, query, {
+        ...options,
+        query: JSON.stringify(['pipelines', query.team]),
+      });
     },
   };
 }

@@ -1,7 +1,6 @@
 import type { CallOptions } from '@flywheel/core';
-import { pageOf } from '@flywheel/rpc';
 import type { Collection, Scalar } from '@flywheel/store';
-import { maxListed } from '../records/paging.ts';
+import { keysetPage } from '../records/paging.ts';
 import type { RunRequestRecord } from './run-request-records.ts';
 
 export interface RunRequestQuery {
@@ -21,8 +20,9 @@ export interface RunRequestQuery {
 
 /**
  * Run requests, granted, pending and suppressed, newest first, filtered by every criterion given.
- * Looks at the newest {@link maxListed} requests matching the equality filters. Throws
- * `invalid_argument` naming `page_token` for a token it did not issue.
+ * A page is one keyset query of `page_size + 1` requests (by request time, then id): `end_time`
+ * starts the cursor, `start_time` ends the page early. Throws `invalid_argument` naming
+ * `page_token` for a token it did not issue (or issued for another filter).
  */
 export function listRunRequestsUseCase(deps: { runRequests: Collection<RunRequestRecord> }) {
   return async (query: RunRequestQuery, options: CallOptions = {}) => {
@@ -32,19 +32,15 @@ export function listRunRequestsUseCase(deps: { runRequests: Collection<RunReques
     if (query.status) filter.status = query.status;
     if (query.scheduleName) filter.scheduleName = query.scheduleName;
     if (query.triggerRuleName) filter.triggerRuleName = query.triggerRuleName;
-    const docs = await deps.runRequests.find(filter, {
+    const tag = JSON.stringify(['run-requests', filter, query.startTime, query.endTime]);
+    return keysetPage(deps.runRequests, filter, query, {
       ...options,
+      query: tag,
       sortBy: 'requestTime',
       descending: true,
-      limit: maxListed,
+      // Newest first: strictly before the end time ('' sorts before every id), down to the start.
+      ...(query.endTime === 0 ? {} : { start: { value: query.endTime, id: '' } }),
+      ...(query.startTime === 0 ? {} : { beyond: (record) => record.requestTime < query.startTime }),
     });
-    const within = docs
-      .map((doc) => doc.data)
-      .filter(
-        (record) =>
-          (query.startTime === 0 || record.requestTime >= query.startTime) &&
-          (query.endTime === 0 || record.requestTime < query.endTime),
-      );
-    return pageOf(within, query);
   };
 }

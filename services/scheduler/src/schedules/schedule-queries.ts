@@ -1,7 +1,6 @@
 import type { CallOptions } from '@flywheel/core';
-import { pageOf } from '@flywheel/rpc';
 import type { Collection } from '@flywheel/store';
-import { maxListed } from '../records/paging.ts';
+import { keysetPage } from '../records/paging.ts';
 import { loadSchedule } from './change-schedule.ts';
 import type { ScheduleRecord } from './schedule-records.ts';
 
@@ -17,11 +16,10 @@ export function scheduleQueries(deps: { schedules: Collection<ScheduleRecord> })
       options: CallOptions = {},
     ) => {
       const filter = query.pipelineName ? { pipelineName: query.pipelineName } : {};
-      const docs = await deps.schedules.find(filter, { ...options, limit: maxListed });
-      return pageOf(
-        docs.map((doc) => doc.data),
-        query,
-      );
+      return keysetPage(deps.schedules, filter, query, {
+        ...options,
+        query: JSON.stringify(['schedules', query.pipelineName]),
+      });
     },
   };
 }

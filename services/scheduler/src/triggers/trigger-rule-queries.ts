@@ -1,7 +1,6 @@
 import { AppError, type CallOptions } from '@flywheel/core';
-import { pageOf } from '@flywheel/rpc';
 import type { Collection, Scalar } from '@flywheel/store';
-import { maxListed } from '../records/paging.ts';
+import { keysetPage } from '../records/paging.ts';
 import type { TriggerRuleRecord } from './trigger-rule-records.ts';
 
 /** Reads trigger rules: one by name (`not_found` naming `trigger_rule_name`), or a page by name, optionally by pipeline and event type. */
@@ -24,11 +23,10 @@ export function triggerRuleQueries(deps: { triggerRules: Collection<TriggerRuleR
       const filter: Record<string, Scalar> = {};
       if (query.pipelineName) filter.pipelineName = query.pipelineName;
       if (query.eventType) filter.eventType = query.eventType;
-      const docs = await deps.triggerRules.find(filter, { ...options, limit: maxListed });
-      return pageOf(
-        docs.map((doc) => doc.data),
-        query,
-      );
+      return keysetPage(deps.triggerRules, filter, query, {
+        ...options,
+        query: JSON.stringify(['trigger-rules', query.pipelineName, query.eventType]),
+      });
     },
   };
 }

@@ -20,9 +20,12 @@ export interface DeploymentPage {
 }
 
 /**
- * Deployments by name, filtered by team and model.
+ * Deployments by name, filtered by team and model. A page is one keyset query of `page_size + 1`
+ * deployments from the store (after the last name of the previous page, which the token holds),
+ * however many there are.
  *
- * @throws AppError invalid_argument (field "page_token") for a token this service did not issue.
+ * @throws AppError invalid_argument (field "page_token") for a token this service did not issue
+ *   (or issued for another filter).
  */
 export type ListDeployments = (
   query: ListDeploymentsQuery,
@@ -32,20 +35,23 @@ export type ListDeployments = (
 export function createListDeployments(deps: { deployments: Collection<DeploymentRecord> }): ListDeployments {
   return async (query, { signal }) => {
     const pageSize = pageSizeOf(query.pageSize);
-    const offset = decodePageToken(query.pageToken, 'number') ?? 0;
+    // A token belongs to its filter: elsewhere the name it holds would mean nothing.
+    const tag = JSON.stringify(['deployments', query.team, query.modelName]);
+    const after = decodePageToken(query.pageToken, 'string', tag);
     const filter: Record<string, Scalar> = {};
     if (query.team) filter.team = query.team;
     if (query.modelName) filter.modelName = query.modelName;
-    // The store filters by equality only, so a page is found by position; one more tells whether a next page exists.
+    // One more than a page tells whether a next page exists.
     const docs = await deps.deployments.find(filter, {
-      limit: Math.min(offset + pageSize + 1, 10_000),
+      limit: pageSize + 1,
       signal,
+      ...(after === undefined ? {} : { after: { id: after } }),
     });
-    const page = docs.slice(offset, offset + pageSize);
-    const more = docs.length > offset + pageSize;
+    const page = docs.slice(0, pageSize);
+    const last = page.at(-1);
     return {
       deployments: page.map((doc) => doc.data),
-      nextPageToken: more ? encodePageToken(offset + pageSize) : '',
+      nextPageToken: docs.length > pageSize && last ? encodePageToken(last.id, tag) : '',
     };
   };
 }

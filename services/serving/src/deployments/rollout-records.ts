@@ -51,6 +51,13 @@ export interface RolloutRecord {
    * absent for other strategies (and in records stored before it was kept).
    */
   armRewards?: ArmRewardRecord[];
+  /**
+   * The replica (instance id) judging a canary and until when its claim holds (RFC 3339): only it
+   * writes the canary's steps and its end; another replica takes over once the claim has lapsed.
+   * Absent for other strategies and in records stored before judges were leased (free to claim).
+   */
+  judge?: string;
+  judgeLeaseUntil?: string;
 }
 
 /** The rewards one bandit arm has earned. */

@@ -88,6 +88,14 @@ export interface Rollouts extends PolicyCanary {
     deltas: ReadonlyMap<number, ArmRewards>,
     options: { signal: AbortSignal },
   ): Promise<void>;
+  /**
+   * One pass over the stored deployments that brings this replica in line with rollouts other
+   * replicas started, replaced or ended: a rollout in progress that it does not route yet is
+   * resumed (its versions loaded, a canary followed at its stored step); one that ended is ended
+   * here too (a promoted candidate becomes the live version). A rollout whose versions cannot be
+   * loaded here is left to the next pass (not rolled back: the replica judging it may be fine).
+   */
+  follow(options: { signal: AbortSignal }): Promise<void>;
   /** Stops the canary timers. */
   close(): void;
 }
@@ -100,18 +108,35 @@ export interface RolloutsDeps {
   loadTarget: LoadTarget;
   lock: KeyedLock;
   log: Logger;
+  /** This replica's instance id: the name it judges canaries under. */
+  instanceId: string;
+  /** How long a claim to judge a canary lasts unless renewed, ms. */
+  leaseMs: number;
+  /** Asks for the deployment to be synced with its record (its stable version changed elsewhere). */
+  resync?: (name: string) => void;
   now?: () => Date;
 }
 
 /**
- * The effects of rollouts: store writes, the router, the stats windows and one timer per canary
- * that judges it (`judgeCanary`) and applies the decision.
+ * The effects of rollouts: store writes, the router, the stats windows and one timer per canary.
+ * Every replica routing a canary ticks it, but only the replica holding its lease (`judge`,
+ * `judgeLeaseUntil` in the stored rollout, claimed and renewed in the CAS writes of its
+ * decisions) judges it (`judgeCanary`) and writes its steps and end; the others follow what is
+ * stored, and claim the canary once the lease has lapsed.
  */
 export function createRollouts(deps: RolloutsDeps): Rollouts {
   const { deployments, served, router, stats, lock, log } = deps;
   const now = deps.now ?? (() => new Date());
   const timers = new Map<string, NodeJS.Timeout>();
+  /** Deployment → the stored rollout this replica routes, and the canary step its windows are of. */
+  const installed = new Map<string, { id: string; stepIndex: number }>();
   let closed = false;
+
+  /** The lease fields of a judge's write: this replica, for another lease from now. */
+  const leased = (): Pick<RolloutRecord, 'judge' | 'judgeLeaseUntil'> => ({
+    judge: deps.instanceId,
+    judgeLeaseUntil: new Date(now().getTime() + deps.leaseMs).toISOString(),
+  });
 
   const write = (
     doc: Doc<DeploymentRecord>,
@@ -152,6 +177,47 @@ export function createRollouts(deps: RolloutsDeps): Rollouts {
   const endStrategy = (name: string): void => {
     router.clear(name);
     stats.unwatch(name);
+    installed.delete(name);
+  };
+
+  /**
+   * Ends here a rollout another replica ended (or replaced): a promoted candidate becomes the live
+   * version, a rolled back one leaves traffic; a stable version this replica does not serve yet is
+   * synced from the record.
+   */
+  const followEnd = (record: DeploymentRecord): void => {
+    const name = record.name;
+    const rollout = record.rollout;
+    const mine = installed.get(name);
+    if (rollout?.id === mine?.id && rollout?.state === 'succeeded') {
+      const kept = router.clear(name, rollout.candidateVersion);
+      if (kept) served.activate(name, kept);
+      stats.unwatch(name);
+      installed.delete(name);
+    } else {
+      endStrategy(name);
+    }
+    clearTimeout(timers.get(name));
+    timers.delete(name);
+    if (served.get(name)?.live?.version !== record.stableVersion) deps.resync?.(name);
+    log.info('rollout ended by another replica followed', {
+      deployment: name,
+      rollout: mine?.id,
+      state: rollout?.state,
+      stable: record.stableVersion,
+    });
+  };
+
+  /** Routes a canary another replica judges as stored: its step's share, a fresh window per step. */
+  const followStep = (name: string, stable: number, rollout: RolloutRecord): void => {
+    const candidate = rollout.candidateVersion;
+    const mine = installed.get(name);
+    if (mine?.stepIndex === rollout.stepIndex) return;
+    const model = router.model(name, candidate);
+    const percent = rollout.routes.find((route) => route.version === candidate)?.percent ?? 0;
+    if (model) router.set(name, { kind: 'canary', candidate, percent }, new Map([[candidate, model]]));
+    startStep(name, stable, candidate);
+    installed.set(name, { id: rollout.id, stepIndex: rollout.stepIndex });
   };
 
   const schedule = (name: string, delayMs: number): void => {
@@ -175,17 +241,34 @@ export function createRollouts(deps: RolloutsDeps): Rollouts {
     stats.watch(name, candidate);
   };
 
-  /** Judges the current canary step and applies the decision. */
+  /**
+   * Follows the stored canary, and judges its current step and applies the decision when this
+   * replica holds (or may claim) its lease.
+   */
   const tick = async (name: string): Promise<void> => {
     const signal = AbortSignal.timeout(10_000);
     const doc = await deployments.get(name, { signal });
     const record = doc?.data;
     const rollout = record?.rollout;
-    if (!doc || !record || !rollout || rollout.state !== 'progressing') return;
+    const mine = installed.get(name);
+    if (!doc || !record) {
+      endStrategy(name);
+      return;
+    }
+    if (!rollout || !isActive(rollout) || rollout.id !== mine?.id) {
+      if (mine) followEnd(record);
+      return;
+    }
     const strategy = canaryOf(rollout);
     if (!strategy) return;
     const candidate = rollout.candidateVersion;
     const stable = record.stableVersion;
+    followStep(name, stable, rollout);
+    const time = now();
+    if (rollout.state !== 'progressing' || !mayJudge(rollout, deps.instanceId, time)) {
+      schedule(name, checkIntervalMs(strategy));
+      return;
+    }
     const decision = judgeCanary(
       {
         strategy,
@@ -194,7 +277,7 @@ export function createRollouts(deps: RolloutsDeps): Rollouts {
         stepEndTime: rollout.stepEndTime,
       },
       { candidate: stats.window(name, candidate), stable: stats.window(name, stable) },
-      now(),
+      time,
     );
     const { checks } = decision;
     switch (decision.action) {
@@ -213,8 +296,11 @@ export function createRollouts(deps: RolloutsDeps): Rollouts {
         log.warn('canary rolled back', { deployment: name, candidate, reason: decision.reason });
         return;
       case 'hold':
-        if (checksChanged(rollout.checks, checks)) {
-          await write(doc, { rollout: { ...rollout, checks } }, [], signal);
+        if (
+          checksChanged(rollout.checks, checks) ||
+          leaseDue(rollout, deps.instanceId, time, deps.leaseMs, checkIntervalMs(strategy))
+        ) {
+          await write(doc, { rollout: { ...rollout, checks, ...leased() } }, [], signal);
         }
         schedule(name, checkIntervalMs(strategy));
         return;
@@ -234,6 +320,7 @@ export function createRollouts(deps: RolloutsDeps): Rollouts {
               stepEndTime: new Date(time.getTime() + bakeMsOf(strategy)).toISOString(),
               checks,
               message: decision.reason,
+              ...leased(),
             },
           },
           [
@@ -250,6 +337,7 @@ export function createRollouts(deps: RolloutsDeps): Rollouts {
         const model = router.model(name, candidate);
         if (model) router.set(name, plan, new Map([[candidate, model]]));
         startStep(name, stable, candidate);
+        installed.set(name, { id: rollout.id, stepIndex: decision.stepIndex });
         schedule(name, checkIntervalMs(strategy));
         return;
       }
@@ -260,6 +348,8 @@ export function createRollouts(deps: RolloutsDeps): Rollouts {
           [],
           signal,
         );
+        // Paused, it is followed still: promoted or rolled back through any replica.
+        schedule(name, checkIntervalMs(strategy));
         return;
       case 'promote':
         await promote(doc, rollout, checks, decision.reason, signal);
@@ -301,6 +391,7 @@ export function createRollouts(deps: RolloutsDeps): Rollouts {
     const kept = router.clear(name, candidate);
     if (kept) served.activate(name, kept);
     stats.unwatch(name);
+    installed.delete(name);
     log.info('canary promoted', { deployment: name, version: candidate });
   };
 
@@ -320,17 +411,20 @@ export function createRollouts(deps: RolloutsDeps): Rollouts {
     const plan: TrafficPlan = { kind: 'canary', candidate, percent: canary.stepPercents[0]! };
     const routes = routesOf(plan, record.stableVersion);
     const time = now();
-    const rollout = startedRollout({
-      id: randomUUID(),
-      trafficSplit: toJson(TrafficSplitSchema, canarySplit(canary, candidate)),
-      stableVersion: record.stableVersion,
-      candidateVersion: candidate,
-      candidateArtifactSha256: artifactSha256,
-      routes,
-      time,
-      stepEndTime: new Date(time.getTime() + bakeMsOf(canary)).toISOString(),
-      message: `step 1 of ${canary.stepPercents.length}`,
-    });
+    const rollout: RolloutRecord = {
+      ...startedRollout({
+        id: randomUUID(),
+        trafficSplit: toJson(TrafficSplitSchema, canarySplit(canary, candidate)),
+        stableVersion: record.stableVersion,
+        candidateVersion: candidate,
+        candidateArtifactSha256: artifactSha256,
+        routes,
+        time,
+        stepEndTime: new Date(time.getTime() + bakeMsOf(canary)).toISOString(),
+        message: `step 1 of ${canary.stepPercents.length}`,
+      }),
+      ...leased(),
+    };
     const previous = currentRoutes(record.rollout, record.stableVersion);
     const stored = await write(
       doc,
@@ -340,6 +434,7 @@ export function createRollouts(deps: RolloutsDeps): Rollouts {
     );
     router.set(name, plan, new Map([[candidate, model]]));
     startStep(name, record.stableVersion, candidate);
+    installed.set(name, { id: rollout.id, stepIndex: 0 });
     schedule(name, checkIntervalMs(canary));
     return { record: stored.data, rollout };
   };
@@ -418,6 +513,7 @@ export function createRollouts(deps: RolloutsDeps): Rollouts {
       );
       router.set(name, plan, models);
       stats.unwatch(name);
+      installed.set(name, { id: rollout.id, stepIndex: 0 });
       return { record: stored.data, rollout };
     });
 
@@ -476,6 +572,8 @@ export function createRollouts(deps: RolloutsDeps): Rollouts {
       record.rolloutPolicy === null ? undefined : fromJson(RolloutPolicySchema, record.rolloutPolicy);
     const canary = policy?.canary;
     if (!canary || canary.stepPercents.length === 0 || record.stableVersion === 0) return false;
+    // Another replica rolled this version out already (its canary ended while this one loaded it).
+    if (resolved.version === record.stableVersion) return false;
     const current = record.rollout;
     if (
       isActive(current) &&
@@ -487,13 +585,16 @@ export function createRollouts(deps: RolloutsDeps): Rollouts {
     }
     if (isActive(current) && current.candidateVersion === resolved.version && canaryOf(current)) {
       // Another replica started this canary (the alias event reaches every replica): route as it
-      // stored, and leave judging it to that replica rather than replacing it.
+      // stored and follow it; the replica holding its lease judges it.
       const percent = current.routes.find((route) => route.version === resolved.version)?.percent ?? 0;
       router.set(
         record.name,
         { kind: 'canary', candidate: resolved.version, percent },
         new Map([[resolved.version, model]]),
       );
+      startStep(record.name, record.stableVersion, resolved.version);
+      installed.set(record.name, { id: current.id, stepIndex: current.stepIndex });
+      schedule(record.name, checkIntervalMs(canaryOf(current) ?? canary));
       return true;
     }
     try {
@@ -533,11 +634,13 @@ export function createRollouts(deps: RolloutsDeps): Rollouts {
       const percent = rollout.routes.find((route) => route.version === candidate)?.percent ?? 0;
       router.set(name, { kind: 'canary', candidate, percent }, models);
       startStep(name, stable, candidate);
-      if (rollout.state === 'progressing') schedule(name, checkIntervalMs(canary));
+      installed.set(name, { id: rollout.id, stepIndex: rollout.stepIndex });
+      schedule(name, checkIntervalMs(canary));
       return;
     }
     router.set(name, planOf(split, stable), models);
     router.setRewards(name, rewardsOf(rollout));
+    installed.set(name, { id: rollout.id, stepIndex: 0 });
   };
 
   const resumeInterrupted: Rollouts['resumeInterrupted'] = async ({ signal }) => {
@@ -579,6 +682,50 @@ export function createRollouts(deps: RolloutsDeps): Rollouts {
       });
     return { resumed, ended };
   };
+
+  const follow: Rollouts['follow'] = async ({ signal }) => {
+    for (let after: string | undefined; ; ) {
+      // Keyset pages of names: every deployment, a bounded read at a time.
+      const page = await deployments.find(
+        {},
+        { limit: 500, signal, ...(after ? { after: { id: after } } : {}) },
+      );
+      for (const { id, data } of page) {
+        if (signal.aborted || closed) return;
+        // Nothing to do unless a rollout is stored in progress or this replica routes one.
+        if (isActive(data.rollout) || installed.has(id)) await followOne(id, signal);
+      }
+      if (page.length < 500) return;
+      after = page.at(-1)!.id;
+    }
+  };
+
+  /** Brings one deployment's routing in line with its stored rollout (see `follow`). */
+  const followOne = (id: string, signal: AbortSignal): Promise<void> =>
+    lock.run(id, async () => {
+      const doc = await deployments.get(id, { signal });
+      if (!doc) return;
+      const rollout = doc.data.rollout;
+      const mine = installed.get(id);
+      if (!isActive(rollout)) {
+        if (mine) followEnd(doc.data);
+        return;
+      }
+      if (mine?.id === rollout.id) return;
+      if (mine) followEnd(doc.data);
+      // Until it serves a stable version, a deployment is the restore's and the sync's.
+      if (!served.get(id)?.live || router.plan(id)) return;
+      try {
+        await resume(doc.data, rollout, signal);
+        log.info('rollout started by another replica followed', { deployment: id, rollout: rollout.id });
+      } catch (error) {
+        if (signal.aborted) return;
+        log.warn('cannot follow a rollout another replica started; trying again later', {
+          deployment: id,
+          error: AppError.from(error),
+        });
+      }
+    });
 
   const addRewards: Rollouts['addRewards'] = (name, deltas, { signal }) =>
     lock.run(name, async () => {
@@ -624,12 +771,35 @@ export function createRollouts(deps: RolloutsDeps): Rollouts {
     startPolicyCanary,
     resumeInterrupted,
     addRewards,
+    follow,
     close() {
       closed = true;
       for (const timer of timers.values()) clearTimeout(timer);
       timers.clear();
     },
   };
+}
+
+/** Whether `instance` may judge the canary now: it holds the lease, or nobody holds it any more. */
+function mayJudge(rollout: RolloutRecord, instance: string, now: Date): boolean {
+  if (!rollout.judge || rollout.judge === instance || !rollout.judgeLeaseUntil) return true;
+  return now.getTime() >= Date.parse(rollout.judgeLeaseUntil);
+}
+
+/**
+ * Whether the judge must write its lease now though nothing else changed: it is not yet its
+ * own, or it would lapse before the tick after next.
+ */
+function leaseDue(
+  rollout: RolloutRecord,
+  instance: string,
+  now: Date,
+  leaseMs: number,
+  intervalMs: number,
+): boolean {
+  if (rollout.judge !== instance || !rollout.judgeLeaseUntil) return true;
+  const left = Date.parse(rollout.judgeLeaseUntil) - now.getTime();
+  return left < Math.max(leaseMs / 2, 2 * intervalMs);
 }
 
 /** Whether newly computed checks differ from the stored ones in what they counted. */
