@@ -167,6 +167,8 @@ export async function runService(options: RunServiceOptions): Promise<RunningSer
     port,
     instance: instance.id,
     incarnation: instance.incarnation,
+    // Since the process started: how long a restart keeps calls waiting.
+    startupMs: Math.round(process.uptime() * 1000),
   });
   const wired = [...groups];
   void Promise.all(joins).then((joined) => {

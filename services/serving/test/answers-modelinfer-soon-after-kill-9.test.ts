@@ -2,7 +2,6 @@
 // deployed model, on real Kafka + MongoDB-wire + S3. The figure is printed, not asserted (the machine
 // is shared and loaded); what is asserted is that the restarted process answers with the stored
 // version, right, while its consumer groups still rejoin in the background and then do rejoin.
-import type { Env } from '@flywheel/core';
 import { exportLogisticRegressionOnnx } from '@flywheel/ml';
 import { ArtifactFormat, RegistryService } from '@flywheel/proto/flywheel/registry/v1/registry_pb.js';
 import { ServingService } from '@flywheel/proto/flywheel/serving/v1/serving_pb.js';
@@ -18,7 +17,7 @@ import { championDeployment, contentsRequest, expectProbabilities, v1Model } fro
 const servers = realServers();
 const run = uniqueName('restart').replaceAll('.', '-');
 const model = `weather-${run}`.toLowerCase();
-const shared: Env = {
+const shared: Record<string, string> = {
   FLYWHEEL_BUS: 'kafka',
   FLYWHEEL_KAFKA_BROKERS: servers.kafkaBrokers.join(','),
   // Groups of their own: other tests' services on the shared broker are not disturbed.
@@ -62,7 +61,7 @@ describe('a serving replica killed -9 and restarted (real Kafka, MongoDB-wire an
     });
     await registry.setAlias({ modelName: model, alias: 'champion', modelVersion: version!.version });
 
-    const env: Env = {
+    const env: Record<string, string> = {
       ...shared,
       FLYWHEEL_STORE: 'mongo',
       FLYWHEEL_MONGO_URL: servers.mongoUrl,
@@ -112,6 +111,12 @@ describe('a serving replica killed -9 and restarted (real Kafka, MongoDB-wire an
       console.log(
         `kill -9 → restart → ModelInfer: ${answeredAt - killedAt} ms ` +
           `(restart → listening ${listeningMs} ms, restart → ModelInfer ${answeredAt - restartedAt} ms)`,
+      );
+      console.log(
+        second.logs
+          .filter((line) => typeof line.time === 'string')
+          .map((line) => `${Date.parse(line.time as string) - restartedAt} ms ${line.msg}`)
+          .join('\n'),
       );
 
       // Nothing was skipped for it: every consumer group still joins, in the background.
