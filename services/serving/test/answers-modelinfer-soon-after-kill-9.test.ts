@@ -112,11 +112,15 @@ describe('a serving replica killed -9 and restarted (real Kafka, MongoDB-wire an
         `kill -9 → restart → ModelInfer: ${answeredAt - killedAt} ms ` +
           `(restart → listening ${listeningMs} ms, restart → ModelInfer ${answeredAt - restartedAt} ms)`,
       );
+      // The restarted process's own view: its start to listening (wall and CPU), and the milestones.
+      const listening = second.logs.find((line) => line.msg === 'serving');
       console.log(
-        second.logs
-          .filter((line) => typeof line.time === 'string')
-          .map((line) => `${Date.parse(line.time as string) - restartedAt} ms ${line.msg}`)
-          .join('\n'),
+        `restarted process: listening ${listening?.startupMs ?? '?'} ms after its start, ` +
+          `${listening?.startupCpuMs ?? '?'} ms CPU; ` +
+          second.logs
+            .filter((line) => typeof line.time === 'string' && line.level !== 'debug')
+            .map((line) => `${line.msg} +${Date.parse(line.time as string) - restartedAt} ms`)
+            .join(', '),
       );
 
       // Nothing was skipped for it: every consumer group still joins, in the background.
