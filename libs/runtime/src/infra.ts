@@ -9,6 +9,7 @@ import {
   readStoreConfig,
   type StoreConfig,
 } from '@flywheel/store';
+import { topicsFirst } from './topics-first-bus.ts';
 
 /** Which adapters a service runs on: memory/Kafka/NATS bus, embedded/Mongo store, fs/S3 blobs. */
 export interface InfraConfig {
@@ -41,18 +42,30 @@ export interface OpenInfraOptions {
 
 /**
  * Opens the adapters and starts the outbox relay that publishes what the store's writes carry.
- * Creates the topics of every Flywheel event type (and their DLQs) on the bus, idempotently.
- * `close()` stops the relay, then closes what this call opened.
+ * Creates the topics of every Flywheel event type (and their DLQs) on the bus, idempotently, in the
+ * background (see {@link topicsFirst}): it resolves without waiting for the bus's admin round-trips,
+ * and publishing and subscribing wait for the topics. `close()` stops the relay, then closes what
+ * this call opened.
  */
 export async function openInfra(
   config: InfraConfig,
   options: OpenInfraOptions,
 ): Promise<Infra & { close(): Promise<void> }> {
   const { log, shared = {} } = options;
-  const store = await createDocumentStore(config.store, { log: log.child({ port: 'store' }) });
-  const bus = shared.bus ?? createEventBus(config.bus, { log: log.child({ port: 'bus' }) });
+  const busLog = log.child({ port: 'bus' });
+  // The topics first: their round-trips overlap the store's connection.
+  const bus = topicsFirst(shared.bus ?? createEventBus(config.bus, { log: busLog }), eventTypes(), {
+    log: busLog,
+    ownsBus: !shared.bus,
+  });
+  let store: DocumentStore;
+  try {
+    store = await createDocumentStore(config.store, { log: log.child({ port: 'store' }) });
+  } catch (error) {
+    await bus.close();
+    throw error;
+  }
   const blobs = shared.blobs ?? createBlobStore(config.blobs, { log: log.child({ port: 'blobs' }) });
-  await bus.ensureTopics(eventTypes());
   const relay = createOutboxRelay({
     store,
     log: log.child({ component: 'outbox-relay' }),
@@ -69,7 +82,7 @@ export async function openInfra(
     blobs,
     close: async () => {
       await relay.stop();
-      if (!shared.bus) await bus.close();
+      await bus.close();
       await store.close();
       if (!shared.blobs) await blobs.close();
     },

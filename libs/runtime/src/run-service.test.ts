@@ -243,6 +243,80 @@ describe('runService on the embedded adapters', () => {
     }
   });
 
+  it('serves gRPC before its topics are created; publishing and consuming wait for them', async () => {
+    const inner = createMemoryBus();
+    let create!: () => void;
+    const created = new Promise<void>((resolve) => {
+      create = resolve;
+    });
+    const subscribed: string[] = [];
+    const published: string[] = [];
+    // The memory bus, except that creating topics takes until `create()`: a slow broker admin.
+    const bus: EventBus = {
+      publish: async (events, options) => {
+        published.push(...events.map((event) => event.id));
+        await inner.publish(events, options);
+      },
+      ensureTopics: async (topics, options) => {
+        await created;
+        await inner.ensureTopics(topics, options);
+      },
+      subscribe: (options) => {
+        subscribed.push(options.group);
+        return inner.subscribe(options);
+      },
+      close: () => inner.close(),
+    };
+    const seen: string[] = [];
+    let host!: ServiceHost;
+    const starting = runService({
+      name: 'registry',
+      config: embeddedConfig(),
+      log: silentLogger,
+      startTelemetry: false,
+      shared: { bus },
+      wire: async (h) => {
+        host = h;
+        await h.consume({ topics: ['model.version-registered'] }, async (event) => {
+          seen.push(event.id);
+        });
+        return {};
+      },
+    });
+    const service = await Promise.race([
+      starting,
+      new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error('runService waited for the topics')), 10_000),
+      ),
+    ]);
+    const health = createRpcClient(Health, { address: `127.0.0.1:${service.port}`, defaultTimeoutMs: 5000 });
+    try {
+      expect((await health.check({ service: '' })).status).toBe(HealthCheckResponse_ServingStatus.SERVING);
+      expect((await health.check({ service: consumerHealthName('registry') })).status).toBe(
+        HealthCheckResponse_ServingStatus.NOT_SERVING,
+      );
+      const event = newEvent(ModelVersionRegisteredSchema, { modelName: 'churn' }, { source: 'test' });
+      const publishing = host.infra.bus.publish([event]);
+      await expect(service.ready({ timeoutMs: 50 })).rejects.toMatchObject({ code: 'deadline_exceeded' });
+      expect(subscribed).toEqual([]);
+      expect(published).toEqual([]);
+
+      create();
+      await publishing;
+      await service.ready({ timeoutMs: 30_000 });
+      expect(subscribed).toEqual(['registry']);
+      expect((await health.check({ service: consumerHealthName('registry') })).status).toBe(
+        HealthCheckResponse_ServingStatus.SERVING,
+      );
+      // Consumed from the beginning: the event published while the topics were being created too.
+      await waitFor(() => seen.includes(event.id), { what: 'the consumer to handle the event' });
+    } finally {
+      health.close();
+      await service.stop();
+      await bus.close();
+    }
+  });
+
   it.each([
     [{ FLYWHEEL_TOPIC_PREFIX: 'staging.eu-1.' }, 'staging-eu-1-'],
     [{ FLYWHEEL_TOPIC_PREFIX: 'staging.', FLYWHEEL_CONSUMER_GROUP_PREFIX: 'blue_' }, 'blue_'],

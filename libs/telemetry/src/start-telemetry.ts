@@ -1,6 +1,5 @@
+import { createRequire } from 'node:module';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { OTLPTraceExporter as OtlpHttpJsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { OTLPTraceExporter as OtlpHttpProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
   BatchSpanProcessor,
@@ -10,6 +9,11 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
+
+// The OTLP exporters are loaded only when configured: most processes run with `off`, and loading
+// them costs a start ~100 ms of CPU. (Synchronously, so startTelemetry stays synchronous.)
+const require = createRequire(import.meta.url);
+type OtlpExporterModule = typeof import('@opentelemetry/exporter-trace-otlp-proto');
 
 export const telemetryExporters = ['off', 'console', 'otlp-proto', 'otlp-json'] as const;
 export type TelemetryExporter = (typeof telemetryExporters)[number];
@@ -40,10 +44,12 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   if (options.exporter === 'console') spanProcessors.push(new SimpleSpanProcessor(new ConsoleSpanExporter()));
   if (options.exporter === 'otlp-proto' || options.exporter === 'otlp-json') {
     const config = options.otlpEndpoint === undefined ? {} : { url: options.otlpEndpoint };
-    const exporter =
+    const { OTLPTraceExporter } = require(
       options.exporter === 'otlp-proto'
-        ? new OtlpHttpProtoExporter(config)
-        : new OtlpHttpJsonExporter(config);
+        ? '@opentelemetry/exporter-trace-otlp-proto'
+        : '@opentelemetry/exporter-trace-otlp-http',
+    ) as OtlpExporterModule;
+    const exporter = new OTLPTraceExporter(config);
     spanProcessors.push(new BatchSpanProcessor(exporter, { scheduledDelayMillis: 500 }));
   }
   const provider = new NodeTracerProvider({

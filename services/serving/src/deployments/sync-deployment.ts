@@ -142,6 +142,7 @@ export function createDeploymentSync(deps: DeploymentSyncDeps): DeploymentSync {
     const record = doc?.data;
     if (!record || record.stableVersion === 0 || !record.stableArtifactSha256) return;
     if (served.get(name)?.live) return;
+    const startedAt = Date.now();
     try {
       const runner = await deps.loadVersion(
         {
@@ -163,6 +164,11 @@ export function createDeploymentSync(deps: DeploymentSyncDeps): DeploymentSync {
           log,
         }),
       );
+      log.info('stored version restored', {
+        deployment: name,
+        version: record.stableVersion,
+        ms: Date.now() - startedAt,
+      });
     } catch (error) {
       if (!signal.aborted) {
         log.warn('cannot restore the stored version; asking the registry', {

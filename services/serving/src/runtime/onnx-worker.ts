@@ -1,3 +1,4 @@
+import { flushCompileCache } from 'node:module';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { TensorValue } from './model-runner.ts';
 import { loadOnnxModel } from './onnx-runner.ts';
@@ -49,6 +50,8 @@ try {
     );
   });
   post({ kind: 'ready', signature: runner.signature });
+  // Keeps this thread's compiled modules for the next start (a no-op unless main.ts enabled the cache).
+  flushCompileCache();
 } catch (error) {
   post({ kind: 'failed', error: toWireError(error) });
 }
