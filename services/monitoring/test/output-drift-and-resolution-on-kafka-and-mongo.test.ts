@@ -27,7 +27,7 @@ import { type InProcessService, startInProcess } from '@flywheel/runtime/testing
 import { realServers, waitFor } from '@flywheel/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadMonitoringConfig, wireMonitoring } from '../src/index.ts';
-import { value } from './monitoring-harness.ts';
+import { type MonitoringClient, value } from './monitoring-harness.ts';
 import { shuffled, type WeatherDay } from './weather-data.ts';
 import {
   probabilitiesOf,
@@ -54,7 +54,7 @@ describe('output drift and alert resolution on real Kafka and MongoDB-wire', () 
   let featureStore: InProcessService;
   let trainingSetId: string;
   let monitoring: InProcessService;
-  let client: ReturnType<typeof createRpcClient<typeof MonitoringService>>;
+  let client: MonitoringClient;
   let subscription: Subscription;
   const seen: CloudEvent[] = [];
   let onnx: Uint8Array;

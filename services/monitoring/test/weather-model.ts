@@ -88,12 +88,16 @@ export async function startWeatherFeatureStore(
   }
 }
 
+function featureRowOf(d: WeatherDay): Record<string, number> {
+  return { temp_max: d.temp_max, temp_min: d.temp_min, wind: d.wind };
+}
+
 /** The rain model trained on the training period, as ONNX (outputs `probability` FP32 and `label` INT64). */
 export function trainWeatherModel(): Uint8Array {
   const days = trainingPeriodDays();
   const model = trainLogisticRegression({
     featureNames: weatherFeatures,
-    features: toFeatureMatrix(days, weatherFeatures),
+    features: toFeatureMatrix(days.map(featureRowOf), weatherFeatures),
     labels: days.map((d) => d.rained),
   });
   return exportLogisticRegressionOnnx(model);
@@ -103,7 +107,7 @@ export function trainWeatherModel(): Uint8Array {
 export async function probabilitiesOf(onnx: Uint8Array, days: readonly WeatherDay[]): Promise<number[]> {
   const scorer = await createOnnxScorer(onnx);
   try {
-    return await scorer.score(days);
+    return await scorer.score(days.map(featureRowOf));
   } finally {
     await scorer.close();
   }
