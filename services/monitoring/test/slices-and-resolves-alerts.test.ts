@@ -118,6 +118,23 @@ describe('slices and alert resolution', () => {
       'monitor.slices[1].feature',
     );
     await refused([{ feature: 'age', edges: Array.from({ length: 20 }, (_, i) => i) }], 'monitor.slices');
+    await expect(
+      h.client.createMonitor({
+        monitor: {
+          ...monitor,
+          name: 'bad-name',
+          features: [{ name: '@slice:input:x', kind: FeatureKind.NUMERIC }],
+        },
+      }),
+    ).rejects.toMatchObject({ code: 'invalid_argument', field: 'monitor.features[0].name' });
+    // Segment parts are computed from a dataset, never taken from a caller.
+    await expect(
+      h.client.setReferenceProfile({
+        modelName: 'weather',
+        modelVersion: 9n,
+        source: { case: 'profile', value: { features: [], segments: [{ segment: 'station=seattle' }] } },
+      }),
+    ).rejects.toMatchObject({ code: 'invalid_argument', field: 'profile.segments' });
     const { monitor: stored } = await h.client.getMonitor({ monitorName: 'weather-segments' });
     expect(stored?.slices.map((s) => [s.feature, s.values, s.edges])).toEqual([
       ['station', ['seattle', 'new-york'], []],
