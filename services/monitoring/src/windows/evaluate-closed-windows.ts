@@ -102,8 +102,12 @@ export function createEvaluateClosedWindows(deps: EvaluateClosedWindowsDeps) {
       columns: closed.columns,
       resultId: (key) => driftResultIdOf(id, key),
     });
-    for (const skip of skipped)
-      log.warn('feature not tested', { window: windowId, seq: closed.seq, ...skip });
+    for (const skip of skipped) {
+      // Too few samples in a segment is routine; a missing reference is a monitor testing nothing.
+      const fields = { window: windowId, seq: closed.seq, ...skip };
+      if (skip.reason.includes('fewer than the')) log.info('feature not tested', fields);
+      else log.warn('feature not tested', fields);
+    }
     const cooldownMs = monitor.alertCooldownMs;
     const emitted = results
       .filter((r) => r.drifted)
@@ -306,8 +310,8 @@ function isClean(evaluation: EvaluationRecord): boolean {
 }
 
 /**
- * The drift alert of an evaluation: critical when half or more of the monitored features drifted,
- * else warning; the title names the first announced feature's strongest test.
+ * The drift alert of an evaluation: critical when half or more of the monitored features drifted
+ * over the whole population, else warning (so is drift in segments only); the title names the first announced feature's strongest test.
  */
 export function alertOf(evaluation: EvaluationRecord): AlertRecord {
   const announced = evaluation.results.filter((r) => evaluation.emitted.includes(resultKey(r)));
@@ -328,7 +332,7 @@ export function alertOf(evaluation: EvaluationRecord): AlertRecord {
     modelVersion: evaluation.modelVersion,
     team: evaluation.team,
     kind: 'drift',
-    severity: drifted * 2 >= whole.length ? 'critical' : 'warning',
+    severity: whole.length > 0 && drifted * 2 >= whole.length ? 'critical' : 'warning',
     state: 'open',
     title: `drift in ${named(first)} (${comparison})${others}`,
     message:
