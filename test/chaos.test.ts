@@ -39,6 +39,7 @@ const order: ServiceName[] = [
 /** Every event type of the platform; each has a `.dlq`. */
 const eventTypes = [
   'alert.raised',
+  'alert.resolved',
   'dataset.arrived',
   'deployment.created',
   'deployment.rolled-back',

@@ -30,6 +30,7 @@ export function driftResultToMessage(
       drifted: test.drifted,
     })),
     drifted: result.drifted,
+    segment: result.segment ?? '',
   };
 }
 
@@ -49,5 +50,7 @@ export function alertToMessage(alert: AlertRecord): MessageInitShape<typeof Aler
     raiseTime: timestampFromMs(alert.raiseTime),
     ...(alert.resolveTime !== null ? { resolveTime: timestampFromMs(alert.resolveTime) } : {}),
     team: alert.team,
+    segments: alert.segments ?? [''],
+    resolvedByEvaluationId: alert.resolvedByEvaluationId ?? '',
   };
 }

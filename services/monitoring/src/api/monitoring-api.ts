@@ -101,6 +101,12 @@ export function createMonitoringApi(useCases: MonitoringUseCases): ImplOf<typeof
         modelVersion: BigInt(report.modelVersion),
         results: report.results.map(({ evaluation, result }) => driftResultToMessage(evaluation, result)),
         driftedShare: report.driftedShare,
+        untested: report.untested.map((u) => ({
+          monitorName: u.monitorName,
+          feature: u.feature,
+          segment: u.segment,
+          reason: u.reason,
+        })),
       };
     },
 
@@ -113,6 +119,7 @@ export function createMonitoringApi(useCases: MonitoringUseCases): ImplOf<typeof
           startTime: request.startTime ? timestampMs(request.startTime) : undefined,
           endTime: request.endTime ? timestampMs(request.endTime) : undefined,
           driftedOnly: request.driftedOnly,
+          segment: request.segment,
           pageSize: request.pageSize,
           pageToken: request.pageToken,
         },
@@ -132,6 +139,7 @@ export function createMonitoringApi(useCases: MonitoringUseCases): ImplOf<typeof
           startTime: request.startTime ? timestampMs(request.startTime) : undefined,
           endTime: request.endTime ? timestampMs(request.endTime) : undefined,
           bucketMs: request.bucket ? durationMs(request.bucket) : undefined,
+          segment: request.segment,
         },
         ctx.signal,
       );
@@ -144,6 +152,7 @@ export function createMonitoringApi(useCases: MonitoringUseCases): ImplOf<typeof
           predictionCount: BigInt(bucket.predictionCount),
           labelledCount: BigInt(bucket.labelledCount),
           metrics: bucket.metrics,
+          segment: bucket.segment,
         })),
       };
     },

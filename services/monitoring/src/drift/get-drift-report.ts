@@ -1,19 +1,25 @@
 import type { Scalar } from '@flywheel/store';
-import type { DriftResultRecord, EvaluationRecord } from '../records/evaluation-records.ts';
+import type {
+  DriftResultRecord,
+  EvaluationRecord,
+  SkippedFeatureRecord,
+} from '../records/evaluation-records.ts';
 import { type MonitoringCollections, maxFind } from '../records/monitoring-collections.ts';
 
 export interface DriftReport {
   modelName: string;
   /** The version reported on; 0 when the model has no results yet. */
   modelVersion: number;
-  /** The latest result per (monitor, feature), with the evaluation it belongs to. */
+  /** The latest result per (monitor, segment, feature), with the evaluation it belongs to. */
   results: Array<{ evaluation: EvaluationRecord; result: DriftResultRecord }>;
-  /** Share of those results that drifted, 0 to 1 (0 when there are none). */
+  /** Share of the whole-population results that drifted, 0 to 1 (0 when there are none). */
   driftedShare: number;
+  /** What the latest evaluation of each monitor could not test. */
+  untested: Array<SkippedFeatureRecord & { monitorName: string }>;
 }
 
 /**
- * The latest drift result of every monitored feature of a model version — of `modelVersion`, or
+ * The latest drift result of every monitored feature (and segment) of a model version — of `modelVersion`, or
  * when 0 of the version whose window ended last — optionally of one monitor. An empty report
  * when nothing was evaluated yet.
  */
@@ -33,20 +39,29 @@ export function createGetDriftReport(deps: { collections: MonitoringCollections 
     });
     const version = query.modelVersion || evaluations[0]?.data.modelVersion || 0;
     const latest = new Map<string, { evaluation: EvaluationRecord; result: DriftResultRecord }>();
+    const untested: DriftReport['untested'] = [];
+    const monitorsSeen = new Set<string>();
     for (const { data: evaluation } of evaluations) {
       if (evaluation.modelVersion !== version) continue;
+      if (!monitorsSeen.has(evaluation.monitorName)) {
+        monitorsSeen.add(evaluation.monitorName);
+        for (const skip of evaluation.skipped ?? [])
+          untested.push({ ...skip, monitorName: evaluation.monitorName });
+      }
       for (const result of evaluation.results) {
-        const key = `${evaluation.monitorName}\u0000${result.feature}`;
+        const key = `${evaluation.monitorName}\u0000${result.segment ?? ''}\u0000${result.feature}`;
         if (!latest.has(key)) latest.set(key, { evaluation, result });
       }
     }
     const results = [...latest.values()];
-    const drifted = results.filter((r) => r.result.drifted).length;
+    const whole = results.filter((r) => !r.result.segment);
+    const drifted = whole.filter((r) => r.result.drifted).length;
     return {
       modelName: query.modelName,
       modelVersion: version,
       results,
-      driftedShare: results.length === 0 ? 0 : drifted / results.length,
+      driftedShare: whole.length === 0 ? 0 : drifted / whole.length,
+      untested,
     };
   };
 }

@@ -14,6 +14,8 @@ export interface ListDriftResultsQuery {
   startTime: number | undefined;
   endTime: number | undefined;
   driftedOnly: boolean;
+  /** undefined = every segment; '' = the whole population only. */
+  segment: string | undefined;
   pageSize: number;
   pageToken: string;
 }
@@ -52,7 +54,10 @@ export function createListDriftResults(deps: { collections: MonitoringCollection
       .flatMap((evaluation) =>
         evaluation.results
           .filter(
-            (r) => (query.feature === '' || r.feature === query.feature) && (!query.driftedOnly || r.drifted),
+            (r) =>
+              (query.feature === '' || r.feature === query.feature) &&
+              (!query.driftedOnly || r.drifted) &&
+              (query.segment === undefined || (r.segment ?? '') === query.segment),
           )
           .map((result) => ({ evaluation, result })),
       );

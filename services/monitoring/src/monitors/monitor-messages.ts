@@ -6,6 +6,7 @@ import {
   type DriftTest,
   type Monitor,
   type MonitorSchema,
+  type Slice,
 } from '@flywheel/proto/flywheel/monitoring/v1/monitoring_pb.js';
 import {
   featureKind,
@@ -24,9 +25,11 @@ import {
   type MonitorRecord,
   type PerformanceSpecRecord,
   pValueTests,
+  type SliceRecord,
   testsByKind,
   type WindowSpecRecord,
 } from '../records/monitor-records.ts';
+import { allSegments, maxSegments } from '../records/segments.ts';
 
 /** Metric names a performance threshold may bound. */
 export const knownMetrics: ReadonlySet<string> = new Set([
@@ -59,6 +62,11 @@ export function monitorFromMessage(message: Monitor, options: MonitorFromMessage
     const path = `monitor.features[${i}]`;
     if (seen.has(feature.name))
       throw AppError.invalidArgument(`${path}.name`, `"${feature.name}" is monitored twice`);
+    if (feature.name.startsWith('@slice:'))
+      throw AppError.invalidArgument(
+        `${path}.name`,
+        'must not start with "@slice:" (kept for slice columns)',
+      );
     seen.add(feature.name);
     const kind = requiredFeatureKindName(feature.kind, `${path}.kind`);
     return {
@@ -84,6 +92,8 @@ export function monitorFromMessage(message: Monitor, options: MonitorFromMessage
     window: windowFrom(message, options.maxWindowSamples),
     performance: performanceFrom(message),
     alertCooldownMs: cooldownFrom(message),
+    slices: slicesFrom(message.slices),
+    resolveAfterCleanWindows: message.resolveAfterCleanWindows,
     enabled: message.enabled,
     labels: { ...message.labels },
     createTime: now,
@@ -179,6 +189,46 @@ function performanceFrom(message: Monitor): PerformanceSpecRecord | null {
   };
 }
 
+function slicesFrom(slices: readonly Slice[]): SliceRecord[] {
+  const seen = new Set<string>();
+  const records = slices.map((slice, i): SliceRecord => {
+    const path = `monitor.slices[${i}]`;
+    const source = featureSourceName(slice.source);
+    const key = `${source}:${slice.feature}`;
+    if (seen.has(key))
+      throw AppError.invalidArgument(`${path}.feature`, `"${slice.feature}" is sliced twice`);
+    seen.add(key);
+    if (slice.values.length > 0 === slice.edges.length > 0) {
+      throw AppError.invalidArgument(
+        path,
+        'set exactly one of values (categories) and edges (numeric buckets)',
+      );
+    }
+    const values = new Set<string>();
+    slice.values.forEach((value, j) => {
+      if (value === '' || values.has(value)) {
+        throw AppError.invalidArgument(
+          `${path}.values[${j}]`,
+          value === '' ? 'must not be empty' : `"${value}" is listed twice`,
+        );
+      }
+      values.add(value);
+    });
+    slice.edges.forEach((edge, j) => {
+      if (!Number.isFinite(edge)) throw AppError.invalidArgument(`${path}.edges[${j}]`, 'must be finite');
+      if (j > 0 && !(edge > slice.edges[j - 1]!)) {
+        throw AppError.invalidArgument(`${path}.edges[${j}]`, 'edges must be strictly ascending');
+      }
+    });
+    return { feature: slice.feature, source, values: [...slice.values], edges: [...slice.edges] };
+  });
+  const segments = allSegments(records).length;
+  if (segments > maxSegments) {
+    throw AppError.invalidArgument('monitor.slices', `declare ${segments} segments; at most ${maxSegments}`);
+  }
+  return records;
+}
+
 function cooldownFrom(message: Monitor): number | null {
   if (!message.alertCooldown) return null;
   const ms = durationMs(message.alertCooldown);
@@ -219,6 +269,13 @@ export function monitorToMessage(record: MonitorRecord): MessageInitShape<typeof
         }
       : {}),
     ...(record.alertCooldownMs !== null ? { alertCooldown: durationFromMs(record.alertCooldownMs) } : {}),
+    slices: (record.slices ?? []).map((slice) => ({
+      feature: slice.feature,
+      source: featureSource(slice.source),
+      values: slice.values,
+      edges: slice.edges,
+    })),
+    resolveAfterCleanWindows: record.resolveAfterCleanWindows ?? 0,
     enabled: record.enabled,
     labels: record.labels,
     audit: {

@@ -2,6 +2,7 @@ import { AppError } from '@flywheel/core';
 import type { Scalar } from '@flywheel/store';
 import type { PerformanceSpecRecord } from '../records/monitor-records.ts';
 import { type MonitoringCollections, maxFind } from '../records/monitoring-collections.ts';
+import { allSegments } from '../records/segments.ts';
 import {
   binaryClassificationMetrics,
   multiclassAccuracy,
@@ -17,10 +18,14 @@ export interface PerformanceQuery {
   endTime: number | undefined;
   /** Bucket length, ms; undefined = one bucket for the range. */
   bucketMs: number | undefined;
+  /** undefined = the whole population and every segment; '' = the whole population only. */
+  segment: string | undefined;
 }
 
 export interface PerformanceBucket {
   modelVersion: number;
+  /** '' for the whole population. */
+  segment: string;
   startTime: number;
   endTime: number;
   predictionCount: number;
@@ -33,7 +38,9 @@ const maxBuckets = 1000;
 
 /**
  * Performance of a model from its logged predictions (made within the range) joined with ground
- * truth by request id and row index, per version and time bucket, ordered by version then time.
+ * truth by request id and row index, per version, segment (the whole population '' and each
+ * segment of the monitors' slices the prediction fell in when logged) and time bucket, ordered by
+ * version, segment ('' first) then time.
  * The task, the prediction output and the decision threshold come from the first monitor of the
  * model (by name) that has a performance spec. Binary classification: accuracy, precision,
  * recall, f1, auc, log_loss on a score output with 0/1 labels; multiclass: accuracy; regression:
@@ -96,8 +103,17 @@ export function createGetPerformanceMetrics(deps: { collections: MonitoringColle
     });
     const buckets = new Map<
       string,
-      { version: number; index: number; count: number; pairs: Array<[Scalar, Scalar]> }
+      { version: number; segment: string; index: number; count: number; pairs: Array<[Scalar, Scalar]> }
     >();
+    // The segments a query can ask for: those of the monitors' slices (a segment logged by a
+    // deleted slice is not reported).
+    const known = new Set(monitors.flatMap((m) => allSegments(m.slices)));
+    if (query.segment !== undefined && query.segment !== '' && !known.has(query.segment)) {
+      throw AppError.invalidArgument(
+        'segment',
+        `no monitor of model "${query.modelName}" slices into "${query.segment}"${known.size ? ` (segments: ${[...known].join(', ')})` : ''}`,
+      );
+    }
     const seen = new Set<string>();
     for (const { data: log } of logs) {
       for (const prediction of log.predictions) {
@@ -107,27 +123,46 @@ export function createGetPerformanceMetrics(deps: { collections: MonitoringColle
         if (seen.has(`${log.modelVersion}\u0000${key}`)) continue;
         seen.add(`${log.modelVersion}\u0000${key}`);
         const index = Math.floor((prediction.time - start) / bucketMs);
-        const bucketKey = `${log.modelVersion}\u0000${index}`;
-        let bucket = buckets.get(bucketKey);
-        if (!bucket) {
-          bucket = { version: log.modelVersion, index, count: 0, pairs: [] };
-          buckets.set(bucketKey, bucket);
-        }
-        bucket.count++;
+        const segments = ['', ...(prediction.segments ?? []).filter((s) => known.has(s))].filter(
+          (s) => query.segment === undefined || s === query.segment,
+        );
         const label = labels.get(key);
         const predicted = prediction.outputs[spec.predictionOutput];
-        if (label !== undefined && label !== null && predicted !== undefined && predicted !== null) {
-          bucket.pairs.push([label, predicted]);
+        for (const segment of segments) {
+          const bucketKey = `${log.modelVersion}\u0000${segment}\u0000${index}`;
+          let bucket = buckets.get(bucketKey);
+          if (!bucket) {
+            bucket = { version: log.modelVersion, segment, index, count: 0, pairs: [] };
+            buckets.set(bucketKey, bucket);
+          }
+          bucket.count++;
+          if (label !== undefined && label !== null && predicted !== undefined && predicted !== null) {
+            bucket.pairs.push([label, predicted]);
+          }
         }
       }
     }
     return [...buckets.values()]
-      .sort((a, b) => a.version - b.version || a.index - b.index)
+      .sort(
+        (a, b) =>
+          a.version - b.version ||
+          (a.segment === b.segment
+            ? 0
+            : a.segment === ''
+              ? -1
+              : b.segment === ''
+                ? 1
+                : a.segment < b.segment
+                  ? -1
+                  : 1) ||
+          a.index - b.index,
+      )
       .map((bucket) => {
         const { labelled, metrics } = metricsOf(spec, bucket.pairs);
         const bucketStart = start + bucket.index * bucketMs;
         return {
           modelVersion: bucket.version,
+          segment: bucket.segment,
           startTime: bucketStart,
           endTime: Math.min(bucketStart + bucketMs, end),
           predictionCount: bucket.count,

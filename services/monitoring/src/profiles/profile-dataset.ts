@@ -61,7 +61,13 @@ export function planColumns(columns: readonly string[], wanted: ProfileWanted): 
  */
 export async function profileDataset(
   rows: AsyncIterable<DatasetRow>,
-  options: { columns?: readonly string[]; wanted: ProfileWanted; limits?: ProfileLimits },
+  options: {
+    columns?: readonly string[];
+    wanted: ProfileWanted;
+    limits?: ProfileLimits;
+    /** Sample values over all numeric features (default {@link profileSampleBudget}). */
+    sampleBudget?: number;
+  },
 ): Promise<FeatureProfileRecord[]> {
   let plan: Map<string, string> | undefined;
   const values = new Map<string, Scalar[]>();
@@ -83,7 +89,7 @@ export async function profileDataset(
   const numeric = [...kinds.values()].filter((kind) => kind === 'numeric').length;
   const sampleSize = Math.min(
     options.limits?.sampleSize ?? profileSampleBudget,
-    Math.floor(profileSampleBudget / Math.max(numeric, 1)),
+    Math.floor((options.sampleBudget ?? profileSampleBudget) / Math.max(numeric, 1)),
   );
   return [...plan].map(([column, feature]) => {
     const raw = values.get(column)!;

@@ -3,6 +3,7 @@ import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import { AppError } from '@flywheel/core';
 import type {
   FeatureProfile,
+  FeatureProfileSchema,
   ReferenceProfileSchema,
 } from '@flywheel/proto/flywheel/monitoring/v1/monitoring_pb.js';
 import {
@@ -28,36 +29,51 @@ export function profileToMessage(
     modelVersion: BigInt(record.modelVersion),
     sourceRef: record.sourceRef,
     createTime: timestampFromMs(Date.parse(record.createTime)),
-    features: record.features.map((feature) => ({
-      name: feature.name,
-      kind: featureKind(feature.kind),
-      source: featureSource(feature.source),
-      count: BigInt(feature.count),
-      missingCount: BigInt(feature.missingCount),
-      distribution: feature.numeric
+    features: record.features.map(featureProfileToMessage),
+    segments: (record.segments ?? []).map((segment) => ({
+      segment: segment.segment,
+      features: segment.features.map(featureProfileToMessage),
+    })),
+    unprofiled: (record.unprofiled ?? []).map((u) => ({
+      name: u.name,
+      source: featureSource(u.source),
+      reason: u.reason,
+    })),
+  };
+}
+
+function featureProfileToMessage(
+  feature: FeatureProfileRecord,
+): MessageInitShape<typeof FeatureProfileSchema> {
+  return {
+    name: feature.name,
+    kind: featureKind(feature.kind),
+    source: featureSource(feature.source),
+    count: BigInt(feature.count),
+    missingCount: BigInt(feature.missingCount),
+    distribution: feature.numeric
+      ? {
+          case: 'numeric' as const,
+          value: {
+            min: feature.numeric.min,
+            max: feature.numeric.max,
+            mean: feature.numeric.mean,
+            stddev: feature.numeric.stddev,
+            binEdges: feature.numeric.binEdges,
+            binCounts: feature.numeric.binCounts.map(BigInt),
+            quantiles: feature.numeric.quantiles,
+          },
+        }
+      : feature.categorical
         ? {
-            case: 'numeric' as const,
+            case: 'categorical' as const,
             value: {
-              min: feature.numeric.min,
-              max: feature.numeric.max,
-              mean: feature.numeric.mean,
-              stddev: feature.numeric.stddev,
-              binEdges: feature.numeric.binEdges,
-              binCounts: feature.numeric.binCounts.map(BigInt),
-              quantiles: feature.numeric.quantiles,
+              counts: Object.fromEntries(
+                Object.entries(feature.categorical.counts).map(([k, v]) => [k, BigInt(v)]),
+              ),
             },
           }
-        : feature.categorical
-          ? {
-              case: 'categorical' as const,
-              value: {
-                counts: Object.fromEntries(
-                  Object.entries(feature.categorical.counts).map(([k, v]) => [k, BigInt(v)]),
-                ),
-              },
-            }
-          : { case: undefined },
-    })),
+        : { case: undefined },
   };
 }
 

@@ -31,6 +31,14 @@ export function createSetReferenceProfile(deps: ReferenceProfileDeps) {
     const source = request.source;
     let record: ReferenceProfileRecord;
     if (source.case === 'profile') {
+      // Output only: computed from a dataset, never taken on trust.
+      if (source.value.segments.length > 0)
+        throw AppError.invalidArgument(
+          'profile.segments',
+          'is output only: set the profile from a dataset to profile segments',
+        );
+      if (source.value.unprofiled.length > 0)
+        throw AppError.invalidArgument('profile.unprofiled', 'is output only');
       const features = featureProfilesFromMessage(source.value.features);
       if (features.length === 0)
         throw AppError.invalidArgument('profile.features', 'must profile at least one feature');
@@ -43,9 +51,12 @@ export function createSetReferenceProfile(deps: ReferenceProfileDeps) {
         field: 'dataset.uri',
       });
       const wanted = await wantedColumnsOf(collections, request.modelName, undefined, signal);
-      const features = (
-        await profileReferenceDataset(deps.blobs, dataset, wanted, { limits: deps.limits, signal })
-      ).filter((f) => f.count > 0 || f.missingCount > 0);
+      const parts = await profileReferenceDataset(deps.blobs, dataset, wanted, {
+        limits: deps.limits,
+        signal,
+        slices: wanted.slices,
+      });
+      const features = parts.features.filter((f) => f.count > 0 || f.missingCount > 0);
       if (features.length === 0) {
         throw AppError.invalidArgument(
           'dataset.uri',
@@ -53,7 +64,7 @@ export function createSetReferenceProfile(deps: ReferenceProfileDeps) {
         );
       }
       await refuseWhatMonitorsCannotUse(request.modelName, features, 'dataset', signal);
-      record = newProfileRecord(request.modelName, modelVersion, dataset.sourceRef, features, now());
+      record = newProfileRecord(request.modelName, modelVersion, dataset.sourceRef, features, now(), parts);
     } else {
       throw AppError.invalidArgument('source', 'set either profile or dataset');
     }

@@ -1,7 +1,12 @@
 import type { ModelSignature } from '@flywheel/proto/flywheel/common/v1/model_pb.js';
-import type { FeatureKindName, FeatureSourceName } from '../records/monitor-records.ts';
+import type { FeatureKindName, FeatureSourceName, SliceRecord } from '../records/monitor-records.ts';
 import { type MonitoringCollections, maxFind } from '../records/monitoring-collections.ts';
 import type { ProfileWanted } from './profile-dataset.ts';
+
+/** What a model's reference profile covers, and the slices of its monitors (segments get profiles of their own). */
+export interface WantedColumns extends ProfileWanted {
+  slices: SliceRecord[];
+}
 
 /**
  * The columns a model's reference profile covers: the signature's inputs (when given) and every
@@ -13,7 +18,8 @@ export async function wantedColumnsOf(
   modelName: string,
   signature: ModelSignature | undefined,
   signal: AbortSignal,
-): Promise<ProfileWanted> {
+): Promise<WantedColumns> {
+  const slices: SliceRecord[] = [];
   const names = new Set<string>();
   const kinds = new Map<string, FeatureKindName>();
   const sources = new Map<string, FeatureSourceName>();
@@ -24,6 +30,7 @@ export async function wantedColumnsOf(
       if (!kinds.has(feature.name)) kinds.set(feature.name, feature.kind);
       if (!sources.has(feature.name)) sources.set(feature.name, feature.source);
     }
+    slices.push(...(monitor.slices ?? []));
   }
   for (const input of signature?.inputs ?? []) {
     names.add(input.name);
@@ -34,5 +41,5 @@ export async function wantedColumnsOf(
       );
     }
   }
-  return { names, kinds, sources };
+  return { names, kinds, sources, slices };
 }

@@ -17,6 +17,10 @@ export interface AlertRecord {
   /** Epoch ms. */
   raiseTime: number;
   resolveTime: number | null;
+  /** Segments whose drift it announces, '' the whole population (absent: the whole population). */
+  segments?: string[];
+  /** The evaluation whose window resolved it. */
+  resolvedByEvaluationId?: string;
 }
 
 export const alertsCollection = {

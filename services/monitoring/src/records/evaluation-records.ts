@@ -17,6 +17,16 @@ export interface DriftResultRecord {
   referenceCount: number;
   tests: TestResultRecord[];
   drifted: boolean;
+  /** The segment the result is about ('' or absent: the whole population). */
+  segment?: string;
+}
+
+/** A monitored feature an evaluation could not test, and why. */
+export interface SkippedFeatureRecord {
+  feature: string;
+  /** '' for the whole population. */
+  segment: string;
+  reason: string;
 }
 
 /**
@@ -37,9 +47,16 @@ export interface EvaluationRecord {
   referenceProfileId: string;
   results: DriftResultRecord[];
   drifted: boolean;
-  /** Features whose drift was announced (not within the alert cooldown). */
+  /** Results whose drift was announced (not within the alert cooldown), by `resultKey`. */
   emitted: string[];
+  /** Features not tested (absent in evaluations stored before it existed). */
+  skipped?: SkippedFeatureRecord[];
   evaluateTime: string;
+}
+
+/** How a result is named in `emitted` and the cooldown: the feature, or `<segment>|<feature>` in a segment. */
+export function resultKey(result: { feature: string; segment?: string }): string {
+  return result.segment ? `${result.segment}|${result.feature}` : result.feature;
 }
 
 export const evaluationsCollection = {

@@ -46,6 +46,17 @@ export interface PerformanceSpecRecord {
   thresholds: MetricThresholdRecord[];
 }
 
+/**
+ * A column that cuts the population into segments (see `segments.ts`): one per listed value
+ * (categorical, compared as text) or one per bucket of the ascending `edges` (numeric).
+ */
+export interface SliceRecord {
+  feature: string;
+  source: FeatureSourceName;
+  values: string[];
+  edges: number[];
+}
+
 /** A monitor as stored in `monitors`, id = its name. */
 export interface MonitorRecord {
   name: string;
@@ -58,6 +69,10 @@ export interface MonitorRecord {
   window: WindowSpecRecord;
   performance: PerformanceSpecRecord | null;
   alertCooldownMs: number | null;
+  /** Absent in monitors stored before slices existed: none. */
+  slices?: SliceRecord[];
+  /** Consecutive clean windows that resolve an open drift alert, as configured (0 or absent = 1). */
+  resolveAfterCleanWindows?: number;
   enabled: boolean;
   labels: Record<string, string>;
   createTime: string;
@@ -106,6 +121,11 @@ export function testsOf(monitor: MonitorRecord, feature: MonitoredFeatureRecord)
     kind: test.kind,
     threshold: test.threshold || defaultThresholds[test.kind],
   }));
+}
+
+/** Clean windows in a row that resolve the monitor's open drift alerts of a version. */
+export function effectiveResolveWindows(monitor: MonitorRecord): number {
+  return monitor.resolveAfterCleanWindows || 1;
 }
 
 /** Samples a window needs to be tested: as configured, else 100 — or the window size when that is smaller. */

@@ -6,6 +6,8 @@ export interface LoggedPredictionRecord {
   time: number;
   /** Output name → value, for the outputs some monitor's performance spec reads. */
   outputs: Record<string, number | string | null>;
+  /** Segments of the monitors' slices the prediction falls in (absent: none). */
+  segments?: string[];
 }
 
 /** The predictions of one `prediction.logged` event, in `prediction-logs`, id = the event id. */

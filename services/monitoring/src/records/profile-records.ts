@@ -52,7 +52,25 @@ export interface ReferenceProfileRecord {
   modelVersion: number;
   sourceRef: string;
   features: FeatureProfileRecord[];
+  /** The reference of each segment of the monitors' slices (absent: none). */
+  segments?: SegmentProfileRecord[];
+  /** Monitored columns the profile could not cover, and why (absent: none). */
+  unprofiled?: UnprofiledFeatureRecord[];
   createTime: string;
+}
+
+/** The profile of the reference rows in one segment. */
+export interface SegmentProfileRecord {
+  segment: string;
+  /** Reference rows in the segment. */
+  rows: number;
+  features: FeatureProfileRecord[];
+}
+
+export interface UnprofiledFeatureRecord {
+  name: string;
+  source: FeatureSourceName;
+  reason: string;
 }
 
 export const profilesCollection = { name: 'reference-profiles', indexes: ['modelName'] } as const;

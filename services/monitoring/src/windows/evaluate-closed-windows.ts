@@ -1,14 +1,19 @@
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import { AppError, isAppError, type Logger } from '@flywheel/core';
 import { newEvent, toOutboxEntry } from '@flywheel/events';
-import { AlertRaisedSchema, DriftDetectedSchema } from '@flywheel/proto/flywheel/events/v1/monitoring_pb.js';
+import {
+  AlertRaisedSchema,
+  AlertResolvedSchema,
+  DriftDetectedSchema,
+} from '@flywheel/proto/flywheel/events/v1/monitoring_pb.js';
 import type { AlertRecord } from '../records/alert-records.ts';
 import { alertKind, alertSeverity, featureKind, testKind, testLabels } from '../records/enum-names.ts';
-import type { EvaluationRecord } from '../records/evaluation-records.ts';
+import { type DriftResultRecord, type EvaluationRecord, resultKey } from '../records/evaluation-records.ts';
+import { effectiveResolveWindows } from '../records/monitor-records.ts';
 import { type MonitoringCollections, maxFind } from '../records/monitoring-collections.ts';
 import { profileDocId } from '../records/profile-records.ts';
 import type { ClosedWindowRecord, WindowRecord } from '../records/window-records.ts';
-import { evaluateWindow } from './evaluate-window.ts';
+import { evaluateSegments } from './evaluate-segments.ts';
 import { alertIdOf, driftResultIdOf, evaluationIdOf } from './evaluation-ids.ts';
 
 const source = 'flywheel/monitoring';
@@ -25,8 +30,9 @@ export interface EvaluateClosedWindowsDeps {
  * version's reference profile; leaves them queued while the version has none. Per window: the
  * evaluation (a result per feature) is written with one `drift.detected` per drifted feature ×
  * test in its outbox (features within the monitor's alert cooldown are recorded, not announced);
- * then an alert with `alert.raised` when anything was announced, or — when nothing drifted — the
- * monitor's open alerts for the version are resolved; then the window leaves the queue. Every
+ * then an alert with `alert.raised` when anything was announced, or — after the monitor's
+ * `resolveAfterCleanWindows` clean windows in a row — its open alerts for the version are resolved
+ * with `alert.resolved`; then the window leaves the queue. Every
  * step can be re-run after a crash: the evaluation id derives from the window, so a re-run finds
  * what it wrote. Safe to call concurrently for one document (version-checked writes).
  */
@@ -90,22 +96,26 @@ export function createEvaluateClosedWindows(deps: EvaluateClosedWindowsDeps) {
       return undefined;
     }
     const monitor = monitorDoc.data;
-    const { results, skipped } = evaluateWindow({
+    const { results, skipped } = evaluateSegments({
       monitor,
-      profile: profileDoc.data.features,
+      profile: profileDoc.data,
       columns: closed.columns,
-      resultId: (feature) => driftResultIdOf(id, feature),
+      resultId: (key) => driftResultIdOf(id, key),
     });
-    for (const skip of skipped)
-      log.info('feature not tested', { window: windowId, seq: closed.seq, ...skip });
+    for (const skip of skipped) {
+      // Too few samples in a segment is routine; a missing reference is a monitor testing nothing.
+      const fields = { window: windowId, seq: closed.seq, ...skip };
+      if (skip.reason.includes('fewer than the')) log.info('feature not tested', fields);
+      else log.warn('feature not tested', fields);
+    }
     const cooldownMs = monitor.alertCooldownMs;
     const emitted = results
       .filter((r) => r.drifted)
       .filter((r) => {
-        const last = window.lastEmittedAt[r.feature];
+        const last = window.lastEmittedAt[resultKey(r)];
         return cooldownMs === null || last === undefined || closed.endTime - last >= cooldownMs;
       })
-      .map((r) => r.feature);
+      .map(resultKey);
     const evaluation: EvaluationRecord = {
       id,
       monitorName: monitor.name,
@@ -121,11 +131,14 @@ export function createEvaluateClosedWindows(deps: EvaluateClosedWindowsDeps) {
       results,
       drifted: results.some((r) => r.drifted),
       emitted,
+      skipped,
       evaluateTime: now().toISOString(),
     };
-    const driftedCount = results.filter((r) => r.drifted).length;
+    // Counts over the whole population, as before slices: a segment's result is not another feature.
+    const whole = results.filter((r) => !r.segment);
+    const driftedCount = whole.filter((r) => r.drifted).length;
     const outbox = results
-      .filter((r) => emitted.includes(r.feature))
+      .filter((r) => emitted.includes(resultKey(r)))
       .flatMap((result) =>
         result.tests
           .filter((t) => t.drifted)
@@ -153,8 +166,9 @@ export function createEvaluateClosedWindows(deps: EvaluateClosedWindowsDeps) {
                   driftResultId: result.id,
                   evaluationId: evaluation.id,
                   driftedFeatureCount: driftedCount,
-                  monitoredFeatureCount: results.length,
+                  monitoredFeatureCount: whole.length,
                   principal: principal(evaluation.team),
+                  segment: result.segment ?? '',
                 },
                 { source },
               ),
@@ -202,6 +216,7 @@ export function createEvaluateClosedWindows(deps: EvaluateClosedWindowsDeps) {
           driftResultIds: alert.driftResultIds,
           raiseTime: timestampFromMs(alert.raiseTime),
           principal: principal(alert.team),
+          segments: alert.segments ?? [''],
         },
         { source },
       );
@@ -216,19 +231,72 @@ export function createEvaluateClosedWindows(deps: EvaluateClosedWindowsDeps) {
       }
       return;
     }
-    if (evaluation.drifted) return;
-    const open = await collections.alerts.find(
-      { monitorName: evaluation.monitorName, modelVersion: evaluation.modelVersion, state: 'open' },
-      { limit: maxFind, signal },
+    await resolveIfClean(evaluation, signal);
+  }
+
+  /**
+   * Resolves the monitor's open alerts of the version once its latest `resolveAfterCleanWindows`
+   * evaluations (this one the newest) all tested something and found no drift: each alert is
+   * marked resolved by this evaluation with `alert.resolved` in the same write. A re-run finds
+   * them resolved and does nothing; a lost race (another replica resolved it) is left to it.
+   */
+  async function resolveIfClean(evaluation: EvaluationRecord, signal: AbortSignal): Promise<void> {
+    if (!isClean(evaluation)) return;
+    const open = (
+      await collections.alerts.find(
+        { monitorName: evaluation.monitorName, modelVersion: evaluation.modelVersion, state: 'open' },
+        { limit: maxFind, signal },
+      )
+    ).filter(
+      (doc) =>
+        doc.data.modelName === evaluation.modelName &&
+        doc.data.raiseTime <= Date.parse(evaluation.evaluateTime),
     );
+    if (open.length === 0) return;
+    const monitor = (await collections.monitors.get(evaluation.monitorName, { signal }))?.data;
+    const needed = monitor ? effectiveResolveWindows(monitor) : 1;
+    if (needed > 1) {
+      const recent = (
+        await collections.evaluations.find(
+          { monitorName: evaluation.monitorName, modelVersion: evaluation.modelVersion },
+          { sortBy: 'windowEndTime', descending: true, limit: Math.min(maxFind, needed * 4 + 10), signal },
+        )
+      )
+        .map((d) => d.data)
+        .filter((e) => e.modelName === evaluation.modelName && e.windowSeq <= evaluation.windowSeq)
+        .sort((a, b) => b.windowSeq - a.windowSeq)
+        .slice(0, needed);
+      if (recent.length < needed || !recent.every(isClean)) return;
+    }
+    const resolveTime = Date.parse(evaluation.evaluateTime);
     for (const doc of open) {
-      if (doc.data.modelName !== evaluation.modelName) continue;
+      const alert = doc.data;
+      const event = newEvent(
+        AlertResolvedSchema,
+        {
+          alertId: alert.id,
+          modelName: alert.modelName,
+          modelVersion: BigInt(alert.modelVersion),
+          monitorName: alert.monitorName,
+          team: alert.team,
+          kind: alertKind(alert.kind),
+          evaluationId: evaluation.id,
+          windowStartTime: timestampFromMs(evaluation.windowStartTime),
+          windowEndTime: timestampFromMs(evaluation.windowEndTime),
+          cleanWindows: needed,
+          raiseTime: timestampFromMs(alert.raiseTime),
+          resolveTime: timestampFromMs(resolveTime),
+          principal: principal(alert.team),
+        },
+        { source },
+      );
       try {
         await collections.alerts.put(
           doc.id,
-          { ...doc.data, state: 'resolved', resolveTime: Date.parse(evaluation.evaluateTime) },
-          { expectedVersion: doc.version, signal },
+          { ...alert, state: 'resolved', resolveTime, resolvedByEvaluationId: evaluation.id },
+          { expectedVersion: doc.version, outbox: [toOutboxEntry(event)], signal },
         );
+        log.info('alert resolved', { alert: alert.id, evaluation: evaluation.id, cleanWindows: needed });
       } catch (error) {
         if (!isAppError(error, 'aborted')) throw error;
       }
@@ -236,13 +304,20 @@ export function createEvaluateClosedWindows(deps: EvaluateClosedWindowsDeps) {
   }
 }
 
+/** A window that tested something and found no drift (an evaluation of nothing proves nothing). */
+function isClean(evaluation: EvaluationRecord): boolean {
+  return !evaluation.drifted && evaluation.results.length > 0;
+}
+
 /**
- * The drift alert of an evaluation: critical when half or more of the monitored features drifted,
- * else warning; the title names the first announced feature's strongest test.
+ * The drift alert of an evaluation: critical when half or more of the monitored features drifted
+ * over the whole population, else warning (so is drift in segments only); the title names the first announced feature's strongest test.
  */
 export function alertOf(evaluation: EvaluationRecord): AlertRecord {
-  const announced = evaluation.results.filter((r) => evaluation.emitted.includes(r.feature));
-  const drifted = evaluation.results.filter((r) => r.drifted).length;
+  const announced = evaluation.results.filter((r) => evaluation.emitted.includes(resultKey(r)));
+  const whole = evaluation.results.filter((r) => !r.segment);
+  const drifted = whole.filter((r) => r.drifted).length;
+  const named = (r: DriftResultRecord) => (r.segment ? `${r.feature} [${r.segment}]` : r.feature);
   const first = announced[0]!;
   const test = first.tests.find((t) => t.drifted)!;
   const comparison =
@@ -257,16 +332,16 @@ export function alertOf(evaluation: EvaluationRecord): AlertRecord {
     modelVersion: evaluation.modelVersion,
     team: evaluation.team,
     kind: 'drift',
-    severity: drifted * 2 >= evaluation.results.length ? 'critical' : 'warning',
+    severity: whole.length > 0 && drifted * 2 >= whole.length ? 'critical' : 'warning',
     state: 'open',
-    title: `drift in ${first.feature} (${comparison})${others}`,
+    title: `drift in ${named(first)} (${comparison})${others}`,
     message:
-      `${drifted} of ${evaluation.results.length} monitored features of ${evaluation.modelName} v${evaluation.modelVersion} ` +
+      `${drifted} of ${whole.length} monitored features of ${evaluation.modelName} v${evaluation.modelVersion} ` +
       `drifted in the window ${new Date(evaluation.windowStartTime).toISOString()} – ${new Date(evaluation.windowEndTime).toISOString()}: ` +
       announced
         .map(
           (r) =>
-            `${r.feature} (${r.tests
+            `${named(r)} (${r.tests
               .filter((t) => t.drifted)
               .map((t) => testLabels[t.kind])
               .join(', ')})`,
@@ -275,6 +350,7 @@ export function alertOf(evaluation: EvaluationRecord): AlertRecord {
     driftResultIds: announced.map((r) => r.id),
     raiseTime: Date.parse(evaluation.evaluateTime),
     resolveTime: null,
+    segments: [...new Set(announced.map((r) => r.segment ?? ''))],
   };
 }
 

@@ -7,10 +7,11 @@ import {
   type PredictionLogged,
   PredictionLoggedSchema,
 } from '@flywheel/proto/flywheel/events/v1/prediction_pb.js';
-import type { MonitorRecord } from '../records/monitor-records.ts';
+import type { MonitorRecord, SliceRecord } from '../records/monitor-records.ts';
 import { type MonitoringCollections, maxFind } from '../records/monitoring-collections.ts';
 import type { LoggedPredictionRecord, PredictionLogRecord } from '../records/performance-records.ts';
 import { sampleOf, scalarOfValue } from '../records/sample-values.ts';
+import { segmentOf, sliceColumn } from '../records/segments.ts';
 import { windowDocId } from '../records/window-records.ts';
 import { addSamples, emptyWindow, type WindowLimits, type WindowSample } from './window-accumulator.ts';
 
@@ -66,8 +67,10 @@ export function createRecordPredictions(deps: RecordPredictionsDeps) {
       await addToWindow(windowId, monitor, batch, eventTime, event.id, signal);
       await deps.evaluateClosedWindows(windowId, signal);
     }
-    const outputs = new Set(monitors.flatMap((m) => (m.performance ? [m.performance.predictionOutput] : [])));
-    if (outputs.size > 0) await keepForPerformance(event.id, batch, outputs, eventTime, signal);
+    const measured = monitors.filter((m) => m.performance);
+    const outputs = new Set(measured.map((m) => m.performance!.predictionOutput));
+    const slices = measured.flatMap((m) => m.slices ?? []);
+    if (outputs.size > 0) await keepForPerformance(event.id, batch, outputs, slices, eventTime, signal);
   };
 
   async function addToWindow(
@@ -118,6 +121,7 @@ export function createRecordPredictions(deps: RecordPredictionsDeps) {
     eventId: string,
     batch: PredictionLogged,
     outputs: ReadonlySet<string>,
+    slices: readonly SliceRecord[],
     eventTime: number,
     signal: AbortSignal,
   ): Promise<void> {
@@ -131,6 +135,7 @@ export function createRecordPredictions(deps: RecordPredictionsDeps) {
           return [name, typeof value === 'boolean' ? (value ? 1 : 0) : value];
         }),
       ),
+      ...(slices.length > 0 ? { segments: segmentsOfPrediction(p, slices) } : {}),
     }));
     if (predictions.length === 0) return;
     let minTime = Number.POSITIVE_INFINITY;
@@ -156,6 +161,17 @@ export function createRecordPredictions(deps: RecordPredictionsDeps) {
   }
 }
 
+/** The segments (of any of the slices) a prediction falls in, deduplicated. */
+function segmentsOfPrediction(prediction: Prediction, slices: readonly SliceRecord[]): string[] {
+  const segments = new Set<string>();
+  for (const slice of slices) {
+    const map = slice.source === 'output' ? prediction.outputs : prediction.inputs;
+    const segment = segmentOf(slice, scalarOfValue(map[slice.feature]));
+    if (segment !== undefined) segments.add(segment);
+  }
+  return [...segments];
+}
+
 function sampleOfPrediction(
   prediction: Prediction,
   monitor: MonitorRecord,
@@ -166,6 +182,13 @@ function sampleOfPrediction(
   for (const feature of monitor.features) {
     const map = feature.source === 'output' ? prediction.outputs : prediction.inputs;
     values[feature.name] = sampleOf(scalarOfValue(map[feature.name]), feature.kind);
+  }
+  // The slice columns keep the raw value (text or number): the segment is decided at evaluation.
+  for (const slice of monitor.slices ?? []) {
+    const map = slice.source === 'output' ? prediction.outputs : prediction.inputs;
+    const value = scalarOfValue(map[slice.feature]);
+    values[sliceColumn(slice)] =
+      typeof value === 'boolean' ? (slice.edges.length > 0 ? Number(value) : String(value)) : value;
   }
   return { time: prediction.time ? timestampMs(prediction.time) : eventTime, values, deployment };
 }

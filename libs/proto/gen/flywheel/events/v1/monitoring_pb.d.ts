@@ -138,6 +138,13 @@ export declare type DriftDetected = Message<"flywheel.events.v1.DriftDetected"> 
    * @generated from field: flywheel.common.v1.Principal principal = 21;
    */
   principal?: Principal | undefined;
+
+  /**
+   * The segment (see monitoring.v1.Slice) that drifted; empty for the whole population.
+   *
+   * @generated from field: string segment = 22;
+   */
+  segment: string;
 };
 
 /**
@@ -209,6 +216,13 @@ export declare type AlertRaised = Message<"flywheel.events.v1.AlertRaised"> & {
    * @generated from field: flywheel.common.v1.Principal principal = 12;
    */
   principal?: Principal | undefined;
+
+  /**
+   * Segments whose drift it announces; "" is the whole population.
+   *
+   * @generated from field: repeated string segments = 13;
+   */
+  segments: string[];
 };
 
 /**
@@ -216,4 +230,85 @@ export declare type AlertRaised = Message<"flywheel.events.v1.AlertRaised"> & {
  * Use `create(AlertRaisedSchema)` to create a new message.
  */
 export declare const AlertRaisedSchema: GenMessage<AlertRaised>;
+
+/**
+ * A raised alert's condition no longer holds: its monitor saw `clean_windows` consecutive
+ * evaluated windows of the version without drift, the last one ending at `window_end_time`.
+ *
+ * @generated from message flywheel.events.v1.AlertResolved
+ */
+export declare type AlertResolved = Message<"flywheel.events.v1.AlertResolved"> & {
+  /**
+   * @generated from field: string alert_id = 1;
+   */
+  alertId: string;
+
+  /**
+   * @generated from field: string model_name = 2;
+   */
+  modelName: string;
+
+  /**
+   * @generated from field: int64 model_version = 3;
+   */
+  modelVersion: bigint;
+
+  /**
+   * @generated from field: string monitor_name = 4;
+   */
+  monitorName: string;
+
+  /**
+   * @generated from field: string team = 5;
+   */
+  team: string;
+
+  /**
+   * @generated from field: flywheel.monitoring.v1.AlertKind kind = 6;
+   */
+  kind: AlertKind;
+
+  /**
+   * The evaluation of the window that cleared it, and that window [start, end).
+   *
+   * @generated from field: string evaluation_id = 7;
+   */
+  evaluationId: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp window_start_time = 8;
+   */
+  windowStartTime?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp window_end_time = 9;
+   */
+  windowEndTime?: Timestamp | undefined;
+
+  /**
+   * @generated from field: int32 clean_windows = 10;
+   */
+  cleanWindows: number;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp raise_time = 11;
+   */
+  raiseTime?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp resolve_time = 12;
+   */
+  resolveTime?: Timestamp | undefined;
+
+  /**
+   * @generated from field: flywheel.common.v1.Principal principal = 13;
+   */
+  principal?: Principal | undefined;
+};
+
+/**
+ * Describes the message flywheel.events.v1.AlertResolved.
+ * Use `create(AlertResolvedSchema)` to create a new message.
+ */
+export declare const AlertResolvedSchema: GenMessage<AlertResolved>;
 

@@ -275,6 +275,22 @@ export declare type Monitor = Message<"flywheel.monitoring.v1.Monitor"> & {
    * @generated from field: flywheel.common.v1.Audit audit = 13;
    */
   audit?: Audit | undefined;
+
+  /**
+   * Segments evaluated on their own besides the whole population: drift (against the segment's
+   * part of the reference) and performance per segment. At most 20 segments over all slices.
+   *
+   * @generated from field: repeated flywheel.monitoring.v1.Slice slices = 14;
+   */
+  slices: Slice[];
+
+  /**
+   * Consecutive evaluated windows without drift after which the monitor's open drift alerts of
+   * a version are resolved (`alert.resolved`); 0 means 1.
+   *
+   * @generated from field: int32 resolve_after_clean_windows = 15;
+   */
+  resolveAfterCleanWindows: number;
 };
 
 /**
@@ -282,6 +298,47 @@ export declare type Monitor = Message<"flywheel.monitoring.v1.Monitor"> & {
  * Use `create(MonitorSchema)` to create a new message.
  */
 export declare const MonitorSchema: GenMessage<Monitor>;
+
+/**
+ * Cuts the population into segments by one column: one segment per listed value, or one per
+ * numeric bucket. A row in no segment (another value, missing) counts in the whole population only.
+ *
+ * @generated from message flywheel.monitoring.v1.Slice
+ */
+export declare type Slice = Message<"flywheel.monitoring.v1.Slice"> & {
+  /**
+   * Input or output name as logged, e.g. "region".
+   *
+   * @generated from field: string feature = 1;
+   */
+  feature: string;
+
+  /**
+   * @generated from field: flywheel.monitoring.v1.FeatureSource source = 2;
+   */
+  source: FeatureSource;
+
+  /**
+   * Categorical segments, compared as text: "region=west". Exactly one of values and edges.
+   *
+   * @generated from field: repeated string values = 3;
+   */
+  values: string[];
+
+  /**
+   * Numeric buckets: ascending edges e1 < ... < ek give k+1 segments "age<e1", "e1<=age<e2", ...,
+   * "age>=ek".
+   *
+   * @generated from field: repeated double edges = 4;
+   */
+  edges: number[];
+};
+
+/**
+ * Describes the message flywheel.monitoring.v1.Slice.
+ * Use `create(SliceSchema)` to create a new message.
+ */
+export declare const SliceSchema: GenMessage<Slice>;
 
 /**
  * The distribution of a model version's data at training time.
@@ -322,6 +379,20 @@ export declare type ReferenceProfile = Message<"flywheel.monitoring.v1.Reference
    * @generated from field: google.protobuf.Timestamp create_time = 6;
    */
   createTime?: Timestamp | undefined;
+
+  /**
+   * The reference of each segment of the model's monitors' slices (output only).
+   *
+   * @generated from field: repeated flywheel.monitoring.v1.SegmentProfile segments = 7;
+   */
+  segments: SegmentProfile[];
+
+  /**
+   * Monitored columns the profile could not cover, and why (output only).
+   *
+   * @generated from field: repeated flywheel.monitoring.v1.UnprofiledFeature unprofiled = 8;
+   */
+  unprofiled: UnprofiledFeature[];
 };
 
 /**
@@ -329,6 +400,59 @@ export declare type ReferenceProfile = Message<"flywheel.monitoring.v1.Reference
  * Use `create(ReferenceProfileSchema)` to create a new message.
  */
 export declare const ReferenceProfileSchema: GenMessage<ReferenceProfile>;
+
+/**
+ * The part of a reference profile whose rows fall in one segment.
+ *
+ * @generated from message flywheel.monitoring.v1.SegmentProfile
+ */
+export declare type SegmentProfile = Message<"flywheel.monitoring.v1.SegmentProfile"> & {
+  /**
+   * e.g. "region=west" or "18<=age<30".
+   *
+   * @generated from field: string segment = 1;
+   */
+  segment: string;
+
+  /**
+   * @generated from field: repeated flywheel.monitoring.v1.FeatureProfile features = 2;
+   */
+  features: FeatureProfile[];
+};
+
+/**
+ * Describes the message flywheel.monitoring.v1.SegmentProfile.
+ * Use `create(SegmentProfileSchema)` to create a new message.
+ */
+export declare const SegmentProfileSchema: GenMessage<SegmentProfile>;
+
+/**
+ * A monitored column without a reference, e.g. an output the model could not be run for.
+ *
+ * @generated from message flywheel.monitoring.v1.UnprofiledFeature
+ */
+export declare type UnprofiledFeature = Message<"flywheel.monitoring.v1.UnprofiledFeature"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * @generated from field: flywheel.monitoring.v1.FeatureSource source = 2;
+   */
+  source: FeatureSource;
+
+  /**
+   * @generated from field: string reason = 3;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message flywheel.monitoring.v1.UnprofiledFeature.
+ * Use `create(UnprofiledFeatureSchema)` to create a new message.
+ */
+export declare const UnprofiledFeatureSchema: GenMessage<UnprofiledFeature>;
 
 /**
  * The distribution of one column.
@@ -581,6 +705,13 @@ export declare type DriftResult = Message<"flywheel.monitoring.v1.DriftResult"> 
    * @generated from field: bool drifted = 13;
    */
   drifted: boolean;
+
+  /**
+   * The segment (see Slice) the result is about; empty for the whole population.
+   *
+   * @generated from field: string segment = 14;
+   */
+  segment: string;
 };
 
 /**
@@ -588,6 +719,39 @@ export declare type DriftResult = Message<"flywheel.monitoring.v1.DriftResult"> 
  * Use `create(DriftResultSchema)` to create a new message.
  */
 export declare const DriftResultSchema: GenMessage<DriftResult>;
+
+/**
+ * A monitored feature the latest evaluation of a monitor could not test, and why.
+ *
+ * @generated from message flywheel.monitoring.v1.UntestedFeature
+ */
+export declare type UntestedFeature = Message<"flywheel.monitoring.v1.UntestedFeature"> & {
+  /**
+   * @generated from field: string monitor_name = 1;
+   */
+  monitorName: string;
+
+  /**
+   * @generated from field: string feature = 2;
+   */
+  feature: string;
+
+  /**
+   * @generated from field: string segment = 3;
+   */
+  segment: string;
+
+  /**
+   * @generated from field: string reason = 4;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message flywheel.monitoring.v1.UntestedFeature.
+ * Use `create(UntestedFeatureSchema)` to create a new message.
+ */
+export declare const UntestedFeatureSchema: GenMessage<UntestedFeature>;
 
 /**
  * @generated from message flywheel.monitoring.v1.CreateMonitorRequest
@@ -910,11 +1074,19 @@ export declare type GetDriftReportResponse = Message<"flywheel.monitoring.v1.Get
   results: DriftResult[];
 
   /**
-   * Share of monitored features whose latest result drifted, 0 to 1.
+   * Share of monitored features whose latest result over the whole population drifted, 0 to 1.
    *
    * @generated from field: double drifted_share = 4;
    */
   driftedShare: number;
+
+  /**
+   * Features the latest evaluation of each monitor could not test (e.g. no reference for a
+   * model output), so that nothing goes untested silently.
+   *
+   * @generated from field: repeated flywheel.monitoring.v1.UntestedFeature untested = 5;
+   */
+  untested: UntestedFeature[];
 };
 
 /**
@@ -972,6 +1144,13 @@ export declare type ListDriftResultsRequest = Message<"flywheel.monitoring.v1.Li
    * @generated from field: string page_token = 8;
    */
   pageToken: string;
+
+  /**
+   * Only this segment's results ("" = the whole population); unset for every segment.
+   *
+   * @generated from field: optional string segment = 9;
+   */
+  segment?: string | undefined;
 };
 
 /**
@@ -1035,6 +1214,14 @@ export declare type GetPerformanceMetricsRequest = Message<"flywheel.monitoring.
    * @generated from field: google.protobuf.Duration bucket = 5;
    */
   bucket?: Duration | undefined;
+
+  /**
+   * Only this segment ("" = the whole population); unset for the whole population and every
+   * segment of the monitor's slices.
+   *
+   * @generated from field: optional string segment = 6;
+   */
+  segment?: string | undefined;
 };
 
 /**
@@ -1088,6 +1275,13 @@ export declare type PerformanceMetrics = Message<"flywheel.monitoring.v1.Perform
    * @generated from field: map<string, double> metrics = 7;
    */
   metrics: { [key: string]: number };
+
+  /**
+   * The segment (see Slice); empty for the whole population.
+   *
+   * @generated from field: string segment = 8;
+   */
+  segment: string;
 };
 
 /**
@@ -1101,7 +1295,7 @@ export declare const PerformanceMetricsSchema: GenMessage<PerformanceMetrics>;
  */
 export declare type GetPerformanceMetricsResponse = Message<"flywheel.monitoring.v1.GetPerformanceMetricsResponse"> & {
   /**
-   * One per (version, bucket), ordered by version then time.
+   * One per (version, segment, bucket), ordered by version, segment ("" first), then time.
    *
    * @generated from field: repeated flywheel.monitoring.v1.PerformanceMetrics metrics = 1;
    */
@@ -1186,6 +1380,20 @@ export declare type Alert = Message<"flywheel.monitoring.v1.Alert"> & {
    * @generated from field: string team = 13;
    */
   team: string;
+
+  /**
+   * Segments whose drift it announces; "" is the whole population.
+   *
+   * @generated from field: repeated string segments = 14;
+   */
+  segments: string[];
+
+  /**
+   * The evaluation whose window resolved it, once resolved.
+   *
+   * @generated from field: string resolved_by_evaluation_id = 15;
+   */
+  resolvedByEvaluationId: string;
 };
 
 /**
