@@ -9,6 +9,7 @@ import {
 import { describe, expect, it } from 'vitest';
 import { linearFormOf } from '../src/runtime/linear-form.ts';
 import type { ModelSignature } from '../src/runtime/model-runner.ts';
+import { slowModel } from './runtime-models.ts';
 import { v1Model } from './serving-harness.ts';
 
 const weatherSignature: ModelSignature = {
@@ -20,6 +21,16 @@ const weatherSignature: ModelSignature = {
 };
 
 describe('linearFormOf', () => {
+  it('gives up on a graph too big to fold instead of blocking the loading thread', () => {
+    // 128 MatMuls of 512 × 512 are linear, but folding them is ~1.7e10 multiply-adds.
+    const signature: ModelSignature = {
+      inputs: [{ name: 'x', datatype: 'FP32', shape: ['N', 512] }],
+      outputs: [{ name: 'y', datatype: 'FP32', shape: ['N', 512] }],
+    };
+    // The graph is linear (identity weights), so only the folding budget makes this undefined.
+    expect(linearFormOf(slowModel(512, 128), signature)).toBeUndefined();
+  });
+
   it("reads the platform's logistic regression as σ(w/std · x + b − Σ mean·w/std), with its training means", () => {
     const form = linearFormOf(exportLogisticRegressionOnnx(v1Model), weatherSignature)!;
     expect(form.featureCount).toBe(3);

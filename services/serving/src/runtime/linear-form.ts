@@ -58,6 +58,25 @@ interface Logistic {
 type Value = Constant | Affine | Logistic;
 
 /**
+ * Most multiply-adds folding one graph may take (~tens of ms): it runs on the loading thread, and a
+ * deep, wide graph (a stack of 512 × 512 MatMuls) would otherwise block it for minutes to find a
+ * form Explain could not use anyway. A graph over budget has no linear form (KernelSHAP explains it).
+ */
+const foldingBudget = 2 ** 24;
+
+/** Work left for one graph's folding; an op that would overdraw it yields no value. */
+interface Budget {
+  left: number;
+}
+
+/** Takes `cost` from the budget; false (and nothing taken) when it does not cover it. */
+function spend(budget: Budget, cost: number): boolean {
+  if (cost > budget.left) return false;
+  budget.left -= cost;
+  return true;
+}
+
+/**
  * Reads an ONNX artifact's graph as affine maps, node by node (Identity, Concat on axis 1, Add, Sub,
  * Mul, Div with constants or each other, MatMul and Gemm by a constant matrix, Sigmoid as the link,
  * initializers and Constant nodes as constants); a value any other op produces is not linear, and
@@ -99,12 +118,13 @@ export function linearFormOf(artifact: Uint8Array, signature: ModelSignature): L
     if (constant && !values.has(initializer.name)) values.set(initializer.name, constant);
   }
   let trainingMeans: Float64Array | undefined;
+  const budget: Budget = { left: foldingBudget };
   for (const node of graph.node) {
     if (node.domain !== '' && node.domain !== 'ai.onnx') continue;
     const inputs = node.input.map((name) => values.get(name));
     let result: Value | undefined;
     try {
-      result = evaluate(node, inputs);
+      result = evaluate(node, inputs, budget);
     } catch {
       result = undefined;
     }
@@ -132,8 +152,13 @@ export function linearFormOf(artifact: Uint8Array, signature: ModelSignature): L
   return { featureCount, outputs, trainingMeans };
 }
 
-function evaluate(node: NodeProto, inputs: (Value | undefined)[]): Value | undefined {
+function evaluate(node: NodeProto, inputs: (Value | undefined)[], budget: Budget): Value | undefined {
   const [a, b] = inputs;
+  const affineWork = inputs.reduce(
+    (work, value) => work + (value?.kind === 'affine' ? value.coef.length * (value.coef[0]?.length ?? 0) : 0),
+    0,
+  );
+  if (!spend(budget, affineWork)) return undefined;
   switch (node.opType) {
     case 'Identity':
       return a;
@@ -159,6 +184,7 @@ function evaluate(node: NodeProto, inputs: (Value | undefined)[]): Value | undef
       return elementwise(node.opType, a, b);
     case 'MatMul':
       if (a?.kind !== 'affine' || b?.kind !== 'constant' || b.dims.length !== 2) return undefined;
+      if (!spend(budget, b.data.length * (a.coef[0]?.length ?? 0))) return undefined;
       return times(a, b.data, b.dims[0]!, b.dims[1]!, false);
     case 'Gemm': {
       if (a?.kind !== 'affine' || b?.kind !== 'constant' || b.dims.length !== 2) return undefined;
@@ -166,6 +192,7 @@ function evaluate(node: NodeProto, inputs: (Value | undefined)[]): Value | undef
       const transB = intAttribute(node.attribute, 'transB') === 1;
       const alpha = floatAttribute(node.attribute, 'alpha') ?? 1;
       const beta = floatAttribute(node.attribute, 'beta') ?? 1;
+      if (!spend(budget, b.data.length * (a.coef[0]?.length ?? 0))) return undefined;
       const rows = transB ? b.dims[1]! : b.dims[0]!;
       const cols = transB ? b.dims[0]! : b.dims[1]!;
       let product: Value | undefined = scale(times(a, b.data, rows, cols, transB), alpha);
