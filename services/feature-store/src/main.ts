@@ -1,8 +1,13 @@
 // Composition root of the feature-store service: config → logger/telemetry → wiring → serve → stop on SIGTERM.
-import { runService, stopOnSignals } from '@flywheel/runtime';
-import { loadFeatureStoreConfig } from './config.ts';
-import { wireFeatureStore } from './wire-feature-store.ts';
+import { enableServiceCompileCache, flushServiceCompileCache } from '@flywheel/runtime/compile-cache';
 
+// Before anything else is loaded (hence the dynamic imports): a restart reuses the compiled modules.
+enableServiceCompileCache();
+const [{ runService, stopOnSignals }, { loadFeatureStoreConfig }, { wireFeatureStore }] = await Promise.all([
+  import('@flywheel/runtime'),
+  import('./config.ts'),
+  import('./wire-feature-store.ts'),
+]);
 const config = loadFeatureStoreConfig(process.env);
 const service = await runService({
   name: 'feature-store',
@@ -10,3 +15,4 @@ const service = await runService({
   wire: (host) => wireFeatureStore(host, config),
 });
 stopOnSignals(service.stop, service.log);
+flushServiceCompileCache();

@@ -1,8 +1,13 @@
 // Composition root of the orchestrator service: config → logger/telemetry → wiring → serve → stop on SIGTERM.
-import { runService, stopOnSignals } from '@flywheel/runtime';
-import { loadOrchestratorConfig } from './config.ts';
-import { wireOrchestrator } from './wire-orchestrator.ts';
+import { enableServiceCompileCache, flushServiceCompileCache } from '@flywheel/runtime/compile-cache';
 
+// Before anything else is loaded (hence the dynamic imports): a restart reuses the compiled modules.
+enableServiceCompileCache();
+const [{ runService, stopOnSignals }, { loadOrchestratorConfig }, { wireOrchestrator }] = await Promise.all([
+  import('@flywheel/runtime'),
+  import('./config.ts'),
+  import('./wire-orchestrator.ts'),
+]);
 const config = loadOrchestratorConfig(process.env);
 const service = await runService({
   name: 'orchestrator',
@@ -10,3 +15,4 @@ const service = await runService({
   wire: (host) => wireOrchestrator(host, config),
 });
 stopOnSignals(service.stop, service.log);
+flushServiceCompileCache();

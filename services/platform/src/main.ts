@@ -2,9 +2,15 @@
 // then the closed-loop demo on real weather data, then it keeps serving until Ctrl-C.
 // FLYWHEEL_DEMO=off skips the demo; FLYWHEEL_STORE_DIR / FLYWHEEL_BLOBS_DIR keep data elsewhere.
 import { rmSync } from 'node:fs';
-import { stopOnSignals } from '@flywheel/runtime';
-import { runDemo } from './run-demo.ts';
-import { startPlatform } from './start-platform.ts';
+import { enableServiceCompileCache, flushServiceCompileCache } from '@flywheel/runtime/compile-cache';
+
+// Before anything else is loaded (hence the dynamic imports): a restart reuses the compiled modules.
+enableServiceCompileCache();
+const [{ stopOnSignals }, { runDemo }, { startPlatform }] = await Promise.all([
+  import('@flywheel/runtime'),
+  import('./run-demo.ts'),
+  import('./start-platform.ts'),
+]);
 
 const demo = process.env.FLYWHEEL_DEMO !== 'off';
 const env = { ...process.env };
@@ -18,4 +24,5 @@ env.FLYWHEEL_LOG_LEVEL ??= demo ? 'warn' : 'info';
 
 const platform = await startPlatform(env);
 stopOnSignals(platform.stop, platform.log);
+flushServiceCompileCache();
 if (demo) await runDemo(platform);

@@ -1,8 +1,13 @@
 // Composition root of the scheduler service: config → logger/telemetry → wiring → serve → stop on SIGTERM.
-import { runService, stopOnSignals } from '@flywheel/runtime';
-import { loadSchedulerConfig } from './config.ts';
-import { wireScheduler } from './wire-scheduler.ts';
+import { enableServiceCompileCache, flushServiceCompileCache } from '@flywheel/runtime/compile-cache';
 
+// Before anything else is loaded (hence the dynamic imports): a restart reuses the compiled modules.
+enableServiceCompileCache();
+const [{ runService, stopOnSignals }, { loadSchedulerConfig }, { wireScheduler }] = await Promise.all([
+  import('@flywheel/runtime'),
+  import('./config.ts'),
+  import('./wire-scheduler.ts'),
+]);
 const config = loadSchedulerConfig(process.env);
 const service = await runService({
   name: 'scheduler',
@@ -10,3 +15,4 @@ const service = await runService({
   wire: (host) => wireScheduler(host, config),
 });
 stopOnSignals(service.stop, service.log);
+flushServiceCompileCache();

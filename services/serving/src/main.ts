@@ -1,13 +1,8 @@
 // Composition root of the serving service: config → logger/telemetry → wiring → serve → stop on SIGTERM.
-import { enableCompileCache, flushCompileCache } from 'node:module';
+import { enableServiceCompileCache, flushServiceCompileCache } from '@flywheel/runtime/compile-cache';
 
-// Before anything else is loaded: a restarted process reuses the compiled, type-stripped modules of
-// the previous start (on-disk, keyed by content; `NODE_COMPILE_CACHE` picks the directory,
-// `NODE_DISABLE_COMPILE_CACHE=1` turns it off). Exported to the environment so the onnxruntime
-// worker threads use it too.
-const cache = enableCompileCache();
-if (cache.directory && !process.env.NODE_COMPILE_CACHE) process.env.NODE_COMPILE_CACHE = cache.directory;
-
+// Before anything else is loaded (hence the dynamic imports): a restart reuses the compiled modules.
+enableServiceCompileCache();
 const [{ runService, stopOnSignals }, { loadServingConfig }, { wireServing }] = await Promise.all([
   import('@flywheel/runtime'),
   import('./config.ts'),
@@ -20,5 +15,4 @@ const service = await runService({
   wire: (host) => wireServing(host, config),
 });
 stopOnSignals(service.stop, service.log);
-// The cache is written at exit otherwise, which a kill -9 skips.
-flushCompileCache();
+flushServiceCompileCache();
