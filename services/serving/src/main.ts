@@ -3,6 +3,8 @@ import { enableServiceCompileCache, flushServiceCompileCache } from '@flywheel/r
 
 // Before anything else is loaded (hence the dynamic imports): a restart reuses the compiled modules.
 enableServiceCompileCache();
+// The first onnxruntime worker thread boots on the other core while the rest is imported.
+void import('./runtime/worker-pool-runner.ts').then(({ prestartWorker }) => prestartWorker());
 const [{ runService, stopOnSignals }, { loadServingConfig }, { wireServing }] = await Promise.all([
   import('@flywheel/runtime'),
   import('./config.ts'),

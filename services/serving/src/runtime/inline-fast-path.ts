@@ -21,6 +21,14 @@ const defaults = { maxArtifactBytes: 1024 * 1024, maxRows: 64, maxBlockUs: 250 }
 /** Timed runs at `maxRows` before choosing; the median counts. */
 const probeRuns = 16;
 
+/** A qualified inline session, not yet put in front of a pool (see {@link loadInlineFastPath}). */
+export interface InlineFastPath {
+  /** The runner answering small requests inline and the rest through `pool`; closing it closes both. */
+  inFrontOf(pool: ModelRunner): ModelRunner;
+  /** Closes the inline session alone (when the pool it was meant for failed to load). */
+  close(): Promise<void>;
+}
+
 /**
  * A fast path for small models in front of the worker threads: a second onnxruntime session in
  * this thread (1 intra-op, 1 inter-op thread, so it never spins threads against the event loop)
@@ -32,17 +40,18 @@ const probeRuns = 16;
  * within `maxBlockUs` (median of the probe runs); the worker pool's event-loop protection stays for
  * everything else (onnxruntime issue #19611).
  *
- * Returns `pool` unchanged when the model does not qualify (or the inline session fails to load).
+ * Loaded and probed without the pool, so the two can load at the same time; `inFrontOf(pool)`
+ * then makes the runner. Undefined when the model does not qualify (or the inline session fails
+ * to load).
  */
-export async function withInlineFastPath(
-  pool: ModelRunner,
+export async function loadInlineFastPath(
   artifact: Uint8Array,
   options: InlineFastPathOptions & { signal?: AbortSignal } = {},
-): Promise<ModelRunner> {
+): Promise<InlineFastPath | undefined> {
   const maxArtifactBytes = options.maxArtifactBytes ?? defaults.maxArtifactBytes;
   const maxRows = Math.max(1, options.maxRows ?? defaults.maxRows);
   const maxBlockNs = BigInt(Math.round((options.maxBlockUs ?? defaults.maxBlockUs) * 1000));
-  if (artifact.byteLength > maxArtifactBytes || maxBlockNs <= 0n) return pool;
+  if (artifact.byteLength > maxArtifactBytes || maxBlockNs <= 0n) return undefined;
   let inline: ModelRunner;
   try {
     inline = await loadOnnxModel(artifact, {
@@ -51,7 +60,7 @@ export async function withInlineFastPath(
       ...(options.signal ? { signal: options.signal } : {}),
     });
   } catch {
-    return pool;
+    return undefined;
   }
   const probe = probeInputs(inline.signature.inputs, maxRows);
   const maxElements = elementsOf(probe);
@@ -70,22 +79,25 @@ export async function withInlineFastPath(
     times.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     if (times[probeRuns >> 1]! > maxBlockNs) {
       await inline.close();
-      return pool;
+      return undefined;
     }
   } catch {
     await inline.close();
-    return pool;
+    return undefined;
   }
   return {
-    signature: pool.signature,
-    run(inputs, requested, runOptions: RunOptions = {}) {
-      return elementsOf(inputs) <= maxElements
-        ? inline.run(inputs, requested, runOptions)
-        : pool.run(inputs, requested, runOptions);
-    },
-    async close() {
-      await Promise.all([inline.close(), pool.close()]);
-    },
+    inFrontOf: (pool) => ({
+      signature: pool.signature,
+      run(inputs, requested, runOptions: RunOptions = {}) {
+        return elementsOf(inputs) <= maxElements
+          ? inline.run(inputs, requested, runOptions)
+          : pool.run(inputs, requested, runOptions);
+      },
+      async close() {
+        await Promise.all([inline.close(), pool.close()]);
+      },
+    }),
+    close: () => inline.close(),
   };
 }
 

@@ -15,12 +15,20 @@ import {
 /**
  * One onnxruntime session in its own thread, so `InferenceSession.run` (which blocks the thread it
  * runs on, onnxruntime issue #19611) never blocks the server's event loop. Loads the artifact from
- * `workerData`, warms the session up, answers `ready` with its signature (or `failed`), then runs
+ * `workerData` (or, prestarted without it, from the first message, a `load`: its modules and
+ * onnxruntime are loaded by then), warms the session up, answers `ready` with its signature (or `failed`), then runs
  * requests one at a time in arrival order; outputs are transferred back, not copied.
  */
 const port = parentPort;
 if (!port) throw new Error('onnx-worker.ts runs only as a worker thread');
-const start = workerData as WorkerStart;
+const start =
+  (workerData as WorkerStart | undefined) ??
+  (await new Promise<WorkerStart>((resolve) => {
+    port.once('message', (message: ToWorker) => {
+      if (message.kind === 'load') resolve(message.start);
+      else process.exit(0); // closed (or crashed) before it was given a model
+    });
+  }));
 const post = (message: FromWorker, transfer: ArrayBuffer[] = []): void => port.postMessage(message, transfer);
 
 try {
@@ -40,6 +48,7 @@ try {
       return;
     }
     if (message.kind === 'crash') process.exit(message.code);
+    if (message.kind === 'load') return; // a model is loaded once, at start
     const inputs = new Map<string, TensorValue>(message.inputs);
     runner.run(inputs, message.outputs).then(
       (outputs) => {

@@ -1,5 +1,5 @@
 import { createDynamicBatcher, type DynamicBatcherOptions } from './dynamic-batcher.ts';
-import { type InlineFastPathOptions, withInlineFastPath } from './inline-fast-path.ts';
+import { type InlineFastPath, type InlineFastPathOptions, loadInlineFastPath } from './inline-fast-path.ts';
 import { linearFormOf } from './linear-form.ts';
 import type { ModelLoader, ModelRunner } from './model-runner.ts';
 import { loadWorkerPool } from './worker-pool-runner.ts';
@@ -11,7 +11,7 @@ export interface RuntimeLoaderOptions {
   /** Called with the rows and requests of every batch a batcher sends (statistics, tests). */
   onBatch?: DynamicBatcherOptions['onBatch'];
   /**
-   * Small, fast models also get an in-process session for small requests (see withInlineFastPath);
+   * Small, fast models also get an in-process session for small requests (see loadInlineFastPath);
    * `false` keeps every run in the worker threads. Default: on, with its default limits.
    */
   inline?: InlineFastPathOptions | false;
@@ -21,24 +21,33 @@ export interface RuntimeLoaderOptions {
  * The serving runtime: each loaded version runs in `instanceCount` onnxruntime worker threads (thread
  * counts chosen for the core count unless set, see threadCountsFor), each warmed up before it takes
  * traffic, behind a dynamic batcher when the deployment's RuntimeConfig asks for one. Small, fast
- * models answer small requests in-process instead (withInlineFastPath), skipping the thread hop.
+ * models answer small requests in-process instead (loadInlineFastPath), skipping the thread hop.
  * The runner carries the graph's linear form, when it has one (linearFormOf), for Explain.
  */
 export function createRuntimeLoader(options: RuntimeLoaderOptions = {}): ModelLoader {
   return async (artifact, runtime) => {
-    const pool = await loadWorkerPool(artifact, {
-      instanceCount: runtime.instanceCount ?? 1,
-      intraOpThreads: runtime.intraOpThreads,
-      interOpThreads: runtime.interOpThreads,
-      ...(runtime.signal ? { signal: runtime.signal } : {}),
-    });
-    const runner =
+    const signal = runtime.signal ? { signal: runtime.signal } : {};
+    // The worker threads and the inline session load at the same time (they are independent);
+    // a model is loaded once both have settled, and only if the pool loaded.
+    const [loadedPool, loadedInline] = await Promise.allSettled([
+      loadWorkerPool(artifact, {
+        instanceCount: runtime.instanceCount ?? 1,
+        intraOpThreads: runtime.intraOpThreads,
+        interOpThreads: runtime.interOpThreads,
+        ...signal,
+      }),
       options.inline === false
-        ? pool
-        : await withInlineFastPath(pool, artifact, {
-            ...options.inline,
-            ...(runtime.signal ? { signal: runtime.signal } : {}),
-          });
+        ? Promise.resolve(undefined)
+        : loadInlineFastPath(artifact, { ...options.inline, ...signal }),
+    ]);
+    const inline: InlineFastPath | undefined =
+      loadedInline.status === 'fulfilled' ? loadedInline.value : undefined;
+    if (loadedPool.status === 'rejected') {
+      await inline?.close();
+      throw loadedPool.reason;
+    }
+    const pool = loadedPool.value;
+    const runner = inline ? inline.inFrontOf(pool) : pool;
     const batching = runtime.dynamicBatching;
     const outer = batching
       ? createDynamicBatcher(runner, {

@@ -31,6 +31,39 @@ export interface WorkerPoolRunner extends ModelRunner {
   workers(): readonly Worker[];
 }
 
+/** The worker thread started ahead of need by {@link prestartWorker}, until an instance takes it. */
+let spare: Worker | undefined;
+
+/**
+ * Starts one onnxruntime worker thread without a model, so its boot (a V8 isolate, the worker's
+ * modules, onnxruntime's native library) runs while the process is still importing and connecting;
+ * the next instance any pool starts takes it instead of booting its own. At most one spare exists;
+ * it does not keep the process alive, and one that fails is dropped (the instance boots its own).
+ */
+export function prestartWorker(): void {
+  if (spare) return;
+  const worker = new Worker(workerUrl, { execArgv: [] });
+  worker.unref();
+  const drop = (): void => {
+    if (spare === worker) spare = undefined;
+  };
+  worker.once('error', drop);
+  worker.once('exit', drop);
+  spare = worker;
+}
+
+/** The prestarted worker, handed the model to load; or a new worker started with it. */
+function workerFor(start: WorkerStart): Worker {
+  const worker = spare;
+  if (!worker) return new Worker(workerUrl, { workerData: start, execArgv: [] });
+  spare = undefined;
+  worker.removeAllListeners('error');
+  worker.removeAllListeners('exit');
+  worker.ref();
+  worker.postMessage({ kind: 'load', start } satisfies ToWorker);
+  return worker;
+}
+
 /** Backoff between attempts to start a replacement for a crashed worker, ms. */
 const replaceBaseMs = 100;
 const replaceMaxMs = 10_000;
@@ -89,7 +122,7 @@ function startInstance(
 ): Promise<{ instance: Instance; signature: ModelSignature }> {
   return new Promise((resolve, reject) => {
     // Node strips the types of the .ts worker like the main module's; no loader is inherited.
-    const worker = new Worker(workerUrl, { workerData: start, execArgv: [] });
+    const worker = workerFor(start);
     const instance: Instance = { worker, busy: 0, alive: true, calls: new Map() };
     const onAbort = (): void => {
       void worker.terminate();

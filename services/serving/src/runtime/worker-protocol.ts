@@ -7,7 +7,7 @@ import type { ModelSignature, TensorValue } from './model-runner.ts';
  * sender gives them up.
  */
 
-/** What a worker is started with (`workerData`). */
+/** What a worker is started with (`workerData`, or a `load` message for a prestarted one). */
 export interface WorkerStart {
   readonly artifact: Uint8Array;
   readonly intraOpThreads: number;
@@ -19,6 +19,8 @@ export type NamedTensor = readonly [name: string, value: TensorValue];
 
 /** Main thread → worker. */
 export type ToWorker =
+  /** To a prestarted worker (started without `workerData`): the model to load. */
+  | { readonly kind: 'load'; readonly start: WorkerStart }
   | { readonly kind: 'run'; readonly id: number; readonly inputs: NamedTensor[]; readonly outputs: string[] }
   | { readonly kind: 'close' }
   /** Fault injection: the worker exits at once with `code`, as a crash would (tests of replacement). */
