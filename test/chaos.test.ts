@@ -39,12 +39,14 @@ const order: ServiceName[] = [
 /** Every event type of the platform; each has a `.dlq`. */
 const eventTypes = [
   'alert.raised',
+  'data-quality.violated',
   'dataset.arrived',
   'deployment.created',
   'deployment.rolled-back',
   'deployment.rolled-out',
   'deployment.traffic-changed',
   'drift.detected',
+  'feature-rows.rejected',
   'features.materialized',
   'ground-truth.received',
   'job.failed',
@@ -60,6 +62,7 @@ const eventTypes = [
   'promotion.rejected',
   'run.suppressed',
   'shadow.compared',
+  'skew.detected',
 ];
 
 /** Closed-loop episodes; the kill schedule spreads one kill -9 of each service over them. */
