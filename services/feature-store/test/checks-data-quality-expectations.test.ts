@@ -46,8 +46,9 @@ describe('data quality expectations of a feature view', () => {
     await fs?.stop();
   });
 
-  const violations = (view: string) =>
-    fs.events(DataQualityViolatedSchema).filter((e) => e.featureViewName === view);
+  /** The view's data-quality.violated of `stage` (default: ingest). */
+  const violations = (view: string, stage = QualityCheckStage.INGEST) =>
+    fs.events(DataQualityViolatedSchema).filter((e) => e.featureViewName === view && e.stage === stage);
 
   it('refuses expectations it could not enforce, naming the field', async () => {
     const refused = async (expectation: object, field: string) => {
@@ -161,7 +162,7 @@ describe('data quality expectations of a feature view', () => {
       () => {
         const found = fs.bus
           .retained('data-quality.violated')
-          .filter((m) => m.key === 'guarded_retry')
+          .filter((m) => m.key === 'guarded_retry' && m.headers.ce_id?.includes('/dq/'))
           .map((m) => m.headers.ce_id);
         return found.length === 2 && found;
       },
@@ -220,7 +221,7 @@ describe('data quality expectations of a feature view', () => {
     }
     const online = await waitFor(
       () => {
-        const found = violations('guarded_online').filter((e) => e.stage === QualityCheckStage.ONLINE_READ);
+        const found = violations('guarded_online', QualityCheckStage.ONLINE_READ);
         const total = found.reduce((sum, e) => sum + Number(e.violationCount), 0);
         return total >= 5 && found;
       },
@@ -229,5 +230,25 @@ describe('data quality expectations of a feature view', () => {
     expect(online.every((e) => e.feature === 'temp_max' && e.observedMax === 45)).toBe(true);
     expect(online.reduce((sum, e) => sum + Number(e.checkedCount), 0)).toBe(10);
     expect(online.length).toBeLessThan(5);
+  });
+
+  it('a view no fresh data arrives for is reported stale once per latest event time', async () => {
+    await fs.client.applyFeatureView({ featureView: guardedView('guarded_stale') });
+    await fs.client.ingest({ featureViewName: 'guarded_stale', rows: [row('a', 2, 10, 1)] });
+    const first = await waitFor(() => violations('guarded_stale', QualityCheckStage.VIEW)[0], {
+      what: 'the stale view reported',
+    });
+    expect(first.feature).toBe('');
+    expect(first.expectationIndex).toBe(2);
+    expect(Number(first.observedMaxAge?.seconds)).toBeGreaterThanOrEqual(2 * 86_400 - 60);
+    // Newer data, still stale: reported again, for the new latest time only — the flushes in
+    // between (every 50 ms) did not repeat the first report.
+    await fs.client.ingest({ featureViewName: 'guarded_stale', rows: [row('a', 1.5, 10, 1)] });
+    await waitFor(() => violations('guarded_stale', QualityCheckStage.VIEW).length >= 2, {
+      what: 'the stale view reported for its new latest event',
+    });
+    const reports = violations('guarded_stale', QualityCheckStage.VIEW);
+    expect(reports).toHaveLength(2);
+    expect(reports[1]!.startTime!.seconds).toBeGreaterThan(reports[0]!.startTime!.seconds);
   });
 });

@@ -15,12 +15,18 @@ import { type ViolationTally, violated } from './violation-tally.ts';
 
 const source = 'flywheel/feature-store';
 
+const stages = {
+  ingest: QualityCheckStage.INGEST,
+  online_read: QualityCheckStage.ONLINE_READ,
+  view: QualityCheckStage.VIEW,
+} as const;
+
 /** Rows per `feature-rows.rejected` event: keeps each event well under a broker's message limit. */
 export const rejectedRowsPerEvent = 500;
 
 /** Where the checked values came from. */
 export interface QualityContext {
-  readonly stage: 'ingest' | 'online_read';
+  readonly stage: 'ingest' | 'online_read' | 'view';
   /**
    * Makes the event ids: `<idBase>/dq/<expectation index>` and `<idBase>/rejected/<part>`. The same
    * batch must give the same base, so a retried write announces nothing twice.
@@ -54,7 +60,7 @@ export function violationEvents(
           feature: expectation.feature,
           expectation: toExpectationMessage(expectation),
           expectationIndex: i,
-          stage: context.stage === 'ingest' ? QualityCheckStage.INGEST : QualityCheckStage.ONLINE_READ,
+          stage: stages[context.stage],
           checkedCount: BigInt(tally.checked),
           violationCount: BigInt(tally.violations),
           rejectedCount: BigInt(tally.rejected),

@@ -9,4 +9,6 @@ export interface QualityFlushRecord {
   readonly flushes: number;
   /** End of the last such flush interval, RFC 3339. */
   readonly lastFlushTime: string;
+  /** Latest event time (epoch ms) the view was last reported stale at, per freshness expectation index. */
+  readonly staleReported?: readonly (readonly [number, number])[];
 }

@@ -3,6 +3,7 @@ import type { CallOptions, Logger } from '@flywheel/core';
 import { toOutboxEntry } from '@flywheel/events';
 import type { OnlineReadQuality } from '../quality/online-read-tallies.ts';
 import { violationEvents } from '../quality/quality-events.ts';
+import { countChecked, countViolation, emptyTally } from '../quality/violation-tally.ts';
 import type { FeatureStoreCollections } from '../storage/feature-store-collections.ts';
 import { updateDocument } from '../storage/update-document.ts';
 
@@ -20,7 +21,10 @@ export type FlushOnlineReadQuality = (options?: CallOptions) => Promise<number>;
  * Drains the online-read tallies and, per view with a violated expectation, writes one
  * `data-quality.violated` per expectation (stage ONLINE_READ, window = the flush interval) in one
  * write of the view's `quality-flushes` document. Event ids name this process and flush, so a
- * retried write repeats ids, never counts.
+ * retried write repeats ids, never counts. Then, per view with a freshness expectation, the age of
+ * its latest offline event: over `max_age`, one `data-quality.violated` (stage VIEW) per latest
+ * event time — a view no data arrives for is reported once, not every interval (its id names
+ * that time, so replicas flushing alike announce one event).
  */
 export function createFlushOnlineReadQuality(deps: FlushOnlineReadQualityDeps): FlushOnlineReadQuality {
   const { collections, quality, log } = deps;
@@ -60,6 +64,65 @@ export function createFlushOnlineReadQuality(deps: FlushOnlineReadQualityDeps): 
       });
       written += events.length;
     }
-    return written;
+    return written + (await reportStaleViews(deps, endMs, options));
   };
+}
+
+async function reportStaleViews(
+  deps: FlushOnlineReadQualityDeps,
+  nowMs: number,
+  options: CallOptions,
+): Promise<number> {
+  const { collections, log } = deps;
+  let written = 0;
+  const views = (await collections.views.find({}, { ...options, limit: 10_000 })).map((d) => d.data);
+  for (const view of views) {
+    const expectations = view.expectations ?? [];
+    if (!expectations.some((e) => e.kind === 'freshness')) continue;
+    const chunks = (await collections.viewData.get(view.name, options))?.data.chunks ?? [];
+    if (chunks.length === 0) continue;
+    const latestMs = Math.max(...chunks.map((c) => c.maxTimeMs));
+    const reported = new Map(
+      (await collections.qualityFlushes.get(view.name, options))?.data.staleReported ?? [],
+    );
+    const tallies = expectations.map((expectation, i) => {
+      const tally = emptyTally();
+      if (expectation.kind !== 'freshness' || reported.get(i) === latestMs) return tally;
+      const ageMs = nowMs - latestMs;
+      if (ageMs <= expectation.maxAgeMs) return tally;
+      countChecked(tally, latestMs);
+      countViolation(tally, null, { ageMs });
+      return tally;
+    });
+    const events = violationEvents(view, tallies, {
+      stage: 'view',
+      idBase: `${view.name}/stale/${latestMs}`,
+    });
+    if (events.length === 0) continue;
+    const now = new Set(tallies.flatMap((t, i) => (t.violations > 0 ? [i] : [])));
+    await updateDocument(
+      collections.qualityFlushes,
+      view.name,
+      (current) => {
+        const stale = new Map(current?.data.staleReported ?? []);
+        for (const i of now) stale.set(i, latestMs);
+        return {
+          data: {
+            view: view.name,
+            flushes: current?.data.flushes ?? 0,
+            lastFlushTime: current?.data.lastFlushTime ?? new Date(nowMs).toISOString(),
+            staleReported: [...stale],
+          },
+          outbox: events.map(toOutboxEntry),
+        };
+      },
+      options,
+    );
+    log.info('feature view is stale', {
+      featureView: view.name,
+      latestEventTime: new Date(latestMs).toISOString(),
+    });
+    written += events.length;
+  }
+  return written;
 }

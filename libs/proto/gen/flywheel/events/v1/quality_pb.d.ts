@@ -357,6 +357,14 @@ export enum QualityCheckStage {
    * @generated from enum value: QUALITY_CHECK_STAGE_ONLINE_READ = 2;
    */
   ONLINE_READ = 2,
+
+  /**
+   * The view as a whole, checked each flush interval: its latest event time is older than a
+   * freshness expectation's max_age (no new data). Once per latest event time, not per interval.
+   *
+   * @generated from enum value: QUALITY_CHECK_STAGE_VIEW = 3;
+   */
+  VIEW = 3,
 }
 
 /**

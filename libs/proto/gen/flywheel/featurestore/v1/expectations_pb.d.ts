@@ -137,7 +137,8 @@ export declare const AllowedCategoriesExpectationSchema: GenMessage<AllowedCateg
 
 /**
  * How old a row's event time may be: at ingest, compared with the time of the write (late data);
- * on an online read, the age of the entity's latest value.
+ * on an online read, the age of the entity's latest value; and for the view, the age of its
+ * latest event (checked each flush interval: a view no data arrives for).
  *
  * @generated from message flywheel.featurestore.v1.FreshnessExpectation
  */
