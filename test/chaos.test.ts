@@ -40,12 +40,14 @@ const order: ServiceName[] = [
 const eventTypes = [
   'alert.raised',
   'alert.resolved',
+  'data-quality.violated',
   'dataset.arrived',
   'deployment.created',
   'deployment.rolled-back',
   'deployment.rolled-out',
   'deployment.traffic-changed',
   'drift.detected',
+  'feature-rows.rejected',
   'features.materialized',
   'ground-truth.received',
   'job.failed',
@@ -61,6 +63,7 @@ const eventTypes = [
   'promotion.rejected',
   'run.suppressed',
   'shadow.compared',
+  'skew.detected',
 ];
 
 /** Closed-loop episodes; the kill schedule spreads one kill -9 of each service over them. */

@@ -18,6 +18,7 @@ import { file_flywheel_events_v1_monitoring } from '@flywheel/proto/flywheel/eve
 import { event_key, event_type } from '@flywheel/proto/flywheel/events/v1/options_pb.js';
 import { file_flywheel_events_v1_pipeline } from '@flywheel/proto/flywheel/events/v1/pipeline_pb.js';
 import { file_flywheel_events_v1_prediction } from '@flywheel/proto/flywheel/events/v1/prediction_pb.js';
+import { file_flywheel_events_v1_quality } from '@flywheel/proto/flywheel/events/v1/quality_pb.js';
 import { injectTraceContext } from '@flywheel/telemetry';
 import { type CloudEvent, contentTypes, newEventId } from './cloud-event.ts';
 
@@ -50,6 +51,7 @@ for (const file of [
   file_flywheel_events_v1_monitoring,
   file_flywheel_events_v1_pipeline,
   file_flywheel_events_v1_prediction,
+  file_flywheel_events_v1_quality,
 ]) {
   register(file);
 }

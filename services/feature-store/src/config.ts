@@ -7,11 +7,17 @@ export interface FeatureStoreConfig {
   infra: InfraConfig;
   /** Most rows per offline chunk blob (`FLYWHEEL_FEATURE_STORE_CHUNK_ROWS`, default 50 000). */
   chunkRows: number;
+  /**
+   * How often what online reads violated is published as `data-quality.violated`, ms
+   * (`FLYWHEEL_FEATURE_STORE_QUALITY_FLUSH_INTERVAL`, default 30s, at least 10ms).
+   */
+  qualityFlushIntervalMs: number;
 }
 
 /**
  * The feature-store service's settings: the host and infra variables of every service, plus
- * `FLYWHEEL_FEATURE_STORE_CHUNK_ROWS` (1…1 000 000). Throws one error
+ * `FLYWHEEL_FEATURE_STORE_CHUNK_ROWS` (1…1 000 000) and
+ * `FLYWHEEL_FEATURE_STORE_QUALITY_FLUSH_INTERVAL` (a duration, ≥ 10ms). Throws one error
  * listing every problem.
  */
 export function loadFeatureStoreConfig(env: Env): FeatureStoreConfig {
@@ -19,6 +25,10 @@ export function loadFeatureStoreConfig(env: Env): FeatureStoreConfig {
   const host = readHostConfig(reader, 'feature-store');
   const infra = readInfraConfig(reader, 'feature-store');
   const chunkRows = reader.int('FLYWHEEL_FEATURE_STORE_CHUNK_ROWS', 50_000, { min: 1, max: 1_000_000 });
+  const qualityFlushIntervalMs = reader.durationMs('FLYWHEEL_FEATURE_STORE_QUALITY_FLUSH_INTERVAL', '30s');
+  if (qualityFlushIntervalMs < 10) {
+    reader.problem('FLYWHEEL_FEATURE_STORE_QUALITY_FLUSH_INTERVAL', 'must be at least 10ms');
+  }
   reader.done();
-  return { host, infra, chunkRows };
+  return { host, infra, chunkRows, qualityFlushIntervalMs };
 }

@@ -1,13 +1,16 @@
+import { AppError, delay } from '@flywheel/core';
 import { FeatureStoreService } from '@flywheel/proto/flywheel/featurestore/v1/featurestore_pb.js';
 import type { ServiceHost, ServiceWiring } from '@flywheel/runtime';
 import { createFeatureStoreApi } from './api/feature-store-api.ts';
 import type { FeatureStoreConfig } from './config.ts';
+import { createOnlineReadQuality } from './quality/online-read-tallies.ts';
 import { openCollections } from './storage/feature-store-collections.ts';
 import { createOfflineStore } from './storage/offline-store.ts';
 import { createOnlineStore } from './storage/online-store.ts';
 import { createApplyFeatureView } from './use-cases/apply-feature-view.ts';
 import { createCreateTrainingSet } from './use-cases/create-training-set.ts';
 import { createDeleteFeatureView } from './use-cases/delete-feature-view.ts';
+import { createFlushOnlineReadQuality } from './use-cases/flush-online-read-quality.ts';
 import { createRetrieveHistoricalFeatures } from './use-cases/get-historical-features.ts';
 import { createGetOnlineFeatures } from './use-cases/get-online-features.ts';
 import { createIngestArrivedDataset } from './use-cases/ingest-arrived-dataset.ts';
@@ -19,7 +22,9 @@ import { createWriteFeatureRows } from './use-cases/write-feature-rows.ts';
  * The feature-store service: a catalog of feature views, an online store (latest value per entity,
  * in the service's document store), an offline store (history as JSON Lines chunks in the shared
  * blob store), point-in-time correct training sets, and the `dataset.arrived` consumer that ingests
- * new data into the views reading that dataset.
+ * new data into the views reading that dataset. Data quality expectations are checked on every
+ * write and online read; what online reads violated is flushed every
+ * `qualityFlushIntervalMs`.
  */
 export async function wireFeatureStore(
   host: ServiceHost,
@@ -30,6 +35,12 @@ export async function wireFeatureStore(
   const offline = createOfflineStore({ blobs: infra.blobs, chunkRows: config.chunkRows });
   const online = createOnlineStore(collections.online);
   const write = createWriteFeatureRows({ collections, offline, online, log });
+  const quality = createOnlineReadQuality();
+  const flushQuality = createFlushOnlineReadQuality({
+    collections,
+    quality,
+    log: log.child({ component: 'online-read-quality' }),
+  });
   const retrieveHistoricalFeatures = createRetrieveHistoricalFeatures({
     collections,
     offline,
@@ -43,7 +54,7 @@ export async function wireFeatureStore(
       applyFeatureView: createApplyFeatureView({ collections, defaultTeam: config.host.localTeam }),
       deleteFeatureView: createDeleteFeatureView({ collections, online, offline, log }),
       ingestRows: createIngestRows({ collections, write }),
-      getOnlineFeatures: createGetOnlineFeatures({ collections, online }),
+      getOnlineFeatures: createGetOnlineFeatures({ collections, online, quality }),
       retrieveHistoricalFeatures,
       createTrainingSet: createCreateTrainingSet({
         collections,
@@ -63,5 +74,27 @@ export async function wireFeatureStore(
       log: log.child({ consumer: 'dataset.arrived' }),
     }),
   );
-  return {};
+  const stopping = new AbortController();
+  const signal = AbortSignal.any([host.signal, stopping.signal]);
+  const flushing = (async () => {
+    while (!signal.aborted) {
+      try {
+        await delay(config.qualityFlushIntervalMs, signal);
+        await flushQuality({ signal });
+      } catch (error) {
+        if (signal.aborted) return;
+        log.warn('online-read quality flush failed', { error: AppError.from(error).message });
+      }
+    }
+  })();
+  return {
+    close: async () => {
+      stopping.abort();
+      await flushing;
+      // What the last interval saw is not dropped on a clean stop.
+      await flushQuality().catch((error: unknown) =>
+        log.warn('online-read quality flush failed', { error: AppError.from(error).message }),
+      );
+    },
+  };
 }

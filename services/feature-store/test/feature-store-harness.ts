@@ -28,13 +28,15 @@ export interface FeatureStoreHarness {
   stop(): Promise<void>;
 }
 
-export async function startFeatureStore(): Promise<FeatureStoreHarness> {
+/** `env`: extra settings of the service, e.g. `FLYWHEEL_FEATURE_STORE_QUALITY_FLUSH_INTERVAL`. */
+export async function startFeatureStore(env: Record<string, string> = {}): Promise<FeatureStoreHarness> {
   const bus = createMemoryBus();
   const blobs = createFsBlobs({ dir: join(mkdtempSync(join(tmpdir(), 'flywheel-fs-blobs-')), 'blobs') });
   const service = await startInProcess('feature-store', {
     load: loadFeatureStoreConfig,
     wire: wireFeatureStore,
     shared: { bus, blobs },
+    env,
   });
   const client = createRpcClient(FeatureStoreService, { address: service.address });
   return {

@@ -6,6 +6,7 @@ import {
   readInfraConfig,
   readPeers,
 } from '@flywheel/runtime';
+import type { SkewSettings } from './skew/check-training-serving-skew.ts';
 
 /** Monitoring's own settings. */
 export interface MonitoringSettings {
@@ -19,6 +20,8 @@ export interface MonitoringSettings {
   referenceSampleSize: number;
   /** Deadline of calls to the feature store, ms. `FLYWHEEL_MONITORING_PEER_TIMEOUT`, default 30s. */
   peerTimeoutMs: number;
+  /** Training/serving skew checks of served features; null when `FLYWHEEL_MONITORING_SKEW_CHECKS=false`. */
+  skew: SkewSettings | null;
 }
 
 /** Everything the monitoring service reads from its environment, parsed once. */
@@ -45,10 +48,35 @@ export function loadMonitoringConfig(env: Env): MonitoringConfig {
       max: 400_000,
     }),
     peerTimeoutMs: reader.durationMs('FLYWHEEL_MONITORING_PEER_TIMEOUT', '30s'),
+    skew: readSkewSettings(reader),
   };
   if (monitoring.sweepIntervalMs < 10) {
     reader.problem('FLYWHEEL_MONITORING_WINDOW_SWEEP_INTERVAL', 'must be at least 10ms');
   }
   reader.done();
   return { host, infra, peers, monitoring };
+}
+
+/** A number in [min, max] from `name`; reports a problem (and returns the fallback) otherwise. */
+function fraction(reader: ConfigReader, name: string, fallback: string, min: number, max: number): number {
+  const text = reader.string(name, fallback);
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value) || value < min || value > max) {
+    reader.problem(name, `must be a number in [${min}, ${max}], got "${text}"`);
+    return Number(fallback);
+  }
+  return value;
+}
+
+function readSkewSettings(reader: ConfigReader): SkewSettings | null {
+  const enabled = reader.bool('FLYWHEEL_MONITORING_SKEW_CHECKS', true);
+  const settings: SkewSettings = {
+    threshold: fraction(reader, 'FLYWHEEL_MONITORING_SKEW_THRESHOLD', '0.05', 0, 1),
+    minSamples: reader.int('FLYWHEEL_MONITORING_SKEW_MIN_SAMPLES', 10, { min: 1, max: 100_000 }),
+    tolerance: {
+      absolute: fraction(reader, 'FLYWHEEL_MONITORING_SKEW_ABSOLUTE_TOLERANCE', '1e-6', 0, Number.MAX_VALUE),
+      relative: fraction(reader, 'FLYWHEEL_MONITORING_SKEW_RELATIVE_TOLERANCE', '1e-6', 0, 1),
+    },
+  };
+  return enabled ? settings : null;
 }

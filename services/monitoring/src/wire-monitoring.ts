@@ -16,6 +16,8 @@ import { createRecordGroundTruth } from './performance/record-ground-truth.ts';
 import { createBuildReferenceProfile } from './profiles/build-reference-profile.ts';
 import { createSetReferenceProfile } from './profiles/set-reference-profile.ts';
 import { maxFind, openCollections } from './records/monitoring-collections.ts';
+import { createCheckTrainingServingSkew } from './skew/check-training-serving-skew.ts';
+import type { SkewCheckRecord } from './skew/skew-check-records.ts';
 import { createEvaluateClosedWindows } from './windows/evaluate-closed-windows.ts';
 import { createRecordPredictions } from './windows/record-predictions.ts';
 import { createSweepWindows, startPeriodic } from './windows/sweep-windows.ts';
@@ -24,8 +26,9 @@ import { createSweepWindows, startPeriodic } from './windows/sweep-windows.ts';
  * The monitoring service: monitors, reference profiles (set, or built from a registered
  * version's training set), windows of logged predictions tested against them (`drift.detected`,
  * `alert.raised`), drift reports and performance from ground truth. Consumes
- * `prediction.logged`, `model.version-registered` and `ground-truth.received`, each in its own
- * consumer group; a periodic sweep closes quiet windows by their duration.
+ * `prediction.logged` (twice: windows, and training/serving skew of the features serving looked
+ * up), `model.version-registered` and `ground-truth.received`, each in its own consumer group; a
+ * periodic sweep closes quiet windows by their duration.
  */
 export async function wireMonitoring(host: ServiceHost, config: MonitoringConfig): Promise<ServiceWiring> {
   const { server, infra, log } = host;
@@ -87,6 +90,17 @@ export async function wireMonitoring(host: ServiceHost, config: MonitoringConfig
       evaluateClosedWindows,
     }),
   );
+  if (settings.skew) {
+    await host.consume(
+      { topics: ['prediction.logged'], group: 'monitoring-skew' },
+      createCheckTrainingServingSkew({
+        checks: infra.store.collection<SkewCheckRecord>('skew-checks'),
+        featureStore,
+        settings: settings.skew,
+        log: log.child({ component: 'skew' }),
+      }),
+    );
+  }
   await host.consume(
     { topics: ['model.version-registered'], group: 'monitoring-profiles' },
     createBuildReferenceProfile(profileDeps),

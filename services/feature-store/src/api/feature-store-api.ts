@@ -56,11 +56,13 @@ export function createFeatureStoreApi(deps: FeatureStoreApiDeps): ImplOf<typeof 
     },
 
     async ingest(request, { signal }) {
-      return { rowsWritten: BigInt(await deps.ingestRows.ingest(request, { signal })) };
+      const counts = await deps.ingestRows.ingest(request, { signal });
+      return { rowsWritten: BigInt(counts.rowsWritten), rowsRejected: BigInt(counts.rowsRejected) };
     },
 
     async ingestStream(requests, { signal }) {
-      return { rowsWritten: BigInt(await deps.ingestRows.ingestStream(requests, { signal })) };
+      const counts = await deps.ingestRows.ingestStream(requests, { signal });
+      return { rowsWritten: BigInt(counts.rowsWritten), rowsRejected: BigInt(counts.rowsRejected) };
     },
 
     async getOnlineFeatures(request, { signal }) {

@@ -2,6 +2,7 @@ import type { Collection, DocumentStore } from '@flywheel/store';
 import { type FeatureViewRecord, featureViewIndexes } from '../values/feature-view-records.ts';
 import type { ViewDataRecord } from './offline-records.ts';
 import { type OnlineRecord, onlineIndexes } from './online-records.ts';
+import type { QualityFlushRecord } from './quality-flush-records.ts';
 import type { TrainingSetRecord } from './training-set-records.ts';
 
 /** The collections of the feature store's own document store. */
@@ -13,6 +14,8 @@ export interface FeatureStoreCollections {
   /** Online store: latest values per entity, id `<view>/<entity key>`. */
   readonly online: Collection<OnlineRecord>;
   readonly trainingSets: Collection<TrainingSetRecord>;
+  /** Per view: flushes of online-read quality tallies; carries their `data-quality.violated` events. */
+  readonly qualityFlushes: Collection<QualityFlushRecord>;
 }
 
 /** Opens the feature store's collections with the indexes their queries need. */
@@ -22,5 +25,6 @@ export function openCollections(store: DocumentStore): FeatureStoreCollections {
     viewData: store.collection<ViewDataRecord>('view-data'),
     online: store.collection<OnlineRecord>('online-values', { indexes: onlineIndexes }),
     trainingSets: store.collection<TrainingSetRecord>('training-sets'),
+    qualityFlushes: store.collection<QualityFlushRecord>('quality-flushes'),
   };
 }

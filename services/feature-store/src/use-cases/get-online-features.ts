@@ -5,6 +5,7 @@ import {
   type GetOnlineFeaturesRequest,
   type GetOnlineFeaturesResponseSchema,
 } from '@flywheel/proto/flywheel/featurestore/v1/featurestore_pb.js';
+import type { OnlineReadQuality } from '../quality/online-read-tallies.ts';
 import { resolveFeatureRefs } from '../storage/feature-refs.ts';
 import type { FeatureStoreCollections } from '../storage/feature-store-collections.ts';
 import type { OnlineRecord } from '../storage/online-records.ts';
@@ -18,6 +19,8 @@ export interface GetOnlineFeaturesDeps {
   online: OnlineStore;
   /** Clock for TTL expiry, epoch ms. */
   now?: () => number;
+  /** Tallies the served values against their views' expectations (flushed elsewhere). */
+  quality?: OnlineReadQuality;
 }
 
 /** Looks up the latest feature values of entities. */
@@ -32,7 +35,9 @@ export type GetOnlineFeatures = (
  * the latest value is null; NOT_FOUND when the entity never had this feature; EXPIRED (value
  * omitted) when the latest value is older than the view's TTL. Errors: `invalid_argument` naming
  * `features[i]` or `entity_keys[i].join_keys.<key>` (missing or mistyped key), `not_found` for an
- * unknown view, `failed_precondition` for a view that is not online.
+ * unknown view, `failed_precondition` for a view that is not online. Every value served (PRESENT
+ * or NULL_VALUE) is checked against its view's expectations, freshness once per entity and view;
+ * violations never change the answer.
  */
 export function createGetOnlineFeatures(deps: GetOnlineFeaturesDeps): GetOnlineFeatures {
   const { collections, online } = deps;
@@ -66,6 +71,7 @@ export function createGetOnlineFeatures(deps: GetOnlineFeaturesDeps): GetOnlineF
         const values = [];
         const statuses: FeatureStatus[] = [];
         const eventTimes = [];
+        const freshnessChecked = new Set<string>();
         for (const { view, feature } of features) {
           const held = recordsByView.get(view.name)![i]?.features[feature.name];
           let status: FeatureStatus;
@@ -75,6 +81,17 @@ export function createGetOnlineFeatures(deps: GetOnlineFeaturesDeps): GetOnlineF
           else status = FeatureStatus.PRESENT;
           values.push(toValue(status === FeatureStatus.PRESENT ? held!.value : null, feature.valueType));
           statuses.push(status);
+          if (held && status !== FeatureStatus.EXPIRED && deps.quality) {
+            deps.quality.observe(
+              view,
+              feature.name,
+              held.value,
+              held.timeMs,
+              at,
+              !freshnessChecked.has(view.name),
+            );
+            freshnessChecked.add(view.name);
+          }
           if (request.includeEventTimes) eventTimes.push(toTimestamp(held?.timeMs ?? 0));
         }
         return { values, statuses, eventTimes };

@@ -77,6 +77,7 @@ export function createIngestArrivedDataset(deps: IngestArrivedDatasetDeps): Even
           dataset: arrived.dataset,
           featureView: view.name,
           rows: result.rowsWritten,
+          rejected: result.rowsRejected,
         });
       }
     } catch (error) {

@@ -14,20 +14,27 @@ export interface IngestRowsDeps {
   write: WriteFeatureRows;
 }
 
+/** What an Ingest call did: rows written, and rows a REJECT expectation refused. */
+export interface IngestCounts {
+  readonly rowsWritten: number;
+  readonly rowsRejected: number;
+}
+
 /** The Ingest RPCs. */
 export interface IngestRows {
   /**
    * Ingest: all-or-nothing. Every row is checked against the view first (`invalid_argument` naming
    * `rows[i].values.<feature>` or `rows[i].entity_key.join_keys.<key>`), then all are written;
-   * `not_found` naming `feature_view_name` for an unknown view. Resolves the rows written.
+   * `not_found` naming `feature_view_name` for an unknown view. Well-typed rows that violate a
+   * REJECT expectation are no error: they are left out and counted. Resolves the counts.
    */
-  ingest(request: IngestRequest, options?: CallOptions): Promise<number>;
+  ingest(request: IngestRequest, options?: CallOptions): Promise<IngestCounts>;
   /**
    * IngestStream: each message is checked and written on its own, all-or-nothing; the first invalid
    * message fails the stream (earlier ones stay written). The first message must name the view;
-   * later ones may leave it empty or repeat it. Resolves the rows written in total.
+   * later ones may leave it empty or repeat it. Resolves the counts over all messages.
    */
-  ingestStream(requests: AsyncIterable<IngestStreamRequest>, options?: CallOptions): Promise<number>;
+  ingestStream(requests: AsyncIterable<IngestStreamRequest>, options?: CallOptions): Promise<IngestCounts>;
 }
 
 /** The Ingest RPCs over the view catalog and the one write path. */
@@ -42,12 +49,14 @@ export function createIngestRows(deps: IngestRowsDeps): IngestRows {
         'feature_view_name',
       );
       const rows = validateFeatureRows(view, request.rows);
-      return (await write(view, rows, request.target, undefined, options)).rowsWritten;
+      const { rowsWritten, rowsRejected } = await write(view, rows, request.target, undefined, options);
+      return { rowsWritten, rowsRejected };
     },
 
     async ingestStream(requests, options = {}) {
       let view: FeatureViewRecord | undefined;
-      let total = 0;
+      let rowsWritten = 0;
+      let rowsRejected = 0;
       let index = 0;
       for await (const message of requests) {
         const name = message.featureViewName;
@@ -71,10 +80,12 @@ export function createIngestRows(deps: IngestRowsDeps): IngestRows {
             ...(cause.field === undefined ? {} : { field: cause.field }),
           });
         }
-        total += (await write(view, rows, message.target, undefined, options)).rowsWritten;
+        const result = await write(view, rows, message.target, undefined, options);
+        rowsWritten += result.rowsWritten;
+        rowsRejected += result.rowsRejected;
         index++;
       }
-      return total;
+      return { rowsWritten, rowsRejected };
     },
   };
 }

@@ -1,7 +1,10 @@
+import { createHash } from 'node:crypto';
 import { AppError, type CallOptions, type Logger } from '@flywheel/core';
 import { newEvent, toOutboxEntry } from '@flywheel/events';
 import { FeaturesMaterializedSchema } from '@flywheel/proto/flywheel/events/v1/data_pb.js';
 import { WriteTarget } from '@flywheel/proto/flywheel/featurestore/v1/featurestore_pb.js';
+import { checkExpectations } from '../quality/check-expectations.ts';
+import { rejectedRowEvents, violationEvents } from '../quality/quality-events.ts';
 import type { FeatureStoreCollections } from '../storage/feature-store-collections.ts';
 import { emptyViewData } from '../storage/offline-records.ts';
 import type { OfflineStore } from '../storage/offline-store.ts';
@@ -21,6 +24,8 @@ export interface RowsOrigin {
 
 export interface WriteResult {
   readonly rowsWritten: number;
+  /** Rows a REJECT expectation refused (announced in `feature-rows.rejected`), not written. */
+  readonly rowsRejected: number;
   /** True when the dataset blob had already been ingested into the view: nothing was written. */
   readonly alreadyIngested: boolean;
 }
@@ -39,6 +44,8 @@ export interface WriteFeatureRowsDeps {
   offline: OfflineStore;
   online: OnlineStore;
   log: Logger;
+  /** Clock for freshness expectations, epoch ms. */
+  now?: () => number;
 }
 
 /**
@@ -46,7 +53,11 @@ export interface WriteFeatureRowsDeps {
  * store, latest values into the online store, then ONE write of the view's data document that
  * indexes the new chunks and carries `features.materialized` (window = [earliest, latest + 1 ms)
  * of the rows' event times) in its outbox. Every step is idempotent, so a retry after a crash
- * anywhere converges; an identical retry writes no second event. A dataset blob is announced and
+ * anywhere converges; an identical retry writes no second event. The rows are first checked
+ * against the view's expectations: rows a REJECT expectation refuses are left out, and the
+ * batch's `data-quality.violated` (one per violated expectation) and `feature-rows.rejected`
+ * events ride in that same write, with ids derived from the batch, so the batch is never half
+ * announced and a retry repeats only ids consumers have seen. A dataset blob is announced and
  * counted once per view even when two writers (replicas handling two deliveries of one
  * `dataset.arrived`) ingest it at the same time: the one whose final write comes second writes
  * nothing and resolves `alreadyIngested`. Target UNSPECIFIED means offline,
@@ -55,7 +66,8 @@ export interface WriteFeatureRowsDeps {
  */
 export function createWriteFeatureRows(deps: WriteFeatureRowsDeps): WriteFeatureRows {
   const { collections, offline, online, log } = deps;
-  return async (view, rows, target, origin, options = {}) => {
+  const now = deps.now ?? Date.now;
+  return async (view, given, target, origin, options = {}) => {
     const explicitOnline = target === WriteTarget.ONLINE || target === WriteTarget.ONLINE_AND_OFFLINE;
     if (explicitOnline && !view.online) {
       throw new AppError(
@@ -72,10 +84,24 @@ export function createWriteFeatureRows(deps: WriteFeatureRowsDeps): WriteFeature
           featureView: view.name,
           uri: origin.datasetUri,
         });
-        return { rowsWritten: 0, alreadyIngested: true };
+        return { rowsWritten: 0, rowsRejected: 0, alreadyIngested: true };
       }
     }
-    if (rows.length === 0) return { rowsWritten: 0, alreadyIngested: false };
+    const checked = checkExpectations(view, given, now());
+    const rows = checked.accepted;
+    const context = {
+      stage: 'ingest' as const,
+      idBase: `${view.name}/r${view.revision}/${origin ? origin.datasetSha256 : digestOf(given)}`,
+      ...(origin ? { dataset: origin.dataset, datasetUri: origin.datasetUri } : {}),
+    };
+    const qualityEvents = [
+      ...violationEvents(view, checked.tallies, context),
+      ...rejectedRowEvents(view, checked.rejected, context),
+    ];
+    const rowsRejected = checked.rejected.length;
+    if (rows.length === 0 && qualityEvents.length === 0) {
+      return { rowsWritten: 0, rowsRejected, alreadyIngested: false };
+    }
 
     const chunks = toOffline ? await offline.writeChunks(view.name, rows, options) : [];
     const entitiesChanged = toOnline ? await online.apply(view.name, latestPerEntity(rows), options) : 0;
@@ -99,8 +125,9 @@ export function createWriteFeatureRows(deps: WriteFeatureRowsDeps): WriteFeature
         const known = new Set(data.chunks.map((c) => c.sha256));
         const newChunks = chunks.filter((c) => !known.has(c.sha256));
         const newDataset = origin !== undefined && !data.ingestedDatasets.includes(origin.datasetSha256);
-        if (newChunks.length === 0 && entitiesChanged === 0 && !newDataset) return undefined;
-        const event = newEvent(
+        const changed = newChunks.length > 0 || entitiesChanged > 0 || newDataset;
+        if (!changed && qualityEvents.length === 0) return undefined;
+        const materialized = newEvent(
           FeaturesMaterializedSchema,
           {
             featureViewName: view.name,
@@ -122,7 +149,9 @@ export function createWriteFeatureRows(deps: WriteFeatureRowsDeps): WriteFeature
               : data.ingestedDatasets,
             onlineRows: data.onlineRows + (toOnline ? rows.length : 0),
           },
-          outbox: [toOutboxEntry(event)],
+          outbox: [...(changed && rows.length > 0 ? [materialized] : []), ...qualityEvents].map(
+            toOutboxEntry,
+          ),
         };
       },
       options,
@@ -132,8 +161,15 @@ export function createWriteFeatureRows(deps: WriteFeatureRowsDeps): WriteFeature
         featureView: view.name,
         uri: origin?.datasetUri,
       });
-      return { rowsWritten: 0, alreadyIngested: true };
+      return { rowsWritten: 0, rowsRejected, alreadyIngested: true };
     }
-    return { rowsWritten: rows.length, alreadyIngested: false };
+    return { rowsWritten: rows.length, rowsRejected, alreadyIngested: false };
   };
+}
+
+/** A digest of a batch of rows: the same rows give the same quality event ids. */
+function digestOf(rows: readonly FeatureRowData[]): string {
+  const hash = createHash('sha256');
+  for (const row of rows) hash.update(JSON.stringify([row.key, row.timeMs, row.values]));
+  return hash.digest('hex').slice(0, 32);
 }

@@ -6,6 +6,7 @@ import type {
   FeatureView,
   FeatureViewSchema,
 } from '@flywheel/proto/flywheel/featurestore/v1/featurestore_pb.js';
+import { type ExpectationRecord, expectationsOf, toExpectationMessage } from './expectation-records.ts';
 
 /** One join key of a view's entity. */
 export interface JoinKeyRecord {
@@ -45,6 +46,8 @@ export interface FeatureViewDefinition {
   readonly source: SourceRecord | null;
   readonly online: boolean;
   readonly labels: readonly (readonly [string, string])[];
+  /** Data quality expectations, in declaration order (absent in views stored before they existed). */
+  readonly expectations?: readonly ExpectationRecord[];
 }
 
 /** A feature view as stored in the `feature-views` collection, id = name. */
@@ -64,7 +67,11 @@ function sortedPairs(map: Readonly<Record<string, string>>): [string, string][] 
   return Object.entries(map).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
-/** The definition a request declares (already validated), owned by `team`. */
+/**
+ * The definition a request declares (field rules already checked), owned by `team`. Throws
+ * `invalid_argument` naming `feature_view.expectations[i]…` for an expectation that cannot be
+ * enforced as written (see {@link expectationsOf}).
+ */
 export function definitionOf(view: FeatureView, team: string): FeatureViewDefinition {
   const source = view.source;
   const ttlMs = view.ttl ? durationMs(view.ttl) : 0;
@@ -98,6 +105,11 @@ export function definitionOf(view: FeatureView, team: string): FeatureViewDefini
       : null,
     online: view.online,
     labels: sortedPairs(view.labels),
+    expectations: expectationsOf(
+      view.expectations,
+      new Map(view.features.map((f) => [f.name, f.valueType])),
+      'feature_view.expectations',
+    ),
   };
 }
 
@@ -118,6 +130,7 @@ function canonical(d: FeatureViewDefinition): unknown[] {
     d.source,
     d.online,
     d.labels,
+    d.expectations ?? [],
   ];
 }
 
@@ -151,6 +164,7 @@ export function toFeatureViewMessage(record: FeatureViewRecord): MessageInitShap
       : {}),
     online: record.online,
     labels: Object.fromEntries(record.labels),
+    expectations: (record.expectations ?? []).map(toExpectationMessage),
     revision: BigInt(record.revision),
     audit: {
       createTime: timestampFromDate(new Date(record.createTime)),

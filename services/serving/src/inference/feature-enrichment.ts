@@ -11,8 +11,15 @@ import {
 } from '@flywheel/proto/inference/grpc_service_pb.js';
 import { createRpcClient } from '@flywheel/rpc';
 import type { FeatureEnrichmentRecord } from '../deployments/deployment-records.ts';
+import type { ServedLookup } from '../observability/prediction-rows.ts';
 import type { ModelSignature } from '../runtime/model-runner.ts';
 import { numberOf } from '../runtime/number-of.ts';
+
+/** A request with its inputs completed, and what was looked up (none when nothing was missing). */
+export interface EnrichedRequest {
+  readonly request: ModelInferRequest;
+  readonly served?: ServedLookup;
+}
 
 /**
  * Completes a request's missing inputs from the feature store (see FeatureEnrichment in
@@ -27,7 +34,7 @@ export type EnrichInputs = (
   signature: ModelSignature,
   enrichment: FeatureEnrichmentRecord,
   options: { signal: AbortSignal },
-) => Promise<ModelInferRequest>;
+) => Promise<EnrichedRequest>;
 
 export interface FeatureEnrichment {
   enrich: EnrichInputs;
@@ -50,7 +57,7 @@ export function createFeatureEnrichment(options: { address: string; timeoutMs?: 
   const enrich: EnrichInputs = async (request, signature, enrichment, { signal }) => {
     const given = new Set(request.inputs.map((input) => input.name));
     const missing = Object.entries(enrichment.features).filter(([input]) => !given.has(input));
-    if (missing.length === 0) return request;
+    if (missing.length === 0) return { request };
     const entity = entityIdsOf(request, enrichment.entityKey);
     if (!entity) {
       throw AppError.invalidArgument(
@@ -117,7 +124,14 @@ export function createFeatureEnrichment(options: { address: string; timeoutMs?: 
         );
       }
     });
-    return { ...request, inputs, rawInputContents: rawContents };
+    return {
+      request: { ...request, inputs, rawInputContents: rawContents },
+      served: {
+        joinKey: enrichment.joinKey,
+        entityIds: entity.ids,
+        features: Object.fromEntries(specs.map((s) => [s.input, s.reference])),
+      },
+    };
   };
 
   return { enrich, close: () => client.close() };

@@ -54,8 +54,11 @@ export function createInfer(deps: InferDeps): Infer {
     try {
       const signature = model.runner.signature;
       const enrichment = deps.enrich ? served.get(request.modelName)?.settings.featureEnrichment : undefined;
-      const given =
-        enrichment && deps.enrich ? await deps.enrich(request, signature, enrichment, { signal }) : request;
+      const enriched =
+        enrichment && deps.enrich
+          ? await deps.enrich(request, signature, enrichment, { signal })
+          : { request, served: undefined };
+      const given = enriched.request;
       const decoded = decodeInferInputs(given, signature, {
         allowNonFinite: served.get(request.modelName)?.settings.allowNonFinite ?? false,
       });
@@ -115,6 +118,7 @@ export function createInfer(deps: InferDeps): Infer {
             inputs: decoded.inputs,
             outputs,
             rows: decoded.rows,
+            ...(enriched.served ? { served: enriched.served } : {}),
           },
           {
             sampleRate: settings.sampleRate,

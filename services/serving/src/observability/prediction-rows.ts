@@ -9,6 +9,16 @@ import { encodeRaw } from '../runtime/raw-tensors.ts';
 type PredictionInit = MessageInitShape<typeof PredictionSchema>;
 type ValueInit = MessageInitShape<typeof ValueSchema>;
 
+/** Which features enrichment looked up for which entities: logged with the predictions for skew checks. */
+export interface ServedLookup {
+  /** The view's join key the entity ids were looked up by. */
+  readonly joinKey: string;
+  /** One entity id per request row. */
+  readonly entityIds: readonly string[];
+  /** Model input → feature reference "<view>:<feature>", for the inputs looked up. */
+  readonly features: Readonly<Record<string, string>>;
+}
+
 /** One inference request, kept for logging off the request path. */
 export interface PredictionSample {
   readonly deploymentName: string;
@@ -24,6 +34,8 @@ export interface PredictionSample {
   readonly outputs: ReadonlyMap<string, TensorValue>;
   /** Rows (the first dimension of the inputs). */
   readonly rows: number;
+  /** The features enrichment looked up, when it did: logged as each row's `served_features`. */
+  readonly served?: ServedLookup;
 }
 
 /**
@@ -50,9 +62,18 @@ export function predictionsOf(sample: PredictionSample, includeTensors: boolean)
       outputs: valuesOfRow(sample.outputs, row, sample.rows, includeTensors ? outputTensors : undefined),
       inputTensors,
       outputTensors,
+      ...(sample.served ? { servedFeatures: servedFeaturesOf(sample.served, row) } : {}),
     });
   }
   return predictions;
+}
+
+function servedFeaturesOf(served: ServedLookup, row: number) {
+  const id = served.entityIds[row] ?? served.entityIds[0] ?? '';
+  return {
+    entityKey: { [served.joinKey]: { kind: { case: 'stringValue' as const, value: id } } },
+    features: { ...served.features },
+  };
 }
 
 function valuesOfRow(

@@ -130,6 +130,14 @@ export declare type Prediction = Message<"flywheel.events.v1.Prediction"> & {
    * @generated from field: google.protobuf.Duration latency = 8;
    */
   latency?: Duration | undefined;
+
+  /**
+   * The features serving looked up for this row, when the deployment enriches inputs from the
+   * feature store: what training/serving skew checks compare with the offline store.
+   *
+   * @generated from field: flywheel.events.v1.ServedFeatures served_features = 9;
+   */
+  servedFeatures?: ServedFeatures | undefined;
 };
 
 /**
@@ -137,6 +145,33 @@ export declare type Prediction = Message<"flywheel.events.v1.Prediction"> & {
  * Use `create(PredictionSchema)` to create a new message.
  */
 export declare const PredictionSchema: GenMessage<Prediction>;
+
+/**
+ * Which features of which entity fed a prediction; the values are the prediction's inputs.
+ *
+ * @generated from message flywheel.events.v1.ServedFeatures
+ */
+export declare type ServedFeatures = Message<"flywheel.events.v1.ServedFeatures"> & {
+  /**
+   * Join key → the entity id looked up.
+   *
+   * @generated from field: map<string, flywheel.common.v1.Value> entity_key = 1;
+   */
+  entityKey: { [key: string]: Value };
+
+  /**
+   * Model input → feature reference "<view>:<feature>".
+   *
+   * @generated from field: map<string, string> features = 2;
+   */
+  features: { [key: string]: string };
+};
+
+/**
+ * Describes the message flywheel.events.v1.ServedFeatures.
+ * Use `create(ServedFeaturesSchema)` to create a new message.
+ */
+export declare const ServedFeaturesSchema: GenMessage<ServedFeatures>;
 
 /**
  * True outcomes for earlier predictions, from a labelling system or the business.

@@ -11,6 +11,7 @@ import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobu
 import type { Message } from "@bufbuild/protobuf";
 import type { Duration, Timestamp } from "@bufbuild/protobuf/wkt";
 import type { Audit } from "../../common/v1/resource_pb.js";
+import type { Expectation } from "./expectations_pb.js";
 import type { Value, ValueType } from "../../common/v1/value_pb.js";
 import type { BlobRef, DatasetFormat } from "../../common/v1/dataset_pb.js";
 
@@ -94,6 +95,15 @@ export declare type FeatureView = Message<"flywheel.featurestore.v1.FeatureView"
    * @generated from field: flywheel.common.v1.Audit audit = 11;
    */
   audit?: Audit | undefined;
+
+  /**
+   * Data quality expectations, checked at ingest and on online reads; violations are reported in
+   * `data-quality.violated`, one event per expectation and batch (ingest) or flush interval
+   * (online reads).
+   *
+   * @generated from field: repeated flywheel.featurestore.v1.Expectation expectations = 12;
+   */
+  expectations: Expectation[];
 };
 
 /**
@@ -521,6 +531,13 @@ export declare type IngestResponse = Message<"flywheel.featurestore.v1.IngestRes
    * @generated from field: int64 rows_written = 1;
    */
   rowsWritten: bigint;
+
+  /**
+   * Rows refused by a REJECT expectation (sent to `feature-rows.rejected`), not written.
+   *
+   * @generated from field: int64 rows_rejected = 2;
+   */
+  rowsRejected: bigint;
 };
 
 /**
@@ -565,6 +582,13 @@ export declare type IngestStreamResponse = Message<"flywheel.featurestore.v1.Ing
    * @generated from field: int64 rows_written = 1;
    */
   rowsWritten: bigint;
+
+  /**
+   * Rows refused by a REJECT expectation, over all messages.
+   *
+   * @generated from field: int64 rows_rejected = 2;
+   */
+  rowsRejected: bigint;
 };
 
 /**
@@ -1262,7 +1286,9 @@ export declare const FeatureStoreService: GenService<{
   },
   /**
    * Writes rows. All-or-nothing: one invalid row fails the call with INVALID_ARGUMENT naming the
-   * row and field, and nothing is written. Rows are upserts by (entity key, event time), so a
+   * row and field, and nothing is written. A well-typed row that violates a REJECT expectation is
+   * not an error: it is left out (counted in rows_rejected, sent to `feature-rows.rejected`) and
+   * the rest is written. Rows are upserts by (entity key, event time), so a
    * retry is harmless.
    *
    * @generated from rpc flywheel.featurestore.v1.FeatureStoreService.Ingest
