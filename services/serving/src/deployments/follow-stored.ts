@@ -43,8 +43,8 @@ const pageSize = 500;
 
 export function createFollowStored(deps: FollowStoredDeps): FollowStored {
   const { deployments, served, sync, log } = deps;
-  /** Deployment → the revision (`revisionOf`) this replica last followed. */
-  const applied = new Map<string, string>();
+  /** Deployment → the revision (`revisionOf`) this replica last followed, and whether its version was refused. */
+  const applied = new Map<string, { revision: string; refused: boolean }>();
 
   const one: FollowStored['one'] = async (name, { signal }) => {
     const known = served.get(name) !== undefined;
@@ -54,7 +54,7 @@ export function createFollowStored(deps: FollowStoredDeps): FollowStored {
       if (known) log.info('deployment deleted elsewhere no longer served', { deployment: name });
       return;
     }
-    applied.set(name, result.revision);
+    applied.set(name, { revision: result.revision, refused: result.status === 'refused' });
     if (known) return;
     await deps.reconciler.reconcile(name);
     log.info('deployment created elsewhere taken up', { deployment: name });
@@ -64,7 +64,10 @@ export function createFollowStored(deps: FollowStoredDeps): FollowStored {
   const behind = (doc: Doc<DeploymentRecord>): boolean => {
     const { id, data: record } = doc;
     const entry = served.get(id);
-    if (!entry || applied.get(id) !== revisionOf(doc)) return true;
+    const last = applied.get(id);
+    if (!entry || last?.revision !== revisionOf(doc)) return true;
+    // A version refused for good (tampered, unloadable) is tried again once the record changes.
+    if (last.refused) return false;
     if (record.stableVersion === 0 || isInProgress(record.rollout) || deps.rollouts?.routes(id)) return false;
     return entry.live?.version !== record.stableVersion;
   };

@@ -1,6 +1,6 @@
 import { AppError, type Logger } from '@flywheel/core';
 import type { Collection, Doc, OutboxEntry } from '@flywheel/store';
-import { createLiveModel } from '../runtime/live-model.ts';
+import { createLiveModel, type LiveModel } from '../runtime/live-model.ts';
 import { type DeploymentRecord, revisionOf } from './deployment-records.ts';
 import { runnerOptionsOf, servingSettingsOf } from './deployment-spec.ts';
 import type { KeyedLock } from './keyed-lock.ts';
@@ -53,7 +53,8 @@ export interface DeploymentSync {
    * strategy is in progress, which the rollouts follow; a deleted deployment stops being served
    * (its strategy ended here). Asks the registry nothing and writes nothing.
    *
-   * @throws AppError what loading the stored version throws (the caller tries again later).
+   * @throws AppError retriable when the store or blob store cannot answer now (the caller tries
+   *   again later); a version refused for good comes back as `refused`.
    */
   follow(name: string, options: { signal: AbortSignal }): Promise<FollowResult>;
 }
@@ -62,6 +63,8 @@ export interface DeploymentSync {
 export type FollowResult =
   /** Applied as stored at `revision` (`revisionOf`); `changed` when another version went live. */
   | { status: 'followed'; revision: string; changed: boolean }
+  /** Its stored stable version cannot be loaded here for good (e.g. a tampered artifact). */
+  | { status: 'refused'; revision: string; error: AppError }
   /** No such deployment is stored (any served here is no longer). */
   | { status: 'gone' };
 
@@ -221,7 +224,19 @@ export function createDeploymentSync(deps: DeploymentSyncDeps): DeploymentSync {
     // While a strategy runs, which versions serve is the rollouts' to follow (they need a live one).
     if (current || (live && strategy))
       return { status: 'followed', revision: revisionOf(doc), changed: false };
-    const model = await loadStored(name, record, signal);
+    let model: LiveModel;
+    try {
+      model = await loadStored(name, record, signal);
+    } catch (error) {
+      const appError = AppError.from(error);
+      if (signal.aborted || appError.retriable) throw appError;
+      log.warn('cannot follow the stored version; it is refused here', {
+        deployment: name,
+        version: record.stableVersion,
+        error: appError,
+      });
+      return { status: 'refused', revision: revisionOf(doc), error: appError };
+    }
     served.activate(name, model);
     log.info('stored version followed', {
       deployment: name,
