@@ -39,6 +39,11 @@ export interface ServingConfig {
    * away. Replicas also look for rollouts other replicas started or ended every half lease.
    */
   rolloutLeaseMs: number;
+  /**
+   * How often a replica reads the stored deployments to follow what other replicas changed
+   * (`FLYWHEEL_SERVING_FOLLOW_INTERVAL`, 2s): updates, rollbacks to a version, deletes.
+   */
+  followIntervalMs: number;
 }
 
 /** The REST (KServe v2 / Triton HTTP) server. */
@@ -55,17 +60,9 @@ export interface HttpConfig {
  * `FLYWHEEL_SERVING_LOAD_RETRY_BASE` (500ms), `FLYWHEEL_SERVING_LOAD_RETRY_MAX` (30s),
  * `FLYWHEEL_SERVING_PREDICTION_LOG_CAPACITY` (10000 rows), `FLYWHEEL_SERVING_PREDICTION_LOG_BATCH_SIZE`
  * (100 rows), `FLYWHEEL_SERVING_PREDICTION_LOG_BATCH_DELAY` (1s), `FLYWHEEL_SERVING_PREDICTION_LOG_PUBLISH_TIMEOUT`
-  return {
-    http,
-    host,
-    infra,
-    peers,
-    loading,
-    predictionLog,
-    maxInFlightPerVersion,
-    explainMaxModelRows,
-    rolloutLeaseMs,
-  };
+ * (10s), `FLYWHEEL_SERVING_MAX_IN_FLIGHT` (256), `FLYWHEEL_SERVING_HTTP_ADDRESS` (127.0.0.1:8000),
+ * `FLYWHEEL_SERVING_HTTP_MAX_BODY_BYTES` (64 MiB), `FLYWHEEL_SERVING_EXPLAIN_MAX_MODEL_ROWS` (4000000),
+ * `FLYWHEEL_SERVING_ROLLOUT_LEASE` (10s), `FLYWHEEL_SERVING_FOLLOW_INTERVAL` (2s).
  * Throws one invalid_argument error listing every problem.
  */
 export function loadServingConfig(env: Env): ServingConfig {
@@ -99,6 +96,8 @@ export function loadServingConfig(env: Env): ServingConfig {
   }
   const rolloutLeaseMs = reader.durationMs('FLYWHEEL_SERVING_ROLLOUT_LEASE', '10s');
   if (rolloutLeaseMs < 200) reader.problem('FLYWHEEL_SERVING_ROLLOUT_LEASE', 'must be at least 200ms');
+  const followIntervalMs = reader.durationMs('FLYWHEEL_SERVING_FOLLOW_INTERVAL', '2s');
+  if (followIntervalMs < 50) reader.problem('FLYWHEEL_SERVING_FOLLOW_INTERVAL', 'must be at least 50ms');
   const maxInFlightPerVersion = reader.int('FLYWHEEL_SERVING_MAX_IN_FLIGHT', 256, { min: 1, max: 1_000_000 });
   const http: HttpConfig = {
     address: reader.string('FLYWHEEL_SERVING_HTTP_ADDRESS', '127.0.0.1:8000'),
@@ -125,5 +124,6 @@ export function loadServingConfig(env: Env): ServingConfig {
     maxInFlightPerVersion,
     explainMaxModelRows,
     rolloutLeaseMs,
+    followIntervalMs,
   };
 }

@@ -15,6 +15,7 @@ import { createDeleteDeployment } from './deployments/delete-deployment.ts';
 import { deploymentsCollection } from './deployments/deployment-records.ts';
 import { createFollowAlias } from './deployments/follow-alias.ts';
 import { createFollowCreated } from './deployments/follow-created.ts';
+import { createFollowStored } from './deployments/follow-stored.ts';
 import { createGetDeployment } from './deployments/get-deployment.ts';
 import { createKeyedLock } from './deployments/keyed-lock.ts';
 import { createListDeployments } from './deployments/list-deployments.ts';
@@ -33,7 +34,7 @@ import { createModelStatisticsBook } from './observability/model-statistics.ts';
 import { createPredictionLog } from './observability/prediction-log.ts';
 import { createRuntimeLoader } from './runtime/runtime-loader.ts';
 import { createRequestRouting } from './traffic/request-routing.ts';
-import { createRollouts, type Rollouts } from './traffic/rollouts.ts';
+import { createRollouts } from './traffic/rollouts.ts';
 import { createShadowMirror } from './traffic/shadow-mirror.ts';
 import { createTrafficRouter } from './traffic/traffic-router.ts';
 import { createTrafficStats } from './traffic/traffic-stats.ts';
@@ -43,8 +44,9 @@ import { createTrafficStats } from './traffic/traffic-stats.ts';
  * Open Inference Protocol (GRPCInferenceService). Restores stored deployments in the background
  * (ServerReady turns true once they are loaded), follows `model.alias-changed` and joins
  * `ground-truth.received` in consumer groups of this replica (`serving.<instance>`,
- * `serving-ground-truth.<instance>`) and takes up deployments other replicas create
- * (`deployment.created`, `serving-deployments.<instance>`), and logs sampled
+ * `serving-ground-truth.<instance>`), takes up deployments other replicas create
+ * (`deployment.created`, `serving-deployments.<instance>`), follows every stored deployment other
+ * replicas changed (a pass every `config.followIntervalMs`), and logs sampled
  * predictions as `prediction.logged`. Serves OIP v2 REST and Prometheus `/metrics` on
  * `config.http.address` (bound address in `httpAddress`). Closing stops REST, flushes the prediction log and releases the models.
  */
@@ -146,7 +148,7 @@ export async function wireServing(
       }),
       getDeployment: createGetDeployment({ deployments }),
       listDeployments: createListDeployments({ deployments }),
-      deleteDeployment: createDeleteDeployment({ deployments, served, lock }),
+      deleteDeployment: createDeleteDeployment({ deployments, served, lock, rollouts }),
       rollouts,
       explain,
     }),
@@ -154,6 +156,15 @@ export async function wireServing(
   const enrichment = createFeatureEnrichment({ address: config.peers['feature-store'] });
   const infer = createInfer({ served, statistics, predictionLog, routing, enrich: enrichment.enrich });
   host.server.add(GRPCInferenceService, createOipApi({ served, statistics, infer }));
+
+  const followStored = createFollowStored({
+    deployments,
+    served,
+    sync,
+    reconciler,
+    rollouts,
+    log: log.child({ component: 'follow' }),
+  });
 
   await rollouts.resumeInterrupted({ signal });
   const restored = await restoreDeployments({
@@ -181,13 +192,24 @@ export async function wireServing(
   );
   await host.consume(
     { topics: [eventKindOf(DeploymentCreatedSchema).type], group: `serving-deployments.${replica}` },
-    createFollowCreated({ deployments, served, sync, reconciler, defaultMaxInFlight, log }),
+    createFollowCreated({ follow: followStored }),
   );
-  const following = followRollouts(rollouts, {
-    intervalMs: config.rolloutLeaseMs / 2,
-    signal,
-    log: log.child({ component: 'rollouts' }),
-  });
+  const following = Promise.all([
+    repeat((options) => rollouts.follow(options), {
+      what: 'following stored rollouts',
+      intervalMs: config.rolloutLeaseMs / 2,
+      signal,
+      log: log.child({ component: 'rollouts' }),
+    }),
+    // Updates, rollbacks to a version and deletes made through other replicas publish no event
+    // this replica consumes: the stored deployments are the truth, read every interval.
+    repeat((options) => restored.done.then(() => followStored.pass(options)), {
+      what: 'following stored deployments',
+      intervalMs: config.followIntervalMs,
+      signal,
+      log: log.child({ component: 'follow' }),
+    }),
+  ]);
   const rest = await startRestApi(config.http.address, {
     served,
     infer,
@@ -217,21 +239,22 @@ export async function wireServing(
 }
 
 /**
- * Runs `rollouts.follow` every `intervalMs` until `signal` aborts (the service stops), so rollouts
- * other replicas start or end reach this one; resolves once the loop has ended.
+ * Runs `pass` every `intervalMs` until `signal` aborts (the service stops), so what other replicas
+ * stored reaches this one; a failed pass is logged and the next one tries again. Resolves once the
+ * loop has ended.
  */
-async function followRollouts(
-  rollouts: Rollouts,
-  options: { intervalMs: number; signal: AbortSignal; log: Logger },
+async function repeat(
+  pass: (options: { signal: AbortSignal }) => Promise<void>,
+  options: { what: string; intervalMs: number; signal: AbortSignal; log: Logger },
 ): Promise<void> {
   const { signal } = options;
   while (!signal.aborted) {
     try {
       await delay(options.intervalMs, signal);
-      await rollouts.follow({ signal });
+      await pass({ signal });
     } catch (error) {
       if (signal.aborted) return;
-      options.log.warn('following stored rollouts failed; trying again', { error: AppError.from(error) });
+      options.log.warn(`${options.what} failed; trying again`, { error: AppError.from(error) });
     }
   }
 }

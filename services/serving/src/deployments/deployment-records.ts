@@ -1,5 +1,5 @@
 import type { JsonValue } from '@bufbuild/protobuf';
-import type { Collection, DocumentStore } from '@flywheel/store';
+import type { Collection, Doc, DocumentStore } from '@flywheel/store';
 import type { RolloutRecord } from './rollout-records.ts';
 
 /** Lifecycle of a stored deployment (DeploymentState without the prefix). */
@@ -67,4 +67,12 @@ export interface DeploymentRecord {
 /** The deployments collection, indexed for the alias consumer and ListDeployments filters. */
 export function deploymentsCollection(store: DocumentStore): Collection<DeploymentRecord> {
   return store.collection<DeploymentRecord>('deployments', { indexes: ['modelName', 'alias', 'team'] });
+}
+
+/**
+ * Which write of which deployment a stored document is: its create time with its document
+ * version, so a deployment deleted and created again under its name is never taken for the old one.
+ */
+export function revisionOf(doc: Doc<DeploymentRecord>): string {
+  return `${doc.data.createTime}#${doc.version}`;
 }

@@ -4,8 +4,9 @@ import type { DeploymentRecord } from './deployment-records.ts';
 import type { ResolvedVersion } from './model-resolver.ts';
 
 /**
- * What a deployment sync asks of the traffic layer when it has loaded a new target version while
- * another is live: declared here so the deployment lifecycle does not depend on rollouts.
+ * What the deployment lifecycle asks of the traffic layer (a sync that loaded a new target version
+ * while another is live, following a stored deployment, a delete): declared here so the deployment
+ * lifecycle does not depend on rollouts.
  */
 export interface PolicyCanary {
   /**
@@ -19,4 +20,8 @@ export interface PolicyCanary {
     resolved: ResolvedVersion,
     signal: AbortSignal,
   ): Promise<boolean>;
+  /** True while this replica routes a traffic strategy of the deployment (its versions are the rollouts'). */
+  routes(name: string): boolean;
+  /** Ends here, without a store write, the strategy of a deployment that was deleted. Call under its lock. */
+  forget(name: string): void;
 }

@@ -66,3 +66,8 @@ export interface ArmRewardRecord {
   pulls: number;
   rewards: number;
 }
+
+/** Whether a stored rollout is still in progress (progressing or paused). */
+export function isInProgress(rollout: RolloutRecord | undefined): rollout is RolloutRecord {
+  return rollout !== undefined && (rollout.state === 'progressing' || rollout.state === 'paused');
+}

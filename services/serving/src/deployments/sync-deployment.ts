@@ -1,13 +1,14 @@
 import { AppError, type Logger } from '@flywheel/core';
 import type { Collection, Doc, OutboxEntry } from '@flywheel/store';
-import { createLiveModel } from '../runtime/live-model.ts';
-import type { DeploymentRecord } from './deployment-records.ts';
+import { createLiveModel, type LiveModel } from '../runtime/live-model.ts';
+import { type DeploymentRecord, revisionOf } from './deployment-records.ts';
 import { runnerOptionsOf, servingSettingsOf } from './deployment-spec.ts';
 import type { KeyedLock } from './keyed-lock.ts';
 import type { LoadModelVersion } from './load-model-version.ts';
 import { type LoadTarget, stateAfter } from './load-target.ts';
 import type { PolicyCanary } from './policy-canary.ts';
 import { rolledOutEvent } from './rolled-out-event.ts';
+import { isInProgress } from './rollout-records.ts';
 import type { ServedModels } from './served-models.ts';
 
 /** What a sync ended with (failures that may pass are thrown instead, retriable). */
@@ -45,7 +46,27 @@ export interface DeploymentSync {
    * logged and left to `sync`.
    */
   restore(name: string, options: { signal: AbortSignal }): Promise<void>;
+  /**
+   * Brings this replica in line with the stored deployment, which another replica may have
+   * changed: its settings apply at once; a stable version other than the live one is loaded
+   * straight from the blob store (verified by its sha256) and swapped in — unless a traffic
+   * strategy is in progress, which the rollouts follow; a deleted deployment stops being served
+   * (its strategy ended here). Asks the registry nothing and writes nothing.
+   *
+   * @throws AppError retriable when the store or blob store cannot answer now (the caller tries
+   *   again later); a version refused for good comes back as `refused`.
+   */
+  follow(name: string, options: { signal: AbortSignal }): Promise<FollowResult>;
 }
+
+/** What following a stored deployment ended with. */
+export type FollowResult =
+  /** Applied as stored at `revision` (`revisionOf`); `changed` when another version went live. */
+  | { status: 'followed'; revision: string; changed: boolean }
+  /** Its stored stable version cannot be loaded here for good (e.g. a tampered artifact). */
+  | { status: 'refused'; revision: string; error: AppError }
+  /** No such deployment is stored (any served here is no longer). */
+  | { status: 'gone' };
 
 export interface DeploymentSyncDeps {
   deployments: Collection<DeploymentRecord>;
@@ -137,6 +158,26 @@ export function createDeploymentSync(deps: DeploymentSyncDeps): DeploymentSync {
     }
   };
 
+  /** The record's stable version, straight from the blob store (verified by its sha256). */
+  const loadStored = async (name: string, record: DeploymentRecord, signal: AbortSignal) => {
+    const runner = await deps.loadVersion(
+      {
+        modelName: record.modelName,
+        version: record.stableVersion,
+        artifactSha256: record.stableArtifactSha256,
+      },
+      runnerOptionsOf(record),
+      { signal },
+    );
+    return createLiveModel({
+      version: record.stableVersion,
+      artifactSha256: record.stableArtifactSha256,
+      runner,
+      deploymentName: name,
+      log,
+    });
+  };
+
   const restore = async (name: string, { signal }: { signal: AbortSignal }): Promise<void> => {
     const doc = await deployments.get(name, { signal }).catch(() => undefined);
     const record = doc?.data;
@@ -144,26 +185,9 @@ export function createDeploymentSync(deps: DeploymentSyncDeps): DeploymentSync {
     if (served.get(name)?.live) return;
     const startedAt = Date.now();
     try {
-      const runner = await deps.loadVersion(
-        {
-          modelName: record.modelName,
-          version: record.stableVersion,
-          artifactSha256: record.stableArtifactSha256,
-        },
-        runnerOptionsOf(record),
-        { signal },
-      );
+      const model = await loadStored(name, record, signal);
       served.upsert(name, servingSettingsOf(record, deps.defaultMaxInFlight));
-      served.activate(
-        name,
-        createLiveModel({
-          version: record.stableVersion,
-          artifactSha256: record.stableArtifactSha256,
-          runner,
-          deploymentName: name,
-          log,
-        }),
-      );
+      served.activate(name, model);
       log.info('stored version restored', {
         deployment: name,
         version: record.stableVersion,
@@ -180,8 +204,51 @@ export function createDeploymentSync(deps: DeploymentSyncDeps): DeploymentSync {
     }
   };
 
+  const follow = async (name: string, { signal }: { signal: AbortSignal }): Promise<FollowResult> => {
+    const doc = await deployments.get(name, { signal });
+    if (!doc) {
+      if (served.get(name)) {
+        deps.rollouts?.forget(name);
+        void served.remove(name);
+      }
+      return { status: 'gone' };
+    }
+    const record = doc.data;
+    served.upsert(name, servingSettingsOf(record, deps.defaultMaxInFlight));
+    const live = served.get(name)?.live;
+    const strategy = isInProgress(record.rollout) || (deps.rollouts?.routes(name) ?? false);
+    const current =
+      record.stableVersion === 0 ||
+      !record.stableArtifactSha256 ||
+      (live?.version === record.stableVersion && live.artifactSha256 === record.stableArtifactSha256);
+    // While a strategy runs, which versions serve is the rollouts' to follow (they need a live one).
+    if (current || (live && strategy))
+      return { status: 'followed', revision: revisionOf(doc), changed: false };
+    let model: LiveModel;
+    try {
+      model = await loadStored(name, record, signal);
+    } catch (error) {
+      const appError = AppError.from(error);
+      if (signal.aborted || appError.retriable) throw appError;
+      log.warn('cannot follow the stored version; it is refused here', {
+        deployment: name,
+        version: record.stableVersion,
+        error: appError,
+      });
+      return { status: 'refused', revision: revisionOf(doc), error: appError };
+    }
+    served.activate(name, model);
+    log.info('stored version followed', {
+      deployment: name,
+      version: record.stableVersion,
+      previous: live?.version,
+    });
+    return { status: 'followed', revision: revisionOf(doc), changed: true };
+  };
+
   return {
     sync: (name, options) => lock.run(name, () => sync(name, options)),
     restore: (name, options) => lock.run(name, () => restore(name, options)),
+    follow: (name, options) => lock.run(name, () => follow(name, options)),
   };
 }

@@ -1,10 +1,15 @@
 import type { JsonValue } from '@bufbuild/protobuf';
-import type { RolloutRecord, RouteEntry, SloCheckRecord } from '../deployments/rollout-records.ts';
+import {
+  isInProgress,
+  type RolloutRecord,
+  type RouteEntry,
+  type SloCheckRecord,
+} from '../deployments/rollout-records.ts';
 import { stableRoutes } from './traffic-router.ts';
 
 /** Whether a stored rollout is still in progress (progressing, or paused before promotion). */
 export function isActive(rollout: RolloutRecord | undefined): rollout is RolloutRecord {
-  return rollout !== undefined && (rollout.state === 'progressing' || rollout.state === 'paused');
+  return isInProgress(rollout);
 }
 
 /** The version a rollout takes out of traffic when it ends. */

@@ -769,6 +769,12 @@ export function createRollouts(deps: RolloutsDeps): Rollouts {
     setTrafficSplit,
     rollback,
     startPolicyCanary,
+    routes: (name) => installed.has(name) || router.plan(name) !== undefined,
+    forget(name) {
+      clearTimeout(timers.get(name));
+      timers.delete(name);
+      endStrategy(name);
+    },
     resumeInterrupted,
     addRewards,
     follow,

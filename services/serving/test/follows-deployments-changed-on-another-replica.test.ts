@@ -1,0 +1,236 @@
+// Issue 9: two serving replicas on one MongoDB-wire store and one Kafka bus. Whatever one replica
+// is asked to do to a deployment (create, update, traffic split, rollback, delete) the other must
+// serve too, without a restart or an alias move; a replica that was down while a deployment
+// changed serves the stored deployment once it is back.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { toJson } from '@bufbuild/protobuf';
+import { createFsBlobs } from '@flywheel/blobs';
+import { AppError, type Env } from '@flywheel/core';
+import { exportLogisticRegressionOnnx } from '@flywheel/ml';
+import { ArtifactFormat, RegistryService } from '@flywheel/proto/flywheel/registry/v1/registry_pb.js';
+import { DeploymentSchema, ServingService } from '@flywheel/proto/flywheel/serving/v1/serving_pb.js';
+import { GRPCInferenceService } from '@flywheel/proto/inference/grpc_service_pb.js';
+import { loadRegistryConfig, wireRegistry } from '@flywheel/registry';
+import { createRpcClient } from '@flywheel/rpc';
+import { type InProcessService, startInProcess } from '@flywheel/runtime/testing';
+import { realServers, uniqueName, waitFor } from '@flywheel/testing';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { loadServingConfig, wireServing } from '../src/index.ts';
+import { contentsRequest, v1Model, v2Model } from './serving-harness.ts';
+
+const servers = realServers();
+const deadline = { timeoutMs: 60_000, intervalMs: 100 };
+
+async function startStack(run: string) {
+  const blobs = createFsBlobs({ dir: mkdtempSync(join(tmpdir(), 'flywheel-follow-blobs-')) });
+  onTestFinished(() => blobs.close());
+  const kafka: Env = {
+    FLYWHEEL_BUS: 'kafka',
+    FLYWHEEL_KAFKA_BROKERS: servers.kafkaBrokers.join(','),
+    FLYWHEEL_TOPIC_PREFIX: `${run}.`,
+  };
+  const started: InProcessService[] = [];
+  onTestFinished(async () => {
+    for (const service of started.reverse()) await service.stop();
+  });
+  const registryService = await startInProcess('registry', {
+    load: loadRegistryConfig,
+    wire: wireRegistry,
+    shared: { blobs },
+    env: { ...kafka, FLYWHEEL_INSTANCE_ID: `${run}/registry` },
+  });
+  started.push(registryService);
+  const registry = createRpcClient(RegistryService, {
+    address: registryService.address,
+    defaultTimeoutMs: 20_000,
+  });
+  onTestFinished(() => registry.close());
+  const model = `weather-${run}`.toLowerCase();
+  for (const weights of [v1Model, v2Model]) {
+    await registry.registerVersion({
+      requestId: crypto.randomUUID(),
+      modelName: model,
+      artifactSource: { case: 'artifactBytes', value: exportLogisticRegressionOnnx(weights) },
+      format: ArtifactFormat.ONNX,
+    });
+  }
+  await registry.setAlias({ modelName: model, alias: 'champion', modelVersion: 1n });
+
+  const replica = async (name: string) => {
+    const service = await startInProcess('serving', {
+      load: loadServingConfig,
+      wire: wireServing,
+      shared: { blobs },
+      env: {
+        ...kafka,
+        FLYWHEEL_STORE: 'mongo',
+        FLYWHEEL_MONGO_URL: servers.mongoUrl,
+        FLYWHEEL_MONGO_DATABASE: `${run}-serving`,
+        FLYWHEEL_INSTANCE_ID: `${run}/serving-${name}`,
+        FLYWHEEL_REGISTRY_GRPC_ADDRESS: registryService.address,
+        FLYWHEEL_SERVING_LOAD_RETRY_BASE: '50ms',
+        FLYWHEEL_SERVING_LOAD_RETRY_MAX: '500ms',
+        FLYWHEEL_SERVING_ROLLOUT_LEASE: '1s',
+      },
+    });
+    started.push(service);
+    const inference = createRpcClient(GRPCInferenceService, {
+      address: service.address,
+      defaultTimeoutMs: 20_000,
+    });
+    const serving = createRpcClient(ServingService, { address: service.address, defaultTimeoutMs: 20_000 });
+    onTestFinished(() => {
+      inference.close();
+      serving.close();
+    });
+    /** The versions answering `count` requests to `deployment` ("error: <code>" for a failure). */
+    const versions = (deployment: string, count: number, rows?: number[][]): Promise<string[]> =>
+      Promise.all(
+        Array.from({ length: count }, () =>
+          inference.modelInfer(contentsRequest(deployment, rows)).then(
+            (response) => response.modelVersion,
+            (error: unknown) => `error: ${AppError.from(error).code}`,
+          ),
+        ),
+      );
+    /** The deployment as this replica's GetDeployment shows it, in protobuf JSON. */
+    const spec = async (deployment: string) => {
+      const got = await serving.getDeployment({ deploymentName: deployment });
+      return toJson(DeploymentSchema, got.deployment!);
+    };
+    return { service, inference, serving, versions, spec };
+  };
+  return { model, replica };
+}
+
+/** Polls until every one of `count` requests is answered by `expected` (a version or "error: <code>"). */
+async function untilServing(
+  versions: () => Promise<string[]>,
+  expected: string,
+  what: string,
+): Promise<void> {
+  await waitFor(async () => (await versions()).every((version) => version === expected), {
+    ...deadline,
+    what,
+  });
+}
+
+describe('serving replicas follow deployments changed through one another (real Kafka and MongoDB)', () => {
+  it('serves on replica b what create, update, traffic split, rollback and delete did through replica a', {
+    timeout: 300_000,
+  }, async () => {
+    const run = uniqueName('follow').replaceAll('.', '-');
+    const { model, replica } = await startStack(run);
+    const a = await replica('a');
+    const b = await replica('b');
+
+    // Create through a: b serves it.
+    await a.serving.createDeployment({
+      deployment: {
+        name: 'pinned',
+        target: { modelName: model, selector: { case: 'modelVersion', value: 1n } },
+      },
+    });
+    await untilServing(() => b.versions('pinned', 4), '1', 'b serving the created deployment at v1');
+
+    // Update through a: another version and a label that changes how requests are checked.
+    const nan = [[Number.NaN, 5, 4.7]];
+    expect(await b.versions('pinned', 1, nan)).toEqual(['error: invalid_argument']);
+    await a.serving.updateDeployment({
+      deployment: {
+        name: 'pinned',
+        description: 'pinned to v2, NaN allowed',
+        labels: { 'serving.flywheel.dev/allow-non-finite': 'true' },
+        target: { modelName: model, selector: { case: 'modelVersion', value: 2n } },
+        runtime: { instanceCount: 2 },
+      },
+    });
+    expect(await a.versions('pinned', 4)).toEqual(['2', '2', '2', '2']);
+    await untilServing(() => b.versions('pinned', 4), '2', 'b serving the updated deployment at v2');
+    await untilServing(() => b.versions('pinned', 1, nan), '2', 'b taking NaN as the updated labels allow');
+    expect(await b.spec('pinned')).toEqual(await a.spec('pinned'));
+    expect(await b.spec('pinned')).toMatchObject({ description: 'pinned to v2, NaN allowed' });
+
+    // A traffic split through a: b routes both versions.
+    await a.serving.setTrafficSplit({
+      deploymentName: 'pinned',
+      trafficSplit: {
+        strategy: {
+          case: 'abTest',
+          value: {
+            variants: [
+              { modelVersion: 1n, weight: 1 },
+              { modelVersion: 2n, weight: 1 },
+            ],
+          },
+        },
+      },
+    });
+    await waitFor(
+      async () => {
+        const seen = new Set(await b.versions('pinned', 32));
+        return seen.has('1') && seen.has('2') && seen.size === 2;
+      },
+      { ...deadline, what: 'b routing the A/B split between v1 and v2' },
+    );
+
+    // Rollback through a of the split: b sends everything to the stable version again.
+    await a.serving.rollback({ deploymentName: 'pinned', reason: 'split ended' });
+    await untilServing(() => b.versions('pinned', 16), '2', 'b back on stable v2 after the rollback');
+
+    // Rollback through a to another version, with no rollout in progress: b serves it too.
+    await a.serving.rollback({ deploymentName: 'pinned', toVersion: 1n, reason: 'v2 misbehaves' });
+    expect(await a.versions('pinned', 4)).toEqual(['1', '1', '1', '1']);
+    await untilServing(() => b.versions('pinned', 4), '1', 'b serving v1 after the rollback to it');
+
+    // Delete through a: b refuses the deployment too.
+    await a.serving.deleteDeployment({ deploymentName: 'pinned' });
+    await untilServing(
+      () => b.versions('pinned', 2),
+      'error: not_found',
+      'b refusing the deleted deployment',
+    );
+    await expect(b.serving.getDeployment({ deploymentName: 'pinned' })).rejects.toMatchObject({
+      code: 'not_found',
+    });
+    // A deployment created again under the deleted name serves its new target on b, with no leftover strategy.
+    await a.serving.createDeployment({
+      deployment: {
+        name: 'pinned',
+        target: { modelName: model, selector: { case: 'modelVersion', value: 2n } },
+      },
+    });
+    await untilServing(() => b.versions('pinned', 16), '2', 'b serving the re-created deployment at v2');
+  });
+
+  it('serves on a replica restarted after it was down what changed meanwhile', {
+    timeout: 300_000,
+  }, async () => {
+    const run = uniqueName('follow-down').replaceAll('.', '-');
+    const { model, replica } = await startStack(run);
+    const a = await replica('a');
+    let b = await replica('b');
+    const pin = (name: string, version: bigint) => ({
+      deployment: {
+        name,
+        target: { modelName: model, selector: { case: 'modelVersion' as const, value: version } },
+      },
+    });
+    await a.serving.createDeployment(pin('kept', 1n));
+    await a.serving.createDeployment(pin('dropped', 1n));
+    await untilServing(() => b.versions('kept', 2), '1', 'b serving "kept"');
+    await untilServing(() => b.versions('dropped', 2), '1', 'b serving "dropped"');
+
+    await b.service.stop();
+    await a.serving.updateDeployment(pin('kept', 2n));
+    await a.serving.deleteDeployment({ deploymentName: 'dropped' });
+    await a.serving.createDeployment(pin('added', 2n));
+
+    b = await replica('b');
+    await untilServing(() => b.versions('kept', 4), '2', 'restarted b serving the updated "kept" at v2');
+    await untilServing(() => b.versions('dropped', 2), 'error: not_found', 'restarted b refusing "dropped"');
+    await untilServing(() => b.versions('added', 4), '2', 'restarted b serving "added"');
+  });
+});
