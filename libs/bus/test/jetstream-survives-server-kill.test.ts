@@ -1,51 +1,27 @@
 // An acknowledged publish survives `kill -9` of the NATS server. The server is a private one (its
-// own run dir and ports, started with scripts/servers/servers.sh, so with the very nats.conf the
+// own run dir and ports, started with scripts/servers/servers.sh by `startPrivateServer`, so with the very nats.conf the
 // shared one runs on); the shared server is not touched.
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { createNatsBus } from '@flywheel/bus';
 import { type CloudEvent, newEventId } from '@flywheel/events';
-import { uniqueName, waitFor } from '@flywheel/testing';
+import { type PrivateServer, startPrivateServer, uniqueName, waitFor } from '@flywheel/testing';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { streamNameOf } from '../src/nats/nats-names.ts';
 
-const run = promisify(execFile);
-const serversScript = resolve(import.meta.dirname, '../../../scripts/servers/servers.sh');
 const total = 300;
 
 describe('JetStream keeps acknowledged events across kill -9 of the server (private nats-server)', () => {
-  let runDir: string;
+  let nats: PrivateServer;
   let url: string;
-  const servers = (...args: string[]) =>
-    run(serversScript, args, { env: { ...process.env, FLYWHEEL_RUN_DIR: runDir }, timeout: 120_000 });
-  const serverPid = async () => Number((await readFile(join(runDir, 'nats', 'pid'), 'utf8')).trim());
-  const alive = (pid: number) => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
 
   beforeAll(async () => {
-    runDir = await mkdtemp(join(tmpdir(), 'flywheel-nats-kill-'));
-    await servers('start', 'nats');
-    const env = await readFile(join(runDir, 'servers.env'), 'utf8');
-    const match = /FLYWHEEL_NATS_URL=(\S+)/.exec(env);
-    if (!match) throw new Error(`no FLYWHEEL_NATS_URL in ${runDir}/servers.env:\n${env}`);
-    url = match[1]!;
+    nats = await startPrivateServer('nats');
+    url = nats.env.FLYWHEEL_NATS_URL!;
   }, 150_000);
 
   afterAll(async () => {
-    if (!runDir) return;
-    await servers('clean', 'nats').catch(() => undefined);
-    await rm(runDir, { recursive: true, force: true });
+    await nats?.clean();
   }, 120_000);
 
   it('consumes every acknowledged event after the server was SIGKILLed and restarted', {
@@ -75,11 +51,9 @@ describe('JetStream keeps acknowledged events across kill -9 of the server (priv
     await nc.close();
 
     // Right after the last ack: no graceful shutdown, no chance to flush anything.
-    const pid = await serverPid();
-    process.kill(pid, 'SIGKILL');
-    await waitFor(() => !alive(pid), { timeoutMs: 30_000, what: `nats-server ${pid} to die` });
+    await nats.kill();
     await publisher.close().catch(() => undefined);
-    await servers('start', 'nats');
+    await nats.start();
 
     const consumer = createNatsBus({ url, defaultTimeoutMs: 10_000 });
     const seen = new Set<string>();
