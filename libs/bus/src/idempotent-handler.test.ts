@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppError } from '@flywheel/core';
 import { type CloudEvent, newEventId } from '@flywheel/events';
-import { createEmbeddedStore, type DocumentStore } from '@flywheel/store';
+import { type Collection, createEmbeddedStore, type DocumentStore } from '@flywheel/store';
 import { waitFor } from '@flywheel/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HandlerContext } from './handle-events.ts';
@@ -245,18 +245,18 @@ function outageOf(
   const down = () => Date.now() < downUntil;
   const wrapped: DocumentStore = {
     ...store,
-    collection: <T extends object>(name: string) => {
+    collection: <T extends object>(name: string): Collection<T> => {
       const collection = store.collection<T>(name);
       return {
         ...collection,
         get: collection.get.bind(collection),
         find: collection.find.bind(collection),
-        put: async (id, data, options) => {
+        put: async (id: string, data: T, options?: Parameters<Collection<T>['put']>[2]) => {
           if (down() && matches('put', data as { status?: string }))
             throw new AppError('unavailable', 'store down');
           return collection.put(id, data, options);
         },
-        delete: async (id, options) => {
+        delete: async (id: string, options?: Parameters<Collection<T>['delete']>[1]) => {
           if (down() && matches('delete', undefined)) throw new AppError('unavailable', 'store down');
           return collection.delete(id, options);
         },
