@@ -272,6 +272,11 @@ describe.each(buses)(
           latest = report.newVersion;
         }
       } catch (error) {
+        dumpTrouble();
+        throw error;
+      }
+      /** What each process said that went wrong, and which events the loop got to. */
+      function dumpTrouble(): void {
         for (const replica of set.replicas) {
           const trouble = replica
             .current()
@@ -294,7 +299,6 @@ describe.each(buses)(
         console.error(
           `story so far:\n${lines.join('\n')}\nkills: ${JSON.stringify(kills)}\nseen this episode: ${JSON.stringify([...tally])}`,
         );
-        throw error;
       }
 
       scheduler.close();
@@ -360,6 +364,7 @@ describe.each(buses)(
         ].join('\n'),
       );
 
+      if (lost.length > 0 || handled.running > 0 || dlq.length > 0) dumpTrouble();
       // Exactly one new version per episode (v1 from the bootstrap run), each served in turn.
       expect(versions).toHaveLength(1 + episodes);
       expect(episodeFigures.map((e) => e.version)).toEqual(
