@@ -33,7 +33,7 @@ export interface PrivateServer {
   kill(): Promise<void>;
   /** The pid of the process now running. */
   pid(): Promise<number>;
-  /** Stops it and deletes its run dir. Safe to call twice. */
+  /** SIGKILLs it (its data is discarded) and deletes its run dir. Safe to call twice. */
   clean(): Promise<void>;
 }
 
@@ -84,6 +84,12 @@ export async function startPrivateServer(
     async clean() {
       if (cleaned) return;
       cleaned = true;
+      // Its data is discarded: no graceful shutdown to wait for.
+      const victim = await pid().catch(() => undefined);
+      if (victim !== undefined && alive(victim)) {
+        process.kill(victim, 'SIGKILL');
+        await waitFor(() => !alive(victim), { timeoutMs: 30_000 }).catch(() => undefined);
+      }
       await servers('clean', name).catch(() => undefined);
       await rm(runDir, { recursive: true, force: true });
     },
