@@ -38,6 +38,7 @@ KAFKA_AUTO_CREATE_TOPICS="${FLYWHEEL_KAFKA_AUTO_CREATE_TOPICS:-true}"
 MONGO_BACKEND="${FLYWHEEL_MONGO_BACKEND:-memory}"     # memory | h2 (file-backed, survives kill -9)
 START_TIMEOUT="${FLYWHEEL_SERVERS_START_TIMEOUT:-120}" # seconds, per server
 STOP_TIMEOUT="${FLYWHEEL_SERVERS_STOP_TIMEOUT:-30}"    # seconds before SIGKILL
+PORT_WAIT="${FLYWHEEL_SERVERS_PORT_WAIT:-90}"         # seconds a restart waits for its stored ports
 S3_REGION=us-east-1
 
 log() { printf '[servers] %s\n' "$*" >&2; }
@@ -247,12 +248,25 @@ ports() {
   if [[ -f "$f" ]]; then
     # shellcheck disable=SC1090
     source "$f"
-    for k in "$@"; do
-      local v="PORT_$k"
-      [[ -n "${!v:-}" ]] || { busy+=("$k(missing)"); continue; }
-      probe port-free "${!v}" || busy+=("$k=${!v}")
+    # A server just killed leaves its connections' sockets behind (FIN_WAIT2 up to the kernel's
+    # 60 s tcp_fin_timeout while clients hold their end), which keep its port from being bound:
+    # wait for them rather than give up the port, so a restart comes back where clients look.
+    local deadline=$(($(now) + PORT_WAIT))
+    while :; do
+      busy=()
+      for k in "$@"; do
+        local v="PORT_$k"
+        [[ -n "${!v:-}" ]] || { busy+=("$k(missing)"); continue; }
+        probe port-free "${!v}" || busy+=("$k=${!v}")
+      done
+      ((${#busy[@]} == 0)) && return 0
+      [[ "${busy[*]}" == *"(missing)"* ]] && break
+      (($(now) >= deadline)) && break
+      sleep 1
     done
-    ((${#busy[@]} == 0)) && return 0
+    log "$name: stored port(s) ${busy[*]} still busy after ${PORT_WAIT}s; sockets on them:"
+    local pk pv
+    for pk in "$@"; do pv="PORT_$pk"; ss -tanp 2>/dev/null | grep -E ":${!pv}\b" | head -n 5 >&2 || true; done
     if [[ "$name" == kafka ]]; then
       # The KRaft metadata log records the controller's address: a new port needs a new cluster.
       die "kafka: stored port(s) ${busy[*]} are in use by another process; free them, or run '$0 clean kafka' to start over with new ports (data is lost)"
