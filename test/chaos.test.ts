@@ -324,21 +324,33 @@ describe.each(buses)(
       // Published: distinct event ids per topic, read from the beginning. Handled: dedupe records.
       const topics = [...eventTypes, ...eventTypes.map((t) => `${t}.dlq`)];
       const published = await readPublished(bus, topics, { group: `${run}-ledger` });
-      const handled = await readHandled(mongo.env.FLYWHEEL_MONGO_URL!, order.map(databaseOf));
-      const rows: string[] = [];
-      const lost: string[] = [];
-      for (const [key, byTopic] of [...handled.done].sort()) {
-        for (const [topic, done] of [...byTopic].sort()) {
-          const type = topic.startsWith(topicPrefix) ? topic.slice(topicPrefix.length) : topic;
-          const ids = published.get(type) ?? new Set<string>();
-          const missing = [...ids].filter((id) => !done.has(id));
-          const extra = [...done].filter((id) => !ids.has(id)).length;
-          rows.push(
-            `  ${type.padEnd(26)} ${key.replaceAll(`${run}-`, '').padEnd(48)} published ${String(ids.size).padStart(4)}  handled ${String(done.size).padStart(4)}  lost ${missing.length}${extra ? `  unknown ${extra}` : ''}`,
-          );
-          lost.push(...missing.map((id) => `${key} ${type} ${id}`));
+      // An event a killed consumer held is redelivered only after its bus gives up on that consumer
+      // (Kafka: the session timeout, 10 s; JetStream: the ack wait, 30 s) and may then wait for its
+      // claim's lease (60 s): count until every group caught up, within a bound past those.
+      const catchUpStartedAt = Date.now();
+      let handled: Awaited<ReturnType<typeof readHandled>>;
+      let rows: string[];
+      let lost: string[];
+      for (;;) {
+        handled = await readHandled(mongo.env.FLYWHEEL_MONGO_URL!, order.map(databaseOf));
+        rows = [];
+        lost = [];
+        for (const [key, byTopic] of [...handled.done].sort()) {
+          for (const [topic, done] of [...byTopic].sort()) {
+            const type = topic.startsWith(topicPrefix) ? topic.slice(topicPrefix.length) : topic;
+            const ids = published.get(type) ?? new Set<string>();
+            const missing = [...ids].filter((id) => !done.has(id));
+            const extra = [...done].filter((id) => !ids.has(id)).length;
+            rows.push(
+              `  ${type.padEnd(26)} ${key.replaceAll(`${run}-`, '').padEnd(48)} published ${String(ids.size).padStart(4)}  handled ${String(done.size).padStart(4)}  lost ${missing.length}${extra ? `  unknown ${extra}` : ''}`,
+            );
+            lost.push(...missing.map((id) => `${key} ${type} ${id}`));
+          }
         }
+        if ((lost.length === 0 && handled.running === 0) || Date.now() - catchUpStartedAt > 100_000) break;
+        await delay(2000);
       }
+      const catchUpMs = Date.now() - catchUpStartedAt;
       const dlq = topics.filter((t) => t.endsWith('.dlq') && (published.get(t)?.size ?? 0) > 0);
       const unconsumed = eventTypes
         .filter((t) => (published.get(t)?.size ?? 0) > 0)
@@ -358,7 +370,7 @@ describe.each(buses)(
           `published per topic: ${unconsumed.join(', ')}`,
           'per topic and consumer group (database group):',
           ...rows,
-          `dedupe records still running: ${handled.running}; taken over after a crash: ${handled.reclaimed}`,
+          `dedupe records still running: ${handled.running}; taken over after a crash: ${handled.reclaimed}; every group caught up ${catchUpMs} ms after the last episode`,
           `versions: ${versions.map((v) => `v${v.version}`).join(', ')}; retrain-weather runs: ${runs.length}; serving: ${JSON.stringify(served)}`,
           `DLQ topics with events: ${dlq.length ? dlq.map((t) => `${t} ${published.get(t)!.size}`).join(', ') : 'none'}`,
         ].join('\n'),
@@ -399,7 +411,7 @@ describe.each(buses)(
       expect(kills.map((k) => k.kind).sort()).toEqual(
         [...order.map(() => 'service'), 'broker', 'mongo'].sort(),
       );
-    }, 300_000);
+    }, 360_000);
   },
 );
 
