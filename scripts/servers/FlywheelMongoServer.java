@@ -4,6 +4,9 @@ import de.bwaldvogel.mongo.MongoVersion;
 import de.bwaldvogel.mongo.backend.AbstractMongoBackend;
 import de.bwaldvogel.mongo.backend.h2.H2Backend;
 import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
+import de.bwaldvogel.mongo.bson.Document;
+import de.bwaldvogel.mongo.wire.message.MongoMessage;
+import io.netty.channel.Channel;
 
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -13,6 +16,11 @@ import java.util.concurrent.CountDownLatch;
  * Used by scripts/servers/servers.sh for integration tests; not a production database.
  *
  * Usage: java -cp 'lib/*:classes' FlywheelMongoServer HOST PORT [memory|h2] [H2_FILE]
+ *
+ * h2: file-backed, and every command that changed data is committed to the file before it is
+ * answered, so an acknowledged write survives kill -9 of this process (H2's own MVStore only
+ * auto-commits about once a second: a kill lost up to a second of acknowledged writes). Written to
+ * the OS, not fsynced: an OS crash can still lose the last writes, like mongod's 100 ms journal.
  *
  * Environment:
  *   FLYWHEEL_MONGO_FAKE_WIRE_VERSION  report this maxWireVersion in isMaster/hello (and a matching
@@ -40,7 +48,7 @@ public final class FlywheelMongoServer {
                     System.err.println("h2 backend needs a file path");
                     System.exit(2);
                 }
-                backend = new H2Backend(args[3]);
+                backend = new CommittingH2Backend(args[3]);
                 break;
             default:
                 System.err.println("unknown backend: " + kind);
@@ -87,5 +95,34 @@ public final class FlywheelMongoServer {
             done.countDown();
         }, "shutdown"));
         done.await();
+    }
+
+    /** The H2 backend, committing the MVStore after each command that left unsaved changes. */
+    static final class CommittingH2Backend extends H2Backend {
+        CommittingH2Backend(String file) {
+            super(file);
+        }
+
+        @Override
+        public Document handleCommand(Channel channel, String database, String command, Document query) {
+            try {
+                return super.handleCommand(channel, database, command, query);
+            } finally {
+                commitIfChanged();
+            }
+        }
+
+        @Override
+        public Document handleMessage(MongoMessage message) {
+            try {
+                return super.handleMessage(message);
+            } finally {
+                commitIfChanged();
+            }
+        }
+
+        private void commitIfChanged() {
+            if (getMvStore().hasUnsavedChanges()) getMvStore().commit();
+        }
     }
 }

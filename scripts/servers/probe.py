@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Small stdlib-only helpers for servers.sh (no third-party packages).
 
-  probe.py free-ports N           print N free TCP ports on 127.0.0.1, one per line
+  probe.py free-ports N           print N free TCP ports on 127.0.0.1 below the ephemeral range
   probe.py port-free PORT         exit 0 if PORT can be bound on 127.0.0.1 (nobody listens)
   probe.py tcp PORT               exit 0 if something accepts on 127.0.0.1:PORT
   probe.py mongo PORT             exit 0 if a MongoDB-wire server answers `isMaster` with ok:1
@@ -13,6 +13,7 @@
 """
 import json
 import os
+import random
 import socket
 import struct
 import sys
@@ -23,12 +24,32 @@ HOST = "127.0.0.1"
 
 
 def free_ports(n):
+    # Below the kernel's ephemeral range: a server port inside it can be taken while the server is
+    # down by a client's own outgoing socket (a client retrying 127.0.0.1:P gets source port P and
+    # connects to itself), and the restart on the same port then fails.
+    low = 32768
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low = int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        pass
+    candidates = list(range(max(1024, low - 12000), low))
+    random.shuffle(candidates)
     socks = []
     try:
-        for _ in range(n):
+        for port in candidates:
+            if len(socks) == n:
+                break
             s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            s.bind((HOST, 0))
+            try:
+                s.bind((HOST, port))
+            except OSError:
+                s.close()
+                continue
             socks.append(s)
+        if len(socks) < n:
+            print("no free ports below the ephemeral range", file=sys.stderr)
+            return 1
         for s in socks:
             print(s.getsockname()[1])
     finally:

@@ -33,13 +33,15 @@ KAFKA_HOME="$CACHE/kafka-$KAFKA_VERSION"
 MONGO_HOME="$CACHE/mongo-java-server-$MONGO_SERVER_VERSION"
 VGW_BIN="$CACHE/bin/versitygw-$VERSITYGW_VERSION"
 NATS_BIN="$CACHE/bin/nats-server-$NATS_SERVER_VERSION"
+MONGO_CLASSES="$MONGO_HOME/classes-$(sha256sum <"$HERE/FlywheelMongoServer.java" | cut -c1-16)"
 
 # ---- tunables ---------------------------------------------------------------------------------
 KAFKA_HEAP="${FLYWHEEL_KAFKA_HEAP:--Xms256m -Xmx512m}"
 KAFKA_AUTO_CREATE_TOPICS="${FLYWHEEL_KAFKA_AUTO_CREATE_TOPICS:-true}"
-MONGO_BACKEND="${FLYWHEEL_MONGO_BACKEND:-memory}"     # memory | h2 (file-backed, survives restart)
+MONGO_BACKEND="${FLYWHEEL_MONGO_BACKEND:-memory}"     # memory | h2 (file-backed, survives kill -9)
 START_TIMEOUT="${FLYWHEEL_SERVERS_START_TIMEOUT:-120}" # seconds, per server
 STOP_TIMEOUT="${FLYWHEEL_SERVERS_STOP_TIMEOUT:-30}"    # seconds before SIGKILL
+PORT_WAIT="${FLYWHEEL_SERVERS_PORT_WAIT:-90}"         # seconds a restart waits for its stored ports
 S3_REGION=us-east-1
 
 log() { printf '[servers] %s\n' "$*" >&2; }
@@ -118,16 +120,25 @@ install_kafka() {
 }
 
 install_mongo() {
-  local stamp; stamp="$(stamp_of "$MONGO_SERVER_VERSION" "$MONGO_SLF4J_VERSION" \
-    "$(sha256sum <"$HERE/mongo-pom.xml")" "$(sha256sum <"$HERE/FlywheelMongoServer.java")")"
-  if [[ -f "$MONGO_HOME/.installed" && "$(cat "$MONGO_HOME/.installed")" == "$stamp" ]]; then return 0; fi
-  log "mongo-java-server $MONGO_SERVER_VERSION: resolving jars with maven, compiling launcher"
-  maven_copy_deps "$HERE/mongo-pom.xml" "$MONGO_HOME" \
-    -Dmongo.server.version="$MONGO_SERVER_VERSION" -Dslf4j.version="$MONGO_SLF4J_VERSION"
-  rm -rf "$MONGO_HOME/classes"
-  mkdir -p "$MONGO_HOME/classes"
-  javac -nowarn -d "$MONGO_HOME/classes" -cp "$MONGO_HOME/lib/*" "$HERE/FlywheelMongoServer.java"
-  echo "$stamp" >"$MONGO_HOME/.installed"
+  local stamp; stamp="$(stamp_of "$MONGO_SERVER_VERSION" "$MONGO_SLF4J_VERSION" "$(sha256sum <"$HERE/mongo-pom.xml")")"
+  if [[ ! -f "$MONGO_HOME/.installed" || "$(cat "$MONGO_HOME/.installed")" != "$stamp" ]]; then
+    log "mongo-java-server $MONGO_SERVER_VERSION: resolving jars with maven"
+    maven_copy_deps "$HERE/mongo-pom.xml" "$MONGO_HOME" \
+      -Dmongo.server.version="$MONGO_SERVER_VERSION" -Dslf4j.version="$MONGO_SLF4J_VERSION"
+    echo "$stamp" >"$MONGO_HOME/.installed"
+  fi
+  compile_mongo_launcher
+}
+
+# The launcher is compiled into a directory named after its source's hash, so checkouts with
+# different launchers sharing one cache each run their own (a server already running keeps its).
+compile_mongo_launcher() {
+  [[ -f "$MONGO_CLASSES/FlywheelMongoServer.class" ]] && return 0
+  log "mongo: compiling FlywheelMongoServer.java into $MONGO_CLASSES"
+  local work; work="$(mktemp -d "$MONGO_HOME/classes.XXXXXX")"
+  javac -nowarn -d "$work" -cp "$MONGO_HOME/lib/*" "$HERE/FlywheelMongoServer.java" \
+    || { rm -rf "$work"; die "javac FlywheelMongoServer.java failed"; }
+  mv -T "$work" "$MONGO_CLASSES" 2>/dev/null || rm -rf "$work" # another start won the race
 }
 
 # go_install_bin DEST PKG VERSION [ldflags...] : builds PKG@VERSION into the file DEST, once (an
@@ -248,12 +259,25 @@ ports() {
   if [[ -f "$f" ]]; then
     # shellcheck disable=SC1090
     source "$f"
-    for k in "$@"; do
-      local v="PORT_$k"
-      [[ -n "${!v:-}" ]] || { busy+=("$k(missing)"); continue; }
-      probe port-free "${!v}" || busy+=("$k=${!v}")
+    # A server just killed leaves its connections' sockets behind (FIN_WAIT2 up to the kernel's
+    # 60 s tcp_fin_timeout while clients hold their end), which keep its port from being bound:
+    # wait for them rather than give up the port, so a restart comes back where clients look.
+    local deadline=$(($(now) + PORT_WAIT))
+    while :; do
+      busy=()
+      for k in "$@"; do
+        local v="PORT_$k"
+        [[ -n "${!v:-}" ]] || { busy+=("$k(missing)"); continue; }
+        probe port-free "${!v}" || busy+=("$k=${!v}")
+      done
+      ((${#busy[@]} == 0)) && return 0
+      [[ "${busy[*]}" == *"(missing)"* ]] && break
+      (($(now) >= deadline)) && break
+      sleep 1
     done
-    ((${#busy[@]} == 0)) && return 0
+    log "$name: stored port(s) ${busy[*]} still busy after ${PORT_WAIT}s; sockets on them:"
+    local pk pv
+    for pk in "$@"; do pv="PORT_$pk"; ss -tanp 2>/dev/null | grep -E ":${!pv}\b" | head -n 5 >&2 || true; done
     if [[ "$name" == kafka ]]; then
       # The KRaft metadata log records the controller's address: a new port needs a new cluster.
       die "kafka: stored port(s) ${busy[*]} are in use by another process; free them, or run '$0 clean kafka' to start over with new ports (data is lost)"
@@ -390,12 +414,13 @@ start_mongo() {
   mkdir -p "$d/data"
   local backend=(memory)
   [[ "$MONGO_BACKEND" == h2 ]] && backend=(h2 "$d/data/mongo.mv")
+  compile_mongo_launcher
   launch mongo "$d/mongo.log" java -Xms64m -Xmx384m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
     -XX:+ExitOnOutOfMemoryError -Dflywheel.run="$d" \
     -Dorg.slf4j.simpleLogger.showDateTime=true \
     "-Dorg.slf4j.simpleLogger.dateTimeFormat=yyyy-MM-dd'T'HH:mm:ss.SSS" \
     -Dorg.slf4j.simpleLogger.logFile=System.out \
-    -cp "$MONGO_HOME/lib/*:$MONGO_HOME/classes" FlywheelMongoServer "$HOST" "$PORT_WIRE" "${backend[@]}"
+    -cp "$MONGO_HOME/lib/*:$MONGO_CLASSES" FlywheelMongoServer "$HOST" "$PORT_WIRE" "${backend[@]}"
   wait_ready mongo "$d/mongo.log" probe mongo "$PORT_WIRE"
 }
 

@@ -27,7 +27,8 @@ export interface ReplicaSet {
 }
 
 /**
- * Starts `count` replicas of each service in `order` (each after the peers it calls). Every
+ * Starts `count` replicas of each service in `order` (each service after the peers it calls, its
+ * replicas together). Every
  * replica gets `FLYWHEEL_INSTANCE_ID=<service>-<i>` and its own gRPC port (kept across restarts,
  * so peers' addresses stay valid); `envOf(service)` adds the service's settings (its database).
  * Peers: every replica calls replica 1 of each peer.
@@ -42,27 +43,32 @@ export async function startReplicaSet(
   const start = (service: ServiceName, env: Record<string, string>) =>
     spawnService(service, env, { timeoutMs: 120_000 });
   for (const service of order) {
-    for (let index = 1; index <= count; index++) {
-      const instanceId = `${service}-${index}`;
-      const env: Record<string, string> = {
-        ...envOf(service),
-        ...peers,
-        FLYWHEEL_INSTANCE_ID: instanceId,
-      };
-      const spawned = await start(service, env);
-      // The same port on every restart: peers and clients keep their address.
-      env[grpcAddressVariable(service)] = spawned.address;
-      const replica = {
-        service,
-        index,
-        instanceId,
-        address: spawned.address,
-        env,
-        process: spawned,
-        current: () => replica.process,
-      };
-      replicas.push(replica);
-    }
+    // The replicas of one service start together: they call the same peers, not each other.
+    const started = await Promise.all(
+      Array.from({ length: count }, async (_, i) => {
+        const index = i + 1;
+        const instanceId = `${service}-${index}`;
+        const env: Record<string, string> = {
+          ...envOf(service),
+          ...peers,
+          FLYWHEEL_INSTANCE_ID: instanceId,
+        };
+        const spawned = await start(service, env);
+        // The same port on every restart: peers and clients keep their address.
+        env[grpcAddressVariable(service)] = spawned.address;
+        const replica = {
+          service,
+          index,
+          instanceId,
+          address: spawned.address,
+          env,
+          process: spawned,
+          current: () => replica.process,
+        };
+        return replica;
+      }),
+    );
+    replicas.push(...started);
     peers[grpcAddressVariable(service)] = replicas.find(
       (r) => r.service === service && r.index === 1,
     )!.address;

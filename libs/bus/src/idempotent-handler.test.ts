@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppError } from '@flywheel/core';
 import { type CloudEvent, newEventId } from '@flywheel/events';
-import { createEmbeddedStore, type DocumentStore } from '@flywheel/store';
+import { type Collection, createEmbeddedStore, type DocumentStore } from '@flywheel/store';
 import { waitFor } from '@flywheel/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HandlerContext } from './handle-events.ts';
@@ -73,6 +73,42 @@ describe('createIdempotentHandler (embedded store)', () => {
     await handle(e, { ...context, attempt: 2 });
     expect(calls).toBe(2);
   });
+
+  it('records done across a store outage longer than a few retries, and runs the effect once', async () => {
+    // The MongoDB-wire server was kill -9ed right after the effect: writing `done` fails for 4 s
+    // (longer than the backoffs of 5 quick attempts add up to), then the store is back.
+    const outage = outageOf(store, (op, data) => op === 'put' && data?.status === 'done');
+    let effects = 0;
+    const handle = createIdempotentHandler({ store: outage.store, leaseMs: 60_000 }, async () => {
+      effects += 1;
+      outage.begin(4000);
+    });
+    const e = event();
+    await handle(e, context);
+    expect(effects).toBe(1);
+    const record = await store.collection<ProcessedEvent>('processed-events').get(`registry/${e.id}`);
+    expect(record?.data.status).toBe('done');
+  }, 30_000);
+
+  it('re-runs at once an event whose handler failed while the store was down (the claim could not be released)', async () => {
+    // The handler failed because the store went down; releasing the claim failed too. The retry
+    // in the same process must not wait out the lease of a claim nobody runs.
+    const outage = outageOf(store, (op) => op === 'delete');
+    let calls = 0;
+    const handle = createIdempotentHandler({ store: outage.store, leaseMs: 60_000 }, async () => {
+      calls += 1;
+      if (calls === 1) {
+        outage.begin(500);
+        throw new AppError('unavailable', 'the store is down');
+      }
+    });
+    const e = event();
+    await expect(handle(e, context)).rejects.toMatchObject({ code: 'unavailable' });
+    const startedAt = Date.now();
+    await handle(e, { ...context, attempt: 2 });
+    expect(calls).toBe(2);
+    expect(Date.now() - startedAt).toBeLessThan(10_000);
+  }, 30_000);
 
   it('re-runs an event whose holder crashed after claiming, once the claim lapses', async () => {
     const e = event();
@@ -196,3 +232,41 @@ describe('createIdempotentHandler (embedded store)', () => {
     });
   });
 });
+
+/**
+ * `store`, whose collections fail the writes `matches` picks with `unavailable` (as a killed
+ * MongoDB-wire server does) from `begin(ms)` for `ms`.
+ */
+function outageOf(
+  store: DocumentStore,
+  matches: (op: 'put' | 'delete', data: { status?: string } | undefined) => boolean,
+): { store: DocumentStore; begin(ms: number): void } {
+  let downUntil = 0;
+  const down = () => Date.now() < downUntil;
+  const wrapped: DocumentStore = {
+    ...store,
+    collection: <T extends object>(name: string): Collection<T> => {
+      const collection = store.collection<T>(name);
+      return {
+        ...collection,
+        get: collection.get.bind(collection),
+        find: collection.find.bind(collection),
+        put: async (id: string, data: T, options?: Parameters<Collection<T>['put']>[2]) => {
+          if (down() && matches('put', data as { status?: string }))
+            throw new AppError('unavailable', 'store down');
+          return collection.put(id, data, options);
+        },
+        delete: async (id: string, options?: Parameters<Collection<T>['delete']>[1]) => {
+          if (down() && matches('delete', undefined)) throw new AppError('unavailable', 'store down');
+          return collection.delete(id, options);
+        },
+      };
+    },
+  };
+  return {
+    store: wrapped,
+    begin: (ms) => {
+      downUntil = Date.now() + ms;
+    },
+  };
+}

@@ -59,8 +59,10 @@ export interface IdempotentHandlerOptions {
  * the handler again — the event is never lost, and the effect runs twice only if the crash came
  * after the effect but before `done` (make the effect itself idempotent where that matters, e.g.
  * an `expectedVersion` write). A restarted process with the same `instance.id` does not wait for
- * the lease of its own dead incarnation's claims. Records expire after `retentionMs`. Store
- * failures propagate (the delivery is retried). Throws `invalid_argument` for a retention not
+ * the lease of its own dead incarnation's claims, nor of its own claims it could not release
+ * (the store was down when the handler failed). Marking `done` is retried through a store outage
+ * until the claim's lease lapses. Records expire after `retentionMs`. Other store failures
+ * propagate (the delivery is retried). Throws `invalid_argument` for a retention not
  * longer than the lease.
  */
 export function createIdempotentHandler(
@@ -103,6 +105,12 @@ export function createIdempotentHandler(
     claim.instance === instance.id &&
     claim.incarnation !== undefined &&
     claim.incarnation !== instance.incarnation;
+  /**
+   * Claims of this process whose handler failed and whose release failed too (the store was
+   * down): nobody runs them, so this process's retry takes them over at once instead of waiting
+   * out its own lease.
+   */
+  const unreleased = new Set<string>();
 
   const claim = async (
     id: string,
@@ -120,7 +128,7 @@ export function createIdempotentHandler(
           });
         if (existing.data.status === 'done') return undefined;
         const waitMs = existing.data.leaseUntil - now();
-        const orphaned = isOrphaned(existing.data);
+        const orphaned = isOrphaned(existing.data) || (existing.data.owner === owner && unreleased.has(id));
         if (waitMs <= 0 || orphaned) {
           log.warn(
             orphaned
@@ -133,11 +141,13 @@ export function createIdempotentHandler(
             },
           );
           const claims = existing.data.claims + 1;
-          return await records.put(id, record('running', topic, claims), {
+          const taken = await records.put(id, record('running', topic, claims), {
             expectedVersion: existing.version,
             expiresAt: expiry(),
             signal,
           });
+          unreleased.delete(id);
+          return taken;
         }
         await delay(Math.min(pollMs, waitMs), signal);
       } catch (error) {
@@ -163,15 +173,20 @@ export function createIdempotentHandler(
       await handler(event, context);
     } catch (error) {
       await records.delete(id, { expectedVersion: claimed.version }).catch((releaseError: unknown) => {
-        log.warn('could not release a claim; it lapses after the lease', {
-          id,
-          error: AppError.from(releaseError).message,
-        });
+        unreleased.add(id);
+        log.warn(
+          'could not release a claim; a retry here takes it over, elsewhere it lapses after the lease',
+          {
+            id,
+            error: AppError.from(releaseError).message,
+          },
+        );
       });
       throw error;
     }
-    // The effect has happened: try hard to record it, since a retry of the delivery would only
-    // find our claim and wait out its lease before running the handler again.
+    // The effect has happened: try hard to record it, since a retry of the delivery would run the
+    // handler again. The claim is ours until its lease lapses, so a store outage (a restarting
+    // MongoDB) is waited out that long; after it another delivery may take over anyway.
     for (let attempt = 1; ; attempt++) {
       try {
         await records.put(id, record('done', context.topic, claimed.data.claims), {
@@ -187,7 +202,10 @@ export function createIdempotentHandler(
           });
           return;
         }
-        if (attempt >= 5 || !AppError.from(error).retriable) throw error;
+        if (!AppError.from(error).retriable || now() >= claimed.data.leaseUntil || context.signal.aborted)
+          throw error;
+        if (attempt === 5)
+          log.warn('could not record an event done yet; retrying until its lease lapses', { id });
         await delay(backoffMs(attempt, 100, 2000));
       }
     }

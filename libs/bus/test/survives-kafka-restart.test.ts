@@ -1,44 +1,30 @@
 // The Kafka broker is stopped and started again (same port, data kept) in the middle of a
 // 10 000-event publish/consume run. Every event arrives; redeliveries are absorbed by the
 // idempotent handler, so effects == events. The broker is a private one (its own run dir and
-// ports, started with scripts/servers/servers.sh), so other tests using the shared Kafka are not
+// ports, started with scripts/servers/servers.sh by `startPrivateServer`), so other tests using the shared Kafka are not
 // disturbed.
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { createIdempotentHandler, createKafkaBus, handleEvents } from '@flywheel/bus';
 import { AppError, delay } from '@flywheel/core';
 import { type CloudEvent, newEventId } from '@flywheel/events';
 import { createEmbeddedStore } from '@flywheel/store';
-import { uniqueName, waitFor } from '@flywheel/testing';
+import { type PrivateServer, startPrivateServer, uniqueName, waitFor } from '@flywheel/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-const run = promisify(execFile);
-const serversScript = resolve(import.meta.dirname, '../../../scripts/servers/servers.sh');
 const total = 10_000;
 const batchSize = 100;
 
 describe('Kafka broker restart in the middle of a run (real Kafka)', () => {
-  let runDir: string;
+  let kafka: PrivateServer;
   let brokers: string[];
-  const servers = (...args: string[]) =>
-    run(serversScript, args, { env: { ...process.env, FLYWHEEL_RUN_DIR: runDir }, timeout: 180_000 });
 
   beforeAll(async () => {
-    runDir = await mkdtemp(join(tmpdir(), 'flywheel-bus-restart-'));
-    await servers('start', 'kafka');
-    const env = await readFile(join(runDir, 'servers.env'), 'utf8');
-    const match = /FLYWHEEL_KAFKA_BROKERS=(\S+)/.exec(env);
-    if (!match) throw new Error(`no FLYWHEEL_KAFKA_BROKERS in ${runDir}/servers.env:\n${env}`);
-    brokers = match[1]!.split(',');
+    kafka = await startPrivateServer('kafka');
+    brokers = kafka.env.FLYWHEEL_KAFKA_BROKERS!.split(',');
   }, 180_000);
 
   afterAll(async () => {
-    if (!runDir) return;
-    await servers('clean', 'kafka').catch(() => undefined);
-    await rm(runDir, { recursive: true, force: true });
+    await kafka?.clean();
   }, 120_000);
 
   it('loses no event and has one effect per event', { timeout: 420_000 }, async () => {
@@ -50,7 +36,7 @@ describe('Kafka broker restart in the middle of a run (real Kafka)', () => {
       heartbeatIntervalMs: 1000,
       defaultTimeoutMs: 5000,
     });
-    const storeDir = join(runDir, 'store');
+    const storeDir = join(kafka.runDir, 'store');
     const store = await createEmbeddedStore({ dir: storeDir, fsync: false });
     await bus.ensureTopics([topic], { timeoutMs: 60_000 });
 
@@ -102,8 +88,8 @@ describe('Kafka broker restart in the middle of a run (real Kafka)', () => {
         // while the next batches are being published (they fail with `unavailable` until it is back).
         await waitFor(() => effects.size > 500, { timeoutMs: 60_000, what: 'consumption to get going' });
         stoppedWithEffects = effects.size;
-        await servers('stop', 'kafka');
-        restart = servers('start', 'kafka').then(() => undefined);
+        await kafka.stop();
+        restart = kafka.start();
       }
     }
     await restart;

@@ -1,5 +1,11 @@
 export type { OtlpReceiver, ReceivedSpan } from './otlp-receiver.ts';
 export { startOtlpReceiver } from './otlp-receiver.ts';
+export type {
+  PrivateServer,
+  PrivateServerName,
+  PrivateServerOptions,
+} from './private-server.ts';
+export { startPrivateServer } from './private-server.ts';
 export type { RealServers } from './real-servers.ts';
 export { realServers } from './real-servers.ts';
 export { repoRoot } from './repo-root.ts';
