@@ -12,7 +12,7 @@ import { type FeatureProfileRecord, otherCategory } from '../records/profile-rec
 import type { SampleValue } from '../records/window-records.ts';
 import { chiSquareGoodnessOfFit, chiSquareHomogeneity } from '../statistics/chi-square.ts';
 import { type EvidentlyShares, evidentlyShares, fillEmptyShares } from '../statistics/evidently-shares.ts';
-import { binCounts } from '../statistics/histogram.ts';
+import { binCountsSorted } from '../statistics/histogram.ts';
 import { jensenShannonDistance } from '../statistics/jensen-shannon.ts';
 import { ksTwoSample } from '../statistics/kolmogorov-smirnov.ts';
 import { populationStabilityIndex, psiOfShares } from '../statistics/population-stability-index.ts';
@@ -104,9 +104,10 @@ function numericTests(
 ): Outcome {
   const distribution = reference.numeric;
   if (!distribution || reference.count === 0) return 'the reference has no values of it';
-  const window = Float64Array.from(
-    values.filter((v): v is number => typeof v === 'number' && Number.isFinite(v)),
-  ).sort();
+  const finite = new Float64Array(values.length);
+  let count = 0;
+  for (const v of values) if (typeof v === 'number' && Number.isFinite(v)) finite[count++] = v;
+  const window = finite.subarray(0, count).sort();
   if (window.length < minSamples) return `${window.length} samples, fewer than the ${minSamples} needed`;
   const sampleKind = distribution.sampleKind ?? 'none';
   if (sampleKind === 'none' && tests.some(needsReferenceData)) {
@@ -114,7 +115,7 @@ function numericTests(
   }
   // The p-value needs the reference's true size; the sample is the data itself only when exact.
   const referenceSize = sampleKind === 'exact' ? distribution.sample.length : reference.count;
-  const windowCounts = () => binCounts(distribution.binEdges, window);
+  const windowCounts = () => binCountsSorted(distribution.binEdges, window);
   // Evidently bins reference and window together (equal width over both): per window, once.
   let shares: EvidentlyShares | undefined;
   const evidently = () => (shares ??= evidentlyShares(distribution.sample, window));
