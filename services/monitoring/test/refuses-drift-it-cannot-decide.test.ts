@@ -129,26 +129,22 @@ describe('drift it cannot decide', () => {
 });
 
 describe("Evidently's conventions", () => {
-  it('are refused on the field until implemented, not accepted and ignored', async () => {
+  it('are accepted now that they are implemented, and an unknown convention is refused on the field', async () => {
     const h = await startMonitoring();
     try {
-      const error = await failure(
-        h.client.createMonitor({
-          monitor: {
-            name: 'evidently',
-            modelName: 'm',
-            features: [
-              {
-                name: 'x',
-                kind: FeatureKind.NUMERIC,
-                tests: [{ kind: DriftTestKind.PSI, convention: DriftConvention.EVIDENTLY }],
-              },
-            ],
-            window: { size: 100 },
-            enabled: true,
-          },
-        }),
-      );
+      const monitor = (convention: DriftConvention, name: string) => ({
+        monitor: {
+          name,
+          modelName: 'm',
+          features: [
+            { name: 'x', kind: FeatureKind.NUMERIC, tests: [{ kind: DriftTestKind.PSI, convention }] },
+          ],
+          window: { size: 100 },
+          enabled: true,
+        },
+      });
+      await h.client.createMonitor(monitor(DriftConvention.EVIDENTLY, 'evidently'));
+      const error = await failure(h.client.createMonitor(monitor(7 as DriftConvention, 'unknown')));
       expect(error.code).toBe('invalid_argument');
       expect(error.message).toContain('monitor.features[0].tests[0].convention');
     } finally {

@@ -19,6 +19,7 @@ import {
   testName,
 } from '../records/enum-names.ts';
 import {
+  type DriftConventionName,
   type DriftTestRecord,
   type FeatureKindName,
   type MetricThresholdRecord,
@@ -110,13 +111,8 @@ function testsFrom(tests: readonly DriftTest[], kind: FeatureKindName, path: str
       throw AppError.invalidArgument(`${path}[${j}].kind`, `${name} does not apply to ${kind} features`);
     }
     if (seen.has(name)) throw AppError.invalidArgument(`${path}[${j}].kind`, `${name} is listed twice`);
-    if (test.convention !== DriftConvention.UNSPECIFIED) {
-      // Accepting it and computing Flywheel's numbers would mislead an Evidently user.
-      throw AppError.invalidArgument(
-        `${path}[${j}].convention`,
-        "Evidently's conventions are not implemented yet; leave it unset for Flywheel's (see the monitoring README)",
-      );
-    }
+    const convention = conventionName(test.convention);
+    if (!convention) throw AppError.invalidArgument(`${path}[${j}].convention`, 'is not a known convention');
     seen.add(name);
     if ((pValueTests.has(name) || name === 'jensen_shannon') && test.threshold > 1) {
       throw AppError.invalidArgument(
@@ -124,8 +120,16 @@ function testsFrom(tests: readonly DriftTest[], kind: FeatureKindName, path: str
         `must be at most 1 for ${name}, got ${test.threshold}`,
       );
     }
-    return { kind: name, threshold: test.threshold };
+    return convention === 'flywheel'
+      ? { kind: name, threshold: test.threshold }
+      : { kind: name, threshold: test.threshold, convention };
   });
+}
+
+function conventionName(convention: DriftConvention): DriftConventionName | undefined {
+  if (convention === DriftConvention.UNSPECIFIED) return 'flywheel';
+  if (convention === DriftConvention.EVIDENTLY) return 'evidently';
+  return undefined;
 }
 
 function windowFrom(message: Monitor, maxWindowSamples: number): WindowSpecRecord {
@@ -239,7 +243,11 @@ function cooldownFrom(message: Monitor): number | null {
 /** The API message of a stored monitor. */
 export function monitorToMessage(record: MonitorRecord): MessageInitShape<typeof MonitorSchema> {
   const tests = (list: readonly DriftTestRecord[]) =>
-    list.map((test) => ({ kind: testKind(test.kind), threshold: test.threshold }));
+    list.map((test) => ({
+      kind: testKind(test.kind),
+      threshold: test.threshold,
+      convention: test.convention === 'evidently' ? DriftConvention.EVIDENTLY : DriftConvention.UNSPECIFIED,
+    }));
   return {
     name: record.name,
     team: record.team,

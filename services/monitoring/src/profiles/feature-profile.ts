@@ -1,7 +1,7 @@
 import type { FeatureKindName, FeatureSourceName } from '../records/monitor-records.ts';
 import { type FeatureProfileRecord, otherCategory } from '../records/profile-records.ts';
 import type { SampleValue } from '../records/window-records.ts';
-import { binCounts, referenceBinEdges } from '../statistics/histogram.ts';
+import { binCountsSorted, referenceBinEdges } from '../statistics/histogram.ts';
 import { evenQuantiles } from '../statistics/quantiles.ts';
 import { meanAndStddev, referenceSample } from '../statistics/reference-sample.ts';
 
@@ -41,15 +41,30 @@ function profileNumeric(
   values: readonly SampleValue[],
   limits: ProfileLimits,
 ): FeatureProfileRecord {
-  const numbers: number[] = [];
-  for (const value of values) if (typeof value === 'number') numbers.push(value);
-  const sorted = Float64Array.from(numbers).sort();
+  const numbers = new Float64Array(values.length);
+  let count = 0;
+  for (const value of values) if (typeof value === 'number') numbers[count++] = value;
+  return profileNumericValues(name, source, numbers.subarray(0, count).sort(), values.length - count, limits);
+}
+
+/**
+ * The numeric profile of a column given as its ascending finite values (`sorted`, which it keeps
+ * no reference to beyond the call) and how many were missing — {@link profileColumn} without the
+ * per-value samples, for a caller that already holds the numbers.
+ */
+export function profileNumericValues(
+  name: string,
+  source: FeatureSourceName,
+  sorted: Float64Array,
+  missingCount: number,
+  limits: ProfileLimits = {},
+): FeatureProfileRecord {
   const base = {
     name,
     kind: 'numeric' as const,
     source,
     count: sorted.length,
-    missingCount: values.length - sorted.length,
+    missingCount,
   };
   if (sorted.length === 0) return base;
   const { mean, stddev } = meanAndStddev(sorted);
@@ -63,7 +78,7 @@ function profileNumeric(
       mean,
       stddev,
       binEdges: edges,
-      binCounts: binCounts(edges, sorted),
+      binCounts: binCountsSorted(edges, sorted),
       quantiles: evenQuantiles(sorted, 100),
       sample: sample.values,
       sampleKind: sample.kind,

@@ -1,7 +1,7 @@
 import type { FeatureKindName, FeatureSourceName } from '../records/monitor-records.ts';
 import type { FeatureProfileRecord } from '../records/profile-records.ts';
 import { inferKind, type Scalar, sampleOf } from '../records/sample-values.ts';
-import { type ProfileLimits, profileColumn } from './feature-profile.ts';
+import { type ProfileLimits, profileColumn, profileNumericValues } from './feature-profile.ts';
 import type { DatasetRow } from './read-dataset-rows.ts';
 
 /**
@@ -71,12 +71,14 @@ export async function profileDataset(
 ): Promise<FeatureProfileRecord[]> {
   let plan: Map<string, string> | undefined;
   const values = new Map<string, Scalar[]>();
+  let lists: { column: string; list: Scalar[] }[] = [];
   for await (const row of rows) {
     if (!plan) {
       plan = planColumns(options.columns ?? Object.keys(row), options.wanted);
       for (const column of plan.keys()) values.set(column, []);
+      lists = [...values].map(([column, list]) => ({ column, list }));
     }
-    for (const [column, list] of values) list.push(row[column] ?? null);
+    for (const { column, list } of lists) list.push(row[column] ?? null);
   }
   if (!plan) return [];
   const kinds = new Map(
@@ -95,6 +97,20 @@ export async function profileDataset(
     const raw = values.get(column)!;
     const kind = kinds.get(column)!;
     const source = options.wanted.sources?.get(feature) ?? 'input';
+    if (kind === 'numeric') {
+      // Straight into a typed array: no per-value sample array for the (often large) numeric columns.
+      const numbers = new Float64Array(raw.length);
+      let count = 0;
+      for (const value of raw) {
+        const sample = sampleOf(value, 'numeric');
+        if (sample !== null) numbers[count++] = sample as number;
+      }
+      const sorted = numbers.subarray(0, count).sort();
+      return profileNumericValues(feature, source, sorted, raw.length - count, {
+        ...options.limits,
+        sampleSize,
+      });
+    }
     return profileColumn(
       feature,
       kind,

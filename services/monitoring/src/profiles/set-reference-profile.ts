@@ -1,6 +1,6 @@
 import { AppError } from '@flywheel/core';
 import type { SetReferenceProfileRequest } from '@flywheel/proto/flywheel/monitoring/v1/monitoring_pb.js';
-import { testsOf } from '../records/monitor-records.ts';
+import { needsReferenceData, testsOf } from '../records/monitor-records.ts';
 import { maxFind } from '../records/monitoring-collections.ts';
 import {
   type FeatureProfileRecord,
@@ -101,13 +101,11 @@ export function createSetReferenceProfile(deps: ReferenceProfileDeps) {
             `monitor "${monitor.name}" watches "${monitored.name}", which the ${source} has ${profiled ? 'no values of' : 'no column for'}`,
           );
         }
-        const needsData = testsOf(monitor, monitored).find(
-          (t) => t.kind === 'ks' || t.kind === 'wasserstein',
-        );
+        const needsData = testsOf(monitor, monitored).find(needsReferenceData);
         if (needsData && profiled.numeric && profiled.numeric.sampleKind === 'none') {
           throw AppError.invalidArgument(
             `profile.features[${i}].numeric`,
-            `monitor "${monitor.name}" runs ${needsData.kind} on "${monitored.name}", which needs the reference data: set the profile from a dataset, or monitor it with PSI or Jensen–Shannon`,
+            `monitor "${monitor.name}" runs ${needsData.kind} on "${monitored.name}", which needs the reference data: set the profile from a dataset, or monitor it with PSI or Jensen–Shannon in Flywheel's convention`,
           );
         }
       }

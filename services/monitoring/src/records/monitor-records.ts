@@ -9,10 +9,15 @@ export type DriftTestName = 'psi' | 'ks' | 'chi_square' | 'jensen_shannon' | 'wa
 
 export type TaskName = 'binary_classification' | 'multiclass_classification' | 'regression';
 
+/** Whose binning, log base, chi-square form and defaults a test follows (see the README). */
+export type DriftConventionName = 'flywheel' | 'evidently';
+
 /** One test as configured: `threshold` 0 means the typical value (see `defaultThresholds`). */
 export interface DriftTestRecord {
   kind: DriftTestName;
   threshold: number;
+  /** Absent in monitors stored before conventions existed, and for Flywheel's: `flywheel`. */
+  convention?: DriftConventionName;
 }
 
 export interface MonitoredFeatureRecord {
@@ -92,8 +97,23 @@ export const defaultThresholds: Readonly<Record<DriftTestName, number>> = {
   wasserstein: 0.1,
 };
 
+/** Evidently 0.7's default thresholds (its StatTest `default_threshold`s) under its convention. */
+export const evidentlyThresholds: Readonly<Record<DriftTestName, number>> = {
+  psi: 0.1,
+  ks: 0.05,
+  chi_square: 0.05,
+  jensen_shannon: 0.1,
+  wasserstein: 0.1,
+};
+
 /** Tests that read their threshold as a p-value (drift when p < threshold); the others drift when the statistic ≥ threshold. */
 export const pValueTests: ReadonlySet<DriftTestName> = new Set(['ks', 'chi_square']);
+
+/** Tests that read the reference's data, not its bins: KS, Wasserstein, and Evidently's PSI / JS (bins over both sides). */
+export function needsReferenceData(test: DriftTestRecord): boolean {
+  if (test.kind === 'ks' || test.kind === 'wasserstein') return true;
+  return test.convention === 'evidently' && (test.kind === 'psi' || test.kind === 'jensen_shannon');
+}
 
 /** Which tests apply to which kind of column. */
 export const testsByKind: Readonly<Record<FeatureKindName, ReadonlySet<DriftTestName>>> = {
@@ -107,20 +127,21 @@ export const builtInDefaultTests: Readonly<Record<FeatureKindName, readonly Drif
   categorical: ['psi', 'chi_square'],
 };
 
-/** The tests a feature runs, thresholds resolved (0 → typical). */
+/** The tests a feature runs, thresholds resolved (0 → typical for the test's convention), convention set. */
 export function testsOf(monitor: MonitorRecord, feature: MonitoredFeatureRecord): DriftTestRecord[] {
   const monitorDefaults =
     feature.kind === 'numeric' ? monitor.defaultNumericTests : monitor.defaultCategoricalTests;
-  const configured =
+  const configured: readonly DriftTestRecord[] =
     feature.tests.length > 0
       ? feature.tests
       : monitorDefaults.length > 0
         ? monitorDefaults
         : builtInDefaultTests[feature.kind].map((kind) => ({ kind, threshold: 0 }));
-  return configured.map((test) => ({
-    kind: test.kind,
-    threshold: test.threshold || defaultThresholds[test.kind],
-  }));
+  return configured.map((test) => {
+    const convention = test.convention ?? 'flywheel';
+    const typical = convention === 'evidently' ? evidentlyThresholds : defaultThresholds;
+    return { kind: test.kind, threshold: test.threshold || typical[test.kind], convention };
+  });
 }
 
 /** Clean windows in a row that resolve the monitor's open drift alerts of a version. */

@@ -40,3 +40,27 @@ export function chiSquareHomogeneity(
   if (dof < 1) return { statistic: 0, pValue: 1, dof: 0 };
   return { statistic, pValue: chiSquareSurvival(statistic, dof), dof };
 }
+
+/**
+ * Pearson's chi-square goodness-of-fit test of `observed` counts to `expected` counts over the
+ * same categories (`scipy.stats.chisquare`, Evidently's form with expected = reference counts ·
+ * window size / reference size): Σ (O − E)² / E, k − 1 degrees of freedom. A category observed but
+ * never expected makes the statistic +∞ and the p-value 0, as scipy's; a single category gives
+ * statistic 0, p-value 1 (scipy: NaN, no test).
+ */
+export function chiSquareGoodnessOfFit(
+  observed: readonly number[],
+  expected: readonly number[],
+): ChiSquareOutcome {
+  if (observed.length !== expected.length)
+    throw new RangeError('observed and expected need the same categories');
+  const dof = observed.length - 1;
+  if (dof < 1) return { statistic: 0, pValue: 1, dof: 0 };
+  let statistic = 0;
+  for (let i = 0; i < observed.length; i++) {
+    const e = expected[i]!;
+    const difference = observed[i]! - e;
+    statistic += e === 0 ? (difference === 0 ? 0 : Number.POSITIVE_INFINITY) : (difference * difference) / e;
+  }
+  return { statistic, pValue: Number.isFinite(statistic) ? chiSquareSurvival(statistic, dof) : 0, dof };
+}

@@ -68,3 +68,24 @@ export function binCounts(edges: readonly number[], values: Iterable<number>): n
   for (const value of values) counts[binIndex(edges, value)]!++;
   return counts;
 }
+
+/**
+ * {@link binCounts} of ascending `sorted`, in one sweep instead of a search per value (the same
+ * counts: bin i holds [edges[i], edges[i+1]), the first and last open-ended).
+ */
+export function binCountsSorted(edges: readonly number[], sorted: ArrayLike<number>): number[] {
+  const bins = Math.max(edges.length - 1, 1);
+  const counts = new Array<number>(bins).fill(0);
+  let bin = 0;
+  let start = 0;
+  for (let i = 0; i < sorted.length; i++) {
+    // Bin of x: the number of interior edges ≤ x (edges[1 … bins − 1]).
+    while (bin < bins - 1 && edges[bin + 1]! <= sorted[i]!) {
+      counts[bin]! += i - start;
+      start = i;
+      bin++;
+    }
+  }
+  counts[bin]! += sorted.length - start;
+  return counts;
+}

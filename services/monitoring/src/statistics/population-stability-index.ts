@@ -31,3 +31,16 @@ function sum(values: readonly number[]): number {
   for (const value of values) total += value;
   return total;
 }
+
+/**
+ * PSI over shares already floored (Evidently's form, after {@link fillEmptyShares} of
+ * `./evidently-shares.ts`): Σ (e − a) · ln(e / a), no renormalisation. Same length, all positive.
+ */
+export function psiOfShares(expected: readonly number[], actual: readonly number[]): number {
+  if (expected.length !== actual.length) throw new RangeError('expected and actual need the same bins');
+  let psi = 0;
+  for (let i = 0; i < expected.length; i++) {
+    psi += (expected[i]! - actual[i]!) * Math.log(expected[i]! / actual[i]!);
+  }
+  return psi;
+}

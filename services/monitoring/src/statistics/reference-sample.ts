@@ -45,21 +45,33 @@ export function referenceSample(sorted: ArrayLike<number>, size: number): Refere
 export function meanAndStddev(sorted: ArrayLike<number>): { mean: number; stddev: number } {
   const n = sorted.length;
   if (sorted[0] === sorted[n - 1]) return { mean: sorted[0]!, stddev: 0 };
-  const mean = compensatedSum(sorted, (x) => x) / n;
-  const deviation = compensatedSum(sorted, (x) => x - mean);
-  const squares = compensatedSum(sorted, (x) => (x - mean) ** 2);
-  const variance = Math.max(0, (squares - (deviation * deviation) / n) / n);
-  return { mean: Math.min(Math.max(mean, sorted[0]!), sorted[n - 1]!), stddev: Math.sqrt(variance) };
-}
-
-function compensatedSum(values: ArrayLike<number>, term: (x: number) => number): number {
+  // Neumaier sums in the order the three passes always used, without a closure call per value.
   let sum = 0;
   let compensation = 0;
-  for (let i = 0; i < values.length; i++) {
-    const x = term(values[i]!);
+  for (let i = 0; i < n; i++) {
+    const x = sorted[i]!;
     const t = sum + x;
     compensation += Math.abs(sum) >= Math.abs(x) ? sum - t + x : x - t + sum;
     sum = t;
   }
-  return sum + compensation;
+  const mean = (sum + compensation) / n;
+  let deviationSum = 0;
+  let deviationCompensation = 0;
+  let squareSum = 0;
+  let squareCompensation = 0;
+  for (let i = 0; i < n; i++) {
+    const d = sorted[i]! - mean;
+    const t = deviationSum + d;
+    deviationCompensation +=
+      Math.abs(deviationSum) >= Math.abs(d) ? deviationSum - t + d : d - t + deviationSum;
+    deviationSum = t;
+    const q = d * d;
+    const u = squareSum + q;
+    squareCompensation += Math.abs(squareSum) >= Math.abs(q) ? squareSum - u + q : q - u + squareSum;
+    squareSum = u;
+  }
+  const deviation = deviationSum + deviationCompensation;
+  const squares = squareSum + squareCompensation;
+  const variance = Math.max(0, (squares - (deviation * deviation) / n) / n);
+  return { mean: Math.min(Math.max(mean, sorted[0]!), sorted[n - 1]!), stddev: Math.sqrt(variance) };
 }

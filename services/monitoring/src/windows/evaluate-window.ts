@@ -4,16 +4,18 @@ import {
   effectiveMinSamples,
   type MonitoredFeatureRecord,
   type MonitorRecord,
+  needsReferenceData,
   pValueTests,
   testsOf,
 } from '../records/monitor-records.ts';
 import { type FeatureProfileRecord, otherCategory } from '../records/profile-records.ts';
 import type { SampleValue } from '../records/window-records.ts';
-import { chiSquareHomogeneity } from '../statistics/chi-square.ts';
-import { binCounts } from '../statistics/histogram.ts';
+import { chiSquareGoodnessOfFit, chiSquareHomogeneity } from '../statistics/chi-square.ts';
+import { type EvidentlyShares, evidentlyShares, fillEmptyShares } from '../statistics/evidently-shares.ts';
+import { binCountsSorted } from '../statistics/histogram.ts';
 import { jensenShannonDistance } from '../statistics/jensen-shannon.ts';
 import { ksTwoSample } from '../statistics/kolmogorov-smirnov.ts';
-import { populationStabilityIndex } from '../statistics/population-stability-index.ts';
+import { populationStabilityIndex, psiOfShares } from '../statistics/population-stability-index.ts';
 import { wasserstein1 } from '../statistics/wasserstein.ts';
 
 /** A monitored feature that got no result, and why (logged by the caller). */
@@ -102,33 +104,50 @@ function numericTests(
 ): Outcome {
   const distribution = reference.numeric;
   if (!distribution || reference.count === 0) return 'the reference has no values of it';
-  const window = Float64Array.from(
-    values.filter((v): v is number => typeof v === 'number' && Number.isFinite(v)),
-  ).sort();
+  const finite = new Float64Array(values.length);
+  let count = 0;
+  for (const v of values) if (typeof v === 'number' && Number.isFinite(v)) finite[count++] = v;
+  const window = finite.subarray(0, count).sort();
   if (window.length < minSamples) return `${window.length} samples, fewer than the ${minSamples} needed`;
   const sampleKind = distribution.sampleKind ?? 'none';
-  if (sampleKind === 'none' && tests.some((t) => t.kind === 'ks' || t.kind === 'wasserstein')) {
-    return 'KS and Wasserstein need the reference data; the profile was set without it';
+  if (sampleKind === 'none' && tests.some(needsReferenceData)) {
+    return 'KS, Wasserstein and Evidently-convention PSI / Jensen–Shannon need the reference data; the profile was set without it';
   }
   // The p-value needs the reference's true size; the sample is the data itself only when exact.
   const referenceSize = sampleKind === 'exact' ? distribution.sample.length : reference.count;
-  const windowCounts = () => binCounts(distribution.binEdges, window);
+  const windowCounts = () => binCountsSorted(distribution.binEdges, window);
+  // Evidently bins reference and window together (equal width over both): per window, once.
+  let shares: EvidentlyShares | undefined;
+  const evidently = () => (shares ??= evidentlyShares(distribution.sample, window));
   return {
     sampleCount: window.length,
     tests: tests.map((test) => {
+      const isEvidently = test.convention === 'evidently';
       switch (test.kind) {
         case 'psi':
-          return judged(test, populationStabilityIndex(distribution.binCounts, windowCounts()));
+          return isEvidently
+            ? judged(
+                test,
+                psiOfShares(fillEmptyShares(evidently().reference), fillEmptyShares(evidently().window)),
+              )
+            : judged(test, populationStabilityIndex(distribution.binCounts, windowCounts()));
         case 'jensen_shannon':
-          return judged(test, jensenShannonDistance(distribution.binCounts, windowCounts()));
+          return isEvidently
+            ? judged(test, jensenShannonDistance(evidently().reference, evidently().window, 'e'))
+            : judged(test, jensenShannonDistance(distribution.binCounts, windowCounts()));
         case 'ks': {
           const { statistic, pValue } = ksTwoSample(window, distribution.sample, referenceSize);
           return judged(test, statistic, pValue);
         }
         case 'wasserstein': {
-          // Scaled by the reference spread so one threshold fits every feature; a constant
-          // reference (stddev exactly 0) leaves the distance in the feature's own unit.
-          const scale = distribution.stddev > 0 ? distribution.stddev : 1;
+          // Scaled by the reference spread so one threshold fits every feature. Flywheel: a
+          // constant reference (stddev exactly 0) leaves the distance in the feature's own unit;
+          // Evidently divides by max(σ, 0.001).
+          const scale = isEvidently
+            ? Math.max(distribution.stddev, 0.001)
+            : distribution.stddev > 0
+              ? distribution.stddev
+              : 1;
           return judged(test, wasserstein1(window, distribution.sample) / scale);
         }
         default:
@@ -174,11 +193,26 @@ function categoricalTests(
     tests: tests.map((test) => {
       switch (test.kind) {
         case 'psi':
-          return judged(test, populationStabilityIndex(expected, windowCounts));
+          return test.convention === 'evidently'
+            ? judged(
+                test,
+                psiOfShares(fillEmptyShares(shares(expected)), fillEmptyShares(shares(windowCounts))),
+              )
+            : judged(test, populationStabilityIndex(expected, windowCounts));
         case 'jensen_shannon':
-          return judged(test, jensenShannonDistance(expected, windowCounts));
+          return judged(
+            test,
+            jensenShannonDistance(expected, windowCounts, test.convention === 'evidently' ? 'e' : 2),
+          );
         case 'chi_square': {
-          const { statistic, pValue } = chiSquareHomogeneity(expected, windowCounts);
+          // Evidently: goodness of fit of the window to the reference's shares scaled to its size.
+          const { statistic, pValue } =
+            test.convention === 'evidently'
+              ? chiSquareGoodnessOfFit(
+                  windowCounts,
+                  expected.map((count) => (count * sampleCount) / reference.count),
+                )
+              : chiSquareHomogeneity(expected, windowCounts);
           return judged(test, statistic, pValue);
         }
         default:
@@ -188,9 +222,23 @@ function categoricalTests(
   };
 }
 
-/** A test's result: p-value tests drift below their threshold, the others at or above it. */
+function shares(counts: readonly number[]): number[] {
+  let total = 0;
+  for (const count of counts) total += count;
+  return counts.map((count) => count / total);
+}
+
+/**
+ * A test's result: p-value tests drift below their threshold (Evidently's KS at or below it),
+ * the others at or above it.
+ */
 function judged(test: DriftTestRecord, statistic: number, pValue?: number): TestResultRecord {
-  const drifted = pValueTests.has(test.kind) ? (pValue ?? 1) < test.threshold : statistic >= test.threshold;
+  const p = pValue ?? 1;
+  const drifted = pValueTests.has(test.kind)
+    ? test.convention === 'evidently' && test.kind === 'ks'
+      ? p <= test.threshold
+      : p < test.threshold
+    : statistic >= test.threshold;
   return {
     kind: test.kind,
     statistic: finite(statistic),

@@ -1595,9 +1595,10 @@ export enum DriftConvention {
   UNSPECIFIED = 0,
 
   /**
-   * Evidently's: PSI and Jensen–Shannon over equal-width bins of the reference and window
-   * together, Jensen–Shannon in natural log, chi-square as goodness of fit of the window to the
-   * reference's shares. Not implemented yet: refused with INVALID_ARGUMENT naming the field.
+   * Evidently 0.7's: PSI and Jensen–Shannon over equal-width (Sturges) bins of the reference and
+   * window together (one per value when the reference has at most 20), Jensen–Shannon in natural
+   * log, chi-square as goodness of fit of the window to the reference's shares, Wasserstein over
+   * max(σ, 0.001), KS drifting at p ≤ threshold, and Evidently's default thresholds.
    *
    * @generated from enum value: DRIFT_CONVENTION_EVIDENTLY = 1;
    */
