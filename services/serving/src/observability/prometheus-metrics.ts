@@ -89,7 +89,9 @@ export function prometheusText(statistics: ModelStatisticsBook, live: readonly L
     `# TYPE ${instances} gauge`,
   );
   for (const entry of [...live].sort((a, b) => a.name.localeCompare(b.name) || a.version - b.version)) {
-    lines.push(`${instances}{model="${escapeLabel(entry.name)}",version="${entry.version}"} ${entry.instances}`);
+    lines.push(
+      `${instances}{model="${escapeLabel(entry.name)}",version="${entry.version}"} ${entry.instances}`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }
