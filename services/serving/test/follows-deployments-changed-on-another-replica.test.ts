@@ -59,9 +59,14 @@ async function startStack(run: string) {
   await registry.setAlias({ modelName: model, alias: 'champion', modelVersion: 1n });
 
   const replica = async (name: string) => {
+    let httpAddress = '';
     const service = await startInProcess('serving', {
       load: loadServingConfig,
-      wire: wireServing,
+      wire: async (host, config) => {
+        const wiring = await wireServing(host, config);
+        httpAddress = wiring.httpAddress;
+        return wiring;
+      },
       shared: { blobs },
       env: {
         ...kafka,
@@ -100,7 +105,15 @@ async function startStack(run: string) {
       const got = await serving.getDeployment({ deploymentName: deployment });
       return toJson(DeploymentSchema, got.deployment!);
     };
-    return { service, inference, serving, versions, spec };
+    /** The `flywheel_serving_model_instances` gauge of `deployment`'s live version on this replica's /metrics. */
+    const instances = async (deployment: string): Promise<number | undefined> => {
+      const text = await (await fetch(`http://${httpAddress}/metrics`)).text();
+      const line = text
+        .split('\n')
+        .find((row) => row.startsWith(`flywheel_serving_model_instances{model="${deployment}",`));
+      return line === undefined ? undefined : Number(line.split(' ').at(-1));
+    };
+    return { service, inference, serving, versions, spec, instances };
   };
   return { model, replica };
 }
@@ -203,6 +216,48 @@ describe('serving replicas follow deployments changed through one another (real 
       },
     });
     await untilServing(() => b.versions('pinned', 16), '2', 'b serving the re-created deployment at v2');
+  });
+
+  it('runs the live version in the worker threads an UpdateDeployment asks for, on both replicas', {
+    timeout: 300_000,
+  }, async () => {
+    const run = uniqueName('follow-instances').replaceAll('.', '-');
+    const { model, replica } = await startStack(run);
+    const a = await replica('a');
+    const b = await replica('b');
+    const pinned = (instanceCount: number) => ({
+      deployment: {
+        name: 'threads',
+        target: { modelName: model, selector: { case: 'modelVersion' as const, value: 1n } },
+        runtime: { instanceCount },
+      },
+    });
+    await a.serving.createDeployment(pinned(1));
+    await untilServing(() => b.versions('threads', 4), '1', 'b serving the created deployment at v1');
+    expect(await a.instances('threads')).toBe(1);
+    expect(await b.instances('threads')).toBe(1);
+
+    // Same target, three instances: the running version is swapped for one with three worker
+    // threads on a within the call, on b by following the store; no request fails meanwhile.
+    let load = true;
+    const answered: string[] = [];
+    const background = (async () => {
+      while (load) answered.push(...(await a.versions('threads', 4)), ...(await b.versions('threads', 4)));
+    })();
+    try {
+      await a.serving.updateDeployment(pinned(3));
+      expect(await a.instances('threads')).toBe(3);
+      await waitFor(async () => (await b.instances('threads')) === 3, {
+        ...deadline,
+        what: 'b running the live version in 3 worker threads',
+      });
+    } finally {
+      load = false;
+      await background;
+    }
+    expect(answered.length).toBeGreaterThan(0);
+    expect(new Set(answered)).toEqual(new Set(['1']));
+    expect(await b.spec('threads')).toMatchObject({ runtime: { instanceCount: 3 }, stableVersion: '1' });
   });
 
   it('serves on a replica restarted after it was down what changed meanwhile', {

@@ -142,6 +142,53 @@ describe('managing deployments', () => {
     );
   });
 
+  it('refuses a runtime change while a rollout is in progress with FAILED_PRECONDITION naming deployment.runtime', async () => {
+    const stack = await startStack();
+    const model = await twoVersions(stack);
+    await stack.serving.createDeployment({ deployment: championDeployment('weather', model) });
+    await stack.serving.setTrafficSplit({
+      deploymentName: 'weather',
+      trafficSplit: {
+        strategy: {
+          case: 'abTest',
+          value: {
+            variants: [
+              { modelVersion: 1n, weight: 1 },
+              { modelVersion: 2n, weight: 1 },
+            ],
+          },
+        },
+      },
+    });
+    const refused = await rejection(
+      stack.serving.updateDeployment({
+        deployment: championDeployment('weather', model, { runtime: { instanceCount: 2 } }),
+      }),
+      'failed_precondition',
+    );
+    expect(refused.message).toContain('deployment.runtime');
+    expect(
+      (await stack.serving.getDeployment({ deploymentName: 'weather' })).deployment?.runtime,
+    ).toMatchObject({
+      instanceCount: 0,
+    });
+    // Other settings still apply during the rollout.
+    const { deployment } = await stack.serving.updateDeployment({
+      deployment: championDeployment('weather', model, { labels: { tier: 'gold' } }),
+    });
+    expect(deployment?.labels).toEqual({ tier: 'gold' });
+
+    await stack.serving.rollback({ deploymentName: 'weather', reason: 'split ended' });
+    const { deployment: resized } = await stack.serving.updateDeployment({
+      deployment: championDeployment('weather', model, { runtime: { instanceCount: 2 } }),
+    });
+    expect(resized).toMatchObject({
+      runtime: { instanceCount: 2 },
+      stableVersion: 1n,
+      state: DeploymentState.READY,
+    });
+  });
+
   it('deletes a deployment and stops serving it', async () => {
     const stack = await startStack();
     const model = await twoVersions(stack);

@@ -55,4 +55,33 @@ describe('ModelStatistics of a deployment', () => {
       [2n, 1n],
     ]);
   });
+
+  it('batches the running version once UpdateDeployment turns dynamic batching on', async () => {
+    const stack = await startStack();
+    const model = uniqueName('weather');
+    await stack.register(model, v1Model);
+    await stack.setAlias(model, 'champion', 1n);
+    await stack.serving.createDeployment({ deployment: championDeployment('rebatched', model) });
+    const four = () =>
+      Promise.all(
+        [0, 1, 2, 3].map((i) => stack.inference.modelInfer(contentsRequest('rebatched', [[10 + i, 5, 3]]))),
+      );
+    const executions = async () =>
+      (await stack.inference.modelStatistics({ name: 'rebatched', version: '' })).modelStats[0]!
+        .executionCount;
+    await four();
+    expect(await executions()).toBe(4n);
+
+    await stack.serving.updateDeployment({
+      deployment: championDeployment('rebatched', model, {
+        runtime: {
+          dynamicBatching: { maxBatchSize: 4, maxQueueDelayUs: 3_000_000, preferredBatchSizes: [4] },
+        },
+      }),
+    });
+    const answers = await four();
+    expect(answers.map((answer) => answer.modelVersion)).toEqual(['1', '1', '1', '1']);
+    // The four queued rows went to the model as one batch: one more execution, not four.
+    expect(await executions()).toBe(5n);
+  });
 });

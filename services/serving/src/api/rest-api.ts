@@ -95,7 +95,14 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: RestApiDe
   };
   if (path === '/metrics') {
     get();
-    return send(res, 200, 'text/plain; version=0.0.4; charset=utf-8', prometheusText(statistics));
+    const live = served
+      .list()
+      .flatMap(({ name, live }) =>
+        live?.runner.instances === undefined
+          ? []
+          : [{ name, version: live.version, instances: live.runner.instances }],
+      );
+    return send(res, 200, 'text/plain; version=0.0.4; charset=utf-8', prometheusText(statistics, live));
   }
   if (path === '/v2') {
     get();

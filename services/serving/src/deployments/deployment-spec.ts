@@ -169,6 +169,23 @@ export function runnerOptionsOf(spec: DeploymentSpec): RunnerOptions {
   };
 }
 
+/**
+ * Whether a runner loaded with `loaded` runs as `wanted` asks (instances and thread counts, dynamic
+ * batching and, with batching, its queue bound); unknown `loaded` settings never match.
+ */
+export function sameRunnerOptions(loaded: RunnerOptions | undefined, wanted: RunnerOptions): boolean {
+  if (!loaded) return false;
+  const key = (options: RunnerOptions) =>
+    JSON.stringify([
+      Math.max(1, options.instanceCount ?? 1),
+      options.intraOpThreads,
+      options.interOpThreads,
+      options.dynamicBatching ?? null,
+      options.dynamicBatching ? (options.maxQueueSize ?? 0) : 0,
+    ]);
+  return key(loaded) === key(wanted);
+}
+
 /** The deployment label that lets NaN/±Infinity through to the model (value "true"). */
 export const allowNonFiniteLabel = 'serving.flywheel.dev/allow-non-finite';
 

@@ -1,6 +1,7 @@
 import { AppError, type Logger } from '@flywheel/core';
 import type { Collection, Doc } from '@flywheel/store';
 import { type DeploymentRecord, revisionOf } from './deployment-records.ts';
+import { runnerOptionsOf, sameRunnerOptions } from './deployment-spec.ts';
 import type { PolicyCanary } from './policy-canary.ts';
 import type { Reconciler } from './reconcile-deployments.ts';
 import { isInProgress } from './rollout-records.ts';
@@ -14,7 +15,8 @@ import type { DeploymentSync } from './sync-deployment.ts';
 export interface FollowStored {
   /**
    * One pass over the stored deployments (keyset pages): each one stored at a revision this
-   * replica has not applied yet, not served here, or whose stable version is not the live one
+   * replica has not applied yet, not served here, or whose stable version is not the live one (or runs with
+   * other runtime settings than stored)
    * (and no strategy runs) is followed (`one`); each served here but no longer stored stops
    * being served. A deployment that cannot be followed now (its version does not load) is logged
    * and tried again on the next pass.
@@ -69,7 +71,10 @@ export function createFollowStored(deps: FollowStoredDeps): FollowStored {
     // A version refused for good (tampered, unloadable) is tried again once the record changes.
     if (last.refused) return false;
     if (record.stableVersion === 0 || isInProgress(record.rollout) || deps.rollouts?.routes(id)) return false;
-    return entry.live?.version !== record.stableVersion;
+    return (
+      entry.live?.version !== record.stableVersion ||
+      !sameRunnerOptions(entry.live.runtime, runnerOptionsOf(record))
+    );
   };
 
   const attempt = async (name: string, signal: AbortSignal): Promise<void> => {

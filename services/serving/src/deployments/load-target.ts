@@ -1,15 +1,15 @@
 import { AppError, type Logger } from '@flywheel/core';
 import { createLiveModel, type LiveModel } from '../runtime/live-model.ts';
 import type { DeploymentStateName } from './deployment-records.ts';
-import { type DeploymentSpec, runnerOptionsOf, targetOf } from './deployment-spec.ts';
+import { type DeploymentSpec, runnerOptionsOf, sameRunnerOptions, targetOf } from './deployment-spec.ts';
 import type { LoadModelVersion } from './load-model-version.ts';
 import { type ModelResolver, type ResolvedVersion, targetUri } from './model-resolver.ts';
 
 /** What came of trying to bring a deployment's target live. */
 export type TargetLoad =
-  /** A new version is loaded and warm, not yet taking traffic. */
+  /** A new version (or the live one with new runtime settings) is loaded and warm, not yet taking traffic. */
   | { kind: 'loaded'; resolved: ResolvedVersion; model: LiveModel }
-  /** The target resolves to the version already live. */
+  /** The target resolves to the version already live, running with the spec's runtime settings. */
   | { kind: 'unchanged'; resolved: ResolvedVersion }
   /** The registry names another version than the one asked for: the request is stale. */
   | { kind: 'stale'; resolved: ResolvedVersion }
@@ -52,13 +52,18 @@ export function createLoadTarget(deps: LoadTargetDeps): LoadTarget {
       };
     }
     if (onlyVersion !== undefined && resolved.version !== onlyVersion) return { kind: 'stale', resolved };
-    if (live?.version === resolved.version) return { kind: 'unchanged', resolved };
+    const runtime = runnerOptionsOf(spec);
+    // The live version loaded with other runtime settings (an UpdateDeployment) is loaded again.
+    if (live?.version === resolved.version && sameRunnerOptions(live.runtime, runtime)) {
+      return { kind: 'unchanged', resolved };
+    }
     try {
-      const runner = await deps.loadVersion(resolved, runnerOptionsOf(spec), { signal });
+      const runner = await deps.loadVersion(resolved, runtime, { signal });
       const model = createLiveModel({
         version: resolved.version,
         artifactSha256: resolved.artifactSha256,
         runner,
+        runtime,
         deploymentName: spec.name,
         log: deps.log,
       });

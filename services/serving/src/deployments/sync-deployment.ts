@@ -2,7 +2,7 @@ import { AppError, type Logger } from '@flywheel/core';
 import type { Collection, Doc, OutboxEntry } from '@flywheel/store';
 import { createLiveModel, type LiveModel } from '../runtime/live-model.ts';
 import { type DeploymentRecord, revisionOf } from './deployment-records.ts';
-import { runnerOptionsOf, servingSettingsOf } from './deployment-spec.ts';
+import { runnerOptionsOf, sameRunnerOptions, servingSettingsOf } from './deployment-spec.ts';
 import type { KeyedLock } from './keyed-lock.ts';
 import type { LoadModelVersion } from './load-model-version.ts';
 import { type LoadTarget, stateAfter } from './load-target.ts';
@@ -48,7 +48,8 @@ export interface DeploymentSync {
   restore(name: string, options: { signal: AbortSignal }): Promise<void>;
   /**
    * Brings this replica in line with the stored deployment, which another replica may have
-   * changed: its settings apply at once; a stable version other than the live one is loaded
+   * changed: its settings apply at once; a stable version other than the live one (or the live one
+   * loaded with other runtime settings than the stored ones) is loaded
    * straight from the blob store (verified by its sha256) and swapped in — unless a traffic
    * strategy is in progress, which the rollouts follow; a deleted deployment stops being served
    * (its strategy ended here). Asks the registry nothing and writes nothing.
@@ -122,7 +123,9 @@ export function createDeploymentSync(deps: DeploymentSyncDeps): DeploymentSync {
         return { status: 'live', version: load.resolved.version, changed: false };
       case 'loaded': {
         const { resolved, model } = load;
-        if (live && (await deps.rollouts?.startPolicyCanary(doc, model, resolved, signal))) {
+        // The live version reloaded with new runtime settings replaces itself at once, no canary.
+        const sameVersion = live?.version === resolved.version;
+        if (live && !sameVersion && (await deps.rollouts?.startPolicyCanary(doc, model, resolved, signal))) {
           return { status: 'live', version: resolved.version, changed: true };
         }
         const rolledOut = resolved.version !== record.stableVersion;
@@ -144,7 +147,11 @@ export function createDeploymentSync(deps: DeploymentSyncDeps): DeploymentSync {
           throw error;
         }
         served.activate(name, model);
-        log.info('version live', { deployment: name, version: resolved.version, previous: live?.version });
+        log.info(sameVersion ? 'runtime settings applied' : 'version live', {
+          deployment: name,
+          version: resolved.version,
+          previous: live?.version,
+        });
         return { status: 'live', version: resolved.version, changed: true };
       }
       case 'failed': {
@@ -160,19 +167,21 @@ export function createDeploymentSync(deps: DeploymentSyncDeps): DeploymentSync {
 
   /** The record's stable version, straight from the blob store (verified by its sha256). */
   const loadStored = async (name: string, record: DeploymentRecord, signal: AbortSignal) => {
+    const runtime = runnerOptionsOf(record);
     const runner = await deps.loadVersion(
       {
         modelName: record.modelName,
         version: record.stableVersion,
         artifactSha256: record.stableArtifactSha256,
       },
-      runnerOptionsOf(record),
+      runtime,
       { signal },
     );
     return createLiveModel({
       version: record.stableVersion,
       artifactSha256: record.stableArtifactSha256,
       runner,
+      runtime,
       deploymentName: name,
       log,
     });
@@ -220,7 +229,9 @@ export function createDeploymentSync(deps: DeploymentSyncDeps): DeploymentSync {
     const current =
       record.stableVersion === 0 ||
       !record.stableArtifactSha256 ||
-      (live?.version === record.stableVersion && live.artifactSha256 === record.stableArtifactSha256);
+      (live?.version === record.stableVersion &&
+        live.artifactSha256 === record.stableArtifactSha256 &&
+        sameRunnerOptions(live.runtime, runnerOptionsOf(record)));
     // While a strategy runs, which versions serve is the rollouts' to follow (they need a live one).
     if (current || (live && strategy))
       return { status: 'followed', revision: revisionOf(doc), changed: false };

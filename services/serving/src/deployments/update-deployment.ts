@@ -2,19 +2,29 @@ import { AppError } from '@flywheel/core';
 import type { Deployment } from '@flywheel/proto/flywheel/serving/v1/serving_pb.js';
 import type { Collection } from '@flywheel/store';
 import type { DeploymentRecord } from './deployment-records.ts';
-import { deploymentSpecOf, sameTarget, servingSettingsOf } from './deployment-spec.ts';
+import {
+  deploymentSpecOf,
+  runnerOptionsOf,
+  sameRunnerOptions,
+  sameTarget,
+  servingSettingsOf,
+} from './deployment-spec.ts';
 import type { KeyedLock } from './keyed-lock.ts';
 import type { Reconciler } from './reconcile-deployments.ts';
+import { isInProgress } from './rollout-records.ts';
 import type { ServedModels } from './served-models.ts';
 
 /**
  * Replaces a deployment's spec (target, runtime, prediction logging, rollout policy, description,
- * labels, team). Logging and request limits apply at once; a changed target is brought live within
- * the call as an immediate switch (`deployment.rolled-out`), the old version serving until the new
- * one is warm. A target that cannot be loaded leaves the old version serving and the deployment
+ * labels, team). Logging, feature enrichment, labels and request limits apply at once; a changed
+ * target is brought live within the call as an immediate switch (`deployment.rolled-out`), the old
+ * version serving until the new one is warm; changed runtime settings (instances, threads, dynamic
+ * batching) reload the live version with them within the call and swap it in the same way (no
+ * event: the version is the same). A target that cannot be loaded leaves the old version serving and the deployment
  * degraded.
  *
- * @throws AppError invalid_argument naming the field for a bad spec; not_found for an unknown
+ * @throws AppError invalid_argument naming the field for a bad spec; failed_precondition naming
+ *   `deployment.runtime` for runtime settings changed while a rollout is in progress; not_found for an unknown
  *   deployment; aborted (retriable) when a concurrent change won the write.
  */
 export type UpdateDeployment = (
@@ -36,19 +46,29 @@ export function createUpdateDeployment(deps: UpdateDeploymentDeps): UpdateDeploy
   const now = deps.now ?? (() => new Date());
   return async (deployment, { signal }) => {
     const spec = deploymentSpecOf(deployment, deps.localTeam);
-    const { record, targetChanged } = await deps.lock.run(spec.name, async () => {
+    const { record, reload } = await deps.lock.run(spec.name, async () => {
       const doc = await deps.deployments.get(spec.name, { signal });
       if (!doc) throw new AppError('not_found', `deployment "${spec.name}" does not exist`);
       const targetChanged = !sameTarget(doc.data, spec);
+      const runtimeChanged = !sameRunnerOptions(runnerOptionsOf(doc.data), runnerOptionsOf(spec));
+      // The versions of a rollout in progress were loaded with the old settings; reloading them
+      // all under a running strategy is not done: the change waits for the rollout to end.
+      if (runtimeChanged && isInProgress(doc.data.rollout)) {
+        throw new AppError(
+          'failed_precondition',
+          `deployment.runtime: cannot change while a rollout of "${spec.name}" is in progress; end it (Rollback or promotion) first`,
+          { field: 'deployment.runtime' },
+        );
+      }
       const stored = await deps.deployments.put(
         spec.name,
         { ...withoutEnrichment(doc.data), ...spec, updateTime: now().toISOString() },
         { expectedVersion: doc.version, signal },
       );
       deps.served.upsert(spec.name, servingSettingsOf(spec, deps.defaultMaxInFlight));
-      return { record: stored.data, targetChanged };
+      return { record: stored.data, reload: targetChanged || runtimeChanged };
     });
-    if (!targetChanged) return record;
+    if (!reload) return record;
     await deps.reconciler.reconcile(spec.name);
     return (await deps.deployments.get(spec.name, { signal }))?.data ?? record;
   };

@@ -1,13 +1,21 @@
 import { durationBucketsUs, type ModelStatisticsBook } from './model-statistics.ts';
 
+/** The worker threads of one live version of a deployment. */
+export interface LiveInstances {
+  readonly name: string;
+  readonly version: number;
+  readonly instances: number;
+}
+
 /**
  * The Prometheus text exposition (format 0.0.4) of the inference metrics a Triton user expects,
  * per model (deployment) and version: `nv_inference_request_success|failure`, `nv_inference_count`,
  * `nv_inference_exec_count`, cumulative `nv_inference_request_duration_us`,
  * `nv_inference_queue_duration_us`, `nv_inference_compute_input|infer|output_duration_us`, and a
- * request-duration histogram `flywheel_inference_request_duration_us` (success and failure).
+ * request-duration histogram `flywheel_inference_request_duration_us` (success and failure); and
+ * the gauge `flywheel_serving_model_instances`, the worker threads of each live version.
  */
-export function prometheusText(statistics: ModelStatisticsBook): string {
+export function prometheusText(statistics: ModelStatisticsBook, live: readonly LiveInstances[] = []): string {
   const rows = statistics
     .snapshot()
     .sort((a, b) => a.name.localeCompare(b.name) || a.version - b.version)
@@ -73,6 +81,16 @@ export function prometheusText(statistics: ModelStatisticsBook): string {
       `${histogram}_bucket{${labels},le="+Inf"} ${total}`,
       `${histogram}_sum{${labels}} ${us(entry.success.ns + entry.fail.ns)}`,
       `${histogram}_count{${labels}} ${total}`,
+    );
+  }
+  const instances = 'flywheel_serving_model_instances';
+  lines.push(
+    `# HELP ${instances} Worker threads (onnxruntime sessions) running the live version`,
+    `# TYPE ${instances} gauge`,
+  );
+  for (const entry of [...live].sort((a, b) => a.name.localeCompare(b.name) || a.version - b.version)) {
+    lines.push(
+      `${instances}{model="${escapeLabel(entry.name)}",version="${entry.version}"} ${entry.instances}`,
     );
   }
   return `${lines.join('\n')}\n`;

@@ -1,5 +1,5 @@
 import { AppError, type Logger } from '@flywheel/core';
-import type { ModelRunner } from './model-runner.ts';
+import type { ModelRunner, RunnerOptions } from './model-runner.ts';
 
 /** A hold on a live model for the length of one request. */
 export interface ModelLease {
@@ -13,6 +13,8 @@ export interface LiveModel {
   readonly version: number;
   readonly artifactSha256: string;
   readonly runner: ModelRunner;
+  /** The runtime settings its runner was loaded with; undefined when not told. */
+  readonly runtime: RunnerOptions | undefined;
   /** Requests holding it now. */
   readonly inFlight: number;
   /**
@@ -33,6 +35,8 @@ export interface LiveModelOptions {
   version: number;
   artifactSha256: string;
   runner: ModelRunner;
+  /** The runtime settings `runner` was loaded with (compared with the stored ones to see if it must be reloaded). */
+  runtime?: RunnerOptions;
   /** Names the deployment in messages. */
   deploymentName: string;
   log: Logger;
@@ -54,6 +58,7 @@ export function createLiveModel(options: LiveModelOptions): LiveModel {
     version,
     artifactSha256: options.artifactSha256,
     runner,
+    runtime: options.runtime,
     get inFlight() {
       return inFlight;
     },

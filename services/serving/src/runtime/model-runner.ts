@@ -83,6 +83,11 @@ export interface ModelRunner {
    */
   readonly linearForm?: LinearForm | undefined;
   /**
+   * Worker threads (sessions) running the model, when it runs in a pool; set by the serving loader
+   * (the `flywheel_serving_model_instances` gauge reads it). Undefined for other runners.
+   */
+  readonly instances?: number | undefined;
+  /**
    * Runs the model on `inputs` (one per signature input, by name) and returns the requested
    * `outputs` by name, in the order asked.
    *

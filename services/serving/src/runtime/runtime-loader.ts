@@ -2,7 +2,7 @@ import { createDynamicBatcher, type DynamicBatcherOptions } from './dynamic-batc
 import { type InlineFastPath, type InlineFastPathOptions, loadInlineFastPath } from './inline-fast-path.ts';
 import { linearFormOf } from './linear-form.ts';
 import type { ModelLoader, ModelRunner } from './model-runner.ts';
-import { loadWorkerPool } from './worker-pool-runner.ts';
+import { loadWorkerPool, type WorkerPoolRunner } from './worker-pool-runner.ts';
 
 /** Queue bound of a batcher when the deployment sets no `max_queue_size`. */
 export const defaultMaxQueueSize = 256;
@@ -22,7 +22,8 @@ export interface RuntimeLoaderOptions {
  * counts chosen for the core count unless set, see threadCountsFor), each warmed up before it takes
  * traffic, behind a dynamic batcher when the deployment's RuntimeConfig asks for one. Small, fast
  * models answer small requests in-process instead (loadInlineFastPath), skipping the thread hop.
- * The runner carries the graph's linear form, when it has one (linearFormOf), for Explain.
+ * The runner carries the graph's linear form, when it has one (linearFormOf), for Explain, and its
+ * pool's instance count.
  */
 export function createRuntimeLoader(options: RuntimeLoaderOptions = {}): ModelLoader {
   return async (artifact, runtime) => {
@@ -57,16 +58,19 @@ export function createRuntimeLoader(options: RuntimeLoaderOptions = {}): ModelLo
           ...(options.onBatch ? { onBatch: options.onBatch } : {}),
         })
       : runner;
-    return withLinearForm(outer, artifact);
+    return served(outer, artifact, pool);
   };
 }
 
-function withLinearForm(runner: ModelRunner, artifact: Uint8Array): ModelRunner {
+/** The runner with its graph's linear form (when it has one) and its pool's worker threads as they are now. */
+function served(runner: ModelRunner, artifact: Uint8Array, pool: WorkerPoolRunner): ModelRunner {
   const linearForm = linearFormOf(artifact, runner.signature);
-  if (!linearForm) return runner;
   return {
     signature: runner.signature,
-    linearForm,
+    ...(linearForm ? { linearForm } : {}),
+    get instances() {
+      return pool.workers().length;
+    },
     run: (inputs, outputs, options) => runner.run(inputs, outputs, options),
     close: () => runner.close(),
   };
