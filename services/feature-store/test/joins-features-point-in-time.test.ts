@@ -3,7 +3,15 @@ import { blobUri, parseBlobUri } from '@flywheel/blobs';
 import { DatasetFormat } from '@flywheel/proto/flywheel/common/v1/dataset_pb.js';
 import { ValueType } from '@flywheel/proto/flywheel/common/v1/value_pb.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type FeatureStoreHarness, plain, startFeatureStore, ts, v } from './feature-store-harness.ts';
+import {
+  type FeatureStoreHarness,
+  offlineEnv,
+  offlineStores,
+  plain,
+  startFeatureStore,
+  ts,
+  v,
+} from './feature-store-harness.ts';
 
 const driverStats = {
   name: 'driver_stats',
@@ -59,11 +67,11 @@ const expected = [
   [1001n, '2024-05-01T09:59:59.999Z', 1, null, null, 'paris'],
 ];
 
-describe('point-in-time correct retrieval', () => {
+describe.each(offlineStores)('point-in-time correct retrieval (%s offline store)', (offline) => {
   let fs: FeatureStoreHarness;
   let oldChunk: string;
   beforeAll(async () => {
-    fs = await startFeatureStore();
+    fs = await startFeatureStore(offlineEnv(offline));
     await fs.client.applyFeatureView({ featureView: driverStats });
     await fs.client.applyFeatureView({ featureView: driverProfile });
     const before = new Set<string>();
