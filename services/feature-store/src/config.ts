@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConfigReader, type Env } from '@flywheel/core';
 import { type HostConfig, type InfraConfig, readHostConfig, readInfraConfig } from '@flywheel/runtime';
 
@@ -12,12 +14,22 @@ export interface FeatureStoreConfig {
    * (`FLYWHEEL_FEATURE_STORE_QUALITY_FLUSH_INTERVAL`, default 30s, at least 10ms).
    */
   qualityFlushIntervalMs: number;
+  /**
+   * Offline store adapter (`FLYWHEEL_FEATURE_STORE_OFFLINE`): `document` (JSON Lines chunks, joined
+   * in process; default) or `duckdb` (Parquet chunks, ASOF join in DuckDB). Chunks of one are not
+   * readable by the other: switching needs the views re-ingested.
+   */
+  offline: 'document' | 'duckdb';
+  /** Local cache of Parquet chunks for `duckdb` (`FLYWHEEL_FEATURE_STORE_DUCKDB_CACHE_DIR`, default `<tmp>/flywheel-feature-store-parquet`). */
+  duckdbCacheDir: string;
 }
 
 /**
  * The feature-store service's settings: the host and infra variables of every service, plus
  * `FLYWHEEL_FEATURE_STORE_CHUNK_ROWS` (1…1 000 000) and
- * `FLYWHEEL_FEATURE_STORE_QUALITY_FLUSH_INTERVAL` (a duration, ≥ 10ms). Throws one error
+ * `FLYWHEEL_FEATURE_STORE_QUALITY_FLUSH_INTERVAL` (a duration, ≥ 10ms),
+ * `FLYWHEEL_FEATURE_STORE_OFFLINE` (document | duckdb) and
+ * `FLYWHEEL_FEATURE_STORE_DUCKDB_CACHE_DIR`. Throws one error
  * listing every problem.
  */
 export function loadFeatureStoreConfig(env: Env): FeatureStoreConfig {
@@ -29,6 +41,21 @@ export function loadFeatureStoreConfig(env: Env): FeatureStoreConfig {
   if (qualityFlushIntervalMs < 10) {
     reader.problem('FLYWHEEL_FEATURE_STORE_QUALITY_FLUSH_INTERVAL', 'must be at least 10ms');
   }
+  const offline = reader.string('FLYWHEEL_FEATURE_STORE_OFFLINE', 'document');
+  if (offline !== 'document' && offline !== 'duckdb') {
+    reader.problem('FLYWHEEL_FEATURE_STORE_OFFLINE', 'must be document or duckdb');
+  }
+  const duckdbCacheDir = reader.string(
+    'FLYWHEEL_FEATURE_STORE_DUCKDB_CACHE_DIR',
+    join(tmpdir(), 'flywheel-feature-store-parquet'),
+  );
   reader.done();
-  return { host, infra, chunkRows, qualityFlushIntervalMs };
+  return {
+    host,
+    infra,
+    chunkRows,
+    qualityFlushIntervalMs,
+    offline: offline as 'document' | 'duckdb',
+    duckdbCacheDir,
+  };
 }

@@ -4,6 +4,7 @@ import type { ServiceHost, ServiceWiring } from '@flywheel/runtime';
 import { createFeatureStoreApi } from './api/feature-store-api.ts';
 import type { FeatureStoreConfig } from './config.ts';
 import { createOnlineReadQuality } from './quality/online-read-tallies.ts';
+import { createDuckDbOfflineStore } from './storage/duckdb-offline-store.ts';
 import { openCollections } from './storage/feature-store-collections.ts';
 import { createOfflineStore } from './storage/offline-store.ts';
 import { createOnlineStore } from './storage/online-store.ts';
@@ -32,7 +33,14 @@ export async function wireFeatureStore(
 ): Promise<ServiceWiring> {
   const { server, infra, log } = host;
   const collections = openCollections(infra.store);
-  const offline = createOfflineStore({ blobs: infra.blobs, chunkRows: config.chunkRows });
+  const offline =
+    config.offline === 'duckdb'
+      ? await createDuckDbOfflineStore({
+          blobs: infra.blobs,
+          chunkRows: config.chunkRows,
+          cacheDir: config.duckdbCacheDir,
+        })
+      : createOfflineStore({ blobs: infra.blobs, chunkRows: config.chunkRows });
   const online = createOnlineStore(collections.online);
   const write = createWriteFeatureRows({ collections, offline, online, log });
   const quality = createOnlineReadQuality();
@@ -95,6 +103,7 @@ export async function wireFeatureStore(
       await flushQuality().catch((error: unknown) =>
         log.warn('online-read quality flush failed', { error: AppError.from(error).message }),
       );
+      await offline.close();
     },
   };
 }

@@ -70,6 +70,17 @@ export async function startFeatureStore(env: Record<string, string> = {}): Promi
   };
 }
 
+/** The offline store adapters every offline-store contract test runs against. */
+export const offlineStores = ['document', 'duckdb'] as const;
+
+/** Settings selecting `offline`, with a fresh Parquet cache dir for `duckdb`. */
+export function offlineEnv(offline: (typeof offlineStores)[number]): Record<string, string> {
+  return {
+    FLYWHEEL_FEATURE_STORE_OFFLINE: offline,
+    FLYWHEEL_FEATURE_STORE_DUCKDB_CACHE_DIR: mkdtempSync(join(tmpdir(), 'flywheel-fs-parquet-')),
+  };
+}
+
 /** Epoch ms of an RFC 3339 time, for readable fixtures. */
 export function ms(iso: string): number {
   return Date.parse(iso);

@@ -3,7 +3,16 @@ import { blobUri, parseBlobUri } from '@flywheel/blobs';
 import { DatasetFormat } from '@flywheel/proto/flywheel/common/v1/dataset_pb.js';
 import { ValueType } from '@flywheel/proto/flywheel/common/v1/value_pb.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type FeatureStoreHarness, plain, startFeatureStore, ts, v } from './feature-store-harness.ts';
+import { readParquetTable } from '../src/datasets/parquet-table.ts';
+import {
+  type FeatureStoreHarness,
+  offlineEnv,
+  offlineStores,
+  plain,
+  startFeatureStore,
+  ts,
+  v,
+} from './feature-store-harness.ts';
 
 const driverStats = {
   name: 'driver_stats',
@@ -59,11 +68,11 @@ const expected = [
   [1001n, '2024-05-01T09:59:59.999Z', 1, null, null, 'paris'],
 ];
 
-describe('point-in-time correct retrieval', () => {
+describe.each(offlineStores)('point-in-time correct retrieval (%s offline store)', (offline) => {
   let fs: FeatureStoreHarness;
   let oldChunk: string;
   beforeAll(async () => {
-    fs = await startFeatureStore();
+    fs = await startFeatureStore(offlineEnv(offline));
     await fs.client.applyFeatureView({ featureView: driverStats });
     await fs.client.applyFeatureView({ featureView: driverProfile });
     const before = new Set<string>();
@@ -231,6 +240,28 @@ describe('point-in-time correct retrieval', () => {
     const text = new TextDecoder().decode(await fs.blobs.getBytes(asCsv.trainingSet!.blob!.sha256));
     expect(text.split('\n')[0]).toBe(columns.join(','));
     expect(text.split('\n')[3]).toBe('1001,2024-05-01T13:30:00.000Z,1,,,paris');
+
+    // Parquet out: typed columns, the same cells, read back by DuckDB.
+    const asParquet = await fs.client.createTrainingSet({
+      features,
+      entityDataframe,
+      format: DatasetFormat.PARQUET,
+    });
+    expect(asParquet.trainingSet?.format).toBe(DatasetFormat.PARQUET);
+    const parquet = await fs.blobs.getBytes(asParquet.trainingSet!.blob!.sha256);
+    const read = await readParquetTable(parquet, 'training_set');
+    expect(read.columns).toEqual(columns);
+    expect(read.rows.map((r) => Object.values(r.cells))).toEqual(
+      expected.map((r) =>
+        r.map((cell) =>
+          typeof cell === 'bigint'
+            ? Number(cell)
+            : typeof cell === 'string' && cell.endsWith('Z')
+              ? cell.replace('Z', '000Z')
+              : cell,
+        ),
+      ),
+    );
   });
 
   it('names what is wrong with a request', async () => {
@@ -282,7 +313,7 @@ describe('point-in-time correct retrieval', () => {
       fs.client.createTrainingSet({
         features,
         entityDataframe: one({ driver_id: v.i64(1n) }),
-        format: DatasetFormat.PARQUET,
+        format: 99 as DatasetFormat,
       }),
     ).rejects.toMatchObject({ code: 'invalid_argument', field: 'format' });
   });

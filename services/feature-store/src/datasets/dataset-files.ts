@@ -2,6 +2,7 @@ import { type BlobStore, parseBlobUri } from '@flywheel/blobs';
 import { AppError, type CallOptions, isAppError } from '@flywheel/core';
 import { parseCsv, parseJsonLines } from '@flywheel/datasets';
 import { DatasetFormat } from '@flywheel/proto/flywheel/common/v1/dataset_pb.js';
+import { readParquetTable } from './parquet-table.ts';
 
 /** One row of a dataset file: column → raw cell (JSON value; CSV text, null for an empty cell). */
 export interface DatasetRow {
@@ -19,15 +20,13 @@ export interface DatasetTable {
   readonly csv: boolean;
 }
 
-/** Formats the feature store reads; PARQUET is answered with `invalid_argument`. */
+/** Formats the feature store reads (JSONL, CSV, PARQUET); another is answered with `invalid_argument`. */
 export function assertReadableFormat(format: DatasetFormat, field: string): void {
-  if (format === DatasetFormat.PARQUET) {
-    throw AppError.invalidArgument(field, 'DATASET_FORMAT_PARQUET is not supported yet; use JSONL or CSV');
-  }
   if (
     format !== DatasetFormat.UNSPECIFIED &&
     format !== DatasetFormat.JSONL &&
-    format !== DatasetFormat.CSV
+    format !== DatasetFormat.CSV &&
+    format !== DatasetFormat.PARQUET
   ) {
     throw AppError.invalidArgument(field, `unknown dataset format ${format}`);
   }
@@ -35,7 +34,8 @@ export function assertReadableFormat(format: DatasetFormat, field: string): void
 
 /**
  * Reads a dataset blob (`blob:sha256:<hex>`, verified against its digest) as JSON Lines (one object
- * per line; UNSPECIFIED means JSONL) or CSV with a header row. Throws `invalid_argument` for a URI
+ * per line; UNSPECIFIED means JSONL), CSV with a header row, or Parquet (see
+ * {@link readParquetTable}; a column of a type it cannot read is refused naming the column). Throws `invalid_argument` for a URI
  * that is not a blob URI (naming `field`), an unsupported format, or a malformed file (naming the
  * line); `not_found` when the blob is absent.
  */
@@ -56,6 +56,7 @@ export async function readDataset(
     }
     throw error;
   }
+  if (location.format === DatasetFormat.PARQUET) return readParquetTable(bytes, field);
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);

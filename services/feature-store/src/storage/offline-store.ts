@@ -6,6 +6,7 @@ import type { FeatureRowData } from '../values/feature-row-data.ts';
 import type { KeyScalar, StoredValue } from '../values/feature-values.ts';
 import { mapConcurrent } from './map-concurrent.ts';
 import type { ChunkRef } from './offline-records.ts';
+import { type AsOf, pointInTimeJoin } from './point-in-time-join.ts';
 
 /** A row read back from the offline store, with its entity id and its write order (`seq`). */
 export interface HistoryRow extends FeatureRowData {
@@ -14,7 +15,14 @@ export interface HistoryRow extends FeatureRowData {
   readonly seq: number;
 }
 
-/** The offline store: a view's history as append-only JSON Lines chunks in the shared blob store. */
+/** The feature values a point-in-time lookup found: only the features that row set. */
+export type JoinedValues = Readonly<Record<string, StoredValue>>;
+
+/**
+ * The offline store: a view's history as append-only, content-addressed chunks in the shared blob
+ * store. Two adapters keep one contract (test/offline-store-contract.test.ts): `document` (JSON
+ * Lines chunks, joined in this process) and `duckdb` (Parquet chunks, joined by DuckDB).
+ */
 export interface OfflineStore {
   /**
    * Writes `rows` as chunks of at most `chunkRows` rows, sorted by event time so each chunk covers
@@ -23,8 +31,22 @@ export interface OfflineStore {
   writeChunks(view: string, rows: readonly FeatureRowData[], options?: CallOptions): Promise<ChunkRef[]>;
   /** The rows of `chunks` (given in write order), verified against their digests (`data_loss` otherwise). */
   readHistory(view: string, chunks: readonly ChunkRef[], options?: CallOptions): Promise<HistoryRow[]>;
+  /**
+   * Point-in-time join of the rows of `chunks` (in write order) to `lookups`, with the semantics of
+   * {@link pointInTimeJoin}: latest row of the entity at or before the lookup's time, within
+   * `ttlMs` when set, the later write winning a tie. Aligned with `lookups`.
+   */
+  joinAsOf(
+    view: string,
+    chunks: readonly ChunkRef[],
+    lookups: readonly AsOf[],
+    ttlMs: number | null,
+    options?: CallOptions,
+  ): Promise<(JoinedValues | undefined)[]>;
   /** Removes the chunk blobs (absent ones are ignored). */
   deleteChunks(chunks: readonly ChunkRef[], options?: CallOptions): Promise<void>;
+  /** Releases what the adapter holds (the DuckDB instance); the document adapter holds nothing. */
+  close(): Promise<void>;
 }
 
 export interface OfflineStoreOptions {
@@ -64,6 +86,12 @@ export function createOfflineStore(options: OfflineStoreOptions): OfflineStore {
   };
 
   const decode = (view: string, chunk: ChunkRef, bytes: Uint8Array): FeatureRowData[] => {
+    if (isParquet(bytes)) {
+      throw new AppError(
+        'failed_precondition',
+        `offline chunk ${chunk.sha256} of feature view ${view} is Parquet, written by the duckdb offline store; set FLYWHEEL_FEATURE_STORE_OFFLINE=duckdb`,
+      );
+    }
     const lines = new TextDecoder()
       .decode(bytes)
       .split('\n')
@@ -79,6 +107,18 @@ export function createOfflineStore(options: OfflineStoreOptions): OfflineStore {
       const line = JSON.parse(text) as ChunkLine;
       return { key: line.key, timeMs: Date.parse(line.event_time), values: line.values };
     });
+  };
+
+  const readHistory = async (view: string, chunks: readonly ChunkRef[], callOptions: CallOptions = {}) => {
+    const decoded = await mapConcurrent(chunks, 8, async (chunk) =>
+      decode(view, chunk, await blobs.getBytes(chunk.sha256, callOptions)),
+    );
+    const history: HistoryRow[] = [];
+    let seq = 0;
+    for (const rows of decoded) {
+      for (const row of rows) history.push({ ...row, keyId: keyIdOf(row.key), seq: seq++ });
+    }
+    return history;
   };
 
   return {
@@ -102,22 +142,24 @@ export function createOfflineStore(options: OfflineStoreOptions): OfflineStore {
       return refs;
     },
 
-    async readHistory(view, chunks, callOptions = {}) {
-      const decoded = await mapConcurrent(chunks, 8, async (chunk) =>
-        decode(view, chunk, await blobs.getBytes(chunk.sha256, callOptions)),
-      );
-      const history: HistoryRow[] = [];
-      let seq = 0;
-      for (const rows of decoded) {
-        for (const row of rows) history.push({ ...row, keyId: keyIdOf(row.key), seq: seq++ });
-      }
-      return history;
+    readHistory,
+
+    async joinAsOf(view, chunks, lookups, ttlMs, callOptions = {}) {
+      const history = await readHistory(view, chunks, callOptions);
+      return pointInTimeJoin(history, lookups, ttlMs).map((row) => row?.values);
     },
 
     async deleteChunks(chunks, callOptions = {}) {
       await mapConcurrent(chunks, 8, (chunk) => blobs.delete(chunk.sha256, callOptions));
     },
+
+    async close() {},
   };
+}
+
+/** True when `bytes` start with the Parquet magic `PAR1`. */
+export function isParquet(bytes: Uint8Array): boolean {
+  return bytes[0] === 0x50 && bytes[1] === 0x41 && bytes[2] === 0x52 && bytes[3] === 0x31;
 }
 
 /**

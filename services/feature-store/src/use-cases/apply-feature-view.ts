@@ -1,5 +1,4 @@
 import { AppError, type CallOptions } from '@flywheel/core';
-import { DatasetFormat } from '@flywheel/proto/flywheel/common/v1/dataset_pb.js';
 import type { FeatureView } from '@flywheel/proto/flywheel/featurestore/v1/featurestore_pb.js';
 import { eventTimeColumn } from '../datasets/dataset-rows.ts';
 import type { FeatureStoreCollections } from '../storage/feature-store-collections.ts';
@@ -128,13 +127,6 @@ function checkDefinition(view: FeatureView): void {
       throw AppError.invalidArgument(
         `${at}.source.batch.dataset`,
         'is required: the dataset name dataset.arrived carries',
-      );
-    }
-    const format = source.kind.value.format;
-    if (format === DatasetFormat.PARQUET) {
-      throw AppError.invalidArgument(
-        `${at}.source.batch.format`,
-        'DATASET_FORMAT_PARQUET is not supported yet; use JSONL or CSV',
       );
     }
   }

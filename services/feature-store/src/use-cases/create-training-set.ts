@@ -8,6 +8,7 @@ import {
   CreateTrainingSetRequestSchema,
 } from '@flywheel/proto/flywheel/featurestore/v1/featurestore_pb.js';
 import { encodeTable } from '../datasets/historical-table-encoding.ts';
+import { encodeTableParquet } from '../datasets/historical-table-parquet.ts';
 import type { FeatureStoreCollections } from '../storage/feature-store-collections.ts';
 import type { TrainingSetRecord } from '../storage/training-set-records.ts';
 import type { RetrieveHistoricalFeatures } from './get-historical-features.ts';
@@ -27,9 +28,15 @@ export type CreateTrainingSet = (
   options?: CallOptions,
 ) => Promise<TrainingSetRecord>;
 
+const contentTypes: Partial<Record<DatasetFormat, string>> = {
+  [DatasetFormat.JSONL]: 'application/x-ndjson',
+  [DatasetFormat.CSV]: 'text/csv',
+  [DatasetFormat.PARQUET]: 'application/vnd.apache.parquet',
+};
+
 /**
- * CreateTrainingSet: the historical retrieval of the request, encoded (JSON Lines unless CSV is
- * asked; PARQUET is `invalid_argument` naming `format`), put in the shared blob store and recorded
+ * CreateTrainingSet: the historical retrieval of the request, encoded (JSON Lines unless CSV or
+ * PARQUET is asked; another format is `invalid_argument` naming `format`), put in the shared blob store and recorded
  * as `ts_…` with its blob, columns, row count, event-time range and the revisions of the views
  * read. Idempotent on `request_id` (per team): a retry returns the recorded set; the same key with
  * a different request is `failed_precondition`.
@@ -38,13 +45,11 @@ export function createCreateTrainingSet(deps: CreateTrainingSetDeps): CreateTrai
   const { collections, blobs, retrieve, defaultTeam } = deps;
   const now = deps.now ?? (() => new Date());
   return async (request, options = {}) => {
-    if (request.format === DatasetFormat.PARQUET) {
-      throw AppError.invalidArgument(
-        'format',
-        'DATASET_FORMAT_PARQUET is not supported yet; use JSONL or CSV',
-      );
-    }
-    if (![DatasetFormat.UNSPECIFIED, DatasetFormat.JSONL, DatasetFormat.CSV].includes(request.format)) {
+    if (
+      ![DatasetFormat.UNSPECIFIED, DatasetFormat.JSONL, DatasetFormat.CSV, DatasetFormat.PARQUET].includes(
+        request.format,
+      )
+    ) {
       throw AppError.invalidArgument('format', `unknown dataset format ${request.format}`);
     }
     const team = request.team || defaultTeam;
@@ -81,10 +86,12 @@ export function createCreateTrainingSet(deps: CreateTrainingSetDeps): CreateTrai
       { features: request.features, entityDataframe: request.entityDataframe },
       options,
     );
-    const format = request.format === DatasetFormat.CSV ? DatasetFormat.CSV : DatasetFormat.JSONL;
-    const blob = await blobs.put(encodeTable(table, format), {
+    const format = request.format === DatasetFormat.UNSPECIFIED ? DatasetFormat.JSONL : request.format;
+    const bytes =
+      format === DatasetFormat.PARQUET ? await encodeTableParquet(table) : encodeTable(table, format);
+    const blob = await blobs.put(bytes, {
       ...options,
-      contentType: format === DatasetFormat.CSV ? 'text/csv' : 'application/x-ndjson',
+      contentType: contentTypes[format] ?? 'application/octet-stream',
     });
     const record: TrainingSetRecord = {
       id,

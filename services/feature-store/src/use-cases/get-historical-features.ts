@@ -4,8 +4,7 @@ import { eventTimeColumn } from '../datasets/dataset-rows.ts';
 import { type ResolveEntityFrameDeps, resolveEntityFrame } from '../datasets/entity-dataframe.ts';
 import type { HistoricalTable } from '../datasets/historical-table.ts';
 import { resolveFeatureRefs } from '../storage/feature-refs.ts';
-import { chunksOverlapping, type HistoryRow } from '../storage/offline-store.ts';
-import { pointInTimeJoin } from '../storage/point-in-time-join.ts';
+import { chunksOverlapping, type JoinedValues } from '../storage/offline-store.ts';
 import { keyIdOf, mergeKeyTypes } from '../values/entity-keys.ts';
 import { typeName } from '../values/feature-values.ts';
 import type { FeatureViewRecord, JoinKeyRecord } from '../values/feature-view-records.ts';
@@ -25,7 +24,7 @@ export type RetrieveHistoricalFeatures = (
  * For each entity row (keys + as-of time) and each requested feature: the value of the latest row
  * of that entity with event time ≤ the row's time and ≥ the row's time − the view's TTL, else null;
  * never a value from after the row's time. Reads only the offline chunks whose event-time range
- * meets [earliest row − TTL, latest row], then joins each view by sort and merge per entity.
+ * meets [earliest row − TTL, latest row], then joins each view in the offline store (`joinAsOf`).
  * Errors: see {@link resolveFeatureRefs} and {@link resolveEntityFrame}; join keys of one name
  * with conflicting types across views are `invalid_argument` naming `features`.
  */
@@ -51,7 +50,7 @@ export function createRetrieveHistoricalFeatures(deps: ResolveEntityFrameDeps): 
       maxTimeMs = maxTimeMs === null ? row.timeMs : Math.max(maxTimeMs, row.timeMs);
     }
 
-    const matchesByView = new Map<string, (HistoryRow | undefined)[]>();
+    const matchesByView = new Map<string, (JoinedValues | undefined)[]>();
     for (const view of views) {
       if (frame.rows.length === 0) {
         matchesByView.set(view.name, []);
@@ -60,17 +59,16 @@ export function createRetrieveHistoricalFeatures(deps: ResolveEntityFrameDeps): 
       const data = await collections.viewData.get(view.name, options);
       const from = view.ttlMs === null ? null : minTimeMs! - view.ttlMs;
       const chunks = chunksOverlapping(data?.data.chunks ?? [], from, maxTimeMs);
-      const history = await offline.readHistory(view.name, chunks, options);
       const lookups = frame.rows.map((row) => ({
         keyId: keyIdOf(view.joinKeys.map((k) => row.keys[k.name]!)),
         timeMs: row.timeMs,
       }));
-      matchesByView.set(view.name, pointInTimeJoin(history, lookups, view.ttlMs));
+      matchesByView.set(view.name, await offline.joinAsOf(view.name, chunks, lookups, view.ttlMs, options));
     }
 
     const rows = frame.rows.map((row, i) => ({
       frame: row,
-      features: features.map((f) => matchesByView.get(f.view.name)![i]?.values[f.feature.name] ?? null),
+      features: features.map((f) => matchesByView.get(f.view.name)![i]?.[f.feature.name] ?? null),
     }));
     const viewsRead =
       frame.historyView && !views.some((v) => v.name === frame.historyView!.name)

@@ -1,0 +1,139 @@
+import { randomUUID } from 'node:crypto';
+import { readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { dlqHeaders } from '@flywheel/bus';
+import { fromWireMessage } from '@flywheel/events';
+import { weatherDailyView, weatherDatasetName } from '@flywheel/example-weather';
+import { DatasetFormat } from '@flywheel/proto/flywheel/common/v1/dataset_pb.js';
+import { waitFor } from '@flywheel/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type FeatureStoreHarness,
+  offlineEnv,
+  offlineStores,
+  plain,
+  startFeatureStore,
+  ts,
+  v,
+} from './feature-store-harness.ts';
+
+/** The bytes of a Parquet file holding what `select` returns, written by DuckDB. */
+async function parquetOf(select: string): Promise<Uint8Array> {
+  const path = join(tmpdir(), `flywheel-test-${randomUUID()}.parquet`);
+  const instance = await DuckDBInstance.create(':memory:');
+  try {
+    const connection = await instance.connect();
+    await connection.run(`COPY (${select}) TO '${path}' (FORMAT parquet)`);
+    connection.closeSync();
+    return new Uint8Array(await readFile(path));
+  } finally {
+    instance.closeSync();
+    await rm(path, { force: true });
+  }
+}
+
+const parquetView = {
+  ...weatherDailyView,
+  source: {
+    kind: { case: 'batch' as const, value: { dataset: weatherDatasetName, format: DatasetFormat.PARQUET } },
+  },
+};
+
+describe.each(offlineStores)('Parquet datasets (%s offline store)', (offline) => {
+  let fs: FeatureStoreHarness;
+  beforeAll(async () => {
+    fs = await startFeatureStore(offlineEnv(offline));
+    await fs.client.applyFeatureView({ featureView: parquetView });
+  });
+  afterAll(async () => {
+    await fs?.stop();
+  });
+
+  const deadLetterOf = (eventId: string) =>
+    waitFor(
+      () => {
+        const message = fs.bus.retained('dataset.arrived.dlq').find((m) => fromWireMessage(m).id === eventId);
+        return message?.headers[dlqHeaders.reason];
+      },
+      { what: `dataset.arrived ${eventId} in the DLQ` },
+    );
+  const lastArrivedId = () => fromWireMessage(fs.bus.retained('dataset.arrived').at(-1)!).id;
+
+  it('ingests a Parquet dataset.arrived into a view with a Parquet batch source', async () => {
+    const bytes = await parquetOf(
+      `SELECT * FROM (VALUES
+         ('seattle', TIMESTAMP '2012-01-01 00:00:00', 12.8::DOUBLE, 5::INTEGER, 4.7::FLOAT, 1::BIGINT),
+         ('seattle', TIMESTAMP '2012-01-02 00:00:00.000001', 10.6::DOUBLE, NULL, 4.5::FLOAT, 2::BIGINT),
+         ('portland', TIMESTAMP '2012-01-01 00:00:00', 9.0::DOUBLE, 3::INTEGER, NULL, 3::BIGINT)
+       ) t(station, event_time, temp_max, temp_min, wind, extra)`,
+    );
+    await fs.publishDataset(weatherDatasetName, bytes, DatasetFormat.PARQUET);
+    const historical = () =>
+      fs.client.getHistoricalFeatures({
+        features: ['weather_daily:temp_max', 'weather_daily:temp_min', 'weather_daily:wind'],
+        entityDataframe: {
+          source: {
+            case: 'rows',
+            value: {
+              rows: [
+                {
+                  entityKey: { joinKeys: { station: v.str('seattle') } },
+                  eventTime: ts('2012-01-02T00:00:00Z'),
+                },
+                {
+                  entityKey: { joinKeys: { station: v.str('seattle') } },
+                  eventTime: ts('2012-01-02T00:00:00.001Z'),
+                },
+                // 3-day TTL: the 01-01 row still counts on 01-03
+                {
+                  entityKey: { joinKeys: { station: v.str('portland') } },
+                  eventTime: ts('2012-01-03T00:00:00Z'),
+                },
+              ],
+            },
+          },
+        },
+      });
+    const result = await waitFor(
+      async () => {
+        const got = await historical();
+        return plain(got.rows[0]?.values[2]) === null ? undefined : got;
+      },
+      { what: 'the Parquet rows in the offline store' },
+    );
+    // 00:00:00.000001 rounds up to .001 ms, as JSON Lines times do; FLOAT 4.5 is exact.
+    expect(result.rows.map((r) => r.values.map(plain))).toEqual([
+      ['seattle', '2012-01-02T00:00:00.000Z', 12.8, 5, expect.closeTo(4.7, 5)],
+      ['seattle', '2012-01-02T00:00:00.001Z', 10.6, null, 4.5],
+      ['portland', '2012-01-03T00:00:00.000Z', 9, 3, null],
+    ]);
+  });
+
+  it('dead-letters a Parquet file of the wrong schema, naming the column', async () => {
+    await fs.publishDataset(
+      weatherDatasetName,
+      await parquetOf(`SELECT 'seattle' AS city, TIMESTAMP '2012-01-01' AS event_time, 1.0::DOUBLE AS wind`),
+      DatasetFormat.PARQUET,
+    );
+    expect(await deadLetterOf(lastArrivedId())).toContain('column station: is missing');
+
+    await fs.publishDataset(
+      weatherDatasetName,
+      await parquetOf(`SELECT 'seattle' AS station, TIMESTAMP '2012-01-01' AS event_time, 'gusty' AS wind`),
+      DatasetFormat.PARQUET,
+    );
+    expect(await deadLetterOf(lastArrivedId())).toContain('line 1.wind: expected DOUBLE, got "gusty"');
+
+    await fs.publishDataset(
+      weatherDatasetName,
+      await parquetOf(`SELECT 'seattle' AS station, TIMESTAMP '2012-01-01' AS event_time, {'a': 1} AS wind`),
+      DatasetFormat.PARQUET,
+    );
+    expect(await deadLetterOf(lastArrivedId())).toContain('column wind: has Parquet type STRUCT');
+
+    await fs.publishDataset(weatherDatasetName, new TextEncoder().encode('{"a":1}\n'), DatasetFormat.PARQUET);
+    expect(await deadLetterOf(lastArrivedId())).toContain('the file is not readable Parquet');
+  });
+});

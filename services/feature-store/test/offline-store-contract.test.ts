@@ -1,0 +1,115 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type BlobStore, createFsBlobs } from '@flywheel/blobs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDuckDbOfflineStore } from '../src/storage/duckdb-offline-store.ts';
+import { createOfflineStore, type OfflineStore } from '../src/storage/offline-store.ts';
+import type { FeatureRowData } from '../src/values/feature-row-data.ts';
+import { offlineStores } from './feature-store-harness.ts';
+
+/** Deterministic pseudo-random integers in [0, n). */
+function seeded(seed: number): (n: number) => number {
+  let state = seed >>> 0;
+  return (n) => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state % n;
+  };
+}
+
+/** By the definition: the last-written row of the entity with the greatest time ≤ lookup, within TTL. */
+function fullScan(
+  batches: FeatureRowData[][],
+  lookup: { key: number; timeMs: number },
+  ttlMs: number | null,
+) {
+  let best: FeatureRowData | undefined;
+  for (const batch of batches) {
+    // Within a batch the store orders rows by time, stably: equal times keep their order.
+    for (const row of batch) {
+      if (row.key[0] !== lookup.key || row.timeMs > lookup.timeMs) continue;
+      if (ttlMs !== null && row.timeMs < lookup.timeMs - ttlMs) continue;
+      if (!best || row.timeMs >= best.timeMs) best = row;
+    }
+  }
+  return best?.values;
+}
+
+describe.each(offlineStores)('the %s offline store', (kind) => {
+  let blobs: BlobStore;
+  let store: OfflineStore;
+  beforeAll(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flywheel-offline-contract-'));
+    blobs = createFsBlobs({ dir: join(dir, 'blobs') });
+    const options = { blobs, chunkRows: 7 };
+    store =
+      kind === 'duckdb'
+        ? await createDuckDbOfflineStore({ ...options, cacheDir: join(dir, 'parquet') })
+        : createOfflineStore(options);
+  });
+  afterAll(async () => {
+    await store?.close();
+    await blobs?.close();
+  });
+
+  it('joins as of each lookup like a full scan: ties across chunks and batches, TTLs, nulls', async () => {
+    const random = seeded(7);
+    for (let round = 0; round < 12; round++) {
+      const view = `v${round}`;
+      const entities = 1 + random(5);
+      const batches = Array.from({ length: 1 + random(4) }, () =>
+        Array.from({ length: random(40) }, (): FeatureRowData => {
+          const values: Record<string, number | string | null> = {};
+          if (random(4) > 0) values.a = random(5) === 0 ? null : random(1000) / 8;
+          if (random(2) > 0) values.b = `s${random(50)}`;
+          return { key: [random(entities)], timeMs: random(60), values };
+        }),
+      );
+      const chunks = [];
+      for (const batch of batches) chunks.push(...(await store.writeChunks(view, batch)));
+      const lookups = Array.from({ length: random(60) }, () => ({
+        key: random(entities + 1),
+        timeMs: random(70),
+      }));
+      const ttlMs = random(2) === 0 ? null : random(20);
+      const joined = await store.joinAsOf(
+        view,
+        chunks,
+        lookups.map((l) => ({ keyId: JSON.stringify([l.key]), timeMs: l.timeMs })),
+        ttlMs,
+      );
+      expect(joined).toEqual(lookups.map((lookup) => fullScan(batches, lookup, ttlMs)));
+    }
+  });
+
+  it('reads history back in write order and content-addresses chunks', async () => {
+    const rows: FeatureRowData[] = [
+      { key: ['x', 1], timeMs: 20, values: { f: 1 } },
+      { key: ['x', 1], timeMs: 10, values: { f: [1, 2] } },
+      { key: ['y', 2], timeMs: 20, values: { f: null, g: true } },
+    ];
+    const first = await store.writeChunks('history', rows);
+    expect(await store.writeChunks('history', rows)).toEqual(first);
+    const history = await store.readHistory('history', first);
+    expect(history.map((r) => [r.key, r.keyId, r.timeMs, r.values, r.seq])).toEqual([
+      [['x', 1], '["x",1]', 10, { f: [1, 2] }, 0],
+      [['x', 1], '["x",1]', 20, { f: 1 }, 1],
+      [['y', 2], '["y",2]', 20, { f: null, g: true }, 2],
+    ]);
+    expect(await store.joinAsOf('history', [], [{ keyId: '["x",1]', timeMs: 30 }], null)).toEqual([
+      undefined,
+    ]);
+  });
+
+  it('refuses a chunk of another view as data loss, and a deleted chunk as not found', async () => {
+    const chunks = await store.writeChunks('mine', [{ key: [1], timeMs: 1, values: { f: 1 } }]);
+    const lookups = [{ keyId: '[1]', timeMs: 5 }];
+    await expect(store.joinAsOf('theirs', chunks, lookups, null)).rejects.toMatchObject({
+      code: 'data_loss',
+    });
+    await store.deleteChunks(chunks);
+    await expect(store.joinAsOf('mine', chunks, lookups, null)).rejects.toMatchObject({
+      code: 'not_found',
+    });
+  });
+});
