@@ -1,6 +1,8 @@
 import { AppError, delay } from '@flywheel/core';
 import { FeatureStoreService } from '@flywheel/proto/flywheel/featurestore/v1/featurestore_pb.js';
+import { startHttpServer } from '@flywheel/rpc';
 import type { ServiceHost, ServiceWiring } from '@flywheel/runtime';
+import { createFeastHttpApi } from './api/feast-http-api.ts';
 import { createFeatureStoreApi } from './api/feature-store-api.ts';
 import type { FeatureStoreConfig } from './config.ts';
 import { createOnlineReadQuality } from './quality/online-read-tallies.ts';
@@ -24,12 +26,13 @@ import { createWriteFeatureRows } from './use-cases/write-feature-rows.ts';
  * blob store), point-in-time correct training sets, and the `dataset.arrived` consumer that ingests
  * new data into the views reading that dataset. Data quality expectations are checked on every
  * write and online read; what online reads violated is flushed every
- * `qualityFlushIntervalMs`.
+ * `qualityFlushIntervalMs`. GetOnlineFeatures is also served as Feast's HTTP/JSON
+ * `/get-online-features` on `config.http.address` (bound address in `httpAddress`).
  */
 export async function wireFeatureStore(
   host: ServiceHost,
   config: FeatureStoreConfig,
-): Promise<ServiceWiring> {
+): Promise<ServiceWiring & { readonly httpAddress: string }> {
   const { server, infra, log } = host;
   const collections = openCollections(infra.store);
   const offline = createOfflineStore({ blobs: infra.blobs, chunkRows: config.chunkRows });
@@ -47,6 +50,7 @@ export async function wireFeatureStore(
     blobs: infra.blobs,
   });
 
+  const getOnlineFeatures = createGetOnlineFeatures({ collections, online, quality });
   server.add(
     FeatureStoreService,
     createFeatureStoreApi({
@@ -54,7 +58,7 @@ export async function wireFeatureStore(
       applyFeatureView: createApplyFeatureView({ collections, defaultTeam: config.host.localTeam }),
       deleteFeatureView: createDeleteFeatureView({ collections, online, offline, log }),
       ingestRows: createIngestRows({ collections, write }),
-      getOnlineFeatures: createGetOnlineFeatures({ collections, online, quality }),
+      getOnlineFeatures,
       retrieveHistoricalFeatures,
       createTrainingSet: createCreateTrainingSet({
         collections,
@@ -74,6 +78,12 @@ export async function wireFeatureStore(
       log: log.child({ consumer: 'dataset.arrived' }),
     }),
   );
+  const http = await startHttpServer(
+    config.http.address,
+    createFeastHttpApi({ getOnlineFeatures, maxBodyBytes: config.http.maxBodyBytes }),
+    { log: log.child({ component: 'http' }), setting: 'FLYWHEEL_FEATURE_STORE_HTTP_ADDRESS' },
+  );
+  log.info('HTTP online API listening', { address: http.address });
   const stopping = new AbortController();
   const signal = AbortSignal.any([host.signal, stopping.signal]);
   const flushing = (async () => {
@@ -88,7 +98,9 @@ export async function wireFeatureStore(
     }
   })();
   return {
+    httpAddress: http.address,
     close: async () => {
+      await http.close();
       stopping.abort();
       await flushing;
       // What the last interval saw is not dropped on a clean stop.
