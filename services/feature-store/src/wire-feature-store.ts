@@ -57,7 +57,7 @@ export async function wireFeatureStore(
       collections,
       applyFeatureView: createApplyFeatureView({ collections, defaultTeam: config.host.localTeam }),
       deleteFeatureView: createDeleteFeatureView({ collections, online, offline, log }),
-      ingestRows: createIngestRows({ collections, write }),
+      ingestRows: createIngestRows({ collections, write, maxFutureSkewMs: config.maxFutureSkewMs }),
       getOnlineFeatures,
       retrieveHistoricalFeatures,
       createTrainingSet: createCreateTrainingSet({
@@ -76,6 +76,7 @@ export async function wireFeatureStore(
       blobs: infra.blobs,
       write,
       log: log.child({ consumer: 'dataset.arrived' }),
+      maxFutureSkewMs: config.maxFutureSkewMs,
     }),
   );
   const http = await startHttpServer(

@@ -16,6 +16,10 @@ export interface IngestArrivedDatasetDeps {
   blobs: BlobStore;
   write: WriteFeatureRows;
   log: Logger;
+  /** How far past now an event time may be, ms; a later one dead-letters the file. */
+  maxFutureSkewMs: number;
+  /** Clock, epoch ms. */
+  now?: () => number;
 }
 
 /**
@@ -23,11 +27,12 @@ export interface IngestArrivedDatasetDeps {
  * whose batch source names that dataset (offline + online when the view is online), one
  * `features.materialized` per view. A blob already ingested into a view is skipped for that view.
  * A file that cannot be ingested — not a blob URI, a digest that does not match, an unsupported
- * format, a malformed line, a value of the wrong type — is `invalid_argument` (not retriable: the
+ * format, a malformed line, a value of the wrong type, an event time past now + `maxFutureSkewMs` — is `invalid_argument` (not retriable: the
  * event goes to `dataset.arrived.dlq` with the reason) and nothing is written to any view.
  */
 export function createIngestArrivedDataset(deps: IngestArrivedDatasetDeps): EventHandler {
   const { collections, blobs, write, log } = deps;
+  const now = deps.now ?? Date.now;
   return async (event, { signal }) => {
     const arrived = decodeEvent(DatasetArrivedSchema, event);
     if (arrived.dataset === '') {
@@ -62,9 +67,10 @@ export function createIngestArrivedDataset(deps: IngestArrivedDatasetDeps): Even
       const table = await readDataset(blobs, { uri: arrived.uri, format: arrived.format }, 'dataset', {
         signal,
       });
+      const limit = { nowMs: now(), skewMs: deps.maxFutureSkewMs };
       const batches: [FeatureViewRecord, FeatureRowData[]][] = pending.map((view) => {
         try {
-          return [view, datasetRows(view, table)];
+          return [view, datasetRows(view, table, limit)];
         } catch (error) {
           const cause = AppError.from(error);
           throw new AppError(cause.code, `feature view ${view.name}: ${cause.message}`, { cause });
