@@ -15,7 +15,7 @@ import { createDeleteFeatureView } from './use-cases/delete-feature-view.ts';
 import { createFlushOnlineReadQuality } from './use-cases/flush-online-read-quality.ts';
 import { createRetrieveHistoricalFeatures } from './use-cases/get-historical-features.ts';
 import { createGetOnlineFeatures } from './use-cases/get-online-features.ts';
-import { createIngestArrivedDataset } from './use-cases/ingest-arrived-dataset.ts';
+import { createIngestArrivedDataset, createIngestBatchSource } from './use-cases/ingest-arrived-dataset.ts';
 import { createIngestRows } from './use-cases/ingest-rows.ts';
 import { createMaterializeFeatureViews } from './use-cases/materialize-feature-views.ts';
 import { createWriteFeatureRows } from './use-cases/write-feature-rows.ts';
@@ -50,6 +50,13 @@ export async function wireFeatureStore(
     blobs: infra.blobs,
   });
 
+  const datasetDeps = {
+    collections,
+    blobs: infra.blobs,
+    write,
+    log: log.child({ consumer: 'dataset.arrived' }),
+    maxFutureSkewMs: config.maxFutureSkewMs,
+  };
   const getOnlineFeatures = createGetOnlineFeatures({ collections, online, quality });
   server.add(
     FeatureStoreService,
@@ -66,19 +73,15 @@ export async function wireFeatureStore(
         retrieve: retrieveHistoricalFeatures,
         defaultTeam: config.host.localTeam,
       }),
-      materialize: createMaterializeFeatureViews({ collections, offline, online }),
+      materialize: createMaterializeFeatureViews({
+        collections,
+        offline,
+        online,
+        ingestBatchSource: createIngestBatchSource(datasetDeps),
+      }),
     }),
   );
-  await host.consume(
-    { topics: ['dataset.arrived'] },
-    createIngestArrivedDataset({
-      collections,
-      blobs: infra.blobs,
-      write,
-      log: log.child({ consumer: 'dataset.arrived' }),
-      maxFutureSkewMs: config.maxFutureSkewMs,
-    }),
-  );
+  await host.consume({ topics: ['dataset.arrived'] }, createIngestArrivedDataset(datasetDeps));
   const http = await startHttpServer(
     config.http.address,
     createFeastHttpApi({ getOnlineFeatures, maxBodyBytes: config.http.maxBodyBytes }),
