@@ -79,6 +79,7 @@ export async function wireFeatureStore(
         online,
         ingestBatchSource: createIngestBatchSource(datasetDeps),
       }),
+      maxMessageBytes: config.host.maxMessageBytes,
     }),
   );
   await host.consume({ topics: ['dataset.arrived'] }, createIngestArrivedDataset(datasetDeps));
