@@ -1,6 +1,17 @@
 export { methodPath } from './grpc-definition.ts';
 export type { CallContext, ImplOf, MethodImpl, ServiceImpl } from './handler-types.ts';
 export type { HealthStatus } from './health-service.ts';
+export type { HttpHandler, HttpServer } from './http-server.ts';
+export {
+  httpMethodNotAllowed,
+  httpStatusOf,
+  readHttpBody,
+  readHttpJsonObject,
+  sendHttp,
+  sendHttpError,
+  sendHttpJson,
+  startHttpServer,
+} from './http-server.ts';
 export {
   decodePageToken,
   defaultPageSize,

@@ -22,14 +22,22 @@ export interface FeatureStoreConfig {
   offline: 'document' | 'duckdb';
   /** Local cache of Parquet chunks for `duckdb` (`FLYWHEEL_FEATURE_STORE_DUCKDB_CACHE_DIR`, default `<tmp>/flywheel-feature-store-parquet`). */
   duckdbCacheDir: string;
+  /** Feast-style HTTP/JSON online API (`FLYWHEEL_FEATURE_STORE_HTTP_ADDRESS`, default 127.0.0.1:6566). */
+  http: { address: string; maxBodyBytes: number };
+  /**
+   * How far past now an event time may be, ms (`FLYWHEEL_FEATURE_STORE_MAX_FUTURE_SKEW`, default
+   * 24h): a later one is refused, so a mistyped year cannot pin an online value forever.
+   */
+  maxFutureSkewMs: number;
 }
 
 /**
  * The feature-store service's settings: the host and infra variables of every service, plus
  * `FLYWHEEL_FEATURE_STORE_CHUNK_ROWS` (1…1 000 000) and
  * `FLYWHEEL_FEATURE_STORE_QUALITY_FLUSH_INTERVAL` (a duration, ≥ 10ms),
- * `FLYWHEEL_FEATURE_STORE_OFFLINE` (document | duckdb) and
- * `FLYWHEEL_FEATURE_STORE_DUCKDB_CACHE_DIR`. Throws one error
+ * `FLYWHEEL_FEATURE_STORE_OFFLINE` (document | duckdb),
+ * `FLYWHEEL_FEATURE_STORE_DUCKDB_CACHE_DIR`, `FLYWHEEL_FEATURE_STORE_HTTP_ADDRESS` /
+ * `…_HTTP_MAX_BODY_BYTES` and `FLYWHEEL_FEATURE_STORE_MAX_FUTURE_SKEW` (a duration). Throws one error
  * listing every problem.
  */
 export function loadFeatureStoreConfig(env: Env): FeatureStoreConfig {
@@ -49,6 +57,17 @@ export function loadFeatureStoreConfig(env: Env): FeatureStoreConfig {
     'FLYWHEEL_FEATURE_STORE_DUCKDB_CACHE_DIR',
     join(tmpdir(), 'flywheel-feature-store-parquet'),
   );
+  const http = {
+    address: reader.string('FLYWHEEL_FEATURE_STORE_HTTP_ADDRESS', '127.0.0.1:6566'),
+    maxBodyBytes: reader.int('FLYWHEEL_FEATURE_STORE_HTTP_MAX_BODY_BYTES', 16 * 1024 * 1024, {
+      min: 1024,
+      max: 2 ** 31 - 1,
+    }),
+  };
+  if (!/^(\[[^\]]+\]|[^:]+):\d{1,5}$/.test(http.address)) {
+    reader.problem('FLYWHEEL_FEATURE_STORE_HTTP_ADDRESS', `must be host:port, got "${http.address}"`);
+  }
+  const maxFutureSkewMs = reader.durationMs('FLYWHEEL_FEATURE_STORE_MAX_FUTURE_SKEW', '24h');
   reader.done();
   return {
     host,
@@ -57,5 +76,7 @@ export function loadFeatureStoreConfig(env: Env): FeatureStoreConfig {
     qualityFlushIntervalMs,
     offline: offline as 'document' | 'duckdb',
     duckdbCacheDir,
+    http,
+    maxFutureSkewMs,
   };
 }

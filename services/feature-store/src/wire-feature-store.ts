@@ -1,6 +1,8 @@
 import { AppError, delay } from '@flywheel/core';
 import { FeatureStoreService } from '@flywheel/proto/flywheel/featurestore/v1/featurestore_pb.js';
+import { startHttpServer } from '@flywheel/rpc';
 import type { ServiceHost, ServiceWiring } from '@flywheel/runtime';
+import { createFeastHttpApi } from './api/feast-http-api.ts';
 import { createFeatureStoreApi } from './api/feature-store-api.ts';
 import type { FeatureStoreConfig } from './config.ts';
 import { createOnlineReadQuality } from './quality/online-read-tallies.ts';
@@ -14,7 +16,7 @@ import { createDeleteFeatureView } from './use-cases/delete-feature-view.ts';
 import { createFlushOnlineReadQuality } from './use-cases/flush-online-read-quality.ts';
 import { createRetrieveHistoricalFeatures } from './use-cases/get-historical-features.ts';
 import { createGetOnlineFeatures } from './use-cases/get-online-features.ts';
-import { createIngestArrivedDataset } from './use-cases/ingest-arrived-dataset.ts';
+import { createIngestArrivedDataset, createIngestBatchSource } from './use-cases/ingest-arrived-dataset.ts';
 import { createIngestRows } from './use-cases/ingest-rows.ts';
 import { createMaterializeFeatureViews } from './use-cases/materialize-feature-views.ts';
 import { createWriteFeatureRows } from './use-cases/write-feature-rows.ts';
@@ -25,12 +27,13 @@ import { createWriteFeatureRows } from './use-cases/write-feature-rows.ts';
  * blob store), point-in-time correct training sets, and the `dataset.arrived` consumer that ingests
  * new data into the views reading that dataset. Data quality expectations are checked on every
  * write and online read; what online reads violated is flushed every
- * `qualityFlushIntervalMs`.
+ * `qualityFlushIntervalMs`. GetOnlineFeatures is also served as Feast's HTTP/JSON
+ * `/get-online-features` on `config.http.address` (bound address in `httpAddress`).
  */
 export async function wireFeatureStore(
   host: ServiceHost,
   config: FeatureStoreConfig,
-): Promise<ServiceWiring> {
+): Promise<ServiceWiring & { readonly httpAddress: string }> {
   const { server, infra, log } = host;
   const collections = openCollections(infra.store);
   const offline =
@@ -55,14 +58,22 @@ export async function wireFeatureStore(
     blobs: infra.blobs,
   });
 
+  const datasetDeps = {
+    collections,
+    blobs: infra.blobs,
+    write,
+    log: log.child({ consumer: 'dataset.arrived' }),
+    maxFutureSkewMs: config.maxFutureSkewMs,
+  };
+  const getOnlineFeatures = createGetOnlineFeatures({ collections, online, quality });
   server.add(
     FeatureStoreService,
     createFeatureStoreApi({
       collections,
       applyFeatureView: createApplyFeatureView({ collections, defaultTeam: config.host.localTeam }),
       deleteFeatureView: createDeleteFeatureView({ collections, online, offline, log }),
-      ingestRows: createIngestRows({ collections, write }),
-      getOnlineFeatures: createGetOnlineFeatures({ collections, online, quality }),
+      ingestRows: createIngestRows({ collections, write, maxFutureSkewMs: config.maxFutureSkewMs }),
+      getOnlineFeatures,
       retrieveHistoricalFeatures,
       createTrainingSet: createCreateTrainingSet({
         collections,
@@ -70,18 +81,22 @@ export async function wireFeatureStore(
         retrieve: retrieveHistoricalFeatures,
         defaultTeam: config.host.localTeam,
       }),
-      materialize: createMaterializeFeatureViews({ collections, offline, online }),
+      materialize: createMaterializeFeatureViews({
+        collections,
+        offline,
+        online,
+        ingestBatchSource: createIngestBatchSource(datasetDeps),
+      }),
+      maxMessageBytes: config.host.maxMessageBytes,
     }),
   );
-  await host.consume(
-    { topics: ['dataset.arrived'] },
-    createIngestArrivedDataset({
-      collections,
-      blobs: infra.blobs,
-      write,
-      log: log.child({ consumer: 'dataset.arrived' }),
-    }),
+  await host.consume({ topics: ['dataset.arrived'] }, createIngestArrivedDataset(datasetDeps));
+  const http = await startHttpServer(
+    config.http.address,
+    createFeastHttpApi({ getOnlineFeatures, maxBodyBytes: config.http.maxBodyBytes }),
+    { log: log.child({ component: 'http' }), setting: 'FLYWHEEL_FEATURE_STORE_HTTP_ADDRESS' },
   );
+  log.info('HTTP online API listening', { address: http.address });
   const stopping = new AbortController();
   const signal = AbortSignal.any([host.signal, stopping.signal]);
   const flushing = (async () => {
@@ -96,7 +111,9 @@ export async function wireFeatureStore(
     }
   })();
   return {
+    httpAddress: http.address,
     close: async () => {
+      await http.close();
       stopping.abort();
       await flushing;
       // What the last interval saw is not dropped on a clean stop.

@@ -80,6 +80,16 @@ describe('datasets that cannot be ingested', () => {
     expect(await deadLetterOf(lastArrivedId())).toContain('line 1.event_time: must be an RFC 3339 time');
   });
 
+  it('dead-letters a file with an event time beyond now + the allowed skew, naming the line', async () => {
+    await fs.publishDataset(
+      weatherDatasetName,
+      toJsonLines([good, { ...good, event_time: '9999-01-01T00:00:00Z' }]),
+    );
+    expect(await deadLetterOf(lastArrivedId())).toContain(
+      'feature view weather_daily: line 2.event_time: 9999-01-01T00:00:00.000Z is later than now + 24h',
+    );
+  });
+
   it('dead-letters a location that is not a blob, a digest that does not match, and a payload that does not decode', async () => {
     await fs.bus.publish([
       newEvent(

@@ -21,6 +21,8 @@ export interface FeatureStoreHarness {
   readonly client: RpcClient<(typeof FeatureStoreService)['method']>;
   readonly bus: MemoryBus;
   readonly blobs: BlobStore;
+  /** Base URL of the Feast-style HTTP API, `http://127.0.0.1:<port>`. */
+  readonly http: string;
   /** Payloads of the events of `schema`'s type on the bus so far, oldest first. */
   events<S extends DescMessage>(schema: S): MessageShape<S>[];
   /** Puts `bytes` in the shared blob store and publishes `dataset.arrived` for it; resolves the URI. */
@@ -32,9 +34,14 @@ export interface FeatureStoreHarness {
 export async function startFeatureStore(env: Record<string, string> = {}): Promise<FeatureStoreHarness> {
   const bus = createMemoryBus();
   const blobs = createFsBlobs({ dir: join(mkdtempSync(join(tmpdir(), 'flywheel-fs-blobs-')), 'blobs') });
+  let httpAddress = '';
   const service = await startInProcess('feature-store', {
     load: loadFeatureStoreConfig,
-    wire: wireFeatureStore,
+    wire: async (host, config) => {
+      const wiring = await wireFeatureStore(host, config);
+      httpAddress = wiring.httpAddress;
+      return wiring;
+    },
     shared: { bus, blobs },
     env,
   });
@@ -44,6 +51,7 @@ export async function startFeatureStore(env: Record<string, string> = {}): Promi
     client,
     bus,
     blobs,
+    http: `http://${httpAddress}`,
     events(schema) {
       return bus
         .retained(eventKindOf(schema).type)

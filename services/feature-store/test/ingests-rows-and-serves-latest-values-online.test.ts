@@ -218,6 +218,53 @@ describe('ingest and online lookup', () => {
     ).rejects.toMatchObject({ code: 'invalid_argument', field: 'features[0]' });
   });
 
+  it('refuses an event time beyond now + the allowed skew (year 9999) instead of pinning the value', async () => {
+    const now = Date.now();
+    const far = ts('9999-12-31T00:00:00Z');
+    await expect(
+      fs.client.ingest({
+        featureViewName: 'user_stats',
+        rows: [
+          {
+            entityKey: user('mallory'),
+            eventTime: timestampFromMs(now),
+            values: { purchases_7d: v.i64(1n) },
+          },
+          { entityKey: user('mallory'), eventTime: far, values: { purchases_7d: v.i64(9n) } },
+        ],
+      }),
+    ).rejects.toMatchObject({
+      code: 'invalid_argument',
+      field: 'rows[1].event_time',
+      message: expect.stringMatching(
+        /^rows\[1\]\.event_time: 9999-12-31T00:00:00\.000Z is later than now \+ 24h/,
+      ),
+    });
+    async function* stream() {
+      yield {
+        featureViewName: 'user_stats',
+        rows: [{ entityKey: user('mallory'), eventTime: far, values: { purchases_7d: v.i64(9n) } }],
+      };
+    }
+    await expect(fs.client.ingestStream(stream())).rejects.toMatchObject({
+      code: 'invalid_argument',
+      field: 'rows[0].event_time',
+    });
+    // Nothing pinned: a value written now is still served, within the skew is accepted.
+    const written = await fs.client.ingest({
+      featureViewName: 'user_stats',
+      rows: [
+        {
+          entityKey: user('mallory'),
+          eventTime: timestampFromMs(now + hour),
+          values: { purchases_7d: v.i64(2n) },
+        },
+      ],
+    });
+    expect(written.rowsWritten).toBe(1n);
+    expect((await lookup(['mallory'])).results[0]?.values.map(plain)).toEqual([2n, null, null]);
+  });
+
   it('streams rows in messages, each written on its own', async () => {
     const now = Date.now();
     async function* messages() {

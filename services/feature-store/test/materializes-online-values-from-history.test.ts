@@ -1,4 +1,6 @@
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
+import { blobUri } from '@flywheel/blobs';
+import { DatasetFormat } from '@flywheel/proto/flywheel/common/v1/dataset_pb.js';
 import { ValueType } from '@flywheel/proto/flywheel/common/v1/value_pb.js';
 import { FeaturesMaterializedSchema } from '@flywheel/proto/flywheel/events/v1/data_pb.js';
 import { FeatureStatus, WriteTarget } from '@flywheel/proto/flywheel/featurestore/v1/featurestore_pb.js';
@@ -82,6 +84,66 @@ describe('Materialize', () => {
     });
     expect(third.results[0]?.rowsWritten).toBe(0n);
     expect((await price('a')).values.map(plain)).toEqual([5.0]);
+  });
+
+  it("ingests the batch source's uri first, once, and refuses one it could not read", async () => {
+    const shelf = (uri: string, online = true) => ({
+      featureView: {
+        name: 'shelf_prices',
+        entity: { name: 'item', joinKeys: [{ name: 'sku', valueType: ValueType.STRING }] },
+        features: [{ name: 'price', valueType: ValueType.DOUBLE }],
+        source: {
+          kind: {
+            case: 'batch' as const,
+            value: { dataset: 'shelf-prices', uri, format: DatasetFormat.JSONL },
+          },
+        },
+        online,
+      },
+    });
+    await expect(fs.client.applyFeatureView(shelf('s3://prices/*.jsonl'))).rejects.toMatchObject({
+      code: 'invalid_argument',
+      field: 'feature_view.source.batch.uri',
+    });
+    const at = new Date(Date.now() - hour).toISOString();
+    const ref = await fs.blobs.put(
+      new TextEncoder().encode(
+        `${JSON.stringify({ sku: 's1', event_time: at, price: 3.5 })}\n${JSON.stringify({ sku: 's2', event_time: at, price: 4 })}\n`,
+      ),
+    );
+    await expect(fs.client.applyFeatureView(shelf(blobUri(ref.sha256), false))).rejects.toMatchObject({
+      code: 'invalid_argument',
+      field: 'feature_view.source.batch.uri',
+      message: expect.stringMatching(/only online views/),
+    });
+    await fs.client.applyFeatureView(shelf(blobUri(ref.sha256)));
+    const {
+      results: [result],
+    } = await fs.client.materialize({ featureViewNames: ['shelf_prices'] });
+    expect(result?.rowsWritten).toBe(2n);
+    const online = await fs.client.getOnlineFeatures({
+      features: ['shelf_prices:price'],
+      entityKeys: [{ joinKeys: { sku: v.str('s1') } }, { joinKeys: { sku: v.str('s2') } }],
+    });
+    expect(online.results.map((r) => plain(r.values[0]))).toEqual([3.5, 4]);
+    // Ingested once: the offline history holds the file's two rows, not four (its rows as an
+    // entity dataframe, joined with another view's feature of the same key).
+    await fs.client.materialize({ featureViewNames: ['shelf_prices'] });
+    const history = await fs.client.getHistoricalFeatures({
+      features: ['item_prices:price'],
+      entityDataframe: {
+        source: { case: 'viewHistory', value: { featureViewName: 'shelf_prices' } },
+      },
+    });
+    expect(history.rows).toHaveLength(2);
+
+    // A uri naming no blob: Materialize says which view and uri.
+    const missing = blobUri('0'.repeat(64));
+    await fs.client.applyFeatureView(shelf(missing));
+    await expect(fs.client.materialize({ featureViewNames: ['shelf_prices'] })).rejects.toMatchObject({
+      code: 'failed_precondition',
+      message: expect.stringContaining(`feature view shelf_prices: source.batch.uri ${missing}`),
+    });
   });
 
   it('names what is wrong with a request', async () => {

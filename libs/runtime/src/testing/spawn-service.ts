@@ -59,6 +59,7 @@ export function spawnService(
       ...process.env,
       [variable]: '127.0.0.1:0',
       FLYWHEEL_SERVING_HTTP_ADDRESS: '127.0.0.1:0',
+      FLYWHEEL_FEATURE_STORE_HTTP_ADDRESS: '127.0.0.1:0',
       FLYWHEEL_LOG_LEVEL: 'debug',
       ...((env.FLYWHEEL_STORE ?? 'embedded') === 'embedded'
         ? { FLYWHEEL_STORE_DIR: join(data, 'store') }

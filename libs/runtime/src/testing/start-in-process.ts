@@ -47,8 +47,9 @@ export async function startInProcess<C extends { host: HostConfig; infra: InfraC
   const env: Env = {
     ...process.env,
     [grpcAddressVariable(name)]: '127.0.0.1:0',
-    // serving's REST/metrics server: a free port too, so parallel tests never collide.
+    // HTTP servers (serving's REST/metrics, the feature store's Feast API): free ports too.
     FLYWHEEL_SERVING_HTTP_ADDRESS: '127.0.0.1:0',
+    FLYWHEEL_FEATURE_STORE_HTTP_ADDRESS: '127.0.0.1:0',
     FLYWHEEL_STORE_DIR: join(dataDir, 'store'),
     FLYWHEEL_BLOBS_DIR: join(dataDir, 'blobs'),
     FLYWHEEL_BUS: 'memory',

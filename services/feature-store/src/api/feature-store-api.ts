@@ -1,4 +1,8 @@
-import type { FeatureStoreService } from '@flywheel/proto/flywheel/featurestore/v1/featurestore_pb.js';
+import {
+  type FeatureStoreService,
+  GetHistoricalFeaturesResponseSchema,
+  GetOnlineFeaturesResponseSchema,
+} from '@flywheel/proto/flywheel/featurestore/v1/featurestore_pb.js';
 import type { ImplOf } from '@flywheel/rpc';
 import { toHistoricalRows } from '../datasets/historical-table-encoding.ts';
 import type { FeatureStoreCollections } from '../storage/feature-store-collections.ts';
@@ -14,6 +18,7 @@ import type { IngestRows } from '../use-cases/ingest-rows.ts';
 import { listFeatureViews } from '../use-cases/list-feature-views.ts';
 import type { MaterializeFeatureViews } from '../use-cases/materialize-feature-views.ts';
 import { toFeatureViewMessage } from '../values/feature-view-records.ts';
+import { checkAnswerSize } from './answer-size.ts';
 
 export interface FeatureStoreApiDeps {
   collections: FeatureStoreCollections;
@@ -24,9 +29,19 @@ export interface FeatureStoreApiDeps {
   retrieveHistoricalFeatures: RetrieveHistoricalFeatures;
   createTrainingSet: CreateTrainingSet;
   materialize: MaterializeFeatureViews;
+  /** The gRPC message limit, bytes: answers over it are refused naming the field to shrink. */
+  maxMessageBytes: number;
 }
 
-/** The FeatureStoreService handlers: request → use case → response, nothing else. */
+/**
+ * The FeatureStoreService handlers: request → use case → response. GetOnlineFeatures and
+ * GetHistoricalFeatures answers over `maxMessageBytes` are `resource_exhausted` naming
+ * `entity_keys` / `entity_dataframe` and the limit (historical ones before the join when the row
+ * count alone is too many), not a transport failure once the answer is built.
+ */
+const historicalInstead =
+  'use CreateTrainingSet, which writes the rows to a blob, or a smaller entity_dataframe';
+
 export function createFeatureStoreApi(deps: FeatureStoreApiDeps): ImplOf<typeof FeatureStoreService> {
   const { collections } = deps;
   return {
@@ -66,15 +81,31 @@ export function createFeatureStoreApi(deps: FeatureStoreApiDeps): ImplOf<typeof 
     },
 
     async getOnlineFeatures(request, { signal }) {
-      return deps.getOnlineFeatures(request, { signal });
+      return checkAnswerSize(
+        GetOnlineFeaturesResponseSchema,
+        await deps.getOnlineFeatures(request, { signal }),
+        deps.maxMessageBytes,
+        'entity_keys',
+        'ask for fewer entity keys or features per call',
+      );
     },
 
     async getHistoricalFeatures(request, { signal }) {
       const table = await deps.retrieveHistoricalFeatures(
-        { features: request.features, entityDataframe: request.entityDataframe },
+        {
+          features: request.features,
+          entityDataframe: request.entityDataframe,
+          maxAnswerBytes: deps.maxMessageBytes,
+        },
         { signal },
       );
-      return { columns: [...table.columns], rows: toHistoricalRows(table) };
+      return checkAnswerSize(
+        GetHistoricalFeaturesResponseSchema,
+        { columns: [...table.columns], rows: toHistoricalRows(table) },
+        deps.maxMessageBytes,
+        'entity_dataframe',
+        historicalInstead,
+      );
     },
 
     async createTrainingSet(request, { signal }) {

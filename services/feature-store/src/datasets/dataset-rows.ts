@@ -1,6 +1,6 @@
 import { AppError } from '@flywheel/core';
 import { keyFromCell } from '../values/entity-keys.ts';
-import { parseEventTime } from '../values/event-times.ts';
+import { checkNotInFuture, type FutureLimit, parseEventTime } from '../values/event-times.ts';
 import type { FeatureRowData } from '../values/feature-row-data.ts';
 import { parseCell, type StoredValue } from '../values/feature-values.ts';
 import type { FeatureViewRecord } from '../values/feature-view-records.ts';
@@ -15,9 +15,14 @@ export const eventTimeColumn = 'event_time';
  * `timestamp_field`. A feature column the file lacks is left out of every row (online it stays as
  * it was); a JSON Lines row without a key leaves that feature out, an explicit null or an empty CSV
  * cell writes null. Every row is checked before any is returned: `invalid_argument` naming the line
- * and column (`line 7.temp_max: expected DOUBLE, got "warm"`), or the missing column.
+ * and column (`line 7.temp_max: expected DOUBLE, got "warm"`, an event time past `limit`), or the
+ * missing column.
  */
-export function datasetRows(view: FeatureViewRecord, table: DatasetTable): FeatureRowData[] {
+export function datasetRows(
+  view: FeatureViewRecord,
+  table: DatasetTable,
+  limit: FutureLimit,
+): FeatureRowData[] {
   const columnOf = new Map<string, string>();
   for (const [column, name] of view.source?.fieldMapping ?? []) columnOf.set(name, column);
   const column = (name: string): string => columnOf.get(name) ?? name;
@@ -46,6 +51,7 @@ export function datasetRows(view: FeatureViewRecord, table: DatasetTable): Featu
       keyFromCell(cells[column(k.name)], k, `line ${line}.${column(k.name)}`),
     );
     const timeMs = parseEventTime(cells[timeColumn], `line ${line}.${timeColumn}`, 'up');
+    checkNotInFuture(timeMs, limit, `line ${line}.${timeColumn}`);
     const values: Record<string, StoredValue> = {};
     for (const feature of features) {
       const name = column(feature.name);

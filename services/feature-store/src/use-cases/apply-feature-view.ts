@@ -1,3 +1,4 @@
+import { parseBlobUri } from '@flywheel/blobs';
 import { AppError, type CallOptions } from '@flywheel/core';
 import type { FeatureView } from '@flywheel/proto/flywheel/featurestore/v1/featurestore_pb.js';
 import { eventTimeColumn } from '../datasets/dataset-rows.ts';
@@ -128,6 +129,17 @@ function checkDefinition(view: FeatureView): void {
         `${at}.source.batch.dataset`,
         'is required: the dataset name dataset.arrived carries',
       );
+    }
+    const uri = source.kind.value.uri;
+    if (uri !== '') {
+      // Content-addressed: no globs, no foreign stores; Materialize ingests it (see materialize).
+      parseBlobUri(uri, `${at}.source.batch.uri`);
+      if (!view.online) {
+        throw AppError.invalidArgument(
+          `${at}.source.batch.uri`,
+          'is ingested by Materialize, which only online views have; publish dataset.arrived for an offline view',
+        );
+      }
     }
   }
   const targets = new Set<string>();

@@ -5,6 +5,7 @@ import { type ResolveEntityFrameDeps, resolveEntityFrame } from '../datasets/ent
 import type { HistoricalTable } from '../datasets/historical-table.ts';
 import { resolveFeatureRefs } from '../storage/feature-refs.ts';
 import { chunksOverlapping, type JoinedValues } from '../storage/offline-store.ts';
+import { answerTooLarge } from '../values/answer-too-large.ts';
 import { keyIdOf, mergeKeyTypes } from '../values/entity-keys.ts';
 import { typeName } from '../values/feature-values.ts';
 import type { FeatureViewRecord, JoinKeyRecord } from '../values/feature-view-records.ts';
@@ -12,6 +13,11 @@ import type { FeatureViewRecord, JoinKeyRecord } from '../values/feature-view-re
 export interface HistoricalFeaturesQuery {
   readonly features: readonly string[];
   readonly entityDataframe: EntityDataframe | undefined;
+  /**
+   * When the answer is sent as one message: its limit, bytes. A frame whose rows alone could not
+   * fit (≥ 2 bytes per row and per cell) is refused before any history is read.
+   */
+  readonly maxAnswerBytes?: number;
 }
 
 /** Builds the point-in-time correct table of a query. */
@@ -42,6 +48,18 @@ export function createRetrieveHistoricalFeatures(deps: ResolveEntityFrameDeps): 
       ...features.map((f) => f.ref),
     ]);
     const frame = await resolveEntityFrame(deps, query.entityDataframe, joinKeys, reserved, options);
+    if (query.maxAnswerBytes !== undefined) {
+      const columns = joinKeys.length + 1 + frame.passThrough.length + features.length;
+      const atLeast = frame.rows.length * (2 + 2 * columns);
+      if (atLeast > query.maxAnswerBytes) {
+        throw answerTooLarge(
+          `at least ${atLeast}`,
+          query.maxAnswerBytes,
+          'entity_dataframe',
+          `its ${frame.rows.length} rows × ${columns} columns do not fit; use CreateTrainingSet, which writes the rows to a blob, or a smaller entity_dataframe`,
+        );
+      }
+    }
 
     let minTimeMs: number | null = null;
     let maxTimeMs: number | null = null;

@@ -1,6 +1,6 @@
 import { type BlobStore, parseBlobUri } from '@flywheel/blobs';
 import type { EventHandler } from '@flywheel/bus';
-import { AppError, type Logger } from '@flywheel/core';
+import { AppError, type CallOptions, type Logger } from '@flywheel/core';
 import { decodeEvent } from '@flywheel/events';
 import { DatasetArrivedSchema } from '@flywheel/proto/flywheel/events/v1/data_pb.js';
 import { WriteTarget } from '@flywheel/proto/flywheel/featurestore/v1/featurestore_pb.js';
@@ -16,6 +16,10 @@ export interface IngestArrivedDatasetDeps {
   blobs: BlobStore;
   write: WriteFeatureRows;
   log: Logger;
+  /** How far past now an event time may be, ms; a later one dead-letters the file. */
+  maxFutureSkewMs: number;
+  /** Clock, epoch ms. */
+  now?: () => number;
 }
 
 /**
@@ -23,11 +27,12 @@ export interface IngestArrivedDatasetDeps {
  * whose batch source names that dataset (offline + online when the view is online), one
  * `features.materialized` per view. A blob already ingested into a view is skipped for that view.
  * A file that cannot be ingested — not a blob URI, a digest that does not match, an unsupported
- * format, a malformed line, a value of the wrong type — is `invalid_argument` (not retriable: the
+ * format, a malformed line, a value of the wrong type, an event time past now + `maxFutureSkewMs` — is `invalid_argument` (not retriable: the
  * event goes to `dataset.arrived.dlq` with the reason) and nothing is written to any view.
  */
 export function createIngestArrivedDataset(deps: IngestArrivedDatasetDeps): EventHandler {
   const { collections, blobs, write, log } = deps;
+  const now = deps.now ?? Date.now;
   return async (event, { signal }) => {
     const arrived = decodeEvent(DatasetArrivedSchema, event);
     if (arrived.dataset === '') {
@@ -62,9 +67,10 @@ export function createIngestArrivedDataset(deps: IngestArrivedDatasetDeps): Even
       const table = await readDataset(blobs, { uri: arrived.uri, format: arrived.format }, 'dataset', {
         signal,
       });
+      const limit = { nowMs: now(), skewMs: deps.maxFutureSkewMs };
       const batches: [FeatureViewRecord, FeatureRowData[]][] = pending.map((view) => {
         try {
-          return [view, datasetRows(view, table)];
+          return [view, datasetRows(view, table, limit)];
         } catch (error) {
           const cause = AppError.from(error);
           throw new AppError(cause.code, `feature view ${view.name}: ${cause.message}`, { cause });
@@ -82,6 +88,48 @@ export function createIngestArrivedDataset(deps: IngestArrivedDatasetDeps): Even
       }
     } catch (error) {
       throw reason(error);
+    }
+  };
+}
+
+/** Ingests a view's `source.batch.uri` unless that blob is already in it; see {@link createIngestBatchSource}. */
+export type IngestBatchSource = (view: FeatureViewRecord, options?: CallOptions) => Promise<void>;
+
+/**
+ * What makes `BatchSource.uri` work: Materialize calls this first for each view, so the blob the
+ * view names is in its offline history (ingested as a `dataset.arrived` of it would be, same
+ * checks and events, skipped once ingested; the online part is Materialize's). A view without a uri is left alone. A blob that is missing or
+ * cannot be ingested is `failed_precondition` (the request is fine, the view's source is not)
+ * naming the view and the uri, with the cause.
+ */
+export function createIngestBatchSource(deps: IngestArrivedDatasetDeps): IngestBatchSource {
+  const { collections, blobs, write } = deps;
+  const now = deps.now ?? Date.now;
+  return async (view, options = {}) => {
+    const batch = view.source?.batch;
+    if (!batch || batch.uri === '') return;
+    try {
+      const sha256 = parseBlobUri(batch.uri, 'source.batch.uri');
+      const data = await collections.viewData.get(view.name, options);
+      if (data?.data.ingestedDatasets.includes(sha256)) return;
+      const table = await readDataset(
+        blobs,
+        { uri: batch.uri, format: batch.format },
+        'source.batch',
+        options,
+      );
+      const rows = datasetRows(view, table, { nowMs: now(), skewMs: deps.maxFutureSkewMs });
+      const origin = { dataset: batch.dataset, datasetUri: batch.uri, datasetSha256: sha256 };
+      // Offline only: putting it online is Materialize's own step, within its window.
+      await write(view, rows, WriteTarget.OFFLINE, origin, options);
+    } catch (error) {
+      const cause = AppError.from(error);
+      if (cause.code !== 'invalid_argument' && cause.code !== 'not_found') throw cause;
+      throw new AppError(
+        'failed_precondition',
+        `feature view ${view.name}: source.batch.uri ${batch.uri}: ${cause.message}`,
+        { cause },
+      );
     }
   };
 }

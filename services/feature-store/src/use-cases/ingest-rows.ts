@@ -12,6 +12,10 @@ import type { WriteFeatureRows } from './write-feature-rows.ts';
 export interface IngestRowsDeps {
   collections: FeatureStoreCollections;
   write: WriteFeatureRows;
+  /** How far past now an event time may be, ms; later ones are `invalid_argument`. */
+  maxFutureSkewMs: number;
+  /** Clock, epoch ms. */
+  now?: () => number;
 }
 
 /** What an Ingest call did: rows written, and rows a REJECT expectation refused. */
@@ -24,7 +28,8 @@ export interface IngestCounts {
 export interface IngestRows {
   /**
    * Ingest: all-or-nothing. Every row is checked against the view first (`invalid_argument` naming
-   * `rows[i].values.<feature>` or `rows[i].entity_key.join_keys.<key>`), then all are written;
+   * `rows[i].values.<feature>`, `rows[i].entity_key.join_keys.<key>` or `rows[i].event_time` past
+   * now + `maxFutureSkewMs`), then all are written;
    * `not_found` naming `feature_view_name` for an unknown view. Well-typed rows that violate a
    * REJECT expectation are no error: they are left out and counted. Resolves the counts.
    */
@@ -40,6 +45,8 @@ export interface IngestRows {
 /** The Ingest RPCs over the view catalog and the one write path. */
 export function createIngestRows(deps: IngestRowsDeps): IngestRows {
   const { collections, write } = deps;
+  const now = deps.now ?? Date.now;
+  const limit = () => ({ nowMs: now(), skewMs: deps.maxFutureSkewMs });
   return {
     async ingest(request, options = {}) {
       const view = await loadFeatureView(
@@ -48,7 +55,7 @@ export function createIngestRows(deps: IngestRowsDeps): IngestRows {
         options,
         'feature_view_name',
       );
-      const rows = validateFeatureRows(view, request.rows);
+      const rows = validateFeatureRows(view, request.rows, limit());
       const { rowsWritten, rowsRejected } = await write(view, rows, request.target, undefined, options);
       return { rowsWritten, rowsRejected };
     },
@@ -72,7 +79,7 @@ export function createIngestRows(deps: IngestRowsDeps): IngestRows {
         }
         let rows: ReturnType<typeof validateFeatureRows>;
         try {
-          rows = validateFeatureRows(view, message.rows);
+          rows = validateFeatureRows(view, message.rows, limit());
         } catch (error) {
           const cause = AppError.from(error);
           throw new AppError(cause.code, `message ${index}: ${cause.message}`, {

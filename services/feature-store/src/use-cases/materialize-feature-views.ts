@@ -14,11 +14,14 @@ import { latestPerEntity, type OnlineStore } from '../storage/online-store.ts';
 import { updateDocument } from '../storage/update-document.ts';
 import { asOfTimeMs, toTimestamp } from '../values/event-times.ts';
 import type { FeatureViewRecord } from '../values/feature-view-records.ts';
+import type { IngestBatchSource } from './ingest-arrived-dataset.ts';
 
 export interface MaterializeDeps {
   collections: FeatureStoreCollections;
   offline: OfflineStore;
   online: OnlineStore;
+  /** Ingests a view's `source.batch.uri` (once) before it is materialized. */
+  ingestBatchSource: IngestBatchSource;
   /** Clock for an unset end, epoch ms. */
   now?: () => number;
 }
@@ -33,7 +36,8 @@ export type MaterializeFeatureViews = (
 
 /**
  * Materialize: for each view (the named ones, else every online view), recomputes the online store
- * from the offline history in [start, end) — unset start = since the view's last materialization
+ * from the offline history in [start, end), after ingesting the view's `source.batch.uri` if it
+ * names a blob not yet ingested (`failed_precondition` naming the view and uri when it cannot be) — unset start = since the view's last materialization
  * (the beginning the first time), unset end = now. Per entity and feature the latest value in the
  * window is written unless the online store already holds a newer one. Each view ends with one
  * write that moves its materialization mark and carries `features.materialized` (rows_written =
@@ -73,6 +77,7 @@ export function createMaterializeFeatureViews(deps: MaterializeDeps): Materializ
 
     const results: Result[] = [];
     for (const view of views) {
+      await deps.ingestBatchSource(view, options);
       const data = (await collections.viewData.get(view.name, options))?.data ?? emptyViewData(view.name);
       const startMs = requestedStart ?? data.materializedUntilMs;
       const inWindow = (t: number): boolean => (startMs === null || t >= startMs) && t < endMs;

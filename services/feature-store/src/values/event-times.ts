@@ -21,6 +21,39 @@ export function toTimestamp(ms: number): Timestamp {
   return timestampFromMs(ms);
 }
 
+/** The latest event time a write may carry: `skewMs` past `nowMs` (read once per batch). */
+export interface FutureLimit {
+  readonly nowMs: number;
+  readonly skewMs: number;
+}
+
+/**
+ * Refuses an event time later than now + the allowed skew with `invalid_argument` naming `field`:
+ * a value from the far future (a mistyped year 9999) would otherwise stay the online value forever,
+ * since only a later event time replaces it.
+ */
+export function checkNotInFuture(timeMs: number, limit: FutureLimit, field: string): void {
+  const latest = limit.nowMs + limit.skewMs;
+  if (timeMs <= latest) return;
+  throw AppError.invalidArgument(
+    field,
+    `${isoOf(timeMs)} is later than now + ${durationText(limit.skewMs)} (${isoOf(latest)}); ` +
+      'an event time is when the value became true, so it cannot be in the future ' +
+      '(the allowed skew is FLYWHEEL_FEATURE_STORE_MAX_FUTURE_SKEW)',
+  );
+}
+
+function durationText(ms: number): string {
+  for (const [unit, size] of [
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1000],
+  ] as const) {
+    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${ms}ms`;
+}
+
 /** RFC 3339 text of epoch ms, UTC with milliseconds: `2012-01-01T00:00:00.000Z`. */
 export function isoOf(ms: number): string {
   return new Date(ms).toISOString();

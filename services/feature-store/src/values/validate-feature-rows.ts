@@ -1,20 +1,22 @@
 import { AppError } from '@flywheel/core';
 import type { FeatureRow } from '@flywheel/proto/flywheel/featurestore/v1/featurestore_pb.js';
 import { keyFromValue } from './entity-keys.ts';
-import { valueTimeMs } from './event-times.ts';
+import { checkNotInFuture, type FutureLimit, valueTimeMs } from './event-times.ts';
 import type { FeatureRowData } from './feature-row-data.ts';
 import { checkValue, type KeyScalar, type StoredValue } from './feature-values.ts';
 import type { FeatureViewRecord } from './feature-view-records.ts';
 
 /**
  * Checks every row of a write against the view before anything is written: the entity key names
- * exactly the view's join keys with values of their types, and each value has its feature's type.
+ * exactly the view's join keys with values of their types, each value has its feature's type, and
+ * the event time is not later than `limit` allows.
  * Throws `invalid_argument` naming the first field at fault, e.g. `rows[3].values.temp_max` or
  * `rows[0].entity_key.join_keys.station`.
  */
 export function validateFeatureRows(
   view: FeatureViewRecord,
   rows: readonly FeatureRow[],
+  limit: FutureLimit,
   field = 'rows',
 ): FeatureRowData[] {
   const features = new Map(view.features.map((f) => [f.name, f]));
@@ -34,6 +36,8 @@ export function validateFeatureRows(
       keyFromValue(given[k.name], k, `${at}.entity_key.join_keys.${k.name}`),
     );
     if (!row.eventTime) throw AppError.invalidArgument(`${at}.event_time`, 'is required');
+    const timeMs = valueTimeMs(row.eventTime);
+    checkNotInFuture(timeMs, limit, `${at}.event_time`);
     const values: Record<string, StoredValue> = {};
     for (const [name, value] of Object.entries(row.values)) {
       const feature = features.get(name);
@@ -45,6 +49,6 @@ export function validateFeatureRows(
       }
       values[name] = checkValue(value, feature.valueType, `${at}.values.${name}`);
     }
-    return { key, timeMs: valueTimeMs(row.eventTime), values };
+    return { key, timeMs, values };
   });
 }

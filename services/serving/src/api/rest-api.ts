@@ -1,14 +1,20 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { createGunzip, createInflate } from 'node:zlib';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { create, toJson } from '@bufbuild/protobuf';
-import { AppError, type ErrorCodeName, type Logger } from '@flywheel/core';
+import { AppError, type Logger } from '@flywheel/core';
 import {
   ExplainMethod,
   ExplainRequestSchema,
   ExplainResponseSchema,
 } from '@flywheel/proto/flywheel/serving/v1/serving_pb.js';
 import { ModelStatisticsResponseSchema } from '@flywheel/proto/inference/grpc_service_pb.js';
+import {
+  type HttpServer,
+  httpMethodNotAllowed as methodNotAllowed,
+  readHttpBody as readBody,
+  sendHttp as send,
+  sendHttpJson as sendJson,
+  startHttpServer,
+} from '@flywheel/rpc';
 import type { ServedModels } from '../deployments/served-models.ts';
 import type { Explain } from '../inference/explain/explain.ts';
 import type { Infer } from '../inference/infer.ts';
@@ -28,28 +34,7 @@ export interface RestApiDeps {
 }
 
 /** A started REST server. */
-export interface RestServer {
-  /** host:port it listens on (the bound port when asked for port 0). */
-  readonly address: string;
-  /** Stops accepting, ends idle and in-flight connections. Idempotent. */
-  close(): Promise<void>;
-}
-
-/** HTTP status of each error code (KServe v2 REST / Triton conventions). */
-const statusOf: Partial<Record<ErrorCodeName, number>> = {
-  invalid_argument: 400,
-  out_of_range: 400,
-  failed_precondition: 400,
-  not_found: 404,
-  already_exists: 409,
-  permission_denied: 403,
-  unauthenticated: 401,
-  resource_exhausted: 429,
-  cancelled: 499,
-  unimplemented: 501,
-  unavailable: 503,
-  deadline_exceeded: 504,
-};
+export type RestServer = HttpServer;
 
 const modelPath =
   /^\/v2\/models\/(?<model>[^/]+)(?:\/versions\/(?<version>[^/]+))?(?:\/(?<action>ready|infer|explain|stats))?$/;
@@ -61,29 +46,11 @@ const modelPath =
  * `POST …/infer`, `POST …/explain` (ServingService.Explain in JSON), `GET /v2/models/stats`, `…/stats` (Triton statistics extension), `GET /metrics`.
  * Errors are `{"error": "…"}` with the HTTP status of their code.
  */
-export async function startRestApi(address: string, deps: RestApiDeps): Promise<RestServer> {
-  const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
-    handle(req, res, deps).catch((error: unknown) => {
-      sendError(res, AppError.from(error), deps.log);
-    });
+export function startRestApi(address: string, deps: RestApiDeps): Promise<RestServer> {
+  return startHttpServer(address, (req, res) => handle(req, res, deps), {
+    log: deps.log,
+    setting: 'FLYWHEEL_SERVING_HTTP_ADDRESS',
   });
-  const { host, port } = splitAddress(address);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const bound = server.address() as AddressInfo;
-  let closed: Promise<void> | undefined;
-  return {
-    address: `${host.includes(':') ? `[${host}]` : host}:${bound.port}`,
-    close: () => {
-      closed ??= closeServer(server);
-      return closed;
-    },
-  };
 }
 
 async function handle(req: IncomingMessage, res: ServerResponse, deps: RestApiDeps): Promise<void> {
@@ -299,46 +266,6 @@ async function explain(
   );
 }
 
-/** Reads the body, inflating gzip/deflate (tritonclient's request_compression_algorithm). */
-async function readBody(req: IncomingMessage, maxBytes: number): Promise<Uint8Array> {
-  const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > maxBytes) throw tooLarge(maxBytes);
-  const encoding = (req.headers['content-encoding'] ?? 'identity').toLowerCase();
-  let stream: NodeJS.ReadableStream = req;
-  if (encoding === 'gzip') stream = req.pipe(createGunzip());
-  else if (encoding === 'deflate') stream = req.pipe(createInflate());
-  else if (encoding !== 'identity') {
-    throw AppError.invalidArgument(
-      'Content-Encoding',
-      `"${encoding}" is not supported; use gzip, deflate or none`,
-    );
-  }
-  const chunks: Buffer[] = [];
-  let total = 0;
-  try {
-    for await (const chunk of stream) {
-      total += (chunk as Buffer).length;
-      if (total > maxBytes) throw tooLarge(maxBytes);
-      chunks.push(chunk as Buffer);
-    }
-  } catch (error) {
-    if (error instanceof AppError) throw error;
-    throw AppError.invalidArgument('body', `cannot be read: ${(error as Error).message}`);
-  }
-  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-}
-
-function tooLarge(maxBytes: number): AppError {
-  return new AppError(
-    'resource_exhausted',
-    `the request body is larger than ${maxBytes} bytes, the server's limit`,
-    {
-      details: { httpStatus: '413' },
-      retriable: false,
-    },
-  );
-}
-
 function statisticsJson(deps: RestApiDeps, name: string, version: string): unknown {
   if (name !== '' && !deps.served.get(name) && !deps.statistics.has(name)) {
     throw new AppError('not_found', `model "${name}" is not deployed on this server`);
@@ -350,56 +277,10 @@ function statisticsJson(deps: RestApiDeps, name: string, version: string): unkno
   });
 }
 
-function methodNotAllowed(method: string, path: string, allowed: string): AppError {
-  return new AppError('unimplemented', `${method} ${path} is not allowed; use ${allowed}`, {
-    details: { httpStatus: '405' },
-  });
-}
-
 function decodePart(text: string, what: string): string {
   try {
     return decodeURIComponent(text);
   } catch {
     throw AppError.invalidArgument(what, `"${text}" is not valid URL encoding`);
   }
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  send(res, status, 'application/json', JSON.stringify(body));
-}
-
-function send(res: ServerResponse, status: number, contentType: string, body: string | Uint8Array): void {
-  const bytes = typeof body === 'string' ? Buffer.from(body) : body;
-  res.writeHead(status, { 'content-type': contentType, 'content-length': String(bytes.length) });
-  res.end(bytes);
-}
-
-function sendError(res: ServerResponse, error: AppError, log: Logger): void {
-  if (error.code === 'internal' || error.code === 'unknown') {
-    log.error('REST request failed', { error });
-  }
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  const override = error.details.httpStatus;
-  const status = override === undefined ? (statusOf[error.code] ?? 500) : Number(override);
-  // The body may be unread (error before reading): close the connection rather than drain it.
-  if (!res.req.complete) res.setHeader('connection', 'close');
-  sendJson(res, status, { error: error.message });
-}
-
-function splitAddress(address: string): { host: string; port: number } {
-  const match = /^(?:\[(?<v6>[^\]]+)\]|(?<host>[^:]+)):(?<port>\d+)$/.exec(address);
-  if (!match?.groups)
-    throw AppError.invalidArgument('FLYWHEEL_SERVING_HTTP_ADDRESS', `"${address}" is not host:port`);
-  return { host: match.groups.v6 ?? match.groups.host!, port: Number(match.groups.port) };
-}
-
-async function closeServer(server: Server): Promise<void> {
-  await new Promise<void>((resolve) => {
-    server.close(() => resolve());
-    server.closeIdleConnections();
-    setTimeout(() => server.closeAllConnections(), 1_000).unref();
-  });
 }
