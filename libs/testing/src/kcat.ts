@@ -31,6 +31,30 @@ export async function kcatProduce(
   await done;
 }
 
+/**
+ * Produces many records in one kcat run: each `key<TAB>value` line is a record (values must not
+ * hold a newline or tab).
+ */
+export async function kcatProduceMany(
+  brokers: string,
+  topic: string,
+  records: readonly { readonly key: string; readonly value: string }[],
+): Promise<void> {
+  const child = execFile('kcat', ['-P', '-b', brokers, '-t', topic, '-K', '\t', '-D', '\n']);
+  const done = new Promise<void>((resolve, reject) => {
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.on('error', reject);
+    child.on('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`kcat exited ${code}: ${stderr}`)),
+    );
+  });
+  child.stdin?.end(records.map(({ key, value }) => `${key}\t${value}\n`).join(''));
+  await done;
+}
+
 /** One record as kcat's `-J` prints it. */
 export interface KcatRecord {
   readonly key: string;

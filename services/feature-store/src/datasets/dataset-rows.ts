@@ -17,7 +17,12 @@ export const eventTimeColumn = 'event_time';
  * cell writes null. Every row is checked before any is returned: `invalid_argument` naming the line
  * and column (`line 7.temp_max: expected DOUBLE, got "warm"`), or the missing column.
  */
-export function datasetRows(view: FeatureViewRecord, table: DatasetTable): FeatureRowData[] {
+export function datasetRows(
+  view: FeatureViewRecord,
+  table: DatasetTable,
+  /** How errors name a row (a stream record names its position instead). */
+  rowLabel: (line: number) => string = (line) => `line ${line}`,
+): FeatureRowData[] {
   const columnOf = new Map<string, string>();
   for (const [column, name] of view.source?.fieldMapping ?? []) columnOf.set(name, column);
   const column = (name: string): string => columnOf.get(name) ?? name;
@@ -43,14 +48,14 @@ export function datasetRows(view: FeatureViewRecord, table: DatasetTable): Featu
 
   return table.rows.map(({ line, cells }) => {
     const key = view.joinKeys.map((k) =>
-      keyFromCell(cells[column(k.name)], k, `line ${line}.${column(k.name)}`),
+      keyFromCell(cells[column(k.name)], k, `${rowLabel(line)}.${column(k.name)}`),
     );
-    const timeMs = parseEventTime(cells[timeColumn], `line ${line}.${timeColumn}`, 'up');
+    const timeMs = parseEventTime(cells[timeColumn], `${rowLabel(line)}.${timeColumn}`, 'up');
     const values: Record<string, StoredValue> = {};
     for (const feature of features) {
       const name = column(feature.name);
       if (!table.csv && !(name in cells)) continue;
-      values[feature.name] = parseCell(cells[name], feature.valueType, `line ${line}.${name}`);
+      values[feature.name] = parseCell(cells[name], feature.valueType, `${rowLabel(line)}.${name}`);
     }
     return { key, timeMs, values };
   });

@@ -1,3 +1,4 @@
+import { assertTopicName } from '@flywheel/bus';
 import { AppError, type CallOptions } from '@flywheel/core';
 import { DatasetFormat } from '@flywheel/proto/flywheel/common/v1/dataset_pb.js';
 import type { FeatureView } from '@flywheel/proto/flywheel/featurestore/v1/featurestore_pb.js';
@@ -34,7 +35,7 @@ export type ApplyFeatureView = (view: FeatureView | undefined, options?: CallOpt
  * revision when the definition differs from the stored one (an identical apply changes nothing).
  * Semantic checks the field rules cannot express are `invalid_argument` naming the field
  * (`feature_view.features[2].value_type`: unknown type; `feature_view.features[1].name`:
- * duplicate…). Once the view holds data, changing its join keys or a feature's type is
+ * duplicate…; `feature_view.source.stream.topic`: not a topic name). Once the view holds data, changing its join keys or a feature's type is
  * `failed_precondition` (delete the view first, or add a new feature).
  */
 export function createApplyFeatureView(deps: ApplyFeatureViewDeps): ApplyFeatureView {
@@ -135,6 +136,19 @@ function checkDefinition(view: FeatureView): void {
       throw AppError.invalidArgument(
         `${at}.source.batch.format`,
         'DATASET_FORMAT_PARQUET is not supported yet; use JSONL or CSV',
+      );
+    }
+  }
+  if (source.kind.case === 'stream') {
+    const field = `${at}.source.stream.topic`;
+    const topic = source.kind.value.topic;
+    if (topic === '')
+      throw AppError.invalidArgument(field, 'is required: the topic whose JSON records are rows');
+    assertTopicName(topic, field);
+    if (topic.endsWith('.dlq')) {
+      throw AppError.invalidArgument(
+        field,
+        `"${topic}" is a dead-letter topic; name the topic the rows are written to`,
       );
     }
   }
