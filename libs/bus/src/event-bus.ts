@@ -54,6 +54,15 @@ export interface SubscribeOptions {
    * one key are never in flight together, whatever the value. Default 1.
    */
   concurrency?: number;
+  /**
+   * How records are read. `cloudevents` (default): each is a CloudEvent, an undecodable one goes to
+   * the DLQ. `raw`: the topic is an external one whose records other systems write (bytes, e.g.
+   * JSON lines from kcat); each is delivered as is, wrapped in a CloudEvent whose `id` is its
+   * position (`<topic>/<partition>/<offset>` on Kafka, `<topic>/<sequence>` on JetStream and in
+   * memory) and whose `data` is its bytes — see `rawRecordEvent`. Same guarantees otherwise
+   * (at-least-once, commit after settle, retry budget, `<topic>.dlq` with the reason).
+   */
+  records?: 'cloudevents' | 'raw';
 }
 
 /**

@@ -1,56 +1,16 @@
 // A producer that is not Flywheel — kcat, librdkafka's CLI — puts CloudEvents and garbage on a
 // topic; a Flywheel subscriber decodes the one, dead-letters the other and goes on.
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { createKafkaBus, dlqHeaders, dlqTopicOf, type EventBus } from '@flywheel/bus';
-import { realServers, uniqueName, waitFor } from '@flywheel/testing';
+import { AppError } from '@flywheel/core';
+import {
+  kcatConsumeAll,
+  kcatHeaders,
+  kcatProduce,
+  realServers,
+  uniqueName,
+  waitFor,
+} from '@flywheel/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const run = promisify(execFile);
-
-/** Produces one message with kcat, value from stdin. */
-async function kcatProduce(
-  brokers: string,
-  topic: string,
-  key: string,
-  value: string,
-  headers: Record<string, string>,
-): Promise<void> {
-  const args = ['-P', '-b', brokers, '-t', topic, '-k', key, '-D', '\u0001'];
-  for (const [name, v] of Object.entries(headers)) args.push('-H', `${name}=${v}`);
-  const child = execFile('kcat', args);
-  const done = new Promise<void>((resolve, reject) => {
-    let stderr = '';
-    child.stderr?.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on('error', reject);
-    child.on('exit', (code) =>
-      code === 0 ? resolve() : reject(new Error(`kcat exited ${code}: ${stderr}`)),
-    );
-  });
-  child.stdin?.end(value);
-  await done;
-}
-
-interface KcatRecord {
-  key: string;
-  payload: string;
-  headers: string[];
-}
-
-/** Reads a topic from the beginning with kcat (JSON envelopes), stopping at its end. */
-async function kcatConsumeAll(brokers: string, topic: string): Promise<KcatRecord[]> {
-  const { stdout } = await run(
-    'kcat',
-    ['-C', '-b', brokers, '-t', topic, '-o', 'beginning', '-e', '-J', '-q'],
-    { timeout: 20_000 },
-  );
-  return stdout
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => JSON.parse(line) as KcatRecord);
-}
 
 describe('interop with kcat (real Kafka)', () => {
   const brokers = realServers().kafkaBrokers;
@@ -122,16 +82,45 @@ describe('interop with kcat (real Kafka)', () => {
       },
       { timeoutMs: 30_000, what: 'the dead letter' },
     );
-    const headers = Object.fromEntries(
-      Array.from({ length: letter!.headers.length / 2 }, (_, i) => [
-        letter!.headers[2 * i],
-        letter!.headers[2 * i + 1],
-      ]),
-    );
+    const headers = kcatHeaders(letter!);
     expect(letter!.key).toBe('k');
     expect(letter!.payload).toBe('this is not a cloud event');
     expect(headers['x-producer']).toBe('kcat');
     expect(headers[dlqHeaders.topic]).toBe(topic);
     expect(headers[dlqHeaders.reason]).toMatch(/^undecodable: not a CloudEvent: value is not JSON/);
+  });
+
+  it("delivers an external topic's raw records as they are (records: 'raw'), id = topic/partition/offset, DLQ with the reason", async () => {
+    const topic = uniqueName('kcat.raw');
+    await bus.ensureTopics([topic]);
+    const subscription = bus.subscribe({ topics: [topic], group: uniqueName('g'), records: 'raw' });
+    // Not CloudEvents: a plain JSON row and a line of text, as another system writes them.
+    await kcatProduce(brokers.join(','), topic, 'st-1', '{"station":"st-1","temp":3.5}', {});
+    await kcatProduce(brokers.join(','), topic, 'st-1', 'not json at all', { 'x-producer': 'kcat' });
+    const iterator = subscription[Symbol.asyncIterator]();
+    const first = (await iterator.next()).value!;
+    const [written] = await kcatConsumeAll(brokers.join(','), topic);
+    expect(first.event).toMatchObject({
+      id: `${topic}/${written!.partition}/${written!.offset}`,
+      type: topic,
+      key: 'st-1',
+      datacontenttype: 'application/json',
+    });
+    expect(new TextDecoder().decode(first.event.data)).toBe('{"station":"st-1","temp":3.5}');
+    await first.ack();
+    const second = (await iterator.next()).value!;
+    expect(new TextDecoder().decode(second.event.data)).toBe('not json at all');
+    await second.nack(AppError.invalidArgument('record', 'is not JSON'));
+    const [letter] = await waitFor(
+      async () => {
+        const records = await kcatConsumeAll(brokers.join(','), dlqTopicOf(topic));
+        return records.length > 0 && records;
+      },
+      { timeoutMs: 30_000, what: 'the dead letter' },
+    );
+    await subscription.close();
+    expect(letter!.payload).toBe('not json at all');
+    expect(kcatHeaders(letter!)['x-producer']).toBe('kcat');
+    expect(kcatHeaders(letter!)[dlqHeaders.reason]).toMatch(/record: is not JSON \(not retriable\)/);
   });
 });

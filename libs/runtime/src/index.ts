@@ -10,6 +10,7 @@ export type { Infra, InfraConfig, OpenInfraOptions } from './infra.ts';
 export { openInfra, readInfraConfig } from './infra.ts';
 export type {
   ConsumeOptions,
+  HostedConsumer,
   RunningService,
   RunServiceOptions,
   ServiceHost,

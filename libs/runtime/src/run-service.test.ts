@@ -180,6 +180,42 @@ describe('runService on the embedded adapters', () => {
     });
   });
 
+  it('stops one consumer on request: later events are not handled, its group can be used again', async () => {
+    const shared = createMemoryBus();
+    const seen: string[] = [];
+    let host!: ServiceHost;
+    const service = await runService({
+      name: 'registry',
+      config: embeddedConfig(),
+      log: silentLogger,
+      startTelemetry: false,
+      shared: { bus: shared },
+      wire: (given) => {
+        host = given;
+        return {};
+      },
+    });
+    const event = (id: string) =>
+      newEvent(ModelVersionRegisteredSchema, { modelName: id }, { source: 'test', id });
+    const first = await host.consume({ group: 'watch', topics: ['model.version-registered'] }, async (e) => {
+      seen.push(`first:${e.id}`);
+    });
+    expect(first.group).toBe('watch');
+    await service.ready();
+    await shared.publish([event('a')]);
+    await waitFor(() => seen.includes('first:a'), { what: 'a handled' });
+    await first.stop();
+    await shared.publish([event('b')]);
+    // The group again: it resumes after what the stopped consumer committed.
+    await host.consume({ group: 'watch', topics: ['model.version-registered'] }, async (e) => {
+      seen.push(`second:${e.id}`);
+    });
+    await waitFor(() => seen.includes('second:b'), { what: 'b handled by the new consumer' });
+    await service.stop();
+    await shared.close();
+    expect(seen).toEqual(['first:a', 'second:b']);
+  });
+
   it('serves gRPC before its consumer groups have joined; health and ready() say when they have', async () => {
     const { bus, join } = slowToJoinBus();
     const log = recordingLogger();

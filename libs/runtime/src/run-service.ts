@@ -48,7 +48,20 @@ export interface ServiceHost {
    * SERVING; {@link RunningService.ready} waits for every group. Rejects `internal` for a group
    * already used.
    */
-  consume(options: ConsumeOptions, handler: EventHandler): Promise<void>;
+  consume(options: ConsumeOptions, handler: EventHandler): Promise<HostedConsumer>;
+}
+
+/** A consumer started by {@link ServiceHost.consume}. */
+export interface HostedConsumer {
+  /** The consumer group, prefix included. */
+  readonly group: string;
+  /**
+   * Stops this consumer before the service stops (e.g. the thing it consumed for was deleted):
+   * closes its subscription (drain, commit) and frees its group name for a later consume(). Its
+   * health entry becomes SERVING (nothing to wait for) and it no longer counts for {@link RunningService.ready}.
+   * Idempotent.
+   */
+  stop(): Promise<void>;
 }
 
 /** The health entry of a consumer group: `flywheel.consumer.<group>`. */
@@ -116,15 +129,17 @@ export async function runService(options: RunServiceOptions): Promise<RunningSer
   // One process per instance id at a time; the incarnation tells this process from its predecessors.
   const instance = { id: config.host.instanceId, incarnation: crypto.randomUUID() };
 
-  const join = async (subscription: Subscription, group: string): Promise<boolean> => {
+  const join = async (subscription: Subscription, group: string, signal: AbortSignal): Promise<boolean> => {
     for (let attempt = 1; ; attempt++) {
       try {
-        await subscription.ready({ signal: stopping.signal, timeoutMs: 30_000 });
+        await subscription.ready({ signal, timeoutMs: 30_000 });
         server.setHealth(consumerHealthName(group), 'SERVING');
         log.info('consumer ready', { group });
         return true;
       } catch (error) {
         if (stopping.signal.aborted) return false;
+        // Stopped on its own (not the service): it no longer holds readiness back.
+        if (signal.aborted) return true;
         log.warn('consumer group not joined yet; still trying', {
           group,
           attempt,
@@ -156,8 +171,25 @@ export async function runService(options: RunServiceOptions): Promise<RunningSer
         { store: infra.store, log, retentionMs: config.host.dedupeRetentionMs, instance },
         handler,
       );
-      consumers.push(handleEvents(subscription, once, { signal: stopping.signal, log }));
-      joins.push(join(subscription, group));
+      const own = new AbortController();
+      const signal = AbortSignal.any([stopping.signal, own.signal]);
+      const handling = handleEvents(subscription, once, { signal, log });
+      consumers.push(handling);
+      joins.push(join(subscription, group, signal));
+      let stopped: Promise<void> | undefined;
+      return {
+        group,
+        stop: () => {
+          stopped ??= (async () => {
+            own.abort();
+            await handling;
+            groups.delete(group);
+            // Nothing to wait for any more: the entry must not hold the service's health down.
+            server.setHealth(consumerHealthName(group), 'SERVING');
+          })();
+          return stopped;
+        },
+      };
     },
   };
   const wiring = await options.wire(host);

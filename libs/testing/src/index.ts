@@ -1,3 +1,5 @@
+export type { KcatRecord } from './kcat.ts';
+export { kcatConsumeAll, kcatHeaders, kcatProduce, kcatProduceMany } from './kcat.ts';
 export type { OtlpReceiver, ReceivedSpan } from './otlp-receiver.ts';
 export { startOtlpReceiver } from './otlp-receiver.ts';
 export type {

@@ -29,12 +29,20 @@ export interface FeatureStoreConfig {
    * 24h): a later one is refused, so a mistyped year cannot pin an online value forever.
    */
   maxFutureSkewMs: number;
+  /**
+   * How often the stream consumers are reconciled with the view catalog, ms, so that a view applied
+   * or deleted through another replica starts/stops being consumed here too
+   * (`FLYWHEEL_FEATURE_STORE_STREAM_RECONCILE_INTERVAL`, default 5s, at least 100ms). Views applied
+   * or deleted through this replica are reconciled at once.
+   */
+  streamReconcileIntervalMs: number;
 }
 
 /**
  * The feature-store service's settings: the host and infra variables of every service, plus
  * `FLYWHEEL_FEATURE_STORE_CHUNK_ROWS` (1…1 000 000) and
  * `FLYWHEEL_FEATURE_STORE_QUALITY_FLUSH_INTERVAL` (a duration, ≥ 10ms),
+ * `FLYWHEEL_FEATURE_STORE_STREAM_RECONCILE_INTERVAL` (a duration, ≥ 100ms),
  * `FLYWHEEL_FEATURE_STORE_OFFLINE` (document | duckdb),
  * `FLYWHEEL_FEATURE_STORE_DUCKDB_CACHE_DIR`, `FLYWHEEL_FEATURE_STORE_HTTP_ADDRESS` /
  * `…_HTTP_MAX_BODY_BYTES` and `FLYWHEEL_FEATURE_STORE_MAX_FUTURE_SKEW` (a duration). Throws one error
@@ -68,12 +76,20 @@ export function loadFeatureStoreConfig(env: Env): FeatureStoreConfig {
     reader.problem('FLYWHEEL_FEATURE_STORE_HTTP_ADDRESS', `must be host:port, got "${http.address}"`);
   }
   const maxFutureSkewMs = reader.durationMs('FLYWHEEL_FEATURE_STORE_MAX_FUTURE_SKEW', '24h');
+  const streamReconcileIntervalMs = reader.durationMs(
+    'FLYWHEEL_FEATURE_STORE_STREAM_RECONCILE_INTERVAL',
+    '5s',
+  );
+  if (streamReconcileIntervalMs < 100) {
+    reader.problem('FLYWHEEL_FEATURE_STORE_STREAM_RECONCILE_INTERVAL', 'must be at least 100ms');
+  }
   reader.done();
   return {
     host,
     infra,
     chunkRows,
     qualityFlushIntervalMs,
+    streamReconcileIntervalMs,
     offline: offline as 'document' | 'duckdb',
     duckdbCacheDir,
     http,

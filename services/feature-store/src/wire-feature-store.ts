@@ -11,6 +11,7 @@ import { openCollections } from './storage/feature-store-collections.ts';
 import { createOfflineStore } from './storage/offline-store.ts';
 import { createOnlineStore } from './storage/online-store.ts';
 import { createApplyFeatureView } from './use-cases/apply-feature-view.ts';
+import { createStreamSourceConsumers } from './use-cases/consume-stream-sources.ts';
 import { createCreateTrainingSet } from './use-cases/create-training-set.ts';
 import { createDeleteFeatureView } from './use-cases/delete-feature-view.ts';
 import { createFlushOnlineReadQuality } from './use-cases/flush-online-read-quality.ts';
@@ -18,6 +19,7 @@ import { createRetrieveHistoricalFeatures } from './use-cases/get-historical-fea
 import { createGetOnlineFeatures } from './use-cases/get-online-features.ts';
 import { createIngestArrivedDataset, createIngestBatchSource } from './use-cases/ingest-arrived-dataset.ts';
 import { createIngestRows } from './use-cases/ingest-rows.ts';
+import { createIngestStreamRecord } from './use-cases/ingest-stream-record.ts';
 import { createMaterializeFeatureViews } from './use-cases/materialize-feature-views.ts';
 import { createWriteFeatureRows } from './use-cases/write-feature-rows.ts';
 
@@ -25,7 +27,9 @@ import { createWriteFeatureRows } from './use-cases/write-feature-rows.ts';
  * The feature-store service: a catalog of feature views, an online store (latest value per entity,
  * in the service's document store), an offline store (history as JSON Lines chunks in the shared
  * blob store), point-in-time correct training sets, and the `dataset.arrived` consumer that ingests
- * new data into the views reading that dataset. Data quality expectations are checked on every
+ * new data into the views reading that dataset, and one consumer per view with a stream source of
+ * the raw JSON records of its topic (started and stopped as views are applied and deleted,
+ * here at once, through other replicas within `streamReconcileIntervalMs`). Data quality expectations are checked on every
  * write and online read; what online reads violated is flushed every
  * `qualityFlushIntervalMs`. GetOnlineFeatures is also served as Feast's HTTP/JSON
  * `/get-online-features` on `config.http.address` (bound address in `httpAddress`).
@@ -66,12 +70,41 @@ export async function wireFeatureStore(
     maxFutureSkewMs: config.maxFutureSkewMs,
   };
   const getOnlineFeatures = createGetOnlineFeatures({ collections, online, quality });
+  const streamLog = log.child({ component: 'stream-sources' });
+  const streams = createStreamSourceConsumers({
+    collections,
+    start: (group, topic, handler) => host.consume({ group, topics: [topic], records: 'raw' }, handler),
+    handlerFor: (viewName) =>
+      createIngestStreamRecord(viewName, {
+        collections,
+        write,
+        maxFutureSkewMs: config.maxFutureSkewMs,
+        log: streamLog.child({ featureView: viewName }),
+      }),
+    log: streamLog,
+  });
+  const reconcileStreams = (): Promise<unknown> =>
+    streams
+      .reconcile()
+      .catch((error: unknown) =>
+        streamLog.warn('stream consumers not reconciled', { error: AppError.from(error).message }),
+      );
+  const applyFeatureView = createApplyFeatureView({ collections, defaultTeam: config.host.localTeam });
+  const deleteFeatureView = createDeleteFeatureView({ collections, online, offline, log });
+
   server.add(
     FeatureStoreService,
     createFeatureStoreApi({
       collections,
-      applyFeatureView: createApplyFeatureView({ collections, defaultTeam: config.host.localTeam }),
-      deleteFeatureView: createDeleteFeatureView({ collections, online, offline, log }),
+      applyFeatureView: async (view, options) => {
+        const result = await applyFeatureView(view, options);
+        if (result.changed) await reconcileStreams();
+        return result;
+      },
+      deleteFeatureView: async (name, options) => {
+        await deleteFeatureView(name, options);
+        await reconcileStreams();
+      },
       ingestRows: createIngestRows({ collections, write, maxFutureSkewMs: config.maxFutureSkewMs }),
       getOnlineFeatures,
       retrieveHistoricalFeatures,
@@ -99,6 +132,13 @@ export async function wireFeatureStore(
   log.info('HTTP online API listening', { address: http.address });
   const stopping = new AbortController();
   const signal = AbortSignal.any([host.signal, stopping.signal]);
+  await reconcileStreams();
+  const reconciling = (async () => {
+    while (!signal.aborted) {
+      await delay(config.streamReconcileIntervalMs, signal).catch(() => {});
+      if (!signal.aborted) await reconcileStreams();
+    }
+  })();
   const flushing = (async () => {
     while (!signal.aborted) {
       try {
@@ -115,7 +155,8 @@ export async function wireFeatureStore(
     close: async () => {
       await http.close();
       stopping.abort();
-      await flushing;
+      await Promise.all([flushing, reconciling]);
+      await streams.close();
       // What the last interval saw is not dropped on a clean stop.
       await flushQuality().catch((error: unknown) =>
         log.warn('online-read quality flush failed', { error: AppError.from(error).message }),

@@ -2,6 +2,7 @@ import { AppError, backoffMs, delay, type Logger } from '@flywheel/core';
 import { type CloudEvent, fromWireMessage, type WireMessage } from '@flywheel/events';
 import { deadLetterMessage } from './dead-letter.ts';
 import type { DeliveryQueue } from './delivery-queue.ts';
+import { rawRecordEvent } from './raw-record-event.ts';
 import { decideNack, type RetryPolicy } from './retry-policy.ts';
 
 /** How a message left {@link deliverWithRetries}. */
@@ -27,6 +28,11 @@ export interface DeliverWithRetriesOptions {
   readonly firstAttempt?: number;
   readonly log: Logger;
   /**
+   * Set for a subscription with `records: 'raw'`: the message is not decoded as a CloudEvent but
+   * wrapped as one ({@link rawRecordEvent}) with this position (`<partition>/<offset>`) in its id.
+   */
+  readonly rawPosition?: string;
+  /**
    * Wraps every wait (for the application, a backoff, a dead-letter write), e.g. to keep sending
    * heartbeats meanwhile (Kafka). Default: waits as is.
    */
@@ -46,7 +52,10 @@ export async function deliverWithRetries(options: DeliverWithRetriesOptions): Pr
   const { topic, group, message, policy, queue, closing, log } = options;
   let event: CloudEvent;
   try {
-    event = fromWireMessage(message);
+    event =
+      options.rawPosition === undefined
+        ? fromWireMessage(message)
+        : rawRecordEvent(message, topic, options.rawPosition);
   } catch (error) {
     const reason = `undecodable: ${AppError.from(error).message}`;
     log.warn('dead-lettering an undecodable message', { topic, group, reason });

@@ -97,6 +97,7 @@ export function startKafkaSubscription(deps: KafkaSubscriptionDeps, options: Sub
         topic: deps.names.logical(topic),
         group,
         message: wireMessageOf(message),
+        ...(options.records === 'raw' ? { rawPosition: `${partition}/${message.offset}` } : {}),
         policy,
         queue,
         closing: closing.signal,

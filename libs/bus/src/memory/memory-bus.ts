@@ -123,6 +123,7 @@ export function createMemoryBus(options: MemoryBusOptions = {}): MemoryBus {
           topic,
           group,
           message: entry.message,
+          ...(subscribeOptions.records === 'raw' ? { rawPosition: String(entry.offset) } : {}),
           policy,
           queue,
           closing: closing.signal,

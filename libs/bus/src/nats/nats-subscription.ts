@@ -109,6 +109,7 @@ export function startNatsSubscription(deps: NatsSubscriptionDeps, options: Subsc
         topic,
         group,
         message: wire,
+        ...(options.records === 'raw' ? { rawPosition: String(msg.seq) } : {}),
         policy,
         queue,
         closing: closing.signal,

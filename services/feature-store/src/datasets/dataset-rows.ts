@@ -22,6 +22,8 @@ export function datasetRows(
   view: FeatureViewRecord,
   table: DatasetTable,
   limit: FutureLimit,
+  /** How errors name a row (a stream record names its position instead). */
+  rowLabel: (line: number) => string = (line) => `line ${line}`,
 ): FeatureRowData[] {
   const columnOf = new Map<string, string>();
   for (const [column, name] of view.source?.fieldMapping ?? []) columnOf.set(name, column);
@@ -48,15 +50,15 @@ export function datasetRows(
 
   return table.rows.map(({ line, cells }) => {
     const key = view.joinKeys.map((k) =>
-      keyFromCell(cells[column(k.name)], k, `line ${line}.${column(k.name)}`),
+      keyFromCell(cells[column(k.name)], k, `${rowLabel(line)}.${column(k.name)}`),
     );
-    const timeMs = parseEventTime(cells[timeColumn], `line ${line}.${timeColumn}`, 'up');
-    checkNotInFuture(timeMs, limit, `line ${line}.${timeColumn}`);
+    const timeMs = parseEventTime(cells[timeColumn], `${rowLabel(line)}.${timeColumn}`, 'up');
+    checkNotInFuture(timeMs, limit, `${rowLabel(line)}.${timeColumn}`);
     const values: Record<string, StoredValue> = {};
     for (const feature of features) {
       const name = column(feature.name);
       if (!table.csv && !(name in cells)) continue;
-      values[feature.name] = parseCell(cells[name], feature.valueType, `line ${line}.${name}`);
+      values[feature.name] = parseCell(cells[name], feature.valueType, `${rowLabel(line)}.${name}`);
     }
     return { key, timeMs, values };
   });

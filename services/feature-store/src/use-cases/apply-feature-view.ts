@@ -1,4 +1,5 @@
 import { parseBlobUri } from '@flywheel/blobs';
+import { assertTopicName } from '@flywheel/bus';
 import { AppError, type CallOptions } from '@flywheel/core';
 import type { FeatureView } from '@flywheel/proto/flywheel/featurestore/v1/featurestore_pb.js';
 import { eventTimeColumn } from '../datasets/dataset-rows.ts';
@@ -34,7 +35,7 @@ export type ApplyFeatureView = (view: FeatureView | undefined, options?: CallOpt
  * revision when the definition differs from the stored one (an identical apply changes nothing).
  * Semantic checks the field rules cannot express are `invalid_argument` naming the field
  * (`feature_view.features[2].value_type`: unknown type; `feature_view.features[1].name`:
- * duplicate…). Once the view holds data, changing its join keys or a feature's type is
+ * duplicate…; `feature_view.source.stream.topic`: not a topic name). Once the view holds data, changing its join keys or a feature's type is
  * `failed_precondition` (delete the view first, or add a new feature).
  */
 export function createApplyFeatureView(deps: ApplyFeatureViewDeps): ApplyFeatureView {
@@ -140,6 +141,19 @@ function checkDefinition(view: FeatureView): void {
           'is ingested by Materialize, which only online views have; publish dataset.arrived for an offline view',
         );
       }
+    }
+  }
+  if (source.kind.case === 'stream') {
+    const field = `${at}.source.stream.topic`;
+    const topic = source.kind.value.topic;
+    if (topic === '')
+      throw AppError.invalidArgument(field, 'is required: the topic whose JSON records are rows');
+    assertTopicName(topic, field);
+    if (topic.endsWith('.dlq')) {
+      throw AppError.invalidArgument(
+        field,
+        `"${topic}" is a dead-letter topic; name the topic the rows are written to`,
+      );
     }
   }
   const targets = new Set<string>();

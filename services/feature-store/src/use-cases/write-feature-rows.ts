@@ -127,19 +127,25 @@ export function createWriteFeatureRows(deps: WriteFeatureRowsDeps): WriteFeature
         const newDataset = origin !== undefined && !data.ingestedDatasets.includes(origin.datasetSha256);
         const changed = newChunks.length > 0 || entitiesChanged > 0 || newDataset;
         if (!changed && qualityEvents.length === 0) return undefined;
-        const materialized = newEvent(
-          FeaturesMaterializedSchema,
-          {
-            featureViewName: view.name,
-            team: view.team,
-            entityName: view.entityName,
-            startTime: toTimestamp(minTimeMs),
-            endTime: toTimestamp(maxTimeMs + 1),
-            rowsWritten: BigInt(rows.length),
-            ...(origin ? { dataset: origin.dataset, datasetUri: origin.datasetUri } : {}),
-          },
-          { source: 'flywheel/feature-store' },
-        );
+        // Only with rows: a batch whose every row was REJECTed has no event-time window.
+        const materialized =
+          rows.length === 0
+            ? []
+            : [
+                newEvent(
+                  FeaturesMaterializedSchema,
+                  {
+                    featureViewName: view.name,
+                    team: view.team,
+                    entityName: view.entityName,
+                    startTime: toTimestamp(minTimeMs),
+                    endTime: toTimestamp(maxTimeMs + 1),
+                    rowsWritten: BigInt(rows.length),
+                    ...(origin ? { dataset: origin.dataset, datasetUri: origin.datasetUri } : {}),
+                  },
+                  { source: 'flywheel/feature-store' },
+                ),
+              ];
         return {
           data: {
             ...data,
@@ -149,9 +155,7 @@ export function createWriteFeatureRows(deps: WriteFeatureRowsDeps): WriteFeature
               : data.ingestedDatasets,
             onlineRows: data.onlineRows + (toOnline ? rows.length : 0),
           },
-          outbox: [...(changed && rows.length > 0 ? [materialized] : []), ...qualityEvents].map(
-            toOutboxEntry,
-          ),
+          outbox: [...(changed ? materialized : []), ...qualityEvents].map(toOutboxEntry),
         };
       },
       options,
