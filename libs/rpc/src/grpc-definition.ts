@@ -20,11 +20,15 @@ export class UndecodableRequest {
   }
 }
 
+/** `value` as protobuf bytes: a Buffer handed over as it is (the server encodes its answers first, to check their size). */
+export function encodeMessage(schema: DescMessage, value: MessageInitShape<DescMessage> | Buffer): Buffer {
+  if (Buffer.isBuffer(value)) return value;
+  const bytes = toBinary(schema, create(schema, value));
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
 function serializer(schema: DescMessage) {
-  return (value: MessageInitShape<DescMessage>): Buffer => {
-    const bytes = toBinary(schema, create(schema, value));
-    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  };
+  return (value: MessageInitShape<DescMessage> | Buffer): Buffer => encodeMessage(schema, value);
 }
 
 function deserializer(schema: DescMessage, lenient: boolean) {

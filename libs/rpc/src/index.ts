@@ -1,3 +1,5 @@
+export type { AnswerSizeHint, AnswerTooLarge } from './answer-too-large.ts';
+export { answerTooLarge } from './answer-too-large.ts';
 export { methodPath } from './grpc-definition.ts';
 export type { CallContext, ImplOf, MethodImpl, ServiceImpl } from './handler-types.ts';
 export type { HealthStatus } from './health-service.ts';
@@ -22,6 +24,6 @@ export {
 } from './paging.ts';
 export type { ClientMethod, RpcCallOptions, RpcClient, RpcClientOptions } from './rpc-client.ts';
 export { createRpcClient } from './rpc-client.ts';
-export type { RpcServer, RpcServerOptions } from './rpc-server.ts';
+export type { AddServiceOptions, AnswerSizeHintsOf, RpcServer, RpcServerOptions } from './rpc-server.ts';
 export { createRpcServer } from './rpc-server.ts';
 export { validateMessage } from './validate-request.ts';

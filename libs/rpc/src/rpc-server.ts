@@ -5,7 +5,8 @@ import { extractTraceContext } from '@flywheel/telemetry';
 import * as grpc from '@grpc/grpc-js';
 import type { ServerSurfaceCall } from '@grpc/grpc-js/build/src/server-call.js';
 import { context, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { serviceDefinition, UndecodableRequest } from './grpc-definition.ts';
+import { type AnswerSizeHint, answerTooLarge } from './answer-too-large.ts';
+import { encodeMessage, serviceDefinition, UndecodableRequest } from './grpc-definition.ts';
 import type { CallContext, ServiceImpl } from './handler-types.ts';
 import { createHealthService, type HealthStatus } from './health-service.ts';
 import { createReflectionServices } from './reflection-service.ts';
@@ -16,17 +17,42 @@ export interface RpcServerOptions {
   log?: Logger;
   /** Largest request accepted, in bytes; a bigger one is refused with RESOURCE_EXHAUSTED. Default 16 MiB. */
   maxReceiveMessageBytes?: number;
-  /** Largest response sent, in bytes. Default 16 MiB. */
+  /**
+   * Largest response sent, in bytes: a bigger answer (or stream message) is refused with
+   * RESOURCE_EXHAUSTED naming the RPC and the limit (see {@link AddServiceOptions}). Default 16 MiB.
+   */
   maxSendMessageBytes?: number;
+  /** The setting that sets `maxSendMessageBytes`, named in that error (e.g. `FLYWHEEL_MAX_MESSAGE_BYTES`). */
+  maxSendMessageSetting?: string;
   /** Deadline for unary calls that arrive without one, ms. Default 30 s. */
   defaultDeadlineMs?: number;
   /** Deadline for streaming calls that arrive without one, ms. Default 1 h. */
   defaultStreamDeadlineMs?: number;
 }
 
+/** How one service is served, beyond its handlers. */
+export interface AddServiceOptions<S extends GenServiceMethods> {
+  /** Per method: the request field and advice the too-large-answer error names. */
+  answerSizeHints?: AnswerSizeHints<S>;
+}
+
+/** Per method (local name): its {@link AnswerSizeHint}. */
+export type AnswerSizeHints<S extends GenServiceMethods> = { [K in keyof S]?: AnswerSizeHint };
+
+/** The hints type of a generated service: `AnswerSizeHintsOf<typeof FeatureStoreService>`. */
+export type AnswerSizeHintsOf<T> = T extends GenService<infer S> ? AnswerSizeHints<S> : never;
+
 export interface RpcServer {
-  /** Serves `service` with `impl`; methods `impl` leaves out answer UNIMPLEMENTED. Marks it SERVING. */
-  add<S extends GenServiceMethods>(service: GenService<S>, impl: ServiceImpl<S>): void;
+  /**
+   * Serves `service` with `impl`; methods `impl` leaves out answer UNIMPLEMENTED. Marks it SERVING.
+   * Every answer is encoded once, here: one over `maxSendMessageBytes` is `resource_exhausted`
+   * naming the RPC, its size and the limit, and the method's hint if any.
+   */
+  add<S extends GenServiceMethods>(
+    service: GenService<S>,
+    impl: ServiceImpl<S>,
+    options?: AddServiceOptions<S>,
+  ): void;
   /** Sets the health status of a service by full name, or of the whole server with `''`. */
   setHealth(service: string, status: HealthStatus): void;
   /** Binds `host:port` (port 0 picks a free one) and starts serving; resolves to the bound port. */
@@ -52,19 +78,30 @@ export function createRpcServer(options: RpcServerOptions = {}): RpcServer {
     // Channelz counts every call for a debugging service Flywheel does not expose: ~15 µs a call.
     'grpc.enable_channelz': 0,
   });
+  const maxSendBytes = options.maxSendMessageBytes ?? 16 * MiB;
   const open: OpenCalls = { calls: new Set(), shutdownReason: undefined };
   const services: DescService[] = [];
   const health = createHealthService();
 
-  const addService = (service: DescService, impl: Record<string, unknown>): void => {
+  const addService = (
+    service: DescService,
+    impl: Record<string, unknown>,
+    hints: Record<string, AnswerSizeHint | undefined> = {},
+  ): void => {
     const handlers: grpc.UntypedServiceImplementation = {};
     for (const method of service.methods) {
       const handler = impl[method.localName] as AnyHandler | undefined;
+      const answerLimit: AnswerLimit = {
+        maxBytes: maxSendBytes,
+        setting: options.maxSendMessageSetting,
+        hint: hints[method.localName],
+      };
       handlers[method.name] = wrapMethod(method, handler, {
         log,
         unaryDeadlineMs,
         streamDeadlineMs,
         open,
+        answerLimit,
       });
     }
     server.addService(serviceDefinition(service), handlers);
@@ -77,7 +114,12 @@ export function createRpcServer(options: RpcServerOptions = {}): RpcServer {
     addService(reflection.service, reflection.impl);
 
   return {
-    add: (service, impl) => addService(service, impl as Record<string, unknown>),
+    add: (service, impl, addOptions) =>
+      addService(
+        service,
+        impl as Record<string, unknown>,
+        addOptions?.answerSizeHints as Record<string, AnswerSizeHint | undefined> | undefined,
+      ),
     setHealth: (service, status) => health.set(service, status),
     listen: (address) =>
       new Promise((resolve, reject) => {
@@ -115,6 +157,14 @@ interface WrapOptions {
   unaryDeadlineMs: number;
   streamDeadlineMs: number;
   open: OpenCalls;
+  answerLimit: AnswerLimit;
+}
+
+/** The size limit of one method's answers, and what its error says. */
+interface AnswerLimit {
+  readonly maxBytes: number;
+  readonly setting: string | undefined;
+  readonly hint: AnswerSizeHint | undefined;
 }
 
 /** One call in progress: its context, its span, and how it ends. */
@@ -244,6 +294,24 @@ function whenAborted(signal: AbortSignal): Promise<never> {
   });
 }
 
+/**
+ * The answer's bytes, encoded once (grpc-js sends them as they are), or `resource_exhausted` when
+ * over the limit: refused here, typed and named, instead of grpc-js's bare status after the fact.
+ */
+function encodeAnswer(info: MethodInfo, limit: AnswerLimit, answer: unknown): Buffer {
+  const bytes = encodeMessage(info.method.output, answer as Parameters<typeof encodeMessage>[1]);
+  if (bytes.length > limit.maxBytes) {
+    throw answerTooLarge({
+      rpc: info.name,
+      bytes: bytes.length,
+      maxBytes: limit.maxBytes,
+      ...(limit.setting === undefined ? {} : { setting: limit.setting }),
+      ...(limit.hint === undefined ? {} : { hint: limit.hint }),
+    });
+  }
+  return bytes;
+}
+
 /** The request, decoded and valid, or an INVALID_ARGUMENT AppError. */
 function admit(method: DescMethod, request: unknown): Message {
   if (request instanceof UndecodableRequest) {
@@ -298,7 +366,7 @@ function wrapMethod(
           return;
         }
         open
-          .run(async () => impl(input(), open.ctx))
+          .run(async () => encodeAnswer(info, options.answerLimit, await impl(input(), open.ctx)))
           .then(
             (response) => answer(null, response),
             (thrown: unknown) => answer(open.fail(thrown)),
@@ -322,7 +390,8 @@ function wrapMethod(
             for (;;) {
               const next = await Promise.race([iterator.next(), aborted]);
               if (next.done) break;
-              if (!call.write(next.value)) await Promise.race([onceDrained(call), aborted]);
+              const bytes = encodeAnswer(info, options.answerLimit, next.value);
+              if (!call.write(bytes)) await Promise.race([onceDrained(call), aborted]);
             }
           } finally {
             void iterator.return?.();

@@ -119,6 +119,7 @@ export async function runService(options: RunServiceOptions): Promise<RunningSer
     log,
     maxReceiveMessageBytes: config.host.maxMessageBytes,
     maxSendMessageBytes: config.host.maxMessageBytes,
+    maxSendMessageSetting: 'FLYWHEEL_MAX_MESSAGE_BYTES',
     defaultDeadlineMs: config.host.defaultDeadlineMs,
   });
   const stopping = new AbortController();

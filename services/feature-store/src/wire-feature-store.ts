@@ -3,7 +3,7 @@ import { FeatureStoreService } from '@flywheel/proto/flywheel/featurestore/v1/fe
 import { startHttpServer } from '@flywheel/rpc';
 import type { ServiceHost, ServiceWiring } from '@flywheel/runtime';
 import { createFeastHttpApi } from './api/feast-http-api.ts';
-import { createFeatureStoreApi } from './api/feature-store-api.ts';
+import { createFeatureStoreApi, featureStoreAnswerSizeHints } from './api/feature-store-api.ts';
 import type { FeatureStoreConfig } from './config.ts';
 import { createOnlineReadQuality } from './quality/online-read-tallies.ts';
 import { createDuckDbOfflineStore } from './storage/duckdb-offline-store.ts';
@@ -122,6 +122,7 @@ export async function wireFeatureStore(
       }),
       maxMessageBytes: config.host.maxMessageBytes,
     }),
+    { answerSizeHints: featureStoreAnswerSizeHints },
   );
   await host.consume({ topics: ['dataset.arrived'] }, createIngestArrivedDataset(datasetDeps));
   const http = await startHttpServer(

@@ -1,9 +1,5 @@
-import {
-  type FeatureStoreService,
-  GetHistoricalFeaturesResponseSchema,
-  GetOnlineFeaturesResponseSchema,
-} from '@flywheel/proto/flywheel/featurestore/v1/featurestore_pb.js';
-import type { ImplOf } from '@flywheel/rpc';
+import type { FeatureStoreService } from '@flywheel/proto/flywheel/featurestore/v1/featurestore_pb.js';
+import type { AnswerSizeHintsOf, ImplOf } from '@flywheel/rpc';
 import { toHistoricalRows } from '../datasets/historical-table-encoding.ts';
 import type { FeatureStoreCollections } from '../storage/feature-store-collections.ts';
 import { loadFeatureView } from '../storage/load-feature-view.ts';
@@ -18,7 +14,6 @@ import type { IngestRows } from '../use-cases/ingest-rows.ts';
 import { listFeatureViews } from '../use-cases/list-feature-views.ts';
 import type { MaterializeFeatureViews } from '../use-cases/materialize-feature-views.ts';
 import { toFeatureViewMessage } from '../values/feature-view-records.ts';
-import { checkAnswerSize } from './answer-size.ts';
 
 export interface FeatureStoreApiDeps {
   collections: FeatureStoreCollections;
@@ -29,19 +24,28 @@ export interface FeatureStoreApiDeps {
   retrieveHistoricalFeatures: RetrieveHistoricalFeatures;
   createTrainingSet: CreateTrainingSet;
   materialize: MaterializeFeatureViews;
-  /** The gRPC message limit, bytes: answers over it are refused naming the field to shrink. */
+  /** The gRPC message limit, bytes: historical entity frames whose rows alone exceed it are refused before the join. */
   maxMessageBytes: number;
 }
 
 /**
- * The FeatureStoreService handlers: request → use case → response. GetOnlineFeatures and
- * GetHistoricalFeatures answers over `maxMessageBytes` are `resource_exhausted` naming
- * `entity_keys` / `entity_dataframe` and the limit (historical ones before the join when the row
- * count alone is too many), not a transport failure once the answer is built.
+ * What the RPC server's too-large-answer error names for the two reads whose answers grow with the
+ * request: pass as `server.add(FeatureStoreService, api, { answerSizeHints })`.
  */
-const historicalInstead =
-  'use CreateTrainingSet, which writes the rows to a blob, or a smaller entity_dataframe';
+export const featureStoreAnswerSizeHints: AnswerSizeHintsOf<typeof FeatureStoreService> = {
+  getOnlineFeatures: { field: 'entity_keys', instead: 'ask for fewer entity keys or features per call' },
+  getHistoricalFeatures: {
+    field: 'entity_dataframe',
+    instead: 'use CreateTrainingSet, which writes the rows to a blob, or a smaller entity_dataframe',
+  },
+};
 
+/**
+ * The FeatureStoreService handlers: request → use case → response. GetOnlineFeatures and
+ * GetHistoricalFeatures answers over the message limit are refused by the RPC server with
+ * {@link featureStoreAnswerSizeHints}; historical ones before the join when the row count alone
+ * is too many (`maxMessageBytes`).
+ */
 export function createFeatureStoreApi(deps: FeatureStoreApiDeps): ImplOf<typeof FeatureStoreService> {
   const { collections } = deps;
   return {
@@ -81,13 +85,7 @@ export function createFeatureStoreApi(deps: FeatureStoreApiDeps): ImplOf<typeof 
     },
 
     async getOnlineFeatures(request, { signal }) {
-      return checkAnswerSize(
-        GetOnlineFeaturesResponseSchema,
-        await deps.getOnlineFeatures(request, { signal }),
-        deps.maxMessageBytes,
-        'entity_keys',
-        'ask for fewer entity keys or features per call',
-      );
+      return deps.getOnlineFeatures(request, { signal });
     },
 
     async getHistoricalFeatures(request, { signal }) {
@@ -99,13 +97,7 @@ export function createFeatureStoreApi(deps: FeatureStoreApiDeps): ImplOf<typeof 
         },
         { signal },
       );
-      return checkAnswerSize(
-        GetHistoricalFeaturesResponseSchema,
-        { columns: [...table.columns], rows: toHistoricalRows(table) },
-        deps.maxMessageBytes,
-        'entity_dataframe',
-        historicalInstead,
-      );
+      return { columns: [...table.columns], rows: toHistoricalRows(table) };
     },
 
     async createTrainingSet(request, { signal }) {

@@ -1,11 +1,11 @@
 import { AppError, type CallOptions } from '@flywheel/core';
 import type { EntityDataframe } from '@flywheel/proto/flywheel/featurestore/v1/featurestore_pb.js';
+import { answerTooLarge } from '@flywheel/rpc';
 import { eventTimeColumn } from '../datasets/dataset-rows.ts';
 import { type ResolveEntityFrameDeps, resolveEntityFrame } from '../datasets/entity-dataframe.ts';
 import type { HistoricalTable } from '../datasets/historical-table.ts';
 import { resolveFeatureRefs } from '../storage/feature-refs.ts';
 import { chunksOverlapping, type JoinedValues } from '../storage/offline-store.ts';
-import { answerTooLarge } from '../values/answer-too-large.ts';
 import { keyIdOf, mergeKeyTypes } from '../values/entity-keys.ts';
 import { typeName } from '../values/feature-values.ts';
 import type { FeatureViewRecord, JoinKeyRecord } from '../values/feature-view-records.ts';
@@ -52,12 +52,15 @@ export function createRetrieveHistoricalFeatures(deps: ResolveEntityFrameDeps): 
       const columns = joinKeys.length + 1 + frame.passThrough.length + features.length;
       const atLeast = frame.rows.length * (2 + 2 * columns);
       if (atLeast > query.maxAnswerBytes) {
-        throw answerTooLarge(
-          `at least ${atLeast}`,
-          query.maxAnswerBytes,
-          'entity_dataframe',
-          `its ${frame.rows.length} rows × ${columns} columns do not fit; use CreateTrainingSet, which writes the rows to a blob, or a smaller entity_dataframe`,
-        );
+        throw answerTooLarge({
+          bytes: `at least ${atLeast}`,
+          maxBytes: query.maxAnswerBytes,
+          setting: 'FLYWHEEL_MAX_MESSAGE_BYTES',
+          hint: {
+            field: 'entity_dataframe',
+            instead: `its ${frame.rows.length} rows × ${columns} columns do not fit; use CreateTrainingSet, which writes the rows to a blob, or a smaller entity_dataframe`,
+          },
+        });
       }
     }
 
