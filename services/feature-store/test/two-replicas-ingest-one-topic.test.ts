@@ -3,13 +3,9 @@
 // retrying producer: four event ids), so both replicas may ingest the same file at once. Online
 // values must be the latest by event time whoever handled what in which order, each dataset must
 // be ingested (and announced with `features.materialized`) once, and the counts must be exact.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { durationFromMs } from '@bufbuild/protobuf/wkt';
-import { blobUri, createFsBlobs } from '@flywheel/blobs';
-import { createKafkaBus } from '@flywheel/bus';
-import { type CloudEvent, decodeEvent, newEvent } from '@flywheel/events';
+import { blobUri } from '@flywheel/blobs';
+import { decodeEvent, newEvent } from '@flywheel/events';
 import { DatasetFormat } from '@flywheel/proto/flywheel/common/v1/dataset_pb.js';
 import { ValueType } from '@flywheel/proto/flywheel/common/v1/value_pb.js';
 import {
@@ -20,8 +16,7 @@ import {
   FeatureStatus,
   FeatureStoreService,
 } from '@flywheel/proto/flywheel/featurestore/v1/featurestore_pb.js';
-import { createRpcClient } from '@flywheel/rpc';
-import { type InProcessService, startInProcess } from '@flywheel/runtime/testing';
+import { startReplicaStack } from '@flywheel/runtime/testing';
 import { createMongoStore } from '@flywheel/store';
 import { realServers, uniqueName, waitFor } from '@flywheel/testing';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -54,58 +49,26 @@ describe('two feature-store replicas sharing one consumer group and one database
     timeout: 240_000,
   }, async () => {
     const run = uniqueName('fs-replicas').replaceAll('_', '-');
-    const topicPrefix = `${run}.`;
-    const blobs = createFsBlobs({ dir: mkdtempSync(join(tmpdir(), 'flywheel-fs-replicas-blobs-')) });
-    onTestFinished(() => blobs.close());
-    const bus = createKafkaBus({ brokers: servers.kafkaBrokers, topicPrefix, clientId: `${run}-test` });
-    onTestFinished(() => bus.close());
+    const stack = startReplicaStack({ run, servers });
+    onTestFinished(() => stack.close());
+    const bus = stack.bus();
+    const blobs = stack.blobs;
     const store = createMongoStore({ url: servers.mongoUrl, database: run });
     onTestFinished(() => store.close());
-    const started: InProcessService[] = [];
-    onTestFinished(async () => {
-      for (const service of started.reverse()) await service.stop();
-    });
     const replica = async (name: string) => {
-      const service = await startInProcess('feature-store', {
+      const service = await stack.start('feature-store', {
         load: loadFeatureStoreConfig,
         wire: wireFeatureStore,
-        shared: { blobs },
-        env: {
-          FLYWHEEL_BUS: 'kafka',
-          FLYWHEEL_KAFKA_BROKERS: servers.kafkaBrokers.join(','),
-          FLYWHEEL_TOPIC_PREFIX: topicPrefix,
-          FLYWHEEL_STORE: 'mongo',
-          FLYWHEEL_MONGO_URL: servers.mongoUrl,
-          FLYWHEEL_MONGO_DATABASE: run,
-          FLYWHEEL_INSTANCE_ID: `${run}/feature-store-${name}`,
-        },
+        instance: `feature-store-${name}`,
+        database: run,
       });
-      started.push(service);
-      const client = createRpcClient(FeatureStoreService, {
-        address: service.address,
-        defaultTimeoutMs: 20_000,
-      });
-      onTestFinished(() => client.close());
-      return client;
+      return stack.client(FeatureStoreService, service.address);
     };
     const a = await replica('a');
     const b = await replica('b');
 
     // The announcements, read back from Kafka once per event id (two relays may publish an entry twice).
-    const materialized = new Map<string, CloudEvent>();
-    const observer = bus.subscribe({
-      topics: ['features.materialized'],
-      group: `${run}-observer`,
-      concurrency: 16,
-    });
-    onTestFinished(() => observer.close());
-    void (async () => {
-      for await (const delivery of observer) {
-        materialized.set(delivery.event.id, delivery.event);
-        await delivery.ack();
-      }
-    })();
-    await observer.ready({ timeoutMs: 60_000 });
+    const materialized = await stack.observe(['features.materialized']);
 
     const dataset = `readings-${run}`;
     await a.applyFeatureView({

@@ -4,13 +4,9 @@
 // and race to close and evaluate it. Every sample must land in exactly one window, each window must
 // be evaluated once (one drift result, at most one drift.detected per test and one alert), and the
 // performance join must count every prediction and label once.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { create } from '@bufbuild/protobuf';
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
-import { blobUri, createFsBlobs } from '@flywheel/blobs';
-import { createKafkaBus } from '@flywheel/bus';
+import { blobUri } from '@flywheel/blobs';
 import { type CloudEvent, decodeEvent, newEvent } from '@flywheel/events';
 import { ValueSchema } from '@flywheel/proto/flywheel/common/v1/value_pb.js';
 import { AlertRaisedSchema, DriftDetectedSchema } from '@flywheel/proto/flywheel/events/v1/monitoring_pb.js';
@@ -23,8 +19,7 @@ import {
   MonitoringService,
   TaskKind,
 } from '@flywheel/proto/flywheel/monitoring/v1/monitoring_pb.js';
-import { createRpcClient } from '@flywheel/rpc';
-import { type InProcessService, startInProcess } from '@flywheel/runtime/testing';
+import { startReplicaStack } from '@flywheel/runtime/testing';
 import { realServers, uniqueName, waitFor } from '@flywheel/testing';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { loadMonitoringConfig, wireMonitoring } from '../src/index.ts';
@@ -41,62 +36,26 @@ describe('two monitoring replicas sharing one consumer group and one database', 
     timeout: 240_000,
   }, async () => {
     const run = uniqueName('mon-replicas').replaceAll('_', '-');
-    const topicPrefix = `${run}.`;
-    const blobs = createFsBlobs({ dir: mkdtempSync(join(tmpdir(), 'flywheel-mon-replicas-blobs-')) });
-    onTestFinished(() => blobs.close());
-    const bus = createKafkaBus({ brokers: servers.kafkaBrokers, topicPrefix, clientId: `${run}-test` });
-    onTestFinished(() => bus.close());
-    const started: InProcessService[] = [];
-    onTestFinished(async () => {
-      for (const service of started.reverse()) await service.stop();
-    });
+    const stack = startReplicaStack({ run, servers });
+    onTestFinished(() => stack.close());
+    const bus = stack.bus();
+    const blobs = stack.blobs;
     const replica = async (name: string) => {
-      const service = await startInProcess('monitoring', {
+      const service = await stack.start('monitoring', {
         load: loadMonitoringConfig,
         wire: wireMonitoring,
-        shared: { blobs },
-        env: {
-          FLYWHEEL_BUS: 'kafka',
-          FLYWHEEL_KAFKA_BROKERS: servers.kafkaBrokers.join(','),
-          FLYWHEEL_TOPIC_PREFIX: topicPrefix,
-          FLYWHEEL_STORE: 'mongo',
-          FLYWHEEL_MONGO_URL: servers.mongoUrl,
-          FLYWHEEL_MONGO_DATABASE: run,
-          FLYWHEEL_INSTANCE_ID: `${run}/monitoring-${name}`,
-          FLYWHEEL_MONITORING_WINDOW_SWEEP_INTERVAL: '100ms',
-        },
+        instance: `monitoring-${name}`,
+        database: run,
+        env: { FLYWHEEL_MONITORING_WINDOW_SWEEP_INTERVAL: '100ms' },
       });
-      started.push(service);
-      const client = createRpcClient(MonitoringService, {
-        address: service.address,
-        defaultTimeoutMs: 20_000,
-      });
-      onTestFinished(() => client.close());
-      return client;
+      return stack.client(MonitoringService, service.address);
     };
     const a = await replica('a');
     const b = await replica('b');
 
-    // What the replicas announce, read back from Kafka by an observer group of its own, once per
-    // event id: both replicas' outbox relays may publish one entry (at-least-once, same id).
-    const byId = new Map<string, CloudEvent>();
-    const announced: CloudEvent[] = [];
-    const observer = bus.subscribe({
-      topics: ['drift.detected', 'alert.raised'],
-      group: `${run}-observer`,
-      concurrency: 16,
-    });
-    onTestFinished(() => observer.close());
-    void (async () => {
-      for await (const delivery of observer) {
-        if (!byId.has(delivery.event.id)) {
-          byId.set(delivery.event.id, delivery.event);
-          announced.push(delivery.event);
-        }
-        await delivery.ack();
-      }
-    })();
-    await observer.ready({ timeoutMs: 60_000 });
+    // What the replicas announce, once per event id (see ReplicaStack.observe).
+    const byId = await stack.observe(['drift.detected', 'alert.raised']);
+    const announced = (): CloudEvent[] => [...byId.values()];
 
     const modelName = `weather-${run}`;
     await a.createMonitor({
@@ -184,8 +143,8 @@ describe('two monitoring replicas sharing one consumer group and one database', 
     const drifted = results.reduce((sum, r) => sum + r.tests.filter((t) => t.drifted).length, 0);
     await waitFor(
       () =>
-        announced.filter((e) => e.type === 'drift.detected').length >= drifted &&
-        announced.filter((e) => e.type === 'alert.raised').length >= alerts.length,
+        announced().filter((e) => e.type === 'drift.detected').length >= drifted &&
+        announced().filter((e) => e.type === 'alert.raised').length >= alerts.length,
       { timeoutMs: 60_000, what: 'the drift and alert events on Kafka' },
     );
     // A late duplicate would arrive within a few sweeps: give the replicas time to misbehave.
@@ -200,7 +159,7 @@ describe('two monitoring replicas sharing one consumer group and one database', 
     const { results: again } = await b.listDriftResults({ modelName, pageSize: 100 });
     expect(again).toHaveLength(windows);
 
-    const driftEvents = announced
+    const driftEvents = announced()
       .filter((e) => e.type === 'drift.detected')
       .map((e) => decodeEvent(DriftDetectedSchema, e));
     expect(driftEvents).toHaveLength(drifted);
@@ -210,7 +169,7 @@ describe('two monitoring replicas sharing one consumer group and one database', 
     expect(new Set(driftEvents.map((e) => e.driftResultId))).toEqual(new Set(results.map((r) => r.id)));
 
     expect(alerts).toHaveLength(windows);
-    const alertEvents = announced
+    const alertEvents = announced()
       .filter((e) => e.type === 'alert.raised')
       .map((e) => decodeEvent(AlertRaisedSchema, e));
     expect(alertEvents).toHaveLength(windows);

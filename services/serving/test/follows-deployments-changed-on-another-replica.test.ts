@@ -2,51 +2,25 @@
 // is asked to do to a deployment (create, update, traffic split, rollback, delete) the other must
 // serve too, without a restart or an alias move; a replica that was down while a deployment
 // changed serves the stored deployment once it is back.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { toJson } from '@bufbuild/protobuf';
-import { createFsBlobs } from '@flywheel/blobs';
-import { AppError, type Env } from '@flywheel/core';
+import { AppError } from '@flywheel/core';
 import { exportLogisticRegressionOnnx } from '@flywheel/ml';
-import { ArtifactFormat, RegistryService } from '@flywheel/proto/flywheel/registry/v1/registry_pb.js';
-import { DeploymentSchema, ServingService } from '@flywheel/proto/flywheel/serving/v1/serving_pb.js';
-import { GRPCInferenceService } from '@flywheel/proto/inference/grpc_service_pb.js';
-import { loadRegistryConfig, wireRegistry } from '@flywheel/registry';
-import { createRpcClient } from '@flywheel/rpc';
-import { type InProcessService, startInProcess } from '@flywheel/runtime/testing';
+import { ArtifactFormat } from '@flywheel/proto/flywheel/registry/v1/registry_pb.js';
+import { DeploymentSchema } from '@flywheel/proto/flywheel/serving/v1/serving_pb.js';
 import { realServers, uniqueName, waitFor } from '@flywheel/testing';
-import { describe, expect, it, onTestFinished } from 'vitest';
-import { loadServingConfig, wireServing } from '../src/index.ts';
-import { contentsRequest, v1Model, v2Model } from './serving-harness.ts';
+import { describe, expect, it } from 'vitest';
+import { wireServing } from '../src/index.ts';
+import { contentsRequest, startServingReplicas, v1Model, v2Model } from './serving-harness.ts';
 
 const servers = realServers();
 const deadline = { timeoutMs: 60_000, intervalMs: 100 };
 
 async function startStack(run: string) {
-  const blobs = createFsBlobs({ dir: mkdtempSync(join(tmpdir(), 'flywheel-follow-blobs-')) });
-  onTestFinished(() => blobs.close());
-  const kafka: Env = {
-    FLYWHEEL_BUS: 'kafka',
-    FLYWHEEL_KAFKA_BROKERS: servers.kafkaBrokers.join(','),
-    FLYWHEEL_TOPIC_PREFIX: `${run}.`,
-  };
-  const started: InProcessService[] = [];
-  onTestFinished(async () => {
-    for (const service of started.reverse()) await service.stop();
+  const { registry, replica: startReplica } = await startServingReplicas({
+    run,
+    servers,
+    env: { FLYWHEEL_SERVING_ROLLOUT_LEASE: '1s' },
   });
-  const registryService = await startInProcess('registry', {
-    load: loadRegistryConfig,
-    wire: wireRegistry,
-    shared: { blobs },
-    env: { ...kafka, FLYWHEEL_INSTANCE_ID: `${run}/registry` },
-  });
-  started.push(registryService);
-  const registry = createRpcClient(RegistryService, {
-    address: registryService.address,
-    defaultTimeoutMs: 20_000,
-  });
-  onTestFinished(() => registry.close());
   const model = `weather-${run}`.toLowerCase();
   for (const weights of [v1Model, v2Model]) {
     await registry.registerVersion({
@@ -60,35 +34,10 @@ async function startStack(run: string) {
 
   const replica = async (name: string) => {
     let httpAddress = '';
-    const service = await startInProcess('serving', {
-      load: loadServingConfig,
-      wire: async (host, config) => {
-        const wiring = await wireServing(host, config);
-        httpAddress = wiring.httpAddress;
-        return wiring;
-      },
-      shared: { blobs },
-      env: {
-        ...kafka,
-        FLYWHEEL_STORE: 'mongo',
-        FLYWHEEL_MONGO_URL: servers.mongoUrl,
-        FLYWHEEL_MONGO_DATABASE: `${run}-serving`,
-        FLYWHEEL_INSTANCE_ID: `${run}/serving-${name}`,
-        FLYWHEEL_REGISTRY_GRPC_ADDRESS: registryService.address,
-        FLYWHEEL_SERVING_LOAD_RETRY_BASE: '50ms',
-        FLYWHEEL_SERVING_LOAD_RETRY_MAX: '500ms',
-        FLYWHEEL_SERVING_ROLLOUT_LEASE: '1s',
-      },
-    });
-    started.push(service);
-    const inference = createRpcClient(GRPCInferenceService, {
-      address: service.address,
-      defaultTimeoutMs: 20_000,
-    });
-    const serving = createRpcClient(ServingService, { address: service.address, defaultTimeoutMs: 20_000 });
-    onTestFinished(() => {
-      inference.close();
-      serving.close();
+    const { service, inference, serving } = await startReplica(name, async (host, config) => {
+      const wiring = await wireServing(host, config);
+      httpAddress = wiring.httpAddress;
+      return wiring;
     });
     /** The versions answering `count` requests to `deployment` ("error: <code>" for a failure). */
     const versions = (deployment: string, count: number, rows?: number[][]): Promise<string[]> =>

@@ -1,22 +1,17 @@
 // Two serving replicas of one deployment, as production runs them: one MongoDB-wire store and one
 // Kafka bus shared, distinct instance ids. An alias change must reach each replica (a consumer
 // group per replica), not one per group.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createFsBlobs } from '@flywheel/blobs';
-import type { Env } from '@flywheel/core';
 import { exportLogisticRegressionOnnx } from '@flywheel/ml';
-import { ArtifactFormat, RegistryService } from '@flywheel/proto/flywheel/registry/v1/registry_pb.js';
-import { ServingService } from '@flywheel/proto/flywheel/serving/v1/serving_pb.js';
-import { GRPCInferenceService } from '@flywheel/proto/inference/grpc_service_pb.js';
-import { loadRegistryConfig, wireRegistry } from '@flywheel/registry';
-import { createRpcClient } from '@flywheel/rpc';
-import { type InProcessService, startInProcess } from '@flywheel/runtime/testing';
+import { ArtifactFormat } from '@flywheel/proto/flywheel/registry/v1/registry_pb.js';
 import { realServers, uniqueName, waitFor } from '@flywheel/testing';
-import { describe, expect, it, onTestFinished } from 'vitest';
-import { loadServingConfig, wireServing } from '../src/index.ts';
-import { championDeployment, contentsRequest, v1Model, v2Model } from './serving-harness.ts';
+import { describe, expect, it } from 'vitest';
+import {
+  championDeployment,
+  contentsRequest,
+  startServingReplicas,
+  v1Model,
+  v2Model,
+} from './serving-harness.ts';
 
 const servers = realServers();
 
@@ -26,54 +21,11 @@ describe('serving replicas sharing one store and bus (real Kafka and MongoDB)', 
   }, async () => {
     const run = uniqueName('replicas').replaceAll('.', '-');
     const model = `weather-${run}`.toLowerCase();
-    const blobs = createFsBlobs({ dir: mkdtempSync(join(tmpdir(), 'flywheel-replicas-blobs-')) });
-    onTestFinished(() => blobs.close());
-    const kafka: Env = {
-      FLYWHEEL_BUS: 'kafka',
-      FLYWHEEL_KAFKA_BROKERS: servers.kafkaBrokers.join(','),
-      // Groups of their own: other tests' services on the shared broker are not disturbed.
-      FLYWHEEL_CONSUMER_GROUP_PREFIX: `${run}-`,
-    };
-    const started: InProcessService[] = [];
-    onTestFinished(async () => {
-      for (const service of started.reverse()) await service.stop();
+    const { registry, replica: startReplica } = await startServingReplicas({
+      run,
+      servers,
+      isolate: 'groups',
     });
-    const registryService = await startInProcess('registry', {
-      load: loadRegistryConfig,
-      wire: wireRegistry,
-      shared: { blobs },
-      env: { ...kafka, FLYWHEEL_INSTANCE_ID: `${run}/registry` },
-    });
-    started.push(registryService);
-    const startReplica = async (replica: string) => {
-      const service = await startInProcess('serving', {
-        load: loadServingConfig,
-        wire: wireServing,
-        shared: { blobs },
-        env: {
-          ...kafka,
-          FLYWHEEL_STORE: 'mongo',
-          FLYWHEEL_MONGO_URL: servers.mongoUrl,
-          FLYWHEEL_MONGO_DATABASE: `${run}-serving`,
-          FLYWHEEL_INSTANCE_ID: `${run}/serving-${replica}`,
-          FLYWHEEL_REGISTRY_GRPC_ADDRESS: registryService.address,
-          FLYWHEEL_SERVING_LOAD_RETRY_BASE: '50ms',
-          FLYWHEEL_SERVING_LOAD_RETRY_MAX: '500ms',
-        },
-      });
-      started.push(service);
-      const inference = createRpcClient(GRPCInferenceService, {
-        address: service.address,
-        defaultTimeoutMs: 20_000,
-      });
-      onTestFinished(() => inference.close());
-      return { service, inference };
-    };
-    const registry = createRpcClient(RegistryService, {
-      address: registryService.address,
-      defaultTimeoutMs: 20_000,
-    });
-    onTestFinished(() => registry.close());
     const register = async (weights: typeof v1Model) => {
       const { version } = await registry.registerVersion({
         requestId: crypto.randomUUID(),
@@ -88,8 +40,7 @@ describe('serving replicas sharing one store and bus (real Kafka and MongoDB)', 
     await registry.setAlias({ modelName: model, alias: 'champion', modelVersion: v1 });
 
     const a = await startReplica('a');
-    const serving = createRpcClient(ServingService, { address: a.service.address, defaultTimeoutMs: 20_000 });
-    onTestFinished(() => serving.close());
+    const serving = a.serving;
     await serving.createDeployment({ deployment: championDeployment('weather', model) });
     // The second replica finds the deployment in the shared store when it starts.
     const b = await startReplica('b');

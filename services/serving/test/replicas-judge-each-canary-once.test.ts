@@ -2,105 +2,47 @@
 // canary has ONE judge (a lease on the stored rollout): one set of traffic steps and one
 // deployment.rolled-out per canary, not one per replica; the other replica follows what the judge
 // stored (its steps, the promotion), and takes the judging over when the judge goes away.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { durationFromMs } from '@bufbuild/protobuf/wkt';
-import { createFsBlobs } from '@flywheel/blobs';
-import { createKafkaBus } from '@flywheel/bus';
-import type { Env } from '@flywheel/core';
-import { type CloudEvent, decodeEvent } from '@flywheel/events';
+import { decodeEvent } from '@flywheel/events';
 import { exportLogisticRegressionOnnx } from '@flywheel/ml';
 import {
   DeploymentRolledBackSchema,
   DeploymentRolledOutSchema,
   DeploymentTrafficChangedSchema,
 } from '@flywheel/proto/flywheel/events/v1/deployment_pb.js';
-import { ArtifactFormat, RegistryService } from '@flywheel/proto/flywheel/registry/v1/registry_pb.js';
-import { RolloutState, ServingService } from '@flywheel/proto/flywheel/serving/v1/serving_pb.js';
-import { GRPCInferenceService } from '@flywheel/proto/inference/grpc_service_pb.js';
-import { loadRegistryConfig, wireRegistry } from '@flywheel/registry';
-import { createRpcClient } from '@flywheel/rpc';
-import { type InProcessService, startInProcess } from '@flywheel/runtime/testing';
+import { ArtifactFormat } from '@flywheel/proto/flywheel/registry/v1/registry_pb.js';
+import { RolloutState } from '@flywheel/proto/flywheel/serving/v1/serving_pb.js';
 import { realServers, uniqueName, waitFor } from '@flywheel/testing';
-import { describe, expect, it, onTestFinished } from 'vitest';
-import { loadServingConfig, wireServing } from '../src/index.ts';
-import { championDeployment, contentsRequest, v1Model, v2Model } from './serving-harness.ts';
+import { describe, expect, it } from 'vitest';
+import {
+  championDeployment,
+  contentsRequest,
+  startServingReplicas,
+  v1Model,
+  v2Model,
+} from './serving-harness.ts';
 
 const servers = realServers();
 
 /** Registry + two serving replicas on real Kafka and MongoDB, and an observer of the rollout events. */
 async function startReplicas(run: string) {
-  const topicPrefix = `${run}.`;
-  const blobs = createFsBlobs({ dir: mkdtempSync(join(tmpdir(), 'flywheel-judge-blobs-')) });
-  onTestFinished(() => blobs.close());
-  const kafka: Env = {
-    FLYWHEEL_BUS: 'kafka',
-    FLYWHEEL_KAFKA_BROKERS: servers.kafkaBrokers.join(','),
-    FLYWHEEL_TOPIC_PREFIX: topicPrefix,
-  };
-  const started: InProcessService[] = [];
-  onTestFinished(async () => {
-    for (const service of started.reverse()) await service.stop();
+  const {
+    stack,
+    registry,
+    replica: startReplica,
+  } = await startServingReplicas({
+    run,
+    servers,
+    env: { FLYWHEEL_SERVING_ROLLOUT_LEASE: '1s' },
   });
-  const registryService = await startInProcess('registry', {
-    load: loadRegistryConfig,
-    wire: wireRegistry,
-    shared: { blobs },
-    env: { ...kafka, FLYWHEEL_INSTANCE_ID: `${run}/registry` },
-  });
-  started.push(registryService);
-  const registry = createRpcClient(RegistryService, {
-    address: registryService.address,
-    defaultTimeoutMs: 20_000,
-  });
-  onTestFinished(() => registry.close());
-
-  const bus = createKafkaBus({ brokers: servers.kafkaBrokers, topicPrefix, clientId: `${run}-test` });
-  onTestFinished(() => bus.close());
-  const seen = new Map<string, CloudEvent>();
-  const observer = bus.subscribe({
-    topics: ['deployment.traffic-changed', 'deployment.rolled-out', 'deployment.rolled-back'],
-    group: `${run}-observer`,
-    concurrency: 16,
-  });
-  onTestFinished(() => observer.close());
-  void (async () => {
-    for await (const delivery of observer) {
-      // Once per event id: two relays may publish one outbox entry (at-least-once, same id).
-      seen.set(delivery.event.id, delivery.event);
-      await delivery.ack();
-    }
-  })();
-  await observer.ready({ timeoutMs: 60_000 });
+  const seen = await stack.observe([
+    'deployment.traffic-changed',
+    'deployment.rolled-out',
+    'deployment.rolled-back',
+  ]);
 
   const replica = async (name: string) => {
-    const service = await startInProcess('serving', {
-      load: loadServingConfig,
-      wire: wireServing,
-      shared: { blobs },
-      env: {
-        ...kafka,
-        FLYWHEEL_STORE: 'mongo',
-        FLYWHEEL_MONGO_URL: servers.mongoUrl,
-        FLYWHEEL_MONGO_DATABASE: `${run}-serving`,
-        FLYWHEEL_INSTANCE_ID: `${run}/serving-${name}`,
-        FLYWHEEL_REGISTRY_GRPC_ADDRESS: registryService.address,
-        FLYWHEEL_SERVING_LOAD_RETRY_BASE: '50ms',
-        FLYWHEEL_SERVING_LOAD_RETRY_MAX: '500ms',
-        FLYWHEEL_SERVING_ROLLOUT_LEASE: '1s',
-      },
-    });
-    started.push(service);
-    const inference = createRpcClient(GRPCInferenceService, {
-      address: service.address,
-      defaultTimeoutMs: 20_000,
-    });
-    const serving = createRpcClient(ServingService, { address: service.address, defaultTimeoutMs: 20_000 });
-    onTestFinished(() => {
-      inference.close();
-      serving.close();
-    });
+    const { service, inference, serving } = await startReplica(name);
     /** Sends `count` requests; the version that answered each (or "error"). */
     const versions = async (count: number): Promise<string[]> =>
       Promise.all(

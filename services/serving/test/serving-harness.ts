@@ -14,7 +14,12 @@ import { ServingService } from '@flywheel/proto/flywheel/serving/v1/serving_pb.j
 import { GRPCInferenceService } from '@flywheel/proto/inference/grpc_service_pb.js';
 import { loadRegistryConfig, wireRegistry } from '@flywheel/registry';
 import { createRpcClient } from '@flywheel/rpc';
-import { type InProcessService, startInProcess } from '@flywheel/runtime/testing';
+import {
+  type InProcessService,
+  type ReplicaStackOptions,
+  startInProcess,
+  startReplicaStack,
+} from '@flywheel/runtime/testing';
 import { expect, onTestFinished } from 'vitest';
 import { loadServingConfig, wireServing } from '../src/index.ts';
 
@@ -251,6 +256,43 @@ export async function startStack(options: { env?: Env; stopManually?: boolean } 
 }
 
 /** A deployment of `model` following its `champion` alias. */
+/**
+ * A registry and serving replicas as production runs them (see startReplicaStack): one Kafka bus,
+ * one MongoDB-wire database `<run>-serving`, one blob store, instance ids `<run>/serving-<name>`.
+ * `env` is added to every replica's; `wire` replaces wireServing (e.g. to read its HTTP address).
+ * Everything stops when the test finishes.
+ */
+export async function startServingReplicas(options: ReplicaStackOptions & { env?: Env }) {
+  const stack = startReplicaStack(options);
+  onTestFinished(() => stack.close());
+  const registryService = await stack.start('registry', {
+    load: loadRegistryConfig,
+    wire: wireRegistry,
+    instance: 'registry',
+  });
+  const registry = stack.client(RegistryService, registryService.address);
+  const replica = async (name: string, wire: typeof wireServing = wireServing) => {
+    const service = await stack.start('serving', {
+      load: loadServingConfig,
+      wire,
+      instance: `serving-${name}`,
+      database: `${options.run}-serving`,
+      env: {
+        FLYWHEEL_REGISTRY_GRPC_ADDRESS: registryService.address,
+        FLYWHEEL_SERVING_LOAD_RETRY_BASE: '50ms',
+        FLYWHEEL_SERVING_LOAD_RETRY_MAX: '500ms',
+        ...options.env,
+      },
+    });
+    return {
+      service,
+      inference: stack.client(GRPCInferenceService, service.address),
+      serving: stack.client(ServingService, service.address),
+    };
+  };
+  return { stack, registry, replica };
+}
+
 export function championDeployment(name: string, model: string, extra: Record<string, unknown> = {}) {
   return {
     name,
