@@ -3,63 +3,13 @@
 // DRIFT_CONVENTION_EVIDENTLY is compared with Evidently 0.7.23's formulas computed by numpy and
 // scipy (test/oracle/evidently_drift.py, test venv: FLYWHEEL_PYTHON) at Evidently's default
 // thresholds (threshold 0). bench/monitoring checks the same cases against Evidently itself.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   DriftConvention,
   DriftTestKind,
   FeatureKind,
 } from '@flywheel/proto/flywheel/monitoring/v1/monitoring_pb.js';
-import { waitFor } from '@flywheel/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Case, driftCases as cases } from './drift-cases.ts';
-import { type MonitoringHarness, startMonitoring } from './monitoring-harness.ts';
-import { jsonLines } from './weather-data.ts';
-
-const python = process.env.FLYWHEEL_PYTHON ?? 'python3';
-const oracle = join(import.meta.dirname, 'oracle', 'evidently_drift.py');
-
-/** Evidently 0.7.23's StatTest default thresholds. */
-const thresholds = { psi: 0.1, ks: 0.05, js: 0.1, wasserstein: 0.1, chiSquare: 0.05 };
-
-interface Outcome {
-  statistic: number | null;
-  pValue: number;
-}
-interface Expected {
-  ks?: Outcome;
-  chiSquare?: Outcome;
-  wasserstein?: number;
-  psi: number;
-  js: number;
-  referenceCount: number;
-  windowCount: number;
-}
-
-function evidently(all: readonly Case[]): Expected[] {
-  const file = join(mkdtempSync(join(tmpdir(), 'flywheel-evidently-')), 'cases.json');
-  // JSON has no NaN or ∞: the oracle drops them as missing, so null stands for them.
-  writeFileSync(
-    file,
-    JSON.stringify({
-      cases: all.map((c) => ({
-        ...c,
-        window: c.window.map((v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v)),
-      })),
-    }),
-  );
-  return JSON.parse(execFileSync(python, [oracle, file], { encoding: 'utf8', maxBuffer: 1 << 26 }));
-}
-
-/** Within 1e-6, relatively for p-values (they span hundreds of orders of magnitude). */
-function expectClose(actual: number, expected: number, what: string, relative = false): void {
-  const tolerance = relative ? Math.max(1e-6 * Math.abs(expected), 1e-300) : 1e-6;
-  expect(Math.abs(actual - expected), `${what}: ${actual} vs Evidently ${expected}`).toBeLessThanOrEqual(
-    tolerance,
-  );
-}
+import { expect, it } from 'vitest';
+import { describeDriftOracle } from './drift-oracle-driver.ts';
 
 const evidentlyTest = (kind: DriftTestKind) => ({ kind, convention: DriftConvention.EVIDENTLY });
 const numericTests = [
@@ -70,94 +20,37 @@ const numericTests = [
 ];
 const categoricalTests = [DriftTestKind.PSI, DriftTestKind.CHI_SQUARE, DriftTestKind.JENSEN_SHANNON];
 
-describe('Evidently-convention drift equals Evidently’s, through profile building and window evaluation', () => {
-  let h: MonitoringHarness;
-  let expected: Expected[];
-
-  beforeAll(async () => {
-    expected = evidently(cases);
-    h = await startMonitoring();
-  }, 60_000);
-  afterAll(async () => {
-    await h?.stop();
-  });
-
-  it('keeps the convention on the monitor', async () => {
-    await h.client.createMonitor({
-      monitor: {
-        name: 'round-trip',
-        modelName: 'round-trip',
-        features: [{ name: 'x', kind: FeatureKind.NUMERIC, tests: [evidentlyTest(DriftTestKind.PSI)] }],
-        window: { size: 100 },
-        enabled: true,
-      },
+describeDriftOracle({
+  title: 'Evidently-convention drift equals Evidently’s, through profile building and window evaluation',
+  script: 'evidently_drift.py',
+  label: 'Evidently',
+  modelPrefix: 'evidently-',
+  monitorPrefix: 'e-',
+  /** Evidently 0.7.23's StatTest default thresholds. */
+  thresholds: { psi: 0.1, ks: 0.05, js: 0.1, wasserstein: 0.1, chiSquare: 0.05 },
+  tests: (kind) => (kind === 'numeric' ? numericTests : categoricalTests).map(evidentlyTest),
+  ksDriftsAt: '<=',
+  names: {
+    js: 'JS (natural log)',
+    ksDecision: 'KS decision (p ≤ threshold)',
+    wasserstein: 'Wasserstein / max(σ, 0.001)',
+    chiSquare: 'χ² goodness of fit',
+  },
+  checksPsiThreshold: true,
+  more: (harness) => {
+    it('keeps the convention on the monitor', async () => {
+      const h = harness();
+      await h.client.createMonitor({
+        monitor: {
+          name: 'round-trip',
+          modelName: 'round-trip',
+          features: [{ name: 'x', kind: FeatureKind.NUMERIC, tests: [evidentlyTest(DriftTestKind.PSI)] }],
+          window: { size: 100 },
+          enabled: true,
+        },
+      });
+      const { monitor } = await h.client.getMonitor({ monitorName: 'round-trip' });
+      expect(monitor?.features[0]?.tests[0]?.convention).toBe(DriftConvention.EVIDENTLY);
     });
-    const { monitor } = await h.client.getMonitor({ monitorName: 'round-trip' });
-    expect(monitor?.features[0]?.tests[0]?.convention).toBe(DriftConvention.EVIDENTLY);
-  });
-
-  it.each(cases.map((c, i) => [c.name, i] as const))('%s', async (name, i) => {
-    const c = cases[i]!;
-    const want = expected[i]!;
-    const model = `evidently-${name}`;
-    await h.client.createMonitor({
-      monitor: {
-        name: `e-${i}`,
-        modelName: model,
-        features: [
-          {
-            name: 'x',
-            kind: c.kind === 'numeric' ? FeatureKind.NUMERIC : FeatureKind.CATEGORICAL,
-            tests: (c.kind === 'numeric' ? numericTests : categoricalTests).map(evidentlyTest),
-          },
-        ],
-        window: { size: c.window.length, minSamples: Math.min(c.window.length, 50) },
-        enabled: true,
-      },
-    });
-    const uri = await h.putBlob(jsonLines(c.reference.map((x) => ({ x }))));
-    await h.client.setReferenceProfile({
-      modelName: model,
-      modelVersion: 1n,
-      source: { case: 'dataset', value: { uri } },
-    });
-    for (let start = 0; start < c.window.length; start += 2000) {
-      const rows = c.window.slice(start, start + 2000).map((x) => ({ x: x as number | string }));
-      await h.logPredictions({ modelName: model, modelVersion: 1, rows });
-    }
-    const report = await waitFor(
-      async () => {
-        const r = await h.client.getDriftReport({ modelName: model });
-        return r.results.length === 1 ? r : undefined;
-      },
-      { what: `the window of ${name}`, timeoutMs: 60_000 },
-    );
-    const result = report.results[0]!;
-    expect(Number(result.sampleCount)).toBe(want.windowCount);
-    expect(Number(result.referenceCount)).toBe(want.referenceCount);
-    const test = (kind: DriftTestKind) => result.tests.find((t) => t.kind === kind)!;
-    const psi = test(DriftTestKind.PSI);
-    expectClose(psi.statistic, want.psi, 'PSI');
-    expect(psi.threshold).toBe(thresholds.psi);
-    expect(psi.drifted, 'PSI decision').toBe(want.psi >= thresholds.psi);
-    const js = test(DriftTestKind.JENSEN_SHANNON);
-    expectClose(js.statistic, want.js, 'JS (natural log)');
-    expect(js.drifted, 'JS decision').toBe(want.js >= thresholds.js);
-    if (c.kind === 'numeric') {
-      const ks = test(DriftTestKind.KS);
-      expectClose(ks.statistic, want.ks!.statistic!, 'KS D');
-      expectClose(ks.pValue, want.ks!.pValue, 'KS p', true);
-      expect(ks.drifted, 'KS decision (p ≤ threshold)').toBe(want.ks!.pValue <= thresholds.ks);
-      const w = test(DriftTestKind.WASSERSTEIN);
-      expectClose(w.statistic, want.wasserstein!, 'Wasserstein / max(σ, 0.001)');
-      expect(w.drifted, 'Wasserstein decision').toBe(want.wasserstein! >= thresholds.wasserstein);
-    } else {
-      const chi = test(DriftTestKind.CHI_SQUARE);
-      // A category the reference lacks: +∞ (stored as the largest double), p-value 0.
-      if (want.chiSquare!.statistic === null) expect(chi.statistic).toBe(Number.MAX_VALUE);
-      else expectClose(chi.statistic, want.chiSquare!.statistic, 'χ² goodness of fit');
-      expectClose(chi.pValue, want.chiSquare!.pValue, 'χ² p', true);
-      expect(chi.drifted, 'χ² decision').toBe(want.chiSquare!.pValue < thresholds.chiSquare);
-    }
-  });
+  },
 });

@@ -2,58 +2,10 @@
 // from a dataset (profile building), its window is logged as predictions (window accumulation and
 // evaluation), and the stored result is compared with scipy (test/oracle/scipy_drift.py, run in
 // the test venv: FLYWHEEL_PYTHON) at the same thresholds. Seeded, so every run draws the same data.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { DriftTestKind, FeatureKind } from '@flywheel/proto/flywheel/monitoring/v1/monitoring_pb.js';
-import { waitFor } from '@flywheel/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Case, driftCases as cases } from './drift-cases.ts';
-import { type MonitoringHarness, startMonitoring } from './monitoring-harness.ts';
-import { jsonLines } from './weather-data.ts';
-
-const python = process.env.FLYWHEEL_PYTHON ?? 'python3';
-const oracle = join(import.meta.dirname, 'oracle', 'scipy_drift.py');
+import { DriftTestKind } from '@flywheel/proto/flywheel/monitoring/v1/monitoring_pb.js';
+import { describeDriftOracle } from './drift-oracle-driver.ts';
 
 const thresholds = { psi: 0.2, ks: 0.01, js: 0.1, wasserstein: 0.1, chiSquare: 0.01 };
-
-interface Outcome {
-  statistic: number;
-  pValue: number;
-}
-interface Expected {
-  ks?: Outcome;
-  chiSquare?: Outcome;
-  wasserstein?: number;
-  psi: number;
-  js: number;
-  referenceCount: number;
-  windowCount: number;
-}
-
-function scipy(all: readonly Case[]): Expected[] {
-  const file = join(mkdtempSync(join(tmpdir(), 'flywheel-oracle-')), 'cases.json');
-  // JSON has no NaN or ∞: the oracle drops them as missing, so null stands for them.
-  writeFileSync(
-    file,
-    JSON.stringify({
-      cases: all.map((c) => ({
-        ...c,
-        window: c.window.map((v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v)),
-      })),
-    }),
-  );
-  return JSON.parse(execFileSync(python, [oracle, file], { encoding: 'utf8', maxBuffer: 1 << 26 }));
-}
-
-/** Within 1e-6, relatively for p-values (they span hundreds of orders of magnitude). */
-function expectClose(actual: number, expected: number, what: string, relative = false): void {
-  const tolerance = relative ? Math.max(1e-6 * Math.abs(expected), 1e-300) : 1e-6;
-  expect(Math.abs(actual - expected), `${what}: ${actual} vs scipy ${expected}`).toBeLessThanOrEqual(
-    tolerance,
-  );
-}
 
 const numericTests = [
   { kind: DriftTestKind.PSI, threshold: thresholds.psi },
@@ -67,77 +19,14 @@ const categoricalTests = [
   { kind: DriftTestKind.JENSEN_SHANNON, threshold: thresholds.js },
 ];
 
-describe('drift decisions equal scipy’s, through profile building and window evaluation', () => {
-  let h: MonitoringHarness;
-  let expected: Expected[];
-
-  beforeAll(async () => {
-    expected = scipy(cases);
-    h = await startMonitoring();
-  }, 60_000);
-  afterAll(async () => {
-    await h?.stop();
-  });
-
-  it.each(cases.map((c, i) => [c.name, i] as const))('%s', async (name, i) => {
-    const c = cases[i]!;
-    const want = expected[i]!;
-    const model = `oracle-${name}`;
-    await h.client.createMonitor({
-      monitor: {
-        name: `m-${i}`,
-        modelName: model,
-        features: [
-          {
-            name: 'x',
-            kind: c.kind === 'numeric' ? FeatureKind.NUMERIC : FeatureKind.CATEGORICAL,
-            tests: c.kind === 'numeric' ? numericTests : categoricalTests,
-          },
-        ],
-        window: { size: c.window.length, minSamples: Math.min(c.window.length, 50) },
-        enabled: true,
-      },
-    });
-    const uri = await h.putBlob(jsonLines(c.reference.map((x) => ({ x }))));
-    await h.client.setReferenceProfile({
-      modelName: model,
-      modelVersion: 1n,
-      source: { case: 'dataset', value: { uri } },
-    });
-    for (let start = 0; start < c.window.length; start += 2000) {
-      const rows = c.window.slice(start, start + 2000).map((x) => ({ x: x as number | string }));
-      await h.logPredictions({ modelName: model, modelVersion: 1, rows });
-    }
-    const report = await waitFor(
-      async () => {
-        const r = await h.client.getDriftReport({ modelName: model });
-        return r.results.length === 1 ? r : undefined;
-      },
-      { what: `the window of ${name}`, timeoutMs: 60_000 },
-    );
-    const result = report.results[0]!;
-    expect(Number(result.sampleCount)).toBe(want.windowCount);
-    expect(Number(result.referenceCount)).toBe(want.referenceCount);
-    const test = (kind: DriftTestKind) => result.tests.find((t) => t.kind === kind)!;
-    const psi = test(DriftTestKind.PSI);
-    expectClose(psi.statistic, want.psi, 'PSI');
-    expect(psi.drifted, 'PSI decision').toBe(want.psi >= thresholds.psi);
-    const js = test(DriftTestKind.JENSEN_SHANNON);
-    expectClose(js.statistic, want.js, 'JS');
-    expect(js.drifted, 'JS decision').toBe(want.js >= thresholds.js);
-    if (c.kind === 'numeric') {
-      const ks = test(DriftTestKind.KS);
-      expectClose(ks.statistic, want.ks!.statistic, 'KS D');
-      expectClose(ks.pValue, want.ks!.pValue, 'KS p', true);
-      expect(ks.drifted, 'KS decision').toBe(want.ks!.pValue < thresholds.ks);
-      const w = test(DriftTestKind.WASSERSTEIN);
-      expectClose(w.statistic, want.wasserstein!, 'Wasserstein / σ');
-      expect(w.drifted, 'Wasserstein decision').toBe(want.wasserstein! >= thresholds.wasserstein);
-    } else {
-      const chi = test(DriftTestKind.CHI_SQUARE);
-      expectClose(chi.statistic, want.chiSquare!.statistic, 'χ²');
-      expectClose(chi.pValue, want.chiSquare!.pValue, 'χ² p', true);
-      expect(chi.drifted, 'χ² decision').toBe(want.chiSquare!.pValue < thresholds.chiSquare);
-    }
-  });
+describeDriftOracle({
+  title: 'drift decisions equal scipy’s, through profile building and window evaluation',
+  script: 'scipy_drift.py',
+  label: 'scipy',
+  modelPrefix: 'oracle-',
+  monitorPrefix: 'm-',
+  thresholds,
+  tests: (kind) => (kind === 'numeric' ? numericTests : categoricalTests),
+  ksDriftsAt: '<',
+  names: { js: 'JS', ksDecision: 'KS decision', wasserstein: 'Wasserstein / σ', chiSquare: 'χ²' },
 });

@@ -12,12 +12,11 @@ reference size) over the categories either side holds. Non-finite and null value
 as Evidently drops them (inf -> NaN -> dropna). Same input and output shape as scipy_drift.py.
 """
 
-import json
-import sys
-
 import numpy as np
 from scipy.spatial.distance import jensenshannon
 from scipy.stats import chisquare, ks_2samp, wasserstein_distance
+
+from oracle_cases import present_strings, run_cases
 
 
 def finite(values):
@@ -80,8 +79,8 @@ def numeric(case):
 
 
 def categorical(case):
-    reference = [str(v) for v in case["reference"] if v is not None]
-    window = [str(v) for v in case["window"] if v is not None]
+    reference = present_strings(case["reference"])
+    window = present_strings(case["window"])
     psi, js = binned(reference, window, False)
     ref, cur = value_shares(reference, window)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -96,11 +95,5 @@ def categorical(case):
     }
 
 
-def main():
-    with open(sys.argv[1], encoding="utf8") as file:
-        cases = json.load(file)["cases"]
-    print(json.dumps([numeric(c) if c["kind"] == "numeric" else categorical(c) for c in cases]))
-
-
 if __name__ == "__main__":
-    main()
+    run_cases(numeric, categorical)

@@ -11,12 +11,11 @@ test (scipy.stats.chi2_contingency, no continuity correction). Non-finite and nu
 missing and dropped, as Flywheel drops them.
 """
 
-import json
-import sys
-
 import numpy as np
 from scipy.spatial.distance import jensenshannon
 from scipy.stats import chi2_contingency, ks_2samp, wasserstein_distance
+
+from oracle_cases import present_strings, run_cases
 
 EPSILON = 1e-4
 BINS = 10
@@ -82,8 +81,8 @@ def numeric(case):
 
 
 def categorical(case):
-    reference = [str(v) for v in case["reference"] if v is not None]
-    window = [str(v) for v in case["window"] if v is not None]
+    reference = present_strings(case["reference"])
+    window = present_strings(case["window"])
     categories = sorted(set(reference) | set(window))
     expected = np.array([reference.count(c) for c in categories], dtype=float)
     actual = np.array([window.count(c) for c in categories], dtype=float)
@@ -101,10 +100,5 @@ def categorical(case):
     }
 
 
-def main():
-    with open(sys.argv[1]) as file:
-        cases = json.load(file)["cases"]
-    json.dump([numeric(c) if c["kind"] == "numeric" else categorical(c) for c in cases], sys.stdout)
-
-
-main()
+if __name__ == "__main__":
+    run_cases(numeric, categorical)
