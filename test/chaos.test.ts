@@ -1,7 +1,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type BlobStore, createS3Blobs } from '@flywheel/blobs';
+import type { BlobStore } from '@flywheel/blobs';
+import { createS3Blobs } from '@flywheel/blobs/s3';
 import { createEventBus, type EventBus, readBusConfig } from '@flywheel/bus';
 import { ConfigReader, delay } from '@flywheel/core';
 import { decodeEvent } from '@flywheel/events';
@@ -150,7 +151,7 @@ describe.each(buses)(
       const reader = new ConfigReader({ ...busEnv, FLYWHEEL_TOPIC_PREFIX: topicPrefix });
       const busConfig = readBusConfig(reader);
       reader.done();
-      bus = createEventBus(busConfig);
+      bus = await createEventBus(busConfig);
       blobs = createS3Blobs({ ...servers.s3, bucket });
       scenario = weatherScenario({
         address: (name) => set.get(name, 1).address,

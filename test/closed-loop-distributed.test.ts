@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createS3Blobs } from '@flywheel/blobs';
+import { createS3Blobs } from '@flywheel/blobs/s3';
 import { createEventBus, type EventBus, readBusConfig } from '@flywheel/bus';
 import { ConfigReader } from '@flywheel/core';
 import { type CloudEvent, decodeEvent, newEvent, toWireMessage } from '@flywheel/events';
@@ -92,7 +92,7 @@ describe.each(buses)(
       const reader = new ConfigReader(busEnv);
       const busConfig = readBusConfig(reader);
       reader.done();
-      bus = createEventBus(busConfig);
+      bus = await createEventBus(busConfig);
       const blobs = createS3Blobs({ ...servers.s3, bucket });
       scenario = weatherScenario({ address, bus, blobs, say: (line) => lines.push(line) });
     }, 180_000);

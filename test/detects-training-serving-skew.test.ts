@@ -57,7 +57,7 @@ const view = (name: string) => ({
   online: true,
 });
 
-type Setup = { env: Env; bus?: EventBus; observer: () => EventBus };
+type Setup = { env: Env; bus?: EventBus; observer: () => EventBus | Promise<EventBus> };
 
 const kinds: [string, () => Setup][] = [
   [
@@ -139,7 +139,7 @@ describe.each(kinds)('training/serving skew, %s', (_kind, setup) => {
     });
 
     // The observer: every skew.detected, decoded.
-    const events = observer();
+    const events = await observer();
     if (!bus) closers.push(() => events.close());
     const subscription = events.subscribe({ topics: ['skew.detected'], group: 'test-observer' });
     closers.push(() => subscription.close());

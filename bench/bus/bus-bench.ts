@@ -9,7 +9,7 @@
 // Needs FLYWHEEL_KAFKA_BROKERS (scripts/servers/servers.sh start kafka && source .run/servers/servers.env).
 // After a warm-up round of each, rounds alternate raw / Flywheel; the median of each is compared.
 // Not a test: nothing asserts.
-import { createKafkaBus } from '@flywheel/bus';
+import { createKafkaBus } from '@flywheel/bus/kafka';
 import { type CloudEvent, fromWireMessage, newEventId, toWireMessage } from '@flywheel/events';
 import { Kafka, type KafkaMessage, logLevel, Partitioners } from 'kafkajs';
 

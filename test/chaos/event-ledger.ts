@@ -1,6 +1,6 @@
 import type { EventBus } from '@flywheel/bus';
 import { delay } from '@flywheel/core';
-import { createMongoStore } from '@flywheel/store';
+import { createMongoStore } from '@flywheel/store/mongo';
 
 /** What the bus carried on one topic: distinct event ids. */
 export type Published = Map<string, Set<string>>;

@@ -86,7 +86,7 @@ describe('createBlobStore', () => {
   it('builds a working fs store', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'create-blob-store-'));
     try {
-      const store = createBlobStore({ kind: 'fs', dir });
+      const store = await createBlobStore({ kind: 'fs', dir });
       const ref = await store.put(Buffer.from('hello'));
       expect(Buffer.from(await store.getBytes(ref.sha256)).toString()).toBe('hello');
       await store.close();
@@ -96,12 +96,14 @@ describe('createBlobStore', () => {
   });
 
   it('builds an s3 store without touching the network', async () => {
-    const store = createBlobStore(read(s3Env));
+    const store = await createBlobStore(read(s3Env));
     expect(typeof store.put).toBe('function');
     await store.close();
   });
 
-  it('rejects an s3 config it cannot use', () => {
-    expect(() => createBlobStore({ ...read(s3Env), endpoint: 'not a url' } as never)).toThrow(/endpoint/);
+  it('rejects an s3 config it cannot use', async () => {
+    await expect(createBlobStore({ ...read(s3Env), endpoint: 'not a url' } as never)).rejects.toThrow(
+      /endpoint/,
+    );
   });
 });

@@ -1,7 +1,6 @@
 import type { ConfigReader, Logger } from '@flywheel/core';
 import type { BlobStore } from './blob-store.ts';
 import { createFsBlobs } from './fs-blobs.ts';
-import { createS3Blobs } from './s3-blobs.ts';
 
 /** The blob store backends `FLYWHEEL_BLOBS` selects. */
 export const blobBackends = ['fs', 's3'] as const;
@@ -93,13 +92,18 @@ export function readBlobConfig(reader: ConfigReader): BlobConfig {
   return { kind, endpoint, accessKey, secretKey, region, bucket: bucketName };
 }
 
-/** The blob store `config` describes. Makes no I/O: the fs directory and the S3 bucket are created on first use. */
-export function createBlobStore(config: BlobConfig, deps: { log?: Logger } = {}): BlobStore {
+/**
+ * The blob store `config` describes. Makes no I/O: the fs directory and the S3 bucket are created
+ * on first use. The S3 client library (minio) is loaded only for `s3`.
+ */
+export async function createBlobStore(config: BlobConfig, deps: { log?: Logger } = {}): Promise<BlobStore> {
   const log = deps.log === undefined ? {} : { log: deps.log };
   switch (config.kind) {
     case 'fs':
       return createFsBlobs({ dir: config.dir, ...log });
-    case 's3':
+    case 's3': {
+      const { createS3Blobs } = await import('./s3-blobs.ts');
       return createS3Blobs({ ...config, ...log });
+    }
   }
 }

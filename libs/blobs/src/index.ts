@@ -12,5 +12,4 @@ export {
 export type { FsBlobsOptions } from './fs-blobs.ts';
 export { createFsBlobs } from './fs-blobs.ts';
 export type { S3BlobsOptions } from './s3-blobs.ts';
-export { createS3Blobs } from './s3-blobs.ts';
 export { assertSha256, isSha256 } from './sha256.ts';

@@ -96,7 +96,7 @@ describe('readBusConfig', () => {
 
 describe('createEventBus', () => {
   it('puts the topic prefix before the topics on the broker, not in the events', async () => {
-    const bus = createEventBus({ kind: 'memory', topicPrefix: 'staging.' }) as MemoryBus;
+    const bus = (await createEventBus({ kind: 'memory', topicPrefix: 'staging.' })) as MemoryBus;
     const subscription = bus.subscribe({ topics: ['config.checked'], group: 'g' });
     await bus.publish([
       {
@@ -118,7 +118,7 @@ describe('createEventBus', () => {
   });
 
   it('builds the embedded bus from its config', async () => {
-    const bus = createEventBus({ kind: 'memory' });
+    const bus = await createEventBus({ kind: 'memory' });
     const subscription = bus.subscribe({ topics: ['config.checked'], group: 'g' });
     const id = newEventId();
     await bus.publish([

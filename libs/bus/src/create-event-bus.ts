@@ -1,8 +1,6 @@
 import { AppError, type ConfigReader, type Logger, silentLogger } from '@flywheel/core';
 import type { EventBus } from './event-bus.ts';
-import { createKafkaBus } from './kafka/kafka-bus.ts';
 import { createMemoryBus } from './memory/memory-bus.ts';
-import { createNatsBus } from './nats/nats-bus.ts';
 import { topicPrefixProblem } from './topic-names.ts';
 
 /** Settings every adapter shares. */
@@ -100,9 +98,11 @@ function readTopicPrefix(reader: ConfigReader): { topicPrefix?: string } {
 
 /**
  * The event bus `config` names, connected lazily (the first publish or subscription connects).
- * Throws `invalid_argument` for a config `readBusConfig` would have rejected.
+ * Loads the adapter's module (and its client library: kafkajs, @nats-io) only for that adapter, so
+ * the embedded bus loads neither. Rejects `invalid_argument` for a config `readBusConfig` would
+ * have rejected.
  */
-export function createEventBus(config: BusConfig, deps: { log?: Logger } = {}): EventBus {
+export async function createEventBus(config: BusConfig, deps: { log?: Logger } = {}): Promise<EventBus> {
   const log = deps.log ?? silentLogger;
   const shared = {
     ...(config.retryBudgetMs === undefined ? {} : { retryBudgetMs: config.retryBudgetMs }),
@@ -111,7 +111,8 @@ export function createEventBus(config: BusConfig, deps: { log?: Logger } = {}): 
   switch (config.kind) {
     case 'memory':
       return createMemoryBus({ log, ...shared });
-    case 'kafka':
+    case 'kafka': {
+      const { createKafkaBus } = await import('./kafka/kafka-bus.ts');
       return createKafkaBus({
         brokers: config.brokers,
         numPartitions: config.numPartitions,
@@ -120,8 +121,11 @@ export function createEventBus(config: BusConfig, deps: { log?: Logger } = {}): 
         log,
         ...shared,
       });
-    case 'nats':
+    }
+    case 'nats': {
       if (!config.url) throw AppError.invalidArgument('url', 'a NATS URL is required');
+      const { createNatsBus } = await import('./nats/nats-bus.ts');
       return createNatsBus({ url: config.url, log, ...shared });
+    }
   }
 }

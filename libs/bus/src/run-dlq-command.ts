@@ -49,7 +49,7 @@ export async function runDlqCommand(
   const config = readBusConfig(reader);
   try {
     reader.done();
-    const queue = createDeadLetterQueue(config);
+    const queue = await createDeadLetterQueue(config);
     try {
       if (command === 'list') {
         const letters = await listDeadLetters(queue, topic);

@@ -7,7 +7,7 @@
 //   mode run:  { msg: 'handled' } once the handler and the done record are written, and exits.
 import { randomUUID } from 'node:crypto';
 import type { CloudEvent } from '@flywheel/events';
-import { createMongoStore } from '@flywheel/store';
+import { createMongoStore } from '@flywheel/store/mongo';
 import { createIdempotentHandler } from '../src/idempotent-handler.ts';
 
 interface Args {

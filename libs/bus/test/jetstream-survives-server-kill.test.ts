@@ -3,7 +3,7 @@
 // nats.conf the shared one runs on); the shared server is not touched. A process kill leaves the
 // OS page cache intact, so it cannot tell an fsync from a plain write: that the server fsyncs
 // every write before acking (`sync_interval: always`) is checked on its /varz instead.
-import { createNatsBus } from '@flywheel/bus';
+import { createNatsBus } from '@flywheel/bus/nats';
 import { type CloudEvent, newEventId } from '@flywheel/events';
 import { type PrivateServer, startPrivateServer, uniqueName, waitFor } from '@flywheel/testing';
 import { jetstreamManager } from '@nats-io/jetstream';

@@ -1,6 +1,7 @@
 // A producer that is not Flywheel — kcat, librdkafka's CLI — puts CloudEvents and garbage on a
 // topic; a Flywheel subscriber decodes the one, dead-letters the other and goes on.
-import { createKafkaBus, dlqHeaders, dlqTopicOf, type EventBus } from '@flywheel/bus';
+import { dlqHeaders, dlqTopicOf, type EventBus } from '@flywheel/bus';
+import { createKafkaBus } from '@flywheel/bus/kafka';
 import { AppError } from '@flywheel/core';
 import {
   kcatConsumeAll,

@@ -62,11 +62,11 @@ describe.each(brokers)('redriving dead letters on %s', (_name, servers) => {
   let env: Record<string, string>;
   const open: Subscription[] = [];
 
-  beforeAll(() => {
+  beforeAll(async () => {
     const { config, env: busEnv } = servers();
     env = busEnv;
-    bus = createEventBus(config);
-    queue = createDeadLetterQueue(config);
+    bus = await createEventBus(config);
+    queue = await createDeadLetterQueue(config);
   });
   afterAll(async () => {
     await Promise.all(open.map((subscription) => subscription.close()));

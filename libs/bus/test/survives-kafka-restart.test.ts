@@ -4,7 +4,8 @@
 // ports, started with scripts/servers/servers.sh by `startPrivateServer`), so other tests using the shared Kafka are not
 // disturbed.
 import { join } from 'node:path';
-import { createIdempotentHandler, createKafkaBus, handleEvents } from '@flywheel/bus';
+import { createIdempotentHandler, handleEvents } from '@flywheel/bus';
+import { createKafkaBus } from '@flywheel/bus/kafka';
 import { AppError, delay } from '@flywheel/core';
 import { type CloudEvent, newEventId } from '@flywheel/events';
 import { createEmbeddedStore } from '@flywheel/store';

@@ -5,7 +5,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { type CloudEvent, newEventId } from '@flywheel/events';
-import { createMongoStore } from '@flywheel/store';
+import { createMongoStore } from '@flywheel/store/mongo';
 import { realServers, uniqueName, waitFor } from '@flywheel/testing';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { createIdempotentHandler, type ProcessedEvent } from '../src/idempotent-handler.ts';

@@ -54,7 +54,7 @@ export async function openInfra(
   const { log, shared = {} } = options;
   const busLog = log.child({ port: 'bus' });
   // The topics first: their round-trips overlap the store's connection.
-  const bus = topicsFirst(shared.bus ?? createEventBus(config.bus, { log: busLog }), eventTypes(), {
+  const bus = topicsFirst(shared.bus ?? (await createEventBus(config.bus, { log: busLog })), eventTypes(), {
     log: busLog,
     ownsBus: !shared.bus,
   });
@@ -65,7 +65,7 @@ export async function openInfra(
     await bus.close();
     throw error;
   }
-  const blobs = shared.blobs ?? createBlobStore(config.blobs, { log: log.child({ port: 'blobs' }) });
+  const blobs = shared.blobs ?? (await createBlobStore(config.blobs, { log: log.child({ port: 'blobs' }) }));
   const relay = createOutboxRelay({
     store,
     log: log.child({ component: 'outbox-relay' }),

@@ -2,7 +2,6 @@ import { join } from 'node:path';
 import type { ConfigReader, Logger } from '@flywheel/core';
 import type { DocumentStore } from './document-store.ts';
 import { createEmbeddedStore } from './embedded-store.ts';
-import { createMongoStore } from './mongo-store.ts';
 
 /** Which document store to use, parsed from the environment by {@link readStoreConfig}. */
 export type StoreConfig =
@@ -55,7 +54,8 @@ export function readStoreConfig(reader: ConfigReader, options: { service?: strin
 
 /**
  * The document store `config` names, opened: the embedded store (its directory locked) or a mongo
- * store (connecting lazily). The caller owns it and must `close()` it.
+ * store (connecting lazily; the mongodb driver is loaded only then). The caller owns it and must
+ * `close()` it.
  */
 export async function createDocumentStore(
   config: StoreConfig,
@@ -70,6 +70,7 @@ export async function createDocumentStore(
       ...(log ? { log } : {}),
     });
   }
+  const { createMongoStore } = await import('./mongo-store.ts');
   return createMongoStore({
     url: config.url,
     database: config.database,

@@ -18,6 +18,5 @@ export type {
 export type { EmbeddedStoreOptions } from './embedded-store.ts';
 export { createEmbeddedStore } from './embedded-store.ts';
 export type { MongoStoreOptions } from './mongo-store.ts';
-export { createMongoStore } from './mongo-store.ts';
 export type { OutboxRelay, OutboxRelayOptions, PublishOutbox } from './outbox-relay.ts';
 export { createOutboxRelay } from './outbox-relay.ts';

@@ -1,7 +1,7 @@
 // An acknowledged write survives `kill -9` of the MongoDB-wire server. The server is a private
 // mongo-java-server with the file-backed H2 backend (started by `startPrivateServer` with
 // scripts/servers/servers.sh, as the chaos suite runs it); the shared server is not touched.
-import { createMongoStore } from '@flywheel/store';
+import { createMongoStore } from '@flywheel/store/mongo';
 import { type PrivateServer, startPrivateServer } from '@flywheel/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 

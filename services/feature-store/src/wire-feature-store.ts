@@ -6,7 +6,6 @@ import { createFeastHttpApi } from './api/feast-http-api.ts';
 import { createFeatureStoreApi, featureStoreAnswerSizeHints } from './api/feature-store-api.ts';
 import type { FeatureStoreConfig } from './config.ts';
 import { createOnlineReadQuality } from './quality/online-read-tallies.ts';
-import { createDuckDbOfflineStore } from './storage/duckdb-offline-store.ts';
 import { openCollections } from './storage/feature-store-collections.ts';
 import { createOfflineStore } from './storage/offline-store.ts';
 import { createOnlineStore } from './storage/online-store.ts';
@@ -41,8 +40,9 @@ export async function wireFeatureStore(
   const { server, infra, log } = host;
   const collections = openCollections(infra.store);
   const offline =
+    // DuckDB (a native library) is loaded only when it is the configured offline adapter.
     config.offline === 'duckdb'
-      ? await createDuckDbOfflineStore({
+      ? await (await import('./storage/duckdb-offline-store.ts')).createDuckDbOfflineStore({
           blobs: infra.blobs,
           chunkRows: config.chunkRows,
           cacheDir: config.duckdbCacheDir,

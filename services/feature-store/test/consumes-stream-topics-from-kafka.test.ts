@@ -12,7 +12,7 @@ import { ExpectationAction } from '@flywheel/proto/flywheel/featurestore/v1/expe
 import { FeatureStoreService } from '@flywheel/proto/flywheel/featurestore/v1/featurestore_pb.js';
 import { createRpcClient } from '@flywheel/rpc';
 import { type SpawnedService, spawnService } from '@flywheel/runtime/testing';
-import { createMongoStore } from '@flywheel/store';
+import { createMongoStore } from '@flywheel/store/mongo';
 import {
   kcatConsumeAll,
   kcatHeaders,

@@ -17,7 +17,7 @@ import {
   FeatureStoreService,
 } from '@flywheel/proto/flywheel/featurestore/v1/featurestore_pb.js';
 import { startReplicaStack } from '@flywheel/runtime/testing';
-import { createMongoStore } from '@flywheel/store';
+import { createMongoStore } from '@flywheel/store/mongo';
 import { realServers, uniqueName, waitFor } from '@flywheel/testing';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { loadFeatureStoreConfig, wireFeatureStore } from '../src/index.ts';

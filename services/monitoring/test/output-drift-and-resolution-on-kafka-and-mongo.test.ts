@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import type { DescMessage, MessageShape } from '@bufbuild/protobuf';
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import { createFsBlobs } from '@flywheel/blobs';
-import { createKafkaBus, createMemoryBus, type Subscription } from '@flywheel/bus';
+import { createMemoryBus, type Subscription } from '@flywheel/bus';
+import { createKafkaBus } from '@flywheel/bus/kafka';
 import { type CloudEvent, decodeEvent, eventKindOf, newEvent } from '@flywheel/events';
 import {
   AlertRaisedSchema,

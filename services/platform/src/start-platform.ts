@@ -62,8 +62,8 @@ export async function startPlatform(env: Env, options: { log?: Logger } = {}): P
     otlpEndpoint: first.host.otlpEndpoint,
   });
   const log = options.log ?? createJsonLogger({ level: first.host.logLevel, base: { platform: 'embedded' } });
-  const bus = createEventBus(first.infra.bus, { log: log.child({ port: 'bus' }) });
-  const blobs = createBlobStore(first.infra.blobs, { log: log.child({ port: 'blobs' }) });
+  const bus = await createEventBus(first.infra.bus, { log: log.child({ port: 'bus' }) });
+  const blobs = await createBlobStore(first.infra.blobs, { log: log.child({ port: 'blobs' }) });
   const running: RunningService[] = [];
   const peerEnv: Record<string, string> = {};
   for (const [i, p] of parts.entries()) {

@@ -2,7 +2,6 @@ import { type BlobStore, parseBlobUri } from '@flywheel/blobs';
 import { AppError, type CallOptions, isAppError } from '@flywheel/core';
 import { parseCsv, parseJsonLines } from '@flywheel/datasets';
 import { DatasetFormat } from '@flywheel/proto/flywheel/common/v1/dataset_pb.js';
-import { readParquetTable } from './parquet-table.ts';
 
 /** One row of a dataset file: column → raw cell (JSON value; CSV text, null for an empty cell). */
 export interface DatasetRow {
@@ -56,7 +55,9 @@ export async function readDataset(
     }
     throw error;
   }
-  if (location.format === DatasetFormat.PARQUET) return readParquetTable(bytes, field);
+  // DuckDB reads Parquet: loaded for the first Parquet dataset, not at start-up.
+  if (location.format === DatasetFormat.PARQUET)
+    return (await import('./parquet-table.ts')).readParquetTable(bytes, field);
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);

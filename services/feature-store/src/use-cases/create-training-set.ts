@@ -8,7 +8,6 @@ import {
   CreateTrainingSetRequestSchema,
 } from '@flywheel/proto/flywheel/featurestore/v1/featurestore_pb.js';
 import { encodeTable } from '../datasets/historical-table-encoding.ts';
-import { encodeTableParquet } from '../datasets/historical-table-parquet.ts';
 import type { FeatureStoreCollections } from '../storage/feature-store-collections.ts';
 import type { TrainingSetRecord } from '../storage/training-set-records.ts';
 import type { RetrieveHistoricalFeatures } from './get-historical-features.ts';
@@ -88,7 +87,10 @@ export function createCreateTrainingSet(deps: CreateTrainingSetDeps): CreateTrai
     );
     const format = request.format === DatasetFormat.UNSPECIFIED ? DatasetFormat.JSONL : request.format;
     const bytes =
-      format === DatasetFormat.PARQUET ? await encodeTableParquet(table) : encodeTable(table, format);
+      format === DatasetFormat.PARQUET
+        ? // DuckDB writes Parquet: loaded for the first Parquet training set, not at start-up.
+          await (await import('../datasets/historical-table-parquet.ts')).encodeTableParquet(table)
+        : encodeTable(table, format);
     const blob = await blobs.put(bytes, {
       ...options,
       contentType: contentTypes[format] ?? 'application/octet-stream',
