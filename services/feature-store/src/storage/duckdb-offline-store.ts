@@ -29,8 +29,9 @@ import {
 import type { OnlineValue } from './online-records.ts';
 import type { EntityUpdate } from './online-store.ts';
 import {
-  chunkCells,
+  chunkLayout,
   chunkTableColumns,
+  fillChunk,
   fromCell,
   layoutKey,
   layoutVersion,
@@ -424,16 +425,17 @@ async function encode(
   view: string,
   rows: readonly FeatureRowData[],
 ): Promise<Uint8Array> {
-  const { layout, columns } = chunkCells(rows, (row) => keyIdOf(row.key));
-  const { names, types } = chunkTableColumns(layout);
+  const layout = chunkLayout(rows);
+  const { names, types } = chunkTableColumns(layout.columns);
   await connection.run(
     `CREATE TEMP TABLE chunk (${names.map((n, i) => `${sqlIdentifier(n)} ${types[i]!.toString()}`).join(', ')})`,
   );
   const appender = await connection.createAppender('chunk', 'main', 'temp');
+  const keyId = (row: FeatureRowData) => keyIdOf(row.key);
   for (let start = 0; start < rows.length; start += vectorRows) {
     const end = Math.min(start + vectorRows, rows.length);
     const chunk = DuckDBDataChunk.create(types, end - start);
-    for (const [at, cells] of columns.entries()) chunk.setColumnValues(at, cells.slice(start, end));
+    fillChunk(chunk, rows.slice(start, end), layout, keyId);
     appender.appendDataChunk(chunk);
   }
   appender.closeSync();

@@ -1,4 +1,12 @@
-import { BIGINT, BOOLEAN, DOUBLE, type DuckDBType, type DuckDBValue, VARCHAR } from '@duckdb/node-api';
+import {
+  BIGINT,
+  BOOLEAN,
+  DOUBLE,
+  type DuckDBDataChunk,
+  type DuckDBType,
+  type DuckDBValue,
+  VARCHAR,
+} from '@duckdb/node-api';
 import type { FeatureRowData } from '../values/feature-row-data.ts';
 import type { StoredValue } from '../values/feature-values.ts';
 
@@ -48,83 +56,135 @@ function tagOf(value: StoredValue): ColumnTag | null {
   }
 }
 
-/** A chunk's layout and its cells, column by column in table order (see {@link chunkTableColumns}). */
-export interface ChunkCells {
-  readonly layout: readonly FeatureColumn[];
-  readonly columns: readonly DuckDBValue[][];
+/**
+ * The feature columns of a chunk of `rows`, sorted by name (so equal rows give equal files), with
+ * each one's position in the chunk table (`valueAt`, and `presenceAt` when it has one).
+ */
+export interface ChunkLayout {
+  readonly columns: readonly FeatureColumn[];
+  readonly valueAt: ReadonlyMap<string, number>;
+  readonly presenceAt: ReadonlyMap<string, number>;
 }
 
-/**
- * The layout (features sorted by name, so equal rows give equal files) and cells of a chunk of
- * `rows`. One pass over the rows: rows of one shape (the same feature names in the same order,
- * the common case) reuse the name → column mapping, so values are read with `Object.values`
- * rather than a keyed lookup per feature.
- */
-export function chunkCells(
-  rows: readonly FeatureRowData[],
-  keyIdOf: (row: FeatureRowData) => string,
-): ChunkCells {
-  const n = rows.length;
+export function chunkLayout(rows: readonly FeatureRowData[]): ChunkLayout {
   const slotOf = new Map<string, number>();
   const names: string[] = [];
   const tags: (ColumnTag | null)[] = [];
   const counts: number[] = [];
-  const cells: (StoredValue | undefined)[][] = [];
-  let shape: string[] = [];
-  let slots: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const values = rows[i]!.values;
-    const keys = Object.keys(values);
-    if (!sameNames(keys, shape)) {
-      shape = keys;
-      slots = keys.map((name) => {
-        let slot = slotOf.get(name);
+  const shape = new ShapeCache();
+  for (const row of rows) {
+    const values = row.values;
+    let j = 0;
+    for (const name in values) {
+      let slot = shape.slot(j, name);
+      if (slot === undefined) {
+        slot = slotOf.get(name);
         if (slot === undefined) {
           slot = names.length;
           slotOf.set(name, slot);
           names.push(name);
           tags.push(null);
           counts.push(0);
-          cells.push(new Array<StoredValue | undefined>(n));
         }
-        return slot;
-      });
-    }
-    const row = Object.values(values);
-    for (let j = 0; j < row.length; j++) {
-      const slot = slots[j]!;
-      const value = row[j]!;
-      cells[slot]![i] = value;
+        shape.set(j, name, slot);
+      }
+      j++;
       counts[slot]!++;
-      const tag = tagOf(value);
+      const tag = tagOf(values[name]!);
       const held = tags[slot]!;
       if (tag !== null && held !== tag) tags[slot] = held === null ? tag : 'j';
     }
   }
+  const columns: FeatureColumn[] = [];
+  const valueAt = new Map<string, number>();
+  const presenceAt = new Map<string, number>();
+  let at = 2;
   const order = names.map((_, slot) => slot).sort((a, b) => (names[a]! < names[b]! ? -1 : 1));
-  const layout: FeatureColumn[] = [];
-  const columns: DuckDBValue[][] = [rows.map(keyIdOf), rows.map((r) => BigInt(r.timeMs))];
   for (const slot of order) {
-    const tag = tags[slot] ?? 'd';
-    const presence = counts[slot]! < n;
-    layout.push({ feature: names[slot]!, tag, presence });
-    const column = cells[slot]!;
-    const out = new Array<DuckDBValue>(n);
-    for (let i = 0; i < n; i++) out[i] = toCell(column[i], tag);
-    columns.push(out);
-    if (presence) {
-      const present = new Array<DuckDBValue>(n);
-      for (let i = 0; i < n; i++) present[i] = column[i] !== undefined;
-      columns.push(present);
-    }
+    const feature = names[slot]!;
+    const presence = counts[slot]! < rows.length;
+    columns.push({ feature, tag: tags[slot] ?? 'd', presence });
+    valueAt.set(feature, at++);
+    if (presence) presenceAt.set(feature, at++);
   }
-  return { layout, columns };
+  return { columns, valueAt, presenceAt };
 }
 
-function sameNames(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
+/**
+ * Remembers which column the j-th field name of the last rows went to: rows of one shape (the
+ * same names in the same order, the common case) then map fields by a string identity check
+ * instead of a hash lookup each.
+ */
+class ShapeCache {
+  private readonly names: string[] = [];
+  private readonly slots: number[] = [];
+
+  slot(j: number, name: string): number | undefined {
+    return this.names[j] === name ? this.slots[j] : undefined;
+  }
+
+  set(j: number, name: string, slot: number): void {
+    this.names.length = this.slots.length = j;
+    this.names.push(name);
+    this.slots.push(slot);
+  }
+}
+
+/**
+ * Writes `rows` into `chunk` (a data chunk of the chunk table's types, `rows.length` ≤ its size):
+ * straight into its vectors, one pass over each row's fields, no per-column arrays in between.
+ */
+export function fillChunk(
+  chunk: DuckDBDataChunk,
+  rows: readonly FeatureRowData[],
+  layout: ChunkLayout,
+  keyIdOf: (row: FeatureRowData) => string,
+): void {
+  const count = rows.length;
+  const vectors = Array.from({ length: chunk.columnCount }, (_, i) => chunk.getColumnVector(i));
+  const tags = layout.columns.map((c) => c.tag);
+  const slotOf = new Map<string, number>(layout.columns.map((c, i) => [c.feature, i]));
+  const value = layout.columns.map((c) => vectors[layout.valueAt.get(c.feature)!]!);
+  const presence = layout.columns.map((c) => {
+    const at = layout.presenceAt.get(c.feature);
+    return at === undefined ? undefined : vectors[at];
+  });
+  const keys = vectors[0]!;
+  const times = vectors[1]!;
+  const shape = new ShapeCache();
+  const slotCount = value.length;
+  // The last row that set each column: a cell a row does not set must still be written (NULL).
+  const setIn = new Int32Array(slotCount).fill(-1);
+  for (let i = 0; i < count; i++) {
+    const row = rows[i]!;
+    keys.setItem(i, keyIdOf(row));
+    times.setItem(i, BigInt(row.timeMs));
+    const values = row.values;
+    let j = 0;
+    for (const name in values) {
+      let slot = shape.slot(j, name);
+      if (slot === undefined) {
+        slot = slotOf.get(name)!;
+        shape.set(j, name, slot);
+      }
+      j++;
+      setIn[slot] = i;
+      const cell = values[name]!;
+      value[slot]!.setItem(
+        i,
+        cell === null ? null : tags[slot] === 'j' ? JSON.stringify(cell) : (cell as DuckDBValue),
+      );
+      presence[slot]?.setItem(i, true);
+    }
+    if (j < slotCount) {
+      for (let slot = 0; slot < slotCount; slot++) {
+        if (setIn[slot] === i) continue;
+        value[slot]!.setItem(i, null);
+        presence[slot]?.setItem(i, false);
+      }
+    }
+  }
+  for (const vector of vectors) vector.flush();
 }
 
 /** DuckDB column definitions of a chunk table with `layout`. */
@@ -143,12 +203,6 @@ export function chunkTableColumns(layout: readonly FeatureColumn[]): {
     }
   }
   return { names, types };
-}
-
-/** The cell of `value` in a column tagged `tag`. */
-export function toCell(value: StoredValue | undefined, tag: ColumnTag): DuckDBValue {
-  if (value === null || value === undefined) return null;
-  return tag === 'j' ? JSON.stringify(value) : (value as DuckDBValue);
 }
 
 /** A stored value back from a cell of a column tagged `tag` (null stays null). */
