@@ -22,6 +22,13 @@ export interface FeatureStoreConfig {
   offline: 'document' | 'duckdb';
   /** Local cache of Parquet chunks for `duckdb` (`FLYWHEEL_FEATURE_STORE_DUCKDB_CACHE_DIR`, default `<tmp>/flywheel-feature-store-parquet`). */
   duckdbCacheDir: string;
+  /** DuckDB worker threads for `duckdb` (`FLYWHEEL_FEATURE_STORE_DUCKDB_THREADS`, default 0 = one per core). */
+  duckdbThreads: number;
+  /**
+   * DuckDB's memory limit for `duckdb` (`FLYWHEEL_FEATURE_STORE_DUCKDB_MEMORY_LIMIT`, default
+   * `512MB`); a join that needs more spills to `<cache dir>/spill`.
+   */
+  duckdbMemoryLimit: string;
   /** Feast-style HTTP/JSON online API (`FLYWHEEL_FEATURE_STORE_HTTP_ADDRESS`, default 127.0.0.1:6566). */
   http: { address: string; maxBodyBytes: number };
   /**
@@ -44,7 +51,8 @@ export interface FeatureStoreConfig {
  * `FLYWHEEL_FEATURE_STORE_QUALITY_FLUSH_INTERVAL` (a duration, ≥ 10ms),
  * `FLYWHEEL_FEATURE_STORE_STREAM_RECONCILE_INTERVAL` (a duration, ≥ 100ms),
  * `FLYWHEEL_FEATURE_STORE_OFFLINE` (document | duckdb),
- * `FLYWHEEL_FEATURE_STORE_DUCKDB_CACHE_DIR`, `FLYWHEEL_FEATURE_STORE_HTTP_ADDRESS` /
+ * `FLYWHEEL_FEATURE_STORE_DUCKDB_CACHE_DIR`, `…_DUCKDB_THREADS` (0…1024), `…_DUCKDB_MEMORY_LIMIT` (a size),
+ * `FLYWHEEL_FEATURE_STORE_HTTP_ADDRESS` /
  * `…_HTTP_MAX_BODY_BYTES` and `FLYWHEEL_FEATURE_STORE_MAX_FUTURE_SKEW` (a duration). Throws one error
  * listing every problem.
  */
@@ -65,6 +73,14 @@ export function loadFeatureStoreConfig(env: Env): FeatureStoreConfig {
     'FLYWHEEL_FEATURE_STORE_DUCKDB_CACHE_DIR',
     join(tmpdir(), 'flywheel-feature-store-parquet'),
   );
+  const duckdbThreads = reader.int('FLYWHEEL_FEATURE_STORE_DUCKDB_THREADS', 0, { min: 0, max: 1024 });
+  const duckdbMemoryLimit = reader.string('FLYWHEEL_FEATURE_STORE_DUCKDB_MEMORY_LIMIT', '512MB');
+  if (!/^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.test(duckdbMemoryLimit)) {
+    reader.problem(
+      'FLYWHEEL_FEATURE_STORE_DUCKDB_MEMORY_LIMIT',
+      `must be a size like 512MB or 2GiB, got "${duckdbMemoryLimit}"`,
+    );
+  }
   const http = {
     address: reader.string('FLYWHEEL_FEATURE_STORE_HTTP_ADDRESS', '127.0.0.1:6566'),
     maxBodyBytes: reader.int('FLYWHEEL_FEATURE_STORE_HTTP_MAX_BODY_BYTES', 16 * 1024 * 1024, {
@@ -92,6 +108,8 @@ export function loadFeatureStoreConfig(env: Env): FeatureStoreConfig {
     streamReconcileIntervalMs,
     offline: offline as 'document' | 'duckdb',
     duckdbCacheDir,
+    duckdbThreads,
+    duckdbMemoryLimit,
     http,
     maxFutureSkewMs,
   };

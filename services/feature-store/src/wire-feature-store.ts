@@ -46,6 +46,8 @@ export async function wireFeatureStore(
           blobs: infra.blobs,
           chunkRows: config.chunkRows,
           cacheDir: config.duckdbCacheDir,
+          ...(config.duckdbThreads > 0 ? { threads: config.duckdbThreads } : {}),
+          memoryLimit: config.duckdbMemoryLimit,
         })
       : createOfflineStore({ blobs: infra.blobs, chunkRows: config.chunkRows });
   const online = createOnlineStore(collections.online);

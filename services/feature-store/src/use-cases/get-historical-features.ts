@@ -81,7 +81,11 @@ export function createRetrieveHistoricalFeatures(deps: ResolveEntityFrameDeps): 
         keyId: keyIdOf(view.joinKeys.map((k) => row.keys[k.name]!)),
         timeMs: row.timeMs,
       }));
-      matchesByView.set(view.name, await offline.joinAsOf(view.name, chunks, lookups, view.ttlMs, options));
+      const wanted = features.filter((f) => f.view.name === view.name).map((f) => f.feature.name);
+      matchesByView.set(
+        view.name,
+        await offline.joinAsOf(view.name, chunks, lookups, view.ttlMs, { ...options, features: wanted }),
+      );
     }
 
     const rows = frame.rows.map((row, i) => ({

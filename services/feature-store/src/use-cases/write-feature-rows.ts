@@ -89,9 +89,14 @@ export function createWriteFeatureRows(deps: WriteFeatureRowsDeps): WriteFeature
     }
     const checked = checkExpectations(view.expectations ?? [], given, now());
     const rows = checked.accepted;
+    let idBase: string | undefined;
     const context = {
       stage: 'ingest' as const,
-      idBase: `${view.name}/r${view.revision}/${origin ? origin.datasetSha256 : digestOf(given)}`,
+      // Only quality events read it: a clean batch is not hashed.
+      get idBase(): string {
+        idBase ??= `${view.name}/r${view.revision}/${origin ? origin.datasetSha256 : digestOf(given)}`;
+        return idBase;
+      },
       ...(origin ? { dataset: origin.dataset, datasetUri: origin.datasetUri } : {}),
     };
     const qualityEvents = [
