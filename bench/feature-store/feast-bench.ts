@@ -187,7 +187,10 @@ if (steps.has('online')) {
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ features: refs, entities: { entity_id: [(e * 37) % entities] } }),
       });
-      const answer = (await r.json()) as { metadata: { feature_names: string[] }; results: { values: unknown[] }[] };
+      const answer = (await r.json()) as {
+        metadata: { feature_names: string[] };
+        results: { values: unknown[] }[];
+      };
       return new Map(answer.metadata.feature_names.map((name, i) => [name, answer.results[i]?.values[0]]));
     };
     const [a, b] = await Promise.all([ask(flywheel.http), ask(feastUrl)]);
@@ -195,7 +198,9 @@ if (steps.has('online')) {
       const name = `f${f}`;
       if (a.get(name) !== undefined && a.get(name) === b.get(name)) continue;
       if (mismatched++ === 0)
-        log(`first online difference, entity ${(e * 37) % entities} ${name}: Flywheel ${a.get(name)}, Feast ${b.get(name)}`);
+        log(
+          `first online difference, entity ${(e * 37) % entities} ${name}: Flywheel ${a.get(name)}, Feast ${b.get(name)}`,
+        );
     }
   }
   log(
