@@ -314,6 +314,9 @@ if (steps.has('ingest')) {
   let begin = performance.now();
   const ingested = await client.ingestStream(messages());
   const flywheelS = s(performance.now() - begin);
+  log(
+    `ingest ${ingestRows} rows online: Flywheel IngestStream ${flywheelS.toFixed(2)} s (${ingested.rowsWritten} written); Feast next`,
+  );
   const feastIngest = await feast('ingest', repo, ingestFile);
   log(
     `ingest ${ingestRows} rows online: Feast write_to_online_store ${feastIngest.seconds!.toFixed(2)} s, Flywheel IngestStream ${flywheelS.toFixed(2)} s (${ingested.rowsWritten} written)`,
