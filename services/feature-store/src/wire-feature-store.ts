@@ -1,6 +1,6 @@
 import { AppError, delay } from '@flywheel/core';
 import { FeatureStoreService } from '@flywheel/proto/flywheel/featurestore/v1/featurestore_pb.js';
-import { startHttpServer } from '@flywheel/rpc';
+import { platformAdminPolicy, startHttpServer } from '@flywheel/rpc';
 import type { ServiceHost, ServiceWiring } from '@flywheel/runtime';
 import { createFeastHttpApi } from './api/feast-http-api.ts';
 import { createFeatureStoreApi } from './api/feature-store-api.ts';
@@ -122,12 +122,27 @@ export async function wireFeatureStore(
       }),
       maxMessageBytes: config.host.maxMessageBytes,
     }),
+    // Team-scoped entries are the next slice: with auth on, platform admins only until then.
+    platformAdminPolicy(FeatureStoreService),
   );
   await host.consume({ topics: ['dataset.arrived'] }, createIngestArrivedDataset(datasetDeps));
   const http = await startHttpServer(
     config.http.address,
     createFeastHttpApi({ getOnlineFeatures, maxBodyBytes: config.http.maxBodyBytes }),
-    { log: log.child({ component: 'http' }), setting: 'FLYWHEEL_FEATURE_STORE_HTTP_ADDRESS' },
+    {
+      log: log.child({ component: 'http' }),
+      setting: 'FLYWHEEL_FEATURE_STORE_HTTP_ADDRESS',
+      ...(host.auth.authenticator
+        ? {
+            auth: {
+              authenticator: host.auth.authenticator,
+              // As its gRPC API for now: platform admins only; /health stays open for probes.
+              policyOf: (_req, path) =>
+                path === '/health' ? { access: 'open' } : { access: 'platform-admin' },
+            },
+          }
+        : {}),
+    },
   );
   log.info('HTTP online API listening', { address: http.address });
   const stopping = new AbortController();

@@ -1,6 +1,6 @@
 import { FeatureStoreService } from '@flywheel/proto/flywheel/featurestore/v1/featurestore_pb.js';
 import { MonitoringService } from '@flywheel/proto/flywheel/monitoring/v1/monitoring_pb.js';
-import { createRpcClient } from '@flywheel/rpc';
+import { createRpcClient, platformAdminPolicy } from '@flywheel/rpc';
 import type { ServiceHost, ServiceWiring } from '@flywheel/runtime';
 import { createMonitoringApi } from './api/monitoring-api.ts';
 import type { MonitoringConfig } from './config.ts';
@@ -79,6 +79,8 @@ export async function wireMonitoring(host: ServiceHost, config: MonitoringConfig
       listAlerts: createListAlerts({ collections }),
       getPerformanceMetrics: createGetPerformanceMetrics({ collections }),
     }),
+    // Team-scoped entries are the next slice: with auth on, platform admins only until then.
+    platformAdminPolicy(MonitoringService),
   );
 
   await host.consume(

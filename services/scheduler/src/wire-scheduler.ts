@@ -1,4 +1,5 @@
 import { SchedulerService } from '@flywheel/proto/flywheel/scheduler/v1/scheduler_pb.js';
+import { platformAdminPolicy } from '@flywheel/rpc';
 import type { ServiceHost, ServiceWiring } from '@flywheel/runtime';
 import { createEventHandler } from './api/handle-event.ts';
 import { createSchedulerApi } from './api/scheduler-api.ts';
@@ -83,6 +84,8 @@ export async function wireScheduler(
       },
       localCallers(config.host.localTeam),
     ),
+    // Team-scoped entries are the next slice: with auth on, platform admins only until then.
+    platformAdminPolicy(SchedulerService),
   );
 
   const handler = createEventHandler({
