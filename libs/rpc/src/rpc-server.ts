@@ -135,6 +135,8 @@ export function createRpcServer(options: RpcServerOptions = {}): RpcServer {
 }
 
 const openAccess: AnyMethodPolicy = { access: 'open' };
+/** Who an open method's call runs as when auth is on: no team, no role. */
+const anonymousPrincipal: Principal = { subject: 'anonymous', teams: [], roles: {}, platformAdmin: false };
 
 // biome-ignore lint/suspicious/noExplicitAny: one dispatcher over four handler shapes; each call site is typed by ServiceImpl.
 type AnyHandler = (request: any, ctx: CallContext) => any;
@@ -255,6 +257,12 @@ function openCall(call: ServerSurfaceCall, info: MethodInfo, options: WrapOption
     run: (fn) => context.with(spanContext, fn),
     authenticate: async () => {
       if (!options.guard) return;
+      // An open method (health) takes no credential and runs as nobody in particular.
+      const { policy } = options.guard;
+      if (policy && 'access' in policy && policy.access === 'open') {
+        principal = anonymousPrincipal;
+        return;
+      }
       principal = await options.guard.authenticator.authenticate(headers.authorization);
       span.setAttribute('enduser.id', principal.subject);
     },

@@ -1,6 +1,6 @@
 import { AppError, delay } from '@flywheel/core';
 import { FeatureStoreService } from '@flywheel/proto/flywheel/featurestore/v1/featurestore_pb.js';
-import { platformAdminPolicy, startHttpServer } from '@flywheel/rpc';
+import { startHttpServer } from '@flywheel/rpc';
 import type { ServiceHost, ServiceWiring } from '@flywheel/runtime';
 import { createFeastHttpApi } from './api/feast-http-api.ts';
 import { createFeatureStoreApi } from './api/feature-store-api.ts';
@@ -22,6 +22,7 @@ import { createIngestRows } from './use-cases/ingest-rows.ts';
 import { createIngestStreamRecord } from './use-cases/ingest-stream-record.ts';
 import { createMaterializeFeatureViews } from './use-cases/materialize-feature-views.ts';
 import { createWriteFeatureRows } from './use-cases/write-feature-rows.ts';
+import { featureStorePolicy } from './api/feature-store-policy.ts';
 
 /**
  * The feature-store service: a catalog of feature views, an online store (latest value per entity,
@@ -122,8 +123,7 @@ export async function wireFeatureStore(
       }),
       maxMessageBytes: config.host.maxMessageBytes,
     }),
-    // Team-scoped entries are the next slice: with auth on, platform admins only until then.
-    platformAdminPolicy(FeatureStoreService),
+    featureStorePolicy(),
   );
   await host.consume({ topics: ['dataset.arrived'] }, createIngestArrivedDataset(datasetDeps));
   const http = await startHttpServer(

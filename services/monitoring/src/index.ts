@@ -5,3 +5,4 @@ export { profileDataset } from './profiles/profile-dataset.ts';
 export type { MonitorRecord } from './records/monitor-records.ts';
 export { evaluateWindow } from './windows/evaluate-window.ts';
 export { wireMonitoring } from './wire-monitoring.ts';
+export { monitoringPolicy } from './api/monitoring-policy.ts';

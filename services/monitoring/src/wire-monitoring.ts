@@ -1,6 +1,6 @@
 import { FeatureStoreService } from '@flywheel/proto/flywheel/featurestore/v1/featurestore_pb.js';
 import { MonitoringService } from '@flywheel/proto/flywheel/monitoring/v1/monitoring_pb.js';
-import { createRpcClient, platformAdminPolicy } from '@flywheel/rpc';
+import { createRpcClient } from '@flywheel/rpc';
 import type { ServiceHost, ServiceWiring } from '@flywheel/runtime';
 import { createMonitoringApi } from './api/monitoring-api.ts';
 import type { MonitoringConfig } from './config.ts';
@@ -21,6 +21,7 @@ import type { SkewCheckRecord } from './skew/skew-check-records.ts';
 import { createEvaluateClosedWindows } from './windows/evaluate-closed-windows.ts';
 import { createRecordPredictions } from './windows/record-predictions.ts';
 import { createSweepWindows, startPeriodic } from './windows/sweep-windows.ts';
+import { monitoringPolicy } from './api/monitoring-policy.ts';
 
 /**
  * The monitoring service: monitors, reference profiles (set, or built from a registered
@@ -79,8 +80,7 @@ export async function wireMonitoring(host: ServiceHost, config: MonitoringConfig
       listAlerts: createListAlerts({ collections }),
       getPerformanceMetrics: createGetPerformanceMetrics({ collections }),
     }),
-    // Team-scoped entries are the next slice: with auth on, platform admins only until then.
-    platformAdminPolicy(MonitoringService),
+    monitoringPolicy(),
   );
 
   await host.consume(

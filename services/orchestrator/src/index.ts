@@ -8,3 +8,4 @@ export type { LocalProcessExecutorOptions } from './executors/local-process-exec
 export { createLocalProcessExecutor } from './executors/local-process-executor.ts';
 export type { OrchestratorWiringOptions } from './wire-orchestrator.ts';
 export { wireOrchestrator } from './wire-orchestrator.ts';
+export { orchestratorPolicy } from './api/orchestrator-policy.ts';

@@ -4,7 +4,7 @@ import { FeatureStoreService } from '@flywheel/proto/flywheel/featurestore/v1/fe
 import { OrchestratorService } from '@flywheel/proto/flywheel/orchestrator/v1/orchestrator_pb.js';
 import { RegistryService } from '@flywheel/proto/flywheel/registry/v1/registry_pb.js';
 import { GRPCInferenceService } from '@flywheel/proto/inference/grpc_service_pb.js';
-import { createRpcClient, platformAdminPolicy } from '@flywheel/rpc';
+import { createRpcClient } from '@flywheel/rpc';
 import type { ServiceHost, ServiceWiring } from '@flywheel/runtime';
 import { createListRuns } from './api/list-runs.ts';
 import { createOrchestratorApi } from './api/orchestrator-api.ts';
@@ -23,6 +23,7 @@ import { createJobSlots } from './executors/job-slots.ts';
 import { createLocalProcessExecutor } from './executors/local-process-executor.ts';
 import { createRunEngine } from './runs/run-engine.ts';
 import { createRunStore } from './runs/run-store.ts';
+import { orchestratorPolicy } from './api/orchestrator-policy.ts';
 
 /** What a caller may put in place of the defaults (embedded platform, tests, other executors). */
 export interface OrchestratorWiringOptions {
@@ -89,8 +90,7 @@ export async function wireOrchestrator(
       watchRun: createWatchRun({ runs }),
       streamJobLogs: createStreamJobLogs({ runs, logs }),
     }),
-    // Team-scoped entries are the next slice: with auth on, platform admins only until then.
-    platformAdminPolicy(OrchestratorService),
+    orchestratorPolicy(),
   );
   await engine.resumeAll({ signal: host.signal });
   await host.consume(

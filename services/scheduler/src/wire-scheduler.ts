@@ -1,5 +1,4 @@
 import { SchedulerService } from '@flywheel/proto/flywheel/scheduler/v1/scheduler_pb.js';
-import { platformAdminPolicy } from '@flywheel/rpc';
 import type { ServiceHost, ServiceWiring } from '@flywheel/runtime';
 import { createEventHandler } from './api/handle-event.ts';
 import { createSchedulerApi } from './api/scheduler-api.ts';
@@ -34,6 +33,7 @@ import { openTriggerKeys } from './triggers/trigger-key-records.ts';
 import { triggerRuleQueries } from './triggers/trigger-rule-queries.ts';
 import { openTriggerRules } from './triggers/trigger-rule-records.ts';
 import { triggerableEventTypes } from './triggers/triggerable-event-types.ts';
+import { schedulerPolicy } from './api/scheduler-policy.ts';
 
 /** What tests may replace. */
 export interface SchedulerDeps {
@@ -84,8 +84,7 @@ export async function wireScheduler(
       },
       localCallers(config.host.localTeam),
     ),
-    // Team-scoped entries are the next slice: with auth on, platform admins only until then.
-    platformAdminPolicy(SchedulerService),
+    schedulerPolicy(),
   );
 
   const handler = createEventHandler({
