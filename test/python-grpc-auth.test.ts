@@ -9,6 +9,8 @@ import { repoRoot } from '@flywheel/testing';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+type KeyPair = Awaited<ReturnType<typeof generateKeyPair>>;
+
 const run = promisify(execFile);
 const issuer = 'https://idp.flywheel.test';
 const audience = 'flywheel-registry';
@@ -22,7 +24,7 @@ interface Outcome {
 describe('a Python grpcio client against a registry with authentication on', () => {
   let dir: string;
   let registry: SpawnedService;
-  let key: CryptoKeyPair;
+  let key: KeyPair;
   const token = (roles: string[], claims: { aud?: string; exp?: number } = {}) =>
     new SignJWT({ roles })
       .setProtectedHeader({ alg: 'ES256', kid: 'idp-1' })
@@ -34,7 +36,7 @@ describe('a Python grpcio client against a registry with authentication on', () 
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'flywheel-py-auth-'));
-    key = (await generateKeyPair('ES256', { extractable: true })) as CryptoKeyPair;
+    key = await generateKeyPair('ES256', { extractable: true });
     const jwk = { ...(await exportJWK(key.publicKey)), kid: 'idp-1', alg: 'ES256', use: 'sig' };
     await writeFile(join(dir, 'jwks.json'), JSON.stringify({ keys: [jwk] }));
     registry = await spawnService('registry', {
@@ -59,12 +61,26 @@ describe('a Python grpcio client against a registry with authentication on', () 
       { method: 'GetModel', request: { modelName: 'b-model' }, token: alice },
       { method: 'CreateModel', request: { modelName: 'c-model', team: 'team-b' }, token: alice },
       { method: 'GetModel', request: { modelName: 'a-model' }, token: null },
-      { method: 'GetModel', request: { modelName: 'a-model' }, token: await token(['team-a:editor'], { exp: 1_000 }) },
-      { method: 'GetModel', request: { modelName: 'a-model' }, token: await token(['team-a:editor'], { aud: 'other' }) },
+      {
+        method: 'GetModel',
+        request: { modelName: 'a-model' },
+        token: await token(['team-a:editor'], { exp: 1_000 }),
+      },
+      {
+        method: 'GetModel',
+        request: { modelName: 'a-model' },
+        token: await token(['team-a:editor'], { aud: 'other' }),
+      },
     ];
     const { stdout } = await run(
       process.env.FLYWHEEL_PYTHON ?? 'python3',
-      ['test/python/auth_client.py', registry.address, RegistryService.typeName, alice, JSON.stringify(calls)],
+      [
+        'test/python/auth_client.py',
+        registry.address,
+        RegistryService.typeName,
+        alice,
+        JSON.stringify(calls),
+      ],
       { cwd: repoRoot },
     );
     const outcome = JSON.parse(stdout) as Outcome;

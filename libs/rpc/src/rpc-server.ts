@@ -40,7 +40,11 @@ export interface RpcServer {
    * With an authenticator, each call must satisfy `policy`'s entry for its method (none: refused
    * with PERMISSION_DENIED to everyone).
    */
-  add<S extends GenServiceMethods>(service: GenService<S>, impl: ServiceImpl<S>, policy?: ServicePolicy<S>): void;
+  add<S extends GenServiceMethods>(
+    service: GenService<S>,
+    impl: ServiceImpl<S>,
+    policy?: ServicePolicy<S>,
+  ): void;
   /** Sets the health status of a service by full name, or of the whole server with `''`. */
   setHealth(service: string, status: HealthStatus): void;
   /** Binds `host:port` (port 0 picks a free one) and starts serving; resolves to the bound port. */
@@ -104,7 +108,11 @@ export function createRpcServer(options: RpcServerOptions = {}): RpcServer {
 
   return {
     add: (service, impl, policy) =>
-      addService(service, impl as Record<string, unknown>, policy as Record<string, AnyMethodPolicy> | undefined),
+      addService(
+        service,
+        impl as Record<string, unknown>,
+        policy as Record<string, AnyMethodPolicy> | undefined,
+      ),
     setHealth: (service, status) => health.set(service, status),
     listen: (address) =>
       new Promise((resolve, reject) => {
@@ -324,7 +332,8 @@ async function* admitted(
   open: OpenCall,
   guarded: boolean,
 ): AsyncIterable<Message> {
-  for await (const request of requests) yield guarded ? allowed(method, request, open) : admit(method, request);
+  for await (const request of requests)
+    yield guarded ? allowed(method, request, open) : admit(method, request);
 }
 
 function unimplemented(method: DescMethod): never {
@@ -377,12 +386,10 @@ function wrapMethod(
               return impl(request, open.ctx);
             }
           : async () => impl(input(), open.ctx);
-        open
-          .run(run)
-          .then(
-            (response) => answer(null, response),
-            (thrown: unknown) => answer(open.fail(thrown)),
-          );
+        open.run(run).then(
+          (response) => answer(null, response),
+          (thrown: unknown) => answer(open.fail(thrown)),
+        );
       };
     case 'server_streaming':
     case 'bidi_streaming':

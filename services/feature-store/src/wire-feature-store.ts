@@ -4,6 +4,7 @@ import { startHttpServer } from '@flywheel/rpc';
 import type { ServiceHost, ServiceWiring } from '@flywheel/runtime';
 import { createFeastHttpApi } from './api/feast-http-api.ts';
 import { createFeatureStoreApi } from './api/feature-store-api.ts';
+import { featureStorePolicy } from './api/feature-store-policy.ts';
 import type { FeatureStoreConfig } from './config.ts';
 import { createOnlineReadQuality } from './quality/online-read-tallies.ts';
 import { createDuckDbOfflineStore } from './storage/duckdb-offline-store.ts';
@@ -22,7 +23,6 @@ import { createIngestRows } from './use-cases/ingest-rows.ts';
 import { createIngestStreamRecord } from './use-cases/ingest-stream-record.ts';
 import { createMaterializeFeatureViews } from './use-cases/materialize-feature-views.ts';
 import { createWriteFeatureRows } from './use-cases/write-feature-rows.ts';
-import { featureStorePolicy } from './api/feature-store-policy.ts';
 
 /**
  * The feature-store service: a catalog of feature views, an online store (latest value per entity,

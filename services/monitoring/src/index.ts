@@ -1,3 +1,4 @@
+export { monitoringPolicy } from './api/monitoring-policy.ts';
 export type { MonitoringConfig } from './config.ts';
 export { loadMonitoringConfig } from './config.ts';
 export { profileDataset } from './profiles/profile-dataset.ts';
@@ -5,4 +6,3 @@ export { profileDataset } from './profiles/profile-dataset.ts';
 export type { MonitorRecord } from './records/monitor-records.ts';
 export { evaluateWindow } from './windows/evaluate-window.ts';
 export { wireMonitoring } from './wire-monitoring.ts';
-export { monitoringPolicy } from './api/monitoring-policy.ts';

@@ -3,6 +3,7 @@ import { MonitoringService } from '@flywheel/proto/flywheel/monitoring/v1/monito
 import { createRpcClient } from '@flywheel/rpc';
 import type { ServiceHost, ServiceWiring } from '@flywheel/runtime';
 import { createMonitoringApi } from './api/monitoring-api.ts';
+import { monitoringPolicy } from './api/monitoring-policy.ts';
 import type { MonitoringConfig } from './config.ts';
 import { createGetDriftReport } from './drift/get-drift-report.ts';
 import { createListAlerts } from './drift/list-alerts.ts';
@@ -21,7 +22,6 @@ import type { SkewCheckRecord } from './skew/skew-check-records.ts';
 import { createEvaluateClosedWindows } from './windows/evaluate-closed-windows.ts';
 import { createRecordPredictions } from './windows/record-predictions.ts';
 import { createSweepWindows, startPeriodic } from './windows/sweep-windows.ts';
-import { monitoringPolicy } from './api/monitoring-policy.ts';
 
 /**
  * The monitoring service: monitors, reference profiles (set, or built from a registered

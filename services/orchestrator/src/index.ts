@@ -1,3 +1,4 @@
+export { orchestratorPolicy } from './api/orchestrator-policy.ts';
 export { createBatchPredictStep } from './builtin-steps/batch-predict-step.ts';
 export type { BuiltinStep, BuiltinSteps, StepContext } from './builtin-steps/step-types.ts';
 export type { OrchestratorConfig } from './config.ts';
@@ -8,4 +9,3 @@ export type { LocalProcessExecutorOptions } from './executors/local-process-exec
 export { createLocalProcessExecutor } from './executors/local-process-executor.ts';
 export type { OrchestratorWiringOptions } from './wire-orchestrator.ts';
 export { wireOrchestrator } from './wire-orchestrator.ts';
-export { orchestratorPolicy } from './api/orchestrator-policy.ts';

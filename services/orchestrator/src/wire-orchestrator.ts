@@ -8,6 +8,7 @@ import { createRpcClient } from '@flywheel/rpc';
 import type { ServiceHost, ServiceWiring } from '@flywheel/runtime';
 import { createListRuns } from './api/list-runs.ts';
 import { createOrchestratorApi } from './api/orchestrator-api.ts';
+import { orchestratorPolicy } from './api/orchestrator-policy.ts';
 import { createRetryRun } from './api/retry-run.ts';
 import { createStartRequestedRun } from './api/start-requested-run.ts';
 import { createSchedulerPipelines } from './api/stored-pipelines.ts';
@@ -23,7 +24,6 @@ import { createJobSlots } from './executors/job-slots.ts';
 import { createLocalProcessExecutor } from './executors/local-process-executor.ts';
 import { createRunEngine } from './runs/run-engine.ts';
 import { createRunStore } from './runs/run-store.ts';
-import { orchestratorPolicy } from './api/orchestrator-policy.ts';
 
 /** What a caller may put in place of the defaults (embedded platform, tests, other executors). */
 export interface OrchestratorWiringOptions {

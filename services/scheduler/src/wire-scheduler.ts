@@ -2,6 +2,7 @@ import { SchedulerService } from '@flywheel/proto/flywheel/scheduler/v1/schedule
 import type { ServiceHost, ServiceWiring } from '@flywheel/runtime';
 import { createEventHandler } from './api/handle-event.ts';
 import { createSchedulerApi } from './api/scheduler-api.ts';
+import { schedulerPolicy } from './api/scheduler-policy.ts';
 import type { SchedulerConfig } from './config.ts';
 import { createPipelineUseCase } from './pipelines/create-pipeline.ts';
 import { deletePipelineUseCase } from './pipelines/delete-pipeline.ts';
@@ -33,7 +34,6 @@ import { openTriggerKeys } from './triggers/trigger-key-records.ts';
 import { triggerRuleQueries } from './triggers/trigger-rule-queries.ts';
 import { openTriggerRules } from './triggers/trigger-rule-records.ts';
 import { triggerableEventTypes } from './triggers/triggerable-event-types.ts';
-import { schedulerPolicy } from './api/scheduler-policy.ts';
 
 /** What tests may replace. */
 export interface SchedulerDeps {

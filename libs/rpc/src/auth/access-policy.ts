@@ -50,7 +50,10 @@ export async function authorize<Req>(
   }
   if ('access' in policy) {
     if (policy.access !== 'platform-admin' || principal.platformAdmin) return;
-    throw new AppError('permission_denied', `${method} is for platform admins; ${principal.subject} is not one`);
+    throw new AppError(
+      'permission_denied',
+      `${method} is for platform admins; ${principal.subject} is not one`,
+    );
   }
   // A platform admin may do anything: no lookup on its calls (nor on the local principal's).
   if (principal.platformAdmin) return;

@@ -29,9 +29,16 @@ export interface ApiTokenFile {
 const tokenPattern = /^fw_(?<id>[a-z0-9]{12})_(?<secret>[A-Za-z0-9_-]{43})$/;
 
 /** A new token and its record; the token is shown once and never stored. */
-export function mintApiToken(subject: string, roles: readonly string[]): { token: string; record: ApiTokenRecord } {
+export function mintApiToken(
+  subject: string,
+  roles: readonly string[],
+): { token: string; record: ApiTokenRecord } {
   principalOf(subject, roles); // refuses a malformed grant before anything is written
-  const id = randomBytes(9).toString('base64url').toLowerCase().replace(/[^a-z0-9]/g, '0').slice(0, 12);
+  const id = randomBytes(9)
+    .toString('base64url')
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, '0')
+    .slice(0, 12);
   const secret = randomBytes(32).toString('base64url');
   return {
     token: `${apiTokenPrefix}${id}_${secret}`,

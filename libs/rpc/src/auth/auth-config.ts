@@ -57,7 +57,8 @@ export function readAuthConfig(reader: ConfigReader): AuthConfig {
   const apiTokensFile = reader.optional('FLYWHEEL_AUTH_API_TOKENS_FILE');
   const jwksFile = reader.optional('FLYWHEEL_AUTH_JWKS_FILE');
   const jwksUrl = reader.url('FLYWHEEL_AUTH_JWKS_URL', ['https:', 'http:']);
-  if (jwksFile && jwksUrl) reader.problem('FLYWHEEL_AUTH_JWKS_FILE', 'and FLYWHEEL_AUTH_JWKS_URL: set one, not both');
+  if (jwksFile && jwksUrl)
+    reader.problem('FLYWHEEL_AUTH_JWKS_FILE', 'and FLYWHEEL_AUTH_JWKS_URL: set one, not both');
   if (!jwksFile && !jwksUrl && !apiTokensFile && !reader.optional('FLYWHEEL_AUTH_JWKS_URL')) {
     reader.problem(
       'FLYWHEEL_AUTH',
@@ -69,7 +70,8 @@ export function readAuthConfig(reader: ConfigReader): AuthConfig {
   if (jwksFile || jwksUrl) {
     const issuer = reader.optional('FLYWHEEL_AUTH_ISSUER');
     const audience = reader.optional('FLYWHEEL_AUTH_AUDIENCE');
-    if (!issuer) reader.problem('FLYWHEEL_AUTH_ISSUER', 'is required with a JWKS: the expected "iss" of tokens');
+    if (!issuer)
+      reader.problem('FLYWHEEL_AUTH_ISSUER', 'is required with a JWKS: the expected "iss" of tokens');
     if (!audience)
       reader.problem('FLYWHEEL_AUTH_AUDIENCE', 'is required with a JWKS: the expected "aud" of tokens');
     const algorithms = reader

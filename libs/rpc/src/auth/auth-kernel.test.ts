@@ -17,13 +17,15 @@ import {
   type EnabledAuthConfig,
   type HttpServer,
   mintApiToken,
-  readAuthConfig,
   type RpcServer,
+  readAuthConfig,
   sendHttpJson,
   startHttpServer,
   writeApiTokenFile,
 } from '../index.ts';
 import { createJwtVerifier } from './jwt-verifier.ts';
+
+type KeyPair = Awaited<ReturnType<typeof generateKeyPair>>;
 
 const issuer = 'https://idp.test';
 const audience = 'flywheel';
@@ -37,7 +39,7 @@ describe('authentication and authorization in the rpc kernel', () => {
   let dir: string;
   let jwksFile: string;
   let tokensFile: string;
-  let key: CryptoKeyPair;
+  let key: KeyPair;
   let publicJwk: JWK;
   let server: RpcServer;
   let address: string;
@@ -45,7 +47,10 @@ describe('authentication and authorization in the rpc kernel', () => {
   let config: EnabledAuthConfig;
   const seen: { subject: string; teams: readonly string[] }[] = [];
 
-  const sign = (claims: Record<string, unknown>, options: { kid?: string; signer?: CryptoKey; alg?: string } = {}) =>
+  const sign = (
+    claims: Record<string, unknown>,
+    options: { kid?: string; signer?: KeyPair['privateKey']; alg?: string } = {},
+  ) =>
     new SignJWT({ roles: ['team-a:editor'], ...claims })
       .setProtectedHeader({ alg: options.alg ?? 'RS256', kid: options.kid ?? 'k1' })
       .setIssuer((claims.iss as string) ?? issuer)
@@ -56,7 +61,10 @@ describe('authentication and authorization in the rpc kernel', () => {
       .sign(options.signer ?? key.privateKey);
 
   const registry = () => createRpcClient(RegistryService, { address, defaultTimeoutMs: 10_000 });
-  const call = async (token: string | undefined, run: (c: ReturnType<typeof registry>, o: object) => Promise<unknown>) => {
+  const call = async (
+    token: string | undefined,
+    run: (c: ReturnType<typeof registry>, o: object) => Promise<unknown>,
+  ) => {
     const client = registry();
     try {
       await run(client, token === undefined ? {} : { headers: { authorization: `Bearer ${token}` } });
@@ -76,7 +84,7 @@ describe('authentication and authorization in the rpc kernel', () => {
     dir = await mkdtemp(join(tmpdir(), 'flywheel-auth-'));
     jwksFile = join(dir, 'jwks.json');
     tokensFile = join(dir, 'tokens.json');
-    key = (await generateKeyPair('RS256', { extractable: true })) as CryptoKeyPair;
+    key = await generateKeyPair('RS256', { extractable: true });
     publicJwk = { ...(await exportJWK(key.publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' };
     await writeFile(jwksFile, JSON.stringify({ keys: [publicJwk] }));
     const read: AuthConfig = readAuthConfig(
@@ -112,8 +120,8 @@ describe('authentication and authorization in the rpc kernel', () => {
       },
       {
         getModel: { action: 'view', team: teamOf },
-        createModel: { action: 'edit', team: (req) => req.team },
-        listModels: { action: 'view', team: (req) => req.team },
+        createModel: { action: 'edit', team: (req: { team: string }) => req.team },
+        listModels: { action: 'view', team: (req: { team: string }) => req.team },
         deleteAlias: { action: 'admin', team: teamOf },
       } as never, // a partial table on purpose: methods without an entry are refused
     );
@@ -148,7 +156,9 @@ describe('authentication and authorization in the rpc kernel', () => {
   it('refuses, UNAUTHENTICATED, a call without a token or with a malformed header', async () => {
     expect(await getModel(undefined)).toMatch(/^unauthenticated: this call needs a credential/);
     const client = registry();
-    await expect(client.getModel({ modelName: 'a-model' }, { headers: { authorization: 'Basic abc' } })).rejects.toMatchObject({
+    await expect(
+      client.getModel({ modelName: 'a-model' }, { headers: { authorization: 'Basic abc' } }),
+    ).rejects.toMatchObject({
       code: 'unauthenticated',
     });
     client.close();
@@ -168,7 +178,8 @@ describe('authentication and authorization in the rpc kernel', () => {
     ],
     [
       'alg none',
-      async () => `${b64({ alg: 'none', kid: 'k1' })}.${b64({ sub: 'user:mallory', iss: issuer, aud: audience, exp: now() + 300 })}.`,
+      async () =>
+        `${b64({ alg: 'none', kid: 'k1' })}.${b64({ sub: 'user:mallory', iss: issuer, aud: audience, exp: now() + 300 })}.`,
       /algorithm that is not accepted/,
     ],
     [
@@ -203,7 +214,9 @@ describe('authentication and authorization in the rpc kernel', () => {
   it('allows exp and nbf within the clock skew, refuses nbf beyond it', async () => {
     expect(await getModel(await sign({ exp: now() - 10 }))).toBe('OK');
     expect(await getModel(await sign({ nbf: now() + 10 }))).toBe('OK');
-    expect(await getModel(await sign({ nbf: now() + 120 }))).toMatch(/^unauthenticated: the token's "nbf" claim/);
+    expect(await getModel(await sign({ nbf: now() + 120 }))).toMatch(
+      /^unauthenticated: the token's "nbf" claim/,
+    );
   });
 
   it('follows a key rotation: an unknown kid re-reads the JWKS file', async () => {
@@ -219,7 +232,12 @@ describe('authentication and authorization in the rpc kernel', () => {
     const verify = createJwtVerifier({ ...config.jwt!, jwks: { file }, jwksRefetchMs: 3_600_000 });
     await verify(await sign({}));
     const next = await generateKeyPair('RS256', { extractable: true });
-    await writeFile(file, JSON.stringify({ keys: [publicJwk, { ...(await exportJWK(next.publicKey)), kid: 'k3', alg: 'RS256' }] }));
+    await writeFile(
+      file,
+      JSON.stringify({
+        keys: [publicJwk, { ...(await exportJWK(next.publicKey)), kid: 'k3', alg: 'RS256' }],
+      }),
+    );
     await expect(verify(await sign({}, { kid: 'k3', signer: next.privateKey }))).rejects.toMatchObject({
       code: 'unauthenticated',
       message: 'the token is signed by an unknown key',
@@ -231,17 +249,27 @@ describe('authentication and authorization in the rpc kernel', () => {
     const editor = await sign({ roles: ['team-a:editor', 'team-b:viewer'] });
     const admin = await sign({ roles: ['platform:admin'] });
     expect(await getModel(viewer)).toBe('OK');
-    expect(await getModel(viewer, 'b-model')).toMatch(/^permission_denied: .*GetModel needs the viewer role in team "team-b"; user:alice has none/);
+    expect(await getModel(viewer, 'b-model')).toMatch(
+      /^permission_denied: .*GetModel needs the viewer role in team "team-b"; user:alice has none/,
+    );
     expect(await getModel(editor, 'b-model')).toBe('OK');
-    const createIn = (token: string, team: string) => call(token, (c, o) => c.createModel({ modelName: 'm', team }, o));
-    expect(await createIn(viewer, 'team-a')).toMatch(/^permission_denied: .*needs the editor role in team "team-a"; user:alice has viewer/);
+    const createIn = (token: string, team: string) =>
+      call(token, (c, o) => c.createModel({ modelName: 'm', team }, o));
+    expect(await createIn(viewer, 'team-a')).toMatch(
+      /^permission_denied: .*needs the editor role in team "team-a"; user:alice has viewer/,
+    );
     expect(await createIn(editor, 'team-a')).toBe('OK');
     expect(await createIn(editor, 'team-b')).toMatch(/^permission_denied: .*editor role in team "team-b"/);
-    expect(await createIn(editor, '')).toMatch(/^permission_denied: .*set team to one of yours \(team-a, team-b\)/);
+    expect(await createIn(editor, '')).toMatch(
+      /^permission_denied: .*set team to one of yours \(team-a, team-b\)/,
+    );
     expect(await createIn(admin, '')).toBe('OK');
-    expect(await call(editor, (c, o) => c.listModels({}, o))).toMatch(/^permission_denied: .*only a platform admin/);
+    expect(await call(editor, (c, o) => c.listModels({}, o))).toMatch(
+      /^permission_denied: .*only a platform admin/,
+    );
     expect(await call(editor, (c, o) => c.listModels({ team: 'team-a' }, o))).toBe('OK');
-    const deleteAlias = (token: string) => call(token, (c, o) => c.deleteAlias({ modelName: 'a-model', alias: 'x' }, o));
+    const deleteAlias = (token: string) =>
+      call(token, (c, o) => c.deleteAlias({ modelName: 'a-model', alias: 'x' }, o));
     expect(await deleteAlias(editor)).toMatch(/^permission_denied: .*admin role/);
     expect(await deleteAlias(admin)).toBe('OK');
     // An unknown resource is NOT_FOUND, as the handler would say.
@@ -250,7 +278,9 @@ describe('authentication and authorization in the rpc kernel', () => {
 
   it('refuses a method without a policy entry to everyone, platform admins too', async () => {
     const admin = await sign({ roles: ['platform:admin'] });
-    expect(await call(admin, (c, o) => c.setAlias({ modelName: 'a-model', alias: 'x', modelVersion: 1n }, o))).toBe(
+    expect(
+      await call(admin, (c, o) => c.setAlias({ modelName: 'a-model', alias: 'x', modelVersion: 1n }, o)),
+    ).toBe(
       'permission_denied: flywheel.registry.v1.RegistryService/SetAlias has no access policy; it is refused to everyone',
     );
   });
@@ -281,9 +311,13 @@ describe('authentication and authorization in the rpc kernel', () => {
     expect(await getModel(minted.token)).toBe('OK');
     expect(seen.at(-1)).toEqual({ subject: 'sa:ci', teams: ['team-a'] });
     expect(await getModel(minted.token, 'b-model')).toMatch(/^permission_denied: /);
-    expect(await getModel(`${minted.token.slice(0, -4)}AAAA`)).toBe('unauthenticated: the API token is not known');
+    expect(await getModel(`${minted.token.slice(0, -4)}AAAA`)).toBe(
+      'unauthenticated: the API token is not known',
+    );
     await new Promise((r) => setTimeout(r, 20)); // a new mtime
-    await writeApiTokenFile(tokensFile, { tokens: [{ ...minted.record, revokedAt: new Date().toISOString() }] });
+    await writeApiTokenFile(tokensFile, {
+      tokens: [{ ...minted.record, revokedAt: new Date().toISOString() }],
+    });
     await expect
       .poll(() => getModel(minted.token), { timeout: 10_000, interval: 200 })
       .toBe(`unauthenticated: API token ${minted.record.id} was revoked`);

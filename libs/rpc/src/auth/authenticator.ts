@@ -20,7 +20,10 @@ export function createAuthenticator(config: EnabledAuthConfig): Authenticator {
   return {
     authenticate: async (authorization) => {
       if (authorization === undefined || authorization === '') {
-        throw new AppError('unauthenticated', 'this call needs a credential: send "authorization: Bearer <token>"');
+        throw new AppError(
+          'unauthenticated',
+          'this call needs a credential: send "authorization: Bearer <token>"',
+        );
       }
       const match = /^bearer +(?<token>\S+)$/i.exec(authorization.trim());
       const token = match?.groups?.token;

@@ -48,7 +48,10 @@ export function createJwtVerifier(config: JwtConfig, now: () => number = Date.no
     }
     const grants = payload[config.rolesClaim] ?? [];
     if (!Array.isArray(grants)) {
-      throw new AppError('unauthenticated', `the token's "${config.rolesClaim}" claim must be an array of role grants`);
+      throw new AppError(
+        'unauthenticated',
+        `the token's "${config.rolesClaim}" claim must be an array of role grants`,
+      );
     }
     return principalOf(payload.sub as string, grants);
   };
@@ -99,6 +102,7 @@ function refusal(error: unknown): AppError {
   const code = error instanceof errors.JOSEError ? error.code : '';
   let reason = reasons[code] ?? 'the token cannot be verified';
   // Which claim failed helps the caller and reveals nothing of the token.
-  if (error instanceof errors.JWTClaimValidationFailed) reason = `the token's "${error.claim}" claim is not accepted (${error.reason})`;
+  if (error instanceof errors.JWTClaimValidationFailed)
+    reason = `the token's "${error.claim}" claim is not accepted (${error.reason})`;
   return new AppError('unauthenticated', reason);
 }

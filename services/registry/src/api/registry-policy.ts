@@ -8,7 +8,9 @@ import { parseModelUri } from '../versions/resolve-model-uri.ts';
  * Who may call each RegistryService method (checked by the kernel when auth is on): models,
  * versions, aliases and lineage belong to the model's team; a create names its team.
  */
-export function registryPolicy(collections: RegistryCollections): ServicePolicy<typeof RegistryService.method> {
+export function registryPolicy(
+  collections: RegistryCollections,
+): ServicePolicy<typeof RegistryService.method> {
   const modelTeam = async (req: { modelName: string }, signal: AbortSignal): Promise<string> =>
     (await readModel(collections, req.modelName, signal)).data.team;
   return {
