@@ -4,6 +4,7 @@ import { startHttpServer } from '@flywheel/rpc';
 import type { ServiceHost, ServiceWiring } from '@flywheel/runtime';
 import { createFeastHttpApi } from './api/feast-http-api.ts';
 import { createFeatureStoreApi } from './api/feature-store-api.ts';
+import { featureStorePolicy } from './api/feature-store-policy.ts';
 import type { FeatureStoreConfig } from './config.ts';
 import { createOnlineReadQuality } from './quality/online-read-tallies.ts';
 import { createDuckDbOfflineStore } from './storage/duckdb-offline-store.ts';
@@ -124,12 +125,26 @@ export async function wireFeatureStore(
       }),
       maxMessageBytes: config.host.maxMessageBytes,
     }),
+    featureStorePolicy(),
   );
   await host.consume({ topics: ['dataset.arrived'] }, createIngestArrivedDataset(datasetDeps));
   const http = await startHttpServer(
     config.http.address,
     createFeastHttpApi({ getOnlineFeatures, maxBodyBytes: config.http.maxBodyBytes }),
-    { log: log.child({ component: 'http' }), setting: 'FLYWHEEL_FEATURE_STORE_HTTP_ADDRESS' },
+    {
+      log: log.child({ component: 'http' }),
+      setting: 'FLYWHEEL_FEATURE_STORE_HTTP_ADDRESS',
+      ...(host.auth.authenticator
+        ? {
+            auth: {
+              authenticator: host.auth.authenticator,
+              // As its gRPC API for now: platform admins only; /health stays open for probes.
+              policyOf: (_req, path) =>
+                path === '/health' ? { access: 'open' } : { access: 'platform-admin' },
+            },
+          }
+        : {}),
+    },
   );
   log.info('HTTP online API listening', { address: http.address });
   const stopping = new AbortController();
