@@ -74,9 +74,19 @@ export function historyColumns(
  * the chunk), `ord` (HUGEINT t·2^40 + ix·2^20 + rn: orders rows by time, then write order, so the
  * greatest `ord` at or before a time is the row a point-in-time lookup wants) and `columns`.
  * Files of one column set are read by one `read_parquet`; a file lacking a feature's column
- * yields NULL (and `false` presence) for it.
+ * yields NULL (and `false` presence) for it. `range` (inclusive ms) keeps only rows whose event
+ * time lies in it; `ord` is unchanged, so the rows kept order as before.
  */
-export function historySql(files: readonly ChunkFile[], columns: HistoryColumns): string {
+export function historySql(
+  files: readonly ChunkFile[],
+  columns: HistoryColumns,
+  range?: { readonly fromMs: number | null; readonly toMs: number },
+): string {
+  // Rows outside the range are dropped at the scan (row groups pruned by their min/max stats).
+  const within =
+    range === undefined
+      ? ''
+      : `WHERE p.event_time_ms <= ${Math.trunc(range.toMs)}${range.fromMs === null ? '' : ` AND p.event_time_ms >= ${Math.trunc(range.fromMs)}`}`;
   const groups = new Map<string, ChunkFile[]>();
   for (const file of files) {
     const signature = file.columns.join('\u0000');
@@ -107,7 +117,7 @@ export function historySql(files: readonly ChunkFile[], columns: HistoryColumns)
         p.event_time_ms::HUGEINT * 1099511627776 + o.ix::HUGEINT * 1048576 + p.file_row_number AS ord
         ${cells.map((c) => `, ${c}`).join('')}
       FROM read_parquet([${paths}], filename = true, file_row_number = true) p
-      JOIN (VALUES ${order}) o(path, ix) ON o.path = p.filename`;
+      JOIN (VALUES ${order}) o(path, ix) ON o.path = p.filename ${within}`;
   });
   return selects.join('\nUNION ALL\n');
 }

@@ -227,11 +227,19 @@ export async function createDuckDbOfflineStore(options: DuckDbOfflineStoreOption
       const files = await chunkFiles(connection, view, chunks, callOptions);
       const columns = historyColumns(files, callOptions.features);
       await loadLookups(connection, lookups);
+      // Only rows a lookup can match: at or before the latest lookup, within the TTL of the earliest.
+      let minT = Number.POSITIVE_INFINITY;
+      let maxT = Number.NEGATIVE_INFINITY;
+      for (const { timeMs } of lookups) {
+        if (timeMs < minT) minT = timeMs;
+        if (timeMs > maxT) maxT = timeMs;
+      }
+      const range = { fromMs: ttlMs === null ? null : minT - Math.trunc(ttlMs), toMs: maxT };
       // ASOF takes, per lookup, the history row with the greatest `ord` (event time, then write
       // order) at or before the lookup's time; a row older than the TTL is no match, not an older one.
       const result = await connection.stream(
         `SELECT l.ix, ${columns.select.map((c) => `h.${c}`).join(', ')}
-         FROM lookups l ASOF JOIN (${historySql(files, columns)}) h
+         FROM lookups l ASOF JOIN (${historySql(files, columns, range)}) h
            ON l.key = h.key AND l.t::HUGEINT * ${ordTimeScale} + ${ordTimeScale - 1n} >= h.ord
          ${ttlMs === null ? '' : `WHERE h.t >= l.t - ${Math.trunc(ttlMs)}`}`,
       );

@@ -7,6 +7,7 @@ import {
   type DuckDBValue,
   VARCHAR,
 } from '@duckdb/node-api';
+import duckdb from '@duckdb/node-bindings';
 import type { FeatureRowData } from '../values/feature-row-data.ts';
 import type { StoredValue } from '../values/feature-values.ts';
 
@@ -132,7 +133,10 @@ class ShapeCache {
 
 /**
  * Writes `rows` into `chunk` (a data chunk of the chunk table's types, `rows.length` ≤ its size):
- * straight into its vectors, one pass over each row's fields, no per-column arrays in between.
+ * one pass over each row's fields into whole typed columns (Float64Array, Uint8Array booleans,
+ * BigInt64Array times, a validity bitmap each), then one copy per column into its DuckDB vector.
+ * This goes through @duckdb/node-bindings because the node-api vectors' `setItem` updates the
+ * validity mask with BigInt arithmetic per cell — most of ingest's time and garbage.
  */
 export function fillChunk(
   chunk: DuckDBDataChunk,
@@ -141,24 +145,37 @@ export function fillChunk(
   keyIdOf: (row: FeatureRowData) => string,
 ): void {
   const count = rows.length;
-  const vectors = Array.from({ length: chunk.columnCount }, (_, i) => chunk.getColumnVector(i));
+  const raw = Array.from({ length: chunk.columnCount }, (_, i) =>
+    duckdb.data_chunk_get_vector(chunk.chunk, i),
+  );
   const tags = layout.columns.map((c) => c.tag);
   const slotOf = new Map<string, number>(layout.columns.map((c, i) => [c.feature, i]));
-  const value = layout.columns.map((c) => vectors[layout.valueAt.get(c.feature)!]!);
-  const presence = layout.columns.map((c) => {
+  const slotCount = tags.length;
+  const valueVector = layout.columns.map((c) => raw[layout.valueAt.get(c.feature)!]!);
+  const presenceVector = layout.columns.map((c) => {
     const at = layout.presenceAt.get(c.feature);
-    return at === undefined ? undefined : vectors[at];
+    return at === undefined ? undefined : raw[at];
   });
-  const keys = vectors[0]!;
-  const times = vectors[1]!;
+  const doubles = tags.map((tag) => (tag === 'd' ? new Float64Array(count) : undefined));
+  const booleans = tags.map((tag) => (tag === 'b' ? new Uint8Array(count) : undefined));
+  const present = presenceVector.map((v) => (v === undefined ? undefined : new Uint8Array(count)));
+  // Validity bitmaps: DuckDB's 64-bit little-endian words, seen as 32-bit halves; a set bit is valid.
+  const words = Math.ceil(count / 64) * 2;
+  const validity = tags.map(() => new Uint32Array(words).fill(0xffffffff));
+  const hasNull = new Uint8Array(slotCount);
+  const times = new BigInt64Array(count);
+  const keys = raw[0]!;
   const shape = new ShapeCache();
-  const slotCount = value.length;
-  // The last row that set each column: a cell a row does not set must still be written (NULL).
+  // The last row that set each column: a cell a row does not set is NULL (and not present).
   const setIn = new Int32Array(slotCount).fill(-1);
+  const setNull = (slot: number, i: number) => {
+    validity[slot]![i >>> 5]! &= ~(1 << (i & 31));
+    hasNull[slot] = 1;
+  };
   for (let i = 0; i < count; i++) {
     const row = rows[i]!;
-    keys.setItem(i, keyIdOf(row));
-    times.setItem(i, BigInt(row.timeMs));
+    duckdb.vector_assign_string_element(keys, i, keyIdOf(row));
+    times[i] = BigInt(row.timeMs);
     const values = row.values;
     let j = 0;
     for (const name in values) {
@@ -170,21 +187,43 @@ export function fillChunk(
       j++;
       setIn[slot] = i;
       const cell = values[name]!;
-      value[slot]!.setItem(
-        i,
-        cell === null ? null : tags[slot] === 'j' ? JSON.stringify(cell) : (cell as DuckDBValue),
-      );
-      presence[slot]?.setItem(i, true);
-    }
-    if (j < slotCount) {
-      for (let slot = 0; slot < slotCount; slot++) {
-        if (setIn[slot] === i) continue;
-        value[slot]!.setItem(i, null);
-        presence[slot]?.setItem(i, false);
+      const p = present[slot];
+      if (p) p[i] = 1;
+      if (cell === null) {
+        setNull(slot, i);
+        continue;
+      }
+      switch (tags[slot]) {
+        case 'd':
+          doubles[slot]![i] = cell as number;
+          break;
+        case 'b':
+          booleans[slot]![i] = cell ? 1 : 0;
+          break;
+        case 's':
+          duckdb.vector_assign_string_element(valueVector[slot]!, i, cell as string);
+          break;
+        default:
+          duckdb.vector_assign_string_element(valueVector[slot]!, i, JSON.stringify(cell));
       }
     }
+    if (j < slotCount) {
+      for (let slot = 0; slot < slotCount; slot++) if (setIn[slot] !== i) setNull(slot, i);
+    }
   }
-  for (const vector of vectors) vector.flush();
+  duckdb.copy_data_to_vector(raw[1]!, 0, times.buffer, 0, times.byteLength);
+  for (let slot = 0; slot < slotCount; slot++) {
+    const vector = valueVector[slot]!;
+    const data = doubles[slot] ?? booleans[slot];
+    if (data) duckdb.copy_data_to_vector(vector, 0, data.buffer, 0, data.byteLength);
+    if (hasNull[slot]) {
+      duckdb.vector_ensure_validity_writable(vector);
+      const bits = validity[slot]!;
+      duckdb.copy_data_to_vector_validity(vector, 0, bits.buffer, 0, bits.byteLength);
+    }
+    const p = present[slot];
+    if (p) duckdb.copy_data_to_vector(presenceVector[slot]!, 0, p.buffer, 0, p.byteLength);
+  }
 }
 
 /** DuckDB column definitions of a chunk table with `layout`. */
