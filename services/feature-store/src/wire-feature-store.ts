@@ -17,6 +17,7 @@ import { createDeleteFeatureView } from './use-cases/delete-feature-view.ts';
 import { createFlushOnlineReadQuality } from './use-cases/flush-online-read-quality.ts';
 import { createRetrieveHistoricalFeatures } from './use-cases/get-historical-features.ts';
 import { createGetOnlineFeatures } from './use-cases/get-online-features.ts';
+import { createHeavyReadGate } from './use-cases/heavy-read-gate.ts';
 import { createIngestArrivedDataset, createIngestBatchSource } from './use-cases/ingest-arrived-dataset.ts';
 import { createIngestRows } from './use-cases/ingest-rows.ts';
 import { createIngestStreamRecord } from './use-cases/ingest-stream-record.ts';
@@ -121,6 +122,7 @@ export async function wireFeatureStore(
         ingestBatchSource: createIngestBatchSource(datasetDeps),
       }),
       maxMessageBytes: config.host.maxMessageBytes,
+      heavyReads: createHeavyReadGate(config.heavyReads),
     }),
   );
   await host.consume({ topics: ['dataset.arrived'] }, createIngestArrivedDataset(datasetDeps));
