@@ -61,6 +61,7 @@ export async function wireFeatureStore(
     collections,
     offline,
     blobs: infra.blobs,
+    datasetStreamBytes: config.datasetStreamBytes,
   });
 
   const datasetDeps = {
@@ -69,6 +70,7 @@ export async function wireFeatureStore(
     write,
     log: log.child({ consumer: 'dataset.arrived' }),
     maxFutureSkewMs: config.maxFutureSkewMs,
+    datasetStreamBytes: config.datasetStreamBytes,
   };
   const getOnlineFeatures = createGetOnlineFeatures({ collections, online, quality });
   const streamLog = log.child({ component: 'stream-sources' });

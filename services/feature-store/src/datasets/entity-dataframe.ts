@@ -35,6 +35,8 @@ export interface ResolveEntityFrameDeps {
   collections: FeatureStoreCollections;
   offline: OfflineStore;
   blobs: BlobStore;
+  /** Dataset blobs over this many bytes are read as streams (default 512 MiB). */
+  datasetStreamBytes?: number;
 }
 
 /**
@@ -92,7 +94,7 @@ export async function resolveEntityFrame(
     }
     case 'dataset': {
       const at = `${field}.dataset`;
-      const table = await readDataset(deps.blobs, source.value, at, options);
+      const table = await readDataset(deps.blobs, source.value, at, options, deps.datasetStreamBytes);
       const present = new Set(table.columns);
       for (const name of [...joinKeys.map((k) => k.name), eventTimeColumn]) {
         if (!present.has(name)) {
