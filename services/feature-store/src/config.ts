@@ -43,6 +43,20 @@ export interface FeatureStoreConfig {
    * or deleted through this replica are reconciled at once.
    */
   streamReconcileIntervalMs: number;
+  /**
+   * Historical reads (GetHistoricalFeatures, StreamHistoricalFeatures, CreateTrainingSet) running
+   * at once (`FLYWHEEL_FEATURE_STORE_HEAVY_READS`, default 2, 1…64) and waiting for a place
+   * (`FLYWHEEL_FEATURE_STORE_HEAVY_READ_QUEUE`, default 16, 0…10 000); one more is
+   * `resource_exhausted` (retriable).
+   */
+  heavyReads: { concurrency: number; queue: number };
+  /**
+   * Dataset blobs larger than this, bytes, are read as streams — JSON Lines / CSV line by line,
+   * Parquet via a local file DuckDB reads row group by row group — never whole in memory
+   * (`FLYWHEEL_FEATURE_STORE_DATASET_STREAM_BYTES`, default 512 MiB: a text file beyond it would not
+   * fit one JavaScript string).
+   */
+  datasetStreamBytes: number;
 }
 
 /**
@@ -53,7 +67,9 @@ export interface FeatureStoreConfig {
  * `FLYWHEEL_FEATURE_STORE_OFFLINE` (document | duckdb),
  * `FLYWHEEL_FEATURE_STORE_DUCKDB_CACHE_DIR`, `…_DUCKDB_THREADS` (0…1024), `…_DUCKDB_MEMORY_LIMIT` (a size),
  * `FLYWHEEL_FEATURE_STORE_HTTP_ADDRESS` /
- * `…_HTTP_MAX_BODY_BYTES` and `FLYWHEEL_FEATURE_STORE_MAX_FUTURE_SKEW` (a duration). Throws one error
+ * `…_HTTP_MAX_BODY_BYTES`, `FLYWHEEL_FEATURE_STORE_MAX_FUTURE_SKEW` (a duration),
+ * `FLYWHEEL_FEATURE_STORE_HEAVY_READS` / `…_HEAVY_READ_QUEUE` and
+ * `FLYWHEEL_FEATURE_STORE_DATASET_STREAM_BYTES`. Throws one error
  * listing every problem.
  */
 export function loadFeatureStoreConfig(env: Env): FeatureStoreConfig {
@@ -99,8 +115,18 @@ export function loadFeatureStoreConfig(env: Env): FeatureStoreConfig {
   if (streamReconcileIntervalMs < 100) {
     reader.problem('FLYWHEEL_FEATURE_STORE_STREAM_RECONCILE_INTERVAL', 'must be at least 100ms');
   }
+  const heavyReads = {
+    concurrency: reader.int('FLYWHEEL_FEATURE_STORE_HEAVY_READS', 2, { min: 1, max: 64 }),
+    queue: reader.int('FLYWHEEL_FEATURE_STORE_HEAVY_READ_QUEUE', 16, { min: 0, max: 10_000 }),
+  };
+  const datasetStreamBytes = reader.int('FLYWHEEL_FEATURE_STORE_DATASET_STREAM_BYTES', 512 * 1024 * 1024, {
+    min: 0,
+    max: Number.MAX_SAFE_INTEGER,
+  });
   reader.done();
   return {
+    heavyReads,
+    datasetStreamBytes,
     host,
     infra,
     chunkRows,

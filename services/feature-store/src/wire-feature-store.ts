@@ -18,6 +18,7 @@ import { createDeleteFeatureView } from './use-cases/delete-feature-view.ts';
 import { createFlushOnlineReadQuality } from './use-cases/flush-online-read-quality.ts';
 import { createRetrieveHistoricalFeatures } from './use-cases/get-historical-features.ts';
 import { createGetOnlineFeatures } from './use-cases/get-online-features.ts';
+import { createHeavyReadGate } from './use-cases/heavy-read-gate.ts';
 import { createIngestArrivedDataset, createIngestBatchSource } from './use-cases/ingest-arrived-dataset.ts';
 import { createIngestRows } from './use-cases/ingest-rows.ts';
 import { createIngestStreamRecord } from './use-cases/ingest-stream-record.ts';
@@ -63,6 +64,7 @@ export async function wireFeatureStore(
     collections,
     offline,
     blobs: infra.blobs,
+    datasetStreamBytes: config.datasetStreamBytes,
   });
 
   const datasetDeps = {
@@ -71,6 +73,7 @@ export async function wireFeatureStore(
     write,
     log: log.child({ consumer: 'dataset.arrived' }),
     maxFutureSkewMs: config.maxFutureSkewMs,
+    datasetStreamBytes: config.datasetStreamBytes,
   };
   const getOnlineFeatures = createGetOnlineFeatures({ collections, online, quality });
   const streamLog = log.child({ component: 'stream-sources' });
@@ -124,6 +127,7 @@ export async function wireFeatureStore(
         ingestBatchSource: createIngestBatchSource(datasetDeps),
       }),
       maxMessageBytes: config.host.maxMessageBytes,
+      heavyReads: createHeavyReadGate(config.heavyReads),
     }),
     featureStorePolicy(),
   );

@@ -1,10 +1,8 @@
 import {
   type FeatureStoreService,
-  GetHistoricalFeaturesResponseSchema,
   GetOnlineFeaturesResponseSchema,
 } from '@flywheel/proto/flywheel/featurestore/v1/featurestore_pb.js';
 import type { ImplOf } from '@flywheel/rpc';
-import { toHistoricalRows } from '../datasets/historical-table-encoding.ts';
 import type { FeatureStoreCollections } from '../storage/feature-store-collections.ts';
 import { loadFeatureView } from '../storage/load-feature-view.ts';
 import { toTrainingSetMessage } from '../storage/training-set-records.ts';
@@ -14,11 +12,13 @@ import type { DeleteFeatureView } from '../use-cases/delete-feature-view.ts';
 import type { RetrieveHistoricalFeatures } from '../use-cases/get-historical-features.ts';
 import type { GetOnlineFeatures } from '../use-cases/get-online-features.ts';
 import { getTrainingSet } from '../use-cases/get-training-set.ts';
+import type { HeavyReadGate } from '../use-cases/heavy-read-gate.ts';
 import type { IngestRows } from '../use-cases/ingest-rows.ts';
 import { listFeatureViews } from '../use-cases/list-feature-views.ts';
 import type { MaterializeFeatureViews } from '../use-cases/materialize-feature-views.ts';
 import { toFeatureViewMessage } from '../values/feature-view-records.ts';
 import { checkAnswerSize } from './answer-size.ts';
+import { historicalAnswer, historicalPages } from './historical-answer.ts';
 
 export interface FeatureStoreApiDeps {
   collections: FeatureStoreCollections;
@@ -31,17 +31,17 @@ export interface FeatureStoreApiDeps {
   materialize: MaterializeFeatureViews;
   /** The gRPC message limit, bytes: answers over it are refused naming the field to shrink. */
   maxMessageBytes: number;
+  /** Bounds the historical reads and training sets running (and waiting) at once. */
+  heavyReads: HeavyReadGate;
 }
 
 /**
  * The FeatureStoreService handlers: request → use case → response. GetOnlineFeatures and
  * GetHistoricalFeatures answers over `maxMessageBytes` are `resource_exhausted` naming
  * `entity_keys` / `entity_dataframe` and the limit (historical ones before the join when the row
- * count alone is too many), not a transport failure once the answer is built.
+ * count alone is too many, naming StreamHistoricalFeatures), not a transport failure once the
+ * answer is built. Historical reads, their streams and training sets pass `heavyReads`.
  */
-const historicalInstead =
-  'use CreateTrainingSet, which writes the rows to a blob, or a smaller entity_dataframe';
-
 export function createFeatureStoreApi(deps: FeatureStoreApiDeps): ImplOf<typeof FeatureStoreService> {
   const { collections } = deps;
   return {
@@ -91,25 +91,38 @@ export function createFeatureStoreApi(deps: FeatureStoreApiDeps): ImplOf<typeof 
     },
 
     async getHistoricalFeatures(request, { signal }) {
-      const table = await deps.retrieveHistoricalFeatures(
-        {
-          features: request.features,
-          entityDataframe: request.entityDataframe,
-          maxAnswerBytes: deps.maxMessageBytes,
+      return deps.heavyReads.run(
+        async () => {
+          const table = await deps.retrieveHistoricalFeatures(
+            {
+              features: request.features,
+              entityDataframe: request.entityDataframe,
+              maxAnswerBytes: deps.maxMessageBytes,
+            },
+            { signal },
+          );
+          return historicalAnswer(table, deps.maxMessageBytes);
         },
         { signal },
       );
-      return checkAnswerSize(
-        GetHistoricalFeaturesResponseSchema,
-        { columns: [...table.columns], rows: toHistoricalRows(table) },
-        deps.maxMessageBytes,
-        'entity_dataframe',
-        historicalInstead,
-      );
+    },
+
+    async *streamHistoricalFeatures(request, { signal }) {
+      const release = await deps.heavyReads.acquire({ signal });
+      try {
+        const table = await deps.retrieveHistoricalFeatures(
+          { features: request.features, entityDataframe: request.entityDataframe },
+          { signal },
+        );
+        yield* historicalPages(table, deps.maxMessageBytes);
+      } finally {
+        release();
+      }
     },
 
     async createTrainingSet(request, { signal }) {
-      return { trainingSet: toTrainingSetMessage(await deps.createTrainingSet(request, { signal })) };
+      const record = await deps.heavyReads.run(() => deps.createTrainingSet(request, { signal }), { signal });
+      return { trainingSet: toTrainingSetMessage(record) };
     },
 
     async getTrainingSet(request, { signal }) {

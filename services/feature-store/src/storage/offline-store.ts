@@ -4,10 +4,11 @@ import { keyIdOf } from '../values/entity-keys.ts';
 import { isoOf } from '../values/event-times.ts';
 import type { FeatureRowData } from '../values/feature-row-data.ts';
 import type { KeyScalar, StoredValue } from '../values/feature-values.ts';
+import { type Pause, timeSlice } from '../values/time-slice.ts';
 import { mapConcurrent } from './map-concurrent.ts';
 import type { ChunkRef } from './offline-records.ts';
 import { type EntityUpdate, latestPerEntity } from './online-store.ts';
-import { type AsOf, pointInTimeJoin } from './point-in-time-join.ts';
+import { type AsOf, pointInTimeJoinSliced } from './point-in-time-join.ts';
 
 /** A row read back from the offline store, with its entity id and its write order (`seq`). */
 export interface HistoryRow extends FeatureRowData {
@@ -131,7 +132,12 @@ export function createOfflineStore(options: OfflineStoreOptions): OfflineStore {
     return encoder.encode(`${lines.join('\n')}\n`);
   };
 
-  const decode = (view: string, chunk: ChunkRef, bytes: Uint8Array): FeatureRowData[] => {
+  const decode = async (
+    view: string,
+    chunk: ChunkRef,
+    bytes: Uint8Array,
+    pause: Pause,
+  ): Promise<FeatureRowData[]> => {
     if (isParquet(bytes)) {
       throw new AppError(
         'failed_precondition',
@@ -149,20 +155,29 @@ export function createOfflineStore(options: OfflineStoreOptions): OfflineStore {
         `offline chunk ${chunk.sha256} does not belong to feature view ${view}`,
       );
     }
-    return lines.slice(1).map((text) => {
-      const line = JSON.parse(text) as ChunkLine;
-      return { key: line.key, timeMs: Date.parse(line.event_time), values: line.values };
-    });
+    const rows: FeatureRowData[] = [];
+    for (let i = 1; i < lines.length; i++) {
+      const line = JSON.parse(lines[i]!) as ChunkLine;
+      rows.push({ key: line.key, timeMs: Date.parse(line.event_time), values: line.values });
+      await pause();
+    }
+    return rows;
   };
 
+  // Decoding and joining 100k rows takes seconds of CPU: done in time slices so online lookups
+  // and writes keep being served meanwhile.
   const readHistory = async (view: string, chunks: readonly ChunkRef[], callOptions: CallOptions = {}) => {
+    const pause = timeSlice();
     const decoded = await mapConcurrent(chunks, 8, async (chunk) =>
-      decode(view, chunk, await blobs.getBytes(chunk.sha256, callOptions)),
+      decode(view, chunk, await blobs.getBytes(chunk.sha256, callOptions), pause),
     );
     const history: HistoryRow[] = [];
     let seq = 0;
     for (const rows of decoded) {
-      for (const row of rows) history.push({ ...row, keyId: keyIdOf(row.key), seq: seq++ });
+      for (const row of rows) {
+        history.push({ ...row, keyId: keyIdOf(row.key), seq: seq++ });
+        await pause();
+      }
     }
     return history;
   };
@@ -176,7 +191,8 @@ export function createOfflineStore(options: OfflineStoreOptions): OfflineStore {
   ): Promise<(JoinedValues | undefined)[]> => {
     const history = await readHistory(view, chunks, callOptions);
     const wanted = callOptions.features;
-    return pointInTimeJoin(history, lookups, ttlMs).map((row) => {
+    const joined = await pointInTimeJoinSliced(history, lookups, ttlMs, timeSlice());
+    return joined.map((row) => {
       if (!row || !wanted) return row?.values;
       const values: Record<string, StoredValue> = {};
       for (const name of wanted) if (name in row.values) values[name] = row.values[name]!;

@@ -881,6 +881,56 @@ export declare type GetHistoricalFeaturesResponse = Message<"flywheel.featuresto
 export declare const GetHistoricalFeaturesResponseSchema: GenMessage<GetHistoricalFeaturesResponse>;
 
 /**
+ * @generated from message flywheel.featurestore.v1.StreamHistoricalFeaturesRequest
+ */
+export declare type StreamHistoricalFeaturesRequest = Message<"flywheel.featurestore.v1.StreamHistoricalFeaturesRequest"> & {
+  /**
+   * Feature references, "<feature_view>:<feature>".
+   *
+   * @generated from field: repeated string features = 1;
+   */
+  features: string[];
+
+  /**
+   * @generated from field: flywheel.featurestore.v1.EntityDataframe entity_dataframe = 2;
+   */
+  entityDataframe?: EntityDataframe | undefined;
+};
+
+/**
+ * Describes the message flywheel.featurestore.v1.StreamHistoricalFeaturesRequest.
+ * Use `create(StreamHistoricalFeaturesRequestSchema)` to create a new message.
+ */
+export declare const StreamHistoricalFeaturesRequestSchema: GenMessage<StreamHistoricalFeaturesRequest>;
+
+/**
+ * One page of the answer. Concatenating the pages' rows gives GetHistoricalFeatures' rows.
+ *
+ * @generated from message flywheel.featurestore.v1.StreamHistoricalFeaturesResponse
+ */
+export declare type StreamHistoricalFeaturesResponse = Message<"flywheel.featurestore.v1.StreamHistoricalFeaturesResponse"> & {
+  /**
+   * Output column names, as GetHistoricalFeaturesResponse.columns: set on the first message only.
+   *
+   * @generated from field: repeated string columns = 1;
+   */
+  columns: string[];
+
+  /**
+   * The next rows, in input order; each message stays under the gRPC message limit.
+   *
+   * @generated from field: repeated flywheel.featurestore.v1.HistoricalRow rows = 2;
+   */
+  rows: HistoricalRow[];
+};
+
+/**
+ * Describes the message flywheel.featurestore.v1.StreamHistoricalFeaturesResponse.
+ * Use `create(StreamHistoricalFeaturesResponseSchema)` to create a new message.
+ */
+export declare const StreamHistoricalFeaturesResponseSchema: GenMessage<StreamHistoricalFeaturesResponse>;
+
+/**
  * One output row, aligned with GetHistoricalFeaturesResponse.columns.
  *
  * @generated from message flywheel.featurestore.v1.HistoricalRow
@@ -1321,7 +1371,8 @@ export declare const FeatureStoreService: GenService<{
   },
   /**
    * Point-in-time correct feature rows for an entity dataframe, returned inline. For small
-   * frames; use CreateTrainingSet for large ones.
+   * frames: an answer over the gRPC message limit is RESOURCE_EXHAUSTED naming
+   * StreamHistoricalFeatures; CreateTrainingSet writes any size to a blob.
    *
    * @generated from rpc flywheel.featurestore.v1.FeatureStoreService.GetHistoricalFeatures
    */
@@ -1329,6 +1380,17 @@ export declare const FeatureStoreService: GenService<{
     methodKind: "unary";
     input: typeof GetHistoricalFeaturesRequestSchema;
     output: typeof GetHistoricalFeaturesResponseSchema;
+  },
+  /**
+   * GetHistoricalFeatures for answers of any size: the same rows, in input order, sent as a
+   * stream of messages each under the gRPC message limit.
+   *
+   * @generated from rpc flywheel.featurestore.v1.FeatureStoreService.StreamHistoricalFeatures
+   */
+  streamHistoricalFeatures: {
+    methodKind: "server_streaming";
+    input: typeof StreamHistoricalFeaturesRequestSchema;
+    output: typeof StreamHistoricalFeaturesResponseSchema;
   },
   /**
    * Like GetHistoricalFeatures, but writes the rows to the blob store and returns a training set
