@@ -9,7 +9,6 @@ import { toHistoricalRows } from '../datasets/historical-table-encoding.ts';
 import type { FeatureStoreCollections } from '../storage/feature-store-collections.ts';
 import { loadFeatureView } from '../storage/load-feature-view.ts';
 import { toTrainingSetMessage } from '../storage/training-set-records.ts';
-import { toOnDemandViewMessage } from '../transformations/on-demand-records.ts';
 import type { ApplyFeatureView } from '../use-cases/apply-feature-view.ts';
 import type { CreateTrainingSet } from '../use-cases/create-training-set.ts';
 import type { DeleteFeatureView } from '../use-cases/delete-feature-view.ts';
@@ -23,6 +22,7 @@ import type { MaterializeFeatureViews } from '../use-cases/materialize-feature-v
 import type { OnDemandFeatureViews } from '../use-cases/on-demand-feature-views.ts';
 import { toFeatureServiceMessage } from '../values/feature-service-records.ts';
 import { toFeatureViewMessage } from '../values/feature-view-records.ts';
+import { toOnDemandViewMessage } from '../values/on-demand-view-records.ts';
 import { checkAnswerSize } from './answer-size.ts';
 
 export interface FeatureStoreApiDeps {

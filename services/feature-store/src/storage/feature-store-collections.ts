@@ -1,7 +1,7 @@
 import type { Collection, DocumentStore } from '@flywheel/store';
-import type { OnDemandViewRecord } from '../transformations/on-demand-records.ts';
 import type { FeatureServiceRecord } from '../values/feature-service-records.ts';
 import { type FeatureViewRecord, featureViewIndexes } from '../values/feature-view-records.ts';
+import type { OnDemandViewRecord } from '../values/on-demand-view-records.ts';
 import type { ViewDataRecord } from './offline-records.ts';
 import { type OnlineRecord, onlineIndexes } from './online-records.ts';
 import type { QualityFlushRecord } from './quality-flush-records.ts';

@@ -2,14 +2,15 @@ import { AppError } from '@flywheel/core';
 import { ValueType } from '@flywheel/proto/flywheel/common/v1/value_pb.js';
 import type { StoredValue } from '../values/feature-values.ts';
 import { typeName } from '../values/feature-values.ts';
+import type { OnDemandViewDefinition } from '../values/on-demand-view-records.ts';
 import {
   type CompiledExpression,
   compileExpression,
   type ExprInput,
   type ExprScope,
+  type ExprType,
   type ExprValue,
 } from './compile-expression.ts';
-import { exprTypeOf, type OnDemandViewDefinition } from './on-demand-records.ts';
 
 /** An on-demand view's expressions, compiled once and run on every row, online and offline. */
 export interface CompiledOnDemandView {
@@ -115,4 +116,22 @@ function storedOf(value: ExprValue | null, type: ValueType): StoredValue {
 
 function scalarOf(value: StoredValue): ExprValue | null {
   return value === null || Array.isArray(value) ? null : value;
+}
+
+/** The expression type a declared type maps to; undefined for types expressions cannot use. */
+export function exprTypeOf(type: ValueType): ExprType | undefined {
+  switch (type) {
+    case ValueType.DOUBLE:
+    case ValueType.FLOAT:
+      return 'double';
+    case ValueType.INT32:
+    case ValueType.INT64:
+      return 'int';
+    case ValueType.STRING:
+      return 'string';
+    case ValueType.BOOL:
+      return 'bool';
+    default:
+      return undefined;
+  }
 }

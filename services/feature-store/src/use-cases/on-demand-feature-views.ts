@@ -4,16 +4,19 @@ import type { FeatureStoreCollections } from '../storage/feature-store-collectio
 import { updateDocument } from '../storage/update-document.ts';
 import type { ExprScope } from '../transformations/compile-expression.ts';
 import { viewsReferenced } from '../transformations/compile-expression.ts';
-import { type CompiledOnDemandView, compileOnDemandView } from '../transformations/compile-on-demand-view.ts';
 import {
+  type CompiledOnDemandView,
+  compileOnDemandView,
   exprTypeOf,
+} from '../transformations/compile-on-demand-view.ts';
+import { typeName } from '../values/feature-values.ts';
+import type { FeatureViewRecord } from '../values/feature-view-records.ts';
+import {
   type OnDemandViewDefinition,
   type OnDemandViewRecord,
   type SourceFeatureRecord,
   sameOnDemandDefinition,
-} from '../transformations/on-demand-records.ts';
-import { typeName } from '../values/feature-values.ts';
-import type { FeatureViewRecord } from '../values/feature-view-records.ts';
+} from '../values/on-demand-view-records.ts';
 
 export interface OnDemandFeatureViewsDeps {
   collections: FeatureStoreCollections;

@@ -1,8 +1,7 @@
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
-import { ValueType } from '@flywheel/proto/flywheel/common/v1/value_pb.js';
+import type { ValueType } from '@flywheel/proto/flywheel/common/v1/value_pb.js';
 import type { OnDemandFeatureViewSchema } from '@flywheel/proto/flywheel/featurestore/v1/on_demand_pb.js';
-import type { ExprType } from './compile-expression.ts';
 
 /** One computed feature as declared. */
 export interface OnDemandFeatureRecord {
@@ -36,24 +35,6 @@ export interface OnDemandViewRecord extends OnDemandViewDefinition {
   readonly revision: number;
   readonly createTime: string;
   readonly updateTime: string;
-}
-
-/** The expression type a declared type maps to; undefined for types expressions cannot use. */
-export function exprTypeOf(type: ValueType): ExprType | undefined {
-  switch (type) {
-    case ValueType.DOUBLE:
-    case ValueType.FLOAT:
-      return 'double';
-    case ValueType.INT32:
-    case ValueType.INT64:
-      return 'int';
-    case ValueType.STRING:
-      return 'string';
-    case ValueType.BOOL:
-      return 'bool';
-    default:
-      return undefined;
-  }
 }
 
 /** True when two definitions declare the same on-demand view. */
