@@ -15,14 +15,18 @@ import { createApplyFeatureView } from './use-cases/apply-feature-view.ts';
 import { createStreamSourceConsumers } from './use-cases/consume-stream-sources.ts';
 import { createCreateTrainingSet } from './use-cases/create-training-set.ts';
 import { createDeleteFeatureView } from './use-cases/delete-feature-view.ts';
+import { createFeatureServices } from './use-cases/feature-services.ts';
 import { createFlushOnlineReadQuality } from './use-cases/flush-online-read-quality.ts';
 import { createRetrieveHistoricalFeatures } from './use-cases/get-historical-features.ts';
 import { createGetOnlineFeatures } from './use-cases/get-online-features.ts';
+import { createGetOnlineFeaturesWithOnDemand } from './use-cases/get-online-features-with-on-demand.ts';
 import { createHeavyReadGate } from './use-cases/heavy-read-gate.ts';
+import { createRetrieveWithOnDemand } from './use-cases/historical-features-with-on-demand.ts';
 import { createIngestArrivedDataset, createIngestBatchSource } from './use-cases/ingest-arrived-dataset.ts';
 import { createIngestRows } from './use-cases/ingest-rows.ts';
 import { createIngestStreamRecord } from './use-cases/ingest-stream-record.ts';
 import { createMaterializeFeatureViews } from './use-cases/materialize-feature-views.ts';
+import { createOnDemandFeatureViews } from './use-cases/on-demand-feature-views.ts';
 import { createWriteFeatureRows } from './use-cases/write-feature-rows.ts';
 
 /**
@@ -60,11 +64,22 @@ export async function wireFeatureStore(
     quality,
     log: log.child({ component: 'online-read-quality' }),
   });
-  const retrieveHistoricalFeatures = createRetrieveHistoricalFeatures({
+  const onDemand = createOnDemandFeatureViews({ collections, defaultTeam: config.host.localTeam });
+  const featureServices = createFeatureServices({
     collections,
-    offline,
-    blobs: infra.blobs,
-    datasetStreamBytes: config.datasetStreamBytes,
+    onDemand,
+    defaultTeam: config.host.localTeam,
+  });
+  const retrieveHistoricalFeatures = createRetrieveWithOnDemand({
+    collections,
+    onDemand,
+    featureServices,
+    inner: createRetrieveHistoricalFeatures({
+      collections,
+      offline,
+      blobs: infra.blobs,
+      datasetStreamBytes: config.datasetStreamBytes,
+    }),
   });
 
   const datasetDeps = {
@@ -75,7 +90,12 @@ export async function wireFeatureStore(
     maxFutureSkewMs: config.maxFutureSkewMs,
     datasetStreamBytes: config.datasetStreamBytes,
   };
-  const getOnlineFeatures = createGetOnlineFeatures({ collections, online, quality });
+  const getOnlineFeatures = createGetOnlineFeaturesWithOnDemand({
+    collections,
+    onDemand,
+    featureServices,
+    inner: createGetOnlineFeatures({ collections, online, quality }),
+  });
   const streamLog = log.child({ component: 'stream-sources' });
   const streams = createStreamSourceConsumers({
     collections,
@@ -114,6 +134,8 @@ export async function wireFeatureStore(
       ingestRows: createIngestRows({ collections, write, maxFutureSkewMs: config.maxFutureSkewMs }),
       getOnlineFeatures,
       retrieveHistoricalFeatures,
+      onDemand,
+      featureServices,
       createTrainingSet: createCreateTrainingSet({
         collections,
         blobs: infra.blobs,

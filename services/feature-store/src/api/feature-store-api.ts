@@ -1,3 +1,4 @@
+import { AppError } from '@flywheel/core';
 import {
   type FeatureStoreService,
   GetOnlineFeaturesResponseSchema,
@@ -9,14 +10,18 @@ import { toTrainingSetMessage } from '../storage/training-set-records.ts';
 import type { ApplyFeatureView } from '../use-cases/apply-feature-view.ts';
 import type { CreateTrainingSet } from '../use-cases/create-training-set.ts';
 import type { DeleteFeatureView } from '../use-cases/delete-feature-view.ts';
-import type { RetrieveHistoricalFeatures } from '../use-cases/get-historical-features.ts';
+import type { FeatureServices } from '../use-cases/feature-services.ts';
 import type { GetOnlineFeatures } from '../use-cases/get-online-features.ts';
 import { getTrainingSet } from '../use-cases/get-training-set.ts';
 import type { HeavyReadGate } from '../use-cases/heavy-read-gate.ts';
+import type { RetrieveServiceHistoricalFeatures } from '../use-cases/historical-features-with-on-demand.ts';
 import type { IngestRows } from '../use-cases/ingest-rows.ts';
 import { listFeatureViews } from '../use-cases/list-feature-views.ts';
 import type { MaterializeFeatureViews } from '../use-cases/materialize-feature-views.ts';
+import type { OnDemandFeatureViews } from '../use-cases/on-demand-feature-views.ts';
+import { toFeatureServiceMessage } from '../values/feature-service-records.ts';
 import { toFeatureViewMessage } from '../values/feature-view-records.ts';
+import { toOnDemandViewMessage } from '../values/on-demand-view-records.ts';
 import { checkAnswerSize } from './answer-size.ts';
 import { historicalAnswer, historicalPages } from './historical-answer.ts';
 
@@ -26,7 +31,9 @@ export interface FeatureStoreApiDeps {
   deleteFeatureView: DeleteFeatureView;
   ingestRows: IngestRows;
   getOnlineFeatures: GetOnlineFeatures;
-  retrieveHistoricalFeatures: RetrieveHistoricalFeatures;
+  retrieveHistoricalFeatures: RetrieveServiceHistoricalFeatures;
+  onDemand: OnDemandFeatureViews;
+  featureServices: FeatureServices;
   createTrainingSet: CreateTrainingSet;
   materialize: MaterializeFeatureViews;
   /** The gRPC message limit, bytes: answers over it are refused naming the field to shrink. */
@@ -98,6 +105,7 @@ export function createFeatureStoreApi(deps: FeatureStoreApiDeps): ImplOf<typeof 
               features: request.features,
               entityDataframe: request.entityDataframe,
               maxAnswerBytes: deps.maxMessageBytes,
+              ...(request.featureService ? { featureService: request.featureService } : {}),
             },
             { signal },
           );
@@ -135,6 +143,51 @@ export function createFeatureStoreApi(deps: FeatureStoreApiDeps): ImplOf<typeof 
 
     async materialize(request, { signal }) {
       return { results: await deps.materialize(request, { signal }) };
+    },
+
+    async applyOnDemandFeatureView(request, { signal }) {
+      const { record, changed } = await deps.onDemand.apply(request.onDemandFeatureView, { signal });
+      return { onDemandFeatureView: toOnDemandViewMessage(record), changed };
+    },
+
+    async getOnDemandFeatureView(request, { signal }) {
+      const found = await deps.onDemand.find(request.name, { signal });
+      if (!found) {
+        throw new AppError('not_found', `name: on-demand feature view "${request.name}" not found`, {
+          field: 'name',
+        });
+      }
+      return { onDemandFeatureView: toOnDemandViewMessage(found.record) };
+    },
+
+    async listOnDemandFeatureViews(_request, { signal }) {
+      return { onDemandFeatureViews: (await deps.onDemand.list({ signal })).map(toOnDemandViewMessage) };
+    },
+
+    async deleteOnDemandFeatureView(request, { signal }) {
+      await deps.onDemand.delete(request.name, { signal });
+      return {};
+    },
+
+    async createFeatureService(request, { signal }) {
+      const { name, version, created } = await deps.featureServices.create(request.featureService, {
+        signal,
+      });
+      return { featureService: toFeatureServiceMessage(name, version), created };
+    },
+
+    async getFeatureService(request, { signal }) {
+      const { name, version } = await deps.featureServices.resolve(
+        { name: request.name, version: request.version } as never,
+        'name',
+        { signal },
+      );
+      return { featureService: toFeatureServiceMessage(name, version) };
+    },
+
+    async listFeatureServices(request, { signal }) {
+      const versions = await deps.featureServices.list(request.name, { signal });
+      return { featureServices: versions.map((v) => toFeatureServiceMessage(v.name, v.version)) };
     },
   };
 }
