@@ -145,7 +145,8 @@ describe('on-demand features and feature services from a Python grpcio client', 
       details:
         'request_data[0].values.tip_pct: is required: on-demand feature view trip_derived reads request.tip_pct',
     });
-    const rows = (historical?.response as { rows: { values: unknown[] }[] }).rows;
+    expect(historical).toBeDefined();
+    const rows = (historical as unknown as { response: { rows: { values: unknown[] }[] } }).response.rows;
     expect(rows[0]!.values.slice(3)).toEqual([
       { doubleValue: 37.5 },
       { doubleValue: 1.25 },
