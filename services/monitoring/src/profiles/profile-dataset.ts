@@ -1,5 +1,6 @@
 import type { FeatureKindName, FeatureSourceName } from '../records/monitor-records.ts';
 import type { FeatureProfileRecord } from '../records/profile-records.ts';
+import { sortDoubles } from '../statistics/sort-doubles.ts';
 import { DatasetColumns } from './dataset-columns.ts';
 import { type ProfileLimits, profileColumn, profileNumericValues } from './feature-profile.ts';
 import type { DatasetRow } from './read-dataset-rows.ts';
@@ -94,7 +95,13 @@ export async function profileDataset(
     const source = options.wanted.sources?.get(feature) ?? 'input';
     if (kind === 'numeric') {
       const numbers = columns.numbers(c);
-      return profileNumericValues(feature, source, numbers.sort(), columns.rows - numbers.length, limits);
+      return profileNumericValues(
+        feature,
+        source,
+        sortDoubles(numbers),
+        columns.rows - numbers.length,
+        limits,
+      );
     }
     return profileColumn(feature, kind, source, columns.samples(c, kind), limits);
   });

@@ -1,4 +1,5 @@
 import { binCounts, binCountsSorted } from './histogram.ts';
+import { sortDoubles } from './sort-doubles.ts';
 
 /**
  * A window's finite values for the numeric drift tests. They are sorted (in place, once) only when
@@ -31,7 +32,7 @@ export class WindowSample {
   /** The values, ascending. */
   sorted(): Float64Array {
     if (!this.#sorted) {
-      this.#values.sort();
+      sortDoubles(this.#values);
       this.#sorted = true;
     }
     return this.#values;
