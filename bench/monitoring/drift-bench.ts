@@ -3,7 +3,7 @@
  * same numeric data, in one run (Evidently in a child Python process), printing both and the ratio.
  *
  *   EVIDENTLY_PYTHON=$(bench/monitoring/setup-evidently.sh) node bench/monitoring/drift-bench.ts \
- *     [rows=100000] [features=100] [growthFeatures=10] [phases=check,compare,growth]
+ *     [rows=100000] [features=100] [growthFeatures=10] [phases=check,compare,growth | flywheel]
  *   (node --expose-gc … starts each timed Flywheel run from a collected heap; METHODS=… limits compare)
  *
  * Timed on Flywheel's side, per method: the service's evaluation path without store and bus —
