@@ -3,7 +3,7 @@
  * same numeric data, in one run (Evidently in a child Python process), printing both and the ratio.
  *
  *   EVIDENTLY_PYTHON=$(bench/monitoring/setup-evidently.sh) node bench/monitoring/drift-bench.ts \
- *     [rows=100000] [features=100] [growthFeatures=10] [phases=check,compare,growth]
+ *     [rows=100000] [features=100] [growthFeatures=10] [phases=check,compare,growth | flywheel]
  *   (node --expose-gc … starts each timed Flywheel run from a collected heap; METHODS=… limits compare)
  *
  * Timed on Flywheel's side, per method: the service's evaluation path without store and bus —
@@ -153,6 +153,7 @@ async function flywheel(data: Data, tests: readonly Method[]) {
   }
   // Start each timed run from a collected heap when node runs with --expose-gc.
   (globalThis as { gc?: () => void }).gc?.();
+  const cpuStarted = process.cpuUsage();
   const started = performance.now();
   const profile = await profileDataset(source(), {
     columns: featureNames,
@@ -160,6 +161,7 @@ async function flywheel(data: Data, tests: readonly Method[]) {
     limits: { sampleSize: 100_000 },
   });
   const profiled = performance.now();
+  const cpuProfiled = process.cpuUsage(cpuStarted);
   const { results } = evaluateWindow({
     monitor: monitorOf(data.features, tests, data.rows),
     profile,
@@ -167,7 +169,11 @@ async function flywheel(data: Data, tests: readonly Method[]) {
     resultId: (feature) => feature,
   });
   const evaluated = performance.now();
+  const cpuTotal = process.cpuUsage(cpuStarted);
+  const cpuSeconds = (usage: NodeJS.CpuUsage) => (usage.user + usage.system) / 1e6;
   return {
+    profileCpuSeconds: cpuSeconds(cpuProfiled),
+    evaluateCpuSeconds: cpuSeconds(cpuTotal) - cpuSeconds(cpuProfiled),
     profileSeconds: (profiled - started) / 1000,
     evaluateSeconds: (evaluated - profiled) / 1000,
     results,
@@ -299,7 +305,9 @@ async function flywheelOnly(): Promise<void> {
   const data = makeData(features, rows);
   for (const tests of [...methods.map((m) => [m]), methods]) {
     const f = await flywheel(data, tests);
-    console.log(`${tests.join('+')}: profile ${fmt(f.profileSeconds)}, evaluate ${fmt(f.evaluateSeconds)}`);
+    console.log(
+      `${tests.join('+')}: profile ${fmt(f.profileSeconds)} (cpu ${fmt(f.profileCpuSeconds)}), evaluate ${fmt(f.evaluateSeconds)} (cpu ${fmt(f.evaluateCpuSeconds)})`,
+    );
   }
 }
 

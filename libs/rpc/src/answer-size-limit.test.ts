@@ -38,6 +38,7 @@ describe('answers over the send limit', () => {
           yield { offset: 10n, chunk: new Uint8Array(Number(request.offset)) };
         },
       },
+      undefined,
       { answerSizeHints: { getModel: { field: 'model_name', instead: 'ask for a shorter model' } } },
     );
     address = `127.0.0.1:${await server.listen('127.0.0.1:0')}`;

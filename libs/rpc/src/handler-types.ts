@@ -1,6 +1,7 @@
 import type { DescMessage, MessageInitShape, MessageShape } from '@bufbuild/protobuf';
 import type { GenService, GenServiceMethods } from '@bufbuild/protobuf/codegenv2';
 import type { Logger } from '@flywheel/core';
+import type { Principal } from './auth/principal.ts';
 
 /** What a handler knows about the call it serves. */
 export interface CallContext {
@@ -14,6 +15,11 @@ export interface CallContext {
   timeRemainingMs(): number;
   /** A request header (gRPC metadata), lower-case name; the first value when repeated. */
   header(name: string): string | undefined;
+  /**
+   * Who calls: verified by the kernel from the call's credential when auth is on, else the one
+   * local principal. The only source of identity; never a request field.
+   */
+  readonly principal: Principal;
   /** The client's address. */
   readonly peer: string;
   /** Carries the call's method and trace id. */

@@ -2,6 +2,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { createGunzip, createInflate } from 'node:zlib';
 import { AppError, type ErrorCodeName, type Logger } from '@flywheel/core';
+import { authorize, type MethodPolicy } from './auth/access-policy.ts';
+import type { Authenticator } from './auth/authenticator.ts';
+import type { Principal } from './auth/principal.ts';
 
 // The HTTP/JSON side of a service (serving's REST API, the feature store's Feast-style API): one
 // listener, one error shape, one body reader, so every HTTP API answers errors the same way.
@@ -14,8 +17,25 @@ export interface HttpServer {
   close(): Promise<void>;
 }
 
-/** Handles one request; a thrown error is answered by {@link sendHttpError}. */
-export type HttpHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+/**
+ * Handles one request; a thrown error is answered by {@link sendHttpError}. `principal` is the
+ * verified caller (the local principal when auth is off; for an `open` route with auth on, undefined).
+ */
+export type HttpHandler = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  principal: Principal | undefined,
+) => Promise<void>;
+
+/**
+ * Who may call an HTTP API: the kernel authenticates `authorization: Bearer …` and checks the
+ * route's policy before the handler, like the gRPC server does for each method.
+ */
+export interface HttpAuth {
+  authenticator: Authenticator;
+  /** The policy of a request's route (method and path); `{ access: 'open' }` for health. */
+  policyOf(req: IncomingMessage, path: string): MethodPolicy<IncomingMessage>;
+}
 
 /** HTTP status of each error code (KServe v2 REST / Triton conventions); 500 otherwise. */
 const statusOf: Partial<Record<ErrorCodeName, number>> = {
@@ -47,10 +67,21 @@ export function httpStatusOf(error: AppError): number {
 export async function startHttpServer(
   address: string,
   handler: HttpHandler,
-  options: { log: Logger; setting: string },
+  options: { log: Logger; setting: string; auth?: HttpAuth; localPrincipal?: Principal },
 ): Promise<HttpServer> {
+  const { auth } = options;
+  const guarded = async (req: IncomingMessage, res: ServerResponse, auth: HttpAuth): Promise<void> => {
+    const path = new URL(req.url ?? '/', 'http://server').pathname;
+    const policy = auth.policyOf(req, path);
+    if ('access' in policy && policy.access === 'open') return handler(req, res, undefined);
+    const principal = await auth.authenticator.authenticate(req.headers.authorization);
+    await authorize(`${req.method ?? 'GET'} ${path}`, policy, principal, req, AbortSignal.timeout(30_000));
+    return handler(req, res, principal);
+  };
   const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
-    handler(req, res).catch((error: unknown) => sendHttpError(res, AppError.from(error), options.log));
+    (auth ? guarded(req, res, auth) : handler(req, res, options.localPrincipal)).catch((error: unknown) =>
+      sendHttpError(res, AppError.from(error), options.log),
+    );
   });
   const { host, port } = splitAddress(address, options.setting);
   await new Promise<void>((resolve, reject) => {

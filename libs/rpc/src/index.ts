@@ -1,9 +1,26 @@
 export type { AnswerSizeHint, AnswerTooLarge } from './answer-too-large.ts';
 export { answerTooLarge } from './answer-too-large.ts';
+
+export type { MethodPolicy, ServicePolicy, TeamOf } from './auth/access-policy.ts';
+export { authorize, platformAdminPolicy } from './auth/access-policy.ts';
+export type { ApiTokenFile, ApiTokenRecord } from './auth/api-tokens.ts';
+export {
+  apiTokenPrefix,
+  mintApiToken,
+  readApiTokenFile,
+  writeApiTokenFile,
+} from './auth/api-tokens.ts';
+export type { AuthConfig, EnabledAuthConfig } from './auth/auth-config.ts';
+export { asymmetricAlgorithms, readAuthConfig } from './auth/auth-config.ts';
+export type { Authenticator } from './auth/authenticator.ts';
+export { createAuthenticator } from './auth/authenticator.ts';
+export type { Action, Principal, TeamRole } from './auth/principal.ts';
+export { localPrincipal, mayAct, platformAdminGrant, principalOf } from './auth/principal.ts';
+
 export { methodPath } from './grpc-definition.ts';
 export type { CallContext, ImplOf, MethodImpl, ServiceImpl } from './handler-types.ts';
 export type { HealthStatus } from './health-service.ts';
-export type { HttpHandler, HttpServer } from './http-server.ts';
+export type { HttpAuth, HttpHandler, HttpServer } from './http-server.ts';
 export {
   httpMethodNotAllowed,
   httpStatusOf,

@@ -6,6 +6,9 @@ import * as grpc from '@grpc/grpc-js';
 import type { ServerSurfaceCall } from '@grpc/grpc-js/build/src/server-call.js';
 import { context, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { type AnswerSizeHint, answerTooLarge } from './answer-too-large.ts';
+import { type AnyMethodPolicy, authorize, type ServicePolicy } from './auth/access-policy.ts';
+import type { Authenticator } from './auth/authenticator.ts';
+import { localPrincipal, type Principal } from './auth/principal.ts';
 import { encodeMessage, serviceDefinition, UndecodableRequest } from './grpc-definition.ts';
 import type { CallContext, ServiceImpl } from './handler-types.ts';
 import { createHealthService, type HealthStatus } from './health-service.ts';
@@ -28,6 +31,13 @@ export interface RpcServerOptions {
   defaultDeadlineMs?: number;
   /** Deadline for streaming calls that arrive without one, ms. Default 1 h. */
   defaultStreamDeadlineMs?: number;
+  /**
+   * Verifies every call's credential (health excepted) and checks the method's policy before its
+   * handler. Absent (auth off): every call runs as {@link localPrincipal} and no policy is checked.
+   */
+  authenticator?: Authenticator;
+  /** Who calls run as when there is no authenticator. Default: the local principal of team `default`. */
+  localPrincipal?: Principal;
 }
 
 /** How one service is served, beyond its handlers. */
@@ -47,10 +57,13 @@ export interface RpcServer {
    * Serves `service` with `impl`; methods `impl` leaves out answer UNIMPLEMENTED. Marks it SERVING.
    * Every answer is encoded once, here: one over `maxSendMessageBytes` is `resource_exhausted`
    * naming the RPC, its size and the limit, and the method's hint if any.
+   * With an authenticator, each call must satisfy `policy`'s entry for its method (none: refused
+   * with PERMISSION_DENIED to everyone).
    */
   add<S extends GenServiceMethods>(
     service: GenService<S>,
     impl: ServiceImpl<S>,
+    policy?: ServicePolicy<S>,
     options?: AddServiceOptions<S>,
   ): void;
   /** Sets the health status of a service by full name, or of the whole server with `''`. */
@@ -82,10 +95,12 @@ export function createRpcServer(options: RpcServerOptions = {}): RpcServer {
   const open: OpenCalls = { calls: new Set(), shutdownReason: undefined };
   const services: DescService[] = [];
   const health = createHealthService();
+  const principal = options.localPrincipal ?? localPrincipal('default');
 
   const addService = (
     service: DescService,
     impl: Record<string, unknown>,
+    policy: Readonly<Record<string, AnyMethodPolicy>> | undefined,
     hints: Record<string, AnswerSizeHint | undefined> = {},
   ): void => {
     const handlers: grpc.UntypedServiceImplementation = {};
@@ -96,12 +111,17 @@ export function createRpcServer(options: RpcServerOptions = {}): RpcServer {
         setting: options.maxSendMessageSetting,
         hint: hints[method.localName],
       };
+      const guard = options.authenticator
+        ? { authenticator: options.authenticator, policy: policy?.[method.localName] }
+        : undefined;
       handlers[method.name] = wrapMethod(method, handler, {
         log,
         unaryDeadlineMs,
         streamDeadlineMs,
         open,
         answerLimit,
+        principal,
+        guard,
       });
     }
     server.addService(serviceDefinition(service), handlers);
@@ -109,15 +129,18 @@ export function createRpcServer(options: RpcServerOptions = {}): RpcServer {
     health.set(service.typeName, 'SERVING');
   };
 
-  addService(health.service, health.impl);
+  // Health stays open (load balancers and orchestrators probe it without credentials); reflection
+  // describes the API, not data: any verified caller.
+  addService(health.service, health.impl, { check: openAccess, list: openAccess, watch: openAccess });
   for (const reflection of createReflectionServices(() => services))
-    addService(reflection.service, reflection.impl);
+    addService(reflection.service, reflection.impl, { serverReflectionInfo: { access: 'authenticated' } });
 
   return {
-    add: (service, impl, addOptions) =>
+    add: (service, impl, policy, addOptions) =>
       addService(
         service,
         impl as Record<string, unknown>,
+        policy as Record<string, AnyMethodPolicy> | undefined,
         addOptions?.answerSizeHints as Record<string, AnswerSizeHint | undefined> | undefined,
       ),
     setHealth: (service, status) => health.set(service, status),
@@ -149,6 +172,10 @@ export function createRpcServer(options: RpcServerOptions = {}): RpcServer {
   };
 }
 
+const openAccess: AnyMethodPolicy = { access: 'open' };
+/** Who an open method's call runs as when auth is on: no team, no role. */
+const anonymousPrincipal: Principal = { subject: 'anonymous', teams: [], roles: {}, platformAdmin: false };
+
 // biome-ignore lint/suspicious/noExplicitAny: one dispatcher over four handler shapes; each call site is typed by ServiceImpl.
 type AnyHandler = (request: any, ctx: CallContext) => any;
 
@@ -157,6 +184,10 @@ interface WrapOptions {
   unaryDeadlineMs: number;
   streamDeadlineMs: number;
   open: OpenCalls;
+  /** Who calls run as without a guard. */
+  principal: Principal;
+  /** Present when auth is on: who may call this method. */
+  guard: { authenticator: Authenticator; policy: AnyMethodPolicy | undefined } | undefined;
   answerLimit: AnswerLimit;
 }
 
@@ -172,6 +203,10 @@ interface OpenCall {
   ctx: CallContext;
   span: Span;
   run<T>(fn: () => T): T;
+  /** Verifies the caller's credential and puts its principal on `ctx` (with a guard only). */
+  authenticate(): Promise<void>;
+  /** Checks the method's policy for one request message (with a guard only). */
+  authorize(request: Message): Promise<void>;
   /** Called once when the call aborts (deadline, client cancel, shutdown) before it ended. */
   onAbort: ((reason: AppError) => void) | undefined;
   /** Maps a thrown value to the status to send, records it on the span, logs what is unexpected. */
@@ -239,8 +274,12 @@ function openCall(call: ServerSurfaceCall, info: MethodInfo, options: WrapOption
   const span = tracer.startSpan(name, info.spanOptions, parent);
   const spanContext = trace.setSpan(parent, span);
   let log: Logger | undefined;
+  let principal = options.principal;
   const ctx: CallContext = {
     method: name,
+    get principal() {
+      return principal;
+    },
     signal,
     deadline,
     timeRemainingMs: () => Math.max(0, deadline - Date.now()),
@@ -262,6 +301,20 @@ function openCall(call: ServerSurfaceCall, info: MethodInfo, options: WrapOption
     span,
     onAbort: undefined,
     run: (fn) => context.with(spanContext, fn),
+    authenticate: async () => {
+      if (!options.guard) return;
+      // An open method (health) takes no credential and runs as nobody in particular.
+      const { policy } = options.guard;
+      if (policy && 'access' in policy && policy.access === 'open') {
+        principal = anonymousPrincipal;
+        return;
+      }
+      principal = await options.guard.authenticator.authenticate(headers.authorization);
+      span.setAttribute('enduser.id', principal.subject);
+    },
+    authorize: async (request) => {
+      if (options.guard) await authorize(name, options.guard.policy, principal, request, signal);
+    },
     fail: (thrown) => {
       // An abort wins over what the handler threw because of it.
       const error =
@@ -321,8 +374,22 @@ function admit(method: DescMethod, request: unknown): Message {
   return request as Message;
 }
 
-async function* admitted(method: DescMethod, requests: AsyncIterable<unknown>): AsyncIterable<Message> {
-  for await (const request of requests) yield admit(method, request);
+/** The request, admitted and allowed by the method's policy. */
+async function allowed(method: DescMethod, request: unknown, open: OpenCall): Promise<Message> {
+  const message = admit(method, request);
+  await open.authorize(message);
+  return message;
+}
+
+/** Each request message admitted and, with a guard, allowed: a stream may name another resource per message. */
+async function* admitted(
+  method: DescMethod,
+  requests: AsyncIterable<unknown>,
+  open: OpenCall,
+  guarded: boolean,
+): AsyncIterable<Message> {
+  for await (const request of requests)
+    yield guarded ? allowed(method, request, open) : admit(method, request);
 }
 
 function unimplemented(method: DescMethod): never {
@@ -347,10 +414,11 @@ function wrapMethod(
         callback: grpc.sendUnaryData<unknown>,
       ) => {
         const open = openCall(call, info, options);
+        const guarded = options.guard !== undefined;
         const input =
           method.methodKind === 'unary'
             ? () => admit(method, (call as grpc.ServerUnaryCall<unknown, unknown>).request)
-            : () => admitted(method, call as grpc.ServerReadableStream<unknown, unknown>);
+            : () => admitted(method, call as grpc.ServerReadableStream<unknown, unknown>, open, guarded);
         // Answers once: with the handler's result, or with the abort that came first.
         let answered = false;
         const answer = (error: Partial<grpc.StatusObject> | null, response?: unknown): void => {
@@ -365,12 +433,19 @@ function wrapMethod(
           answer(open.fail(open.ctx.signal.reason));
           return;
         }
-        open
-          .run(async () => encodeAnswer(info, options.answerLimit, await impl(input(), open.ctx)))
-          .then(
-            (response) => answer(null, response),
-            (thrown: unknown) => answer(open.fail(thrown)),
-          );
+        // Without a guard the hot path stays as it was: no extra await per call.
+        const run = guarded
+          ? async () => {
+              await open.authenticate();
+              const request = input();
+              if (method.methodKind === 'unary') await open.authorize(request as Message);
+              return encodeAnswer(info, options.answerLimit, await impl(request, open.ctx));
+            }
+          : async () => encodeAnswer(info, options.answerLimit, await impl(input(), open.ctx));
+        open.run(run).then(
+          (response) => answer(null, response),
+          (thrown: unknown) => answer(open.fail(thrown)),
+        );
       };
     case 'server_streaming':
     case 'bidi_streaming':
@@ -379,10 +454,12 @@ function wrapMethod(
       ) => {
         const open = openCall(call, info, options);
         const stream = async (): Promise<void> => {
+          const guarded = options.guard !== undefined;
+          if (guarded) await open.authenticate();
           const input =
             method.methodKind === 'server_streaming'
-              ? admit(method, (call as grpc.ServerWritableStream<unknown, unknown>).request)
-              : admitted(method, call as grpc.ServerDuplexStream<unknown, unknown>);
+              ? await allowed(method, (call as grpc.ServerWritableStream<unknown, unknown>).request, open)
+              : admitted(method, call as grpc.ServerDuplexStream<unknown, unknown>, open, guarded);
           const responses = impl(input, open.ctx) as AsyncIterable<unknown>;
           const aborted = whenAborted(open.ctx.signal);
           const iterator = responses[Symbol.asyncIterator]();

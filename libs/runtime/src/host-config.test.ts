@@ -54,6 +54,7 @@ describe('readHostConfig', () => {
       instanceId: `${hostname()}/registry`, // this container's hostname needs no cleaning
       dedupeRetentionMs: 7 * 24 * 3_600_000,
       consumerGroupPrefix: '',
+      auth: { enabled: false },
     });
     expect(problemsOf(reader)).toBe('');
   });
@@ -84,6 +85,7 @@ describe('readHostConfig', () => {
       instanceId: 'node-7/feature-store-0',
       dedupeRetentionMs: 14 * 24 * 3_600_000,
       consumerGroupPrefix: 'staging-',
+      auth: { enabled: false },
     });
     expect(problemsOf(reader)).toBe('');
   });

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { type ConfigReader, type LogLevel, logLevels } from '@flywheel/core';
+import { type AuthConfig, readAuthConfig } from '@flywheel/rpc';
 import { type TelemetryExporter, telemetryExporters } from '@flywheel/telemetry/sdk';
 
 /** The six services and the port each listens on by default (scheduler 7101 … monitoring 7106). */
@@ -70,6 +71,8 @@ export interface HostConfig {
    * share a group. Empty (unset): the bus's topic prefix stands in, see {@link consumerGroupPrefixOf}.
    */
   consumerGroupPrefix: string;
+  /** Who may call (`FLYWHEEL_AUTH_*`, see `@flywheel/rpc` readAuthConfig); off by default. */
+  auth: AuthConfig;
 }
 
 /**
@@ -98,7 +101,7 @@ const groupPrefixPattern = /^[A-Za-z0-9_-]{0,100}$/;
  * `FLYWHEEL_LOG_LEVEL`, `FLYWHEEL_TELEMETRY` (off | console | otlp-proto | otlp-json),
  * `FLYWHEEL_OTLP_ENDPOINT`, `FLYWHEEL_MAX_MESSAGE_BYTES`, `FLYWHEEL_DEFAULT_DEADLINE`, `FLYWHEEL_SHUTDOWN_GRACE`,
  * `FLYWHEEL_LOCAL_TEAM`, `FLYWHEEL_INSTANCE_ID`, `FLYWHEEL_DEDUPE_RETENTION`,
- * `FLYWHEEL_CONSUMER_GROUP_PREFIX`.
+ * `FLYWHEEL_CONSUMER_GROUP_PREFIX`, and `FLYWHEEL_AUTH_*`.
  * Collects problems into `reader`; the caller calls `reader.done()` once its own settings are read.
  */
 export function readHostConfig(reader: ConfigReader, service: ServiceName): HostConfig {
@@ -152,5 +155,6 @@ export function readHostConfig(reader: ConfigReader, service: ServiceName): Host
     instanceId,
     dedupeRetentionMs,
     consumerGroupPrefix,
+    auth: readAuthConfig(reader),
   };
 }

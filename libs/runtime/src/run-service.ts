@@ -8,7 +8,14 @@ import {
   type Subscription,
 } from '@flywheel/bus';
 import { AppError, abortError, type CallOptions, deadlineSignal, type Logger } from '@flywheel/core';
-import { createRpcServer, type RpcServer } from '@flywheel/rpc';
+import {
+  type Authenticator,
+  createAuthenticator,
+  createRpcServer,
+  localPrincipal,
+  type Principal,
+  type RpcServer,
+} from '@flywheel/rpc';
 import { createJsonLogger } from '@flywheel/telemetry';
 import { startTelemetry } from '@flywheel/telemetry/sdk';
 import { consumerGroupPrefixOf, type HostConfig } from './host-config.ts';
@@ -36,6 +43,11 @@ export interface ServiceHost {
   readonly server: RpcServer;
   readonly log: Logger;
   readonly infra: Infra;
+  /**
+   * Who calls: the authenticator when `FLYWHEEL_AUTH=on` (the gRPC server already checks it; an
+   * HTTP API passes it to startHttpServer), else the one local principal every call runs as.
+   */
+  readonly auth: { readonly authenticator?: Authenticator; readonly localPrincipal: Principal };
   /** Aborts when the service starts stopping. */
   readonly signal: AbortSignal;
   /**
@@ -115,8 +127,13 @@ export async function runService(options: RunServiceOptions): Promise<RunningSer
           otlpEndpoint: config.host.otlpEndpoint,
         });
   const infra = await openInfra(config.infra, { log, ...(options.shared ? { shared: options.shared } : {}) });
+  const auth = {
+    localPrincipal: localPrincipal(config.host.localTeam),
+    ...(config.host.auth.enabled ? { authenticator: createAuthenticator(config.host.auth) } : {}),
+  };
   const server = createRpcServer({
     log,
+    ...auth,
     maxReceiveMessageBytes: config.host.maxMessageBytes,
     maxSendMessageBytes: config.host.maxMessageBytes,
     maxSendMessageSetting: 'FLYWHEEL_MAX_MESSAGE_BYTES',
@@ -154,6 +171,7 @@ export async function runService(options: RunServiceOptions): Promise<RunningSer
     server,
     log,
     infra,
+    auth,
     signal: stopping.signal,
     consume: async ({ group: named = name, ...subscribe }, handler) => {
       const group = `${consumerGroupPrefixOf(config.host, config.infra.bus)}${named}`;
@@ -198,6 +216,7 @@ export async function runService(options: RunServiceOptions): Promise<RunningSer
   log.info('serving', {
     address: config.host.grpcAddress,
     port,
+    auth: config.host.auth.enabled ? 'on' : 'off',
     instance: instance.id,
     incarnation: instance.incarnation,
     // Since the process started: how long a restart keeps calls waiting, and the CPU time that

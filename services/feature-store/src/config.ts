@@ -22,6 +22,13 @@ export interface FeatureStoreConfig {
   offline: 'document' | 'duckdb';
   /** Local cache of Parquet chunks for `duckdb` (`FLYWHEEL_FEATURE_STORE_DUCKDB_CACHE_DIR`, default `<tmp>/flywheel-feature-store-parquet`). */
   duckdbCacheDir: string;
+  /** DuckDB worker threads for `duckdb` (`FLYWHEEL_FEATURE_STORE_DUCKDB_THREADS`, default 0 = one per core). */
+  duckdbThreads: number;
+  /**
+   * DuckDB's memory limit for `duckdb` (`FLYWHEEL_FEATURE_STORE_DUCKDB_MEMORY_LIMIT`, default
+   * `512MB`); a join that needs more spills to `<cache dir>/spill`.
+   */
+  duckdbMemoryLimit: string;
   /** Feast-style HTTP/JSON online API (`FLYWHEEL_FEATURE_STORE_HTTP_ADDRESS`, default 127.0.0.1:6566). */
   http: { address: string; maxBodyBytes: number };
   /**
@@ -36,6 +43,20 @@ export interface FeatureStoreConfig {
    * or deleted through this replica are reconciled at once.
    */
   streamReconcileIntervalMs: number;
+  /**
+   * Historical reads (GetHistoricalFeatures, StreamHistoricalFeatures, CreateTrainingSet) running
+   * at once (`FLYWHEEL_FEATURE_STORE_HEAVY_READS`, default 2, 1…64) and waiting for a place
+   * (`FLYWHEEL_FEATURE_STORE_HEAVY_READ_QUEUE`, default 16, 0…10 000); one more is
+   * `resource_exhausted` (retriable).
+   */
+  heavyReads: { concurrency: number; queue: number };
+  /**
+   * Dataset blobs larger than this, bytes, are read as streams — JSON Lines / CSV line by line,
+   * Parquet via a local file DuckDB reads row group by row group — never whole in memory
+   * (`FLYWHEEL_FEATURE_STORE_DATASET_STREAM_BYTES`, default 512 MiB: a text file beyond it would not
+   * fit one JavaScript string).
+   */
+  datasetStreamBytes: number;
 }
 
 /**
@@ -44,8 +65,11 @@ export interface FeatureStoreConfig {
  * `FLYWHEEL_FEATURE_STORE_QUALITY_FLUSH_INTERVAL` (a duration, ≥ 10ms),
  * `FLYWHEEL_FEATURE_STORE_STREAM_RECONCILE_INTERVAL` (a duration, ≥ 100ms),
  * `FLYWHEEL_FEATURE_STORE_OFFLINE` (document | duckdb),
- * `FLYWHEEL_FEATURE_STORE_DUCKDB_CACHE_DIR`, `FLYWHEEL_FEATURE_STORE_HTTP_ADDRESS` /
- * `…_HTTP_MAX_BODY_BYTES` and `FLYWHEEL_FEATURE_STORE_MAX_FUTURE_SKEW` (a duration). Throws one error
+ * `FLYWHEEL_FEATURE_STORE_DUCKDB_CACHE_DIR`, `…_DUCKDB_THREADS` (0…1024), `…_DUCKDB_MEMORY_LIMIT` (a size),
+ * `FLYWHEEL_FEATURE_STORE_HTTP_ADDRESS` /
+ * `…_HTTP_MAX_BODY_BYTES`, `FLYWHEEL_FEATURE_STORE_MAX_FUTURE_SKEW` (a duration),
+ * `FLYWHEEL_FEATURE_STORE_HEAVY_READS` / `…_HEAVY_READ_QUEUE` and
+ * `FLYWHEEL_FEATURE_STORE_DATASET_STREAM_BYTES`. Throws one error
  * listing every problem.
  */
 export function loadFeatureStoreConfig(env: Env): FeatureStoreConfig {
@@ -65,6 +89,14 @@ export function loadFeatureStoreConfig(env: Env): FeatureStoreConfig {
     'FLYWHEEL_FEATURE_STORE_DUCKDB_CACHE_DIR',
     join(tmpdir(), 'flywheel-feature-store-parquet'),
   );
+  const duckdbThreads = reader.int('FLYWHEEL_FEATURE_STORE_DUCKDB_THREADS', 0, { min: 0, max: 1024 });
+  const duckdbMemoryLimit = reader.string('FLYWHEEL_FEATURE_STORE_DUCKDB_MEMORY_LIMIT', '512MB');
+  if (!/^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.test(duckdbMemoryLimit)) {
+    reader.problem(
+      'FLYWHEEL_FEATURE_STORE_DUCKDB_MEMORY_LIMIT',
+      `must be a size like 512MB or 2GiB, got "${duckdbMemoryLimit}"`,
+    );
+  }
   const http = {
     address: reader.string('FLYWHEEL_FEATURE_STORE_HTTP_ADDRESS', '127.0.0.1:6566'),
     maxBodyBytes: reader.int('FLYWHEEL_FEATURE_STORE_HTTP_MAX_BODY_BYTES', 16 * 1024 * 1024, {
@@ -83,8 +115,18 @@ export function loadFeatureStoreConfig(env: Env): FeatureStoreConfig {
   if (streamReconcileIntervalMs < 100) {
     reader.problem('FLYWHEEL_FEATURE_STORE_STREAM_RECONCILE_INTERVAL', 'must be at least 100ms');
   }
+  const heavyReads = {
+    concurrency: reader.int('FLYWHEEL_FEATURE_STORE_HEAVY_READS', 2, { min: 1, max: 64 }),
+    queue: reader.int('FLYWHEEL_FEATURE_STORE_HEAVY_READ_QUEUE', 16, { min: 0, max: 10_000 }),
+  };
+  const datasetStreamBytes = reader.int('FLYWHEEL_FEATURE_STORE_DATASET_STREAM_BYTES', 512 * 1024 * 1024, {
+    min: 0,
+    max: Number.MAX_SAFE_INTEGER,
+  });
   reader.done();
   return {
+    heavyReads,
+    datasetStreamBytes,
     host,
     infra,
     chunkRows,
@@ -92,6 +134,8 @@ export function loadFeatureStoreConfig(env: Env): FeatureStoreConfig {
     streamReconcileIntervalMs,
     offline: offline as 'document' | 'duckdb',
     duckdbCacheDir,
+    duckdbThreads,
+    duckdbMemoryLimit,
     http,
     maxFutureSkewMs,
   };

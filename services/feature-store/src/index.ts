@@ -1,3 +1,4 @@
+export { featureStorePolicy } from './api/feature-store-policy.ts';
 export type { FeatureStoreConfig } from './config.ts';
 export { loadFeatureStoreConfig } from './config.ts';
 export { wireFeatureStore } from './wire-feature-store.ts';

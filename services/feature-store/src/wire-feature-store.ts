@@ -4,6 +4,7 @@ import { startHttpServer } from '@flywheel/rpc';
 import type { ServiceHost, ServiceWiring } from '@flywheel/runtime';
 import { createFeastHttpApi } from './api/feast-http-api.ts';
 import { createFeatureStoreApi, featureStoreAnswerSizeHints } from './api/feature-store-api.ts';
+import { featureStorePolicy } from './api/feature-store-policy.ts';
 import type { FeatureStoreConfig } from './config.ts';
 import { createOnlineReadQuality } from './quality/online-read-tallies.ts';
 import { openCollections } from './storage/feature-store-collections.ts';
@@ -13,13 +14,18 @@ import { createApplyFeatureView } from './use-cases/apply-feature-view.ts';
 import { createStreamSourceConsumers } from './use-cases/consume-stream-sources.ts';
 import { createCreateTrainingSet } from './use-cases/create-training-set.ts';
 import { createDeleteFeatureView } from './use-cases/delete-feature-view.ts';
+import { createFeatureServices } from './use-cases/feature-services.ts';
 import { createFlushOnlineReadQuality } from './use-cases/flush-online-read-quality.ts';
 import { createRetrieveHistoricalFeatures } from './use-cases/get-historical-features.ts';
 import { createGetOnlineFeatures } from './use-cases/get-online-features.ts';
+import { createGetOnlineFeaturesWithOnDemand } from './use-cases/get-online-features-with-on-demand.ts';
+import { createHeavyReadGate } from './use-cases/heavy-read-gate.ts';
+import { createRetrieveWithOnDemand } from './use-cases/historical-features-with-on-demand.ts';
 import { createIngestArrivedDataset, createIngestBatchSource } from './use-cases/ingest-arrived-dataset.ts';
 import { createIngestRows } from './use-cases/ingest-rows.ts';
 import { createIngestStreamRecord } from './use-cases/ingest-stream-record.ts';
 import { createMaterializeFeatureViews } from './use-cases/materialize-feature-views.ts';
+import { createOnDemandFeatureViews } from './use-cases/on-demand-feature-views.ts';
 import { createWriteFeatureRows } from './use-cases/write-feature-rows.ts';
 
 /**
@@ -46,6 +52,8 @@ export async function wireFeatureStore(
           blobs: infra.blobs,
           chunkRows: config.chunkRows,
           cacheDir: config.duckdbCacheDir,
+          ...(config.duckdbThreads > 0 ? { threads: config.duckdbThreads } : {}),
+          memoryLimit: config.duckdbMemoryLimit,
         })
       : createOfflineStore({ blobs: infra.blobs, chunkRows: config.chunkRows });
   const online = createOnlineStore(collections.online);
@@ -56,10 +64,22 @@ export async function wireFeatureStore(
     quality,
     log: log.child({ component: 'online-read-quality' }),
   });
-  const retrieveHistoricalFeatures = createRetrieveHistoricalFeatures({
+  const onDemand = createOnDemandFeatureViews({ collections, defaultTeam: config.host.localTeam });
+  const featureServices = createFeatureServices({
     collections,
-    offline,
-    blobs: infra.blobs,
+    onDemand,
+    defaultTeam: config.host.localTeam,
+  });
+  const retrieveHistoricalFeatures = createRetrieveWithOnDemand({
+    collections,
+    onDemand,
+    featureServices,
+    inner: createRetrieveHistoricalFeatures({
+      collections,
+      offline,
+      blobs: infra.blobs,
+      datasetStreamBytes: config.datasetStreamBytes,
+    }),
   });
 
   const datasetDeps = {
@@ -68,8 +88,14 @@ export async function wireFeatureStore(
     write,
     log: log.child({ consumer: 'dataset.arrived' }),
     maxFutureSkewMs: config.maxFutureSkewMs,
+    datasetStreamBytes: config.datasetStreamBytes,
   };
-  const getOnlineFeatures = createGetOnlineFeatures({ collections, online, quality });
+  const getOnlineFeatures = createGetOnlineFeaturesWithOnDemand({
+    collections,
+    onDemand,
+    featureServices,
+    inner: createGetOnlineFeatures({ collections, online, quality }),
+  });
   const streamLog = log.child({ component: 'stream-sources' });
   const streams = createStreamSourceConsumers({
     collections,
@@ -108,6 +134,8 @@ export async function wireFeatureStore(
       ingestRows: createIngestRows({ collections, write, maxFutureSkewMs: config.maxFutureSkewMs }),
       getOnlineFeatures,
       retrieveHistoricalFeatures,
+      onDemand,
+      featureServices,
       createTrainingSet: createCreateTrainingSet({
         collections,
         blobs: infra.blobs,
@@ -121,14 +149,29 @@ export async function wireFeatureStore(
         ingestBatchSource: createIngestBatchSource(datasetDeps),
       }),
       maxMessageBytes: config.host.maxMessageBytes,
+      heavyReads: createHeavyReadGate(config.heavyReads),
     }),
+    featureStorePolicy(),
     { answerSizeHints: featureStoreAnswerSizeHints },
   );
   await host.consume({ topics: ['dataset.arrived'] }, createIngestArrivedDataset(datasetDeps));
   const http = await startHttpServer(
     config.http.address,
     createFeastHttpApi({ getOnlineFeatures, maxBodyBytes: config.http.maxBodyBytes }),
-    { log: log.child({ component: 'http' }), setting: 'FLYWHEEL_FEATURE_STORE_HTTP_ADDRESS' },
+    {
+      log: log.child({ component: 'http' }),
+      setting: 'FLYWHEEL_FEATURE_STORE_HTTP_ADDRESS',
+      ...(host.auth.authenticator
+        ? {
+            auth: {
+              authenticator: host.auth.authenticator,
+              // As its gRPC API for now: platform admins only; /health stays open for probes.
+              policyOf: (_req, path) =>
+                path === '/health' ? { access: 'open' } : { access: 'platform-admin' },
+            },
+          }
+        : {}),
+    },
   );
   log.info('HTTP online API listening', { address: http.address });
   const stopping = new AbortController();

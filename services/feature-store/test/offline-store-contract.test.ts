@@ -5,6 +5,7 @@ import { type BlobStore, createFsBlobs } from '@flywheel/blobs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDuckDbOfflineStore } from '../src/storage/duckdb-offline-store.ts';
 import { createOfflineStore, type OfflineStore } from '../src/storage/offline-store.ts';
+import { latestPerEntity } from '../src/storage/online-store.ts';
 import type { FeatureRowData } from '../src/values/feature-row-data.ts';
 import { offlineStores } from './feature-store-harness.ts';
 
@@ -79,6 +80,63 @@ describe.each(offlineStores)('the %s offline store', (kind) => {
         ttlMs,
       );
       expect(joined).toEqual(lookups.map((lookup) => fullScan(batches, lookup, ttlMs)));
+    }
+  });
+
+  it('answers only the requested features, the same joined whole or in column slices', async () => {
+    const rows: FeatureRowData[] = [
+      { key: [1], timeMs: 10, values: { a: 1.5, b: 'x', c: true } },
+      { key: [1], timeMs: 20, values: { a: null, b: 'y' } },
+      { key: [2], timeMs: 10, values: { a: [1, 2], c: false } },
+    ];
+    const chunks = await store.writeChunks('some', rows);
+    const lookups = ['[1]', '[2]', '[3]'].map((keyId) => ({ keyId, timeMs: 30 }));
+    const features = ['a', 'c', 'missing'];
+    const joined = await store.joinAsOf('some', chunks, lookups, null, { features });
+    expect(joined).toEqual([{ a: null }, { a: [1, 2], c: false }, undefined]);
+    const sliced: (typeof joined)[number][] = lookups.map(() => undefined);
+    for await (const slice of store.joinAsOfChunks('some', chunks, lookups, null, { features })) {
+      expect([...slice.values.keys()]).toEqual(features);
+      for (let i = 0; i < slice.lookupIndexes.length; i++) {
+        const values: Record<string, unknown> = {};
+        for (const [name, column] of slice.values) if (column[i] !== undefined) values[name] = column[i];
+        sliced[slice.lookupIndexes[i]!] = values as (typeof joined)[number];
+      }
+    }
+    expect(sliced).toEqual(joined);
+  });
+
+  it('gives per entity the latest value of each feature in a window, like latestPerEntity of the rows', async () => {
+    const random = seeded(11);
+    for (let round = 0; round < 8; round++) {
+      const view = `w${round}`;
+      const batches = Array.from({ length: 1 + random(3) }, () =>
+        Array.from({ length: random(30) }, (): FeatureRowData => {
+          const values: Record<string, number | string | boolean | number[] | null> = {};
+          if (random(3) > 0) values.a = random(4) === 0 ? null : random(100) / 4;
+          if (random(2) > 0) values.b = random(3) === 0 ? [random(9)] : `s${random(9)}`;
+          if (random(2) > 0) values.c = random(2) === 0;
+          return { key: [random(4)], timeMs: random(50), values };
+        }),
+      );
+      const chunks = [];
+      for (const batch of batches) chunks.push(...(await store.writeChunks(view, batch)));
+      const fromMs = random(2) === 0 ? null : random(25);
+      const toMs = 25 + random(30);
+      const history = (await store.readHistory(view, chunks)).filter(
+        (r) => (fromMs === null || r.timeMs >= fromMs) && r.timeMs < toMs,
+      );
+      const expected = latestPerEntity(history);
+      const got = [];
+      for await (const batch of store.latestInWindow(view, chunks, fromMs, toMs, { batchEntities: 2 })) {
+        expect(batch.length).toBeLessThanOrEqual(2);
+        got.push(...batch);
+      }
+      const byKey = (u: { key: readonly unknown[] }) => JSON.stringify(u.key);
+      expect(new Map(got.map((u) => [byKey(u), u.features]))).toEqual(
+        new Map(expected.map((u) => [byKey(u), u.features])),
+      );
+      expect(got.length).toBe(expected.length);
     }
   });
 

@@ -1,3 +1,4 @@
+export { monitoringPolicy } from './api/monitoring-policy.ts';
 export type { MonitoringConfig } from './config.ts';
 export { loadMonitoringConfig } from './config.ts';
 export { profileDataset } from './profiles/profile-dataset.ts';

@@ -3,6 +3,7 @@ import { MonitoringService } from '@flywheel/proto/flywheel/monitoring/v1/monito
 import { createRpcClient } from '@flywheel/rpc';
 import type { ServiceHost, ServiceWiring } from '@flywheel/runtime';
 import { createMonitoringApi } from './api/monitoring-api.ts';
+import { monitoringPolicy } from './api/monitoring-policy.ts';
 import type { MonitoringConfig } from './config.ts';
 import { createGetDriftReport } from './drift/get-drift-report.ts';
 import { createListAlerts } from './drift/list-alerts.ts';
@@ -79,6 +80,7 @@ export async function wireMonitoring(host: ServiceHost, config: MonitoringConfig
       listAlerts: createListAlerts({ collections }),
       getPerformanceMetrics: createGetPerformanceMetrics({ collections }),
     }),
+    monitoringPolicy(),
   );
 
   await host.consume(

@@ -1,5 +1,6 @@
 // The drift oracle cases (seeded, so every run draws the same data), shared by the suites that
 // check monitoring against scipy and against Evidently's conventions.
+import { flights20k, flights200k } from './flights-data.ts';
 import { newYorkDays, seattleTrainingDays, shuffled } from './weather-data.ts';
 
 export type Value = number | string | null;
@@ -132,5 +133,66 @@ export const driftCases: Case[] = [
     kind: 'categorical',
     reference: draw(1000, 25, (g) => Math.floor(g.uniform() * 3)).map((i) => ['x', 'y', 'z'][i]!),
     window: draw(400, 26, (g) => Math.floor(g.uniform() * 3)).map((i) => ['x', 'y', 'z'][i]!),
+  },
+];
+
+const flights = flights200k();
+const routed = flights20k();
+/** The busiest origins of the first 10 000 routed flights: a reference within the 100-category cap. */
+const busiestOrigins = (() => {
+  const counts = new Map<string, number>();
+  for (const f of routed.slice(0, 10_000)) counts.set(f.origin, (counts.get(f.origin) ?? 0) + 1);
+  return new Set(
+    [...counts]
+      .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+      .slice(0, 50)
+      .map(([origin]) => origin),
+  );
+})();
+
+/**
+ * Cases the scipy suite adds (it raises FLYWHEEL_MONITORING_MAX_WINDOW_SAMPLES to 100 000 for
+ * them): windows of 100 000, real vega-datasets flights (heavy-tailed delays with ties, distances,
+ * 200 airports, unseen ones in the window), constant windows.
+ */
+export const largeAndRealCases: Case[] = [
+  {
+    name: 'flights-delay-100k-vs-100k',
+    kind: 'numeric',
+    reference: flights.slice(0, 100_000).map((f) => f.delay),
+    window: flights.slice(100_000).map((f) => f.delay),
+  },
+  {
+    name: 'identical-window-100k',
+    kind: 'numeric',
+    reference: draw(50_000, 27, normal()),
+    window: draw(100_000, 28, normal()),
+  },
+  {
+    name: 'flights-distance-ties',
+    kind: 'numeric',
+    reference: routed.slice(0, 10_000).map((f) => f.distance),
+    window: routed.slice(15_000).map((f) => f.distance),
+  },
+  {
+    name: 'flights-origin-unseen-airports',
+    kind: 'categorical',
+    reference: routed
+      .slice(0, 10_000)
+      .filter((f) => busiestOrigins.has(f.origin))
+      .map((f) => f.origin),
+    window: routed.slice(15_000).map((f) => f.origin),
+  },
+  {
+    name: 'constant-window',
+    kind: 'numeric',
+    reference: draw(1000, 29, normal()),
+    window: new Array(200).fill(0.5),
+  },
+  {
+    name: 'constant-both-apart',
+    kind: 'numeric',
+    reference: new Array(1000).fill(1),
+    window: new Array(100).fill(2),
   },
 ];

@@ -10,7 +10,7 @@ import {
 } from '@flywheel/proto/flywheel/monitoring/v1/monitoring_pb.js';
 import { waitFor } from '@flywheel/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Case, driftCases as cases } from './drift-cases.ts';
+import { type Case, driftCases } from './drift-cases.ts';
 import { type MonitoringHarness, startMonitoring } from './monitoring-harness.ts';
 import { jsonLines } from './weather-data.ts';
 
@@ -45,15 +45,23 @@ export interface DriftOracle {
   names: { js: string; ksDecision: string; wasserstein: string; chiSquare: string };
   /** Also expect PSI's stored threshold to be `thresholds.psi` (the convention's default). */
   checksPsiThreshold?: boolean;
+  /** Cases run after the shared `driftCases` (e.g. large and real-data ones). */
+  extraCases?: readonly Case[];
+  /** Settings of the monitoring service the cases run on. */
+  env?: Readonly<Record<string, string>>;
+  /** How long one case may wait for its result, ms. Default 60 s (vitest's per-case timeout: 3×). */
+  resultTimeoutMs?: number;
   /** More tests in the same describe, on the same service, registered before the cases. */
-  more?(harness: () => MonitoringHarness): void;
+  more?(harness: () => MonitoringHarness, oracle: (cases: readonly Case[]) => Expected[]): void;
 }
 
 interface Outcome {
   statistic: number | null;
   pValue: number;
 }
-interface Expected {
+/** One oracle result: the statistics, or `undecidable` when the oracle refuses the case (an empty sample). */
+export interface Expected {
+  undecidable?: string;
   ks?: Outcome;
   chiSquare?: Outcome;
   wasserstein?: number;
@@ -98,83 +106,93 @@ export function describeDriftOracle(oracle: DriftOracle): void {
   const ksDrifted = (p: number): boolean =>
     oracle.ksDriftsAt === '<' ? p < thresholds.ks : p <= thresholds.ks;
 
+  const cases = [...driftCases, ...(oracle.extraCases ?? [])];
+  const resultTimeoutMs = oracle.resultTimeoutMs ?? 60_000;
+
   describe(oracle.title, () => {
     let h: MonitoringHarness;
     let expected: Expected[];
 
     beforeAll(async () => {
       expected = runOracle(oracle.script, cases);
-      h = await startMonitoring();
+      h = await startMonitoring(oracle.env ? { env: { ...oracle.env } } : {});
     }, 60_000);
     afterAll(async () => {
       await h?.stop();
     });
 
-    oracle.more?.(() => h);
+    oracle.more?.(
+      () => h,
+      (some) => runOracle(oracle.script, some),
+    );
 
-    it.each(cases.map((c, i) => [c.name, i] as const))('%s', async (name, i) => {
-      const c = cases[i]!;
-      const want = expected[i]!;
-      const model = `${oracle.modelPrefix}${name}`;
-      await h.client.createMonitor({
-        monitor: {
-          name: `${oracle.monitorPrefix}${i}`,
+    it.each(cases.map((c, i) => [c.name, i] as const))(
+      '%s',
+      async (name, i) => {
+        const c = cases[i]!;
+        const want = expected[i]!;
+        const model = `${oracle.modelPrefix}${name}`;
+        await h.client.createMonitor({
+          monitor: {
+            name: `${oracle.monitorPrefix}${i}`,
+            modelName: model,
+            features: [
+              {
+                name: 'x',
+                kind: c.kind === 'numeric' ? FeatureKind.NUMERIC : FeatureKind.CATEGORICAL,
+                tests: oracle.tests(c.kind),
+              },
+            ],
+            window: { size: c.window.length, minSamples: Math.min(c.window.length, 50) },
+            enabled: true,
+          },
+        });
+        const uri = await h.putBlob(jsonLines(c.reference.map((x) => ({ x }))));
+        await h.client.setReferenceProfile({
           modelName: model,
-          features: [
-            {
-              name: 'x',
-              kind: c.kind === 'numeric' ? FeatureKind.NUMERIC : FeatureKind.CATEGORICAL,
-              tests: oracle.tests(c.kind),
-            },
-          ],
-          window: { size: c.window.length, minSamples: Math.min(c.window.length, 50) },
-          enabled: true,
-        },
-      });
-      const uri = await h.putBlob(jsonLines(c.reference.map((x) => ({ x }))));
-      await h.client.setReferenceProfile({
-        modelName: model,
-        modelVersion: 1n,
-        source: { case: 'dataset', value: { uri } },
-      });
-      for (let start = 0; start < c.window.length; start += 2000) {
-        const rows = c.window.slice(start, start + 2000).map((x) => ({ x: x as number | string }));
-        await h.logPredictions({ modelName: model, modelVersion: 1, rows });
-      }
-      const report = await waitFor(
-        async () => {
-          const r = await h.client.getDriftReport({ modelName: model });
-          return r.results.length === 1 ? r : undefined;
-        },
-        { what: `the window of ${name}`, timeoutMs: 60_000 },
-      );
-      const result = report.results[0]!;
-      expect(Number(result.sampleCount)).toBe(want.windowCount);
-      expect(Number(result.referenceCount)).toBe(want.referenceCount);
-      const test = (kind: DriftTestKind) => result.tests.find((t) => t.kind === kind)!;
-      const psi = test(DriftTestKind.PSI);
-      expectClose(psi.statistic, want.psi, 'PSI');
-      if (oracle.checksPsiThreshold) expect(psi.threshold).toBe(thresholds.psi);
-      expect(psi.drifted, 'PSI decision').toBe(want.psi >= thresholds.psi);
-      const js = test(DriftTestKind.JENSEN_SHANNON);
-      expectClose(js.statistic, want.js, names.js);
-      expect(js.drifted, 'JS decision').toBe(want.js >= thresholds.js);
-      if (c.kind === 'numeric') {
-        const ks = test(DriftTestKind.KS);
-        expectClose(ks.statistic, want.ks!.statistic!, 'KS D');
-        expectClose(ks.pValue, want.ks!.pValue, 'KS p', true);
-        expect(ks.drifted, names.ksDecision).toBe(ksDrifted(want.ks!.pValue));
-        const w = test(DriftTestKind.WASSERSTEIN);
-        expectClose(w.statistic, want.wasserstein!, names.wasserstein);
-        expect(w.drifted, 'Wasserstein decision').toBe(want.wasserstein! >= thresholds.wasserstein);
-      } else {
-        const chi = test(DriftTestKind.CHI_SQUARE);
-        // A category the reference lacks (Evidently's goodness of fit): +∞, stored as the largest double.
-        if (want.chiSquare!.statistic === null) expect(chi.statistic).toBe(Number.MAX_VALUE);
-        else expectClose(chi.statistic, want.chiSquare!.statistic, names.chiSquare);
-        expectClose(chi.pValue, want.chiSquare!.pValue, 'χ² p', true);
-        expect(chi.drifted, 'χ² decision').toBe(want.chiSquare!.pValue < thresholds.chiSquare);
-      }
-    });
+          modelVersion: 1n,
+          source: { case: 'dataset', value: { uri } },
+        });
+        for (let start = 0; start < c.window.length; start += 2000) {
+          const rows = c.window.slice(start, start + 2000).map((x) => ({ x }));
+          await h.logPredictions({ modelName: model, modelVersion: 1, rows });
+        }
+        const report = await waitFor(
+          async () => {
+            const r = await h.client.getDriftReport({ modelName: model });
+            return r.results.length === 1 ? r : undefined;
+          },
+          { what: `the window of ${name}`, timeoutMs: resultTimeoutMs },
+        );
+        const result = report.results[0]!;
+        expect(Number(result.sampleCount)).toBe(want.windowCount);
+        expect(Number(result.referenceCount)).toBe(want.referenceCount);
+        const test = (kind: DriftTestKind) => result.tests.find((t) => t.kind === kind)!;
+        const psi = test(DriftTestKind.PSI);
+        expectClose(psi.statistic, want.psi, 'PSI');
+        if (oracle.checksPsiThreshold) expect(psi.threshold).toBe(thresholds.psi);
+        expect(psi.drifted, 'PSI decision').toBe(want.psi >= thresholds.psi);
+        const js = test(DriftTestKind.JENSEN_SHANNON);
+        expectClose(js.statistic, want.js, names.js);
+        expect(js.drifted, 'JS decision').toBe(want.js >= thresholds.js);
+        if (c.kind === 'numeric') {
+          const ks = test(DriftTestKind.KS);
+          expectClose(ks.statistic, want.ks!.statistic!, 'KS D');
+          expectClose(ks.pValue, want.ks!.pValue, 'KS p', true);
+          expect(ks.drifted, names.ksDecision).toBe(ksDrifted(want.ks!.pValue));
+          const w = test(DriftTestKind.WASSERSTEIN);
+          expectClose(w.statistic, want.wasserstein!, names.wasserstein);
+          expect(w.drifted, 'Wasserstein decision').toBe(want.wasserstein! >= thresholds.wasserstein);
+        } else {
+          const chi = test(DriftTestKind.CHI_SQUARE);
+          // A category the reference lacks (Evidently's goodness of fit): +∞, stored as the largest double.
+          if (want.chiSquare!.statistic === null) expect(chi.statistic).toBe(Number.MAX_VALUE);
+          else expectClose(chi.statistic, want.chiSquare!.statistic, names.chiSquare);
+          expectClose(chi.pValue, want.chiSquare!.pValue, 'χ² p', true);
+          expect(chi.drifted, 'χ² decision').toBe(want.chiSquare!.pValue < thresholds.chiSquare);
+        }
+      },
+      3 * resultTimeoutMs,
+    );
   });
 }

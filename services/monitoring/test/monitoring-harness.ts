@@ -38,7 +38,7 @@ export interface PredictionBatch {
   modelName: string;
   modelVersion: number;
   deploymentName?: string;
-  rows: ReadonlyArray<Readonly<Record<string, number | string>>>;
+  rows: ReadonlyArray<Readonly<Record<string, number | string | null>>>;
   /** Outputs per row, e.g. `{ probability: 0.7 }`. */
   outputs?: ReadonlyArray<Readonly<Record<string, number>>>;
   /** Request id of each row (default: a fresh one per batch, rows by index). */
@@ -46,7 +46,9 @@ export interface PredictionBatch {
   at?: number;
 }
 
-export function value(v: number | string): Value {
+/** A proto Value of `v`; null is a Value with no kind (missing). */
+export function value(v: number | string | null): Value {
+  if (v === null) return create(ValueSchema, {});
   return create(ValueSchema, {
     kind: typeof v === 'number' ? { case: 'doubleValue', value: v } : { case: 'stringValue', value: v },
   });

@@ -1,7 +1,8 @@
 // Issue 10, on real servers: the monitoring service on real Kafka and a real MongoDB-wire store.
 // model.version-registered over Kafka → the output reference built by running the artifact over
 // the training set → drift.detected (with its segment) and alert.raised over Kafka → a clean
-// window → alert.resolved over Kafka, and the alert resolved in the store.
+// window → alert.resolved over Kafka, and the alert resolved in the store. A monitor's
+// expectation violated by a logged batch → data-quality.violated over Kafka, from the Mongo outbox.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +18,10 @@ import {
   DriftDetectedSchema,
 } from '@flywheel/proto/flywheel/events/v1/monitoring_pb.js';
 import { PredictionLoggedSchema } from '@flywheel/proto/flywheel/events/v1/prediction_pb.js';
+import {
+  DataQualityViolatedSchema,
+  QualityCheckStage,
+} from '@flywheel/proto/flywheel/events/v1/quality_pb.js';
 import {
   AlertState,
   FeatureKind,
@@ -40,7 +45,7 @@ import {
 
 const servers = realServers();
 const run = `${process.pid}-${Date.now()}`;
-const watched = ['drift.detected', 'alert.raised', 'alert.resolved'];
+const watched = ['drift.detected', 'alert.raised', 'alert.resolved', 'data-quality.violated'];
 
 describe('output drift and alert resolution on real Kafka and MongoDB-wire', () => {
   // The feature store only answers GetTrainingSet: it keeps its own in-memory bus.
@@ -182,4 +187,78 @@ describe('output drift and alert resolution on real Kafka and MongoDB-wire', () 
       [raised.alertId, AlertState.RESOLVED, resolved.evaluationId],
     ]);
   }, 300_000);
+
+  it('a logged batch over Kafka violating a monitor’s expectation → data-quality.violated over Kafka, once', async () => {
+    await client.createMonitor({
+      monitor: {
+        name: 'weather-wind-range',
+        modelName: 'weather-dq',
+        features: [{ name: 'wind', kind: FeatureKind.NUMERIC }],
+        window: { size: 1000 },
+        expectations: [{ feature: 'wind', kind: { case: 'range', value: { min: 0, max: 5 } } }],
+        enabled: true,
+      },
+    });
+    const at = Date.now();
+    const winds = [1, 2, 7, 3, 9.5, 4];
+    const batch = newEvent(
+      PredictionLoggedSchema,
+      {
+        modelName: 'weather-dq',
+        modelVersion: 1n,
+        deploymentName: 'weather-dq',
+        sampleRate: 1,
+        predictions: winds.map((wind, i) => ({
+          requestId: `dq-${i}`,
+          time: timestampFromMs(at + i),
+          inputs: { wind: value(wind) },
+        })),
+      },
+      { source: 'test/serving' },
+    );
+    await kafka.publish([batch]);
+    await kafka.publish([batch]);
+    const violated = await waitFor(
+      () => events(DataQualityViolatedSchema).find((e) => e.monitorName === 'weather-wind-range'),
+      { what: 'data-quality.violated over Kafka', timeoutMs: 90_000 },
+    );
+    expect(violated).toMatchObject({
+      stage: QualityCheckStage.PREDICTION,
+      modelName: 'weather-dq',
+      modelVersion: 1n,
+      feature: 'wind',
+      predictionEventId: batch.id,
+      checkedCount: 6n,
+      violationCount: 2n,
+      observedMin: 7,
+      observedMax: 9.5,
+    });
+    expect(violated.observedViolationFraction).toBeCloseTo(2 / 6, 12);
+    // A later violating batch goes through the same partition (keyed by model): once its event is
+    // out, the redelivered batch was handled before it, and announced nothing again.
+    const later = newEvent(
+      PredictionLoggedSchema,
+      {
+        modelName: 'weather-dq',
+        modelVersion: 1n,
+        deploymentName: 'weather-dq',
+        predictions: winds.map((_, i) => ({
+          requestId: `later-${i}`,
+          time: timestampFromMs(at),
+          inputs: { wind: value(8) },
+        })),
+      },
+      { source: 'test/serving' },
+    );
+    await kafka.publish([later]);
+    await waitFor(() => events(DataQualityViolatedSchema).find((e) => e.predictionEventId === later.id), {
+      what: 'the later batch’s data-quality.violated',
+      timeoutMs: 90_000,
+    });
+    const all = events(DataQualityViolatedSchema).filter((e) => e.monitorName === 'weather-wind-range');
+    expect(all.map((e) => [e.predictionEventId, e.violationCount])).toEqual([
+      [batch.id, 2n],
+      [later.id, 6n],
+    ]);
+  }, 180_000);
 });

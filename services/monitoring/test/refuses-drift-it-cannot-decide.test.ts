@@ -5,6 +5,7 @@ import {
   DriftConvention,
   DriftTestKind,
   FeatureKind,
+  FeatureSource,
 } from '@flywheel/proto/flywheel/monitoring/v1/monitoring_pb.js';
 import { waitFor } from '@flywheel/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -69,6 +70,48 @@ describe('drift it cannot decide', () => {
     expect(noValues.message).toContain('dataset.uri');
     expect(noValues.message).toContain('no values of');
     for (const modelName of ['ghostly', 'hollow']) {
+      const none = await failure(h.client.getReferenceProfile({ modelName, modelVersion: 1n }));
+      expect(none.code).toBe('not_found');
+    }
+  });
+
+  it('a monitored output the dataset lacks, and an empty dataset, are INVALID_ARGUMENT on dataset.uri; no profile is written', async () => {
+    await h.client.createMonitor({
+      monitor: {
+        name: 'outless-monitor',
+        modelName: 'outless',
+        features: [
+          { name: 'x', kind: FeatureKind.NUMERIC, tests: [{ kind: DriftTestKind.KS }] },
+          { name: 'score', kind: FeatureKind.NUMERIC, source: FeatureSource.OUTPUT },
+        ],
+        window: { size: 100, minSamples: 100 },
+        enabled: true,
+      },
+    });
+    const uri = await h.putBlob(jsonLines(rows(200, (i) => i)));
+    const unknown = await failure(
+      h.client.setReferenceProfile({
+        modelName: 'outless',
+        modelVersion: 1n,
+        source: { case: 'dataset', value: { uri } },
+      }),
+    );
+    expect(unknown.code).toBe('invalid_argument');
+    expect(unknown.message).toContain('dataset.uri');
+    expect(unknown.message).toContain('"score"');
+
+    await monitor('vacant', ['x']);
+    const nothing = await h.putBlob(new Uint8Array());
+    const empty = await failure(
+      h.client.setReferenceProfile({
+        modelName: 'vacant',
+        modelVersion: 1n,
+        source: { case: 'dataset', value: { uri: nothing } },
+      }),
+    );
+    expect(empty.code).toBe('invalid_argument');
+    expect(empty.message).toContain('dataset.uri');
+    for (const modelName of ['outless', 'vacant']) {
       const none = await failure(h.client.getReferenceProfile({ modelName, modelVersion: 1n }));
       expect(none.code).toBe('not_found');
     }

@@ -1,3 +1,4 @@
+export { orchestratorPolicy } from './api/orchestrator-policy.ts';
 export { createBatchPredictStep } from './builtin-steps/batch-predict-step.ts';
 export type { BuiltinStep, BuiltinSteps, StepContext } from './builtin-steps/step-types.ts';
 export type { OrchestratorConfig } from './config.ts';

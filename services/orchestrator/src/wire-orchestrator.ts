@@ -8,6 +8,7 @@ import { createRpcClient } from '@flywheel/rpc';
 import type { ServiceHost, ServiceWiring } from '@flywheel/runtime';
 import { createListRuns } from './api/list-runs.ts';
 import { createOrchestratorApi } from './api/orchestrator-api.ts';
+import { orchestratorPolicy } from './api/orchestrator-policy.ts';
 import { createRetryRun } from './api/retry-run.ts';
 import { createStartRequestedRun } from './api/start-requested-run.ts';
 import { createSchedulerPipelines } from './api/stored-pipelines.ts';
@@ -89,6 +90,7 @@ export async function wireOrchestrator(
       watchRun: createWatchRun({ runs }),
       streamJobLogs: createStreamJobLogs({ runs, logs }),
     }),
+    orchestratorPolicy(),
   );
   await engine.resumeAll({ signal: host.signal });
   await host.consume(

@@ -3,8 +3,9 @@ import type { ServiceHost, ServiceWiring } from '@flywheel/runtime';
 import { createDeleteAlias } from './aliases/delete-alias.ts';
 import { createGetAliasHistory } from './aliases/get-alias-history.ts';
 import { createSetAlias } from './aliases/set-alias.ts';
-import { localPrincipal } from './api/caller.ts';
+import { principalRecordOf } from './api/caller.ts';
 import { createRegistryApi } from './api/registry-api.ts';
+import { registryPolicy } from './api/registry-policy.ts';
 import { createDownloadArtifact } from './artifacts/download-artifact.ts';
 import { createUploadArtifact } from './artifacts/upload-artifact.ts';
 import type { RegistryConfig } from './config.ts';
@@ -27,12 +28,11 @@ export function wireRegistry(host: ServiceHost, config: RegistryConfig): Service
   const { server, infra, log } = host;
   const collections = openRegistryCollections(infra.store);
   const deps = { collections, blobs: infra.blobs };
-  const principal = localPrincipal(config.host.localTeam);
   server.add(
     RegistryService,
     createRegistryApi({
       collections,
-      principalOf: () => principal,
+      principalOf: (ctx) => principalRecordOf(ctx.principal),
       useCases: {
         createModel: createCreateModel(deps),
         listModels: createListModels(deps),
@@ -51,6 +51,7 @@ export function wireRegistry(host: ServiceHost, config: RegistryConfig): Service
         downloadArtifact: createDownloadArtifact(deps),
       },
     }),
+    registryPolicy(collections),
   );
   const recovered = recoverClaims({ collections, log }, host.signal);
   return {

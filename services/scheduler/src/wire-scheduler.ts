@@ -2,6 +2,7 @@ import { SchedulerService } from '@flywheel/proto/flywheel/scheduler/v1/schedule
 import type { ServiceHost, ServiceWiring } from '@flywheel/runtime';
 import { createEventHandler } from './api/handle-event.ts';
 import { createSchedulerApi } from './api/scheduler-api.ts';
+import { schedulerPolicy } from './api/scheduler-policy.ts';
 import type { SchedulerConfig } from './config.ts';
 import { createPipelineUseCase } from './pipelines/create-pipeline.ts';
 import { deletePipelineUseCase } from './pipelines/delete-pipeline.ts';
@@ -83,6 +84,7 @@ export async function wireScheduler(
       },
       localCallers(config.host.localTeam),
     ),
+    schedulerPolicy(),
   );
 
   const handler = createEventHandler({

@@ -9,6 +9,7 @@ import type { ServiceHost, ServiceWiring } from '@flywheel/runtime';
 import { createOipApi } from './api/oip-api.ts';
 import { startRestApi } from './api/rest-api.ts';
 import { createServingApi } from './api/serving-api.ts';
+import { inferencePolicy, restPolicy, servingPolicy } from './api/serving-policy.ts';
 import type { ServingConfig } from './config.ts';
 import { createCreateDeployment } from './deployments/create-deployment.ts';
 import { createDeleteDeployment } from './deployments/delete-deployment.ts';
@@ -152,10 +153,15 @@ export async function wireServing(
       rollouts,
       explain,
     }),
+    servingPolicy({ deployments, served }),
   );
   const enrichment = createFeatureEnrichment({ address: config.peers['feature-store'] });
   const infer = createInfer({ served, statistics, predictionLog, routing, enrich: enrichment.enrich });
-  host.server.add(GRPCInferenceService, createOipApi({ served, statistics, infer }));
+  host.server.add(
+    GRPCInferenceService,
+    createOipApi({ served, statistics, infer }),
+    inferencePolicy({ deployments, served }),
+  );
 
   const followStored = createFollowStored({
     deployments,
@@ -217,6 +223,9 @@ export async function wireServing(
     statistics,
     maxBodyBytes: config.http.maxBodyBytes,
     log: log.child({ component: 'rest' }),
+    ...(host.auth.authenticator
+      ? { auth: { authenticator: host.auth.authenticator, policyOf: restPolicy({ deployments, served }) } }
+      : {}),
   });
   log.info('serving OIP v2 REST and /metrics', { address: rest.address });
 

@@ -6,6 +6,7 @@ import { createFsBlobs } from '@flywheel/blobs';
 import { createMemoryBus } from '@flywheel/bus';
 import { weatherDailyView, weatherDataset } from '@flywheel/example-weather';
 import { loadFeatureStoreConfig, wireFeatureStore } from '@flywheel/feature-store';
+import { ValueType } from '@flywheel/proto/flywheel/common/v1/value_pb.js';
 import { FeatureStoreService } from '@flywheel/proto/flywheel/featurestore/v1/featurestore_pb.js';
 import { createRpcClient } from '@flywheel/rpc';
 import { startInProcess } from '@flywheel/runtime/testing';
@@ -52,7 +53,7 @@ async function weatherFeatureStore() {
     })),
   });
   const row = (station: string) => features.map((f) => last.get(station)![f]);
-  return { address: service.address, row };
+  return { address: service.address, row, client };
 }
 
 const enrichment = {
@@ -128,5 +129,52 @@ describe('online feature enrichment', () => {
       inputs: [stationInput(['new-york'])],
     });
     expectProbabilities(ok.outputs[0]!.contents!.fp32Contents, v1Model, [store.row('new-york')]);
+  });
+
+  it('computes on-demand features with the request parameters as request data', async () => {
+    const store = await weatherFeatureStore();
+    await store.client.applyOnDemandFeatureView({
+      onDemandFeatureView: {
+        name: 'weather_adjusted',
+        requestSchema: [{ name: 'offset', valueType: ValueType.DOUBLE }],
+        features: [
+          {
+            name: 'temp_max_adj',
+            valueType: ValueType.DOUBLE,
+            expression: 'weather_daily.temp_max + request.offset',
+          },
+        ],
+      },
+    });
+    const stack = await startStack({ env: { FLYWHEEL_FEATURE_STORE_GRPC_ADDRESS: store.address } });
+    const model = uniqueName('weather');
+    await stack.register(model, v1Model);
+    await stack.setAlias(model, 'champion', 1n);
+    await stack.serving.createDeployment({
+      deployment: championDeployment('weather', model, {
+        featureEnrichment: {
+          entityKey: 'station',
+          features: { ...enrichment.features, temp_max: 'weather_adjusted:temp_max_adj' },
+        },
+      }),
+    });
+    const answer = await stack.inference.modelInfer({
+      modelName: 'weather',
+      inputs: [stationInput(['seattle', 'new-york'])],
+      parameters: { offset: { parameterChoice: { case: 'doubleParam', value: 2.5 } } },
+    });
+    const adjusted = (station: string) => {
+      const [tempMax, tempMin, wind] = store.row(station);
+      return [tempMax! + 2.5, tempMin!, wind!];
+    };
+    expectProbabilities(answer.outputs[0]!.contents!.fp32Contents, v1Model, [
+      adjusted('seattle'),
+      adjusted('new-york'),
+    ]);
+    const missing = await rejection(
+      stack.inference.modelInfer({ modelName: 'weather', inputs: [stationInput(['seattle'])] }),
+      'invalid_argument',
+    );
+    expect(missing.message).toContain('request_data[0].values.offset');
   });
 });

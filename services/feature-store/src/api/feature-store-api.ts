@@ -1,19 +1,25 @@
+import { AppError } from '@flywheel/core';
 import type { FeatureStoreService } from '@flywheel/proto/flywheel/featurestore/v1/featurestore_pb.js';
 import type { AnswerSizeHintsOf, ImplOf } from '@flywheel/rpc';
-import { toHistoricalRows } from '../datasets/historical-table-encoding.ts';
 import type { FeatureStoreCollections } from '../storage/feature-store-collections.ts';
 import { loadFeatureView } from '../storage/load-feature-view.ts';
 import { toTrainingSetMessage } from '../storage/training-set-records.ts';
 import type { ApplyFeatureView } from '../use-cases/apply-feature-view.ts';
 import type { CreateTrainingSet } from '../use-cases/create-training-set.ts';
 import type { DeleteFeatureView } from '../use-cases/delete-feature-view.ts';
-import type { RetrieveHistoricalFeatures } from '../use-cases/get-historical-features.ts';
+import type { FeatureServices } from '../use-cases/feature-services.ts';
 import type { GetOnlineFeatures } from '../use-cases/get-online-features.ts';
 import { getTrainingSet } from '../use-cases/get-training-set.ts';
+import type { HeavyReadGate } from '../use-cases/heavy-read-gate.ts';
+import type { RetrieveServiceHistoricalFeatures } from '../use-cases/historical-features-with-on-demand.ts';
 import type { IngestRows } from '../use-cases/ingest-rows.ts';
 import { listFeatureViews } from '../use-cases/list-feature-views.ts';
 import type { MaterializeFeatureViews } from '../use-cases/materialize-feature-views.ts';
+import type { OnDemandFeatureViews } from '../use-cases/on-demand-feature-views.ts';
+import { toFeatureServiceMessage } from '../values/feature-service-records.ts';
 import { toFeatureViewMessage } from '../values/feature-view-records.ts';
+import { toOnDemandViewMessage } from '../values/on-demand-view-records.ts';
+import { historicalAnswer, historicalInstead, historicalPages } from './historical-answer.ts';
 
 export interface FeatureStoreApiDeps {
   collections: FeatureStoreCollections;
@@ -21,11 +27,15 @@ export interface FeatureStoreApiDeps {
   deleteFeatureView: DeleteFeatureView;
   ingestRows: IngestRows;
   getOnlineFeatures: GetOnlineFeatures;
-  retrieveHistoricalFeatures: RetrieveHistoricalFeatures;
+  retrieveHistoricalFeatures: RetrieveServiceHistoricalFeatures;
+  onDemand: OnDemandFeatureViews;
+  featureServices: FeatureServices;
   createTrainingSet: CreateTrainingSet;
   materialize: MaterializeFeatureViews;
   /** The gRPC message limit, bytes: historical entity frames whose rows alone exceed it are refused before the join. */
   maxMessageBytes: number;
+  /** Bounds the historical reads and training sets running (and waiting) at once. */
+  heavyReads: HeavyReadGate;
 }
 
 /**
@@ -36,7 +46,7 @@ export const featureStoreAnswerSizeHints: AnswerSizeHintsOf<typeof FeatureStoreS
   getOnlineFeatures: { field: 'entity_keys', instead: 'ask for fewer entity keys or features per call' },
   getHistoricalFeatures: {
     field: 'entity_dataframe',
-    instead: 'use CreateTrainingSet, which writes the rows to a blob, or a smaller entity_dataframe',
+    instead: historicalInstead,
   },
 };
 
@@ -44,7 +54,8 @@ export const featureStoreAnswerSizeHints: AnswerSizeHintsOf<typeof FeatureStoreS
  * The FeatureStoreService handlers: request → use case → response. GetOnlineFeatures and
  * GetHistoricalFeatures answers over the message limit are refused by the RPC server with
  * {@link featureStoreAnswerSizeHints}; historical ones before the join when the row count alone
- * is too many (`maxMessageBytes`).
+ * is too many (`maxMessageBytes`), naming StreamHistoricalFeatures. Historical reads, their streams
+ * and training sets pass `heavyReads`.
  */
 export function createFeatureStoreApi(deps: FeatureStoreApiDeps): ImplOf<typeof FeatureStoreService> {
   const { collections } = deps;
@@ -89,19 +100,39 @@ export function createFeatureStoreApi(deps: FeatureStoreApiDeps): ImplOf<typeof 
     },
 
     async getHistoricalFeatures(request, { signal }) {
-      const table = await deps.retrieveHistoricalFeatures(
-        {
-          features: request.features,
-          entityDataframe: request.entityDataframe,
-          maxAnswerBytes: deps.maxMessageBytes,
+      return deps.heavyReads.run(
+        async () => {
+          const table = await deps.retrieveHistoricalFeatures(
+            {
+              features: request.features,
+              entityDataframe: request.entityDataframe,
+              maxAnswerBytes: deps.maxMessageBytes,
+              ...(request.featureService ? { featureService: request.featureService } : {}),
+            },
+            { signal },
+          );
+          return historicalAnswer(table, deps.maxMessageBytes);
         },
         { signal },
       );
-      return { columns: [...table.columns], rows: toHistoricalRows(table) };
+    },
+
+    async *streamHistoricalFeatures(request, { signal }) {
+      const release = await deps.heavyReads.acquire({ signal });
+      try {
+        const table = await deps.retrieveHistoricalFeatures(
+          { features: request.features, entityDataframe: request.entityDataframe },
+          { signal },
+        );
+        yield* historicalPages(table, deps.maxMessageBytes);
+      } finally {
+        release();
+      }
     },
 
     async createTrainingSet(request, { signal }) {
-      return { trainingSet: toTrainingSetMessage(await deps.createTrainingSet(request, { signal })) };
+      const record = await deps.heavyReads.run(() => deps.createTrainingSet(request, { signal }), { signal });
+      return { trainingSet: toTrainingSetMessage(record) };
     },
 
     async getTrainingSet(request, { signal }) {
@@ -114,6 +145,51 @@ export function createFeatureStoreApi(deps: FeatureStoreApiDeps): ImplOf<typeof 
 
     async materialize(request, { signal }) {
       return { results: await deps.materialize(request, { signal }) };
+    },
+
+    async applyOnDemandFeatureView(request, { signal }) {
+      const { record, changed } = await deps.onDemand.apply(request.onDemandFeatureView, { signal });
+      return { onDemandFeatureView: toOnDemandViewMessage(record), changed };
+    },
+
+    async getOnDemandFeatureView(request, { signal }) {
+      const found = await deps.onDemand.find(request.name, { signal });
+      if (!found) {
+        throw new AppError('not_found', `name: on-demand feature view "${request.name}" not found`, {
+          field: 'name',
+        });
+      }
+      return { onDemandFeatureView: toOnDemandViewMessage(found.record) };
+    },
+
+    async listOnDemandFeatureViews(_request, { signal }) {
+      return { onDemandFeatureViews: (await deps.onDemand.list({ signal })).map(toOnDemandViewMessage) };
+    },
+
+    async deleteOnDemandFeatureView(request, { signal }) {
+      await deps.onDemand.delete(request.name, { signal });
+      return {};
+    },
+
+    async createFeatureService(request, { signal }) {
+      const { name, version, created } = await deps.featureServices.create(request.featureService, {
+        signal,
+      });
+      return { featureService: toFeatureServiceMessage(name, version), created };
+    },
+
+    async getFeatureService(request, { signal }) {
+      const { name, version } = await deps.featureServices.resolve(
+        { name: request.name, version: request.version } as never,
+        'name',
+        { signal },
+      );
+      return { featureService: toFeatureServiceMessage(name, version) };
+    },
+
+    async listFeatureServices(request, { signal }) {
+      const versions = await deps.featureServices.list(request.name, { signal });
+      return { featureServices: versions.map((v) => toFeatureServiceMessage(v.name, v.version)) };
     },
   };
 }

@@ -1,7 +1,24 @@
+import { randomUUID } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { type BlobStore, parseBlobUri } from '@flywheel/blobs';
 import { AppError, type CallOptions, isAppError } from '@flywheel/core';
-import { parseCsv, parseJsonLines } from '@flywheel/datasets';
+import {
+  type CsvRecord,
+  type JsonLine,
+  parseCsv,
+  parseJsonLines,
+  readCsv,
+  readJsonLines,
+} from '@flywheel/datasets';
 import { DatasetFormat } from '@flywheel/proto/flywheel/common/v1/dataset_pb.js';
+
+/** Dataset blobs over this many bytes are read as streams unless told otherwise: 512 MiB. */
+export const defaultDatasetStreamBytes = 512 * 1024 * 1024;
 
 /** One row of a dataset file: column → raw cell (JSON value; CSV text, null for an empty cell). */
 export interface DatasetRow {
@@ -34,7 +51,10 @@ export function assertReadableFormat(format: DatasetFormat, field: string): void
 /**
  * Reads a dataset blob (`blob:sha256:<hex>`, verified against its digest) as JSON Lines (one object
  * per line; UNSPECIFIED means JSONL), CSV with a header row, or Parquet (see
- * {@link readParquetTable}; a column of a type it cannot read is refused naming the column). Throws `invalid_argument` for a URI
+ * `readParquetTable`; a column of a type it cannot read is refused naming the column). A blob
+ * over `streamBytes` (default 512 MiB) is read as a stream, never whole in memory: JSON Lines and
+ * CSV record by record as the bytes arrive, Parquet copied to a local file that DuckDB reads row
+ * group by row group; the table is the same either way. Throws `invalid_argument` for a URI
  * that is not a blob URI (naming `field`), an unsupported format, or a malformed file (naming the
  * line); `not_found` when the blob is absent.
  */
@@ -43,16 +63,23 @@ export async function readDataset(
   location: { uri: string; format: DatasetFormat },
   field: string,
   options: CallOptions = {},
+  streamBytes = defaultDatasetStreamBytes,
 ): Promise<DatasetTable> {
   const sha256 = parseBlobUri(location.uri, `${field}.uri`);
   assertReadableFormat(location.format, `${field}.format`);
+  const absent = (error?: unknown) =>
+    new AppError('not_found', `dataset ${location.uri} is not in the blob store`, { cause: error });
+  const stat = await blobs.stat(sha256, options);
+  if (!stat) throw absent();
+  if (stat.size > streamBytes)
+    return readStreamed(blobs, sha256, location.format, field, options).catch((error) => {
+      throw isAppError(error, 'not_found') ? absent(error) : error;
+    });
   let bytes: Uint8Array;
   try {
     bytes = await blobs.getBytes(sha256, options);
   } catch (error) {
-    if (isAppError(error, 'not_found')) {
-      throw new AppError('not_found', `dataset ${location.uri} is not in the blob store`, { cause: error });
-    }
+    if (isAppError(error, 'not_found')) throw absent(error);
     throw error;
   }
   // DuckDB reads Parquet: loaded for the first Parquet dataset, not at start-up.
@@ -64,20 +91,60 @@ export async function readDataset(
   } catch (error) {
     throw AppError.invalidArgument(field, 'the file is not UTF-8 text', { cause: error });
   }
-  return location.format === DatasetFormat.CSV ? fromCsv(text) : fromJsonLines(text);
+  return location.format === DatasetFormat.CSV
+    ? fromCsv(parseCsv(text))
+    : fromJsonLines(parseJsonLines(text));
 }
 
-function fromJsonLines(text: string): DatasetTable {
+async function readStreamed(
+  blobs: BlobStore,
+  sha256: string,
+  format: DatasetFormat,
+  field: string,
+  options: CallOptions,
+): Promise<DatasetTable> {
+  if (format === DatasetFormat.PARQUET) {
+    const path = join(tmpdir(), `flywheel-dataset-${randomUUID()}.parquet`);
+    try {
+      await pipeline(Readable.from(blobs.get(sha256, options)), createWriteStream(path));
+      return await (await import('./parquet-table.ts')).readParquetFile(path, field);
+    } finally {
+      await rm(path, { force: true });
+    }
+  }
+  const text = utf8Text(blobs.get(sha256, options), field);
+  return format === DatasetFormat.CSV ? fromCsv(readCsv(text)) : fromJsonLines(readJsonLines(text));
+}
+
+/** The chunks as text, refusing bytes that are not UTF-8 (as the whole-file path does). */
+async function* utf8Text(chunks: AsyncIterable<Uint8Array>, field: string): AsyncGenerator<string> {
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  try {
+    for await (const chunk of chunks) yield decoder.decode(chunk, { stream: true });
+    yield decoder.decode();
+  } catch (error) {
+    if (error instanceof TypeError) {
+      throw AppError.invalidArgument(field, 'the file is not UTF-8 text', { cause: error });
+    }
+    throw error;
+  }
+}
+
+async function fromJsonLines(lines: Iterable<JsonLine> | AsyncIterable<JsonLine>): Promise<DatasetTable> {
   const columns = new Set<string>();
-  const rows = parseJsonLines(text).map(({ line, row }): DatasetRow => {
+  const rows: DatasetRow[] = [];
+  for await (const { line, row } of lines) {
     for (const column of Object.keys(row)) columns.add(column);
-    return { line, cells: row };
-  });
+    rows.push({ line, cells: row });
+  }
   return { columns: [...columns], rows, csv: false };
 }
 
-function fromCsv(text: string): DatasetTable {
-  const [header, ...records] = parseCsv(text);
+async function fromCsv(parsed: Iterable<CsvRecord> | AsyncIterable<CsvRecord>): Promise<DatasetTable> {
+  const records: CsvRecord[] = [];
+  for await (const record of parsed) records.push(record);
+  const [header] = records;
+  records.shift();
   if (!header) return { columns: [], rows: [], csv: true };
   const columns = header.fields.map((c) => c.trim());
   const seen = new Set<string>();

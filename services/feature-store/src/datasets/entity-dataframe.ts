@@ -11,6 +11,7 @@ import { keyFromCell, keyFromValue, mergeKeyTypes } from '../values/entity-keys.
 import { asOfTimeMs, parseEventTime } from '../values/event-times.ts';
 import { inferValue, type KeyScalar, toValue, typeName } from '../values/feature-values.ts';
 import type { FeatureViewRecord, JoinKeyRecord } from '../values/feature-view-records.ts';
+import { timeSlice } from '../values/time-slice.ts';
 import { readDataset } from './dataset-files.ts';
 import { eventTimeColumn } from './dataset-rows.ts';
 
@@ -34,6 +35,8 @@ export interface ResolveEntityFrameDeps {
   collections: FeatureStoreCollections;
   offline: OfflineStore;
   blobs: BlobStore;
+  /** Dataset blobs over this many bytes are read as streams (default 512 MiB). */
+  datasetStreamBytes?: number;
 }
 
 /**
@@ -54,6 +57,8 @@ export async function resolveEntityFrame(
 ): Promise<EntityFrame> {
   const source = frame?.source;
   const field = 'entity_dataframe';
+  // A frame may have 100k rows: resolved in time slices, not in one event-loop turn.
+  const pause = timeSlice();
   switch (source?.case) {
     case 'rows': {
       const at = `${field}.rows.rows`;
@@ -67,7 +72,8 @@ export async function resolveEntityFrame(
           passThrough.push(name);
         }
       }
-      const rows = source.value.rows.map((row, i): FrameRow => {
+      const rows: FrameRow[] = [];
+      for (const [i, row] of source.value.rows.entries()) {
         const keys: Record<string, KeyScalar> = {};
         for (const k of joinKeys) {
           keys[k.name] = keyFromValue(
@@ -77,17 +83,18 @@ export async function resolveEntityFrame(
           );
         }
         if (!row.eventTime) throw AppError.invalidArgument(`${at}[${i}].event_time`, 'is required');
-        return {
+        rows.push({
           keys,
           timeMs: asOfTimeMs(row.eventTime),
           columns: passThrough.map((c) => row.columns[c] ?? emptyValue),
-        };
-      });
+        });
+        await pause();
+      }
       return { passThrough, rows };
     }
     case 'dataset': {
       const at = `${field}.dataset`;
-      const table = await readDataset(deps.blobs, source.value, at, options);
+      const table = await readDataset(deps.blobs, source.value, at, options, deps.datasetStreamBytes);
       const present = new Set(table.columns);
       for (const name of [...joinKeys.map((k) => k.name), eventTimeColumn]) {
         if (!present.has(name)) {
@@ -100,16 +107,18 @@ export async function resolveEntityFrame(
       const keyNames = new Set(joinKeys.map((k) => k.name));
       const passThrough = table.columns.filter((c) => c !== eventTimeColumn && !keyNames.has(c));
       for (const name of passThrough) assertFree(name, reserved, `${at} column ${name}`);
-      const rows = table.rows.map(({ line, cells }): FrameRow => {
+      const rows: FrameRow[] = [];
+      for (const { line, cells } of table.rows) {
         const keys: Record<string, KeyScalar> = {};
         for (const k of joinKeys)
           keys[k.name] = keyFromCell(cells[k.name], k, `${at} line ${line}.${k.name}`);
-        return {
+        rows.push({
           keys,
           timeMs: parseEventTime(cells[eventTimeColumn], `${at} line ${line}.${eventTimeColumn}`, 'down'),
           columns: passThrough.map((c) => inferValue(cells[c], table.csv)),
-        };
-      });
+        });
+        await pause();
+      }
       return { passThrough, rows };
     }
     case 'viewHistory': {
@@ -141,19 +150,22 @@ export async function resolveEntityFrame(
       const data = await deps.collections.viewData.get(view.name, options);
       const chunks = chunksOverlapping(data?.data.chunks ?? [], startMs, endMs === null ? null : endMs - 1);
       const history = await deps.offline.readHistory(view.name, chunks, options);
-      const inWindow = latestWrites(
+      const inWindow = await latestWrites(
         history.filter(
           (r) => (startMs === null || r.timeMs >= startMs) && (endMs === null || r.timeMs < endMs),
         ),
+        pause,
       );
       const position = new Map(view.joinKeys.map((k, i) => [k.name, i]));
-      const rows = inWindow.map(
-        (r): FrameRow => ({
+      const rows: FrameRow[] = [];
+      for (const r of inWindow) {
+        rows.push({
           keys: Object.fromEntries(joinKeys.map((k) => [k.name, r.key[position.get(k.name)!]!])),
           timeMs: r.timeMs,
           columns: view.features.map((f) => toValue(r.values[f.name], f.valueType)),
-        }),
-      );
+        });
+        await pause();
+      }
       return { passThrough, rows, historyView: view };
     }
     default:

@@ -21,6 +21,15 @@ const times = /^(TIMESTAMP(_S|_MS|_NS)?|TIMESTAMP WITH TIME ZONE|DATE)$/;
 export async function readParquetTable(bytes: Uint8Array, field: string): Promise<DatasetTable> {
   const path = join(tmpdir(), `flywheel-dataset-${randomUUID()}.parquet`);
   await writeFile(path, bytes);
+  try {
+    return await readParquetFile(path, field);
+  } finally {
+    await rm(path, { force: true });
+  }
+}
+
+/** {@link readParquetTable} of a local file, which DuckDB reads row group by row group. */
+export async function readParquetFile(path: string, field: string): Promise<DatasetTable> {
   const instance = await DuckDBInstance.create(':memory:');
   try {
     const connection = await instance.connect();
@@ -58,7 +67,6 @@ export async function readParquetTable(bytes: Uint8Array, field: string): Promis
     return { columns, rows, csv: false };
   } finally {
     instance.closeSync();
-    await rm(path, { force: true });
   }
 }
 

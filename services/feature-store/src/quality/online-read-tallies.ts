@@ -1,7 +1,13 @@
+import {
+  countChecked,
+  countViolation,
+  emptyTally,
+  settleNullTolerance,
+  type ViolationTally,
+  violationOf,
+} from '@flywheel/quality';
 import type { StoredValue } from '../values/feature-values.ts';
 import type { FeatureViewRecord } from '../values/feature-view-records.ts';
-import { violationOf } from './check-expectations.ts';
-import { countChecked, countViolation, emptyTally, type ViolationTally } from './violation-tally.ts';
 
 /** What online reads of one view saw since the last drain. */
 export interface OnlineReadTallies {
@@ -61,14 +67,7 @@ export function createOnlineReadQuality(): OnlineReadQuality {
     drain() {
       const drained = [...byView.values()];
       byView = new Map();
-      for (const { view, tallies } of drained) {
-        (view.expectations ?? []).forEach((expectation, i) => {
-          const tally = tallies[i]!;
-          if (expectation.kind === 'not_null' && tally.nulls <= expectation.maxNullFraction * tally.checked) {
-            tally.violations = 0;
-          }
-        });
-      }
+      for (const { view, tallies } of drained) settleNullTolerance(view.expectations ?? [], tallies);
       return drained;
     },
   };

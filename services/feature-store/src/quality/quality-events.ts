@@ -1,17 +1,14 @@
-import { durationFromMs } from '@bufbuild/protobuf/wkt';
 import { type CloudEvent, newEvent } from '@flywheel/events';
 import {
   DataQualityViolatedSchema,
   FeatureRowsRejectedSchema,
   QualityCheckStage,
 } from '@flywheel/proto/flywheel/events/v1/quality_pb.js';
+import { type RejectedRow, type ViolationTally, violated, violationFields } from '@flywheel/quality';
 import { toTimestamp } from '../values/event-times.ts';
-import { toExpectationMessage } from '../values/expectation-records.ts';
 import type { FeatureRowData } from '../values/feature-row-data.ts';
 import { toValue } from '../values/feature-values.ts';
 import type { FeatureViewRecord } from '../values/feature-view-records.ts';
-import type { RejectedRow } from './check-expectations.ts';
-import { type ViolationTally, violated } from './violation-tally.ts';
 
 const source = 'flywheel/feature-store';
 
@@ -48,28 +45,14 @@ export function violationEvents(
   const events: CloudEvent[] = [];
   tallies.forEach((tally, i) => {
     if (!violated(tally)) return;
-    const expectation = expectations[i]!;
-    const start = context.intervalMs?.start ?? tally.startMs;
-    const end = context.intervalMs?.end ?? tally.endMs + 1;
     events.push(
       newEvent(
         DataQualityViolatedSchema,
         {
+          ...violationFields(expectations[i]!, i, tally, context.intervalMs),
           featureViewName: view.name,
           team: view.team,
-          feature: expectation.feature,
-          expectation: toExpectationMessage(expectation),
-          expectationIndex: i,
           stage: stages[context.stage],
-          checkedCount: BigInt(tally.checked),
-          violationCount: BigInt(tally.violations),
-          rejectedCount: BigInt(tally.rejected),
-          observedNullFraction: tally.checked > 0 ? tally.nulls / tally.checked : 0,
-          ...(Number.isFinite(tally.min) ? { observedMin: tally.min, observedMax: tally.max } : {}),
-          newCategories: [...tally.newCategories].sort(),
-          ...(tally.maxAgeMs > 0 ? { observedMaxAge: durationFromMs(tally.maxAgeMs) } : {}),
-          sampleValues: tally.samples,
-          ...(Number.isFinite(start) ? { startTime: toTimestamp(start), endTime: toTimestamp(end) } : {}),
           dataset: context.dataset ?? '',
           datasetUri: context.datasetUri ?? '',
         },
@@ -83,7 +66,7 @@ export function violationEvents(
 /** The rejected rows as `feature-rows.rejected` events, {@link rejectedRowsPerEvent} rows each. */
 export function rejectedRowEvents(
   view: FeatureViewRecord,
-  rejected: readonly RejectedRow[],
+  rejected: readonly RejectedRow<FeatureRowData>[],
   context: QualityContext,
 ): CloudEvent[] {
   const events: CloudEvent[] = [];

@@ -28,7 +28,12 @@ const refPattern = /^([a-z_][a-z0-9_]*):(\*|[A-Za-z_][A-Za-z0-9_]*)$/;
 export async function resolveFeatureRefs(
   views: Collection<FeatureViewRecord>,
   refs: readonly string[],
-  options: CallOptions & { field?: string; wildcards?: boolean } = {},
+  options: CallOptions & {
+    field?: string;
+    wildcards?: boolean;
+    /** Views resolved elsewhere (on-demand feature views): their references are skipped. */
+    skipViews?: ReadonlySet<string>;
+  } = {},
 ): Promise<ResolvedFeatures> {
   const field = options.field ?? 'features';
   const loaded = new Map<string, FeatureViewRecord>();
@@ -41,6 +46,7 @@ export async function resolveFeatureRefs(
       throw AppError.invalidArgument(at, `must be "<feature_view>:<feature>", got "${ref}"`);
     }
     const [, viewName, featureName] = match as unknown as [string, string, string];
+    if (options.skipViews?.has(viewName)) continue;
     let view = loaded.get(viewName);
     if (!view) {
       view = await loadFeatureView(views, viewName, options, at);

@@ -1,5 +1,7 @@
 import type { Collection, DocumentStore } from '@flywheel/store';
+import type { FeatureServiceRecord } from '../values/feature-service-records.ts';
 import { type FeatureViewRecord, featureViewIndexes } from '../values/feature-view-records.ts';
+import type { OnDemandViewRecord } from '../values/on-demand-view-records.ts';
 import type { ViewDataRecord } from './offline-records.ts';
 import { type OnlineRecord, onlineIndexes } from './online-records.ts';
 import type { QualityFlushRecord } from './quality-flush-records.ts';
@@ -16,6 +18,10 @@ export interface FeatureStoreCollections {
   readonly trainingSets: Collection<TrainingSetRecord>;
   /** Per view: flushes of online-read quality tallies; carries their `data-quality.violated` events. */
   readonly qualityFlushes: Collection<QualityFlushRecord>;
+  /** On-demand feature views, id = name (one namespace with `views`). */
+  readonly onDemandViews: Collection<OnDemandViewRecord>;
+  /** Feature services, id = name, holding every (immutable) version. */
+  readonly featureServices: Collection<FeatureServiceRecord>;
 }
 
 /** Opens the feature store's collections with the indexes their queries need. */
@@ -26,5 +32,7 @@ export function openCollections(store: DocumentStore): FeatureStoreCollections {
     online: store.collection<OnlineRecord>('online-values', { indexes: onlineIndexes }),
     trainingSets: store.collection<TrainingSetRecord>('training-sets'),
     qualityFlushes: store.collection<QualityFlushRecord>('quality-flushes'),
+    onDemandViews: store.collection<OnDemandViewRecord>('on-demand-views'),
+    featureServices: store.collection<FeatureServiceRecord>('feature-services'),
   };
 }

@@ -1,5 +1,5 @@
 /**
- * One chunk of a view's offline history: an immutable JSON Lines blob in the shared blob store,
+ * One chunk of a view's offline history: an immutable blob (JSON Lines or Parquet) in the shared blob store,
  * with the event-time range it covers so that point-in-time reads fetch only the chunks they need.
  */
 export interface ChunkRef {

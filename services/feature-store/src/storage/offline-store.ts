@@ -4,9 +4,11 @@ import { keyIdOf } from '../values/entity-keys.ts';
 import { isoOf } from '../values/event-times.ts';
 import type { FeatureRowData } from '../values/feature-row-data.ts';
 import type { KeyScalar, StoredValue } from '../values/feature-values.ts';
+import { type Pause, timeSlice } from '../values/time-slice.ts';
 import { mapConcurrent } from './map-concurrent.ts';
 import type { ChunkRef } from './offline-records.ts';
-import { type AsOf, pointInTimeJoin } from './point-in-time-join.ts';
+import { type EntityUpdate, latestPerEntity } from './online-store.ts';
+import { type AsOf, pointInTimeJoinSliced } from './point-in-time-join.ts';
 
 /** A row read back from the offline store, with its entity id and its write order (`seq`). */
 export interface HistoryRow extends FeatureRowData {
@@ -17,6 +19,28 @@ export interface HistoryRow extends FeatureRowData {
 
 /** The feature values a point-in-time lookup found: only the features that row set. */
 export type JoinedValues = Readonly<Record<string, StoredValue>>;
+
+/** Options of a point-in-time join. */
+export interface JoinOptions extends CallOptions {
+  /** Only these features come back; unset means every feature the history holds. */
+  readonly features?: readonly string[];
+}
+
+/**
+ * A slice of a join's answer as columns: the lookups (positions in `lookups`) that found a row,
+ * and per feature their values aligned with them — undefined where the row found did not set it.
+ * Lookups without a row are in no slice; each lookup is in at most one.
+ */
+export interface JoinedChunk {
+  readonly lookupIndexes: ArrayLike<number>;
+  readonly values: ReadonlyMap<string, readonly (StoredValue | undefined)[]>;
+}
+
+/** Options of {@link OfflineStore.latestInWindow}. */
+export interface LatestOptions extends CallOptions {
+  /** Most entities per yielded batch (default 1 000). */
+  readonly batchEntities?: number;
+}
 
 /**
  * The offline store: a view's history as append-only, content-addressed chunks in the shared blob
@@ -41,8 +65,31 @@ export interface OfflineStore {
     chunks: readonly ChunkRef[],
     lookups: readonly AsOf[],
     ttlMs: number | null,
-    options?: CallOptions,
+    options?: JoinOptions,
   ): Promise<(JoinedValues | undefined)[]>;
+  /**
+   * The same join as {@link joinAsOf}, streamed as column slices (bounded memory in the adapter:
+   * the duckdb one reads DuckDB's result a vector at a time).
+   */
+  joinAsOfChunks(
+    view: string,
+    chunks: readonly ChunkRef[],
+    lookups: readonly AsOf[],
+    ttlMs: number | null,
+    options?: JoinOptions,
+  ): AsyncIterable<JoinedChunk>;
+  /**
+   * What Materialize writes online: per entity, the latest value of each feature among the rows of
+   * `chunks` with event time in [fromMs, toMs) (fromMs null = unbounded), the later write winning
+   * a tie — {@link latestPerEntity} of those rows in write order — in batches of entities.
+   */
+  latestInWindow(
+    view: string,
+    chunks: readonly ChunkRef[],
+    fromMs: number | null,
+    toMs: number,
+    options?: LatestOptions,
+  ): AsyncIterable<EntityUpdate[]>;
   /** Removes the chunk blobs (absent ones are ignored). */
   deleteChunks(chunks: readonly ChunkRef[], options?: CallOptions): Promise<void>;
   /** Releases what the adapter holds (the DuckDB instance); the document adapter holds nothing. */
@@ -85,7 +132,12 @@ export function createOfflineStore(options: OfflineStoreOptions): OfflineStore {
     return encoder.encode(`${lines.join('\n')}\n`);
   };
 
-  const decode = (view: string, chunk: ChunkRef, bytes: Uint8Array): FeatureRowData[] => {
+  const decode = async (
+    view: string,
+    chunk: ChunkRef,
+    bytes: Uint8Array,
+    pause: Pause,
+  ): Promise<FeatureRowData[]> => {
     if (isParquet(bytes)) {
       throw new AppError(
         'failed_precondition',
@@ -103,22 +155,49 @@ export function createOfflineStore(options: OfflineStoreOptions): OfflineStore {
         `offline chunk ${chunk.sha256} does not belong to feature view ${view}`,
       );
     }
-    return lines.slice(1).map((text) => {
-      const line = JSON.parse(text) as ChunkLine;
-      return { key: line.key, timeMs: Date.parse(line.event_time), values: line.values };
-    });
+    const rows: FeatureRowData[] = [];
+    for (let i = 1; i < lines.length; i++) {
+      const line = JSON.parse(lines[i]!) as ChunkLine;
+      rows.push({ key: line.key, timeMs: Date.parse(line.event_time), values: line.values });
+      await pause();
+    }
+    return rows;
   };
 
+  // Decoding and joining 100k rows takes seconds of CPU: done in time slices so online lookups
+  // and writes keep being served meanwhile.
   const readHistory = async (view: string, chunks: readonly ChunkRef[], callOptions: CallOptions = {}) => {
+    const pause = timeSlice();
     const decoded = await mapConcurrent(chunks, 8, async (chunk) =>
-      decode(view, chunk, await blobs.getBytes(chunk.sha256, callOptions)),
+      decode(view, chunk, await blobs.getBytes(chunk.sha256, callOptions), pause),
     );
     const history: HistoryRow[] = [];
     let seq = 0;
     for (const rows of decoded) {
-      for (const row of rows) history.push({ ...row, keyId: keyIdOf(row.key), seq: seq++ });
+      for (const row of rows) {
+        history.push({ ...row, keyId: keyIdOf(row.key), seq: seq++ });
+        await pause();
+      }
     }
     return history;
+  };
+
+  const joinAsOf = async (
+    view: string,
+    chunks: readonly ChunkRef[],
+    lookups: readonly AsOf[],
+    ttlMs: number | null,
+    callOptions: JoinOptions = {},
+  ): Promise<(JoinedValues | undefined)[]> => {
+    const history = await readHistory(view, chunks, callOptions);
+    const wanted = callOptions.features;
+    const joined = await pointInTimeJoinSliced(history, lookups, ttlMs, timeSlice());
+    return joined.map((row) => {
+      if (!row || !wanted) return row?.values;
+      const values: Record<string, StoredValue> = {};
+      for (const name of wanted) if (name in row.values) values[name] = row.values[name]!;
+      return values;
+    });
   };
 
   return {
@@ -144,9 +223,19 @@ export function createOfflineStore(options: OfflineStoreOptions): OfflineStore {
 
     readHistory,
 
-    async joinAsOf(view, chunks, lookups, ttlMs, callOptions = {}) {
-      const history = await readHistory(view, chunks, callOptions);
-      return pointInTimeJoin(history, lookups, ttlMs).map((row) => row?.values);
+    joinAsOf,
+
+    async *joinAsOfChunks(view, chunks, lookups, ttlMs, callOptions = {}) {
+      yield* chunksOf(await joinAsOf(view, chunks, lookups, ttlMs, callOptions), callOptions.features);
+    },
+
+    async *latestInWindow(view, chunks, fromMs, toMs, callOptions = {}) {
+      const rows = (await readHistory(view, chunks, callOptions)).filter(
+        (r) => (fromMs === null || r.timeMs >= fromMs) && r.timeMs < toMs,
+      );
+      const updates = latestPerEntity(rows);
+      const size = callOptions.batchEntities ?? defaultBatchEntities;
+      for (let start = 0; start < updates.length; start += size) yield updates.slice(start, start + size);
     },
 
     async deleteChunks(chunks, callOptions = {}) {
@@ -155,6 +244,56 @@ export function createOfflineStore(options: OfflineStoreOptions): OfflineStore {
 
     async close() {},
   };
+}
+
+const defaultBatchEntities = 1000;
+const sliceRows = 2048;
+
+/** A joined answer as {@link JoinedChunk}s of up to 2 048 found rows (features: `wanted`, else all found). */
+function* chunksOf(
+  joined: readonly (JoinedValues | undefined)[],
+  wanted: readonly string[] | undefined,
+): Generator<JoinedChunk> {
+  let indexes: number[] = [];
+  let found: JoinedValues[] = [];
+  const flush = (): JoinedChunk => {
+    const names = wanted ?? [...new Set(found.flatMap((v) => Object.keys(v)))];
+    const values = new Map(names.map((name) => [name, found.map((v) => (name in v ? v[name] : undefined))]));
+    const chunk = { lookupIndexes: indexes, values };
+    indexes = [];
+    found = [];
+    return chunk;
+  };
+  for (const [index, values] of joined.entries()) {
+    if (!values) continue;
+    indexes.push(index);
+    found.push(values);
+    if (indexes.length === sliceRows) yield flush();
+  }
+  if (indexes.length > 0) yield flush();
+}
+
+/**
+ * The per-lookup answer of {@link OfflineStore.joinAsOf} from its column slices: for each lookup,
+ * the features its row set (undefined when it found none).
+ */
+export async function collectJoined(
+  lookupCount: number,
+  chunks: AsyncIterable<JoinedChunk>,
+): Promise<(JoinedValues | undefined)[]> {
+  const result = new Array<JoinedValues | undefined>(lookupCount).fill(undefined);
+  for await (const chunk of chunks) {
+    const columns = [...chunk.values];
+    for (let i = 0; i < chunk.lookupIndexes.length; i++) {
+      const values: Record<string, StoredValue> = {};
+      for (const [name, column] of columns) {
+        const value = column[i];
+        if (value !== undefined) values[name] = value;
+      }
+      result[chunk.lookupIndexes[i]!] = values;
+    }
+  }
+  return result;
 }
 
 /** True when `bytes` start with the Parquet magic `PAR1`. */

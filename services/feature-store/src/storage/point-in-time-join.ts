@@ -1,3 +1,5 @@
+import type { Pause } from '../values/time-slice.ts';
+
 /** A row of history: its entity, event time (epoch ms) and write order. */
 export interface TimedRow {
   readonly keyId: string;
@@ -25,23 +27,57 @@ export function pointInTimeJoin<H extends TimedRow>(
   lookups: readonly AsOf[],
   ttlMs: number | null,
 ): (H | undefined)[] {
+  const steps = joinSteps(history, lookups, ttlMs);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/** {@link pointInTimeJoin} in slices, awaiting `pause` between them so the event loop keeps turning. */
+export async function pointInTimeJoinSliced<H extends TimedRow>(
+  history: readonly H[],
+  lookups: readonly AsOf[],
+  ttlMs: number | null,
+  pause: Pause,
+): Promise<(H | undefined)[]> {
+  const steps = joinSteps(history, lookups, ttlMs);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+    await pause();
+  }
+}
+
+/** The join, yielding after each unit of work (a row, an entity) so a driver may pause there. */
+function* joinSteps<H extends TimedRow>(
+  history: readonly H[],
+  lookups: readonly AsOf[],
+  ttlMs: number | null,
+): Generator<void, (H | undefined)[]> {
   const byEntity = new Map<string, H[]>();
   for (const row of history) {
     const rows = byEntity.get(row.keyId);
     if (rows) rows.push(row);
     else byEntity.set(row.keyId, [row]);
+    yield;
   }
-  for (const rows of byEntity.values()) rows.sort((a, b) => a.timeMs - b.timeMs || a.seq - b.seq);
+  for (const rows of byEntity.values()) {
+    rows.sort((a, b) => a.timeMs - b.timeMs || a.seq - b.seq);
+    yield;
+  }
 
   const lookupsByEntity = new Map<string, number[]>();
   for (const [index, lookup] of lookups.entries()) {
     const indexes = lookupsByEntity.get(lookup.keyId);
     if (indexes) indexes.push(index);
     else lookupsByEntity.set(lookup.keyId, [index]);
+    yield;
   }
 
   const result = new Array<H | undefined>(lookups.length).fill(undefined);
   for (const [keyId, indexes] of lookupsByEntity) {
+    yield;
     const rows = byEntity.get(keyId);
     if (!rows) continue;
     indexes.sort((a, b) => lookups[a]!.timeMs - lookups[b]!.timeMs);
@@ -56,13 +92,20 @@ export function pointInTimeJoin<H extends TimedRow>(
   return result;
 }
 
-/** History without superseded rows: one row per (entity, time), the one written last, ordered by time then entity. */
-export function latestWrites<H extends TimedRow>(history: readonly H[]): H[] {
+/**
+ * History without superseded rows: one row per (entity, time), the one written last, ordered by time
+ * then entity; awaits `pause` after each row.
+ */
+export async function latestWrites<H extends TimedRow>(
+  history: readonly H[],
+  pause: Pause = () => undefined,
+): Promise<H[]> {
   const byEntityTime = new Map<string, H>();
   for (const row of history) {
     const id = `${row.timeMs}\u0000${row.keyId}`;
     const held = byEntityTime.get(id);
     if (!held || row.seq > held.seq) byEntityTime.set(id, row);
+    await pause();
   }
   return [...byEntityTime.values()].sort(
     (a, b) => a.timeMs - b.timeMs || (a.keyId < b.keyId ? -1 : a.keyId > b.keyId ? 1 : 0),

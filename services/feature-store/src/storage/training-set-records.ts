@@ -24,6 +24,8 @@ export interface TrainingSetRecord {
   /** sha256 of the request that made it: a retry with the same request_id must match. */
   readonly requestDigest: string;
   readonly createTime: string;
+  /** The feature service version it was built from; absent when the request listed features. */
+  readonly featureService?: { readonly name: string; readonly version: number };
 }
 
 /** The wire form of a stored training set. */
@@ -46,6 +48,14 @@ export function toTrainingSetMessage(record: TrainingSetRecord): MessageInitShap
     featureViewRevisions: Object.fromEntries(
       record.featureViewRevisions.map(([name, rev]) => [name, BigInt(rev)]),
     ),
+    ...(record.featureService
+      ? {
+          featureService: {
+            name: record.featureService.name,
+            version: BigInt(record.featureService.version),
+          },
+        }
+      : {}),
     audit: {
       createTime: timestampFromDate(new Date(record.createTime)),
       updateTime: timestampFromDate(new Date(record.createTime)),

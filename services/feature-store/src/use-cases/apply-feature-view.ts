@@ -45,6 +45,13 @@ export function createApplyFeatureView(deps: ApplyFeatureViewDeps): ApplyFeature
     if (!requested) throw AppError.invalidArgument('feature_view', 'is required');
     checkDefinition(requested);
     const definition = definitionOf(requested, requested.team || defaultTeam);
+    if (await collections.onDemandViews.get(definition.name, options)) {
+      throw new AppError(
+        'already_exists',
+        `feature_view.name: an on-demand feature view is named "${definition.name}"; feature views and on-demand feature views share one namespace`,
+        { field: 'feature_view.name' },
+      );
+    }
     const data = await collections.viewData.get(definition.name, options);
     let changed = false;
     const written = await updateDocument(

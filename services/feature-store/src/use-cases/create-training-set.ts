@@ -10,12 +10,13 @@ import {
 import { encodeTable } from '../datasets/historical-table-encoding.ts';
 import type { FeatureStoreCollections } from '../storage/feature-store-collections.ts';
 import type { TrainingSetRecord } from '../storage/training-set-records.ts';
-import type { RetrieveHistoricalFeatures } from './get-historical-features.ts';
+import type { RetrieveServiceHistoricalFeatures } from './historical-features-with-on-demand.ts';
 
 export interface CreateTrainingSetDeps {
   collections: FeatureStoreCollections;
   blobs: BlobStore;
-  retrieve: RetrieveHistoricalFeatures;
+  /** Also resolves `feature_service`, whose name and version the training set records. */
+  retrieve: RetrieveServiceHistoricalFeatures;
   /** Owner when the request names no team. */
   defaultTeam: string;
   now?: () => Date;
@@ -82,7 +83,11 @@ export function createCreateTrainingSet(deps: CreateTrainingSetDeps): CreateTrai
     }
 
     const table = await retrieve(
-      { features: request.features, entityDataframe: request.entityDataframe },
+      {
+        features: request.features,
+        entityDataframe: request.entityDataframe,
+        ...(request.featureService ? { featureService: request.featureService } : {}),
+      },
       options,
     );
     const format = request.format === DatasetFormat.UNSPECIFIED ? DatasetFormat.JSONL : request.format;
@@ -109,6 +114,7 @@ export function createCreateTrainingSet(deps: CreateTrainingSetDeps): CreateTrai
       featureViewRevisions: table.views.map((v) => [v.name, v.revision] as const),
       requestId: request.requestId,
       requestDigest,
+      ...(table.featureService ? { featureService: table.featureService } : {}),
       createTime: now().toISOString(),
     };
     try {

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { CallOptions, Logger } from '@flywheel/core';
 import { toOutboxEntry } from '@flywheel/events';
+import { countChecked, countViolation, emptyTally } from '@flywheel/quality';
 import type { OnlineReadQuality } from '../quality/online-read-tallies.ts';
 import { violationEvents } from '../quality/quality-events.ts';
-import { countChecked, countViolation, emptyTally } from '../quality/violation-tally.ts';
 import type { FeatureStoreCollections } from '../storage/feature-store-collections.ts';
 import { updateDocument } from '../storage/update-document.ts';
 

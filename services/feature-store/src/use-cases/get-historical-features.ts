@@ -3,12 +3,14 @@ import type { EntityDataframe } from '@flywheel/proto/flywheel/featurestore/v1/f
 import { answerTooLarge } from '@flywheel/rpc';
 import { eventTimeColumn } from '../datasets/dataset-rows.ts';
 import { type ResolveEntityFrameDeps, resolveEntityFrame } from '../datasets/entity-dataframe.ts';
-import type { HistoricalTable } from '../datasets/historical-table.ts';
+import type { HistoricalTable, HistoricalTableRow } from '../datasets/historical-table.ts';
 import { resolveFeatureRefs } from '../storage/feature-refs.ts';
 import { chunksOverlapping, type JoinedValues } from '../storage/offline-store.ts';
+import type { AsOf } from '../storage/point-in-time-join.ts';
 import { keyIdOf, mergeKeyTypes } from '../values/entity-keys.ts';
 import { typeName } from '../values/feature-values.ts';
 import type { FeatureViewRecord, JoinKeyRecord } from '../values/feature-view-records.ts';
+import { timeSlice } from '../values/time-slice.ts';
 
 export interface HistoricalFeaturesQuery {
   readonly features: readonly string[];
@@ -58,7 +60,7 @@ export function createRetrieveHistoricalFeatures(deps: ResolveEntityFrameDeps): 
           setting: 'FLYWHEEL_MAX_MESSAGE_BYTES',
           hint: {
             field: 'entity_dataframe',
-            instead: `its ${frame.rows.length} rows × ${columns} columns do not fit; use CreateTrainingSet, which writes the rows to a blob, or a smaller entity_dataframe`,
+            instead: `its ${frame.rows.length} rows × ${columns} columns do not fit; use StreamHistoricalFeatures, which sends the rows in messages under the limit, CreateTrainingSet, which writes them to a blob, or a smaller entity_dataframe`,
           },
         });
       }
@@ -71,6 +73,7 @@ export function createRetrieveHistoricalFeatures(deps: ResolveEntityFrameDeps): 
       maxTimeMs = maxTimeMs === null ? row.timeMs : Math.max(maxTimeMs, row.timeMs);
     }
 
+    const pause = timeSlice();
     const matchesByView = new Map<string, (JoinedValues | undefined)[]>();
     for (const view of views) {
       if (frame.rows.length === 0) {
@@ -80,17 +83,27 @@ export function createRetrieveHistoricalFeatures(deps: ResolveEntityFrameDeps): 
       const data = await collections.viewData.get(view.name, options);
       const from = view.ttlMs === null ? null : minTimeMs! - view.ttlMs;
       const chunks = chunksOverlapping(data?.data.chunks ?? [], from, maxTimeMs);
-      const lookups = frame.rows.map((row) => ({
-        keyId: keyIdOf(view.joinKeys.map((k) => row.keys[k.name]!)),
-        timeMs: row.timeMs,
-      }));
-      matchesByView.set(view.name, await offline.joinAsOf(view.name, chunks, lookups, view.ttlMs, options));
+      const lookups: AsOf[] = [];
+      for (const row of frame.rows) {
+        lookups.push({ keyId: keyIdOf(view.joinKeys.map((k) => row.keys[k.name]!)), timeMs: row.timeMs });
+        await pause();
+      }
+      const wanted = features.filter((f) => f.view.name === view.name).map((f) => f.feature.name);
+      matchesByView.set(
+        view.name,
+        await offline.joinAsOf(view.name, chunks, lookups, view.ttlMs, { ...options, features: wanted }),
+      );
     }
 
-    const rows = frame.rows.map((row, i) => ({
-      frame: row,
-      features: features.map((f) => matchesByView.get(f.view.name)![i]?.[f.feature.name] ?? null),
-    }));
+    const matches = features.map((f) => matchesByView.get(f.view.name)!);
+    const rows: HistoricalTableRow[] = [];
+    for (const [i, row] of frame.rows.entries()) {
+      rows.push({
+        frame: row,
+        features: features.map((f, j) => matches[j]![i]?.[f.feature.name] ?? null),
+      });
+      await pause();
+    }
     const viewsRead =
       frame.historyView && !views.some((v) => v.name === frame.historyView!.name)
         ? [...views, frame.historyView]

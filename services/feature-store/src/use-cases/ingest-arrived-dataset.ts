@@ -18,6 +18,8 @@ export interface IngestArrivedDatasetDeps {
   log: Logger;
   /** How far past now an event time may be, ms; a later one dead-letters the file. */
   maxFutureSkewMs: number;
+  /** Dataset blobs over this many bytes are read as streams (default 512 MiB). */
+  datasetStreamBytes?: number;
   /** Clock, epoch ms. */
   now?: () => number;
 }
@@ -64,9 +66,13 @@ export function createIngestArrivedDataset(deps: IngestArrivedDatasetDeps): Even
         if (!data?.data.ingestedDatasets.includes(sha256)) pending.push(view);
       }
       if (pending.length === 0) return;
-      const table = await readDataset(blobs, { uri: arrived.uri, format: arrived.format }, 'dataset', {
-        signal,
-      });
+      const table = await readDataset(
+        blobs,
+        { uri: arrived.uri, format: arrived.format },
+        'dataset',
+        { signal },
+        deps.datasetStreamBytes,
+      );
       const limit = { nowMs: now(), skewMs: deps.maxFutureSkewMs };
       const batches: [FeatureViewRecord, FeatureRowData[]][] = pending.map((view) => {
         try {
@@ -117,6 +123,7 @@ export function createIngestBatchSource(deps: IngestArrivedDatasetDeps): IngestB
         { uri: batch.uri, format: batch.format },
         'source.batch',
         options,
+        deps.datasetStreamBytes,
       );
       const rows = datasetRows(view, table, { nowMs: now(), skewMs: deps.maxFutureSkewMs });
       const origin = { dataset: batch.dataset, datasetUri: batch.uri, datasetSha256: sha256 };

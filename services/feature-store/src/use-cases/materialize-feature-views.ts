@@ -10,7 +10,7 @@ import type { FeatureStoreCollections } from '../storage/feature-store-collectio
 import { loadFeatureView } from '../storage/load-feature-view.ts';
 import { emptyViewData } from '../storage/offline-records.ts';
 import { chunksOverlapping, type OfflineStore } from '../storage/offline-store.ts';
-import { latestPerEntity, type OnlineStore } from '../storage/online-store.ts';
+import type { OnlineStore } from '../storage/online-store.ts';
 import { updateDocument } from '../storage/update-document.ts';
 import { asOfTimeMs, toTimestamp } from '../values/event-times.ts';
 import type { FeatureViewRecord } from '../values/feature-view-records.ts';
@@ -80,15 +80,14 @@ export function createMaterializeFeatureViews(deps: MaterializeDeps): Materializ
       await deps.ingestBatchSource(view, options);
       const data = (await collections.viewData.get(view.name, options))?.data ?? emptyViewData(view.name);
       const startMs = requestedStart ?? data.materializedUntilMs;
-      const inWindow = (t: number): boolean => (startMs === null || t >= startMs) && t < endMs;
       const chunks = chunksOverlapping(data.chunks, startMs, endMs - 1);
-      const history = (await offline.readHistory(view.name, chunks, options)).filter((r) =>
-        inWindow(r.timeMs),
-      );
-      const written =
-        startMs !== null && startMs >= endMs
-          ? 0
-          : await online.apply(view.name, latestPerEntity(history), options);
+      let written = 0;
+      if (startMs === null || startMs < endMs) {
+        // One query per view in the offline store; the online store is fed a batch at a time.
+        for await (const updates of offline.latestInWindow(view.name, chunks, startMs, endMs, options)) {
+          written += await online.apply(view.name, updates, options);
+        }
+      }
       const window = {
         ...(startMs === null ? {} : { startTime: toTimestamp(startMs) }),
         endTime: toTimestamp(endMs),

@@ -3,7 +3,7 @@ import { AppError, type CallOptions, type Logger } from '@flywheel/core';
 import { newEvent, toOutboxEntry } from '@flywheel/events';
 import { FeaturesMaterializedSchema } from '@flywheel/proto/flywheel/events/v1/data_pb.js';
 import { WriteTarget } from '@flywheel/proto/flywheel/featurestore/v1/featurestore_pb.js';
-import { checkExpectations } from '../quality/check-expectations.ts';
+import { checkExpectations } from '@flywheel/quality';
 import { rejectedRowEvents, violationEvents } from '../quality/quality-events.ts';
 import type { FeatureStoreCollections } from '../storage/feature-store-collections.ts';
 import { emptyViewData } from '../storage/offline-records.ts';
@@ -87,11 +87,16 @@ export function createWriteFeatureRows(deps: WriteFeatureRowsDeps): WriteFeature
         return { rowsWritten: 0, rowsRejected: 0, alreadyIngested: true };
       }
     }
-    const checked = checkExpectations(view, given, now());
+    const checked = checkExpectations(view.expectations ?? [], given, now());
     const rows = checked.accepted;
+    let idBase: string | undefined;
     const context = {
       stage: 'ingest' as const,
-      idBase: `${view.name}/r${view.revision}/${origin ? origin.datasetSha256 : digestOf(given)}`,
+      // Only quality events read it: a clean batch is not hashed.
+      get idBase(): string {
+        idBase ??= `${view.name}/r${view.revision}/${origin ? origin.datasetSha256 : digestOf(given)}`;
+        return idBase;
+      },
       ...(origin ? { dataset: origin.dataset, datasetUri: origin.datasetUri } : {}),
     };
     const qualityEvents = [

@@ -1,12 +1,18 @@
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { durationFromMs, durationMs, timestampFromDate } from '@bufbuild/protobuf/wkt';
 import type { DatasetFormat } from '@flywheel/proto/flywheel/common/v1/dataset_pb.js';
-import type { ValueType } from '@flywheel/proto/flywheel/common/v1/value_pb.js';
+import { ValueType } from '@flywheel/proto/flywheel/common/v1/value_pb.js';
 import type {
   FeatureView,
   FeatureViewSchema,
 } from '@flywheel/proto/flywheel/featurestore/v1/featurestore_pb.js';
-import { type ExpectationRecord, expectationsOf, toExpectationMessage } from './expectation-records.ts';
+import {
+  type ExpectationOwner,
+  type ExpectationRecord,
+  expectationsOf,
+  toExpectationMessage,
+} from '@flywheel/quality';
+import { typeName } from './feature-values.ts';
 
 /** One join key of a view's entity. */
 export interface JoinKeyRecord {
@@ -107,7 +113,7 @@ export function definitionOf(view: FeatureView, team: string): FeatureViewDefini
     labels: sortedPairs(view.labels),
     expectations: expectationsOf(
       view.expectations,
-      new Map(view.features.map((f) => [f.name, f.valueType])),
+      viewColumns(new Map(view.features.map((f) => [f.name, f.valueType]))),
       'feature_view.expectations',
     ),
   };
@@ -170,5 +176,34 @@ export function toFeatureViewMessage(record: FeatureViewRecord): MessageInitShap
       createTime: timestampFromDate(new Date(record.createTime)),
       updateTime: timestampFromDate(new Date(record.updateTime)),
     },
+  };
+}
+
+const numericTypes: ReadonlySet<ValueType> = new Set([
+  ValueType.INT32,
+  ValueType.INT64,
+  ValueType.FLOAT,
+  ValueType.DOUBLE,
+]);
+const categoryTypes: ReadonlySet<ValueType> = new Set([
+  ValueType.STRING,
+  ValueType.INT32,
+  ValueType.INT64,
+  ValueType.BOOL,
+]);
+
+/** A view's features as the owner of its expectations: typed columns, REJECT enforced at ingest. */
+function viewColumns(types: ReadonlyMap<string, ValueType>): ExpectationOwner {
+  return {
+    column(name) {
+      const type = types.get(name);
+      return type === undefined
+        ? undefined
+        : { typeName: typeName(type), numeric: numericTypes.has(type), categorical: categoryTypes.has(type) };
+    },
+    unknownFeature: 'is not a feature of the view',
+    numericTypes: 'INT32, INT64, FLOAT or DOUBLE',
+    categoryTypes: 'STRING, INT32, INT64 or BOOL',
+    canReject: true,
   };
 }

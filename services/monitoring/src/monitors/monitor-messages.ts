@@ -8,6 +8,7 @@ import {
   type MonitorSchema,
   type Slice,
 } from '@flywheel/proto/flywheel/monitoring/v1/monitoring_pb.js';
+import { type ExpectationOwner, expectationsOf, toExpectationMessage } from '@flywheel/quality';
 import {
   featureKind,
   featureSource,
@@ -95,10 +96,31 @@ export function monitorFromMessage(message: Monitor, options: MonitorFromMessage
     alertCooldownMs: cooldownFrom(message),
     slices: slicesFrom(message.slices),
     resolveAfterCleanWindows: message.resolveAfterCleanWindows,
+    expectations: expectationsOf(message.expectations, monitoredColumns(features), 'monitor.expectations'),
     enabled: message.enabled,
     labels: { ...message.labels },
     createTime: now,
     updateTime: now,
+  };
+}
+
+/**
+ * The monitored features as the owner of the monitor's expectations: a range needs a numeric
+ * feature, categories a categorical one, and nothing can be refused (the prediction was made).
+ */
+function monitoredColumns(features: readonly { name: string; kind: FeatureKindName }[]): ExpectationOwner {
+  const kinds = new Map(features.map((f) => [f.name, f.kind]));
+  return {
+    column(name) {
+      const kind = kinds.get(name);
+      return kind === undefined
+        ? undefined
+        : { typeName: kind.toUpperCase(), numeric: kind === 'numeric', categorical: kind === 'categorical' };
+    },
+    unknownFeature: 'is not a monitored feature (monitor.features[].name)',
+    numericTypes: 'a NUMERIC feature',
+    categoryTypes: 'a CATEGORICAL feature',
+    canReject: false,
   };
 }
 
@@ -284,6 +306,7 @@ export function monitorToMessage(record: MonitorRecord): MessageInitShape<typeof
       edges: slice.edges,
     })),
     resolveAfterCleanWindows: record.resolveAfterCleanWindows ?? 0,
+    expectations: (record.expectations ?? []).map(toExpectationMessage),
     enabled: record.enabled,
     labels: record.labels,
     audit: {

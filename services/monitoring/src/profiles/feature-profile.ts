@@ -4,6 +4,7 @@ import type { SampleValue } from '../records/window-records.ts';
 import { binCountsSorted, referenceBinEdges } from '../statistics/histogram.ts';
 import { evenQuantiles } from '../statistics/quantiles.ts';
 import { meanAndStddev, referenceSample } from '../statistics/reference-sample.ts';
+import { sortDoubles } from '../statistics/sort-doubles.ts';
 
 /** Bounds of a computed profile. */
 export interface ProfileLimits {
@@ -44,7 +45,13 @@ function profileNumeric(
   const numbers = new Float64Array(values.length);
   let count = 0;
   for (const value of values) if (typeof value === 'number') numbers[count++] = value;
-  return profileNumericValues(name, source, numbers.subarray(0, count).sort(), values.length - count, limits);
+  return profileNumericValues(
+    name,
+    source,
+    sortDoubles(numbers.subarray(0, count)),
+    values.length - count,
+    limits,
+  );
 }
 
 /**

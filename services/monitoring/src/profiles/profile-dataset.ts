@@ -1,6 +1,7 @@
 import type { FeatureKindName, FeatureSourceName } from '../records/monitor-records.ts';
 import type { FeatureProfileRecord } from '../records/profile-records.ts';
-import { inferKind, type Scalar, sampleOf } from '../records/sample-values.ts';
+import { sortDoubles } from '../statistics/sort-doubles.ts';
+import { DatasetColumns } from './dataset-columns.ts';
 import { type ProfileLimits, profileColumn, profileNumericValues } from './feature-profile.ts';
 import type { DatasetRow } from './read-dataset-rows.ts';
 
@@ -70,53 +71,38 @@ export async function profileDataset(
   },
 ): Promise<FeatureProfileRecord[]> {
   let plan: Map<string, string> | undefined;
-  const values = new Map<string, Scalar[]>();
-  let lists: { column: string; list: Scalar[] }[] = [];
+  // Read once, straight into one column per planned feature: the rows are not kept.
+  let columns: DatasetColumns | undefined;
   for await (const row of rows) {
-    if (!plan) {
+    if (!columns) {
       plan = planColumns(options.columns ?? Object.keys(row), options.wanted);
-      for (const column of plan.keys()) values.set(column, []);
-      lists = [...values].map(([column, list]) => ({ column, list }));
+      columns = new DatasetColumns([...plan.keys()]);
     }
-    for (const { column, list } of lists) list.push(row[column] ?? null);
+    columns.add(row);
   }
-  if (!plan) return [];
-  const kinds = new Map(
-    [...plan].map(([column, feature]) => [
-      column,
-      options.wanted.kinds.get(feature) ?? inferKind(values.get(column)!),
-    ]),
-  );
+  if (!plan || !columns) return [];
+  const features = columns.names.map((column) => plan.get(column)!);
+  const kinds = features.map((feature, c) => options.wanted.kinds.get(feature) ?? columns.inferredKind(c));
   // One profile document holds every feature's sample: the budget is shared among the numeric ones.
-  const numeric = [...kinds.values()].filter((kind) => kind === 'numeric').length;
+  const numeric = kinds.filter((kind) => kind === 'numeric').length;
   const sampleSize = Math.min(
     options.limits?.sampleSize ?? profileSampleBudget,
     Math.floor((options.sampleBudget ?? profileSampleBudget) / Math.max(numeric, 1)),
   );
-  return [...plan].map(([column, feature]) => {
-    const raw = values.get(column)!;
-    const kind = kinds.get(column)!;
+  const limits = { ...options.limits, sampleSize };
+  return features.map((feature, c) => {
+    const kind = kinds[c]!;
     const source = options.wanted.sources?.get(feature) ?? 'input';
     if (kind === 'numeric') {
-      // Straight into a typed array: no per-value sample array for the (often large) numeric columns.
-      const numbers = new Float64Array(raw.length);
-      let count = 0;
-      for (const value of raw) {
-        const sample = sampleOf(value, 'numeric');
-        if (sample !== null) numbers[count++] = sample as number;
-      }
-      const sorted = numbers.subarray(0, count).sort();
-      return profileNumericValues(feature, source, sorted, raw.length - count, {
-        ...options.limits,
-        sampleSize,
-      });
+      const numbers = columns.numbers(c);
+      return profileNumericValues(
+        feature,
+        source,
+        sortDoubles(numbers),
+        columns.rows - numbers.length,
+        limits,
+      );
     }
-    return profileColumn(
-      feature,
-      kind,
-      source,
-      raw.map((value) => sampleOf(value, kind)),
-      { ...options.limits, sampleSize },
-    );
+    return profileColumn(feature, kind, source, columns.samples(c, kind), limits);
   });
 }

@@ -1,3 +1,4 @@
+import type { ExpectationRecord } from '@flywheel/quality';
 /** The kinds of monitored columns, as stored. */
 export type FeatureKindName = 'numeric' | 'categorical';
 
@@ -78,6 +79,11 @@ export interface MonitorRecord {
   slices?: SliceRecord[];
   /** Consecutive clean windows that resolve an open drift alert, as configured (0 or absent = 1). */
   resolveAfterCleanWindows?: number;
+  /**
+   * Data quality expectations on the logged values of `features` (WARN only), in declaration
+   * order; absent in monitors stored before they existed: none.
+   */
+  expectations?: ExpectationRecord[];
   enabled: boolean;
   labels: Record<string, string>;
   createTime: string;

@@ -1,3 +1,6 @@
+import { binCountsSorted } from './histogram.ts';
+import type { WindowSample } from './window-sample.ts';
+
 /**
  * Evidently's histogram of one numeric feature (0.7, `get_binned_data`), as shares of each side.
  * A reference with more than {@link evidentlyMaxDistinct} distinct values is binned with
@@ -13,19 +16,17 @@ export interface EvidentlyShares {
 /** Evidently bins a numeric reference by value, not by range, up to this many distinct values. */
 export const evidentlyMaxDistinct = 20;
 
-/** Both inputs ascending, finite, non-empty. */
-export function evidentlyShares(
-  referenceSorted: ArrayLike<number>,
-  windowSorted: ArrayLike<number>,
-): EvidentlyShares {
+/** `referenceSorted` ascending; both finite, non-empty. The window is sorted only for the per-value bins. */
+export function evidentlyShares(referenceSorted: ArrayLike<number>, window: WindowSample): EvidentlyShares {
   if (distinctAtMost(referenceSorted, evidentlyMaxDistinct))
-    return valueShares(referenceSorted, windowSorted);
-  const first = Math.min(referenceSorted[0]!, windowSorted[0]!);
-  const last = Math.max(referenceSorted[referenceSorted.length - 1]!, windowSorted[windowSorted.length - 1]!);
-  const edges = sturgesBinEdges(first, last, referenceSorted.length + windowSorted.length);
+    return valueShares(referenceSorted, window.sorted());
+  const first = Math.min(referenceSorted[0]!, window.min);
+  const last = Math.max(referenceSorted[referenceSorted.length - 1]!, window.max);
+  const edges = sturgesBinEdges(first, last, referenceSorted.length + window.size);
+  // binCounts' bins are numpy's: [a, b), the last [a, b].
   return {
-    reference: sortedShares(edges, referenceSorted),
-    window: sortedShares(edges, windowSorted),
+    reference: shares(binCountsSorted(edges, referenceSorted), referenceSorted.length),
+    window: shares(window.binCounts(edges), window.size),
   };
 }
 
@@ -52,17 +53,8 @@ export function sturgesBinEdges(first: number, last: number, size: number): numb
   return edges;
 }
 
-/** Shares of ascending `sorted` in the bins of `edges` ([a, b), the last [a, b]), in one pass. */
-function sortedShares(edges: readonly number[], sorted: ArrayLike<number>): number[] {
-  const bins = edges.length - 1;
-  const counts = new Array<number>(bins).fill(0);
-  let bin = 0;
-  for (let i = 0; i < sorted.length; i++) {
-    const x = sorted[i]!;
-    while (bin < bins - 1 && x >= edges[bin + 1]!) bin++;
-    counts[bin]!++;
-  }
-  return counts.map((count) => count / sorted.length);
+function shares(counts: number[], size: number): number[] {
+  return counts.map((count) => count / size);
 }
 
 function distinctAtMost(sorted: ArrayLike<number>, limit: number): boolean {

@@ -63,9 +63,9 @@ export function binIndex(edges: readonly number[], value: number): number {
 }
 
 /** How many of `values` fall in each bin of `edges` (see {@link binIndex}). */
-export function binCounts(edges: readonly number[], values: Iterable<number>): number[] {
+export function binCounts(edges: readonly number[], values: ArrayLike<number>): number[] {
   const counts = new Array<number>(Math.max(edges.length - 1, 1)).fill(0);
-  for (const value of values) counts[binIndex(edges, value)]!++;
+  for (let i = 0; i < values.length; i++) counts[binIndex(edges, values[i]!)]!++;
   return counts;
 }
 

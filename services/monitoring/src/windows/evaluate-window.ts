@@ -12,11 +12,11 @@ import { type FeatureProfileRecord, otherCategory } from '../records/profile-rec
 import type { SampleValue } from '../records/window-records.ts';
 import { chiSquareGoodnessOfFit, chiSquareHomogeneity } from '../statistics/chi-square.ts';
 import { type EvidentlyShares, evidentlyShares, fillEmptyShares } from '../statistics/evidently-shares.ts';
-import { binCountsSorted } from '../statistics/histogram.ts';
 import { jensenShannonDistance } from '../statistics/jensen-shannon.ts';
 import { ksTwoSample } from '../statistics/kolmogorov-smirnov.ts';
 import { populationStabilityIndex, psiOfShares } from '../statistics/population-stability-index.ts';
 import { wasserstein1 } from '../statistics/wasserstein.ts';
+import { WindowSample } from '../statistics/window-sample.ts';
 
 /** A monitored feature that got no result, and why (logged by the caller). */
 export interface SkippedFeature {
@@ -107,20 +107,21 @@ function numericTests(
   const finite = new Float64Array(values.length);
   let count = 0;
   for (const v of values) if (typeof v === 'number' && Number.isFinite(v)) finite[count++] = v;
-  const window = finite.subarray(0, count).sort();
-  if (window.length < minSamples) return `${window.length} samples, fewer than the ${minSamples} needed`;
+  if (count < minSamples) return `${count} samples, fewer than the ${minSamples} needed`;
+  // Sorted only if a test needs the order (KS, Wasserstein): bins just count.
+  const window = new WindowSample(finite.subarray(0, count));
   const sampleKind = distribution.sampleKind ?? 'none';
   if (sampleKind === 'none' && tests.some(needsReferenceData)) {
     return 'KS, Wasserstein and Evidently-convention PSI / Jensen–Shannon need the reference data; the profile was set without it';
   }
   // The p-value needs the reference's true size; the sample is the data itself only when exact.
   const referenceSize = sampleKind === 'exact' ? distribution.sample.length : reference.count;
-  const windowCounts = () => binCountsSorted(distribution.binEdges, window);
+  const windowCounts = () => window.binCounts(distribution.binEdges);
   // Evidently bins reference and window together (equal width over both): per window, once.
   let shares: EvidentlyShares | undefined;
   const evidently = () => (shares ??= evidentlyShares(distribution.sample, window));
   return {
-    sampleCount: window.length,
+    sampleCount: window.size,
     tests: tests.map((test) => {
       const isEvidently = test.convention === 'evidently';
       switch (test.kind) {
@@ -136,7 +137,7 @@ function numericTests(
             ? judged(test, jensenShannonDistance(evidently().reference, evidently().window, 'e'))
             : judged(test, jensenShannonDistance(distribution.binCounts, windowCounts()));
         case 'ks': {
-          const { statistic, pValue } = ksTwoSample(window, distribution.sample, referenceSize);
+          const { statistic, pValue } = ksTwoSample(window.sorted(), distribution.sample, referenceSize);
           return judged(test, statistic, pValue);
         }
         case 'wasserstein': {
@@ -148,7 +149,7 @@ function numericTests(
             : distribution.stddev > 0
               ? distribution.stddev
               : 1;
-          return judged(test, wasserstein1(window, distribution.sample) / scale);
+          return judged(test, wasserstein1(window.sorted(), distribution.sample) / scale);
         }
         default:
           throw new RangeError(`${test.kind} does not apply to numeric features`);

@@ -1,7 +1,7 @@
 import { timestampMs } from '@bufbuild/protobuf/wkt';
 import type { HandlerContext } from '@flywheel/bus';
 import { AppError, isAppError, type Logger } from '@flywheel/core';
-import { type CloudEvent, decodeEvent } from '@flywheel/events';
+import { type CloudEvent, decodeEvent, toOutboxEntry } from '@flywheel/events';
 import {
   type Prediction,
   type PredictionLogged,
@@ -13,6 +13,7 @@ import type { LoggedPredictionRecord, PredictionLogRecord } from '../records/per
 import { sampleOf, scalarOfValue } from '../records/sample-values.ts';
 import { segmentOf, sliceColumn } from '../records/segments.ts';
 import { windowDocId } from '../records/window-records.ts';
+import { monitorExpectationEvents } from './check-monitor-expectations.ts';
 import { addSamples, emptyWindow, type WindowLimits, type WindowSample } from './window-accumulator.ts';
 
 /** Event ids remembered per window document, to recognise a redelivered batch. */
@@ -34,7 +35,8 @@ export interface RecordPredictionsDeps {
  * model (and of its deployment, when the monitor names one), per model version, then evaluates
  * the windows that closed. The window document remembers the ids of the batches it took, so a
  * redelivered batch is not counted twice even if the consumer's own dedupe record was lost.
- * When a monitor of the model has a performance spec, the batch's predictions are also kept for
+ * The monitor's expectations are checked on the batch; their `data-quality.violated` events go in
+ * the outbox of that window write. When a monitor of the model has a performance spec, the batch's predictions are also kept for
  * joining with ground truth. Throws `invalid_argument` (→ DLQ) for a batch without model or version.
  */
 export function createRecordPredictions(deps: RecordPredictionsDeps) {
@@ -84,6 +86,10 @@ export function createRecordPredictions(deps: RecordPredictionsDeps) {
     const samples = batch.predictions
       .map((prediction) => sampleOfPrediction(prediction, monitor, batch.deploymentName, eventTime))
       .sort((a, b) => a.time - b.time);
+    // Announced in the write that takes the batch: once, however often the batch is delivered.
+    const outbox = monitorExpectationEvents(monitor, batch, eventId, eventTime, now().getTime()).map(
+      toOutboxEntry,
+    );
     for (let attempt = 1; ; attempt++) {
       const doc = await collections.windows.get(windowId, { signal });
       const current =
@@ -96,7 +102,11 @@ export function createRecordPredictions(deps: RecordPredictionsDeps) {
       state.appliedEventIds = [...state.appliedEventIds, eventId].slice(-rememberedEventIds);
       state.updateTime = now().toISOString();
       try {
-        await collections.windows.put(windowId, state, { expectedVersion: doc?.version ?? 0, signal });
+        await collections.windows.put(windowId, state, {
+          expectedVersion: doc?.version ?? 0,
+          ...(outbox.length > 0 ? { outbox } : {}),
+          signal,
+        });
       } catch (error) {
         const raced =
           isAppError(error, 'aborted') ||

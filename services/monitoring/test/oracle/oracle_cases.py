@@ -2,7 +2,8 @@
 
 Reads {"cases": [{"kind": "numeric"|"categorical", "reference": [...], "window": [...]}]} from
 the file named by the first argument and prints the list of `numeric(case)` / `categorical(case)`
-results as JSON. Null values are missing: `present_strings` drops them from a categorical sample.
+results as JSON; a case the oracle refuses with ValueError (an empty sample) prints
+{"undecidable": why}. Null values are missing: `present_strings` drops them from a categorical sample.
 """
 
 import json
@@ -16,4 +17,11 @@ def present_strings(values):
 def run_cases(numeric, categorical):
     with open(sys.argv[1], encoding="utf8") as file:
         cases = json.load(file)["cases"]
-    print(json.dumps([numeric(c) if c["kind"] == "numeric" else categorical(c) for c in cases]))
+
+    def decide(case):
+        try:
+            return numeric(case) if case["kind"] == "numeric" else categorical(case)
+        except ValueError as error:
+            return {"undecidable": str(error)}
+
+    print(json.dumps([decide(c) for c in cases]))

@@ -8,8 +8,11 @@ Jensen-Shannon (base 2, scipy.spatial.distance.jensenshannon) over the reference
 per value and per gap when the reference has at most 10 distinct values, else equal-frequency
 edges at numpy's linear quantiles i/10); categorical — PSI, JS and the chi-square homogeneity
 test (scipy.stats.chi2_contingency, no continuity correction). Non-finite and null values are
-missing and dropped, as Flywheel drops them.
+missing and dropped, as Flywheel drops them. A case scipy cannot decide (a window with no value
+left: ks_2samp returns NaN, chi2_contingency raises ValueError) prints {"undecidable": why}.
 """
+
+import warnings
 
 import numpy as np
 from scipy.spatial.distance import jensenshannon
@@ -64,6 +67,12 @@ def bin_counts(reference, window):
 def numeric(case):
     reference = finite(case["reference"])
     window = finite(case["window"])
+    if len(window) == 0:
+        # scipy has no decision on an empty sample: ks_2samp warns and returns NaN.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ks = ks_2samp(window, reference)
+        return {"undecidable": f"ks_2samp on an empty window: statistic {ks.statistic}, p-value {ks.pvalue}"}
     ks = ks_2samp(window, reference)
     # Flywheel's stddev of a constant reference is exactly 0 (numpy's np.std gives 1.4e-17 for
     # 1000 × 0.1: its mean accumulates rounding), and the distance is then in the feature's unit.

@@ -8,7 +8,8 @@ import type { BuiltinStep } from './step-types.ts';
 /**
  * Built-in step `register`: registers an ONNX artifact already in the shared blob store as a new
  * version of a model (registry RegisterVersion), with its signature read from the graph, metrics,
- * parameters and lineage (`training_set_ref`, `pipeline_run_id`, `pipeline_name`, `code_version`).
+ * parameters and lineage (`training_set_ref`, `pipeline_run_id`, `pipeline_name`, `code_version`,
+ * `feature_service`, `feature_service_version`).
  * Idempotent: the request id is `<run id>/<step name>`, so a retried step gets the version the first
  * attempt registered.
  *
@@ -17,6 +18,8 @@ import type { BuiltinStep } from './step-types.ts';
  * | `model_name`      | string  | registered model; created with the first version |
  * | `artifact_sha256` | string  | the ONNX artifact in the blob store |
  * | `training_set_id` | string  | the feature-store training set it was trained on ("ts_…") |
+ * | `feature_service` | string? | the feature service that training set was built from (training-set's output), for lineage |
+ * | `feature_service_version` | number? | its version (training-set's output) |
  * | `metrics`         | object? | metric name → number, e.g. evaluate's `candidate` |
  * | `parameters`      | object? | hyper-parameters, name → value (stored as strings), e.g. train's `parameters` |
  * | `team`            | string? | owning team for a new model; absent = the caller's |
@@ -40,6 +43,17 @@ export function createRegisterStep(
     const parameters = stringMap(params.nullableObject('parameters') ?? {});
     const team = params.optionalString('team');
     const description = params.optionalString('description');
+    const featureService = params.optionalString('feature_service');
+    const featureServiceVersion = params.optionalNumber('feature_service_version', 0);
+    if (
+      featureService !== undefined &&
+      (!Number.isInteger(featureServiceVersion) || featureServiceVersion < 1)
+    ) {
+      throw AppError.invalidArgument('parameters.feature_service_version', 'must be the version used (≥ 1)');
+    }
+    if (featureService === undefined && ctx.parameters.feature_service_version !== undefined) {
+      throw AppError.invalidArgument('parameters.feature_service_version', 'needs feature_service');
+    }
 
     const artifact = await deps.blobs.getBytes(artifactSha256, { signal: ctx.signal });
     let signature: ReturnType<typeof readOnnxSignature>;
@@ -67,6 +81,9 @@ export function createRegisterStep(
           pipelineRunId: ctx.runId,
           pipelineName: ctx.pipelineName,
           codeVersion: deps.codeVersion ?? '',
+          ...(featureService === undefined
+            ? {}
+            : { featureService, featureServiceVersion: BigInt(featureServiceVersion) }),
         },
         ...(team === undefined ? {} : { team }),
         ...(description === undefined ? {} : { description }),

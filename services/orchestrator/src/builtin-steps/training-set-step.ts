@@ -13,7 +13,9 @@ import type { BuiltinStep } from './step-types.ts';
  *
  * | parameter    | type     | meaning |
  * |--------------|----------|---------|
- * | `features`   | string[] | features to join, `"<view>:<feature>"` (`"weather_daily:temp_max"`) |
+ * | `features`   | string[] | features to join, `"<view>:<feature>"` (`"weather_daily:temp_max"`); or `feature_service` |
+ * | `feature_service` | string? | a feature-store feature service whose features to join, instead of `features` |
+ * | `feature_service_version` | number? | its version; absent = the latest |
  * | `label_view` | string   | view whose rows in the window become the entity rows; its features (the labels) ride along as `"<view>:<feature>"` columns |
  * | `start_time` | string?  | RFC 3339, inclusive start of the window; absent = since the view's first row |
  * | `end_time`   | string?  | RFC 3339, exclusive end of the window; absent = up to its last row |
@@ -21,7 +23,9 @@ import type { BuiltinStep } from './step-types.ts';
  * | `team`       | string?  | owning team; absent = the caller's |
  *
  * Outputs: `training_set_id` ("ts_…", for lineage), `uri` (`blob:sha256:<hex>`, JSON Lines),
- * `row_count` (number), `columns` (string[]: join keys, `event_time`, label columns, features).
+ * `row_count` (number), `columns` (string[]: join keys, `event_time`, label columns, features),
+ * and with a feature service `feature_service` and `feature_service_version` (the version used,
+ * resolved), for the register step's lineage.
  *
  * Throws invalid_argument (`parameters.<name>`) for bad parameters or an empty window
  * (`end_time` ≤ `start_time`), failed_precondition (not retriable) when the window holds no rows,
@@ -30,7 +34,21 @@ import type { BuiltinStep } from './step-types.ts';
 export function createTrainingSetStep(deps: Pick<BuiltinStepDeps, 'featureStore'>): BuiltinStep {
   return async (ctx) => {
     const params = stepParameters(ctx.parameters);
-    const features = params.strings('features');
+    const service = params.optionalString('feature_service');
+    if (service !== undefined && ctx.parameters.features !== undefined) {
+      throw AppError.invalidArgument(
+        'parameters.feature_service',
+        'give features or feature_service, not both',
+      );
+    }
+    const serviceVersion = params.optionalNumber('feature_service_version', 0);
+    if (!Number.isInteger(serviceVersion) || serviceVersion < 0) {
+      throw AppError.invalidArgument('parameters.feature_service_version', 'must be a whole number ≥ 1');
+    }
+    if (service === undefined && ctx.parameters.feature_service_version !== undefined) {
+      throw AppError.invalidArgument('parameters.feature_service_version', 'needs feature_service');
+    }
+    const features = service === undefined ? params.strings('features') : [];
     features.forEach((feature, i) => {
       if (!/^[^:]+:[^:]+$/.test(feature)) {
         throw AppError.invalidArgument(
@@ -53,6 +71,9 @@ export function createTrainingSetStep(deps: Pick<BuiltinStepDeps, 'featureStore'
     const { trainingSet } = await deps.featureStore.createTrainingSet(
       {
         features,
+        ...(service === undefined
+          ? {}
+          : { featureService: { name: service, version: BigInt(serviceVersion) } }),
         entityDataframe: {
           source: {
             case: 'viewHistory',
@@ -90,6 +111,12 @@ export function createTrainingSetStep(deps: Pick<BuiltinStepDeps, 'featureStore'
       uri: blobUri(sha256),
       row_count: rowCount,
       columns: [...trainingSet.columns],
+      ...(trainingSet.featureService
+        ? {
+            feature_service: trainingSet.featureService.name,
+            feature_service_version: Number(trainingSet.featureService.version),
+          }
+        : {}),
     };
   };
 }

@@ -1,12 +1,16 @@
 import { Role } from '@flywheel/proto/flywheel/common/v1/principal_pb.js';
+import type { Principal } from '@flywheel/rpc';
 import type { PrincipalRecord } from '../records/registry-records.ts';
 
+const roleNumber = { viewer: Role.VIEWER, editor: Role.EDITOR, admin: Role.ADMIN } as const;
+
 /**
- * Who a call acts as. The service kernel does not verify callers yet (no bearer tokens or mTLS),
- * so every call runs as the one local principal of embedded mode, as DESIGN.md describes for it:
- * subject `local`, admin of the configured local team. Use cases take the principal as an
- * argument, so verified principals slot in at the API edge without touching them.
+ * Who a call acts as, as records keep it (`createdBy`/`updatedBy`): the call's verified principal
+ * (the kernel put it on the context; with auth off the one local principal, subject `local`,
+ * admin of the local team), with its first team and its role there.
  */
-export function localPrincipal(team: string): PrincipalRecord {
-  return { subject: 'local', team, roles: [Role.ADMIN] };
+export function principalRecordOf(principal: Principal): PrincipalRecord {
+  const team = principal.teams[0] ?? '';
+  const role = principal.roles[team];
+  return { subject: principal.subject, team, roles: role ? [roleNumber[role]] : [] };
 }

@@ -64,7 +64,23 @@ export function lineageRecord(lineage: ModelLineage | undefined): LineageRecord 
     pipelineName: lineage?.pipelineName ?? '',
     codeVersion: lineage?.codeVersion ?? '',
     parentVersions: [...parents.values()],
+    ...featureServiceOf(lineage),
   };
+}
+
+/** The lineage's feature service: a version needs a name, and a name a version (≥ 1). */
+function featureServiceOf(lineage: ModelLineage | undefined): Pick<LineageRecord, 'featureService'> {
+  const name = lineage?.featureService ?? '';
+  const version = lineage?.featureServiceVersion ?? 0n;
+  if (name === '') {
+    if (version !== 0n)
+      throw AppError.invalidArgument('lineage.feature_service_version', 'needs feature_service');
+    return {};
+  }
+  if (version < 1n || version > BigInt(Number.MAX_SAFE_INTEGER)) {
+    throw AppError.invalidArgument('lineage.feature_service_version', 'must be the version used (≥ 1)');
+  }
+  return { featureService: { name, version: Number(version) } };
 }
 
 /** A request's int64 (a version, an offset) as a number; `invalid_argument` naming `field` beyond 2^53. */

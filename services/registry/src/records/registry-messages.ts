@@ -106,6 +106,12 @@ export function lineageMessage(lineage: LineageRecord): MessageInitShape<typeof 
       modelName: p.modelName,
       modelVersion: BigInt(p.version),
     })),
+    ...(lineage.featureService
+      ? {
+          featureService: lineage.featureService.name,
+          featureServiceVersion: BigInt(lineage.featureService.version),
+        }
+      : {}),
   };
 }
 

@@ -32,6 +32,8 @@ export interface LineageRecord {
   pipelineName: string;
   codeVersion: string;
   parentVersions: { modelName: string; version: number }[];
+  /** The feature service (and version) its training set was built from; absent when none. */
+  featureService?: { name: string; version: number };
 }
 
 /** Stage names, as stored (the proto enum without its prefix). */

@@ -8,6 +8,7 @@ import {
 } from '@flywheel/proto/flywheel/serving/v1/serving_pb.js';
 import { ModelStatisticsResponseSchema } from '@flywheel/proto/inference/grpc_service_pb.js';
 import {
+  type HttpAuth,
   type HttpServer,
   httpMethodNotAllowed as methodNotAllowed,
   readHttpBody as readBody,
@@ -31,6 +32,8 @@ export interface RestApiDeps {
   /** Largest request body accepted, bytes; larger ones are answered 413 before being read whole. */
   maxBodyBytes: number;
   log: Logger;
+  /** When auth is on: who may call each route (health stays open). */
+  auth?: HttpAuth;
 }
 
 /** A started REST server. */
@@ -50,6 +53,7 @@ export function startRestApi(address: string, deps: RestApiDeps): Promise<RestSe
   return startHttpServer(address, (req, res) => handle(req, res, deps), {
     log: deps.log,
     setting: 'FLYWHEEL_SERVING_HTTP_ADDRESS',
+    ...(deps.auth ? { auth: deps.auth } : {}),
   });
 }
 

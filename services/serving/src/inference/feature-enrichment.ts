@@ -1,5 +1,6 @@
-import { create } from '@bufbuild/protobuf';
+import { create, type MessageInitShape } from '@bufbuild/protobuf';
 import { AppError } from '@flywheel/core';
+import type { ValueSchema } from '@flywheel/proto/flywheel/common/v1/value_pb.js';
 import {
   FeatureStatus,
   FeatureStoreService,
@@ -81,6 +82,7 @@ export function createFeatureEnrichment(options: { address: string; timeoutMs?: 
         entityKeys: entity.ids.map((id) => ({
           joinKeys: { [enrichment.joinKey]: { kind: { case: 'stringValue', value: id } } },
         })),
+        ...requestDataOf(request, enrichment.entityKey, entity.ids.length),
       },
       { signal, timeoutMs },
     );
@@ -135,6 +137,43 @@ export function createFeatureEnrichment(options: { address: string; timeoutMs?: 
   };
 
   return { enrich, close: () => client.close() };
+}
+
+/**
+ * The request's parameters (but the entity key) as the feature store's request data, the same for
+ * every row: what on-demand feature views read as `request.<name>`; the feature store uses only
+ * the fields a requested on-demand feature reads, and names a missing one.
+ */
+function requestDataOf(
+  request: ModelInferRequest,
+  entityKey: string,
+  rows: number,
+): { requestData?: { values: Record<string, MessageInitShape<typeof ValueSchema>> }[] } {
+  const values: Record<string, MessageInitShape<typeof ValueSchema>> = {};
+  for (const [name, parameter] of Object.entries(request.parameters)) {
+    if (name === entityKey) continue;
+    const choice = parameter.parameterChoice;
+    switch (choice.case) {
+      case 'boolParam':
+        values[name] = { kind: { case: 'boolValue', value: choice.value } };
+        break;
+      case 'int64Param':
+        values[name] = { kind: { case: 'int64Value', value: choice.value } };
+        break;
+      case 'uint64Param':
+        if (choice.value <= 2n ** 63n - 1n)
+          values[name] = { kind: { case: 'int64Value', value: choice.value } };
+        break;
+      case 'stringParam':
+        values[name] = { kind: { case: 'stringValue', value: choice.value } };
+        break;
+      case 'doubleParam':
+        values[name] = { kind: { case: 'doubleValue', value: choice.value } };
+        break;
+    }
+  }
+  if (Object.keys(values).length === 0) return {};
+  return { requestData: Array.from({ length: rows }, () => ({ values })) };
 }
 
 /** Entity ids of a request: each element of the BYTES input `key`, else the parameter `key`. */

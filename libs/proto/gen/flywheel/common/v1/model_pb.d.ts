@@ -135,6 +135,19 @@ export declare type ModelLineage = Message<"flywheel.common.v1.ModelLineage"> & 
    * @generated from field: repeated flywheel.common.v1.ModelVersionRef parent_versions = 5;
    */
   parentVersions: ModelVersionRef[];
+
+  /**
+   * The feature store feature service (and its version) the training set was built from; empty
+   * when it listed features.
+   *
+   * @generated from field: string feature_service = 6;
+   */
+  featureService: string;
+
+  /**
+   * @generated from field: int64 feature_service_version = 7;
+   */
+  featureServiceVersion: bigint;
 };
 
 /**

@@ -14,6 +14,8 @@ import type { Audit } from "../../common/v1/resource_pb.js";
 import type { Expectation } from "./expectations_pb.js";
 import type { Value, ValueType } from "../../common/v1/value_pb.js";
 import type { BlobRef, DatasetFormat } from "../../common/v1/dataset_pb.js";
+import type { CreateFeatureServiceRequestSchema, CreateFeatureServiceResponseSchema, FeatureServiceRef, GetFeatureServiceRequestSchema, GetFeatureServiceResponseSchema, ListFeatureServicesRequestSchema, ListFeatureServicesResponseSchema } from "./feature_service_pb.js";
+import type { ApplyOnDemandFeatureViewRequestSchema, ApplyOnDemandFeatureViewResponseSchema, DeleteOnDemandFeatureViewRequestSchema, DeleteOnDemandFeatureViewResponseSchema, GetOnDemandFeatureViewRequestSchema, GetOnDemandFeatureViewResponseSchema, ListOnDemandFeatureViewsRequestSchema, ListOnDemandFeatureViewsResponseSchema, RequestData } from "./on_demand_pb.js";
 
 /**
  * Describes the file flywheel/featurestore/v1/featurestore.proto.
@@ -603,6 +605,7 @@ export declare const IngestStreamResponseSchema: GenMessage<IngestStreamResponse
 export declare type GetOnlineFeaturesRequest = Message<"flywheel.featurestore.v1.GetOnlineFeaturesRequest"> & {
   /**
    * Feature references, "<feature_view>:<feature>"; "<feature_view>:*" means every feature.
+   * Exactly one of features and feature_service is given.
    *
    * @generated from field: repeated string features = 1;
    */
@@ -621,6 +624,21 @@ export declare type GetOnlineFeaturesRequest = Message<"flywheel.featurestore.v1
    * @generated from field: bool include_event_times = 3;
    */
   includeEventTimes: boolean;
+
+  /**
+   * The features of this feature service version, instead of `features`.
+   *
+   * @generated from field: flywheel.featurestore.v1.FeatureServiceRef feature_service = 4;
+   */
+  featureService?: FeatureServiceRef | undefined;
+
+  /**
+   * Request-time values of on-demand features, one per entity key (aligned with entity_keys);
+   * may be empty when no requested on-demand feature view declares a request_schema.
+   *
+   * @generated from field: repeated flywheel.featurestore.v1.RequestData request_data = 5;
+   */
+  requestData: RequestData[];
 };
 
 /**
@@ -836,7 +854,9 @@ export declare const DatasetLocationSchema: GenMessage<DatasetLocation>;
  */
 export declare type GetHistoricalFeaturesRequest = Message<"flywheel.featurestore.v1.GetHistoricalFeaturesRequest"> & {
   /**
-   * Feature references, "<feature_view>:<feature>".
+   * Feature references, "<feature_view>:<feature>". Exactly one of features and
+   * feature_service is given. On-demand features read their request fields from the entity
+   * dataframe's pass-through columns of the same name.
    *
    * @generated from field: repeated string features = 1;
    */
@@ -846,6 +866,13 @@ export declare type GetHistoricalFeaturesRequest = Message<"flywheel.featurestor
    * @generated from field: flywheel.featurestore.v1.EntityDataframe entity_dataframe = 2;
    */
   entityDataframe?: EntityDataframe | undefined;
+
+  /**
+   * The features of this feature service version, instead of `features`.
+   *
+   * @generated from field: flywheel.featurestore.v1.FeatureServiceRef feature_service = 3;
+   */
+  featureService?: FeatureServiceRef | undefined;
 };
 
 /**
@@ -879,6 +906,56 @@ export declare type GetHistoricalFeaturesResponse = Message<"flywheel.featuresto
  * Use `create(GetHistoricalFeaturesResponseSchema)` to create a new message.
  */
 export declare const GetHistoricalFeaturesResponseSchema: GenMessage<GetHistoricalFeaturesResponse>;
+
+/**
+ * @generated from message flywheel.featurestore.v1.StreamHistoricalFeaturesRequest
+ */
+export declare type StreamHistoricalFeaturesRequest = Message<"flywheel.featurestore.v1.StreamHistoricalFeaturesRequest"> & {
+  /**
+   * Feature references, "<feature_view>:<feature>".
+   *
+   * @generated from field: repeated string features = 1;
+   */
+  features: string[];
+
+  /**
+   * @generated from field: flywheel.featurestore.v1.EntityDataframe entity_dataframe = 2;
+   */
+  entityDataframe?: EntityDataframe | undefined;
+};
+
+/**
+ * Describes the message flywheel.featurestore.v1.StreamHistoricalFeaturesRequest.
+ * Use `create(StreamHistoricalFeaturesRequestSchema)` to create a new message.
+ */
+export declare const StreamHistoricalFeaturesRequestSchema: GenMessage<StreamHistoricalFeaturesRequest>;
+
+/**
+ * One page of the answer. Concatenating the pages' rows gives GetHistoricalFeatures' rows.
+ *
+ * @generated from message flywheel.featurestore.v1.StreamHistoricalFeaturesResponse
+ */
+export declare type StreamHistoricalFeaturesResponse = Message<"flywheel.featurestore.v1.StreamHistoricalFeaturesResponse"> & {
+  /**
+   * Output column names, as GetHistoricalFeaturesResponse.columns: set on the first message only.
+   *
+   * @generated from field: repeated string columns = 1;
+   */
+  columns: string[];
+
+  /**
+   * The next rows, in input order; each message stays under the gRPC message limit.
+   *
+   * @generated from field: repeated flywheel.featurestore.v1.HistoricalRow rows = 2;
+   */
+  rows: HistoricalRow[];
+};
+
+/**
+ * Describes the message flywheel.featurestore.v1.StreamHistoricalFeaturesResponse.
+ * Use `create(StreamHistoricalFeaturesResponseSchema)` to create a new message.
+ */
+export declare const StreamHistoricalFeaturesResponseSchema: GenMessage<StreamHistoricalFeaturesResponse>;
 
 /**
  * One output row, aligned with GetHistoricalFeaturesResponse.columns.
@@ -965,7 +1042,8 @@ export declare type TrainingSet = Message<"flywheel.featurestore.v1.TrainingSet"
   maxEventTime?: Timestamp | undefined;
 
   /**
-   * Revisions of the views read, feature view name → revision; for reproducibility.
+   * Revisions of the views read (feature views and on-demand feature views), name → revision;
+   * for reproducibility.
    *
    * @generated from field: map<string, int64> feature_view_revisions = 11;
    */
@@ -977,6 +1055,14 @@ export declare type TrainingSet = Message<"flywheel.featurestore.v1.TrainingSet"
    * @generated from field: flywheel.common.v1.Audit audit = 12;
    */
   audit?: Audit | undefined;
+
+  /**
+   * The feature service version it was built from (version resolved, never 0); unset when the
+   * request listed features.
+   *
+   * @generated from field: flywheel.featurestore.v1.FeatureServiceRef feature_service = 13;
+   */
+  featureService?: FeatureServiceRef | undefined;
 };
 
 /**
@@ -990,6 +1076,8 @@ export declare const TrainingSetSchema: GenMessage<TrainingSet>;
  */
 export declare type CreateTrainingSetRequest = Message<"flywheel.featurestore.v1.CreateTrainingSetRequest"> & {
   /**
+   * Exactly one of features and feature_service is given.
+   *
    * @generated from field: repeated string features = 1;
    */
   features: string[];
@@ -1024,6 +1112,14 @@ export declare type CreateTrainingSetRequest = Message<"flywheel.featurestore.v1
    * @generated from field: string request_id = 6;
    */
   requestId: string;
+
+  /**
+   * The features of this feature service version, instead of `features`; recorded in the
+   * training set (TrainingSet.feature_service).
+   *
+   * @generated from field: flywheel.featurestore.v1.FeatureServiceRef feature_service = 7;
+   */
+  featureService?: FeatureServiceRef | undefined;
 };
 
 /**
@@ -1321,7 +1417,8 @@ export declare const FeatureStoreService: GenService<{
   },
   /**
    * Point-in-time correct feature rows for an entity dataframe, returned inline. For small
-   * frames; use CreateTrainingSet for large ones.
+   * frames: an answer over the gRPC message limit is RESOURCE_EXHAUSTED naming
+   * StreamHistoricalFeatures; CreateTrainingSet writes any size to a blob.
    *
    * @generated from rpc flywheel.featurestore.v1.FeatureStoreService.GetHistoricalFeatures
    */
@@ -1329,6 +1426,17 @@ export declare const FeatureStoreService: GenService<{
     methodKind: "unary";
     input: typeof GetHistoricalFeaturesRequestSchema;
     output: typeof GetHistoricalFeaturesResponseSchema;
+  },
+  /**
+   * GetHistoricalFeatures for answers of any size: the same rows, in input order, sent as a
+   * stream of messages each under the gRPC message limit.
+   *
+   * @generated from rpc flywheel.featurestore.v1.FeatureStoreService.StreamHistoricalFeatures
+   */
+  streamHistoricalFeatures: {
+    methodKind: "server_streaming";
+    input: typeof StreamHistoricalFeaturesRequestSchema;
+    output: typeof StreamHistoricalFeaturesResponseSchema;
   },
   /**
    * Like GetHistoricalFeatures, but writes the rows to the blob store and returns a training set
@@ -1359,6 +1467,67 @@ export declare const FeatureStoreService: GenService<{
     methodKind: "unary";
     input: typeof MaterializeRequestSchema;
     output: typeof MaterializeResponseSchema;
+  },
+  /**
+   * Creates or updates an on-demand feature view; its expressions are parsed and type-checked
+   * here (INVALID_ARGUMENT naming the feature, with the position in the expression).
+   *
+   * @generated from rpc flywheel.featurestore.v1.FeatureStoreService.ApplyOnDemandFeatureView
+   */
+  applyOnDemandFeatureView: {
+    methodKind: "unary";
+    input: typeof ApplyOnDemandFeatureViewRequestSchema;
+    output: typeof ApplyOnDemandFeatureViewResponseSchema;
+  },
+  /**
+   * @generated from rpc flywheel.featurestore.v1.FeatureStoreService.GetOnDemandFeatureView
+   */
+  getOnDemandFeatureView: {
+    methodKind: "unary";
+    input: typeof GetOnDemandFeatureViewRequestSchema;
+    output: typeof GetOnDemandFeatureViewResponseSchema;
+  },
+  /**
+   * @generated from rpc flywheel.featurestore.v1.FeatureStoreService.ListOnDemandFeatureViews
+   */
+  listOnDemandFeatureViews: {
+    methodKind: "unary";
+    input: typeof ListOnDemandFeatureViewsRequestSchema;
+    output: typeof ListOnDemandFeatureViewsResponseSchema;
+  },
+  /**
+   * @generated from rpc flywheel.featurestore.v1.FeatureStoreService.DeleteOnDemandFeatureView
+   */
+  deleteOnDemandFeatureView: {
+    methodKind: "unary";
+    input: typeof DeleteOnDemandFeatureViewRequestSchema;
+    output: typeof DeleteOnDemandFeatureViewResponseSchema;
+  },
+  /**
+   * Adds a version of a feature service when its definition changed (versions are immutable).
+   *
+   * @generated from rpc flywheel.featurestore.v1.FeatureStoreService.CreateFeatureService
+   */
+  createFeatureService: {
+    methodKind: "unary";
+    input: typeof CreateFeatureServiceRequestSchema;
+    output: typeof CreateFeatureServiceResponseSchema;
+  },
+  /**
+   * @generated from rpc flywheel.featurestore.v1.FeatureStoreService.GetFeatureService
+   */
+  getFeatureService: {
+    methodKind: "unary";
+    input: typeof GetFeatureServiceRequestSchema;
+    output: typeof GetFeatureServiceResponseSchema;
+  },
+  /**
+   * @generated from rpc flywheel.featurestore.v1.FeatureStoreService.ListFeatureServices
+   */
+  listFeatureServices: {
+    methodKind: "unary";
+    input: typeof ListFeatureServicesRequestSchema;
+    output: typeof ListFeatureServicesResponseSchema;
   },
 }>;
 

@@ -9,6 +9,7 @@ import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobu
 import type { Message } from "@bufbuild/protobuf";
 import type { Duration, Timestamp } from "@bufbuild/protobuf/wkt";
 import type { Audit } from "../../common/v1/resource_pb.js";
+import type { Expectation } from "../../featurestore/v1/expectations_pb.js";
 import type { DatasetFormat } from "../../common/v1/dataset_pb.js";
 
 /**
@@ -291,6 +292,19 @@ export declare type Monitor = Message<"flywheel.monitoring.v1.Monitor"> & {
    * @generated from field: int32 resolve_after_clean_windows = 15;
    */
   resolveAfterCleanWindows: number;
+
+  /**
+   * Data quality expectations on the values the model was given and gave back, as serving logged
+   * them (`prediction.logged`), checked per logged batch: not_null, range and allowed_categories
+   * name a monitored feature (`features[].name`; range needs a NUMERIC one, allowed_categories a
+   * CATEGORICAL one; NaN, ±∞ and a value the prediction lacks count as null, as for drift);
+   * freshness bounds how long after a prediction was made its log arrives. Each violated
+   * expectation emits one `data-quality.violated` (stage PREDICTION) per batch. Only WARN (or
+   * unset): a logged prediction cannot be refused, so REJECT is INVALID_ARGUMENT.
+   *
+   * @generated from field: repeated flywheel.featurestore.v1.Expectation expectations = 16;
+   */
+  expectations: Expectation[];
 };
 
 /**
@@ -1730,7 +1744,8 @@ export declare const AlertStateSchema: GenEnum<AlertState>;
 /**
  * Monitors models. Reacts to `prediction.logged` (fills windows), `ground-truth.received` (joins
  * labels by request id) and `model.version-registered` (builds a reference profile from the
- * version's training set when none is set); emits `drift.detected` and `alert.raised`.
+ * version's training set when none is set); emits `drift.detected`, `alert.raised`,
+ * `alert.resolved` and, for a monitor's expectations, `data-quality.violated`.
  *
  * @generated from service flywheel.monitoring.v1.MonitoringService
  */

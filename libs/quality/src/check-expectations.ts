@@ -1,35 +1,49 @@
-import type { ExpectationRecord } from '../values/expectation-records.ts';
-import type { FeatureRowData } from '../values/feature-row-data.ts';
-import type { StoredValue } from '../values/feature-values.ts';
-import type { FeatureViewRecord } from '../values/feature-view-records.ts';
+import type { ExpectationRecord } from './expectation-records.ts';
 import { countChecked, countViolation, emptyTally, type ViolationTally } from './violation-tally.ts';
 
+/** A checked value: a scalar, a list, or null (an explicit null / a missing value). */
+export type ExpectationValue = string | number | boolean | null | readonly (string | number | boolean)[];
+
+/** One row to check: its event time and the values it sets (a feature it does not set is absent). */
+export interface ExpectationRow {
+  readonly timeMs: number;
+  readonly values: Readonly<Record<string, ExpectationValue | undefined>>;
+}
+
 /** A row a REJECT expectation refused, with one reason per violated expectation. */
-export interface RejectedRow {
-  readonly row: FeatureRowData;
+export interface RejectedRow<R extends ExpectationRow = ExpectationRow> {
+  readonly row: R;
   readonly reasons: readonly string[];
 }
 
-/** The outcome of checking a batch of rows against a view's expectations. */
-export interface ExpectationsOutcome {
+/** The outcome of checking a batch of rows against expectations. */
+export interface ExpectationsOutcome<R extends ExpectationRow = ExpectationRow> {
   /** Rows to write: every row no REJECT expectation refused, in input order. */
-  readonly accepted: readonly FeatureRowData[];
-  readonly rejected: readonly RejectedRow[];
-  /** One tally per expectation, aligned with the view's expectations; see {@link violated}. */
+  readonly accepted: readonly R[];
+  readonly rejected: readonly RejectedRow<R>[];
+  /** One tally per expectation, aligned with the expectations; see `violated`. */
   readonly tallies: readonly ViolationTally[];
+}
+
+/** What a violating value showed: the number out of range, the new category, the age. */
+export interface Violation {
+  readonly reason: string;
+  readonly number?: number;
+  readonly category?: string;
+  readonly ageMs?: number;
 }
 
 /**
  * Why `value` (at event time `timeMs`, checked at `nowMs`) violates `expectation`, or undefined when
  * it does not. A feature the row does not set is not checked (undefined); a null is only a
- * not_null matter. Also used for online reads, one served value at a time.
+ * not_null matter. Also used one served value at a time (online reads).
  */
 export function violationOf(
   expectation: ExpectationRecord,
-  value: StoredValue | undefined,
+  value: ExpectationValue | undefined,
   timeMs: number,
   nowMs: number,
-): { reason: string; number?: number; category?: string; ageMs?: number } | undefined {
+): Violation | undefined {
   if (expectation.kind === 'freshness') {
     const ageMs = nowMs - timeMs;
     return ageMs > expectation.maxAgeMs
@@ -60,22 +74,21 @@ export function violationOf(
 }
 
 /**
- * Checks a batch of validated rows against the view's expectations (at time `nowMs`, for
- * freshness). A row violating any REJECT expectation is refused with every reason; the others are
- * accepted, violations of WARN expectations included. Violations are tallied per expectation, not
- * per row. A not_null tally counts as violated only when its batch's null fraction exceeds
- * `max_null_fraction` (always, for REJECT, whose tolerance is 0).
+ * Checks a batch of rows against `expectations` (at time `nowMs`, for freshness). A row violating
+ * any REJECT expectation is refused with every reason; the others are accepted, violations of WARN
+ * expectations included. Violations are tallied per expectation, not per row. A not_null tally
+ * counts as violated only when its batch's null fraction exceeds `max_null_fraction` (always, for
+ * REJECT, whose tolerance is 0).
  */
-export function checkExpectations(
-  view: FeatureViewRecord,
-  rows: readonly FeatureRowData[],
+export function checkExpectations<R extends ExpectationRow>(
+  expectations: readonly ExpectationRecord[],
+  rows: readonly R[],
   nowMs: number,
-): ExpectationsOutcome {
-  const expectations = view.expectations ?? [];
+): ExpectationsOutcome<R> {
   const tallies = expectations.map(() => emptyTally());
   if (expectations.length === 0) return { accepted: rows, rejected: [], tallies };
-  const accepted: FeatureRowData[] = [];
-  const rejected: RejectedRow[] = [];
+  const accepted: R[] = [];
+  const rejected: RejectedRow<R>[] = [];
   for (const row of rows) {
     const reasons: string[] = [];
     expectations.forEach((expectation, i) => {
@@ -95,12 +108,22 @@ export function checkExpectations(
     if (reasons.length > 0) rejected.push({ row, reasons });
     else accepted.push(row);
   }
+  settleNullTolerance(expectations, tallies);
+  return { accepted, rejected, tallies };
+}
+
+/**
+ * Clears the violations of each not_null tally whose nulls are within its expectation's
+ * `max_null_fraction` of the values checked: nulls within the tolerance are no violation.
+ */
+export function settleNullTolerance(
+  expectations: readonly ExpectationRecord[],
+  tallies: readonly ViolationTally[],
+): void {
   expectations.forEach((expectation, i) => {
     const tally = tallies[i]!;
-    // Nulls within the tolerance are no violation.
     if (expectation.kind === 'not_null' && tally.nulls <= expectation.maxNullFraction * tally.checked) {
       tally.violations = 0;
     }
   });
-  return { accepted, rejected, tallies };
 }

@@ -1,18 +1,16 @@
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { durationFromMs, durationMs } from '@bufbuild/protobuf/wkt';
 import { AppError } from '@flywheel/core';
-import { ValueType } from '@flywheel/proto/flywheel/common/v1/value_pb.js';
 import {
   type Expectation,
   ExpectationAction,
   type ExpectationSchema,
 } from '@flywheel/proto/flywheel/featurestore/v1/expectations_pb.js';
-import { typeName } from './feature-values.ts';
 
 /** What a violation does at ingest: the row is written (warn) or refused (reject). */
 export type ExpectationActionName = 'warn' | 'reject';
 
-/** A data quality expectation of a view, as stored with its definition. */
+/** A data quality expectation (of a feature view or a monitor), as stored with its owner's definition. */
 export type ExpectationRecord =
   | {
       readonly kind: 'not_null';
@@ -41,34 +39,50 @@ export type ExpectationRecord =
       readonly maxAgeMs: number;
     };
 
-const numericTypes: ReadonlySet<ValueType> = new Set([
-  ValueType.INT32,
-  ValueType.INT64,
-  ValueType.FLOAT,
-  ValueType.DOUBLE,
-]);
-const categoryTypes: ReadonlySet<ValueType> = new Set([
-  ValueType.STRING,
-  ValueType.INT32,
-  ValueType.INT64,
-  ValueType.BOOL,
-]);
+/** What the owner of the expectations says about one of its columns. */
+export interface ExpectationColumn {
+  /** How an error names the column's type, e.g. `STRING` or `CATEGORICAL`. */
+  readonly typeName: string;
+  /** A range can be checked on it. */
+  readonly numeric: boolean;
+  /** Allowed categories can be checked on it. */
+  readonly categorical: boolean;
+}
+
+/** Who declares the expectations: how errors name it and its types, and what it can enforce. */
+export interface ExpectationOwner {
+  /** Column name → what it is; undefined for a name the owner does not have. */
+  column(name: string): ExpectationColumn | undefined;
+  /** How an unknown feature is explained, e.g. `is not a feature of the view`. */
+  readonly unknownFeature: string;
+  /** The types a range needs and categories need, as errors say them. */
+  readonly numericTypes: string;
+  readonly categoryTypes: string;
+  /** False when the owner only watches values (a monitor): REJECT is then refused. */
+  readonly canReject: boolean;
+}
 
 /**
- * The stored form of a view's declared expectations, checked against its features (`types`:
- * feature name → type). Throws `invalid_argument` naming `<field>[i]…` for one that could not be
- * enforced as written: no kind, an unknown feature, a range on a non-numeric feature, bounds that
- * are not finite or cross, no allowed values, a non-positive max age, a null fraction outside
- * [0, 1], a REJECT not-null with a tolerance (a row cannot be refused by a batch fraction).
+ * The stored form of declared expectations, checked against their owner's columns. Throws
+ * `invalid_argument` naming `<field>[i]…` for one that could not be enforced as written: no kind,
+ * an unknown feature, a range on a non-numeric feature, bounds that are not finite or cross, no
+ * allowed values, a non-positive max age, a null fraction outside [0, 1], a REJECT not-null with a
+ * tolerance (a row cannot be refused by a batch fraction), a REJECT the owner cannot enforce.
  */
 export function expectationsOf(
   declared: readonly Expectation[],
-  types: ReadonlyMap<string, ValueType>,
+  owner: ExpectationOwner,
   field: string,
 ): ExpectationRecord[] {
   return declared.map((e, i) => {
     const at = `${field}[${i}]`;
     const action = actionOf(e.action, `${at}.action`);
+    if (action === 'reject' && !owner.canReject) {
+      throw AppError.invalidArgument(
+        `${at}.action`,
+        'EXPECTATION_ACTION_REJECT needs a write to refuse; these values are only watched, use WARN',
+      );
+    }
     const kind = e.kind;
     if (kind.case === undefined) {
       throw AppError.invalidArgument(
@@ -87,10 +101,10 @@ export function expectationsOf(
       if (!(maxAgeMs > 0)) throw AppError.invalidArgument(`${at}.freshness.max_age`, 'must be positive');
       return { kind: 'freshness', feature: '', action, maxAgeMs };
     }
-    const type = types.get(e.feature);
     if (e.feature === '') throw AppError.invalidArgument(`${at}.feature`, 'is required');
-    if (type === undefined) {
-      throw AppError.invalidArgument(`${at}.feature`, `"${e.feature}" is not a feature of the view`);
+    const column = owner.column(e.feature);
+    if (column === undefined) {
+      throw AppError.invalidArgument(`${at}.feature`, `"${e.feature}" ${owner.unknownFeature}`);
     }
     switch (kind.case) {
       case 'notNull': {
@@ -107,10 +121,10 @@ export function expectationsOf(
         return { kind: 'not_null', feature: e.feature, action, maxNullFraction: max };
       }
       case 'range': {
-        if (!numericTypes.has(type)) {
+        if (!column.numeric) {
           throw AppError.invalidArgument(
             `${at}.range`,
-            `feature ${e.feature} is ${typeName(type)}; a range needs INT32, INT64, FLOAT or DOUBLE`,
+            `feature ${e.feature} is ${column.typeName}; a range needs ${owner.numericTypes}`,
           );
         }
         const min = kind.value.min ?? null;
@@ -131,10 +145,10 @@ export function expectationsOf(
         return { kind: 'range', feature: e.feature, action, min, max };
       }
       case 'allowedCategories': {
-        if (!categoryTypes.has(type)) {
+        if (!column.categorical) {
           throw AppError.invalidArgument(
             `${at}.allowed_categories`,
-            `feature ${e.feature} is ${typeName(type)}; categories need STRING, INT32, INT64 or BOOL`,
+            `feature ${e.feature} is ${column.typeName}; categories need ${owner.categoryTypes}`,
           );
         }
         if (kind.value.values.length === 0) {

@@ -1,10 +1,10 @@
-import type { StoredValue } from '../values/feature-values.ts';
+import type { ExpectationValue } from './check-expectations.ts';
 
 /** Most violating values kept as samples, and new categories kept, per expectation. */
 const maxSamples = 10;
 const maxCategories = 100;
 
-/** What one expectation saw over a batch (ingest) or a flush interval (online reads). */
+/** What one expectation saw over a batch (ingest, a prediction batch) or a flush interval (online reads). */
 export interface ViolationTally {
   /** Values checked: rows setting the feature (every row for freshness). */
   checked: number;
@@ -55,7 +55,7 @@ export function countChecked(tally: ViolationTally, timeMs: number): void {
 /** Counts one violating value (a number, a category or an age) and keeps it as a sample. */
 export function countViolation(
   tally: ViolationTally,
-  value: StoredValue,
+  value: ExpectationValue,
   observed: { number?: number; category?: string; ageMs?: number },
 ): void {
   tally.violations++;

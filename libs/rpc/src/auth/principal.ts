@@ -1,0 +1,73 @@
+import { AppError } from '@flywheel/core';
+
+/** A role within a team; ordered: an editor may do what a viewer may, an admin what an editor may. */
+export type TeamRole = 'viewer' | 'editor' | 'admin';
+
+/** What a policy entry asks of the caller on the resource's team. */
+export type Action = 'view' | 'edit' | 'admin';
+
+/**
+ * The verified caller of a call, put on the call context by the kernel. Handlers read identity
+ * from here, never from request fields.
+ */
+export interface Principal {
+  /** Stable identity: the token's `sub`, a service account's subject, or `local` in embedded mode. */
+  readonly subject: string;
+  /** The teams the principal holds a role in. */
+  readonly teams: readonly string[];
+  /** The principal's role in each of its teams. */
+  readonly roles: Readonly<Record<string, TeamRole>>;
+  /** May do anything on every team (and manage service-account tokens). */
+  readonly platformAdmin: boolean;
+}
+
+const teamRoles: readonly TeamRole[] = ['viewer', 'editor', 'admin'];
+const needed: Readonly<Record<Action, TeamRole>> = { view: 'viewer', edit: 'editor', admin: 'admin' };
+const teamPattern = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+
+/** The grant string of platform admins in a token's roles. */
+export const platformAdminGrant = 'platform:admin';
+
+/** The one principal of embedded mode (auth off): subject `local`, admin of `team` and platform admin. */
+export function localPrincipal(team: string): Principal {
+  return { subject: 'local', teams: [team], roles: { [team]: 'admin' }, platformAdmin: true };
+}
+
+/**
+ * A principal from its grants: `"<team>:viewer|editor|admin"` or `"platform:admin"`. The highest
+ * role wins when a team is granted twice. Throws `unauthenticated` for a malformed grant, so a
+ * typo in an identity provider's mapping never silently grants less or more than meant.
+ */
+export function principalOf(subject: string, grants: readonly unknown[]): Principal {
+  const roles: Record<string, TeamRole> = {};
+  let platformAdmin = false;
+  for (const grant of grants) {
+    if (grant === platformAdminGrant) {
+      platformAdmin = true;
+      continue;
+    }
+    const [team, role, extra] = typeof grant === 'string' ? grant.split(':') : [];
+    if (
+      team === undefined ||
+      extra !== undefined ||
+      !teamPattern.test(team) ||
+      !teamRoles.includes(role as TeamRole)
+    ) {
+      throw new AppError(
+        'unauthenticated',
+        `the credential's role grant ${JSON.stringify(grant)} is not "<team>:viewer|editor|admin" or "${platformAdminGrant}"`,
+      );
+    }
+    const previous = roles[team];
+    if (previous === undefined || teamRoles.indexOf(role as TeamRole) > teamRoles.indexOf(previous))
+      roles[team] = role as TeamRole;
+  }
+  return { subject, teams: Object.keys(roles), roles, platformAdmin };
+}
+
+/** Whether `principal` may do `action` on a resource of `team`. */
+export function mayAct(principal: Principal, action: Action, team: string): boolean {
+  if (principal.platformAdmin) return true;
+  const role = principal.roles[team];
+  return role !== undefined && teamRoles.indexOf(role) >= teamRoles.indexOf(needed[action]);
+}

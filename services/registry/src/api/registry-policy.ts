@@ -1,0 +1,38 @@
+import type { RegistryService } from '@flywheel/proto/flywheel/registry/v1/registry_pb.js';
+import type { ServicePolicy } from '@flywheel/rpc';
+import { readModel } from '../records/read-model.ts';
+import type { RegistryCollections } from '../records/registry-records.ts';
+import { parseModelUri } from '../versions/resolve-model-uri.ts';
+
+/**
+ * Who may call each RegistryService method (checked by the kernel when auth is on): models,
+ * versions, aliases and lineage belong to the model's team; a create names its team.
+ */
+export function registryPolicy(
+  collections: RegistryCollections,
+): ServicePolicy<typeof RegistryService.method> {
+  const modelTeam = async (req: { modelName: string }, signal: AbortSignal): Promise<string> =>
+    (await readModel(collections, req.modelName, signal)).data.team;
+  return {
+    createModel: { action: 'edit', team: (req) => req.team },
+    getModel: { action: 'view', team: modelTeam },
+    listModels: { action: 'view', team: (req) => req.team },
+    // Content-addressed bytes, owned by no team until a version names them.
+    uploadArtifact: { access: 'authenticated' },
+    registerVersion: {
+      action: 'edit',
+      // The model's team; the request's when this version creates the model.
+      team: async (req, signal) =>
+        (await collections.models.get(req.modelName, { signal }))?.data.team ?? req.team,
+    },
+    getVersion: { action: 'view', team: modelTeam },
+    listVersions: { action: 'view', team: modelTeam },
+    setAlias: { action: 'edit', team: modelTeam },
+    deleteAlias: { action: 'edit', team: modelTeam },
+    getAliasHistory: { action: 'view', team: modelTeam },
+    resolveModelUri: { action: 'view', team: (req, signal) => modelTeam(parseModelUri(req.uri), signal) },
+    transitionStage: { action: 'edit', team: modelTeam },
+    getLineage: { action: 'view', team: modelTeam },
+    downloadArtifact: { action: 'view', team: modelTeam },
+  };
+}
