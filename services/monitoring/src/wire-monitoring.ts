@@ -1,5 +1,6 @@
 import { FeatureStoreService } from '@flywheel/proto/flywheel/featurestore/v1/featurestore_pb.js';
 import { MonitoringService } from '@flywheel/proto/flywheel/monitoring/v1/monitoring_pb.js';
+import { RegistryService } from '@flywheel/proto/flywheel/registry/v1/registry_pb.js';
 import { createRpcClient } from '@flywheel/rpc';
 import type { ServiceHost, ServiceWiring } from '@flywheel/runtime';
 import { createMonitoringApi } from './api/monitoring-api.ts';
@@ -12,6 +13,7 @@ import { createCreateMonitor } from './monitors/create-monitor.ts';
 import { createDeleteMonitor } from './monitors/delete-monitor.ts';
 import { createGetMonitor } from './monitors/get-monitor.ts';
 import { createListMonitors } from './monitors/list-monitors.ts';
+import { registryModelColumns } from './monitors/model-columns.ts';
 import { createGetPerformanceMetrics } from './performance/get-performance-metrics.ts';
 import { createRecordGroundTruth } from './performance/record-ground-truth.ts';
 import { createBuildReferenceProfile } from './profiles/build-reference-profile.ts';
@@ -39,6 +41,18 @@ export async function wireMonitoring(host: ServiceHost, config: MonitoringConfig
     address: config.peers['feature-store'],
     defaultTimeoutMs: settings.peerTimeoutMs,
   });
+  const registry = createRpcClient(RegistryService, {
+    address: config.peers.registry,
+    defaultTimeoutMs: settings.peerTimeoutMs,
+  });
+  const modelColumns = registryModelColumns(
+    (request, options) => registry.listVersions(request, options),
+    (modelName, error) =>
+      log.warn("registry unreachable: the monitor's columns are checked when its reference is set", {
+        modelName,
+        error: error instanceof Error ? error.message : String(error),
+      }),
+  );
   const windowLimits = {
     maxWindowSamples: settings.maxWindowSamples,
     maxParkedWindows: settings.maxParkedWindows,
@@ -70,6 +84,7 @@ export async function wireMonitoring(host: ServiceHost, config: MonitoringConfig
         collections,
         maxWindowSamples: settings.maxWindowSamples,
         defaultTeam: config.host.localTeam,
+        modelColumns,
       }),
       getMonitor: createGetMonitor({ collections }),
       listMonitors: createListMonitors({ collections }),
@@ -126,6 +141,7 @@ export async function wireMonitoring(host: ServiceHost, config: MonitoringConfig
     close: async () => {
       await sweep.stop();
       featureStore.close();
+      registry.close();
     },
   };
 }

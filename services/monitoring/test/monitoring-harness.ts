@@ -55,13 +55,19 @@ export function value(v: number | string | null): Value {
 }
 
 export async function startMonitoring(
-  options: { bus?: MemoryBus; blobs?: BlobStore; env?: Env } = {},
+  options: { bus?: MemoryBus; blobs?: BlobStore; env?: Env; registryAddress?: string } = {},
 ): Promise<MonitoringHarness> {
   const bus = options.bus ?? createMemoryBus();
   const blobs =
     options.blobs ??
     createFsBlobs({ dir: join(mkdtempSync(join(tmpdir(), 'flywheel-mon-blobs-')), 'blobs') });
-  const env: Env = { FLYWHEEL_MONITORING_WINDOW_SWEEP_INTERVAL: '100ms', ...options.env };
+  const env: Env = {
+    FLYWHEEL_MONITORING_WINDOW_SWEEP_INTERVAL: '100ms',
+    // No registry unless given: one on the default port (an embedded platform another test
+    // started) must not answer for this one. Port 1 refuses connections at once.
+    FLYWHEEL_REGISTRY_GRPC_ADDRESS: options.registryAddress ?? '127.0.0.1:1',
+    ...options.env,
+  };
   const start = (dataDir?: string) =>
     startInProcess('monitoring', {
       load: loadMonitoringConfig,

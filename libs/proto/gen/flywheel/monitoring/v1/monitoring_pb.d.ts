@@ -1751,7 +1751,10 @@ export declare const AlertStateSchema: GenEnum<AlertState>;
  */
 export declare const MonitoringService: GenService<{
   /**
-   * Creates a monitor for a model. ALREADY_EXISTS if the name is taken.
+   * Creates a monitor for a model. ALREADY_EXISTS if the name is taken. When the registry has
+   * versions of the model with a signature, a monitored feature, slice column or prediction
+   * output that none of them has is INVALID_ARGUMENT naming the field; a model not registered
+   * yet (or a registry that cannot be reached) is checked when its reference profile is set.
    *
    * @generated from rpc flywheel.monitoring.v1.MonitoringService.CreateMonitor
    */
