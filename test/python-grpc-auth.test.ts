@@ -44,6 +44,8 @@ describe('a Python grpcio client against a registry with authentication on', () 
       FLYWHEEL_AUTH_ISSUER: issuer,
       FLYWHEEL_AUTH_AUDIENCE: audience,
       FLYWHEEL_AUTH_JWKS_FILE: join(dir, 'jwks.json'),
+      // Off by default with auth on; the client discovers the API through it.
+      FLYWHEEL_GRPC_REFLECTION: 'on',
     });
   });
   afterAll(async () => {

@@ -43,4 +43,7 @@ export type { ClientMethod, RpcCallOptions, RpcClient, RpcClientOptions } from '
 export { createRpcClient } from './rpc-client.ts';
 export type { AddServiceOptions, AnswerSizeHintsOf, RpcServer, RpcServerOptions } from './rpc-server.ts';
 export { createRpcServer } from './rpc-server.ts';
+export type { ClientAuthMode, EnabledTlsConfig, TlsConfig } from './tls/tls-config.ts';
+export { clientAuthModes, readTlsConfig } from './tls/tls-config.ts';
+export { grpcChannelCredentials } from './tls/tls-credentials.ts';
 export { validateMessage } from './validate-request.ts';
