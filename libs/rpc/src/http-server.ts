@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { type PeerCertificate, TLSSocket } from 'node:tls';
 import { createGunzip, createInflate } from 'node:zlib';
 import { AppError, type ErrorCodeName, type Logger } from '@flywheel/core';
 import { authorize, type MethodPolicy } from './auth/access-policy.ts';
@@ -86,7 +87,10 @@ export async function startHttpServer(
     const path = new URL(req.url ?? '/', 'http://server').pathname;
     const policy = auth.policyOf(req, path);
     if ('access' in policy && policy.access === 'open') return handler(req, res, undefined);
-    const principal = await auth.authenticator.authenticate(req.headers.authorization);
+    const principal = await auth.authenticator.authenticate(
+      req.headers.authorization,
+      verifiedCertificateOf(req),
+    );
     await authorize(`${req.method ?? 'GET'} ${path}`, policy, principal, req, AbortSignal.timeout(30_000));
     return handler(req, res, principal);
   };
@@ -220,6 +224,14 @@ export function sendHttpError(res: ServerResponse, error: AppError, log: Logger)
     error: error.message,
     ...(error.field === undefined ? {} : { field: error.field }),
   });
+}
+
+/** The client certificate of an mTLS request, only when TLS verified it against the CA. */
+function verifiedCertificateOf(req: IncomingMessage): PeerCertificate | undefined {
+  const socket = req.socket;
+  if (!(socket instanceof TLSSocket) || !socket.authorized) return undefined;
+  const certificate = socket.getPeerCertificate();
+  return certificate.raw ? certificate : undefined;
 }
 
 /** Re-reads the certificate files every `reloadMs`; a changed set becomes the server's context. */

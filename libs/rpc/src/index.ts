@@ -14,6 +14,8 @@ export type { AuthConfig, EnabledAuthConfig } from './auth/auth-config.ts';
 export { asymmetricAlgorithms, readAuthConfig } from './auth/auth-config.ts';
 export type { Authenticator } from './auth/authenticator.ts';
 export { createAuthenticator } from './auth/authenticator.ts';
+export type { CertificatePrincipalFile } from './auth/certificate-principals.ts';
+export { certificateSubjectOf } from './auth/certificate-principals.ts';
 export type { Action, Principal, TeamRole } from './auth/principal.ts';
 export { localPrincipal, mayAct, platformAdminGrant, principalOf } from './auth/principal.ts';
 

@@ -326,7 +326,9 @@ function openCall(call: ServerSurfaceCall, info: MethodInfo, options: WrapOption
         principal = anonymousPrincipal;
         return;
       }
-      principal = await options.guard.authenticator.authenticate(headers.authorization);
+      // grpc-js gives the peer certificate only once TLS verified it against the CA.
+      const certificate = call.getAuthContext().sslPeerCertificate;
+      principal = await options.guard.authenticator.authenticate(headers.authorization, certificate);
       span.setAttribute('enduser.id', principal.subject);
     },
     authorize: async (request) => {

@@ -153,6 +153,13 @@ export function readHostConfig(reader: ConfigReader, service: ServiceName): Host
   const auth = readAuthConfig(reader);
   const reflection =
     reader.oneOf('FLYWHEEL_GRPC_REFLECTION', ['on', 'off'], auth.enabled ? 'off' : 'on') === 'on';
+  const tls = readTlsConfig(reader);
+  if (auth.enabled && auth.certPrincipalsFile && (!tls.enabled || tls.clientAuth === 'none')) {
+    reader.problem(
+      'FLYWHEEL_AUTH_CERT_PRINCIPALS',
+      'is set but no client certificate is asked for: set FLYWHEEL_TLS=on with FLYWHEEL_TLS_CLIENT_AUTH=request or require',
+    );
+  }
   return {
     grpcAddress,
     logLevel: reader.oneOf('FLYWHEEL_LOG_LEVEL', logLevels, 'info'),
@@ -169,7 +176,7 @@ export function readHostConfig(reader: ConfigReader, service: ServiceName): Host
     dedupeRetentionMs,
     consumerGroupPrefix,
     auth,
-    tls: readTlsConfig(reader),
+    tls,
     reflection,
   };
 }

@@ -1,22 +1,25 @@
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ConfigReader, silentLogger } from '@flywheel/core';
+import { RegistryService } from '@flywheel/proto/flywheel/registry/v1/registry_pb.js';
 import { Health } from '@flywheel/proto/grpc/health/v1/health_pb.js';
 import { ServerReflection } from '@flywheel/proto/grpc/reflection/v1/reflection_pb.js';
 import { makeTestCertificates, type TestCertificates } from '@flywheel/testing';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  createAuthenticator,
   createRpcClient,
   createRpcServer,
   type EnabledTlsConfig,
   type HttpServer,
   type RpcServer,
   readTlsConfig,
+  type ServicePolicy,
   sendHttpJson,
   startHttpServer,
   type TlsConfig,
@@ -63,7 +66,7 @@ describe('TLS and mTLS as configuration', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'flywheel-tls-'));
-    certs = await makeTestCertificates(dir, ['alice']);
+    certs = await makeTestCertificates(dir, ['alice', 'bob']);
     const reader = new ConfigReader({
       FLYWHEEL_TLS: 'on',
       FLYWHEEL_TLS_CERT: certs.server.cert,
@@ -161,6 +164,58 @@ describe('TLS and mTLS as configuration', () => {
     } finally {
       client.close();
       await quiet.close({ graceMs: 0 });
+    }
+  });
+
+  it('a verified client certificate is a principal: its URI SAN mapped by FLYWHEEL_AUTH_CERT_PRINCIPALS', async () => {
+    const principals = join(dir, 'cert-principals.json');
+    await writeFile(principals, JSON.stringify({ 'spiffe://flywheel/alice': { roles: ['team-a:editor'] } }));
+    const seen: string[] = [];
+    // `request`: a certificate is asked for but not required, and counts only when verified.
+    const guarded = createRpcServer({
+      tls: { ...tls, clientAuth: 'request' },
+      authenticator: createAuthenticator({ enabled: true, certPrincipalsFile: principals }),
+    });
+    guarded.add(
+      RegistryService,
+      {
+        getModel: (req, ctx) => {
+          seen.push(`${ctx.principal.subject} ${JSON.stringify(ctx.principal.roles)}`);
+          return { model: { name: req.modelName, team: 'team-a' } };
+        },
+      },
+      { getModel: { action: 'view', team: () => 'team-a' } } as unknown as ServicePolicy<
+        (typeof RegistryService)['method']
+      >,
+    );
+    const port = await guarded.listen('127.0.0.1:0');
+    const checkAs = async (config: TlsConfig, headers?: Record<string, string>) => {
+      const client = createRpcClient(RegistryService, { address: `127.0.0.1:${port}`, tls: config });
+      try {
+        return await client.getModel({ modelName: 'a-model' }, headers ? { headers } : {}).then(
+          () => 'OK',
+          (error: { code: string; message: string }) => `${error.code}: ${error.message}`,
+        );
+      } finally {
+        client.close();
+      }
+    };
+    try {
+      expect(await checkAs(clientTls(certs.clients.alice!))).toBe('OK');
+      expect(seen).toEqual(['spiffe://flywheel/alice {"team-a":"editor"}']);
+      expect(await checkAs(clientTls(certs.clients.bob!))).toBe(
+        'unauthenticated: the client certificate\'s subject "spiffe://flywheel/bob" is not mapped to a principal (FLYWHEEL_AUTH_CERT_PRINCIPALS)',
+      );
+      // Another CA's certificate passes the `request` handshake but is not verified: no credential.
+      expect(await checkAs(clientTls(certs.stranger))).toMatch(
+        /^unauthenticated: this call needs a credential/,
+      );
+      // A token wins over the certificate.
+      expect(await checkAs(clientTls(certs.clients.alice!), { authorization: 'Bearer not-a-jwt' })).toBe(
+        'unauthenticated: JWTs are not accepted here; use an API token',
+      );
+    } finally {
+      await guarded.close({ graceMs: 0 });
     }
   });
 
