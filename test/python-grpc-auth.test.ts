@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { RegistryService } from '@flywheel/proto/flywheel/registry/v1/registry_pb.js';
 import { type SpawnedService, spawnService } from '@flywheel/runtime/testing';
-import { repoRoot } from '@flywheel/testing';
+import { makeTestCertificates, repoRoot, type TestCertificates } from '@flywheel/testing';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -21,10 +21,11 @@ interface Outcome {
   calls: { code: string; details?: string }[];
 }
 
-describe('a Python grpcio client against a registry with authentication on', () => {
+describe('a Python grpcio client over TLS against a registry with authentication on', () => {
   let dir: string;
   let registry: SpawnedService;
   let key: KeyPair;
+  let certs: TestCertificates;
   const token = (roles: string[], claims: { aud?: string; exp?: number } = {}) =>
     new SignJWT({ roles })
       .setProtectedHeader({ alg: 'ES256', kid: 'idp-1' })
@@ -39,11 +40,17 @@ describe('a Python grpcio client against a registry with authentication on', () 
     key = await generateKeyPair('ES256', { extractable: true });
     const jwk = { ...(await exportJWK(key.publicKey)), kid: 'idp-1', alg: 'ES256', use: 'sig' };
     await writeFile(join(dir, 'jwks.json'), JSON.stringify({ keys: [jwk] }));
+    certs = await makeTestCertificates(join(dir, 'tls'), []);
     registry = await spawnService('registry', {
+      FLYWHEEL_TLS: 'on',
+      FLYWHEEL_TLS_CERT: certs.server.cert,
+      FLYWHEEL_TLS_KEY: certs.server.key,
       FLYWHEEL_AUTH: 'on',
       FLYWHEEL_AUTH_ISSUER: issuer,
       FLYWHEEL_AUTH_AUDIENCE: audience,
       FLYWHEEL_AUTH_JWKS_FILE: join(dir, 'jwks.json'),
+      // Off by default with auth on; the client discovers the API through it.
+      FLYWHEEL_GRPC_REFLECTION: 'on',
     });
   });
   afterAll(async () => {
@@ -80,6 +87,7 @@ describe('a Python grpcio client against a registry with authentication on', () 
         RegistryService.typeName,
         alice,
         JSON.stringify(calls),
+        certs.ca,
       ],
       { cwd: repoRoot },
     );

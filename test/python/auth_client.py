@@ -1,10 +1,11 @@
 """A Python gRPC user calling a Flywheel service that has authentication on.
 
-Usage: auth_client.py HOST:PORT SERVICE REFLECTION_TOKEN CALLS_JSON
+Usage: auth_client.py HOST:PORT SERVICE REFLECTION_TOKEN CALLS_JSON [CA_FILE]
 CALLS_JSON is a list of {"method", "request" (protobuf JSON), "token" (or null for none)}. The API
 is discovered through reflection (which needs a credential: REFLECTION_TOKEN); each call sends its
-token as `authorization: Bearer …` metadata. Prints one JSON list: {"code", "details"} per call,
-plus the health status of the server, asked without a token.
+token as `authorization: Bearer …` metadata. With CA_FILE the channel is TLS, the server verified
+against that CA. Prints one JSON list: {"code", "details"} per call, plus the health status of the
+server, asked without a token.
 """
 
 import collections
@@ -12,9 +13,9 @@ import json
 import sys
 
 import grpc
-from google.protobuf import descriptor_pool, json_format, message_factory
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoReflectionDescriptorDatabase
+from reflected_calls import ReflectedService
 
 
 class _Details(
@@ -44,7 +45,12 @@ class BearerToken(grpc.UnaryUnaryClientInterceptor, grpc.StreamStreamClientInter
 def main() -> None:
     address, service, reflection_token, calls = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
     out: dict = {"calls": []}
-    with grpc.insecure_channel(address) as channel:
+    if len(sys.argv) > 5:
+        with open(sys.argv[5], "rb") as ca:
+            channel = grpc.secure_channel(address, grpc.ssl_channel_credentials(root_certificates=ca.read()))
+    else:
+        channel = grpc.insecure_channel(address)
+    with channel:
         health = health_pb2_grpc.HealthStub(channel)
         out["health"] = health_pb2.HealthCheckResponse.ServingStatus.Name(
             health.Check(health_pb2.HealthCheckRequest(service=""), timeout=5).status
@@ -54,24 +60,12 @@ def main() -> None:
             out["reflection_without_token"] = "OK"
         except grpc.RpcError as error:
             out["reflection_without_token"] = error.code().name
-        reflecting = grpc.intercept_channel(channel, BearerToken(reflection_token))
-        pool = descriptor_pool.DescriptorPool(ProtoReflectionDescriptorDatabase(reflecting))
-        service_desc = pool.FindServiceByName(service)
+        reflected = ReflectedService(channel, service, grpc.intercept_channel(channel, BearerToken(reflection_token)))
         for spec in calls:
-            method = service_desc.methods_by_name[spec["method"]]
-            request_class = message_factory.GetMessageClass(method.input_type)
-            response_class = message_factory.GetMessageClass(method.output_type)
-            call = channel.unary_unary(
-                f"/{service}/{method.name}",
-                request_serializer=request_class.SerializeToString,
-                response_deserializer=response_class.FromString,
-            )
             metadata = [("authorization", f"Bearer {spec['token']}")] if spec.get("token") else None
-            try:
-                call(json_format.Parse(json.dumps(spec["request"]), request_class()), timeout=10, metadata=metadata)
-                out["calls"].append({"code": "OK"})
-            except grpc.RpcError as error:
-                out["calls"].append({"code": error.code().name, "details": error.details()})
+            answer = reflected.call(spec["method"], spec["request"], timeout=10, metadata=metadata)
+            answer.pop("response", None)
+            out["calls"].append(answer)
     print(json.dumps(out))
 
 

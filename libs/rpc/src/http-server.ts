@@ -1,10 +1,15 @@
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { type PeerCertificate, TLSSocket } from 'node:tls';
 import { createGunzip, createInflate } from 'node:zlib';
 import { AppError, type ErrorCodeName, type Logger } from '@flywheel/core';
 import { authorize, type MethodPolicy } from './auth/access-policy.ts';
 import type { Authenticator } from './auth/authenticator.ts';
 import type { Principal } from './auth/principal.ts';
+import type { EnabledTlsConfig } from './tls/tls-config.ts';
+import { httpsServerOptions, secureContextOf } from './tls/tls-credentials.ts';
 
 // The HTTP/JSON side of a service (serving's REST API, the feature store's Feast-style API): one
 // listener, one error shape, one body reader, so every HTTP API answers errors the same way.
@@ -62,27 +67,43 @@ export function httpStatusOf(error: AppError): number {
 /**
  * Listens on `address` (`host:port`, `[v6]:port`; port 0 picks one) with keep-alive, answering
  * what `handler` throws as `{"error": "…", "field"?: "…"}` with {@link httpStatusOf}. `setting`
- * names the variable the address came from, for the error when it is not host:port.
+ * names the variable the address came from, for the error when it is not host:port. With `tls`
+ * it serves HTTPS (client certificates per its `clientAuth`), re-reading the certificate files
+ * every `reloadMs`.
  */
 export async function startHttpServer(
   address: string,
   handler: HttpHandler,
-  options: { log: Logger; setting: string; auth?: HttpAuth; localPrincipal?: Principal },
+  options: {
+    log: Logger;
+    setting: string;
+    auth?: HttpAuth;
+    localPrincipal?: Principal;
+    tls?: EnabledTlsConfig;
+  },
 ): Promise<HttpServer> {
   const { auth } = options;
   const guarded = async (req: IncomingMessage, res: ServerResponse, auth: HttpAuth): Promise<void> => {
     const path = new URL(req.url ?? '/', 'http://server').pathname;
     const policy = auth.policyOf(req, path);
     if ('access' in policy && policy.access === 'open') return handler(req, res, undefined);
-    const principal = await auth.authenticator.authenticate(req.headers.authorization);
+    const principal = await auth.authenticator.authenticate(
+      req.headers.authorization,
+      verifiedCertificateOf(req),
+    );
     await authorize(`${req.method ?? 'GET'} ${path}`, policy, principal, req, AbortSignal.timeout(30_000));
     return handler(req, res, principal);
   };
-  const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
+  const listener = (req: IncomingMessage, res: ServerResponse): void => {
     (auth ? guarded(req, res, auth) : handler(req, res, options.localPrincipal)).catch((error: unknown) =>
       sendHttpError(res, AppError.from(error), options.log),
     );
-  });
+  };
+  const { tls } = options;
+  const server: Server = tls
+    ? createHttpsServer({ keepAliveTimeout: 65_000, ...httpsServerOptions(tls) }, listener)
+    : createServer({ keepAliveTimeout: 65_000 }, listener);
+  const reload = tls ? reloadCertificates(server as HttpsServer, tls, options.log) : undefined;
   const { host, port } = splitAddress(address, options.setting);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -96,6 +117,7 @@ export async function startHttpServer(
   return {
     address: `${host.includes(':') ? `[${host}]` : host}:${bound.port}`,
     close: () => {
+      if (reload) clearInterval(reload);
       closed ??= closeServer(server);
       return closed;
     },
@@ -202,6 +224,40 @@ export function sendHttpError(res: ServerResponse, error: AppError, log: Logger)
     error: error.message,
     ...(error.field === undefined ? {} : { field: error.field }),
   });
+}
+
+/** The client certificate of an mTLS request, only when TLS verified it against the CA. */
+function verifiedCertificateOf(req: IncomingMessage): PeerCertificate | undefined {
+  const socket = req.socket;
+  if (!(socket instanceof TLSSocket) || !socket.authorized) return undefined;
+  const certificate = socket.getPeerCertificate();
+  return certificate.raw ? certificate : undefined;
+}
+
+/** Re-reads the certificate files every `reloadMs`; a changed set becomes the server's context. */
+function reloadCertificates(server: HttpsServer, tls: EnabledTlsConfig, log: Logger): NodeJS.Timeout {
+  const fingerprint = (): string =>
+    [tls.certFile, tls.keyFile, tls.caFile]
+      .map((file) => (file ? readFileSync(file, 'latin1') : ''))
+      .join('\0');
+  let last = fingerprint();
+  const timer = setInterval(() => {
+    try {
+      const now = fingerprint();
+      if (now === last) return;
+      server.setSecureContext(secureContextOf(tls));
+      last = now;
+      log.info('TLS certificates reloaded', { cert: tls.certFile });
+    } catch (error) {
+      // A rotation caught half-written: keep serving with the previous certificates, retry later.
+      log.warn('TLS certificates not reloaded; keeping the previous ones', {
+        cert: tls.certFile,
+        error: (error as Error).message,
+      });
+    }
+  }, tls.reloadMs);
+  timer.unref();
+  return timer;
 }
 
 function splitAddress(address: string, setting: string): { host: string; port: number } {

@@ -14,6 +14,8 @@ export type { AuthConfig, EnabledAuthConfig } from './auth/auth-config.ts';
 export { asymmetricAlgorithms, readAuthConfig } from './auth/auth-config.ts';
 export type { Authenticator } from './auth/authenticator.ts';
 export { createAuthenticator } from './auth/authenticator.ts';
+export type { CertificatePrincipalFile } from './auth/certificate-principals.ts';
+export { certificateSubjectOf } from './auth/certificate-principals.ts';
 export type { Action, Principal, TeamRole } from './auth/principal.ts';
 export { localPrincipal, mayAct, platformAdminGrant, principalOf } from './auth/principal.ts';
 
@@ -43,4 +45,7 @@ export type { ClientMethod, RpcCallOptions, RpcClient, RpcClientOptions } from '
 export { createRpcClient } from './rpc-client.ts';
 export type { AddServiceOptions, AnswerSizeHintsOf, RpcServer, RpcServerOptions } from './rpc-server.ts';
 export { createRpcServer } from './rpc-server.ts';
+export type { ClientAuthMode, EnabledTlsConfig, TlsConfig } from './tls/tls-config.ts';
+export { clientAuthModes, readTlsConfig } from './tls/tls-config.ts';
+export { grpcChannelCredentials } from './tls/tls-credentials.ts';
 export { validateMessage } from './validate-request.ts';

@@ -6,6 +6,8 @@ import * as grpc from '@grpc/grpc-js';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { methodDefinition } from './grpc-definition.ts';
 import { fromGrpcError } from './status-mapping.ts';
+import type { TlsConfig } from './tls/tls-config.ts';
+import { grpcChannelCredentials } from './tls/tls-credentials.ts';
 
 export interface RpcCallOptions extends CallOptions {
   /** Extra request headers (gRPC metadata). */
@@ -40,6 +42,12 @@ export interface RpcClientOptions {
   maxReceiveMessageBytes?: number;
   /** Largest message sent, bytes. Default 16 MiB. */
   maxSendMessageBytes?: number;
+  /**
+   * Transport security (the host's `FLYWHEEL_TLS_*`): with TLS on, the server is verified against
+   * its CA and the client presents its certificate. Off or absent: plaintext.
+   */
+  tls?: TlsConfig;
+  /** Explicit channel credentials; win over `tls`. */
   credentials?: grpc.ChannelCredentials;
 }
 
@@ -55,7 +63,8 @@ export function createRpcClient<S extends GenServiceMethods>(
   service: GenService<S>,
   options: RpcClientOptions,
 ): RpcClient<S> {
-  const client = new grpc.Client(options.address, options.credentials ?? grpc.credentials.createInsecure(), {
+  const credentials = options.credentials ?? grpcChannelCredentials(options.tls ?? { enabled: false });
+  const client = new grpc.Client(options.address, credentials, {
     'grpc.max_receive_message_length': options.maxReceiveMessageBytes ?? 16 * MiB,
     'grpc.max_send_message_length': options.maxSendMessageBytes ?? 16 * MiB,
     // Channelz counts every call for a debugging service Flywheel does not use.

@@ -14,6 +14,8 @@ import type { CallContext, ServiceImpl } from './handler-types.ts';
 import { createHealthService, type HealthStatus } from './health-service.ts';
 import { createReflectionServices } from './reflection-service.ts';
 import { metadataToHeaders, toGrpcStatus } from './status-mapping.ts';
+import type { EnabledTlsConfig } from './tls/tls-config.ts';
+import { grpcServerTls } from './tls/tls-credentials.ts';
 import { validateMessage } from './validate-request.ts';
 
 export interface RpcServerOptions {
@@ -38,6 +40,10 @@ export interface RpcServerOptions {
   authenticator?: Authenticator;
   /** Who calls run as when there is no authenticator. Default: the local principal of team `default`. */
   localPrincipal?: Principal;
+  /** Serve over TLS (mTLS per its `clientAuth`); absent: plaintext, as embedded mode runs. */
+  tls?: EnabledTlsConfig;
+  /** Serve gRPC server reflection (v1 and v1alpha). Default true; services turn it off with auth on. */
+  reflection?: boolean;
 }
 
 /** How one service is served, beyond its handlers. */
@@ -132,8 +138,9 @@ export function createRpcServer(options: RpcServerOptions = {}): RpcServer {
   // Health stays open (load balancers and orchestrators probe it without credentials); reflection
   // describes the API, not data: any verified caller.
   addService(health.service, health.impl, { check: openAccess, list: openAccess, watch: openAccess });
-  for (const reflection of createReflectionServices(() => services))
-    addService(reflection.service, reflection.impl, { serverReflectionInfo: { access: 'authenticated' } });
+  if (options.reflection !== false)
+    for (const reflection of createReflectionServices(() => services))
+      addService(reflection.service, reflection.impl, { serverReflectionInfo: { access: 'authenticated' } });
 
   return {
     add: (service, impl, policy, addOptions) =>
@@ -144,19 +151,29 @@ export function createRpcServer(options: RpcServerOptions = {}): RpcServer {
         addOptions?.answerSizeHints as Record<string, AnswerSizeHint | undefined> | undefined,
       ),
     setHealth: (service, status) => health.set(service, status),
-    listen: (address) =>
-      new Promise((resolve, reject) => {
-        server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, port) => {
-          if (error)
-            reject(
-              new AppError('unavailable', `cannot listen on ${address}: ${error.message}`, { cause: error }),
-            );
-          else {
-            health.set('', 'SERVING');
-            resolve(port);
-          }
+    listen: async (address) => {
+      const tls = options.tls ? grpcServerTls(options.tls) : undefined;
+      const release = await tls?.loaded();
+      try {
+        return await new Promise<number>((resolve, reject) => {
+          const credentials = tls?.credentials ?? grpc.ServerCredentials.createInsecure();
+          server.bindAsync(address, credentials, (error, port) => {
+            if (error)
+              reject(
+                new AppError('unavailable', `cannot listen on ${address}: ${error.message}`, {
+                  cause: error,
+                }),
+              );
+            else {
+              health.set('', 'SERVING');
+              resolve(port);
+            }
+          });
         });
-      }),
+      } finally {
+        release?.();
+      }
+    },
     close: async ({ graceMs = 10_000 } = {}) => {
       health.shutdown();
       const drained = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
@@ -309,7 +326,9 @@ function openCall(call: ServerSurfaceCall, info: MethodInfo, options: WrapOption
         principal = anonymousPrincipal;
         return;
       }
-      principal = await options.guard.authenticator.authenticate(headers.authorization);
+      // grpc-js gives the peer certificate only once TLS verified it against the CA.
+      const certificate = call.getAuthContext().sslPeerCertificate;
+      principal = await options.guard.authenticator.authenticate(headers.authorization, certificate);
       span.setAttribute('enduser.id', principal.subject);
     },
     authorize: async (request) => {

@@ -55,6 +55,8 @@ describe('readHostConfig', () => {
       dedupeRetentionMs: 7 * 24 * 3_600_000,
       consumerGroupPrefix: '',
       auth: { enabled: false },
+      tls: { enabled: false },
+      reflection: true,
     });
     expect(problemsOf(reader)).toBe('');
   });
@@ -72,6 +74,7 @@ describe('readHostConfig', () => {
       FLYWHEEL_INSTANCE_ID: 'node-7/feature-store-0',
       FLYWHEEL_DEDUPE_RETENTION: '336h',
       FLYWHEEL_CONSUMER_GROUP_PREFIX: 'staging-',
+      FLYWHEEL_GRPC_REFLECTION: 'off',
     });
     expect(readHostConfig(reader, 'feature-store')).toEqual({
       grpcAddress: '0.0.0.0:9000',
@@ -86,6 +89,8 @@ describe('readHostConfig', () => {
       dedupeRetentionMs: 14 * 24 * 3_600_000,
       consumerGroupPrefix: 'staging-',
       auth: { enabled: false },
+      tls: { enabled: false },
+      reflection: false,
     });
     expect(problemsOf(reader)).toBe('');
   });

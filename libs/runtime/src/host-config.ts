@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { type ConfigReader, type LogLevel, logLevels } from '@flywheel/core';
-import { type AuthConfig, readAuthConfig } from '@flywheel/rpc';
+import { type AuthConfig, readAuthConfig, readTlsConfig, type TlsConfig } from '@flywheel/rpc';
 import { type TelemetryExporter, telemetryExporters } from '@flywheel/telemetry/sdk';
 
 /** The six services and the port each listens on by default (scheduler 7101 … monitoring 7106). */
@@ -73,6 +73,16 @@ export interface HostConfig {
   consumerGroupPrefix: string;
   /** Who may call (`FLYWHEEL_AUTH_*`, see `@flywheel/rpc` readAuthConfig); off by default. */
   auth: AuthConfig;
+  /**
+   * Transport security of the gRPC server, the HTTP APIs and the clients to peers
+   * (`FLYWHEEL_TLS_*`, see `@flywheel/rpc` readTlsConfig); off by default.
+   */
+  tls: TlsConfig;
+  /**
+   * Serve gRPC server reflection (`FLYWHEEL_GRPC_REFLECTION`, `on` | `off`): default on with auth
+   * off (grpcurl and Python clients discover the API), off with auth on.
+   */
+  reflection: boolean;
 }
 
 /**
@@ -101,7 +111,7 @@ const groupPrefixPattern = /^[A-Za-z0-9_-]{0,100}$/;
  * `FLYWHEEL_LOG_LEVEL`, `FLYWHEEL_TELEMETRY` (off | console | otlp-proto | otlp-json),
  * `FLYWHEEL_OTLP_ENDPOINT`, `FLYWHEEL_MAX_MESSAGE_BYTES`, `FLYWHEEL_DEFAULT_DEADLINE`, `FLYWHEEL_SHUTDOWN_GRACE`,
  * `FLYWHEEL_LOCAL_TEAM`, `FLYWHEEL_INSTANCE_ID`, `FLYWHEEL_DEDUPE_RETENTION`,
- * `FLYWHEEL_CONSUMER_GROUP_PREFIX`, and `FLYWHEEL_AUTH_*`.
+ * `FLYWHEEL_CONSUMER_GROUP_PREFIX`, `FLYWHEEL_AUTH_*`, `FLYWHEEL_TLS_*` and `FLYWHEEL_GRPC_REFLECTION`.
  * Collects problems into `reader`; the caller calls `reader.done()` once its own settings are read.
  */
 export function readHostConfig(reader: ConfigReader, service: ServiceName): HostConfig {
@@ -140,6 +150,16 @@ export function readHostConfig(reader: ConfigReader, service: ServiceName): Host
       `must be letters, digits, _ and - (up to 100), got "${consumerGroupPrefix}"`,
     );
   }
+  const auth = readAuthConfig(reader);
+  const reflection =
+    reader.oneOf('FLYWHEEL_GRPC_REFLECTION', ['on', 'off'], auth.enabled ? 'off' : 'on') === 'on';
+  const tls = readTlsConfig(reader);
+  if (auth.enabled && auth.certPrincipalsFile && (!tls.enabled || tls.clientAuth === 'none')) {
+    reader.problem(
+      'FLYWHEEL_AUTH_CERT_PRINCIPALS',
+      'is set but no client certificate is asked for: set FLYWHEEL_TLS=on with FLYWHEEL_TLS_CLIENT_AUTH=request or require',
+    );
+  }
   return {
     grpcAddress,
     logLevel: reader.oneOf('FLYWHEEL_LOG_LEVEL', logLevels, 'info'),
@@ -155,6 +175,8 @@ export function readHostConfig(reader: ConfigReader, service: ServiceName): Host
     instanceId,
     dedupeRetentionMs,
     consumerGroupPrefix,
-    auth: readAuthConfig(reader),
+    auth,
+    tls,
+    reflection,
   };
 }

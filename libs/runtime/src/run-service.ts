@@ -15,6 +15,7 @@ import {
   localPrincipal,
   type Principal,
   type RpcServer,
+  type TlsConfig,
 } from '@flywheel/rpc';
 import { createJsonLogger } from '@flywheel/telemetry';
 import { startTelemetry } from '@flywheel/telemetry/sdk';
@@ -48,6 +49,11 @@ export interface ServiceHost {
    * HTTP API passes it to startHttpServer), else the one local principal every call runs as.
    */
   readonly auth: { readonly authenticator?: Authenticator; readonly localPrincipal: Principal };
+  /**
+   * Transport security (`FLYWHEEL_TLS_*`): the gRPC server already serves with it; an HTTP API
+   * passes it to startHttpServer, a client to a peer to createRpcClient.
+   */
+  readonly tls: TlsConfig;
   /** Aborts when the service starts stopping. */
   readonly signal: AbortSignal;
   /**
@@ -138,6 +144,8 @@ export async function runService(options: RunServiceOptions): Promise<RunningSer
     maxSendMessageBytes: config.host.maxMessageBytes,
     maxSendMessageSetting: 'FLYWHEEL_MAX_MESSAGE_BYTES',
     defaultDeadlineMs: config.host.defaultDeadlineMs,
+    reflection: config.host.reflection,
+    ...(config.host.tls.enabled ? { tls: config.host.tls } : {}),
   });
   const stopping = new AbortController();
   const consumers: Promise<void>[] = [];
@@ -172,6 +180,7 @@ export async function runService(options: RunServiceOptions): Promise<RunningSer
     log,
     infra,
     auth,
+    tls: config.host.tls,
     signal: stopping.signal,
     consume: async ({ group: named = name, ...subscribe }, handler) => {
       const group = `${consumerGroupPrefixOf(config.host, config.infra.bus)}${named}`;
@@ -217,6 +226,12 @@ export async function runService(options: RunServiceOptions): Promise<RunningSer
     address: config.host.grpcAddress,
     port,
     auth: config.host.auth.enabled ? 'on' : 'off',
+    tls: config.host.tls.enabled
+      ? config.host.tls.clientAuth === 'none'
+        ? 'on'
+        : `mtls-${config.host.tls.clientAuth}`
+      : 'off',
+    reflection: config.host.reflection ? 'on' : 'off',
     instance: instance.id,
     incarnation: instance.incarnation,
     // Since the process started: how long a restart keeps calls waiting, and the CPU time that

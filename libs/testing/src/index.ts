@@ -11,6 +11,8 @@ export { startPrivateServer } from './private-server.ts';
 export type { RealServers } from './real-servers.ts';
 export { realServers } from './real-servers.ts';
 export { repoRoot } from './repo-root.ts';
+export type { CertificatePair, TestCertificates } from './test-certificates.ts';
+export { makeTestCertificates } from './test-certificates.ts';
 export { uniqueName } from './unique-name.ts';
 export type { WaitForOptions } from './wait-for.ts';
 export { waitFor } from './wait-for.ts';

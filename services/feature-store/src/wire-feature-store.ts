@@ -161,6 +161,7 @@ export async function wireFeatureStore(
     {
       log: log.child({ component: 'http' }),
       setting: 'FLYWHEEL_FEATURE_STORE_HTTP_ADDRESS',
+      ...(host.tls.enabled ? { tls: host.tls } : {}),
       ...(host.auth.authenticator
         ? {
             auth: {

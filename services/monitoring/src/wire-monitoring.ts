@@ -40,6 +40,7 @@ export async function wireMonitoring(host: ServiceHost, config: MonitoringConfig
   const featureStore = createRpcClient(FeatureStoreService, {
     address: config.peers['feature-store'],
     defaultTimeoutMs: settings.peerTimeoutMs,
+    tls: host.tls,
   });
   const registry = createRpcClient(RegistryService, {
     address: config.peers.registry,

@@ -47,9 +47,10 @@ export async function wireOrchestrator(
   options: OrchestratorWiringOptions = {},
 ): Promise<ServiceWiring> {
   const { server, infra, log } = host;
-  const registry = createRpcClient(RegistryService, { address: config.peers.registry });
-  const featureStore = createRpcClient(FeatureStoreService, { address: config.peers['feature-store'] });
-  const inference = createRpcClient(GRPCInferenceService, { address: config.peers.serving });
+  const { tls } = host;
+  const registry = createRpcClient(RegistryService, { address: config.peers.registry, tls });
+  const featureStore = createRpcClient(FeatureStoreService, { address: config.peers['feature-store'], tls });
+  const inference = createRpcClient(GRPCInferenceService, { address: config.peers.serving, tls });
   const builtins =
     options.builtinSteps ??
     createBuiltinSteps({
@@ -77,7 +78,7 @@ export async function wireOrchestrator(
     leaseMs: config.runLeaseMs,
     ...(options.random ? { random: options.random } : {}),
   });
-  const pipelines = createSchedulerPipelines(config.peers.scheduler);
+  const pipelines = createSchedulerPipelines(config.peers.scheduler, tls);
 
   server.add(
     OrchestratorService,

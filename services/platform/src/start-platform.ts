@@ -83,7 +83,7 @@ export async function startPlatform(env: Env, options: { log?: Logger } = {}): P
   log.info('flywheel is up', Object.fromEntries(running.map((s) => [s.name, `127.0.0.1:${s.port}`])));
   if (!first.host.auth.enabled) {
     log.info(
-      `security is off: every call runs as the local principal (admin of team "${first.host.localTeam}"). To turn it on set FLYWHEEL_AUTH=on with FLYWHEEL_AUTH_JWKS_FILE or FLYWHEEL_AUTH_JWKS_URL, FLYWHEEL_AUTH_ISSUER and FLYWHEEL_AUTH_AUDIENCE (and/or FLYWHEEL_AUTH_API_TOKENS_FILE); see docs/security.md`,
+      `security is off: every call runs as the local principal (admin of team "${first.host.localTeam}"). To turn it on set FLYWHEEL_AUTH=on with FLYWHEEL_AUTH_JWKS_FILE or FLYWHEEL_AUTH_JWKS_URL, FLYWHEEL_AUTH_ISSUER and FLYWHEEL_AUTH_AUDIENCE (and/or FLYWHEEL_AUTH_API_TOKENS_FILE), and FLYWHEEL_TLS=on with FLYWHEEL_TLS_CERT and FLYWHEEL_TLS_KEY; see docs/security.md`,
     );
   }
   return {

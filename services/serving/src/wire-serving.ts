@@ -64,6 +64,7 @@ export async function wireServing(
   const resolver = createRegistryResolver({
     address: config.peers.registry,
     timeoutMs: config.loading.registryTimeoutMs,
+    tls: host.tls,
   });
   const loadVersion = createLoadModelVersion({
     blobs: infra.blobs,
@@ -155,7 +156,7 @@ export async function wireServing(
     }),
     servingPolicy({ deployments, served }),
   );
-  const enrichment = createFeatureEnrichment({ address: config.peers['feature-store'] });
+  const enrichment = createFeatureEnrichment({ address: config.peers['feature-store'], tls: host.tls });
   const infer = createInfer({ served, statistics, predictionLog, routing, enrich: enrichment.enrich });
   host.server.add(
     GRPCInferenceService,
@@ -223,6 +224,7 @@ export async function wireServing(
     statistics,
     maxBodyBytes: config.http.maxBodyBytes,
     log: log.child({ component: 'rest' }),
+    ...(host.tls.enabled ? { tls: host.tls } : {}),
     ...(host.auth.authenticator
       ? { auth: { authenticator: host.auth.authenticator, policyOf: restPolicy({ deployments, served }) } }
       : {}),

@@ -42,31 +42,44 @@ export interface EnabledAuthConfig {
   };
   /** The file of hashed service-account tokens; absent when none are accepted. */
   readonly apiTokensFile?: string;
+  /**
+   * The file mapping verified client certificates' subjects (URI SAN, else CN) to role grants;
+   * absent when certificates are no credential. Needs `FLYWHEEL_TLS_CLIENT_AUTH` request or require.
+   */
+  readonly certPrincipalsFile?: string;
 }
 
 /**
  * Reads `FLYWHEEL_AUTH` (`off` | `on`, default `off`) and, when on, `FLYWHEEL_AUTH_ISSUER`,
  * `FLYWHEEL_AUTH_AUDIENCE`, `FLYWHEEL_AUTH_JWKS_FILE` or `FLYWHEEL_AUTH_JWKS_URL`,
  * `FLYWHEEL_AUTH_ALGORITHMS`, `FLYWHEEL_AUTH_CLOCK_SKEW`, `FLYWHEEL_AUTH_JWKS_REFETCH`,
- * `FLYWHEEL_AUTH_JWKS_MAX_AGE`, `FLYWHEEL_AUTH_ROLES_CLAIM`, `FLYWHEEL_AUTH_API_TOKENS_FILE`.
- * On needs a JWKS or a token file. Problems go to `reader`.
+ * `FLYWHEEL_AUTH_JWKS_MAX_AGE`, `FLYWHEEL_AUTH_ROLES_CLAIM`, `FLYWHEEL_AUTH_API_TOKENS_FILE`,
+ * `FLYWHEEL_AUTH_CERT_PRINCIPALS`. On needs a JWKS, a token file or a certificate principal file. Problems go to `reader`.
  */
 export function readAuthConfig(reader: ConfigReader): AuthConfig {
   const mode = reader.oneOf('FLYWHEEL_AUTH', ['off', 'on'], 'off');
   if (mode === 'off') return { enabled: false };
   const apiTokensFile = reader.optional('FLYWHEEL_AUTH_API_TOKENS_FILE');
+  const certPrincipalsFile = reader.optional('FLYWHEEL_AUTH_CERT_PRINCIPALS');
   const jwksFile = reader.optional('FLYWHEEL_AUTH_JWKS_FILE');
   const jwksUrl = reader.url('FLYWHEEL_AUTH_JWKS_URL', ['https:', 'http:']);
   if (jwksFile && jwksUrl)
     reader.problem('FLYWHEEL_AUTH_JWKS_FILE', 'and FLYWHEEL_AUTH_JWKS_URL: set one, not both');
-  if (!jwksFile && !jwksUrl && !apiTokensFile && !reader.optional('FLYWHEEL_AUTH_JWKS_URL')) {
+  if (
+    !jwksFile &&
+    !jwksUrl &&
+    !apiTokensFile &&
+    !certPrincipalsFile &&
+    !reader.optional('FLYWHEEL_AUTH_JWKS_URL')
+  ) {
     reader.problem(
       'FLYWHEEL_AUTH',
-      'is on but nothing can verify a caller: set FLYWHEEL_AUTH_JWKS_FILE or FLYWHEEL_AUTH_JWKS_URL (JWTs) and/or FLYWHEEL_AUTH_API_TOKENS_FILE',
+      'is on but nothing can verify a caller: set FLYWHEEL_AUTH_JWKS_FILE or FLYWHEEL_AUTH_JWKS_URL (JWTs), FLYWHEEL_AUTH_API_TOKENS_FILE and/or FLYWHEEL_AUTH_CERT_PRINCIPALS (mTLS)',
     );
   }
   const config: { -readonly [K in keyof EnabledAuthConfig]: EnabledAuthConfig[K] } = { enabled: true };
   if (apiTokensFile) config.apiTokensFile = apiTokensFile;
+  if (certPrincipalsFile) config.certPrincipalsFile = certPrincipalsFile;
   if (jwksFile || jwksUrl) {
     const issuer = reader.optional('FLYWHEEL_AUTH_ISSUER');
     const audience = reader.optional('FLYWHEEL_AUTH_AUDIENCE');

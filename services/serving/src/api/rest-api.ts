@@ -8,6 +8,7 @@ import {
 } from '@flywheel/proto/flywheel/serving/v1/serving_pb.js';
 import { ModelStatisticsResponseSchema } from '@flywheel/proto/inference/grpc_service_pb.js';
 import {
+  type EnabledTlsConfig,
   type HttpAuth,
   type HttpServer,
   httpMethodNotAllowed as methodNotAllowed,
@@ -34,6 +35,8 @@ export interface RestApiDeps {
   log: Logger;
   /** When auth is on: who may call each route (health stays open). */
   auth?: HttpAuth;
+  /** Serve HTTPS (`FLYWHEEL_TLS_*`); absent: HTTP. */
+  tls?: EnabledTlsConfig;
 }
 
 /** A started REST server. */
@@ -54,6 +57,7 @@ export function startRestApi(address: string, deps: RestApiDeps): Promise<RestSe
     log: deps.log,
     setting: 'FLYWHEEL_SERVING_HTTP_ADDRESS',
     ...(deps.auth ? { auth: deps.auth } : {}),
+    ...(deps.tls ? { tls: deps.tls } : {}),
   });
 }
 

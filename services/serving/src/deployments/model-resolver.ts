@@ -1,6 +1,6 @@
 import { AppError, type CallOptions } from '@flywheel/core';
 import { ArtifactFormat, RegistryService } from '@flywheel/proto/flywheel/registry/v1/registry_pb.js';
-import { createRpcClient } from '@flywheel/rpc';
+import { createRpcClient, type TlsConfig } from '@flywheel/rpc';
 
 /** Which registry version a deployment serves: an alias it follows, or a pinned version. */
 export interface DeploymentTarget {
@@ -38,10 +38,15 @@ export function targetUri(target: DeploymentTarget): string {
 }
 
 /** A resolver that asks the registry service over gRPC (`ResolveModelUri`). */
-export function createRegistryResolver(options: { address: string; timeoutMs: number }): ModelResolver {
+export function createRegistryResolver(options: {
+  address: string;
+  timeoutMs: number;
+  tls?: TlsConfig;
+}): ModelResolver {
   const registry = createRpcClient(RegistryService, {
     address: options.address,
     defaultTimeoutMs: options.timeoutMs,
+    ...(options.tls ? { tls: options.tls } : {}),
   });
   return {
     async resolve(target, callOptions = {}) {

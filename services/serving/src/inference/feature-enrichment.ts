@@ -10,7 +10,7 @@ import {
   type ModelInferRequest_InferInputTensor,
   ModelInferRequest_InferInputTensorSchema,
 } from '@flywheel/proto/inference/grpc_service_pb.js';
-import { createRpcClient } from '@flywheel/rpc';
+import { createRpcClient, type TlsConfig } from '@flywheel/rpc';
 import type { FeatureEnrichmentRecord } from '../deployments/deployment-records.ts';
 import type { ServedLookup } from '../observability/prediction-rows.ts';
 import type { ModelSignature } from '../runtime/model-runner.ts';
@@ -51,8 +51,15 @@ const statusText: Partial<Record<FeatureStatus, string>> = {
 const numericTypes = new Set(['FP32', 'FP64', 'INT32', 'INT64']);
 
 /** Looks features up with the REAL feature store's GetOnlineFeatures at `address`. */
-export function createFeatureEnrichment(options: { address: string; timeoutMs?: number }): FeatureEnrichment {
-  const client = createRpcClient(FeatureStoreService, { address: options.address });
+export function createFeatureEnrichment(options: {
+  address: string;
+  timeoutMs?: number;
+  tls?: TlsConfig;
+}): FeatureEnrichment {
+  const client = createRpcClient(FeatureStoreService, {
+    address: options.address,
+    ...(options.tls ? { tls: options.tls } : {}),
+  });
   const timeoutMs = options.timeoutMs ?? 2_000;
 
   const enrich: EnrichInputs = async (request, signature, enrichment, { signal }) => {
