@@ -194,6 +194,34 @@ describe.each(offlineStores)('the %s offline store', (kind) => {
         ]),
       );
     }
+    // String keys: entity ids are their JSON text, as in history.
+    const keys = ['a"b', 'é/ü\\', 'plain'];
+    const stringChunks = await store.writeChunks(
+      'jstr',
+      keys.map((key, i) => ({ key: [key], timeMs: 1_000 + i, values: { a: i } })),
+    );
+    const stringPlan = {
+      ...planOf('jstr', stringChunks, null, 'strings'),
+      joinKeys: [{ name: 'id', valueType: ValueType.STRING }],
+      features: [{ name: 'a', valueType: ValueType.DOUBLE, ref: 'jstr:a', view: 'jstr' }],
+    };
+    const sql = (text: string) => `'${text.replaceAll("'", "''")}'`;
+    await duck.run(
+      `COPY (SELECT * FROM (VALUES ${[...keys, 'absent']
+        .map((key) => `(${sql(key)}, epoch_ms(5000))`)
+        .join(', ')}) v(id, event_time)) TO '${stringPlan.framePath}' (FORMAT parquet)`,
+    );
+    expect(await store.writeJoinedFile!(stringPlan)).toMatchObject({ rows: 4 });
+    const strings = await duck.runAndReadAll(`SELECT id, "jstr:a" FROM '${stringPlan.outPath}'`);
+    expect(strings.getRows()).toEqual([...keys.map((key, i) => [key, i]), ['absent', null]]);
+    // A control character is spelled differently by DuckDB's JSON: left to the in-process path.
+    await duck.run(
+      `COPY (SELECT 'x' || chr(31) AS id, epoch_ms(5000) AS event_time) TO '${stringPlan.framePath}' (FORMAT parquet)`,
+    );
+    expect(
+      await store.writeJoinedFile!({ ...stringPlan, outPath: join(dir, 'refused-strings.parquet') }),
+    ).toBeUndefined();
+
     // A frame with a null key, or without event_time, is left to the in-process path: no file.
     const refused = planOf('j0', [], null, 'refused');
     for (const select of [`NULL::BIGINT AS id, epoch_ms(0) AS event_time`, `1::BIGINT AS id, 2 AS t`]) {

@@ -71,6 +71,8 @@ export async function writeJoinedFile(
     if (key.valueType === ValueType.STRING && type === 'VARCHAR') {
       keyCells.push(`${column} AS ${sqlIdentifier(key.name)}`);
       keyIds.set(key.name, `to_json(${column})::VARCHAR`);
+      // DuckDB's JSON spells \u001F where JSON.stringify (the entity ids of history) spells \u001f.
+      unsafeKeys.push(`regexp_matches(${column}, '[[:cntrl:]]')`);
     } else if (
       (key.valueType === ValueType.INT64 && integers.test(type)) ||
       (key.valueType === ValueType.INT32 && int32s.test(type))
