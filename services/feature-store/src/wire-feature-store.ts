@@ -26,6 +26,10 @@ import { createIngestRows } from './use-cases/ingest-rows.ts';
 import { createIngestStreamRecord } from './use-cases/ingest-stream-record.ts';
 import { createMaterializeFeatureViews } from './use-cases/materialize-feature-views.ts';
 import { createOnDemandFeatureViews } from './use-cases/on-demand-feature-views.ts';
+import {
+  createTrainingSetInOfflineStore,
+  type TrainingSetInOfflineStoreDeps,
+} from './use-cases/training-set-in-offline-store.ts';
 import { createWriteFeatureRows } from './use-cases/write-feature-rows.ts';
 
 /**
@@ -141,6 +145,7 @@ export async function wireFeatureStore(
         blobs: infra.blobs,
         retrieve: retrieveHistoricalFeatures,
         defaultTeam: config.host.localTeam,
+        ...trainingSetInOfflineStore({ collections, onDemand, featureServices, offline, blobs: infra.blobs }),
       }),
       materialize: createMaterializeFeatureViews({
         collections,
@@ -209,4 +214,10 @@ export async function wireFeatureStore(
       await offline.close();
     },
   };
+}
+
+/** `inOfflineStore` of CreateTrainingSet when the offline store writes joined files (duckdb). */
+function trainingSetInOfflineStore(deps: TrainingSetInOfflineStoreDeps) {
+  const inOfflineStore = createTrainingSetInOfflineStore(deps);
+  return inOfflineStore ? { inOfflineStore } : {};
 }

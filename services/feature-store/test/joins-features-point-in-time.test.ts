@@ -1,4 +1,8 @@
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { durationFromMs } from '@bufbuild/protobuf/wkt';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { blobUri, parseBlobUri } from '@flywheel/blobs';
 import { DatasetFormat } from '@flywheel/proto/flywheel/common/v1/dataset_pb.js';
 import { ValueType } from '@flywheel/proto/flywheel/common/v1/value_pb.js';
@@ -262,6 +266,71 @@ describe.each(offlineStores)('point-in-time correct retrieval (%s offline store)
         ),
       ),
     );
+  });
+
+  it('writes a Parquet training set from a Parquet frame: typed as encodeTableParquet, the same cells', async () => {
+    // Pass-through columns of each kind a Parquet frame may hold, NaN and an all-null one included.
+    const path = join(tmpdir(), `flywheel-frame-${offline}-${Date.now()}.parquet`);
+    const duck = await (await DuckDBInstance.create(':memory:')).connect();
+    await duck.run(`COPY (SELECT driver_id::BIGINT AS driver_id, t::TIMESTAMP AS event_time,
+        completed::INTEGER AS completed, 'n' || i AS note, i % 2 = 0 AS flag,
+        TIMESTAMP '2024-01-02 03:04:05.123456' AS seen, NULL::DOUBLE AS empty,
+        CASE WHEN i = 1 THEN 'NaN'::DOUBLE ELSE i / 4 END AS score
+      FROM (VALUES ${labels.map(([d, t, c], i) => `(${d}, '${t.replace('Z', '')}', ${c}, ${i})`).join(', ')})
+        v(driver_id, t, completed, i))
+      TO '${path}' (FORMAT parquet)`);
+    duck.closeSync();
+    const ref = await fs.blobs.put(await readFile(path));
+    await rm(path, { force: true });
+    const { trainingSet } = await fs.client.createTrainingSet({
+      features,
+      entityDataframe: {
+        source: { case: 'dataset', value: { uri: blobUri(ref.sha256), format: DatasetFormat.PARQUET } },
+      },
+      format: DatasetFormat.PARQUET,
+    });
+    const passThrough = ['completed', 'note', 'flag', 'seen', 'empty', 'score'];
+    const all = [...columns.slice(0, 2), ...passThrough, ...columns.slice(3)];
+    expect(trainingSet?.columns).toEqual(all);
+    expect(trainingSet?.rowCount).toBe(7n);
+    expect(trainingSet?.minEventTime).toEqual(ts('2024-05-01T09:59:59.999Z'));
+    expect(trainingSet?.maxEventTime).toEqual(ts('2024-05-01T13:30:00Z'));
+    expect(trainingSet?.featureViewRevisions).toEqual({ driver_stats: 1n, driver_profile: 1n });
+    const out = join(tmpdir(), `flywheel-training-set-${offline}-${Date.now()}.parquet`);
+    await writeFile(out, await fs.blobs.getBytes(trainingSet!.blob!.sha256));
+    const check = await (await DuckDBInstance.create(':memory:')).connect();
+    const described = await check.runAndReadAll(`DESCRIBE SELECT * FROM '${out}'`);
+    expect(described.getRows().map(([name, type]) => `${name} ${type}`)).toEqual([
+      'driver_id BIGINT',
+      'event_time TIMESTAMP',
+      'completed DOUBLE',
+      'note VARCHAR',
+      'flag BOOLEAN',
+      'seen VARCHAR',
+      'empty VARCHAR',
+      'score DOUBLE',
+      'driver_stats:conv_rate DOUBLE',
+      'driver_stats:trips BIGINT',
+      'driver_profile:city VARCHAR',
+    ]);
+    const read = await check.runAndReadAll(
+      `SELECT * REPLACE (strftime(event_time, '%Y-%m-%dT%H:%M:%S.%gZ') AS event_time) FROM '${out}'`,
+    );
+    expect(read.getRows()).toEqual(
+      expected.map(([driver, time, completed, ...values], i) => [
+        driver,
+        time,
+        completed,
+        `n${i}`,
+        i % 2 === 0,
+        '2024-01-02T03:04:05.123456Z',
+        null,
+        i === 1 ? null : i / 4,
+        ...values,
+      ]),
+    );
+    check.closeSync();
+    await rm(out, { force: true });
   });
 
   it('names what is wrong with a request', async () => {

@@ -1,9 +1,12 @@
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { type BlobStore, createFsBlobs } from '@flywheel/blobs';
+import { ValueType } from '@flywheel/proto/flywheel/common/v1/value_pb.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDuckDbOfflineStore } from '../src/storage/duckdb-offline-store.ts';
+import type { ChunkRef } from '../src/storage/offline-records.ts';
 import { createOfflineStore, type OfflineStore } from '../src/storage/offline-store.ts';
 import { latestPerEntity } from '../src/storage/online-store.ts';
 import type { FeatureRowData } from '../src/values/feature-row-data.ts';
@@ -39,8 +42,9 @@ function fullScan(
 describe.each(offlineStores)('the %s offline store', (kind) => {
   let blobs: BlobStore;
   let store: OfflineStore;
+  let dir: string;
   beforeAll(async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'flywheel-offline-contract-'));
+    dir = mkdtempSync(join(tmpdir(), 'flywheel-offline-contract-'));
     blobs = createFsBlobs({ dir: join(dir, 'blobs') });
     const options = { blobs, chunkRows: 7 };
     store =
@@ -104,6 +108,128 @@ describe.each(offlineStores)('the %s offline store', (kind) => {
       }
     }
     expect(sliced).toEqual(joined);
+  });
+
+  it('writes the join of a Parquet frame to a Parquet file with the cells of joinAsOf (duckdb only)', async () => {
+    if (kind === 'document') {
+      expect(store.writeJoinedFile).toBeUndefined();
+      return;
+    }
+    const duck = await (await DuckDBInstance.create(':memory:')).connect();
+    const random = seeded(13);
+    const features = [
+      { name: 'a', valueType: ValueType.DOUBLE },
+      { name: 'b', valueType: ValueType.STRING },
+      { name: 'c', valueType: ValueType.BOOL },
+    ];
+    const planOf = (view: string, chunks: ChunkRef[], ttlMs: number | null, round: string) => ({
+      framePath: join(dir, `frame-${round}.parquet`),
+      joinKeys: [{ name: 'id', valueType: ValueType.INT64 }],
+      reserved: new Set(['id', 'event_time', ...features.map((f) => `${view}:${f.name}`)]),
+      views: [{ name: view, chunks, ttlMs, joinKeys: ['id'] }],
+      features: features.map((f) => ({ ...f, ref: `${view}:${f.name}`, view })),
+      outPath: join(dir, `joined-${round}.parquet`),
+    });
+    for (let round = 0; round < 6; round++) {
+      const view = `j${round}`;
+      const entities = 1 + random(5);
+      const chunks: ChunkRef[] = [];
+      for (let batch = 0; batch < 1 + random(4); batch++) {
+        const rows = Array.from({ length: random(40) }, (): FeatureRowData => {
+          const values: Record<string, number | string | boolean | null> = {};
+          if (random(4) > 0) values.a = random(5) === 0 ? null : random(1000) / 8;
+          if (random(2) > 0) values.b = `s${random(50)}`;
+          if (random(3) > 0) values.c = random(2) === 0;
+          return { key: [random(entities)], timeMs: 1_700_000_000_000 + random(60), values };
+        });
+        chunks.push(...(await store.writeChunks(view, rows)));
+      }
+      const lookups = Array.from({ length: 1 + random(60) }, (_, i) => ({
+        key: random(entities + 1),
+        timeMs: 1_700_000_000_000 + random(70),
+        note: i % 3 === 0 ? null : `n${i}`,
+      }));
+      const ttlMs = random(2) === 0 ? null : random(20);
+      const plan = planOf(view, chunks, ttlMs, String(round));
+      await duck.run(
+        `COPY (SELECT * FROM (VALUES ${lookups
+          .map(
+            (l) =>
+              `(${l.key}::BIGINT, epoch_ms(${l.timeMs}::BIGINT), ${l.note === null ? 'NULL' : `'${l.note}'`})`,
+          )
+          .join(', ')}) v(id, event_time, note)) TO '${plan.framePath}' (FORMAT parquet)`,
+      );
+      const written = await store.writeJoinedFile!(plan);
+      expect(written).toEqual({
+        rows: lookups.length,
+        minTimeMs: Math.min(...lookups.map((l) => l.timeMs)),
+        maxTimeMs: Math.max(...lookups.map((l) => l.timeMs)),
+        passThrough: ['note'],
+      });
+      const joined = await store.joinAsOf(
+        view,
+        chunks,
+        lookups.map((l) => ({ keyId: JSON.stringify([l.key]), timeMs: l.timeMs })),
+        ttlMs,
+      );
+      const read = await duck.runAndReadAll(
+        `SELECT id, epoch_ms(event_time), note, "${view}:a", "${view}:b", "${view}:c" FROM '${plan.outPath}'`,
+      );
+      expect(read.columnTypes().map(String)).toEqual([
+        'BIGINT',
+        'BIGINT',
+        'VARCHAR',
+        'DOUBLE',
+        'VARCHAR',
+        'BOOLEAN',
+      ]);
+      expect(read.getRows()).toEqual(
+        lookups.map((l, i) => [
+          BigInt(l.key),
+          BigInt(l.timeMs),
+          l.note,
+          joined[i]?.a ?? null,
+          joined[i]?.b ?? null,
+          joined[i]?.c ?? null,
+        ]),
+      );
+    }
+    // String keys: entity ids are their JSON text, as in history.
+    const keys = ['a"b', 'é/ü\\', 'plain'];
+    const stringChunks = await store.writeChunks(
+      'jstr',
+      keys.map((key, i) => ({ key: [key], timeMs: 1_000 + i, values: { a: i } })),
+    );
+    const stringPlan = {
+      ...planOf('jstr', stringChunks, null, 'strings'),
+      joinKeys: [{ name: 'id', valueType: ValueType.STRING }],
+      features: [{ name: 'a', valueType: ValueType.DOUBLE, ref: 'jstr:a', view: 'jstr' }],
+    };
+    const sql = (text: string) => `'${text.replaceAll("'", "''")}'`;
+    await duck.run(
+      `COPY (SELECT * FROM (VALUES ${[...keys, 'absent']
+        .map((key) => `(${sql(key)}, epoch_ms(5000))`)
+        .join(', ')}) v(id, event_time)) TO '${stringPlan.framePath}' (FORMAT parquet)`,
+    );
+    expect(await store.writeJoinedFile!(stringPlan)).toMatchObject({ rows: 4 });
+    const strings = await duck.runAndReadAll(`SELECT id, "jstr:a" FROM '${stringPlan.outPath}'`);
+    expect(strings.getRows()).toEqual([...keys.map((key, i) => [key, i]), ['absent', null]]);
+    // A control character is spelled differently by DuckDB's JSON: left to the in-process path.
+    await duck.run(
+      `COPY (SELECT 'x' || chr(31) AS id, epoch_ms(5000) AS event_time) TO '${stringPlan.framePath}' (FORMAT parquet)`,
+    );
+    expect(
+      await store.writeJoinedFile!({ ...stringPlan, outPath: join(dir, 'refused-strings.parquet') }),
+    ).toBeUndefined();
+
+    // A frame with a null key, or without event_time, is left to the in-process path: no file.
+    const refused = planOf('j0', [], null, 'refused');
+    for (const select of [`NULL::BIGINT AS id, epoch_ms(0) AS event_time`, `1::BIGINT AS id, 2 AS t`]) {
+      await duck.run(`COPY (SELECT ${select}) TO '${refused.framePath}' (FORMAT parquet)`);
+      expect(await store.writeJoinedFile!(refused)).toBeUndefined();
+      expect(existsSync(refused.outPath)).toBe(false);
+    }
+    duck.closeSync();
   });
 
   it('gives per entity the latest value of each feature in a window, like latestPerEntity of the rows', async () => {

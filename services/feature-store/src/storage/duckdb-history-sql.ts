@@ -22,6 +22,9 @@ export interface HistoryColumns {
   readonly select: readonly string[];
 }
 
+/** `ord` = event time × 2^40 + chunk position × 2^20 + row in chunk (see {@link historySql}). */
+export const ordTimeScale = 1n << 40n;
+
 const tagOrder: readonly ColumnTag[] = ['d', 's', 'b', 'j'];
 
 /** The history columns over `files` for `wanted` features (all the files hold when undefined). */

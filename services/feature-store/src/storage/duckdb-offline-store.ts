@@ -15,7 +15,14 @@ import { AppError, type CallOptions } from '@flywheel/core';
 import { keyIdOf } from '../values/entity-keys.ts';
 import type { FeatureRowData } from '../values/feature-row-data.ts';
 import type { KeyScalar, StoredValue } from '../values/feature-values.ts';
-import { type ChunkFile, type HistoryColumns, historyColumns, historySql } from './duckdb-history-sql.ts';
+import {
+  type ChunkFile,
+  type HistoryColumns,
+  historyColumns,
+  historySql,
+  ordTimeScale,
+} from './duckdb-history-sql.ts';
+import { writeJoinedFile } from './duckdb-joined-file.ts';
 import { sqlIdentifier, sqlString } from './duckdb-sql-text.ts';
 import { mapConcurrent } from './map-concurrent.ts';
 import type { ChunkRef } from './offline-records.ts';
@@ -338,6 +345,13 @@ export async function createDuckDbOfflineStore(options: DuckDbOfflineStoreOption
         }
       }),
 
+    writeJoinedFile: (plan, callOptions = {}) =>
+      withConnection((connection) =>
+        writeJoinedFile(connection, plan, (view, chunks) =>
+          chunkFiles(connection, view, chunks, callOptions),
+        ),
+      ),
+
     async deleteChunks(chunks, callOptions = {}) {
       await mapConcurrent(chunks, 8, async (chunk) => {
         await blobs.delete(chunk.sha256, callOptions);
@@ -350,9 +364,6 @@ export async function createDuckDbOfflineStore(options: DuckDbOfflineStoreOption
     },
   };
 }
-
-/** `ord` = event time × 2^40 + chunk position × 2^20 + row in chunk (see duckdb-history-sql.ts). */
-const ordTimeScale = 1n << 40n;
 
 /**
  * Per entity and feature, the event time and value of the greatest-`ord` row in [fromMs, toMs)

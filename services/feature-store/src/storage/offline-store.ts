@@ -1,9 +1,11 @@
 import type { BlobStore } from '@flywheel/blobs';
 import { AppError, type CallOptions } from '@flywheel/core';
+import type { ValueType } from '@flywheel/proto/flywheel/common/v1/value_pb.js';
 import { keyIdOf } from '../values/entity-keys.ts';
 import { isoOf } from '../values/event-times.ts';
 import type { FeatureRowData } from '../values/feature-row-data.ts';
 import type { KeyScalar, StoredValue } from '../values/feature-values.ts';
+import type { JoinKeyRecord } from '../values/feature-view-records.ts';
 import { type Pause, timeSlice } from '../values/time-slice.ts';
 import { mapConcurrent } from './map-concurrent.ts';
 import type { ChunkRef } from './offline-records.ts';
@@ -34,6 +36,40 @@ export interface JoinOptions extends CallOptions {
 export interface JoinedChunk {
   readonly lookupIndexes: ArrayLike<number>;
   readonly values: ReadonlyMap<string, readonly (StoredValue | undefined)[]>;
+}
+
+/** A point-in-time join the adapter writes as a file itself: entity frame file in, answer file out. */
+export interface JoinedFilePlan {
+  /** The entity dataframe: a local Parquet file (join-key columns, `event_time`, the rest passed through). */
+  readonly framePath: string;
+  /** Every join key the features need, with its merged type, in answer order. */
+  readonly joinKeys: readonly JoinKeyRecord[];
+  /** Names a pass-through column may not have (join keys, `event_time`, the features' refs). */
+  readonly reserved: ReadonlySet<string>;
+  /** The views read: all their chunks in write order (pruned to the frame's time range here). */
+  readonly views: readonly {
+    readonly name: string;
+    readonly chunks: readonly ChunkRef[];
+    readonly ttlMs: number | null;
+    readonly joinKeys: readonly string[];
+  }[];
+  /** The answer's feature columns, in order. */
+  readonly features: readonly {
+    readonly ref: string;
+    readonly view: string;
+    readonly name: string;
+    readonly valueType: ValueType;
+  }[];
+  /** Where the answer is written, as Parquet (zstd). */
+  readonly outPath: string;
+}
+
+/** What {@link JoinedFilePlan} wrote: its rows, the frame's event-time range and pass-through columns. */
+export interface JoinedFile {
+  readonly rows: number;
+  readonly minTimeMs: number;
+  readonly maxTimeMs: number;
+  readonly passThrough: readonly string[];
 }
 
 /** Options of {@link OfflineStore.latestInWindow}. */
@@ -90,6 +126,13 @@ export interface OfflineStore {
     toMs: number,
     options?: LatestOptions,
   ): AsyncIterable<EntityUpdate[]>;
+  /**
+   * Only the duckdb adapter: the point-in-time join of `plan` (the semantics of {@link joinAsOf})
+   * written to `plan.outPath` as the Parquet file `encodeTableParquet` makes of the same table,
+   * without the rows passing through this process. Undefined, with nothing written, when the frame
+   * or the features are outside what it takes; the caller then joins in process.
+   */
+  writeJoinedFile?(plan: JoinedFilePlan, options?: CallOptions): Promise<JoinedFile | undefined>;
   /** Removes the chunk blobs (absent ones are ignored). */
   deleteChunks(chunks: readonly ChunkRef[], options?: CallOptions): Promise<void>;
   /** Releases what the adapter holds (the DuckDB instance); the document adapter holds nothing. */

@@ -11,6 +11,7 @@ import { encodeTable } from '../datasets/historical-table-encoding.ts';
 import type { FeatureStoreCollections } from '../storage/feature-store-collections.ts';
 import type { TrainingSetRecord } from '../storage/training-set-records.ts';
 import type { RetrieveServiceHistoricalFeatures } from './historical-features-with-on-demand.ts';
+import type { BuildTrainingSetInOfflineStore, TrainingSetFile } from './training-set-in-offline-store.ts';
 
 export interface CreateTrainingSetDeps {
   collections: FeatureStoreCollections;
@@ -19,6 +20,8 @@ export interface CreateTrainingSetDeps {
   retrieve: RetrieveServiceHistoricalFeatures;
   /** Owner when the request names no team. */
   defaultTeam: string;
+  /** Writes the set without building the table in process when it can (the duckdb offline store). */
+  inOfflineStore?: BuildTrainingSetInOfflineStore;
   now?: () => Date;
 }
 
@@ -34,11 +37,18 @@ const contentTypes: Partial<Record<DatasetFormat, string>> = {
   [DatasetFormat.PARQUET]: 'application/vnd.apache.parquet',
 };
 
+/** A written training set: a {@link TrainingSetFile}, without event times when it has no rows. */
+interface WrittenSet extends Omit<TrainingSetFile, 'minTimeMs' | 'maxTimeMs'> {
+  readonly minTimeMs: number | null;
+  readonly maxTimeMs: number | null;
+}
+
 /**
  * CreateTrainingSet: the historical retrieval of the request, encoded (JSON Lines unless CSV or
  * PARQUET is asked; another format is `invalid_argument` naming `format`), put in the shared blob store and recorded
  * as `ts_…` with its blob, columns, row count, event-time range and the revisions of the views
- * read. Idempotent on `request_id` (per team): a retry returns the recorded set; the same key with
+ * read (written by the offline store itself when `inOfflineStore` takes the request, else built
+ * in process). Idempotent on `request_id` (per team): a retry returns the recorded set; the same key with
  * a different request is `failed_precondition`.
  */
 export function createCreateTrainingSet(deps: CreateTrainingSetDeps): CreateTrainingSet {
@@ -82,39 +92,53 @@ export function createCreateTrainingSet(deps: CreateTrainingSetDeps): CreateTrai
       if (existing) return existing;
     }
 
-    const table = await retrieve(
-      {
-        features: request.features,
-        entityDataframe: request.entityDataframe,
-        ...(request.featureService ? { featureService: request.featureService } : {}),
-      },
-      options,
-    );
     const format = request.format === DatasetFormat.UNSPECIFIED ? DatasetFormat.JSONL : request.format;
-    const bytes =
-      format === DatasetFormat.PARQUET
-        ? // DuckDB writes Parquet: loaded for the first Parquet training set, not at start-up.
-          await (await import('../datasets/historical-table-parquet.ts')).encodeTableParquet(table)
-        : encodeTable(table, format);
-    const blob = await blobs.put(bytes, {
-      ...options,
-      contentType: contentTypes[format] ?? 'application/octet-stream',
-    });
+    /** The table built in this process, encoded and put in the blob store. */
+    const inProcess = async (): Promise<WrittenSet> => {
+      const table = await retrieve(
+        {
+          features: request.features,
+          entityDataframe: request.entityDataframe,
+          ...(request.featureService ? { featureService: request.featureService } : {}),
+        },
+        options,
+      );
+      const bytes =
+        format === DatasetFormat.PARQUET
+          ? // DuckDB writes Parquet: loaded for the first Parquet training set, not at start-up.
+            await (await import('../datasets/historical-table-parquet.ts')).encodeTableParquet(table)
+          : encodeTable(table, format);
+      const blob = await blobs.put(bytes, {
+        ...options,
+        contentType: contentTypes[format] ?? 'application/octet-stream',
+      });
+      return {
+        blob,
+        features: table.features.map((f) => f.ref),
+        columns: table.columns,
+        rowCount: table.rows.length,
+        minTimeMs: table.minTimeMs,
+        maxTimeMs: table.maxTimeMs,
+        views: table.views,
+        ...(table.featureService ? { featureService: table.featureService } : {}),
+      };
+    };
+    const file = (await deps.inOfflineStore?.(request, options)) ?? (await inProcess());
     const record: TrainingSetRecord = {
       id,
       name: request.name,
       team,
-      features: table.features.map((f) => f.ref),
-      columns: [...table.columns],
-      blob: { sha256: blob.sha256, sizeBytes: blob.size },
+      features: [...file.features],
+      columns: [...file.columns],
+      blob: { sha256: file.blob.sha256, sizeBytes: file.blob.size },
       format,
-      rowCount: table.rows.length,
-      minTimeMs: table.minTimeMs,
-      maxTimeMs: table.maxTimeMs,
-      featureViewRevisions: table.views.map((v) => [v.name, v.revision] as const),
+      rowCount: file.rowCount,
+      minTimeMs: file.minTimeMs,
+      maxTimeMs: file.maxTimeMs,
+      featureViewRevisions: file.views.map((v) => [v.name, v.revision] as const),
       requestId: request.requestId,
       requestDigest,
-      ...(table.featureService ? { featureService: table.featureService } : {}),
+      ...(file.featureService ? { featureService: file.featureService } : {}),
       createTime: now().toISOString(),
     };
     try {

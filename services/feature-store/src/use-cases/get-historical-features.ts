@@ -126,7 +126,8 @@ export function createRetrieveHistoricalFeatures(deps: ResolveEntityFrameDeps): 
   };
 }
 
-function mergeJoinKeys(views: readonly FeatureViewRecord[]): JoinKeyRecord[] {
+/** The join keys of `views`, one per name with the type that accepts all its declarations. */
+export function mergeJoinKeys(views: readonly FeatureViewRecord[]): JoinKeyRecord[] {
   const merged = new Map<string, { key: JoinKeyRecord; view: string }>();
   for (const view of views) {
     for (const key of view.joinKeys) {
