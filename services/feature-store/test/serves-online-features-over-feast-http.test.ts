@@ -257,4 +257,22 @@ describe("Feast's feature server HTTP API", () => {
     for (const answer of answers) expect(answer.body.error).toEqual(expect.any(String));
     expect(answers[1]!.body.error).toMatch(/^entities\.driver_id\[1\]: expected INT64/);
   });
+
+  it('refuses a body over FLYWHEEL_FEATURE_STORE_HTTP_MAX_BODY_BYTES with 413 before reading it whole', async () => {
+    const small = await startFeatureStore({ FLYWHEEL_FEATURE_STORE_HTTP_MAX_BODY_BYTES: '2048' });
+    try {
+      const ids = Array.from({ length: 1000 }, (_, i) => i);
+      const [huge] = await feastClient(small.http, [
+        {
+          method: 'POST',
+          path: '/get-online-features',
+          body: { features: ['driver_hourly_stats:conv_rate'], entities: { driver_id: ids } },
+        },
+      ]);
+      expect(huge!.status).toBe(413);
+      expect(huge!.body.error).toMatch(/larger than 2048 bytes/);
+    } finally {
+      await small.stop();
+    }
+  });
 });
