@@ -26,7 +26,9 @@ export interface LoadResult {
   errors: number;
   seconds: number;
   p50Ms: number;
+  p90Ms: number;
   p99Ms: number;
+  maxMs: number;
   throughput: number;
   firstError?: string;
 }
@@ -131,7 +133,9 @@ async function main(spec: LoadSpec): Promise<LoadResult> {
     errors,
     seconds,
     p50Ms: q(0.5),
+    p90Ms: q(0.9),
     p99Ms: q(0.99),
+    maxMs: latencies.at(-1) ?? Number.NaN,
     throughput: latencies.length / seconds,
     ...(firstError ? { firstError } : {}),
   };

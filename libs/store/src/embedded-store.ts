@@ -18,6 +18,7 @@ import type {
 } from './document-store.ts';
 import { type Journal, openJournal } from './embedded-journal.ts';
 import {
+  cloneJson,
   maxDocumentBytes,
   validateCollectionName,
   validateData,
@@ -459,7 +460,7 @@ async function openStore(context: {
   }
 
   function toDoc<T>(id: string, doc: StoredDoc): Doc<T> {
-    return { id, version: doc.version, data: structuredClone(doc.data) as T };
+    return { id, version: doc.version, data: cloneJson(doc.data) as T };
   }
 
   function newEntries(outbox: readonly OutboxEntry[]): EntryRecord[] {
@@ -532,7 +533,7 @@ async function openStore(context: {
                   ...(add.length ? { add } : {}),
                   ...(exp === undefined ? {} : { exp }),
                 },
-                result: { id, version, data: structuredClone(copy) as T },
+                result: { id, version, data: cloneJson(copy) as T },
               };
             },
             options,

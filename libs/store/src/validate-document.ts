@@ -153,6 +153,28 @@ function copyJson(value: unknown, path: string, depth: number): unknown {
   }
 }
 
+/**
+ * A deep copy of data {@link validateData} already checked (JSON values only): several times
+ * faster than `structuredClone` on the small documents reads hand out, and it keeps a
+ * `"__proto__"` key as data, as the check does.
+ */
+export function cloneJson<T>(value: T): T {
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) {
+    const out = new Array(value.length);
+    for (let i = 0; i < value.length; i++) out[i] = cloneJson(value[i]);
+    return out as T;
+  }
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    const item = cloneJson((value as Record<string, unknown>)[key]);
+    if (key === '__proto__') {
+      Object.defineProperty(out, key, { value: item, enumerable: true, writable: true, configurable: true });
+    } else out[key] = item;
+  }
+  return out as T;
+}
+
 /** Copies of the entries (values copied too), or `invalid_argument` naming the bad field. */
 export function validateOutbox(entries: readonly OutboxEntry[] | undefined): OutboxEntry[] {
   if (entries === undefined) return [];

@@ -44,6 +44,13 @@ export interface FeatureStoreConfig {
    */
   streamReconcileIntervalMs: number;
   /**
+   * How long online lookups reuse a catalog definition (feature view, on-demand view, feature
+   * service) read from the store, ms (`FLYWHEEL_FEATURE_STORE_CATALOG_CACHE_TTL`, default 1s, 0 =
+   * read it every time; at most 10min): a change made through another replica is served within it,
+   * one made through this replica at once.
+   */
+  catalogCacheTtlMs: number;
+  /**
    * Historical reads (GetHistoricalFeatures, StreamHistoricalFeatures, CreateTrainingSet) running
    * at once (`FLYWHEEL_FEATURE_STORE_HEAVY_READS`, default 2, 1…64) and waiting for a place
    * (`FLYWHEEL_FEATURE_STORE_HEAVY_READ_QUEUE`, default 16, 0…10 000); one more is
@@ -64,6 +71,7 @@ export interface FeatureStoreConfig {
  * `FLYWHEEL_FEATURE_STORE_CHUNK_ROWS` (1…1 000 000) and
  * `FLYWHEEL_FEATURE_STORE_QUALITY_FLUSH_INTERVAL` (a duration, ≥ 10ms),
  * `FLYWHEEL_FEATURE_STORE_STREAM_RECONCILE_INTERVAL` (a duration, ≥ 100ms),
+ * `FLYWHEEL_FEATURE_STORE_CATALOG_CACHE_TTL` (a duration, ≤ 10min),
  * `FLYWHEEL_FEATURE_STORE_OFFLINE` (document | duckdb),
  * `FLYWHEEL_FEATURE_STORE_DUCKDB_CACHE_DIR`, `…_DUCKDB_THREADS` (0…1024), `…_DUCKDB_MEMORY_LIMIT` (a size),
  * `FLYWHEEL_FEATURE_STORE_HTTP_ADDRESS` /
@@ -115,6 +123,10 @@ export function loadFeatureStoreConfig(env: Env): FeatureStoreConfig {
   if (streamReconcileIntervalMs < 100) {
     reader.problem('FLYWHEEL_FEATURE_STORE_STREAM_RECONCILE_INTERVAL', 'must be at least 100ms');
   }
+  const catalogCacheTtlMs = reader.durationMs('FLYWHEEL_FEATURE_STORE_CATALOG_CACHE_TTL', '1s');
+  if (catalogCacheTtlMs > 600_000) {
+    reader.problem('FLYWHEEL_FEATURE_STORE_CATALOG_CACHE_TTL', 'must be at most 10min');
+  }
   const heavyReads = {
     concurrency: reader.int('FLYWHEEL_FEATURE_STORE_HEAVY_READS', 2, { min: 1, max: 64 }),
     queue: reader.int('FLYWHEEL_FEATURE_STORE_HEAVY_READ_QUEUE', 16, { min: 0, max: 10_000 }),
@@ -132,6 +144,7 @@ export function loadFeatureStoreConfig(env: Env): FeatureStoreConfig {
     chunkRows,
     qualityFlushIntervalMs,
     streamReconcileIntervalMs,
+    catalogCacheTtlMs,
     offline: offline as 'document' | 'duckdb',
     duckdbCacheDir,
     duckdbThreads,

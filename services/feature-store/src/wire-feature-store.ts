@@ -7,6 +7,7 @@ import { createFeatureStoreApi, featureStoreAnswerSizeHints } from './api/featur
 import { featureStorePolicy } from './api/feature-store-policy.ts';
 import type { FeatureStoreConfig } from './config.ts';
 import { createOnlineReadQuality } from './quality/online-read-tallies.ts';
+import { createCatalogCache } from './storage/catalog-cache.ts';
 import { openCollections } from './storage/feature-store-collections.ts';
 import { createOfflineStore } from './storage/offline-store.ts';
 import { createOnlineStore } from './storage/online-store.ts';
@@ -94,12 +95,32 @@ export async function wireFeatureStore(
     maxFutureSkewMs: config.maxFutureSkewMs,
     datasetStreamBytes: config.datasetStreamBytes,
   };
-  const getOnlineFeatures = createGetOnlineFeaturesWithOnDemand({
-    collections,
-    onDemand,
-    featureServices,
-    inner: createGetOnlineFeatures({ collections, online, quality }),
+  // Online lookups read definitions through the catalog cache; every catalog change made through
+  // this replica (feature views, on-demand views, feature services) clears it, see clearingCatalog.
+  const catalog = createCatalogCache(collections, config.catalogCacheTtlMs);
+  const cachedOnDemand = createOnDemandFeatureViews({
+    collections: catalog.collections,
+    defaultTeam: config.host.localTeam,
   });
+  const getOnlineFeatures = createGetOnlineFeaturesWithOnDemand({
+    collections: catalog.collections,
+    onDemand: cachedOnDemand,
+    featureServices: createFeatureServices({
+      collections: catalog.collections,
+      onDemand: cachedOnDemand,
+      defaultTeam: config.host.localTeam,
+    }),
+    inner: createGetOnlineFeatures({ collections: catalog.collections, online, quality }),
+  });
+  const clearingCatalog =
+    <A extends unknown[], R>(change: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      try {
+        return await change(...args);
+      } finally {
+        catalog.clear();
+      }
+    };
   const streamLog = log.child({ component: 'stream-sources' });
   const streams = createStreamSourceConsumers({
     collections,
@@ -127,19 +148,23 @@ export async function wireFeatureStore(
     createFeatureStoreApi({
       collections,
       applyFeatureView: async (view, options) => {
-        const result = await applyFeatureView(view, options);
+        const result = await clearingCatalog(applyFeatureView)(view, options);
         if (result.changed) await reconcileStreams();
         return result;
       },
       deleteFeatureView: async (name, options) => {
-        await deleteFeatureView(name, options);
+        await clearingCatalog(deleteFeatureView)(name, options);
         await reconcileStreams();
       },
       ingestRows: createIngestRows({ collections, write, maxFutureSkewMs: config.maxFutureSkewMs }),
       getOnlineFeatures,
       retrieveHistoricalFeatures,
-      onDemand,
-      featureServices,
+      onDemand: {
+        ...onDemand,
+        apply: clearingCatalog(onDemand.apply),
+        delete: clearingCatalog(onDemand.delete),
+      },
+      featureServices: { ...featureServices, create: clearingCatalog(featureServices.create) },
       createTrainingSet: createCreateTrainingSet({
         collections,
         blobs: infra.blobs,

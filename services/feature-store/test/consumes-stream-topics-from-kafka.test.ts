@@ -148,6 +148,10 @@ describe('stream sources on real Kafka (records written by kcat)', () => {
       JSON.stringify({ observed_at: '2024-06-01T11:00:00Z', temperature: 1 }),
       {},
     );
+    // A protobuf record: StreamSource declares no message type, so it cannot be read.
+    await kcatProduce(brokers, fs.physical(topic), 'st-7', '\u0008\u0096\u0002', {
+      'content-type': 'application/x-protobuf',
+    });
     await kcatProduce(
       brokers,
       fs.physical(topic),
@@ -186,11 +190,11 @@ describe('stream sources on real Kafka (records written by kcat)', () => {
     const letters = await waitFor(
       async () => {
         const records = await kcatConsumeAll(brokers, fs.physical(`${topic}.dlq`));
-        return records.length >= 3 && records;
+        return records.length >= 4 && records;
       },
-      { timeoutMs: 60_000, what: 'three dead letters' },
+      { timeoutMs: 60_000, what: 'four dead letters' },
     );
-    expect(letters.map((l) => l.key).sort()).toEqual(['st-3', 'st-4', 'st-6']);
+    expect(letters.map((l) => l.key).sort()).toEqual(['st-3', 'st-4', 'st-6', 'st-7']);
     const reasons = Object.fromEntries(letters.map((l) => [l.key, kcatHeaders(l)[dlqHeaders.reason]]));
     expect(reasons['st-3']).toMatch(
       /^invalid_argument: feature view station_weather: record weather\.readings\/\d+\/\d+\.temperature: expected DOUBLE, got "warm"/,
@@ -199,6 +203,9 @@ describe('stream sources on real Kafka (records written by kcat)', () => {
       /feature view station_weather: record weather\.readings\/\d+\/\d+: is not UTF-8 JSON/,
     );
     expect(reasons['st-6']).toMatch(/record weather\.readings\/\d+\/\d+: column station: is missing/);
+    expect(reasons['st-7']).toMatch(
+      /record weather\.readings\/\d+\/\d+\.content-type: application\/x-protobuf is not supported/,
+    );
     expect(letters.find((l) => l.key === 'st-4')!.payload).toBe('station=st-4 temp=3');
 
     // Deleting the view stops its consumer (and frees its group).

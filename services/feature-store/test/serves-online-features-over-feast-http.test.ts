@@ -140,6 +140,75 @@ describe("Feast's feature server HTTP API", () => {
     });
   });
 
+  it("serves a feature_service and on-demand features with request data in entities, as Feast's server does", async () => {
+    await fs.client.applyOnDemandFeatureView({
+      onDemandFeatureView: {
+        name: 'driver_adjusted',
+        requestSchema: [{ name: 'val_to_add', valueType: ValueType.DOUBLE }],
+        features: [
+          {
+            name: 'conv_rate_plus_val',
+            valueType: ValueType.DOUBLE,
+            expression: 'driver_hourly_stats.conv_rate + request.val_to_add',
+          },
+        ],
+      },
+    });
+    await fs.client.createFeatureService({
+      featureService: {
+        name: 'driver_activity',
+        features: ['driver_hourly_stats:conv_rate', 'driver_adjusted:conv_rate_plus_val'],
+      },
+    });
+    const entities = { driver_id: [1001, 1003], val_to_add: [1, 2.5] };
+    const [byService, byFeatures, missing, unknown] = await feastClient(fs.http, [
+      {
+        method: 'POST',
+        path: '/get-online-features',
+        body: { feature_service: 'driver_activity', entities },
+      },
+      {
+        method: 'POST',
+        path: '/get-online-features',
+        body: { features: ['driver_adjusted:conv_rate_plus_val', 'driver_hourly_stats:tier'], entities },
+      },
+      {
+        method: 'POST',
+        path: '/get-online-features',
+        body: { feature_service: 'driver_activity', entities: { driver_id: [1001] } },
+      },
+      {
+        method: 'POST',
+        path: '/get-online-features',
+        body: { feature_service: 'driver_activity', entities: { ...entities, colour: ['red', 'blue'] } },
+      },
+    ]);
+    // Feast's shape: the join keys, then the features; the request data columns are not answered.
+    expect(byService!.status).toBe(200);
+    expect(byService!.body.metadata).toEqual({
+      feature_names: ['driver_id', 'conv_rate', 'conv_rate_plus_val'],
+    });
+    const results = byService!.body.results as { values: unknown[]; statuses: string[] }[];
+    expect(results.map((r) => r.values)).toEqual([
+      [1001, 1003],
+      [0.5, 0.75],
+      [1.5, 3.25],
+    ]);
+    expect(results[2]!.statuses).toEqual(['PRESENT', 'PRESENT']);
+    expect(byFeatures!.body.metadata).toEqual({ feature_names: ['driver_id', 'conv_rate_plus_val', 'tier'] });
+    expect((byFeatures!.body.results as { values: unknown[] }[])[1]!.values).toEqual([1.5, 3.25]);
+    // The same through gRPC (one implementation): request_data given as such.
+    const grpc = await fs.client.getOnlineFeatures({
+      featureService: { name: 'driver_activity' },
+      entityKeys: [{ joinKeys: { driver_id: v.i64(1001n) } }, { joinKeys: { driver_id: v.i64(1003n) } }],
+      requestData: [{ values: { val_to_add: v.dbl(1) } }, { values: { val_to_add: v.dbl(2.5) } }],
+    });
+    expect(grpc.results.map((r) => plain(r.values[1]!))).toEqual([1.5, 3.25]);
+    expect([missing!.status, missing!.body.field]).toEqual([400, 'entities.val_to_add[0]']);
+    expect([unknown!.status, unknown!.body.field]).toEqual([400, 'entities.colour[0]']);
+    expect(unknown!.body.error).toMatch(/neither a join key .*driver_id.* nor request data .*val_to_add/);
+  });
+
   it('answers a bad request with JSON naming the field and the HTTP status of the error', async () => {
     const answers = await feastClient(fs.http, [
       { method: 'POST', path: '/get-online-features', body: { entities: { driver_id: [1] } } },
@@ -156,7 +225,12 @@ describe("Feast's feature server HTTP API", () => {
       {
         method: 'POST',
         path: '/get-online-features',
-        body: { feature_service: 'driver_activity', entities: { driver_id: [1] } },
+        body: { feature_service: 'no_such_service', entities: { driver_id: [1] } },
+      },
+      {
+        method: 'POST',
+        path: '/get-online-features',
+        body: { feature_service: 7, entities: { driver_id: [1] } },
       },
       {
         method: 'POST',
@@ -173,7 +247,8 @@ describe("Feast's feature server HTTP API", () => {
     expect(answers.map((a) => [a.status, a.body.field])).toEqual([
       [400, 'features'],
       [400, 'entities.driver_id[1]'],
-      [400, 'entities.driver_id[0]'],
+      [400, 'entities.driver[0]'],
+      [404, 'feature_service'],
       [400, 'feature_service'],
       [404, 'features[0]'],
       [405, undefined],
@@ -181,5 +256,23 @@ describe("Feast's feature server HTTP API", () => {
     ]);
     for (const answer of answers) expect(answer.body.error).toEqual(expect.any(String));
     expect(answers[1]!.body.error).toMatch(/^entities\.driver_id\[1\]: expected INT64/);
+  });
+
+  it('refuses a body over FLYWHEEL_FEATURE_STORE_HTTP_MAX_BODY_BYTES with 413 before reading it whole', async () => {
+    const small = await startFeatureStore({ FLYWHEEL_FEATURE_STORE_HTTP_MAX_BODY_BYTES: '2048' });
+    try {
+      const ids = Array.from({ length: 1000 }, (_, i) => i);
+      const [huge] = await feastClient(small.http, [
+        {
+          method: 'POST',
+          path: '/get-online-features',
+          body: { features: ['driver_hourly_stats:conv_rate'], entities: { driver_id: ids } },
+        },
+      ]);
+      expect(huge!.status).toBe(413);
+      expect(huge!.body.error).toMatch(/larger than 2048 bytes/);
+    } finally {
+      await small.stop();
+    }
   });
 });

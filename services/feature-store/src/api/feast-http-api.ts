@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { create, toJson } from '@bufbuild/protobuf';
+import { create, type MessageInitShape, toJson } from '@bufbuild/protobuf';
 import { TimestampSchema } from '@bufbuild/protobuf/wkt';
 import { AppError } from '@flywheel/core';
 import { type Value, ValueSchema } from '@flywheel/proto/flywheel/common/v1/value_pb.js';
@@ -36,8 +36,10 @@ const epoch = '1970-01-01T00:00:00Z';
  * full_feature_names?}` answered column by column as `{metadata: {feature_names}, results:
  * [{values, statuses, event_timestamps}]}` — the join keys first (as given, PRESENT, epoch time),
  * then each feature (`feature`, or `view__feature` with full_feature_names) over all entities.
- * Errors are `{error, field}` with 400 / 404 / 413…; `feature_service` is refused (no feature
- * services here), as are unknown fields.
+ * As Feast's: `feature_service: "name"` (its latest version) instead of `features`, and the
+ * request data of on-demand views as further `entities` columns (not answered back); a column
+ * that is neither is refused. Errors are `{error, field}` with 400 / 404 / 413…; unknown fields
+ * are refused.
  */
 export function createFeastHttpApi(
   deps: FeastHttpApiDeps,
@@ -70,15 +72,17 @@ async function getOnlineFeaturesJson(
       throw AppError.invalidArgument(key, 'is not a field of a get-online-features request');
     }
   }
-  if (body.feature_service !== undefined) {
-    throw AppError.invalidArgument(
-      'feature_service',
-      'feature services are not supported here; list the features ("view:feature")',
-    );
+  const service = body.feature_service;
+  if (service !== undefined && (typeof service !== 'string' || service === '')) {
+    throw AppError.invalidArgument('feature_service', 'must be the name of a feature service');
   }
-  const { features, entities } = body;
-  if (!Array.isArray(features) || features.length === 0) {
-    throw AppError.invalidArgument('features', 'is required: a list of "view:feature" references');
+  const { entities } = body;
+  const features = body.features ?? [];
+  if (!Array.isArray(features) || (features.length === 0 && service === undefined)) {
+    throw AppError.invalidArgument(
+      'features',
+      'is required: a list of "view:feature" references (or give a feature_service)',
+    );
   }
   features.forEach((ref, i) => {
     if (typeof ref !== 'string') throw AppError.invalidArgument(`features[${i}]`, 'must be a string');
@@ -109,14 +113,22 @@ async function getOnlineFeaturesJson(
     ),
   }));
   let answer: Awaited<ReturnType<GetOnlineFeatures>>;
+  // Columns that carried request data only: Feast answers without them.
+  let requestOnly: ReadonlySet<string> = new Set();
   try {
     answer = await getOnlineFeatures(
       create(GetOnlineFeaturesRequestSchema, {
         features: features as string[],
         entityKeys,
         includeEventTimes: true,
+        ...(service === undefined ? {} : { featureService: { name: service as string, version: 0n } }),
       }),
-      { signal },
+      {
+        signal,
+        requestDataFromEntityKeys: (names) => {
+          requestOnly = names;
+        },
+      },
     );
   } catch (error) {
     throw renamed(AppError.from(error));
@@ -133,10 +145,24 @@ async function getOnlineFeaturesJson(
     );
   }
   const vectors = answer.results ?? [];
+  const keyColumns = columns.filter(([key]) => !requestOnly.has(key));
+  // Event times repeat (every feature of a row written at once): format each once.
+  const timeTexts = new Map<string, string>();
+  const timeText = (init: MessageInitShape<typeof TimestampSchema> | undefined) => {
+    const time = create(TimestampSchema, init);
+    if (time.seconds === 0n && time.nanos === 0) return epoch;
+    const key = `${time.seconds}.${time.nanos}`;
+    let text = timeTexts.get(key);
+    if (text === undefined) {
+      text = toJson(TimestampSchema, time) as string;
+      timeTexts.set(key, text);
+    }
+    return text;
+  };
   return {
-    metadata: { feature_names: [...columns.map(([key]) => key), ...names] },
+    metadata: { feature_names: [...keyColumns.map(([key]) => key), ...names] },
     results: [
-      ...columns.map(([, values]) => ({
+      ...keyColumns.map(([, values]) => ({
         values,
         statuses: (values as unknown[]).map(() => 'PRESENT'),
         event_timestamps: (values as unknown[]).map(() => epoch),
@@ -144,10 +170,7 @@ async function getOnlineFeaturesJson(
       ...names.map((_, f) => ({
         values: vectors.map((v) => jsonOfValue(create(ValueSchema, v.values![f]))),
         statuses: vectors.map((v) => feastStatus[v.statuses![f]!]),
-        event_timestamps: vectors.map((v) => {
-          const time = create(TimestampSchema, v.eventTimes?.[f]);
-          return time.seconds === 0n && time.nanos === 0 ? epoch : toJson(TimestampSchema, time);
-        }),
+        event_timestamps: vectors.map((v) => timeText(v.eventTimes?.[f])),
       })),
     ],
   };
@@ -171,9 +194,11 @@ function entityValue(raw: unknown, field: string): Value {
 
 /** The use case names gRPC fields (`entity_keys[3].join_keys.station`); say them as sent here. */
 function renamed(error: AppError): AppError {
-  const match = /^entity_keys\[(\d+)\]\.join_keys\.(.+)$/.exec(error.field ?? '');
+  const match = /^(?:entity_keys\[(\d+)\]\.join_keys|request_data\[(\d+)\]\.values)\.(.+)$/.exec(
+    error.field ?? '',
+  );
   if (!match) return error;
-  const field = `entities.${match[2]}[${match[1]}]`;
+  const field = `entities.${match[3]}[${match[1] ?? match[2]}]`;
   const message = error.message.startsWith(error.field!)
     ? field + error.message.slice(error.field!.length)
     : error.message;

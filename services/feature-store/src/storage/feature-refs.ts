@@ -19,6 +19,18 @@ export interface ResolvedFeatures {
 }
 
 const refPattern = /^([a-z_][a-z0-9_]*):(\*|[A-Za-z_][A-Za-z0-9_]*)$/;
+// Per view record (cached ones are shared across requests): its features by name, so resolving
+// n references is O(n), not O(n × features).
+const featuresByName = new WeakMap<FeatureViewRecord, ReadonlyMap<string, FeatureRecord>>();
+
+function featureNamed(view: FeatureViewRecord, name: string): FeatureRecord | undefined {
+  let index = featuresByName.get(view);
+  if (!index) {
+    index = new Map(view.features.map((f) => [f.name, f]));
+    featuresByName.set(view, index);
+  }
+  return index.get(name);
+}
 
 /**
  * Resolves feature references `"<feature_view>:<feature>"` (`"<feature_view>:*"` for every
@@ -52,7 +64,8 @@ export async function resolveFeatureRefs(
       view = await loadFeatureView(views, viewName, options, at);
       loaded.set(viewName, view);
     }
-    const picked = featureName === '*' ? view.features : view.features.filter((f) => f.name === featureName);
+    const named = featureName === '*' ? undefined : featureNamed(view, featureName);
+    const picked = featureName === '*' ? view.features : named ? [named] : [];
     if (picked.length === 0) {
       throw AppError.invalidArgument(
         at,

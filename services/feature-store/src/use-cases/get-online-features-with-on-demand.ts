@@ -9,12 +9,17 @@ import {
   GetOnlineFeaturesResponseSchema,
 } from '@flywheel/proto/flywheel/featurestore/v1/featurestore_pb.js';
 import type { FeatureStoreCollections } from '../storage/feature-store-collections.ts';
+import { loadFeatureView } from '../storage/load-feature-view.ts';
 import { toTimestamp } from '../values/event-times.ts';
 import { checkValue, type StoredValue, toValue } from '../values/feature-values.ts';
 import type { FeatureServices } from './feature-services.ts';
-import type { GetOnlineFeatures } from './get-online-features.ts';
+import type { GetOnlineFeatures, OnlineLookupOptions } from './get-online-features.ts';
 import type { OnDemandFeatureViews, ResolvedOnDemandView } from './on-demand-feature-views.ts';
-import { pickFeatureList, resolveRequestedFeatures } from './resolve-requested-features.ts';
+import {
+  pickFeatureList,
+  type RequestedFeatures,
+  resolveRequestedFeatures,
+} from './resolve-requested-features.ts';
 
 export interface OnDemandOnlineDeps {
   collections: FeatureStoreCollections;
@@ -35,7 +40,9 @@ export interface OnDemandOnlineDeps {
  * naming `request_data[i].values.<name>`; plus those of {@link resolveRequestedFeatures} and `inner`.
  */
 export function createGetOnlineFeaturesWithOnDemand(deps: OnDemandOnlineDeps): GetOnlineFeatures {
-  return async (request, options = {}) => {
+  return async (asked, callOptions = {}) => {
+    let request = asked;
+    let options = callOptions;
     const service = request.featureService;
     pickFeatureList(request.features, service !== undefined);
     const refs = service
@@ -47,6 +54,11 @@ export function createGetOnlineFeaturesWithOnDemand(deps: OnDemandOnlineDeps): G
       service ? 'feature_service' : 'features',
       options,
     );
+    if (options.requestDataFromEntityKeys) {
+      request = await withRequestDataFromEntityKeys(deps, request, requested, options);
+      const { requestDataFromEntityKeys: _, ...rest } = options;
+      options = rest;
+    }
     const entities = request.entityKeys.length;
     if (request.requestData.length !== 0 && request.requestData.length !== entities) {
       throw AppError.invalidArgument(
@@ -125,6 +137,50 @@ export function createGetOnlineFeaturesWithOnDemand(deps: OnDemandOnlineDeps): G
       }),
     };
   };
+}
+
+/**
+ * `request` with the request fields its on-demand views read moved from the entity key maps to
+ * `request_data` (see {@link OnlineLookupOptions.requestDataFromEntityKeys}).
+ */
+async function withRequestDataFromEntityKeys(
+  deps: OnDemandOnlineDeps,
+  request: GetOnlineFeaturesRequest,
+  requested: RequestedFeatures,
+  options: OnlineLookupOptions,
+): Promise<GetOnlineFeaturesRequest> {
+  const requestFields = new Set<string>();
+  for (const view of requested.onDemand) {
+    for (const name of view.compiled.requestFieldsOf(requested.onDemandIndexes.get(view)!)) {
+      requestFields.add(name);
+    }
+  }
+  const joinKeys = new Set<string>();
+  const views = new Set(requested.columns.flatMap((c) => (c.kind === 'view' ? [c.resolved.view] : [])));
+  for (const ref of requested.extraSourceRefs) {
+    views.add(await loadFeatureView(deps.collections.views, ref.split(':')[0]!, options));
+  }
+  for (const view of views) for (const key of view.joinKeys) joinKeys.add(key.name);
+  for (const name of Object.keys(request.entityKeys[0]?.joinKeys ?? {})) {
+    if (joinKeys.has(name) || requestFields.has(name)) continue;
+    throw AppError.invalidArgument(
+      `entity_keys[0].join_keys.${name}`,
+      `is neither a join key of the features requested (${[...joinKeys].join(', ') || 'none'}) nor request data of their on-demand views (${[...requestFields].join(', ') || 'none'})`,
+    );
+  }
+  options.requestDataFromEntityKeys!(new Set([...requestFields].filter((name) => !joinKeys.has(name))));
+  if (requestFields.size === 0) return request;
+  return create(GetOnlineFeaturesRequestSchema, {
+    features: request.features,
+    ...(request.featureService ? { featureService: request.featureService } : {}),
+    includeEventTimes: request.includeEventTimes,
+    entityKeys: request.entityKeys.map((entity) => ({
+      joinKeys: Object.fromEntries(Object.entries(entity.joinKeys).filter(([name]) => joinKeys.has(name))),
+    })),
+    requestData: request.entityKeys.map((entity) => ({
+      values: Object.fromEntries(Object.entries(entity.joinKeys).filter(([name]) => requestFields.has(name))),
+    })),
+  });
 }
 
 /** A looked-up value in stored form, by the type the view recorded for that source. */

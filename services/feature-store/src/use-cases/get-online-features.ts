@@ -23,10 +23,22 @@ export interface GetOnlineFeaturesDeps {
   quality?: OnlineReadQuality;
 }
 
+/** Options of a lookup: the call's, and how its entity columns are read. */
+export interface OnlineLookupOptions extends CallOptions {
+  /**
+   * Feast's columnar `entities` convention: each entity key map also holds the request data of
+   * the requested on-demand views. When given, the names those views read are taken from it as
+   * `request_data`, a name that is neither such a field nor a join key of a view looked up is
+   * refused (`invalid_argument` naming `entity_keys[0].join_keys.<name>`), and this is called
+   * with the names taken as request data (not also join keys) before the lookup.
+   */
+  requestDataFromEntityKeys?: (requestOnly: ReadonlySet<string>) => void;
+}
+
 /** Looks up the latest feature values of entities. */
 export type GetOnlineFeatures = (
   request: GetOnlineFeaturesRequest,
-  options?: CallOptions,
+  options?: OnlineLookupOptions,
 ) => Promise<MessageInitShape<typeof GetOnlineFeaturesResponseSchema>>;
 
 /**
