@@ -55,6 +55,7 @@ describe('readHostConfig', () => {
       dedupeRetentionMs: 7 * 24 * 3_600_000,
       consumerGroupPrefix: '',
       auth: { enabled: false },
+      events: {},
     });
     expect(problemsOf(reader)).toBe('');
   });
@@ -72,8 +73,13 @@ describe('readHostConfig', () => {
       FLYWHEEL_INSTANCE_ID: 'node-7/feature-store-0',
       FLYWHEEL_DEDUPE_RETENTION: '336h',
       FLYWHEEL_CONSUMER_GROUP_PREFIX: 'staging-',
+      FLYWHEEL_EVENT_PRODUCERS: '{"dataset.arrived": ["urn:data-pipeline:nightly"]}',
     });
-    expect(readHostConfig(reader, 'feature-store')).toEqual({
+    const config = readHostConfig(reader, 'feature-store');
+    // The JSON goes over the default allow-list: owned types keep their owners.
+    expect(config.events?.producers?.get('dataset.arrived')).toEqual(['urn:data-pipeline:nightly']);
+    expect(config.events?.producers?.get('prediction.logged')).toEqual(['flywheel/serving']);
+    expect(config).toEqual({
       grpcAddress: '0.0.0.0:9000',
       logLevel: 'debug',
       telemetry: 'otlp-json',
@@ -86,6 +92,7 @@ describe('readHostConfig', () => {
       dedupeRetentionMs: 14 * 24 * 3_600_000,
       consumerGroupPrefix: 'staging-',
       auth: { enabled: false },
+      events: { producers: expect.any(Map) },
     });
     expect(problemsOf(reader)).toBe('');
   });

@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { type EventSecurityConfig, readEventSecurityConfig } from '@flywheel/bus';
 import { type ConfigReader, type LogLevel, logLevels } from '@flywheel/core';
 import { type AuthConfig, readAuthConfig } from '@flywheel/rpc';
 import { type TelemetryExporter, telemetryExporters } from '@flywheel/telemetry/sdk';
@@ -73,6 +74,12 @@ export interface HostConfig {
   consumerGroupPrefix: string;
   /** Who may call (`FLYWHEEL_AUTH_*`, see `@flywheel/rpc` readAuthConfig); off by default. */
   auth: AuthConfig;
+  /**
+   * Who may publish what (`FLYWHEEL_EVENT_PRODUCERS`, `FLYWHEEL_EVENT_KEYS_FILE`,
+   * `FLYWHEEL_EVENT_SIGNING_KEY_FILE`, see `@flywheel/bus` readEventSecurityConfig); the
+   * producer allow-list is on by default when auth is. Absent: nothing restricted, nothing signed.
+   */
+  events?: EventSecurityConfig;
 }
 
 /**
@@ -101,7 +108,7 @@ const groupPrefixPattern = /^[A-Za-z0-9_-]{0,100}$/;
  * `FLYWHEEL_LOG_LEVEL`, `FLYWHEEL_TELEMETRY` (off | console | otlp-proto | otlp-json),
  * `FLYWHEEL_OTLP_ENDPOINT`, `FLYWHEEL_MAX_MESSAGE_BYTES`, `FLYWHEEL_DEFAULT_DEADLINE`, `FLYWHEEL_SHUTDOWN_GRACE`,
  * `FLYWHEEL_LOCAL_TEAM`, `FLYWHEEL_INSTANCE_ID`, `FLYWHEEL_DEDUPE_RETENTION`,
- * `FLYWHEEL_CONSUMER_GROUP_PREFIX`, and `FLYWHEEL_AUTH_*`.
+ * `FLYWHEEL_CONSUMER_GROUP_PREFIX`, `FLYWHEEL_AUTH_*` and `FLYWHEEL_EVENT_*`.
  * Collects problems into `reader`; the caller calls `reader.done()` once its own settings are read.
  */
 export function readHostConfig(reader: ConfigReader, service: ServiceName): HostConfig {
@@ -140,6 +147,7 @@ export function readHostConfig(reader: ConfigReader, service: ServiceName): Host
       `must be letters, digits, _ and - (up to 100), got "${consumerGroupPrefix}"`,
     );
   }
+  const auth = readAuthConfig(reader);
   return {
     grpcAddress,
     logLevel: reader.oneOf('FLYWHEEL_LOG_LEVEL', logLevels, 'info'),
@@ -155,6 +163,7 @@ export function readHostConfig(reader: ConfigReader, service: ServiceName): Host
     instanceId,
     dedupeRetentionMs,
     consumerGroupPrefix,
-    auth: readAuthConfig(reader),
+    auth,
+    events: readEventSecurityConfig(reader, auth.enabled),
   };
 }
