@@ -8,6 +8,8 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 export interface ActingPrincipal {
   readonly subject: string;
   readonly teams: readonly string[];
+  /** The caller's role per team (`viewer` | `editor` | `admin`), when a verified caller acts. */
+  readonly roles?: Readonly<Record<string, string>>;
   /** The originating principal of event-driven work; absent when the subject acts for itself. */
   readonly onBehalfOf?: string;
 }

@@ -61,7 +61,9 @@ export function httpStatusOf(error: AppError): number {
 
 /** Runs a request's work as its caller, so the events it emits carry who asked. */
 function actingAs<T>(principal: Principal | undefined, fn: () => T): T {
-  return principal ? runActingAs({ subject: principal.subject, teams: principal.teams }, fn) : fn();
+  return principal
+    ? runActingAs({ subject: principal.subject, teams: principal.teams, roles: principal.roles }, fn)
+    : fn();
 }
 
 /**

@@ -303,7 +303,10 @@ function openCall(call: ServerSurfaceCall, info: MethodInfo, options: WrapOption
     // The acting principal follows the call into everything it starts: events it emits carry it.
     run: (fn) =>
       context.with(spanContext, () =>
-        runActingAs(() => ({ subject: principal.subject, teams: principal.teams }), fn),
+        runActingAs(
+          () => ({ subject: principal.subject, teams: principal.teams, roles: principal.roles }),
+          fn,
+        ),
       ),
     authenticate: async () => {
       if (!options.guard) return;

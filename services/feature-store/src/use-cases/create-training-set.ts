@@ -7,6 +7,7 @@ import {
   type CreateTrainingSetRequest,
   CreateTrainingSetRequestSchema,
 } from '@flywheel/proto/flywheel/featurestore/v1/featurestore_pb.js';
+import { currentAuditPrincipal } from '@flywheel/rpc';
 import { encodeTable } from '../datasets/historical-table-encoding.ts';
 import type { FeatureStoreCollections } from '../storage/feature-store-collections.ts';
 import type { TrainingSetRecord } from '../storage/training-set-records.ts';
@@ -116,6 +117,7 @@ export function createCreateTrainingSet(deps: CreateTrainingSetDeps): CreateTrai
       requestDigest,
       ...(table.featureService ? { featureService: table.featureService } : {}),
       createTime: now().toISOString(),
+      createdBy: currentAuditPrincipal(),
     };
     try {
       await collections.trainingSets.put(id, record, { ...options, expectedVersion: 0 });
