@@ -1,5 +1,6 @@
-import { AppError, type Logger, silentLogger } from '@flywheel/core';
-import type { CloudEvent } from '@flywheel/events';
+import { AppError, type Logger, runActingAs, silentLogger } from '@flywheel/core';
+import { type CloudEvent, serviceActingOn } from '@flywheel/events';
+import type { EventAdmission } from './event-admission.ts';
 import type { Delivery, Subscription } from './event-bus.ts';
 import { traceProcessing } from './messaging-spans.ts';
 
@@ -24,6 +25,13 @@ export interface HandleEventsOptions {
   /** Shutdown: stop taking events, let the handlers in flight finish, close the subscription. */
   signal?: AbortSignal;
   log?: Logger;
+  /**
+   * The consuming service's own identity (`service:scheduler`): handlers run acting as it, on
+   * behalf of the event's originating principal, so what they write and emit names both.
+   */
+  actingAs?: string;
+  /** Checked before the handler: a refused event is dead-lettered with the reason, never handled. */
+  admit?: EventAdmission;
 }
 
 /**
@@ -51,7 +59,14 @@ export async function handleEvents(
   const handleOne = async (delivery: Delivery): Promise<void> => {
     const { event, topic, group, attempt } = delivery;
     try {
-      await traceProcessing(delivery, () => handler(event, { topic, group, attempt, signal }));
+      const handle = async (): Promise<void> => {
+        await options.admit?.(event);
+        await handler(event, { topic, group, attempt, signal });
+      };
+      const { actingAs } = options;
+      await traceProcessing(delivery, () =>
+        actingAs ? runActingAs(serviceActingOn(actingAs, event), handle) : handle(),
+      );
       await delivery.ack();
     } catch (error) {
       const failure = signal.aborted

@@ -5,6 +5,8 @@ export type { DeadLetter, DeadLetterQueue } from './dlq/dead-letter-queue.ts';
 export { redriveGroup } from './dlq/dead-letter-queue.ts';
 export type { RedriveFilter } from './dlq/redrive-dead-letters.ts';
 export { listDeadLetters, redriveDeadLetters } from './dlq/redrive-dead-letters.ts';
+export type { EventAdmission, EventSecurityConfig } from './event-admission.ts';
+export { createEventAdmission, readEventSecurityConfig, signerFor } from './event-admission.ts';
 export type { Delivery, EventBus, SubscribeOptions, Subscription } from './event-bus.ts';
 export { dlqHeaders, dlqTopicOf } from './event-bus.ts';
 export type { EventHandler, HandleEventsOptions, HandlerContext } from './handle-events.ts';

@@ -1,3 +1,5 @@
+export type { ActingPrincipal } from './acting-principal.ts';
+export { actingPrincipal, runActingAs } from './acting-principal.ts';
 export type { AppErrorOptions, ErrorCodeName } from './app-error.ts';
 export { AppError, ErrorCode, isAppError } from './app-error.ts';
 export type { Env } from './config-reader.ts';

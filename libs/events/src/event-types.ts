@@ -21,6 +21,8 @@ import { file_flywheel_events_v1_prediction } from '@flywheel/proto/flywheel/eve
 import { file_flywheel_events_v1_quality } from '@flywheel/proto/flywheel/events/v1/quality_pb.js';
 import { injectTraceContext } from '@flywheel/telemetry';
 import { type CloudEvent, contentTypes, newEventId } from './cloud-event.ts';
+import { signedIfConfigured } from './event-signature.ts';
+import { principalExtensions } from './principal-extensions.ts';
 
 /** What the `.proto` says about one event: its type (= topic) and the field that is its key. */
 export interface EventKind<S extends DescMessage = DescMessage> {
@@ -79,13 +81,17 @@ export interface NewEventOptions {
   source: string;
   id?: string;
   time?: Date;
-  /** CloudEvents extension attributes, e.g. `{ principal: 'team-a/alice' }`. */
+  /**
+   * Further CloudEvents extension attributes. The acting principal's (`authid`, `authtype`,
+   * `authteams`, `onbehalfof`) are added from the kernel's acting scope and cannot be overridden.
+   */
   extensions?: Readonly<Record<string, string>>;
 }
 
 /**
  * A CloudEvent carrying `payload` as protobuf: type and key from the schema's options, the
- * active trace context as `traceparent`, a fresh id unless given.
+ * active trace context as `traceparent`, the acting principal as extension attributes, a fresh
+ * id unless given; signed when a signer for its source is installed (see installEventSigner).
  */
 export function newEvent<S extends DescMessage>(
   schema: S,
@@ -96,7 +102,8 @@ export function newEvent<S extends DescMessage>(
   const message = create(schema, payload);
   const key = String((message as Record<string, unknown>)[camel(kind.keyField)] ?? '');
   const trace = injectTraceContext({});
-  return {
+  const extensions = { ...options.extensions, ...principalExtensions() };
+  return signedIfConfigured({
     id: options.id ?? newEventId(),
     type: kind.type,
     source: options.source,
@@ -108,8 +115,8 @@ export function newEvent<S extends DescMessage>(
     key,
     ...(trace.traceparent ? { traceparent: trace.traceparent } : {}),
     ...(trace.tracestate ? { tracestate: trace.tracestate } : {}),
-    ...(options.extensions ? { extensions: options.extensions } : {}),
-  };
+    ...(Object.keys(extensions).length ? { extensions } : {}),
+  });
 }
 
 /**

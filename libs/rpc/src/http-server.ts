@@ -4,7 +4,7 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from 'n
 import type { AddressInfo } from 'node:net';
 import { type PeerCertificate, TLSSocket } from 'node:tls';
 import { createGunzip, createInflate } from 'node:zlib';
-import { AppError, type ErrorCodeName, type Logger } from '@flywheel/core';
+import { AppError, type ErrorCodeName, type Logger, runActingAs } from '@flywheel/core';
 import { authorize, type MethodPolicy } from './auth/access-policy.ts';
 import type { Authenticator } from './auth/authenticator.ts';
 import type { Principal } from './auth/principal.ts';
@@ -64,6 +64,13 @@ export function httpStatusOf(error: AppError): number {
   return override === undefined ? (statusOf[error.code] ?? 500) : Number(override);
 }
 
+/** Runs a request's work as its caller, so the events it emits carry who asked. */
+function actingAs<T>(principal: Principal | undefined, fn: () => T): T {
+  return principal
+    ? runActingAs({ subject: principal.subject, teams: principal.teams, roles: principal.roles }, fn)
+    : fn();
+}
+
 /**
  * Listens on `address` (`host:port`, `[v6]:port`; port 0 picks one) with keep-alive, answering
  * what `handler` throws as `{"error": "…", "field"?: "…"}` with {@link httpStatusOf}. `setting`
@@ -92,11 +99,12 @@ export async function startHttpServer(
       verifiedCertificateOf(req),
     );
     await authorize(`${req.method ?? 'GET'} ${path}`, policy, principal, req, AbortSignal.timeout(30_000));
-    return handler(req, res, principal);
+    return actingAs(principal, () => handler(req, res, principal));
   };
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
-    (auth ? guarded(req, res, auth) : handler(req, res, options.localPrincipal)).catch((error: unknown) =>
-      sendHttpError(res, AppError.from(error), options.log),
+    const local = options.localPrincipal;
+    (auth ? guarded(req, res, auth) : actingAs(local, () => handler(req, res, local))).catch(
+      (error: unknown) => sendHttpError(res, AppError.from(error), options.log),
     );
   };
   const { tls } = options;

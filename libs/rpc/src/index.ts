@@ -1,6 +1,12 @@
 export type { AnswerSizeHint, AnswerTooLarge } from './answer-too-large.ts';
 export { answerTooLarge } from './answer-too-large.ts';
-
+export type { AuditPrincipal } from './audit-principal.ts';
+export {
+  auditPrincipalOf,
+  auditPrincipals,
+  currentAuditPrincipal,
+  unknownAuditPrincipal,
+} from './audit-principal.ts';
 export type { MethodPolicy, ServicePolicy, TeamOf } from './auth/access-policy.ts';
 export { authorize, platformAdminPolicy } from './auth/access-policy.ts';
 export type { ApiTokenFile, ApiTokenRecord } from './auth/api-tokens.ts';

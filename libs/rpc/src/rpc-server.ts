@@ -1,6 +1,6 @@
 import type { DescMethod, DescService, Message } from '@bufbuild/protobuf';
 import type { GenService, GenServiceMethods } from '@bufbuild/protobuf/codegenv2';
-import { AppError, type Logger, silentLogger } from '@flywheel/core';
+import { AppError, type Logger, runActingAs, silentLogger } from '@flywheel/core';
 import { extractTraceContext } from '@flywheel/telemetry';
 import * as grpc from '@grpc/grpc-js';
 import type { ServerSurfaceCall } from '@grpc/grpc-js/build/src/server-call.js';
@@ -317,7 +317,14 @@ function openCall(call: ServerSurfaceCall, info: MethodInfo, options: WrapOption
     ctx,
     span,
     onAbort: undefined,
-    run: (fn) => context.with(spanContext, fn),
+    // The acting principal follows the call into everything it starts: events it emits carry it.
+    run: (fn) =>
+      context.with(spanContext, () =>
+        runActingAs(
+          () => ({ subject: principal.subject, teams: principal.teams, roles: principal.roles }),
+          fn,
+        ),
+      ),
     authenticate: async () => {
       if (!options.guard) return;
       // An open method (health) takes no credential and runs as nobody in particular.

@@ -57,6 +57,7 @@ describe('readHostConfig', () => {
       auth: { enabled: false },
       tls: { enabled: false },
       reflection: true,
+      events: {},
     });
     expect(problemsOf(reader)).toBe('');
   });
@@ -75,8 +76,13 @@ describe('readHostConfig', () => {
       FLYWHEEL_DEDUPE_RETENTION: '336h',
       FLYWHEEL_CONSUMER_GROUP_PREFIX: 'staging-',
       FLYWHEEL_GRPC_REFLECTION: 'off',
+      FLYWHEEL_EVENT_PRODUCERS: '{"dataset.arrived": ["urn:data-pipeline:nightly"]}',
     });
-    expect(readHostConfig(reader, 'feature-store')).toEqual({
+    const config = readHostConfig(reader, 'feature-store');
+    // The JSON goes over the default allow-list: owned types keep their owners.
+    expect(config.events?.producers?.get('dataset.arrived')).toEqual(['urn:data-pipeline:nightly']);
+    expect(config.events?.producers?.get('prediction.logged')).toEqual(['flywheel/serving']);
+    expect(config).toEqual({
       grpcAddress: '0.0.0.0:9000',
       logLevel: 'debug',
       telemetry: 'otlp-json',
@@ -91,6 +97,7 @@ describe('readHostConfig', () => {
       auth: { enabled: false },
       tls: { enabled: false },
       reflection: false,
+      events: { producers: expect.any(Map) },
     });
     expect(problemsOf(reader)).toBe('');
   });

@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { type EventSecurityConfig, readEventSecurityConfig } from '@flywheel/bus';
 import { type ConfigReader, type LogLevel, logLevels } from '@flywheel/core';
 import { type AuthConfig, readAuthConfig, readTlsConfig, type TlsConfig } from '@flywheel/rpc';
 import { type TelemetryExporter, telemetryExporters } from '@flywheel/telemetry/sdk';
@@ -83,6 +84,12 @@ export interface HostConfig {
    * off (grpcurl and Python clients discover the API), off with auth on.
    */
   reflection: boolean;
+  /**
+   * Who may publish what (`FLYWHEEL_EVENT_PRODUCERS`, `FLYWHEEL_EVENT_KEYS_FILE`,
+   * `FLYWHEEL_EVENT_SIGNING_KEY_FILE`, see `@flywheel/bus` readEventSecurityConfig); the
+   * producer allow-list is on by default when auth is. Absent: nothing restricted, nothing signed.
+   */
+  events?: EventSecurityConfig;
 }
 
 /**
@@ -111,7 +118,8 @@ const groupPrefixPattern = /^[A-Za-z0-9_-]{0,100}$/;
  * `FLYWHEEL_LOG_LEVEL`, `FLYWHEEL_TELEMETRY` (off | console | otlp-proto | otlp-json),
  * `FLYWHEEL_OTLP_ENDPOINT`, `FLYWHEEL_MAX_MESSAGE_BYTES`, `FLYWHEEL_DEFAULT_DEADLINE`, `FLYWHEEL_SHUTDOWN_GRACE`,
  * `FLYWHEEL_LOCAL_TEAM`, `FLYWHEEL_INSTANCE_ID`, `FLYWHEEL_DEDUPE_RETENTION`,
- * `FLYWHEEL_CONSUMER_GROUP_PREFIX`, `FLYWHEEL_AUTH_*`, `FLYWHEEL_TLS_*` and `FLYWHEEL_GRPC_REFLECTION`.
+ * `FLYWHEEL_CONSUMER_GROUP_PREFIX`, `FLYWHEEL_AUTH_*`, `FLYWHEEL_TLS_*`, `FLYWHEEL_GRPC_REFLECTION`
+ * and `FLYWHEEL_EVENT_*`.
  * Collects problems into `reader`; the caller calls `reader.done()` once its own settings are read.
  */
 export function readHostConfig(reader: ConfigReader, service: ServiceName): HostConfig {
@@ -178,5 +186,6 @@ export function readHostConfig(reader: ConfigReader, service: ServiceName): Host
     auth,
     tls,
     reflection,
+    events: readEventSecurityConfig(reader, auth.enabled),
   };
 }

@@ -1,13 +1,23 @@
 import type { BlobStore } from '@flywheel/blobs';
 import {
+  createEventAdmission,
   createIdempotentHandler,
   type EventBus,
   type EventHandler,
   handleEvents,
   type SubscribeOptions,
   type Subscription,
+  signerFor,
 } from '@flywheel/bus';
-import { AppError, abortError, type CallOptions, deadlineSignal, type Logger } from '@flywheel/core';
+import {
+  AppError,
+  abortError,
+  type CallOptions,
+  deadlineSignal,
+  type Logger,
+  runActingAs,
+} from '@flywheel/core';
+import { installEventSigner } from '@flywheel/events';
 import {
   type Authenticator,
   createAuthenticator,
@@ -147,6 +157,13 @@ export async function runService(options: RunServiceOptions): Promise<RunningSer
     reflection: config.host.reflection,
     ...(config.host.tls.enabled ? { tls: config.host.tls } : {}),
   });
+  // The service's own identity: its background work (timers, relays) and its event handlers act
+  // as it; events it publishes are signed as its source when a signing key is configured.
+  const identity = `service:${name}`;
+  const events = config.host.events ?? {};
+  const admit = createEventAdmission(events);
+  const signer = signerFor(events, `flywheel/${name}`);
+  const uninstallSigner = signer ? installEventSigner(signer) : undefined;
   const stopping = new AbortController();
   const consumers: Promise<void>[] = [];
   /** Per group: true once joined, false when the service stopped first. Never rejects. */
@@ -201,7 +218,9 @@ export async function runService(options: RunServiceOptions): Promise<RunningSer
       );
       const own = new AbortController();
       const signal = AbortSignal.any([stopping.signal, own.signal]);
-      const handling = handleEvents(subscription, once, { signal, log });
+      // Raw records come from other systems and are not CloudEvents of a producer: not admitted here.
+      const admission = subscribe.records === 'raw' ? {} : admit ? { admit } : {};
+      const handling = handleEvents(subscription, once, { signal, log, actingAs: identity, ...admission });
       consumers.push(handling);
       joins.push(join(subscription, group, signal));
       let stopped: Promise<void> | undefined;
@@ -220,7 +239,7 @@ export async function runService(options: RunServiceOptions): Promise<RunningSer
       };
     },
   };
-  const wiring = await options.wire(host);
+  const wiring = await runActingAs({ subject: identity, teams: [] }, () => options.wire(host));
   const port = await server.listen(config.host.grpcAddress);
   log.info('serving', {
     address: config.host.grpcAddress,
@@ -265,6 +284,7 @@ export async function runService(options: RunServiceOptions): Promise<RunningSer
       await Promise.all(consumers);
       await wiring.close?.();
       await infra.close();
+      uninstallSigner?.();
       await telemetry?.shutdown();
       log.info('stopped');
     })();

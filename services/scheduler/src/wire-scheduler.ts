@@ -9,7 +9,7 @@ import { deletePipelineUseCase } from './pipelines/delete-pipeline.ts';
 import { pipelineQueries } from './pipelines/pipeline-queries.ts';
 import { openPipelineCollections } from './pipelines/pipeline-records.ts';
 import { updatePipelineUseCase } from './pipelines/update-pipeline.ts';
-import { localCallers } from './records/principals.ts';
+import { verifiedCallers } from './records/principals.ts';
 import { listRunRequestsUseCase } from './runs/list-run-requests.ts';
 import { recordRunFailureUseCase } from './runs/record-run-failure.ts';
 import { recordRunRequestUseCase } from './runs/record-run-request.ts';
@@ -82,7 +82,7 @@ export async function wireScheduler(
         triggerRun: triggerRunUseCase({ pipelines, runRequests, now }),
         listRunRequests: listRunRequestsUseCase({ runRequests }),
       },
-      localCallers(config.host.localTeam),
+      verifiedCallers,
     ),
     schedulerPolicy(),
   );

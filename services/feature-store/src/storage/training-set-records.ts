@@ -3,6 +3,7 @@ import { timestampFromDate, timestampFromMs } from '@bufbuild/protobuf/wkt';
 import { blobUri } from '@flywheel/blobs';
 import type { DatasetFormat } from '@flywheel/proto/flywheel/common/v1/dataset_pb.js';
 import type { TrainingSetSchema } from '@flywheel/proto/flywheel/featurestore/v1/featurestore_pb.js';
+import { type AuditPrincipal, auditPrincipals } from '@flywheel/rpc';
 
 /** A training set as stored in collection `training-sets`, id = its `ts_…` id. */
 export interface TrainingSetRecord {
@@ -24,6 +25,8 @@ export interface TrainingSetRecord {
   /** sha256 of the request that made it: a retry with the same request_id must match. */
   readonly requestDigest: string;
   readonly createTime: string;
+  /** Who created it (absent in records written before audit principals were kept). */
+  readonly createdBy?: AuditPrincipal;
   /** The feature service version it was built from; absent when the request listed features. */
   readonly featureService?: { readonly name: string; readonly version: number };
 }
@@ -59,6 +62,7 @@ export function toTrainingSetMessage(record: TrainingSetRecord): MessageInitShap
     audit: {
       createTime: timestampFromDate(new Date(record.createTime)),
       updateTime: timestampFromDate(new Date(record.createTime)),
+      ...auditPrincipals({ createdBy: record.createdBy, updatedBy: record.createdBy }),
     },
   };
 }

@@ -2,6 +2,7 @@ import { parseBlobUri } from '@flywheel/blobs';
 import { assertTopicName } from '@flywheel/bus';
 import { AppError, type CallOptions } from '@flywheel/core';
 import type { FeatureView } from '@flywheel/proto/flywheel/featurestore/v1/featurestore_pb.js';
+import { currentAuditPrincipal, unknownAuditPrincipal } from '@flywheel/rpc';
 import { eventTimeColumn } from '../datasets/dataset-rows.ts';
 import type { FeatureStoreCollections } from '../storage/feature-store-collections.ts';
 import { holdsData } from '../storage/offline-records.ts';
@@ -70,6 +71,8 @@ export function createApplyFeatureView(deps: ApplyFeatureViewDeps): ApplyFeature
           revision: (stored?.revision ?? 0) + 1,
           createTime: stored?.createTime ?? time,
           updateTime: time,
+          createdBy: stored ? (stored.createdBy ?? unknownAuditPrincipal) : currentAuditPrincipal(),
+          updatedBy: currentAuditPrincipal(),
         };
         return { data: record };
       },

@@ -7,6 +7,7 @@ import {
   type CreateTrainingSetRequest,
   CreateTrainingSetRequestSchema,
 } from '@flywheel/proto/flywheel/featurestore/v1/featurestore_pb.js';
+import { currentAuditPrincipal } from '@flywheel/rpc';
 import { encodeTable } from '../datasets/historical-table-encoding.ts';
 import type { FeatureStoreCollections } from '../storage/feature-store-collections.ts';
 import type { TrainingSetRecord } from '../storage/training-set-records.ts';
@@ -140,6 +141,7 @@ export function createCreateTrainingSet(deps: CreateTrainingSetDeps): CreateTrai
       requestDigest,
       ...(file.featureService ? { featureService: file.featureService } : {}),
       createTime: now().toISOString(),
+      createdBy: currentAuditPrincipal(),
     };
     try {
       await collections.trainingSets.put(id, record, { ...options, expectedVersion: 0 });

@@ -3,6 +3,7 @@ import type {
   FeatureService,
   FeatureServiceRef,
 } from '@flywheel/proto/flywheel/featurestore/v1/feature_service_pb.js';
+import { currentAuditPrincipal } from '@flywheel/rpc';
 import type { FeatureStoreCollections } from '../storage/feature-store-collections.ts';
 import { updateDocument } from '../storage/update-document.ts';
 import {
@@ -95,6 +96,7 @@ export function createFeatureServices(deps: FeatureServicesDeps): FeatureService
             ...definition,
             version: (latest?.version ?? 0) + 1,
             createTime: now().toISOString(),
+            createdBy: currentAuditPrincipal(),
           };
           return { data: { name: requested.name, versions: [...versions, version] } };
         },

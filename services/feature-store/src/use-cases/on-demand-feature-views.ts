@@ -1,5 +1,6 @@
 import { AppError, type CallOptions } from '@flywheel/core';
 import type { OnDemandFeatureView } from '@flywheel/proto/flywheel/featurestore/v1/on_demand_pb.js';
+import { currentAuditPrincipal, unknownAuditPrincipal } from '@flywheel/rpc';
 import type { FeatureStoreCollections } from '../storage/feature-store-collections.ts';
 import { updateDocument } from '../storage/update-document.ts';
 import type { ExprScope } from '../transformations/compile-expression.ts';
@@ -110,6 +111,8 @@ export function createOnDemandFeatureViews(deps: OnDemandFeatureViewsDeps): OnDe
               revision: (stored?.revision ?? 0) + 1,
               createTime: stored?.createTime ?? time,
               updateTime: time,
+              createdBy: stored ? (stored.createdBy ?? unknownAuditPrincipal) : currentAuditPrincipal(),
+              updatedBy: currentAuditPrincipal(),
             },
           };
         },

@@ -1,6 +1,7 @@
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import type { FeatureServiceSchema } from '@flywheel/proto/flywheel/featurestore/v1/feature_service_pb.js';
+import { type AuditPrincipal, auditPrincipals } from '@flywheel/rpc';
 
 /** One immutable version of a feature service. */
 export interface FeatureServiceVersionRecord {
@@ -11,6 +12,8 @@ export interface FeatureServiceVersionRecord {
   readonly features: readonly string[];
   readonly labels: readonly (readonly [string, string])[];
   readonly createTime: string;
+  /** Who created it (absent in records written before audit principals were kept). */
+  readonly createdBy?: AuditPrincipal;
 }
 
 /** A feature service as stored in `feature-services`, id = name: its versions, oldest first. */
@@ -21,8 +24,8 @@ export interface FeatureServiceRecord {
 
 /** True when a version declares exactly this definition. */
 export function sameFeatureServiceDefinition(
-  a: Omit<FeatureServiceVersionRecord, 'version' | 'createTime'>,
-  b: Omit<FeatureServiceVersionRecord, 'version' | 'createTime'>,
+  a: Omit<FeatureServiceVersionRecord, 'version' | 'createTime' | 'createdBy'>,
+  b: Omit<FeatureServiceVersionRecord, 'version' | 'createTime' | 'createdBy'>,
 ): boolean {
   const canonical = (d: typeof a) => [d.team, d.description, d.features, d.labels];
   return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
@@ -41,6 +44,10 @@ export function toFeatureServiceMessage(
     features: [...version.features],
     labels: Object.fromEntries(version.labels),
     version: BigInt(version.version),
-    audit: { createTime: time, updateTime: time },
+    audit: {
+      createTime: time,
+      updateTime: time,
+      ...auditPrincipals({ createdBy: version.createdBy, updatedBy: version.createdBy }),
+    },
   };
 }

@@ -12,6 +12,7 @@ import {
   expectationsOf,
   toExpectationMessage,
 } from '@flywheel/quality';
+import { type AuditPrincipal, auditPrincipals } from '@flywheel/rpc';
 import { typeName } from './feature-values.ts';
 
 /** One join key of a view's entity. */
@@ -64,6 +65,10 @@ export interface FeatureViewRecord extends FeatureViewDefinition {
   readonly revision: number;
   readonly createTime: string;
   readonly updateTime: string;
+  /** Who created it (absent in records written before audit principals were kept). */
+  readonly createdBy?: AuditPrincipal;
+  /** Who last changed it. */
+  readonly updatedBy?: AuditPrincipal;
 }
 
 /** Fields the `feature-views` collection is queried by. */
@@ -175,6 +180,7 @@ export function toFeatureViewMessage(record: FeatureViewRecord): MessageInitShap
     audit: {
       createTime: timestampFromDate(new Date(record.createTime)),
       updateTime: timestampFromDate(new Date(record.updateTime)),
+      ...auditPrincipals(record),
     },
   };
 }

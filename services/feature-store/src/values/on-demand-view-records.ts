@@ -2,6 +2,7 @@ import type { MessageInitShape } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import type { ValueType } from '@flywheel/proto/flywheel/common/v1/value_pb.js';
 import type { OnDemandFeatureViewSchema } from '@flywheel/proto/flywheel/featurestore/v1/on_demand_pb.js';
+import { type AuditPrincipal, auditPrincipals } from '@flywheel/rpc';
 
 /** One computed feature as declared. */
 export interface OnDemandFeatureRecord {
@@ -35,6 +36,10 @@ export interface OnDemandViewRecord extends OnDemandViewDefinition {
   readonly revision: number;
   readonly createTime: string;
   readonly updateTime: string;
+  /** Who created it (absent in records written before audit principals were kept). */
+  readonly createdBy?: AuditPrincipal;
+  /** Who last changed it. */
+  readonly updatedBy?: AuditPrincipal;
 }
 
 /** True when two definitions declare the same on-demand view. */
@@ -67,6 +72,7 @@ export function toOnDemandViewMessage(
     audit: {
       createTime: timestampFromDate(new Date(record.createTime)),
       updateTime: timestampFromDate(new Date(record.updateTime)),
+      ...auditPrincipals(record),
     },
   };
 }

@@ -1,5 +1,6 @@
 import { AppError, isAppError } from '@flywheel/core';
 import type { Monitor } from '@flywheel/proto/flywheel/monitoring/v1/monitoring_pb.js';
+import { currentAuditPrincipal } from '@flywheel/rpc';
 import type { MonitorRecord } from '../records/monitor-records.ts';
 import type { MonitoringCollections } from '../records/monitoring-collections.ts';
 import { checkMonitorColumns, type ModelColumnsLookup } from './model-columns.ts';
@@ -22,11 +23,16 @@ export interface CreateMonitorDeps {
 export function createCreateMonitor(deps: CreateMonitorDeps) {
   const now = deps.now ?? (() => new Date());
   return async function createMonitor(message: Monitor, signal: AbortSignal): Promise<MonitorRecord> {
-    const record = monitorFromMessage(message, {
-      maxWindowSamples: deps.maxWindowSamples,
-      defaultTeam: deps.defaultTeam,
-      now: now(),
-    });
+    const by = currentAuditPrincipal();
+    const record: MonitorRecord = {
+      ...monitorFromMessage(message, {
+        maxWindowSamples: deps.maxWindowSamples,
+        defaultTeam: deps.defaultTeam,
+        now: now(),
+      }),
+      createdBy: by,
+      updatedBy: by,
+    };
     const columns = await deps.modelColumns?.(record.modelName, signal);
     if (columns) checkMonitorColumns(record, columns);
     try {

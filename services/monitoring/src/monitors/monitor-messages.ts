@@ -9,6 +9,7 @@ import {
   type Slice,
 } from '@flywheel/proto/flywheel/monitoring/v1/monitoring_pb.js';
 import { type ExpectationOwner, expectationsOf, toExpectationMessage } from '@flywheel/quality';
+import { auditPrincipals } from '@flywheel/rpc';
 import {
   featureKind,
   featureSource,
@@ -312,6 +313,7 @@ export function monitorToMessage(record: MonitorRecord): MessageInitShape<typeof
     audit: {
       createTime: timestampFromMs(Date.parse(record.createTime)),
       updateTime: timestampFromMs(Date.parse(record.updateTime)),
+      ...auditPrincipals(record),
     },
   };
 }

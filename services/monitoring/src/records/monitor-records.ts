@@ -1,4 +1,5 @@
 import type { ExpectationRecord } from '@flywheel/quality';
+import type { AuditPrincipal } from '@flywheel/rpc';
 /** The kinds of monitored columns, as stored. */
 export type FeatureKindName = 'numeric' | 'categorical';
 
@@ -88,6 +89,10 @@ export interface MonitorRecord {
   labels: Record<string, string>;
   createTime: string;
   updateTime: string;
+  /** Who created it (absent in records written before audit principals were kept). */
+  createdBy?: AuditPrincipal;
+  /** Who last changed it. */
+  updatedBy?: AuditPrincipal;
 }
 
 export const monitorsCollection = { name: 'monitors', indexes: ['modelName', 'team'] } as const;

@@ -4,6 +4,7 @@ import { resolveRunParameters, validatePipelineSpec } from '@flywheel/pipelines'
 import type { PipelineSpec } from '@flywheel/proto/flywheel/common/v1/pipeline_pb.js';
 import { RunSource } from '@flywheel/proto/flywheel/common/v1/trigger_pb.js';
 import type { SubmitRunRequest } from '@flywheel/proto/flywheel/orchestrator/v1/orchestrator_pb.js';
+import { currentAuditPrincipal } from '@flywheel/rpc';
 import type { Doc } from '@flywheel/store';
 import type { BuiltinSteps } from '../builtin-steps/step-types.ts';
 import { localPrincipal, newRunRecord } from '../runs/new-run.ts';
@@ -45,6 +46,7 @@ export function createSubmitRun(deps: SubmitRunDeps) {
     validatePipelineSpec(definition.spec, definition.field, { builtins: Object.keys(deps.builtins) });
     const parameters: JsonObject = resolveRunParameters(definition.spec, request.parameters, 'parameters');
     const team = request.team || definition.team || deps.localTeam;
+    const caller = currentAuditPrincipal();
     const record = newRunRecord({
       id: runId,
       pipelineName: definition.name,
@@ -53,7 +55,9 @@ export function createSubmitRun(deps: SubmitRunDeps) {
       parameters,
       team,
       trigger: { source: RunSource.MANUAL },
-      principal: localPrincipal(team),
+      // The verified caller (the kernel's acting scope is ctx.principal); the local principal only
+      // when called outside any call (tests driving the use case directly).
+      principal: caller.subject ? caller : localPrincipal(team),
       requestId: request.requestId,
       labels: request.labels,
     });

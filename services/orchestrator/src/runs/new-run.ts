@@ -7,7 +7,7 @@ import { context, isSpanContextValid, trace } from '@opentelemetry/api';
 import { storedPrincipal, storedSpec, storedTrigger } from './run-proto.ts';
 import type { FailureRecord, RunRecord, StepRecord } from './run-records.ts';
 
-/** Who acts in embedded mode, until the kernel hands handlers a verified principal. */
+/** Who acts when a use case runs outside any call or event (direct calls in tests). */
 export const localPrincipal = (team: string): MessageInitShape<typeof PrincipalSchema> => ({
   subject: 'local',
   team,

@@ -116,7 +116,7 @@ export function lineageMessage(lineage: LineageRecord): MessageInitShape<typeof 
 }
 
 export function principalMessage(principal: PrincipalRecord): MessageInitShape<typeof PrincipalSchema> {
-  return { subject: principal.subject, team: principal.team, roles: [...principal.roles] };
+  return { ...principal, roles: [...principal.roles] };
 }
 
 function auditMessage(record: {

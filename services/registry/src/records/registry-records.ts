@@ -1,3 +1,4 @@
+import type { AuditPrincipal } from '@flywheel/rpc';
 import type { Collection, DocumentStore } from '@flywheel/store';
 
 // The shapes the registry keeps in its own document store. Numbers, not bigints; times in epoch
@@ -7,13 +8,8 @@ import type { Collection, DocumentStore } from '@flywheel/store';
 /** `[key, value]` pairs of a proto map, in key order. */
 export type Pairs<V> = [string, V][];
 
-/** Who acted, as stored. */
-export interface PrincipalRecord {
-  subject: string;
-  team: string;
-  /** `flywheel.common.v1.Role` numbers. */
-  roles: number[];
-}
+/** Who acted, as stored: the kernel's audit form (`@flywheel/rpc` auditPrincipalOf). */
+export type PrincipalRecord = AuditPrincipal;
 
 export interface TensorRecord {
   name: string;

@@ -8,6 +8,7 @@ import {
   RouteRole,
   TrafficSplitSchema,
 } from '@flywheel/proto/flywheel/serving/v1/serving_pb.js';
+import { auditPrincipals } from '@flywheel/rpc';
 import type { DeploymentRecord, DeploymentStateName } from '../deployments/deployment-records.ts';
 import { routeMessage } from '../deployments/rollout-messages.ts';
 import type { RolloutRecord } from '../deployments/rollout-records.ts';
@@ -71,6 +72,7 @@ export function toDeploymentMessage(record: DeploymentRecord): Deployment {
     audit: {
       createTime: timestampFromDate(new Date(record.createTime)),
       updateTime: timestampFromDate(new Date(record.updateTime)),
+      ...auditPrincipals(record),
     },
   });
 }

@@ -5,6 +5,7 @@ import {
   DeploymentRolledOutSchema,
 } from '@flywheel/proto/flywheel/events/v1/deployment_pb.js';
 import type { Deployment } from '@flywheel/proto/flywheel/serving/v1/serving_pb.js';
+import { currentAuditPrincipal } from '@flywheel/rpc';
 import type { Collection } from '@flywheel/store';
 import type { DeploymentRecord } from './deployment-records.ts';
 import { deploymentSpecOf, servingSettingsOf } from './deployment-spec.ts';
@@ -60,6 +61,8 @@ export function createCreateDeployment(deps: CreateDeploymentDeps): CreateDeploy
         stableArtifactSha256: loaded?.resolved.artifactSha256 ?? '',
         createTime: time,
         updateTime: time,
+        createdBy: currentAuditPrincipal(),
+        updatedBy: currentAuditPrincipal(),
       };
       const source = { source: 'flywheel/serving' };
       const created = newEvent(

@@ -1,4 +1,5 @@
 import type { JsonValue } from '@bufbuild/protobuf';
+import type { AuditPrincipal } from '@flywheel/rpc';
 import type { Collection, Doc, DocumentStore } from '@flywheel/store';
 import type { RolloutRecord } from './rollout-records.ts';
 
@@ -62,6 +63,10 @@ export interface DeploymentRecord {
   /** RFC 3339. */
   createTime: string;
   updateTime: string;
+  /** Who created it (absent in records written before audit principals were kept). */
+  createdBy?: AuditPrincipal;
+  /** Who last changed it. */
+  updatedBy?: AuditPrincipal;
 }
 
 /** The deployments collection, indexed for the alias consumer and ListDeployments filters. */

@@ -1,4 +1,5 @@
 import { AppError, type Logger } from '@flywheel/core';
+import { currentAuditPrincipal } from '@flywheel/rpc';
 import type { Collection, Doc, OutboxEntry } from '@flywheel/store';
 import { createLiveModel, type LiveModel } from '../runtime/live-model.ts';
 import { type DeploymentRecord, revisionOf } from './deployment-records.ts';
@@ -94,7 +95,7 @@ export function createDeploymentSync(deps: DeploymentSyncDeps): DeploymentSync {
   ): Promise<Doc<DeploymentRecord>> =>
     deployments.put(
       doc.id,
-      { ...doc.data, ...changes, updateTime: now().toISOString() },
+      { ...doc.data, ...changes, updateTime: now().toISOString(), updatedBy: currentAuditPrincipal() },
       { expectedVersion: doc.version, signal, outbox },
     );
 

@@ -1,5 +1,6 @@
 import { AppError } from '@flywheel/core';
 import type { Deployment } from '@flywheel/proto/flywheel/serving/v1/serving_pb.js';
+import { currentAuditPrincipal } from '@flywheel/rpc';
 import type { Collection } from '@flywheel/store';
 import type { DeploymentRecord } from './deployment-records.ts';
 import {
@@ -62,7 +63,12 @@ export function createUpdateDeployment(deps: UpdateDeploymentDeps): UpdateDeploy
       }
       const stored = await deps.deployments.put(
         spec.name,
-        { ...withoutEnrichment(doc.data), ...spec, updateTime: now().toISOString() },
+        {
+          ...withoutEnrichment(doc.data),
+          ...spec,
+          updateTime: now().toISOString(),
+          updatedBy: currentAuditPrincipal(),
+        },
         { expectedVersion: doc.version, signal },
       );
       deps.served.upsert(spec.name, servingSettingsOf(spec, deps.defaultMaxInFlight));

@@ -7,6 +7,7 @@ import {
   type TrafficSplit,
   TrafficSplitSchema,
 } from '@flywheel/proto/flywheel/serving/v1/serving_pb.js';
+import { currentAuditPrincipal } from '@flywheel/rpc';
 import type { Collection, Doc, OutboxEntry } from '@flywheel/store';
 import type { DeploymentRecord } from '../deployments/deployment-records.ts';
 import type { KeyedLock } from '../deployments/keyed-lock.ts';
@@ -146,7 +147,7 @@ export function createRollouts(deps: RolloutsDeps): Rollouts {
   ) =>
     deployments.put(
       doc.id,
-      { ...doc.data, ...changes, updateTime: now().toISOString() },
+      { ...doc.data, ...changes, updateTime: now().toISOString(), updatedBy: currentAuditPrincipal() },
       { expectedVersion: doc.version, signal, outbox },
     );
 

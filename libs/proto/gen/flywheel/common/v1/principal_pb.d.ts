@@ -39,6 +39,15 @@ export declare type Principal = Message<"flywheel.common.v1.Principal"> & {
    * @generated from field: repeated flywheel.common.v1.Role roles = 3;
    */
   roles: Role[];
+
+  /**
+   * For work a service does because of an event (subject "service:<name>"): the principal whose
+   * call started the chain, so the audit trail names the originator. Empty when the subject acted
+   * for itself.
+   *
+   * @generated from field: string on_behalf_of = 4;
+   */
+  onBehalfOf: string;
 };
 
 /**

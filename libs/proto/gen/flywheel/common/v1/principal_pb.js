@@ -10,7 +10,7 @@ import { enumDesc, fileDesc, messageDesc, tsEnum } from "@bufbuild/protobuf/code
  * Describes the file flywheel/common/v1/principal.proto.
  */
 export const file_flywheel_common_v1_principal = /*@__PURE__*/
-  fileDesc("CiJmbHl3aGVlbC9jb21tb24vdjEvcHJpbmNpcGFsLnByb3RvEhJmbHl3aGVlbC5jb21tb24udjEiUwoJUHJpbmNpcGFsEg8KB3N1YmplY3QYASABKAkSDAoEdGVhbRgCIAEoCRInCgVyb2xlcxgDIAMoDjIYLmZseXdoZWVsLmNvbW1vbi52MS5Sb2xlKk4KBFJvbGUSFAoQUk9MRV9VTlNQRUNJRklFRBAAEg8KC1JPTEVfVklFV0VSEAESDwoLUk9MRV9FRElUT1IQAhIOCgpST0xFX0FETUlOEANiBnByb3RvMw");
+  fileDesc("CiJmbHl3aGVlbC9jb21tb24vdjEvcHJpbmNpcGFsLnByb3RvEhJmbHl3aGVlbC5jb21tb24udjEiaQoJUHJpbmNpcGFsEg8KB3N1YmplY3QYASABKAkSDAoEdGVhbRgCIAEoCRInCgVyb2xlcxgDIAMoDjIYLmZseXdoZWVsLmNvbW1vbi52MS5Sb2xlEhQKDG9uX2JlaGFsZl9vZhgEIAEoCSpOCgRSb2xlEhQKEFJPTEVfVU5TUEVDSUZJRUQQABIPCgtST0xFX1ZJRVdFUhABEg8KC1JPTEVfRURJVE9SEAISDgoKUk9MRV9BRE1JThADYgZwcm90bzM");
 
 /**
  * Describes the message flywheel.common.v1.Principal.
