@@ -1,8 +1,14 @@
 export type { AnswerSizeHint, AnswerTooLarge } from './answer-too-large.ts';
 export { answerTooLarge } from './answer-too-large.ts';
 
-export type { MethodPolicy, ServicePolicy, TeamOf } from './auth/access-policy.ts';
-export { authorize, platformAdminPolicy } from './auth/access-policy.ts';
+export type { MethodPolicy, OwnedBy, ServicePolicy, TeamOf } from './auth/access-policy.ts';
+export {
+  authorize,
+  ownedBy,
+  platformAdminPolicy,
+  readOnly,
+  resourceNotFound,
+} from './auth/access-policy.ts';
 export type { ApiTokenFile, ApiTokenRecord } from './auth/api-tokens.ts';
 export {
   apiTokenPrefix,
@@ -15,7 +21,14 @@ export { asymmetricAlgorithms, readAuthConfig } from './auth/auth-config.ts';
 export type { Authenticator } from './auth/authenticator.ts';
 export { createAuthenticator } from './auth/authenticator.ts';
 export type { Action, Principal, TeamRole } from './auth/principal.ts';
-export { localPrincipal, mayAct, platformAdminGrant, principalOf } from './auth/principal.ts';
+export {
+  listedTeams,
+  localPrincipal,
+  mayAct,
+  platformAdminGrant,
+  principalOf,
+  visibleTeams,
+} from './auth/principal.ts';
 
 export { methodPath } from './grpc-definition.ts';
 export type { CallContext, ImplOf, MethodImpl, ServiceImpl } from './handler-types.ts';

@@ -80,7 +80,7 @@ export async function wireMonitoring(host: ServiceHost, config: MonitoringConfig
       listAlerts: createListAlerts({ collections }),
       getPerformanceMetrics: createGetPerformanceMetrics({ collections }),
     }),
-    monitoringPolicy(),
+    monitoringPolicy(collections),
   );
 
   await host.consume(

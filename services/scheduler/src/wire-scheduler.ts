@@ -84,7 +84,7 @@ export async function wireScheduler(
       },
       localCallers(config.host.localTeam),
     ),
-    schedulerPolicy(),
+    schedulerPolicy({ pipelines, schedules, triggerRules }),
   );
 
   const handler = createEventHandler({
