@@ -20,7 +20,7 @@ export type { AuthConfig, EnabledAuthConfig } from './auth/auth-config.ts';
 export { asymmetricAlgorithms, readAuthConfig } from './auth/auth-config.ts';
 export type { Authenticator } from './auth/authenticator.ts';
 export { createAuthenticator } from './auth/authenticator.ts';
-export type { Action, Principal, TeamRole } from './auth/principal.ts';
+export type { Action, Principal, TeamCondition, TeamRole } from './auth/principal.ts';
 export {
   listedTeams,
   localPrincipal,

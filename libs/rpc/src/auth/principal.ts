@@ -81,13 +81,18 @@ export function visibleTeams(principal: Principal): readonly string[] | undefine
 }
 
 /**
- * The store condition on a `team` field for a List call (its policy already checked a named
- * team): the named team; else undefined (no condition) for a platform admin; else the caller's
- * teams as `{ in }` — an empty `in` matches nothing. Filtering in the query keeps pages full and
- * page tokens valid.
+ * A List call's team filter, as its use case passes it to the store's `find` on `team`: a team,
+ * `{ in: teams }`, or '' for every team.
  */
-export function listedTeams(principal: Principal, team: string): string | { in: string[] } | undefined {
+export type TeamCondition = string | { readonly in: readonly string[] };
+
+/**
+ * The team filter of a List call (its policy already checked a named team): the named team; else
+ * '' (every team) for a platform admin; else the caller's teams as `{ in }` — an empty `in`
+ * matches nothing. Filtering in the store query keeps pages full and page tokens valid.
+ */
+export function listedTeams(principal: Principal, team: string): TeamCondition {
   if (team !== '') return team;
   const visible = visibleTeams(principal);
-  return visible === undefined ? undefined : { in: [...visible] };
+  return visible === undefined ? '' : { in: [...visible] };
 }
