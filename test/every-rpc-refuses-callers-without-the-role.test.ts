@@ -225,7 +225,6 @@ function outsiders(policy: Policy): string[] {
 describe('every RPC of every service refuses callers without the role it needs', () => {
   let platform: Platform;
   const tokens: Record<string, string> = {};
-  const table: string[] = [];
 
   beforeAll(async () => {
     const dir = mkdtempSync(join(tmpdir(), 'flywheel-negative-'));
@@ -404,7 +403,6 @@ describe('every RPC of every service refuses callers without the role it needs',
           `| ${r.service} | ${r.rpcs} | ${r.attempts} | ${r.admitted} | ${r.filtered} | ${r.unimplemented} |`,
       ),
     ];
-    table.push(...lines);
     console.log(lines.join('\n'));
     mkdirSync(join(repoRoot, '.run'), { recursive: true });
     writeFileSync(join(repoRoot, '.run/negative-auth-table.md'), `${lines.join('\n')}\n`);
