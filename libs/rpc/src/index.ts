@@ -7,8 +7,14 @@ export {
   currentAuditPrincipal,
   unknownAuditPrincipal,
 } from './audit-principal.ts';
-export type { MethodPolicy, ServicePolicy, TeamOf } from './auth/access-policy.ts';
-export { authorize, platformAdminPolicy } from './auth/access-policy.ts';
+export type { MethodPolicy, OwnedBy, ServicePolicy, TeamOf } from './auth/access-policy.ts';
+export {
+  authorize,
+  ownedBy,
+  platformAdminPolicy,
+  readOnly,
+  resourceNotFound,
+} from './auth/access-policy.ts';
 export type { ApiTokenFile, ApiTokenRecord } from './auth/api-tokens.ts';
 export {
   apiTokenPrefix,
@@ -22,8 +28,15 @@ export type { Authenticator } from './auth/authenticator.ts';
 export { createAuthenticator } from './auth/authenticator.ts';
 export type { CertificatePrincipalFile } from './auth/certificate-principals.ts';
 export { certificateSubjectOf } from './auth/certificate-principals.ts';
-export type { Action, Principal, TeamRole } from './auth/principal.ts';
-export { localPrincipal, mayAct, platformAdminGrant, principalOf } from './auth/principal.ts';
+export type { Action, Principal, TeamCondition, TeamRole } from './auth/principal.ts';
+export {
+  listedTeams,
+  localPrincipal,
+  mayAct,
+  platformAdminGrant,
+  principalOf,
+  visibleTeams,
+} from './auth/principal.ts';
 
 export { methodPath } from './grpc-definition.ts';
 export type { CallContext, ImplOf, MethodImpl, ServiceImpl } from './handler-types.ts';

@@ -77,8 +77,16 @@ export interface RangeCondition {
   readonly lte?: Scalar;
 }
 
-/** A `find` condition on a field: equality with a scalar, or a {@link RangeCondition}. */
-export type FieldCondition = Scalar | RangeCondition;
+/**
+ * Membership: the field equals one of `in` (as equality does, an array field matches when one of
+ * its elements does). An empty `in` matches nothing; at most 1000 values.
+ */
+export interface InCondition {
+  readonly in: readonly Scalar[];
+}
+
+/** A `find` condition on a field: equality with a scalar, a {@link RangeCondition} or an {@link InCondition}. */
+export type FieldCondition = Scalar | RangeCondition | InCondition;
 
 /**
  * A keyset cursor: the sort position of the last document of the previous page. `value` is that

@@ -610,6 +610,13 @@ async function openStore(context: {
           if (!isLive(doc)) continue;
           const data = doc.data as Record<string, unknown>;
           if (!query.filter.every(([f, value]) => indexKeys(data[f]).includes(scalarKey(value)))) continue;
+          if (
+            !query.memberships.every(([f, values]) => {
+              const keys = indexKeys(data[f]);
+              return values.some((value) => keys.includes(scalarKey(value)));
+            })
+          )
+            continue;
           if (!query.ranges.every(([f, bounds]) => bounds.every(([op, b]) => meetsBound(data[f], op, b))))
             continue;
           if (!query.idRange.every(([op, b]) => meetsBound(id, op, b))) continue;

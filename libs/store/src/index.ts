@@ -8,6 +8,7 @@ export type {
   FieldCondition,
   FindCursor,
   FindOptions,
+  InCondition,
   OutboxEntry,
   PendingOutboxEntry,
   PutOptions,

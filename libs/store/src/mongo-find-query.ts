@@ -29,6 +29,7 @@ function rangeOf(bounds: readonly RangeBound[]): Record<string, Scalar> {
 export function mongoFindConditions(query: CheckedFind): object[] {
   const conditions: object[] = [];
   for (const [field, value] of query.filter) conditions.push({ [`data.${field}`]: value });
+  for (const [field, values] of query.memberships) conditions.push({ [`data.${field}`]: { $in: values } });
   for (const [field, bounds] of query.ranges) conditions.push({ [`data.${field}`]: rangeOf(bounds) });
   if (query.idRange.length) conditions.push({ _id: rangeOf(query.idRange) });
   const after = query.after;

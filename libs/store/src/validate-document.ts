@@ -217,6 +217,8 @@ export type RangeBound = readonly [operator: RangeOperator, value: Scalar];
 export interface CheckedFind {
   /** Equality conditions. */
   filter: [field: string, value: Scalar][];
+  /** Membership conditions: the field equals one of the values (none: matches nothing). */
+  memberships: [field: string, values: Scalar[]][];
   /** Range conditions, one or more bounds per field. */
   ranges: [field: string, bounds: RangeBound[]][];
   limit: number;
@@ -234,6 +236,22 @@ function isCheckedScalar(value: unknown): value is Scalar {
     : typeof value === 'number'
       ? Number.isFinite(value)
       : typeof value === 'boolean';
+}
+
+/** Most values of one `in` condition. */
+const maxInValues = 1000;
+
+function checkMembership(condition: object, at: string): Scalar[] {
+  const { in: values, ...rest } = condition as { in: unknown };
+  if (Object.keys(rest).length > 0)
+    throw AppError.invalidArgument(at, '`in` takes no other operator beside it');
+  if (!Array.isArray(values) || values.length > maxInValues || !values.every(isCheckedScalar)) {
+    throw AppError.invalidArgument(
+      `${at}.in`,
+      `must be an array of at most ${maxInValues} strings, finite numbers or booleans`,
+    );
+  }
+  return [...values];
 }
 
 function checkRange(condition: object, at: string): RangeBound[] {
@@ -274,9 +292,14 @@ export function validateFind(
     : 'this collection declares no indexes';
   const pairs: [string, Scalar][] = [];
   const ranges: [string, RangeBound[]][] = [];
+  const memberships: [string, Scalar[]][] = [];
   for (const [field, value] of Object.entries(filter)) {
     if (!declared.has(field))
       throw AppError.invalidArgument(`filter.${field}`, `is not an indexed field (${hint})`);
+    if (typeof value === 'object' && value !== null && 'in' in value) {
+      memberships.push([field, checkMembership(value, `filter.${field}`)]);
+      continue;
+    }
     if (typeof value === 'object' && value !== null) {
       ranges.push([field, checkRange(value, `filter.${field}`)]);
       continue;
@@ -323,6 +346,7 @@ export function validateFind(
   }
   return {
     filter: pairs,
+    memberships,
     ranges,
     limit,
     sortBy: options.sortBy,

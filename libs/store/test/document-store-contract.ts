@@ -258,6 +258,24 @@ export function describeDocumentStoreContract(name: string, makeStore: () => Pro
         expect(ids(await things.find({}))).toEqual(['a', 'b', 'c', 'd', 'e']);
       });
 
+      it('matches membership with in: any of the values, an array field by any element; an empty in nothing', async () => {
+        const things = await seeded();
+        expect(ids(await things.find({ team: { in: ['blue', 'green'] } }))).toEqual(['a']);
+        expect(ids(await things.find({ team: { in: ['red', 'blue'] }, size: 1 }))).toEqual(['b', 'c']);
+        expect(ids(await things.find({ tags: { in: ['y', 'z'] } }))).toEqual(['b']);
+        expect(ids(await things.find({ team: { in: [] } }))).toEqual([]);
+        expect(
+          ids(await things.find({ team: { in: ['red', 'blue'] } }, { limit: 2, after: { id: 'b' } })),
+        ).toEqual(['c', 'd']);
+        await expect(things.find({ team: { in: 'red' } as never })).rejects.toMatchObject({
+          code: 'invalid_argument',
+          field: 'filter.team.in',
+        });
+        await expect(things.find({ team: { in: ['red'], gt: 'a' } as never })).rejects.toMatchObject({
+          code: 'invalid_argument',
+        });
+      });
+
       it('matches numbers and strings by type: 1 is not "1"', async () => {
         const things = await seeded();
         expect(ids(await things.find({ size: '1' }))).toEqual([]);

@@ -181,7 +181,7 @@ export async function wireFeatureStore(
       maxMessageBytes: config.host.maxMessageBytes,
       heavyReads: createHeavyReadGate(config.heavyReads),
     }),
-    featureStorePolicy(),
+    featureStorePolicy(collections),
     { answerSizeHints: featureStoreAnswerSizeHints },
   );
   await host.consume({ topics: ['dataset.arrived'] }, createIngestArrivedDataset(datasetDeps));

@@ -96,7 +96,7 @@ export async function wireMonitoring(host: ServiceHost, config: MonitoringConfig
       listAlerts: createListAlerts({ collections }),
       getPerformanceMetrics: createGetPerformanceMetrics({ collections }),
     }),
-    monitoringPolicy(),
+    monitoringPolicy(collections),
   );
 
   await host.consume(

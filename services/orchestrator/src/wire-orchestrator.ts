@@ -91,7 +91,7 @@ export async function wireOrchestrator(
       watchRun: createWatchRun({ runs }),
       streamJobLogs: createStreamJobLogs({ runs, logs }),
     }),
-    orchestratorPolicy(),
+    orchestratorPolicy({ runs }),
   );
   await engine.resumeAll({ signal: host.signal });
   await host.consume(

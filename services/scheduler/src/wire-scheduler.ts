@@ -84,7 +84,7 @@ export async function wireScheduler(
       },
       verifiedCallers,
     ),
-    schedulerPolicy(),
+    schedulerPolicy({ pipelines, schedules, triggerRules }),
   );
 
   const handler = createEventHandler({

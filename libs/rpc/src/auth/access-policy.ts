@@ -3,11 +3,47 @@ import type { GenService, GenServiceMethods } from '@bufbuild/protobuf/codegenv2
 import { AppError } from '@flywheel/core';
 import { type Action, mayAct, type Principal } from './principal.ts';
 
-/** The team(s) owning what a call acts on: from the stored resource, or a create call's `team`. */
+/**
+ * A stored resource's owning team, with the resource's name as errors show it (`model "m"`): a
+ * caller with no role in that team is answered NOT_FOUND exactly as for a missing resource, so
+ * outsiders learn nothing of other teams' resources (see {@link resourceNotFound}).
+ */
+export interface OwnedBy {
+  readonly team: string;
+  readonly resource: string;
+  /** What the call needs on this owner when not the policy's action, e.g. `view` of what a create reads. */
+  readonly needs?: Action;
+}
+
+/** The owner of `resource`: a lookup's answer for {@link TeamOf}. */
+export function ownedBy(resource: string, team: string): OwnedBy {
+  return { team, resource };
+}
+
+/** `owners` as read by the call: the viewer role on their teams is enough, whatever the policy's action. */
+export function readOnly(owners: readonly OwnedBy[]): OwnedBy[] {
+  return owners.map((owner) => ({ ...owner, needs: 'view' }));
+}
+
+/**
+ * The one answer for a resource that does not exist or that the caller may not see: team lookups
+ * throw it for a missing resource and the check for another team's, word for word.
+ */
+export function resourceNotFound(resource: string): AppError {
+  return new AppError('not_found', `${resource} does not exist`);
+}
+
+type Owner = string | OwnedBy;
+
+/**
+ * The team(s) owning what a call acts on: from the stored resource (an {@link OwnedBy}), or a
+ * create or list call's `team` (a string: naming a team is no secret, the answer is
+ * PERMISSION_DENIED).
+ */
 export type TeamOf<Req> = (
   request: Req,
   signal: AbortSignal,
-) => string | readonly string[] | Promise<string | readonly string[]>;
+) => Owner | readonly Owner[] | Promise<Owner | readonly Owner[]>;
 
 /**
  * What one method needs of its caller, checked by the kernel before the handler runs:
@@ -15,11 +51,13 @@ export type TeamOf<Req> = (
  * - `authenticated`: any verified caller (reflection, server metadata);
  * - `platform-admin`: a platform admin;
  * - `{ action, team }`: `action` on every team `team` resolves to. An empty team (a create or a
- *   list call that left `team` unset) is for platform admins only: others must name one of theirs.
+ *   call that left `team` unset) is for platform admins only: others must name one of theirs;
+ * - with `list: true`, an empty team is every team the caller may view: any verified caller may
+ *   call, and the handler lists only those teams' resources ({@link visibleTeams}).
  */
 export type MethodPolicy<Req> =
   | { readonly access: 'open' | 'authenticated' | 'platform-admin' }
-  | { readonly action: Action; readonly team: TeamOf<Req> };
+  | { readonly action: Action; readonly team: TeamOf<Req>; readonly list?: true };
 
 type In<M> = M extends { input: infer I extends DescMessage } ? MessageShape<I> : never;
 
@@ -58,18 +96,25 @@ export async function authorize<Req>(
   // A platform admin may do anything: no lookup on its calls (nor on the local principal's).
   if (principal.platformAdmin) return;
   const resolved = await policy.team(request, signal);
-  const teams = typeof resolved === 'string' ? [resolved] : resolved;
-  for (const team of teams) {
+  const listed: readonly Owner[] =
+    typeof resolved === 'string' || !Array.isArray(resolved) ? [resolved as Owner] : resolved;
+  // No owner at all (e.g. a read naming no feature) is as an empty team: never "nothing to check".
+  const owners = listed.length ? listed : [''];
+  for (const owner of owners) {
+    const team = typeof owner === 'string' ? owner : owner.team;
+    if (typeof owner !== 'string' && !mayAct(principal, 'view', team)) throw resourceNotFound(owner.resource);
+    if (team === '' && policy.list) continue;
     if (team === '') {
       throw new AppError(
         'permission_denied',
         `${method}: set team to one of yours (${principal.teams.join(', ') || 'you have none'}); only a platform admin acts across teams`,
       );
     }
-    if (!mayAct(principal, policy.action, team)) {
+    const action = typeof owner === 'string' ? policy.action : (owner.needs ?? policy.action);
+    if (!mayAct(principal, action, team)) {
       throw new AppError(
         'permission_denied',
-        `${method} needs the ${neededRole[policy.action]} role in team "${team}"; ${principal.subject} has ${principal.roles[team] ?? 'none'}`,
+        `${method} needs the ${neededRole[action]} role in team "${team}"; ${principal.subject} has ${principal.roles[team] ?? 'none'}`,
       );
     }
   }

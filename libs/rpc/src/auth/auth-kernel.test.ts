@@ -17,8 +17,11 @@ import {
   type EnabledAuthConfig,
   type HttpServer,
   mintApiToken,
+  ownedBy,
   type RpcServer,
   readAuthConfig,
+  readOnly,
+  resourceNotFound,
   sendHttpJson,
   startHttpServer,
   writeApiTokenFile,
@@ -102,6 +105,11 @@ describe('authentication and authorization in the rpc kernel', () => {
     config = read;
     const authenticator = createAuthenticator(config);
     server = createRpcServer({ authenticator });
+    const ownerOf = (req: { modelName: string }) => {
+      const team = teams[req.modelName];
+      if (!team) throw resourceNotFound(`model "${req.modelName}"`);
+      return ownedBy(`model "${req.modelName}"`, team);
+    };
     const teamOf = (req: { modelName: string }) => {
       const team = teams[req.modelName];
       if (!team) throw new AppError('not_found', `model "${req.modelName}" does not exist`);
@@ -117,12 +125,33 @@ describe('authentication and authorization in the rpc kernel', () => {
         createModel: (req) => ({ model: { name: req.modelName, team: req.team } }),
         listModels: () => ({ models: [] }),
         deleteAlias: () => ({}),
+        getVersion: () => ({}),
+        listVersions: () => ({ versions: [] }),
+        setAlias: () => ({}),
       },
       {
         getModel: { action: 'view', team: teamOf },
         createModel: { action: 'edit', team: (req: { team: string }) => req.team },
         listModels: { action: 'view', team: (req: { team: string }) => req.team },
         deleteAlias: { action: 'admin', team: teamOf },
+        // Stored owners: outsiders are answered as for a missing model.
+        getVersion: { action: 'view', team: ownerOf },
+        // A list: no model named lists the caller's teams.
+        listVersions: {
+          action: 'view',
+          list: true,
+          team: (req: { modelName: string }) => (req.modelName ? ownerOf(req) : ''),
+        },
+        // An edit of the model's team that reads b-model: the viewer role is enough there.
+        getAliasHistory: {
+          action: 'edit',
+          team: (req: { modelName: string }) => [
+            ownerOf(req),
+            ...readOnly([ownerOf({ modelName: 'b-model' })]),
+          ],
+        },
+        // No owner resolved is never "nothing to check".
+        transitionStage: { action: 'view', team: () => [] },
       } as never, // a partial table on purpose: methods without an entry are refused
     );
     address = `127.0.0.1:${await server.listen('127.0.0.1:0')}`;
@@ -274,6 +303,38 @@ describe('authentication and authorization in the rpc kernel', () => {
     expect(await deleteAlias(admin)).toBe('OK');
     // An unknown resource is NOT_FOUND, as the handler would say.
     expect(await getModel(editor, 'nope')).toBe('not_found: model "nope" does not exist');
+  });
+
+  it('answers an outsider NOT_FOUND for a stored resource, word for word as for a missing one; lists are open to any caller', async () => {
+    const viewer = await sign({ roles: ['team-a:viewer'] });
+    const noTeams = await sign({ roles: [] });
+    const getVersion = (token: string, modelName: string) =>
+      call(token, (c, o) => c.getVersion({ modelName, modelVersion: 1n }, o));
+    expect(await getVersion(viewer, 'a-model')).toBe('OK');
+    expect(await getVersion(viewer, 'b-model')).toBe('not_found: model "b-model" does not exist');
+    expect(await getVersion(viewer, 'nope')).toBe('not_found: model "nope" does not exist');
+    const listVersions = (token: string, modelName: string) =>
+      call(token, (c, o) => c.listVersions({ modelName }, o));
+    // Past the check (a list is open to any caller), the request's own field rule answers.
+    expect(await listVersions(noTeams, '')).toMatch(/^invalid_argument: model_name/);
+    expect(await listVersions(viewer, 'a-model')).toBe('OK');
+    expect(await listVersions(viewer, 'b-model')).toBe('not_found: model "b-model" does not exist');
+    const history = (token: string) =>
+      call(token, (c, o) => c.getAliasHistory({ modelName: 'a-model', alias: 'x' }, o));
+    expect(await history(await sign({ roles: ['team-a:editor', 'team-b:viewer'] }))).toMatch(
+      /UNIMPLEMENTED|unimplemented/,
+    );
+    expect(await history(await sign({ roles: ['team-a:viewer', 'team-b:viewer'] }))).toMatch(
+      /^permission_denied: .*editor role in team "team-a"/,
+    );
+    expect(await history(await sign({ roles: ['team-a:editor'] }))).toBe(
+      'not_found: model "b-model" does not exist',
+    );
+    expect(
+      await call(viewer, (c, o) =>
+        c.transitionStage({ modelName: 'a-model', modelVersion: 1n, stage: 2 }, o),
+      ),
+    ).toMatch(/^permission_denied: .*only a platform admin/);
   });
 
   it('refuses a method without a policy entry to everyone, platform admins too', async () => {

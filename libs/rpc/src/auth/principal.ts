@@ -71,3 +71,28 @@ export function mayAct(principal: Principal, action: Action, team: string): bool
   const role = principal.roles[team];
   return role !== undefined && teamRoles.indexOf(role) >= teamRoles.indexOf(needed[action]);
 }
+
+/**
+ * The teams whose resources `principal` may list: every team it holds a role in (every role may
+ * view); undefined for a platform admin (all teams).
+ */
+export function visibleTeams(principal: Principal): readonly string[] | undefined {
+  return principal.platformAdmin ? undefined : principal.teams;
+}
+
+/**
+ * A List call's team filter, as its use case passes it to the store's `find` on `team`: a team,
+ * `{ in: teams }`, or '' for every team.
+ */
+export type TeamCondition = string | { readonly in: readonly string[] };
+
+/**
+ * The team filter of a List call (its policy already checked a named team): the named team; else
+ * '' (every team) for a platform admin; else the caller's teams as `{ in }` — an empty `in`
+ * matches nothing. Filtering in the store query keeps pages full and page tokens valid.
+ */
+export function listedTeams(principal: Principal, team: string): TeamCondition {
+  if (team !== '') return team;
+  const visible = visibleTeams(principal);
+  return visible === undefined ? '' : { in: [...visible] };
+}

@@ -1,6 +1,6 @@
 import { AppError } from '@flywheel/core';
 import type { FeatureStoreService } from '@flywheel/proto/flywheel/featurestore/v1/featurestore_pb.js';
-import type { AnswerSizeHintsOf, ImplOf } from '@flywheel/rpc';
+import { type AnswerSizeHintsOf, type ImplOf, listedTeams } from '@flywheel/rpc';
 import type { FeatureStoreCollections } from '../storage/feature-store-collections.ts';
 import { loadFeatureView } from '../storage/load-feature-view.ts';
 import { toTrainingSetMessage } from '../storage/training-set-records.ts';
@@ -75,8 +75,10 @@ export function createFeatureStoreApi(deps: FeatureStoreApiDeps): ImplOf<typeof 
       return { featureView: toFeatureViewMessage(view) };
     },
 
-    async listFeatureViews(request, { signal }) {
-      const page = await listFeatureViews(collections, request, { signal });
+    async listFeatureViews(request, ctx) {
+      // Only teams the caller may view (the policy checked a named one).
+      const team = listedTeams(ctx.principal, request.team);
+      const page = await listFeatureViews(collections, { ...request, team }, { signal: ctx.signal });
       return { featureViews: page.views.map(toFeatureViewMessage), nextPageToken: page.nextPageToken };
     },
 
@@ -162,8 +164,10 @@ export function createFeatureStoreApi(deps: FeatureStoreApiDeps): ImplOf<typeof 
       return { onDemandFeatureView: toOnDemandViewMessage(found.record) };
     },
 
-    async listOnDemandFeatureViews(_request, { signal }) {
-      return { onDemandFeatureViews: (await deps.onDemand.list({ signal })).map(toOnDemandViewMessage) };
+    async listOnDemandFeatureViews(_request, ctx) {
+      // Only teams the caller may view.
+      const views = await deps.onDemand.list({ signal: ctx.signal }, listedTeams(ctx.principal, ''));
+      return { onDemandFeatureViews: views.map(toOnDemandViewMessage) };
     },
 
     async deleteOnDemandFeatureView(request, { signal }) {
@@ -187,8 +191,10 @@ export function createFeatureStoreApi(deps: FeatureStoreApiDeps): ImplOf<typeof 
       return { featureService: toFeatureServiceMessage(name, version) };
     },
 
-    async listFeatureServices(request, { signal }) {
-      const versions = await deps.featureServices.list(request.name, { signal });
+    async listFeatureServices(request, ctx) {
+      // A named service was checked by the policy; else only teams the caller may view.
+      const team = request.name ? '' : listedTeams(ctx.principal, '');
+      const versions = await deps.featureServices.list(request.name, { signal: ctx.signal }, team);
       return { featureServices: versions.map((v) => toFeatureServiceMessage(v.name, v.version)) };
     },
   };

@@ -32,7 +32,7 @@ export function openCollections(store: DocumentStore): FeatureStoreCollections {
     online: store.collection<OnlineRecord>('online-values', { indexes: onlineIndexes }),
     trainingSets: store.collection<TrainingSetRecord>('training-sets'),
     qualityFlushes: store.collection<QualityFlushRecord>('quality-flushes'),
-    onDemandViews: store.collection<OnDemandViewRecord>('on-demand-views'),
+    onDemandViews: store.collection<OnDemandViewRecord>('on-demand-views', { indexes: ['team'] }),
     featureServices: store.collection<FeatureServiceRecord>('feature-services'),
   };
 }

@@ -3,7 +3,7 @@ import type {
   FeatureService,
   FeatureServiceRef,
 } from '@flywheel/proto/flywheel/featurestore/v1/feature_service_pb.js';
-import { currentAuditPrincipal } from '@flywheel/rpc';
+import { currentAuditPrincipal, type TeamCondition } from '@flywheel/rpc';
 import type { FeatureStoreCollections } from '../storage/feature-store-collections.ts';
 import { updateDocument } from '../storage/update-document.ts';
 import {
@@ -42,7 +42,11 @@ export interface FeatureServices {
   /** Version `version` (0 = latest); `not_found` naming `field` when absent. */
   get(name: string, version: number, field: string, options?: CallOptions): Promise<FeatureServiceVersion>;
   /** Every version of `name` (oldest first), or the latest version of every service. */
-  list(name: string, options?: CallOptions): Promise<FeatureServiceVersion[]>;
+  /**
+   * The versions of `name`, or the latest of every service; with `team` (see listedTeams) only
+   * services whose latest version that team owns. Unpaged: filtering the answer is exact.
+   */
+  list(name: string, options?: CallOptions, team?: TeamCondition): Promise<FeatureServiceVersion[]>;
   /** The version a request's `feature_service` names (version 0 → the latest, resolved). */
   resolve(ref: FeatureServiceRef, field: string, options?: CallOptions): Promise<FeatureServiceVersion>;
 }
@@ -108,7 +112,8 @@ export function createFeatureServices(deps: FeatureServicesDeps): FeatureService
 
     get,
 
-    async list(name, options = {}) {
+    async list(name, options = {}, team = '') {
+      const owner = team === '' ? undefined : typeof team === 'string' ? [team] : team.in;
       if (name !== '') {
         const doc = await collections.featureServices.get(name, options);
         return (doc?.data.versions ?? []).map((version) => ({ name, version }));
@@ -120,7 +125,11 @@ export function createFeatureServices(deps: FeatureServicesDeps): FeatureService
           {},
           { ...options, limit: 500, ...(after === undefined ? {} : { after: { id: after } }) },
         );
-        for (const doc of page) out.push({ name: doc.data.name, version: doc.data.versions.at(-1)! });
+        for (const doc of page) {
+          const latest = doc.data.versions.at(-1)!;
+          if (owner === undefined || owner.includes(latest.team))
+            out.push({ name: doc.data.name, version: latest });
+        }
         if (page.length < 500) return out;
         after = page.at(-1)!.data.name;
       }

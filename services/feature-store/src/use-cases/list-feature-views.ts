@@ -1,13 +1,13 @@
 import type { CallOptions } from '@flywheel/core';
-import { decodePageToken, encodePageToken } from '@flywheel/rpc';
-import type { Scalar } from '@flywheel/store';
+import { decodePageToken, encodePageToken, type TeamCondition } from '@flywheel/rpc';
+import type { FieldCondition } from '@flywheel/store';
 import type { FeatureStoreCollections } from '../storage/feature-store-collections.ts';
 import type { FeatureViewRecord } from '../values/feature-view-records.ts';
 
 export interface ListFeatureViewsQuery {
   readonly pageSize: number;
   readonly pageToken: string;
-  readonly team: string;
+  readonly team: TeamCondition;
   readonly entityName: string;
 }
 
@@ -33,8 +33,8 @@ export async function listFeatureViews(
 ): Promise<FeatureViewPage> {
   const pageSize = Math.min(query.pageSize || defaultPageSize, maxPageSize);
   const after = decodePageToken(query.pageToken, 'string') ?? '';
-  const filter: Record<string, Scalar> = {};
-  if (query.team) filter.team = query.team;
+  const filter: Record<string, FieldCondition> = {};
+  if (query.team !== '') filter.team = query.team;
   if (query.entityName) filter.entityName = query.entityName;
   const docs = await collections.views.find(filter, {
     ...options,

@@ -1,6 +1,6 @@
 import { AppError, type CallOptions } from '@flywheel/core';
 import type { OnDemandFeatureView } from '@flywheel/proto/flywheel/featurestore/v1/on_demand_pb.js';
-import { currentAuditPrincipal, unknownAuditPrincipal } from '@flywheel/rpc';
+import { currentAuditPrincipal, type TeamCondition, unknownAuditPrincipal } from '@flywheel/rpc';
 import type { FeatureStoreCollections } from '../storage/feature-store-collections.ts';
 import { updateDocument } from '../storage/update-document.ts';
 import type { ExprScope } from '../transformations/compile-expression.ts';
@@ -47,7 +47,8 @@ export interface OnDemandFeatureViews {
   /** The stored view, or undefined. */
   find(name: string, options?: CallOptions): Promise<ResolvedOnDemandView | undefined>;
   /** Every view, by name. */
-  list(options?: CallOptions): Promise<OnDemandViewRecord[]>;
+  /** Every view, or those of `team` (a team or `{ in }`, see listedTeams). */
+  list(options?: CallOptions, team?: TeamCondition): Promise<OnDemandViewRecord[]>;
   /** Deletes it; `not_found` naming `name` when there is none. */
   delete(name: string, options?: CallOptions): Promise<void>;
 }
@@ -128,14 +129,15 @@ export function createOnDemandFeatureViews(deps: OnDemandFeatureViewsDeps): OnDe
       return doc ? { record: doc.data, compiled: compiledOf(doc.data) } : undefined;
     },
 
-    async list(options = {}) {
+    async list(options = {}, team = '') {
       const records: OnDemandViewRecord[] = [];
       let after: string | undefined;
       for (;;) {
-        const page = await collections.onDemandViews.find(
-          {},
-          { ...options, limit: 500, ...(after === undefined ? {} : { after: { id: after } }) },
-        );
+        const page = await collections.onDemandViews.find(team !== '' ? { team } : {}, {
+          ...options,
+          limit: 500,
+          ...(after === undefined ? {} : { after: { id: after } }),
+        });
         records.push(...page.map((d) => d.data));
         if (page.length < 500) return records;
         after = page.at(-1)!.data.name;

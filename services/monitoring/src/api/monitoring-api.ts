@@ -5,7 +5,7 @@ import {
   AlertState,
   type MonitoringService,
 } from '@flywheel/proto/flywheel/monitoring/v1/monitoring_pb.js';
-import type { ImplOf } from '@flywheel/rpc';
+import { type ImplOf, listedTeams } from '@flywheel/rpc';
 import type { createGetDriftReport } from '../drift/get-drift-report.ts';
 import type { createListAlerts } from '../drift/list-alerts.ts';
 import type { createListDriftResults } from '../drift/list-drift-results.ts';
@@ -52,7 +52,8 @@ export function createMonitoringApi(useCases: MonitoringUseCases): ImplOf<typeof
       const { monitors, nextPageToken } = await useCases.listMonitors(
         {
           modelName: request.modelName,
-          team: request.team,
+          // Only teams the caller may view (the policy checked a named one).
+          team: listedTeams(ctx.principal, request.team),
           pageSize: request.pageSize,
           pageToken: request.pageToken,
         },
@@ -161,7 +162,8 @@ export function createMonitoringApi(useCases: MonitoringUseCases): ImplOf<typeof
       const { alerts, nextPageToken } = await useCases.listAlerts(
         {
           modelName: request.modelName,
-          team: request.team,
+          // Only teams the caller may view (the policy checked a named one).
+          team: listedTeams(ctx.principal, request.team),
           state: request.state === AlertState.UNSPECIFIED ? undefined : alertStateName(request.state),
           minSeverity:
             request.minSeverity === AlertSeverity.UNSPECIFIED ? undefined : severityName(request.minSeverity),

@@ -1,5 +1,5 @@
-import { pageOf } from '@flywheel/rpc';
-import type { Scalar } from '@flywheel/store';
+import { pageOf, type TeamCondition } from '@flywheel/rpc';
+import type { FieldCondition } from '@flywheel/store';
 import {
   type AlertRecord,
   type AlertSeverityName,
@@ -10,7 +10,7 @@ import { type MonitoringCollections, maxFind } from '../records/monitoring-colle
 
 export interface ListAlertsQuery {
   modelName: string;
-  team: string;
+  team: TeamCondition;
   state: AlertStateName | undefined;
   minSeverity: AlertSeverityName | undefined;
   pageSize: number;
@@ -23,9 +23,9 @@ export function createListAlerts(deps: { collections: MonitoringCollections }) {
     query: ListAlertsQuery,
     signal: AbortSignal,
   ): Promise<{ alerts: AlertRecord[]; nextPageToken: string }> {
-    const filter: Record<string, Scalar> = {};
+    const filter: Record<string, FieldCondition> = {};
     if (query.modelName) filter.modelName = query.modelName;
-    if (query.team) filter.team = query.team;
+    if (query.team !== '') filter.team = query.team;
     if (query.state) filter.state = query.state;
     const docs = await deps.collections.alerts.find(filter, {
       sortBy: 'raiseTime',

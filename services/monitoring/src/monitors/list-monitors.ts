@@ -1,11 +1,11 @@
-import { pageOf } from '@flywheel/rpc';
-import type { Scalar } from '@flywheel/store';
+import { pageOf, type TeamCondition } from '@flywheel/rpc';
+import type { FieldCondition } from '@flywheel/store';
 import type { MonitorRecord } from '../records/monitor-records.ts';
 import { type MonitoringCollections, maxFind } from '../records/monitoring-collections.ts';
 
 export interface ListMonitorsQuery {
   modelName: string;
-  team: string;
+  team: TeamCondition;
   pageSize: number;
   pageToken: string;
 }
@@ -16,9 +16,9 @@ export function createListMonitors(deps: { collections: MonitoringCollections })
     query: ListMonitorsQuery,
     signal: AbortSignal,
   ): Promise<{ monitors: MonitorRecord[]; nextPageToken: string }> {
-    const filter: Record<string, Scalar> = {};
+    const filter: Record<string, FieldCondition> = {};
     if (query.modelName) filter.modelName = query.modelName;
-    if (query.team) filter.team = query.team;
+    if (query.team !== '') filter.team = query.team;
     const docs = await deps.collections.monitors.find(filter, { limit: maxFind, signal });
     const { page, nextPageToken: next } = pageOf(
       docs.map((d) => d.data),

@@ -1,8 +1,8 @@
 import { timestampMs } from '@bufbuild/protobuf/wkt';
 import { AppError, type CallOptions } from '@flywheel/core';
 import type { ListRunsRequest } from '@flywheel/proto/flywheel/orchestrator/v1/orchestrator_pb.js';
-import { decodePageToken, encodePageToken } from '@flywheel/rpc';
-import type { Doc, Scalar } from '@flywheel/store';
+import { decodePageToken, encodePageToken, type TeamCondition } from '@flywheel/rpc';
+import type { Doc, FieldCondition } from '@flywheel/store';
 import { runStateName } from '../runs/run-proto.ts';
 import type { RunRecord } from '../runs/run-records.ts';
 import type { RunStore } from '../runs/run-store.ts';
@@ -53,11 +53,16 @@ function cursorOf(token: string, query: string): { value: string; id: string } |
  * many runs there are: `end_time` starts the cursor, `start_time` ends the page early.
  */
 export function createListRuns(deps: { runs: RunStore }) {
-  return async (request: ListRunsRequest, options: CallOptions = {}): Promise<RunPage> => {
+  /** `team`: the request's, or the teams the caller may view (see listedTeams). */
+  return async (
+    request: ListRunsRequest,
+    options: CallOptions = {},
+    team: TeamCondition = request.team,
+  ): Promise<RunPage> => {
     const pageSize = Math.min(request.pageSize || defaultPageSize, maxPageSize);
-    const filter: Record<string, Scalar> = {};
+    const filter: Record<string, FieldCondition> = {};
     if (request.pipelineName) filter.pipelineName = request.pipelineName;
-    if (request.team) filter.team = request.team;
+    if (team !== '') filter.team = team;
     const state = runStateName(request.state);
     if (state) filter.state = state;
     const from = request.startTime ? timestampMs(request.startTime) : undefined;

@@ -4,7 +4,7 @@ import {
   LogStream,
   type OrchestratorService,
 } from '@flywheel/proto/flywheel/orchestrator/v1/orchestrator_pb.js';
-import type { ImplOf } from '@flywheel/rpc';
+import { type ImplOf, listedTeams } from '@flywheel/rpc';
 import type { LogStreamName } from '../executors/job-logs.ts';
 import type { RunEngine } from '../runs/run-engine.ts';
 import { runMessage } from '../runs/run-proto.ts';
@@ -45,7 +45,12 @@ export function createOrchestratorApi(deps: OrchestratorApiDeps): ImplOf<typeof 
     },
     getRun: async (request, ctx) => ({ run: runMessage((await getRun(request.runId, ctx.signal)).data) }),
     listRuns: async (request, ctx) => {
-      const page = await deps.listRuns(request, { signal: ctx.signal });
+      // Only teams the caller may view (the policy checked a named one).
+      const page = await deps.listRuns(
+        request,
+        { signal: ctx.signal },
+        listedTeams(ctx.principal, request.team),
+      );
       return { runs: page.runs.map((doc) => runMessage(doc.data)), nextPageToken: page.nextPageToken };
     },
     cancelRun: async (request, ctx) => {

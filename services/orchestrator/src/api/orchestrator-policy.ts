@@ -1,11 +1,29 @@
-import { OrchestratorService } from '@flywheel/proto/flywheel/orchestrator/v1/orchestrator_pb.js';
-import { platformAdminPolicy, type ServicePolicy } from '@flywheel/rpc';
+import type { OrchestratorService } from '@flywheel/proto/flywheel/orchestrator/v1/orchestrator_pb.js';
+import { type OwnedBy, ownedBy, resourceNotFound, type ServicePolicy } from '@flywheel/rpc';
+import type { RunStore } from '../runs/run-store.ts';
 
 /**
- * Who may call each OrchestratorService method when auth is on. Team-scoped entries (the owning team of the
- * stored resource, a create's `team`) are the next slice: until then platform admins only, so
- * turning auth on never leaves a method open.
+ * Who may call each OrchestratorService method when auth is on. A run belongs to its stored team
+ * (set at submit: the request's, else its pipeline's); its steps and logs are the run's. Reading
+ * and following need viewer; submitting, cancelling and retrying need editor. SubmitRun must name
+ * its team (empty: platform admins only), as the stored pipeline's team is the scheduler's to know.
  */
-export function orchestratorPolicy(): ServicePolicy<typeof OrchestratorService.method> {
-  return platformAdminPolicy(OrchestratorService);
+export function orchestratorPolicy(deps: {
+  runs: RunStore;
+}): ServicePolicy<typeof OrchestratorService.method> {
+  const run = async (req: { runId: string }, signal: AbortSignal): Promise<OwnedBy> => {
+    const resource = `run "${req.runId}"`;
+    const found = await deps.runs.get(req.runId, { signal });
+    if (!found) throw resourceNotFound(resource);
+    return ownedBy(resource, found.data.team);
+  };
+  return {
+    submitRun: { action: 'edit', team: (req) => req.team },
+    getRun: { action: 'view', team: run },
+    listRuns: { action: 'view', list: true, team: (req) => req.team },
+    cancelRun: { action: 'edit', team: run },
+    retryRun: { action: 'edit', team: run },
+    streamJobLogs: { action: 'view', team: run },
+    watchRun: { action: 'view', team: run },
+  };
 }

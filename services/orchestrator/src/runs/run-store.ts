@@ -1,7 +1,7 @@
 import { AppError, type CallOptions, isAppError } from '@flywheel/core';
 import type { CloudEvent } from '@flywheel/events';
 import { toOutboxEntry } from '@flywheel/events';
-import type { Collection, Doc, DocumentStore, FindOptions, Scalar } from '@flywheel/store';
+import type { Collection, Doc, DocumentStore, FieldCondition, FindOptions } from '@flywheel/store';
 import { type RunRecord, runIndexes, runsCollection } from './run-records.ts';
 
 /** A change to a run: the next record and the events announcing it, written together. */
@@ -25,7 +25,7 @@ export interface RunStore {
    * `not_found` for an unknown run.
    */
   update(id: string, mutation: RunMutation, options?: CallOptions): Promise<Doc<RunRecord>>;
-  find(filter: Readonly<Record<string, Scalar>>, options?: FindOptions): Promise<Doc<RunRecord>[]>;
+  find(filter: Readonly<Record<string, FieldCondition>>, options?: FindOptions): Promise<Doc<RunRecord>[]>;
   /** Calls `listener` with every version of run `id` this process writes. Returns the unsubscribe. */
   watch(id: string, listener: (doc: Doc<RunRecord>) => void): () => void;
 }

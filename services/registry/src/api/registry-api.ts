@@ -6,7 +6,7 @@ import {
   type RegistryService,
   Stage,
 } from '@flywheel/proto/flywheel/registry/v1/registry_pb.js';
-import type { CallContext, ImplOf } from '@flywheel/rpc';
+import { type CallContext, type ImplOf, listedTeams } from '@flywheel/rpc';
 import type { createDeleteAlias } from '../aliases/delete-alias.ts';
 import type { createGetAliasHistory } from '../aliases/get-alias-history.ts';
 import type { createSetAlias } from '../aliases/set-alias.ts';
@@ -84,7 +84,13 @@ export function createRegistryApi(deps: RegistryApiDeps): ImplOf<typeof Registry
 
     async listModels(req, ctx) {
       const page = await uc.listModels(
-        { pageSize: req.pageSize, pageToken: req.pageToken, team: req.team, namePrefix: req.namePrefix },
+        {
+          pageSize: req.pageSize,
+          pageToken: req.pageToken,
+          // Only teams the caller may view (the policy checked a named one).
+          team: listedTeams(ctx.principal, req.team),
+          namePrefix: req.namePrefix,
+        },
         ctx.signal,
       );
       return { models: page.models.map((m) => modelMessage(m.data)), nextPageToken: page.nextPageToken };

@@ -1,12 +1,12 @@
-import { decodePageToken, encodePageToken, pageSizeOf } from '@flywheel/rpc';
+import { decodePageToken, encodePageToken, pageSizeOf, type TeamCondition } from '@flywheel/rpc';
 import type { Doc } from '@flywheel/store';
 import type { ModelRecord, RegistryCollections } from '../records/registry-records.ts';
 
 export interface ListModelsInput {
   pageSize: number;
   pageToken: string;
-  /** Only this team's models; empty for all. */
-  team: string;
+  /** Only this team's models (or these teams'); empty for all. */
+  team: TeamCondition;
   namePrefix: string;
 }
 
@@ -21,10 +21,10 @@ export function createListModels(deps: { collections: RegistryCollections }) {
     input: ListModelsInput,
     signal: AbortSignal,
   ): Promise<{ models: Doc<ModelRecord>[]; nextPageToken: string }> {
-    const query = `models|${input.team}|${input.namePrefix}`;
+    const query = `models|${JSON.stringify(input.team)}|${input.namePrefix}`;
     const after = decodePageToken(input.pageToken, 'string', query);
     const size = pageSizeOf(input.pageSize, 500);
-    const found = await collections.models.find(input.team ? { team: input.team } : {}, {
+    const found = await collections.models.find(input.team !== '' ? { team: input.team } : {}, {
       limit: size + 1,
       signal,
       ...(after === undefined ? {} : { after: { id: after } }),

@@ -1,7 +1,7 @@
 import { timestampMs } from '@bufbuild/protobuf/wkt';
 import { AppError } from '@flywheel/core';
 import type { SchedulerService } from '@flywheel/proto/flywheel/scheduler/v1/scheduler_pb.js';
-import type { ImplOf } from '@flywheel/rpc';
+import { type ImplOf, listedTeams } from '@flywheel/rpc';
 import type { createPipelineUseCase } from '../pipelines/create-pipeline.ts';
 import type { deletePipelineUseCase } from '../pipelines/delete-pipeline.ts';
 import type { pipelineQueries } from '../pipelines/pipeline-queries.ts';
@@ -64,7 +64,11 @@ export function createSchedulerApi(
     },
     async listPipelines(request, ctx) {
       const { page, nextPageToken } = await useCases.pipelines.list(
-        { team: request.team, pageSize: request.pageSize, pageToken: request.pageToken },
+        {
+          team: listedTeams(ctx.principal, request.team),
+          pageSize: request.pageSize,
+          pageToken: request.pageToken,
+        },
         { signal: ctx.signal },
       );
       return { pipelines: page.map(toPipelineMessage), nextPageToken };
@@ -102,7 +106,12 @@ export function createSchedulerApi(
     },
     async listSchedules(request, ctx) {
       const { page, nextPageToken } = await useCases.schedules.list(
-        { pipelineName: request.pipelineName, pageSize: request.pageSize, pageToken: request.pageToken },
+        {
+          pipelineName: request.pipelineName,
+          team: listedTeams(ctx.principal, ''),
+          pageSize: request.pageSize,
+          pageToken: request.pageToken,
+        },
         { signal: ctx.signal },
       );
       return { schedules: page.map(toScheduleMessage), nextPageToken };
@@ -140,6 +149,7 @@ export function createSchedulerApi(
         {
           pipelineName: request.pipelineName,
           eventType: request.eventType,
+          team: listedTeams(ctx.principal, ''),
           pageSize: request.pageSize,
           pageToken: request.pageToken,
         },
@@ -173,6 +183,7 @@ export function createSchedulerApi(
           status: request.status,
           scheduleName: request.scheduleName,
           triggerRuleName: request.triggerRuleName,
+          team: listedTeams(ctx.principal, ''),
           startTime: request.startTime ? timestampMs(request.startTime) : 0,
           endTime: request.endTime ? timestampMs(request.endTime) : 0,
           pageSize: request.pageSize,

@@ -1,4 +1,5 @@
 import type { CallOptions } from '@flywheel/core';
+import type { TeamCondition } from '@flywheel/rpc';
 import { keysetPage } from '../records/paging.ts';
 import { loadPipeline } from './load-pipeline.ts';
 import type { PipelineCollections, PipelineRecord } from './pipeline-records.ts';
@@ -14,10 +15,10 @@ export function pipelineQueries(deps: PipelineQueriesDeps) {
       loadPipeline(deps.pipelines, name, revision, options),
 
     list: async (
-      query: { team: string; pageSize: number; pageToken: string },
+      query: { team: TeamCondition; pageSize: number; pageToken: string },
       options: CallOptions = {},
     ): Promise<{ page: PipelineRecord[]; nextPageToken: string }> => {
-      const filter = query.team ? { team: query.team } : {};
+      const filter = query.team !== '' ? { team: query.team } : {};
       return keysetPage(deps.pipelines.heads, filter, query, {
         ...options,
         query: JSON.stringify(['pipelines', query.team]),

@@ -1,6 +1,6 @@
 import { AppError, type CallOptions } from '@flywheel/core';
 import { decodePageToken, encodePageToken, pageSizeOf } from '@flywheel/rpc';
-import type { Collection, FindCursor, Scalar } from '@flywheel/store';
+import type { Collection, FieldCondition, FindCursor, Scalar } from '@flywheel/store';
 
 /** Most documents a scan that is not a List RPC reads (the document store's find limit). */
 export const maxListed = 10_000;
@@ -25,7 +25,7 @@ export interface KeysetPageOptions<T> extends CallOptions {
  */
 export async function keysetPage<T extends object>(
   collection: Collection<T>,
-  filter: Readonly<Record<string, Scalar>>,
+  filter: Readonly<Record<string, FieldCondition>>,
   request: { pageSize: number; pageToken: string },
   options: KeysetPageOptions<T>,
 ): Promise<{ page: T[]; nextPageToken: string }> {

@@ -1,5 +1,6 @@
 import type { CallOptions } from '@flywheel/core';
-import type { Collection, Scalar } from '@flywheel/store';
+import type { TeamCondition } from '@flywheel/rpc';
+import type { Collection, FieldCondition } from '@flywheel/store';
 import { keysetPage } from '../records/paging.ts';
 import type { RunRequestRecord } from './run-request-records.ts';
 
@@ -11,6 +12,8 @@ export interface RunRequestQuery {
   status: number;
   scheduleName: string;
   triggerRuleName: string;
+  /** The teams the caller may view (see listedTeams). */
+  team?: TeamCondition;
   /** Epoch ms; requests made within [startTime, endTime). 0 = unbounded. */
   startTime: number;
   endTime: number;
@@ -26,7 +29,8 @@ export interface RunRequestQuery {
  */
 export function listRunRequestsUseCase(deps: { runRequests: Collection<RunRequestRecord> }) {
   return async (query: RunRequestQuery, options: CallOptions = {}) => {
-    const filter: Record<string, Scalar> = {};
+    const filter: Record<string, FieldCondition> = {};
+    if (query.team !== undefined && query.team !== '') filter.team = query.team;
     if (query.pipelineName) filter.pipelineName = query.pipelineName;
     if (query.source) filter.source = query.source;
     if (query.status) filter.status = query.status;

@@ -53,7 +53,16 @@ export interface RunFailureRecord {
 
 export function openRunRequests(store: DocumentStore): Collection<RunRequestRecord> {
   return store.collection<RunRequestRecord>('run-requests', {
-    indexes: ['pipelineName', 'source', 'status', 'scheduleName', 'triggerRuleName', 'requestTime', 'runId'],
+    indexes: [
+      'pipelineName',
+      'source',
+      'status',
+      'scheduleName',
+      'triggerRuleName',
+      'requestTime',
+      'runId',
+      'team',
+    ],
   });
 }
 

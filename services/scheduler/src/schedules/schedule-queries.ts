@@ -1,5 +1,6 @@
 import type { CallOptions } from '@flywheel/core';
-import type { Collection } from '@flywheel/store';
+import type { TeamCondition } from '@flywheel/rpc';
+import type { Collection, FieldCondition } from '@flywheel/store';
 import { keysetPage } from '../records/paging.ts';
 import { loadSchedule } from './change-schedule.ts';
 import type { ScheduleRecord } from './schedule-records.ts';
@@ -12,13 +13,16 @@ export function scheduleQueries(deps: { schedules: Collection<ScheduleRecord> })
     },
 
     list: async (
-      query: { pipelineName: string; pageSize: number; pageToken: string },
+      /** `team`: the teams the caller may view (see listedTeams). */
+      query: { pipelineName: string; team?: TeamCondition; pageSize: number; pageToken: string },
       options: CallOptions = {},
     ) => {
-      const filter = query.pipelineName ? { pipelineName: query.pipelineName } : {};
+      const filter: Record<string, FieldCondition> = {};
+      if (query.pipelineName) filter.pipelineName = query.pipelineName;
+      if (query.team !== undefined && query.team !== '') filter.team = query.team;
       return keysetPage(deps.schedules, filter, query, {
         ...options,
-        query: JSON.stringify(['schedules', query.pipelineName]),
+        query: JSON.stringify(['schedules', query.pipelineName, query.team ?? '']),
       });
     },
   };

@@ -34,7 +34,7 @@ export interface ScheduleRecord {
 
 export function openSchedules(store: DocumentStore): Collection<ScheduleRecord> {
   return store.collection<ScheduleRecord>('schedules', {
-    indexes: ['pipelineName', 'active', 'nextRunAt', 'activeRunId'],
+    indexes: ['pipelineName', 'active', 'nextRunAt', 'activeRunId', 'team'],
   });
 }
 

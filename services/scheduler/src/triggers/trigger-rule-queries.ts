@@ -1,5 +1,6 @@
 import { AppError, type CallOptions } from '@flywheel/core';
-import type { Collection, Scalar } from '@flywheel/store';
+import type { TeamCondition } from '@flywheel/rpc';
+import type { Collection, FieldCondition } from '@flywheel/store';
 import { keysetPage } from '../records/paging.ts';
 import type { TriggerRuleRecord } from './trigger-rule-records.ts';
 
@@ -17,15 +18,23 @@ export function triggerRuleQueries(deps: { triggerRules: Collection<TriggerRuleR
     },
 
     list: async (
-      query: { pipelineName: string; eventType: string; pageSize: number; pageToken: string },
+      query: {
+        pipelineName: string;
+        eventType: string;
+        /** The teams the caller may view (see listedTeams). */
+        team?: TeamCondition;
+        pageSize: number;
+        pageToken: string;
+      },
       options: CallOptions = {},
     ) => {
-      const filter: Record<string, Scalar> = {};
+      const filter: Record<string, FieldCondition> = {};
+      if (query.team !== undefined && query.team !== '') filter.team = query.team;
       if (query.pipelineName) filter.pipelineName = query.pipelineName;
       if (query.eventType) filter.eventType = query.eventType;
       return keysetPage(deps.triggerRules, filter, query, {
         ...options,
-        query: JSON.stringify(['trigger-rules', query.pipelineName, query.eventType]),
+        query: JSON.stringify(['trigger-rules', query.pipelineName, query.eventType, query.team ?? '']),
       });
     },
   };

@@ -29,7 +29,9 @@ export interface TriggerRuleRecord {
 }
 
 export function openTriggerRules(store: DocumentStore): Collection<TriggerRuleRecord> {
-  return store.collection<TriggerRuleRecord>('trigger-rules', { indexes: ['pipelineName', 'eventType'] });
+  return store.collection<TriggerRuleRecord>('trigger-rules', {
+    indexes: ['pipelineName', 'eventType', 'team'],
+  });
 }
 
 export function toTriggerRuleMessage(record: TriggerRuleRecord): TriggerRule {

@@ -1,6 +1,6 @@
 import { AppError } from '@flywheel/core';
 import type { ServingService } from '@flywheel/proto/flywheel/serving/v1/serving_pb.js';
-import type { ImplOf } from '@flywheel/rpc';
+import { type ImplOf, listedTeams } from '@flywheel/rpc';
 import type { CreateDeployment } from '../deployments/create-deployment.ts';
 import type { DeleteDeployment } from '../deployments/delete-deployment.ts';
 import type { GetDeployment } from '../deployments/get-deployment.ts';
@@ -40,7 +40,9 @@ export function createServingApi(deps: ServingApiDeps): ImplOf<typeof ServingSer
       deployment: toDeploymentMessage(await deps.getDeployment(deploymentName, { signal: ctx.signal })),
     }),
     listDeployments: async (request, ctx) => {
-      const page = await deps.listDeployments(request, { signal: ctx.signal });
+      // Only teams the caller may view (the policy checked a named one).
+      const team = listedTeams(ctx.principal, request.team);
+      const page = await deps.listDeployments({ ...request, team }, { signal: ctx.signal });
       return { deployments: page.deployments.map(toDeploymentMessage), nextPageToken: page.nextPageToken };
     },
     deleteDeployment: async ({ deploymentName }, ctx) => {

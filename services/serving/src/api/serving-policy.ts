@@ -2,7 +2,13 @@ import type { IncomingMessage } from 'node:http';
 import { AppError } from '@flywheel/core';
 import type { ServingService } from '@flywheel/proto/flywheel/serving/v1/serving_pb.js';
 import type { GRPCInferenceService } from '@flywheel/proto/inference/grpc_service_pb.js';
-import type { MethodPolicy, ServicePolicy } from '@flywheel/rpc';
+import {
+  type MethodPolicy,
+  type OwnedBy,
+  ownedBy,
+  resourceNotFound,
+  type ServicePolicy,
+} from '@flywheel/rpc';
 import type { Collection } from '@flywheel/store';
 import type { DeploymentRecord } from '../deployments/deployment-records.ts';
 import type { ServedModels } from '../deployments/served-models.ts';
@@ -14,14 +20,15 @@ export interface ServingPolicyDeps {
 
 /**
  * The team owning deployment `name`: from what this process serves (no store read on the
- * inference path), else from the stored deployment; `not_found` otherwise.
+ * inference path), else from the stored deployment; `not_found` otherwise — and for a caller with
+ * no role in its team, word for word.
  */
 function deploymentTeam(deps: ServingPolicyDeps) {
-  return async (name: string, signal: AbortSignal): Promise<string> => {
+  return async (name: string, signal: AbortSignal): Promise<OwnedBy> => {
     const team =
       deps.served.get(name)?.settings.team ?? (await deps.deployments.get(name, { signal }))?.data.team;
-    if (team === undefined) throw new AppError('not_found', `deployment "${name}" does not exist`);
-    return team;
+    if (team === undefined) throw resourceNotFound(`deployment "${name}"`);
+    return ownedBy(`deployment "${name}"`, team);
   };
 }
 
@@ -33,7 +40,7 @@ export function servingPolicy(deps: ServingPolicyDeps): ServicePolicy<typeof Ser
     createDeployment: { action: 'edit', team: (req) => req.deployment?.team ?? '' },
     updateDeployment: { action: 'edit', team: (req, signal) => team(req.deployment?.name ?? '', signal) },
     getDeployment: { action: 'view', team: named },
-    listDeployments: { action: 'view', team: (req) => req.team },
+    listDeployments: { action: 'view', list: true, team: (req) => req.team },
     deleteDeployment: { action: 'admin', team: named },
     setTrafficSplit: { action: 'edit', team: named },
     rollback: { action: 'edit', team: named },

@@ -1,5 +1,5 @@
-import { decodePageToken, encodePageToken, pageSizeOf } from '@flywheel/rpc';
-import type { Collection, Scalar } from '@flywheel/store';
+import { decodePageToken, encodePageToken, pageSizeOf, type TeamCondition } from '@flywheel/rpc';
+import type { Collection, FieldCondition } from '@flywheel/store';
 import type { DeploymentRecord } from './deployment-records.ts';
 
 export interface ListDeploymentsQuery {
@@ -7,8 +7,8 @@ export interface ListDeploymentsQuery {
   pageSize: number;
   /** From the previous page's `nextPageToken`; "" for the first page. */
   pageToken: string;
-  /** Only this team's; "" for all. */
-  team: string;
+  /** Only this team's (or these teams'); "" for all. */
+  team: TeamCondition;
   /** Only deployments of this model; "" for all. */
   modelName: string;
 }
@@ -38,8 +38,8 @@ export function createListDeployments(deps: { deployments: Collection<Deployment
     // A token belongs to its filter: elsewhere the name it holds would mean nothing.
     const tag = JSON.stringify(['deployments', query.team, query.modelName]);
     const after = decodePageToken(query.pageToken, 'string', tag);
-    const filter: Record<string, Scalar> = {};
-    if (query.team) filter.team = query.team;
+    const filter: Record<string, FieldCondition> = {};
+    if (query.team !== '') filter.team = query.team;
     if (query.modelName) filter.modelName = query.modelName;
     // One more than a page tells whether a next page exists.
     const docs = await deps.deployments.find(filter, {
