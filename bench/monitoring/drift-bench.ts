@@ -7,7 +7,7 @@
  *   (node --expose-gc … starts each timed Flywheel run from a collected heap; METHODS=… limits compare)
  *
  * Timed on Flywheel's side, per method: the service's evaluation path without store and bus —
- * `profileDataset` over the reference rows (plan, kind check, sort, bins, quantiles, sample per
+ * `profileDataset` over the reference columns as `readColumns` yields them (plan, kind check, sort, bins, quantiles, sample per
  * feature, the service's default sample budget) then `evaluateWindow` over the current window's
  * columns (the tests, Evidently convention). On Evidently's side: `Report([DataDriftPreset(method)])
  * .run(current, reference)` on Datasets built beforehand (frame building is reported, not timed).
@@ -18,7 +18,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { evaluateWindow, type MonitorRecord, profileDataset } from '@flywheel/monitoring';
+import { evaluateWindow, type MonitorRecord, type ProfileTable, profileDataset } from '@flywheel/monitoring';
 
 const args = process.argv.slice(2);
 const rows = Number(args[0] ?? 100_000);
@@ -125,38 +125,33 @@ function monitorOf(featureCount: number, tests: readonly Method[], n: number): M
   };
 }
 
-/** Flywheel's run: profile the reference rows, evaluate the window; seconds of each and the results. */
-const inputs = new WeakMap<
-  Data,
-  { rowObjects: Record<string, number>[]; columns: Record<string, number[]> }
->();
+/** Flywheel's run: profile the reference columns, evaluate the window; seconds of each and the results. */
+const inputs = new WeakMap<Data, { table: ProfileTable; columns: Record<string, number[]> }>();
 
 async function flywheel(data: Data, tests: readonly Method[]) {
   const featureNames = names(data.features);
-  // Rows as the dataset reader yields them and the window's columns as the accumulator holds
-  // them, built once per dataset before timing (as Evidently's frames are).
+  // The reference as the dataset reader yields it (`readColumns`: a packed Float64Array per
+  // column, NaN = missing) and the window's columns as the accumulator holds them, built once
+  // per dataset before timing (as Evidently's frames are).
   let input = inputs.get(data);
   if (!input) {
-    const rowObjects = Array.from({ length: data.rows }, (_, i) => {
-      const row: Record<string, number> = {};
-      for (let f = 0; f < data.features; f++) row[featureNames[f]!] = data.reference[f]![i]!;
-      return row;
-    });
+    const table: ProfileTable = {
+      rows: data.rows,
+      columns: new Map(
+        featureNames.map((name, f) => [name, { type: 'numbers' as const, values: data.reference[f]! }]),
+      ),
+    };
     const columns: Record<string, number[]> = {};
     for (let f = 0; f < data.features; f++) columns[featureNames[f]!] = Array.from(data.current[f]!);
-    input = { rowObjects, columns };
+    input = { table, columns };
     inputs.set(data, input);
   }
-  const { rowObjects, columns } = input;
-  async function* source() {
-    yield* rowObjects;
-  }
+  const { table, columns } = input;
   // Start each timed run from a collected heap when node runs with --expose-gc.
   (globalThis as { gc?: () => void }).gc?.();
   const cpuStarted = process.cpuUsage();
   const started = performance.now();
-  const profile = await profileDataset(source(), {
-    columns: featureNames,
+  const profile = await profileDataset(table, {
     wanted: { names: new Set(featureNames), kinds: new Map(featureNames.map((n) => [n, 'numeric'])) },
     limits: { sampleSize: 100_000 },
   });

@@ -2,7 +2,7 @@ import type { BlobStore } from '@flywheel/blobs';
 import { isAppError, messageOf } from '@flywheel/core';
 import { createOnnxScorer, type OnnxScorer } from '@flywheel/ml';
 import type { UnprofiledFeatureRecord } from '../records/profile-records.ts';
-import type { DatasetRow } from './read-dataset-rows.ts';
+import type { Scalar } from '../records/sample-values.ts';
 
 /** The model whose outputs a reference profile covers: its ONNX artifact and the outputs wanted. */
 export interface ModelOutputsSpec {
@@ -20,7 +20,7 @@ export interface ModelOutputs {
   readonly outputs: readonly string[];
   readonly unavailable: readonly UnprofiledFeatureRecord[];
   /** Adds the outputs to every row (null where an input is missing or not finite). */
-  score(rows: Array<Record<string, DatasetRow[string]>>, signal: AbortSignal): Promise<void>;
+  score(rows: Array<Record<string, Scalar>>, signal: AbortSignal): Promise<void>;
   close(): Promise<void>;
 }
 

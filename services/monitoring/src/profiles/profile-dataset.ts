@@ -1,9 +1,9 @@
+import type { Column } from '@flywheel/datasets';
 import type { FeatureKindName, FeatureSourceName } from '../records/monitor-records.ts';
 import type { FeatureProfileRecord } from '../records/profile-records.ts';
 import { sortDoubles } from '../statistics/sort-doubles.ts';
-import { DatasetColumns } from './dataset-columns.ts';
+import { inferredKind, numbersOf, samplesOf } from './dataset-columns.ts';
 import { type ProfileLimits, profileColumn, profileNumericValues } from './feature-profile.ts';
-import type { DatasetRow } from './read-dataset-rows.ts';
 
 /**
  * Sample values one profile keeps over all its numeric features (≈ 8 MB of JSON, half a stored
@@ -55,34 +55,31 @@ export function planColumns(columns: readonly string[], wanted: ProfileWanted): 
   return new Map([...chosen].map(([feature, { column }]) => [column, feature]));
 }
 
+/** A dataset as columns, each `rows` long (`@flywheel/datasets`' `readColumns` yields this shape). */
+export interface ProfileTable {
+  readonly rows: number;
+  readonly columns: ReadonlyMap<string, Column>;
+}
+
 /**
- * Profiles the wanted columns of `rows` (see {@link planColumns}); `columns` is the dataset's
- * column list when known up front (a training set's), else the first row's keys. A row without a
- * column counts as missing for it. Resolves one profile per planned feature, in column order.
+ * Profiles the wanted columns of `table` (see {@link planColumns}, over the table's column names,
+ * in their order). A missing cell (NaN in packed numbers, null) counts as missing. Resolves one
+ * profile per planned feature, in column order; none for a table without rows.
  */
 export async function profileDataset(
-  rows: AsyncIterable<DatasetRow>,
+  table: ProfileTable,
   options: {
-    columns?: readonly string[];
     wanted: ProfileWanted;
     limits?: ProfileLimits;
     /** Sample values over all numeric features (default {@link profileSampleBudget}). */
     sampleBudget?: number;
   },
 ): Promise<FeatureProfileRecord[]> {
-  let plan: Map<string, string> | undefined;
-  // Read once, straight into one column per planned feature: the rows are not kept.
-  let columns: DatasetColumns | undefined;
-  for await (const row of rows) {
-    if (!columns) {
-      plan = planColumns(options.columns ?? Object.keys(row), options.wanted);
-      columns = new DatasetColumns([...plan.keys()]);
-    }
-    columns.add(row);
-  }
-  if (!plan || !columns) return [];
-  const features = columns.names.map((column) => plan.get(column)!);
-  const kinds = features.map((feature, c) => options.wanted.kinds.get(feature) ?? columns.inferredKind(c));
+  if (table.rows === 0) return [];
+  const plan = planColumns([...table.columns.keys()], options.wanted);
+  const columns = [...plan.keys()].map((name) => table.columns.get(name)!);
+  const features = [...plan.values()];
+  const kinds = features.map((feature, c) => options.wanted.kinds.get(feature) ?? inferredKind(columns[c]!));
   // One profile document holds every feature's sample: the budget is shared among the numeric ones.
   const numeric = kinds.filter((kind) => kind === 'numeric').length;
   const sampleSize = Math.min(
@@ -92,17 +89,13 @@ export async function profileDataset(
   const limits = { ...options.limits, sampleSize };
   return features.map((feature, c) => {
     const kind = kinds[c]!;
+    const column = columns[c]!;
     const source = options.wanted.sources?.get(feature) ?? 'input';
     if (kind === 'numeric') {
-      const numbers = columns.numbers(c);
-      return profileNumericValues(
-        feature,
-        source,
-        sortDoubles(numbers),
-        columns.rows - numbers.length,
-        limits,
-      );
+      // A copy without the missing values, sorted in place: the table is left as it was.
+      const numbers = numbersOf(column);
+      return profileNumericValues(feature, source, sortDoubles(numbers), table.rows - numbers.length, limits);
     }
-    return profileColumn(feature, kind, source, columns.samples(c, kind), limits);
+    return profileColumn(feature, kind, source, samplesOf(column, kind), limits);
   });
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { BlobStore } from '@flywheel/blobs';
 import type { Logger } from '@flywheel/core';
+import { type Column, cellsOf } from '@flywheel/datasets';
 import type { SliceRecord } from '../records/monitor-records.ts';
 import type { MonitoringCollections } from '../records/monitoring-collections.ts';
 import type {
@@ -11,10 +12,17 @@ import type {
 } from '../records/profile-records.ts';
 import type { Scalar } from '../records/sample-values.ts';
 import { segmentOf, segmentsOf } from '../records/segments.ts';
+import { rowsOf } from './dataset-columns.ts';
 import type { ProfileLimits } from './feature-profile.ts';
-import { type ModelOutputsSpec, openModelOutputs } from './model-outputs.ts';
-import { type ProfileWanted, planColumns, profileDataset, profileSampleBudget } from './profile-dataset.ts';
-import { readDatasetRows } from './read-dataset-rows.ts';
+import { type ModelOutputs, type ModelOutputsSpec, openModelOutputs } from './model-outputs.ts';
+import {
+  type ProfileTable,
+  type ProfileWanted,
+  planColumns,
+  profileDataset,
+  profileSampleBudget,
+} from './profile-dataset.ts';
+import { readDatasetColumns } from './read-dataset-columns.ts';
 import type { FeatureStoreClient, ReferenceDataset } from './resolve-reference-dataset.ts';
 
 /**
@@ -74,34 +82,45 @@ export async function profileReferenceDataset(
       ...slices.filter((s) => s.source === 'input').map((s) => s.feature),
     ]);
     const helper: ProfileWanted = { ...fromData, names: helperNames, kinds: new Map() };
-    let profiled: Map<string, string> | undefined;
-    let helpers: Map<string, string> | undefined;
-    const rows: Array<Record<string, Scalar>> = [];
-    for await (const row of readDatasetRows(blobs, dataset.sha256, dataset.format, { signal })) {
-      if (!profiled || !helpers) {
-        const columns = dataset.columns ?? Object.keys(row);
+    let profiled = new Map<string, string>();
+    let helpers = new Map<string, string>();
+    const read = await readDatasetColumns(blobs, dataset.sha256, dataset.format, {
+      signal,
+      columns: (available) => {
+        const columns = dataset.columns ?? available;
         profiled = planColumns(columns, fromData);
         helpers = helperNames.size > 0 ? planColumns(columns, helper) : new Map();
-      }
-      const plain: Record<string, Scalar> = {};
-      for (const [column, feature] of helpers) plain[feature] = row[column] ?? null;
-      for (const [column, feature] of profiled) plain[feature] = row[column] ?? null;
-      rows.push(plain);
+        return [...new Set([...helpers.keys(), ...profiled.keys()])];
+      },
+    });
+    // The table by feature name: a profiled column wins over a helper one for the same feature.
+    const columns = new Map<string, Column>();
+    for (const [column, feature] of [...helpers, ...profiled]) {
+      const values = read.columns.get(column);
+      if (values) columns.set(feature, values);
     }
-    const names = [...new Set(profiled?.values() ?? [])];
-    if (model && rows.length > 0) {
-      await model.score(rows, signal);
+    const names = [...new Set(profiled.values())];
+    if (model && read.rows > 0) {
+      for (const [name, column] of await scoredOutputs(model, columns, read.rows, signal)) {
+        columns.set(name, column);
+      }
       names.push(...model.outputs.filter((name) => !names.includes(name)));
     }
     const sources = new Map(wanted.sources ?? []);
     for (const name of model?.outputs ?? []) sources.set(name, 'output');
     const profileWanted: ProfileWanted = { names: new Set(names), kinds: wanted.kinds, sources };
-    const segmentRows = new Map<string, Array<Record<string, Scalar>>>();
+    const table: ProfileTable = {
+      rows: read.rows,
+      columns: new Map(names.map((name) => [name, columns.get(name) ?? missingColumn(read.rows)])),
+    };
+    const segmentRows = new Map<string, number[]>();
     for (const slice of slices) {
       for (const segment of segmentsOf(slice)) if (!segmentRows.has(segment)) segmentRows.set(segment, []);
-      for (const row of rows) {
-        const segment = segmentOf(slice, row[slice.feature]);
-        if (segment !== undefined) segmentRows.get(segment)!.push(row);
+      const column = columns.get(slice.feature);
+      const cells = column ? cellsOf(column) : [];
+      for (let i = 0; i < read.rows; i++) {
+        const segment = segmentOf(slice, cells[i] ?? null);
+        if (segment !== undefined) segmentRows.get(segment)!.push(i);
       }
     }
     const shares = 1 + segmentRows.size;
@@ -109,17 +128,21 @@ export async function profileReferenceDataset(
       ...options.limits,
       sampleSize: Math.max(1, Math.floor((options.limits.sampleSize ?? profileSampleBudget) / shares)),
     };
-    const profile = (part: ReadonlyArray<Record<string, Scalar>>) =>
-      profileDataset(inOrder(part), {
-        columns: names,
+    const profile = (part: ProfileTable) =>
+      profileDataset(part, {
         wanted: profileWanted,
         limits,
         sampleBudget: Math.floor(profileSampleBudget / shares),
       });
-    const features = names.length > 0 ? await profile(rows) : [];
+    const features = names.length > 0 ? await profile(table) : [];
     const segments: SegmentProfileRecord[] = [];
-    for (const [segment, part] of segmentRows) {
-      segments.push({ segment, rows: part.length, features: part.length > 0 ? await profile(part) : [] });
+    for (const [segment, indices] of segmentRows) {
+      const at = Int32Array.from(indices);
+      const part: ProfileTable = {
+        rows: at.length,
+        columns: new Map([...table.columns].map(([name, column]) => [name, rowsOf(column, at)])),
+      };
+      segments.push({ segment, rows: at.length, features: at.length > 0 ? await profile(part) : [] });
     }
     return { features, segments, unprofiled: [...(model?.unavailable ?? [])] };
   } finally {
@@ -127,8 +150,38 @@ export async function profileReferenceDataset(
   }
 }
 
-async function* inOrder<T>(items: readonly T[]): AsyncGenerator<T> {
-  yield* items;
+/**
+ * The model's outputs over the table's rows, as columns: the scorer takes rows, so only the model's
+ * inputs are put into row objects (the profiled columns are not).
+ */
+async function scoredOutputs(
+  model: ModelOutputs,
+  columns: ReadonlyMap<string, Column>,
+  rows: number,
+  signal: AbortSignal,
+): Promise<Map<string, Column>> {
+  const inputs = model.inputs.map((name) => [name, columns.get(name)] as const);
+  const inputCells = inputs.map(([name, column]) => [name, column ? cellsOf(column) : []] as const);
+  const scored: Array<Record<string, Scalar>> = Array.from({ length: rows }, (_, i) => {
+    const row: Record<string, Scalar> = {};
+    for (const [name, cells] of inputCells) row[name] = cells[i] ?? null;
+    return row;
+  });
+  await model.score(scored, signal);
+  return new Map(
+    model.outputs.map((name) => [name, cellColumn(scored.map((row) => row[name] ?? null))] as const),
+  );
+}
+
+/** Cells as a column: packed when all are numbers or missing. */
+function cellColumn(cells: Scalar[]): Column {
+  if (!cells.every((cell) => cell === null || typeof cell === 'number'))
+    return { type: 'cells', values: cells };
+  return { type: 'numbers', values: Float64Array.from(cells, (cell) => (cell === null ? Number.NaN : cell)) };
+}
+
+function missingColumn(rows: number): Column {
+  return { type: 'numbers', values: new Float64Array(rows).fill(Number.NaN) };
 }
 
 /** A new profile record with a fresh id `rp_…`. */
