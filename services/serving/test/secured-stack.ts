@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { type BlobStore, createFsBlobs } from '@flywheel/blobs';
 import { createMemoryBus } from '@flywheel/bus';
 import type { Env } from '@flywheel/core';
@@ -16,9 +18,11 @@ import {
   writeApiTokenFile,
 } from '@flywheel/rpc';
 import { type InProcessService, startInProcess } from '@flywheel/runtime/testing';
-import { makeTestCertificates, type TestCertificates } from '@flywheel/testing';
+import { makeTestCertificates, repoRoot, type TestCertificates } from '@flywheel/testing';
 import { loadServingConfig, wireServing } from '../src/index.ts';
 import { championDeployment, v1Model } from './serving-harness.ts';
+
+const run = promisify(execFile);
 
 /** The callers of a secured stack: `fw_` service-account tokens, one per subject. */
 export interface SecuredTokens {
@@ -28,6 +32,8 @@ export interface SecuredTokens {
   bob: string;
   /** A second team-a editor (another principal of the same team). */
   carol: string;
+  /** A team-a viewer (a third principal of the same team). */
+  dave: string;
 }
 
 export interface SecuredStack {
@@ -46,7 +52,8 @@ export interface SecuredStack {
  * minted into a token file). Serving calls the registry as itself: it presents the client
  * certificate `spiffe://flywheel/serving`, which the registry's `FLYWHEEL_AUTH_CERT_PRINCIPALS`
  * maps to a platform admin. The weather model (v1Model) is registered, set `champion` and deployed
- * as `deployment` of team-a, all through the secured APIs with alice's token.
+ * as `deployment` of team-a, all through the secured APIs with alice's token (one serving call).
+ * `servingEnv` is added to serving's environment.
  */
 export async function startSecuredStack(deployment: string, servingEnv: Env = {}): Promise<SecuredStack> {
   const dir = await mkdtemp(join(tmpdir(), 'flywheel-serving-secured-'));
@@ -55,6 +62,7 @@ export async function startSecuredStack(deployment: string, servingEnv: Env = {}
     alice: mintApiToken('sa:alice', ['team-a:editor']),
     bob: mintApiToken('sa:bob', ['team-b:editor']),
     carol: mintApiToken('sa:carol', ['team-a:editor']),
+    dave: mintApiToken('sa:dave', ['team-a:viewer']),
   };
   const tokensFile = join(dir, 'tokens.json');
   await writeApiTokenFile(tokensFile, { tokens: Object.values(minted).map((m) => m.record) });
@@ -101,6 +109,7 @@ export async function startSecuredStack(deployment: string, servingEnv: Env = {}
     alice: minted.alice.token,
     bob: minted.bob.token,
     carol: minted.carol.token,
+    dave: minted.dave.token,
   };
   const stop = async (): Promise<void> => {
     await serving.stop();
@@ -172,4 +181,25 @@ async function deploy(
     registry.close();
     serving.close();
   }
+}
+
+interface SecuredRun {
+  live: boolean;
+  calls: { status: string; probability?: number[]; message?: string }[];
+}
+
+/** Runs test/python/triton_secured.py (tritonclient over TLS, one inference per token). */
+export async function tritonSecured(
+  protocol: 'grpc' | 'http',
+  address: string,
+  model: string,
+  ca: string,
+  tokens: readonly (string | null)[],
+): Promise<SecuredRun> {
+  const { stdout } = await run(
+    process.env.FLYWHEEL_PYTHON ?? 'python3',
+    ['test/python/triton_secured.py', protocol, address, model, ca, JSON.stringify(tokens)],
+    { cwd: repoRoot, timeout: 60_000 },
+  );
+  return JSON.parse(stdout) as SecuredRun;
 }

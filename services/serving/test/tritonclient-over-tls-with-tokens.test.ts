@@ -1,32 +1,7 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import { repoRoot, uniqueName } from '@flywheel/testing';
+import { uniqueName } from '@flywheel/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type SecuredStack, startSecuredStack } from './secured-stack.ts';
+import { type SecuredStack, startSecuredStack, tritonSecured } from './secured-stack.ts';
 import { expectProbabilities, v1Model } from './serving-harness.ts';
-
-const run = promisify(execFile);
-
-interface SecuredRun {
-  live: boolean;
-  calls: { status: string; probability?: number[]; message?: string }[];
-}
-
-/** Runs test/python/triton_secured.py (tritonclient over TLS, one inference per token). */
-export async function tritonSecured(
-  protocol: 'grpc' | 'http',
-  address: string,
-  model: string,
-  ca: string,
-  tokens: readonly (string | null)[],
-): Promise<SecuredRun> {
-  const { stdout } = await run(
-    process.env.FLYWHEEL_PYTHON ?? 'python3',
-    ['test/python/triton_secured.py', protocol, address, model, ca, JSON.stringify(tokens)],
-    { cwd: repoRoot, timeout: 60_000 },
-  );
-  return JSON.parse(stdout) as SecuredRun;
-}
 
 describe("NVIDIA's tritonclient against serving with TLS and authentication on", () => {
   const model = uniqueName('weather');
