@@ -25,10 +25,10 @@ const maxTrackedPrincipals = 10_000;
 /**
  * One token bucket (the `limiter` package) per principal subject, kept in this process: every
  * replica limits on its own, so N replicas behind a balancer admit up to N times the rate.
- * Without a config every request is admitted.
+ * Without a config there is no limit (undefined).
  */
-export function createPrincipalLimits(config: PrincipalRateConfig | undefined): PrincipalLimits {
-  if (!config) return { admit: () => {} };
+export function createPrincipalLimits(config: PrincipalRateConfig | undefined): PrincipalLimits | undefined {
+  if (!config) return undefined;
   const buckets = new Map<string, TokenBucket>();
   const bucketOf = (subject: string): TokenBucket => {
     let bucket = buckets.get(subject);
@@ -67,14 +67,16 @@ export function createPrincipalLimits(config: PrincipalRateConfig | undefined): 
 
 /**
  * `impl` with every request of the methods not in `exempt` admitted by `limits` first, by the
- * call's principal; each message of a client stream counts as one request.
+ * call's principal; each message of a client stream counts as one request. Without limits, `impl`
+ * itself: the hot path stays as it was.
  */
 export function limitedByPrincipal<S extends GenServiceMethods>(
   service: GenService<S>,
   impl: ServiceImpl<S>,
-  limits: PrincipalLimits,
+  limits: PrincipalLimits | undefined,
   exempt: readonly (keyof S)[] = [],
 ): ServiceImpl<S> {
+  if (!limits) return impl;
   const limited: Record<string, unknown> = { ...impl };
   for (const method of Object.values(service.method) as DescMethod[]) {
     const handler = (impl as Record<string, unknown>)[method.localName] as

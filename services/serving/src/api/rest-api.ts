@@ -36,8 +36,8 @@ export interface RestApiDeps {
   /** Largest request body accepted, bytes; larger ones are answered 413 before being read whole. */
   maxBodyBytes: number;
   log: Logger;
-  /** Admits each request by its principal (health excepted). */
-  limits: PrincipalLimits;
+  /** Admits each request by its principal (health excepted); absent: no limit. */
+  limits: PrincipalLimits | undefined;
   /** Who calls when auth is off. */
   localPrincipal: Principal;
   /** When auth is on: who may call each route (health stays open). */
@@ -60,12 +60,15 @@ const modelPath =
  * Errors are `{"error": "…"}` with the HTTP status of their code.
  */
 export function startRestApi(address: string, deps: RestApiDeps): Promise<RestServer> {
-  const handler: HttpHandler = async (req, res, principal) => {
-    const path = new URL(req.url ?? '/', 'http://server').pathname;
-    // Probes are never limited; an open route with auth on has no principal to count.
-    if (principal && path !== '/v2/health/live' && path !== '/v2/health/ready') deps.limits.admit(principal);
-    return handle(req, res, deps);
-  };
+  const { limits } = deps;
+  const handler: HttpHandler = limits
+    ? async (req, res, principal) => {
+        const path = new URL(req.url ?? '/', 'http://server').pathname;
+        // Probes are never limited; an open route with auth on has no principal to count.
+        if (principal && path !== '/v2/health/live' && path !== '/v2/health/ready') limits.admit(principal);
+        return handle(req, res, deps);
+      }
+    : (req, res) => handle(req, res, deps);
   return startHttpServer(address, handler, {
     localPrincipal: deps.localPrincipal,
     log: deps.log,
