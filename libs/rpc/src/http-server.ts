@@ -228,6 +228,9 @@ export function sendHttpError(res: ServerResponse, error: AppError, log: Logger)
   }
   // The body may be unread (error before reading): close the connection rather than drain it.
   if (!res.req.complete) res.setHeader('connection', 'close');
+  // A limit that names when to come back (RFC 9110 §10.2.3), e.g. a per-principal rate limit.
+  const retryAfter = error.details.retryAfterSeconds;
+  if (retryAfter !== undefined) res.setHeader('retry-after', retryAfter);
   sendHttpJson(res, httpStatusOf(error), {
     error: error.message,
     ...(error.field === undefined ? {} : { field: error.field }),

@@ -6,6 +6,7 @@ import {
   readInfraConfig,
   readPeers,
 } from '@flywheel/runtime';
+import type { PrincipalRateConfig } from './api/principal-limits.ts';
 import type { PredictionLogConfig } from './observability/prediction-log.ts';
 
 /** How models are resolved, fetched and loaded. */
@@ -44,6 +45,12 @@ export interface ServingConfig {
    * (`FLYWHEEL_SERVING_FOLLOW_INTERVAL`, 2s): updates, rollbacks to a version, deletes.
    */
   followIntervalMs: number;
+  /**
+   * Per-principal request limit on every gRPC and REST call but liveness/readiness
+   * (`FLYWHEEL_SERVING_PRINCIPAL_RATE` requests/s, `FLYWHEEL_SERVING_PRINCIPAL_BURST`, default
+   * the rate rounded up); unset: no limit.
+   */
+  principalRate: PrincipalRateConfig | undefined;
 }
 
 /** The REST (KServe v2 / Triton HTTP) server. */
@@ -62,7 +69,8 @@ export interface HttpConfig {
  * (100 rows), `FLYWHEEL_SERVING_PREDICTION_LOG_BATCH_DELAY` (1s), `FLYWHEEL_SERVING_PREDICTION_LOG_PUBLISH_TIMEOUT`
  * (10s), `FLYWHEEL_SERVING_MAX_IN_FLIGHT` (256), `FLYWHEEL_SERVING_HTTP_ADDRESS` (127.0.0.1:8000),
  * `FLYWHEEL_SERVING_HTTP_MAX_BODY_BYTES` (64 MiB), `FLYWHEEL_SERVING_EXPLAIN_MAX_MODEL_ROWS` (4000000),
- * `FLYWHEEL_SERVING_ROLLOUT_LEASE` (10s), `FLYWHEEL_SERVING_FOLLOW_INTERVAL` (2s).
+ * `FLYWHEEL_SERVING_ROLLOUT_LEASE` (10s), `FLYWHEEL_SERVING_FOLLOW_INTERVAL` (2s),
+ * `FLYWHEEL_SERVING_PRINCIPAL_RATE` (off) and `FLYWHEEL_SERVING_PRINCIPAL_BURST` (the rate, rounded up).
  * Throws one invalid_argument error listing every problem.
  */
 export function loadServingConfig(env: Env): ServingConfig {
@@ -113,8 +121,10 @@ export function loadServingConfig(env: Env): ServingConfig {
     min: 1,
     max: 1_000_000_000,
   });
+  const principalRate = readPrincipalRate(reader);
   reader.done();
   return {
+    principalRate,
     http,
     host,
     infra,
@@ -126,4 +136,27 @@ export function loadServingConfig(env: Env): ServingConfig {
     rolloutLeaseMs,
     followIntervalMs,
   };
+}
+
+/** `FLYWHEEL_SERVING_PRINCIPAL_RATE` (a positive number of requests/s) and its burst; off when unset. */
+function readPrincipalRate(reader: ConfigReader): PrincipalRateConfig | undefined {
+  const raw = reader.optional('FLYWHEEL_SERVING_PRINCIPAL_RATE');
+  if (raw === undefined) {
+    if (reader.optional('FLYWHEEL_SERVING_PRINCIPAL_BURST') !== undefined)
+      reader.problem('FLYWHEEL_SERVING_PRINCIPAL_BURST', 'is set but FLYWHEEL_SERVING_PRINCIPAL_RATE is not');
+    return undefined;
+  }
+  const ratePerSecond = Number(raw);
+  if (!Number.isFinite(ratePerSecond) || ratePerSecond <= 0 || ratePerSecond > 1_000_000) {
+    reader.problem(
+      'FLYWHEEL_SERVING_PRINCIPAL_RATE',
+      `must be requests per second above 0, up to 1000000, got "${raw}"`,
+    );
+    return undefined;
+  }
+  const burst = reader.int('FLYWHEEL_SERVING_PRINCIPAL_BURST', Math.ceil(ratePerSecond), {
+    min: 1,
+    max: 1_000_000,
+  });
+  return { ratePerSecond, burst };
 }

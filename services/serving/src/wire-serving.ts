@@ -7,6 +7,7 @@ import { ServingService } from '@flywheel/proto/flywheel/serving/v1/serving_pb.j
 import { GRPCInferenceService } from '@flywheel/proto/inference/grpc_service_pb.js';
 import type { ServiceHost, ServiceWiring } from '@flywheel/runtime';
 import { createOipApi } from './api/oip-api.ts';
+import { createPrincipalLimits, limitedByPrincipal } from './api/principal-limits.ts';
 import { startRestApi } from './api/rest-api.ts';
 import { createServingApi } from './api/serving-api.ts';
 import { inferencePolicy, restPolicy, servingPolicy } from './api/serving-policy.ts';
@@ -128,39 +129,48 @@ export async function wireServing(
   });
 
   const explain = createExplain({ served, maxModelRows: config.explainMaxModelRows });
+  const limits = createPrincipalLimits(config.principalRate);
   host.server.add(
     ServingService,
-    createServingApi({
-      createDeployment: createCreateDeployment({
-        deployments,
-        served,
-        loadTarget,
-        reconciler,
-        lock,
-        defaultMaxInFlight,
-        localTeam: config.host.localTeam,
+    limitedByPrincipal(
+      ServingService,
+      createServingApi({
+        createDeployment: createCreateDeployment({
+          deployments,
+          served,
+          loadTarget,
+          reconciler,
+          lock,
+          defaultMaxInFlight,
+          localTeam: config.host.localTeam,
+        }),
+        updateDeployment: createUpdateDeployment({
+          deployments,
+          served,
+          reconciler,
+          lock,
+          defaultMaxInFlight,
+          localTeam: config.host.localTeam,
+        }),
+        getDeployment: createGetDeployment({ deployments }),
+        listDeployments: createListDeployments({ deployments }),
+        deleteDeployment: createDeleteDeployment({ deployments, served, lock, rollouts }),
+        rollouts,
+        explain,
       }),
-      updateDeployment: createUpdateDeployment({
-        deployments,
-        served,
-        reconciler,
-        lock,
-        defaultMaxInFlight,
-        localTeam: config.host.localTeam,
-      }),
-      getDeployment: createGetDeployment({ deployments }),
-      listDeployments: createListDeployments({ deployments }),
-      deleteDeployment: createDeleteDeployment({ deployments, served, lock, rollouts }),
-      rollouts,
-      explain,
-    }),
+      limits,
+    ),
     servingPolicy({ deployments, served }),
   );
   const enrichment = createFeatureEnrichment({ address: config.peers['feature-store'], tls: host.tls });
   const infer = createInfer({ served, statistics, predictionLog, routing, enrich: enrichment.enrich });
   host.server.add(
     GRPCInferenceService,
-    createOipApi({ served, statistics, infer }),
+    // Probes are never limited: a busy principal must not make the server look dead.
+    limitedByPrincipal(GRPCInferenceService, createOipApi({ served, statistics, infer }), limits, [
+      'serverLive',
+      'serverReady',
+    ]),
     inferencePolicy({ deployments, served }),
   );
 
@@ -223,6 +233,8 @@ export async function wireServing(
     explain,
     statistics,
     maxBodyBytes: config.http.maxBodyBytes,
+    limits,
+    localPrincipal: host.auth.localPrincipal,
     log: log.child({ component: 'rest' }),
     ...(host.tls.enabled ? { tls: host.tls } : {}),
     ...(host.auth.authenticator

@@ -10,8 +10,10 @@ import { ModelStatisticsResponseSchema } from '@flywheel/proto/inference/grpc_se
 import {
   type EnabledTlsConfig,
   type HttpAuth,
+  type HttpHandler,
   type HttpServer,
   httpMethodNotAllowed as methodNotAllowed,
+  type Principal,
   readHttpBody as readBody,
   sendHttp as send,
   sendHttpJson as sendJson,
@@ -23,6 +25,7 @@ import type { Infer } from '../inference/infer.ts';
 import type { ModelStatisticsBook } from '../observability/model-statistics.ts';
 import { prometheusText } from '../observability/prometheus-metrics.ts';
 import { modelIsReady, modelMetadataOf, serverMetadataOf } from './oip-api.ts';
+import type { PrincipalLimits } from './principal-limits.ts';
 import { decodeRestInferRequest, encodeRestInferResponse } from './rest-tensors.ts';
 
 export interface RestApiDeps {
@@ -33,6 +36,10 @@ export interface RestApiDeps {
   /** Largest request body accepted, bytes; larger ones are answered 413 before being read whole. */
   maxBodyBytes: number;
   log: Logger;
+  /** Admits each request by its principal (health excepted); absent: no limit. */
+  limits: PrincipalLimits | undefined;
+  /** Who calls when auth is off. */
+  localPrincipal: Principal;
   /** When auth is on: who may call each route (health stays open). */
   auth?: HttpAuth;
   /** Serve HTTPS (`FLYWHEEL_TLS_*`); absent: HTTP. */
@@ -53,7 +60,17 @@ const modelPath =
  * Errors are `{"error": "…"}` with the HTTP status of their code.
  */
 export function startRestApi(address: string, deps: RestApiDeps): Promise<RestServer> {
-  return startHttpServer(address, (req, res) => handle(req, res, deps), {
+  const { limits } = deps;
+  const handler: HttpHandler = limits
+    ? async (req, res, principal) => {
+        const path = new URL(req.url ?? '/', 'http://server').pathname;
+        // Probes are never limited; an open route with auth on has no principal to count.
+        if (principal && path !== '/v2/health/live' && path !== '/v2/health/ready') limits.admit(principal);
+        return handle(req, res, deps);
+      }
+    : (req, res) => handle(req, res, deps);
+  return startHttpServer(address, handler, {
+    localPrincipal: deps.localPrincipal,
     log: deps.log,
     setting: 'FLYWHEEL_SERVING_HTTP_ADDRESS',
     ...(deps.auth ? { auth: deps.auth } : {}),
