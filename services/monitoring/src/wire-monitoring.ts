@@ -49,7 +49,7 @@ export async function wireMonitoring(host: ServiceHost, config: MonitoringConfig
   const modelColumns = registryModelColumns(
     (request, options) => registry.listVersions(request, options),
     (modelName, error) =>
-      log.warn("registry unreachable: the monitor's columns are checked when its reference is set", {
+      log.warn("registry not readable: the monitor's columns are checked when its reference is set", {
         modelName,
         error: error instanceof Error ? error.message : String(error),
       }),

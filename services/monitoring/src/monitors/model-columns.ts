@@ -30,7 +30,9 @@ const maxPages = 10;
  * Reads a model's columns from the registry. A model the registry does not know is undefined (a
  * monitor may be created before the first version is registered; the reference profile checks
  * the names then). So is a registry that cannot be reached or answers too late: the same check
- * runs when the reference is set, so creating a monitor does not depend on the registry being up.
+ * runs when the reference is set, so creating a monitor does not depend on the registry being up
+ * — nor on monitoring being allowed to read it (with auth on and no client certificate mapped for
+ * monitoring, the registry refuses it): those are logged and deferred the same way.
  */
 export function registryModelColumns(
   listVersions: ListVersionsPage,
@@ -56,7 +58,8 @@ export function registryModelColumns(
       }
     } catch (error) {
       if (isAppError(error, 'not_found')) return undefined;
-      if (isAppError(error, 'unavailable') || isAppError(error, 'deadline_exceeded')) {
+      const deferred = ['unavailable', 'deadline_exceeded', 'unauthenticated', 'permission_denied'] as const;
+      if (deferred.some((code) => isAppError(error, code))) {
         onUnreachable(modelName, error);
         return undefined;
       }
