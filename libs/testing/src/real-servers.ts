@@ -1,6 +1,12 @@
+import { type KafkaSettings, kafkaEnvOf, kafkaSettingsOf } from './kafka-settings.ts';
+
 /** Where the real servers that `scripts/servers/servers.sh start` launched are listening. */
 export interface RealServers {
   kafkaBrokers: string[];
+  /** Brokers plus TLS and SASL, for `createKafkaBus({ ...servers.kafka })` or a kafkajs client. */
+  kafka: KafkaSettings;
+  /** The `FLYWHEEL_KAFKA_*` variables (brokers, TLS CA, SASL), for a service's or kcat's environment. */
+  kafkaEnv: Record<string, string>;
   natsUrl: string;
   mongoUrl: string;
   s3: { endpoint: string; accessKey: string; secretKey: string; region: string };
@@ -24,6 +30,8 @@ export function realServers(env: Readonly<Record<string, string | undefined>> = 
   };
   return {
     kafkaBrokers: need('FLYWHEEL_KAFKA_BROKERS').split(','),
+    kafka: kafkaSettingsOf(env),
+    kafkaEnv: kafkaEnvOf(env),
     natsUrl: need('FLYWHEEL_NATS_URL'),
     mongoUrl: need('FLYWHEEL_MONGO_URL'),
     s3: {
