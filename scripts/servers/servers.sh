@@ -493,10 +493,13 @@ start_s3() {
     meta=(--sidecar "$d/meta")
     log "s3: no user xattrs on $(df -P "$d/data" | awk 'NR==2{print $6}'); using --sidecar"
   fi
+  ensure_tls
+  # HTTPS only (the loopback certificate of the test CA).
   launch s3 "$d/s3.log" env ROOT_ACCESS_KEY="$S3_ACCESS_KEY" ROOT_SECRET_KEY="$S3_SECRET_KEY" \
     "$VGW_BIN" --port "$HOST:$PORT_HTTP" --region "$S3_REGION" --quiet \
+    --cert "$TLS_DIR/server.pem" --key "$TLS_DIR/server-key.pem" \
     posix "${meta[@]}" "$d/data"
-  wait_ready s3 "$d/s3.log" probe s3 "$PORT_HTTP"
+  wait_ready s3 "$d/s3.log" probe s3 "$PORT_HTTP" "$TLS_DIR/ca.pem"
 }
 
 start_mongo() {
@@ -536,7 +539,9 @@ write_env() {
     p="$(port_of s3 HTTP)"
     if [[ -n "$p" ]]; then
       s3_credentials
-      echo "export FLYWHEEL_S3_ENDPOINT=http://$HOST:$p"
+      ensure_tls
+      echo "export FLYWHEEL_S3_ENDPOINT=https://$HOST:$p"
+      echo "export FLYWHEEL_S3_TLS_CA=$TLS_DIR/ca.pem"
       echo "export FLYWHEEL_S3_ACCESS_KEY=$S3_ACCESS_KEY"
       echo "export FLYWHEEL_S3_SECRET_KEY=$S3_SECRET_KEY"
       echo "export FLYWHEEL_S3_REGION=$S3_REGION"

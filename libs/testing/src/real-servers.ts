@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { type KafkaSettings, kafkaEnvOf, kafkaSettingsOf } from './kafka-settings.ts';
 
 /** Where the real servers that `scripts/servers/servers.sh start` launched are listening. */
@@ -9,7 +10,8 @@ export interface RealServers {
   kafkaEnv: Record<string, string>;
   natsUrl: string;
   mongoUrl: string;
-  s3: { endpoint: string; accessKey: string; secretKey: string; region: string };
+  /** `ca`: the PEM of `FLYWHEEL_S3_TLS_CA` (the test CA) when the endpoint is https:. */
+  s3: { endpoint: string; accessKey: string; secretKey: string; region: string; ca?: string };
 }
 
 /**
@@ -39,6 +41,7 @@ export function realServers(env: Readonly<Record<string, string | undefined>> = 
       accessKey: need('FLYWHEEL_S3_ACCESS_KEY'),
       secretKey: need('FLYWHEEL_S3_SECRET_KEY'),
       region: env.FLYWHEEL_S3_REGION ?? 'us-east-1',
+      ...(env.FLYWHEEL_S3_TLS_CA ? { ca: readFileSync(env.FLYWHEEL_S3_TLS_CA, 'utf8') } : {}),
     },
   };
 }
