@@ -4,7 +4,7 @@
   probe.py free-ports N           print N free TCP ports on 127.0.0.1 below the ephemeral range
   probe.py port-free PORT         exit 0 if PORT can be bound on 127.0.0.1 (nobody listens)
   probe.py tcp PORT               exit 0 if something accepts on 127.0.0.1:PORT
-  probe.py mongo PORT             exit 0 if a MongoDB-wire server answers `isMaster` with ok:1
+  probe.py mongo PORT [CA]        exit 0 if a MongoDB-wire server answers `isMaster` with ok:1 (TLS with CA)
                                   (prints maxWireVersion)
   probe.py s3 PORT CA             exit 0 if an unsigned HTTPS GET / (verified with CA) gets an S3 XML body back
                                   (normally <Error><Code>AccessDenied</Code>...)
@@ -145,11 +145,13 @@ def _recv_exact(s, n):
     return data
 
 
-def mongo(port):
+def mongo(port, ca=None):
+    # With CA: over TLS, verified against it (the certificate names 127.0.0.1).
     body = struct.pack("<I", 0) + b"\x00" + bson_encode({"isMaster": 1, "$db": "admin"})
     msg = struct.pack("<iiii", 16 + len(body), 1, 0, 2013) + body  # OP_MSG
     try:
-        with socket.create_connection((HOST, port), timeout=3) as s:
+        with socket.create_connection((HOST, port), timeout=3) as raw:
+            s = ssl.create_default_context(cafile=ca).wrap_socket(raw, server_hostname=HOST) if ca else raw
             s.settimeout(3)
             s.sendall(msg)
             length = struct.unpack("<i", _recv_exact(s, 4))[0]

@@ -509,13 +509,16 @@ start_mongo() {
   local backend=(memory)
   [[ "$MONGO_BACKEND" == h2 ]] && backend=(h2 "$d/data/mongo.mv")
   compile_mongo_launcher
-  launch mongo "$d/mongo.log" java -Xms64m -Xmx384m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
+  ensure_tls
+  # TLS only, with the test CA's loopback certificate (mongo-java-server's enableSsl).
+  launch mongo "$d/mongo.log" env FLYWHEEL_MONGO_TLS_CERT="$TLS_DIR/server.pem" \
+    FLYWHEEL_MONGO_TLS_KEY="$TLS_DIR/server-key.pem" java -Xms64m -Xmx384m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
     -XX:+ExitOnOutOfMemoryError -Dflywheel.run="$d" \
     -Dorg.slf4j.simpleLogger.showDateTime=true \
     "-Dorg.slf4j.simpleLogger.dateTimeFormat=yyyy-MM-dd'T'HH:mm:ss.SSS" \
     -Dorg.slf4j.simpleLogger.logFile=System.out \
     -cp "$MONGO_HOME/lib/*:$MONGO_CLASSES" FlywheelMongoServer "$HOST" "$PORT_WIRE" "${backend[@]}"
-  wait_ready mongo "$d/mongo.log" probe mongo "$PORT_WIRE"
+  wait_ready mongo "$d/mongo.log" probe mongo "$PORT_WIRE" "$TLS_DIR/ca.pem"
 }
 
 write_env() {
@@ -535,7 +538,11 @@ write_env() {
     fi
     p="$(port_of nats CLIENT)";  [[ -n "$p" ]] && echo "export FLYWHEEL_NATS_URL=nats://$HOST:$p"
     p="$(port_of nats MONITOR)"; [[ -n "$p" ]] && echo "export FLYWHEEL_NATS_MONITOR_URL=http://$HOST:$p"
-    p="$(port_of mongo WIRE)";   [[ -n "$p" ]] && echo "export FLYWHEEL_MONGO_URL=mongodb://$HOST:$p"
+    p="$(port_of mongo WIRE)"
+    if [[ -n "$p" ]]; then
+      ensure_tls
+      echo "export FLYWHEEL_MONGO_URL='mongodb://$HOST:$p/?tls=true&tlsCAFile=$TLS_DIR/ca.pem'"
+    fi
     p="$(port_of s3 HTTP)"
     if [[ -n "$p" ]]; then
       s3_credentials
