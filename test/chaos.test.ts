@@ -15,7 +15,14 @@ import { SchedulerService } from '@flywheel/proto/flywheel/scheduler/v1/schedule
 import { GRPCInferenceService } from '@flywheel/proto/inference/grpc_service_pb.js';
 import { createRpcClient } from '@flywheel/rpc';
 import type { ServiceName } from '@flywheel/runtime';
-import { type PrivateServer, realServers, startPrivateServer, uniqueName, waitFor } from '@flywheel/testing';
+import {
+  kafkaEnvOf,
+  type PrivateServer,
+  realServers,
+  startPrivateServer,
+  uniqueName,
+  waitFor,
+} from '@flywheel/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readHandled, readPublished } from './chaos/event-ledger.ts';
 import { type Replica, type ReplicaSet, startReplicaSet } from './chaos/replica-set.ts';
@@ -128,7 +135,7 @@ describe.each(buses)(
       ]);
       const busEnv: Record<string, string> =
         kind === 'kafka'
-          ? { FLYWHEEL_BUS: 'kafka', FLYWHEEL_KAFKA_BROKERS: broker.env.FLYWHEEL_KAFKA_BROKERS! }
+          ? { FLYWHEEL_BUS: 'kafka', ...kafkaEnvOf(broker.env) }
           : { FLYWHEEL_BUS: 'nats', FLYWHEEL_NATS_URL: broker.env.FLYWHEEL_NATS_URL! };
       const bucket = `flywheel-${run}`.toLowerCase().slice(0, 63);
       const workDir = mkdtempSync(join(tmpdir(), 'flywheel-chaos-work-'));

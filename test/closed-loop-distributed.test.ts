@@ -57,7 +57,7 @@ describe.each(buses)(
     /** How the services and this test reach the bus of this run. */
     const busEnv: Record<string, string> =
       kind === 'kafka'
-        ? { FLYWHEEL_BUS: 'kafka', FLYWHEEL_KAFKA_BROKERS: servers.kafkaBrokers.join(',') }
+        ? { FLYWHEEL_BUS: 'kafka', ...servers.kafkaEnv }
         : { FLYWHEEL_BUS: 'nats', FLYWHEEL_NATS_URL: servers.natsUrl };
 
     beforeAll(async () => {

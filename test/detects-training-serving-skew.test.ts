@@ -74,7 +74,7 @@ const kinds: [string, () => Setup][] = [
       const run = uniqueName('skew').replaceAll('_', '-').replaceAll('.', '-');
       const env: Env = {
         FLYWHEEL_BUS: 'kafka',
-        FLYWHEEL_KAFKA_BROKERS: servers.kafkaBrokers.join(','),
+        ...servers.kafkaEnv,
         // Topics and groups of its own: other tests on the shared broker see nothing of it.
         FLYWHEEL_TOPIC_PREFIX: `${run}.`,
         FLYWHEEL_CONSUMER_GROUP_PREFIX: `${run}-`,

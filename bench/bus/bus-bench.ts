@@ -11,14 +11,16 @@
 // Not a test: nothing asserts.
 import { createKafkaBus } from '@flywheel/bus/kafka';
 import { type CloudEvent, fromWireMessage, newEventId, toWireMessage } from '@flywheel/events';
-import { Kafka, type KafkaMessage, logLevel, Partitioners } from 'kafkajs';
+import { kafkaSettingsOf } from '@flywheel/testing';
+import { Kafka, type KafkaMessage, logLevel, Partitioners, type SASLOptions } from 'kafkajs';
 
 const [events = 50_000, batch = 500, rounds = 3] = process.argv.slice(2).map(Number);
-const brokers = process.env.FLYWHEEL_KAFKA_BROKERS?.split(',');
-if (!brokers) {
+if (!process.env.FLYWHEEL_KAFKA_BROKERS) {
   console.error('FLYWHEEL_KAFKA_BROKERS is not set: start Kafka and source .run/servers/servers.env');
   process.exit(2);
 }
+// Brokers, TLS CA and SASL user, as servers.env gives them (both sides pay the same TLS + SCRAM).
+const kafkaSettings = kafkaSettingsOf(process.env);
 const partitions = 3;
 const runId = `${process.pid}-${Date.now().toString(36)}`;
 const payload = new TextEncoder().encode(
@@ -61,7 +63,7 @@ interface Result {
 
 async function runFlywheel(round: number | string): Promise<Result> {
   const topic = `bench.flywheel-${runId}-${round}`;
-  const bus = createKafkaBus({ brokers: brokers!, numPartitions: partitions });
+  const bus = createKafkaBus({ ...kafkaSettings, numPartitions: partitions });
   await bus.ensureTopics([topic]);
   const subscription = bus.subscribe({
     topics: [topic],
@@ -116,7 +118,15 @@ async function runFlywheel(round: number | string): Promise<Result> {
 
 async function runRaw(round: number | string): Promise<Result> {
   const topic = `bench.raw-${runId}-${round}`;
-  const kafka = new Kafka({ clientId: 'bench-raw', brokers: brokers!, logLevel: logLevel.NOTHING });
+  const kafka = new Kafka({
+    clientId: 'bench-raw',
+    brokers: kafkaSettings.brokers,
+    ...(kafkaSettings.tls === undefined
+      ? {}
+      : { ssl: kafkaSettings.tls.ca === undefined ? true : { ca: [kafkaSettings.tls.ca] } }),
+    ...(kafkaSettings.sasl === undefined ? {} : { sasl: kafkaSettings.sasl as SASLOptions }),
+    logLevel: logLevel.NOTHING,
+  });
   const admin = kafka.admin();
   await admin.connect();
   await admin.createTopics({
@@ -205,7 +215,7 @@ const median = (values: number[]): number =>
 const rate = (seconds: number): string => `${Math.round(events / seconds).toLocaleString('en-US')} events/s`;
 
 console.log(
-  `bus bench: ${events} events of ${payload.byteLength} B payload, batches of ${batch}, ${partitions} partitions, ${rounds} rounds, brokers ${brokers.join(',')}`,
+  `bus bench: ${events} events of ${payload.byteLength} B payload, batches of ${batch}, ${partitions} partitions, ${rounds} rounds, brokers ${kafkaSettings.brokers.join(',')}`,
 );
 // Warm-up (JIT, connections, broker caches), not counted.
 await runRaw('warmup');

@@ -8,6 +8,16 @@ import de.bwaldvogel.mongo.bson.Document;
 import de.bwaldvogel.mongo.wire.message.MongoMessage;
 import io.netty.channel.Channel;
 
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyFactory;
+import java.security.PrivateKey;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.security.spec.InvalidKeySpecException;
+import java.security.spec.PKCS8EncodedKeySpec;
+import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 
@@ -27,6 +37,9 @@ import java.util.concurrent.CountDownLatch;
  *                                     version string) instead of the server's own (8). Lets
  *                                     newer drivers connect; the server's features do not
  *                                     change. Off unless set.
+ *   FLYWHEEL_MONGO_TLS_CERT, FLYWHEEL_MONGO_TLS_KEY
+ *                                     PEM certificate chain and unencrypted PKCS#8 key: the port
+ *                                     then serves TLS only (mongo-java-server's enableSsl).
  */
 public final class FlywheelMongoServer {
     public static void main(String[] args) throws Exception {
@@ -79,8 +92,16 @@ public final class FlywheelMongoServer {
         }
 
         MongoServer server = new MongoServer(backend);
+        String tlsCert = System.getenv("FLYWHEEL_MONGO_TLS_CERT");
+        String tlsKey = System.getenv("FLYWHEEL_MONGO_TLS_KEY");
+        boolean tls = tlsCert != null && !tlsCert.isBlank();
+        if (tls) {
+            // TLS only: mongo-java-server's Netty pipeline then speaks nothing but TLS on this port.
+            server.enableSsl(readPkcs8Key(Path.of(tlsKey)), null, readCertificates(Path.of(tlsCert)));
+        }
         server.bind(host, port);
         System.out.println("FlywheelMongoServer: " + kind + " backend listening on "
+                + (tls ? "TLS " : "")
                 + server.getLocalAddress() + " (pid " + ProcessHandle.current().pid() + ")");
         System.out.flush();
 
@@ -95,6 +116,30 @@ public final class FlywheelMongoServer {
             done.countDown();
         }, "shutdown"));
         done.await();
+    }
+
+    /** An unencrypted PKCS#8 PEM private key (EC or RSA), as test-ca.sh writes them. */
+    static PrivateKey readPkcs8Key(Path file) throws Exception {
+        String pem = Files.readString(file);
+        String body = pem.replaceAll("-----(BEGIN|END) PRIVATE KEY-----", "").replaceAll("\\s", "");
+        PKCS8EncodedKeySpec spec = new PKCS8EncodedKeySpec(Base64.getDecoder().decode(body));
+        for (String algorithm : new String[] {"EC", "RSA"}) {
+            try {
+                return KeyFactory.getInstance(algorithm).generatePrivate(spec);
+            } catch (InvalidKeySpecException e) {
+                // try the next algorithm
+            }
+        }
+        throw new IllegalArgumentException(file + ": not an unencrypted PKCS#8 EC or RSA key");
+    }
+
+    /** The certificate chain of a PEM file, leaf first. */
+    static X509Certificate[] readCertificates(Path file) throws Exception {
+        try (InputStream in = Files.newInputStream(file)) {
+            return CertificateFactory.getInstance("X.509").generateCertificates(in).stream()
+                    .map(X509Certificate.class::cast)
+                    .toArray(X509Certificate[]::new);
+        }
     }
 
     /** The H2 backend, committing the MVStore after each command that left unsaved changes. */

@@ -4,9 +4,9 @@
   probe.py free-ports N           print N free TCP ports on 127.0.0.1 below the ephemeral range
   probe.py port-free PORT         exit 0 if PORT can be bound on 127.0.0.1 (nobody listens)
   probe.py tcp PORT               exit 0 if something accepts on 127.0.0.1:PORT
-  probe.py mongo PORT             exit 0 if a MongoDB-wire server answers `isMaster` with ok:1
+  probe.py mongo PORT [CA]        exit 0 if a MongoDB-wire server answers `isMaster` with ok:1 (TLS with CA)
                                   (prints maxWireVersion)
-  probe.py s3 PORT                exit 0 if an unsigned GET / gets an S3 XML body back
+  probe.py s3 PORT CA             exit 0 if an unsigned HTTPS GET / (verified with CA) gets an S3 XML body back
                                   (normally <Error><Code>AccessDenied</Code>...)
   probe.py nats-health PORT       exit 0 if GET /healthz?js-enabled-only=true says ok
   probe.py xattr DIR              exit 0 if files in DIR can carry user.* extended attributes
@@ -15,6 +15,7 @@ import json
 import os
 import random
 import socket
+import ssl
 import struct
 import sys
 import urllib.error
@@ -144,11 +145,13 @@ def _recv_exact(s, n):
     return data
 
 
-def mongo(port):
+def mongo(port, ca=None):
+    # With CA: over TLS, verified against it (the certificate names 127.0.0.1).
     body = struct.pack("<I", 0) + b"\x00" + bson_encode({"isMaster": 1, "$db": "admin"})
     msg = struct.pack("<iiii", 16 + len(body), 1, 0, 2013) + body  # OP_MSG
     try:
-        with socket.create_connection((HOST, port), timeout=3) as s:
+        with socket.create_connection((HOST, port), timeout=3) as raw:
+            s = ssl.create_default_context(cafile=ca).wrap_socket(raw, server_hostname=HOST) if ca else raw
             s.settimeout(3)
             s.sendall(msg)
             length = struct.unpack("<i", _recv_exact(s, 4))[0]
@@ -165,10 +168,12 @@ def mongo(port):
     return 1
 
 
-def s3(port):
-    req = urllib.request.Request("http://%s:%d/" % (HOST, port), method="GET")
+def s3(port, ca):
+    # HTTPS, verified against the test CA (the certificate names 127.0.0.1).
+    req = urllib.request.Request("https://%s:%d/" % (HOST, port), method="GET")
+    context = ssl.create_default_context(cafile=ca)
     try:
-        with urllib.request.urlopen(req, timeout=3) as r:
+        with urllib.request.urlopen(req, timeout=3, context=context) as r:
             body = r.read(4096)
     except urllib.error.HTTPError as e:
         body = e.read(4096)
@@ -212,7 +217,7 @@ def main(argv):
     cmd = argv[1]
     if cmd == "xattr":
         return xattr(argv[2])
-    args = [int(a) for a in argv[2:]]
+    args = [int(a) if a.isdigit() else a for a in argv[2:]]  # ports, or a CA file
     fn = {
         "free-ports": free_ports,
         "port-free": port_free,

@@ -28,11 +28,17 @@ VERSITYGW_PKG=github.com/versity/versitygw/cmd/versitygw
 NATS_SERVER_VERSION=v2.15.2         # >= 2.10 for sync_interval: always
 NATS_SERVER_PKG=github.com/nats-io/nats-server/v2
 MAVEN_DEP_PLUGIN=org.apache.maven.plugins:maven-dependency-plugin:3.8.1
+# Debian's kcat runs on librdkafka 2.0.2, whose SCRAM is refused by Kafka 4 (it repeats the client
+# nonce: librdkafka#4895, fixed in 2.6.1). kcat runs on the librdkafka that PyPI's confluent-kafka
+# wheel ships (self-contained, OpenSSL and SASL/SCRAM built in; same ABI, soname librdkafka.so.1).
+CONFLUENT_KAFKA_VERSION=2.16.1
 
 KAFKA_HOME="$CACHE/kafka-$KAFKA_VERSION"
 MONGO_HOME="$CACHE/mongo-java-server-$MONGO_SERVER_VERSION"
 VGW_BIN="$CACHE/bin/versitygw-$VERSITYGW_VERSION"
 NATS_BIN="$CACHE/bin/nats-server-$NATS_SERVER_VERSION"
+RDKAFKA_HOME="$CACHE/librdkafka-confluent-kafka-$CONFLUENT_KAFKA_VERSION"
+KCAT="$CACHE/bin/kcat-librdkafka-$CONFLUENT_KAFKA_VERSION" # kcat on that librdkafka (a wrapper)
 MONGO_CLASSES="$MONGO_HOME/classes-$(sha256sum <"$HERE/FlywheelMongoServer.java" | cut -c1-16)"
 
 # ---- tunables ---------------------------------------------------------------------------------
@@ -161,6 +167,34 @@ go_install_bin() {
   rm -rf "$work"
 }
 
+# The librdkafka of the confluent-kafka wheel, and a kcat wrapper that runs Debian's kcat on it.
+install_kcat_librdkafka() {
+  [[ -x "$KCAT" && -f "$RDKAFKA_HOME/librdkafka.so.1" ]] && return 0
+  log "kcat: librdkafka from confluent-kafka $CONFLUENT_KAFKA_VERSION (pip download)"
+  local work; work="$(mktemp -d "$CACHE/tmp/rdkafka.XXXXXX")"
+  python3 -m pip download --quiet --disable-pip-version-check --no-deps --only-binary=:all: \
+    -d "$work" "confluent-kafka==$CONFLUENT_KAFKA_VERSION" >&2 \
+    || { rm -rf "$work"; die "pip download confluent-kafka==$CONFLUENT_KAFKA_VERSION failed"; }
+  mkdir -p "$work/lib"
+  python3 - "$work" <<'EOF' || { rm -rf "$work"; die "no librdkafka in the confluent-kafka wheel"; }
+import glob, re, sys, zipfile
+work = sys.argv[1]
+wheel = zipfile.ZipFile(glob.glob(work + "/*.whl")[0])
+name = next(n for n in wheel.namelist() if re.fullmatch(r"confluent_kafka\.libs/librdkafka-[0-9a-f]+\.so\.1", n))
+open(work + "/lib/librdkafka.so.1", "wb").write(wheel.read(name))
+EOF
+  rm -rf "$RDKAFKA_HOME"
+  mv "$work/lib" "$RDKAFKA_HOME"
+  rm -rf "$work"
+  local real; real="$(command -v kcat)"
+  mkdir -p "$(dirname "$KCAT")"
+  printf '#!/bin/sh\n# kcat on the librdkafka of confluent-kafka %s (see scripts/servers/servers.sh)\nLD_LIBRARY_PATH="%s${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" exec "%s" "$@"\n' \
+    "$CONFLUENT_KAFKA_VERSION" "$RDKAFKA_HOME" "$real" >"$KCAT.tmp"
+  chmod +x "$KCAT.tmp"
+  mv "$KCAT.tmp" "$KCAT"
+  "$KCAT" -V >/dev/null || die "$KCAT does not run"
+}
+
 install_versitygw() {
   go_install_bin "$VGW_BIN" "$VERSITYGW_PKG" "$VERSITYGW_VERSION" "-X main.Version=$VERSITYGW_VERSION"
 }
@@ -173,6 +207,7 @@ do_install() {
   need_cmd java javac mvn go python3 flock sha256sum
   mkdir -p "$CACHE/tmp"
   install_apt
+  install_kcat_librdkafka
   install_kafka
   install_mongo
   install_nats
@@ -184,7 +219,7 @@ cmd_install() { with_lock "$CACHE/.lock" do_install; }
 
 check_installed() { # check_installed name  -> dies with a hint if install is missing
   case "$1" in
-    kafka) [[ -f "$KAFKA_HOME/.installed" ]] && command -v kcat >/dev/null 2>&1 ;;
+    kafka) [[ -f "$KAFKA_HOME/.installed" && -x "$KCAT" ]] ;;
     nats)  [[ -x "$NATS_BIN" ]] ;;
     s3)    [[ -x "$VGW_BIN" ]] ;;
     mongo) [[ -f "$MONGO_HOME/.installed" ]] ;;
@@ -305,19 +340,66 @@ port_of() { # port_of NAME KEY -> prints the stored port or nothing
 # servers
 # ==============================================================================================
 
+# The test CA and the loopback server certificate (scripts/servers/test-ca.sh); sets TLS_DIR.
+ensure_tls() {
+  TLS_DIR="$(FLYWHEEL_RUN_DIR="$RUN" "$HERE/test-ca.sh" ensure)"
+}
+
+# SCRAM users of the broker, stable per run dir: KAFKA_USER/KAFKA_PASSWORD for clients (services,
+# tests, kcat), KAFKA_BROKER_PASSWORD for the broker's own inter-broker login (user "broker").
+kafka_credentials() {
+  local f="$RUN/kafka/credentials"
+  if [[ ! -f "$f" ]]; then
+    mkdir -p "$RUN/kafka"
+    local user="${FLYWHEEL_KAFKA_SASL_USERNAME:-flywheel}"
+    local pw="${FLYWHEEL_KAFKA_SASL_PASSWORD:-$(python3 -c 'import secrets; print(secrets.token_hex(20))')}"
+    [[ "$user" =~ ^[A-Za-z0-9._-]+$ && "$user" != broker ]] || die "FLYWHEEL_KAFKA_SASL_USERNAME '$user': letters, digits, . _ - only, not 'broker'"
+    [[ "$pw" =~ ^[A-Za-z0-9._-]+$ ]] || die "FLYWHEEL_KAFKA_SASL_PASSWORD: letters, digits, . _ - only"
+    (umask 077; printf 'KAFKA_USER=%s\nKAFKA_PASSWORD=%s\nKAFKA_BROKER_PASSWORD=%s\n' "$user" "$pw" \
+      "$(python3 -c 'import secrets; print(secrets.token_hex(20))')" >"$f")
+  fi
+  # shellcheck disable=SC1090
+  source "$f"
+}
+
+# What the KRaft storage was formatted for: storage formatted by an older script (PLAINTEXT, no
+# SCRAM users) is formatted again, since SCRAM users can only be bootstrapped at format time.
+KAFKA_SECURITY_STAMP=sasl_ssl-scram-sha-512-v1
+
 start_kafka() {
   local d="$RUN/kafka"
   ports kafka BROKER CONTROLLER
   mkdir -p "$d/data"
-  cat >"$d/server.properties" <<EOF
+  ensure_tls
+  kafka_credentials
+  if [[ -f "$d/data/meta.properties" && "$(cat "$d/security" 2>/dev/null)" != "$KAFKA_SECURITY_STAMP" ]]; then
+    log "kafka: storage was formatted without SASL_SSL users; formatting it again (its topics are lost)"
+    rm -rf "${d:?}/data"
+    mkdir -p "$d/data"
+  fi
+  # The broker's key and certificate in one PEM keystore (Kafka reads PKCS#8 keys unencrypted
+  # when no ssl.key.password is set).
+  (umask 077; cat "$TLS_DIR/server-key.pem" "$TLS_DIR/server.pem" >"$d/keystore.pem")
+  # Clients: SASL_SSL only (TLS + SCRAM-SHA-512). The controller listener stays PLAINTEXT on
+  # loopback: only this node's broker half talks to it. No authorizer: every authenticated user may
+  # do everything.
+  (umask 077; cat >"$d/server.properties" <<EOF
 # Generated by scripts/servers/servers.sh: single-node KRaft (broker + controller), loopback only.
 process.roles=broker,controller
 node.id=1
-listeners=PLAINTEXT://$HOST:$PORT_BROKER,CONTROLLER://$HOST:$PORT_CONTROLLER
-advertised.listeners=PLAINTEXT://$HOST:$PORT_BROKER
+listeners=SASL_SSL://$HOST:$PORT_BROKER,CONTROLLER://$HOST:$PORT_CONTROLLER
+advertised.listeners=SASL_SSL://$HOST:$PORT_BROKER
 controller.listener.names=CONTROLLER
-inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+inter.broker.listener.name=SASL_SSL
+listener.security.protocol.map=SASL_SSL:SASL_SSL,CONTROLLER:PLAINTEXT
+sasl.enabled.mechanisms=SCRAM-SHA-512
+sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="broker" password="$KAFKA_BROKER_PASSWORD";
+ssl.keystore.type=PEM
+ssl.keystore.location=$d/keystore.pem
+ssl.truststore.type=PEM
+ssl.truststore.location=$TLS_DIR/ca.pem
+ssl.client.auth=none
 controller.quorum.bootstrap.servers=$HOST:$PORT_CONTROLLER
 log.dirs=$d/data
 num.partitions=1
@@ -334,6 +416,10 @@ group.initial.rebalance.delay.ms=0
 auto.create.topics.enable=$KAFKA_AUTO_CREATE_TOPICS
 delete.topic.enable=true
 EOF
+  )
+  # librdkafka settings for the readiness probe (kcat -F).
+  (umask 077; printf 'security.protocol=SASL_SSL\nsasl.mechanisms=SCRAM-SHA-512\nsasl.username=%s\nsasl.password=%s\nssl.ca.location=%s\n' \
+    "$KAFKA_USER" "$KAFKA_PASSWORD" "$TLS_DIR/ca.pem" >"$d/kcat.conf")
   local cp="$KAFKA_HOME/lib/*"
   # shellcheck disable=SC2206
   local jvm=($KAFKA_HEAP -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:+ExitOnOutOfMemoryError
@@ -343,17 +429,22 @@ EOF
     -Dorg.slf4j.simpleLogger.logFile=System.out)
   if [[ ! -f "$d/data/meta.properties" ]]; then
     [[ -f "$d/cluster.id" ]] || java -cp "$cp" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n1 >"$d/cluster.id"
-    log "kafka: formatting storage (cluster $(cat "$d/cluster.id"))"
+    log "kafka: formatting storage (cluster $(cat "$d/cluster.id")) with SCRAM users broker, $KAFKA_USER"
+    # The SCRAM users go into the bootstrap metadata (KIP-900): the broker needs its own before
+    # it can log in to itself, and there is no other way to create one before the first start.
     java "${jvm[@]}" -cp "$cp" kafka.tools.StorageTool format --standalone --ignore-formatted \
-      -t "$(cat "$d/cluster.id")" -c "$d/server.properties" >>"$d/kafka.log" 2>&1 \
+      -t "$(cat "$d/cluster.id")" -c "$d/server.properties" \
+      --add-scram "SCRAM-SHA-512=[name=broker,password=$KAFKA_BROKER_PASSWORD]" \
+      --add-scram "SCRAM-SHA-512=[name=$KAFKA_USER,password=$KAFKA_PASSWORD]" >>"$d/kafka.log" 2>&1 \
       || { tail -n 30 "$d/kafka.log" >&2; die "kafka storage format failed"; }
+    echo "$KAFKA_SECURITY_STAMP" >"$d/security"
   fi
   launch kafka "$d/kafka.log" java "${jvm[@]}" -cp "$cp" kafka.Kafka "$d/server.properties"
   wait_ready kafka "$d/kafka.log" kafka_ready "$PORT_BROKER"
 }
 
-kafka_ready() { # the broker answers a metadata request and knows the active controller
-  timeout 5 kcat -b "$HOST:$1" -L -m 2 2>/dev/null | grep -q "broker 1 at .*(controller)"
+kafka_ready() { # the broker answers a metadata request over SASL_SSL and knows the active controller
+  timeout 5 "$KCAT" -F "$RUN/kafka/kcat.conf" -b "$HOST:$1" -L -m 2 2>/dev/null | grep -q "broker 1 at .*(controller)"
 }
 
 start_nats() {
@@ -402,10 +493,13 @@ start_s3() {
     meta=(--sidecar "$d/meta")
     log "s3: no user xattrs on $(df -P "$d/data" | awk 'NR==2{print $6}'); using --sidecar"
   fi
+  ensure_tls
+  # HTTPS only (the loopback certificate of the test CA).
   launch s3 "$d/s3.log" env ROOT_ACCESS_KEY="$S3_ACCESS_KEY" ROOT_SECRET_KEY="$S3_SECRET_KEY" \
     "$VGW_BIN" --port "$HOST:$PORT_HTTP" --region "$S3_REGION" --quiet \
+    --cert "$TLS_DIR/server.pem" --key "$TLS_DIR/server-key.pem" \
     posix "${meta[@]}" "$d/data"
-  wait_ready s3 "$d/s3.log" probe s3 "$PORT_HTTP"
+  wait_ready s3 "$d/s3.log" probe s3 "$PORT_HTTP" "$TLS_DIR/ca.pem"
 }
 
 start_mongo() {
@@ -415,32 +509,52 @@ start_mongo() {
   local backend=(memory)
   [[ "$MONGO_BACKEND" == h2 ]] && backend=(h2 "$d/data/mongo.mv")
   compile_mongo_launcher
-  launch mongo "$d/mongo.log" java -Xms64m -Xmx384m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
+  ensure_tls
+  # TLS only, with the test CA's loopback certificate (mongo-java-server's enableSsl).
+  launch mongo "$d/mongo.log" env FLYWHEEL_MONGO_TLS_CERT="$TLS_DIR/server.pem" \
+    FLYWHEEL_MONGO_TLS_KEY="$TLS_DIR/server-key.pem" java -Xms64m -Xmx384m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
     -XX:+ExitOnOutOfMemoryError -Dflywheel.run="$d" \
     -Dorg.slf4j.simpleLogger.showDateTime=true \
     "-Dorg.slf4j.simpleLogger.dateTimeFormat=yyyy-MM-dd'T'HH:mm:ss.SSS" \
     -Dorg.slf4j.simpleLogger.logFile=System.out \
     -cp "$MONGO_HOME/lib/*:$MONGO_CLASSES" FlywheelMongoServer "$HOST" "$PORT_WIRE" "${backend[@]}"
-  wait_ready mongo "$d/mongo.log" probe mongo "$PORT_WIRE"
+  wait_ready mongo "$d/mongo.log" probe mongo "$PORT_WIRE" "$TLS_DIR/ca.pem"
 }
 
 write_env() {
   local f="$RUN/servers.env" p
   {
     echo "# Generated by scripts/servers/servers.sh - source it: . $f"
-    p="$(port_of kafka BROKER)"; [[ -n "$p" ]] && echo "export FLYWHEEL_KAFKA_BROKERS=$HOST:$p"
+    p="$(port_of kafka BROKER)"
+    if [[ -n "$p" ]]; then
+      ensure_tls
+      kafka_credentials
+      echo "export FLYWHEEL_KAFKA_BROKERS=$HOST:$p"
+      echo "export FLYWHEEL_KAFKA_TLS_CA=$TLS_DIR/ca.pem"
+      echo "export FLYWHEEL_KAFKA_SASL_MECHANISM=scram-sha-512"
+      echo "export FLYWHEEL_KAFKA_SASL_USERNAME=$KAFKA_USER"
+      echo "export FLYWHEEL_KAFKA_SASL_PASSWORD=$KAFKA_PASSWORD"
+      echo "export FLYWHEEL_KCAT=$KCAT"
+    fi
     p="$(port_of nats CLIENT)";  [[ -n "$p" ]] && echo "export FLYWHEEL_NATS_URL=nats://$HOST:$p"
     p="$(port_of nats MONITOR)"; [[ -n "$p" ]] && echo "export FLYWHEEL_NATS_MONITOR_URL=http://$HOST:$p"
-    p="$(port_of mongo WIRE)";   [[ -n "$p" ]] && echo "export FLYWHEEL_MONGO_URL=mongodb://$HOST:$p"
+    p="$(port_of mongo WIRE)"
+    if [[ -n "$p" ]]; then
+      ensure_tls
+      echo "export FLYWHEEL_MONGO_URL='mongodb://$HOST:$p/?tls=true&tlsCAFile=$TLS_DIR/ca.pem'"
+    fi
     p="$(port_of s3 HTTP)"
     if [[ -n "$p" ]]; then
       s3_credentials
-      echo "export FLYWHEEL_S3_ENDPOINT=http://$HOST:$p"
+      ensure_tls
+      echo "export FLYWHEEL_S3_ENDPOINT=https://$HOST:$p"
+      echo "export FLYWHEEL_S3_TLS_CA=$TLS_DIR/ca.pem"
       echo "export FLYWHEEL_S3_ACCESS_KEY=$S3_ACCESS_KEY"
       echo "export FLYWHEEL_S3_SECRET_KEY=$S3_SECRET_KEY"
       echo "export FLYWHEEL_S3_REGION=$S3_REGION"
     fi
   } >"$f.tmp"
+  chmod 600 "$f.tmp" # it holds the SCRAM password and the S3 secret
   mv "$f.tmp" "$f"
 }
 

@@ -37,8 +37,9 @@ export interface BlobStore {
    */
   put(source: BlobSource, options?: PutOptions): Promise<BlobRef>;
   /**
-   * Streams a blob, verifying size and sha256 as it reads. The last chunk is held back until the
-   * whole content has been verified, so a consumer never receives all the bytes of a damaged blob:
+   * Streams a blob, verifying size and sha256 as it reads. The last chunks (at least the last 64 KiB,
+   * so all of a smaller blob) are held back until the whole content has been verified, so a
+   * consumer never receives all the bytes of a damaged blob:
    * the iteration fails with `data_loss` instead. An absent blob fails the first `next()` with
    * `not_found`. Breaking out of the loop releases the underlying file or connection.
    */

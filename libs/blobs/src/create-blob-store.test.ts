@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppError, ConfigReader, type Env } from '@flywheel/core';
@@ -60,6 +60,22 @@ describe('readBlobConfig', () => {
     });
   });
 
+  it('reads the CA of an https endpoint from FLYWHEEL_S3_TLS_CA', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'create-blob-store-ca-'));
+    try {
+      const ca = join(dir, 'ca.pem');
+      await writeFile(ca, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+      expect(
+        read({ ...s3Env, FLYWHEEL_S3_ENDPOINT: 'https://127.0.0.1:9443', FLYWHEEL_S3_TLS_CA: ca }),
+      ).toMatchObject({
+        endpoint: 'https://127.0.0.1:9443',
+        ca: expect.stringContaining('BEGIN CERTIFICATE'),
+      });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('names every missing s3 setting at once', () => {
     const message = problems({ FLYWHEEL_BLOBS: 's3' });
     expect(message).toContain('FLYWHEEL_S3_ENDPOINT is required when FLYWHEEL_BLOBS=s3');
@@ -77,6 +93,14 @@ describe('readBlobConfig', () => {
       'FLYWHEEL_S3_ENDPOINT must be scheme://host[:port]',
     ],
     [{ ...s3Env, FLYWHEEL_S3_BUCKET: 'Models_v1' }, 'FLYWHEEL_S3_BUCKET must be 3-63 lower-case'],
+    [
+      { ...s3Env, FLYWHEEL_S3_TLS_CA: '/nonexistent/ca.pem' },
+      'FLYWHEEL_S3_TLS_CA is set but FLYWHEEL_S3_ENDPOINT is http:',
+    ],
+    [
+      { ...s3Env, FLYWHEEL_S3_ENDPOINT: 'https://127.0.0.1:9000', FLYWHEEL_S3_TLS_CA: '/nonexistent/ca.pem' },
+      'FLYWHEEL_S3_TLS_CA cannot read /nonexistent/ca.pem',
+    ],
   ])('rejects a contradiction or a bad value (%#)', (env, expected) => {
     expect(problems(env)).toContain(expected);
   });

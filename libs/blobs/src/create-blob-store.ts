@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { ConfigReader, Logger } from '@flywheel/core';
 import type { BlobStore } from './blob-store.ts';
 import { createFsBlobs } from './fs-blobs.ts';
@@ -17,6 +18,8 @@ export type BlobConfig =
       readonly secretKey: string;
       readonly region: string;
       readonly bucket: string;
+      /** PEM CA certificates to trust for an https: endpoint (absent: the system's). */
+      readonly ca?: string;
     };
 
 /** Where the fs store keeps blobs when `FLYWHEEL_BLOBS_DIR` is unset, relative to the working directory. */
@@ -37,6 +40,7 @@ export const defaultS3Region = 'us-east-1';
  * | `FLYWHEEL_S3_ACCESS_KEY`, `FLYWHEEL_S3_SECRET_KEY` | s3: credentials | required |
  * | `FLYWHEEL_S3_REGION` | s3: signing region | `us-east-1` |
  * | `FLYWHEEL_S3_BUCKET` | s3: bucket, created when missing | `flywheel-blobs` |
+ * | `FLYWHEEL_S3_TLS_CA` | s3: PEM file of the CAs to trust for an `https:` endpoint (read now) | the system's |
  *
  * Contradictions are problems: `s3` without endpoint or credentials, `FLYWHEEL_BLOBS_DIR` with `s3`,
  * `FLYWHEEL_S3_BUCKET` with `fs` (a forgotten `FLYWHEEL_BLOBS=s3`). Problems are recorded on
@@ -89,7 +93,33 @@ export function readBlobConfig(reader: ConfigReader): BlobConfig {
       `must be 3-63 lower-case letters, digits, dots or dashes, got "${bucketName}"`,
     );
   }
-  return { kind, endpoint, accessKey, secretKey, region, bucket: bucketName };
+  const ca = readS3Ca(reader, endpoint);
+  return {
+    kind,
+    endpoint,
+    accessKey,
+    secretKey,
+    region,
+    bucket: bucketName,
+    ...(ca === undefined ? {} : { ca }),
+  };
+}
+
+function readS3Ca(reader: ConfigReader, endpoint: string): string | undefined {
+  const path = reader.optional('FLYWHEEL_S3_TLS_CA');
+  if (path === undefined) return undefined;
+  if (endpoint.startsWith('http:')) {
+    reader.problem('FLYWHEEL_S3_TLS_CA', 'is set but FLYWHEEL_S3_ENDPOINT is http: (use https:)');
+    return undefined;
+  }
+  try {
+    const ca = readFileSync(path, 'utf8');
+    if (ca.includes('-----BEGIN CERTIFICATE-----')) return ca;
+    reader.problem('FLYWHEEL_S3_TLS_CA', `${path} holds no PEM certificate`);
+  } catch (error) {
+    reader.problem('FLYWHEEL_S3_TLS_CA', `cannot read ${path}: ${(error as Error).message}`);
+  }
+  return undefined;
 }
 
 /**

@@ -1,7 +1,13 @@
+import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import https from 'node:https';
 import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { AppError } from '@flywheel/core';
-import { realServers, uniqueName, waitFor } from '@flywheel/testing';
+import { realServers, repoRoot, uniqueName, waitFor } from '@flywheel/testing';
 import { Client } from 'minio';
 import { afterAll, describe, expect, it } from 'vitest';
 import { describeBlobStoreContract } from '../test/blob-store-contract.ts';
@@ -12,6 +18,8 @@ const { s3 } = realServers();
 const MiB = 1024 * 1024;
 const bucket = uniqueName('blobs');
 const connection = { ...s3, bucket };
+/** `https:` on the secured servers (then `ca` is the test CA), else `http:`. */
+const scheme = new URL(s3.endpoint).protocol;
 
 const raw = (() => {
   const url = new URL(s3.endpoint);
@@ -23,6 +31,7 @@ const raw = (() => {
     secretKey: s3.secretKey,
     region: s3.region,
     pathStyle: true,
+    ...(s3.ca === undefined ? {} : { transportAgent: new https.Agent({ ca: s3.ca }) }),
   });
 })();
 
@@ -99,9 +108,33 @@ describe('s3-blobs against the real server', () => {
     });
   });
 
+  it.runIf(scheme === 'https:')(
+    'over https, refuses a server whose certificate the configured CA did not sign (failed_precondition)',
+    async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'flywheel-s3-other-ca-'));
+      const { stdout } = await promisify(execFile)(
+        join(repoRoot, 'scripts/servers/test-ca.sh'),
+        ['ca', 'other'],
+        {
+          env: { ...process.env, FLYWHEEL_TLS_DIR: dir },
+        },
+      );
+      const store = make({ ca: await readFile(stdout.trim(), 'utf8') });
+      await expect(store.put(Buffer.from('x'))).rejects.toMatchObject({
+        code: 'failed_precondition',
+        retriable: false,
+        message: expect.stringContaining('FLYWHEEL_S3_TLS_CA'),
+      });
+      const { ca: _testCa, ...systemCas } = connection;
+      const withoutCa = createS3Blobs(systemCas);
+      stores.push(withoutCa);
+      await expect(withoutCa.put(Buffer.from('x'))).rejects.toMatchObject({ code: 'failed_precondition' });
+    },
+  );
+
   it('answers unavailable (retriable) when nothing listens at the endpoint', async () => {
     const port = await freePort();
-    const store = make({ endpoint: `http://127.0.0.1:${port}` });
+    const store = make({ endpoint: `${scheme}//127.0.0.1:${port}` });
     await expect(store.put(Buffer.from('x'))).rejects.toMatchObject({
       code: 'unavailable',
       retriable: true,
@@ -122,7 +155,7 @@ describe('s3-blobs against the real server', () => {
     try {
       const port = (silent.address() as { port: number }).port;
       // requestTimeoutMs bounds the store's own bucket check, which callers never wait for past their deadline.
-      const store = make({ endpoint: `http://127.0.0.1:${port}`, requestTimeoutMs: 1_000 });
+      const store = make({ endpoint: `${scheme}//127.0.0.1:${port}`, requestTimeoutMs: 1_000 });
       const started = Date.now();
       await expect(store.stat('b'.repeat(64), { timeoutMs: 300 })).rejects.toMatchObject({
         code: 'deadline_exceeded',

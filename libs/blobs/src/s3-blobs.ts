@@ -26,6 +26,8 @@ export interface S3BlobsOptions {
   secretKey: string;
   /** Signing region, e.g. `us-east-1`. */
   region: string;
+  /** https: PEM certificates of the CAs to trust instead of the system's (a private CA). */
+  ca?: string;
   /** Created on first use when missing. */
   bucket: string;
   log?: Logger;
@@ -104,8 +106,12 @@ export function createS3Blobs(options: S3BlobsOptions): BlobStore {
   // The minio client takes no AbortSignal, so each call runs in an async context holding its
   // signal, and the transport hands that signal to http.request: aborting destroys the socket.
   const callContext = new AsyncLocalStorage<AbortSignal>();
+  if (options.ca !== undefined && !endpoint.useSSL)
+    throw AppError.invalidArgument('ca', 'is for an https: endpoint; this one is http:');
   const base = endpoint.useSSL ? https : http;
-  const agent = new base.Agent({ keepAlive: true });
+  const agent = endpoint.useSSL
+    ? new https.Agent({ keepAlive: true, ...(options.ca === undefined ? {} : { ca: options.ca }) })
+    : new http.Agent({ keepAlive: true });
   const transport = {
     request(requestOptions: http.RequestOptions, callback?: (response: IncomingMessage) => void) {
       const signal = callContext.getStore();
@@ -500,7 +506,7 @@ function parseEndpoint(raw: string): Endpoint {
  * its metadata, through a plain minio client — bypassing every check, to prove damage is detected.
  */
 export async function tamperS3Blob(
-  connection: Pick<S3BlobsOptions, 'endpoint' | 'accessKey' | 'secretKey' | 'region' | 'bucket'>,
+  connection: Pick<S3BlobsOptions, 'endpoint' | 'accessKey' | 'secretKey' | 'region' | 'bucket' | 'ca'>,
   sha256: string,
   mutate: (stored: Uint8Array) => Uint8Array,
 ): Promise<void> {
@@ -514,6 +520,7 @@ export async function tamperS3Blob(
     secretKey: connection.secretKey,
     region: connection.region,
     pathStyle: true,
+    ...(connection.ca === undefined ? {} : { transportAgent: new https.Agent({ ca: connection.ca }) }),
   });
   const key = `${blobPrefix}${sha256}`;
   const info = await client.statObject(connection.bucket, key);

@@ -71,6 +71,16 @@ export interface S3Target {
   key?: string;
 }
 
+/** Node's codes for a server certificate that the trusted CAs do not vouch for: configuration, not retried. */
+const untrustedCertificate = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
 /**
  * Turns whatever an S3 call threw into an AppError: an aborted `signal` wins (`cancelled` /
  * `deadline_exceeded`); S3 error codes map to their meaning (unrecognised ones are `unknown`);
@@ -116,6 +126,14 @@ export function s3Error(
         cause: thrown,
         details,
       },
+    );
+  }
+  if (typeof code === 'string' && untrustedCertificate.has(code)) {
+    details.errno = code;
+    return new AppError(
+      'failed_precondition',
+      `S3 ${operation} (${where}): the TLS certificate of ${target.endpoint} is not trusted: ${code} ${thrown.message} (check FLYWHEEL_S3_TLS_CA)`,
+      { cause: thrown, details, retriable: false },
     );
   }
   // Node's message when a response is cut off mid-body.

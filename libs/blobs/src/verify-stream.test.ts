@@ -29,13 +29,29 @@ describe('verifyStream', () => {
     });
   });
 
-  it('holds the last chunk back until the digest is checked', async () => {
+  it('holds a small blob back whole, however it is split, until the digest is checked', async () => {
     const { received, error } = await pull(verifyStream(chunks('abc', 'def', 'ghX'), { sha256 }, 'blob x'));
-    expect(received).toEqual(['abc', 'def']);
+    expect(received).toEqual([]);
     expect(error).toMatchObject({
       code: 'data_loss',
       message: expect.stringContaining('blob x does not match its digest'),
     });
+  });
+
+  it('of a large blob, hands out chunks only while 64 KiB or more stay held back', async () => {
+    const piece = (fill: string) => Buffer.alloc(40 * 1024, fill);
+    const parts = [piece('a'), piece('b'), piece('c'), piece('d')];
+    const { received, error } = await pull(
+      verifyStream(
+        (async function* () {
+          yield* parts;
+        })(),
+        { sha256 },
+        'blob big',
+      ),
+    );
+    expect(received.map((chunk) => chunk.length)).toEqual([40 * 1024, 40 * 1024]);
+    expect(error).toMatchObject({ code: 'data_loss' });
   });
 
   it('fails a single-chunk blob before handing out anything', async () => {

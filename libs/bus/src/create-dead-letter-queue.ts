@@ -21,7 +21,7 @@ export async function createDeadLetterQueue(
     // The broker's client library is loaded only for that broker.
     case 'kafka': {
       const { createKafkaDeadLetterQueue } = await import('./kafka/kafka-dead-letter-queue.ts');
-      return createKafkaDeadLetterQueue({ brokers: config.brokers, ...names, ...deps });
+      return createKafkaDeadLetterQueue({ brokers: config.brokers, ...config.security, ...names, ...deps });
     }
     case 'nats': {
       const { createNatsDeadLetterQueue } = await import('./nats/nats-dead-letter-queue.ts');

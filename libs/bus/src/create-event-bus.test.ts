@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConfigReader } from '@flywheel/core';
 import { newEventId } from '@flywheel/events';
 import { describe, expect, it } from 'vitest';
@@ -31,10 +34,59 @@ describe('readBusConfig', () => {
       numPartitions: 6,
       retryBudgetMs: 15 * 60_000,
       sessionTimeoutMs: 45_000,
+      security: {},
     });
     expect(read({ FLYWHEEL_BUS: 'kafka', FLYWHEEL_KAFKA_BROKERS: 'k:9092' }).config).toMatchObject({
       sessionTimeoutMs: 10_000,
     });
+  });
+
+  it('reads TLS and SASL/SCRAM to Kafka: the CA file is read, SASL needs TLS, the password is never echoed', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flywheel-bus-config-'));
+    const ca = join(dir, 'ca.pem');
+    writeFileSync(ca, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+    const kafka = { FLYWHEEL_BUS: 'kafka', FLYWHEEL_KAFKA_BROKERS: 'k:9093' };
+    const sasl = {
+      FLYWHEEL_KAFKA_SASL_MECHANISM: 'SCRAM-SHA-512',
+      FLYWHEEL_KAFKA_SASL_USERNAME: 'svc',
+      FLYWHEEL_KAFKA_SASL_PASSWORD: 'hunter2-secret',
+    };
+    const secured = read({ ...kafka, FLYWHEEL_KAFKA_TLS_CA: ca, ...sasl });
+    secured.done();
+    expect(secured.config).toMatchObject({
+      security: {
+        tls: { ca: expect.stringContaining('BEGIN CERTIFICATE') },
+        sasl: { mechanism: 'scram-sha-512', username: 'svc', password: 'hunter2-secret' },
+      },
+    });
+    expect(read({ ...kafka, FLYWHEEL_KAFKA_TLS: 'true' }).config).toMatchObject({ security: { tls: {} } });
+
+    const inTheClear = read({ ...kafka, ...sasl });
+    expect(inTheClear.done).toThrow(/FLYWHEEL_KAFKA_SASL_MECHANISM needs TLS/);
+    const problems = [
+      read({ ...kafka, FLYWHEEL_KAFKA_TLS_CA: join(dir, 'missing.pem') }),
+      read({ ...kafka, FLYWHEEL_KAFKA_TLS: 'true', FLYWHEEL_KAFKA_SASL_MECHANISM: 'gssapi' }),
+      read({ ...kafka, FLYWHEEL_KAFKA_TLS: 'true', FLYWHEEL_KAFKA_SASL_MECHANISM: 'scram-sha-256' }),
+      read({ ...kafka, FLYWHEEL_KAFKA_TLS: 'true', FLYWHEEL_KAFKA_SASL_PASSWORD: 'hunter2-secret' }),
+    ].map(({ done }) => {
+      try {
+        done();
+        return '';
+      } catch (error) {
+        return (error as Error).message;
+      }
+    });
+    expect(problems[0]).toMatch(/FLYWHEEL_KAFKA_TLS_CA cannot read .*missing\.pem/);
+    expect(problems[1]).toMatch(
+      /FLYWHEEL_KAFKA_SASL_MECHANISM must be one of scram-sha-512, scram-sha-256, plain/,
+    );
+    expect(problems[2]).toMatch(
+      /FLYWHEEL_KAFKA_SASL_USERNAME is required[\s\S]*FLYWHEEL_KAFKA_SASL_PASSWORD is required/,
+    );
+    expect(problems[3]).toMatch(
+      /FLYWHEEL_KAFKA_SASL_USERNAME is set but FLYWHEEL_KAFKA_SASL_MECHANISM is not/,
+    );
+    for (const message of problems) expect(message).not.toContain('hunter2-secret');
   });
 
   it('reads a NATS URL', () => {

@@ -1,5 +1,6 @@
 import { AppError, type ConfigReader, type Logger, silentLogger } from '@flywheel/core';
 import type { EventBus } from './event-bus.ts';
+import { type KafkaSecurity, readKafkaSecurity } from './kafka/kafka-security.ts';
 import { createMemoryBus } from './memory/memory-bus.ts';
 import { topicPrefixProblem } from './topic-names.ts';
 
@@ -28,6 +29,8 @@ export type BusConfig = BusDeliveryConfig &
         readonly numPartitions: number;
         /** Consumer session timeout, ms; the heartbeat is a tenth of it. */
         readonly sessionTimeoutMs: number;
+        /** TLS and SASL towards the brokers (none: PLAINTEXT). */
+        readonly security: KafkaSecurity;
       }
     | { readonly kind: 'nats'; readonly url: string }
   );
@@ -44,7 +47,7 @@ const hostPort = /^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9A-Fa-f:]+\]:\d{1,5}$/;
  * (partitions of topics the bus creates, default 3) and `FLYWHEEL_KAFKA_SESSION_TIMEOUT` (how long a
  * silent — e.g. killed — member holds its partitions before the group rebalances, default `10s`,
  * 6s…5m: the broker's default bounds; the heartbeat is a tenth of it); with nats, `FLYWHEEL_NATS_URL`
- * (`nats://host:port[,…]`, required); `FLYWHEEL_TOPIC_PREFIX` (default none: letters, digits,
+ * (`nats://host:port[,…]`, required); TLS and SASL to Kafka as {@link readKafkaSecurity} reads them; `FLYWHEEL_TOPIC_PREFIX` (default none: letters, digits,
  * `-` and `.`, ending in `.`) is put before every topic name on the broker. Problems are recorded on `reader`; the caller's
  * `reader.done()` reports them.
  */
@@ -60,18 +63,19 @@ export function readBusConfig(reader: ConfigReader): BusConfig {
     const sessionTimeoutMs = reader.durationMs('FLYWHEEL_KAFKA_SESSION_TIMEOUT', '10s');
     if (sessionTimeoutMs < 6000 || sessionTimeoutMs > 300_000)
       reader.problem('FLYWHEEL_KAFKA_SESSION_TIMEOUT', 'must be from 6s to 5m (the broker refuses others)');
+    const security = readKafkaSecurity(reader);
     if (raw === undefined) {
       reader.problem(
         'FLYWHEEL_KAFKA_BROKERS',
         'is required when FLYWHEEL_BUS=kafka (host:port[,host:port…])',
       );
-      return { kind, brokers: [], numPartitions, sessionTimeoutMs, ...delivery };
+      return { kind, brokers: [], numPartitions, sessionTimeoutMs, security, ...delivery };
     }
     const brokers = raw.split(',').map((broker) => broker.trim().replace(/^kafka:\/\//, ''));
     const bad = brokers.filter((broker) => !hostPort.test(broker));
     if (bad.length > 0)
       reader.problem('FLYWHEEL_KAFKA_BROKERS', `must be host:port entries, got "${bad.join('", "')}"`);
-    return { kind, brokers, numPartitions, sessionTimeoutMs, ...delivery };
+    return { kind, brokers, numPartitions, sessionTimeoutMs, security, ...delivery };
   }
   if (kind === 'nats') {
     const raw = reader.optional('FLYWHEEL_NATS_URL');
@@ -115,6 +119,7 @@ export async function createEventBus(config: BusConfig, deps: { log?: Logger } =
       const { createKafkaBus } = await import('./kafka/kafka-bus.ts');
       return createKafkaBus({
         brokers: config.brokers,
+        ...config.security,
         numPartitions: config.numPartitions,
         sessionTimeoutMs: config.sessionTimeoutMs,
         heartbeatIntervalMs: Math.round(config.sessionTimeoutMs / 10),

@@ -1,30 +1,29 @@
 // Raw kafkajs access for the Kafka tests: an independent producer to write foreign bytes, and a
 // reader that drains a topic from its beginning. Test support only, out of src/.
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import type { WireMessage } from '@flywheel/events';
-import { uniqueName } from '@flywheel/testing';
+import { type KafkaSettings, kcatTopics, type RealServers, uniqueName } from '@flywheel/testing';
 import { Kafka, logLevel } from 'kafkajs';
 import { createKafkaBus, type KafkaBus, type KafkaBusOptions } from '../src/kafka/kafka-bus.ts';
+import { kafkajsSecurity } from '../src/kafka/kafka-security.ts';
 import { kafkaMessageOf, wireMessageOf } from '../src/kafka/kafka-wire.ts';
 import type { EventBusHarness } from './event-bus-contract.ts';
 
-const run = promisify(execFile);
-
 /** A Kafka bus tuned for tests (short heartbeats) plus raw access to the same brokers. */
 export async function kafkaHarness(
-  brokers: readonly string[],
+  servers: Pick<RealServers, 'kafka' | 'kafkaEnv'>,
   options: Partial<KafkaBusOptions> = {},
 ): Promise<EventBusHarness> {
   const make = (more: Partial<KafkaBusOptions> = {}) =>
-    createKafkaBus({ brokers, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1000, ...options, ...more });
+    createKafkaBus({
+      ...servers.kafka,
+      sessionTimeoutMs: 10_000,
+      heartbeatIntervalMs: 1000,
+      ...options,
+      ...more,
+    });
   const bus = make();
   const others: KafkaBus[] = [];
-  const kafka = new Kafka({
-    clientId: 'flywheel-test-raw',
-    brokers: [...brokers],
-    logLevel: logLevel.NOTHING,
-  });
+  const kafka = rawKafka(servers.kafka, 'flywheel-test-raw');
   const producer = kafka.producer({ allowAutoTopicCreation: false });
   await producer.connect();
   return {
@@ -38,7 +37,7 @@ export async function kafkaHarness(
       others.push(other);
       return other;
     },
-    topicNames: () => listTopics(kafka, brokers),
+    topicNames: () => listTopics(kafka, servers.kafkaEnv),
     close: async () => {
       await Promise.all([bus, ...others].map((each) => each.close()));
       await producer.disconnect();
@@ -77,14 +76,20 @@ export async function readTopic(
   }
 }
 
+/** A plain kafkajs client of the cluster (TLS and SASL as configured), for raw reads and writes. */
+export function rawKafka(settings: KafkaSettings, clientId: string): Kafka {
+  return new Kafka({
+    clientId,
+    brokers: settings.brokers,
+    ...kafkajsSecurity(settings),
+    logLevel: logLevel.NOTHING,
+  });
+}
+
 /** The cluster's topic names as kcat lists them (`kcat -L -J`), or kafkajs's admin where kcat is not on PATH. */
-async function listTopics(kafka: Kafka, brokers: readonly string[]): Promise<string[]> {
+async function listTopics(kafka: Kafka, kafkaEnv: Record<string, string>): Promise<string[]> {
   try {
-    const { stdout } = await run('kcat', ['-b', brokers.join(','), '-L', '-J', '-m', '10'], {
-      maxBuffer: 64 * 1024 * 1024,
-      timeout: 30_000,
-    });
-    return (JSON.parse(stdout) as { topics: { topic: string }[] }).topics.map((t) => t.topic);
+    return await kcatTopics(kafkaEnv);
   } catch (error) {
     if ((error as { code?: unknown }).code !== 'ENOENT') throw error;
   }

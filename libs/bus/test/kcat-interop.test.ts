@@ -14,10 +14,11 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 describe('interop with kcat (real Kafka)', () => {
-  const brokers = realServers().kafkaBrokers;
+  const servers = realServers();
+  const kafkaEnv = servers.kafkaEnv;
   let bus: EventBus;
   beforeAll(() => {
-    bus = createKafkaBus({ brokers, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1000 });
+    bus = createKafkaBus({ ...servers.kafka, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1000 });
   });
   afterAll(async () => {
     await bus.close();
@@ -38,7 +39,7 @@ describe('interop with kcat (real Kafka)', () => {
       data: { rows: 1200, uri: 's3://lake/churn/2026-03-01.parquet' },
       traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
     };
-    await kcatProduce(brokers.join(','), topic, 'churn', JSON.stringify(cloudEvent), {
+    await kcatProduce(kafkaEnv, topic, 'churn', JSON.stringify(cloudEvent), {
       'content-type': 'application/cloudevents+json',
     });
     const { value: delivery } = await subscription[Symbol.asyncIterator]().next();
@@ -62,12 +63,12 @@ describe('interop with kcat (real Kafka)', () => {
     const topic = uniqueName('kcat.garbage');
     await bus.ensureTopics([topic]);
     const subscription = bus.subscribe({ topics: [topic], group: uniqueName('g') });
-    await kcatProduce(brokers.join(','), topic, 'k', 'this is not a cloud event', {
+    await kcatProduce(kafkaEnv, topic, 'k', 'this is not a cloud event', {
       'content-type': 'application/cloudevents+json',
       'x-producer': 'kcat',
     });
     const good = { specversion: '1.0', id: 'after-the-garbage', type: topic, source: 'kcat' };
-    await kcatProduce(brokers.join(','), topic, 'k', JSON.stringify(good), {
+    await kcatProduce(kafkaEnv, topic, 'k', JSON.stringify(good), {
       'content-type': 'application/cloudevents+json',
     });
 
@@ -78,7 +79,7 @@ describe('interop with kcat (real Kafka)', () => {
 
     const [letter] = await waitFor(
       async () => {
-        const records = await kcatConsumeAll(brokers.join(','), dlqTopicOf(topic));
+        const records = await kcatConsumeAll(kafkaEnv, dlqTopicOf(topic));
         return records.length > 0 && records;
       },
       { timeoutMs: 30_000, what: 'the dead letter' },
@@ -96,11 +97,11 @@ describe('interop with kcat (real Kafka)', () => {
     await bus.ensureTopics([topic]);
     const subscription = bus.subscribe({ topics: [topic], group: uniqueName('g'), records: 'raw' });
     // Not CloudEvents: a plain JSON row and a line of text, as another system writes them.
-    await kcatProduce(brokers.join(','), topic, 'st-1', '{"station":"st-1","temp":3.5}', {});
-    await kcatProduce(brokers.join(','), topic, 'st-1', 'not json at all', { 'x-producer': 'kcat' });
+    await kcatProduce(kafkaEnv, topic, 'st-1', '{"station":"st-1","temp":3.5}', {});
+    await kcatProduce(kafkaEnv, topic, 'st-1', 'not json at all', { 'x-producer': 'kcat' });
     const iterator = subscription[Symbol.asyncIterator]();
     const first = (await iterator.next()).value!;
-    const [written] = await kcatConsumeAll(brokers.join(','), topic);
+    const [written] = await kcatConsumeAll(kafkaEnv, topic);
     expect(first.event).toMatchObject({
       id: `${topic}/${written!.partition}/${written!.offset}`,
       type: topic,
@@ -114,7 +115,7 @@ describe('interop with kcat (real Kafka)', () => {
     await second.nack(AppError.invalidArgument('record', 'is not JSON'));
     const [letter] = await waitFor(
       async () => {
-        const records = await kcatConsumeAll(brokers.join(','), dlqTopicOf(topic));
+        const records = await kcatConsumeAll(kafkaEnv, dlqTopicOf(topic));
         return records.length > 0 && records;
       },
       { timeoutMs: 30_000, what: 'the dead letter' },

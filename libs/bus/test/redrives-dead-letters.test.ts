@@ -30,16 +30,18 @@ const brokers: [string, () => { config: BusConfig; env: Record<string, string> }
     [
       named('kafka'),
       () => {
-        const brokerList = realServers().kafkaBrokers;
+        const servers = realServers();
+        const { brokers: brokerList, ...security } = servers.kafka;
         return {
           config: {
             kind: 'kafka',
             brokers: brokerList,
             numPartitions: 3,
             sessionTimeoutMs: 10_000,
+            security,
             ...prefixed,
           },
-          env: { FLYWHEEL_BUS: 'kafka', FLYWHEEL_KAFKA_BROKERS: brokerList.join(','), ...prefixEnv },
+          env: { FLYWHEEL_BUS: 'kafka', ...servers.kafkaEnv, ...prefixEnv },
         };
       },
     ],

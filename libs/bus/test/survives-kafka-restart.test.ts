@@ -9,7 +9,14 @@ import { createKafkaBus } from '@flywheel/bus/kafka';
 import { AppError, delay } from '@flywheel/core';
 import { type CloudEvent, newEventId } from '@flywheel/events';
 import { createEmbeddedStore } from '@flywheel/store';
-import { type PrivateServer, startPrivateServer, uniqueName, waitFor } from '@flywheel/testing';
+import {
+  type KafkaSettings,
+  kafkaSettingsOf,
+  type PrivateServer,
+  startPrivateServer,
+  uniqueName,
+  waitFor,
+} from '@flywheel/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const total = 10_000;
@@ -17,11 +24,11 @@ const batchSize = 100;
 
 describe('Kafka broker restart in the middle of a run (real Kafka)', () => {
   let kafka: PrivateServer;
-  let brokers: string[];
+  let settings: KafkaSettings;
 
   beforeAll(async () => {
     kafka = await startPrivateServer('kafka');
-    brokers = kafka.env.FLYWHEEL_KAFKA_BROKERS!.split(',');
+    settings = kafkaSettingsOf(kafka.env);
   }, 180_000);
 
   afterAll(async () => {
@@ -32,7 +39,7 @@ describe('Kafka broker restart in the middle of a run (real Kafka)', () => {
     const topic = uniqueName('restart.events');
     const group = uniqueName('restart-group');
     const bus = createKafkaBus({
-      brokers,
+      ...settings,
       sessionTimeoutMs: 10_000,
       heartbeatIntervalMs: 1000,
       defaultTimeoutMs: 5000,

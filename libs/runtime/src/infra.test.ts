@@ -32,6 +32,7 @@ describe('readInfraConfig', () => {
       numPartitions: 3,
       retryBudgetMs: 15 * 60_000,
       sessionTimeoutMs: 10_000,
+      security: {},
     });
     expect(config.store).toMatchObject({
       kind: 'mongo',

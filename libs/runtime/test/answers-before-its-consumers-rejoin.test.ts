@@ -15,7 +15,7 @@ const run = uniqueName('d4').replaceAll('.', '-');
 const sessionTimeoutMs = 45_000;
 const env = {
   FLYWHEEL_BUS: 'kafka',
-  FLYWHEEL_KAFKA_BROKERS: servers.kafkaBrokers.join(','),
+  ...servers.kafkaEnv,
   FLYWHEEL_KAFKA_SESSION_TIMEOUT: `${sessionTimeoutMs}ms`,
   FLYWHEEL_STORE: 'mongo',
   FLYWHEEL_MONGO_URL: servers.mongoUrl,

@@ -1,6 +1,11 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
 import { createServer, type Server, type Socket, connect as tcpConnect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { AppError } from '@flywheel/core';
-import { realServers, uniqueName, waitFor } from '@flywheel/testing';
+import { realServers, repoRoot, uniqueName, waitFor } from '@flywheel/testing';
 import { MongoClient } from 'mongodb';
 import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { describeDocumentStoreContract } from '../test/document-store-contract.ts';
@@ -65,10 +70,41 @@ async function proxyTo(
     server = undefined;
   };
   await listen();
-  return { url: `mongodb://127.0.0.1:${port}`, cut, restore: listen, close: cut };
+  // The query (tls=true&tlsCAFile=… on the secured servers) goes along: TLS passes through the proxy.
+  return { url: `mongodb://127.0.0.1:${port}/${target.search}`, cut, restore: listen, close: cut };
 }
 
 describe('mongo store against a real server', () => {
+  it.runIf(new URL(mongoUrl).searchParams.get('tls') === 'true')(
+    'over TLS: a client in the clear, or one trusting another CA, gets no answer (unavailable)',
+    async () => {
+      const target = new URL(mongoUrl);
+      const dir = await mkdtemp(join(tmpdir(), 'flywheel-mongo-other-ca-'));
+      const { stdout } = await promisify(execFile)(
+        join(repoRoot, 'scripts/servers/test-ca.sh'),
+        ['ca', 'other'],
+        {
+          env: { ...process.env, FLYWHEEL_TLS_DIR: dir },
+        },
+      );
+      for (const url of [
+        `mongodb://${target.host}/`,
+        `mongodb://${target.host}/?tls=true&tlsCAFile=${encodeURIComponent(stdout.trim())}`,
+      ]) {
+        const store = createMongoStore({
+          url,
+          database: newDatabase(),
+          defaultTimeoutMs: 4000,
+          serverSelectionTimeoutMs: 1500,
+        });
+        onTestFinished(() => store.close());
+        await expect(store.collection<{ n: number }>('things').put('a', { n: 1 })).rejects.toMatchObject({
+          code: 'unavailable',
+        });
+      }
+    },
+  );
+
   it('fails unavailable (retriable) when the connection is lost, and works again once the server is back', async () => {
     const proxy = await proxyTo(mongoUrl);
     onTestFinished(() => proxy.close());

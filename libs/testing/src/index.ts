@@ -1,5 +1,15 @@
-export type { KcatRecord } from './kcat.ts';
-export { kcatConsumeAll, kcatHeaders, kcatProduce, kcatProduceMany } from './kcat.ts';
+export type { KafkaSettings } from './kafka-settings.ts';
+export { kafkaEnvOf, kafkaSettingsOf } from './kafka-settings.ts';
+export type { KcatEnv, KcatRecord } from './kcat.ts';
+export {
+  kcatArgs,
+  kcatCommand,
+  kcatConsumeAll,
+  kcatHeaders,
+  kcatProduce,
+  kcatProduceMany,
+  kcatTopics,
+} from './kcat.ts';
 export type { OtlpReceiver, ReceivedSpan } from './otlp-receiver.ts';
 export { startOtlpReceiver } from './otlp-receiver.ts';
 export type {

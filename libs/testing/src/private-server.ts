@@ -99,7 +99,9 @@ export async function startPrivateServer(
 /** `export NAME=value` lines of a servers.env. */
 function parseEnv(text: string): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const match of text.matchAll(/^export (\w+)=(\S*)$/gm)) env[match[1]!] = match[2]!;
+  // Values are bare words, or single-quoted when they hold shell characters (the Mongo URL's `&`).
+  for (const match of text.matchAll(/^export (\w+)=(?:'([^']*)'|(\S*))$/gm))
+    env[match[1]!] = match[2] ?? match[3]!;
   return env;
 }
 

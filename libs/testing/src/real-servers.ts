@@ -1,9 +1,17 @@
+import { readFileSync } from 'node:fs';
+import { type KafkaSettings, kafkaEnvOf, kafkaSettingsOf } from './kafka-settings.ts';
+
 /** Where the real servers that `scripts/servers/servers.sh start` launched are listening. */
 export interface RealServers {
   kafkaBrokers: string[];
+  /** Brokers plus TLS and SASL, for `createKafkaBus({ ...servers.kafka })` or a kafkajs client. */
+  kafka: KafkaSettings;
+  /** The `FLYWHEEL_KAFKA_*` variables (brokers, TLS CA, SASL), for a service's or kcat's environment. */
+  kafkaEnv: Record<string, string>;
   natsUrl: string;
   mongoUrl: string;
-  s3: { endpoint: string; accessKey: string; secretKey: string; region: string };
+  /** `ca`: the PEM of `FLYWHEEL_S3_TLS_CA` (the test CA) when the endpoint is https:. */
+  s3: { endpoint: string; accessKey: string; secretKey: string; region: string; ca?: string };
 }
 
 /**
@@ -24,6 +32,8 @@ export function realServers(env: Readonly<Record<string, string | undefined>> = 
   };
   return {
     kafkaBrokers: need('FLYWHEEL_KAFKA_BROKERS').split(','),
+    kafka: kafkaSettingsOf(env),
+    kafkaEnv: kafkaEnvOf(env),
     natsUrl: need('FLYWHEEL_NATS_URL'),
     mongoUrl: need('FLYWHEEL_MONGO_URL'),
     s3: {
@@ -31,6 +41,7 @@ export function realServers(env: Readonly<Record<string, string | undefined>> = 
       accessKey: need('FLYWHEEL_S3_ACCESS_KEY'),
       secretKey: need('FLYWHEEL_S3_SECRET_KEY'),
       region: env.FLYWHEEL_S3_REGION ?? 'us-east-1',
+      ...(env.FLYWHEEL_S3_TLS_CA ? { ca: readFileSync(env.FLYWHEEL_S3_TLS_CA, 'utf8') } : {}),
     },
   };
 }

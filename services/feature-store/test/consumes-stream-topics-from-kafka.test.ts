@@ -27,7 +27,7 @@ import type { ViewDataRecord } from '../src/storage/offline-records.ts';
 import { plain, v } from './feature-store-harness.ts';
 
 const servers = realServers();
-const brokers = servers.kafkaBrokers.join(',');
+const kafkaEnv = servers.kafkaEnv;
 
 function killOnFinish(service: SpawnedService): void {
   onTestFinished(() => {
@@ -43,7 +43,7 @@ function featureStoreRun(name: string) {
   const dataDir = mkdtempSync(join(tmpdir(), 'flywheel-fs-stream-'));
   const env = {
     FLYWHEEL_BUS: 'kafka',
-    FLYWHEEL_KAFKA_BROKERS: brokers,
+    ...kafkaEnv,
     FLYWHEEL_TOPIC_PREFIX: prefix,
     FLYWHEEL_STORE: 'mongo',
     FLYWHEEL_MONGO_URL: servers.mongoUrl,
@@ -127,33 +127,33 @@ describe('stream sources on real Kafka (records written by kcat)', () => {
       { station: 'st-2', observed_at: '2024-06-01T11:00:00Z', temperature: -3.25 },
     ];
     await kcatProduceMany(
-      brokers,
+      kafkaEnv,
       fs.physical(topic),
       rows.map((row) => ({ key: row.station, value: JSON.stringify(row) })),
     );
     // Bad: a value of the wrong type, not JSON at all, no join key; and one a REJECT expectation
     // refuses (announced as rejected, not dead-lettered, as on every ingest).
     await kcatProduce(
-      brokers,
+      kafkaEnv,
       fs.physical(topic),
       'st-3',
       JSON.stringify({ station: 'st-3', observed_at: '2024-06-01T11:00:00Z', temperature: 'warm' }),
       {},
     );
-    await kcatProduce(brokers, fs.physical(topic), 'st-4', 'station=st-4 temp=3', {});
+    await kcatProduce(kafkaEnv, fs.physical(topic), 'st-4', 'station=st-4 temp=3', {});
     await kcatProduce(
-      brokers,
+      kafkaEnv,
       fs.physical(topic),
       'st-6',
       JSON.stringify({ observed_at: '2024-06-01T11:00:00Z', temperature: 1 }),
       {},
     );
     // A protobuf record: StreamSource declares no message type, so it cannot be read.
-    await kcatProduce(brokers, fs.physical(topic), 'st-7', '\u0008\u0096\u0002', {
+    await kcatProduce(kafkaEnv, fs.physical(topic), 'st-7', '\u0008\u0096\u0002', {
       'content-type': 'application/x-protobuf',
     });
     await kcatProduce(
-      brokers,
+      kafkaEnv,
       fs.physical(topic),
       'st-5',
       JSON.stringify({ station: 'st-5', observed_at: '2024-06-01T11:00:00Z', temperature: 999 }),
@@ -189,7 +189,7 @@ describe('stream sources on real Kafka (records written by kcat)', () => {
 
     const letters = await waitFor(
       async () => {
-        const records = await kcatConsumeAll(brokers, fs.physical(`${topic}.dlq`));
+        const records = await kcatConsumeAll(kafkaEnv, fs.physical(`${topic}.dlq`));
         return records.length >= 4 && records;
       },
       { timeoutMs: 60_000, what: 'four dead letters' },
@@ -236,7 +236,7 @@ describe('stream sources on real Kafka (records written by kcat)', () => {
       temperature: i / 10,
     }));
     await kcatProduceMany(
-      brokers,
+      kafkaEnv,
       fs.physical(topic),
       rows.map((row) => ({ key: row.station, value: JSON.stringify(row) })),
     );

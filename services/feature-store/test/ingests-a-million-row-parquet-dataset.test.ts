@@ -62,7 +62,7 @@ describe('a 1M-row Parquet dataset on Kafka, MongoDB-wire and S3', () => {
     const bucket = `flywheel-${run}`.toLowerCase().slice(0, 63);
     const blobs = createS3Blobs({ ...servers.s3, bucket });
     onTestFinished(() => blobs.close());
-    const bus = createKafkaBus({ brokers: servers.kafkaBrokers, topicPrefix, clientId: `${run}-test` });
+    const bus = createKafkaBus({ ...servers.kafka, topicPrefix, clientId: `${run}-test` });
     onTestFinished(() => bus.close());
     const store = createMongoStore({ url: servers.mongoUrl, database: run });
     onTestFinished(() => store.close());
@@ -74,7 +74,7 @@ describe('a 1M-row Parquet dataset on Kafka, MongoDB-wire and S3', () => {
       shared: { blobs },
       env: {
         FLYWHEEL_BUS: 'kafka',
-        FLYWHEEL_KAFKA_BROKERS: servers.kafkaBrokers.join(','),
+        ...servers.kafkaEnv,
         FLYWHEEL_TOPIC_PREFIX: topicPrefix,
         FLYWHEEL_STORE: 'mongo',
         FLYWHEEL_MONGO_URL: servers.mongoUrl,

@@ -52,7 +52,7 @@ describe('output drift and alert resolution on real Kafka and MongoDB-wire', () 
   const fsBus = createMemoryBus();
   const blobs = createFsBlobs({ dir: join(mkdtempSync(join(tmpdir(), 'flywheel-mon-real-')), 'blobs') });
   const kafka = createKafkaBus({
-    brokers: servers.kafkaBrokers,
+    ...servers.kafka,
     topicPrefix: `mon-i10-${run}.`,
     sessionTimeoutMs: 10_000,
     heartbeatIntervalMs: 1000,

@@ -19,7 +19,7 @@ const run = uniqueName('restart').replaceAll('.', '-');
 const model = `weather-${run}`.toLowerCase();
 const shared: Record<string, string> = {
   FLYWHEEL_BUS: 'kafka',
-  FLYWHEEL_KAFKA_BROKERS: servers.kafkaBrokers.join(','),
+  ...servers.kafkaEnv,
   // Groups of their own: other tests' services on the shared broker are not disturbed.
   FLYWHEEL_CONSUMER_GROUP_PREFIX: `${run}-`,
   FLYWHEEL_BLOBS: 's3',

@@ -15,10 +15,11 @@ import { assertPublishable, assertSubscribable, assertTopicNames, topicNamespace
 import { kafkaError } from './kafka-errors.ts';
 import { kafkaLogCreator } from './kafka-logger.ts';
 import { KafkaPublisher } from './kafka-publisher.ts';
+import { type KafkaSecurity, kafkajsSecurity } from './kafka-security.ts';
 import { type KafkaConsumerSettings, startKafkaSubscription } from './kafka-subscription.ts';
 import { kafkaMessageOf } from './kafka-wire.ts';
 
-export interface KafkaBusOptions {
+export interface KafkaBusOptions extends KafkaSecurity {
   /** `host:port` of one or more brokers. */
   brokers: readonly string[];
   clientId?: string;
@@ -77,6 +78,7 @@ export function createKafkaBus(options: KafkaBusOptions): KafkaBus {
   const kafka = new Kafka({
     clientId: options.clientId ?? 'flywheel',
     brokers: [...options.brokers],
+    ...kafkajsSecurity(options),
     connectionTimeout: 3000,
     requestTimeout: 30_000,
     retry,

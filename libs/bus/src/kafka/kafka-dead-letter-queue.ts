@@ -12,9 +12,10 @@ import { dlqTopicOf } from '../event-bus.ts';
 import { topicNamespace } from '../topic-names.ts';
 import { kafkaError } from './kafka-errors.ts';
 import { kafkaLogCreator } from './kafka-logger.ts';
+import { type KafkaSecurity, kafkajsSecurity } from './kafka-security.ts';
 import { kafkaMessageOf, wireMessageOf } from './kafka-wire.ts';
 
-export interface KafkaDeadLetterQueueOptions {
+export interface KafkaDeadLetterQueueOptions extends KafkaSecurity {
   brokers: readonly string[];
   clientId?: string;
   log?: Logger;
@@ -45,6 +46,7 @@ export function createKafkaDeadLetterQueue(options: KafkaDeadLetterQueueOptions)
   const kafka = new Kafka({
     clientId: options.clientId ?? 'flywheel-dlq',
     brokers: [...options.brokers],
+    ...kafkajsSecurity(options),
     connectionTimeout: 3000,
     logLevel: logLevel.WARN,
     logCreator: kafkaLogCreator(log),

@@ -69,7 +69,7 @@ export function startReplicaStack(options: ReplicaStackOptions): ReplicaStack {
   const topicPrefix = options.isolate === 'groups' ? undefined : `${run}.`;
   const busEnv: Env = {
     FLYWHEEL_BUS: 'kafka',
-    FLYWHEEL_KAFKA_BROKERS: servers.kafkaBrokers.join(','),
+    ...servers.kafkaEnv,
     ...(topicPrefix === undefined
       ? { FLYWHEEL_CONSUMER_GROUP_PREFIX: `${run}-` }
       : { FLYWHEEL_TOPIC_PREFIX: topicPrefix }),
@@ -80,7 +80,7 @@ export function startReplicaStack(options: ReplicaStackOptions): ReplicaStack {
   let bus: EventBus | undefined;
   const ownBus = (): EventBus => {
     bus ??= createKafkaBus({
-      brokers: servers.kafkaBrokers,
+      ...servers.kafka,
       ...(topicPrefix === undefined ? {} : { topicPrefix }),
       clientId: `${run}-test`,
     });

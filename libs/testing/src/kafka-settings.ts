@@ -1,0 +1,46 @@
+import { readFileSync } from 'node:fs';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** How to reach a Kafka cluster, shaped like `@flywheel/bus`'s KafkaBusOptions (brokers, tls, sasl). */
+export interface KafkaSettings {
+  brokers: string[];
+  tls?: { ca?: string };
+  sasl?: { mechanism: 'scram-sha-512' | 'scram-sha-256' | 'plain'; username: string; password: string };
+}
+
+/**
+ * The `FLYWHEEL_KAFKA_*` and `FLYWHEEL_KCAT` variables of `env` (a `servers.env`, or the test's
+ * process): brokers, TLS CA, SASL. Spread them into a service's environment so it talks to the
+ * same cluster, secured the same way.
+ */
+export function kafkaEnvOf(env: Env): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(env).filter(
+      (entry): entry is [string, string] =>
+        (entry[0].startsWith('FLYWHEEL_KAFKA_') || entry[0] === 'FLYWHEEL_KCAT') && entry[1] !== undefined,
+    ),
+  );
+}
+
+/** The client settings those variables describe (the CA file is read now). Throws when brokers are missing. */
+export function kafkaSettingsOf(env: Env): KafkaSettings {
+  const brokers = env.FLYWHEEL_KAFKA_BROKERS;
+  if (!brokers) throw new Error('FLYWHEEL_KAFKA_BROKERS is not set');
+  const ca = env.FLYWHEEL_KAFKA_TLS_CA;
+  const mechanism = env.FLYWHEEL_KAFKA_SASL_MECHANISM?.toLowerCase();
+  const tls = ca ? { ca: readFileSync(ca, 'utf8') } : env.FLYWHEEL_KAFKA_TLS === 'true' ? {} : undefined;
+  return {
+    brokers: brokers.split(','),
+    ...(tls === undefined ? {} : { tls }),
+    ...(mechanism === undefined
+      ? {}
+      : {
+          sasl: {
+            mechanism: mechanism as NonNullable<KafkaSettings['sasl']>['mechanism'],
+            username: env.FLYWHEEL_KAFKA_SASL_USERNAME ?? '',
+            password: env.FLYWHEEL_KAFKA_SASL_PASSWORD ?? '',
+          },
+        }),
+  };
+}
