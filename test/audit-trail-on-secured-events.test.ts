@@ -86,7 +86,7 @@ describe('audit trail with security on (real Kafka, signed events)', () => {
       writeFileSync(join(dir, `${name}.key.json`), JSON.stringify(key.privateJwk));
     const env = (service: string) => ({
       FLYWHEEL_BUS: 'kafka',
-      FLYWHEEL_KAFKA_BROKERS: servers.kafkaBrokers.join(','),
+      ...servers.kafkaEnv,
       FLYWHEEL_TOPIC_PREFIX: prefix,
       FLYWHEEL_AUTH: 'on',
       FLYWHEEL_AUTH_ISSUER: issuer,
@@ -108,7 +108,7 @@ describe('audit trail with security on (real Kafka, signed events)', () => {
     });
     const reader = new ConfigReader({
       FLYWHEEL_BUS: 'kafka',
-      FLYWHEEL_KAFKA_BROKERS: servers.kafkaBrokers.join(','),
+      ...servers.kafkaEnv,
       FLYWHEEL_TOPIC_PREFIX: prefix,
     });
     observer = await createEventBus(readBusConfig(reader));
@@ -170,12 +170,17 @@ describe('audit trail with security on (real Kafka, signed events)', () => {
         runActingAs({ subject: 'service:monitoring', teams: [], onBehalfOf: 'user:alice' }, () =>
           newEvent(DriftDetectedSchema, { modelName, team: 'growth', statistic: 0.5 }, { source }),
         );
-      const brokers = servers.kafkaBrokers.join(',');
       const topic = `${prefix}drift.detected`;
       const kcat = async (event: ReturnType<typeof drift>) => {
         const wire = toWireMessage(event);
         // JSON payload so kcat's text stdin carries it intact; the signature covers these bytes.
-        await kcatProduce(brokers, topic, event.key, new TextDecoder().decode(wire.value), wire.headers);
+        await kcatProduce(
+          servers.kafkaEnv,
+          topic,
+          event.key,
+          new TextDecoder().decode(wire.value),
+          wire.headers,
+        );
       };
       const asJson = (event: ReturnType<typeof drift>) => ({
         ...event,
@@ -191,7 +196,7 @@ describe('audit trail with security on (real Kafka, signed events)', () => {
 
       const reasons = await waitFor(
         async () => {
-          const letters = await kcatConsumeAll(brokers, dlqTopicOf(topic));
+          const letters = await kcatConsumeAll(servers.kafkaEnv, dlqTopicOf(topic));
           const byId = new Map(letters.map((l) => [kcatHeaders(l).ce_id, kcatHeaders(l)[dlqHeaders.reason]]));
           return byId.has(unlisted.id) && byId.has(unsigned.id) && byId;
         },

@@ -35,7 +35,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNatsBus } from '../src/nats/nats-bus.ts';
 
 const servers = realServers();
-const brokers = servers.kafkaBrokers.join(',');
 const alice: ActingPrincipal = { subject: 'user:alice', teams: ['growth'] };
 
 /** An event of `type` from `source`, made as `by` would make it (principal attributes included). */
@@ -55,7 +54,13 @@ function eventOf(type: string, source: string, by: ActingPrincipal, data: object
 /** Publishes `event` in binary mode with kcat, as a system outside Flywheel would. */
 async function kcatPublish(event: CloudEvent): Promise<void> {
   const wire = toWireMessage(event);
-  await kcatProduce(brokers, event.type, event.key, new TextDecoder().decode(wire.value), wire.headers);
+  await kcatProduce(
+    servers.kafkaEnv,
+    event.type,
+    event.key,
+    new TextDecoder().decode(wire.value),
+    wire.headers,
+  );
 }
 
 describe('producer allow-list and signatures (real Kafka, kcat as the outside producer)', () => {
@@ -64,7 +69,7 @@ describe('producer allow-list and signatures (real Kafka, kcat as the outside pr
   let keysFile: string;
   beforeAll(async () => {
     bus = createKafkaBus({
-      brokers: servers.kafkaBrokers,
+      ...servers.kafka,
       sessionTimeoutMs: 10_000,
       heartbeatIntervalMs: 1000,
     });
@@ -121,7 +126,7 @@ describe('producer allow-list and signatures (real Kafka, kcat as the outside pr
     );
     const letters = await waitFor(
       async () => {
-        const records = await kcatConsumeAll(brokers, dlqTopicOf(topic));
+        const records = await kcatConsumeAll(servers.kafkaEnv, dlqTopicOf(topic));
         return records.length >= forged.length && handled.length >= 1 ? records : false;
       },
       { timeoutMs: 90_000, intervalMs: 500, what: 'four dead letters and one handled event' },
@@ -169,7 +174,7 @@ describe('producer allow-list and signatures (real Kafka, kcat as the outside pr
     );
     const [letter] = await waitFor(
       async () => {
-        const records = await kcatConsumeAll(brokers, dlqTopicOf(topic));
+        const records = await kcatConsumeAll(servers.kafkaEnv, dlqTopicOf(topic));
         return records.length >= 1 && handled.length >= 1 ? records : false;
       },
       { timeoutMs: 90_000, intervalMs: 500, what: 'one dead letter and one handled event' },
@@ -183,11 +188,7 @@ describe('producer allow-list and signatures (real Kafka, kcat as the outside pr
 });
 
 describe.each([
-  [
-    'Kafka',
-    () =>
-      createKafkaBus({ brokers: servers.kafkaBrokers, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1000 }),
-  ],
+  ['Kafka', () => createKafkaBus({ ...servers.kafka, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1000 })],
   ['NATS JetStream', () => createNatsBus({ url: servers.natsUrl })],
 ])('the acting principal over %s', (_name, makeBus) => {
   it('rides as CloudEvents extension attributes from publisher to handler, signature intact', async () => {
