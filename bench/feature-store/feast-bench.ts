@@ -2,11 +2,11 @@
 // online store, `feast serve`) on the same generated data, side by side in one run. Usage:
 //   FEAST_PYTHON=$(bench/feature-store/setup-feast.sh) node --max-old-space-size=12288 \
 //     bench/feature-store/feast-bench.ts [entities=10000] [rowsPerEntity=100] [features=50]
-// Env: PIT_SIZES=100000,1000000  INGEST_ROWS=1000000  ONLINE_REQUESTS=2000  ONLINE_CONCURRENT_REQUESTS=500
+// Env: PIT_SIZES=100000,1000000  INGEST_ROWS=1000000  FEAST_INGEST_BATCH=100000  ONLINE_REQUESTS=2000  ONLINE_CONCURRENT_REQUESTS=500
 //      STEPS=materialize,pit,ingest,online (a subset skips the others; materialize always runs first)
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -24,6 +24,8 @@ import { type LoadResult, runLoad } from './online-load.ts';
 const [entities = 10_000, rowsPerEntity = 100, featureCount = 50] = process.argv.slice(2).map(Number);
 const pitSizes = (process.env.PIT_SIZES ?? '100000,1000000').split(',').map(Number);
 const ingestRows = Number(process.env.INGEST_ROWS ?? 1_000_000);
+// Feast's write_to_online_store of 1M rows at once outgrew 19 GB RSS: it gets batches of this many.
+const feastIngestBatch = Number(process.env.FEAST_INGEST_BATCH ?? 100_000);
 const onlineRequests = Number(process.env.ONLINE_REQUESTS ?? 2000);
 const concurrentRequests = Number(process.env.ONLINE_CONCURRENT_REQUESTS ?? 500);
 const steps = new Set((process.env.STEPS ?? 'materialize,pit,ingest,online').split(','));
@@ -40,7 +42,12 @@ const dir = mkdtempSync(join(tmpdir(), 'flywheel-feast-bench-'));
 const repo = join(dir, 'feast-repo');
 const history = join(dir, 'history.parquet');
 const s = (ms: number) => ms / 1000;
-const log = (line: string) => console.log(line);
+const log = (line: string) =>
+  console.log(
+    `${line}  [load ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}]`,
+  );
 
 const duck = await (await DuckDBInstance.create(':memory:')).connect();
 const sql = async (query: string) => (await duck.runAndReadAll(query)).getRowObjectsJS();
@@ -317,7 +324,7 @@ if (steps.has('ingest')) {
   log(
     `ingest ${ingestRows} rows online: Flywheel IngestStream ${flywheelS.toFixed(2)} s (${ingested.rowsWritten} written); Feast next`,
   );
-  const feastIngest = await feast('ingest', repo, ingestFile);
+  const feastIngest = await feast('ingest', repo, ingestFile, String(feastIngestBatch));
   log(
     `ingest ${ingestRows} rows online: Feast write_to_online_store ${feastIngest.seconds!.toFixed(2)} s, Flywheel IngestStream ${flywheelS.toFixed(2)} s (${ingested.rowsWritten} written)`,
   );
@@ -326,7 +333,7 @@ if (steps.has('ingest')) {
     feast: `${feastIngest.seconds!.toFixed(2)} s`,
     flywheel: `${flywheelS.toFixed(2)} s`,
     ratio: ratio(feastIngest.seconds!, flywheelS),
-    note: 'Feast write_to_online_store(df); Flywheel IngestStream, 1000-row messages, target ONLINE, protos built in the timed loop',
+    note: `Feast write_to_online_store, ${feastIngestBatch}-row frames; Flywheel IngestStream, 1000-row messages, target ONLINE, protos built in the timed loop`,
   });
   begin = performance.now();
   const both = await client.ingestStream(

@@ -1,4 +1,4 @@
-import type { CallOptions } from '@flywheel/core';
+import type { AppError, CallOptions } from '@flywheel/core';
 
 /** A stored document: its id, its version (1 on create, +1 per write) and its data. */
 export interface Doc<T> {
@@ -61,6 +61,19 @@ export interface PutOptions extends CallOptions {
  * can be announced atomically too.
  */
 export type DeleteOptions = Omit<PutOptions, 'expiresAt'>;
+
+/**
+ * One write of {@link Collection.putMany}: `expectedVersion` as in {@link PutOptions} (`0` =
+ * create), required — a batch is for read-modify-write of documents read just before.
+ */
+export interface VersionedWrite<T> {
+  readonly id: string;
+  readonly data: T;
+  readonly expectedVersion: number;
+}
+
+/** Most ids of one {@link Collection.getMany} and writes of one {@link Collection.putMany}. */
+export const maxBatchDocuments = 1000;
 
 /** What `find` may compare with: JSON scalars. */
 export type Scalar = string | number | boolean;
@@ -128,6 +141,19 @@ export interface Collection<T extends object> {
   get(id: string, options?: CallOptions): Promise<Doc<T> | undefined>;
   /** Writes `data` as the next version; see {@link PutOptions} for the concurrency contract. */
   put(id: string, data: T, options?: PutOptions): Promise<Doc<T>>;
+  /** The documents of `ids` (at most {@link maxBatchDocuments}), aligned with them: undefined where absent. */
+  getMany(ids: readonly string[], options?: CallOptions): Promise<(Doc<T> | undefined)[]>;
+  /**
+   * Many versioned writes in one round trip (MongoDB: one unordered `bulkWrite`; embedded: one
+   * group commit). Each write is atomic on its own document, as a `put` with its `expectedVersion`
+   * (no outbox, no expiry: the document is permanent); there is no transaction across them. Every
+   * write is checked first — ids distinct, data JSON, at most {@link maxBatchDocuments} — and
+   * bad input fails the whole call `invalid_argument` naming `writes[i]…`, nothing written. Then
+   * each write resolves, aligned with `writes`, to its written document or to the AppError of its
+   * version check (`already_exists`, `aborted`, `not_found`: re-read and retry those). The call
+   * itself fails only as a backend fails (`unavailable`; `deadline_exceeded`: outcomes unknown).
+   */
+  putMany(writes: readonly VersionedWrite<T>[], options?: CallOptions): Promise<(Doc<T> | AppError)[]>;
   /** Deletes; with `expectedVersion`, only that version. Resolves false when it did not exist. */
   delete(id: string, options?: DeleteOptions): Promise<boolean>;
   /**

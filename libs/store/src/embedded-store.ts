@@ -15,6 +15,7 @@ import type {
   PendingOutboxEntry,
   PutOptions,
   RelayedEntry,
+  VersionedWrite,
 } from './document-store.ts';
 import { type Journal, openJournal } from './embedded-journal.ts';
 import {
@@ -26,10 +27,12 @@ import {
   validateExpectedVersion,
   validateExpiresAt,
   validateFind,
+  validateIds,
   validateIndexes,
   validateOutbox,
   validatePendingLimit,
   validateRelayed,
+  validateWrites,
 } from './validate-document.ts';
 
 export interface EmbeddedStoreOptions {
@@ -478,6 +481,44 @@ async function openStore(context: {
   }
 
   function makeCollection<T extends object>(name: string, fields: readonly string[]): Collection<T> {
+    /** The plan of a `put` of `copy` (already validated) at `expected` (undefined: any version). */
+    function putPlan(
+      id: string,
+      copy: T,
+      expected: number | undefined,
+      outbox: readonly OutboxEntry[],
+      exp: number | undefined,
+    ): (current: StoredDoc | undefined) => Plan {
+      return (current: StoredDoc | undefined): Plan => {
+        const live = isLive(current) ? current : undefined;
+        let version: number;
+        if (expected === 0) {
+          if (live)
+            throw new AppError('already_exists', `${name}/${id} already exists (version ${live.version})`);
+          version = 1;
+        } else if (expected !== undefined) {
+          if (!live)
+            throw new AppError('not_found', `${name}/${id} does not exist (expected version ${expected})`);
+          if (live.version !== expected) throw versionConflict(name, id, live.version, expected);
+          version = expected + 1;
+        } else {
+          version = live ? live.version + 1 : 1;
+        }
+        const add = newEntries(outbox);
+        return {
+          record: {
+            op: 'put',
+            id,
+            v: version,
+            data: copy,
+            ...(add.length ? { add } : {}),
+            ...(exp === undefined ? {} : { exp }),
+          },
+          result: { id, version, data: cloneJson(copy) as T },
+        };
+      };
+    }
+
     return {
       name,
 
@@ -487,6 +528,44 @@ async function openStore(context: {
         validateDocId(id);
         const doc = collections.get(name)?.docs.get(id);
         return isLive(doc) ? toDoc<T>(id, doc) : undefined;
+      },
+
+      async getMany(ids, options) {
+        assertOpen();
+        throwIfAborted(options?.signal);
+        const docs = collections.get(name)?.docs;
+        return validateIds(ids).map((id) => {
+          const doc = docs?.get(id);
+          return isLive(doc) ? toDoc<T>(id, doc) : undefined;
+        });
+      },
+
+      putMany(writes: readonly VersionedWrite<T>[], options?: CallOptions): Promise<(Doc<T> | AppError)[]> {
+        return Promise.resolve().then(async () => {
+          const checked = validateWrites(writes);
+          for (const [i, write] of checked.entries()) {
+            if (JSON.stringify(write.data).length > maxDocumentBytes) {
+              throw AppError.invalidArgument(`writes[${i}].data`, 'the document exceeds 16 MiB');
+            }
+          }
+          // Enqueued together: the group commit writes them in one or two journal appends.
+          const settled = await Promise.allSettled(
+            checked.map((write) =>
+              enqueue<Doc<T>>(
+                stateOf(name),
+                write.id,
+                putPlan(write.id, write.data, write.expectedVersion, [], undefined),
+                options,
+              ),
+            ),
+          );
+          return settled.map((outcome) => {
+            if (outcome.status === 'fulfilled') return outcome.value;
+            const error = AppError.from(outcome.reason);
+            if (['already_exists', 'aborted', 'not_found'].includes(error.code)) return error;
+            throw error;
+          });
+        });
       },
 
       put(id: string, data: T, options?: PutOptions): Promise<Doc<T>> {
@@ -499,45 +578,7 @@ async function openStore(context: {
           const expected = validateExpectedVersion(options);
           const outbox = validateOutbox(options?.outbox);
           const exp = validateExpiresAt(options);
-          return enqueue<Doc<T>>(
-            stateOf(name),
-            id,
-            (current) => {
-              const live = isLive(current) ? current : undefined;
-              let version: number;
-              if (expected === 0) {
-                if (live)
-                  throw new AppError(
-                    'already_exists',
-                    `${name}/${id} already exists (version ${live.version})`,
-                  );
-                version = 1;
-              } else if (expected !== undefined) {
-                if (!live)
-                  throw new AppError(
-                    'not_found',
-                    `${name}/${id} does not exist (expected version ${expected})`,
-                  );
-                if (live.version !== expected) throw versionConflict(name, id, live.version, expected);
-                version = expected + 1;
-              } else {
-                version = live ? live.version + 1 : 1;
-              }
-              const add = newEntries(outbox);
-              return {
-                record: {
-                  op: 'put',
-                  id,
-                  v: version,
-                  data: copy,
-                  ...(add.length ? { add } : {}),
-                  ...(exp === undefined ? {} : { exp }),
-                },
-                result: { id, version, data: cloneJson(copy) as T },
-              };
-            },
-            options,
-          );
+          return enqueue<Doc<T>>(stateOf(name), id, putPlan(id, copy, expected, outbox, exp), options);
         });
       },
 

@@ -15,7 +15,9 @@ export type {
   RangeCondition,
   RelayedEntry,
   Scalar,
+  VersionedWrite,
 } from './document-store.ts';
+export { maxBatchDocuments } from './document-store.ts';
 export type { EmbeddedStoreOptions } from './embedded-store.ts';
 export { createEmbeddedStore } from './embedded-store.ts';
 export type { MongoStoreOptions } from './mongo-store.ts';

@@ -1,5 +1,13 @@
+import { randomUUID } from 'node:crypto';
 import { AppError, type CallOptions, type Logger, silentLogger } from '@flywheel/core';
-import { Binary, BSON, MongoClient, type Collection as MongoCollection, MongoServerError } from 'mongodb';
+import {
+  Binary,
+  BSON,
+  MongoBulkWriteError,
+  MongoClient,
+  type Collection as MongoCollection,
+  MongoServerError,
+} from 'mongodb';
 import { withDeadline } from './call-deadline.ts';
 import type {
   Collection,
@@ -17,16 +25,19 @@ import { duplicateKey, fromMongoError } from './mongo-errors.ts';
 import { mongoFindConditions } from './mongo-find-query.ts';
 import {
   maxDocumentBytes,
+  renamed,
   validateCollectionName,
   validateData,
   validateDocId,
   validateExpectedVersion,
   validateExpiresAt,
   validateFind,
+  validateIds,
   validateIndexes,
   validateOutbox,
   validatePendingLimit,
   validateRelayed,
+  validateWrites,
 } from './validate-document.ts';
 
 export interface MongoStoreOptions {
@@ -73,6 +84,8 @@ interface StoredDoc {
   outboxAt?: number;
   /** A deleted document whose outbox is not relayed yet: invisible, removed once relayed. */
   deleted?: true;
+  /** Token of the putMany batch that last wrote it (how a batch tells which updates matched). */
+  w?: string;
   /** From then on the document reads as absent; the TTL index (`expiresAt_ttl`) and the sweep remove it. */
   expiresAt?: Date;
 }
@@ -325,7 +338,7 @@ export function createMongoStore(options: MongoStoreOptions): DocumentStore {
       return revived !== null;
     }
 
-    return {
+    const collection: Collection<T> = {
       name,
 
       get(id, callOptions) {
@@ -336,6 +349,98 @@ export function createMongoStore(options: MongoStoreOptions): DocumentStore {
             { projection: { v: 1, data: 1, deleted: 1, expiresAt: 1 }, timeoutMS: budget(), signal },
           );
           return raw && !isGone(raw) ? { id, version: raw.v, data: raw.data as T } : undefined;
+        });
+      },
+
+      getMany(ids, callOptions) {
+        return call('getMany', callOptions, async (budget, signal) => {
+          validateIds(ids);
+          if (ids.length === 0) return [];
+          const raws = await c
+            .find(
+              { _id: { $in: [...ids] } },
+              { projection: { v: 1, data: 1, deleted: 1, expiresAt: 1 }, timeoutMS: budget(), signal },
+            )
+            .toArray();
+          const found = new Map(raws.filter((raw) => !isGone(raw)).map((raw) => [raw._id, raw]));
+          return ids.map((id) => {
+            const raw = found.get(id);
+            return raw ? { id, version: raw.v, data: raw.data as T } : undefined;
+          });
+        });
+      },
+
+      putMany(writes, callOptions) {
+        return call('putMany', callOptions, async (budget) => {
+          const checked = validateWrites(writes);
+          for (const [i, write] of checked.entries())
+            renamed(`writes[${i}]`, () => checkSize(write.data, []));
+          if (checked.length === 0) return [];
+          await ensureIndexes(name, fields, budget);
+          // A create is an insertOne, a versioned write an updateOne on { _id, v } stamped with
+          // this batch's token `w`: bulkWrite reports duplicate keys per write but only a total of
+          // matches, so when updates fall short the token tells which ones landed.
+          const token = randomUUID();
+          const operations = checked.map((write) =>
+            write.expectedVersion === 0
+              ? { insertOne: { document: { _id: write.id, v: 1, data: write.data } } }
+              : {
+                  updateOne: {
+                    filter: { _id: write.id, v: write.expectedVersion, ...liveFilter() },
+                    update: {
+                      $set: { v: write.expectedVersion + 1, data: write.data, w: token },
+                      $unset: { expiresAt: '' as const },
+                    },
+                  },
+                },
+          );
+          const failed = new Set<number>();
+          let matched: number;
+          try {
+            matched = (await c.bulkWrite(operations, { ordered: false, timeoutMS: budget() })).matchedCount;
+          } catch (error) {
+            if (!(error instanceof MongoBulkWriteError)) throw error;
+            const writeErrors = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
+            for (const writeError of writeErrors) {
+              if (writeError.code !== duplicateKey) throw fromMongoError(writeError, 'putMany');
+              failed.add(writeError.index);
+            }
+            matched = error.result.matchedCount;
+          }
+          const updates = checked.filter((write) => write.expectedVersion !== 0);
+          if (matched < updates.length) {
+            const landed = new Set(
+              (
+                await c
+                  .find(
+                    { _id: { $in: updates.map((write) => write.id) }, w: token },
+                    { projection: { _id: 1 }, timeoutMS: budget() },
+                  )
+                  .toArray()
+              ).map((raw) => raw._id),
+            );
+            for (const [i, write] of checked.entries())
+              if (write.expectedVersion !== 0 && !landed.has(write.id)) failed.add(i);
+          }
+          // What the batch could not write goes through `put`, which revives a tombstone or an
+          // expired document in the way of a create, and names each conflict exactly.
+          return Promise.all(
+            checked.map(async (write, i): Promise<Doc<T> | AppError> => {
+              if (!failed.has(i)) {
+                return { id: write.id, version: write.expectedVersion + 1, data: write.data };
+              }
+              try {
+                return await collection.put(write.id, write.data, {
+                  ...callOptions,
+                  expectedVersion: write.expectedVersion,
+                });
+              } catch (error) {
+                const cause = AppError.from(error);
+                if (['already_exists', 'aborted', 'not_found'].includes(cause.code)) return cause;
+                throw cause;
+              }
+            }),
+          );
         });
       },
 
@@ -494,6 +599,7 @@ export function createMongoStore(options: MongoStoreOptions): DocumentStore {
         });
       },
     };
+    return collection;
   }
 
   /** A document whose outbox emptied: drop its pending marker, or the tombstone itself. */

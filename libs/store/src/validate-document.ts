@@ -1,5 +1,13 @@
 import { AppError } from '@flywheel/core';
-import type { FieldCondition, FindOptions, OutboxEntry, PutOptions, Scalar } from './document-store.ts';
+import {
+  type FieldCondition,
+  type FindOptions,
+  maxBatchDocuments,
+  type OutboxEntry,
+  type PutOptions,
+  type Scalar,
+  type VersionedWrite,
+} from './document-store.ts';
 
 // The checks every adapter applies before touching its backend, so that all of them accept and
 // reject exactly the same inputs (the contract suite holds them to it).
@@ -74,6 +82,48 @@ export function validateExpiresAt(options: PutOptions | undefined): number | und
     throw AppError.invalidArgument('expiresAt', 'a write that carries outbox entries cannot expire');
   }
   return expiresAt.getTime();
+}
+
+/** `ids` of a getMany, each checked (`invalid_argument` naming `ids[i]`), at most maxBatchDocuments. */
+export function validateIds(ids: readonly string[]): readonly string[] {
+  if (!Array.isArray(ids) || ids.length > maxBatchDocuments) {
+    throw AppError.invalidArgument('ids', `must be an array of at most ${maxBatchDocuments} ids`);
+  }
+  for (const [i, id] of ids.entries()) renamed(`ids[${i}]`, () => validateDocId(id));
+  return ids;
+}
+
+/**
+ * The writes of a putMany, checked and with their data copied as `put` does, or
+ * `invalid_argument` naming `writes[i].<field>` for the first bad one (ids must be distinct).
+ */
+export function validateWrites<T extends object>(writes: readonly VersionedWrite<T>[]): VersionedWrite<T>[] {
+  if (!Array.isArray(writes) || writes.length > maxBatchDocuments) {
+    throw AppError.invalidArgument('writes', `must be an array of at most ${maxBatchDocuments} writes`);
+  }
+  const seen = new Set<string>();
+  return writes.map((write, i) =>
+    renamed(`writes[${i}]`, () => {
+      const id = validateDocId(write.id);
+      if (seen.has(id)) throw AppError.invalidArgument('id', `${id} is written twice in one batch`);
+      seen.add(id);
+      const expectedVersion = validateExpectedVersion({ expectedVersion: write.expectedVersion });
+      if (expectedVersion === undefined) throw AppError.invalidArgument('expectedVersion', 'is required');
+      return { id, data: validateData(write.data), expectedVersion };
+    }),
+  );
+}
+
+/** Runs `check`, prefixing the field its `invalid_argument` names with `prefix`. */
+export function renamed<R>(prefix: string, check: () => R): R {
+  try {
+    return check();
+  } catch (error) {
+    const cause = AppError.from(error);
+    if (cause.code !== 'invalid_argument') throw cause;
+    const field = cause.field === undefined ? prefix : `${prefix}.${cause.field}`;
+    throw AppError.invalidArgument(field, cause.message.replace(/^[^:]*: /, ''), { cause });
+  }
 }
 
 export function validateData<T extends object>(data: T): T {

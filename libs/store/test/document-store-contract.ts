@@ -1,7 +1,7 @@
 import { AppError, type ErrorCodeName } from '@flywheel/core';
 import { uniqueName, waitFor } from '@flywheel/testing';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import type { DocumentStore, OutboxEntry } from '../src/document-store.ts';
+import { type DocumentStore, maxBatchDocuments, type OutboxEntry } from '../src/document-store.ts';
 
 /**
  * The behaviour every {@link DocumentStore} adapter must have, as a Vitest suite. `makeStore`
@@ -196,6 +196,82 @@ export function describeDocumentStoreContract(name: string, makeStore: () => Pro
           'invalid_argument',
         );
         expect(await things.get('a')).toBeUndefined();
+      });
+    });
+
+    describe('batches (getMany, putMany)', () => {
+      it('reads many aligned with the ids, absent and deleted ones undefined', async () => {
+        const things = (await open()).collection<Thing>(uniqueName('things'));
+        await things.put('a', { name: 'one' });
+        await things.put('b', { name: 'two' });
+        await things.put('c', { name: 'three' });
+        await things.delete('c');
+        expect(await things.getMany(['b', 'missing', 'a', 'c'])).toEqual([
+          { id: 'b', version: 1, data: { name: 'two' } },
+          undefined,
+          { id: 'a', version: 1, data: { name: 'one' } },
+          undefined,
+        ]);
+        expect(await things.getMany([])).toEqual([]);
+      });
+
+      it('writes many: each write checks its own version, the others land regardless', async () => {
+        const things = (await open()).collection<Thing>(uniqueName('things'));
+        await things.put('kept', { name: 'v1' });
+        await things.put('stale', { name: 'v1' });
+        await things.put('stale', { name: 'v2' });
+        await things.put('taken', { name: 'v1' });
+        const outcomes = await things.putMany([
+          { id: 'new', data: { name: 'created' }, expectedVersion: 0 },
+          { id: 'kept', data: { name: 'v2' }, expectedVersion: 1 },
+          { id: 'stale', data: { name: 'lost' }, expectedVersion: 1 },
+          { id: 'taken', data: { name: 'lost' }, expectedVersion: 0 },
+          { id: 'gone', data: { name: 'lost' }, expectedVersion: 3 },
+        ]);
+        expect(outcomes.slice(0, 2)).toEqual([
+          { id: 'new', version: 1, data: { name: 'created' } },
+          { id: 'kept', version: 2, data: { name: 'v2' } },
+        ]);
+        expect(outcomes.slice(2).map((o) => (o instanceof AppError ? o.code : o))).toEqual([
+          'aborted',
+          'already_exists',
+          'not_found',
+        ]);
+        expect(await things.getMany(['new', 'kept', 'stale', 'taken', 'gone'])).toEqual([
+          { id: 'new', version: 1, data: { name: 'created' } },
+          { id: 'kept', version: 2, data: { name: 'v2' } },
+          { id: 'stale', version: 2, data: { name: 'v2' } },
+          { id: 'taken', version: 1, data: { name: 'v1' } },
+          undefined,
+        ]);
+        // A create over a deleted document is a create, as with put.
+        await things.delete('kept');
+        expect(await things.putMany([{ id: 'kept', data: { name: 'again' }, expectedVersion: 0 }])).toEqual([
+          { id: 'kept', version: 1, data: { name: 'again' } },
+        ]);
+      });
+
+      it('refuses a bad batch whole, naming the write, and writes none of it', async () => {
+        const things = (await open()).collection<Thing>(uniqueName('things'));
+        const twice = await rejection(
+          things.putMany([
+            { id: 'a', data: { name: 'one' }, expectedVersion: 0 },
+            { id: 'a', data: { name: 'two' }, expectedVersion: 0 },
+          ]),
+          'invalid_argument',
+        );
+        expect(twice.field).toBe('writes[1].id');
+        const badData = await rejection(
+          things.putMany([
+            { id: 'b', data: { name: 'one' }, expectedVersion: 0 },
+            { id: 'c', data: { name: 'two', size: Number.NaN }, expectedVersion: 0 },
+          ]),
+          'invalid_argument',
+        );
+        expect(badData.field).toBe('writes[1].data.size');
+        expect(await things.getMany(['a', 'b', 'c'])).toEqual([undefined, undefined, undefined]);
+        const tooMany = Array.from({ length: maxBatchDocuments + 1 }, (_, i) => `id-${i}`);
+        expect((await rejection(things.getMany(tooMany), 'invalid_argument')).field).toBe('ids');
       });
     });
 

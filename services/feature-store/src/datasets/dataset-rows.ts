@@ -1,7 +1,7 @@
 import { AppError } from '@flywheel/core';
 import { keyFromCell } from '../values/entity-keys.ts';
 import { checkNotInFuture, type FutureLimit, parseEventTime } from '../values/event-times.ts';
-import type { FeatureRowData } from '../values/feature-row-data.ts';
+import { type FeatureRowData, fastValues } from '../values/feature-row-data.ts';
 import { parseCell, type StoredValue } from '../values/feature-values.ts';
 import type { FeatureViewRecord } from '../values/feature-view-records.ts';
 import type { DatasetTable } from './dataset-files.ts';
@@ -60,6 +60,6 @@ export function datasetRows(
       if (!table.csv && !(name in cells)) continue;
       values[feature.name] = parseCell(cells[name], feature.valueType, `${rowLabel(line)}.${name}`);
     }
-    return { key, timeMs, values };
+    return { key, timeMs, values: fastValues(values) };
   });
 }

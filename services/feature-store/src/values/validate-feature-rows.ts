@@ -2,7 +2,7 @@ import { AppError } from '@flywheel/core';
 import type { FeatureRow } from '@flywheel/proto/flywheel/featurestore/v1/featurestore_pb.js';
 import { keyFromValue } from './entity-keys.ts';
 import { checkNotInFuture, type FutureLimit, valueTimeMs } from './event-times.ts';
-import type { FeatureRowData } from './feature-row-data.ts';
+import { type FeatureRowData, fastValues } from './feature-row-data.ts';
 import { checkValue, type KeyScalar, type StoredValue } from './feature-values.ts';
 import type { FeatureViewRecord } from './feature-view-records.ts';
 
@@ -39,7 +39,10 @@ export function validateFeatureRows(
     const timeMs = valueTimeMs(row.eventTime);
     checkNotInFuture(timeMs, limit, `${at}.event_time`);
     const values: Record<string, StoredValue> = {};
-    for (const [name, value] of Object.entries(row.values)) {
+    // for…in, not Object.entries: a decoded proto map of many features is a dictionary-mode
+    // object, whose entries arrays cost ~5× the walk itself at a million rows.
+    for (const name in row.values) {
+      const value = row.values[name]!;
       const feature = features.get(name);
       if (!feature) {
         throw AppError.invalidArgument(
@@ -49,6 +52,6 @@ export function validateFeatureRows(
       }
       values[name] = checkValue(value, feature.valueType, `${at}.values.${name}`);
     }
-    return { key, timeMs, values };
+    return { key, timeMs, values: fastValues(values) };
   });
 }
