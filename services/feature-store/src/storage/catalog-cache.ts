@@ -47,7 +47,9 @@ export function createCatalogCache(
         });
         return doc;
       },
+      getMany: (ids, options) => collection.getMany(ids, options),
       put: (id, data, options) => collection.put(id, data, options),
+      putMany: (writes, options) => collection.putMany(writes, options),
       delete: (id, options) => collection.delete(id, options),
       find: (filter, options) => collection.find(filter, options),
     };
