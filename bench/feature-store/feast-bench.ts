@@ -2,7 +2,9 @@
 // online store, `feast serve`) on the same generated data, side by side in one run. Usage:
 //   FEAST_PYTHON=$(bench/feature-store/setup-feast.sh) node --max-old-space-size=12288 \
 //     bench/feature-store/feast-bench.ts [entities=10000] [rowsPerEntity=100] [features=50]
-// Env: PIT_SIZES=100000,1000000  INGEST_ROWS=1000000  FEAST_INGEST_BATCH=100000  ONLINE_REQUESTS=2000  ONLINE_CONCURRENT_REQUESTS=500
+// Env: PIT_SIZES=100000,1000000  PIT_ROUNDS=1 (rounds alternate Feast / Flywheel; medians)  INGEST_ROWS=1000000
+//      FEAST_INGEST_BATCH=100000  ONLINE_REQUESTS=2000  ONLINE_CONCURRENT_REQUESTS=500
+
 //      STEPS=materialize,pit,ingest,online (a subset skips the others; materialize always runs first)
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,6 +25,7 @@ import { type LoadResult, runLoad } from './online-load.ts';
 
 const [entities = 10_000, rowsPerEntity = 100, featureCount = 50] = process.argv.slice(2).map(Number);
 const pitSizes = (process.env.PIT_SIZES ?? '100000,1000000').split(',').map(Number);
+const pitRounds = Math.max(1, Number(process.env.PIT_ROUNDS ?? 1));
 const ingestRows = Number(process.env.INGEST_ROWS ?? 1_000_000);
 // Feast's write_to_online_store of 1M rows at once outgrew 19 GB RSS: it gets batches of this many.
 const feastIngestBatch = Number(process.env.FEAST_INGEST_BATCH ?? 100_000);
@@ -255,21 +258,38 @@ const pitRefs = Array.from({ length: pitFeatures }, (_, f) => `bench:f${f}`);
 if (steps.has('pit')) {
   for (const n of pitSizes) {
     const feastOut = join(dir, `feast-pit-${n}.parquet`);
-    const feastPit = await feast('pit', repo, entityFrame(n), String(pitFeatures), feastOut);
     const frameRef = await blobs.put(readFileSync(entityFrame(n)));
-    let begin = performance.now();
-    const { trainingSet } = await client.createTrainingSet({
-      features: pitRefs,
-      entityDataframe: {
-        source: { case: 'dataset', value: { uri: blobUri(frameRef.sha256), format: DatasetFormat.PARQUET } },
-      },
-      format: DatasetFormat.PARQUET,
-      requestId: `pit-${n}`,
-    });
-    const flywheelS = s(performance.now() - begin);
+    const feastRounds: number[] = [];
+    const flywheelRounds: number[] = [];
+    let trainingSet: Awaited<ReturnType<typeof client.createTrainingSet>>['trainingSet'];
+    // Rounds alternate the two under the same (shared, shifting) load; the medians are compared.
+    for (let round = 0; round < pitRounds; round++) {
+      feastRounds.push((await feast('pit', repo, entityFrame(n), String(pitFeatures), feastOut)).seconds!);
+      const begin = performance.now();
+      ({ trainingSet } = await client.createTrainingSet({
+        features: pitRefs,
+        entityDataframe: {
+          source: {
+            case: 'dataset',
+            value: { uri: blobUri(frameRef.sha256), format: DatasetFormat.PARQUET },
+          },
+        },
+        format: DatasetFormat.PARQUET,
+        requestId: `pit-${n}-${round}`,
+      }));
+      flywheelRounds.push(s(performance.now() - begin));
+    }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    const feastPit = { seconds: median(feastRounds) };
+    const flywheelS = median(flywheelRounds);
+    if (pitRounds > 1) {
+      log(
+        `pit ${n} rounds: Feast ${feastRounds.map((x) => x.toFixed(2)).join(' / ')} s, Flywheel ${flywheelRounds.map((x) => x.toFixed(2)).join(' / ')} s`,
+      );
+    }
     const flywheelOut = join(dir, `flywheel-pit-${n}.parquet`);
     writeFileSync(flywheelOut, await blobs.getBytes(trainingSet!.blob!.sha256));
-    begin = performance.now();
+    const begin = performance.now();
     const cells = pitRefs.map(
       (ref, f) => `(a."${ref}" IS DISTINCT FROM b.f${f} OR a.row_id IS NULL OR b.row_id IS NULL)::INT`,
     );

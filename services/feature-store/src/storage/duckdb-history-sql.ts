@@ -25,6 +25,53 @@ export interface HistoryColumns {
 /** `ord` = event time × 2^40 + chunk position × 2^20 + row in chunk (see {@link historySql}). */
 export const ordTimeScale = 1n << 40n;
 
+/**
+ * How a history query spells `ord`: (event time − `baseMs`) × `timeScale` + chunk position ×
+ * `fileScale` + row in chunk, as `type`. Any order that keeps (time, chunk position, row) in
+ * lexicographic order picks the same row; a narrower one sorts faster.
+ */
+export interface OrdSpelling {
+  readonly type: 'HUGEINT' | 'BIGINT';
+  readonly baseMs: number;
+  readonly timeScale: bigint;
+  readonly fileScale: bigint;
+}
+
+/** The spelling for any event time: HUGEINT, chunk rows < 2^20. */
+export const wideOrd: OrdSpelling = {
+  type: 'HUGEINT',
+  baseMs: 0,
+  timeScale: ordTimeScale,
+  fileScale: 1n << 20n,
+};
+
+const bitsFor = (n: number) => (n <= 1 ? 0 : Math.ceil(Math.log2(n)));
+
+/**
+ * A BIGINT spelling for `files` (most `maxRows` rows each) and event times in [`fromMs`, `toMs`]
+ * — both the history rows and the lookup times — or undefined when it would not fit in 62 bits.
+ * A BIGINT sort key is about half the ASOF join's work of a HUGEINT one.
+ */
+export function narrowOrd(
+  files: readonly ChunkFile[],
+  maxRows: number,
+  fromMs: number,
+  toMs: number,
+): OrdSpelling | undefined {
+  const rowBits = bitsFor(maxRows);
+  const fileBits = bitsFor(Math.max(0, ...files.map((f) => f.ix)) + 1);
+  const span = BigInt(Math.trunc(toMs)) - BigInt(Math.trunc(fromMs)) + 1n;
+  const timeScale = 1n << BigInt(rowBits + fileBits);
+  if (span <= 0n || span * timeScale >= 1n << 62n) return undefined;
+  return { type: 'BIGINT', baseMs: Math.trunc(fromMs), timeScale, fileScale: 1n << BigInt(rowBits) };
+}
+
+/** The greatest `ord` of `ord`'s spelling at or before the event time `t` (ms, SQL). */
+export function ordAtOrBefore(ord: OrdSpelling, t: string): string {
+  const shifted = ord.baseMs === 0 ? `${t}::${ord.type}` : `(${t} - ${ord.baseMs})::${ord.type}`;
+  return `${shifted} * ${ord.timeScale} + ${ord.timeScale - 1n}`;
+}
+
 const tagOrder: readonly ColumnTag[] = ['d', 's', 'b', 'j'];
 
 /** The history columns over `files` for `wanted` features (all the files hold when undefined). */
@@ -74,8 +121,9 @@ export function historyColumns(
 
 /**
  * SELECT of every row of `files` with `key`, `t` (event time), `ix` (chunk position), `rn` (row in
- * the chunk), `ord` (HUGEINT t·2^40 + ix·2^20 + rn: orders rows by time, then write order, so the
- * greatest `ord` at or before a time is the row a point-in-time lookup wants) and `columns`.
+ * the chunk), `ord` (by default HUGEINT t·2^40 + ix·2^20 + rn, see {@link OrdSpelling}: orders rows
+ * by time, then write order, so the greatest `ord` at or before a time is the row a point-in-time
+ * lookup wants) and `columns`.
  * Files of one column set are read by one `read_parquet`; a file lacking a feature's column
  * yields NULL (and `false` presence) for it. `range` (inclusive ms) keeps only rows whose event
  * time lies in it; `ord` is unchanged, so the rows kept order as before.
@@ -84,12 +132,15 @@ export function historySql(
   files: readonly ChunkFile[],
   columns: HistoryColumns,
   range?: { readonly fromMs: number | null; readonly toMs: number },
+  ord: OrdSpelling = wideOrd,
 ): string {
   // Rows outside the range are dropped at the scan (row groups pruned by their min/max stats).
   const within =
     range === undefined
       ? ''
       : `WHERE p.event_time_ms <= ${Math.trunc(range.toMs)}${range.fromMs === null ? '' : ` AND p.event_time_ms >= ${Math.trunc(range.fromMs)}`}`;
+  const time = ord.baseMs === 0 ? 'p.event_time_ms' : `(p.event_time_ms - ${ord.baseMs})`;
+  const ordSql = `${time}::${ord.type} * ${ord.timeScale} + o.ix::${ord.type} * ${ord.fileScale} + p.file_row_number AS ord`;
   const groups = new Map<string, ChunkFile[]>();
   for (const file of files) {
     const signature = file.columns.join('\u0000');
@@ -117,7 +168,7 @@ export function historySql(
     const paths = group.map((f) => sqlString(f.path)).join(', ');
     const order = group.map((f) => `(${sqlString(f.path)}, ${f.ix})`).join(', ');
     return `SELECT p.key, p.event_time_ms AS t, o.ix, p.file_row_number AS rn,
-        p.event_time_ms::HUGEINT * 1099511627776 + o.ix::HUGEINT * 1048576 + p.file_row_number AS ord
+        ${ordSql}
         ${cells.map((c) => `, ${c}`).join('')}
       FROM read_parquet([${paths}], filename = true, file_row_number = true) p
       JOIN (VALUES ${order}) o(path, ix) ON o.path = p.filename ${within}`;

@@ -5,7 +5,9 @@ import {
   type HistoryFeature,
   historyColumns,
   historySql,
-  ordTimeScale,
+  narrowOrd,
+  ordAtOrBefore,
+  wideOrd,
 } from './duckdb-history-sql.ts';
 import { sqlIdentifier, sqlString } from './duckdb-sql-text.ts';
 import type { ChunkRef } from './offline-records.ts';
@@ -36,8 +38,17 @@ const featureCells: Partial<Record<ValueType, { type: string; tag: string; cell:
 };
 
 /**
+ * `history` with its `key` (the entity id text, `[<integer>]` for one integer key) as that BIGINT,
+ * NULL (no match) for any text other than the one the frame's integer spells: an integer
+ * equality sorts faster than a text one in the ASOF join and matches exactly the same rows.
+ */
+const integerKeyed = (history: string) => `SELECT * REPLACE (
+    CASE WHEN key = '[' || TRY_CAST(key[2:-2] AS BIGINT)::VARCHAR || ']' THEN TRY_CAST(key[2:-2] AS BIGINT) END AS key
+  ) FROM (${history})`;
+
+/**
  * Writes the point-in-time join of `plan` with DuckDB alone: the frame is read by `read_parquet`,
- * joined per view by one `ASOF JOIN` over its chunk files (`chunkFiles`), and the answer — in the
+ * joined per view by one `ASOF LEFT JOIN` over its chunk files (`chunkFiles`), and the answer — in the
  * frame's row order, typed as `encodeTableParquet` types it — goes to `plan.outPath` by `COPY … TO`,
  * so no row passes through JavaScript. Undefined, with nothing written, when the frame or the
  * features hold what only the in-process path decides cell for cell (a null or unsafe key, an
@@ -63,6 +74,8 @@ export async function writeJoinedFile(
   if (timeType === undefined || !times.test(timeType)) return undefined;
   const keyCells: string[] = [];
   const keyIds = new Map<string, string>();
+  /** Integer join keys as BIGINT: a view of one such key is joined on it, not on its text. */
+  const intKeys = new Map<string, string>();
   const unsafeKeys: string[] = [];
   for (const [i, key] of plan.joinKeys.entries()) {
     const type = schema.get(key.name);
@@ -81,6 +94,7 @@ export async function writeJoinedFile(
         `${column}::${key.valueType === ValueType.INT64 ? 'BIGINT' : 'INTEGER'} AS ${sqlIdentifier(key.name)}`,
       );
       keyIds.set(key.name, `${column}::VARCHAR`);
+      intKeys.set(key.name, `${column}::BIGINT`);
       if (type === 'BIGINT') unsafeKeys.push(`${column} NOT BETWEEN -${safeMax} AND ${safeMax}`);
     } else return undefined;
   }
@@ -137,6 +151,7 @@ export async function writeJoinedFile(
   });
 
   const joins: string[] = [];
+  const lookupKeys: string[] = [];
   const featureCell = new Map<string, string>();
   for (const [v, view] of plan.views.entries()) {
     const wanted = plan.features.filter((f) => f.view === view.name);
@@ -148,8 +163,9 @@ export async function writeJoinedFile(
       wanted.map((f) => f.name),
     );
     const byName = new Map<string, HistoryFeature>(columns.features.map((f) => [f.name, f]));
-    const cells: string[] = [];
-    for (const [j, feature] of wanted.entries()) {
+    const ttl = view.ttlMs === null ? undefined : Math.trunc(view.ttlMs);
+    let joined = false;
+    for (const feature of wanted) {
       const held = byName.get(feature.name)!;
       const writer = featureCells[feature.valueType];
       if (!writer || held.values.some((c) => c.tag !== writer.tag)) return undefined;
@@ -158,20 +174,28 @@ export async function writeJoinedFile(
         featureCell.set(feature.ref, `NULL::${writer.type}`);
         continue;
       }
-      cells.push(`${writer.cell(`h.${value.column}`)}::${writer.type} AS x${j}`);
-      featureCell.set(feature.ref, `v${v}.x${j}`);
+      // A row older than the TTL is no match, not an older one (as the adapter's joinAsOf).
+      const cell = writer.cell(`v${v}.${value.column}`);
+      const live = ttl === undefined ? cell : `CASE WHEN v${v}.t >= f.t - ${ttl} THEN ${cell} END`;
+      featureCell.set(feature.ref, `(${live})::${writer.type}`);
+      joined = true;
     }
-    if (cells.length === 0) continue;
-    const keyId = `'[' || ${view.joinKeys.map((name) => keyIds.get(name)!).join(` || ',' || `)} || ']'`;
-    const range = { fromMs: from, toMs: maxTimeMs };
-    // As the adapter's joinAsOf: per lookup the row of greatest `ord` at or before its time; a row
-    // older than the TTL is no match, not an older one.
-    joins.push(`LEFT JOIN (
-        SELECT l.ix, ${cells.join(', ')}
-        FROM (SELECT ix, ${keyId} AS key, t FROM frame) l ASOF JOIN (${historySql(files, columns, range)}) h
-          ON l.key = h.key AND l.t::HUGEINT * ${ordTimeScale} + ${ordTimeScale - 1n} >= h.ord
-        ${view.ttlMs === null ? '' : `WHERE h.t >= l.t - ${Math.trunc(view.ttlMs)}`}
-      ) v${v} ON v${v}.ix = f.ix`);
+    if (!joined) continue;
+    const intKey = view.joinKeys.length === 1 ? intKeys.get(view.joinKeys[0]!) : undefined;
+    lookupKeys.push(
+      `${intKey ?? `'[' || ${view.joinKeys.map((name) => keyIds.get(name)!).join(` || ',' || `)} || ']'`} AS key${v}`,
+    );
+    // The rows a lookup can match lie in [from, maxTimeMs]; with no TTL, from the oldest chunk on
+    // (chunk refs bound their rows' times, as chunksOverlapping trusts).
+    const oldest = Math.min(...chunks.map((c) => c.minTimeMs));
+    const range = { fromMs: from ?? oldest, toMs: maxTimeMs };
+    const maxRows = Math.max(...chunks.map((c) => c.rows));
+    const ord = narrowOrd(files, maxRows, Math.min(range.fromMs, minTimeMs), maxTimeMs) ?? wideOrd;
+    // Per lookup, the history row of greatest `ord` (time, then write order) at or before its time:
+    // one ASOF LEFT JOIN straight on the frame, no join back to it.
+    const history = historySql(files, columns, range, ord);
+    joins.push(`ASOF LEFT JOIN (${intKey === undefined ? history : integerKeyed(history)}) v${v}
+        ON f.key${v} = v${v}.key AND ${ordAtOrBefore(ord, 'f.t')} >= v${v}.ord`);
   }
   const out = [
     ...keyCells.map((c) => `f.${c}`),
@@ -179,9 +203,10 @@ export async function writeJoinedFile(
     ...passCells,
     ...plan.features.map((f) => `${featureCell.get(f.ref)!} AS ${sqlIdentifier(f.ref)}`),
   ];
+  const framed = lookupKeys.length === 0 ? 'frame' : `(SELECT *, ${lookupKeys.join(', ')} FROM frame)`;
   await connection.run(
-    `COPY (SELECT ${out.join(', ')} FROM frame f ${joins.join('\n')} ORDER BY f.ix)
-     TO ${sqlString(plan.outPath)} (FORMAT parquet, COMPRESSION zstd)`,
+    `COPY (SELECT ${out.join(', ')} FROM ${framed} f ${joins.join('\n')} ORDER BY f.ix)
+     TO ${sqlString(plan.outPath)} (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)`,
   );
   return { rows: Number(rows), minTimeMs, maxTimeMs, passThrough };
 }
