@@ -4,7 +4,6 @@
 //     bench/feature-store/feast-bench.ts [entities=10000] [rowsPerEntity=100] [features=50]
 // Env: PIT_SIZES=100000,1000000  PIT_ROUNDS=1 (rounds alternate Feast / Flywheel; medians)  INGEST_ROWS=1000000
 //      FEAST_INGEST_BATCH=100000  ONLINE_REQUESTS=2000  ONLINE_CONCURRENT_REQUESTS=500
-
 //      STEPS=materialize,pit,ingest,online (a subset skips the others; materialize always runs first)
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
