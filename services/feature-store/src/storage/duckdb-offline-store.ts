@@ -295,7 +295,9 @@ export async function createDuckDbOfflineStore(options: DuckDbOfflineStoreOption
 
     async writeDatasetChunks(plan, callOptions = {}) {
       const chunks = await withConnection((connection) =>
-        writeDatasetChunks(connection, cacheDir, plan, chunkRows, (chunk) => putChunk(chunk, callOptions)),
+        writeDatasetChunks(connection, withConnection, cacheDir, plan, chunkRows, (chunk) =>
+          putChunk(chunk, callOptions),
+        ),
       );
       if (!chunks) return undefined;
       return {
