@@ -31,7 +31,7 @@ import {
   createTrainingSetInOfflineStore,
   type TrainingSetInOfflineStoreDeps,
 } from './use-cases/training-set-in-offline-store.ts';
-import { createWriteFeatureRows } from './use-cases/write-feature-rows.ts';
+import { createWriteDatasetFile, createWriteFeatureRows } from './use-cases/write-feature-rows.ts';
 
 /**
  * The feature-store service: a catalog of feature views, an online store (latest value per entity,
@@ -87,10 +87,12 @@ export async function wireFeatureStore(
     }),
   });
 
+  const writeDatasetFile = createWriteDatasetFile({ collections, offline, online, log });
   const datasetDeps = {
     collections,
     blobs: infra.blobs,
     write,
+    ...(writeDatasetFile ? { writeDatasetFile } : {}),
     log: log.child({ consumer: 'dataset.arrived' }),
     maxFutureSkewMs: config.maxFutureSkewMs,
     datasetStreamBytes: config.datasetStreamBytes,

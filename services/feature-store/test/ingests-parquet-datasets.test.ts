@@ -3,10 +3,12 @@ import { readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { blobUri } from '@flywheel/blobs';
 import { dlqHeaders } from '@flywheel/bus';
 import { fromWireMessage } from '@flywheel/events';
 import { weatherDailyView, weatherDatasetName } from '@flywheel/example-weather';
 import { DatasetFormat } from '@flywheel/proto/flywheel/common/v1/dataset_pb.js';
+import { ValueType } from '@flywheel/proto/flywheel/common/v1/value_pb.js';
 import { waitFor } from '@flywheel/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -109,6 +111,69 @@ describe.each(offlineStores)('Parquet datasets (%s offline store)', (offline) =>
       ['seattle', '2012-01-02T00:00:00.001Z', 10.6, null, 4.5],
       ['portland', '2012-01-03T00:00:00.000Z', 9, 3, null],
     ]);
+  });
+
+  it("ingests a Parquet batch source's uri on Materialize, refusing a bad row by row and column", async () => {
+    const view = (uri: string) => ({
+      featureView: {
+        name: 'parquet_prices',
+        entity: { name: 'item', joinKeys: [{ name: 'sku', valueType: ValueType.STRING }] },
+        features: [
+          { name: 'price', valueType: ValueType.DOUBLE },
+          { name: 'stock', valueType: ValueType.INT64 },
+        ],
+        source: {
+          kind: {
+            case: 'batch' as const,
+            value: { dataset: 'parquet-prices', uri, format: DatasetFormat.PARQUET },
+          },
+        },
+        online: true,
+      },
+    });
+    const materialize = () => fs.client.materialize({ featureViewNames: ['parquet_prices'] });
+    const bad = await fs.blobs.put(
+      await parquetOf(`SELECT * FROM (VALUES ('a', now() - INTERVAL 2 HOUR, 1.5, 3), (NULL, now() - INTERVAL 1 HOUR, 2.5, 4))
+                       t(sku, event_time, price, stock)`),
+    );
+    await fs.client.applyFeatureView(view(blobUri(bad.sha256)));
+    await expect(materialize()).rejects.toMatchObject({
+      code: 'failed_precondition',
+      message: expect.stringContaining('line 2.sku: is required'),
+    });
+    const good = await fs.blobs.put(
+      await parquetOf(`SELECT * FROM (VALUES
+         ('a', TIMESTAMP '2025-06-01 10:00:00', 1.5, 3),
+         ('a', TIMESTAMP '2025-06-01 11:00:00.000001', 2.5, NULL),
+         ('b', TIMESTAMP '2025-06-01 12:00:00', NULL, 9007199254740991)
+       ) t(sku, event_time, price, stock)`),
+    );
+    await fs.client.applyFeatureView(view(blobUri(good.sha256)));
+    await materialize();
+    const online = await fs.client.getOnlineFeatures({
+      features: ['parquet_prices:price', 'parquet_prices:stock'],
+      entityKeys: [{ joinKeys: { sku: v.str('a') } }, { joinKeys: { sku: v.str('b') } }],
+    });
+    expect(online.results.map((r) => r.values.map(plain))).toEqual([
+      [2.5, null],
+      [null, 9007199254740991n],
+    ]);
+    // 11:00:00.000001 rounds up to 11:00:00.001, as JSON Lines times do.
+    const offline = await fs.client.getHistoricalFeatures({
+      features: ['parquet_prices:price'],
+      entityDataframe: {
+        source: {
+          case: 'rows',
+          value: {
+            rows: ['2025-06-01T11:00:00Z', '2025-06-01T11:00:00.001Z'].map((t) => ({
+              entityKey: { joinKeys: { sku: v.str('a') } },
+              eventTime: ts(t),
+            })),
+          },
+        },
+      },
+    });
+    expect(offline.rows.map((r) => plain(r.values[2]))).toEqual([1.5, 2.5]);
   });
 
   it('dead-letters a Parquet file of the wrong schema, naming the column', async () => {

@@ -5,11 +5,14 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { type BlobStore, createFsBlobs } from '@flywheel/blobs';
 import { ValueType } from '@flywheel/proto/flywheel/common/v1/value_pb.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { datasetRows } from '../src/datasets/dataset-rows.ts';
+import { readParquetFile } from '../src/datasets/parquet-table.ts';
 import { createDuckDbOfflineStore } from '../src/storage/duckdb-offline-store.ts';
 import type { ChunkRef } from '../src/storage/offline-records.ts';
 import { createOfflineStore, type OfflineStore } from '../src/storage/offline-store.ts';
 import { latestPerEntity } from '../src/storage/online-store.ts';
 import type { FeatureRowData } from '../src/values/feature-row-data.ts';
+import type { FeatureViewRecord } from '../src/values/feature-view-records.ts';
 import { offlineStores } from './feature-store-harness.ts';
 
 /** Deterministic pseudo-random integers in [0, n). */
@@ -264,6 +267,101 @@ describe.each(offlineStores)('the %s offline store', (kind) => {
       );
       expect(got.length).toBe(expected.length);
     }
+  });
+
+  it('writes a Parquet dataset as the chunks writeChunks makes of its rows, or declines (duckdb only)', async () => {
+    if (!store.writeDatasetChunks) {
+      expect(kind).toBe('document');
+      return;
+    }
+    const duck = await DuckDBInstance.create(':memory:');
+    const connection = await duck.connect();
+    const file = (name: string) => join(dir, `${name}.parquet`);
+    const write = (name: string, select: string) =>
+      connection.run(`COPY (${select}) TO '${file(name)}' (FORMAT parquet)`);
+    // 30 rows of 5 stations over 10 times (ties within a chunk and across), sub-ms times rounding
+    // up, nulls in every feature (the last chunk's text all null), an INT64, a FLOAT and a DECIMAL column;
+    // chunkRows 7 makes 5 chunks, byte for byte those of the rows.
+    await write(
+      'good',
+      `SELECT 's' || (i % 5) AS station, i % 3 AS shelf,
+              TIMESTAMP '2024-01-01' + INTERVAL (i % 10) MINUTE + INTERVAL (i % 4) MICROSECOND AS ts,
+              CASE WHEN i % 6 = 0 THEN NULL ELSE i / 8 END::DOUBLE AS temp,
+              CASE WHEN i % 7 = 0 THEN NULL ELSE i * 1000000000 END::BIGINT AS count,
+              (i / 4)::FLOAT AS wind, (i / 3)::DECIMAL(9, 3) AS rain, i % 2 = 0 AS dry, CASE WHEN i % 5 = 0 OR i % 10 = 9 THEN NULL ELSE 'n' || i END AS note,
+              'ignored' AS extra
+       FROM range(30) t(i)`,
+    );
+    const view = {
+      name: 'dataset',
+      joinKeys: [
+        { name: 'station', valueType: ValueType.STRING },
+        { name: 'shelf', valueType: ValueType.INT64 },
+      ],
+      features: [
+        { name: 'temp', valueType: ValueType.DOUBLE },
+        { name: 'count', valueType: ValueType.INT64 },
+        { name: 'wind', valueType: ValueType.FLOAT },
+        { name: 'rain', valueType: ValueType.DOUBLE },
+        { name: 'dry', valueType: ValueType.BOOL },
+        { name: 'label', valueType: ValueType.STRING },
+        { name: 'absent', valueType: ValueType.DOUBLE },
+      ],
+      source: { fieldMapping: [['note', 'label']], timestampField: 'ts' },
+    } as unknown as FeatureViewRecord;
+    const plan = (name: string, latestMs = Date.parse('2030-01-01')) => ({
+      view: view.name,
+      path: file(name),
+      keys: [
+        { column: 'station', valueType: ValueType.STRING },
+        { column: 'shelf', valueType: ValueType.INT64 },
+      ],
+      timeColumn: 'ts',
+      features: view.features.map((f) => ({
+        column: f.name === 'label' ? 'note' : f.name,
+        name: f.name,
+        valueType: f.valueType,
+      })),
+      latestMs,
+    });
+    const rows = datasetRows(view, await readParquetFile(file('good'), 'dataset'), {
+      nowMs: Date.parse('2030-01-01'),
+      skewMs: 0,
+    });
+    const expected = await store.writeChunks(view.name, rows);
+    const written = await store.writeDatasetChunks(plan('good'));
+    expect(written).toMatchObject({
+      rows: 30,
+      minTimeMs: Date.parse('2024-01-01T00:00:00Z'),
+      maxTimeMs: Date.parse('2024-01-01T00:09:00.001Z'),
+    });
+    expect(written!.chunks.map(({ rows, minTimeMs, maxTimeMs }) => ({ rows, minTimeMs, maxTimeMs }))).toEqual(
+      expected.map(({ rows, minTimeMs, maxTimeMs }) => ({ rows, minTimeMs, maxTimeMs })),
+    );
+    expect(written!.chunks, 'the same bytes').toEqual(expected);
+    const strip = (history: { keyId: string; timeMs: number; values: object }[]) =>
+      history.map(({ keyId, timeMs, values }) => ({ keyId, timeMs, values }));
+    expect(strip(await store.readHistory(view.name, written!.chunks))).toEqual(
+      strip(await store.readHistory(view.name, expected)),
+    );
+    // Anything the row reader would refuse (or that is not the plain case) is declined, unwritten.
+    const declined = {
+      'null-key': `SELECT NULL::VARCHAR AS station, 1 AS shelf, TIMESTAMP '2024-01-01' AS ts, 1.0 AS temp`,
+      'quoted-key': `SELECT 'a"b' AS station, 1 AS shelf, TIMESTAMP '2024-01-01' AS ts, 1.0 AS temp`,
+      'text-double': `SELECT 'a' AS station, 1 AS shelf, TIMESTAMP '2024-01-01' AS ts, 'warm' AS temp`,
+      'nan-double': `SELECT 'a' AS station, 1 AS shelf, TIMESTAMP '2024-01-01' AS ts, 'nan'::DOUBLE AS temp`,
+      'text-time': `SELECT 'a' AS station, 1 AS shelf, '2024-01-01T00:00:00Z' AS ts, 1.0 AS temp`,
+      'no-key': `SELECT 1 AS shelf, TIMESTAMP '2024-01-01' AS ts, 1.0 AS temp`,
+      'no-feature': `SELECT 'a' AS station, 1 AS shelf, TIMESTAMP '2024-01-01' AS ts`,
+      huge: `SELECT 'a' AS station, 1 AS shelf, TIMESTAMP '2024-01-01' AS ts, 9007199254740993 AS count`,
+    };
+    for (const [name, select] of Object.entries(declined)) {
+      await write(name, select);
+      expect(await store.writeDatasetChunks(plan(name)), name).toBeUndefined();
+    }
+    expect(await store.writeDatasetChunks(plan('good', Date.parse('2024-01-01T00:09:00Z')))).toBeUndefined();
+    connection.closeSync();
+    duck.closeSync();
   });
 
   it('reads history back in write order and content-addresses chunks', async () => {

@@ -104,16 +104,31 @@ async function readStreamed(
   options: CallOptions,
 ): Promise<DatasetTable> {
   if (format === DatasetFormat.PARQUET) {
-    const path = join(tmpdir(), `flywheel-dataset-${randomUUID()}.parquet`);
-    try {
-      await pipeline(Readable.from(blobs.get(sha256, options)), createWriteStream(path));
-      return await (await import('./parquet-table.ts')).readParquetFile(path, field);
-    } finally {
-      await rm(path, { force: true });
-    }
+    return withLocalBlobFile(blobs, sha256, options, async (path) =>
+      (await import('./parquet-table.ts')).readParquetFile(path, field),
+    );
   }
   const text = utf8Text(blobs.get(sha256, options), field);
   return format === DatasetFormat.CSV ? fromCsv(readCsv(text)) : fromJsonLines(readJsonLines(text));
+}
+
+/**
+ * Runs `use` on a local temporary copy of blob `sha256` (streamed, verified against its digest as it
+ * is read; `not_found` when absent), removed afterwards.
+ */
+export async function withLocalBlobFile<T>(
+  blobs: BlobStore,
+  sha256: string,
+  options: CallOptions,
+  use: (path: string) => Promise<T>,
+): Promise<T> {
+  const path = join(tmpdir(), `flywheel-dataset-${randomUUID()}.parquet`);
+  try {
+    await pipeline(Readable.from(blobs.get(sha256, options)), createWriteStream(path));
+    return await use(path);
+  } finally {
+    await rm(path, { force: true });
+  }
 }
 
 /** The chunks as text, refusing bytes that are not UTF-8 (as the whole-file path does). */

@@ -10,6 +10,22 @@ import type { DatasetTable } from './dataset-files.ts';
 export const eventTimeColumn = 'event_time';
 
 /**
+ * Which file column holds each of a view's names (`column(name)`: the source's `field_mapping`,
+ * else the name itself) and its event time (`timestamp_field`, else `event_time`).
+ */
+export function viewColumns(view: FeatureViewRecord): {
+  column: (name: string) => string;
+  timeColumn: string;
+} {
+  const columnOf = new Map<string, string>();
+  for (const [column, name] of view.source?.fieldMapping ?? []) columnOf.set(name, column);
+  return {
+    column: (name) => columnOf.get(name) ?? name,
+    timeColumn: view.source?.timestampField || eventTimeColumn,
+  };
+}
+
+/**
  * The rows of a dataset file for one view. Columns map to join keys and features by name, or by the
  * source's `field_mapping` (column → name); the event time comes from `event_time` or the source's
  * `timestamp_field`. A feature column the file lacks is left out of every row (online it stays as
@@ -25,11 +41,8 @@ export function datasetRows(
   /** How errors name a row (a stream record names its position instead). */
   rowLabel: (line: number) => string = (line) => `line ${line}`,
 ): FeatureRowData[] {
-  const columnOf = new Map<string, string>();
-  for (const [column, name] of view.source?.fieldMapping ?? []) columnOf.set(name, column);
-  const column = (name: string): string => columnOf.get(name) ?? name;
+  const { column, timeColumn } = viewColumns(view);
   const present = new Set(table.columns);
-  const timeColumn = view.source?.timestampField || eventTimeColumn;
 
   const required = [...view.joinKeys.map((k) => column(k.name)), timeColumn];
   for (const name of required) {

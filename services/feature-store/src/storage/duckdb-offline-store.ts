@@ -15,6 +15,7 @@ import { AppError, type CallOptions } from '@flywheel/core';
 import { keyIdOf } from '../values/entity-keys.ts';
 import type { FeatureRowData } from '../values/feature-row-data.ts';
 import type { KeyScalar, StoredValue } from '../values/feature-values.ts';
+import { type DatasetChunk, writeDatasetChunks } from './duckdb-dataset-chunks.ts';
 import {
   type ChunkFile,
   type HistoryColumns,
@@ -133,6 +134,25 @@ export async function createDuckDbOfflineStore(options: DuckDbOfflineStoreOption
       await rename(partial, path);
       return path;
     });
+
+  /** Puts a chunk file's bytes in the blob store and the local cache; its ref. */
+  const putChunk = async (chunk: DatasetChunk, callOptions: CallOptions): Promise<ChunkRef> => {
+    const ref = await blobs.put(chunk.bytes, {
+      ...callOptions,
+      contentType: 'application/vnd.apache.parquet',
+    });
+    const path = cachedPath(ref.sha256);
+    const partial = `${path}.${randomUUID()}.tmp`;
+    await writeFile(partial, chunk.bytes);
+    await rename(partial, path);
+    return {
+      sha256: ref.sha256,
+      sizeBytes: ref.size,
+      rows: chunk.rows,
+      minTimeMs: chunk.minTimeMs,
+      maxTimeMs: chunk.maxTimeMs,
+    };
+  };
 
   /** Reads (once per file) the view, row count and columns of `paths` from their Parquet footers. */
   const inspect = async (connection: DuckDBConnection, paths: readonly string[]) => {
@@ -266,19 +286,26 @@ export async function createDuckDbOfflineStore(options: DuckDbOfflineStoreOption
       }
       return mapConcurrent(parts, 2, async (part) => {
         const bytes = await withConnection((connection) => encode(connection, cacheDir, view, part));
-        const ref = await blobs.put(bytes, { ...callOptions, contentType: 'application/vnd.apache.parquet' });
-        const path = cachedPath(ref.sha256);
-        const partial = `${path}.${randomUUID()}.tmp`;
-        await writeFile(partial, bytes);
-        await rename(partial, path);
-        return {
-          sha256: ref.sha256,
-          sizeBytes: ref.size,
-          rows: part.length,
-          minTimeMs: part[0]!.timeMs,
-          maxTimeMs: part.at(-1)!.timeMs,
-        };
+        return putChunk(
+          { bytes, rows: part.length, minTimeMs: part[0]!.timeMs, maxTimeMs: part.at(-1)!.timeMs },
+          callOptions,
+        );
       });
+    },
+
+    async writeDatasetChunks(plan, callOptions = {}) {
+      const chunks = await withConnection((connection) =>
+        writeDatasetChunks(connection, withConnection, cacheDir, plan, chunkRows, (chunk) =>
+          putChunk(chunk, callOptions),
+        ),
+      );
+      if (!chunks) return undefined;
+      return {
+        chunks,
+        rows: chunks.reduce((sum, c) => sum + c.rows, 0),
+        minTimeMs: Math.min(...chunks.map((c) => c.minTimeMs)),
+        maxTimeMs: Math.max(...chunks.map((c) => c.maxTimeMs)),
+      };
     },
 
     async readHistory(view, chunks, callOptions = {}) {

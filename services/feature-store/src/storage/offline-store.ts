@@ -72,6 +72,33 @@ export interface JoinedFile {
   readonly passThrough: readonly string[];
 }
 
+/** A Parquet dataset file to write as a view's chunks without reading it into rows. */
+export interface DatasetChunksPlan {
+  readonly view: string;
+  /** The dataset: a local Parquet file. */
+  readonly path: string;
+  /** The view's join keys, in order: the file's column and the key's type. */
+  readonly keys: readonly { readonly column: string; readonly valueType: ValueType }[];
+  /** The event-time column. */
+  readonly timeColumn: string;
+  /** The view's features: the file's column (a feature whose column the file lacks is left out), name, type. */
+  readonly features: readonly {
+    readonly column: string;
+    readonly name: string;
+    readonly valueType: ValueType;
+  }[];
+  /** The latest event time allowed (now + the future skew), epoch ms. */
+  readonly latestMs: number;
+}
+
+/** What {@link OfflineStore.writeDatasetChunks} wrote: its chunks (in write order) and their rows' time range. */
+export interface DatasetChunks {
+  readonly chunks: readonly ChunkRef[];
+  readonly rows: number;
+  readonly minTimeMs: number;
+  readonly maxTimeMs: number;
+}
+
 /** Options of {@link OfflineStore.latestInWindow}. */
 export interface LatestOptions extends CallOptions {
   /** Most entities per yielded batch (default 1 000). */
@@ -133,6 +160,14 @@ export interface OfflineStore {
    * or the features are outside what it takes; the caller then joins in process.
    */
   writeJoinedFile?(plan: JoinedFilePlan, options?: CallOptions): Promise<JoinedFile | undefined>;
+  /**
+   * Only the duckdb adapter: the chunks {@link writeChunks} would write of the rows of the Parquet
+   * dataset `plan.path`, written by DuckDB from the file (no row in this process). Undefined, with
+   * nothing written, when the file is outside the plain case it takes or fails a check (a missing
+   * or null key or time, a mistyped column, a time past `latestMs`…); the caller then reads the
+   * file as rows, whose checks name the row and column.
+   */
+  writeDatasetChunks?(plan: DatasetChunksPlan, options?: CallOptions): Promise<DatasetChunks | undefined>;
   /** Removes the chunk blobs (absent ones are ignored). */
   deleteChunks(chunks: readonly ChunkRef[], options?: CallOptions): Promise<void>;
   /** Releases what the adapter holds (the DuckDB instance); the document adapter holds nothing. */

@@ -137,10 +137,10 @@ class ShapeCache {
  * BigInt64Array times, a validity bitmap each), then one copy per column into its DuckDB vector.
  * This goes through @duckdb/node-bindings because the node-api vectors' `setItem` updates the
  * validity mask with BigInt arithmetic per cell — most of ingest's time and garbage.
- * Note (write path): the input is still row objects, and walking them is most of what is left of
- * ingest's CPU (bench/README.md). Once the columnar dataset reader in `libs/datasets` lands, a
- * Parquet dataset's typed columns should come here as they are, split from this function's
- * row walk, instead of being turned into rows and back.
+ * Note (write path): the input is row objects, and walking them is most of what is left of
+ * ingest's CPU (bench/README.md). A Parquet batch source skips this (duckdb-dataset-chunks.ts
+ * writes the same chunk files from the file in SQL); JSON Lines / CSV datasets and IngestStream
+ * rows still come here as rows.
  */
 export function fillChunk(
   chunk: DuckDBDataChunk,

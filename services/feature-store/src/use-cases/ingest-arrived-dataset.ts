@@ -2,19 +2,22 @@ import { type BlobStore, parseBlobUri } from '@flywheel/blobs';
 import type { EventHandler } from '@flywheel/bus';
 import { AppError, type CallOptions, type Logger } from '@flywheel/core';
 import { decodeEvent } from '@flywheel/events';
+import { DatasetFormat } from '@flywheel/proto/flywheel/common/v1/dataset_pb.js';
 import { DatasetArrivedSchema } from '@flywheel/proto/flywheel/events/v1/data_pb.js';
 import { WriteTarget } from '@flywheel/proto/flywheel/featurestore/v1/featurestore_pb.js';
-import { readDataset } from '../datasets/dataset-files.ts';
-import { datasetRows } from '../datasets/dataset-rows.ts';
+import { readDataset, withLocalBlobFile } from '../datasets/dataset-files.ts';
+import { datasetRows, viewColumns } from '../datasets/dataset-rows.ts';
 import type { FeatureStoreCollections } from '../storage/feature-store-collections.ts';
 import type { FeatureRowData } from '../values/feature-row-data.ts';
 import type { FeatureViewRecord } from '../values/feature-view-records.ts';
-import type { WriteFeatureRows } from './write-feature-rows.ts';
+import type { RowsOrigin, WriteDatasetFile, WriteFeatureRows } from './write-feature-rows.ts';
 
 export interface IngestArrivedDatasetDeps {
   collections: FeatureStoreCollections;
   blobs: BlobStore;
   write: WriteFeatureRows;
+  /** Writes a Parquet batch source straight into the offline store, when the store can (duckdb). */
+  writeDatasetFile?: WriteDatasetFile;
   log: Logger;
   /** How far past now an event time may be, ms; a later one dead-letters the file. */
   maxFutureSkewMs: number;
@@ -118,6 +121,11 @@ export function createIngestBatchSource(deps: IngestArrivedDatasetDeps): IngestB
       const sha256 = parseBlobUri(batch.uri, 'source.batch.uri');
       const data = await collections.viewData.get(view.name, options);
       if (data?.data.ingestedDatasets.includes(sha256)) return;
+      const origin = { dataset: batch.dataset, datasetUri: batch.uri, datasetSha256: sha256 };
+      if (batch.format === DatasetFormat.PARQUET && deps.writeDatasetFile) {
+        const limit = now() + deps.maxFutureSkewMs;
+        if (await writeParquetInPlace(deps.writeDatasetFile, blobs, view, origin, limit, options)) return;
+      }
       const table = await readDataset(
         blobs,
         { uri: batch.uri, format: batch.format },
@@ -126,7 +134,6 @@ export function createIngestBatchSource(deps: IngestArrivedDatasetDeps): IngestB
         deps.datasetStreamBytes,
       );
       const rows = datasetRows(view, table, { nowMs: now(), skewMs: deps.maxFutureSkewMs });
-      const origin = { dataset: batch.dataset, datasetUri: batch.uri, datasetSha256: sha256 };
       // Offline only: putting it online is Materialize's own step, within its window.
       await write(view, rows, WriteTarget.OFFLINE, origin, options);
     } catch (error) {
@@ -139,4 +146,32 @@ export function createIngestBatchSource(deps: IngestArrivedDatasetDeps): IngestB
       );
     }
   };
+}
+
+/**
+ * A Parquet batch source written into the offline store by the store itself (DuckDB reading the
+ * file into chunks: no row objects, ~10x faster at 1M rows, bench/README.md). False when the
+ * store did not take the file — outside its plain case, or failing a check — and nothing was
+ * written: the caller reads the file as rows, whose checks name the row and column at fault.
+ */
+async function writeParquetInPlace(
+  writeDatasetFile: WriteDatasetFile,
+  blobs: BlobStore,
+  view: FeatureViewRecord,
+  origin: RowsOrigin,
+  latestMs: number,
+  options: CallOptions,
+): Promise<boolean> {
+  const { column, timeColumn } = viewColumns(view);
+  return withLocalBlobFile(blobs, origin.datasetSha256, options, async (path) => {
+    const plan = {
+      view: view.name,
+      path,
+      keys: view.joinKeys.map((k) => ({ column: column(k.name), valueType: k.valueType })),
+      timeColumn,
+      features: view.features.map((f) => ({ column: column(f.name), name: f.name, valueType: f.valueType })),
+      latestMs,
+    };
+    return (await writeDatasetFile(view, plan, origin, options)) !== undefined;
+  });
 }

@@ -7,7 +7,7 @@ import { checkExpectations } from '@flywheel/quality';
 import { rejectedRowEvents, violationEvents } from '../quality/quality-events.ts';
 import type { FeatureStoreCollections } from '../storage/feature-store-collections.ts';
 import { emptyViewData } from '../storage/offline-records.ts';
-import type { OfflineStore } from '../storage/offline-store.ts';
+import type { DatasetChunks, DatasetChunksPlan, OfflineStore } from '../storage/offline-store.ts';
 import { latestPerEntity, type OnlineStore } from '../storage/online-store.ts';
 import { updateDocument } from '../storage/update-document.ts';
 import { toTimestamp } from '../values/event-times.ts';
@@ -116,64 +116,131 @@ export function createWriteFeatureRows(deps: WriteFeatureRowsDeps): WriteFeature
       minTimeMs = Math.min(minTimeMs, row.timeMs);
       maxTimeMs = Math.max(maxTimeMs, row.timeMs);
     }
-
-    let lostRace = false;
-    await updateDocument(
-      collections.viewData,
-      view.name,
-      (current) => {
-        const data = current?.data ?? emptyViewData(view.name);
-        // Another replica ingested this blob since the check above (two deliveries of its
-        // dataset.arrived at once): it wrote the same chunks and online values and announced them.
-        lostRace = origin !== undefined && data.ingestedDatasets.includes(origin.datasetSha256);
-        if (lostRace) return undefined;
-        const known = new Set(data.chunks.map((c) => c.sha256));
-        const newChunks = chunks.filter((c) => !known.has(c.sha256));
-        const newDataset = origin !== undefined && !data.ingestedDatasets.includes(origin.datasetSha256);
-        const changed = newChunks.length > 0 || entitiesChanged > 0 || newDataset;
-        if (!changed && qualityEvents.length === 0) return undefined;
-        // Only with rows: a batch whose every row was REJECTed has no event-time window.
-        const materialized =
-          rows.length === 0
-            ? []
-            : [
-                newEvent(
-                  FeaturesMaterializedSchema,
-                  {
-                    featureViewName: view.name,
-                    team: view.team,
-                    entityName: view.entityName,
-                    startTime: toTimestamp(minTimeMs),
-                    endTime: toTimestamp(maxTimeMs + 1),
-                    rowsWritten: BigInt(rows.length),
-                    ...(origin ? { dataset: origin.dataset, datasetUri: origin.datasetUri } : {}),
-                  },
-                  { source: 'flywheel/feature-store' },
-                ),
-              ];
-        return {
-          data: {
-            ...data,
-            chunks: [...data.chunks, ...newChunks],
-            ingestedDatasets: newDataset
-              ? [...data.ingestedDatasets, origin.datasetSha256]
-              : data.ingestedDatasets,
-            onlineRows: data.onlineRows + (toOnline ? rows.length : 0),
-          },
-          outbox: [...(changed ? materialized : []), ...qualityEvents].map(toOutboxEntry),
-        };
-      },
+    const written = { chunks, rows: rows.length, minTimeMs, maxTimeMs };
+    const lostRace = await commit(
+      deps,
+      view,
+      written,
+      { toOnline, entitiesChanged, qualityEvents, origin },
       options,
     );
-    if (lostRace) {
-      log.info('dataset ingested into feature view by another writer meanwhile', {
-        featureView: view.name,
-        uri: origin?.datasetUri,
-      });
-      return { rowsWritten: 0, rowsRejected, alreadyIngested: true };
-    }
+    if (lostRace) return { rowsWritten: 0, rowsRejected, alreadyIngested: true };
     return { rowsWritten: rows.length, rowsRejected, alreadyIngested: false };
   };
+}
+
+/**
+ * Writes a Parquet dataset file into a view's offline history without reading it into rows, when
+ * the offline store can ({@link OfflineStore.writeDatasetChunks}): the same chunks, document write
+ * and `features.materialized` as {@link WriteFeatureRows} with target OFFLINE. Only for a view
+ * without expectations (those check rows). Undefined, with nothing written, when the store cannot
+ * take this file; the caller then reads it as rows and writes those.
+ */
+export type WriteDatasetFile = (
+  view: FeatureViewRecord,
+  plan: DatasetChunksPlan,
+  origin: RowsOrigin,
+  options?: CallOptions,
+) => Promise<WriteResult | undefined>;
+
+/** {@link WriteDatasetFile} over the offline store and the view-data document. */
+export function createWriteDatasetFile(deps: WriteFeatureRowsDeps): WriteDatasetFile | undefined {
+  const { collections, offline, log } = deps;
+  if (!offline.writeDatasetChunks) return undefined;
+  return async (view, plan, origin, options = {}) => {
+    if ((view.expectations ?? []).length > 0) return undefined;
+    const data = await collections.viewData.get(view.name, options);
+    if (data?.data.ingestedDatasets.includes(origin.datasetSha256)) {
+      return { rowsWritten: 0, rowsRejected: 0, alreadyIngested: true };
+    }
+    const written = await offline.writeDatasetChunks!(plan, options);
+    if (!written) return undefined;
+    log.debug('dataset written to the offline store by the store itself', {
+      featureView: view.name,
+      rows: written.rows,
+      chunks: written.chunks.length,
+    });
+    const facts = { toOnline: false, entitiesChanged: 0, qualityEvents: [], origin };
+    const lostRace = await commit(deps, view, written, facts, options);
+    return { rowsWritten: lostRace ? 0 : written.rows, rowsRejected: 0, alreadyIngested: lostRace };
+  };
+}
+
+interface CommitFacts {
+  readonly toOnline: boolean;
+  readonly entitiesChanged: number;
+  readonly qualityEvents: ReturnType<typeof violationEvents>;
+  readonly origin: RowsOrigin | undefined;
+}
+
+/**
+ * The one write of a view's data document that ends every write: it indexes the new chunks and
+ * carries `features.materialized` and the quality events in its outbox. True when another writer
+ * ingested the dataset blob meanwhile (nothing written).
+ */
+async function commit(
+  deps: Pick<WriteFeatureRowsDeps, 'collections' | 'log'>,
+  view: FeatureViewRecord,
+  written: DatasetChunks,
+  facts: CommitFacts,
+  options: CallOptions,
+): Promise<boolean> {
+  const { toOnline, entitiesChanged, qualityEvents, origin } = facts;
+  let lostRace = false;
+  await updateDocument(
+    deps.collections.viewData,
+    view.name,
+    (current) => {
+      const data = current?.data ?? emptyViewData(view.name);
+      // Another replica ingested this blob since the check above (two deliveries of its
+      // dataset.arrived at once): it wrote the same chunks and online values and announced them.
+      lostRace = origin !== undefined && data.ingestedDatasets.includes(origin.datasetSha256);
+      if (lostRace) return undefined;
+      const known = new Set(data.chunks.map((c) => c.sha256));
+      const newChunks = written.chunks.filter((c) => !known.has(c.sha256));
+      const newDataset = origin !== undefined && !data.ingestedDatasets.includes(origin.datasetSha256);
+      const changed = newChunks.length > 0 || entitiesChanged > 0 || newDataset;
+      if (!changed && qualityEvents.length === 0) return undefined;
+      // Only with rows: a batch whose every row was REJECTed has no event-time window.
+      const materialized =
+        written.rows === 0
+          ? []
+          : [
+              newEvent(
+                FeaturesMaterializedSchema,
+                {
+                  featureViewName: view.name,
+                  team: view.team,
+                  entityName: view.entityName,
+                  startTime: toTimestamp(written.minTimeMs),
+                  endTime: toTimestamp(written.maxTimeMs + 1),
+                  rowsWritten: BigInt(written.rows),
+                  ...(origin ? { dataset: origin.dataset, datasetUri: origin.datasetUri } : {}),
+                },
+                { source: 'flywheel/feature-store' },
+              ),
+            ];
+      return {
+        data: {
+          ...data,
+          chunks: [...data.chunks, ...newChunks],
+          ingestedDatasets: newDataset
+            ? [...data.ingestedDatasets, origin.datasetSha256]
+            : data.ingestedDatasets,
+          onlineRows: data.onlineRows + (toOnline ? written.rows : 0),
+        },
+        outbox: [...(changed ? materialized : []), ...qualityEvents].map(toOutboxEntry),
+      };
+    },
+    options,
+  );
+  if (lostRace) {
+    deps.log.info('dataset ingested into feature view by another writer meanwhile', {
+      featureView: view.name,
+      uri: origin?.datasetUri,
+    });
+  }
+  return lostRace;
 }
 
 /** A digest of a batch of rows: the same rows give the same quality event ids. */

@@ -1,0 +1,165 @@
+import { randomUUID } from 'node:crypto';
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { ValueType } from '@flywheel/proto/flywheel/common/v1/value_pb.js';
+import { sqlIdentifier, sqlString } from './duckdb-sql-text.ts';
+import { mapConcurrent } from './map-concurrent.ts';
+import type { ChunkRef } from './offline-records.ts';
+import type { DatasetChunksPlan } from './offline-store.ts';
+import { type ColumnTag, layoutKey, layoutVersion, valueColumn, viewKey } from './parquet-chunk-layout.ts';
+
+/** Parquet column types (as DuckDB names them) of the cases this path takes, by view value type. */
+const smallInts = ['TINYINT', 'SMALLINT', 'INTEGER', 'UTINYINT', 'USMALLINT'];
+const accepted = new Map<ValueType, { types: readonly string[]; tag: ColumnTag }>([
+  [ValueType.DOUBLE, { types: ['DOUBLE', 'FLOAT', ...smallInts, 'UINTEGER'], tag: 'd' }],
+  [ValueType.FLOAT, { types: ['DOUBLE', 'FLOAT', ...smallInts, 'UINTEGER'], tag: 'd' }],
+  [ValueType.INT64, { types: [...smallInts, 'UINTEGER', 'BIGINT'], tag: 'd' }],
+  [ValueType.INT32, { types: smallInts, tag: 'd' }],
+  [ValueType.STRING, { types: ['VARCHAR'], tag: 's' }],
+  [ValueType.BOOL, { types: ['BOOLEAN'], tag: 'b' }],
+]);
+const timeTypes = /^(TIMESTAMP(_S|_MS|_NS)?|TIMESTAMP WITH TIME ZONE|DATE)$/;
+/** Largest integer a stored INT64 keeps as a number (beyond it, text: not this path). */
+const safeMax = Number.MAX_SAFE_INTEGER;
+
+/** One chunk DuckDB wrote: its bytes and the facts of its ChunkRef. */
+export interface DatasetChunk {
+  readonly bytes: Uint8Array;
+  readonly rows: number;
+  readonly minTimeMs: number;
+  readonly maxTimeMs: number;
+}
+
+/** Stores a written chunk (blob store and cache) and answers its ref. */
+export type PutChunk = (chunk: DatasetChunk) => Promise<ChunkRef>;
+
+/**
+ * The chunks of a Parquet dataset file, written by DuckDB from the file itself in the chunk layout
+ * of parquet-chunk-layout.ts — no row ever enters this process. Only the plain case: join keys,
+ * event time and features present with a Parquet type that maps one to one (see `accepted`), every
+ * key and time set, every double finite, every INT64 within ±2^53, key text that JSON writes
+ * verbatim, no event time past `plan.latestMs`. Anything else (including what is an error) is
+ * undefined, with nothing written: the caller reads the file as rows, whose checks name the row
+ * and column of what is wrong. Each chunk goes to `put` as soon as it is written. The event time is rounded up to the millisecond, as
+ * `parseEventTime(…, 'up')` does with the text the row reader makes; rows are sorted by event
+ * time, file order breaking ties, as `writeChunks` sorts them.
+ */
+export async function writeDatasetChunks(
+  connection: DuckDBConnection,
+  /** Another connection to the same database, for writing two chunks at once. */
+  withConnection: <T>(use: (connection: DuckDBConnection) => Promise<T>) => Promise<T>,
+  dir: string,
+  plan: DatasetChunksPlan,
+  chunkRows: number,
+  put: PutChunk,
+): Promise<ChunkRef[] | undefined> {
+  const source = `read_parquet(${sqlString(plan.path)}, file_row_number = true)`;
+  let schema: Map<string, string>;
+  try {
+    const described = await connection.runAndReadAll(`DESCRIBE SELECT * FROM ${source}`);
+    schema = new Map(described.getRows().map(([name, type]) => [name as string, type as string]));
+  } catch {
+    return undefined; // not Parquet DuckDB reads: the row reader says why
+  }
+  const timeType = schema.get(plan.timeColumn);
+  if (timeType === undefined || !timeTypes.test(timeType)) return undefined;
+  const keyParts: string[] = [];
+  const checks: string[] = [`${sqlIdentifier(plan.timeColumn)} IS NULL`];
+  for (const key of plan.keys) {
+    const type = schema.get(key.column);
+    const q = sqlIdentifier(key.column);
+    if (type === undefined) return undefined;
+    checks.push(`${q} IS NULL`);
+    if (key.valueType === ValueType.STRING && type === 'VARCHAR') {
+      // Text JSON.stringify writes as is: no quote, backslash, control or non-ASCII character.
+      checks.push(`regexp_matches(${q}, '[^\\x20-\\x7e]|["\\\\]')`);
+      keyParts.push(`'"' || ${q} || '"'`);
+    } else if (
+      (key.valueType === ValueType.INT64 && accepted.get(ValueType.INT64)!.types.includes(type)) ||
+      (key.valueType === ValueType.INT32 && smallInts.includes(type))
+    ) {
+      if (type === 'BIGINT') checks.push(`abs(${q}) > ${safeMax}`);
+      keyParts.push(`CAST(${q} AS VARCHAR)`);
+    } else return undefined;
+  }
+  const features = plan.features.filter((f) => schema.has(f.column));
+  if (features.length === 0) return undefined;
+  const selected: { feature: string; name: string; sql: string }[] = [];
+  for (const feature of features) {
+    const type = schema.get(feature.column)!;
+    const rule = accepted.get(feature.valueType);
+    // A DECIMAL reads as its DOUBLE, as the row reader casts it.
+    const decimal = /^DECIMAL\(\d+,\d+\)$/.test(type) && rule?.types.includes('FLOAT');
+    if (!rule || !(decimal || rule.types.includes(type))) return undefined;
+    const q = sqlIdentifier(feature.column);
+    if (type === 'DOUBLE' || type === 'FLOAT') checks.push(`NOT isfinite(${q})`);
+    if (type === 'BIGINT') checks.push(`abs(${q}) > ${safeMax}`);
+    const sql = rule.tag === 'd' ? `CAST(${q} AS DOUBLE)` : q;
+    selected.push({ feature: feature.name, name: valueColumn(rule.tag, feature.name), sql });
+  }
+  // Sorted by name, as chunkLayout orders the feature columns (equal rows give equal files).
+  selected.sort((a, b) => (a.feature < b.feature ? -1 : 1));
+  const time = `CAST(ceil(epoch_us(CAST(${sqlIdentifier(plan.timeColumn)} AS TIMESTAMP)) / 1000) AS BIGINT)`;
+  // One pass over the file: every row's chunk columns and checks, stored in time order (file order
+  // breaking ties), so that a row's rowid is its place in that order (DuckDB keeps the insertion
+  // order of a CREATE TABLE AS … ORDER BY; a window's row_number measured 1.5x slower).
+  // A main-schema table (not TEMP, which one connection alone sees): chunks are copied out two at
+  // a time, on two connections — one chunk's COPY is one row group, written by one thread.
+  const staged = sqlIdentifier(`dataset_${randomUUID().replaceAll('-', '')}`);
+  await connection.run(
+    `CREATE TABLE ${staged} AS
+     SELECT '[' || ${keyParts.join(` || ',' || `)} || ']' AS key, ${time} AS event_time_ms,
+            ${selected.map((c) => `${c.sql} AS ${sqlIdentifier(c.name)}`).join(', ')},
+            (${checks.map((c) => `coalesce(${c}, false)`).join(' OR ')}) AS bad
+     FROM ${source} ORDER BY event_time_ms, file_row_number`,
+  );
+  try {
+    const verdict = await connection.runAndReadAll(
+      `SELECT count(*), coalesce(bool_or(bad), false), max(event_time_ms) FROM ${staged}`,
+    );
+    const [count, bad, latest] = verdict.getRows()[0]!;
+    if (bad || Number(count) === 0 || Number(latest as bigint) > plan.latestMs) return undefined;
+    // A text or boolean column that is all NULL in a chunk is DOUBLE there, as chunkLayout tags it.
+    const typed = selected.filter((c) => !c.name.startsWith('d:'));
+    const ranges = await connection.runAndReadAll(
+      `SELECT rowid // ${chunkRows} AS part, count(*), min(event_time_ms), max(event_time_ms)
+              ${typed.map((c) => `, count(${sqlIdentifier(c.name)})`).join('')}
+       FROM ${staged} GROUP BY part ORDER BY part`,
+    );
+    return await mapConcurrent(ranges.getRows(), 2, async ([part, rows, minTime, maxTime, ...counts]) => {
+      const start = Number(part as bigint) * chunkRows;
+      const empty = new Set(typed.filter((_, i) => counts[i] === 0n).map((c) => c.name));
+      const columns = ['key', 'event_time_ms']
+        .map(sqlIdentifier)
+        .concat(
+          selected.map((c) =>
+            empty.has(c.name)
+              ? `NULL::DOUBLE AS ${sqlIdentifier(valueColumn('d', c.feature))}`
+              : sqlIdentifier(c.name),
+          ),
+        )
+        .join(', ');
+      const path = join(dir, `write-${randomUUID()}.parquet.tmp`);
+      try {
+        // The encode() of duckdb-offline-store.ts: LZ4, the view and layout version in the metadata.
+        await withConnection((copier) =>
+          copier.run(
+            `COPY (SELECT ${columns} FROM ${staged} WHERE rowid >= ${start} AND rowid < ${start + chunkRows})
+           TO ${sqlString(path)} (FORMAT parquet, COMPRESSION lz4, KV_METADATA {${viewKey}: ${sqlString(plan.view)}, ${layoutKey}: ${sqlString(layoutVersion)}})`,
+          ),
+        );
+        return await put({
+          bytes: new Uint8Array(await readFile(path)),
+          rows: Number(rows as bigint),
+          minTimeMs: Number(minTime as bigint),
+          maxTimeMs: Number(maxTime as bigint),
+        });
+      } finally {
+        await rm(path, { force: true });
+      }
+    });
+  } finally {
+    await connection.run(`DROP TABLE IF EXISTS ${staged}`);
+  }
+}
