@@ -36,7 +36,7 @@ describe('the Open Inference Protocol over REST', () => {
     expect((await fetch(`${base}/v2/health/ready`)).status).toBe(200);
     expect(await (await fetch(`${base}/v2`)).json()).toMatchObject({
       name: 'flywheel',
-      extensions: ['statistics'],
+      extensions: ['model_configuration', 'model_repository', 'statistics'],
     });
     expect(await (await fetch(`${base}/v2/models/weather`)).json()).toEqual({
       name: 'weather',
