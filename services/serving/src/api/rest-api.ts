@@ -334,10 +334,29 @@ function statisticsJson(deps: RestApiDeps, name: string, version: string): unkno
     throw new AppError('not_found', `model "${name}" is not deployed on this server`);
   }
   const message = create(ModelStatisticsResponseSchema, { modelStats: deps.statistics.query(name, version) });
-  return toJson(ModelStatisticsResponseSchema, message, {
-    useProtoFieldName: true,
-    alwaysEmitImplicit: true,
-  });
+  return integersAsNumbers(
+    toJson(ModelStatisticsResponseSchema, message, { useProtoFieldName: true, alwaysEmitImplicit: true }),
+  );
+}
+
+/** JSON.rawJSON (Node ≥ 21): a value JSON.stringify writes as the given text, unquoted. */
+const rawJson = (JSON as unknown as { rawJSON(text: string): unknown }).rawJSON;
+
+/** Fields of the statistics that are strings, not 64-bit integers. */
+const textFields = new Set(['name', 'version', 'type']);
+
+/**
+ * Proto JSON with its 64-bit integers as JSON numbers (exact, written as their digits), as Triton
+ * writes statistics: perf_analyzer reads them with rapidjson's GetUint64, which on a string reads
+ * its bytes as the number.
+ */
+function integersAsNumbers(value: unknown, key = ''): unknown {
+  if (Array.isArray(value)) return value.map((item) => integersAsNumbers(item, key));
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, integersAsNumbers(v, k)]));
+  }
+  if (typeof value === 'string' && !textFields.has(key) && /^-?\d+$/.test(value)) return rawJson(value);
+  return value;
 }
 
 function unserved(path: string): AppError {
