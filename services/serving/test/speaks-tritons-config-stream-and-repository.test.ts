@@ -128,6 +128,26 @@ describe("Triton's model configuration, streaming and repository extensions", ()
     );
   });
 
+  it('ends a stream with the status of a message refused before inference, after the answers due', async () => {
+    // One token for CreateDeployment, three for stream messages; about none refills in the test.
+    const limited = await startStack({
+      env: { FLYWHEEL_SERVING_PRINCIPAL_RATE: '0.001', FLYWHEEL_SERVING_PRINCIPAL_BURST: '4' },
+    });
+    await deployWeather(limited, uniqueName('weather'), 'limited');
+    const answers: string[] = [];
+    const streamed = async () => {
+      const requests = (async function* () {
+        for (let i = 0; i < 6; i++) yield { ...contentsRequest('limited', [sampleRows[0]!]), id: `l${i}` };
+      })();
+      for await (const answer of limited.inference.modelStreamInfer(requests)) {
+        answers.push(answer.inferResponse?.id ?? answer.errorMessage);
+      }
+    };
+    const refused = await rejection(streamed(), 'resource_exhausted');
+    expect(refused.message).toContain('FLYWHEEL_SERVING_PRINCIPAL_RATE');
+    expect(answers).toEqual(['l0', 'l1', 'l2']);
+  });
+
   it('indexes the deployments it serves; load checks one is loaded, unload is refused naming DeleteDeployment', async () => {
     await deployWeather(stack, uniqueName('weather'), 'indexed');
     const { models } = await stack.inference.repositoryIndex({ ready: true });
