@@ -2,7 +2,7 @@
 
 usage: triton_stream_config.py ADDRESS WEATHER_MODEL
 
-Sends four requests on one ModelStreamInfer stream, the third naming an input the model does not
+Also reads the repository index and tries to unload the model. Sends four requests on one ModelStreamInfer stream, the third naming an input the model does not
 have, and records each callback in the order it came (tritonclient calls back per stream response).
 """
 
@@ -12,6 +12,7 @@ import sys
 
 import numpy as np
 import tritonclient.grpc as grpcclient
+from tritonclient.utils import InferenceServerException
 
 
 def weather_inputs(rows: np.ndarray, names=("temp_max", "temp_min", "wind")):
@@ -43,7 +44,13 @@ def main() -> None:
         triton.async_stream_infer(weather, weather_inputs(rows[i : i + 1], names), request_id=f"r{i}")
     stream = [answers.get(timeout=60) for _ in range(4)]
     triton.stop_stream()
-    print(json.dumps({"config": config, "stream": stream}))
+    index = triton.get_model_repository_index(as_json=True).get("models", [])
+    try:
+        triton.unload_model(weather)
+        unload = None
+    except InferenceServerException as error:
+        unload = {"status": error.status(), "message": error.message()}
+    print(json.dumps({"config": config, "stream": stream, "index": index, "unload": unload}))
 
 
 if __name__ == "__main__":

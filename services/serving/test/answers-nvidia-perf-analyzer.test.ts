@@ -76,6 +76,8 @@ describe("NVIDIA's perf_analyzer", () => {
         ],
         { timeout: 120_000 },
       );
+      // For the log (not asserted: the box is shared): what perf_analyzer measured.
+      console.log(`perf_analyzer ${protocol} ${extra.join(' ')}: ${stdout.match(/Concurrency: 2, .*/)?.[0]}`);
       expect(stdout).toMatch(/Throughput: [\d.]+ infer\/sec/);
       expect(stdout).toMatch(/Concurrency: 2, throughput: [\d.]+ infer\/sec/);
       // perf_analyzer reads serving's ModelStatistics too, and reports what it counted.

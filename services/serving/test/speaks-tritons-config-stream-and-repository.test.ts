@@ -30,6 +30,8 @@ interface TritonStreamRun {
     instance_group: { name: string; kind: string; count: number }[];
   };
   stream: ({ id: string; probability: number[] } | { error: string })[];
+  index: { name: string; version: string; state: string }[];
+  unload: { status: string; message: string } | null;
 }
 
 const batching = { maxBatchSize: 8, maxQueueDelayUs: 2_000, preferredBatchSizes: [4, 8] };
@@ -195,7 +197,7 @@ describe("Triton's model configuration, streaming and repository extensions", ()
     expect((await fetch(`${stack.http}/v2/no/such/route`)).status).toBe(404);
   });
 
-  it("works with tritonclient.grpc's get_model_config and start_stream/async_stream_infer", async () => {
+  it("works with tritonclient.grpc's get_model_config, start_stream/async_stream_infer and the repository calls", async () => {
     await deployWeather(stack, uniqueName('weather'), 'pythonic');
     const python = process.env.FLYWHEEL_PYTHON ?? 'python3';
     const { stdout } = await run(
@@ -229,6 +231,11 @@ describe("Triton's model configuration, streaming and repository extensions", ()
       expect(answer).toMatchObject({ id: `r${i}` });
       const [probability] = (answer as { probability: number[] }).probability;
       expect(probability).toBeCloseTo(expectedProbability(v1Model, rows[i]!), 5);
+    });
+    expect(result.index).toContainEqual({ name: 'pythonic', version: '1', state: 'READY' });
+    expect(result.unload).toEqual({
+      status: 'StatusCode.FAILED_PRECONDITION',
+      message: expect.stringContaining('DeleteDeployment'),
     });
   });
 });
