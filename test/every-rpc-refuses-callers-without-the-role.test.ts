@@ -194,6 +194,7 @@ function overrides(): Record<string, object> {
     'MonitoringService/GetPerformanceMetrics': { modelName: names.model, modelVersion: 1n },
     'GRPCInferenceService/ModelReady': { name: names.deployment },
     'GRPCInferenceService/ModelMetadata': { name: names.deployment },
+    'GRPCInferenceService/ModelConfig': { name: names.deployment },
     'GRPCInferenceService/ModelStatistics': { name: names.deployment },
   };
 }

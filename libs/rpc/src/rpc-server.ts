@@ -407,15 +407,23 @@ async function allowed(method: DescMethod, request: unknown, open: OpenCall): Pr
   return message;
 }
 
-/** Each request message admitted and, with a guard, allowed: a stream may name another resource per message. */
+/**
+ * Each request message admitted and, with a guard, allowed: a stream may name another resource per
+ * message. Read without `for await`: leaving that loop by a refusal would return (destroy) the
+ * call's stream, and the status of the refusal would never reach the client.
+ */
 async function* admitted(
   method: DescMethod,
   requests: AsyncIterable<unknown>,
   open: OpenCall,
   guarded: boolean,
 ): AsyncIterable<Message> {
-  for await (const request of requests)
-    yield guarded ? allowed(method, request, open) : admit(method, request);
+  const iterator = requests[Symbol.asyncIterator]();
+  for (;;) {
+    const next = await iterator.next();
+    if (next.done) return;
+    yield guarded ? allowed(method, next.value, open) : admit(method, next.value);
+  }
 }
 
 function unimplemented(method: DescMethod): never {

@@ -49,7 +49,10 @@ describe('serving a registered model over the Open Inference Protocol', () => {
     });
     expect(await stack.inference.modelReady({ name: 'nope' })).toMatchObject({ ready: false });
     const server = await stack.inference.serverMetadata({});
-    expect(server).toMatchObject({ name: 'flywheel', extensions: ['statistics'] });
+    expect(server).toMatchObject({
+      name: 'flywheel',
+      extensions: ['model_configuration', 'model_repository', 'statistics'],
+    });
     expect(server.version).toMatch(/^\d+\.\d+\.\d+/);
 
     const metadata = await stack.inference.modelMetadata({ name: 'weather' });

@@ -36,7 +36,7 @@ describe('the Open Inference Protocol over REST', () => {
     expect((await fetch(`${base}/v2/health/ready`)).status).toBe(200);
     expect(await (await fetch(`${base}/v2`)).json()).toMatchObject({
       name: 'flywheel',
-      extensions: ['statistics'],
+      extensions: ['model_configuration', 'model_repository', 'statistics'],
     });
     expect(await (await fetch(`${base}/v2/models/weather`)).json()).toEqual({
       name: 'weather',
@@ -120,11 +120,11 @@ describe('the Open Inference Protocol over REST', () => {
       { what: 'the success counter to move' },
     );
     const stats = (await (await fetch(`${base}/v2/models/weather/stats`)).json()) as {
-      model_stats: { name: string; inference_stats: { success: { count: string } } }[];
+      model_stats: { name: string; inference_stats: { success: { count: number } } }[];
     };
     expect(stats.model_stats[0]).toMatchObject({
       name: 'weather',
-      inference_stats: { success: { count: '3' } },
+      inference_stats: { success: { count: 3 } },
     });
   });
 

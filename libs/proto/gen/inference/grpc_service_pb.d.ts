@@ -6,9 +6,9 @@
 // Flywheel serving addresses a *deployment* by `model_name` (the deployment name) and, optionally,
 // a registry version by `model_version` (the decimal string of the registry's int64 version).
 //
+// ModelConfig answers the subset of Triton's model_config.proto declared in model_config.proto.
+//
 // Left out on purpose (clients get UNIMPLEMENTED):
-// - ModelConfig: its response is Triton's model_config.proto, which is large and Triton-specific.
-//   Use ModelMetadata, or flywheel.serving.v1.ServingService/GetDeployment for runtime settings.
 // - System/CUDA shared memory, TraceSetting, LogSettings: Triton server administration.
 // Their upstream names are kept free here; add them only with the upstream numbers.
 
@@ -18,6 +18,7 @@
 
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import type { Message } from "@bufbuild/protobuf";
+import type { ModelConfig } from "./model_config_pb.js";
 
 /**
  * Describes the file inference/grpc_service.proto.
@@ -663,6 +664,49 @@ export declare type ModelStreamInferResponse = Message<"inference.ModelStreamInf
 export declare const ModelStreamInferResponseSchema: GenMessage<ModelStreamInferResponse>;
 
 /**
+ * @generated from message inference.ModelConfigRequest
+ */
+export declare type ModelConfigRequest = Message<"inference.ModelConfigRequest"> & {
+  /**
+   * Model (deployment) name.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * Model version; empty for the live one.
+   *
+   * @generated from field: string version = 2;
+   */
+  version: string;
+};
+
+/**
+ * Describes the message inference.ModelConfigRequest.
+ * Use `create(ModelConfigRequestSchema)` to create a new message.
+ */
+export declare const ModelConfigRequestSchema: GenMessage<ModelConfigRequest>;
+
+/**
+ * @generated from message inference.ModelConfigResponse
+ */
+export declare type ModelConfigResponse = Message<"inference.ModelConfigResponse"> & {
+  /**
+   * The model's configuration.
+   *
+   * @generated from field: inference.ModelConfig config = 1;
+   */
+  config?: ModelConfig | undefined;
+};
+
+/**
+ * Describes the message inference.ModelConfigResponse.
+ * Use `create(ModelConfigResponseSchema)` to create a new message.
+ */
+export declare const ModelConfigResponseSchema: GenMessage<ModelConfigResponse>;
+
+/**
  * @generated from message inference.ModelStatisticsRequest
  */
 export declare type ModelStatisticsRequest = Message<"inference.ModelStatisticsRequest"> & {
@@ -1280,6 +1324,16 @@ export declare const GRPCInferenceService: GenService<{
     methodKind: "bidi_streaming";
     input: typeof ModelInferRequestSchema;
     output: typeof ModelStreamInferResponseSchema;
+  },
+  /**
+   * A model's configuration (Triton's model configuration extension).
+   *
+   * @generated from rpc inference.GRPCInferenceService.ModelConfig
+   */
+  modelConfig: {
+    methodKind: "unary";
+    input: typeof ModelConfigRequestSchema;
+    output: typeof ModelConfigResponseSchema;
   },
   /**
    * Triton "statistics" extension: cumulative per-model/version counters since server start.

@@ -6,6 +6,9 @@ import { type ServedModels, sameVersion } from '../deployments/served-models.ts'
 import type { Infer } from '../inference/infer.ts';
 import type { ModelStatisticsBook } from '../observability/model-statistics.ts';
 import type { TensorSpec } from '../runtime/model-runner.ts';
+import { modelConfigMessage, modelConfigOf } from './model-config.ts';
+import { repositoryIndex, repositoryModelLoad, repositoryModelUnload } from './model-repository.ts';
+import { streamInfer } from './stream-infer.ts';
 
 export interface OipApiDeps {
   served: ServedModels;
@@ -14,7 +17,7 @@ export interface OipApiDeps {
 }
 
 /** Protocol extensions this server supports (Triton names). */
-const extensions: readonly string[] = ['statistics'];
+const extensions: readonly string[] = ['model_configuration', 'model_repository', 'statistics'];
 
 /** The Open Inference Protocol v2 gRPC API (KServe v2 / Triton), where a model is a deployment. */
 export function createOipApi(deps: OipApiDeps): ImplOf<typeof GRPCInferenceService> {
@@ -40,24 +43,19 @@ export function createOipApi(deps: OipApiDeps): ImplOf<typeof GRPCInferenceServi
       }
       return { modelStats: statistics.query(name, version) };
     },
-    // biome-ignore lint/correctness/useYield: answers UNIMPLEMENTED before any response.
-    async *modelStreamInfer() {
-      throw new AppError(
-        'unimplemented',
-        'ModelStreamInfer is not implemented; use ModelInfer (with runtime.dynamic_batching, concurrent calls are batched)',
-      );
+    modelStreamInfer: (requests, ctx) => streamInfer(deps.infer, requests, ctx.signal),
+    modelConfig: ({ name, version }) => ({
+      config: modelConfigMessage(modelConfigOf(served, name, version)),
+    }),
+    repositoryIndex: ({ repositoryName, ready }) => ({
+      models: repositoryIndex(served, repositoryName, ready),
+    }),
+    repositoryModelLoad: (request) => {
+      repositoryModelLoad(served, request);
+      return {};
     },
-    repositoryIndex: () => repositoryUnimplemented('RepositoryIndex'),
-    repositoryModelLoad: () => repositoryUnimplemented('RepositoryModelLoad'),
-    repositoryModelUnload: () => repositoryUnimplemented('RepositoryModelUnload'),
+    repositoryModelUnload: (request) => repositoryModelUnload(served, request),
   };
-}
-
-function repositoryUnimplemented(method: string): never {
-  throw new AppError(
-    'unimplemented',
-    `${method} is not supported: models are deployments here; use flywheel.serving.v1.ServingService (CreateDeployment, ListDeployments, DeleteDeployment)`,
-  );
 }
 
 /** A tensor's metadata as OIP states it: dynamic dimensions are -1. */

@@ -24,6 +24,8 @@ import type { Explain } from '../inference/explain/explain.ts';
 import type { Infer } from '../inference/infer.ts';
 import type { ModelStatisticsBook } from '../observability/model-statistics.ts';
 import { prometheusText } from '../observability/prometheus-metrics.ts';
+import { modelConfigJson, modelConfigOf } from './model-config.ts';
+import { repositoryIndex, repositoryModelLoad, repositoryModelUnload } from './model-repository.ts';
 import { modelIsReady, modelMetadataOf, serverMetadataOf } from './oip-api.ts';
 import type { PrincipalLimits } from './principal-limits.ts';
 import { decodeRestInferRequest, encodeRestInferResponse } from './rest-tensors.ts';
@@ -50,14 +52,19 @@ export interface RestApiDeps {
 export type RestServer = HttpServer;
 
 const modelPath =
-  /^\/v2\/models\/(?<model>[^/]+)(?:\/versions\/(?<version>[^/]+))?(?:\/(?<action>ready|infer|explain|stats))?$/;
+  /^\/v2\/models\/(?<model>[^/]+)(?:\/versions\/(?<version>[^/]+))?(?:\/(?<action>ready|infer|explain|stats|config|generate|generate_stream|trace\/setting))?$/;
+const repositoryModelPath = /^\/v2\/repository\/models\/(?<model>[^/]+)\/(?<action>load|unload)$/;
+/** Triton routes of extensions serving does not serve: 501, saying so, rather than 404. */
+const unservedRoutes = /^\/v2\/(?:systemsharedmemory|cudasharedmemory|trace\/setting|logging)(?:\/|$)/;
 
 /**
  * The Open Inference Protocol v2 over HTTP/REST (KServe v2 JSON + Triton's binary tensor data
  * extension, as tritonclient.http speaks it) and the Prometheus endpoint `/metrics`, on node:http:
  * `GET /v2`, `/v2/health/live|ready`, `/v2/models/{m}[/versions/{v}]` (metadata), `…/ready`,
- * `POST …/infer`, `POST …/explain` (ServingService.Explain in JSON), `GET /v2/models/stats`, `…/stats` (Triton statistics extension), `GET /metrics`.
- * Errors are `{"error": "…"}` with the HTTP status of their code.
+ * `POST …/infer`, `POST …/explain` (ServingService.Explain in JSON), `GET /v2/models/stats`, `…/stats` (Triton statistics extension),
+ * `GET …/config` (Triton model configuration), `POST /v2/repository/index` and
+ * `POST /v2/repository/models/{m}/load|unload` (Triton model repository), `GET /metrics`.
+ * Errors are `{"error": "…"}` with the HTTP status of their code; Triton routes not served are 501.
  */
 export function startRestApi(address: string, deps: RestApiDeps): Promise<RestServer> {
   const { limits } = deps;
@@ -113,6 +120,30 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: RestApiDe
     get();
     return sendJson(res, 200, statisticsJson(deps, '', ''));
   }
+  if (path === '/v2/repository/index') {
+    if (method !== 'POST') throw methodNotAllowed(method, path, 'POST');
+    const body = await jsonBody(req, deps.maxBodyBytes, ['repository_name', 'ready']);
+    if (body.ready !== undefined && typeof body.ready !== 'boolean') {
+      throw AppError.invalidArgument('ready', 'must be a boolean');
+    }
+    const repositoryName = textField(body, 'repository_name');
+    return sendJson(res, 200, repositoryIndex(served, repositoryName, body.ready === true));
+  }
+  const repository = repositoryModelPath.exec(path);
+  if (repository?.groups) {
+    if (method !== 'POST') throw methodNotAllowed(method, path, 'POST');
+    const modelName = decodePart(repository.groups.model!, 'model name');
+    const body = await jsonBody(req, deps.maxBodyBytes, ['repository_name', 'parameters']);
+    const parameters = body.parameters ?? {};
+    if (typeof parameters !== 'object' || parameters === null || Array.isArray(parameters)) {
+      throw AppError.invalidArgument('parameters', 'must be an object');
+    }
+    const request = { repositoryName: textField(body, 'repository_name'), modelName };
+    if (repository.groups.action === 'unload') repositoryModelUnload(served, request);
+    repositoryModelLoad(served, { ...request, parameters: parameters as Record<string, unknown> });
+    return sendJson(res, 200, {});
+  }
+  if (unservedRoutes.test(path)) throw unserved(path);
   const match = modelPath.exec(path);
   if (!match?.groups) throw new AppError('not_found', `no route for ${method} ${path}`);
   const model = decodePart(match.groups.model!, 'model name');
@@ -129,6 +160,13 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: RestApiDe
     case 'stats':
       get();
       return sendJson(res, 200, statisticsJson(deps, model, version));
+    case 'config':
+      get();
+      return sendJson(res, 200, modelConfigJson(modelConfigOf(served, model, version)));
+    case 'generate':
+    case 'generate_stream':
+    case 'trace/setting':
+      throw unserved(path);
     default:
       if (method !== 'POST') throw methodNotAllowed(method, path, 'POST');
       if (match.groups.action === 'explain') return explain(req, res, deps, model, version);
@@ -296,10 +334,64 @@ function statisticsJson(deps: RestApiDeps, name: string, version: string): unkno
     throw new AppError('not_found', `model "${name}" is not deployed on this server`);
   }
   const message = create(ModelStatisticsResponseSchema, { modelStats: deps.statistics.query(name, version) });
-  return toJson(ModelStatisticsResponseSchema, message, {
-    useProtoFieldName: true,
-    alwaysEmitImplicit: true,
-  });
+  return integersAsNumbers(
+    toJson(ModelStatisticsResponseSchema, message, { useProtoFieldName: true, alwaysEmitImplicit: true }),
+  );
+}
+
+/** JSON.rawJSON (Node ≥ 21): a value JSON.stringify writes as the given text, unquoted. */
+const rawJson = (JSON as unknown as { rawJSON(text: string): unknown }).rawJSON;
+
+/** Fields of the statistics that are strings, not 64-bit integers. */
+const textFields = new Set(['name', 'version', 'type']);
+
+/**
+ * Proto JSON with its 64-bit integers as JSON numbers (exact, written as their digits), as Triton
+ * writes statistics: perf_analyzer reads them with rapidjson's GetUint64, which on a string reads
+ * its bytes as the number.
+ */
+function integersAsNumbers(value: unknown, key = ''): unknown {
+  if (Array.isArray(value)) return value.map((item) => integersAsNumbers(item, key));
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, integersAsNumbers(v, k)]));
+  }
+  if (typeof value === 'string' && !textFields.has(key) && /^-?\d+$/.test(value)) return rawJson(value);
+  return value;
+}
+
+function unserved(path: string): AppError {
+  return new AppError(
+    'unimplemented',
+    `${path} is not served: serving implements Triton's model configuration, model repository and statistics extensions (no shared memory, trace, logging or generate)`,
+  );
+}
+
+/** A JSON object body with only `fields` (an empty body is `{}`). */
+async function jsonBody(
+  req: IncomingMessage,
+  maxBodyBytes: number,
+  fields: readonly string[],
+): Promise<Record<string, unknown>> {
+  const body = await readBody(req, maxBodyBytes);
+  if (body.length === 0) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body));
+  } catch (error) {
+    throw AppError.invalidArgument('body', `is not JSON: ${(error as Error).message}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw AppError.invalidArgument('body', 'must be a JSON object');
+  }
+  const extra = Object.keys(parsed).find((key) => !fields.includes(key));
+  if (extra !== undefined) throw AppError.invalidArgument(extra, 'is not a field of this request');
+  return parsed as Record<string, unknown>;
+}
+
+function textField(body: Record<string, unknown>, key: string): string {
+  const value = body[key] ?? '';
+  if (typeof value !== 'string') throw AppError.invalidArgument(key, 'must be a string');
+  return value;
 }
 
 function decodePart(text: string, what: string): string {

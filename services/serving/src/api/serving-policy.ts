@@ -65,6 +65,7 @@ export function inferencePolicy(deps: ServingPolicyDeps): ServicePolicy<typeof G
     modelMetadata: { action: 'view', team: (req, signal) => team(req.name, signal) },
     modelInfer: { action: 'view', team: (req, signal) => team(req.modelName, signal) },
     modelStreamInfer: { action: 'view', team: (req, signal) => team(req.modelName, signal) },
+    modelConfig: { action: 'view', team: (req, signal) => team(req.name, signal) },
     // An empty name means every model: for platform admins.
     modelStatistics: { action: 'view', team: (req, signal) => (req.name ? team(req.name, signal) : '') },
     repositoryIndex: { access: 'platform-admin' },
@@ -74,6 +75,7 @@ export function inferencePolicy(deps: ServingPolicyDeps): ServicePolicy<typeof G
 }
 
 const modelPath = /^\/v2\/models\/(?<model>[^/]+)(?:\/|$)/;
+const repositoryModelPath = /^\/v2\/repository\/models\/(?<model>[^/]+)\/(?:load|unload)$/;
 
 /** The policy of a REST route, as {@link inferencePolicy} has it for the same call over gRPC. */
 export function restPolicy(deps: ServingPolicyDeps) {
@@ -81,11 +83,15 @@ export function restPolicy(deps: ServingPolicyDeps) {
   return (_req: IncomingMessage, path: string): MethodPolicy<IncomingMessage> => {
     if (path === '/v2/health/live' || path === '/v2/health/ready') return { access: 'open' };
     if (path === '/v2') return { access: 'authenticated' };
-    const model = path === '/v2/models/stats' ? undefined : modelPath.exec(path)?.groups?.model;
-    // /metrics and statistics span every team's models; unknown routes answer 404 to admins only.
+    const repositoryModel = repositoryModelPath.exec(path)?.groups?.model;
+    const model =
+      repositoryModel ?? (path === '/v2/models/stats' ? undefined : modelPath.exec(path)?.groups?.model);
+    // /metrics, statistics and the repository index span every team's models; unknown routes
+    // answer 404 to admins only.
     if (model === undefined) return { access: 'platform-admin' };
     return {
-      action: 'view',
+      // Loading and unloading change a deployment, as over gRPC.
+      action: repositoryModel === undefined ? 'view' : 'edit',
       team: (_r, signal) => {
         let name: string;
         try {
