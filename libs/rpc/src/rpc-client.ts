@@ -49,6 +49,8 @@ export interface RpcClientOptions {
   tls?: TlsConfig;
   /** Explicit channel credentials; win over `tls`. */
   credentials?: grpc.ChannelCredentials;
+  /** Headers sent with every call (e.g. a caller's `authorization`); a call's own `headers` win. */
+  headers?: Readonly<Record<string, string>>;
 }
 
 const tracer = trace.getTracer('@flywheel/rpc');
@@ -73,12 +75,17 @@ export function createRpcClient<S extends GenServiceMethods>(
   const defaultTimeoutMs = options.defaultTimeoutMs ?? 30_000;
   const methods: Record<string, unknown> = { close: () => client.close() };
   for (const method of Object.values(service.method) as DescMethod[]) {
-    methods[method.localName] = clientMethod(client, method, defaultTimeoutMs);
+    methods[method.localName] = clientMethod(client, method, defaultTimeoutMs, options.headers);
   }
   return methods as RpcClient<S>;
 }
 
-function clientMethod(client: grpc.Client, method: DescMethod, defaultTimeoutMs: number) {
+function clientMethod(
+  client: grpc.Client,
+  method: DescMethod,
+  defaultTimeoutMs: number,
+  defaultHeaders: Readonly<Record<string, string>> = {},
+) {
   const def = methodDefinition(method, 'client');
   const name = `${method.parent.typeName}/${method.name}`;
 
@@ -93,7 +100,8 @@ function clientMethod(client: grpc.Client, method: DescMethod, defaultTimeoutMs:
     const span = tracer.startSpan(name, spanOptions);
     const active = trace.setSpan(context.active(), span);
     const metadata = new grpc.Metadata();
-    if (options.headers) for (const key in options.headers) metadata.set(key, options.headers[key]!);
+    const headers = { ...defaultHeaders, ...options.headers };
+    for (const key in headers) metadata.set(key, headers[key]!);
     // The trace headers (none when no propagator is registered) win over same-named given ones.
     const carrier: Record<string, string> = {};
     injectTraceContext(carrier, active);
