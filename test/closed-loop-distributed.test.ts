@@ -184,16 +184,31 @@ describe.each(setups)(
       inference.close();
     }, 300_000);
 
-    it.runIf(secured)('secured: a call without a token is refused, though over mTLS', async () => {
-      const anonymous = createRpcClient(RegistryService, {
-        tls: security!.dataScientist.tls,
-        address: address('registry'),
-      });
-      await expect(anonymous.resolveModelUri({ uri: 'models:/weather@champion' })).rejects.toMatchObject({
-        code: 'unauthenticated',
-      });
-      anonymous.close();
-    });
+    it.runIf(secured)(
+      'secured: a call without a token is refused, though over mTLS; a service certificate counts only where mapped',
+      async () => {
+        const anonymous = createRpcClient(RegistryService, {
+          tls: security!.dataScientist.tls,
+          address: address('registry'),
+        });
+        await expect(anonymous.resolveModelUri({ uri: 'models:/weather@champion' })).rejects.toMatchObject({
+          code: 'unauthenticated',
+        });
+        anonymous.close();
+        // A service's certificate counts only where it is mapped: serving's at the registry it
+        // calls, not at the scheduler it never calls.
+        const asServing = { tls: security!.serviceTls('serving') };
+        const registry = createRpcClient(RegistryService, { ...asServing, address: address('registry') });
+        const resolved = await registry.resolveModelUri({ uri: 'models:/weather@champion' });
+        expect(resolved.version?.version).toBeGreaterThan(0n);
+        registry.close();
+        const scheduler = createRpcClient(SchedulerService, { ...asServing, address: address('scheduler') });
+        await expect(scheduler.getPipeline({ pipelineName: 'retrain-weather' })).rejects.toMatchObject({
+          code: 'unauthenticated',
+        });
+        scheduler.close();
+      },
+    );
 
     it.runIf(secured)('secured: records and events name the data scientist as the originator', async () => {
       const alice = security!.dataScientist.subject;

@@ -48,6 +48,8 @@ export interface SecuredPlatform {
    * client certificate of the CA (`require` asks every connection for one; the token is her identity).
    */
   readonly dataScientist: { subject: string; tls: EnabledTlsConfig; token: string };
+  /** The TLS a service's clients use: its own client certificate. */
+  serviceTls(service: ServiceName): EnabledTlsConfig;
   /** A service's private event signing key (JWK), to publish as that service does. */
   signingKey(service: ServiceName): Record<string, unknown>;
   /** Every secret the run handed out, to check none reaches a log. */
@@ -125,6 +127,7 @@ export async function makeSecuredPlatform(team: string): Promise<SecuredPlatform
       FLYWHEEL_EVENT_SIGNING_KEY_FILE: join(dir, `${name}.event-key.json`),
     }),
     dataScientist: { subject, tls: tlsOf('data-scientist'), token },
+    serviceTls: tlsOf,
     signingKey: (name) => signingKeys.get(name)!,
     secrets: [
       token,
