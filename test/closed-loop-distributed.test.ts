@@ -123,7 +123,8 @@ describe.each(setups)(
         FLYWHEEL_TELEMETRY: 'otlp-json',
         FLYWHEEL_OTLP_ENDPOINT: receiver.endpoint,
         FLYWHEEL_ORCHESTRATOR_WORK_DIR: mkdtempSync(join(tmpdir(), 'flywheel-e2e-work-')),
-        FLYWHEEL_LOG_LEVEL: 'info',
+        // Secured, everything a service logs is checked for secrets: debug, the most it says.
+        FLYWHEEL_LOG_LEVEL: secured ? 'debug' : 'info',
       };
       const peers: Record<string, string> = {};
       for (const name of order) {
