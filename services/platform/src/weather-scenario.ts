@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { fromJson, type JsonValue } from '@bufbuild/protobuf';
+import type { GenService, GenServiceMethods } from '@bufbuild/protobuf/codegenv2';
 import { type BlobStore, blobUri } from '@flywheel/blobs';
 import type { EventBus, Subscription } from '@flywheel/bus';
 import { AppError, delay, isAppError } from '@flywheel/core';
@@ -101,28 +102,15 @@ interface Seen {
 export function weatherScenario(targets: ScenarioTargets) {
   const { say } = targets;
   const timeoutMs = 120_000;
+  const connect = <S extends GenServiceMethods>(service: GenService<S>, name: ServiceName) =>
+    createRpcClient(service, { ...targets.caller, address: targets.address(name) });
   const clients = {
-    featureStore: createRpcClient(FeatureStoreService, {
-      ...targets.caller,
-      address: targets.address('feature-store'),
-    }),
-    scheduler: createRpcClient(SchedulerService, {
-      ...targets.caller,
-      address: targets.address('scheduler'),
-    }),
-    orchestrator: createRpcClient(OrchestratorService, {
-      ...targets.caller,
-      address: targets.address('orchestrator'),
-    }),
-    monitoring: createRpcClient(MonitoringService, {
-      ...targets.caller,
-      address: targets.address('monitoring'),
-    }),
-    serving: createRpcClient(ServingService, { ...targets.caller, address: targets.address('serving') }),
-    inference: createRpcClient(GRPCInferenceService, {
-      ...targets.caller,
-      address: targets.address('serving'),
-    }),
+    featureStore: connect(FeatureStoreService, 'feature-store'),
+    scheduler: connect(SchedulerService, 'scheduler'),
+    orchestrator: connect(OrchestratorService, 'orchestrator'),
+    monitoring: connect(MonitoringService, 'monitoring'),
+    serving: connect(ServingService, 'serving'),
+    inference: connect(GRPCInferenceService, 'serving'),
   };
   const seen: Seen[] = [];
   let observer: Subscription | undefined;
