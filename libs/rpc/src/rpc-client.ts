@@ -1,10 +1,11 @@
 import type { DescMessage, DescMethod, MessageInitShape, MessageShape } from '@bufbuild/protobuf';
 import type { GenService, GenServiceMethods } from '@bufbuild/protobuf/codegenv2';
-import { AppError, type CallOptions } from '@flywheel/core';
+import { AppError, actingPrincipal, type CallOptions } from '@flywheel/core';
 import { injectTraceContext } from '@flywheel/telemetry';
 import * as grpc from '@grpc/grpc-js';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { methodDefinition } from './grpc-definition.ts';
+import { onBehalfOfHeader } from './on-behalf-of.ts';
 import { fromGrpcError } from './status-mapping.ts';
 import type { TlsConfig } from './tls/tls-config.ts';
 import { grpcChannelCredentials } from './tls/tls-credentials.ts';
@@ -100,7 +101,13 @@ function clientMethod(
     const span = tracer.startSpan(name, spanOptions);
     const active = trace.setSpan(context.active(), span);
     const metadata = new grpc.Metadata();
-    const headers = { ...defaultHeaders, ...options.headers };
+    // Event-driven work says whom it acts for (peers honour it from a service certificate only).
+    const onBehalfOf = actingPrincipal()?.onBehalfOf;
+    const headers: Record<string, string> = {
+      ...(onBehalfOf ? { [onBehalfOfHeader]: onBehalfOf } : {}),
+      ...defaultHeaders,
+      ...options.headers,
+    };
     for (const key in headers) metadata.set(key, headers[key]!);
     // The trace headers (none when no propagator is registered) win over same-named given ones.
     const carrier: Record<string, string> = {};
