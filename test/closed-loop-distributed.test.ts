@@ -1,26 +1,45 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { GenService, GenServiceMethods } from '@bufbuild/protobuf/codegenv2';
 import { createS3Blobs } from '@flywheel/blobs/s3';
-import { createEventBus, type EventBus, readBusConfig } from '@flywheel/bus';
+import { createEventBus, dlqHeaders, dlqTopicOf, type EventBus, readBusConfig } from '@flywheel/bus';
 import { ConfigReader } from '@flywheel/core';
-import { type CloudEvent, decodeEvent, newEvent, toWireMessage } from '@flywheel/events';
+import {
+  type CloudEvent,
+  createEventSigner,
+  decodeEvent,
+  newEvent,
+  principalOfEvent,
+  toWireMessage,
+} from '@flywheel/events';
 import { type WeatherScenario, weatherScenario } from '@flywheel/platform/weather-scenario';
 import { DriftDetectedSchema } from '@flywheel/proto/flywheel/events/v1/monitoring_pb.js';
 import {
   PipelineRunRequestedSchema,
   RunSuppressedSchema,
 } from '@flywheel/proto/flywheel/events/v1/pipeline_pb.js';
-import { DriftTestKind } from '@flywheel/proto/flywheel/monitoring/v1/monitoring_pb.js';
+import { FeatureStoreService } from '@flywheel/proto/flywheel/featurestore/v1/featurestore_pb.js';
+import { DriftTestKind, MonitoringService } from '@flywheel/proto/flywheel/monitoring/v1/monitoring_pb.js';
 import { OrchestratorService, RunState } from '@flywheel/proto/flywheel/orchestrator/v1/orchestrator_pb.js';
 import { RegistryService } from '@flywheel/proto/flywheel/registry/v1/registry_pb.js';
 import { SchedulerService } from '@flywheel/proto/flywheel/scheduler/v1/scheduler_pb.js';
+import { ServingService } from '@flywheel/proto/flywheel/serving/v1/serving_pb.js';
 import { GRPCInferenceService } from '@flywheel/proto/inference/grpc_service_pb.js';
-import { createRpcClient } from '@flywheel/rpc';
+import { createRpcClient, type RpcClientOptions } from '@flywheel/rpc';
 import { grpcAddressVariable, type ServiceName } from '@flywheel/runtime';
 import { type SpawnedService, spawnService } from '@flywheel/runtime/testing';
-import { type OtlpReceiver, realServers, startOtlpReceiver, uniqueName, waitFor } from '@flywheel/testing';
+import {
+  kcatConsumeAll,
+  kcatHeaders,
+  type OtlpReceiver,
+  realServers,
+  startOtlpReceiver,
+  uniqueName,
+  waitFor,
+} from '@flywheel/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeSecuredPlatform, type SecuredPlatform, servicePrincipal } from './secured-platform.ts';
 
 /** Start order: each service after the peers it calls. */
 const order: ServiceName[] = [
@@ -32,21 +51,30 @@ const order: ServiceName[] = [
   'orchestrator',
 ];
 
-/** The buses the loop must run on; the same scenario, assertions and timeouts on each. */
-const buses = ['kafka', 'nats'] as const;
-type BusKind = (typeof buses)[number];
-/** Wall-clock of each bus's run, printed once both are done. */
-const durations = new Map<BusKind, number>();
+/**
+ * The setups the loop must run in; the same scenario, assertions and timeouts in each. Secured:
+ * every service with auth, mTLS between services, signed events and the producer allow-list
+ * (docs/security.md), the test calling as a data scientist with her team's JWT.
+ */
+const setups = [
+  { name: 'kafka', kind: 'kafka', secured: false },
+  { name: 'nats', kind: 'nats', secured: false },
+  { name: 'kafka, secured', kind: 'kafka', secured: true },
+] as const;
+/** The team the data scientist is an editor of; the scenario creates everything in it. */
+const team = 'weather';
+/** Wall-clock of each setup's run, printed once all are done. */
+const durations = new Map<string, number>();
 
 afterAll(() => {
-  for (const [kind, ms] of durations) console.log(`closed loop on ${kind}: ${(ms / 1000).toFixed(1)} s`);
+  for (const [name, ms] of durations) console.log(`closed loop on ${name}: ${(ms / 1000).toFixed(1)} s`);
 });
 
-describe.each(buses)(
-  'the closed loop, distributed: six processes on %s, the MongoDB-wire server and S3',
-  (kind) => {
+describe.each(setups)(
+  'the closed loop, distributed: six processes on $name, the MongoDB-wire server and S3',
+  ({ name: setup, kind, secured }) => {
     const servers = realServers();
-    const run = uniqueName(`e2e-${kind}`).replaceAll('_', '-');
+    const run = uniqueName(`e2e-${kind}${secured ? '-sec' : ''}`).replaceAll('_', '-');
     const services = new Map<ServiceName, SpawnedService>();
     let receiver: OtlpReceiver;
     let bus: EventBus;
@@ -54,14 +82,32 @@ describe.each(buses)(
     let startedAt = 0;
     const address = (name: ServiceName): string => services.get(name)!.address;
     const lines: string[] = [];
+    let security: SecuredPlatform | undefined;
+    /** How this test calls the services: as the data scientist when secured, else plainly. */
+    let caller: Pick<RpcClientOptions, 'tls' | 'headers'> = {};
+    const client = <S extends GenServiceMethods>(service: GenService<S>, name: ServiceName) =>
+      createRpcClient(service, { ...caller, address: address(name) });
     /** How the services and this test reach the bus of this run. */
-    const busEnv: Record<string, string> =
-      kind === 'kafka'
+    /**
+     * Topics and consumer groups of this run only (`FLYWHEEL_TOPIC_PREFIX`; groups follow it): the
+     * broker is shared with other runs, whose services would otherwise split this run's events
+     * between their group members, and whose events (unsigned, other keys) reach these consumers.
+     */
+    const topicPrefix = `${run}.`;
+    const busEnv: Record<string, string> = {
+      FLYWHEEL_TOPIC_PREFIX: topicPrefix,
+      ...(kind === 'kafka'
         ? { FLYWHEEL_BUS: 'kafka', ...servers.kafkaEnv }
-        : { FLYWHEEL_BUS: 'nats', FLYWHEEL_NATS_URL: servers.natsUrl };
+        : { FLYWHEEL_BUS: 'nats', FLYWHEEL_NATS_URL: servers.natsUrl }),
+    };
 
     beforeAll(async () => {
       startedAt = Date.now();
+      if (secured) {
+        security = await makeSecuredPlatform(team);
+        const { tls, token } = security.dataScientist;
+        caller = { tls, headers: { authorization: `Bearer ${token}` } };
+      }
       receiver = await startOtlpReceiver();
       const bucket = `flywheel-${run}`.toLowerCase().slice(0, 63);
       const shared = {
@@ -77,13 +123,14 @@ describe.each(buses)(
         FLYWHEEL_TELEMETRY: 'otlp-json',
         FLYWHEEL_OTLP_ENDPOINT: receiver.endpoint,
         FLYWHEEL_ORCHESTRATOR_WORK_DIR: mkdtempSync(join(tmpdir(), 'flywheel-e2e-work-')),
-        FLYWHEEL_LOG_LEVEL: 'info',
+        // Secured, everything a service logs is checked for secrets: debug, the most it says.
+        FLYWHEEL_LOG_LEVEL: secured ? 'debug' : 'info',
       };
       const peers: Record<string, string> = {};
       for (const name of order) {
         const service = await spawnService(
           name,
-          { ...shared, ...peers, FLYWHEEL_MONGO_DATABASE: `${run}-${name}` },
+          { ...shared, ...peers, ...security?.env(name), FLYWHEEL_MONGO_DATABASE: `${run}-${name}` },
           { timeoutMs: 60_000 },
         );
         services.set(name, service);
@@ -94,7 +141,7 @@ describe.each(buses)(
       reader.done();
       bus = await createEventBus(busConfig);
       const blobs = createS3Blobs({ ...servers.s3, bucket });
-      scenario = weatherScenario({ address, bus, blobs, say: (line) => lines.push(line) });
+      scenario = weatherScenario({ address, bus, blobs, say: (line) => lines.push(line), caller });
     }, 180_000);
 
     afterAll(async () => {
@@ -102,7 +149,7 @@ describe.each(buses)(
       await bus?.close();
       for (const name of [...order].reverse()) await services.get(name)?.stop();
       await receiver?.close();
-      durations.set(kind, Date.now() - startedAt);
+      durations.set(setup, Date.now() - startedAt);
     }, 120_000);
 
     let v1 = 0;
@@ -132,11 +179,103 @@ describe.each(buses)(
       }
       console.log(`${lines.join('\n')}\nlead time ${JSON.stringify(report, null, 2)}`);
       expect(report.newVersion).toBeGreaterThan(v1);
-      const inference = createRpcClient(GRPCInferenceService, { address: address('serving') });
+      const inference = client(GRPCInferenceService, 'serving');
       const metadata = await inference.modelMetadata({ name: 'weather' });
       expect(metadata.versions).toEqual([String(report.newVersion)]);
       inference.close();
     }, 300_000);
+
+    it.runIf(secured)(
+      'secured: a call without a token is refused, though over mTLS; a service certificate counts only where mapped',
+      async () => {
+        const anonymous = createRpcClient(RegistryService, {
+          tls: security!.dataScientist.tls,
+          address: address('registry'),
+        });
+        await expect(anonymous.resolveModelUri({ uri: 'models:/weather@champion' })).rejects.toMatchObject({
+          code: 'unauthenticated',
+        });
+        anonymous.close();
+        // A service's certificate counts only where it is mapped: serving's at the registry it
+        // calls, not at the scheduler it never calls.
+        const asServing = { tls: security!.serviceTls('serving') };
+        const registry = createRpcClient(RegistryService, { ...asServing, address: address('registry') });
+        const resolved = await registry.resolveModelUri({ uri: 'models:/weather@champion' });
+        expect(resolved.version?.version).toBeGreaterThan(0n);
+        registry.close();
+        const scheduler = createRpcClient(SchedulerService, { ...asServing, address: address('scheduler') });
+        await expect(scheduler.getPipeline({ pipelineName: 'retrain-weather' })).rejects.toMatchObject({
+          code: 'unauthenticated',
+        });
+        scheduler.close();
+      },
+    );
+
+    it.runIf(secured)('secured: records and events name the data scientist as the originator', async () => {
+      const alice = security!.dataScientist.subject;
+      const asAlice = { subject: alice, team, onBehalfOf: '' };
+      // What she created keeps her as createdBy, read back as her.
+      const scheduler = client(SchedulerService, 'scheduler');
+      const monitoring = client(MonitoringService, 'monitoring');
+      const featureStore = client(FeatureStoreService, 'feature-store');
+      const serving = client(ServingService, 'serving');
+      const orchestrator = client(OrchestratorService, 'orchestrator');
+      const registry = client(RegistryService, 'registry');
+      try {
+        const records = {
+          pipeline: (await scheduler.getPipeline({ pipelineName: 'retrain-weather' })).pipeline?.audit,
+          rule: (await scheduler.getTriggerRule({ triggerRuleName: 'retrain-weather-on-drift' })).triggerRule
+            ?.audit,
+          monitor: (await monitoring.getMonitor({ monitorName: 'weather-inputs' })).monitor?.audit,
+          view: (await featureStore.getFeatureView({ featureViewName: 'weather_daily' })).featureView?.audit,
+        };
+        for (const [what, audit] of Object.entries(records))
+          expect.soft(audit?.createdBy, what).toMatchObject(asAlice);
+        // The deployment: hers, then moved by serving itself when the alias changed (an event).
+        const { deployment } = await serving.getDeployment({ deploymentName: 'weather' });
+        expect.soft(deployment?.audit?.createdBy).toMatchObject(asAlice);
+        expect
+          .soft(deployment?.audit?.updatedBy)
+          .toMatchObject({ subject: 'service:serving', onBehalfOf: alice });
+        // The retrain run: requested by the scheduler, on behalf of her (the drift came from her traffic).
+        const { run: retrain } = await orchestrator.getRun({ runId: report.retrainRunId });
+        expect.soft(retrain?.principal).toMatchObject({ subject: 'service:scheduler', onBehalfOf: alice });
+        // The new version: registered by the orchestrator's RPC, as its certificate's principal
+        // on her behalf (the flywheel-on-behalf-of header a service certificate may send).
+        const { version } = await registry.resolveModelUri({ uri: 'models:/weather@champion' });
+        expect
+          .soft(version?.audit?.createdBy)
+          .toMatchObject({ subject: servicePrincipal('orchestrator'), onBehalfOf: alice });
+      } finally {
+        for (const c of [scheduler, monitoring, featureStore, serving, orchestrator, registry]) c.close();
+      }
+      // The events: her bootstrap request, then every hop of the loop acting on her behalf.
+      const events = scenario.seen().map((s) => s.event);
+      const by = (type: string) => events.filter((e) => e.type === type).map((e) => principalOfEvent(e));
+      expect.soft(by('pipeline.run-requested')[0]).toMatchObject({ subject: alice, teams: [team] });
+      const onHerBehalf = (service: string) => ({ subject: `service:${service}`, onBehalfOf: alice });
+      for (const [type, service] of [
+        ['drift.detected', 'monitoring'],
+        ['run.suppressed', 'scheduler'],
+        ['job.started', 'orchestrator'],
+        ['job.succeeded', 'orchestrator'],
+      ] as const) {
+        expect.soft(by(type).length, type).toBeGreaterThan(0);
+        for (const principal of by(type)) expect.soft(principal, type).toMatchObject(onHerBehalf(service));
+      }
+      expect.soft(by('pipeline.run-requested').slice(1)).toEqual(
+        by('pipeline.run-requested')
+          .slice(1)
+          .map(() => expect.objectContaining(onHerBehalf('scheduler'))),
+      );
+      // The registry's alias change, made by the orchestrator's RPC for her: serving then moved
+      // the deployment on her behalf too.
+      expect.soft(by('model.alias-changed').length).toBeGreaterThan(0);
+      for (const principal of by('model.alias-changed'))
+        expect
+          .soft(principal, 'model.alias-changed')
+          .toMatchObject({ subject: servicePrincipal('orchestrator'), onBehalfOf: alice });
+    });
 
     it('shows every hop of the chain in one trace, as an OTLP receiver got it', async () => {
       const inTrace = () => receiver.spans.filter((s) => s.traceId === report.traceId);
@@ -182,14 +321,16 @@ describe.each(buses)(
     }, 60_000);
 
     it('a storm of 100 drift alerts within a second starts exactly one retrain', async () => {
-      const scheduler = createRpcClient(SchedulerService, { address: address('scheduler') });
+      const scheduler = client(SchedulerService, 'scheduler');
       await scheduler.createTriggerRule({
         triggerRule: {
           name: 'storm-retrain',
+          team,
           eventType: 'drift.detected',
           filter: { match: { model_name: 'storm' } },
           pipelineName: 'retrain-weather',
           parameters: {
+            team,
             model_name: 'storm',
             start_time: '2014-01-01T00:00:00Z',
             end_time: '2016-01-01T00:00:00Z',
@@ -199,8 +340,12 @@ describe.each(buses)(
         },
       });
       scheduler.close();
-      const alerts = Array.from({ length: 100 }, (_, i) =>
-        newEvent(
+      // Secured, only monitoring may publish drift alerts, signed: the test sends them as it would.
+      const asMonitoring = security
+        ? createEventSigner('flywheel/monitoring', security.signingKey('monitoring'))
+        : undefined;
+      const alerts = Array.from({ length: 100 }, (_, i) => {
+        const alert = newEvent(
           DriftDetectedSchema,
           {
             modelName: 'storm',
@@ -210,9 +355,10 @@ describe.each(buses)(
             statistic: 0.5 + i / 1000,
             threshold: 0.2,
           },
-          { source: 'flywheel/e2e-storm' },
-        ),
-      );
+          { source: asMonitoring ? 'flywheel/monitoring' : 'flywheel/e2e-storm' },
+        );
+        return asMonitoring ? asMonitoring.sign(alert) : alert;
+      });
       const started = Date.now();
       await bus.publish(alerts);
       expect(Date.now() - started).toBeLessThan(1000);
@@ -228,16 +374,42 @@ describe.each(buses)(
       expect(suppressed).toHaveLength(99);
     }, 120_000);
 
+    it.runIf(secured)(
+      'secured: a drift alert monitoring did not sign is dead-lettered with the reason',
+      async () => {
+        const forged = newEvent(
+          DriftDetectedSchema,
+          { modelName: 'weather', modelVersion: 2n, feature: 'wind', statistic: 0.9, threshold: 0.2 },
+          { source: 'flywheel/monitoring' },
+        );
+        await bus.publish([forged]);
+        // kcat reads the dead letter's headers as any Kafka tool would.
+        const reason = await waitFor(
+          async () => {
+            const letters = await kcatConsumeAll(
+              servers.kafkaEnv,
+              dlqTopicOf(`${topicPrefix}drift.detected`),
+            );
+            const letter = letters.map(kcatHeaders).find((h) => h.ce_id === forged.id);
+            return letter?.[dlqHeaders.reason];
+          },
+          { timeoutMs: 90_000, intervalMs: 500, what: `drift alert ${forged.id} in the DLQ` },
+        );
+        expect(reason).toMatch(/from "flywheel\/monitoring": no producersig signature/);
+      },
+      120_000,
+    );
+
     it('a step that fails after its retries fails the run with the step error, and the champion stays', async () => {
-      const registry = createRpcClient(RegistryService, { address: address('registry') });
+      const registry = client(RegistryService, 'registry');
       const before = await registry.resolveModelUri({ uri: 'models:/weather@champion' });
-      const scheduler = createRpcClient(SchedulerService, { address: address('scheduler') });
+      const scheduler = client(SchedulerService, 'scheduler');
       // A window with no labels: the training-set step fails (failed_precondition, not retriable).
       const { runId } = await scheduler.triggerRun({
         pipelineName: 'retrain-weather',
-        parameters: { start_time: '1990-01-01T00:00:00Z', end_time: '1990-02-01T00:00:00Z' },
+        parameters: { team, start_time: '1990-01-01T00:00:00Z', end_time: '1990-02-01T00:00:00Z' },
       });
-      const orchestrator = createRpcClient(OrchestratorService, { address: address('orchestrator') });
+      const orchestrator = client(OrchestratorService, 'orchestrator');
       const failed = await waitFor(
         async () => {
           const got = await orchestrator.getRun({ runId }).catch(() => undefined);
@@ -253,7 +425,7 @@ describe.each(buses)(
     }, 120_000);
 
     it('bad input: a wrong tensor shape names the input; an undecodable event lands in the DLQ', async () => {
-      const inference = createRpcClient(GRPCInferenceService, { address: address('serving') });
+      const inference = client(GRPCInferenceService, 'serving');
       await expect(
         inference.modelInfer({
           modelName: 'weather',
@@ -302,6 +474,18 @@ describe.each(buses)(
       }
       expect(reason).not.toBe('');
     }, 120_000);
+
+    it.runIf(secured)("secured: no token, private key or password in any service's output", () => {
+      const secrets = security!.secrets;
+      expect(secrets.length).toBeGreaterThan(10);
+      // The check reads what each service wrote (at least its start), and none of it is a secret.
+      for (const [name, service] of services) {
+        const output = service.output();
+        expect(output, name).toContain('"msg":"serving"');
+        const leaked = secrets.filter((secret) => output.includes(secret)).map((s) => `${s.slice(0, 6)}…`);
+        expect(leaked, `${name} logged secrets`).toEqual([]);
+      }
+    });
   },
 );
 

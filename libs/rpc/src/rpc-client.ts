@@ -1,10 +1,11 @@
 import type { DescMessage, DescMethod, MessageInitShape, MessageShape } from '@bufbuild/protobuf';
 import type { GenService, GenServiceMethods } from '@bufbuild/protobuf/codegenv2';
-import { AppError, type CallOptions } from '@flywheel/core';
+import { AppError, actingPrincipal, type CallOptions } from '@flywheel/core';
 import { injectTraceContext } from '@flywheel/telemetry';
 import * as grpc from '@grpc/grpc-js';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { methodDefinition } from './grpc-definition.ts';
+import { onBehalfOfHeader } from './on-behalf-of.ts';
 import { fromGrpcError } from './status-mapping.ts';
 import type { TlsConfig } from './tls/tls-config.ts';
 import { grpcChannelCredentials } from './tls/tls-credentials.ts';
@@ -49,6 +50,8 @@ export interface RpcClientOptions {
   tls?: TlsConfig;
   /** Explicit channel credentials; win over `tls`. */
   credentials?: grpc.ChannelCredentials;
+  /** Headers sent with every call (e.g. a caller's `authorization`); a call's own `headers` win. */
+  headers?: Readonly<Record<string, string>>;
 }
 
 const tracer = trace.getTracer('@flywheel/rpc');
@@ -73,12 +76,17 @@ export function createRpcClient<S extends GenServiceMethods>(
   const defaultTimeoutMs = options.defaultTimeoutMs ?? 30_000;
   const methods: Record<string, unknown> = { close: () => client.close() };
   for (const method of Object.values(service.method) as DescMethod[]) {
-    methods[method.localName] = clientMethod(client, method, defaultTimeoutMs);
+    methods[method.localName] = clientMethod(client, method, defaultTimeoutMs, options.headers);
   }
   return methods as RpcClient<S>;
 }
 
-function clientMethod(client: grpc.Client, method: DescMethod, defaultTimeoutMs: number) {
+function clientMethod(
+  client: grpc.Client,
+  method: DescMethod,
+  defaultTimeoutMs: number,
+  defaultHeaders: Readonly<Record<string, string>> = {},
+) {
   const def = methodDefinition(method, 'client');
   const name = `${method.parent.typeName}/${method.name}`;
 
@@ -93,7 +101,14 @@ function clientMethod(client: grpc.Client, method: DescMethod, defaultTimeoutMs:
     const span = tracer.startSpan(name, spanOptions);
     const active = trace.setSpan(context.active(), span);
     const metadata = new grpc.Metadata();
-    if (options.headers) for (const key in options.headers) metadata.set(key, options.headers[key]!);
+    // Event-driven work says whom it acts for (peers honour it from a service certificate only).
+    const onBehalfOf = actingPrincipal()?.onBehalfOf;
+    const headers: Record<string, string> = {
+      ...(onBehalfOf ? { [onBehalfOfHeader]: onBehalfOf } : {}),
+      ...defaultHeaders,
+      ...options.headers,
+    };
+    for (const key in headers) metadata.set(key, headers[key]!);
     // The trace headers (none when no propagator is registered) win over same-named given ones.
     const carrier: Record<string, string> = {};
     injectTraceContext(carrier, active);

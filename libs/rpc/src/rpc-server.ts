@@ -12,6 +12,7 @@ import { localPrincipal, type Principal } from './auth/principal.ts';
 import { encodeMessage, serviceDefinition, UndecodableRequest } from './grpc-definition.ts';
 import type { CallContext, ServiceImpl } from './handler-types.ts';
 import { createHealthService, type HealthStatus } from './health-service.ts';
+import { onBehalfOfHeader, onBehalfOfPattern } from './on-behalf-of.ts';
 import { createReflectionServices } from './reflection-service.ts';
 import { metadataToHeaders, toGrpcStatus } from './status-mapping.ts';
 import type { EnabledTlsConfig } from './tls/tls-config.ts';
@@ -321,7 +322,12 @@ function openCall(call: ServerSurfaceCall, info: MethodInfo, options: WrapOption
     run: (fn) =>
       context.with(spanContext, () =>
         runActingAs(
-          () => ({ subject: principal.subject, teams: principal.teams, roles: principal.roles }),
+          () => ({
+            subject: principal.subject,
+            teams: principal.teams,
+            roles: principal.roles,
+            ...(principal.onBehalfOf ? { onBehalfOf: principal.onBehalfOf } : {}),
+          }),
           fn,
         ),
       ),
@@ -336,6 +342,16 @@ function openCall(call: ServerSurfaceCall, info: MethodInfo, options: WrapOption
       // grpc-js gives the peer certificate only once TLS verified it against the CA.
       const certificate = call.getAuthContext().sslPeerCertificate;
       principal = await options.guard.authenticator.authenticate(headers.authorization, certificate);
+      // Only a service's certificate may say whom it acts for; a token is its own principal.
+      const onBehalfOf = headers[onBehalfOfHeader];
+      if (headers.authorization === undefined && certificate && onBehalfOf !== undefined) {
+        if (!onBehalfOfPattern.test(onBehalfOf))
+          throw AppError.invalidArgument(
+            onBehalfOfHeader,
+            'must be a principal subject (up to 200 characters)',
+          );
+        principal = { ...principal, onBehalfOf };
+      }
       span.setAttribute('enduser.id', principal.subject);
     },
     authorize: async (request) => {

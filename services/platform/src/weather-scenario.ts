@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { fromJson, type JsonValue } from '@bufbuild/protobuf';
+import type { GenService, GenServiceMethods } from '@bufbuild/protobuf/codegenv2';
 import { type BlobStore, blobUri } from '@flywheel/blobs';
 import type { EventBus, Subscription } from '@flywheel/bus';
 import { AppError, delay, isAppError } from '@flywheel/core';
@@ -35,7 +36,7 @@ import { OrchestratorService, RunState } from '@flywheel/proto/flywheel/orchestr
 import { SchedulerService } from '@flywheel/proto/flywheel/scheduler/v1/scheduler_pb.js';
 import { ServingService } from '@flywheel/proto/flywheel/serving/v1/serving_pb.js';
 import { GRPCInferenceService } from '@flywheel/proto/inference/grpc_service_pb.js';
-import { createRpcClient } from '@flywheel/rpc';
+import { createRpcClient, type RpcClientOptions } from '@flywheel/rpc';
 import type { ServiceName } from '@flywheel/runtime';
 
 /** Where the scenario finds the platform: service addresses, the bus and the shared blob store. */
@@ -47,6 +48,11 @@ export interface ScenarioTargets {
   blobs: BlobStore;
   /** Prints one step of the story. */
   say(line: string): void;
+  /**
+   * How the scenario's client (the data scientist) calls: TLS and its credentials, e.g.
+   * `authorization: Bearer <token>`. Absent: plaintext, no credentials (security off).
+   */
+  caller?: Pick<RpcClientOptions, 'tls' | 'headers'>;
 }
 
 /** What the scenario measured once the new version serves. */
@@ -66,6 +72,8 @@ export interface ClosedLoopReport {
 }
 
 const modelName = 'weather';
+/** The team that owns everything the scenario creates (the example's feature views are its). */
+const team = 'weather';
 const deploymentName = 'weather';
 const features = ['temp_max', 'temp_min', 'wind'] as const;
 const retrainPipeline = 'retrain-weather';
@@ -94,13 +102,15 @@ interface Seen {
 export function weatherScenario(targets: ScenarioTargets) {
   const { say } = targets;
   const timeoutMs = 120_000;
+  const connect = <S extends GenServiceMethods>(service: GenService<S>, name: ServiceName) =>
+    createRpcClient(service, { ...targets.caller, address: targets.address(name) });
   const clients = {
-    featureStore: createRpcClient(FeatureStoreService, { address: targets.address('feature-store') }),
-    scheduler: createRpcClient(SchedulerService, { address: targets.address('scheduler') }),
-    orchestrator: createRpcClient(OrchestratorService, { address: targets.address('orchestrator') }),
-    monitoring: createRpcClient(MonitoringService, { address: targets.address('monitoring') }),
-    serving: createRpcClient(ServingService, { address: targets.address('serving') }),
-    inference: createRpcClient(GRPCInferenceService, { address: targets.address('serving') }),
+    featureStore: connect(FeatureStoreService, 'feature-store'),
+    scheduler: connect(SchedulerService, 'scheduler'),
+    orchestrator: connect(OrchestratorService, 'orchestrator'),
+    monitoring: connect(MonitoringService, 'monitoring'),
+    serving: connect(ServingService, 'serving'),
+    inference: connect(GRPCInferenceService, 'serving'),
   };
   const seen: Seen[] = [];
   let observer: Subscription | undefined;
@@ -219,10 +229,11 @@ export function weatherScenario(targets: ScenarioTargets) {
           readFileSync(new URL('../../../examples/pipelines/retrain-weather.json', import.meta.url), 'utf8'),
         ) as JsonValue,
       );
-      await clients.scheduler.createPipeline({ pipeline: { name: retrainPipeline, spec } });
+      await clients.scheduler.createPipeline({ pipeline: { name: retrainPipeline, team, spec } });
       await clients.monitoring.createMonitor({
         monitor: {
           name: 'weather-inputs',
+          team,
           modelName,
           deploymentName,
           features: features.map((name) => ({ name, kind: FeatureKind.NUMERIC })),
@@ -233,10 +244,11 @@ export function weatherScenario(targets: ScenarioTargets) {
       await clients.scheduler.createTriggerRule({
         triggerRule: {
           name: 'retrain-weather-on-drift',
+          team,
           eventType: 'drift.detected',
           filter: { match: { model_name: modelName } },
           pipelineName: retrainPipeline,
-          parameters: { start_time: '2014-01-01T00:00:00Z', end_time: '2016-01-01T00:00:00Z' },
+          parameters: { team, start_time: '2014-01-01T00:00:00Z', end_time: '2016-01-01T00:00:00Z' },
           cooldown: { seconds: 600n },
           enabled: true,
         },
@@ -248,7 +260,7 @@ export function weatherScenario(targets: ScenarioTargets) {
       await dataArrives(byStation('seattle', '2012', '2015'), 'Seattle 2012–2014');
       const { runId } = await clients.scheduler.triggerRun({
         pipelineName: retrainPipeline,
-        parameters: { start_time: '2012-01-01T00:00:00Z', end_time: '2015-01-01T00:00:00Z' },
+        parameters: { team, start_time: '2012-01-01T00:00:00Z', end_time: '2015-01-01T00:00:00Z' },
         requestId: 'bootstrap-v1',
       });
       say(`bootstrap run ${runId}: training-set → train → evaluate → register → promote`);
@@ -256,6 +268,7 @@ export function weatherScenario(targets: ScenarioTargets) {
       await clients.serving.createDeployment({
         deployment: {
           name: deploymentName,
+          team,
           target: { modelName, selector: { case: 'alias', value: 'champion' } },
           predictionLogging: { sampleRate: 1 },
         },

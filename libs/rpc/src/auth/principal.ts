@@ -19,6 +19,11 @@ export interface Principal {
   readonly roles: Readonly<Record<string, TeamRole>>;
   /** May do anything on every team (and manage service-account tokens). */
   readonly platformAdmin: boolean;
+  /**
+   * A service calling with its certificate for event-driven work: the principal that started the
+   * chain (its `flywheel-on-behalf-of` header). Audit only: it grants nothing.
+   */
+  readonly onBehalfOf?: string;
 }
 
 const teamRoles: readonly TeamRole[] = ['viewer', 'editor', 'admin'];

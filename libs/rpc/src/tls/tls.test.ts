@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { ConfigReader, silentLogger } from '@flywheel/core';
+import { actingPrincipal, ConfigReader, runActingAs, silentLogger } from '@flywheel/core';
 import { RegistryService } from '@flywheel/proto/flywheel/registry/v1/registry_pb.js';
 import { Health } from '@flywheel/proto/grpc/health/v1/health_pb.js';
 import { ServerReflection } from '@flywheel/proto/grpc/reflection/v1/reflection_pb.js';
@@ -215,6 +215,52 @@ describe('TLS and mTLS as configuration', () => {
         'unauthenticated: JWTs are not accepted here; use an API token',
       );
     } finally {
+      await guarded.close({ graceMs: 0 });
+    }
+  });
+
+  it('a service certificate may say whom it acts for (flywheel-on-behalf-of); the client sends it from its acting scope', async () => {
+    const principals = join(dir, 'on-behalf-of-principals.json');
+    await writeFile(principals, JSON.stringify({ 'spiffe://flywheel/alice': { roles: ['platform:admin'] } }));
+    const seen: string[] = [];
+    const guarded = createRpcServer({
+      tls,
+      authenticator: createAuthenticator({ enabled: true, certPrincipalsFile: principals }),
+    });
+    guarded.add(
+      RegistryService,
+      {
+        getModel: (req, ctx) => {
+          seen.push(`${ctx.principal.onBehalfOf} ${actingPrincipal()?.onBehalfOf}`);
+          return { model: { name: req.modelName } };
+        },
+      },
+      { getModel: { action: 'view', team: () => 'team-a' } } as unknown as ServicePolicy<
+        (typeof RegistryService)['method']
+      >,
+    );
+    const port = await guarded.listen('127.0.0.1:0');
+    const client = createRpcClient(RegistryService, {
+      address: `127.0.0.1:${port}`,
+      tls: clientTls(certs.clients.alice!),
+    });
+    const get = (headers?: Record<string, string>) =>
+      client.getModel({ modelName: 'm' }, headers ? { headers } : {}).then(
+        () => 'OK',
+        (error: { code: string; message: string }) => `${error.code}: ${error.message}`,
+      );
+    try {
+      expect(await get({ 'flywheel-on-behalf-of': 'user:carol' })).toBe('OK');
+      // Event-driven work: the client says whom its acting scope works for.
+      const asService = { subject: 'service:orchestrator', teams: [], onBehalfOf: 'user:dave' };
+      expect(await runActingAs(asService, () => get())).toBe('OK');
+      expect(await get()).toBe('OK');
+      expect(seen).toEqual(['user:carol user:carol', 'user:dave user:dave', 'undefined undefined']);
+      expect(await get({ 'flywheel-on-behalf-of': 'user carol' })).toMatch(
+        /^invalid_argument: .*flywheel-on-behalf-of/,
+      );
+    } finally {
+      client.close();
       await guarded.close({ graceMs: 0 });
     }
   });

@@ -12,6 +12,8 @@ export interface SpawnedService {
   readonly process: ChildProcess;
   /** Every JSON log line the process wrote so far. */
   readonly logs: Record<string, unknown>[];
+  /** Everything the process wrote so far, stdout and stderr as text (e.g. to check no secret leaked). */
+  output(): string;
   /**
    * Resolves once the process logs `consumers ready` (every consumer group joined); rejects if it
    * exits first or after `timeoutMs` (default 60 s).
@@ -122,6 +124,7 @@ export function spawnService(
             address: `127.0.0.1:${port}`,
             process: child,
             logs,
+            output: () => output,
             consumersReady,
             stop: (timeoutMs = 15_000) => {
               child.kill('SIGTERM');
