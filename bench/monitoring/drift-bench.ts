@@ -11,6 +11,8 @@
  * feature, the service's default sample budget) then `evaluateWindow` over the current window's
  * columns (the tests, Evidently convention). On Evidently's side: `Report([DataDriftPreset(method)])
  * .run(current, reference)` on Datasets built beforehand (frame building is reported, not timed).
+ * Both sides' CPU seconds are printed beside the wall seconds (Node's process.cpuUsage, Python's
+ * time.process_time), with a CPU ratio: on a shared, loaded machine wall time says more about the load.
  * `check` asserts Flywheel's Evidently-convention numbers equal Evidently's within 1e-6 (p-values
  * relatively) on small exact-sample datasets, and exits 1 otherwise.
  */
@@ -128,6 +130,8 @@ function monitorOf(featureCount: number, tests: readonly Method[], n: number): M
 /** Flywheel's run: profile the reference columns, evaluate the window; seconds of each and the results. */
 const inputs = new WeakMap<Data, { table: ProfileTable; columns: Record<string, number[]> }>();
 
+type FlywheelRun = Awaited<ReturnType<typeof flywheel>>;
+
 async function flywheel(data: Data, tests: readonly Method[]) {
   const featureNames = names(data.features);
   // The reference as the dataset reader yields it (`readColumns`: a packed Float64Array per
@@ -178,6 +182,8 @@ async function flywheel(data: Data, tests: readonly Method[]) {
 interface EvidentlyRun {
   method: string;
   seconds: number;
+  /** The Python process's CPU seconds over the run (all its threads). */
+  cpu_seconds: number;
   scores: Record<string, { method: string; value: number }>;
 }
 
@@ -240,31 +246,53 @@ async function compare(): Promise<void> {
   console.log(`Evidently frames + Datasets (untimed): ${fmt(ev.prepare)}`);
   // DataDriftPreset() picks Wasserstein for numeric columns of > 1 000 rows with > 5 values.
   const table: string[][] = [];
-  const row = (label: string, e: number, f: { profileSeconds: number; evaluateSeconds: number }) => {
+  const row = (label: string, e: { seconds: number; cpu: number }, f: FlywheelRun) => {
     const total = f.profileSeconds + f.evaluateSeconds;
+    const cpu = f.profileCpuSeconds + f.evaluateCpuSeconds;
     table.push([
       label,
-      fmt(e),
+      fmt(e.seconds),
       fmt(f.profileSeconds),
       fmt(f.evaluateSeconds),
       fmt(total),
-      `${(e / total).toFixed(1)}×`,
+      `${(e.seconds / total).toFixed(1)}×`,
+      fmt(e.cpu),
+      fmt(cpu),
+      `${(e.cpu / cpu).toFixed(1)}×`,
     ]);
   };
+  const timesOf = (run: EvidentlyRun) => ({ seconds: run.seconds, cpu: run.cpu_seconds });
   const wasserstein = await flywheel(data, ['wasserstein']);
-  row('DataDriftPreset() vs Flywheel Wasserstein', ev.runs[0]!.seconds, wasserstein);
+  row('DataDriftPreset() vs Flywheel Wasserstein', timesOf(ev.runs[0]!), wasserstein);
   for (const [i, method] of chosen.entries()) {
-    row(method, ev.runs[i + 1]!.seconds, await flywheel(data, [method]));
+    row(method, timesOf(ev.runs[i + 1]!), await flywheel(data, [method]));
   }
   if (chosen.length === methods.length) {
     const all = await flywheel(data, methods);
+    const runs = ev.runs.slice(1);
     row(
       'all four',
-      ev.runs.slice(1).reduce((sum, r) => sum + r.seconds, 0),
+      {
+        seconds: runs.reduce((sum, r) => sum + r.seconds, 0),
+        cpu: runs.reduce((sum, r) => sum + r.cpu_seconds, 0),
+      },
       all,
     );
   }
-  print(['method', 'Evidently', 'Flywheel profile', 'Flywheel evaluate', 'Flywheel total', 'ratio'], table);
+  print(
+    [
+      'method',
+      'Evidently',
+      'Flywheel profile',
+      'Flywheel evaluate',
+      'Flywheel total',
+      'ratio',
+      'Evidently CPU',
+      'Flywheel CPU',
+      'CPU ratio',
+    ],
+    table,
+  );
 }
 
 async function growth(): Promise<void> {
@@ -275,16 +303,30 @@ async function growth(): Promise<void> {
     const ev = evidently(data, ['default']);
     const f = await flywheel(data, methods);
     const total = f.profileSeconds + f.evaluateSeconds;
+    const cpu = f.profileCpuSeconds + f.evaluateCpuSeconds;
+    const e = ev.runs[0]!;
     table.push([
       String(n),
-      fmt(ev.runs[0]!.seconds),
+      fmt(e.seconds),
       fmt(f.profileSeconds),
       fmt(f.evaluateSeconds),
-      `${(ev.runs[0]!.seconds / total).toFixed(1)}×`,
+      `${(e.seconds / total).toFixed(1)}×`,
+      fmt(e.cpu_seconds),
+      fmt(cpu),
+      `${(e.cpu_seconds / cpu).toFixed(1)}×`,
     ]);
   }
   print(
-    ['N', 'Evidently DataDriftPreset()', 'Flywheel profile', 'Flywheel evaluate (all four)', 'ratio'],
+    [
+      'N',
+      'Evidently DataDriftPreset()',
+      'Flywheel profile',
+      'Flywheel evaluate (all four)',
+      'ratio',
+      'Evidently CPU',
+      'Flywheel CPU',
+      'CPU ratio',
+    ],
     table,
   );
 }

@@ -1,3 +1,4 @@
+import { empiricalCdfDistances } from './empirical-cdf-distances.ts';
 import { kolmogorovSurvivalN } from './kolmogorov-distribution.ts';
 
 /** A test statistic with its p-value. */
@@ -38,19 +39,7 @@ export function kolmogorovSurvival(lambda: number): number {
  * CDFs step past a shared value together). Both must be non-empty.
  */
 export function ksStatistic(sortedA: ArrayLike<number>, sortedB: ArrayLike<number>): number {
-  const n = sortedA.length;
-  const m = sortedB.length;
-  if (n === 0 || m === 0) throw new RangeError('KS needs two non-empty samples');
-  let i = 0;
-  let j = 0;
-  let d = 0;
-  while (i < n && j < m) {
-    const x = Math.min(sortedA[i]!, sortedB[j]!);
-    while (i < n && sortedA[i]! <= x) i++;
-    while (j < m && sortedB[j]! <= x) j++;
-    d = Math.max(d, Math.abs(i / n - j / m));
-  }
-  return d;
+  return empiricalCdfDistances(sortedA, sortedB).ks;
 }
 
 /** Above this size of the larger sample the p-value is asymptotic (scipy's `MAX_AUTO_N`). */
@@ -70,9 +59,14 @@ export function ksTwoSample(
   sortedB: ArrayLike<number>,
   sizeB: number = sortedB.length,
 ): TestOutcome {
-  const statistic = ksStatistic(sortedA, sortedB);
-  const n = sortedA.length;
-  const m = sizeB;
+  return ksTestOf(ksStatistic(sortedA, sortedB), sortedA.length, sizeB);
+}
+
+/**
+ * {@link ksTwoSample} of samples of sizes `n` and `m` whose D is already known (from
+ * `empiricalCdfDistances`, when the same sweep also gave a Wasserstein distance).
+ */
+export function ksTestOf(statistic: number, n: number, m: number): TestOutcome {
   if (Math.max(n, m) <= ksExactMaxSize) {
     const exact = exactKsPValue(n, m, statistic);
     if (exact) return exact;
