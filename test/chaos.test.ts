@@ -6,6 +6,7 @@ import { createS3Blobs } from '@flywheel/blobs/s3';
 import { createEventBus, type EventBus, readBusConfig } from '@flywheel/bus';
 import { ConfigReader, delay } from '@flywheel/core';
 import { decodeEvent } from '@flywheel/events';
+import { seededRandom } from '@flywheel/ml';
 import { type WeatherScenario, weatherScenario } from '@flywheel/platform/weather-scenario';
 import { FeaturesMaterializedSchema } from '@flywheel/proto/flywheel/events/v1/data_pb.js';
 import { DriftDetectedSchema } from '@flywheel/proto/flywheel/events/v1/monitoring_pb.js';
@@ -26,7 +27,6 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readHandled, readPublished } from './chaos/event-ledger.ts';
 import { type Replica, type ReplicaSet, startReplicaSet } from './chaos/replica-set.ts';
-import { seededRandom } from './chaos/seeded-random.ts';
 import {
   type ClimateRow,
   climateArrives,
@@ -324,14 +324,27 @@ describe.each(buses)(
       });
       const { runs } = await orchestrator.listRuns({ pipelineName: 'retrain-weather', pageSize: 100 });
       orchestrator.close();
-      // What every serving replica answers now.
+      // What every serving replica answers. A replica that handled the last alias change may still
+      // be loading that version (the episode saw the new version on one replica), so poll until
+      // both answer with it or the deadline passes; the expectation below then says which lags.
       const served: Record<string, string> = {};
-      for (const index of [1, 2]) {
-        const replica = set.get('serving', index);
-        const inference = createRpcClient(GRPCInferenceService, { address: replica.address });
-        served[replica.instanceId] = (await inference.modelInfer(inferRequest)).modelVersion;
-        inference.close();
-      }
+      const bothServeLatest = async () => {
+        for (const index of [1, 2]) {
+          const replica = set.get('serving', index);
+          const inference = createRpcClient(GRPCInferenceService, { address: replica.address });
+          try {
+            served[replica.instanceId] = (await inference.modelInfer(inferRequest)).modelVersion;
+          } finally {
+            inference.close();
+          }
+        }
+        return Object.values(served).every((version) => version === String(latest));
+      };
+      await waitFor(bothServeLatest, {
+        timeoutMs: 60_000,
+        intervalMs: 500,
+        what: `both serving replicas answering with v${latest}`,
+      }).catch(() => undefined);
 
       // Published: distinct event ids per topic, read from the beginning. Handled: dedupe records.
       const topics = [...eventTypes, ...eventTypes.map((t) => `${t}.dlq`)];

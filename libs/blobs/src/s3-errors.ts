@@ -1,4 +1,4 @@
-import { AppError, abortError, type ErrorCodeName } from '@flywheel/core';
+import { AppError, abortError, type ErrorCodeName, isUntrustedCertificateCode } from '@flywheel/core';
 
 /** S3 error codes (from the XML body, or minio's stand-ins for body-less HEAD replies) → AppError codes. */
 const s3Codes: Readonly<Record<string, ErrorCodeName>> = {
@@ -71,16 +71,6 @@ export interface S3Target {
   key?: string;
 }
 
-/** Node's codes for a server certificate that the trusted CAs do not vouch for: configuration, not retried. */
-const untrustedCertificate = new Set([
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'CERT_HAS_EXPIRED',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-]);
-
 /**
  * Turns whatever an S3 call threw into an AppError: an aborted `signal` wins (`cancelled` /
  * `deadline_exceeded`); S3 error codes map to their meaning (unrecognised ones are `unknown`);
@@ -128,7 +118,7 @@ export function s3Error(
       },
     );
   }
-  if (typeof code === 'string' && untrustedCertificate.has(code)) {
+  if (isUntrustedCertificateCode(code)) {
     details.errno = code;
     return new AppError(
       'failed_precondition',

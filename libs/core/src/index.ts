@@ -9,3 +9,4 @@ export { abortError, backoffMs, deadlineSignal, delay, throwIfAborted } from './
 export type { LogFields, Logger, LogLevel } from './logger.ts';
 export { logLevels, silentLogger } from './logger.ts';
 export { messageOf } from './message-of.ts';
+export { isUntrustedCertificateCode } from './untrusted-certificate.ts';

@@ -1,5 +1,6 @@
 // KS D and Wasserstein-1 from the one shared sweep equal, bit for bit, the two textbook sweeps
 // (each distinct value of the merge stepped past on both sides at once), ties and unequal sizes included.
+import { seededRandom } from '@flywheel/ml';
 import { describe, expect, it } from 'vitest';
 import { empiricalCdfDistances } from '../src/statistics/empirical-cdf-distances.ts';
 import { sortDoubles } from '../src/statistics/sort-doubles.ts';
@@ -35,20 +36,8 @@ function wassersteinByDistinctValues(a: Float64Array, b: Float64Array): number {
   return area;
 }
 
-/** mulberry32: the same values on every run. */
-function uniform(seed: number) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 describe('empiricalCdfDistances', () => {
-  const u = uniform(11);
+  const u = seededRandom(11);
   const normal = () => Math.sqrt(-2 * Math.log(1 - u())) * Math.cos(2 * Math.PI * u());
   it.each([
     ['normal, shifted', 5_000, 2_000, () => normal(), () => normal() + 0.1],

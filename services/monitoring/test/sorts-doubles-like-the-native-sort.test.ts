@@ -1,21 +1,10 @@
 // The radix sort of the drift path orders doubles exactly as Float64Array.prototype.sort does.
+import { seededRandom } from '@flywheel/ml';
 import { describe, expect, it } from 'vitest';
 import { sortDoubles } from '../src/statistics/sort-doubles.ts';
 
-/** mulberry32: the same values on every run. */
-function uniform(seed: number) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 describe('sortDoubles', () => {
-  const u = uniform(7);
+  const u = seededRandom(7);
   const normal = () => Math.sqrt(-2 * Math.log(1 - u())) * Math.cos(2 * Math.PI * u());
   it.each([
     ['normal', 50_000, () => normal()],

@@ -1,4 +1,4 @@
-import { AppError, messageOf } from '@flywheel/core';
+import { AppError, isUntrustedCertificateCode, messageOf } from '@flywheel/core';
 
 const invalidRequest = new Set([
   'MESSAGE_TOO_LARGE',
@@ -14,16 +14,6 @@ const denied = new Set([
   'GROUP_AUTHORIZATION_FAILED',
   'CLUSTER_AUTHORIZATION_FAILED',
 ]);
-/** Node's codes for a broker certificate that the configured CAs do not vouch for. */
-const untrustedCertificate = new Set([
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'CERT_HAS_EXPIRED',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-]);
-
 /** The error and its causes, outermost first (kafkajs wraps the one that ended its retries). */
 function* causes(error: unknown): Generator<unknown> {
   for (let e = error, depth = 0; e !== undefined && e !== null && depth < 8; depth++) {
@@ -53,7 +43,7 @@ export function kafkaError(error: unknown, doing: string): AppError {
         { cause: error, retriable: false },
       );
     const code = (each as { code?: unknown }).code;
-    if (typeof code === 'string' && untrustedCertificate.has(code))
+    if (isUntrustedCertificateCode(code))
       return new AppError(
         'failed_precondition',
         `${message} (the broker's TLS certificate is not trusted: check FLYWHEEL_KAFKA_TLS_CA)`,

@@ -1,6 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import { AppError } from '@flywheel/core';
+import { fileReloadedOnChange } from './file-reloaded-on-change.ts';
 import { type Principal, principalOf } from './principal.ts';
 
 // Service-account tokens: `fw_<id>_<secret>`. The file keeps only SHA-256 of the secret: 256
@@ -74,28 +75,14 @@ export type ApiTokenVerifier = (token: string) => Promise<Principal>;
  * second, with no restart. Unknown, revoked or malformed: `unauthenticated`, never echoing the token.
  */
 export function createApiTokenVerifier(file: string, recheckMs = 1_000): ApiTokenVerifier {
-  let byId = new Map<string, ApiTokenRecord>();
-  let loadedMtime = -1;
-  let checkedAt = -Infinity;
-  let reloading: Promise<void> | undefined;
-  const reload = async (): Promise<void> => {
-    const mtime = await stat(file).then(
-      (s) => s.mtimeMs,
-      () => 0,
-    );
-    checkedAt = Date.now();
-    if (mtime === loadedMtime) return;
-    const content = await readApiTokenFile(file);
-    byId = new Map(content.tokens.map((t) => [t.id, t]));
-    loadedMtime = mtime;
-  };
+  const current = fileReloadedOnChange(
+    file,
+    async (path) => new Map((await readApiTokenFile(path)).tokens.map((t) => [t.id, t])),
+    new Map<string, ApiTokenRecord>(),
+    recheckMs,
+  );
   return async (token) => {
-    if (Date.now() - checkedAt >= recheckMs) {
-      reloading ??= reload().finally(() => {
-        reloading = undefined;
-      });
-      await reloading;
-    }
+    const byId = await current();
     const match = tokenPattern.exec(token);
     const record = match?.groups ? byId.get(match.groups.id!) : undefined;
     if (!match?.groups || !record || !sameHash(record.sha256, sha256(match.groups.secret!))) {

@@ -1,6 +1,7 @@
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import type { PeerCertificate } from 'node:tls';
 import { AppError } from '@flywheel/core';
+import { fileReloadedOnChange } from './file-reloaded-on-change.ts';
 import { type Principal, principalOf } from './principal.ts';
 
 // A verified client certificate (mTLS) as a principal: its subject is the certificate's first URI
@@ -28,27 +29,14 @@ export function certificateSubjectOf(certificate: PeerCertificate): string | und
  * of the CA proves who the caller is, not that it may call.
  */
 export function createCertificatePrincipals(file: string, recheckMs = 1_000): CertificatePrincipals {
-  let bySubject = new Map<string, Principal>();
-  let loadedMtime = -1;
-  let checkedAt = -Infinity;
-  let reloading: Promise<void> | undefined;
-  const reload = async (): Promise<void> => {
-    const mtime = await stat(file).then(
-      (s) => s.mtimeMs,
-      () => 0,
-    );
-    checkedAt = Date.now();
-    if (mtime === loadedMtime) return;
-    bySubject = await readCertificatePrincipals(file);
-    loadedMtime = mtime;
-  };
+  const current = fileReloadedOnChange(
+    file,
+    readCertificatePrincipals,
+    new Map<string, Principal>(),
+    recheckMs,
+  );
   return async (certificate) => {
-    if (Date.now() - checkedAt >= recheckMs) {
-      reloading ??= reload().finally(() => {
-        reloading = undefined;
-      });
-      await reloading;
-    }
+    const bySubject = await current();
     const subject = certificateSubjectOf(certificate);
     const principal = subject === undefined ? undefined : bySubject.get(subject);
     if (!principal) {
