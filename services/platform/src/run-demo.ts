@@ -27,6 +27,8 @@ Closed loop done: v${v1} → v${report.newVersion}, with no person in the loop.
   retrain run:                            ${report.retrainRunId}
 
 The services keep running (gRPC: ${platform.services.map((s) => `${s.name} :${s.port}`).join(', ')}). Ctrl-C to stop.`);
+    // The demo logs at warn, so the platform's info line would not show: say it here.
+    if (platform.securityHint) console.log(`\nNote: ${platform.securityHint}.`);
   } finally {
     await scenario.close();
   }

@@ -44,6 +44,8 @@ export interface Platform {
   readonly bus: EventBus;
   readonly blobs: BlobStore;
   readonly log: Logger;
+  /** How to turn security on, when it is off (the embedded default); undefined when it is on. */
+  readonly securityHint: string | undefined;
   /** Address of a service, `127.0.0.1:<port>`. */
   address(name: ServiceName): string;
   stop(): Promise<void>;
@@ -81,16 +83,16 @@ export async function startPlatform(env: Env, options: { log?: Logger } = {}): P
     peerEnv[grpcAddressVariable(p.name)] = `127.0.0.1:${service.port}`;
   }
   log.info('flywheel is up', Object.fromEntries(running.map((s) => [s.name, `127.0.0.1:${s.port}`])));
-  if (!first.host.auth.enabled) {
-    log.info(
-      `security is off: every call runs as the local principal (admin of team "${first.host.localTeam}"). To turn it on set FLYWHEEL_AUTH=on with FLYWHEEL_AUTH_JWKS_FILE or FLYWHEEL_AUTH_JWKS_URL, FLYWHEEL_AUTH_ISSUER and FLYWHEEL_AUTH_AUDIENCE (and/or FLYWHEEL_AUTH_API_TOKENS_FILE), and FLYWHEEL_TLS=on with FLYWHEEL_TLS_CERT and FLYWHEEL_TLS_KEY; see docs/security.md`,
-    );
-  }
+  const securityHint = first.host.auth.enabled
+    ? undefined
+    : `security is off: every call runs as the local principal (admin of team "${first.host.localTeam}"). To turn it on set FLYWHEEL_AUTH=on with FLYWHEEL_AUTH_JWKS_FILE or FLYWHEEL_AUTH_JWKS_URL, FLYWHEEL_AUTH_ISSUER and FLYWHEEL_AUTH_AUDIENCE (and/or FLYWHEEL_AUTH_API_TOKENS_FILE), and FLYWHEEL_TLS=on with FLYWHEEL_TLS_CERT and FLYWHEEL_TLS_KEY; see docs/security.md`;
+  if (securityHint) log.info(securityHint);
   return {
     services: running,
     bus,
     blobs,
     log,
+    securityHint,
     address: (name) => `127.0.0.1:${running.find((s) => s.name === name)?.port}`,
     stop: async () => {
       for (const service of [...running].reverse()) await service.stop();
