@@ -51,6 +51,30 @@ describe('createIdempotentHandler (embedded store)', () => {
     expect(record?.data.status).toBe('done');
   });
 
+  it('renews the claim while a long handler runs: an overlapping delivery waits instead of taking over', async () => {
+    let effects = 0;
+    let renewalsSeen = 0;
+    const records = store.collection<ProcessedEvent>('processed-events');
+    const e = event();
+    const id = `registry/${e.id}`;
+    // A lease of 200 ms and a handler that runs until the claim was renewed several times.
+    const handle = createIdempotentHandler({ store, leaseMs: 200, pollMs: 10 }, async () => {
+      effects += 1;
+      const first = (await records.get(id))!.version;
+      await waitFor(async () => ((await records.get(id))?.version ?? 0) >= first + 4, {
+        timeoutMs: 30_000,
+        what: 'the claim to be renewed four times',
+      });
+      renewalsSeen = (await records.get(id))!.version - first;
+    });
+    const holder = handle(e, context);
+    await waitFor(async () => effects === 1, { what: 'the first delivery to run the handler' });
+    await Promise.all([holder, handle(e, context)]);
+    expect(effects).toBe(1);
+    expect(renewalsSeen).toBeGreaterThanOrEqual(4);
+    expect((await records.get(id))?.data).toMatchObject({ status: 'done', claims: 1 });
+  });
+
   it('dedupes per group: another group runs its own effect', async () => {
     let effects = 0;
     const handle = createIdempotentHandler({ store }, async () => {

@@ -25,8 +25,10 @@ export interface IdempotentHandlerOptions {
   /** Collection of the dedupe records. Default `processed-events`. */
   collection?: string;
   /**
-   * How long a claim holds, ms: the longest the handler may run. After it, a redelivery of the
-   * same event takes over and runs the handler again (the holder is presumed crashed). Default 60 000.
+   * How long a claim holds unless renewed, ms. The holder renews it every quarter of this while
+   * its handler runs, so a handler may run as long as it needs; a holder that crashed stops
+   * renewing, and a redelivery elsewhere takes over once the lease lapses. Short, so an event a
+   * dead process held waits little. Default 20 000.
    */
   leaseMs?: number;
   /** How often a delivery waiting for another holder's claim looks again, ms. Default 250. */
@@ -55,7 +57,8 @@ export interface IdempotentHandlerOptions {
  * run the handler → mark `done`. A delivery that finds the record `done` is acked without
  * running; one that finds a live claim waits for it to end (done → skip; lapsed → take over).
  * A handler that throws releases its claim, so the retry runs at once. A process that crashes
- * between claim and done leaves a claim that lapses after `leaseMs`; the redelivery then runs
+ * between claim and done leaves a claim that lapses after `leaseMs` (a live holder renews it while
+ * the handler runs); the redelivery then runs
  * the handler again — the event is never lost, and the effect runs twice only if the crash came
  * after the effect but before `done` (make the effect itself idempotent where that matters, e.g.
  * an `expectedVersion` write). A restarted process with the same `instance.id` does not wait for
@@ -70,7 +73,7 @@ export function createIdempotentHandler(
   handler: EventHandler,
 ): EventHandler {
   const log = options.log ?? silentLogger;
-  const leaseMs = options.leaseMs ?? 60_000;
+  const leaseMs = options.leaseMs ?? 20_000;
   const pollMs = options.pollMs ?? 250;
   const now = options.now ?? Date.now;
   const retentionMs = options.retentionMs ?? 7 * 24 * 3_600_000;
@@ -162,6 +165,51 @@ export function createIdempotentHandler(
     }
   };
 
+  /**
+   * Keeps a held claim alive while its handler runs: renews the lease every quarter of it. A failed
+   * renewal (the store restarting) is tried again at the next tick; a claim found taken over (the
+   * holder overran its lease while it could not renew) is left to its new holder.
+   */
+  const holdClaim = (id: string, topic: string, claimed: Doc<ProcessedEvent>) => {
+    let current = claimed;
+    let lost = false;
+    let renewing: Promise<void> = Promise.resolve();
+    const renew = async () => {
+      if (lost) return;
+      try {
+        current = await records.put(id, record('running', topic, current.data.claims), {
+          expectedVersion: current.version,
+          expiresAt: expiry(),
+        });
+      } catch (error) {
+        if (isAppError(error, 'aborted') || isAppError(error, 'not_found')) {
+          lost = true;
+          log.warn('claim was taken over while its handler ran: it could not be renewed in time', {
+            id,
+            leaseMs,
+          });
+        } else {
+          log.debug('could not renew a claim yet', { id, error: AppError.from(error).message });
+        }
+      }
+    };
+    const timer = setInterval(
+      () => {
+        renewing = renewing.then(renew);
+      },
+      Math.max(1, Math.floor(leaseMs / 4)),
+    );
+    timer.unref?.();
+    return {
+      /** Stops renewing; resolves with the claim's latest version once no renewal is in flight. */
+      release: async (): Promise<Doc<ProcessedEvent>> => {
+        clearInterval(timer);
+        await renewing;
+        return current;
+      },
+    };
+  };
+
   return async (event, context) => {
     const id = `${context.group}/${event.id}`;
     const claimed = await claim(id, context.topic, context.signal);
@@ -169,10 +217,12 @@ export function createIdempotentHandler(
       log.debug('skipping an event already handled', { id });
       return;
     }
+    const held = holdClaim(id, context.topic, claimed);
     try {
       await handler(event, context);
     } catch (error) {
-      await records.delete(id, { expectedVersion: claimed.version }).catch((releaseError: unknown) => {
+      const latest = await held.release();
+      await records.delete(id, { expectedVersion: latest.version }).catch((releaseError: unknown) => {
         unreleased.add(id);
         log.warn(
           'could not release a claim; a retry here takes it over, elsewhere it lapses after the lease',
@@ -184,13 +234,14 @@ export function createIdempotentHandler(
       });
       throw error;
     }
+    const latest = await held.release();
     // The effect has happened: try hard to record it, since a retry of the delivery would run the
     // handler again. The claim is ours until its lease lapses, so a store outage (a restarting
     // MongoDB) is waited out that long; after it another delivery may take over anyway.
     for (let attempt = 1; ; attempt++) {
       try {
-        await records.put(id, record('done', context.topic, claimed.data.claims), {
-          expectedVersion: claimed.version,
+        await records.put(id, record('done', context.topic, latest.data.claims), {
+          expectedVersion: latest.version,
           expiresAt: expiry(),
         });
         return;
@@ -202,7 +253,7 @@ export function createIdempotentHandler(
           });
           return;
         }
-        if (!AppError.from(error).retriable || now() >= claimed.data.leaseUntil || context.signal.aborted)
+        if (!AppError.from(error).retriable || now() >= latest.data.leaseUntil || context.signal.aborted)
           throw error;
         if (attempt === 5)
           log.warn('could not record an event done yet; retrying until its lease lapses', { id });

@@ -53,6 +53,11 @@ export interface ScenarioTargets {
    * `authorization: Bearer <token>`. Absent: plaintext, no credentials (security off).
    */
   caller?: Pick<RpcClientOptions, 'tls' | 'headers'>;
+  /**
+   * How long each wait of the story may take, ms (default 120 000). Fault-injection runs give more:
+   * an episode then also waits out a broker's session timeout, a claim's lease and a store restart.
+   */
+  timeoutMs?: number;
 }
 
 /** What the scenario measured once the new version serves. */
@@ -101,7 +106,7 @@ interface Seen {
  */
 export function weatherScenario(targets: ScenarioTargets) {
   const { say } = targets;
-  const timeoutMs = 120_000;
+  const timeoutMs = targets.timeoutMs ?? 120_000;
   const connect = <S extends GenServiceMethods>(service: GenService<S>, name: ServiceName) =>
     createRpcClient(service, { ...targets.caller, address: targets.address(name) });
   const clients = {
