@@ -152,7 +152,7 @@ export async function wireServing(
           defaultMaxInFlight,
           localTeam: config.host.localTeam,
         }),
-        getDeployment: createGetDeployment({ deployments }),
+        getDeployment: createGetDeployment({ deployments, served }),
         listDeployments: createListDeployments({ deployments }),
         deleteDeployment: createDeleteDeployment({ deployments, served, lock, rollouts }),
         rollouts,

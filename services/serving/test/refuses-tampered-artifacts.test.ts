@@ -70,6 +70,11 @@ describe('tampered artifacts', () => {
     expect(deployment).toMatchObject({ state: DeploymentState.FAILED, stableVersion: 0n });
     expect(deployment!.stateMessage).toContain('failed verification');
     expect(await stack.inference.modelReady({ name: 'weather' })).toMatchObject({ ready: false });
-    await rejection(stack.inference.modelInfer(contentsRequest('weather')), 'unavailable');
+    // Refused, not "not loaded yet": the answer says why.
+    const refused = await rejection(
+      stack.inference.modelInfer(contentsRequest('weather')),
+      'failed_precondition',
+    );
+    expect(refused.message).toMatch(/its version was refused — .*failed verification/);
   });
 });

@@ -10,8 +10,8 @@
 // written here byte for byte. (Readers accept either encoding; proto3 only leaves out scalar fields
 // that hold their default, e.g. an empty opset domain, which upstream writes explicitly.)
 //
-// Upstream fields left out (sparse tensors, functions, training info, external data, sequence/map
-// types, quantization annotations, …) are not lost when a model is read and written back: protobuf
+// Upstream fields left out (sparse tensor values, functions, training info, external data,
+// quantization annotations, …) are not lost when a model is read and written back: protobuf
 // keeps them as unknown fields. Add one only with its upstream number and type. Numbers a later
 // upstream IR version uses for new fields must stay free here.
 
@@ -725,7 +725,8 @@ export declare type ValueInfoProto = Message<"onnx.ValueInfoProto"> & {
 export declare const ValueInfoProtoSchema: GenMessage<ValueInfoProto>;
 
 /**
- * The type of a value. Flywheel only reads and writes tensors; other kinds survive as unknown fields.
+ * The type of a value. Flywheel serves tensors only; the other kinds are read to say why a model
+ * that declares one (e.g. skl2onnx's ZipMap output, a sequence of maps) cannot be served.
  *
  * @generated from message onnx.TypeProto
  */
@@ -739,6 +740,30 @@ export declare type TypeProto = Message<"onnx.TypeProto"> & {
      */
     value: TypeProto_Tensor;
     case: "tensorType";
+  } | {
+    /**
+     * @generated from field: onnx.TypeProto.Sequence sequence_type = 4;
+     */
+    value: TypeProto_Sequence;
+    case: "sequenceType";
+  } | {
+    /**
+     * @generated from field: onnx.TypeProto.Map map_type = 5;
+     */
+    value: TypeProto_Map;
+    case: "mapType";
+  } | {
+    /**
+     * @generated from field: onnx.TypeProto.SparseTensor sparse_tensor_type = 8;
+     */
+    value: TypeProto_SparseTensor;
+    case: "sparseTensorType";
+  } | {
+    /**
+     * @generated from field: onnx.TypeProto.Optional optional_type = 9;
+     */
+    value: TypeProto_Optional;
+    case: "optionalType";
   } | { case: undefined; value?: undefined };
 
   /**
@@ -781,6 +806,88 @@ export declare type TypeProto_Tensor = Message<"onnx.TypeProto.Tensor"> & {
  * Use `create(TypeProto_TensorSchema)` to create a new message.
  */
 export declare const TypeProto_TensorSchema: GenMessage<TypeProto_Tensor>;
+
+/**
+ * A sequence of values of one type.
+ *
+ * @generated from message onnx.TypeProto.Sequence
+ */
+export declare type TypeProto_Sequence = Message<"onnx.TypeProto.Sequence"> & {
+  /**
+   * @generated from field: onnx.TypeProto elem_type = 1;
+   */
+  elemType?: TypeProto | undefined;
+};
+
+/**
+ * Describes the message onnx.TypeProto.Sequence.
+ * Use `create(TypeProto_SequenceSchema)` to create a new message.
+ */
+export declare const TypeProto_SequenceSchema: GenMessage<TypeProto_Sequence>;
+
+/**
+ * A map from a scalar key type (a TensorProto.DataType, integer or string) to values of one type.
+ *
+ * @generated from message onnx.TypeProto.Map
+ */
+export declare type TypeProto_Map = Message<"onnx.TypeProto.Map"> & {
+  /**
+   * @generated from field: int32 key_type = 1;
+   */
+  keyType: number;
+
+  /**
+   * @generated from field: onnx.TypeProto value_type = 2;
+   */
+  valueType?: TypeProto | undefined;
+};
+
+/**
+ * Describes the message onnx.TypeProto.Map.
+ * Use `create(TypeProto_MapSchema)` to create a new message.
+ */
+export declare const TypeProto_MapSchema: GenMessage<TypeProto_Map>;
+
+/**
+ * A value that may be absent.
+ *
+ * @generated from message onnx.TypeProto.Optional
+ */
+export declare type TypeProto_Optional = Message<"onnx.TypeProto.Optional"> & {
+  /**
+   * @generated from field: onnx.TypeProto elem_type = 1;
+   */
+  elemType?: TypeProto | undefined;
+};
+
+/**
+ * Describes the message onnx.TypeProto.Optional.
+ * Use `create(TypeProto_OptionalSchema)` to create a new message.
+ */
+export declare const TypeProto_OptionalSchema: GenMessage<TypeProto_Optional>;
+
+/**
+ * A sparse tensor type: element type and (optionally) shape.
+ *
+ * @generated from message onnx.TypeProto.SparseTensor
+ */
+export declare type TypeProto_SparseTensor = Message<"onnx.TypeProto.SparseTensor"> & {
+  /**
+   * @generated from field: int32 elem_type = 1;
+   */
+  elemType: number;
+
+  /**
+   * @generated from field: onnx.TensorShapeProto shape = 2;
+   */
+  shape?: TensorShapeProto | undefined;
+};
+
+/**
+ * Describes the message onnx.TypeProto.SparseTensor.
+ * Use `create(TypeProto_SparseTensorSchema)` to create a new message.
+ */
+export declare const TypeProto_SparseTensorSchema: GenMessage<TypeProto_SparseTensor>;
 
 /**
  * A tensor shape whose dimensions are each a number, a symbol, or unknown.

@@ -26,8 +26,9 @@ export function repositoryIndex(
   oneRepository(repositoryName);
   const entries = served
     .list()
-    .map(({ name, live, pending }): RepositoryEntry => {
+    .map(({ name, live, pending, refusal }): RepositoryEntry => {
       if (live) return { name, version: String(live.version), state: 'READY', reason: '' };
+      if (refusal) return { name, version: '', state: 'UNAVAILABLE', reason: `refused: ${refusal.message}` };
       if (pending) return { name, version: '', state: 'LOADING', reason: 'a version is being loaded' };
       return {
         name,
@@ -67,6 +68,12 @@ export function repositoryModelLoad(
     throw new AppError(
       'not_found',
       `model "${request.modelName}" is not deployed on this server; create it with flywheel.serving.v1.ServingService/CreateDeployment`,
+    );
+  }
+  if (!deployment.live && deployment.refusal) {
+    throw new AppError(
+      'failed_precondition',
+      `deployment "${request.modelName}" cannot be loaded: its version was refused — ${deployment.refusal.message}`,
     );
   }
   if (!deployment.live) {

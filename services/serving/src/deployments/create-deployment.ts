@@ -10,6 +10,7 @@ import type { Collection } from '@flywheel/store';
 import type { DeploymentRecord } from './deployment-records.ts';
 import { deploymentSpecOf, servingSettingsOf } from './deployment-spec.ts';
 import type { KeyedLock } from './keyed-lock.ts';
+import { isUnservableArtifact } from './load-model-version.ts';
 import { type LoadTarget, stateAfter } from './load-target.ts';
 import type { Reconciler } from './reconcile-deployments.ts';
 import type { ServedModels } from './served-models.ts';
@@ -19,11 +20,12 @@ import type { ServedModels } from './served-models.ts';
  * fetch and verify the artifact, load, warm up, then one store write that holds the deployment with
  * `deployment.created` (and `deployment.rolled-out` when a version went live). A target with nothing
  * to load yet (alias not set, registry down) still creates the deployment, pending, and it goes live
- * when the alias moves or the registry answers; a refused artifact makes it failed, with the reason
+ * when the alias moves or the registry answers; a tampered artifact makes it failed, with the reason
  * in `state_message`.
  *
- * @throws AppError invalid_argument naming the field for a bad spec; already_exists when the name
- *   is taken; cancelled / deadline_exceeded with the call.
+ * @throws AppError invalid_argument naming the field for a bad spec; failed_precondition when the
+ *   target's artifact cannot be served (the reason and the fix in the message; nothing is stored);
+ *   already_exists when the name is taken; cancelled / deadline_exceeded with the call.
  */
 export type CreateDeployment = (
   deployment: Deployment,
@@ -49,6 +51,17 @@ export function createCreateDeployment(deps: CreateDeploymentDeps): CreateDeploy
     const { record, retry } = await deps.lock.run(spec.name, async () => {
       if (await deps.deployments.get(spec.name, { signal })) throw taken();
       const load = await deps.loadTarget(spec, undefined, { signal });
+      // An artifact the runtime cannot serve is refused before anything is stored: the caller
+      // learns why and how to fix it now, not from a FAILED deployment later.
+      if (load.kind === 'failed' && isUnservableArtifact(load.error)) {
+        throw new AppError(
+          'failed_precondition',
+          `deployment "${spec.name}" not created: ${load.error.message}`,
+          {
+            cause: load.error,
+          },
+        );
+      }
       const { state, message } = stateAfter(load, false);
       const loaded = load.kind === 'loaded' ? load : undefined;
       const version = loaded?.resolved.version ?? 0;
@@ -100,6 +113,7 @@ export function createCreateDeployment(deps: CreateDeploymentDeps): CreateDeploy
       deps.served.upsert(spec.name, servingSettingsOf(spec, deps.defaultMaxInFlight));
       const retry = load.kind === 'failed' && load.retriable;
       deps.served.setPending(spec.name, retry);
+      if (load.kind === 'failed' && load.refused) deps.served.setRefusal(spec.name, load.error);
       if (loaded) deps.served.activate(spec.name, loaded.model);
       return { record, retry };
     });

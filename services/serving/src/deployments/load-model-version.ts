@@ -24,8 +24,9 @@ export interface LoadModelVersionDeps {
  * successful warm-up run; on any failure it is closed.
  *
  * @throws AppError data_loss when the artifact fails verification; failed_precondition when it is
- *   missing from the blob store; invalid_argument (field "artifact") when the runtime refuses it or
- *   it fails its warm-up; unavailable / deadline_exceeded / cancelled (retriable or shutting down).
+ *   missing from the blob store; failed_precondition with field "artifact" when the runtime refuses
+ *   it or it fails its warm-up (`isUnservableArtifact`); unavailable / deadline_exceeded / cancelled
+ *   (retriable or shutting down).
  */
 export function createLoadModelVersion(deps: LoadModelVersionDeps): LoadModelVersion {
   return async (resolved, runtime, options = {}) => {
@@ -50,23 +51,34 @@ export function createLoadModelVersion(deps: LoadModelVersionDeps): LoadModelVer
     try {
       runner = await deps.loadModel(bytes, { ...runtime, signal });
     } catch (error) {
-      throw prefixed(error, what);
+      throw refused(error, what);
     }
     try {
       await warmUp(runner, { signal });
       return runner;
     } catch (error) {
       await runner.close();
-      throw prefixed(error, what);
+      throw refused(error, what);
     }
   };
 }
 
-function prefixed(error: unknown, what: string): AppError {
+/**
+ * A model the runtime refuses (cannot load, a non-tensor input or output, a failed warm-up) is a
+ * property of the artifact, not of the request that named it: failed_precondition with field
+ * "artifact", the reason and the fix in the message. Other errors pass as they are.
+ */
+function refused(error: unknown, what: string): AppError {
   const appError = AppError.from(error);
   if (appError.code !== 'invalid_argument') return appError;
-  return new AppError('invalid_argument', `${what}: ${appError.message}`, {
+  const reason = appError.field ? appError.message.replace(`${appError.field}: `, '') : appError.message;
+  return new AppError('failed_precondition', `${what} cannot be served: ${reason}`, {
     field: 'artifact',
     cause: error,
   });
+}
+
+/** Whether `error` is the runtime refusing an artifact (see `refused`): loading it again fails again. */
+export function isUnservableArtifact(error: AppError): boolean {
+  return error.code === 'failed_precondition' && error.field === 'artifact';
 }

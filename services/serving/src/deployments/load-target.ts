@@ -13,8 +13,12 @@ export type TargetLoad =
   | { kind: 'unchanged'; resolved: ResolvedVersion }
   /** The registry names another version than the one asked for: the request is stale. */
   | { kind: 'stale'; resolved: ResolvedVersion }
-  /** Nothing loaded; `retriable` when trying again later may succeed without anyone acting. */
-  | { kind: 'failed'; error: AppError; retriable: boolean };
+  /**
+   * Nothing loaded; `retriable` when trying again later may succeed without anyone acting;
+   * `refused` when the target resolved but its version cannot be loaded for good (its artifact
+   * cannot be served, is tampered or missing), as opposed to nothing to load yet.
+   */
+  | { kind: 'failed'; error: AppError; retriable: boolean; refused: boolean };
 
 /** Resolves a deployment's target through the registry and, when it names a new version, loads it. */
 export type LoadTarget = (
@@ -49,6 +53,7 @@ export function createLoadTarget(deps: LoadTargetDeps): LoadTarget {
           cause: error,
         }),
         retriable: appError.retriable,
+        refused: false,
       };
     }
     if (onlyVersion !== undefined && resolved.version !== onlyVersion) return { kind: 'stale', resolved };
@@ -77,7 +82,7 @@ export function createLoadTarget(deps: LoadTargetDeps): LoadTarget {
         version: resolved.version,
         error: appError,
       });
-      return { kind: 'failed', error: appError, retriable: appError.retriable };
+      return { kind: 'failed', error: appError, retriable: appError.retriable, refused: !appError.retriable };
     }
   };
 }

@@ -30,6 +30,11 @@ export interface ServedDeployment {
   readonly live: LiveModel | undefined;
   /** True while a load that may still succeed is under way or scheduled (server not ready). */
   readonly pending: boolean;
+  /**
+   * Why no version serves here when the one this replica was to load was refused for good (an
+   * artifact the runtime cannot serve, a tampered one); cleared when a version goes live.
+   */
+  readonly refusal: AppError | undefined;
 }
 
 /** The deployments this process serves and the live model of each: the request path reads it. */
@@ -39,9 +44,11 @@ export interface ServedModels {
   /** Adds a deployment (not yet live, pending) or updates its settings. */
   upsert(name: string, settings: ServingSettings): void;
   setPending(name: string, pending: boolean): void;
+  /** Records (or, with undefined, clears) why the version this replica was to load was refused. */
+  setRefusal(name: string, refusal: AppError | undefined): void;
   /**
-   * Makes `model` the deployment's live version at once; the previous one is retired (closed
-   * after the requests holding it finish). No-op for an unknown deployment (then `model` is retired).
+   * Makes `model` the deployment's live version at once (clearing any refusal); the previous one
+   * is retired (closed after the requests holding it finish). No-op for an unknown deployment (then `model` is retired).
    */
   activate(name: string, model: LiveModel): void;
   /** Stops serving a deployment; resolves once its live model is closed. */
@@ -50,8 +57,9 @@ export interface ServedModels {
    * Holds the live model of deployment `name` for one request. `version` (the OIP model_version)
    * must be empty or the live version.
    *
-   * @throws AppError not_found for an unknown deployment or another version; unavailable when no
-   *   version is loaded; resource_exhausted when the version runs its limit of requests.
+   * @throws AppError not_found for an unknown deployment or another version; failed_precondition
+   *   when no version is loaded because it was refused (with the reason); unavailable when no
+   *   version is loaded yet; resource_exhausted when the version runs its limit of requests.
    */
   acquire(name: string, version: string): ModelLease;
   /** True when no deployment has a load pending. */
@@ -65,6 +73,7 @@ interface Entry {
   settings: ServingSettings;
   live: LiveModel | undefined;
   pending: boolean;
+  refusal: AppError | undefined;
 }
 
 /** An empty table of served deployments. */
@@ -81,11 +90,15 @@ export function createServedModels(): ServedModels {
     upsert(name, settings) {
       const entry = entries.get(name);
       if (entry) entry.settings = settings;
-      else entries.set(name, { name, settings, live: undefined, pending: true });
+      else entries.set(name, { name, settings, live: undefined, pending: true, refusal: undefined });
     },
     setPending(name, pending) {
       const entry = entries.get(name);
       if (entry) entry.pending = pending;
+    },
+    setRefusal(name, refusal) {
+      const entry = entries.get(name);
+      if (entry) entry.refusal = refusal;
     },
     activate(name, model) {
       const entry = entries.get(name);
@@ -95,6 +108,7 @@ export function createServedModels(): ServedModels {
       }
       const previous = entry.live;
       entry.live = model;
+      entry.refusal = undefined;
       if (previous && previous !== model) void previous.retire();
     },
     async remove(name) {
@@ -107,6 +121,12 @@ export function createServedModels(): ServedModels {
       const entry = entries.get(name);
       if (!entry) throw new AppError('not_found', `model "${name}" is not deployed on this server`);
       const live = entry.live;
+      if (!live && entry.refusal) {
+        throw new AppError(
+          'failed_precondition',
+          `model "${name}" serves no version: its version was refused — ${entry.refusal.message}`,
+        );
+      }
       if (!live) {
         throw new AppError('unavailable', `model "${name}" has no version loaded yet; see GetDeployment`);
       }

@@ -160,6 +160,9 @@ export function createDeploymentSync(deps: DeploymentSyncDeps): DeploymentSync {
         if (next.state !== record.state || next.message !== record.stateMessage) {
           await write(doc, { state: next.state, stateMessage: next.message }, signal);
         }
+        // Requests say why nothing serves: refused, or nothing to load (the refusal is over).
+        if (load.refused) served.setRefusal(name, load.error);
+        else if (!load.retriable) served.setRefusal(name, undefined);
         if (load.retriable) throw load.error;
         return { status: 'not-loaded', error: load.error };
       }
@@ -204,11 +207,16 @@ export function createDeploymentSync(deps: DeploymentSyncDeps): DeploymentSync {
         ms: Date.now() - startedAt,
       });
     } catch (error) {
+      const appError = AppError.from(error);
+      if (!signal.aborted && !appError.retriable) {
+        served.upsert(name, servingSettingsOf(record, deps.defaultMaxInFlight));
+        served.setRefusal(name, appError);
+      }
       if (!signal.aborted) {
         log.warn('cannot restore the stored version; asking the registry', {
           deployment: name,
           version: record.stableVersion,
-          error: AppError.from(error),
+          error: appError,
         });
       }
     }
@@ -247,6 +255,7 @@ export function createDeploymentSync(deps: DeploymentSyncDeps): DeploymentSync {
         version: record.stableVersion,
         error: appError,
       });
+      if (!live) served.setRefusal(name, appError);
       return { status: 'refused', revision: revisionOf(doc), error: appError };
     }
     served.activate(name, model);

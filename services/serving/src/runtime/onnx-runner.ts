@@ -8,6 +8,7 @@ import type {
   TensorSpec,
   TensorValue,
 } from './model-runner.ts';
+import { whyNotATensor } from './non-tensor-values.ts';
 import { datatypeOfOrtType, infoOf, type TensorData } from './oip-datatypes.ts';
 
 /**
@@ -15,7 +16,7 @@ import { datatypeOfOrtType, infoOf, type TensorData } from './oip-datatypes.ts';
  * session itself (what it will actually accept), symbolic dimensions included.
  *
  * @throws AppError invalid_argument (field "artifact") when onnxruntime rejects the bytes or an
- *   input/output is not a tensor of a type serving can carry.
+ *   input/output is not a tensor of a type serving can carry (saying what it is and what to do).
  */
 export const loadOnnxModel: ModelLoader = async (artifact, options) => {
   throwIfAborted(options.signal);
@@ -35,8 +36,8 @@ export const loadOnnxModel: ModelLoader = async (artifact, options) => {
   let signature: ModelSignature;
   try {
     signature = {
-      inputs: session.inputMetadata.map((value) => specOf(value, 'input')),
-      outputs: session.outputMetadata.map((value) => specOf(value, 'output')),
+      inputs: session.inputMetadata.map((value) => specOf(value, 'input', artifact)),
+      outputs: session.outputMetadata.map((value) => specOf(value, 'output', artifact)),
     };
   } catch (error) {
     await session.release();
@@ -108,13 +109,12 @@ function halfBits(data: unknown): TensorData {
     : (data as TensorData);
 }
 
-function specOf(value: InferenceSession.ValueMetadata, kind: 'input' | 'output'): TensorSpec {
-  if (!value.isTensor) {
-    throw AppError.invalidArgument(
-      'artifact',
-      `${kind} "${value.name}" is not a tensor; serving runs tensor-in, tensor-out models`,
-    );
-  }
+function specOf(
+  value: InferenceSession.ValueMetadata,
+  kind: 'input' | 'output',
+  artifact: Uint8Array,
+): TensorSpec {
+  if (!value.isTensor) throw AppError.invalidArgument('artifact', whyNotATensor(artifact, value.name, kind));
   const datatype = datatypeOfOrtType(value.type);
   if (!datatype) {
     throw AppError.invalidArgument(
