@@ -1,5 +1,10 @@
 import { fromBinary } from '@bufbuild/protobuf';
-import { type ModelProto, ModelProtoSchema, type TypeProto } from '@flywheel/proto/onnx/onnx_pb.js';
+import {
+  type ModelProto,
+  ModelProtoSchema,
+  TensorProto_DataType,
+  type TypeProto,
+} from '@flywheel/proto/onnx/onnx_pb.js';
 
 /**
  * Why graph value `name` (an input or output onnxruntime reports as not a tensor) cannot be served,
@@ -57,23 +62,7 @@ function describe(type: TypeProto | undefined, plural = false): string {
   }
 }
 
-/** ONNX TensorProto.DataType numbers, as onnxruntime names the types. */
-const elementNames: Record<number, string> = {
-  1: 'float',
-  2: 'uint8',
-  3: 'int8',
-  4: 'uint16',
-  5: 'int16',
-  6: 'int32',
-  7: 'int64',
-  8: 'string',
-  9: 'bool',
-  10: 'float16',
-  11: 'double',
-  12: 'uint32',
-  13: 'uint64',
-};
-
+/** The element type as onnxruntime names it ("float", "int64"), from the generated ONNX enum. */
 function elementName(elemType: number): string {
-  return elementNames[elemType] ?? `element type ${elemType}`;
+  return TensorProto_DataType[elemType]?.toLowerCase() ?? `element type ${elemType}`;
 }
