@@ -28,7 +28,7 @@ import { loadSchedulerConfig, wireScheduler } from '@flywheel/scheduler';
 import {
   kcatConsumeAll,
   kcatHeaders,
-  kcatProduce,
+  kcatProduceWire,
   realServers,
   uniqueName,
   waitFor,
@@ -171,17 +171,9 @@ describe('audit trail with security on (real Kafka, signed events)', () => {
           newEvent(DriftDetectedSchema, { modelName, team: 'growth', statistic: 0.5 }, { source }),
         );
       const topic = `${prefix}drift.detected`;
-      const kcat = async (event: ReturnType<typeof drift>) => {
-        const wire = toWireMessage(event);
-        // JSON payload so kcat's text stdin carries it intact; the signature covers these bytes.
-        await kcatProduce(
-          servers.kafkaEnv,
-          topic,
-          event.key,
-          new TextDecoder().decode(wire.value),
-          wire.headers,
-        );
-      };
+      // JSON payload so kcat's text stdin carries it intact; the signature covers these bytes.
+      const kcat = (event: ReturnType<typeof drift>) =>
+        kcatProduceWire(servers.kafkaEnv, topic, event.key, toWireMessage(event));
       const asJson = (event: ReturnType<typeof drift>) => ({
         ...event,
         datacontenttype: 'application/json',

@@ -24,17 +24,10 @@ import {
   WriteTarget,
 } from '@flywheel/proto/flywheel/featurestore/v1/featurestore_pb.js';
 import { createEmbeddedStore } from '@flywheel/store';
+import { benchFlags, historyBatches, historyStartMs, hourMs, seededInts } from './bench-history.ts';
 
-const args = new Map(
-  process.argv
-    .slice(2)
-    .filter((a) => a.startsWith('--'))
-    .map((a) => {
-      const [k, v = 'true'] = a.slice(2).split('=');
-      return [k!, v];
-    }),
-);
-const num = (name: string, fallback: number) => Number(args.get(name) ?? fallback);
+const args = benchFlags();
+const num = args.num;
 const stores = (args.get('stores') ?? 'document,duckdb').split(',');
 const lookupCounts = (args.get('lookups') ?? '100000,1000000').split(',').map(Number);
 const entities = num('entities', 10_000);
@@ -45,8 +38,8 @@ const batchRows = num('batch', 100_000);
 const src = resolve(
   args.get('src') ?? fileURLToPath(new URL('../../services/feature-store/src', import.meta.url)),
 );
-const hour = 3600_000;
-const t0 = Date.parse('2024-01-01T00:00:00Z');
+const hour = hourMs;
+const t0 = historyStartMs;
 const ttlMs = 6 * hour;
 const view = 'bench';
 const featureNames = Array.from({ length: featureCount }, (_, f) => `f${f}`);
@@ -56,35 +49,8 @@ const requested = Array.from(
   (_, i) => featureNames[(i * stride) % featureCount]!,
 );
 
-function seeded(seed: number) {
-  let state = seed >>> 0;
-  return (n: number) => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state % n;
-  };
-}
-
-/** The history in time-major batches (every entity at hours h..h+k), so chunks cover narrow time ranges. */
-function* historyBatches() {
-  const random = seeded(42);
-  let batch: { key: number[]; timeMs: number; values: Record<string, number | null> }[] = [];
-  for (let t = 0; t < rowsPerEntity; t++) {
-    for (let e = 0; e < entities; e++) {
-      const values: Record<string, number | null> = {};
-      for (const name of featureNames) values[name] = random(100) === 0 ? null : random(1_000_000) / 1000;
-      // A spread copy, as the service's row builders make (fastValues): V8 keeps it in fast mode.
-      batch.push({ key: [e], timeMs: t0 + t * hour + random(hour), values: { ...values } });
-      if (batch.length === batchRows) {
-        yield batch;
-        batch = [];
-      }
-    }
-  }
-  if (batch.length > 0) yield batch;
-}
-
 function lookupsOf(count: number) {
-  const random = seeded(count);
+  const random = seededInts(count);
   return Array.from({ length: count }, () => ({
     keyId: JSON.stringify([random(entities)]),
     timeMs: t0 + random(rowsPerEntity * hour + hour),
@@ -149,7 +115,7 @@ async function child(store: string, resultDir: string) {
 
   let start = performance.now();
   let rows = 0;
-  for (const batch of historyBatches()) {
+  for (const batch of historyBatches({ entities, rowsPerEntity, featureNames, batchRows, nullOneIn: 100 })) {
     rows += batch.length;
     await write(record, batch, WriteTarget.OFFLINE, undefined);
   }

@@ -15,25 +15,18 @@ import { createFsBlobs } from '@flywheel/blobs';
 import { ValueType } from '@flywheel/proto/flywheel/common/v1/value_pb.js';
 import { createDuckDbOfflineStore } from '../../services/feature-store/src/storage/duckdb-offline-store.ts';
 import type { ChunkRef } from '../../services/feature-store/src/storage/offline-records.ts';
+import { benchFlags, historyBatches, historyStartMs, hourMs } from './bench-history.ts';
 
-const args = new Map(
-  process.argv
-    .slice(2)
-    .filter((a) => a.startsWith('--'))
-    .map((a) => {
-      const [k, v = 'true'] = a.slice(2).split('=');
-      return [k!, v];
-    }),
-);
-const num = (name: string, fallback: number) => Number(args.get(name) ?? fallback);
+const args = benchFlags();
+const num = args.num;
 const frameRows = num('frame', 10_000_000);
 const entities = num('entities', 10_000);
 const rowsPerEntity = num('rows', 100);
 const featureCount = num('features', 10);
 const memoryLimit = args.get('memory-limit') ?? '512MB';
 const threads = num('threads', 0);
-const hour = 3600_000;
-const t0 = Date.parse('2024-01-01T00:00:00Z');
+const hour = hourMs;
+const t0 = historyStartMs;
 const view = 'bench';
 
 const peakRssMb = () => {
@@ -57,22 +50,9 @@ if (phase === 'history') {
   const dir = args.get('dir')!;
   const store = await openStore(dir);
   const refs: ChunkRef[] = [];
-  let state = 42;
-  const random = (n: number) => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state % n;
-  };
-  for (let t = 0; t < rowsPerEntity; t += 10) {
-    const batch = [];
-    for (let h = t; h < Math.min(t + 10, rowsPerEntity); h++) {
-      for (let e = 0; e < entities; e++) {
-        const values: Record<string, number> = {};
-        for (let f = 0; f < featureCount; f++) values[`f${f}`] = random(1_000_000) / 1000;
-        batch.push({ key: [e], timeMs: t0 + h * hour + random(hour), values });
-      }
-    }
+  const featureNames = Array.from({ length: featureCount }, (_, f) => `f${f}`);
+  for (const batch of historyBatches({ entities, rowsPerEntity, featureNames, batchRows: 10 * entities }))
     refs.push(...(await store.writeChunks(view, batch)));
-  }
   writeFileSync(join(dir, 'chunks.json'), JSON.stringify(refs));
   await store.close();
 } else if (phase === 'join') {

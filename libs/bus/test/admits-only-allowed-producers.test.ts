@@ -25,7 +25,7 @@ import {
 import {
   kcatConsumeAll,
   kcatHeaders,
-  kcatProduce,
+  kcatProduceWire,
   realServers,
   uniqueName,
   waitFor,
@@ -52,15 +52,8 @@ function eventOf(type: string, source: string, by: ActingPrincipal, data: object
 }
 
 /** Publishes `event` in binary mode with kcat, as a system outside Flywheel would. */
-async function kcatPublish(event: CloudEvent): Promise<void> {
-  const wire = toWireMessage(event);
-  await kcatProduce(
-    servers.kafkaEnv,
-    event.type,
-    event.key,
-    new TextDecoder().decode(wire.value),
-    wire.headers,
-  );
+function kcatPublish(event: CloudEvent): Promise<void> {
+  return kcatProduceWire(servers.kafkaEnv, event.type, event.key, toWireMessage(event));
 }
 
 describe('producer allow-list and signatures (real Kafka, kcat as the outside producer)', () => {

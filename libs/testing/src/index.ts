@@ -8,6 +8,7 @@ export {
   kcatHeaders,
   kcatProduce,
   kcatProduceMany,
+  kcatProduceWire,
   kcatTopics,
 } from './kcat.ts';
 export type { OtlpReceiver, ReceivedSpan } from './otlp-receiver.ts';

@@ -86,6 +86,20 @@ export async function kcatProduce(
 }
 
 /**
+ * Produces one CloudEvent already in its Kafka binary-mode form (`toWireMessage` of
+ * `@flywheel/events`: `ce_*` headers, data as the value) with kcat, as a system outside Flywheel
+ * would. The value must be text (kcat reads it from stdin), e.g. a JSON payload.
+ */
+export async function kcatProduceWire(
+  env: KcatEnv,
+  topic: string,
+  key: string,
+  wire: { readonly value: Uint8Array; readonly headers: Readonly<Record<string, string>> },
+): Promise<void> {
+  await kcatProduce(env, topic, key, new TextDecoder().decode(wire.value), { ...wire.headers });
+}
+
+/**
  * Produces many records in one kcat run: each `key<TAB>value` line is a record (values must not
  * hold a newline or tab).
  */
