@@ -122,17 +122,23 @@ export function createIngestBatchSource(deps: IngestArrivedDatasetDeps): IngestB
       const data = await collections.viewData.get(view.name, options);
       if (data?.data.ingestedDatasets.includes(sha256)) return;
       const origin = { dataset: batch.dataset, datasetUri: batch.uri, datasetSha256: sha256 };
-      if (batch.format === DatasetFormat.PARQUET && deps.writeDatasetFile) {
-        const limit = now() + deps.maxFutureSkewMs;
-        if (await writeParquetInPlace(deps.writeDatasetFile, blobs, view, origin, limit, options)) return;
-      }
-      const table = await readDataset(
-        blobs,
-        { uri: batch.uri, format: batch.format },
-        'source.batch',
-        options,
-        deps.datasetStreamBytes,
-      );
+      const writeDatasetFile = deps.writeDatasetFile;
+      const table =
+        batch.format === DatasetFormat.PARQUET && writeDatasetFile
+          ? await withLocalBlobFile(blobs, sha256, options, async (path) => {
+              const limit = now() + deps.maxFutureSkewMs;
+              if (await writeParquetInPlace(writeDatasetFile, path, view, origin, limit, options)) return;
+              // Declined: read the local copy as rows, rather than fetching the blob a second time.
+              return (await import('../datasets/parquet-table.ts')).readParquetFile(path, 'source.batch');
+            })
+          : await readDataset(
+              blobs,
+              { uri: batch.uri, format: batch.format },
+              'source.batch',
+              options,
+              deps.datasetStreamBytes,
+            );
+      if (!table) return;
       const rows = datasetRows(view, table, { nowMs: now(), skewMs: deps.maxFutureSkewMs });
       // Offline only: putting it online is Materialize's own step, within its window.
       await write(view, rows, WriteTarget.OFFLINE, origin, options);
@@ -149,29 +155,27 @@ export function createIngestBatchSource(deps: IngestArrivedDatasetDeps): IngestB
 }
 
 /**
- * A Parquet batch source written into the offline store by the store itself (DuckDB reading the
+ * A Parquet batch source (a local copy at `path`) written into the offline store by the store itself (DuckDB reading the
  * file into chunks: no row objects, ~10x faster at 1M rows, bench/README.md). False when the
  * store did not take the file — outside its plain case, or failing a check — and nothing was
  * written: the caller reads the file as rows, whose checks name the row and column at fault.
  */
 async function writeParquetInPlace(
   writeDatasetFile: WriteDatasetFile,
-  blobs: BlobStore,
+  path: string,
   view: FeatureViewRecord,
   origin: RowsOrigin,
   latestMs: number,
   options: CallOptions,
 ): Promise<boolean> {
   const { column, timeColumn } = viewColumns(view);
-  return withLocalBlobFile(blobs, origin.datasetSha256, options, async (path) => {
-    const plan = {
-      view: view.name,
-      path,
-      keys: view.joinKeys.map((k) => ({ column: column(k.name), valueType: k.valueType })),
-      timeColumn,
-      features: view.features.map((f) => ({ column: column(f.name), name: f.name, valueType: f.valueType })),
-      latestMs,
-    };
-    return (await writeDatasetFile(view, plan, origin, options)) !== undefined;
-  });
+  const plan = {
+    view: view.name,
+    path,
+    keys: view.joinKeys.map((k) => ({ column: column(k.name), valueType: k.valueType })),
+    timeColumn,
+    features: view.features.map((f) => ({ column: column(f.name), name: f.name, valueType: f.valueType })),
+    latestMs,
+  };
+  return (await writeDatasetFile(view, plan, origin, options)) !== undefined;
 }
