@@ -15,11 +15,7 @@ import { checkValue, type StoredValue, toValue } from '../values/feature-values.
 import type { FeatureServices } from './feature-services.ts';
 import type { GetOnlineFeatures, OnlineLookupOptions } from './get-online-features.ts';
 import type { OnDemandFeatureViews, ResolvedOnDemandView } from './on-demand-feature-views.ts';
-import {
-  pickFeatureList,
-  type RequestedFeatures,
-  resolveRequestedFeatures,
-} from './resolve-requested-features.ts';
+import { type RequestedFeatures, resolveRequest } from './resolve-requested-features.ts';
 
 export interface OnDemandOnlineDeps {
   collections: FeatureStoreCollections;
@@ -37,23 +33,13 @@ export interface OnDemandOnlineDeps {
  * request_schema). Its status is PRESENT, or NULL_VALUE when the expression gives null; its event
  * time the latest of its sources'. Errors: `request_data` of another length than entity_keys; a
  * request field an expression reads but `request_data[i].values` lacks is `invalid_argument`
- * naming `request_data[i].values.<name>`; plus those of {@link resolveRequestedFeatures} and `inner`.
+ * naming `request_data[i].values.<name>`; plus those of {@link resolveRequest} and `inner`.
  */
 export function createGetOnlineFeaturesWithOnDemand(deps: OnDemandOnlineDeps): GetOnlineFeatures {
   return async (asked, callOptions = {}) => {
     let request = asked;
     let options = callOptions;
-    const service = request.featureService;
-    pickFeatureList(request.features, service !== undefined);
-    const refs = service
-      ? (await deps.featureServices.resolve(service, 'feature_service', options)).version.features
-      : request.features;
-    const requested = await resolveRequestedFeatures(
-      deps,
-      refs,
-      service ? 'feature_service' : 'features',
-      options,
-    );
+    const { requested } = await resolveRequest(deps, request, options);
     if (options.requestDataFromEntityKeys) {
       request = await withRequestDataFromEntityKeys(deps, request, requested, options);
       const { requestDataFromEntityKeys: _, ...rest } = options;

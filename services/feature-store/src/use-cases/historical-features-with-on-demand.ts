@@ -5,10 +5,10 @@ import type { ResolvedFeature } from '../storage/feature-refs.ts';
 import type { FeatureStoreCollections } from '../storage/feature-store-collections.ts';
 import { checkValue, type StoredValue } from '../values/feature-values.ts';
 import type { FeatureViewRecord } from '../values/feature-view-records.ts';
-import type { FeatureServices, FeatureServiceVersion } from './feature-services.ts';
+import type { FeatureServices } from './feature-services.ts';
 import type { HistoricalFeaturesQuery, RetrieveHistoricalFeatures } from './get-historical-features.ts';
 import type { OnDemandFeatureViews, ResolvedOnDemandView } from './on-demand-feature-views.ts';
-import { pickFeatureList, resolveRequestedFeatures } from './resolve-requested-features.ts';
+import { resolveRequest } from './resolve-requested-features.ts';
 
 export interface OnDemandHistoricalDeps {
   collections: FeatureStoreCollections;
@@ -44,17 +44,7 @@ export type RetrieveServiceHistoricalFeatures = (
  */
 export function createRetrieveWithOnDemand(deps: OnDemandHistoricalDeps): RetrieveServiceHistoricalFeatures {
   return async (query, options = {}) => {
-    const serviceRef = query.featureService;
-    pickFeatureList(query.features, serviceRef !== undefined);
-    let service: FeatureServiceVersion | undefined;
-    if (serviceRef) service = await deps.featureServices.resolve(serviceRef, 'feature_service', options);
-    const refs = service ? service.version.features : query.features;
-    const requested = await resolveRequestedFeatures(
-      deps,
-      refs,
-      service ? 'feature_service' : 'features',
-      options,
-    );
+    const { requested, service } = await resolveRequest(deps, query, options);
     const all = [...requested.viewRefs, ...requested.extraSourceRefs];
     const table = await deps.inner({ ...query, features: all }, options);
     const column = new Map(table.features.map((f, c) => [f.ref, c]));

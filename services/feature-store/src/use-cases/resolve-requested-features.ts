@@ -1,6 +1,8 @@
 import { AppError, type CallOptions } from '@flywheel/core';
+import type { FeatureServiceRef } from '@flywheel/proto/flywheel/featurestore/v1/feature_service_pb.js';
 import { type ResolvedFeature, resolveFeatureRefs } from '../storage/feature-refs.ts';
 import type { FeatureStoreCollections } from '../storage/feature-store-collections.ts';
+import type { FeatureServices, FeatureServiceVersion } from './feature-services.ts';
 import type { OnDemandFeatureViews, ResolvedOnDemandView } from './on-demand-feature-views.ts';
 
 /** One output column of a request: a feature view's feature or an on-demand feature. */
@@ -100,14 +102,41 @@ export async function resolveRequestedFeatures(
   return { columns, viewRefs, onDemand, onDemandIndexes, extraSourceRefs: [...extra] };
 }
 
+/** What a request asks for, and the feature service version that said so (if one did). */
+export interface ResolvedRequest {
+  readonly requested: RequestedFeatures;
+  readonly service?: FeatureServiceVersion;
+}
+
 /**
- * The feature list a request means: `features`, or the features of its `feature_service`
- * (resolved by `resolveService`). Exactly one must be given: `invalid_argument` naming
- * `features` (neither) or `feature_service` (both).
+ * The features a request (online, historical or training set) means — `features`, or the features
+ * of its `feature_service` — resolved against both catalogs. Exactly one must be given:
+ * `invalid_argument` naming `features` (neither) or `feature_service` (both); then the errors of
+ * the service lookup and of {@link resolveRequestedFeatures}, naming the field the list came from.
  */
-export function pickFeatureList(features: readonly string[], hasService: boolean): void {
-  if (features.length > 0 && hasService) {
+export async function resolveRequest(
+  deps: {
+    collections: FeatureStoreCollections;
+    onDemand: OnDemandFeatureViews;
+    featureServices: FeatureServices;
+  },
+  request: { readonly features: readonly string[]; readonly featureService?: FeatureServiceRef | undefined },
+  options: CallOptions = {},
+): Promise<ResolvedRequest> {
+  const serviceRef = request.featureService;
+  if (request.features.length > 0 && serviceRef) {
     throw AppError.invalidArgument('feature_service', 'give features or feature_service, not both');
   }
-  if (features.length === 0 && !hasService) throw AppError.invalidArgument('features', 'is required');
+  if (request.features.length === 0 && !serviceRef) throw AppError.invalidArgument('features', 'is required');
+  if (!serviceRef) {
+    return { requested: await resolveRequestedFeatures(deps, request.features, 'features', options) };
+  }
+  const service = await deps.featureServices.resolve(serviceRef, 'feature_service', options);
+  const requested = await resolveRequestedFeatures(
+    deps,
+    service.version.features,
+    'feature_service',
+    options,
+  );
+  return { requested, service };
 }

@@ -14,10 +14,10 @@ import { resolveFeatureRefs } from '../storage/feature-refs.ts';
 import type { FeatureStoreCollections } from '../storage/feature-store-collections.ts';
 import type { OfflineStore } from '../storage/offline-store.ts';
 import type { FeatureViewRecord } from '../values/feature-view-records.ts';
-import type { FeatureServices, FeatureServiceVersion } from './feature-services.ts';
+import type { FeatureServices } from './feature-services.ts';
 import { mergeJoinKeys } from './get-historical-features.ts';
 import type { OnDemandFeatureViews } from './on-demand-feature-views.ts';
-import { pickFeatureList, resolveRequestedFeatures } from './resolve-requested-features.ts';
+import { resolveRequest } from './resolve-requested-features.ts';
 
 export interface TrainingSetInOfflineStoreDeps {
   collections: FeatureStoreCollections;
@@ -76,17 +76,7 @@ export function createTrainingSetInOfflineStore(
     } catch {
       return undefined;
     }
-    const serviceRef = request.featureService;
-    pickFeatureList(request.features, serviceRef !== undefined);
-    let service: FeatureServiceVersion | undefined;
-    if (serviceRef) service = await deps.featureServices.resolve(serviceRef, 'feature_service', options);
-    const refs = service ? service.version.features : request.features;
-    const requested = await resolveRequestedFeatures(
-      deps,
-      refs,
-      service ? 'feature_service' : 'features',
-      options,
-    );
+    const { requested, service } = await resolveRequest(deps, request, options);
     if (requested.onDemand.length > 0) return undefined;
     const { features, views } = await resolveFeatureRefs(collections.views, requested.viewRefs, {
       ...options,
