@@ -76,6 +76,26 @@ describe('pipelines stored in the (real) scheduler', () => {
     ).rejects.toMatchObject({ code: 'not_found' });
   });
 
+  it("SubmitRun answers NOT_FOUND, in a missing pipeline's words, for another team's pipeline", async () => {
+    const missing = orchestrator.client.submitRun({
+      team: 'growth',
+      pipeline: { case: 'pipelineRef', value: { pipelineName: 'never-created' } },
+    });
+    await expect(missing).rejects.toMatchObject({ code: 'not_found' });
+    const others = orchestrator.client.submitRun({
+      team: 'growth',
+      pipeline: { case: 'pipelineRef', value: { pipelineName: 'stored-echo' } },
+    });
+    await expect(others).rejects.toMatchObject({
+      code: 'not_found',
+      message: expect.stringContaining('pipeline "stored-echo" does not exist'),
+    });
+    const missingMessage = String(((await missing.catch((e) => e)) as Error).message);
+    expect(missingMessage).toContain('pipeline "never-created" does not exist');
+    const { runs } = await orchestrator.client.listRuns({ team: 'growth' });
+    expect(runs.filter((r) => r.pipelineName === 'stored-echo')).toEqual([]);
+  });
+
   it("the scheduler's TriggerRun becomes a run under the run id it allocated", async () => {
     const { runId } = await schedulerClient.triggerRun({
       pipelineName: 'stored-echo',

@@ -4,7 +4,7 @@ import { resolveRunParameters, validatePipelineSpec } from '@flywheel/pipelines'
 import type { PipelineSpec } from '@flywheel/proto/flywheel/common/v1/pipeline_pb.js';
 import { RunSource } from '@flywheel/proto/flywheel/common/v1/trigger_pb.js';
 import type { SubmitRunRequest } from '@flywheel/proto/flywheel/orchestrator/v1/orchestrator_pb.js';
-import { currentAuditPrincipal } from '@flywheel/rpc';
+import { currentAuditPrincipal, resourceNotFound } from '@flywheel/rpc';
 import type { Doc } from '@flywheel/store';
 import type { BuiltinSteps } from '../builtin-steps/step-types.ts';
 import { localPrincipal, newRunRecord } from '../runs/new-run.ts';
@@ -33,7 +33,7 @@ export interface SubmittedRun {
  * SubmitRun: validates the definition (inline, or the scheduler's stored one) and the parameters,
  * creates the run and starts it. Idempotent by `request_id`: the run id is derived from it, so a
  * retry finds the first call's run. Throws `invalid_argument` naming the field, or the scheduler's
- * `not_found` for an unknown stored pipeline.
+ * `not_found` for an unknown stored pipeline (also for one of another team than `team`).
  */
 export function createSubmitRun(deps: SubmitRunDeps) {
   return async (request: SubmitRunRequest, options: CallOptions = {}): Promise<SubmittedRun> => {
@@ -98,6 +98,11 @@ async function definitionOf(
     case 'pipelineRef': {
       const ref = request.pipeline.value;
       const stored = await deps.pipelines.get(ref.pipelineName, Number(ref.revision), options);
+      // The policy checked the caller against `team`; the scheduler answered this service, which
+      // sees every team's pipelines. Another team's pipeline is missing, in a missing one's words.
+      if (request.team !== '' && stored.team !== request.team) {
+        throw resourceNotFound(`pipeline "${ref.pipelineName}"`);
+      }
       return { ...stored, field: `pipeline_ref(${stored.name}@${stored.revision}).spec` };
     }
     default:
