@@ -37,8 +37,11 @@ const callers: Readonly<Record<ServiceName, readonly ServiceName[]>> = {
   orchestrator: [],
 };
 
-/** The principal a service's client certificate names (its SAN URI, from `test-ca.sh client`). */
-export const servicePrincipal = (name: ServiceName): string => `spiffe://flywheel/${name}`;
+/** The subject of a service's client certificate (its SAN URI, from `test-ca.sh client`). */
+export const serviceCertificate = (name: ServiceName): string => `spiffe://flywheel/${name}`;
+
+/** The principal a peer maps that certificate to: the name the service acts under on events too. */
+export const servicePrincipal = (name: ServiceName): string => `service:${name}`;
 
 export interface SecuredPlatform {
   /** The `FLYWHEEL_AUTH*`, `FLYWHEEL_TLS*` and `FLYWHEEL_EVENT_*` settings of one service. */
@@ -87,7 +90,10 @@ export async function makeSecuredPlatform(team: string): Promise<SecuredPlatform
   writeFileSync(producersFile, JSON.stringify({ keys: publicKeys }));
   for (const name of services) {
     const grants = Object.fromEntries(
-      callers[name].map((caller) => [servicePrincipal(caller), { roles: ['platform:admin'] }]),
+      callers[name].map((caller) => [
+        serviceCertificate(caller),
+        { roles: ['platform:admin'], service: caller },
+      ]),
     );
     writeFileSync(join(dir, `${name}.cert-principals.json`), JSON.stringify(grants));
   }

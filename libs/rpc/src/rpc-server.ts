@@ -345,6 +345,11 @@ function openCall(call: ServerSurfaceCall, info: MethodInfo, options: WrapOption
       // Only a service's certificate may say whom it acts for; a token is its own principal.
       const onBehalfOf = headers[onBehalfOfHeader];
       if (headers.authorization === undefined && certificate && onBehalfOf !== undefined) {
+        if (principal.service === undefined)
+          throw new AppError(
+            'permission_denied',
+            `${onBehalfOfHeader}: ${principal.subject} is not a service's certificate (FLYWHEEL_AUTH_CERT_PRINCIPALS names a service with "service"), so it may not act on behalf of another principal`,
+          );
         if (!onBehalfOfPattern.test(onBehalfOf))
           throw AppError.invalidArgument(
             onBehalfOfHeader,

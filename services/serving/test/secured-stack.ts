@@ -67,7 +67,9 @@ export async function startSecuredStack(deployment: string, servingEnv: Env = {}
   const tokensFile = join(dir, 'tokens.json');
   await writeApiTokenFile(tokensFile, { tokens: Object.values(minted).map((m) => m.record) });
   const principalsFile = join(dir, 'cert-principals.json');
-  const principals: CertificatePrincipalFile = { 'spiffe://flywheel/serving': { roles: ['platform:admin'] } };
+  const principals: CertificatePrincipalFile = {
+    'spiffe://flywheel/serving': { roles: ['platform:admin'], service: 'serving' },
+  };
   await writeFile(principalsFile, JSON.stringify(principals));
   const secured: Env = {
     FLYWHEEL_TLS: 'on',

@@ -5,10 +5,18 @@ import { fileReloadedOnChange } from './file-reloaded-on-change.ts';
 import { type Principal, principalOf } from './principal.ts';
 
 // A verified client certificate (mTLS) as a principal: its subject is the certificate's first URI
-// SAN (a SPIFFE id, `spiffe://flywheel/alice`), else its CN; a file maps subjects to role grants.
+// SAN (a SPIFFE id, `spiffe://flywheel/alice`), else its CN; a file maps subjects to role grants,
+// and names the certificates of the platform's own services.
 
-/** The file `FLYWHEEL_AUTH_CERT_PRINCIPALS` names: subject → its grants. */
-export type CertificatePrincipalFile = Readonly<Record<string, { readonly roles: readonly string[] }>>;
+/**
+ * The file `FLYWHEEL_AUTH_CERT_PRINCIPALS` names: certificate subject → its grants, and for a
+ * service's certificate the service's name (its principal is then `service:<name>`).
+ */
+export type CertificatePrincipalFile = Readonly<
+  Record<string, { readonly roles: readonly string[]; readonly service?: string }>
+>;
+
+const serviceNamePattern = /^[a-z][a-z0-9-]{0,62}$/;
 
 /** Turns a verified client certificate into its principal. */
 export type CertificatePrincipals = (certificate: PeerCertificate) => Promise<Principal>;
@@ -69,7 +77,18 @@ async function readCertificatePrincipals(file: string): Promise<Map<string, Prin
     if (!Array.isArray(entry?.roles)) {
       throw new AppError('unavailable', `${file}: "${subject}" needs a "roles" list`);
     }
-    out.set(subject, principalOf(subject, entry.roles));
+    const service = entry.service;
+    if (service === undefined) {
+      out.set(subject, principalOf(subject, entry.roles));
+      continue;
+    }
+    if (typeof service !== 'string' || !serviceNamePattern.test(service)) {
+      throw new AppError(
+        'unavailable',
+        `${file}: "${subject}".service must be a service name such as "serving"`,
+      );
+    }
+    out.set(subject, { ...principalOf(`service:${service}`, entry.roles), service });
   }
   return out;
 }

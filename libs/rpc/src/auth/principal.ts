@@ -24,6 +24,12 @@ export interface Principal {
    * chain (its `flywheel-on-behalf-of` header). Audit only: it grants nothing.
    */
   readonly onBehalfOf?: string;
+  /**
+   * Set for a client certificate its mapping file names as one of the platform's services
+   * (`"service": "<name>"`): the subject is then `service:<name>`, the name the service acts
+   * under on its events too, and only such a caller may say whom it acts for.
+   */
+  readonly service?: string;
 }
 
 const teamRoles: readonly TeamRole[] = ['viewer', 'editor', 'admin'];

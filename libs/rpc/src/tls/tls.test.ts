@@ -221,7 +221,14 @@ describe('TLS and mTLS as configuration', () => {
 
   it('a service certificate may say whom it acts for (flywheel-on-behalf-of); the client sends it from its acting scope', async () => {
     const principals = join(dir, 'on-behalf-of-principals.json');
-    await writeFile(principals, JSON.stringify({ 'spiffe://flywheel/alice': { roles: ['platform:admin'] } }));
+    // alice's certificate stands for the orchestrator service here; bob's is a person's.
+    await writeFile(
+      principals,
+      JSON.stringify({
+        'spiffe://flywheel/alice': { roles: ['platform:admin'], service: 'orchestrator' },
+        'spiffe://flywheel/bob': { roles: ['platform:admin'] },
+      }),
+    );
     const seen: string[] = [];
     const guarded = createRpcServer({
       tls,
@@ -231,7 +238,7 @@ describe('TLS and mTLS as configuration', () => {
       RegistryService,
       {
         getModel: (req, ctx) => {
-          seen.push(`${ctx.principal.onBehalfOf} ${actingPrincipal()?.onBehalfOf}`);
+          seen.push(`${ctx.principal.subject} ${ctx.principal.onBehalfOf} ${actingPrincipal()?.onBehalfOf}`);
           return { model: { name: req.modelName } };
         },
       },
@@ -244,22 +251,40 @@ describe('TLS and mTLS as configuration', () => {
       address: `127.0.0.1:${port}`,
       tls: clientTls(certs.clients.alice!),
     });
-    const get = (headers?: Record<string, string>) =>
-      client.getModel({ modelName: 'm' }, headers ? { headers } : {}).then(
+    const bob = createRpcClient(RegistryService, {
+      address: `127.0.0.1:${port}`,
+      tls: clientTls(certs.clients.bob!),
+    });
+    const answerOf = (call: Promise<unknown>) =>
+      call.then(
         () => 'OK',
         (error: { code: string; message: string }) => `${error.code}: ${error.message}`,
       );
+    const get = (headers?: Record<string, string>) =>
+      answerOf(client.getModel({ modelName: 'm' }, headers ? { headers } : {}));
+    const bobGet = (headers?: Record<string, string>) =>
+      answerOf(bob.getModel({ modelName: 'm' }, headers ? { headers } : {}));
     try {
       expect(await get({ 'flywheel-on-behalf-of': 'user:carol' })).toBe('OK');
       // Event-driven work: the client says whom its acting scope works for.
       const asService = { subject: 'service:orchestrator', teams: [], onBehalfOf: 'user:dave' };
       expect(await runActingAs(asService, () => get())).toBe('OK');
       expect(await get()).toBe('OK');
-      expect(seen).toEqual(['user:carol user:carol', 'user:dave user:dave', 'undefined undefined']);
+      expect(seen).toEqual([
+        'service:orchestrator user:carol user:carol',
+        'service:orchestrator user:dave user:dave',
+        'service:orchestrator undefined undefined',
+      ]);
       expect(await get({ 'flywheel-on-behalf-of': 'user carol' })).toMatch(
         /^invalid_argument: .*flywheel-on-behalf-of/,
       );
+      // A certificate not mapped as a service may not speak for anyone: refused, not ignored.
+      expect(await bobGet({ 'flywheel-on-behalf-of': 'user:carol' })).toMatch(
+        /^permission_denied: flywheel-on-behalf-of: spiffe:\/\/flywheel\/bob is not a service's certificate/,
+      );
+      expect(await bobGet()).toBe('OK');
     } finally {
+      bob.close();
       client.close();
       await guarded.close({ graceMs: 0 });
     }
