@@ -37,6 +37,8 @@ import {
   startOtlpReceiver,
   uniqueName,
   waitFor,
+  waitForZipkinTrace,
+  type ZipkinSpan,
 } from '@flywheel/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeSecuredPlatform, type SecuredPlatform, servicePrincipal } from './secured-platform.ts';
@@ -120,8 +122,10 @@ describe.each(setups)(
         FLYWHEEL_S3_SECRET_KEY: servers.s3.secretKey,
         FLYWHEEL_S3_REGION: servers.s3.region,
         FLYWHEEL_S3_BUCKET: bucket,
-        FLYWHEEL_TELEMETRY: 'otlp-json',
+        // Both at once: the OTLP receiver for the trace's shape, the real Zipkin for what a person opens.
+        FLYWHEEL_TELEMETRY: 'otlp-json,zipkin',
         FLYWHEEL_OTLP_ENDPOINT: receiver.endpoint,
+        FLYWHEEL_ZIPKIN_ENDPOINT: new URL('/api/v2/spans', servers.zipkinUrl).href,
         FLYWHEEL_ORCHESTRATOR_WORK_DIR: mkdtempSync(join(tmpdir(), 'flywheel-e2e-work-')),
         // Secured, everything a service logs is checked for secrets: debug, the most it says.
         FLYWHEEL_LOG_LEVEL: secured ? 'debug' : 'info',
@@ -319,6 +323,43 @@ describe.each(setups)(
       const roots = inTrace().filter((s) => s.parentSpanId === undefined);
       expect(roots.map((s) => `${s.service}: ${s.name}`)).toHaveLength(1);
     }, 60_000);
+
+    it("is found in Zipkin's API as one trace with spans from all six services, the same spans the OTLP receiver got", async () => {
+      const expected = ['monitoring', 'scheduler', 'orchestrator', 'feature-store', 'registry', 'serving'];
+      // The spans of the trace the receiver has (whole by now: the test above waited for it).
+      const otlp = new Map(
+        receiver.spans.filter((s) => s.traceId === report.traceId).map((s) => [s.spanId, s.service]),
+      );
+      const serviceOf = (s: ZipkinSpan) => s.localEndpoint?.serviceName ?? '';
+      const all = (spans: readonly ZipkinSpan[]) => {
+        const ids = new Set(spans.map((s) => s.id));
+        return (
+          expected.every((service) => spans.some((s) => serviceOf(s) === service)) &&
+          [...otlp.keys()].every((id) => ids.has(id))
+        );
+      };
+      const spans = await waitForZipkinTrace(servers.zipkinUrl, report.traceId, all, {
+        timeoutMs: 60_000,
+        what: `trace ${report.traceId} with ${otlp.size} spans across ${expected.join(', ')}`,
+      });
+      console.log(
+        `Zipkin: ${new URL(`/zipkin/traces/${report.traceId}`, servers.zipkinUrl).href} (${spans.length} spans)`,
+      );
+      expect(new Set(spans.map(serviceOf))).toEqual(new Set(expected));
+      // Each span under the service that recorded it, as the OTLP receiver saw it.
+      const mismatched = spans.filter((s) => otlp.has(s.id) && otlp.get(s.id) !== serviceOf(s));
+      expect(mismatched.map((s) => `${serviceOf(s)}: ${s.name}`)).toEqual([]);
+      // The hops people look for, by Zipkin's (lower-cased) names.
+      for (const [service, name] of [
+        ['registry', /registryservice\/registerversion/],
+        ['serving', /model\.alias-changed/],
+      ] as const)
+        expect(
+          spans.some((s) => serviceOf(s) === service && name.test(s.name ?? '')),
+          `${service} ${name}`,
+        ).toBe(true);
+      expect(spans.filter((s) => s.parentId === undefined)).toHaveLength(1);
+    }, 90_000);
 
     it('a storm of 100 drift alerts within a second starts exactly one retrain', async () => {
       const scheduler = client(SchedulerService, 'scheduler');

@@ -9,6 +9,8 @@
   probe.py s3 PORT CA             exit 0 if an unsigned HTTPS GET / (verified with CA) gets an S3 XML body back
                                   (normally <Error><Code>AccessDenied</Code>...)
   probe.py nats-health PORT       exit 0 if GET /healthz?js-enabled-only=true says ok
+  probe.py zipkin PORT            exit 0 if GET /health says status UP (storage and collectors up)
+  probe.py prometheus PORT        exit 0 if GET /-/ready answers 200 (TSDB open, config loaded)
   probe.py xattr DIR              exit 0 if files in DIR can carry user.* extended attributes
 """
 import json
@@ -194,6 +196,24 @@ def nats_health(port):
         return 1
 
 
+def zipkin(port):
+    url = "http://%s:%d/health" % (HOST, port)
+    try:
+        with urllib.request.urlopen(url, timeout=3) as r:
+            return 0 if json.load(r).get("status") == "UP" else 1
+    except (OSError, ValueError):
+        return 1
+
+
+def prometheus(port):
+    url = "http://%s:%d/-/ready" % (HOST, port)
+    try:
+        with urllib.request.urlopen(url, timeout=3) as r:
+            return 0 if r.status == 200 else 1
+    except OSError:
+        return 1
+
+
 def xattr(directory):
     path = os.path.join(directory, ".flywheel-xattr-probe")
     try:
@@ -225,6 +245,8 @@ def main(argv):
         "mongo": mongo,
         "s3": s3,
         "nats-health": nats_health,
+        "zipkin": zipkin,
+        "prometheus": prometheus,
     }.get(cmd)
     if fn is None:
         print(__doc__, file=sys.stderr)

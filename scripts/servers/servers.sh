@@ -4,7 +4,9 @@
 #   nats   nats-server with JetStream (fsync on every write), built from the Go module proxy
 #   s3     versitygw (S3 gateway, posix backend), built from the Go module proxy
 #   mongo  mongo-java-server (MongoDB wire protocol), jars from Maven Central + our launcher
-# plus kcat (Debian package, the only apt one), used by tests as an external Kafka producer/consumer.
+#   zipkin Zipkin server (trace API and UI, in-memory storage), its exec jar from Maven Central
+#   prometheus  Prometheus (Debian package), scraping the targets tests register in a directory
+# plus kcat (Debian package), used by tests as an external Kafka producer/consumer.
 #
 # Usage: scripts/servers/servers.sh install | start [name...] | stop [name...] |
 #                                   restart [name...] | status | env | logs name | clean [name...]
@@ -16,7 +18,7 @@ REPO="$(cd "$HERE/../.." && pwd)"
 CACHE="${FLYWHEEL_CACHE:-$HOME/.cache/flywheel}/servers"
 RUN="${FLYWHEEL_RUN_DIR:-$REPO/.run/servers}"
 HOST=127.0.0.1
-ALL=(kafka nats s3 mongo)
+ALL=(kafka nats s3 mongo zipkin prometheus)
 
 # ---- versions (pinned; bump here) ------------------------------------------------------------
 KAFKA_VERSION="${FLYWHEEL_KAFKA_VERSION:-4.4.0}"
@@ -27,6 +29,7 @@ VERSITYGW_VERSION=v1.8.0
 VERSITYGW_PKG=github.com/versity/versitygw/cmd/versitygw
 NATS_SERVER_VERSION=v2.15.2         # >= 2.10 for sync_interval: always
 NATS_SERVER_PKG=github.com/nats-io/nats-server/v2
+ZIPKIN_VERSION=3.5.1                # io.zipkin:zipkin-server (exec jar; Spring Boot 3.4, Java 17)
 MAVEN_DEP_PLUGIN=org.apache.maven.plugins:maven-dependency-plugin:3.8.1
 # Debian's kcat runs on librdkafka 2.0.2, whose SCRAM is refused by Kafka 4 (it repeats the client
 # nonce: librdkafka#4895, fixed in 2.6.1). kcat runs on the librdkafka that PyPI's confluent-kafka
@@ -40,6 +43,7 @@ NATS_BIN="$CACHE/bin/nats-server-$NATS_SERVER_VERSION"
 RDKAFKA_HOME="$CACHE/librdkafka-confluent-kafka-$CONFLUENT_KAFKA_VERSION"
 KCAT="$CACHE/bin/kcat-librdkafka-$CONFLUENT_KAFKA_VERSION" # kcat on that librdkafka (a wrapper)
 MONGO_CLASSES="$MONGO_HOME/classes-$(sha256sum <"$HERE/FlywheelMongoServer.java" | cut -c1-16)"
+ZIPKIN_HOME="$CACHE/zipkin-$ZIPKIN_VERSION"
 
 # ---- tunables ---------------------------------------------------------------------------------
 KAFKA_HEAP="${FLYWHEEL_KAFKA_HEAP:--Xms256m -Xmx512m}"
@@ -63,7 +67,7 @@ need_cmd() {
 }
 
 valid_name() {
-  case "$1" in kafka|nats|s3|mongo) return 0 ;; *) die "unknown server '$1' (one of: ${ALL[*]})" ;; esac
+  case "$1" in kafka|nats|s3|mongo|zipkin|prometheus) return 0 ;; *) die "unknown server '$1' (one of: ${ALL[*]})" ;; esac
 }
 
 # ==============================================================================================
@@ -82,6 +86,7 @@ with_lock() { # with_lock FILE cmd...  (serialises concurrent installs/starts)
 install_apt() {
   local pkgs=()
   command -v kcat >/dev/null 2>&1 || pkgs+=(kcat)
+  command -v prometheus >/dev/null 2>&1 || pkgs+=(prometheus)
   ((${#pkgs[@]})) || return 0
   local sudo=()
   if [[ $(id -u) -ne 0 ]]; then
@@ -195,6 +200,63 @@ EOF
   "$KCAT" -V >/dev/null || die "$KCAT does not run"
 }
 
+# Zipkin's exec jar, unpacked: its jars on a plain class path, plus a class-data-sharing archive
+# dumped by one training start (the Spring application context refreshed, then exit). Measured on
+# the loaded 2-core box: the exec jar takes ~19 s of CPU to answer /health, unpacked with the
+# archive and C1 only ~4 s, which every `./flywheel test` start pays.
+install_zipkin() {
+  local java_bin; java_bin="$(readlink -f "$(command -v java)")"
+  local stamp; stamp="$(stamp_of "$ZIPKIN_VERSION" "$java_bin" "$(zipkin_jvm_flags)")"
+  if [[ -f "$ZIPKIN_HOME/.installed" && "$(cat "$ZIPKIN_HOME/.installed")" == "$stamp" ]]; then return 0; fi
+  log "zipkin $ZIPKIN_VERSION: fetching the exec jar with maven, unpacking it, training a CDS archive"
+  local work; work="$(mktemp -d "$CACHE/tmp/zipkin.XXXXXX")"
+  if ! (cd "$work" && mvn -B -ntp -Dstyle.color=never "$MAVEN_DEP_PLUGIN:copy" \
+      -Dartifact="io.zipkin:zipkin-server:$ZIPKIN_VERSION:jar:exec" -DoutputDirectory="$work") >"$work/mvn.log" 2>&1; then
+    tail -n 40 "$work/mvn.log" >&2
+    rm -rf "$work"
+    die "maven could not fetch io.zipkin:zipkin-server:$ZIPKIN_VERSION:jar:exec"
+  fi
+  rm -rf "$ZIPKIN_HOME"
+  mkdir -p "$ZIPKIN_HOME"
+  # The jar starts with a launch script, which Python's zipfile reads past. Class-data sharing
+  # takes jars only, so the application's own classes become one jar too.
+  python3 - "$work/zipkin-server-$ZIPKIN_VERSION-exec.jar" "$ZIPKIN_HOME" <<'PY' || { rm -rf "$work"; die "could not unpack the zipkin exec jar"; }
+import os, re, sys, zipfile
+src, home = sys.argv[1], sys.argv[2]
+jar = zipfile.ZipFile(src)
+os.makedirs(home + "/lib")
+order = re.findall(r'^- "BOOT-INF/lib/([^"]+)"$', jar.read("BOOT-INF/classpath.idx").decode(), re.M)
+for name in order:
+    with open(home + "/lib/" + name, "wb") as f:
+        f.write(jar.read("BOOT-INF/lib/" + name))
+with zipfile.ZipFile(home + "/lib/zipkin-server-classes.jar", "w", zipfile.ZIP_DEFLATED) as out:
+    for info in jar.infolist():
+        if info.filename.startswith("BOOT-INF/classes/") and not info.is_dir():
+            out.writestr(info.filename[len("BOOT-INF/classes/"):], jar.read(info))
+with open(home + "/classpath", "w") as f:
+    f.write(":".join([home + "/lib/zipkin-server-classes.jar"] + [home + "/lib/" + n for n in order]))
+PY
+  rm -rf "$work"
+  local port; port="$(probe free-ports 1)"
+  # shellcheck disable=SC2046  # the flags are words
+  if ! STORAGE_TYPE=mem java $(zipkin_jvm_flags) -XX:ArchiveClassesAtExit="$ZIPKIN_HOME/zipkin.jsa" \
+      -Dspring.context.exit=onRefresh -cp "$(cat "$ZIPKIN_HOME/classpath")" zipkin.server.ZipkinServer \
+      "$(zipkin_port_arg ip "$HOST")" "$(zipkin_port_arg port "$port")" "$(zipkin_port_arg 'protocols[0]' http)" \
+      >"$ZIPKIN_HOME/cds-training.log" 2>&1 || [[ ! -s "$ZIPKIN_HOME/zipkin.jsa" ]]; then
+    log "zipkin: no CDS archive (see $ZIPKIN_HOME/cds-training.log); it starts without one, slower"
+    rm -f "$ZIPKIN_HOME/zipkin.jsa"
+  fi
+  echo "$stamp" >"$ZIPKIN_HOME/.installed"
+}
+
+zipkin_jvm_flags() { # C1 only and the serial collector: start-up matters here, not peak speed
+  echo "-Xms64m -Xmx512m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError"
+}
+
+# Zipkin binds through Armeria's Spring Boot list of ports; a list is replaced whole, so each
+# start gives ip, port and protocol of its one port (loopback only).
+zipkin_port_arg() { printf -- '--armeria.ports[0].%s=%s' "$1" "$2"; }
+
 install_versitygw() {
   go_install_bin "$VGW_BIN" "$VERSITYGW_PKG" "$VERSITYGW_VERSION" "-X main.Version=$VERSITYGW_VERSION"
 }
@@ -212,6 +274,7 @@ do_install() {
   install_mongo
   install_nats
   install_versitygw
+  install_zipkin
   log "installed into $CACHE"
 }
 
@@ -223,6 +286,8 @@ check_installed() { # check_installed name  -> dies with a hint if install is mi
     nats)  [[ -x "$NATS_BIN" ]] ;;
     s3)    [[ -x "$VGW_BIN" ]] ;;
     mongo) [[ -f "$MONGO_HOME/.installed" ]] ;;
+    zipkin) [[ -f "$ZIPKIN_HOME/.installed" ]] ;;
+    prometheus) command -v prometheus >/dev/null 2>&1 ;;
   esac || die "$1 is not installed: run '$0 install' first"
 }
 
@@ -521,6 +586,53 @@ start_mongo() {
   wait_ready mongo "$d/mongo.log" probe mongo "$PORT_WIRE" "$TLS_DIR/ca.pem"
 }
 
+# Launched first and waited for last (see do_start): a JVM that takes seconds of CPU to come up.
+start_zipkin() {
+  local d="$RUN/zipkin"
+  ports zipkin HTTP
+  local cds=()
+  [[ -f "$ZIPKIN_HOME/zipkin.jsa" ]] && cds=(-XX:SharedArchiveFile="$ZIPKIN_HOME/zipkin.jsa")
+  # In-memory storage (traces are lost on stop); the HTTP collector (POST /api/v2/spans), the API
+  # and the UI on one loopback port. -Dflywheel.run names the run dir for running_pid.
+  # shellcheck disable=SC2046  # the flags are words
+  launch zipkin "$d/zipkin.log" env STORAGE_TYPE=mem MEM_MAX_SPANS=200000 \
+    java $(zipkin_jvm_flags) "${cds[@]}" -Dflywheel.run="$d" -cp "$(cat "$ZIPKIN_HOME/classpath")" \
+    zipkin.server.ZipkinServer "$(zipkin_port_arg ip "$HOST")" "$(zipkin_port_arg port "$PORT_HTTP")" \
+    "$(zipkin_port_arg 'protocols[0]' http)"
+}
+
+ready_zipkin() {
+  wait_ready zipkin "$RUN/zipkin/zipkin.log" probe zipkin "$(port_of zipkin HTTP)"
+}
+
+# Scrapes every second what tests register: target files (file_sd JSON) put into
+# FLYWHEEL_PROMETHEUS_TARGETS_DIR, picked up as they appear (inotify), plus itself.
+start_prometheus() {
+  local d="$RUN/prometheus"
+  ports prometheus HTTP
+  mkdir -p "$d/data" "$d/targets"
+  cat >"$d/prometheus.yml" <<EOF
+# Generated by scripts/servers/servers.sh
+global:
+  scrape_interval: 1s
+  scrape_timeout: 1s
+  evaluation_interval: 1s
+scrape_configs:
+  - job_name: prometheus
+    static_configs:
+      - targets: ['$HOST:$PORT_HTTP']
+  # A target file may set the job label and __metrics_path__ (registerPrometheusTargets does).
+  - job_name: registered
+    file_sd_configs:
+      - files: ['$d/targets/*.json']
+        refresh_interval: 5s
+EOF
+  launch prometheus "$d/prometheus.log" prometheus --config.file="$d/prometheus.yml" \
+    --storage.tsdb.path="$d/data" --storage.tsdb.retention.time=1d \
+    --web.listen-address="$HOST:$PORT_HTTP"
+  wait_ready prometheus "$d/prometheus.log" probe prometheus "$PORT_HTTP"
+}
+
 write_env() {
   local f="$RUN/servers.env" p
   {
@@ -553,6 +665,12 @@ write_env() {
       echo "export FLYWHEEL_S3_SECRET_KEY=$S3_SECRET_KEY"
       echo "export FLYWHEEL_S3_REGION=$S3_REGION"
     fi
+    p="$(port_of zipkin HTTP)"; [[ -n "$p" ]] && echo "export FLYWHEEL_ZIPKIN_URL=http://$HOST:$p"
+    p="$(port_of prometheus HTTP)"
+    if [[ -n "$p" ]]; then
+      echo "export FLYWHEEL_PROMETHEUS_URL=http://$HOST:$p"
+      echo "export FLYWHEEL_PROMETHEUS_TARGETS_DIR=$RUN/prometheus/targets"
+    fi
   } >"$f.tmp"
   chmod 600 "$f.tmp" # it holds the SCRAM password and the S3 secret
   mv "$f.tmp" "$f"
@@ -569,21 +687,44 @@ names_or_all() {
   if (($#)); then NAMES=("$@"); else NAMES=("${ALL[@]}"); fi
 }
 
+# Servers whose start-up is mostly their own CPU (a JVM application) are launched before the
+# others and waited for after them, so their start overlaps the others'.
+LAUNCHED_EARLY=(zipkin)
+
+since() { python3 -c "import sys; print('%.1fs' % (float(sys.argv[2]) - float(sys.argv[1])))" "$1" "$(date +%s.%N)"; }
+
 do_start() {
   mkdir -p "$RUN"
-  local n t0 pid
+  local n t0 t1 pid early=() rest=() pending=()
   names_or_all "$@"
   for n in "${NAMES[@]}"; do check_installed "$n"; done
   for n in "${NAMES[@]}"; do
+    if [[ " ${LAUNCHED_EARLY[*]} " == *" $n "* ]]; then early+=("$n"); else rest+=("$n"); fi
+  done
+  t0="$(date +%s.%N)"
+  for n in "${early[@]}"; do
     if pid="$(running_pid "$n")"; then
       log "$n already running (pid $pid)"
       continue
     fi
     mkdir -p "$RUN/$n"
-    t0="$(date +%s.%N)"
+    "start_$n"
+    pending+=("$n")
+  done
+  for n in "${rest[@]}"; do
+    if pid="$(running_pid "$n")"; then
+      log "$n already running (pid $pid)"
+      continue
+    fi
+    mkdir -p "$RUN/$n"
+    t1="$(date +%s.%N)"
     "start_$n"
     write_env
-    log "$n up (pid $(cat "$RUN/$n/pid")) in $(python3 -c "import sys; print('%.1fs' % (float(sys.argv[2]) - float(sys.argv[1])))" "$t0" "$(date +%s.%N)")"
+    log "$n up (pid $(cat "$RUN/$n/pid")) in $(since "$t1")"
+  done
+  for n in "${pending[@]}"; do
+    "ready_$n"
+    log "$n up (pid $(cat "$RUN/$n/pid")) $(since "$t0") after its launch"
   done
   write_env
   log "env: $RUN/servers.env"
@@ -621,9 +762,9 @@ cmd_status() {
   local n pid rc=0
   for n in "${ALL[@]}"; do
     if pid="$(running_pid "$n" 2>/dev/null)"; then
-      printf '%-6s running  pid %-8s ports %s\n' "$n" "$pid" "$(tr '\n' ' ' <"$RUN/$n/ports")"
+      printf '%-10s running  pid %-8s ports %s\n' "$n" "$pid" "$(tr '\n' ' ' <"$RUN/$n/ports")"
     else
-      printf '%-6s stopped\n' "$n"
+      printf '%-10s stopped\n' "$n"
       rc=3
     fi
   done

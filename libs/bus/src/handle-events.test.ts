@@ -23,7 +23,7 @@ const event = (topic: string, body: string, extra: Partial<CloudEvent> = {}): Cl
 });
 
 describe('handleEvents', () => {
-  const telemetry = startTelemetry({ serviceName: 'bus-test', exporter: 'off' });
+  const telemetry = startTelemetry({ serviceName: 'bus-test' });
   const bus = createMemoryBus();
   afterAll(async () => {
     await bus.close();

@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { contentTypes } from './cloud-event.ts';
 import { decodeEvent, eventKindFor, eventKindOf, eventTypes, newEvent } from './event-types.ts';
 
-const telemetry = startTelemetry({ serviceName: 'events-test', exporter: 'off' });
+const telemetry = startTelemetry({ serviceName: 'events-test' });
 afterAll(() => telemetry.shutdown());
 
 const registered = {

@@ -45,8 +45,9 @@ describe('readHostConfig', () => {
     expect(readHostConfig(reader, 'registry')).toEqual({
       grpcAddress: '127.0.0.1:7103',
       logLevel: 'info',
-      telemetry: 'off',
+      telemetry: [],
       otlpEndpoint: 'http://127.0.0.1:4318/v1/traces',
+      zipkinEndpoint: 'http://127.0.0.1:9411/api/v2/spans',
       maxMessageBytes: 16 * 1024 * 1024,
       defaultDeadlineMs: 30_000,
       shutdownGraceMs: 10_000,
@@ -66,8 +67,9 @@ describe('readHostConfig', () => {
     const reader = new ConfigReader({
       FLYWHEEL_FEATURE_STORE_GRPC_ADDRESS: '0.0.0.0:9000',
       FLYWHEEL_LOG_LEVEL: 'debug',
-      FLYWHEEL_TELEMETRY: 'otlp-json',
+      FLYWHEEL_TELEMETRY: 'otlp-json, zipkin',
       FLYWHEEL_OTLP_ENDPOINT: 'http://collector:4318/v1/traces',
+      FLYWHEEL_ZIPKIN_ENDPOINT: 'https://zipkin.example:9411/api/v2/spans',
       FLYWHEEL_MAX_MESSAGE_BYTES: '4096',
       FLYWHEEL_DEFAULT_DEADLINE: '2s',
       FLYWHEEL_SHUTDOWN_GRACE: '500ms',
@@ -85,8 +87,9 @@ describe('readHostConfig', () => {
     expect(config).toEqual({
       grpcAddress: '0.0.0.0:9000',
       logLevel: 'debug',
-      telemetry: 'otlp-json',
+      telemetry: ['otlp-json', 'zipkin'],
       otlpEndpoint: 'http://collector:4318/v1/traces',
+      zipkinEndpoint: 'https://zipkin.example:9411/api/v2/spans',
       maxMessageBytes: 4096,
       defaultDeadlineMs: 2000,
       shutdownGraceMs: 500,
@@ -100,6 +103,34 @@ describe('readHostConfig', () => {
       events: { producers: expect.any(Map) },
     });
     expect(problemsOf(reader)).toBe('');
+  });
+
+  it.each([
+    ['zipkin', ['zipkin'], undefined],
+    ['otlp-proto,zipkin', ['otlp-proto', 'zipkin'], undefined],
+    ['console , otlp-json', ['console', 'otlp-json'], undefined],
+    ['off', [], undefined],
+    ['off,zipkin', [], 'FLYWHEEL_TELEMETRY cannot combine off with exporters, got "off,zipkin"'],
+    ['zipkin,zipkin', [], 'FLYWHEEL_TELEMETRY names zipkin twice, got "zipkin,zipkin"'],
+    ['otlp-proto,otlp-json', [], 'FLYWHEEL_TELEMETRY takes one of otlp-proto and otlp-json'],
+    ['otlp,zipkin', [], 'FLYWHEEL_TELEMETRY must be off, or one or more (comma-separated) of'],
+    ['zipkin,', [], 'FLYWHEEL_TELEMETRY must be off, or one or more (comma-separated) of'],
+  ])('FLYWHEEL_TELEMETRY=%o', (value, exporters, problem) => {
+    const reader = new ConfigReader({ FLYWHEEL_TELEMETRY: value });
+    expect(readHostConfig(reader, 'serving').telemetry).toEqual(exporters);
+    if (problem) expect(problemsOf(reader)).toContain(problem);
+    else expect(problemsOf(reader)).toBe('');
+  });
+
+  it('FLYWHEEL_ZIPKIN_ENDPOINT must be an http(s) URL, named in the problem', () => {
+    const reader = new ConfigReader({
+      FLYWHEEL_TELEMETRY: 'zipkin',
+      FLYWHEEL_ZIPKIN_ENDPOINT: 'zipkin:9411',
+    });
+    expect(readHostConfig(reader, 'serving').zipkinEndpoint).toBe('http://127.0.0.1:9411/api/v2/spans');
+    expect(problemsOf(reader)).toContain(
+      'FLYWHEEL_ZIPKIN_ENDPOINT must be a http: or https: URL, got "zipkin:9411"',
+    );
   });
 
   it("prefers the service's own address variable over FLYWHEEL_GRPC_ADDRESS, port 0 allowed", () => {
@@ -143,7 +174,7 @@ describe('readHostConfig', () => {
     for (const expected of [
       'FLYWHEEL_REGISTRY_GRPC_ADDRESS must be host:port, got "nowhere"',
       'FLYWHEEL_LOG_LEVEL must be one of',
-      'FLYWHEEL_TELEMETRY must be one of off, console, otlp-proto, otlp-json, got "jaeger"',
+      'FLYWHEEL_TELEMETRY must be off, or one or more (comma-separated) of console, otlp-proto, otlp-json, zipkin, got "jaeger"',
       'FLYWHEEL_MAX_MESSAGE_BYTES must be an integer from 1024 to 2147483647, got "12"',
       'FLYWHEEL_DEFAULT_DEADLINE must be a duration',
       'FLYWHEEL_SHUTDOWN_GRACE must be a duration',

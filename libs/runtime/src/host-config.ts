@@ -2,7 +2,11 @@ import { hostname } from 'node:os';
 import { type EventSecurityConfig, readEventSecurityConfig } from '@flywheel/bus';
 import { type ConfigReader, type LogLevel, logLevels } from '@flywheel/core';
 import { type AuthConfig, readAuthConfig, readTlsConfig, type TlsConfig } from '@flywheel/rpc';
-import { type TelemetryExporter, telemetryExporters } from '@flywheel/telemetry/sdk';
+import {
+  defaultZipkinEndpoint,
+  parseTelemetryExporters,
+  type TelemetryExporter,
+} from '@flywheel/telemetry/sdk';
 
 /** The six services and the port each listens on by default (scheduler 7101 … monitoring 7106). */
 export const servicePorts = {
@@ -45,8 +49,11 @@ export interface HostConfig {
   /** `host:port` the gRPC server binds; port 0 picks a free one. */
   grpcAddress: string;
   logLevel: LogLevel;
-  telemetry: TelemetryExporter;
+  /** Where spans are exported (`FLYWHEEL_TELEMETRY`, a comma list); empty: `off`. */
+  telemetry: readonly TelemetryExporter[];
   otlpEndpoint: string;
+  /** Zipkin's span collector (`FLYWHEEL_ZIPKIN_ENDPOINT`), for the `zipkin` exporter. */
+  zipkinEndpoint: string;
   maxMessageBytes: number;
   defaultDeadlineMs: number;
   shutdownGraceMs: number;
@@ -115,8 +122,9 @@ const groupPrefixPattern = /^[A-Za-z0-9_-]{0,100}$/;
 /**
  * Reads the host settings of one service from `env`:
  * `FLYWHEEL_<SERVICE>_GRPC_ADDRESS` (else `FLYWHEEL_GRPC_ADDRESS`, else `127.0.0.1:<defaultPort>`),
- * `FLYWHEEL_LOG_LEVEL`, `FLYWHEEL_TELEMETRY` (off | console | otlp-proto | otlp-json),
- * `FLYWHEEL_OTLP_ENDPOINT`, `FLYWHEEL_MAX_MESSAGE_BYTES`, `FLYWHEEL_DEFAULT_DEADLINE`, `FLYWHEEL_SHUTDOWN_GRACE`,
+ * `FLYWHEEL_LOG_LEVEL`, `FLYWHEEL_TELEMETRY` (off, or a comma list of console, otlp-proto |
+ * otlp-json, zipkin), `FLYWHEEL_OTLP_ENDPOINT`, `FLYWHEEL_ZIPKIN_ENDPOINT`,
+ * `FLYWHEEL_MAX_MESSAGE_BYTES`, `FLYWHEEL_DEFAULT_DEADLINE`, `FLYWHEEL_SHUTDOWN_GRACE`,
  * `FLYWHEEL_LOCAL_TEAM`, `FLYWHEEL_INSTANCE_ID`, `FLYWHEEL_DEDUPE_RETENTION`,
  * `FLYWHEEL_CONSUMER_GROUP_PREFIX`, `FLYWHEEL_AUTH_*`, `FLYWHEEL_TLS_*`, `FLYWHEEL_GRPC_REFLECTION`
  * and `FLYWHEEL_EVENT_*`.
@@ -128,7 +136,7 @@ export function readHostConfig(reader: ConfigReader, service: ServiceName): Host
     reader.optional(variable) ?? reader.string('FLYWHEEL_GRPC_ADDRESS', `127.0.0.1:${servicePorts[service]}`);
   if (!/^[^\s]+:\d{1,5}$/.test(grpcAddress))
     reader.problem(variable, `must be host:port, got "${grpcAddress}"`);
-  const telemetry = reader.oneOf('FLYWHEEL_TELEMETRY', telemetryExporters, 'off');
+  const telemetry = readTelemetryExporters(reader);
   const localTeam = reader.string('FLYWHEEL_LOCAL_TEAM', 'default');
   if (!teamPattern.test(localTeam) || localTeam.length > 64) {
     reader.problem(
@@ -173,6 +181,8 @@ export function readHostConfig(reader: ConfigReader, service: ServiceName): Host
     logLevel: reader.oneOf('FLYWHEEL_LOG_LEVEL', logLevels, 'info'),
     telemetry,
     otlpEndpoint: reader.string('FLYWHEEL_OTLP_ENDPOINT', 'http://127.0.0.1:4318/v1/traces'),
+    zipkinEndpoint:
+      reader.url('FLYWHEEL_ZIPKIN_ENDPOINT', ['http:', 'https:'])?.href ?? defaultZipkinEndpoint,
     maxMessageBytes: reader.int('FLYWHEEL_MAX_MESSAGE_BYTES', 16 * 1024 * 1024, {
       min: 1024,
       max: 2 ** 31 - 1,
@@ -188,4 +198,12 @@ export function readHostConfig(reader: ConfigReader, service: ServiceName): Host
     reflection,
     events: readEventSecurityConfig(reader, auth.enabled),
   };
+}
+
+/** `FLYWHEEL_TELEMETRY`: `off` (default), one exporter, or a comma list such as `otlp-proto,zipkin`. */
+function readTelemetryExporters(reader: ConfigReader): readonly TelemetryExporter[] {
+  const parsed = parseTelemetryExporters(reader.string('FLYWHEEL_TELEMETRY', 'off'));
+  if (parsed.problem === undefined) return parsed.exporters;
+  reader.problem('FLYWHEEL_TELEMETRY', parsed.problem);
+  return [];
 }

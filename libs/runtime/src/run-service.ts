@@ -139,8 +139,9 @@ export async function runService(options: RunServiceOptions): Promise<RunningSer
       ? undefined
       : startTelemetry({
           serviceName: name,
-          exporter: config.host.telemetry,
+          exporters: config.host.telemetry,
           otlpEndpoint: config.host.otlpEndpoint,
+          zipkinEndpoint: config.host.zipkinEndpoint,
         });
   const infra = await openInfra(config.infra, { log, ...(options.shared ? { shared: options.shared } : {}) });
   const auth = {

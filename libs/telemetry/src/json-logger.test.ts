@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createJsonLogger } from './json-logger.ts';
 import { startTelemetry } from './start-telemetry.ts';
 
-const telemetry = startTelemetry({ serviceName: 'json-logger-test', exporter: 'off' });
+const telemetry = startTelemetry({ serviceName: 'json-logger-test' });
 afterAll(() => telemetry.shutdown());
 
 function capture(level?: 'debug' | 'info' | 'warn' | 'error' | 'silent') {

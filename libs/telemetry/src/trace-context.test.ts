@@ -4,7 +4,7 @@ import { startTelemetry } from './start-telemetry.ts';
 import { extractTraceContext, injectTraceContext } from './trace-context.ts';
 
 // The W3C propagator and async-local context, as a service's main.ts registers them.
-const telemetry = startTelemetry({ serviceName: 'trace-context-test', exporter: 'off' });
+const telemetry = startTelemetry({ serviceName: 'trace-context-test' });
 afterAll(() => telemetry.shutdown());
 
 const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';

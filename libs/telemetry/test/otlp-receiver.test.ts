@@ -7,7 +7,7 @@ it('receives the spans the OTLP/JSON exporter sends, with parents and services',
   const receiver = await startOtlpReceiver();
   const telemetry = startTelemetry({
     serviceName: 'probe',
-    exporter: 'otlp-json',
+    exporters: ['otlp-json'],
     otlpEndpoint: receiver.endpoint,
   });
   const tracer = trace.getTracer('test');

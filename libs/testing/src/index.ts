@@ -19,6 +19,13 @@ export type {
   PrivateServerOptions,
 } from './private-server.ts';
 export { startPrivateServer } from './private-server.ts';
+export type { PrometheusSample } from './prometheus.ts';
+export {
+  PrometheusQueryError,
+  queryPrometheus,
+  registerPrometheusTargets,
+  waitForPrometheusQuery,
+} from './prometheus.ts';
 export type { RealServers } from './real-servers.ts';
 export { realServers } from './real-servers.ts';
 export { repoRoot } from './repo-root.ts';
@@ -27,3 +34,5 @@ export { makeTestCertificates } from './test-certificates.ts';
 export { uniqueName } from './unique-name.ts';
 export type { WaitForOptions } from './wait-for.ts';
 export { waitFor } from './wait-for.ts';
+export type { ZipkinSpan } from './zipkin.ts';
+export { fetchZipkinTrace, waitForZipkinTrace } from './zipkin.ts';

@@ -12,6 +12,10 @@ export interface RealServers {
   mongoUrl: string;
   /** `ca`: the PEM of `FLYWHEEL_S3_TLS_CA` (the test CA) when the endpoint is https:. */
   s3: { endpoint: string; accessKey: string; secretKey: string; region: string; ca?: string };
+  /** Zipkin's base URL (`FLYWHEEL_ZIPKIN_URL`): API, UI, and the collector at `/api/v2/spans`. Read when used. */
+  readonly zipkinUrl: string;
+  /** Prometheus's base URL and the file_sd directory tests register targets in. Read when used. */
+  readonly prometheus: { url: string; targetsDir: string };
 }
 
 /**
@@ -42,6 +46,13 @@ export function realServers(env: Readonly<Record<string, string | undefined>> = 
       secretKey: need('FLYWHEEL_S3_SECRET_KEY'),
       region: env.FLYWHEEL_S3_REGION ?? 'us-east-1',
       ...(env.FLYWHEEL_S3_TLS_CA ? { ca: readFileSync(env.FLYWHEEL_S3_TLS_CA, 'utf8') } : {}),
+    },
+    // Getters: a test that needs neither runs against an older servers.env too.
+    get zipkinUrl() {
+      return need('FLYWHEEL_ZIPKIN_URL');
+    },
+    get prometheus() {
+      return { url: need('FLYWHEEL_PROMETHEUS_URL'), targetsDir: need('FLYWHEEL_PROMETHEUS_TARGETS_DIR') };
     },
   };
 }

@@ -60,8 +60,9 @@ export async function startPlatform(env: Env, options: { log?: Logger } = {}): P
   const first = parts[0]!.load(env);
   const telemetry = startTelemetry({
     serviceName: 'flywheel',
-    exporter: first.host.telemetry,
+    exporters: first.host.telemetry,
     otlpEndpoint: first.host.otlpEndpoint,
+    zipkinEndpoint: first.host.zipkinEndpoint,
   });
   const log = options.log ?? createJsonLogger({ level: first.host.logLevel, base: { platform: 'embedded' } });
   const bus = await createEventBus(first.infra.bus, { log: log.child({ port: 'bus' }) });
