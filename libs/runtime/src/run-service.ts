@@ -12,8 +12,10 @@ import {
 import {
   AppError,
   abortError,
+  backoffMs,
   type CallOptions,
   deadlineSignal,
+  delay,
   type Logger,
   runActingAs,
 } from '@flywheel/core';
@@ -183,11 +185,10 @@ export async function runService(options: RunServiceOptions): Promise<RunningSer
         if (stopping.signal.aborted) return false;
         // Stopped on its own (not the service): it no longer holds readiness back.
         if (signal.aborted) return true;
-        log.warn('consumer group not joined yet; still trying', {
-          group,
-          attempt,
-          error: AppError.from(error).message,
-        });
+        const failure = AppError.from(error);
+        log.warn('consumer group not joined yet; still trying', { group, attempt, error: failure.message });
+        // Refused at once (e.g. `permission_denied` from the broker's ACLs): ask again after a while.
+        if (!failure.retriable) await delay(backoffMs(attempt, 1000, 30_000), signal).catch(() => undefined);
       }
     }
   };
