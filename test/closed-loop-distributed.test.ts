@@ -13,6 +13,7 @@ import {
   principalOfEvent,
   toWireMessage,
 } from '@flywheel/events';
+import { runKafkaAclsCommand } from '@flywheel/platform/kafka-acls-command';
 import { type WeatherScenario, weatherScenario } from '@flywheel/platform/weather-scenario';
 import { DriftDetectedSchema } from '@flywheel/proto/flywheel/events/v1/monitoring_pb.js';
 import {
@@ -30,6 +31,8 @@ import { createRpcClient, type RpcClientOptions } from '@flywheel/rpc';
 import { grpcAddressVariable, type ServiceName } from '@flywheel/runtime';
 import { type SpawnedService, spawnService } from '@flywheel/runtime/testing';
 import {
+  kafkaEnvAsService,
+  kafkaServiceUsers,
   kcatConsumeAll,
   kcatHeaders,
   type OtlpReceiver,
@@ -102,6 +105,7 @@ describe.each(setups)(
         ? { FLYWHEEL_BUS: 'kafka', ...servers.kafkaEnv }
         : { FLYWHEEL_BUS: 'nats', FLYWHEEL_NATS_URL: servers.natsUrl }),
     };
+    const kafkaAclEnv = { ...servers.kafkaEnv, FLYWHEEL_TOPIC_PREFIX: topicPrefix };
 
     beforeAll(async () => {
       startedAt = Date.now();
@@ -109,6 +113,13 @@ describe.each(setups)(
         security = await makeSecuredPlatform(team);
         const { tls, token } = security.dataScientist;
         caller = { tls, headers: { authorization: `Bearer ${token}` } };
+        // Each service as its own Kafka user, with the ACLs scripts/kafka-acls.ts grants for this
+        // run's topic prefix: the broker itself refuses what a service does not own.
+        const granted = await runKafkaAclsCommand([], kafkaAclEnv, {
+          out: () => {},
+          err: (line) => lines.push(line),
+        });
+        expect(granted, lines.join('\n')).toBe(0);
       }
       receiver = await startOtlpReceiver();
       const bucket = `flywheel-${run}`.toLowerCase().slice(0, 63);
@@ -134,7 +145,13 @@ describe.each(setups)(
       for (const name of order) {
         const service = await spawnService(
           name,
-          { ...shared, ...peers, ...security?.env(name), FLYWHEEL_MONGO_DATABASE: `${run}-${name}` },
+          {
+            ...shared,
+            ...peers,
+            ...security?.env(name),
+            ...(secured ? kafkaEnvAsService(process.env, name) : {}),
+            FLYWHEEL_MONGO_DATABASE: `${run}-${name}`,
+          },
           { timeoutMs: 60_000 },
         );
         services.set(name, service);
@@ -153,6 +170,7 @@ describe.each(setups)(
       await bus?.close();
       for (const name of [...order].reverse()) await services.get(name)?.stop();
       await receiver?.close();
+      if (secured) await runKafkaAclsCommand(['--revoke'], kafkaAclEnv, { out: () => {}, err: () => {} });
       durations.set(setup, Date.now() - startedAt);
     }, 120_000);
 
@@ -517,7 +535,7 @@ describe.each(setups)(
     }, 120_000);
 
     it.runIf(secured)("secured: no token, private key or password in any service's output", () => {
-      const secrets = security!.secrets;
+      const secrets = [...security!.secrets, ...Object.values(kafkaServiceUsers(process.env))];
       expect(secrets.length).toBeGreaterThan(10);
       // The check reads what each service wrote (at least its start), and none of it is a secret.
       for (const [name, service] of services) {

@@ -79,7 +79,9 @@ export interface Subscription extends AsyncIterable<Delivery> {
    * Resolves once this member has joined its group and its start position is fixed, so that with
    * `fromBeginning: false` every event published after `ready()` reaches the group (Kafka:
    * partitions assigned and fetched once; JetStream: durable consumer bound). Rejects with
-   * `unavailable` when that does not happen by the deadline (default 30 s).
+   * `unavailable` when that does not happen by the deadline (default 30 s), and at once with
+   * `permission_denied` naming the group or topics while the broker refuses them (Kafka ACLs);
+   * the member goes on trying in the background either way.
    */
   ready(options?: CallOptions): Promise<void>;
   /**

@@ -156,6 +156,29 @@ describe('runService on the embedded adapters', () => {
     }
   });
 
+  it("refuses a group that does not start with the service's name (Kafka ACLs grant groups by that prefix)", async () => {
+    let refused: unknown;
+    const service = await runService({
+      name: 'registry',
+      config: embeddedConfig(),
+      log: silentLogger,
+      startTelemetry: false,
+      wire: async (host) => {
+        await host
+          .consume({ topics: ['dataset.arrived'], group: 'serving-x' }, async () => {})
+          .catch((error: unknown) => {
+            refused = error;
+          });
+        return {};
+      },
+    });
+    await service.stop();
+    expect(refused).toMatchObject({
+      code: 'internal',
+      message: expect.stringContaining('registry: consumer group "serving-x" must start with "registry"'),
+    });
+  });
+
   it('refuses a second consume() in the same group with internal', async () => {
     let second: unknown;
     const service = await runService({
@@ -197,17 +220,20 @@ describe('runService on the embedded adapters', () => {
     });
     const event = (id: string) =>
       newEvent(ModelVersionRegisteredSchema, { modelName: id }, { source: 'test', id });
-    const first = await host.consume({ group: 'watch', topics: ['model.version-registered'] }, async (e) => {
-      seen.push(`first:${e.id}`);
-    });
-    expect(first.group).toBe('watch');
+    const first = await host.consume(
+      { group: 'registry-watch', topics: ['model.version-registered'] },
+      async (e) => {
+        seen.push(`first:${e.id}`);
+      },
+    );
+    expect(first.group).toBe('registry-watch');
     await service.ready();
     await shared.publish([event('a')]);
     await waitFor(() => seen.includes('first:a'), { what: 'a handled' });
     await first.stop();
     await shared.publish([event('b')]);
     // The group again: it resumes after what the stopped consumer committed.
-    await host.consume({ group: 'watch', topics: ['model.version-registered'] }, async (e) => {
+    await host.consume({ group: 'registry-watch', topics: ['model.version-registered'] }, async (e) => {
       seen.push(`second:${e.id}`);
     });
     await waitFor(() => seen.includes('second:b'), { what: 'b handled by the new consumer' });

@@ -12,8 +12,10 @@ import {
 import {
   AppError,
   abortError,
+  backoffMs,
   type CallOptions,
   deadlineSignal,
+  delay,
   type Logger,
   runActingAs,
 } from '@flywheel/core';
@@ -41,7 +43,8 @@ export interface ServiceWiring {
 /** A service's consumer never starts from latest (`fromBeginning` is not its to choose): a group must not skip what it has not handled. */
 export interface ConsumeOptions extends Omit<SubscribeOptions, 'group' | 'fromBeginning'> {
   /**
-   * Consumer group; default `<service>`, after `FLYWHEEL_CONSUMER_GROUP_PREFIX` (unset: the topic
+   * Consumer group, starting with the service's name (its Kafka ACLs grant groups by that prefix);
+   * default `<service>`, after `FLYWHEEL_CONSUMER_GROUP_PREFIX` (unset: the topic
    * prefix, see consumerGroupPrefixOf). Each consume() of
    * a service needs its own group.
    */
@@ -184,11 +187,10 @@ export async function runService(options: RunServiceOptions): Promise<RunningSer
         if (stopping.signal.aborted) return false;
         // Stopped on its own (not the service): it no longer holds readiness back.
         if (signal.aborted) return true;
-        log.warn('consumer group not joined yet; still trying', {
-          group,
-          attempt,
-          error: AppError.from(error).message,
-        });
+        const failure = AppError.from(error);
+        log.warn('consumer group not joined yet; still trying', { group, attempt, error: failure.message });
+        // Refused at once (e.g. `permission_denied` from the broker's ACLs): ask again after a while.
+        if (!failure.retriable) await delay(backoffMs(attempt, 1000, 30_000), signal).catch(() => undefined);
       }
     }
   };
@@ -201,6 +203,13 @@ export async function runService(options: RunServiceOptions): Promise<RunningSer
     tls: config.host.tls,
     signal: stopping.signal,
     consume: async ({ group: named = name, ...subscribe }, handler) => {
+      // Kafka ACLs grant a service the groups prefixed with its name (scripts/kafka-acls.ts).
+      if (!named.startsWith(name)) {
+        throw new AppError(
+          'internal',
+          `${name}: consumer group "${named}" must start with "${name}" (the Kafka ACLs grant a service's groups by that prefix)`,
+        );
+      }
       const group = `${consumerGroupPrefixOf(config.host, config.infra.bus)}${named}`;
       // Kafka balances a group's partitions across its members whatever they subscribed to: two
       // consumers with different topics in one group starve each other. One group, one consumer.

@@ -1,5 +1,5 @@
 export type { KafkaSettings } from './kafka-settings.ts';
-export { kafkaEnvOf, kafkaSettingsOf } from './kafka-settings.ts';
+export { kafkaEnvAsService, kafkaEnvOf, kafkaServiceUsers, kafkaSettingsOf } from './kafka-settings.ts';
 export type { KcatEnv, KcatRecord } from './kcat.ts';
 export {
   kcatArgs,

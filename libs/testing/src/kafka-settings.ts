@@ -44,3 +44,37 @@ export function kafkaSettingsOf(env: Env): KafkaSettings {
         }),
   };
 }
+
+/**
+ * The SCRAM passwords of the test broker's per-service users (`scripts/servers/servers.sh` makes
+ * one per service; `FLYWHEEL_TEST_KAFKA_SERVICE_USERS` is their file, `<service>=<password>`
+ * lines). Throws, failing the test, when the variable or the file is missing.
+ */
+export function kafkaServiceUsers(env: Env): Readonly<Record<string, string>> {
+  const file = env.FLYWHEEL_TEST_KAFKA_SERVICE_USERS;
+  if (!file)
+    throw new Error(
+      'FLYWHEEL_TEST_KAFKA_SERVICE_USERS is not set: the Kafka of scripts/servers/servers.sh makes one SCRAM user per service; start it (./flywheel test) and source its servers.env',
+    );
+  const users: Record<string, string> = {};
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const at = line.indexOf('=');
+    if (at > 0) users[line.slice(0, at)] = line.slice(at + 1).trim();
+  }
+  return users;
+}
+
+/**
+ * `env`'s `FLYWHEEL_KAFKA_*` variables with SASL as `service`'s own SCRAM user of the test broker
+ * (see {@link kafkaServiceUsers}): for a service process, or `kafkaSettingsOf` for a client.
+ */
+export function kafkaEnvAsService(env: Env, service: string): Record<string, string> {
+  const password = kafkaServiceUsers(env)[service];
+  if (password === undefined) throw new Error(`the test broker has no SCRAM user for ${service}`);
+  return {
+    ...kafkaEnvOf(env),
+    FLYWHEEL_KAFKA_SASL_MECHANISM: 'scram-sha-512',
+    FLYWHEEL_KAFKA_SASL_USERNAME: service,
+    FLYWHEEL_KAFKA_SASL_PASSWORD: password,
+  };
+}

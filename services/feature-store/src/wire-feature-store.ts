@@ -6,6 +6,7 @@ import { createFeastHttpApi } from './api/feast-http-api.ts';
 import { createFeatureStoreApi, featureStoreAnswerSizeHints } from './api/feature-store-api.ts';
 import { featureStorePolicy } from './api/feature-store-policy.ts';
 import type { FeatureStoreConfig } from './config.ts';
+import { featureStoreConsumedEvents } from './consumed-events.ts';
 import { createOnlineReadQuality } from './quality/online-read-tallies.ts';
 import { createCatalogCache } from './storage/catalog-cache.ts';
 import { openCollections } from './storage/feature-store-collections.ts';
@@ -186,7 +187,10 @@ export async function wireFeatureStore(
     featureStorePolicy(collections),
     { answerSizeHints: featureStoreAnswerSizeHints },
   );
-  await host.consume({ topics: ['dataset.arrived'] }, createIngestArrivedDataset(datasetDeps));
+  await host.consume(
+    { topics: featureStoreConsumedEvents.datasets },
+    createIngestArrivedDataset(datasetDeps),
+  );
   const http = await startHttpServer(
     config.http.address,
     createFeastHttpApi({ getOnlineFeatures, maxBodyBytes: config.http.maxBodyBytes }),

@@ -6,6 +6,7 @@ import type { ServiceHost, ServiceWiring } from '@flywheel/runtime';
 import { createMonitoringApi } from './api/monitoring-api.ts';
 import { monitoringPolicy } from './api/monitoring-policy.ts';
 import type { MonitoringConfig } from './config.ts';
+import { monitoringConsumedEvents } from './consumed-events.ts';
 import { createGetDriftReport } from './drift/get-drift-report.ts';
 import { createListAlerts } from './drift/list-alerts.ts';
 import { createListDriftResults } from './drift/list-drift-results.ts';
@@ -100,7 +101,7 @@ export async function wireMonitoring(host: ServiceHost, config: MonitoringConfig
   );
 
   await host.consume(
-    { topics: ['prediction.logged'], group: 'monitoring-windows' },
+    { topics: monitoringConsumedEvents.windows, group: 'monitoring-windows' },
     createRecordPredictions({
       collections,
       limits: windowLimits,
@@ -110,7 +111,7 @@ export async function wireMonitoring(host: ServiceHost, config: MonitoringConfig
   );
   if (settings.skew) {
     await host.consume(
-      { topics: ['prediction.logged'], group: 'monitoring-skew' },
+      { topics: monitoringConsumedEvents.skew, group: 'monitoring-skew' },
       createCheckTrainingServingSkew({
         checks: infra.store.collection<SkewCheckRecord>('skew-checks'),
         featureStore,
@@ -120,11 +121,11 @@ export async function wireMonitoring(host: ServiceHost, config: MonitoringConfig
     );
   }
   await host.consume(
-    { topics: ['model.version-registered'], group: 'monitoring-profiles' },
+    { topics: monitoringConsumedEvents.profiles, group: 'monitoring-profiles' },
     createBuildReferenceProfile(profileDeps),
   );
   await host.consume(
-    { topics: ['ground-truth.received'], group: 'monitoring-ground-truth' },
+    { topics: monitoringConsumedEvents['ground-truth'], group: 'monitoring-ground-truth' },
     createRecordGroundTruth({ collections, log: log.child({ component: 'ground-truth' }) }),
   );
 

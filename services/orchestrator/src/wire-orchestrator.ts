@@ -1,5 +1,3 @@
-import { eventKindOf } from '@flywheel/events';
-import { PipelineRunRequestedSchema } from '@flywheel/proto/flywheel/events/v1/pipeline_pb.js';
 import { FeatureStoreService } from '@flywheel/proto/flywheel/featurestore/v1/featurestore_pb.js';
 import { OrchestratorService } from '@flywheel/proto/flywheel/orchestrator/v1/orchestrator_pb.js';
 import { RegistryService } from '@flywheel/proto/flywheel/registry/v1/registry_pb.js';
@@ -18,6 +16,7 @@ import { createWatchRun } from './api/watch-run.ts';
 import { createBuiltinSteps } from './builtin-steps/index.ts';
 import type { BuiltinSteps } from './builtin-steps/step-types.ts';
 import type { OrchestratorConfig } from './config.ts';
+import { orchestratorConsumedEvents } from './consumed-events.ts';
 import type { JobExecutor } from './executors/job-executor.ts';
 import { createJobLogs } from './executors/job-logs.ts';
 import { createJobSlots } from './executors/job-slots.ts';
@@ -95,7 +94,7 @@ export async function wireOrchestrator(
   );
   await engine.resumeAll({ signal: host.signal });
   await host.consume(
-    { topics: [eventKindOf(PipelineRunRequestedSchema).type] },
+    { topics: orchestratorConsumedEvents.runs },
     createStartRequestedRun({ runs, engine, builtins, localTeam: config.host.localTeam }),
   );
   return {

@@ -4,6 +4,7 @@ import { createEventHandler } from './api/handle-event.ts';
 import { createSchedulerApi } from './api/scheduler-api.ts';
 import { schedulerPolicy } from './api/scheduler-policy.ts';
 import type { SchedulerConfig } from './config.ts';
+import { schedulerConsumedEvents } from './consumed-events.ts';
 import { createPipelineUseCase } from './pipelines/create-pipeline.ts';
 import { deletePipelineUseCase } from './pipelines/delete-pipeline.ts';
 import { pipelineQueries } from './pipelines/pipeline-queries.ts';
@@ -19,7 +20,7 @@ import { createScheduleUseCase } from './schedules/create-schedule.ts';
 import { deleteScheduleUseCase } from './schedules/delete-schedule.ts';
 import { fireDueSchedulesUseCase } from './schedules/fire-due-schedules.ts';
 import { pauseScheduleUseCase } from './schedules/pause-schedule.ts';
-import { releaseScheduleRunUseCase, runEndedTypes } from './schedules/release-schedule-run.ts';
+import { releaseScheduleRunUseCase } from './schedules/release-schedule-run.ts';
 import { resumeScheduleUseCase } from './schedules/resume-schedule.ts';
 import { scheduleQueries } from './schedules/schedule-queries.ts';
 import { openSchedules } from './schedules/schedule-records.ts';
@@ -33,7 +34,6 @@ import { releaseTriggerCooldownUseCase } from './triggers/release-trigger-cooldo
 import { openTriggerKeys } from './triggers/trigger-key-records.ts';
 import { triggerRuleQueries } from './triggers/trigger-rule-queries.ts';
 import { openTriggerRules } from './triggers/trigger-rule-records.ts';
-import { triggerableEventTypes } from './triggers/triggerable-event-types.ts';
 
 /** What tests may replace. */
 export interface SchedulerDeps {
@@ -99,10 +99,10 @@ export async function wireScheduler(
   });
   // Own decisions are consumed to keep the history. The group starts at the earliest event (the
   // host's only start): starting at the latest lost events published while it was down.
-  const topics = [
-    ...new Set([...triggerableEventTypes(), ...runEndedTypes, 'pipeline.run-requested', 'run.suppressed']),
-  ];
-  await host.consume({ topics, concurrency: config.consumerConcurrency }, handler);
+  await host.consume(
+    { topics: schedulerConsumedEvents().triggers, concurrency: config.consumerConcurrency },
+    handler,
+  );
 
   const ticker = startTicker({
     intervalMs: config.tickMs,

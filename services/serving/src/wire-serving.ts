@@ -1,8 +1,4 @@
 import { AppError, delay, type Logger } from '@flywheel/core';
-import { eventKindOf } from '@flywheel/events';
-import { DeploymentCreatedSchema } from '@flywheel/proto/flywheel/events/v1/deployment_pb.js';
-import { ModelAliasChangedSchema } from '@flywheel/proto/flywheel/events/v1/model_pb.js';
-import { GroundTruthReceivedSchema } from '@flywheel/proto/flywheel/events/v1/prediction_pb.js';
 import { ServingService } from '@flywheel/proto/flywheel/serving/v1/serving_pb.js';
 import { GRPCInferenceService } from '@flywheel/proto/inference/grpc_service_pb.js';
 import type { ServiceHost, ServiceWiring } from '@flywheel/runtime';
@@ -12,6 +8,7 @@ import { startRestApi } from './api/rest-api.ts';
 import { createServingApi } from './api/serving-api.ts';
 import { inferencePolicy, restPolicy, servingPolicy } from './api/serving-policy.ts';
 import type { ServingConfig } from './config.ts';
+import { servingConsumedEvents } from './consumed-events.ts';
 import { createCreateDeployment } from './deployments/create-deployment.ts';
 import { createDeleteDeployment } from './deployments/delete-deployment.ts';
 import { deploymentsCollection } from './deployments/deployment-records.ts';
@@ -200,15 +197,15 @@ export async function wireServing(
   // each event to one replica only.
   const replica = replicaOf(config.host.instanceId);
   await host.consume(
-    { topics: [eventKindOf(ModelAliasChangedSchema).type], group: `serving.${replica}` },
+    { topics: servingConsumedEvents.aliases, group: `serving.${replica}` },
     createFollowAlias({ deployments, reconciler, log }),
   );
   await host.consume(
-    { topics: [eventKindOf(GroundTruthReceivedSchema).type], group: `serving-ground-truth.${replica}` },
+    { topics: servingConsumedEvents['ground-truth'], group: `serving-ground-truth.${replica}` },
     routing.groundTruth,
   );
   await host.consume(
-    { topics: [eventKindOf(DeploymentCreatedSchema).type], group: `serving-deployments.${replica}` },
+    { topics: servingConsumedEvents.deployments, group: `serving-deployments.${replica}` },
     createFollowCreated({ follow: followStored }),
   );
   const following = Promise.all([

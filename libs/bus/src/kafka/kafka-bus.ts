@@ -1,6 +1,14 @@
 import { AppError, type CallOptions, deadlineSignal, type Logger, silentLogger } from '@flywheel/core';
 import { toWireMessage } from '@flywheel/events';
-import { type Admin, Kafka, logLevel, Partitioners, type Producer, type RetryOptions } from 'kafkajs';
+import {
+  type Admin,
+  Kafka,
+  type KafkaConfig,
+  logLevel,
+  Partitioners,
+  type Producer,
+  type RetryOptions,
+} from 'kafkajs';
 import { raceSignal } from '../delivery/race-signal.ts';
 import { defaultRetryBudgetMs } from '../delivery/retry-policy.ts';
 import {
@@ -75,7 +83,7 @@ export function createKafkaBus(options: KafkaBusOptions): KafkaBus {
     maxRetryTime: backoff.maxMs,
     retries: 8,
   };
-  const kafka = new Kafka({
+  const kafkaConfig: KafkaConfig = {
     clientId: options.clientId ?? 'flywheel',
     brokers: [...options.brokers],
     ...kafkajsSecurity(options),
@@ -84,7 +92,8 @@ export function createKafkaBus(options: KafkaBusOptions): KafkaBus {
     retry,
     logLevel: logLevel.INFO,
     logCreator: kafkaLogCreator(log),
-  });
+  };
+  const kafka = new Kafka(kafkaConfig);
   const settings: KafkaConsumerSettings = {
     sessionTimeoutMs: options.sessionTimeoutMs ?? 30_000,
     heartbeatIntervalMs: options.heartbeatIntervalMs ?? 3000,
@@ -151,7 +160,7 @@ export function createKafkaBus(options: KafkaBusOptions): KafkaBus {
     if (wanted.length === 0) return;
     await until(
       signal,
-      'creating topics',
+      `creating topics ${wanted.join(', ')}`,
       (async () => {
         const client = await connectedAdmin();
         const existing = new Set(await client.listTopics());
@@ -198,7 +207,9 @@ export function createKafkaBus(options: KafkaBusOptions): KafkaBus {
       assertSubscribable(subscribeOptions);
       const subscription = startKafkaSubscription(
         {
-          kafka,
+          // Its own client (connections are per consumer anyway), so that what its broker answers
+          // reaches only its log observer.
+          kafkaFor: (onError) => new Kafka({ ...kafkaConfig, logCreator: kafkaLogCreator(log, onError) }),
           settings,
           log,
           names,

@@ -14,19 +14,40 @@ const denied = new Set([
   'GROUP_AUTHORIZATION_FAILED',
   'CLUSTER_AUTHORIZATION_FAILED',
 ]);
-/** The error and its causes, outermost first (kafkajs wraps the one that ended its retries). */
-function* causes(error: unknown): Generator<unknown> {
-  for (let e = error, depth = 0; e !== undefined && e !== null && depth < 8; depth++) {
+/**
+ * The error and its causes, outermost first (kafkajs wraps the one that ended its retries), and the
+ * errors a KafkaJSAggregateError holds (one per topic of a CreateTopics request).
+ */
+function* causes(error: unknown, depth = 0): Generator<unknown> {
+  for (let e = error; e !== undefined && e !== null && depth < 8; depth++) {
     yield e;
+    const inner = (e as { errors?: unknown }).errors;
+    if (Array.isArray(inner)) for (const each of inner) yield* causes(each, depth + 1);
     e =
       (e as { cause?: unknown; originalError?: unknown }).cause ??
       (e as { originalError?: unknown }).originalError;
   }
 }
 
+/** The protocol error type (`TOPIC_AUTHORIZATION_FAILED`…) of the error or of one of its causes. */
+function protocolTypes(error: unknown): Set<string> {
+  const types = new Set<string>();
+  for (const each of causes(error)) {
+    const type = (each as { type?: unknown }).type;
+    if (typeof type === 'string') types.add(type);
+  }
+  return types;
+}
+
+/** True when kafkajs's error says the broker's authorizer refused the request. */
+export function isKafkaAuthorizationFailure(error: unknown): boolean {
+  return [...protocolTypes(error)].some((type) => denied.has(type));
+}
+
 /**
  * An AppError for a kafkajs failure: requests the broker rejects for their content are
- * `invalid_argument`, authorization failures `permission_denied`, refused SASL credentials
+ * `invalid_argument`, authorization failures (the ACLs; also found among causes and aggregated
+ * errors) `permission_denied` — `doing` should name the topic or group —, refused SASL credentials
  * `unauthenticated` and an untrusted broker certificate `failed_precondition` (configuration
  * errors: neither is retried), everything else (connection refused, timeouts, leaders moving,
  * retries exhausted) `unavailable`, which is retriable. Messages never hold credentials (kafkajs's
@@ -50,10 +71,15 @@ export function kafkaError(error: unknown, doing: string): AppError {
         { cause: error, retriable: false },
       );
   }
-  const type = (error as { type?: unknown }).type;
-  if (typeof type === 'string' && invalidRequest.has(type))
+  const types = [...protocolTypes(error)];
+  // Denials first: a CreateTopics answer may mix them with TOPIC_ALREADY_EXISTS.
+  if (types.some((type) => denied.has(type)))
+    return new AppError(
+      'permission_denied',
+      `${message} (the broker's ACLs do not allow this principal: see scripts/kafka-acls.ts)`,
+      { cause: error, retriable: false },
+    );
+  if (types.some((type) => invalidRequest.has(type)))
     return new AppError('invalid_argument', message, { cause: error });
-  if (typeof type === 'string' && denied.has(type))
-    return new AppError('permission_denied', message, { cause: error });
   return new AppError('unavailable', message, { cause: error });
 }

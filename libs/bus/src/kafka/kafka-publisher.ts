@@ -93,20 +93,34 @@ export class KafkaPublisher {
     while (this.#queue.length > 0) {
       const batch = this.#nextBatch();
       if (batch.length === 0) continue;
-      try {
-        const producer = await this.#options.producer();
-        await producer.sendBatch({
-          topicMessages: byTopic(batch),
-          acks: -1,
-          timeout: this.#options.requestTimeoutMs,
-        });
-        for (const pending of batch) pending.settle();
-      } catch (error) {
-        const failure = kafkaError(error, 'publish');
-        this.#options.log.warn('kafka publish failed', { records: batch.length, error: failure.message });
-        for (const pending of batch) pending.settle(failure);
-      }
+      const failure = await this.#send(batch);
+      if (failure?.code === 'permission_denied' && batch.length > 1) {
+        // The ACLs refused one of the coalesced calls' topics: each call gets its own answer, so
+        // an allowed call is not failed by its neighbour. Resending what the broker may already
+        // have appended is safe: the idempotent producer resends the same sequence numbers.
+        for (const pending of batch) {
+          if (!pending.settled) this.#settle([pending], await this.#send([pending]));
+        }
+      } else this.#settle(batch, failure);
     }
+  }
+
+  /** Sends `batch` in one request; resolves the mapped failure (naming its topics) or undefined. */
+  async #send(batch: readonly PendingSend[]): Promise<AppError | undefined> {
+    const topicMessages = byTopic(batch);
+    try {
+      const producer = await this.#options.producer();
+      await producer.sendBatch({ topicMessages, acks: -1, timeout: this.#options.requestTimeoutMs });
+      return undefined;
+    } catch (error) {
+      return kafkaError(error, `publish to ${topicMessages.map(({ topic }) => topic).join(', ')}`);
+    }
+  }
+
+  #settle(batch: readonly PendingSend[], failure: AppError | undefined): void {
+    if (failure)
+      this.#options.log.warn('kafka publish failed', { records: batch.length, error: failure.message });
+    for (const pending of batch) pending.settle(failure);
   }
 
   #nextBatch(): PendingSend[] {

@@ -7,6 +7,7 @@ import { raceSignal } from '../delivery/race-signal.ts';
 import { retryPolicyOf } from '../delivery/retry-policy.ts';
 import { dlqTopicOf, type SubscribeOptions, type Subscription } from '../event-bus.ts';
 import type { TopicNamespace } from '../topic-names.ts';
+import { kafkaError } from './kafka-errors.ts';
 import { KafkaOffsetCommitter } from './kafka-offset-committer.ts';
 import { wireMessageOf } from './kafka-wire.ts';
 
@@ -23,7 +24,8 @@ export interface KafkaConsumerSettings {
 }
 
 export interface KafkaSubscriptionDeps {
-  readonly kafka: Kafka;
+  /** A client of the cluster whose log lines' `error`s go to `onError` (see kafkaLogCreator). */
+  kafkaFor(onError: (error: string) => void): Kafka;
   readonly settings: KafkaConsumerSettings;
   readonly log: Logger;
   /** Where the topics live on the broker: the consumer reads `physical` names, deliveries report `logical` ones. */
@@ -45,10 +47,32 @@ export interface KafkaSubscriptionDeps {
  * fails, this loop builds a new consumer with backoff until the subscription closes.
  */
 export function startKafkaSubscription(deps: KafkaSubscriptionDeps, options: SubscribeOptions): Subscription {
-  const { kafka, settings, log: baseLog } = deps;
+  const { settings, log: baseLog } = deps;
   const { group, topics } = options;
   const physicalTopics = topics.map(deps.names.physical);
   const log = baseLog.child({ group });
+  // The broker's authorizer refusing this member: set until it joins, so ready() fails at once with
+  // it instead of waiting out its deadline as `unavailable`. The member goes on retrying (the ACLs
+  // may be granted meanwhile).
+  let refusal: AppError | undefined;
+  const refusalWaiters = new Set<(error: AppError) => void>();
+  let groupRefused = false;
+  const kafka = deps.kafkaFor((error) => {
+    if (error.startsWith('Not authorized to access group')) groupRefused = true;
+  });
+  const refuse = (error: unknown): void => {
+    const refused = groupRefused
+      ? new AppError(
+          'permission_denied',
+          `kafka: consumer group ${group} refused: the broker's ACLs do not let this principal use it (see scripts/kafka-acls.ts)`,
+          { cause: error, retriable: false },
+        )
+      : kafkaError(error, `reading topics ${physicalTopics.join(', ')} in group ${group}`);
+    if (refused.code !== 'permission_denied') return;
+    if (refusal?.message !== refused.message) log.error('kafka consumer refused', { error: refused.message });
+    refusal = refused;
+    for (const waiter of refusalWaiters) waiter(refused);
+  };
   const policy = retryPolicyOf(options, settings.retryBudgetMs);
   const concurrency = options.concurrency ?? 1;
   const closing = new AbortController();
@@ -153,6 +177,7 @@ export function startKafkaSubscription(deps: KafkaSubscriptionDeps, options: Sub
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       failures = 0;
       joined = true;
+      refusal = undefined;
       if (yielding.signal.aborted) yielding = new AbortController();
       if (Object.values(payload.memberAssignment).every((partitions) => partitions.length === 0)) markReady();
     });
@@ -166,8 +191,12 @@ export function startKafkaSubscription(deps: KafkaSubscriptionDeps, options: Sub
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       if (payload.restart)
         log.warn('kafka consumer crashed; kafkajs restarts it', { error: payload.error.message });
-      else crashed(payload.error);
+      else {
+        refuse(payload.error);
+        crashed(payload.error);
+      }
     });
+    groupRefused = false;
     try {
       await deps.ensureTopics(topics, AbortSignal.any([closing.signal, deadlineSignal({}, 60_000)]));
       await consumer.connect();
@@ -183,6 +212,7 @@ export function startKafkaSubscription(deps: KafkaSubscriptionDeps, options: Sub
       });
     } catch (error) {
       if (closing.signal.aborted) return failures;
+      refuse(error);
       log.warn('kafka consumer could not start; retrying', { error: AppError.from(error).message });
     }
     committer.stop();
@@ -225,8 +255,23 @@ export function startKafkaSubscription(deps: KafkaSubscriptionDeps, options: Sub
   let closed: Promise<void> | undefined;
   const subscription: Subscription = {
     [Symbol.asyncIterator]: () => queue,
-    ready: (callOptions = {}) =>
-      raceSignal(deadlineSignal(callOptions, 30_000), readiness, `kafka: joining group ${group}`),
+    ready: async (callOptions = {}) => {
+      if (refusal) throw refusal;
+      let waiter: (error: AppError) => void = () => {};
+      const refused = new Promise<never>((_, reject) => {
+        waiter = reject;
+        refusalWaiters.add(waiter);
+      });
+      try {
+        await raceSignal(
+          deadlineSignal(callOptions, 30_000),
+          Promise.race([readiness, refused]),
+          `kafka: joining group ${group}`,
+        );
+      } finally {
+        refusalWaiters.delete(waiter);
+      }
+    },
     close: () => {
       closed ??= shutdown();
       return closed;

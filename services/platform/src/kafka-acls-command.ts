@@ -1,0 +1,135 @@
+import { readBusConfig, readEventSecurityConfig } from '@flywheel/bus';
+import {
+  applyKafkaAcls,
+  describeKafkaAcls,
+  type KafkaAclGrant,
+  type KafkaCluster,
+  planKafkaAcls,
+  revokeKafkaAcls,
+  withKafkaAdmin,
+} from '@flywheel/bus/kafka-acls';
+import { AppError, ConfigReader, type Env } from '@flywheel/core';
+import { eventTypes } from '@flywheel/events';
+import { consumerGroupPrefixOf, type ServiceName } from '@flywheel/runtime';
+import { serviceBusAccess } from './service-bus-access.ts';
+
+const usage = `usage: node scripts/kafka-acls.ts [--dry-run] [--revoke] [--principal SERVICE=User:NAME]...
+                                  [--stream-topic TOPIC]...
+
+Grants each Flywheel service on Kafka what the platform's tables say it does, and nothing else:
+WRITE on the event types it produces (the producer allow-list, FLYWHEEL_EVENT_PRODUCERS),
+READ on those it consumes (each service's consumed-events.ts) and WRITE on their .dlq, READ on
+its consumer groups (prefix <group prefix><service>), CREATE and DESCRIBE on every event type's
+topic (services ensure them all at start-up). Prints each grant; idempotent.
+
+  --dry-run             print the grants, change nothing
+  --revoke              delete exactly these grants instead
+  --principal S=User:N  the Kafka principal of service S (default User:<service>)
+  --stream-topic T      a stream-source topic the feature store reads (repeatable)
+The cluster comes from FLYWHEEL_KAFKA_BROKERS and FLYWHEEL_KAFKA_TLS*/SASL_* (an admin: a super
+user or a principal with ALTER on the cluster); names from FLYWHEEL_TOPIC_PREFIX and
+FLYWHEEL_CONSUMER_GROUP_PREFIX, as the services read them.`;
+
+/** Where the command writes. */
+export interface CommandOutput {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+const services: readonly ServiceName[] = [
+  'scheduler',
+  'orchestrator',
+  'registry',
+  'feature-store',
+  'serving',
+  'monitoring',
+];
+
+/** The grants `env` and the options describe, and the cluster to apply them to. Throws `invalid_argument` for bad settings. */
+export function kafkaAclsFor(
+  env: Env,
+  options: {
+    principals?: Readonly<Partial<Record<ServiceName, string>>>;
+    streamTopics?: readonly string[];
+  } = {},
+): { grants: KafkaAclGrant[]; cluster: KafkaCluster } {
+  const reader = new ConfigReader({ ...env, FLYWHEEL_BUS: 'kafka' });
+  const bus = readBusConfig(reader);
+  const groupPrefix = consumerGroupPrefixOf(
+    { consumerGroupPrefix: reader.string('FLYWHEEL_CONSUMER_GROUP_PREFIX', '') },
+    bus,
+  );
+  // ACLs always follow an allow-list: `off` (consumers admit anyone) still leaves the owners'.
+  const producers = readEventSecurityConfig(reader, true).producers;
+  reader.done();
+  if (bus.kind !== 'kafka') throw new AppError('internal', 'not a Kafka bus');
+  const grants = planKafkaAcls({
+    services: serviceBusAccess({
+      ...(producers ? { producers } : {}),
+      principalOf: (service) => options.principals?.[service] ?? `User:${service}`,
+      streamTopics: options.streamTopics ?? [],
+    }),
+    creates: eventTypes(),
+    ...(bus.topicPrefix ? { topicPrefix: bus.topicPrefix } : {}),
+    groupPrefix,
+  });
+  return { grants, cluster: { brokers: bus.brokers, ...bus.security } };
+}
+
+/**
+ * `scripts/kafka-acls.ts …`: parses `args`, plans the grants from `env` (see {@link kafkaAclsFor}),
+ * prints them, and creates (or with `--revoke` deletes) them on the cluster of `env`. Resolves the
+ * exit code: 0 done, 1 failed, 2 usage.
+ */
+export async function runKafkaAclsCommand(
+  args: readonly string[],
+  env: Env,
+  output: CommandOutput,
+): Promise<number> {
+  const principals: Partial<Record<ServiceName, string>> = {};
+  const streamTopics: string[] = [];
+  let dryRun = false;
+  let revoke = false;
+  for (let i = 0; i < args.length; i++) {
+    const flag = args[i];
+    if (flag === '--dry-run') dryRun = true;
+    else if (flag === '--revoke') revoke = true;
+    else if ((flag === '--principal' || flag === '--stream-topic') && args[i + 1] !== undefined) {
+      const value = args[++i] ?? '';
+      if (flag === '--stream-topic') streamTopics.push(value);
+      else {
+        const [service, principal] = [
+          value.slice(0, value.indexOf('=')),
+          value.slice(value.indexOf('=') + 1),
+        ];
+        if (!services.includes(service as ServiceName) || !/^User:[^\s]+$/.test(principal)) {
+          output.err(`--principal ${value}: want SERVICE=User:NAME, SERVICE one of ${services.join(', ')}`);
+          return 2;
+        }
+        principals[service as ServiceName] = principal;
+      }
+    } else {
+      output.err(usage);
+      return 2;
+    }
+  }
+  try {
+    // --dry-run needs no cluster: a placeholder broker satisfies the settings check.
+    const planEnv = dryRun ? { FLYWHEEL_KAFKA_BROKERS: '127.0.0.1:9092', ...env } : env;
+    const { grants, cluster } = kafkaAclsFor(planEnv, { principals, streamTopics });
+    for (const line of describeKafkaAcls(grants)) output.out(line);
+    if (dryRun) {
+      output.out(`${grants.length} ACL(s) planned (--dry-run: nothing changed)`);
+      return 0;
+    }
+    await withKafkaAdmin(cluster, (admin) =>
+      revoke ? revokeKafkaAcls(admin, grants) : applyKafkaAcls(admin, grants),
+    );
+    output.out(`${revoke ? 'revoked' : 'granted'} ${grants.length} ACL(s) on ${cluster.brokers.join(',')}`);
+    return 0;
+  } catch (error) {
+    const failure = AppError.from(error);
+    output.err(`kafka-acls: ${failure.code}: ${failure.message}`);
+    return 1;
+  }
+}
