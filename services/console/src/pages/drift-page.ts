@@ -61,7 +61,8 @@ export async function driftPage(ctx: PageContext, modelName: string): Promise<Ht
   const histograms = (profile?.features ?? []).flatMap((f) => {
     if (f.distribution.case !== 'numeric') return [];
     const { binEdges, binCounts } = f.distribution.value;
-    const labels = binCounts.map((_, i) => `${metric(binEdges[i])}–${metric(binEdges[i + 1])}`);
+    const edge = (v: number | undefined) => (v === undefined ? '' : v.toFixed(2));
+    const labels = binCounts.map((_, i) => `${edge(binEdges[i])}–${edge(binEdges[i + 1])}`);
     return [
       {
         feature: f.name,
