@@ -1,6 +1,6 @@
 // `./flywheel start`: the whole platform in one process on the embedded adapters — no servers —
 // then the closed-loop demo on real weather data, then it keeps serving until Ctrl-C.
-// FLYWHEEL_DEMO=off skips the demo; FLYWHEEL_STORE_DIR / FLYWHEEL_BLOBS_DIR keep data elsewhere.
+// FLYWHEEL_DEMO=off skips the demo, FLYWHEEL_CONSOLE=off the web console; FLYWHEEL_STORE_DIR / FLYWHEEL_BLOBS_DIR keep data elsewhere.
 import { rmSync } from 'node:fs';
 import { enableServiceCompileCache, flushServiceCompileCache } from '@flywheel/runtime/compile-cache';
 
@@ -22,7 +22,9 @@ if (demo && env.FLYWHEEL_STORE_DIR === undefined && env.FLYWHEEL_BLOBS_DIR === u
 }
 env.FLYWHEEL_LOG_LEVEL ??= demo ? 'warn' : 'info';
 
-const platform = await startPlatform(env);
+const platform = await startPlatform(env, { console: env.FLYWHEEL_CONSOLE !== 'off' });
 stopOnSignals(platform.stop, platform.log);
+// Printed whatever the log level: the one address a person opens.
+if (platform.console) console.log(`Flywheel console: ${platform.console.url}`);
 flushServiceCompileCache();
 if (demo) await runDemo(platform);

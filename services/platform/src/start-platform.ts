@@ -1,5 +1,6 @@
 import { type BlobStore, createBlobStore } from '@flywheel/blobs';
 import { createEventBus, type EventBus } from '@flywheel/bus';
+import { loadConsoleConfig, type RunningConsole, startConsole } from '@flywheel/console';
 import type { Env, Logger } from '@flywheel/core';
 import { loadFeatureStoreConfig, wireFeatureStore } from '@flywheel/feature-store';
 import { loadMonitoringConfig, wireMonitoring } from '@flywheel/monitoring';
@@ -46,6 +47,8 @@ export interface Platform {
   readonly log: Logger;
   /** How to turn security on, when it is off (the embedded default); undefined when it is on. */
   readonly securityHint: string | undefined;
+  /** The web console over the six services' gRPC APIs; undefined unless asked for (`./flywheel start` does, unless FLYWHEEL_CONSOLE=off). */
+  readonly console: RunningConsole | undefined;
   /** Address of a service, `127.0.0.1:<port>`. */
   address(name: ServiceName): string;
   stop(): Promise<void>;
@@ -56,7 +59,13 @@ export interface Platform {
  * bus, one blob directory); each service keeps its own document store. Services are started in
  * dependency order and each later one is told where the earlier ones listen.
  */
-export async function startPlatform(env: Env, options: { log?: Logger } = {}): Promise<Platform> {
+export async function startPlatform(
+  env: Env,
+  options: {
+    log?: Logger /** Also start the web console (FLYWHEEL_CONSOLE_HTTP_ADDRESS); default off. */;
+    console?: boolean;
+  } = {},
+): Promise<Platform> {
   const first = parts[0]!.load(env);
   const telemetry = startTelemetry({
     serviceName: 'flywheel',
@@ -83,6 +92,12 @@ export async function startPlatform(env: Env, options: { log?: Logger } = {}): P
     running.push(service);
     peerEnv[grpcAddressVariable(p.name)] = `127.0.0.1:${service.port}`;
   }
+  // The console is a client like any other: it reads the services over gRPC, never their stores.
+  const webConsole =
+    options.console !== true
+      ? undefined
+      : await startConsole(loadConsoleConfig({ ...env, ...peerEnv }), log.child({ service: 'console' }));
+  if (webConsole) log.info('console is up', { url: webConsole.url });
   log.info('flywheel is up', Object.fromEntries(running.map((s) => [s.name, `127.0.0.1:${s.port}`])));
   const securityHint = first.host.auth.enabled
     ? undefined
@@ -94,8 +109,10 @@ export async function startPlatform(env: Env, options: { log?: Logger } = {}): P
     blobs,
     log,
     securityHint,
+    console: webConsole,
     address: (name) => `127.0.0.1:${running.find((s) => s.name === name)?.port}`,
     stop: async () => {
+      await webConsole?.stop();
       for (const service of [...running].reverse()) await service.stop();
       await bus.close();
       await blobs.close();

@@ -1,0 +1,7 @@
+import type { ConsoleClients } from '../clients.ts';
+
+/** What every page renders from: the services' clients and the trace viewer's URL template. */
+export interface PageContext {
+  clients: ConsoleClients;
+  traceUrl: string | undefined;
+}
