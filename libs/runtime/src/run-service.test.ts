@@ -4,11 +4,12 @@ import { join } from 'node:path';
 import { createMemoryBus, type EventBus } from '@flywheel/bus';
 import { AppError, ConfigReader, type Logger, silentLogger } from '@flywheel/core';
 import { newEvent } from '@flywheel/events';
+import { counterOf } from '@flywheel/metrics';
 import { ModelVersionRegisteredSchema } from '@flywheel/proto/flywheel/events/v1/model_pb.js';
 import { RegistryService } from '@flywheel/proto/flywheel/registry/v1/registry_pb.js';
 import { Health, HealthCheckResponse_ServingStatus } from '@flywheel/proto/grpc/health/v1/health_pb.js';
 import { createRpcClient } from '@flywheel/rpc';
-import { waitFor } from '@flywheel/testing';
+import { sampleSum, scrapePrometheus, waitFor } from '@flywheel/testing';
 import { describe, expect, it } from 'vitest';
 import { readHostConfig } from './host-config.ts';
 import { readInfraConfig } from './infra.ts';
@@ -406,5 +407,39 @@ describe('runService on the embedded adapters', () => {
     await service.stop();
     await readying;
     await bus.close();
+  });
+
+  it('serves its registry at GET /metrics on its metrics address, every series labelled with the service; none with FLYWHEEL_METRICS=off', async () => {
+    const service = await runService({
+      name: 'registry',
+      config: embeddedConfig({ FLYWHEEL_REGISTRY_METRICS_ADDRESS: '127.0.0.1:0' }),
+      log: silentLogger,
+      startTelemetry: false,
+      wire: (h) => {
+        counterOf(h.metrics, { name: 'flywheel_test_wired_total', help: 'wired' }).inc(2);
+        return {};
+      },
+    });
+    try {
+      expect(service.metricsAddress).toMatch(/^127\.0\.0\.1:\d+$/);
+      const samples = await scrapePrometheus(`http://${service.metricsAddress}/metrics`);
+      expect(sampleSum(samples, 'flywheel_test_wired_total', { service: 'registry' })).toBe(2);
+      expect(sampleSum(samples, 'nodejs_heap_size_used_bytes', { service: 'registry' })).toBeGreaterThan(0);
+      expect(samples.every((sample) => sample.labels.service === 'registry')).toBe(true);
+      expect((await fetch(`http://${service.metricsAddress}/other`)).status).toBe(404);
+      expect((await fetch(`http://${service.metricsAddress}/metrics`, { method: 'POST' })).status).toBe(405);
+    } finally {
+      await service.stop();
+    }
+    const off = await runService({
+      name: 'registry',
+      config: embeddedConfig({ FLYWHEEL_METRICS: 'off' }),
+      log: silentLogger,
+      startTelemetry: false,
+      wire: () => ({}),
+    });
+    expect(off.metricsAddress).toBeUndefined();
+    expect(await off.metrics.getMetricsAsJSON()).toEqual([]);
+    await off.stop();
   });
 });

@@ -19,6 +19,8 @@ export type {
   PrivateServerOptions,
 } from './private-server.ts';
 export { startPrivateServer } from './private-server.ts';
+export type { PrometheusSample } from './prometheus-samples.ts';
+export { parsePrometheusText, sampleSum, scrapePrometheus } from './prometheus-samples.ts';
 export type { RealServers } from './real-servers.ts';
 export { realServers } from './real-servers.ts';
 export { repoRoot } from './repo-root.ts';
