@@ -30,7 +30,7 @@ export function counterOf<L extends string>(
   registry: Registry,
   spec: MetricSpec<L> & {
     /** Sets the values at each scrape, from where they are kept (made on first use only). */
-    collect?: (this: Counter<L>) => void;
+    collect?: (this: Counter<L>) => void | Promise<void>;
   },
 ): Counter<L> {
   const found = registry.getSingleMetric(spec.name);
@@ -43,7 +43,7 @@ export function gaugeOf<L extends string>(
   registry: Registry,
   spec: MetricSpec<L> & {
     /** Sets the values at each scrape, from where they are kept (made on first use only). */
-    collect?: (this: Gauge<L>) => void;
+    collect?: (this: Gauge<L>) => void | Promise<void>;
   },
 ): Gauge<L> {
   const found = registry.getSingleMetric(spec.name);

@@ -25,6 +25,7 @@ function slowToJoinBus(): { bus: EventBus; join(): void } {
   const bus: EventBus = {
     publish: (events, options) => inner.publish(events, options),
     ensureTopics: (topics, options) => inner.ensureTopics(topics, options),
+    consumerLag: (group, topics, options) => inner.consumerLag(group, topics, options),
     subscribe: (options) => {
       const subscription = inner.subscribe(options);
       return {
@@ -298,6 +299,7 @@ describe('runService on the embedded adapters', () => {
         await created;
         await inner.ensureTopics(topics, options);
       },
+      consumerLag: (group, topics, options) => inner.consumerLag(group, topics, options),
       subscribe: (options) => {
         subscribed.push(options.group);
         return inner.subscribe(options);
@@ -441,5 +443,55 @@ describe('runService on the embedded adapters', () => {
     expect(off.metricsAddress).toBeUndefined();
     expect(await off.metrics.getMetricsAsJSON()).toEqual([]);
     await off.stop();
+  });
+
+  it("counts its consumers' events by outcome and dead letters, and shows their lag and the outbox backlog", async () => {
+    const bus = createMemoryBus();
+    const topic = 'model.version-registered';
+    const service = await runService({
+      name: 'registry',
+      config: embeddedConfig({ FLYWHEEL_REGISTRY_METRICS_ADDRESS: '127.0.0.1:0' }),
+      log: silentLogger,
+      startTelemetry: false,
+      shared: { bus },
+      wire: async (h) => {
+        await h.consume({ topics: [topic], group: 'watcher' }, async (event) => {
+          if (event.extensions?.verdict === 'poison') throw AppError.invalidArgument('model_name', 'refused');
+        });
+        return {};
+      },
+    });
+    try {
+      await service.ready();
+      const registered = (verdict: string) =>
+        newEvent(
+          ModelVersionRegisteredSchema,
+          { modelName: 'churn' },
+          { source: 'test', extensions: { verdict } },
+        );
+      await bus.publish([registered('ok-1'), registered('poison'), registered('ok-2')]);
+      const url = `http://${service.metricsAddress}/metrics`;
+      const handled = (outcome: string) => async () =>
+        sampleSum(await scrapePrometheus(url), 'flywheel_bus_events_handled_total', {
+          topic,
+          group: 'watcher',
+          outcome,
+        });
+      await waitFor(async () => (await handled('ok')()) === 2, {
+        what: 'two events handled',
+        timeoutMs: 20_000,
+      });
+      expect(await handled('dead_lettered')()).toBe(1);
+      const samples = await scrapePrometheus(url);
+      expect(sampleSum(samples, 'flywheel_bus_dead_letters_total', { topic, service: 'registry' })).toBe(1);
+      expect(samples.find((s) => s.name === 'flywheel_bus_consumer_lag')).toMatchObject({
+        labels: { topic, group: 'watcher', service: 'registry' },
+        value: 0,
+      });
+      expect(samples.find((s) => s.name === 'flywheel_outbox_backlog')).toMatchObject({ value: 0 });
+    } finally {
+      await service.stop();
+      await bus.close();
+    }
   });
 });

@@ -34,6 +34,7 @@ import {
 import { createJsonLogger } from '@flywheel/telemetry';
 import { startTelemetry } from '@flywheel/telemetry/sdk';
 import { consumerGroupPrefixOf, type HostConfig } from './host-config.ts';
+import { outcomeCounter, watchConsumerLag, watchOutboxBacklog } from './host-metrics.ts';
 import { type Infra, type InfraConfig, openInfra } from './infra.ts';
 
 /** What a service adds to its host: its handlers and consumers, and how to let go of its resources. */
@@ -188,6 +189,17 @@ export async function runService(options: RunServiceOptions): Promise<RunningSer
   /** Per group: true once joined, false when the service stopped first. Never rejects. */
   const joins: Promise<boolean>[] = [];
   const groups = new Set<string>();
+  /** The topics of each running consumer group, for the consumer-lag gauge. */
+  const consumed = new Map<string, readonly string[]>();
+  if (config.host.metrics.enabled) {
+    watchConsumerLag(
+      metrics,
+      infra.bus,
+      () => [...consumed].map(([group, topics]) => ({ group, topics })),
+      log,
+    );
+    watchOutboxBacklog(metrics, infra.store, log);
+  }
   // One process per instance id at a time; the incarnation tells this process from its predecessors.
   const instance = { id: config.host.instanceId, incarnation: crypto.randomUUID() };
 
@@ -231,7 +243,13 @@ export async function runService(options: RunServiceOptions): Promise<RunningSer
       }
       groups.add(group);
       server.setHealth(consumerHealthName(group), 'NOT_SERVING');
-      const subscription = infra.bus.subscribe({ ...subscribe, group, fromBeginning: true });
+      const subscription = infra.bus.subscribe({
+        ...subscribe,
+        group,
+        fromBeginning: true,
+        ...(config.host.metrics.enabled ? { onOutcome: outcomeCounter(metrics, group) } : {}),
+      });
+      consumed.set(group, subscribe.topics);
       const once = createIdempotentHandler(
         { store: infra.store, log, retentionMs: config.host.dedupeRetentionMs, instance },
         handler,
@@ -251,6 +269,7 @@ export async function runService(options: RunServiceOptions): Promise<RunningSer
             own.abort();
             await handling;
             groups.delete(group);
+            consumed.delete(group);
             // Nothing to wait for any more: the entry must not hold the service's health down.
             server.setHealth(consumerHealthName(group), 'SERVING');
           })();
