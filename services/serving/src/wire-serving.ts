@@ -32,7 +32,7 @@ import { createUpdateDeployment } from './deployments/update-deployment.ts';
 import { createExplain } from './inference/explain/explain.ts';
 import { createFeatureEnrichment } from './inference/feature-enrichment.ts';
 import { createInfer } from './inference/infer.ts';
-import { instrumentInference } from './observability/inference-metrics.ts';
+import { instrumentInference, modelLoadObserver } from './observability/inference-metrics.ts';
 import { createModelStatisticsBook } from './observability/model-statistics.ts';
 import { createPredictionLog } from './observability/prediction-log.ts';
 import { createRuntimeLoader } from './runtime/runtime-loader.ts';
@@ -78,6 +78,7 @@ export async function wireServing(
     loadVersion,
     registryTimeoutMs: config.loading.registryTimeoutMs,
     log,
+    onLoaded: modelLoadObserver(host.metrics),
   });
   const router = createTrafficRouter();
   const trafficStats = createTrafficStats();

@@ -114,3 +114,14 @@ export function instrumentInference(
     },
   };
 }
+
+/** `flywheel_serving_model_load_seconds{model}`: how long each version took to load, per deployment. */
+export function modelLoadObserver(registry: MetricsRegistry): (model: string, seconds: number) => void {
+  const seconds = histogramOf(registry, {
+    name: 'flywheel_serving_model_load_seconds',
+    help: 'How long a model version took to load (fetch, verify, create the onnxruntime sessions, warm up).',
+    labelNames: ['model'],
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+  });
+  return (model, value) => seconds.observe({ model }, value);
+}
