@@ -481,7 +481,7 @@ describe('runService on the embedded adapters', () => {
       startTelemetry: false,
       shared: { bus },
       wire: async (h) => {
-        await h.consume({ topics: [topic], group: 'watcher' }, async (event) => {
+        await h.consume({ topics: [topic], group: 'registry-watcher' }, async (event) => {
           if (event.extensions?.verdict === 'poison') throw AppError.invalidArgument('model_name', 'refused');
         });
         return {};
@@ -500,7 +500,7 @@ describe('runService on the embedded adapters', () => {
       const handled = (outcome: string) => async () =>
         sampleSum(await scrapePrometheus(url), 'flywheel_bus_events_handled_total', {
           topic,
-          group: 'watcher',
+          group: 'registry-watcher',
           outcome,
         });
       await waitFor(async () => (await handled('ok')()) === 2, {
@@ -511,7 +511,7 @@ describe('runService on the embedded adapters', () => {
       const samples = await scrapePrometheus(url);
       expect(sampleSum(samples, 'flywheel_bus_dead_letters_total', { topic, service: 'registry' })).toBe(1);
       expect(samples.find((s) => s.name === 'flywheel_bus_consumer_lag')).toMatchObject({
-        labels: { topic, group: 'watcher', service: 'registry' },
+        labels: { topic, group: 'registry-watcher', service: 'registry' },
         value: 0,
       });
       expect(samples.find((s) => s.name === 'flywheel_outbox_backlog')).toMatchObject({ value: 0 });
