@@ -1,6 +1,8 @@
 import { AppError } from '@flywheel/core';
 import { Command, CommanderError } from 'commander';
 import { addGlobalOptions, type Cli, type CliIo, cliOf } from './cli-context.ts';
+import { deploymentCommands } from './commands/deployments.ts';
+import { inferCommand } from './commands/infer.ts';
 import { modelCommands } from './commands/models.ts';
 import { contextCommands } from './context/context-commands.ts';
 import { CliError, exitCodeOf, exitCodes, exitCodeTable } from './exit-codes.ts';
@@ -51,6 +53,8 @@ function createProgram(io: CliIo, run: Run): Command {
     );
   contextCommands(program, run);
   modelCommands(program, run);
+  deploymentCommands(program, run);
+  inferCommand(program, run);
   return program;
 }
 
