@@ -4,6 +4,7 @@ import { addGlobalOptions, type Cli, type CliIo, cliOf } from './cli-context.ts'
 import { deploymentCommands } from './commands/deployments.ts';
 import { inferCommand } from './commands/infer.ts';
 import { modelCommands } from './commands/models.ts';
+import { pipelineCommands } from './commands/runs.ts';
 import { contextCommands } from './context/context-commands.ts';
 import { CliError, exitCodeOf, exitCodes, exitCodeTable } from './exit-codes.ts';
 
@@ -55,6 +56,7 @@ function createProgram(io: CliIo, run: Run): Command {
   modelCommands(program, run);
   deploymentCommands(program, run);
   inferCommand(program, run);
+  pipelineCommands(program, run);
   return program;
 }
 
