@@ -4,6 +4,7 @@ import { addGlobalOptions, type Cli, type CliIo, cliOf } from './cli-context.ts'
 import { deploymentCommands } from './commands/deployments.ts';
 import { inferCommand } from './commands/infer.ts';
 import { modelCommands } from './commands/models.ts';
+import { monitoringCommands } from './commands/monitoring.ts';
 import { pipelineCommands } from './commands/runs.ts';
 import { contextCommands } from './context/context-commands.ts';
 import { CliError, exitCodeOf, exitCodes, exitCodeTable } from './exit-codes.ts';
@@ -57,6 +58,7 @@ function createProgram(io: CliIo, run: Run): Command {
   deploymentCommands(program, run);
   inferCommand(program, run);
   pipelineCommands(program, run);
+  monitoringCommands(program, run);
   return program;
 }
 
