@@ -2,10 +2,12 @@ import { AppError } from '@flywheel/core';
 import { Command, CommanderError } from 'commander';
 import { addGlobalOptions, type Cli, type CliIo, cliOf } from './cli-context.ts';
 import { deploymentCommands } from './commands/deployments.ts';
+import { featureCommands } from './commands/features.ts';
 import { inferCommand } from './commands/infer.ts';
 import { modelCommands } from './commands/models.ts';
 import { monitoringCommands } from './commands/monitoring.ts';
 import { pipelineCommands } from './commands/runs.ts';
+import { scheduleCommands } from './commands/schedules.ts';
 import { contextCommands } from './context/context-commands.ts';
 import { CliError, exitCodeOf, exitCodes, exitCodeTable } from './exit-codes.ts';
 
@@ -59,6 +61,8 @@ function createProgram(io: CliIo, run: Run): Command {
   inferCommand(program, run);
   pipelineCommands(program, run);
   monitoringCommands(program, run);
+  scheduleCommands(program, run);
+  featureCommands(program, run);
   return program;
 }
 

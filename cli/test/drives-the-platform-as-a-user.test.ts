@@ -1,15 +1,14 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { silentLogger } from '@flywheel/core';
-import { type Platform, startPlatform } from '@flywheel/platform';
+import type { Platform } from '@flywheel/platform';
 import { repoRoot, waitFor } from '@flywheel/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { contextArgs, startEmbeddedPlatform } from './embedded-platform.ts';
 import { type FlywheelResult, runFlywheel } from './run-flywheel.ts';
 
 // The interpreter of the test venv (test/python/requirements.txt: scikit-learn, skl2onnx, onnx).
 const python = process.env.FLYWHEEL_PYTHON ?? 'python3';
-const services = ['scheduler', 'orchestrator', 'registry', 'feature-store', 'serving', 'monitoring'] as const;
 
 /** 400 days of weather: rain is likelier on cold, windy days (a seeded generator, the same every run). */
 function trainingRows(): string {
@@ -42,22 +41,7 @@ describe('the flywheel CLI, driven as a user drives it (a child process against 
   };
 
   beforeAll(async () => {
-    platform = await startPlatform(
-      {
-        ...process.env,
-        ...Object.fromEntries(
-          services.map((s) => [`FLYWHEEL_${s.toUpperCase().replace('-', '_')}_GRPC_ADDRESS`, '127.0.0.1:0']),
-        ),
-        FLYWHEEL_STORE_DIR: join(dir, 'store'),
-        FLYWHEEL_BLOBS_DIR: join(dir, 'blobs'),
-        FLYWHEEL_ORCHESTRATOR_WORK_DIR: join(dir, 'work'),
-        FLYWHEEL_BUS: 'memory',
-        FLYWHEEL_SERVING_HTTP_ADDRESS: '127.0.0.1:0',
-        FLYWHEEL_FEATURE_STORE_HTTP_ADDRESS: '127.0.0.1:0',
-        FLYWHEEL_LOG_LEVEL: 'warn',
-      },
-      process.env.FLYWHEEL_TEST_LOG ? {} : { log: silentLogger },
-    );
+    platform = await startEmbeddedPlatform(dir);
   }, 180_000);
   afterAll(async () => {
     await platform?.stop();
@@ -65,12 +49,7 @@ describe('the flywheel CLI, driven as a user drives it (a child process against 
 
   it('trains with scikit-learn in a run, registers, deploys, infers and reads drift — output and exit codes', async () => {
     // A context naming each service's address, made current.
-    const set = await flywheel(
-      'context',
-      'set',
-      'e2e',
-      ...services.flatMap((s) => [`--${s}`, platform.address(s)]),
-    );
+    const set = await flywheel('context', 'set', 'e2e', ...contextArgs(platform));
     expect(set).toMatchObject({ code: 0 });
     expect((await flywheel('context', 'use', 'e2e')).code).toBe(0);
 
