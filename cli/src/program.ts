@@ -2,6 +2,7 @@ import { AppError } from '@flywheel/core';
 import { Command, CommanderError } from 'commander';
 import { addGlobalOptions, type Cli, type CliIo, cliOf } from './cli-context.ts';
 import { deploymentCommands } from './commands/deployments.ts';
+import { eventCommands } from './commands/events.ts';
 import { featureCommands } from './commands/features.ts';
 import { inferCommand } from './commands/infer.ts';
 import { modelCommands } from './commands/models.ts';
@@ -63,6 +64,7 @@ function createProgram(io: CliIo, run: Run): Command {
   monitoringCommands(program, run);
   scheduleCommands(program, run);
   featureCommands(program, run);
+  eventCommands(program, run);
   return program;
 }
 
