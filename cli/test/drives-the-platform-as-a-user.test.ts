@@ -242,5 +242,34 @@ describe('the flywheel CLI, driven as a user drives it (a child process against 
     );
     expect(table.stdout).toMatch(/^wind\s+psi\s+/m);
     expect(table.stdout).not.toContain('\u001b[');
+
+    // A second version as a canary on half the traffic, then rolled back to the stable one.
+    const v2 = await flywheel(
+      'models',
+      'register',
+      '--file',
+      run.outputs.model_path,
+      '--name',
+      'rain',
+      '--request-id',
+      'v2',
+    );
+    expect(v2.stdout).toMatch(/^registered rain v2\n/);
+    const canary = await flywheel('deploy', 'canary', 'rain', '2', '--steps', '50', '--bake', '600');
+    expect(canary).toMatchObject({
+      code: 0,
+      stdout: 'canary of v2 started on rain: v1 stable 50%, v2 canary 50%\n',
+    });
+    const rolling = JSON.parse((await flywheel('deploy', 'status', 'rain', '-o', 'json')).stdout) as {
+      deployment: { state: string };
+      rollout: { state: string; candidateVersion: string };
+    };
+    expect(rolling).toMatchObject({
+      deployment: { state: 'DEPLOYMENT_STATE_ROLLING_OUT' },
+      rollout: { state: 'ROLLOUT_STATE_PROGRESSING', candidateVersion: '2' },
+    });
+    const rolledBack = await flywheel('deploy', 'rollback', 'rain', '--reason', 'checked by hand');
+    expect(rolledBack.code).toBe(0);
+    expect(rolledBack.stdout).toMatch(/^routes:\s+v1 stable 100%$/m);
   }, 600_000);
 });

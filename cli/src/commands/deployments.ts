@@ -29,7 +29,7 @@ interface CreateOptions {
   waitTimeout: string;
 }
 
-/** `flywheel deploy create|get|list|status|rollback`: serving's deployments and rollouts. */
+/** `flywheel deploy create|get|list|status|canary|rollback`: serving's deployments and rollouts. */
 export function deploymentCommands(program: Command, run: Run): void {
   const deploy = program.command('deploy').description('deployments and rollouts (serving)');
 
@@ -208,12 +208,76 @@ export function deploymentCommands(program: Command, run: Run): void {
 
   run(
     deploy
-      .command('rollback <name>')
-      .description('send all traffic back to the stable version and end any rollout')
-      .option('--reason <text>', 'why, recorded in deployment.rolled-back'),
-    async (cli: Cli, name: string, options: { reason?: string }) => {
+      .command('canary <name> <version>')
+      .description('roll a version out as a canary: a growing share of traffic while it keeps its SLOs')
+      .option('--steps <percents>', 'traffic percentages to walk through', '10,50')
+      .option('--bake <seconds>', 'how long each step is observed', '60')
+      .option('--min-requests <n>', 'candidate requests a step needs before it can pass', '0')
+      .option('--max-error-rate <0..1>', 'roll back when the candidate fails more than this share')
+      .option('--no-auto-promote', 'pause after the last step until promoted')
+      .option('--reason <text>', 'why, recorded in deployment.traffic-changed'),
+    async (
+      cli: Cli,
+      name: string,
+      version: string,
+      options: {
+        steps: string;
+        bake: string;
+        minRequests: string;
+        maxErrorRate?: string;
+        autoPromote: boolean;
+        reason?: string;
+      },
+    ) => {
+      const stepPercents = options.steps.split(',').map((p) => {
+        const n = Number(p);
+        if (!(n > 0 && n <= 100))
+          throw new CliError(`--steps ${options.steps}: each must be in (0, 100]`, exitCodes.usage);
+        return n;
+      });
       const serving = await cli.services().client(ServingService, 'serving');
-      const { deployment } = await serving.rollback({ deploymentName: name, reason: options.reason ?? '' });
+      const { deployment, rollout } = await serving.setTrafficSplit({
+        deploymentName: name,
+        reason: options.reason ?? '',
+        trafficSplit: {
+          strategy: {
+            case: 'canary',
+            value: {
+              candidateVersion: versionOf(version),
+              stepPercents,
+              bakeDuration: { seconds: BigInt(Math.round(Number(options.bake))) },
+              minRequests: Number(options.minRequests),
+              autoPromote: options.autoPromote,
+              ...(options.maxErrorRate ? { slo: { maxErrorRate: Number(options.maxErrorRate) } } : {}),
+            },
+          },
+        },
+      });
+      if (!deployment)
+        throw new CliError('serving answered SetTrafficSplit without a deployment', exitCodes.failure);
+      cli.out.result(
+        {
+          deployment: jsonOf(DeploymentSchema, deployment),
+          ...(rollout ? { rollout: jsonOf(RolloutStatusSchema, rollout) } : {}),
+        },
+        () => `canary of v${version} started on ${name}: ${routesOf(deployment)}`,
+      );
+    },
+  );
+
+  run(
+    deploy
+      .command('rollback <name>')
+      .description('send all traffic back to the stable version (or --to a version) and end any rollout')
+      .option('--to <version>', 'the version to send all traffic to (default: the stable one)')
+      .option('--reason <text>', 'why, recorded in deployment.rolled-back'),
+    async (cli: Cli, name: string, options: { to?: string; reason?: string }) => {
+      const serving = await cli.services().client(ServingService, 'serving');
+      const { deployment } = await serving.rollback({
+        deploymentName: name,
+        reason: options.reason ?? '',
+        ...(options.to ? { toVersion: versionOf(options.to) } : {}),
+      });
       if (!deployment)
         throw new CliError('serving answered Rollback without a deployment', exitCodes.failure);
       cli.out.result(
