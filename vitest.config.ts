@@ -8,6 +8,8 @@ export default defineConfig({
     include: [
       'libs/*/src/**/*.test.ts',
       'libs/*/test/**/*.test.ts',
+      'cli/src/**/*.test.ts',
+      'cli/test/**/*.test.ts',
       'services/*/test/**/*.test.ts',
       'test/**/*.test.ts',
       'scripts/**/*.test.ts',
