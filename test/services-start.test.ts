@@ -10,6 +10,7 @@ import { Health, HealthCheckResponse_ServingStatus } from '@flywheel/proto/grpc/
 import { GRPCInferenceService } from '@flywheel/proto/inference/grpc_service_pb.js';
 import { createRpcClient } from '@flywheel/rpc';
 import { spawnService } from '@flywheel/runtime/testing';
+import { sampleSum, scrapePrometheus } from '@flywheel/testing';
 import { describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
@@ -34,6 +35,16 @@ describe.each(services)('the $name service process', ({ name, apis }) => {
         );
       }
       health.close();
+      // Its own Prometheus endpoint counted those calls (the address is in its `serving` log line).
+      const samples = await scrapePrometheus(service.metricsUrl!);
+      expect(
+        sampleSum(samples, 'grpc_server_handled_total', {
+          grpc_service: 'grpc.health.v1.Health',
+          grpc_method: 'Check',
+          grpc_code: 'OK',
+          service: name,
+        }),
+      ).toBe(apis.length);
       // Every RPC of the API answers, and the ones not built yet say so with UNIMPLEMENTED.
       const python = process.env.FLYWHEEL_PYTHON ?? 'python3';
       const { stdout } = await run(

@@ -21,9 +21,28 @@ export interface EventBus {
   ensureTopics(topics: readonly string[], options?: CallOptions): Promise<void>;
   /** Joins consumer group `group` on `topics`; see {@link Subscription}. Never throws: failures to connect are retried in the background. */
   subscribe(options: SubscribeOptions): Subscription;
+  /**
+   * How many events of each of `topics` group `group` has not settled yet, one entry per topic in
+   * the order asked: Kafka sums high watermark − committed offset over the partitions; JetStream
+   * counts the group's durable consumer's pending and unacknowledged messages; in memory, the
+   * group's unsettled entries. A group that never committed is behind by everything retained; a
+   * topic that does not exist, by 0. Throws `unavailable` (retriable) when the broker cannot be
+   * reached before the deadline.
+   */
+  consumerLag(group: string, topics: readonly string[], options?: CallOptions): Promise<ConsumerLag[]>;
   /** Closes every open subscription (drain), then disconnects. Idempotent. */
   close(): Promise<void>;
 }
+
+/** How far one consumer group is behind on one topic: events it has not settled yet. */
+export interface ConsumerLag {
+  readonly topic: string;
+  readonly group: string;
+  readonly lag: number;
+}
+
+/** How one delivery attempt ended: handled, nacked to be redelivered, or dead-lettered. */
+export type DeliveryAttemptOutcome = 'ok' | 'retried' | 'dead_lettered';
 
 export interface SubscribeOptions {
   topics: readonly string[];
@@ -63,6 +82,12 @@ export interface SubscribeOptions {
    * (at-least-once, commit after settle, retry budget, `<topic>.dlq` with the reason).
    */
   records?: 'cloudevents' | 'raw';
+  /**
+   * Told how each delivery attempt of a topic ended (for metrics): `ok` (acked), `retried`
+   * (nacked, redelivered after backoff) or `dead_lettered` (written to `<topic>.dlq`, undecodable
+   * messages included). Must not throw.
+   */
+  onOutcome?: (topic: string, outcome: DeliveryAttemptOutcome) => void;
 }
 
 /**

@@ -7,7 +7,14 @@ export type { RedriveFilter } from './dlq/redrive-dead-letters.ts';
 export { listDeadLetters, redriveDeadLetters } from './dlq/redrive-dead-letters.ts';
 export type { EventAdmission, EventSecurityConfig } from './event-admission.ts';
 export { createEventAdmission, readEventSecurityConfig, signerFor } from './event-admission.ts';
-export type { Delivery, EventBus, SubscribeOptions, Subscription } from './event-bus.ts';
+export type {
+  ConsumerLag,
+  Delivery,
+  DeliveryAttemptOutcome,
+  EventBus,
+  SubscribeOptions,
+  Subscription,
+} from './event-bus.ts';
 export { dlqHeaders, dlqTopicOf } from './event-bus.ts';
 export type { EventHandler, HandleEventsOptions, HandlerContext } from './handle-events.ts';
 export { handleEvents } from './handle-events.ts';

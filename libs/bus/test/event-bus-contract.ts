@@ -2,7 +2,7 @@
 // nats-bus.test.ts (the last two against real servers). Test support: it imports Vitest, so it lives out of src/.
 import { AppError } from '@flywheel/core';
 import { type CloudEvent, contentTypes, newEventId, type WireMessage } from '@flywheel/events';
-import { uniqueName } from '@flywheel/testing';
+import { uniqueName, waitFor } from '@flywheel/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type Delivery,
@@ -121,6 +121,52 @@ export function describeEventBusContract(name: string, makeHarness: () => Promis
         expect(list).toEqual([...list].sort((x, y) => x - y));
         expect(list).toHaveLength(events.length / keys.length);
       }
+    });
+
+    it("reports a group's lag per topic (everything retained before it consumes, none once it settled all) and each attempt's outcome", async () => {
+      const topic = await freshTopic('lag');
+      const absent = uniqueName('contract.absent');
+      const group = uniqueName('g');
+      await bus().publish(
+        ['retried', 'poison', 'plain'].map((body) => event(topic, 'one-key', body)),
+        { timeoutMs: patienceMs },
+      );
+      const lagOf = async (): Promise<number[]> =>
+        (await bus().consumerLag(group, [topic, absent], { timeoutMs: patienceMs })).map((entry) => {
+          expect(entry.group).toBe(group);
+          return entry.lag;
+        });
+      await waitFor(async () => (await lagOf())[0] === 3, {
+        what: 'a lag of 3 before the group consumes',
+        timeoutMs: patienceMs,
+        intervalMs: 250,
+      });
+      expect(await lagOf()).toEqual([3, 0]);
+      const outcomes: string[] = [];
+      const subscription = subscribe({
+        topics: [topic],
+        group,
+        retryBackoff: { baseMs: 10, maxMs: 20 },
+        onOutcome: (at, outcome) => outcomes.push(`${at === topic ? 'topic' : at}:${outcome}`),
+      });
+      let settled = 0;
+      await consumeUntil(subscription, async (delivery) => {
+        const body = text(delivery.event);
+        if (body === 'retried' && delivery.attempt === 1) {
+          await delivery.nack(new AppError('unavailable', 'try later'));
+          return false;
+        }
+        if (body === 'poison') await delivery.nack(new AppError('invalid_argument', 'never'));
+        else await delivery.ack();
+        return ++settled === 3;
+      });
+      await waitFor(async () => (await lagOf())[0] === 0, {
+        what: 'a lag of 0 once all is settled',
+        timeoutMs: patienceMs,
+        intervalMs: 250,
+      });
+      await waitFor(async () => outcomes.length === 4, { what: 'four outcomes', timeoutMs: patienceMs });
+      expect(outcomes).toEqual(['topic:retried', 'topic:ok', 'topic:dead_lettered', 'topic:ok']);
     });
 
     it('holds back the later events of a key while an earlier one is retried', async () => {

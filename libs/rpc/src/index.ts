@@ -62,6 +62,7 @@ export {
 } from './paging.ts';
 export type { ClientMethod, RpcCallOptions, RpcClient, RpcClientOptions } from './rpc-client.ts';
 export { createRpcClient } from './rpc-client.ts';
+export { grpcCodeName } from './rpc-metrics.ts';
 export type { AddServiceOptions, AnswerSizeHintsOf, RpcServer, RpcServerOptions } from './rpc-server.ts';
 export { createRpcServer } from './rpc-server.ts';
 export type { ClientAuthMode, EnabledTlsConfig, TlsConfig } from './tls/tls-config.ts';

@@ -1,6 +1,7 @@
 import type { DescMethod, DescService, Message } from '@bufbuild/protobuf';
 import type { GenService, GenServiceMethods } from '@bufbuild/protobuf/codegenv2';
 import { AppError, type Logger, runActingAs, silentLogger } from '@flywheel/core';
+import type { MetricsRegistry } from '@flywheel/metrics';
 import { extractTraceContext } from '@flywheel/telemetry';
 import * as grpc from '@grpc/grpc-js';
 import type { ServerSurfaceCall } from '@grpc/grpc-js/build/src/server-call.js';
@@ -14,6 +15,7 @@ import type { CallContext, ServiceImpl } from './handler-types.ts';
 import { createHealthService, type HealthStatus } from './health-service.ts';
 import { onBehalfOfHeader, onBehalfOfPattern } from './on-behalf-of.ts';
 import { createReflectionServices } from './reflection-service.ts';
+import { type MethodMetrics, methodMetricsOf } from './rpc-metrics.ts';
 import { metadataToHeaders, toGrpcStatus } from './status-mapping.ts';
 import type { EnabledTlsConfig } from './tls/tls-config.ts';
 import { grpcServerTls } from './tls/tls-credentials.ts';
@@ -45,6 +47,11 @@ export interface RpcServerOptions {
   tls?: EnabledTlsConfig;
   /** Serve gRPC server reflection (v1 and v1alpha). Default true; services turn it off with auth on. */
   reflection?: boolean;
+  /**
+   * Counts every call in `grpc_server_started_total`, `grpc_server_handled_total` (with its
+   * `grpc_code`) and `grpc_server_handling_seconds`, as go-grpc-prometheus names them. Absent: none.
+   */
+  metrics?: MetricsRegistry;
 }
 
 /** How one service is served, beyond its handlers. */
@@ -129,6 +136,7 @@ export function createRpcServer(options: RpcServerOptions = {}): RpcServer {
         answerLimit,
         principal,
         guard,
+        metrics: options.metrics ? methodMetricsOf(options.metrics, method) : undefined,
       });
     }
     server.addService(serviceDefinition(service), handlers);
@@ -207,6 +215,8 @@ interface WrapOptions {
   /** Present when auth is on: who may call this method. */
   guard: { authenticator: Authenticator; policy: AnyMethodPolicy | undefined } | undefined;
   answerLimit: AnswerLimit;
+  /** The method's RPC metrics, when the server has a registry. */
+  metrics: MethodMetrics | undefined;
 }
 
 /** The size limit of one method's answers, and what its error says. */
@@ -269,6 +279,9 @@ function openCall(call: ServerSurfaceCall, info: MethodInfo, options: WrapOption
   const deadline = Number.isFinite(givenMs)
     ? givenMs
     : Date.now() + (streaming ? options.streamDeadlineMs : options.unaryDeadlineMs);
+  const startedAt = options.metrics?.started() ?? 0;
+  /** The gRPC status the call ends with, for its metrics: OK unless it failed. */
+  let code = 0;
   const controller = new AbortController();
   const signal = controller.signal;
   let ended = false;
@@ -366,6 +379,7 @@ function openCall(call: ServerSurfaceCall, info: MethodInfo, options: WrapOption
       // An abort wins over what the handler threw because of it.
       const error =
         signal.aborted && signal.reason instanceof AppError ? signal.reason : AppError.from(thrown);
+      code = error.status;
       span.setAttribute('rpc.grpc.status_code', error.status);
       span.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
       if (error.code === 'internal' || error.code === 'unknown' || error.code === 'data_loss') {
@@ -377,6 +391,7 @@ function openCall(call: ServerSurfaceCall, info: MethodInfo, options: WrapOption
       ended = true;
       clearTimeout(timer);
       options.open.calls.delete(abort);
+      options.metrics?.handled(startedAt, code);
       span.end();
     },
   };

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { ConfigReader } from '@flywheel/core';
 import { describe, expect, it } from 'vitest';
 import {
+  defaultMetricsAddress,
   grpcAddressVariable,
   readHostConfig,
   readPeers,
@@ -55,6 +56,7 @@ describe('readHostConfig', () => {
       instanceId: `${hostname()}/registry`, // this container's hostname needs no cleaning
       dedupeRetentionMs: 7 * 24 * 3_600_000,
       consumerGroupPrefix: '',
+      metrics: { enabled: true, address: '127.0.0.1:7203' },
       auth: { enabled: false },
       tls: { enabled: false },
       reflection: true,
@@ -78,6 +80,8 @@ describe('readHostConfig', () => {
       FLYWHEEL_DEDUPE_RETENTION: '336h',
       FLYWHEEL_CONSUMER_GROUP_PREFIX: 'staging-',
       FLYWHEEL_GRPC_REFLECTION: 'off',
+      FLYWHEEL_METRICS: 'off',
+      FLYWHEEL_FEATURE_STORE_METRICS_ADDRESS: '0.0.0.0:9100',
       FLYWHEEL_EVENT_PRODUCERS: '{"dataset.arrived": ["urn:data-pipeline:nightly"]}',
     });
     const config = readHostConfig(reader, 'feature-store');
@@ -97,6 +101,7 @@ describe('readHostConfig', () => {
       instanceId: 'node-7/feature-store-0',
       dedupeRetentionMs: 14 * 24 * 3_600_000,
       consumerGroupPrefix: 'staging-',
+      metrics: { enabled: false, address: '0.0.0.0:9100' },
       auth: { enabled: false },
       tls: { enabled: false },
       reflection: false,
@@ -131,6 +136,18 @@ describe('readHostConfig', () => {
     expect(problemsOf(reader)).toContain(
       'FLYWHEEL_ZIPKIN_ENDPOINT must be a http: or https: URL, got "zipkin:9411"',
     );
+  });
+
+  it('serves metrics beside gRPC by default: its host, its port + 100, a free port when gRPC takes one', () => {
+    expect(defaultMetricsAddress('127.0.0.1:7105')).toBe('127.0.0.1:7205');
+    expect(defaultMetricsAddress('[::1]:0')).toBe('[::1]:0');
+    const config = (env: Record<string, string>) => readHostConfig(new ConfigReader(env), 'serving').metrics;
+    expect(config({ FLYWHEEL_SERVING_GRPC_ADDRESS: '0.0.0.0:9000' }).address).toBe('0.0.0.0:9100');
+    expect(config({ FLYWHEEL_SERVING_GRPC_ADDRESS: '127.0.0.1:0' }).address).toBe('127.0.0.1:0');
+    const reader = new ConfigReader({ FLYWHEEL_SERVING_METRICS_ADDRESS: 'nope', FLYWHEEL_METRICS: 'maybe' });
+    readHostConfig(reader, 'serving');
+    expect(problemsOf(reader)).toMatch(/FLYWHEEL_SERVING_METRICS_ADDRESS.*host:port/s);
+    expect(problemsOf(reader)).toMatch(/FLYWHEEL_METRICS/);
   });
 
   it("prefers the service's own address variable over FLYWHEEL_GRPC_ADDRESS, port 0 allowed", () => {

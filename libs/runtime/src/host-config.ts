@@ -25,6 +25,22 @@ export function grpcAddressVariable(service: ServiceName): string {
   return `FLYWHEEL_${service.toUpperCase().replaceAll('-', '_')}_GRPC_ADDRESS`;
 }
 
+/** The variable a service's metrics address is read from: `FLYWHEEL_<SERVICE>_METRICS_ADDRESS`. */
+export function metricsAddressVariable(service: ServiceName): string {
+  return `FLYWHEEL_${service.toUpperCase().replaceAll('-', '_')}_METRICS_ADDRESS`;
+}
+
+/**
+ * The metrics address when none is set: the gRPC host, the gRPC port + 100 (scheduler 7201 …
+ * monitoring 7206), or port 0 (a free one) when gRPC picks a free port too.
+ */
+export function defaultMetricsAddress(grpcAddress: string): string {
+  const colon = grpcAddress.lastIndexOf(':');
+  const host = grpcAddress.slice(0, colon);
+  const port = Number(grpcAddress.slice(colon + 1));
+  return `${host}:${port === 0 ? 0 : port + 100}`;
+}
+
 /**
  * Where peers are reached: the same `FLYWHEEL_<PEER>_GRPC_ADDRESS` each peer binds to, default
  * `127.0.0.1:<its default port>`.
@@ -79,6 +95,12 @@ export interface HostConfig {
    * share a group. Empty (unset): the bus's topic prefix stands in, see {@link consumerGroupPrefixOf}.
    */
   consumerGroupPrefix: string;
+  /**
+   * The Prometheus endpoint (`FLYWHEEL_METRICS`, `on` | `off`, default on): `GET /metrics` on
+   * `address` (`FLYWHEEL_<SERVICE>_METRICS_ADDRESS`, default {@link defaultMetricsAddress}),
+   * HTTPS when the host serves TLS. Off: no endpoint, no process metrics, no per-call metrics.
+   */
+  metrics: { enabled: boolean; address: string };
   /** Who may call (`FLYWHEEL_AUTH_*`, see `@flywheel/rpc` readAuthConfig); off by default. */
   auth: AuthConfig;
   /**
@@ -126,7 +148,7 @@ const groupPrefixPattern = /^[A-Za-z0-9_-]{0,100}$/;
  * otlp-json, zipkin), `FLYWHEEL_OTLP_ENDPOINT`, `FLYWHEEL_ZIPKIN_ENDPOINT`,
  * `FLYWHEEL_MAX_MESSAGE_BYTES`, `FLYWHEEL_DEFAULT_DEADLINE`, `FLYWHEEL_SHUTDOWN_GRACE`,
  * `FLYWHEEL_LOCAL_TEAM`, `FLYWHEEL_INSTANCE_ID`, `FLYWHEEL_DEDUPE_RETENTION`,
- * `FLYWHEEL_CONSUMER_GROUP_PREFIX`, `FLYWHEEL_AUTH_*`, `FLYWHEEL_TLS_*`, `FLYWHEEL_GRPC_REFLECTION`
+ * `FLYWHEEL_CONSUMER_GROUP_PREFIX`, `FLYWHEEL_METRICS`, `FLYWHEEL_<SERVICE>_METRICS_ADDRESS`, `FLYWHEEL_AUTH_*`, `FLYWHEEL_TLS_*`, `FLYWHEEL_GRPC_REFLECTION`
  * and `FLYWHEEL_EVENT_*`.
  * Collects problems into `reader`; the caller calls `reader.done()` once its own settings are read.
  */
@@ -136,6 +158,13 @@ export function readHostConfig(reader: ConfigReader, service: ServiceName): Host
     reader.optional(variable) ?? reader.string('FLYWHEEL_GRPC_ADDRESS', `127.0.0.1:${servicePorts[service]}`);
   if (!/^[^\s]+:\d{1,5}$/.test(grpcAddress))
     reader.problem(variable, `must be host:port, got "${grpcAddress}"`);
+  const metricsVariable = metricsAddressVariable(service);
+  const metrics = {
+    enabled: reader.oneOf('FLYWHEEL_METRICS', ['on', 'off'], 'on') === 'on',
+    address: reader.string(metricsVariable, defaultMetricsAddress(grpcAddress)),
+  };
+  if (!/^[^\s]+:\d{1,5}$/.test(metrics.address))
+    reader.problem(metricsVariable, `must be host:port, got "${metrics.address}"`);
   const telemetry = readTelemetryExporters(reader);
   const localTeam = reader.string('FLYWHEEL_LOCAL_TEAM', 'default');
   if (!teamPattern.test(localTeam) || localTeam.length > 64) {
@@ -193,6 +222,7 @@ export function readHostConfig(reader: ConfigReader, service: ServiceName): Host
     instanceId,
     dedupeRetentionMs,
     consumerGroupPrefix,
+    metrics,
     auth,
     tls,
     reflection,

@@ -1,7 +1,9 @@
 export type { HostConfig, ServiceName } from './host-config.ts';
 export {
   consumerGroupPrefixOf,
+  defaultMetricsAddress,
   grpcAddressVariable,
+  metricsAddressVariable,
   readHostConfig,
   readPeers,
   servicePorts,

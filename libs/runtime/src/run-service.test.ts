@@ -4,11 +4,12 @@ import { join } from 'node:path';
 import { createMemoryBus, type EventBus } from '@flywheel/bus';
 import { AppError, ConfigReader, type Logger, silentLogger } from '@flywheel/core';
 import { newEvent } from '@flywheel/events';
+import { counterOf } from '@flywheel/metrics';
 import { ModelVersionRegisteredSchema } from '@flywheel/proto/flywheel/events/v1/model_pb.js';
 import { RegistryService } from '@flywheel/proto/flywheel/registry/v1/registry_pb.js';
 import { Health, HealthCheckResponse_ServingStatus } from '@flywheel/proto/grpc/health/v1/health_pb.js';
 import { createRpcClient } from '@flywheel/rpc';
-import { waitFor } from '@flywheel/testing';
+import { sampleSum, scrapePrometheus, waitFor } from '@flywheel/testing';
 import { describe, expect, it } from 'vitest';
 import { readHostConfig } from './host-config.ts';
 import { readInfraConfig } from './infra.ts';
@@ -24,6 +25,7 @@ function slowToJoinBus(): { bus: EventBus; join(): void } {
   const bus: EventBus = {
     publish: (events, options) => inner.publish(events, options),
     ensureTopics: (topics, options) => inner.ensureTopics(topics, options),
+    consumerLag: (group, topics, options) => inner.consumerLag(group, topics, options),
     subscribe: (options) => {
       const subscription = inner.subscribe(options);
       return {
@@ -323,6 +325,7 @@ describe('runService on the embedded adapters', () => {
         await created;
         await inner.ensureTopics(topics, options);
       },
+      consumerLag: (group, topics, options) => inner.consumerLag(group, topics, options),
       subscribe: (options) => {
         subscribed.push(options.group);
         return inner.subscribe(options);
@@ -432,5 +435,89 @@ describe('runService on the embedded adapters', () => {
     await service.stop();
     await readying;
     await bus.close();
+  });
+
+  it('serves its registry at GET /metrics on its metrics address, every series labelled with the service; none with FLYWHEEL_METRICS=off', async () => {
+    const service = await runService({
+      name: 'registry',
+      config: embeddedConfig({ FLYWHEEL_REGISTRY_METRICS_ADDRESS: '127.0.0.1:0' }),
+      log: silentLogger,
+      startTelemetry: false,
+      wire: (h) => {
+        counterOf(h.metrics, { name: 'flywheel_test_wired_total', help: 'wired' }).inc(2);
+        return {};
+      },
+    });
+    try {
+      expect(service.metricsAddress).toMatch(/^127\.0\.0\.1:\d+$/);
+      const samples = await scrapePrometheus(`http://${service.metricsAddress}/metrics`);
+      expect(sampleSum(samples, 'flywheel_test_wired_total', { service: 'registry' })).toBe(2);
+      expect(sampleSum(samples, 'nodejs_heap_size_used_bytes', { service: 'registry' })).toBeGreaterThan(0);
+      expect(samples.every((sample) => sample.labels.service === 'registry')).toBe(true);
+      expect((await fetch(`http://${service.metricsAddress}/other`)).status).toBe(404);
+      expect((await fetch(`http://${service.metricsAddress}/metrics`, { method: 'POST' })).status).toBe(405);
+    } finally {
+      await service.stop();
+    }
+    const off = await runService({
+      name: 'registry',
+      config: embeddedConfig({ FLYWHEEL_METRICS: 'off' }),
+      log: silentLogger,
+      startTelemetry: false,
+      wire: () => ({}),
+    });
+    expect(off.metricsAddress).toBeUndefined();
+    expect(await off.metrics.getMetricsAsJSON()).toEqual([]);
+    await off.stop();
+  });
+
+  it("counts its consumers' events by outcome and dead letters, and shows their lag and the outbox backlog", async () => {
+    const bus = createMemoryBus();
+    const topic = 'model.version-registered';
+    const service = await runService({
+      name: 'registry',
+      config: embeddedConfig({ FLYWHEEL_REGISTRY_METRICS_ADDRESS: '127.0.0.1:0' }),
+      log: silentLogger,
+      startTelemetry: false,
+      shared: { bus },
+      wire: async (h) => {
+        await h.consume({ topics: [topic], group: 'watcher' }, async (event) => {
+          if (event.extensions?.verdict === 'poison') throw AppError.invalidArgument('model_name', 'refused');
+        });
+        return {};
+      },
+    });
+    try {
+      await service.ready();
+      const registered = (verdict: string) =>
+        newEvent(
+          ModelVersionRegisteredSchema,
+          { modelName: 'churn' },
+          { source: 'test', extensions: { verdict } },
+        );
+      await bus.publish([registered('ok-1'), registered('poison'), registered('ok-2')]);
+      const url = `http://${service.metricsAddress}/metrics`;
+      const handled = (outcome: string) => async () =>
+        sampleSum(await scrapePrometheus(url), 'flywheel_bus_events_handled_total', {
+          topic,
+          group: 'watcher',
+          outcome,
+        });
+      await waitFor(async () => (await handled('ok')()) === 2, {
+        what: 'two events handled',
+        timeoutMs: 20_000,
+      });
+      expect(await handled('dead_lettered')()).toBe(1);
+      const samples = await scrapePrometheus(url);
+      expect(sampleSum(samples, 'flywheel_bus_dead_letters_total', { topic, service: 'registry' })).toBe(1);
+      expect(samples.find((s) => s.name === 'flywheel_bus_consumer_lag')).toMatchObject({
+        labels: { topic, group: 'watcher', service: 'registry' },
+        value: 0,
+      });
+      expect(samples.find((s) => s.name === 'flywheel_outbox_backlog')).toMatchObject({ value: 0 });
+    } finally {
+      await service.stop();
+      await bus.close();
+    }
   });
 });

@@ -20,18 +20,23 @@ import {
   runActingAs,
 } from '@flywheel/core';
 import { installEventSigner } from '@flywheel/events';
+import { createMetricsRegistry, type MetricsRegistry, sendMetrics } from '@flywheel/metrics';
 import {
   type Authenticator,
   createAuthenticator,
   createRpcServer,
+  type HttpServer,
+  httpMethodNotAllowed,
   localPrincipal,
   type Principal,
   type RpcServer,
+  startHttpServer,
   type TlsConfig,
 } from '@flywheel/rpc';
 import { createJsonLogger } from '@flywheel/telemetry';
 import { startTelemetry } from '@flywheel/telemetry/sdk';
 import { consumerGroupPrefixOf, type HostConfig } from './host-config.ts';
+import { outcomeCounter, watchConsumerLag, watchOutboxBacklog } from './host-metrics.ts';
 import { type Infra, type InfraConfig, openInfra } from './infra.ts';
 
 /** What a service adds to its host: its handlers and consumers, and how to let go of its resources. */
@@ -57,6 +62,12 @@ export interface ServiceHost {
   readonly server: RpcServer;
   readonly log: Logger;
   readonly infra: Infra;
+  /**
+   * The service's Prometheus registry (every series labelled `service=<name>`), served on the
+   * host's metrics endpoint: the kernel's per-RPC metrics are in it; the wiring adds its own
+   * with `counterOf`/`gaugeOf`/`histogramOf` from `@flywheel/metrics`.
+   */
+  readonly metrics: MetricsRegistry;
   /**
    * Who calls: the authenticator when `FLYWHEEL_AUTH=on` (the gRPC server already checks it; an
    * HTTP API passes it to startHttpServer), else the one local principal every call runs as.
@@ -117,6 +128,13 @@ export interface RunningService {
   readonly name: string;
   readonly port: number;
   readonly log: Logger;
+  /** The service's Prometheus registry (see {@link ServiceHost.metrics}). */
+  readonly metrics: MetricsRegistry;
+  /**
+   * `host:port` its `GET /metrics` is served on (the bound port when configured with port 0), also
+   * logged with `serving` as `metricsAddress`; undefined with `FLYWHEEL_METRICS=off`.
+   */
+  readonly metricsAddress: string | undefined;
   /**
    * Resolves once every consumer group has joined (logged once as `consumers ready`; at once when
    * there are none). Rejects `deadline_exceeded` after `timeoutMs` (default 60 s) — the groups go
@@ -146,6 +164,7 @@ export async function runService(options: RunServiceOptions): Promise<RunningSer
           otlpEndpoint: config.host.otlpEndpoint,
           zipkinEndpoint: config.host.zipkinEndpoint,
         });
+  const metrics = createMetricsRegistry(name, { processMetrics: config.host.metrics.enabled });
   const infra = await openInfra(config.infra, { log, ...(options.shared ? { shared: options.shared } : {}) });
   const auth = {
     localPrincipal: localPrincipal(config.host.localTeam),
@@ -159,6 +178,7 @@ export async function runService(options: RunServiceOptions): Promise<RunningSer
     maxSendMessageSetting: 'FLYWHEEL_MAX_MESSAGE_BYTES',
     defaultDeadlineMs: config.host.defaultDeadlineMs,
     reflection: config.host.reflection,
+    ...(config.host.metrics.enabled ? { metrics } : {}),
     ...(config.host.tls.enabled ? { tls: config.host.tls } : {}),
   });
   // The service's own identity: its background work (timers, relays) and its event handlers act
@@ -173,6 +193,17 @@ export async function runService(options: RunServiceOptions): Promise<RunningSer
   /** Per group: true once joined, false when the service stopped first. Never rejects. */
   const joins: Promise<boolean>[] = [];
   const groups = new Set<string>();
+  /** The topics of each running consumer group, for the consumer-lag gauge. */
+  const consumed = new Map<string, readonly string[]>();
+  if (config.host.metrics.enabled) {
+    watchConsumerLag(
+      metrics,
+      infra.bus,
+      () => [...consumed].map(([group, topics]) => ({ group, topics })),
+      log,
+    );
+    watchOutboxBacklog(metrics, infra.store, log);
+  }
   // One process per instance id at a time; the incarnation tells this process from its predecessors.
   const instance = { id: config.host.instanceId, incarnation: crypto.randomUUID() };
 
@@ -199,6 +230,7 @@ export async function runService(options: RunServiceOptions): Promise<RunningSer
     server,
     log,
     infra,
+    metrics,
     auth,
     tls: config.host.tls,
     signal: stopping.signal,
@@ -221,7 +253,13 @@ export async function runService(options: RunServiceOptions): Promise<RunningSer
       }
       groups.add(group);
       server.setHealth(consumerHealthName(group), 'NOT_SERVING');
-      const subscription = infra.bus.subscribe({ ...subscribe, group, fromBeginning: true });
+      const subscription = infra.bus.subscribe({
+        ...subscribe,
+        group,
+        fromBeginning: true,
+        ...(config.host.metrics.enabled ? { onOutcome: outcomeCounter(metrics, group) } : {}),
+      });
+      consumed.set(group, subscribe.topics);
       const once = createIdempotentHandler(
         { store: infra.store, log, retentionMs: config.host.dedupeRetentionMs, instance },
         handler,
@@ -241,6 +279,7 @@ export async function runService(options: RunServiceOptions): Promise<RunningSer
             own.abort();
             await handling;
             groups.delete(group);
+            consumed.delete(group);
             // Nothing to wait for any more: the entry must not hold the service's health down.
             server.setHealth(consumerHealthName(group), 'SERVING');
           })();
@@ -250,10 +289,14 @@ export async function runService(options: RunServiceOptions): Promise<RunningSer
     },
   };
   const wiring = await runActingAs({ subject: identity, teams: [] }, () => options.wire(host));
+  const metricsServer = config.host.metrics.enabled
+    ? await serveMetrics(metrics, config.host, name, log)
+    : undefined;
   const port = await server.listen(config.host.grpcAddress);
   log.info('serving', {
     address: config.host.grpcAddress,
     port,
+    ...(metricsServer ? { metricsAddress: metricsServer.address } : {}),
     auth: config.host.auth.enabled ? 'on' : 'off',
     tls: config.host.tls.enabled
       ? config.host.tls.clientAuth === 'none'
@@ -290,6 +333,7 @@ export async function runService(options: RunServiceOptions): Promise<RunningSer
     stopped ??= (async () => {
       log.info('stopping', { graceMs: config.host.shutdownGraceMs });
       await server.close({ graceMs: config.host.shutdownGraceMs });
+      await metricsServer?.close();
       stopping.abort();
       await Promise.all(consumers);
       await wiring.close?.();
@@ -300,7 +344,34 @@ export async function runService(options: RunServiceOptions): Promise<RunningSer
     })();
     return stopped;
   };
-  return { name, port, log, ready, stop };
+  return { name, port, log, metrics, metricsAddress: metricsServer?.address, ready, stop };
+}
+
+/**
+ * `GET /metrics` of the service's registry on its metrics address, open to any scraper (HTTPS when
+ * the host serves TLS); any other path is 404.
+ */
+function serveMetrics(
+  registry: MetricsRegistry,
+  host: HostConfig,
+  service: string,
+  log: Logger,
+): Promise<HttpServer> {
+  return startHttpServer(
+    host.metrics.address,
+    async (req, res) => {
+      const path = new URL(req.url ?? '/', 'http://server').pathname;
+      if (path !== '/metrics') throw new AppError('not_found', `${path}: only /metrics is served here`);
+      if (req.method !== 'GET' && req.method !== 'HEAD')
+        throw httpMethodNotAllowed(req.method ?? '', path, 'GET');
+      await sendMetrics(registry, req, res);
+    },
+    {
+      log,
+      setting: `FLYWHEEL_${service.toUpperCase().replaceAll('-', '_')}_METRICS_ADDRESS`,
+      ...(host.tls.enabled ? { tls: host.tls } : {}),
+    },
+  );
 }
 
 function cpuMsOf(usage: NodeJS.CpuUsage): number {

@@ -17,6 +17,7 @@ function failingFirst(failures: number, error: AppError): EventBus & { attempts:
     publish: inner.publish,
     subscribe: inner.subscribe,
     close: inner.close,
+    consumerLag: (group: string, topics: readonly string[]) => inner.consumerLag(group, topics),
     ensureTopics: async (topics: readonly string[]) => {
       bus.attempts++;
       if (bus.attempts <= failures) throw error;

@@ -90,6 +90,7 @@ export function topicsFirst(
       await topicsReady(callOptions);
       await bus.ensureTopics(more, callOptions);
     },
+    consumerLag: (group, topics, callOptions) => bus.consumerLag(group, topics, callOptions),
     subscribe: (subscribeOptions) => {
       if (done) return bus.subscribe(subscribeOptions);
       return deferredSubscription(ensured, () => bus.subscribe(subscribeOptions), topicsReady);

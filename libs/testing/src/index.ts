@@ -26,6 +26,8 @@ export {
   registerPrometheusTargets,
   waitForPrometheusQuery,
 } from './prometheus.ts';
+export type { PrometheusSample as ScrapedPrometheusSample } from './prometheus-samples.ts';
+export { parsePrometheusText, sampleSum, scrapePrometheus } from './prometheus-samples.ts';
 export type { RealServers } from './real-servers.ts';
 export { realServers } from './real-servers.ts';
 export { repoRoot } from './repo-root.ts';

@@ -22,6 +22,7 @@ import { createSetReferenceProfile } from './profiles/set-reference-profile.ts';
 import { maxFind, openCollections } from './records/monitoring-collections.ts';
 import { createCheckTrainingServingSkew } from './skew/check-training-serving-skew.ts';
 import type { SkewCheckRecord } from './skew/skew-check-records.ts';
+import { driftMetricsOf } from './windows/drift-metrics.ts';
 import { createEvaluateClosedWindows } from './windows/evaluate-closed-windows.ts';
 import { createRecordPredictions } from './windows/record-predictions.ts';
 import { createSweepWindows, startPeriodic } from './windows/sweep-windows.ts';
@@ -64,6 +65,7 @@ export async function wireMonitoring(host: ServiceHost, config: MonitoringConfig
   const evaluateClosedWindows = createEvaluateClosedWindows({
     collections,
     log: log.child({ component: 'evaluation' }),
+    metrics: driftMetricsOf(host.metrics),
   });
   const evaluateVersionWindows = async (modelName: string, modelVersion: number, signal: AbortSignal) => {
     const windows = await collections.windows.find({ modelName, modelVersion }, { limit: maxFind, signal });

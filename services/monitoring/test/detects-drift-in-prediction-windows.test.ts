@@ -7,7 +7,7 @@ import {
   DriftTestKind,
   FeatureKind,
 } from '@flywheel/proto/flywheel/monitoring/v1/monitoring_pb.js';
-import { waitFor } from '@flywheel/testing';
+import { sampleSum, scrapePrometheus, waitFor } from '@flywheel/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MonitoringHarness, startMonitoring } from './monitoring-harness.ts';
 import { jsonLines, newYorkDays, seattleTrainingDays, shuffled, type WeatherDay } from './weather-data.ts';
@@ -145,6 +145,19 @@ describe('drift in prediction windows', () => {
     });
     expect(beforeSecond.results.every((r) => !r.drifted)).toBe(true);
     expect(beforeSecond.results).toHaveLength(3);
+
+    // Its metrics: the last window's statistics as gauges, and the drift.detected it announced.
+    const samples = await scrapePrometheus(h.service.metricsUrl!);
+    const gauge = (feature: string, statistic: string) =>
+      sampleSum(samples, 'flywheel_drift_statistic', { monitor: 'weather-drift', feature, statistic });
+    expect(gauge('wind', 'psi')).toBeCloseTo(psi.statistic, 12);
+    expect(gauge('wind', 'ks')).toBeCloseTo(ks.statistic, 12);
+    expect(gauge('temp_max', 'psi')).toBe(
+      report.results.find((r) => r.feature === 'temp_max')!.tests[0]!.statistic,
+    );
+    expect(sampleSum(samples, 'flywheel_drift_detected_total', { monitor: 'weather-drift' })).toBe(
+      all.length,
+    );
   });
 
   it('raises one open alert for the drifted window, with alert.raised', async () => {

@@ -22,6 +22,7 @@ import { createJobLogs } from './executors/job-logs.ts';
 import { createJobSlots } from './executors/job-slots.ts';
 import { createLocalProcessExecutor } from './executors/local-process-executor.ts';
 import { createRunEngine } from './runs/run-engine.ts';
+import { runMetricsOf } from './runs/run-metrics.ts';
 import { createRunStore } from './runs/run-store.ts';
 
 /** What a caller may put in place of the defaults (embedded platform, tests, other executors). */
@@ -75,6 +76,7 @@ export async function wireOrchestrator(
     // A new incarnation per start: the replica's runs left by its previous process are taken at once.
     instance: { id: config.host.instanceId, incarnation: crypto.randomUUID() },
     leaseMs: config.runLeaseMs,
+    metrics: runMetricsOf(host.metrics),
     ...(options.random ? { random: options.random } : {}),
   });
   const pipelines = createSchedulerPipelines(config.peers.scheduler, tls);

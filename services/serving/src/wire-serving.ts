@@ -29,6 +29,7 @@ import { createUpdateDeployment } from './deployments/update-deployment.ts';
 import { createExplain } from './inference/explain/explain.ts';
 import { createFeatureEnrichment } from './inference/feature-enrichment.ts';
 import { createInfer } from './inference/infer.ts';
+import { instrumentInference, modelLoadObserver } from './observability/inference-metrics.ts';
 import { createModelStatisticsBook } from './observability/model-statistics.ts';
 import { createPredictionLog } from './observability/prediction-log.ts';
 import { createRuntimeLoader } from './runtime/runtime-loader.ts';
@@ -74,6 +75,7 @@ export async function wireServing(
     loadVersion,
     registryTimeoutMs: config.loading.registryTimeoutMs,
     log,
+    onLoaded: modelLoadObserver(host.metrics),
   });
   const router = createTrafficRouter();
   const trafficStats = createTrafficStats();
@@ -118,7 +120,15 @@ export async function wireServing(
     signal,
     log,
   });
-  const statistics = createModelStatisticsBook();
+  const statistics = instrumentInference(host.metrics, createModelStatisticsBook(), () =>
+    served
+      .list()
+      .flatMap(({ name, live }) =>
+        live?.runner.instances === undefined
+          ? []
+          : [{ name, version: live.version, instances: live.runner.instances }],
+      ),
+  );
   const predictionLog = createPredictionLog({
     bus: infra.bus,
     config: config.predictionLog,
@@ -229,6 +239,7 @@ export async function wireServing(
     infer,
     explain,
     statistics,
+    metrics: host.metrics,
     maxBodyBytes: config.http.maxBodyBytes,
     limits,
     localPrincipal: host.auth.localPrincipal,

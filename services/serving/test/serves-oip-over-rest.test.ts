@@ -1,4 +1,4 @@
-import { uniqueName, waitFor } from '@flywheel/testing';
+import { parsePrometheusText, sampleSum, uniqueName, waitFor } from '@flywheel/testing';
 import { describe, expect, it } from 'vitest';
 import { deployBytes, deployWeather, identityDatatypes, identityModelBytes } from './oip-models.ts';
 import { expectProbabilities, features, sampleRows, startStack, v1Model } from './serving-harness.ts';
@@ -109,8 +109,18 @@ describe('the Open Inference Protocol over REST', () => {
     expect(metric(metrics, 'nv_inference_count', 'weather')).toBe(6);
     expect(metric(metrics, 'nv_inference_exec_count', 'weather')).toBe(2);
     expect(metric(metrics, 'nv_inference_compute_infer_duration_us', 'weather')).toBeGreaterThanOrEqual(0);
-    for (const line of metrics.trim().split('\n')) {
-      expect(line).toMatch(/^(# (HELP|TYPE) \w+ .+|\w+\{[^}]*\} \d+(\.\d+)?)$/);
+    // The deployment's load was timed.
+    expect(
+      sampleSum(parsePrometheusText(metrics), 'flywheel_serving_model_load_seconds_count', {
+        model: 'weather',
+        service: 'serving',
+      }),
+    ).toBe(1);
+    for (const line of metrics.trim().split('\n').filter(Boolean)) {
+      // Prometheus text format: every series of the registry carries the service label.
+      expect(line).toMatch(
+        /^(# (HELP|TYPE) \w+ .+|\w+\{[^}]*service="serving"[^}]*\} (-?\d+(\.\d+)?(e[-+]?\d+)?|NaN|[-+]Inf))$/,
+      );
     }
     await post(`${base}/v2/models/weather/infer`, weatherJson());
     await waitFor(

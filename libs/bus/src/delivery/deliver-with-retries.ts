@@ -1,5 +1,6 @@
 import { AppError, backoffMs, delay, type Logger } from '@flywheel/core';
 import { type CloudEvent, fromWireMessage, type WireMessage } from '@flywheel/events';
+import type { SubscribeOptions } from '../event-bus.ts';
 import { deadLetterMessage } from './dead-letter.ts';
 import type { DeliveryQueue } from './delivery-queue.ts';
 import { rawRecordEvent } from './raw-record-event.ts';
@@ -37,6 +38,8 @@ export interface DeliverWithRetriesOptions {
    * heartbeats meanwhile (Kafka). Default: waits as is.
    */
   readonly whileWaiting?: <T>(work: Promise<T>) => Promise<T>;
+  /** The subscription's {@link SubscribeOptions.onOutcome}. */
+  readonly onOutcome?: SubscribeOptions['onOutcome'];
 }
 
 /**
@@ -59,13 +62,16 @@ export async function deliverWithRetries(options: DeliverWithRetriesOptions): Pr
   } catch (error) {
     const reason = `undecodable: ${AppError.from(error).message}`;
     log.warn('dead-lettering an undecodable message', { topic, group, reason });
-    return (await writeDeadLetter(options, reason, 0)) ? 'dead-lettered' : 'handed-back';
+    return (await writeDeadLetter(options, reason, 0)) ? deadLettered(options) : 'handed-back';
   }
   const startedAt = Date.now();
   for (let attempt = options.firstAttempt ?? 1; ; attempt += 1) {
     const settlement = await whileAlive(options, queue.deliver({ event, topic, group, attempt }));
     if (settlement === undefined) return 'handed-back';
-    if (settlement.acked) return 'acked';
+    if (settlement.acked) {
+      options.onOutcome?.(topic, 'ok');
+      return 'acked';
+    }
     const decision = decideNack(policy, attempt, Date.now() - startedAt, settlement.error);
     if (!decision.retry) {
       log.warn('dead-lettering an event', {
@@ -75,8 +81,11 @@ export async function deliverWithRetries(options: DeliverWithRetriesOptions): Pr
         attempt,
         reason: decision.reason,
       });
-      return (await writeDeadLetter(options, decision.reason, attempt)) ? 'dead-lettered' : 'handed-back';
+      return (await writeDeadLetter(options, decision.reason, attempt))
+        ? deadLettered(options)
+        : 'handed-back';
     }
+    options.onOutcome?.(topic, 'retried');
     const stop = options.yielding ? AbortSignal.any([closing, options.yielding]) : closing;
     if (stop.aborted) return 'handed-back';
     try {
@@ -85,6 +94,11 @@ export async function deliverWithRetries(options: DeliverWithRetriesOptions): Pr
       return 'handed-back';
     }
   }
+}
+
+function deadLettered(options: DeliverWithRetriesOptions): 'dead-lettered' {
+  options.onOutcome?.(options.topic, 'dead_lettered');
+  return 'dead-lettered';
 }
 
 async function writeDeadLetter(

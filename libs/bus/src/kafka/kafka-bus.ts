@@ -202,6 +202,35 @@ export function createKafkaBus(options: KafkaBusOptions): KafkaBus {
       assertOpen();
       await ensureTopics(topics, deadlineSignal(callOptions, defaultTimeoutMs));
     },
+    consumerLag: async (group, topics, callOptions = {}) => {
+      assertOpen();
+      const signal = deadlineSignal(callOptions, defaultTimeoutMs);
+      return until(
+        signal,
+        'reading consumer lag',
+        (async () => {
+          const client = await connectedAdmin();
+          const existing = new Set(await client.listTopics());
+          const present = [...new Set(topics.map(names.physical).filter((topic) => existing.has(topic)))];
+          const committed =
+            present.length > 0 ? await client.fetchOffsets({ groupId: group, topics: present }) : [];
+          return Promise.all(
+            topics.map(async (topic) => {
+              const physical = names.physical(topic);
+              if (!existing.has(physical)) return { topic, group, lag: 0 };
+              const marks = committed.find((entry) => entry.topic === physical)?.partitions ?? [];
+              let lag = 0;
+              for (const { partition, high, low } of await client.fetchTopicOffsets(physical)) {
+                // The committed offset is the next one to read; none (-1) reads from the earliest retained.
+                const at = Number(marks.find((mark) => mark.partition === partition)?.offset ?? -1);
+                lag += Math.max(0, Number(high) - (at >= 0 ? at : Number(low)));
+              }
+              return { topic, group, lag };
+            }),
+          );
+        })(),
+      );
+    },
     subscribe: (subscribeOptions: SubscribeOptions) => {
       assertOpen();
       assertSubscribable(subscribeOptions);

@@ -124,6 +124,7 @@ export function startKafkaSubscription(deps: KafkaSubscriptionDeps, options: Sub
         ...(options.records === 'raw' ? { rawPosition: `${partition}/${message.offset}` } : {}),
         policy,
         queue,
+        ...(options.onOutcome ? { onOutcome: options.onOutcome } : {}),
         closing: closing.signal,
         yielding: yielding.signal,
         log,

@@ -126,6 +126,7 @@ export function createMemoryBus(options: MemoryBusOptions = {}): MemoryBus {
           ...(subscribeOptions.records === 'raw' ? { rawPosition: String(entry.offset) } : {}),
           policy,
           queue,
+          ...(subscribeOptions.onOutcome ? { onOutcome: subscribeOptions.onOutcome } : {}),
           closing: closing.signal,
           log,
           deadLetter: async (letter) => append(names.physical(dlqTopicOf(topic)), letter),
@@ -170,6 +171,14 @@ export function createMemoryBus(options: MemoryBusOptions = {}): MemoryBus {
       assertOpen({});
       assertTopicName(topic);
       for (const message of messages) append(topic, message);
+    },
+    consumerLag: async (group, topicNames, callOptions = {}) => {
+      assertOpen(callOptions);
+      return topicNames.map((topic) => {
+        const retained = topics.get(names.physical(topic));
+        const cursor = retained?.cursors.get(group);
+        return { topic, group, lag: cursor ? cursor.pending : (retained?.entries.length ?? 0) };
+      });
     },
     retained: (topic) => (topics.get(topic)?.entries ?? []).map((entry) => entry.message),
     ensureTopics: async (topicNames, callOptions = {}) => {

@@ -171,6 +171,35 @@ export function createNatsBus(options: NatsBusOptions): EventBus {
       assertOpen();
       await ensureTopics(topics, deadlineSignal(callOptions, defaultTimeoutMs));
     },
+    consumerLag: async (group, topics, callOptions = {}) => {
+      assertOpen();
+      const signal = deadlineSignal(callOptions, defaultTimeoutMs);
+      return natsCall(signal, 'reading consumer lag', async () => {
+        const { jsm } = await connection.get();
+        return Promise.all(
+          topics.map(async (topic) => {
+            const stream = streamNameOf(names.physical(topic));
+            try {
+              const info = await jsm.consumers.info(stream, durableNameOf(group));
+              // Not yet delivered, and delivered but not acknowledged: what Kafka's uncommitted offsets count.
+              return { topic, group, lag: info.num_pending + info.num_ack_pending };
+            } catch (error) {
+              const code = (error as { code?: unknown }).code;
+              if (code === jetStreamErrorCode.streamNotFound) return { topic, group, lag: 0 };
+              if (code !== jetStreamErrorCode.consumerNotFound) throw error;
+              // No consumer yet: the group starts at the beginning, behind by every retained message.
+              try {
+                return { topic, group, lag: (await jsm.streams.info(stream)).state.messages };
+              } catch (streamError) {
+                if ((streamError as { code?: unknown }).code === jetStreamErrorCode.streamNotFound)
+                  return { topic, group, lag: 0 };
+                throw streamError;
+              }
+            }
+          }),
+        );
+      });
+    },
     subscribe: (subscribeOptions: SubscribeOptions) => {
       assertOpen();
       assertSubscribable(subscribeOptions);

@@ -87,6 +87,7 @@ export function startNatsSubscription(deps: NatsSubscriptionDeps, options: Subsc
         AbortSignal.any([closing.signal, deadlineSignal({}, 30_000)]),
       );
       msg.term();
+      options.onOutcome?.(topic, 'dead_lettered');
     } catch (error) {
       log.warn('dead-letter publish failed; the message comes back later', {
         topic,
@@ -112,6 +113,7 @@ export function startNatsSubscription(deps: NatsSubscriptionDeps, options: Subsc
         ...(options.records === 'raw' ? { rawPosition: String(msg.seq) } : {}),
         policy,
         queue,
+        ...(options.onOutcome ? { onOutcome: options.onOutcome } : {}),
         closing: closing.signal,
         log,
         firstAttempt: attempt,

@@ -3,12 +3,23 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '@flywheel/testing';
-import { grpcAddressVariable, type ServiceName, servicePorts } from '../host-config.ts';
+import {
+  grpcAddressVariable,
+  metricsAddressVariable,
+  type ServiceName,
+  servicePorts,
+} from '../host-config.ts';
 
 export interface SpawnedService {
   readonly name: string;
   readonly port: number;
   readonly address: string;
+  /**
+   * Its metrics endpoint `http(s)://host:port/metrics`, from the `metricsAddress` its `serving` log
+   * line gives (a free port unless `env` sets `FLYWHEEL_<SERVICE>_METRICS_ADDRESS`); undefined
+   * with `FLYWHEEL_METRICS=off`.
+   */
+  readonly metricsUrl: string | undefined;
   readonly process: ChildProcess;
   /** Every JSON log line the process wrote so far. */
   readonly logs: Record<string, unknown>[];
@@ -60,6 +71,7 @@ export function spawnService(
     env: {
       ...process.env,
       [variable]: '127.0.0.1:0',
+      [metricsAddressVariable(name)]: '127.0.0.1:0',
       FLYWHEEL_SERVING_HTTP_ADDRESS: '127.0.0.1:0',
       FLYWHEEL_FEATURE_STORE_HTTP_ADDRESS: '127.0.0.1:0',
       FLYWHEEL_LOG_LEVEL: 'debug',
@@ -122,6 +134,10 @@ export function spawnService(
             name,
             port,
             address: `127.0.0.1:${port}`,
+            metricsUrl:
+              typeof entry.metricsAddress === 'string'
+                ? `${entry.tls === 'off' ? 'http' : 'https'}://${entry.metricsAddress}/metrics`
+                : undefined,
             process: child,
             logs,
             output: () => output,

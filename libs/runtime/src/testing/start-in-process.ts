@@ -5,13 +5,20 @@ import type { BlobStore } from '@flywheel/blobs';
 import type { EventBus } from '@flywheel/bus';
 import { type Env, silentLogger } from '@flywheel/core';
 import { createJsonLogger } from '@flywheel/telemetry';
-import { grpcAddressVariable, type HostConfig, type ServiceName } from '../host-config.ts';
+import {
+  grpcAddressVariable,
+  type HostConfig,
+  metricsAddressVariable,
+  type ServiceName,
+} from '../host-config.ts';
 import type { InfraConfig } from '../infra.ts';
 import { type RunningService, runService, type ServiceHost, type ServiceWiring } from '../run-service.ts';
 
 export interface InProcessService extends RunningService {
   /** `127.0.0.1:<port>`, for `createRpcClient`. */
   readonly address: string;
+  /** Its metrics endpoint `http://host:port/metrics` (a free port), undefined with `FLYWHEEL_METRICS=off`. */
+  readonly metricsUrl: string | undefined;
   /** The data directory of this instance (store and, unless shared, blobs). */
   readonly dataDir: string;
 }
@@ -47,6 +54,7 @@ export async function startInProcess<C extends { host: HostConfig; infra: InfraC
   const env: Env = {
     ...process.env,
     [grpcAddressVariable(name)]: '127.0.0.1:0',
+    [metricsAddressVariable(name)]: '127.0.0.1:0',
     // HTTP servers (serving's REST/metrics, the feature store's Feast API): free ports too.
     FLYWHEEL_SERVING_HTTP_ADDRESS: '127.0.0.1:0',
     FLYWHEEL_FEATURE_STORE_HTTP_ADDRESS: '127.0.0.1:0',
@@ -78,5 +86,10 @@ export async function startInProcess<C extends { host: HostConfig; infra: InfraC
       throw error;
     }
   }
-  return { ...service, address: `127.0.0.1:${service.port}`, dataDir };
+  return {
+    ...service,
+    address: `127.0.0.1:${service.port}`,
+    metricsUrl: service.metricsAddress && `http://${service.metricsAddress}/metrics`,
+    dataDir,
+  };
 }

@@ -13,6 +13,7 @@ import { effectiveResolveWindows } from '../records/monitor-records.ts';
 import { type MonitoringCollections, maxFind } from '../records/monitoring-collections.ts';
 import { profileDocId } from '../records/profile-records.ts';
 import type { ClosedWindowRecord, WindowRecord } from '../records/window-records.ts';
+import type { DriftMetrics } from './drift-metrics.ts';
 import { evaluateSegments } from './evaluate-segments.ts';
 import { alertIdOf, driftResultIdOf, evaluationIdOf } from './evaluation-ids.ts';
 
@@ -23,6 +24,8 @@ export interface EvaluateClosedWindowsDeps {
   collections: MonitoringCollections;
   log: Logger;
   now?: () => Date;
+  /** Told of each evaluation written here. Default: nothing is counted. */
+  metrics?: DriftMetrics;
 }
 
 /**
@@ -184,6 +187,7 @@ export function createEvaluateClosedWindows(deps: EvaluateClosedWindowsDeps) {
       await raiseOrResolve(winner.data, signal);
       return winner.data;
     }
+    deps.metrics?.evaluated(evaluation, outbox.length);
     log.info('window evaluated', {
       window: windowId,
       seq: closed.seq,

@@ -5,6 +5,7 @@ import type { JobExecutor } from '../executors/job-executor.ts';
 import type { JobLogs } from '../executors/job-logs.ts';
 import type { JobSlots } from '../executors/job-slots.ts';
 import type { RunInstance } from './run-lease.ts';
+import type { RunMetrics } from './run-metrics.ts';
 import type { RunRecord } from './run-records.ts';
 import type { RunChange, RunStore } from './run-store.ts';
 
@@ -27,6 +28,8 @@ export interface EngineDeps {
   readonly leaseMs: number;
   /** For retry jitter (tests may fix it). Default Math.random. */
   readonly random?: () => number;
+  /** Told of each run this process ends. Default: nothing is counted. */
+  readonly metrics?: RunMetrics;
 }
 
 /** What a step's attempts need from the run they belong to. */

@@ -151,7 +151,9 @@ async function execute(
     clearTimeout(timer);
   }
   if (stopSignal.aborted) return;
-  await update((record) => finish(record, run, runAbort.signal));
+  const wasFinal = isFinalRun(current.state);
+  const ended = await update((record) => finish(record, run, runAbort.signal));
+  if (!wasFinal && isFinalRun(ended.state)) deps.metrics?.ended(ended);
 }
 
 /**

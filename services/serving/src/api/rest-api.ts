@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { create, toJson } from '@bufbuild/protobuf';
 import { AppError, type Logger } from '@flywheel/core';
+import { type MetricsRegistry, sendMetrics } from '@flywheel/metrics';
 import {
   ExplainMethod,
   ExplainRequestSchema,
@@ -23,7 +24,6 @@ import type { ServedModels } from '../deployments/served-models.ts';
 import type { Explain } from '../inference/explain/explain.ts';
 import type { Infer } from '../inference/infer.ts';
 import type { ModelStatisticsBook } from '../observability/model-statistics.ts';
-import { prometheusText } from '../observability/prometheus-metrics.ts';
 import { modelConfigJson, modelConfigOf } from './model-config.ts';
 import { repositoryIndex, repositoryModelLoad, repositoryModelUnload } from './model-repository.ts';
 import { modelIsReady, modelMetadataOf, serverMetadataOf } from './oip-api.ts';
@@ -35,6 +35,8 @@ export interface RestApiDeps {
   infer: Infer;
   explain: Explain;
   statistics: ModelStatisticsBook;
+  /** The service's registry, answered at `GET /metrics` (the same one the host's metrics endpoint serves). */
+  metrics: MetricsRegistry;
   /** Largest request body accepted, bytes; larger ones are answered 413 before being read whole. */
   maxBodyBytes: number;
   log: Logger;
@@ -86,7 +88,7 @@ export function startRestApi(address: string, deps: RestApiDeps): Promise<RestSe
 }
 
 async function handle(req: IncomingMessage, res: ServerResponse, deps: RestApiDeps): Promise<void> {
-  const { served, statistics } = deps;
+  const { served } = deps;
   const path = new URL(req.url ?? '/', 'http://server').pathname;
   const method = req.method ?? 'GET';
   const get = (): void => {
@@ -94,14 +96,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: RestApiDe
   };
   if (path === '/metrics') {
     get();
-    const live = served
-      .list()
-      .flatMap(({ name, live }) =>
-        live?.runner.instances === undefined
-          ? []
-          : [{ name, version: live.version, instances: live.runner.instances }],
-      );
-    return send(res, 200, 'text/plain; version=0.0.4; charset=utf-8', prometheusText(statistics, live));
+    return sendMetrics(deps.metrics, req, res);
   }
   if (path === '/v2') {
     get();

@@ -32,6 +32,8 @@ export interface LoadTargetDeps {
   loadVersion: LoadModelVersion;
   registryTimeoutMs: number;
   log: Logger;
+  /** Told how long each version that loaded took (fetch, verify, onnxruntime sessions, warm-up), by deployment. */
+  onLoaded?: (deployment: string, seconds: number) => void;
 }
 
 /**
@@ -63,7 +65,9 @@ export function createLoadTarget(deps: LoadTargetDeps): LoadTarget {
       return { kind: 'unchanged', resolved };
     }
     try {
+      const startedAt = performance.now();
       const runner = await deps.loadVersion(resolved, runtime, { signal });
+      deps.onLoaded?.(spec.name, (performance.now() - startedAt) / 1000);
       const model = createLiveModel({
         version: resolved.version,
         artifactSha256: resolved.artifactSha256,

@@ -35,14 +35,9 @@ export interface ModelStatisticsBook {
   query(name: string, version: string): MessageInitShape<typeof ModelStatisticsSchema>[];
   /** Whether any request of `name` was counted. */
   has(name: string): boolean;
-  /** Every deployment-version's counters and latency histogram, for the Prometheus endpoint. */
+  /** Every deployment-version's counters, for the Prometheus metrics. */
   snapshot(): StatisticsSnapshot[];
 }
-
-/** Upper bounds (µs) of the request-duration histogram's buckets; +Inf is implied. */
-export const durationBucketsUs: readonly number[] = [
-  100, 250, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 1_000_000,
-];
 
 /** One deployment-version's cumulative counters (ns for durations). */
 export interface StatisticsSnapshot {
@@ -56,8 +51,6 @@ export interface StatisticsSnapshot {
   readonly computeOutput: Readonly<Counter>;
   readonly inferenceCount: bigint;
   readonly executionCount: bigint;
-  /** Requests (success and failure) per duration bucket, cumulative as Prometheus wants; last is +Inf. */
-  readonly durationBuckets: readonly bigint[];
 }
 
 /** A count of events and their summed duration. */
@@ -75,8 +68,6 @@ interface Entry {
   computeInput: Counter;
   computeInfer: Counter;
   computeOutput: Counter;
-  /** Requests per duration bucket (not cumulative); the last is above every bound. */
-  buckets: bigint[];
   inferenceCount: bigint;
   executionCount: bigint;
   lastInference: number;
@@ -107,7 +98,6 @@ export function createModelStatisticsBook(): ModelStatisticsBook {
           computeInput: counter(),
           computeInfer: counter(),
           computeOutput: counter(),
-          buckets: new Array<bigint>(durationBucketsUs.length + 1).fill(0n),
           inferenceCount: 0n,
           executionCount: 0n,
           lastInference: 0,
@@ -116,9 +106,6 @@ export function createModelStatisticsBook(): ModelStatisticsBook {
         entries.set(key, entry);
       }
       add(outcome.ok ? entry.success : entry.fail, outcome.durationNs);
-      const us = Number(outcome.durationNs / 1000n);
-      const slot = durationBucketsUs.findIndex((bound) => us <= bound);
-      entry.buckets[slot < 0 ? durationBucketsUs.length : slot]!++;
       if (outcome.ok) {
         add(entry.queue, outcome.queueNs ?? 0n);
         addCompute(entry, outcome);
@@ -169,7 +156,6 @@ export function createModelStatisticsBook(): ModelStatisticsBook {
     },
     snapshot: () =>
       [...entries.values()].map((entry) => {
-        let running = 0n;
         return {
           name: entry.name,
           version: entry.version,
@@ -181,10 +167,6 @@ export function createModelStatisticsBook(): ModelStatisticsBook {
           computeOutput: { ...entry.computeOutput },
           inferenceCount: entry.inferenceCount,
           executionCount: entry.executionCount,
-          durationBuckets: entry.buckets.map((count) => {
-            running += count;
-            return running;
-          }),
         };
       }),
     has: (name) => [...entries.values()].some((entry) => entry.name === name),
