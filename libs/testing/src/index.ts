@@ -7,6 +7,7 @@ export {
   kcatConsumeAll,
   kcatHeaders,
   kcatProduce,
+  kcatProduceFiles,
   kcatProduceMany,
   kcatProduceWire,
   kcatTopics,

@@ -100,6 +100,21 @@ export async function kcatProduceWire(
 }
 
 /**
+ * Produces each file as one record, its bytes as they are (binary values, e.g. serialized protobuf
+ * messages, which kcat's stdin delimiters would split), all with `key`.
+ */
+export async function kcatProduceFiles(
+  env: KcatEnv,
+  topic: string,
+  key: string,
+  files: readonly string[],
+): Promise<void> {
+  await run(kcatCommand(env), [...kcatArgs(env), '-P', '-t', topic, '-k', key, ...files], {
+    timeout: 60_000,
+  });
+}
+
+/**
  * Produces many records in one kcat run: each `key<TAB>value` line is a record (values must not
  * hold a newline or tab).
  */

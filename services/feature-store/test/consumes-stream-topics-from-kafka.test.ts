@@ -2,9 +2,11 @@
 // system writes (kcat here) — validated against the view, good rows online and offline, bad ones
 // in `<topic>.dlq` with their reason, and a `kill -9` mid-stream loses and duplicates nothing.
 // Real Kafka and MongoDB-wire; the service runs as its own process.
-import { mkdtempSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import { dlqHeaders } from '@flywheel/bus';
 import { ValueType } from '@flywheel/proto/flywheel/common/v1/value_pb.js';
@@ -17,8 +19,10 @@ import {
   kcatConsumeAll,
   kcatHeaders,
   kcatProduce,
+  kcatProduceFiles,
   kcatProduceMany,
   realServers,
+  repoRoot,
   uniqueName,
   waitFor,
 } from '@flywheel/testing';
@@ -26,6 +30,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import type { ViewDataRecord } from '../src/storage/offline-records.ts';
 import { plain, v } from './feature-store-harness.ts';
 
+const run = promisify(execFile);
 const servers = realServers();
 const kafkaEnv = servers.kafkaEnv;
 
@@ -216,6 +221,153 @@ describe('stream sources on real Kafka (records written by kcat)', () => {
           (line) => line.msg === 'stream consumer stopped' && line.featureView === 'station_weather',
         ),
       { timeoutMs: 30_000, what: 'the stream consumer stopped' },
+    );
+  });
+
+  it('reads protobuf records of the declared message type, written by a Python producer', {
+    timeout: 240_000,
+  }, async () => {
+    // What a user does: a .proto of their own, its descriptor set from `buf build`, records
+    // serialized by Python's protobuf runtime and written to the topic by kcat.
+    const dir = mkdtempSync(join(tmpdir(), 'flywheel-fs-proto-'));
+    writeFileSync(
+      join(dir, 'reading.proto'),
+      [
+        'syntax = "proto3";',
+        'package weather.v1;',
+        'import "google/protobuf/timestamp.proto";',
+        'message Reading {',
+        '  string station = 1;',
+        '  google.protobuf.Timestamp observed_at = 2;',
+        '  double temperature = 3;',
+        '  optional string sky = 4;',
+        '}',
+        'message Alarm { string id = 1; }',
+      ].join('\n'),
+    );
+    const setFile = join(dir, 'set.binpb');
+    await run(join(repoRoot, 'node_modules/.bin/buf'), ['build', dir, '-o', setFile], { timeout: 60_000 });
+    const descriptorSet = readFileSync(setFile);
+    const protobufView = (
+      topic: string,
+      messageType = 'weather.v1.Reading',
+      set: Uint8Array = descriptorSet,
+    ) => {
+      const base = view(topic);
+      return {
+        ...base,
+        source: {
+          ...base.source,
+          kind: { case: 'stream' as const, value: { topic, protobuf: { messageType, descriptorSet: set } } },
+        },
+      };
+    };
+
+    const fs = featureStoreRun('fs-stream-proto');
+    const { client } = await fs.start();
+    const topic = 'weather.readings.pb';
+    await expect(
+      client.applyFeatureView({ featureView: protobufView(topic, 'weather.v1.Missing') }),
+    ).rejects.toMatchObject({
+      code: 'invalid_argument',
+      field: 'feature_view.source.stream.protobuf.message_type',
+      message: expect.stringContaining('weather.v1.Reading'),
+    });
+    await expect(
+      client.applyFeatureView({ featureView: protobufView(topic, 'weather.v1.Alarm') }),
+    ).rejects.toMatchObject({
+      code: 'invalid_argument',
+      field: 'feature_view.source.stream.protobuf.message_type',
+      message: expect.stringContaining('has no field station'),
+    });
+    await expect(
+      client.applyFeatureView({
+        featureView: protobufView(topic, 'weather.v1.Reading', new TextEncoder().encode('not a set')),
+      }),
+    ).rejects.toMatchObject({
+      code: 'invalid_argument',
+      field: 'feature_view.source.stream.protobuf.descriptor_set',
+    });
+    await client.applyFeatureView({ featureView: protobufView(topic) });
+    const stored = await client.getFeatureView({ featureViewName: 'station_weather' });
+    const kind = stored.featureView?.source?.kind;
+    expect(kind?.case === 'stream' && kind.value.protobuf?.messageType).toBe('weather.v1.Reading');
+
+    const python = process.env.FLYWHEEL_PYTHON ?? 'python3';
+    const records = async (name: string, rows: unknown[]) => {
+      const out = mkdtempSync(join(dir, `${name}-`));
+      const { stdout } = await run(
+        python,
+        ['test/python/protobuf_records.py', setFile, 'weather.v1.Reading', out, JSON.stringify(rows)],
+        { cwd: repoRoot, timeout: 60_000 },
+      );
+      return stdout.trim().split('\n');
+    };
+    // A 0.0 temperature is a value (proto3 has no presence for it); an unset `optional sky` is
+    // left out, as a missing JSON key is.
+    await kcatProduceFiles(
+      kafkaEnv,
+      fs.physical(topic),
+      'st-p1',
+      await records('p1', [
+        { station: 'st-p1', observed_at: '2024-06-01T09:00:00Z', temperature: 5, sky: 'rain' },
+        { station: 'st-p1', observed_at: '2024-06-01T10:00:00Z', temperature: 0 },
+      ]),
+    );
+    await kcatProduceFiles(
+      kafkaEnv,
+      fs.physical(topic),
+      'st-p2',
+      await records('p2', [
+        { station: 'st-p2', observed_at: '2024-06-01T10:00:00Z', temperature: 21.5, sky: 'clear' },
+      ]),
+    );
+    // Bad: bytes that are no Reading, and a Reading without its event time.
+    const garbage = join(dir, 'garbage.bin');
+    writeFileSync(garbage, Uint8Array.from([0xff, 0xff, 0xff, 0xff]));
+    await kcatProduceFiles(kafkaEnv, fs.physical(topic), 'st-bad', [garbage]);
+    await kcatProduceFiles(
+      kafkaEnv,
+      fs.physical(topic),
+      'st-notime',
+      await records('notime', [{ station: 'st-notime', temperature: 1 }]),
+    );
+
+    const online = await waitFor(
+      async () => {
+        const answer = await client.getOnlineFeatures({
+          features: ['station_weather:temp', 'station_weather:sky'],
+          entityKeys: ['st-p1', 'st-p2'].map((s) => ({ joinKeys: { station: v.str(s) } })),
+        });
+        const values = answer.results.map((r) => r.values.map(plain));
+        return values[1]![0] === 21.5 && values[0]![0] === 0 && values;
+      },
+      { timeoutMs: 90_000, what: 'the protobuf rows online' },
+    );
+    // st-p1's latest row (10:00) has temperature 0 and no sky: online keeps the sky of 09:00.
+    expect(online).toEqual([
+      [0, 'rain'],
+      [21.5, 'clear'],
+    ]);
+    const historical = await client.getHistoricalFeatures(asOf(['st-p1', 'st-p1'], '2024-06-01T09:30:00Z'));
+    expect(historical.rows.map((r) => r.values.map(plain).slice(2))).toEqual([
+      [5, 'rain'],
+      [5, 'rain'],
+    ]);
+
+    const letters = await waitFor(
+      async () => {
+        const got = await kcatConsumeAll(kafkaEnv, fs.physical(`${topic}.dlq`));
+        return got.length >= 2 && got;
+      },
+      { timeoutMs: 60_000, what: 'two dead letters' },
+    );
+    const reasons = Object.fromEntries(letters.map((l) => [l.key, kcatHeaders(l)[dlqHeaders.reason]]));
+    expect(reasons['st-bad']).toMatch(
+      /record weather\.readings\.pb\/\d+\/\d+: is not a weather\.v1\.Reading message/,
+    );
+    expect(reasons['st-notime']).toMatch(
+      /record weather\.readings\.pb\/\d+\/\d+: column observed_at: is missing/,
     );
   });
 

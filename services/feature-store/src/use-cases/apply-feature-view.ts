@@ -4,6 +4,7 @@ import { AppError, type CallOptions } from '@flywheel/core';
 import type { FeatureView } from '@flywheel/proto/flywheel/featurestore/v1/featurestore_pb.js';
 import { currentAuditPrincipal, unknownAuditPrincipal } from '@flywheel/rpc';
 import { eventTimeColumn } from '../datasets/dataset-rows.ts';
+import { checkProtobufColumns, protobufMessageType } from '../datasets/protobuf-records.ts';
 import type { FeatureStoreCollections } from '../storage/feature-store-collections.ts';
 import { holdsData } from '../storage/offline-records.ts';
 import { updateDocument } from '../storage/update-document.ts';
@@ -181,6 +182,20 @@ function checkDefinition(view: FeatureView): void {
       );
     }
     targets.add(name);
+  }
+  const protobuf = source.kind.case === 'stream' ? source.kind.value.protobuf : undefined;
+  if (protobuf) {
+    // Refused now rather than dead-lettering every record later: the type must hold a row.
+    const columnOf = new Map(Object.entries(source.fieldMapping).map(([column, name]) => [name, column]));
+    const pat = `${at}.source.stream.protobuf`;
+    checkProtobufColumns(
+      protobufMessageType(protobuf, pat),
+      {
+        joinKeyColumns: (view.entity?.joinKeys ?? []).map((k) => columnOf.get(k.name) ?? k.name),
+        timeColumn: source.timestampField || eventTimeColumn,
+      },
+      pat,
+    );
   }
 }
 

@@ -5,6 +5,8 @@ import { ValueType } from '@flywheel/proto/flywheel/common/v1/value_pb.js';
 import type {
   FeatureView,
   FeatureViewSchema,
+  StreamSource,
+  StreamSourceSchema,
 } from '@flywheel/proto/flywheel/featurestore/v1/featurestore_pb.js';
 import {
   type ExpectationOwner,
@@ -30,10 +32,18 @@ export interface FeatureRecord {
   readonly labels: readonly (readonly [string, string])[];
 }
 
+/** A stream source's protobuf record type as stored. */
+export interface ProtobufFormatRecord {
+  readonly messageType: string;
+  /** A serialized FileDescriptorSet, base64 (documents hold no raw bytes). */
+  readonly descriptorSet: string;
+}
+
 /** Where a view's rows come from. */
 export interface SourceRecord {
   readonly batch: { readonly dataset: string; readonly uri: string; readonly format: DatasetFormat } | null;
-  readonly stream: { readonly topic: string } | null;
+  /** `protobuf` is absent on views stored before it existed: JSON records. */
+  readonly stream: { readonly topic: string; readonly protobuf?: ProtobufFormatRecord | null } | null;
   /** Source column holding the event time; '' means `event_time`. */
   readonly timestampField: string;
   /** Source column → feature or join key name, sorted by column. */
@@ -109,7 +119,7 @@ export function definitionOf(view: FeatureView, team: string): FeatureViewDefini
                   format: source.kind.value.format,
                 }
               : null,
-          stream: source.kind.case === 'stream' ? { topic: source.kind.value.topic } : null,
+          stream: source.kind.case === 'stream' ? streamRecordOf(source.kind.value) : null,
           timestampField: source.timestampField,
           fieldMapping: sortedPairs(source.fieldMapping),
         }
@@ -166,7 +176,7 @@ export function toFeatureViewMessage(record: FeatureViewRecord): MessageInitShap
             kind: source.batch
               ? { case: 'batch' as const, value: { ...source.batch } }
               : source.stream
-                ? { case: 'stream' as const, value: { ...source.stream } }
+                ? { case: 'stream' as const, value: streamMessageOf(source.stream) }
                 : { case: undefined },
             timestampField: source.timestampField,
             fieldMapping: Object.fromEntries(source.fieldMapping),
@@ -211,5 +221,35 @@ function viewColumns(types: ReadonlyMap<string, ValueType>): ExpectationOwner {
     numericTypes: 'INT32, INT64, FLOAT or DOUBLE',
     categoryTypes: 'STRING, INT32, INT64 or BOOL',
     canReject: true,
+  };
+}
+
+function streamRecordOf(stream: StreamSource): NonNullable<SourceRecord['stream']> {
+  const protobuf = stream.protobuf;
+  // Left out when unset, so a JSON view stored before `protobuf` existed compares unchanged.
+  if (!protobuf) return { topic: stream.topic };
+  return {
+    topic: stream.topic,
+    protobuf: {
+      messageType: protobuf.messageType,
+      descriptorSet: Buffer.from(protobuf.descriptorSet).toString('base64'),
+    },
+  };
+}
+
+function streamMessageOf(
+  stream: NonNullable<SourceRecord['stream']>,
+): MessageInitShape<typeof StreamSourceSchema> {
+  const protobuf = stream.protobuf;
+  return {
+    topic: stream.topic,
+    ...(protobuf
+      ? {
+          protobuf: {
+            messageType: protobuf.messageType,
+            descriptorSet: Buffer.from(protobuf.descriptorSet, 'base64'),
+          },
+        }
+      : {}),
   };
 }

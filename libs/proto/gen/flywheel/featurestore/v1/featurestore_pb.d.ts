@@ -273,8 +273,8 @@ export declare type BatchSource = Message<"flywheel.featurestore.v1.BatchSource"
 export declare const BatchSourceSchema: GenMessage<BatchSource>;
 
 /**
- * An event-bus topic whose messages are JSON objects (or CloudEvents with JSON data), one row
- * each.
+ * An event-bus topic with one row per record: a JSON object (or a CloudEvent with JSON data), or a
+ * serialized protobuf message when `protobuf` is set.
  *
  * @generated from message flywheel.featurestore.v1.StreamSource
  */
@@ -283,6 +283,13 @@ export declare type StreamSource = Message<"flywheel.featurestore.v1.StreamSourc
    * @generated from field: string topic = 1;
    */
   topic: string;
+
+  /**
+   * Records are protobuf messages of this type (Feast's ProtoFormat). Unset: JSON records.
+   *
+   * @generated from field: flywheel.featurestore.v1.ProtobufFormat protobuf = 2;
+   */
+  protobuf?: ProtobufFormat | undefined;
 };
 
 /**
@@ -290,6 +297,38 @@ export declare type StreamSource = Message<"flywheel.featurestore.v1.StreamSourc
  * Use `create(StreamSourceSchema)` to create a new message.
  */
 export declare const StreamSourceSchema: GenMessage<StreamSource>;
+
+/**
+ * How protobuf stream records are decoded. Fields are columns by their proto name (then
+ * `field_mapping` applies); a google.protobuf.Timestamp is a time, 64-bit integers are INT64,
+ * repeated fields are lists, enums their value names. A proto3 field without presence reads as its
+ * zero value when absent; a field with presence (`optional`, messages) that is unset leaves that
+ * feature out of the row, as a missing JSON key does.
+ *
+ * @generated from message flywheel.featurestore.v1.ProtobufFormat
+ */
+export declare type ProtobufFormat = Message<"flywheel.featurestore.v1.ProtobufFormat"> & {
+  /**
+   * Fully-qualified message name, e.g. `weather.v1.Reading`.
+   *
+   * @generated from field: string message_type = 1;
+   */
+  messageType: string;
+
+  /**
+   * A serialized google.protobuf.FileDescriptorSet holding `message_type` and every file it
+   * imports (`buf build -o set.binpb`, or `protoc --include_imports --descriptor_set_out=set.binpb`).
+   *
+   * @generated from field: bytes descriptor_set = 2;
+   */
+  descriptorSet: Uint8Array;
+};
+
+/**
+ * Describes the message flywheel.featurestore.v1.ProtobufFormat.
+ * Use `create(ProtobufFormatSchema)` to create a new message.
+ */
+export declare const ProtobufFormatSchema: GenMessage<ProtobufFormat>;
 
 /**
  * The key of one entity: join key name → value. Must name every join key of the view(s) used.
