@@ -5,7 +5,7 @@
  * nvidia-pytriton 0.7 ships it (`peers/pytriton_onnx.py`). The venvs come from `peers/install.sh`.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +18,8 @@ export type PeerName = 'mlserver' | 'kserve' | 'pytriton';
 export interface PeerServer {
   /** host:port of its OIP gRPC endpoint. */
   grpcAddress: string;
+  /** The process whose tree serves it (see {@link treeCpuSeconds}). */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -149,5 +151,32 @@ export async function startPeer(
   } finally {
     client.close();
   }
-  return { grpcAddress, stop };
+  return { grpcAddress, pid: child.pid!, stop };
+}
+
+/**
+ * CPU seconds (user + system, all threads) used so far by `pid` and every live descendant of it,
+ * from /proc: the servers' cost per request, which a shared machine's load inflates far less than
+ * their throughput (a server with more runnable threads also gets more of a contended CPU).
+ */
+export function treeCpuSeconds(pid: number): number {
+  const stats = new Map<number, { ppid: number; ticks: number }>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // Fields after the parenthesised command: state ppid … utime(14) stime(15).
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      stats.set(Number(entry), { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) });
+    } catch {}
+  }
+  let ticks = 0;
+  const pending = [pid];
+  while (pending.length > 0) {
+    const current = pending.pop()!;
+    ticks += stats.get(current)?.ticks ?? 0;
+    for (const [child, { ppid }] of stats) if (ppid === current) pending.push(child);
+  }
+  // USER_HZ is 100 on Linux.
+  return ticks / 100;
 }

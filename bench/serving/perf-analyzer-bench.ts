@@ -13,7 +13,8 @@
  * - `goload` (grpc-go, the neutral client) against all four, so the peer ratios are same-client.
  *
  * Prints per server and client throughput, p50 and p99 per concurrency, and the Flywheel / peer
- * throughput ratio with the same client. Not a test: nothing asserts on time.
+ * throughput ratio with the same client; then each server's CPU per request (its whole process
+ * tree, from /proc, over the goload runs). Not a test: nothing asserts on time.
  *
  *   node bench/serving/perf-analyzer-bench.ts [seconds per level = 4] [concurrencies = 1,2,4,8,16,32,64]
  *   PEERS=mlserver,kserve,pytriton (default all)
@@ -25,7 +26,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { weatherFeatures, weatherModel } from './bench-models.ts';
 import { runLoad } from './load-process.ts';
-import { installPeers, type PeerName, startPeer } from './peer-servers.ts';
+import { installPeers, type PeerName, startPeer, treeCpuSeconds } from './peer-servers.ts';
 import { startServerProcess } from './server-process.ts';
 import { quantile } from './serving-stack.ts';
 
@@ -42,6 +43,8 @@ interface Measure {
   p50: number;
   p99: number;
   failed: number;
+  /** Server CPU (its whole process tree) per answered request, µs; goload runs only. */
+  cpuUs?: number;
 }
 const results = new Map<string, Measure>();
 const key = (server: Server, client: Client, level: number) => `${server}/${client}/${level}`;
@@ -85,7 +88,8 @@ async function measurePerfAnalyzer(address: string, level: number): Promise<Meas
   };
 }
 
-async function measureGoload(address: string, level: number): Promise<Measure> {
+async function measureGoload(address: string, pid: number, level: number): Promise<Measure> {
+  const cpuBefore = treeCpuSeconds(pid);
   const result = await runLoad(
     {
       address,
@@ -100,16 +104,18 @@ async function measureGoload(address: string, level: number): Promise<Measure> {
     1,
     'go',
   );
+  const cpu = treeCpuSeconds(pid) - cpuBefore;
   const sorted = result.latenciesMs.sort((a, b) => a - b);
   return {
     rps: sorted.length / (result.durationMs / 1000),
     p50: quantile(sorted, 0.5),
     p99: quantile(sorted, 0.99),
     failed: result.failed,
+    cpuUs: (cpu * 1e6) / sorted.length,
   };
 }
 
-async function measure(server: Server, address: string, clients: Client[]) {
+async function measure(server: Server, address: string, pid: number, clients: Client[]) {
   // Warm-up: JIT, connections, onnxruntime's first runs.
   await runLoad(
     {
@@ -129,10 +135,10 @@ async function measure(server: Server, address: string, clients: Client[]) {
       const result =
         client === 'perf_analyzer'
           ? await measurePerfAnalyzer(address, level)
-          : await measureGoload(address, level);
+          : await measureGoload(address, pid, level);
       results.set(key(server, client, level), result);
       console.log(
-        `${server.padEnd(8)} ${client.padEnd(13)} c=${String(level).padStart(2)} ${result.rps.toFixed(0).padStart(6)} req/s  p50 ${result.p50.toFixed(2)} ms  p99 ${result.p99.toFixed(2)} ms${result.failed ? `  failed ${result.failed}` : ''}  load ${loadavg()[0]!.toFixed(1)}`,
+        `${server.padEnd(8)} ${client.padEnd(13)} c=${String(level).padStart(2)} ${result.rps.toFixed(0).padStart(6)} req/s  p50 ${result.p50.toFixed(2)} ms  p99 ${result.p99.toFixed(2)} ms${result.cpuUs ? `  server CPU ${result.cpuUs.toFixed(0)} µs/req` : ''}${result.failed ? `  failed ${result.failed}` : ''}  load ${loadavg()[0]!.toFixed(1)}`,
       );
     }
   }
@@ -150,14 +156,19 @@ try {
       runtime: { instanceCount: 1, intraOpThreads: 1, interOpThreads: 1 },
     },
   ]);
-  await measure('flywheel', flywheel.address, ['perf_analyzer', 'goload']);
+  await measure('flywheel', flywheel.address, flywheel.pid, ['perf_analyzer', 'goload']);
 } finally {
   await flywheel.stop();
 }
 for (const peer of peers) {
   const server = await startPeer(peer, venvs[peer], model, bytes);
   try {
-    await measure(peer, server.grpcAddress, peer === 'pytriton' ? ['perf_analyzer', 'goload'] : ['goload']);
+    await measure(
+      peer,
+      server.grpcAddress,
+      server.pid,
+      peer === 'pytriton' ? ['perf_analyzer', 'goload'] : ['goload'],
+    );
   } finally {
     await server.stop();
   }
@@ -203,4 +214,23 @@ for (const level of levels) {
     return ours && theirs ? `**${(ours.rps / theirs.rps).toFixed(2)}×**` : '–';
   });
   console.log(`| ${level} | ${[...measured, ...ratioCells].join(' | ')} |`);
+}
+console.log(
+  '\nServer CPU per request (its process tree, µs, goload runs; ratio = peer / Flywheel, higher is better for Flywheel):\n',
+);
+console.log(
+  `| concurrency | ${servers.map((server) => label[server]).join(' | ')} | ${peers.map((peer) => `${label[peer]} / Flywheel`).join(' | ')} |`,
+);
+console.log(`| --- | ${[...servers, ...peers].map(() => '---').join(' | ')} |`);
+for (const level of levels) {
+  const cpu = (server: Server) => results.get(key(server, 'goload', level))?.cpuUs;
+  const ours = cpu('flywheel');
+  console.log(
+    `| ${level} | ${servers.map((server) => cpu(server)?.toFixed(0) ?? '–').join(' | ')} | ${peers
+      .map((peer) => {
+        const theirs = cpu(peer);
+        return ours && theirs ? `${(theirs / ours).toFixed(2)}×` : '–';
+      })
+      .join(' | ')} |`,
+  );
 }

@@ -37,6 +37,7 @@ export async function startServerProcess(execArgv: string[] = []) {
   if (ready.kind !== 'ready') throw new Error(`server process: ${JSON.stringify(ready)}`);
   return {
     address: ready.address,
+    pid: child.pid!,
     async deploy(deployments: BenchDeployment[]) {
       child.send({ kind: 'deploy', deployments } satisfies Request);
       const reply = await next();
