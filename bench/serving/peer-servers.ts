@@ -18,6 +18,8 @@ export type PeerName = 'mlserver' | 'kserve' | 'pytriton';
 export interface PeerServer {
   /** host:port of its OIP gRPC endpoint. */
   grpcAddress: string;
+  /** host:port of its OIP v2 REST endpoint. */
+  httpAddress: string;
   /** The process whose tree serves it (see {@link treeCpuSeconds}). */
   pid: number;
   stop(): Promise<void>;
@@ -151,7 +153,7 @@ export async function startPeer(
   } finally {
     client.close();
   }
-  return { grpcAddress, pid: child.pid!, stop };
+  return { grpcAddress, httpAddress: `127.0.0.1:${httpPort}`, pid: child.pid!, stop };
 }
 
 /**

@@ -6,8 +6,8 @@
  * Each server runs in turn in its own process (Flywheel: registry + serving, `server-process.ts`);
  * at every concurrency the same closed-loop clients measure it:
  *
- * - NVIDIA's perf_analyzer (gRPC, synchronous calls, one thread per concurrent request) against
- *   Flywheel and Triton. It cannot measure MLServer or KServe: before any request it asks for the
+ * - NVIDIA's perf_analyzer (gRPC, and `perf_analyzer_http` over OIP REST; synchronous calls, one
+ *   thread per concurrent request) against Flywheel and Triton. It cannot measure MLServer or KServe: before any request it asks for the
  *   model's Triton config (`ModelConfig` RPC, `/v2/models/{m}/config`), which neither implements
  *   (gRPC: "failed to get model config: Method not found!").
  * - `goload` (grpc-go, the neutral client) against all four, so the peer ratios are same-client.
@@ -17,7 +17,7 @@
  * tree, from /proc, over the goload runs). Not a test: nothing asserts on time.
  *
  *   node bench/serving/perf-analyzer-bench.ts [seconds per level = 4] [concurrencies = 1,2,4,8,16,32,64]
- *   PEERS=mlserver,kserve,pytriton (default all)
+ *   PEERS=mlserver,kserve,pytriton  CLIENTS=perf_analyzer,perf_analyzer_http,goload  (default all)
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -36,7 +36,9 @@ const peers = (process.env.PEERS ?? 'mlserver,kserve,pytriton').split(',') as Pe
 const model = 'weather';
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 
-type Client = 'perf_analyzer' | 'goload';
+type Client = 'perf_analyzer' | 'perf_analyzer_http' | 'goload';
+const allClients: Client[] = ['perf_analyzer', 'perf_analyzer_http', 'goload'];
+const clientsAsked = (process.env.CLIENTS ?? allClients.join(',')).split(',') as Client[];
 type Server = 'flywheel' | PeerName;
 interface Measure {
   rps: number;
@@ -56,10 +58,14 @@ const perfAnalyzer = execFileSync('bash', [join(repo, 'scripts/perf-analyzer/ins
 const venvs = installPeers();
 
 /** One perf_analyzer measurement at `level`: 3 time windows of `seconds`/3, stability not asked for. */
-async function measurePerfAnalyzer(address: string, level: number): Promise<Measure> {
+async function measurePerfAnalyzer(
+  address: string,
+  protocol: 'grpc' | 'http',
+  level: number,
+): Promise<Measure> {
   const csv = join(mkdtempSync(join(tmpdir(), 'flywheel-pa-')), 'out.csv');
   const args = [
-    ...['-m', model, '-u', address, '-i', 'grpc', '-b', '1'],
+    ...['-m', model, '-u', address, '-i', protocol, '-b', '1'],
     ...weatherFeatures.flatMap((name) => ['--shape', `${name}:1,1`]),
     ...['--concurrency-range', `${level}:${level}`],
     ...['--measurement-interval', String(Math.round((seconds * 1000) / 3))],
@@ -115,7 +121,14 @@ async function measureGoload(address: string, pid: number, level: number): Promi
   };
 }
 
-async function measure(server: Server, address: string, pid: number, clients: Client[]) {
+interface Endpoints {
+  grpc: string;
+  http: string;
+  pid: number;
+}
+
+async function measure(server: Server, { grpc: address, http, pid }: Endpoints, offered: Client[]) {
+  const clients = offered.filter((client) => clientsAsked.includes(client));
   // Warm-up: JIT, connections, onnxruntime's first runs.
   await runLoad(
     {
@@ -133,9 +146,13 @@ async function measure(server: Server, address: string, pid: number, clients: Cl
   for (const level of levels) {
     for (const client of clients) {
       const result =
-        client === 'perf_analyzer'
-          ? await measurePerfAnalyzer(address, level)
-          : await measureGoload(address, pid, level);
+        client === 'goload'
+          ? await measureGoload(address, pid, level)
+          : await measurePerfAnalyzer(
+              client === 'perf_analyzer' ? address : http,
+              client === 'perf_analyzer' ? 'grpc' : 'http',
+              level,
+            );
       results.set(key(server, client, level), result);
       console.log(
         `${server.padEnd(8)} ${client.padEnd(13)} c=${String(level).padStart(2)} ${result.rps.toFixed(0).padStart(6)} req/s  p50 ${result.p50.toFixed(2)} ms  p99 ${result.p99.toFixed(2)} ms${result.cpuUs ? `  server CPU ${result.cpuUs.toFixed(0)} µs/req` : ''}${result.failed ? `  failed ${result.failed}` : ''}  load ${loadavg()[0]!.toFixed(1)}`,
@@ -156,7 +173,11 @@ try {
       runtime: { instanceCount: 1, intraOpThreads: 1, interOpThreads: 1 },
     },
   ]);
-  await measure('flywheel', flywheel.address, flywheel.pid, ['perf_analyzer', 'goload']);
+  await measure(
+    'flywheel',
+    { grpc: flywheel.address, http: flywheel.httpAddress, pid: flywheel.pid },
+    allClients,
+  );
 } finally {
   await flywheel.stop();
 }
@@ -165,9 +186,8 @@ for (const peer of peers) {
   try {
     await measure(
       peer,
-      server.grpcAddress,
-      server.pid,
-      peer === 'pytriton' ? ['perf_analyzer', 'goload'] : ['goload'],
+      { grpc: server.grpcAddress, http: server.httpAddress, pid: server.pid },
+      peer === 'pytriton' ? allClients : ['goload'],
     );
   } finally {
     await server.stop();
@@ -191,12 +211,12 @@ console.log(
 console.log('Markdown table (throughput, p50 / p99; ratio = Flywheel / peer throughput, same client):\n');
 const servers: Server[] = ['flywheel', ...peers];
 const columns = servers.flatMap((server) =>
-  (['perf_analyzer', 'goload'] as Client[])
+  allClients
     .filter((client) => results.has(key(server, client, levels[0]!)))
     .map((client) => ({ server, client })),
 );
 const ratios = peers.flatMap((peer) =>
-  (['perf_analyzer', 'goload'] as Client[])
+  allClients
     .filter((client) => results.has(key(peer, client, levels[0]!)))
     .map((client) => ({ peer, client })),
 );
@@ -215,22 +235,24 @@ for (const level of levels) {
   });
   console.log(`| ${level} | ${[...measured, ...ratioCells].join(' | ')} |`);
 }
-console.log(
-  '\nServer CPU per request (its process tree, µs, goload runs; ratio = peer / Flywheel, higher is better for Flywheel):\n',
-);
-console.log(
-  `| concurrency | ${servers.map((server) => label[server]).join(' | ')} | ${peers.map((peer) => `${label[peer]} / Flywheel`).join(' | ')} |`,
-);
-console.log(`| --- | ${[...servers, ...peers].map(() => '---').join(' | ')} |`);
-for (const level of levels) {
-  const cpu = (server: Server) => results.get(key(server, 'goload', level))?.cpuUs;
-  const ours = cpu('flywheel');
+if (clientsAsked.includes('goload')) {
   console.log(
-    `| ${level} | ${servers.map((server) => cpu(server)?.toFixed(0) ?? '–').join(' | ')} | ${peers
-      .map((peer) => {
-        const theirs = cpu(peer);
-        return ours && theirs ? `${(theirs / ours).toFixed(2)}×` : '–';
-      })
-      .join(' | ')} |`,
+    '\nServer CPU per request (its process tree, µs, goload runs; ratio = peer / Flywheel, higher is better for Flywheel):\n',
   );
+  console.log(
+    `| concurrency | ${servers.map((server) => label[server]).join(' | ')} | ${peers.map((peer) => `${label[peer]} / Flywheel`).join(' | ')} |`,
+  );
+  console.log(`| --- | ${[...servers, ...peers].map(() => '---').join(' | ')} |`);
+  for (const level of levels) {
+    const cpu = (server: Server) => results.get(key(server, 'goload', level))?.cpuUs;
+    const ours = cpu('flywheel');
+    console.log(
+      `| ${level} | ${servers.map((server) => cpu(server)?.toFixed(0) ?? '–').join(' | ')} | ${peers
+        .map((peer) => {
+          const theirs = cpu(peer);
+          return ours && theirs ? `${(theirs / ours).toFixed(2)}×` : '–';
+        })
+        .join(' | ')} |`,
+    );
+  }
 }
