@@ -32,7 +32,7 @@ import { quantile } from './serving-stack.ts';
 
 const seconds = Number(process.argv[2] ?? 4);
 const levels = (process.argv[3] ?? '1,2,4,8,16,32,64').split(',').map(Number);
-const peers = (process.env.PEERS ?? 'mlserver,kserve,pytriton').split(',') as PeerName[];
+const peers = (process.env.PEERS ?? 'mlserver,kserve,pytriton').split(',').filter(Boolean) as PeerName[];
 const model = 'weather';
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -221,9 +221,11 @@ const ratios = peers.flatMap((peer) =>
     .map((client) => ({ peer, client })),
 );
 console.log(
-  `| concurrency | ${columns.map(({ server, client }) => `${label[server]} (${client})`).join(' | ')} | ${ratios
-    .map(({ peer, client }) => `÷ ${label[peer]} (${client}, goal ≥ ${goal[peer]}×)`)
-    .join(' | ')} |`,
+  `| ${[
+    'concurrency',
+    ...columns.map(({ server, client }) => `${label[server]} (${client})`),
+    ...ratios.map(({ peer, client }) => `÷ ${label[peer]} (${client}, goal ≥ ${goal[peer]}×)`),
+  ].join(' | ')} |`,
 );
 console.log(`| --- | ${[...columns, ...ratios].map(() => '---').join(' | ')} |`);
 for (const level of levels) {
