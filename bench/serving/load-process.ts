@@ -14,6 +14,7 @@ import { createRpcClient } from '@flywheel/rpc';
 export interface LoadSpec {
   address: string;
   model: string;
+  /** The input's name, or several comma-separated (each gets the same [1, width] row). */
   input: string;
   /** Elements of the [1, width] FP32 input. */
   width: number;
@@ -105,8 +106,10 @@ if (process.argv.includes('--load')) {
     const row = new Float32Array(spec.width).map((_, i) => Math.sin(i));
     const request = {
       modelName: spec.model,
-      inputs: [{ name: spec.input, datatype: 'FP32', shape: [1n, BigInt(spec.width)] }],
-      rawInputContents: [new Uint8Array(row.buffer)],
+      inputs: spec.input
+        .split(',')
+        .map((name) => ({ name, datatype: 'FP32', shape: [1n, BigInt(spec.width)] })),
+      rawInputContents: spec.input.split(',').map(() => new Uint8Array(row.buffer)),
     };
     const latenciesMs: number[] = [];
     const errors = new Set<string>();

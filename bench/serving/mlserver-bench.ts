@@ -3,23 +3,21 @@
  * onnxruntime, driven by the SAME OIP gRPC client (createRpcClient(GRPCInferenceService)) at the
  * same concurrency. Rounds alternate MLServer / Flywheel; medians are compared.
  *
- *   MLSERVER=/path/to/venv/bin/mlserver node bench/serving/mlserver-bench.ts [concurrency=64] [seconds=10] [rounds=3]
+ *   node bench/serving/mlserver-bench.ts [concurrency=64] [seconds=10] [rounds=3]
  *
- * The venv needs `pip install mlserver onnxruntime`; bench/serving/mlserver/onnx_runtime.py is the runtime.
+ * MLServer comes from bench/serving/peers/install.sh (or MLSERVER=/path/to/venv/bin/mlserver);
+ * bench/serving/mlserver/onnx_runtime.py is the runtime, started by peer-servers.ts.
  */
-import { spawn } from 'node:child_process';
-import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname } from 'node:path';
 import { exportLogisticRegressionOnnx } from '@flywheel/ml';
 import { GRPCInferenceService } from '@flywheel/proto/inference/grpc_service_pb.js';
 import { createRpcClient } from '@flywheel/rpc';
+import { installPeers, startPeer } from './peer-servers.ts';
 import { median, quantile, startServingStack } from './serving-stack.ts';
 
 const [concurrency = 64, seconds = 10, rounds = 3] = process.argv.slice(2).map(Number);
-const mlserverBin = process.env.MLSERVER ?? 'mlserver';
+// The venv of bench/serving/peers/install.sh, or the one whose `bin/mlserver` MLSERVER names.
+const mlserverVenv = process.env.MLSERVER ? dirname(dirname(process.env.MLSERVER)) : installPeers().mlserver;
 const features = ['temp_max', 'temp_min', 'wind'];
 const bytes = exportLogisticRegressionOnnx({
   featureNames: features,
@@ -44,53 +42,6 @@ const request = {
     contents: { fp32Contents: [[12.5, 5.0, 4.7][j]!] },
   })),
 };
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-async function startMlserver(): Promise<{ address: string; stop(): void }> {
-  const dir = mkdtempSync(join(tmpdir(), 'flywheel-mlserver-'));
-  const here = fileURLToPath(new URL('./mlserver/', import.meta.url));
-  writeFileSync(join(dir, 'model.onnx'), bytes);
-  copyFileSync(join(here, 'model-settings.json'), join(dir, 'model-settings.json'));
-  copyFileSync(join(here, 'onnx_runtime.py'), join(dir, 'onnx_runtime.py'));
-  const [grpcPort, httpPort] = [await freePort(), await freePort()];
-  writeFileSync(
-    join(dir, 'settings.json'),
-    JSON.stringify({
-      host: '127.0.0.1',
-      grpc_port: grpcPort,
-      http_port: httpPort,
-      metrics_endpoint: null,
-      debug: false,
-    }),
-  );
-  const child = spawn(mlserverBin, ['start', dir], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
-  let log = '';
-  child.stderr.on('data', (chunk: Buffer) => {
-    log += chunk.toString();
-  });
-  const address = `127.0.0.1:${grpcPort}`;
-  const client = createRpcClient(GRPCInferenceService, { address, defaultTimeoutMs: 2_000 });
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    try {
-      if ((await client.modelReady({ name: 'weather' })).ready) break;
-    } catch {}
-    if (Date.now() > deadline || child.exitCode !== null) {
-      child.kill();
-      throw new Error(`MLServer did not become ready:\n${log.slice(-2000)}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-  client.close();
-  return { address, stop: () => child.kill('SIGTERM') };
-}
 
 /** Closed loop: `concurrency` workers send request after request for `seconds`; returns throughput and latencies. */
 async function load(address: string, seconds: number) {
@@ -126,17 +77,18 @@ async function load(address: string, seconds: number) {
 
 const flywheel = await startServingStack();
 await flywheel.deploy('weather', bytes, {});
-const mlserver = await startMlserver();
+const mlserver = await startPeer('mlserver', mlserverVenv, 'weather', bytes);
+const mlserverAddress = mlserver.grpcAddress;
 const results = {
   mlserver: [] as Awaited<ReturnType<typeof load>>[],
   flywheel: [] as Awaited<ReturnType<typeof load>>[],
 };
 try {
-  await load(mlserver.address, 2);
+  await load(mlserverAddress, 2);
   await load(flywheel.address, 2);
   for (let round = 1; round <= rounds; round++) {
     for (const [name, address] of [
-      ['mlserver', mlserver.address],
+      ['mlserver', mlserverAddress],
       ['flywheel', flywheel.address],
     ] as const) {
       const result = await load(address, seconds);
@@ -147,7 +99,7 @@ try {
     }
   }
 } finally {
-  mlserver.stop();
+  await mlserver.stop();
   await flywheel.stop();
 }
 const m = median(results.mlserver.map((r) => r.rps));

@@ -20,7 +20,10 @@ export interface BenchDeployment {
 }
 
 type Request = { kind: 'deploy'; deployments: BenchDeployment[] } | { kind: 'stop' };
-type Reply = { kind: 'ready'; address: string } | { kind: 'deployed' } | { kind: 'failed'; error: string };
+type Reply =
+  | { kind: 'ready'; address: string; httpAddress: string }
+  | { kind: 'deployed' }
+  | { kind: 'failed'; error: string };
 
 /** Starts the server process; resolves once it listens. */
 export async function startServerProcess(execArgv: string[] = []) {
@@ -37,6 +40,8 @@ export async function startServerProcess(execArgv: string[] = []) {
   if (ready.kind !== 'ready') throw new Error(`server process: ${JSON.stringify(ready)}`);
   return {
     address: ready.address,
+    httpAddress: ready.httpAddress,
+    pid: child.pid!,
     async deploy(deployments: BenchDeployment[]) {
       child.send({ kind: 'deploy', deployments } satisfies Request);
       const reply = await next();
@@ -75,5 +80,5 @@ if (process.argv.includes('--serve')) {
       send({ kind: 'failed', error: String(error) });
     }
   });
-  send({ kind: 'ready', address: stack.address });
+  send({ kind: 'ready', address: stack.address, httpAddress: stack.httpAddress });
 }

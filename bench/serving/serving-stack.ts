@@ -20,9 +20,14 @@ export async function startServingStack() {
     wire: wireRegistry,
     shared: { bus, blobs },
   });
+  let httpAddress = '';
   const servingService = await startInProcess('serving', {
     load: loadServingConfig,
-    wire: wireServing,
+    wire: async (host, config) => {
+      const wiring = await wireServing(host, config);
+      httpAddress = wiring.httpAddress;
+      return wiring;
+    },
     shared: { bus, blobs },
     env: { FLYWHEEL_REGISTRY_GRPC_ADDRESS: registryService.address, FLYWHEEL_SERVING_MAX_IN_FLIGHT: '4096' },
   });
@@ -36,6 +41,8 @@ export async function startServingStack() {
   });
   return {
     address: servingService.address,
+    /** host:port of serving's OIP v2 REST server. */
+    httpAddress,
     /** Registers `bytes` as version 1 of `name`, sets `champion`, deploys it as `deployment` with `runtime`. */
     async deploy(deployment: string, bytes: Uint8Array, runtime: Record<string, unknown>) {
       const name = `${deployment}-model`;

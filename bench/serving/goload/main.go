@@ -1,6 +1,6 @@
 // Command goload is a closed-loop OIP v2 gRPC load generator for bench/serving: CLIENTS goroutines
-// each send batch-1 ModelInfer requests (one FP32 [1, WIDTH] input in raw contents) for
-// DURATION_MS, the next one when the previous answer arrives, spread over CHANNELS connections.
+// each send batch-1 ModelInfer requests (one FP32 [1, WIDTH] input in raw contents per name in
+// INPUT, a comma-separated list) for DURATION_MS, the next one when the previous answer arrives, spread over CHANNELS connections.
 // Prints {"latenciesMs": [...], "failed": n, "errors": [...]} as JSON.
 // Usage: goload ADDRESS MODEL INPUT WIDTH CLIENTS DURATION_MS CHANNELS
 package main
@@ -13,6 +13,7 @@ import (
 	"math"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -52,10 +53,10 @@ func main() {
 	for i := 0; i < width; i++ {
 		binary.LittleEndian.PutUint32(raw[4*i:], math.Float32bits(float32(math.Sin(float64(i)))))
 	}
-	request := &inference.ModelInferRequest{
-		ModelName:        model,
-		Inputs:           []*inference.ModelInferRequest_InferInputTensor{{Name: input, Datatype: "FP32", Shape: []int64{1, int64(width)}}},
-		RawInputContents: [][]byte{raw},
+	request := &inference.ModelInferRequest{ModelName: model}
+	for _, name := range strings.Split(input, ",") {
+		request.Inputs = append(request.Inputs, &inference.ModelInferRequest_InferInputTensor{Name: name, Datatype: "FP32", Shape: []int64{1, int64(width)}})
+		request.RawInputContents = append(request.RawInputContents, raw)
 	}
 	end := time.Now().Add(time.Duration(durationMs) * time.Millisecond)
 	var mu sync.Mutex

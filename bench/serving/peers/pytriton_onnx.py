@@ -12,7 +12,7 @@ import sys
 import numpy as np
 import onnxruntime
 from pytriton.model_config import ModelConfig, Tensor
-from pytriton.triton import Triton, TritonConfig
+from pytriton.triton import Triton, TritonConfig, TritonSecurityConfig
 
 path, name, http_port, grpc_port, metrics_port = sys.argv[1:6]
 options = onnxruntime.SessionOptions()
@@ -24,8 +24,12 @@ outputs = session.get_outputs()
 numpy_type = {"tensor(float)": np.float32, "tensor(int64)": np.int64, "tensor(double)": np.float64}
 
 
-def infer(**feeds):
-    return dict(zip([o.name for o in outputs], session.run(None, feeds)))
+output_names = [o.name for o in outputs]
+
+
+def infer(requests):
+    # pytriton hands the callable a list of requests (each a mapping of input name to numpy array).
+    return [dict(zip(output_names, session.run(output_names, dict(request.items())))) for request in requests]
 
 
 def shape(value):
@@ -33,13 +37,17 @@ def shape(value):
 
 
 config = TritonConfig(http_port=int(http_port), grpc_port=int(grpc_port), metrics_port=int(metrics_port))
-with Triton(config=config) as triton:
+# pytriton guards statistics with a random token by default; perf_analyzer reads them (as it does from
+# Triton and Flywheel), so they are left open; the model repository, shared memory, trace and logging
+# stay behind the token.
+security = TritonSecurityConfig(restricted_endpoints=["shared-memory", "model-repository", "trace", "logging"])
+with Triton(config=config, security_config=security) as triton:
     triton.bind(
         model_name=name,
         infer_func=infer,
         inputs=[Tensor(name=i.name, dtype=numpy_type[i.type], shape=shape(i)) for i in inputs],
         outputs=[Tensor(name=o.name, dtype=numpy_type[o.type], shape=shape(o)) for o in outputs],
-        config=ModelConfig(max_batch_size=0),
+        config=ModelConfig(batching=False),
         strict=False,
     )
     triton.serve()
