@@ -7,7 +7,7 @@ import { sqlIdentifier, sqlString } from './duckdb-sql-text.ts';
 import { mapConcurrent } from './map-concurrent.ts';
 import type { ChunkRef } from './offline-records.ts';
 import type { DatasetChunksPlan } from './offline-store.ts';
-import { type ColumnTag, layoutKey, layoutVersion, valueColumn, viewKey } from './parquet-chunk-layout.ts';
+import { type ColumnTag, chunkCopyOptions, valueColumn } from './parquet-chunk-layout.ts';
 
 /** Parquet column types (as DuckDB names them) of the cases this path takes, by view value type. */
 const smallInts = ['TINYINT', 'SMALLINT', 'INTEGER', 'UTINYINT', 'USMALLINT'];
@@ -142,11 +142,11 @@ export async function writeDatasetChunks(
         .join(', ');
       const path = join(dir, `write-${randomUUID()}.parquet.tmp`);
       try {
-        // The encode() of duckdb-offline-store.ts: LZ4, the view and layout version in the metadata.
+        // The encode() of duckdb-offline-store.ts: the same options, so the same bytes.
         await withConnection((copier) =>
           copier.run(
             `COPY (SELECT ${columns} FROM ${staged} WHERE rowid >= ${start} AND rowid < ${start + chunkRows})
-           TO ${sqlString(path)} (FORMAT parquet, COMPRESSION lz4, KV_METADATA {${viewKey}: ${sqlString(plan.view)}, ${layoutKey}: ${sqlString(layoutVersion)}})`,
+           TO ${sqlString(path)} (${chunkCopyOptions(plan.view)})`,
           ),
         );
         return await put({
