@@ -26,6 +26,8 @@ const safeMax = Number.MAX_SAFE_INTEGER;
 /** One chunk DuckDB wrote: its bytes and the facts of its ChunkRef. */
 export interface DatasetChunk {
   readonly bytes: Uint8Array;
+  /** The local file holding `bytes` (in the cache's file system): moved into the cache, not rewritten. */
+  readonly path?: string;
   readonly rows: number;
   readonly minTimeMs: number;
   readonly maxTimeMs: number;
@@ -151,6 +153,7 @@ export async function writeDatasetChunks(
         );
         return await put({
           bytes: new Uint8Array(await readFile(path)),
+          path,
           rows: Number(rows as bigint),
           minTimeMs: Number(minTime as bigint),
           maxTimeMs: Number(maxTime as bigint),

@@ -143,9 +143,12 @@ export async function createDuckDbOfflineStore(options: DuckDbOfflineStoreOption
       contentType: 'application/vnd.apache.parquet',
     });
     const path = cachedPath(ref.sha256);
-    const partial = `${path}.${randomUUID()}.tmp`;
-    await writeFile(partial, chunk.bytes);
-    await rename(partial, path);
+    if (chunk.path !== undefined) await rename(chunk.path, path);
+    else {
+      const partial = `${path}.${randomUUID()}.tmp`;
+      await writeFile(partial, chunk.bytes);
+      await rename(partial, path);
+    }
     return {
       sha256: ref.sha256,
       sizeBytes: ref.size,
