@@ -7,7 +7,7 @@ import { sqlIdentifier, sqlString } from './duckdb-sql-text.ts';
 import { mapConcurrent } from './map-concurrent.ts';
 import type { ChunkRef } from './offline-records.ts';
 import type { DatasetChunksPlan } from './offline-store.ts';
-import { type ColumnTag, layoutKey, layoutVersion, valueColumn, viewKey } from './parquet-chunk-layout.ts';
+import { type ColumnTag, chunkCopyOptions, valueColumn } from './parquet-chunk-layout.ts';
 
 /** Parquet column types (as DuckDB names them) of the cases this path takes, by view value type. */
 const smallInts = ['TINYINT', 'SMALLINT', 'INTEGER', 'UTINYINT', 'USMALLINT'];
@@ -26,6 +26,8 @@ const safeMax = Number.MAX_SAFE_INTEGER;
 /** One chunk DuckDB wrote: its bytes and the facts of its ChunkRef. */
 export interface DatasetChunk {
   readonly bytes: Uint8Array;
+  /** The local file holding `bytes` (in the cache's file system): moved into the cache, not rewritten. */
+  readonly path?: string;
   readonly rows: number;
   readonly minTimeMs: number;
   readonly maxTimeMs: number;
@@ -142,15 +144,16 @@ export async function writeDatasetChunks(
         .join(', ');
       const path = join(dir, `write-${randomUUID()}.parquet.tmp`);
       try {
-        // The encode() of duckdb-offline-store.ts: LZ4, the view and layout version in the metadata.
+        // The encode() of duckdb-offline-store.ts: the same options, so the same bytes.
         await withConnection((copier) =>
           copier.run(
             `COPY (SELECT ${columns} FROM ${staged} WHERE rowid >= ${start} AND rowid < ${start + chunkRows})
-           TO ${sqlString(path)} (FORMAT parquet, COMPRESSION lz4, KV_METADATA {${viewKey}: ${sqlString(plan.view)}, ${layoutKey}: ${sqlString(layoutVersion)}})`,
+           TO ${sqlString(path)} (${chunkCopyOptions(plan.view)})`,
           ),
         );
         return await put({
           bytes: new Uint8Array(await readFile(path)),
+          path,
           rows: Number(rows as bigint),
           minTimeMs: Number(minTime as bigint),
           maxTimeMs: Number(maxTime as bigint),

@@ -140,7 +140,6 @@ export function historySql(
       ? ''
       : `WHERE p.event_time_ms <= ${Math.trunc(range.toMs)}${range.fromMs === null ? '' : ` AND p.event_time_ms >= ${Math.trunc(range.fromMs)}`}`;
   const time = ord.baseMs === 0 ? 'p.event_time_ms' : `(p.event_time_ms - ${ord.baseMs})`;
-  const ordSql = `${time}::${ord.type} * ${ord.timeScale} + o.ix::${ord.type} * ${ord.fileScale} + p.file_row_number AS ord`;
   const groups = new Map<string, ChunkFile[]>();
   for (const file of files) {
     const signature = file.columns.join('\u0000');
@@ -166,12 +165,16 @@ export function historySql(
       }
     }
     const paths = group.map((f) => sqlString(f.path)).join(', ');
-    const order = group.map((f) => `(${sqlString(f.path)}, ${f.ix})`).join(', ');
-    return `SELECT p.key, p.event_time_ms AS t, o.ix, p.file_row_number AS rn,
-        ${ordSql}
+    // A file's chunk position from its place in the list (`file_index`): an offset when the
+    // positions run consecutively, else a lookup in their list — no join on the file name.
+    const consecutive = group.every((f, k) => f.ix === group[0]!.ix + k);
+    const ix = consecutive
+      ? `(p.file_index::BIGINT + ${group[0]!.ix})`
+      : `[${group.map((f) => f.ix).join(', ')}][p.file_index::BIGINT + 1]::BIGINT`;
+    return `SELECT p.key, p.event_time_ms AS t, ${ix} AS ix, p.file_row_number AS rn,
+        ${time}::${ord.type} * ${ord.timeScale} + ${ix}::${ord.type} * ${ord.fileScale} + p.file_row_number AS ord
         ${cells.map((c) => `, ${c}`).join('')}
-      FROM read_parquet([${paths}], filename = true, file_row_number = true) p
-      JOIN (VALUES ${order}) o(path, ix) ON o.path = p.filename ${within}`;
+      FROM read_parquet([${paths}], file_row_number = true) p ${within}`;
   });
   return selects.join('\nUNION ALL\n');
 }

@@ -37,6 +37,7 @@ import {
 import type { OnlineValue } from './online-records.ts';
 import type { EntityUpdate } from './online-store.ts';
 import {
+  chunkCopyOptions,
   chunkLayout,
   chunkTableColumns,
   fillChunk,
@@ -142,9 +143,12 @@ export async function createDuckDbOfflineStore(options: DuckDbOfflineStoreOption
       contentType: 'application/vnd.apache.parquet',
     });
     const path = cachedPath(ref.sha256);
-    const partial = `${path}.${randomUUID()}.tmp`;
-    await writeFile(partial, chunk.bytes);
-    await rename(partial, path);
+    if (chunk.path !== undefined) await rename(chunk.path, path);
+    else {
+      const partial = `${path}.${randomUUID()}.tmp`;
+      await writeFile(partial, chunk.bytes);
+      await rename(partial, path);
+    }
     return {
       sha256: ref.sha256,
       sizeBytes: ref.size,
@@ -487,12 +491,7 @@ async function encode(
   appender.closeSync();
   const path = join(dir, `write-${randomUUID()}.parquet.tmp`);
   try {
-    // LZ4, by measurement (bench/feature-store/chunk-codec-bench.ts): a 50 000-row × 50-feature
-    // chunk writes in 0.24 s (median) against zstd's 0.40 s and snappy's 0.28 s, for a file 39 %
-    // larger than zstd's (12.8 vs 9.2 MB); reads are alike. Ingest is CPU-bound, storage is not.
-    await connection.run(
-      `COPY chunk TO ${sqlString(path)} (FORMAT parquet, COMPRESSION lz4, KV_METADATA {${viewKey}: ${sqlString(view)}, ${layoutKey}: ${sqlString(layoutVersion)}})`,
-    );
+    await connection.run(`COPY chunk TO ${sqlString(path)} (${chunkCopyOptions(view)})`);
     return new Uint8Array(await readFile(path));
   } finally {
     await rm(path, { force: true });
