@@ -20,6 +20,21 @@ describe.each(dashboards)('Grafana dashboard $file', ({ json }) => {
     );
   });
 
+  it('has a multi-value $job variable, and every metric a panel reads is scoped by it', () => {
+    expect(json.templating.list).toContainEqual(
+      expect.objectContaining({ name: 'job', type: 'query', multi: true, includeAll: true, allValue: '.+' }),
+    );
+    for (const panel of json.panels) {
+      for (const target of panel.targets) {
+        const selectors = [
+          ...target.expr.matchAll(/\b(?:flywheel|grpc_server|nv_inference)_[a-z_]+(\{[^}]*\})?/g),
+        ];
+        expect(selectors.length, panel.title).toBeGreaterThan(0);
+        for (const [selector, labels] of selectors) expect(labels ?? '', selector).toContain('job=~"$job"');
+      }
+    }
+  });
+
   it('every panel queries Prometheus through ${datasource} with a PromQL expr', () => {
     expect(json.panels.length).toBeGreaterThan(0);
     for (const panel of json.panels) {

@@ -2,9 +2,9 @@
 // directory: a test CA with one client certificate per service (mTLS between services), the
 // certificate-principal file of every service, an IdP whose JWT the data scientist calls with,
 // an event signing key per service and the JWKS of all producers. docs/security.md explains each.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { EnabledTlsConfig } from '@flywheel/rpc';
 import type { ServiceName } from '@flywheel/runtime';
 import { makeTestCertificates } from '@flywheel/testing';
@@ -59,9 +59,23 @@ export interface SecuredPlatform {
   readonly secrets: readonly string[];
 }
 
-export async function makeSecuredPlatform(team: string): Promise<SecuredPlatform> {
+/**
+ * `options.caFile`: a test CA (`ca.pem`, `ca-key.pem` beside it) to issue the run's certificates
+ * from instead of a new one, e.g. the one the test Prometheus trusts and scrapes HTTPS with.
+ */
+export async function makeSecuredPlatform(
+  team: string,
+  options: { caFile?: string } = {},
+): Promise<SecuredPlatform> {
   const dir = mkdtempSync(join(tmpdir(), 'flywheel-secured-'));
-  const certs = await makeTestCertificates(join(dir, 'tls'), [...services, 'data-scientist']);
+  const tlsDir = join(dir, 'tls');
+  if (options.caFile) {
+    // test-ca.sh reuses a CA it finds in its directory.
+    mkdirSync(tlsDir);
+    copyFileSync(options.caFile, join(tlsDir, 'ca.pem'));
+    copyFileSync(join(dirname(options.caFile), 'ca-key.pem'), join(tlsDir, 'ca-key.pem'));
+  }
+  const certs = await makeTestCertificates(tlsDir, [...services, 'data-scientist']);
 
   const idp = await generateKeyPair('ES256', { extractable: true });
   const jwksFile = join(dir, 'idp.jwks.json');

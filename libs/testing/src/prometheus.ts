@@ -8,16 +8,26 @@ const jobPattern = /^[A-Za-z0-9_.-]{1,100}$/;
  * Tells the Prometheus of `scripts/servers/servers.sh` to scrape `targets` (`host:port`) as job
  * `job`: writes `<dir>/<job>.json`, a file_sd target group, into `dir`
  * (`FLYWHEEL_PROMETHEUS_TARGETS_DIR`), which Prometheus watches. Written whole and renamed, so it
- * never reads half a file. Returns a function that removes it (stop scraping).
+ * never reads half a file. Returns a function that removes it (stop scraping). `scrapeEvery`
+ * (a Prometheus duration, e.g. `5s`) overrides the server's 1 s interval and timeout for these
+ * targets: on a loaded 2-core host a service's /metrics (which asks the bus for consumer lag) can
+ * take longer than a second, and a scrape that times out records nothing.
  */
 export function registerPrometheusTargets(
   dir: string,
   job: string,
   targets: readonly string[],
-  options: { metricsPath?: string; labels?: Readonly<Record<string, string>> } = {},
+  options: { metricsPath?: string; labels?: Readonly<Record<string, string>>; scrapeEvery?: string } = {},
 ): () => void {
   if (!jobPattern.test(job)) throw new Error(`job must match ${jobPattern.source}, got "${job}"`);
-  const labels = { ...options.labels, job, __metrics_path__: options.metricsPath ?? '/metrics' };
+  const labels = {
+    ...options.labels,
+    job,
+    __metrics_path__: options.metricsPath ?? '/metrics',
+    ...(options.scrapeEvery
+      ? { __scrape_interval__: options.scrapeEvery, __scrape_timeout__: options.scrapeEvery }
+      : {}),
+  };
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${job}.json`);
   // Not *.json until renamed: Prometheus reads only files that match its pattern.

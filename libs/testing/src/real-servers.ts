@@ -16,6 +16,12 @@ export interface RealServers {
   readonly zipkinUrl: string;
   /** Prometheus's base URL and the file_sd directory tests register targets in. Read when used. */
   readonly prometheus: { url: string; targetsDir: string };
+  /**
+   * The same Prometheus's HTTPS scrape job: the file_sd directory of targets it scrapes over
+   * HTTPS, and the test CA (`ca.pem`, its key beside it) it trusts and holds a client certificate
+   * of. Read when used.
+   */
+  readonly prometheusHttps: { url: string; targetsDir: string; caFile: string };
 }
 
 /**
@@ -53,6 +59,13 @@ export function realServers(env: Readonly<Record<string, string | undefined>> = 
     },
     get prometheus() {
       return { url: need('FLYWHEEL_PROMETHEUS_URL'), targetsDir: need('FLYWHEEL_PROMETHEUS_TARGETS_DIR') };
+    },
+    get prometheusHttps() {
+      return {
+        url: need('FLYWHEEL_PROMETHEUS_URL'),
+        targetsDir: need('FLYWHEEL_PROMETHEUS_HTTPS_TARGETS_DIR'),
+        caFile: need('FLYWHEEL_PROMETHEUS_TLS_CA'),
+      };
     },
   };
 }

@@ -15,6 +15,7 @@ it('the real Prometheus scrapes a target registered at run time, answers PromQL 
   const zipkin = new URL(zipkinUrl).host;
   const unregister = registerPrometheusTargets(prometheus.targetsDir, job, [zipkin], {
     metricsPath: '/prometheus',
+    scrapeEvery: '5s',
   });
   try {
     const up = await waitForPrometheusQuery(prometheus.url, `up{job="${job}"}`, (s) => s[0]?.value === 1, {
@@ -29,6 +30,16 @@ it('the real Prometheus scrapes a target registered at run time, answers PromQL 
       { timeoutMs: 30_000 },
     );
     expect(heap[0]?.metric).toEqual({ job });
+    // Scraped at the interval and timeout the registration asked for, not the server's 1 s.
+    const targets = (await (await fetch(new URL('/api/v1/targets?state=active', prometheus.url))).json()) as {
+      data: {
+        activeTargets: { labels: Record<string, string>; scrapeInterval: string; scrapeTimeout: string }[];
+      };
+    };
+    expect(targets.data.activeTargets.find((t) => t.labels.job === job)).toMatchObject({
+      scrapeInterval: '5s',
+      scrapeTimeout: '5s',
+    });
   } finally {
     unregister();
   }

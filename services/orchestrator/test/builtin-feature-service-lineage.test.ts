@@ -71,6 +71,8 @@ describe('feature service lineage', () => {
       featureService: 'rain_model',
       featureServiceVersion: 2n,
     });
+    // A manual run (the harness's default) was started by no event.
+    expect(version?.lineage?.triggerEvent).toBeUndefined();
     const { trainingSet: stored } = await harness.featureStore.getTrainingSet({
       trainingSetId: trainingSet.training_set_id as string,
     });

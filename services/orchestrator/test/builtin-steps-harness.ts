@@ -2,9 +2,11 @@
 // feature store) in-process on one shared memory bus and blob directory, the orchestrator's own
 // store with its outbox relay (what the orchestrator host gives its wiring), the built-in steps on
 // real gRPC clients, and a way to call a step as the engine does.
+
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { create, type MessageInitShape } from '@bufbuild/protobuf';
 import { type BlobStore, blobUri, createFsBlobs } from '@flywheel/blobs';
 import { createMemoryBus, type MemoryBus } from '@flywheel/bus';
 import { ConfigReader, silentLogger } from '@flywheel/core';
@@ -18,6 +20,7 @@ import {
 } from '@flywheel/example-weather';
 import { loadFeatureStoreConfig, wireFeatureStore } from '@flywheel/feature-store';
 import { DatasetFormat } from '@flywheel/proto/flywheel/common/v1/dataset_pb.js';
+import { RunSource, RunTriggerSchema } from '@flywheel/proto/flywheel/common/v1/trigger_pb.js';
 import { DatasetArrivedSchema } from '@flywheel/proto/flywheel/events/v1/data_pb.js';
 import {
   type PromotionRejected,
@@ -63,7 +66,14 @@ export interface BuiltinStepsHarness {
   run(
     step: string,
     parameters: Record<string, unknown>,
-    at?: { runId?: string; stepName?: string; attempt?: number; pipelineName?: string },
+    at?: {
+      runId?: string;
+      stepName?: string;
+      attempt?: number;
+      pipelineName?: string;
+      /** Default: a manual run. */
+      trigger?: MessageInitShape<typeof RunTriggerSchema>;
+    },
   ): Promise<Record<string, unknown>>;
   /** Stops the registry (its data dir and port are kept for {@link startRegistry}). */
   stopRegistry(): Promise<void>;
@@ -190,6 +200,7 @@ export async function startBuiltinStepsHarness(
         runId: at.runId ?? 'run-1',
         pipelineName: at.pipelineName ?? 'retrain-weather',
         stepName: at.stepName ?? step,
+        trigger: create(RunTriggerSchema, at.trigger ?? { source: RunSource.MANUAL }),
         attempt: at.attempt ?? 1,
         parameters,
         outputs: {},

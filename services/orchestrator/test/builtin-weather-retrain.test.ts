@@ -2,6 +2,7 @@ import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import { parseBlobUri } from '@flywheel/blobs';
 import { decodeEvent, fromWireMessage } from '@flywheel/events';
 import { type WeatherRow, weatherDataset } from '@flywheel/example-weather';
+import { RunSource } from '@flywheel/proto/flywheel/common/v1/trigger_pb.js';
 import {
   ModelAliasChangedSchema,
   ModelVersionRegisteredSchema,
@@ -124,9 +125,18 @@ describe('retraining the weather model with the built-in steps', () => {
       parameters: candidate.parameters,
       team: 'weather',
     };
-    registered = await harness.run('register', parameters, { runId });
+    // A run a trigger rule started on drift: the version's lineage keeps that event and its time.
+    const driftEvent = {
+      id: 'drift-weather-1',
+      type: 'drift.detected',
+      source: 'flywheel/monitoring',
+      subject: 'weather',
+      time: timestampFromMs(Date.parse('2026-12-02T17:00:00.500Z')),
+    };
+    const trigger = { source: RunSource.TRIGGER, triggerRuleName: 'retrain-on-drift', event: driftEvent };
+    registered = await harness.run('register', parameters, { runId, trigger });
     expect(registered).toMatchObject({ model_version: 1, created: true });
-    const retried = await harness.run('register', parameters, { runId, attempt: 2 });
+    const retried = await harness.run('register', parameters, { runId, attempt: 2, trigger });
     expect(retried).toMatchObject({ model_version: 1, created: false });
 
     const promoted = await harness.run(
@@ -152,6 +162,7 @@ describe('retraining the weather model with the built-in steps', () => {
       trainingSetRef: trainingSet.training_set_id,
       pipelineRunId: runId,
       codeVersion: 'git:0123abc',
+      triggerEvent: driftEvent,
     });
     await waitFor(() => harness.bus.retained('model.alias-changed').length === 1, {
       what: 'model.alias-changed',

@@ -1,5 +1,6 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: pipeline templates are literal ${...} strings.
 import type { JsonObject, MessageInitShape } from '@bufbuild/protobuf';
+import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import { type CloudEvent, decodeEvent, newEvent } from '@flywheel/events';
 import { FailureKind, type PipelineSpecSchema } from '@flywheel/proto/flywheel/common/v1/pipeline_pb.js';
 import { RunSource } from '@flywheel/proto/flywheel/common/v1/trigger_pb.js';
@@ -23,6 +24,9 @@ import {
   waitForFinal,
 } from './orchestrator-harness.ts';
 
+/** When the drift the requests name was detected (the lead time's start, carried to every step). */
+const driftDetectedAt = Date.parse('2026-12-02T17:00:00.250Z');
+
 interface RequestExtra {
   spec?: MessageInitShape<typeof PipelineSpecSchema>;
   parameters?: JsonObject;
@@ -37,7 +41,12 @@ function runRequested(runId: string, extra: RequestExtra = {}): CloudEvent {
       pipelineName: 'retrain-weather',
       pipelineRevision: 3n,
       team: 'forecasting',
-      trigger: { source: RunSource.TRIGGER, triggerRuleName: 'on-drift', key: 'weather' },
+      trigger: {
+        source: RunSource.TRIGGER,
+        triggerRuleName: 'on-drift',
+        key: 'weather',
+        event: { id: `drift-of-${runId}`, type: 'drift.detected', time: timestampFromMs(driftDetectedAt) },
+      },
       principal: { subject: 'service:scheduler', team: 'forecasting' },
       ...extra,
     },
@@ -59,9 +68,12 @@ describe('pipeline.run-requested', () => {
   let orchestrator: TestOrchestrator;
   let recorder: ReturnType<typeof recordPipelineEvents>;
   const calls = new Map<string, number>();
+  /** The trigger event each step attempt was given, by `<run>/<step>`. */
+  const triggerEvents = new Map<string, unknown>();
   const builtins: BuiltinSteps = {
-    count: async ({ runId, stepName, parameters }) => {
+    count: async ({ runId, stepName, parameters, trigger }) => {
       calls.set(`${runId}/${stepName}`, (calls.get(`${runId}/${stepName}`) ?? 0) + 1);
+      triggerEvents.set(`${runId}/${stepName}`, trigger.event);
       return { seen: parameters.threshold ?? null };
     },
   };
@@ -102,11 +114,19 @@ describe('pipeline.run-requested', () => {
       runRequestId: `request-of-${runId}`,
       parameters: { threshold: 0.3 },
     });
+    const triggerEvent = {
+      id: `drift-of-${runId}`,
+      type: 'drift.detected',
+      time: timestampFromMs(driftDetectedAt),
+    };
     expect(run.trigger).toMatchObject({
       source: RunSource.TRIGGER,
       triggerRuleName: 'on-drift',
       key: 'weather',
+      event: triggerEvent,
     });
+    // The steps see why the run exists: the register step records that event in the version's lineage.
+    expect(triggerEvents.get(`${runId}/register`)).toMatchObject(triggerEvent);
     expect(run.principal?.subject).toBe('service:scheduler');
     expect(calls.get(`${runId}/train`)).toBe(1);
     expect(calls.get(`${runId}/register`)).toBe(1);

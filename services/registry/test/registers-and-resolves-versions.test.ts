@@ -1,3 +1,4 @@
+import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import { ModelVersionRegisteredSchema } from '@flywheel/proto/flywheel/events/v1/model_pb.js';
 import { ArtifactFormat, LineageDirection, Stage } from '@flywheel/proto/flywheel/registry/v1/registry_pb.js';
 import { waitFor } from '@flywheel/testing';
@@ -256,5 +257,47 @@ describe('registering and resolving versions', () => {
       'lineage.parent_versions[0]',
     );
     expect(missing.message).toContain('no version 9');
+  });
+
+  it('keeps the event that started the producing run, with its time, for serving to measure the lead time from', async () => {
+    const { client, bus } = await startRegistry();
+    const detectedAt = Date.parse('2026-12-02T17:00:00.123Z');
+    const triggerEvent = {
+      id: 'drift-1',
+      type: 'drift.detected',
+      source: 'flywheel/monitoring',
+      subject: 'weather',
+      time: timestampFromMs(detectedAt),
+    };
+    await client.registerVersion({
+      requestId: 'run-9/register',
+      modelName: 'weather',
+      artifactSource: { case: 'artifactBytes', value: artifactBytes('weather retrained on drift') },
+      format: ArtifactFormat.ONNX,
+      lineage: { pipelineRunId: 'run-9', triggerEvent },
+    });
+    await client.setAlias({ modelName: 'weather', alias: 'champion', modelVersion: 1n });
+    const { version } = await client.resolveModelUri({ uri: 'models:/weather@champion' });
+    expect(version?.lineage?.triggerEvent).toMatchObject(triggerEvent);
+    const [registered] = await waitFor(() => {
+      const seen = eventsOf(bus, ModelVersionRegisteredSchema);
+      return seen.length >= 1 && seen;
+    });
+    expect(registered?.lineage?.triggerEvent).toMatchObject(triggerEvent);
+
+    const unnamed = (change: Record<string, string>, field: string) =>
+      rejection(
+        client.registerVersion({
+          requestId: `unnamed-${field}`,
+          modelName: 'weather',
+          artifactSource: { case: 'artifactBytes', value: artifactBytes(field) },
+          format: ArtifactFormat.ONNX,
+          lineage: { triggerEvent: { ...triggerEvent, ...change } },
+        }),
+        'invalid_argument',
+        field,
+      );
+    await unnamed({ id: '' }, 'lineage.trigger_event.id');
+    await unnamed({ type: '' }, 'lineage.trigger_event.type');
   });
 });

@@ -1,5 +1,5 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: pipeline and rule templates are ${…} in plain strings
-import { durationFromMs } from '@bufbuild/protobuf/wkt';
+import { durationFromMs, timestampFromMs } from '@bufbuild/protobuf/wkt';
 import { dlqHeaders } from '@flywheel/bus';
 import { RunSource, SuppressionReason } from '@flywheel/proto/flywheel/common/v1/trigger_pb.js';
 import {
@@ -95,6 +95,8 @@ describe('a trigger rule turns a matching drift.detected into a run request', ()
     });
     expect(triggerRule).toMatchObject({ team: 'forecast', cooldown: { seconds: 3600n }, enabled: true });
 
+    // The harness stamps each event with the fake clock's time; the trigger carries it (lead time).
+    const detectedAt = h.clock.now();
     // Same key, in order: the first two do not match (statistic, test), the third does.
     const [, , matchingId] = await h.publishDrift(
       { modelName: 'weather', modelVersion: 1n, feature: 'wind', test: DriftTestKind.PSI, statistic: 0.1 },
@@ -115,7 +117,13 @@ describe('a trigger rule turns a matching drift.detected into a run request', ()
         source: RunSource.TRIGGER,
         triggerRuleName: 'retrain-on-drift',
         key: 'weather',
-        event: { id: matchingId, type: 'drift.detected', source: 'flywheel/monitoring', subject: 'weather' },
+        event: {
+          id: matchingId,
+          type: 'drift.detected',
+          source: 'flywheel/monitoring',
+          subject: 'weather',
+          time: timestampFromMs(detectedAt),
+        },
       },
     });
     expect(run?.payload.spec?.steps.map((s) => s.name)).toEqual([

@@ -30,6 +30,7 @@ import { createExplain } from './inference/explain/explain.ts';
 import { createFeatureEnrichment } from './inference/feature-enrichment.ts';
 import { createInfer } from './inference/infer.ts';
 import { instrumentInference, modelLoadObserver } from './observability/inference-metrics.ts';
+import { loopLeadTimeObserver } from './observability/loop-lead-time.ts';
 import { createModelStatisticsBook } from './observability/model-statistics.ts';
 import { createPredictionLog } from './observability/prediction-log.ts';
 import { createRuntimeLoader } from './runtime/runtime-loader.ts';
@@ -111,6 +112,7 @@ export async function wireServing(
     defaultMaxInFlight,
     rollouts,
     log,
+    onRolledOut: loopLeadTimeObserver(host.metrics),
   });
   const reconciler = createReconciler({
     sync,

@@ -1,10 +1,14 @@
 // Two serving replicas of one deployment, as production runs them: one MongoDB-wire store and one
 // Kafka bus shared, distinct instance ids. An alias change must reach each replica (a consumer
 // group per replica), not one per group.
+import type { MessageInitShape } from '@bufbuild/protobuf';
+import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import { exportLogisticRegressionOnnx } from '@flywheel/ml';
+import type { ModelLineageSchema } from '@flywheel/proto/flywheel/common/v1/model_pb.js';
 import { ArtifactFormat } from '@flywheel/proto/flywheel/registry/v1/registry_pb.js';
-import { realServers, uniqueName, waitFor } from '@flywheel/testing';
+import { parsePrometheusText, realServers, sampleSum, uniqueName, waitFor } from '@flywheel/testing';
 import { describe, expect, it } from 'vitest';
+import { wireServing } from '../src/index.ts';
 import {
   championDeployment,
   contentsRequest,
@@ -26,24 +30,39 @@ describe('serving replicas sharing one store and bus (real Kafka and MongoDB)', 
       servers,
       isolate: 'groups',
     });
-    const register = async (weights: typeof v1Model) => {
+    const register = async (
+      weights: typeof v1Model,
+      lineage?: MessageInitShape<typeof ModelLineageSchema>,
+    ) => {
       const { version } = await registry.registerVersion({
         requestId: crypto.randomUUID(),
         modelName: model,
         artifactSource: { case: 'artifactBytes', value: exportLogisticRegressionOnnx(weights) },
         format: ArtifactFormat.ONNX,
+        ...(lineage ? { lineage } : {}),
       });
       return version!.version;
     };
     const v1 = await register(v1Model);
-    const v2 = await register(v2Model);
+    // v2 as a drift-triggered retrain registers it: its rollout is one loop lead time, on one replica.
+    const v2 = await register(v2Model, {
+      triggerEvent: { id: `drift-${run}`, type: 'drift.detected', time: timestampFromMs(Date.now()) },
+    });
     await registry.setAlias({ modelName: model, alias: 'champion', modelVersion: v1 });
 
-    const a = await startReplica('a');
+    const metricsAddress = new Map<string, string>();
+    const recordingAddress =
+      (name: string): typeof wireServing =>
+      async (host, config) => {
+        const wiring = await wireServing(host, config);
+        metricsAddress.set(name, wiring.httpAddress);
+        return wiring;
+      };
+    const a = await startReplica('a', recordingAddress('a'));
     const serving = a.serving;
     await serving.createDeployment({ deployment: championDeployment('weather', model) });
     // The second replica finds the deployment in the shared store when it starts.
-    const b = await startReplica('b');
+    const b = await startReplica('b', recordingAddress('b'));
     const replicas = [a, b];
     const versionOn = async (replica: (typeof replicas)[number]) =>
       (await replica.inference.modelInfer(contentsRequest('weather'))).modelVersion;
@@ -62,6 +81,14 @@ describe('serving replicas sharing one store and bus (real Kafka and MongoDB)', 
     }
     const { deployment } = await serving.getDeployment({ deploymentName: 'weather' });
     expect(deployment?.stableVersion).toBe(v2);
+    // Both replicas swapped v2 in; the one whose write rolled it out observed the lead time, once.
+    const observations = await Promise.all(
+      ['a', 'b'].map(async (name) => {
+        const text = await (await fetch(`http://${metricsAddress.get(name)}/metrics`)).text();
+        return sampleSum(parsePrometheusText(text), 'flywheel_loop_lead_time_seconds_count', { model });
+      }),
+    );
+    expect(observations.sort()).toEqual([0, 1]);
 
     // A deployment created through one replica is served by the other too.
     await serving.createDeployment({

@@ -3,12 +3,13 @@ import { mkdtempSync } from 'node:fs';
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { DescMessage, MessageShape } from '@bufbuild/protobuf';
+import type { DescMessage, MessageInitShape, MessageShape } from '@bufbuild/protobuf';
 import { type BlobStore, createFsBlobs } from '@flywheel/blobs';
 import { createMemoryBus, type MemoryBus } from '@flywheel/bus';
 import { AppError, type Env } from '@flywheel/core';
 import { decodeEvent, eventKindOf, fromWireMessage } from '@flywheel/events';
 import { exportLogisticRegressionOnnx, type LogisticRegressionModel } from '@flywheel/ml';
+import type { ModelLineageSchema } from '@flywheel/proto/flywheel/common/v1/model_pb.js';
 import { ArtifactFormat, RegistryService } from '@flywheel/proto/flywheel/registry/v1/registry_pb.js';
 import { ServingService } from '@flywheel/proto/flywheel/serving/v1/serving_pb.js';
 import { GRPCInferenceService } from '@flywheel/proto/inference/grpc_service_pb.js';
@@ -126,8 +127,12 @@ export interface Stack {
   servingService: InProcessService;
   /** Base URL of serving's OIP v2 REST server and /metrics, e.g. `http://127.0.0.1:40123`. */
   readonly http: string;
-  /** Registers `model` as the next version of `name`; returns the version and the artifact's sha256. */
-  register(name: string, model: LogisticRegressionModel): Promise<{ version: bigint; sha256: string }>;
+  /** Registers `model` as the next version of `name` (with `lineage`); returns the version and the artifact's sha256. */
+  register(
+    name: string,
+    model: LogisticRegressionModel,
+    lineage?: MessageInitShape<typeof ModelLineageSchema>,
+  ): Promise<{ version: bigint; sha256: string }>;
   setAlias(name: string, alias: string, version: bigint): Promise<void>;
   /** Overwrites a stored blob's bytes in the fs blob dir, bypassing every check. */
   tamper(sha256: string): Promise<void>;
@@ -215,13 +220,14 @@ export async function startStack(options: { env?: Env; stopManually?: boolean } 
     get http() {
       return `http://${httpAddress}`;
     },
-    async register(name, model) {
+    async register(name, model, lineage) {
       const bytes = exportLogisticRegressionOnnx(model);
       const { version } = await registry.registerVersion({
         requestId: crypto.randomUUID(),
         modelName: name,
         artifactSource: { case: 'artifactBytes', value: bytes },
         format: ArtifactFormat.ONNX,
+        ...(lineage ? { lineage } : {}),
       });
       return { version: version!.version, sha256: createHash('sha256').update(bytes).digest('hex') };
     },

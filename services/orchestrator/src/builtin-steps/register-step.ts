@@ -1,5 +1,6 @@
 import { AppError } from '@flywheel/core';
 import { type OnnxTensorInfo, readOnnxSignature } from '@flywheel/ml';
+import { RunSource } from '@flywheel/proto/flywheel/common/v1/trigger_pb.js';
 import { ArtifactFormat } from '@flywheel/proto/flywheel/registry/v1/registry_pb.js';
 import type { BuiltinStepDeps } from './builtin-step-deps.ts';
 import { stepParameters } from './step-parameters.ts';
@@ -9,7 +10,8 @@ import type { BuiltinStep } from './step-types.ts';
  * Built-in step `register`: registers an ONNX artifact already in the shared blob store as a new
  * version of a model (registry RegisterVersion), with its signature read from the graph, metrics,
  * parameters and lineage (`training_set_ref`, `pipeline_run_id`, `pipeline_name`, `code_version`,
- * `feature_service`, `feature_service_version`).
+ * `feature_service`, `feature_service_version`, and `trigger_event`: the event a trigger rule started
+ * the run on, with its time, from which serving measures the loop's lead time).
  * Idempotent: the request id is `<run id>/<step name>`, so a retried step gets the version the first
  * attempt registered.
  *
@@ -81,6 +83,9 @@ export function createRegisterStep(
           pipelineRunId: ctx.runId,
           pipelineName: ctx.pipelineName,
           codeVersion: deps.codeVersion ?? '',
+          ...(ctx.trigger.source === RunSource.TRIGGER && ctx.trigger.event
+            ? { triggerEvent: ctx.trigger.event }
+            : {}),
           ...(featureService === undefined
             ? {}
             : { featureService, featureServiceVersion: BigInt(featureServiceVersion) }),

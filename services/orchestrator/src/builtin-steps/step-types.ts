@@ -1,10 +1,13 @@
 import type { Logger } from '@flywheel/core';
+import type { RunTrigger } from '@flywheel/proto/flywheel/common/v1/trigger_pb.js';
 
 /** What a built-in step gets for one attempt. */
 export interface StepContext {
   readonly runId: string;
   readonly pipelineName: string;
   readonly stepName: string;
+  /** Why the run exists; a trigger rule's names the event it matched, with the event's time. */
+  readonly trigger: RunTrigger;
   /** Attempt number, from 1. */
   readonly attempt: number;
   /**

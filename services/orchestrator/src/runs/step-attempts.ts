@@ -18,6 +18,7 @@ import { runBuiltinStep } from './builtin-step-runner.ts';
 import type { RunContext } from './engine-deps.ts';
 import { maxAttemptsOf, retryDelayMs } from './retry-backoff.ts';
 import { jobFailedEvent, jobStartedEvent, jobSucceededEvent } from './run-events.ts';
+import { triggerOf } from './run-proto.ts';
 import type { FailureRecord, JobRecord, RunRecord, StepRecord } from './run-records.ts';
 
 const tracer = trace.getTracer('@flywheel/orchestrator');
@@ -318,6 +319,7 @@ async function execute(run: RunContext, step: Step, input: AttemptInput): Promis
         runId: run.runId,
         pipelineName: record.pipelineName,
         stepName: step.name,
+        trigger: triggerOf(record),
         attempt: input.attempt,
         parameters,
         outputs: scope.steps,

@@ -1,3 +1,4 @@
+import { timestampMs } from '@bufbuild/protobuf/wkt';
 import { AppError } from '@flywheel/core';
 import type {
   ModelLineage,
@@ -65,6 +66,22 @@ export function lineageRecord(lineage: ModelLineage | undefined): LineageRecord 
     codeVersion: lineage?.codeVersion ?? '',
     parentVersions: [...parents.values()],
     ...featureServiceOf(lineage),
+    ...triggerEventOf(lineage),
+  };
+}
+
+/** The event that started the producing run: it names the event (id and type), its time is optional. */
+function triggerEventOf(lineage: ModelLineage | undefined): Pick<LineageRecord, 'triggerEvent'> {
+  const event = lineage?.triggerEvent;
+  if (!event) return {};
+  if (event.id === '') throw AppError.invalidArgument('lineage.trigger_event.id', 'is required');
+  if (event.type === '') throw AppError.invalidArgument('lineage.trigger_event.type', 'is required');
+  const timeMs = event.time ? timestampMs(event.time) : 0;
+  if (!Number.isFinite(timeMs) || timeMs < 0) {
+    throw AppError.invalidArgument('lineage.trigger_event.time', 'must be a valid time after 1970');
+  }
+  return {
+    triggerEvent: { id: event.id, type: event.type, source: event.source, subject: event.subject, timeMs },
   };
 }
 

@@ -8,6 +8,7 @@ import type {
 } from '@flywheel/proto/flywheel/common/v1/model_pb.js';
 import type { PrincipalSchema } from '@flywheel/proto/flywheel/common/v1/principal_pb.js';
 import type { AuditSchema } from '@flywheel/proto/flywheel/common/v1/resource_pb.js';
+import type { EventRefSchema } from '@flywheel/proto/flywheel/common/v1/trigger_pb.js';
 import {
   type AliasChangeSchema,
   ArtifactFormat,
@@ -112,7 +113,15 @@ export function lineageMessage(lineage: LineageRecord): MessageInitShape<typeof 
           featureServiceVersion: BigInt(lineage.featureService.version),
         }
       : {}),
+    ...(lineage.triggerEvent ? { triggerEvent: eventRefMessage(lineage.triggerEvent) } : {}),
   };
+}
+
+function eventRefMessage({
+  timeMs,
+  ...ref
+}: NonNullable<LineageRecord['triggerEvent']>): MessageInitShape<typeof EventRefSchema> {
+  return { ...ref, ...(timeMs > 0 ? { time: timestampFromMs(timeMs) } : {}) };
 }
 
 export function principalMessage(principal: PrincipalRecord): MessageInitShape<typeof PrincipalSchema> {

@@ -30,6 +30,8 @@ export interface LineageRecord {
   parentVersions: { modelName: string; version: number }[];
   /** The feature service (and version) its training set was built from; absent when none. */
   featureService?: { name: string; version: number };
+  /** The event a trigger rule started the producing run on (its time as epoch ms, 0 when unknown); absent when none. */
+  triggerEvent?: { id: string; type: string; source: string; subject: string; timeMs: number };
 }
 
 /** Stage names, as stored (the proto enum without its prefix). */

@@ -1,4 +1,5 @@
 import { create, type JsonObject, type JsonValue } from '@bufbuild/protobuf';
+import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import { AppError, type CallOptions, isAppError, type Logger } from '@flywheel/core';
 import { renderObject, renderTemplate, resolveRunParameters } from '@flywheel/pipelines';
 import {
@@ -70,11 +71,19 @@ export function decideTriggerMatchUseCase(deps: DecideTriggerMatchDeps) {
     if (await deps.runRequests.get(runRequestId, options)) return 'already-decided';
     const runId = newRunId();
     const principal = schedulerPrincipal(rule.team);
+    const eventTime = Date.parse(event.time);
     const triggerFor = (key: string): RunTrigger =>
       create(RunTriggerSchema, {
         source: RunSource.TRIGGER,
         triggerRuleName: rule.name,
-        event: { id: event.id, type: event.type, source: event.source, subject: event.subject ?? '' },
+        event: {
+          id: event.id,
+          type: event.type,
+          source: event.source,
+          subject: event.subject ?? '',
+          // The loop's lead time starts at the event's occurrence; it travels with the run to the version.
+          ...(Number.isFinite(eventTime) ? { time: timestampFromMs(eventTime) } : {}),
+        },
         key,
       });
 

@@ -1,3 +1,4 @@
+import { timestampMs } from '@bufbuild/protobuf/wkt';
 import { AppError, type CallOptions } from '@flywheel/core';
 import { ArtifactFormat, RegistryService } from '@flywheel/proto/flywheel/registry/v1/registry_pb.js';
 import { createRpcClient, type TlsConfig } from '@flywheel/rpc';
@@ -17,6 +18,11 @@ export interface ResolvedVersion {
   readonly version: number;
   /** Lower-case hex sha256 of the ONNX artifact in the shared blob store. */
   readonly artifactSha256: string;
+  /**
+   * The event a trigger rule started the version's producing run on (e.g. drift.detected), when
+   * its lineage names one with a time: the loop's lead time runs from it to this version going live.
+   */
+  readonly trigger?: { readonly eventType: string; readonly timeMs: number };
 }
 
 /** Resolves a deployment target to a registry version (the model store's port, as serving sees it). */
@@ -63,7 +69,13 @@ export function createRegistryResolver(options: {
           `${uri} is version ${version.version}, whose artifact is ${ArtifactFormat[format]}; serving runs ONNX`,
         );
       }
-      return { modelName: version.modelName, version: Number(version.version), artifactSha256: sha256 };
+      const event = version.lineage?.triggerEvent;
+      return {
+        modelName: version.modelName,
+        version: Number(version.version),
+        artifactSha256: sha256,
+        ...(event?.time ? { trigger: { eventType: event.type, timeMs: timestampMs(event.time) } } : {}),
+      };
     },
     close: () => registry.close(),
   };

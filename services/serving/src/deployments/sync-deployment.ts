@@ -7,6 +7,7 @@ import { runnerOptionsOf, sameRunnerOptions, servingSettingsOf } from './deploym
 import type { KeyedLock } from './keyed-lock.ts';
 import type { LoadModelVersion } from './load-model-version.ts';
 import { type LoadTarget, stateAfter } from './load-target.ts';
+import type { ResolvedVersion } from './model-resolver.ts';
 import type { PolicyCanary } from './policy-canary.ts';
 import { rolledOutEvent } from './rolled-out-event.ts';
 import { isInProgress } from './rollout-records.ts';
@@ -81,6 +82,12 @@ export interface DeploymentSyncDeps {
   rollouts?: PolicyCanary;
   log: Logger;
   now?: () => Date;
+  /**
+   * Called when this replica rolled a new version out by swapping it in (the one write that
+   * announced `deployment.rolled-out`, so once per rollout however many replicas follow), at the
+   * moment it took the traffic.
+   */
+  onRolledOut?: (rollout: { deployment: string; resolved: ResolvedVersion; liveAt: Date }) => void;
 }
 
 export function createDeploymentSync(deps: DeploymentSyncDeps): DeploymentSync {
@@ -148,6 +155,7 @@ export function createDeploymentSync(deps: DeploymentSyncDeps): DeploymentSync {
           throw error;
         }
         served.activate(name, model);
+        if (rolledOut) deps.onRolledOut?.({ deployment: name, resolved, liveAt: now() });
         log.info(sameVersion ? 'runtime settings applied' : 'version live', {
           deployment: name,
           version: resolved.version,

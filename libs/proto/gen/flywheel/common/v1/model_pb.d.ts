@@ -6,6 +6,7 @@
 
 import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import type { Message } from "@bufbuild/protobuf";
+import type { EventRef } from "./trigger_pb.js";
 
 /**
  * Describes the file flywheel/common/v1/model.proto.
@@ -148,6 +149,15 @@ export declare type ModelLineage = Message<"flywheel.common.v1.ModelLineage"> & 
    * @generated from field: int64 feature_service_version = 7;
    */
   featureServiceVersion: bigint;
+
+  /**
+   * The event whose trigger rule started the producing run (e.g. drift.detected), with its time;
+   * unset when the run was started otherwise. Serving measures the loop's lead time from it
+   * (`flywheel_loop_lead_time_seconds`) when the version goes live.
+   *
+   * @generated from field: flywheel.common.v1.EventRef trigger_event = 8;
+   */
+  triggerEvent?: EventRef | undefined;
 };
 
 /**

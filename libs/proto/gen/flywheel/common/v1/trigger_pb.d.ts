@@ -6,6 +6,7 @@
 
 import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import type { Message } from "@bufbuild/protobuf";
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
 
 /**
  * Describes the file flywheel/common/v1/trigger.proto.
@@ -45,6 +46,14 @@ export declare type EventRef = Message<"flywheel.common.v1.EventRef"> & {
    * @generated from field: string subject = 4;
    */
   subject: string;
+
+  /**
+   * CloudEvent time: when the event occurred (for drift.detected, when monitoring detected the
+   * drift). The loop's lead time starts here.
+   *
+   * @generated from field: google.protobuf.Timestamp time = 5;
+   */
+  time?: Timestamp | undefined;
 };
 
 /**
