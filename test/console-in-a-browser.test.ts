@@ -187,15 +187,26 @@ describe('the web console, clicked through in chromium', () => {
     await shot('rollout');
   });
 
-  it('shows drift: the latest window per feature, statistics over time, reference histograms', async () => {
+  it('shows drift: the latest window per feature, statistics over time, reference and current histograms', async () => {
     await page.getByRole('link', { name: 'Drift' }).click();
     await page.getByTestId('monitors').getByRole('link', { name: 'weather' }).click();
     await page.waitForURL(/\/drift\/weather$/);
     const report = await page.getByTestId('drift-report').textContent();
     for (const feature of ['temp_max', 'temp_min', 'wind']) expect(report).toContain(feature);
     expect(report).toMatch(/psi \d/);
-    // Three features over time plus their reference histograms.
+    // Three features over time plus their histograms: the reference and the latest window beside it.
     await chartsDrawn(6);
+    for (const feature of ['temp_max', 'temp_min', 'wind']) {
+      const chart = JSON.parse((await page.locator(`#hist-${feature}`).textContent()) ?? '{}') as {
+        datasets: Array<{ label: string; data: number[] }>;
+      };
+      expect(chart.datasets.map((d) => d.label)).toEqual([
+        expect.stringMatching(/^reference v\d+$/),
+        'current window',
+      ]);
+      const shares = chart.datasets[1]?.data ?? [];
+      expect(shares.reduce((a, b) => a + b, 0)).toBeCloseTo(100, 6);
+    }
     await shot('drift');
   });
 

@@ -236,10 +236,16 @@ describe('the flywheel CLI, driven as a user drives it (a child process against 
     expect(table.code).toBe(0);
     const lines = table.stdout.split('\n');
     expect(lines[0]).toBe('monitor rain-inputs: model rain v1, 2 of 2 features drifted (100%)');
-    // Per feature: the test, its statistic, DRIFT, the bar past the threshold mark and the reference histogram.
+    // Per feature: the test, its statistic, DRIFT, the bar past the threshold mark, the reference
+    // histogram and the window's beside it (its min, its bins on the reference's axis, its max:
+    // the stormy days, over 30°).
     expect(table.stdout).toMatch(
-      /^temp_max\s+psi\s+\d+\.\d{4}\s+0\.2\s+DRIFT\s+█+│█+\s+[▁-█]+\s+50\s+-?\d[\d.]*\s[▁-█]{16}\s/m,
+      /^temp_max\s+psi\s+\d+\.\d{4}\s+0\.2\s+DRIFT\s+█+│█+\s+[▁-█]+\s+50\s+-?\d[\d.]*\s[▁-█]{16}\s-?\d[\d.]*\s+-?\d[\d.]*\s[▁-█]{16}\s3\d\.\d+$/m,
     );
+    // The stormy window sits at the reference's hot end: its last cells are the tallest.
+    const current = /^temp_max\s.*\s[▁-█]{16}\s.*\s([▁-█]{16})\s\S+$/m.exec(table.stdout)?.[1] ?? '';
+    expect(current.slice(-4)).toContain('█');
+    expect(current.slice(0, 8)).toBe('▁'.repeat(8));
     expect(table.stdout).toMatch(/^wind\s+psi\s+/m);
     expect(table.stdout).not.toContain('\u001b[');
 

@@ -1,5 +1,8 @@
+import type { MessageInitShape } from '@bufbuild/protobuf';
 import { isAppError } from '@flywheel/core';
+import type { TrafficSplitSchema } from '@flywheel/proto/flywheel/serving/v1/serving_pb.js';
 import {
+  BanditAlgorithm,
   type Deployment,
   DeploymentSchema,
   DeploymentState,
@@ -10,7 +13,7 @@ import {
 } from '@flywheel/proto/flywheel/serving/v1/serving_pb.js';
 import type { Command } from 'commander';
 import type { Cli } from '../cli-context.ts';
-import { CliError, exitCodes } from '../exit-codes.ts';
+import { CliError, exitCodeOfStatus, exitCodes } from '../exit-codes.ts';
 import { fields, table } from '../output/output.ts';
 import { enumName, jsonOf, timeOf } from '../output/proto-json.ts';
 import type { Run } from '../program.ts';
@@ -29,7 +32,7 @@ interface CreateOptions {
   waitTimeout: string;
 }
 
-/** `flywheel deploy create|get|list|status|canary|rollback`: serving's deployments and rollouts. */
+/** `flywheel deploy create|get|list|status|canary|traffic|promote|rollback`: serving's deployments and rollouts. */
 export function deploymentCommands(program: Command, run: Run): void {
   const deploy = program.command('deploy').description('deployments and rollouts (serving)');
 
@@ -267,6 +270,84 @@ export function deploymentCommands(program: Command, run: Run): void {
 
   run(
     deploy
+      .command('traffic <name>')
+      .description(
+        'split traffic between versions: an A/B test (--ab), shadow copies (--shadow) or a bandit (--bandit)',
+      )
+      .option('--ab <version=weight,...>', 'A/B variants by weight, e.g. 1=80,2=20 (sticky per key)')
+      .option('--sticky-key <parameter>', 'A/B: the request parameter requests stick by', '')
+      .option('--shadow <versions>', 'mirror requests to these versions, e.g. 2,3; stable still answers')
+      .option('--mirror <percent>', 'shadow: share of requests mirrored', '100')
+      .option('--bandit <versions>', 'bandit arms, e.g. 1,2: route to the best observed reward')
+      .option('--algorithm <name>', 'bandit: epsilon-greedy or thompson', 'thompson')
+      .option('--epsilon <0..1>', 'bandit: exploration probability of epsilon-greedy', '0.1')
+      .option('--reason <text>', 'why, recorded in deployment.traffic-changed'),
+    async (cli: Cli, name: string, options: TrafficOptions) => {
+      const serving = await cli.services().client(ServingService, 'serving');
+      const { deployment, rollout } = await serving.setTrafficSplit({
+        deploymentName: name,
+        reason: options.reason ?? '',
+        trafficSplit: trafficSplitOf(options),
+      });
+      if (!deployment)
+        throw new CliError('serving answered SetTrafficSplit without a deployment', exitCodes.failure);
+      cli.out.result(
+        {
+          deployment: jsonOf(DeploymentSchema, deployment),
+          ...(rollout ? { rollout: jsonOf(RolloutStatusSchema, rollout) } : {}),
+        },
+        () => `traffic of ${name}: ${routesOf(deployment)}`,
+      );
+    },
+  );
+
+  run(
+    deploy
+      .command('promote <name>')
+      .description(
+        "make the rollout's candidate (or --version) stable now: all traffic to it, the rollout ended",
+      )
+      .option('--version <version>', 'the version to promote (default: the candidate of the rollout)')
+      .option('--reason <text>', 'why, recorded in the event'),
+    async (cli: Cli, name: string, options: { version?: string; reason?: string }) => {
+      const serving = await cli.services().client(ServingService, 'serving');
+      let version = options.version ? versionOf(options.version) : 0n;
+      if (!version) {
+        const rollout = await serving.getRolloutStatus({ deploymentName: name }).then(
+          (r) => r.rollout,
+          (error: unknown) => {
+            if (isAppError(error, 'not_found')) return undefined;
+            throw error;
+          },
+        );
+        const inProgress =
+          rollout?.state === RolloutState.PROGRESSING || rollout?.state === RolloutState.PAUSED;
+        if (!rollout || !inProgress || !rollout.candidateVersion)
+          throw new CliError(
+            `deployment ${name} has no rollout in progress to promote; name one with --version`,
+            exitCodeOfStatus('failed_precondition'),
+          );
+        version = rollout.candidateVersion;
+      }
+      // Serving's API has no promote call of its own: Rollback with to_version is the call that
+      // makes a given version stable and ends the rollout (its event is deployment.rolled-back,
+      // naming the promoted version as the one traffic went to).
+      const { deployment } = await serving.rollback({
+        deploymentName: name,
+        toVersion: version,
+        reason: options.reason ?? `promoted v${version} (flywheel deploy promote)`,
+      });
+      if (!deployment)
+        throw new CliError('serving answered Rollback without a deployment', exitCodes.failure);
+      cli.out.result(
+        jsonOf(DeploymentSchema, deployment),
+        () => `promoted v${version} on ${name}: ${routesOf(deployment)}`,
+      );
+    },
+  );
+
+  run(
+    deploy
       .command('rollback <name>')
       .description('send all traffic back to the stable version (or --to a version) and end any rollout')
       .option('--to <version>', 'the version to send all traffic to (default: the stable one)')
@@ -287,6 +368,64 @@ export function deploymentCommands(program: Command, run: Run): void {
     },
   );
 }
+
+interface TrafficOptions {
+  ab?: string;
+  stickyKey: string;
+  shadow?: string;
+  mirror: string;
+  bandit?: string;
+  algorithm: string;
+  epsilon: string;
+  reason?: string;
+}
+
+/** The one strategy `traffic`'s options ask for; a usage error for none or several. */
+function trafficSplitOf(o: TrafficOptions): MessageInitShape<typeof TrafficSplitSchema> {
+  const given = [o.ab, o.shadow, o.bandit].filter((x) => x !== undefined).length;
+  if (given !== 1) throw new CliError('give exactly one of --ab, --shadow and --bandit', exitCodes.usage);
+  if (o.ab !== undefined) {
+    const variants = o.ab.split(',').map((pair) => {
+      const [version, weight] = pair.split('=');
+      const w = Number(weight);
+      if (!version || !(w >= 0))
+        throw new CliError(`--ab ${o.ab}: each must be version=weight`, exitCodes.usage);
+      return { modelVersion: versionOf(version), weight: w };
+    });
+    return { strategy: { case: 'abTest', value: { variants, stickyKeyParameter: o.stickyKey } } };
+  }
+  if (o.shadow !== undefined) {
+    const mirrorPercent = Number(o.mirror);
+    if (!(mirrorPercent > 0 && mirrorPercent <= 100))
+      throw new CliError(`--mirror ${o.mirror}: must be in (0, 100]`, exitCodes.usage);
+    return {
+      strategy: {
+        case: 'shadow',
+        value: { candidateVersions: o.shadow.split(',').map(versionOf), mirrorPercent },
+      },
+    };
+  }
+  const algorithm = banditAlgorithms[o.algorithm];
+  if (algorithm === undefined)
+    throw new CliError(
+      `--algorithm ${o.algorithm}: one of ${Object.keys(banditAlgorithms).join(', ')}`,
+      exitCodes.usage,
+    );
+  const epsilon = Number(o.epsilon);
+  if (!(epsilon >= 0 && epsilon <= 1))
+    throw new CliError(`--epsilon ${o.epsilon}: must be between 0 and 1`, exitCodes.usage);
+  return {
+    strategy: {
+      case: 'bandit',
+      value: { algorithm, armVersions: (o.bandit ?? '').split(',').map(versionOf), epsilon },
+    },
+  };
+}
+
+const banditAlgorithms: Record<string, BanditAlgorithm> = {
+  'epsilon-greedy': BanditAlgorithm.EPSILON_GREEDY,
+  thompson: BanditAlgorithm.THOMPSON_SAMPLING,
+};
 
 function deploymentFields(d: Deployment): string {
   return fields([

@@ -1,9 +1,11 @@
 import { toJson } from '@bufbuild/protobuf';
+import { DatasetFormat } from '@flywheel/proto/flywheel/common/v1/dataset_pb.js';
 import { type Value, ValueSchema } from '@flywheel/proto/flywheel/common/v1/value_pb.js';
 import {
   FeatureStatus,
   FeatureStoreService,
   FeatureViewSchema,
+  TrainingSetSchema,
 } from '@flywheel/proto/flywheel/featurestore/v1/featurestore_pb.js';
 import type { Command } from 'commander';
 import type { Cli } from '../cli-context.ts';
@@ -11,6 +13,7 @@ import { CliError, exitCodes } from '../exit-codes.ts';
 import { fields, table } from '../output/output.ts';
 import { enumName, jsonOf, timeOf } from '../output/proto-json.ts';
 import type { Run } from '../program.ts';
+import { readEntityRows } from './entity-rows.ts';
 import { readMessageFile } from './message-file.ts';
 import { allPages } from './paging.ts';
 
@@ -103,7 +106,71 @@ export function featureCommands(program: Command, run: Run): void {
       );
     },
   );
+  run(
+    features
+      .command('training-set')
+      .description(
+        'a point-in-time correct training set: each entity row joined with the features as of its event_time',
+      )
+      .requiredOption('--feature <view:feature...>', 'features to join, e.g. station_daily:temp_max')
+      .requiredOption(
+        '--entities <file.csv|file.jsonl>',
+        'entity rows: the join keys, event_time (RFC 3339) and pass-through columns such as the label',
+      )
+      .requiredOption('--join-key <name...>', 'the columns of --entities that are join keys, e.g. station')
+      .option('--name <name>', 'a name for it, e.g. rain-2024-05')
+      .option('--format <format>', 'jsonl, csv or parquet', 'jsonl')
+      .option('--request-id <id>', 'idempotency key: a retry returns the same training set'),
+    async (
+      cli: Cli,
+      options: {
+        feature: string[];
+        entities: string;
+        joinKey: string[];
+        name?: string;
+        format: string;
+        requestId?: string;
+      },
+    ) => {
+      const format = datasetFormats[options.format];
+      if (format === undefined)
+        throw new CliError(`--format ${options.format}: one of jsonl, csv, parquet`, exitCodes.usage);
+      const rows = readEntityRows(options.entities, options.joinKey);
+      const store = await cli.services().client(FeatureStoreService, 'feature-store');
+      const { trainingSet } = await store.createTrainingSet({
+        features: options.feature,
+        entityDataframe: { source: { case: 'rows', value: { rows } } },
+        format,
+        name: options.name ?? '',
+        requestId: options.requestId ?? '',
+      });
+      if (!trainingSet)
+        throw new CliError('the feature store answered without a training set', exitCodes.failure);
+      cli.out.result(jsonOf(TrainingSetSchema, trainingSet), () =>
+        fields([
+          ['id', trainingSet.id],
+          ['name', trainingSet.name],
+          ['rows', String(trainingSet.rowCount)],
+          ['columns', trainingSet.columns.join(', ')],
+          ['format', enumName(DatasetFormat, trainingSet.format)],
+          ['blob', trainingSet.blob?.uri],
+          [
+            'revisions',
+            Object.entries(trainingSet.featureViewRevisions)
+              .map(([view, revision]) => `${view}@${revision}`)
+              .join(', '),
+          ],
+        ]),
+      );
+    },
+  );
 }
+
+const datasetFormats: Record<string, DatasetFormat> = {
+  jsonl: DatasetFormat.JSONL,
+  csv: DatasetFormat.CSV,
+  parquet: DatasetFormat.PARQUET,
+};
 
 function valueJson(value: Value | undefined): unknown {
   if (!value || value.kind.case === undefined) return null;

@@ -104,7 +104,7 @@ export function monitoringCommands(program: Command, run: Run): void {
     drift
       .command('report <monitor>')
       .description(
-        "the latest drift test of every feature a monitor watches, with each feature's statistic against its threshold, its trend over windows and the reference histogram",
+        "the latest drift test of every feature a monitor watches, with each feature's statistic against its threshold, its trend over windows and the reference and current-window histograms",
       )
       .option('--version <version>', 'model version (default: the one with the latest window)')
       .option('--windows <n>', 'how many past windows the trend shows', '20'),
@@ -173,6 +173,7 @@ export function monitoringCommands(program: Command, run: Run): void {
               sparkline(trendOf(history, r.feature, t.kind, Number(options.windows))),
               i === 0 ? String(r.sampleCount) : '',
               i === 0 ? referenceChart(reference.get(r.feature)) : '',
+              i === 0 ? currentChart(r, reference.get(r.feature)) : '',
             ]),
           );
           lines.push(
@@ -188,6 +189,7 @@ export function monitoringCommands(program: Command, run: Run): void {
                 'trend',
                 'samples',
                 'reference',
+                'current window',
               ],
               rows,
             ),
@@ -223,6 +225,32 @@ function trendOf(history: DriftResult[], feature: string, kind: DriftTestKind, n
 
 function ms(r: DriftResult): number {
   return r.windowEndTime ? timestampMs(r.windowEndTime) : 0;
+}
+
+/**
+ * The window's distribution beside the reference's: numeric bins drawn on the reference's axis
+ * (values beyond it sit in the outer bins), with the window's own min and max; categories in the
+ * reference's order, then the new ones.
+ */
+function currentChart(result: DriftResult, profile: FeatureProfile | undefined): string {
+  const current = result.current;
+  const d = profile?.distribution;
+  if (current.case === 'currentNumeric') {
+    const { binEdges, binCounts, min, max } = current.value;
+    const lo = d?.case === 'numeric' ? d.value.min : (binEdges[0] ?? min);
+    const hi = d?.case === 'numeric' ? d.value.max : (binEdges.at(-1) ?? max);
+    return `${min.toPrecision(3)} ${sparkline(densityCells(binEdges, binCounts.map(Number), lo, hi, 16))} ${max.toPrecision(3)}`;
+  }
+  if (current.case === 'currentCategorical') {
+    const order = d?.case === 'categorical' ? categoriesByCount(d.value.counts) : [];
+    const rest = Object.keys(current.value.counts).filter((c) => !order.includes(c));
+    return sparkline([...order, ...rest].slice(0, 16).map((c) => Number(current.value.counts[c] ?? 0n)));
+  }
+  return '';
+}
+
+function categoriesByCount(counts: Record<string, bigint>): string[] {
+  return Object.keys(counts).sort((a, b) => Number((counts[b] ?? 0n) - (counts[a] ?? 0n)));
 }
 
 /** The reference distribution as a sparkline: numeric bins, or categories by count. */

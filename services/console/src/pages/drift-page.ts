@@ -21,7 +21,8 @@ export async function driftIndexPage(ctx: PageContext): Promise<Html> {
 
 /**
  * One model's drift: the latest result per feature, each feature's statistics over time (one line
- * per test), and the reference histogram of each feature of the version monitored.
+ * per test), and the reference histogram of each feature of the version monitored beside its latest
+ * window's.
  */
 export async function driftPage(ctx: PageContext, modelName: string): Promise<Html> {
   const { monitoring } = ctx.clients;
@@ -58,17 +59,21 @@ export async function driftPage(ctx: PageContext, modelName: string): Promise<Ht
       },
     };
   });
+  // The reference and the latest window of each numeric feature on the reference's bins, as shares
+  // of their values (a window holds far fewer than the reference).
+  const latest = new Map(
+    report.results.filter((r) => r.segment === '' && r.modelVersion === version).map((r) => [r.feature, r]),
+  );
   const histograms = (profile?.features ?? []).flatMap((f) => {
     if (f.distribution.case !== 'numeric') return [];
     const { binEdges, binCounts } = f.distribution.value;
     const edge = (v: number | undefined) => (v === undefined ? '' : v.toFixed(2));
     const labels = binCounts.map((_, i) => `${edge(binEdges[i])}–${edge(binEdges[i + 1])}`);
-    return [
-      {
-        feature: f.name,
-        chart: { labels, datasets: [{ label: `reference v${version}`, data: binCounts.map(Number) }] },
-      },
-    ];
+    const current = latest.get(f.name)?.current;
+    const datasets = [{ label: `reference v${version}`, data: sharesOf(binCounts) }];
+    if (current?.case === 'currentNumeric' && current.value.binCounts.length === binCounts.length)
+      datasets.push({ label: 'current window', data: sharesOf(current.value.binCounts) });
+    return [{ feature: f.name, chart: { labels, datasets } }];
   });
   const body = html`<p>model <b>${modelName}</b> · latest version with a window: v${version} · drifted share ${(report.driftedShare * 100).toFixed(0)}%</p>
 <h2>Latest window per feature</h2>
@@ -91,11 +96,17 @@ ${report.untested.length ? html`<p class="muted">untested: ${report.untested.map
     (f) =>
       html`<figure><figcaption>${f.feature}</figcaption><div class="chart"><canvas data-chart="time" data-source="drift-${f.feature}"></canvas></div>${jsonScript(`drift-${f.feature}`, f.chart)}</figure>`,
   )}</div>
-<h2>Reference histograms (v${version})</h2>
-<p class="muted">The current window's histogram is not offered by monitoring's API (DriftResult carries only the test statistics), so only the reference is drawn.</p>
+<h2>Reference and current-window histograms (v${version})</h2>
+<p class="muted">Share of values per reference bin (%); the outer bins also hold the window's values beyond the reference's range.</p>
 <div class="grid">${histograms.map(
     (h) =>
       html`<figure><figcaption>${h.feature}</figcaption><div class="chart"><canvas data-chart="bar" data-source="hist-${h.feature}"></canvas></div>${jsonScript(`hist-${h.feature}`, h.chart)}</figure>`,
   )}</div>`;
   return layout(`Drift of ${modelName}`, body);
+}
+
+/** Counts as percentages of their total (all zeros when empty). */
+function sharesOf(counts: readonly bigint[]): number[] {
+  const total = counts.reduce((a, b) => a + Number(b), 0);
+  return counts.map((c) => (total > 0 ? (Number(c) * 100) / total : 0));
 }

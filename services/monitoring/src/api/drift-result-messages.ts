@@ -3,7 +3,11 @@ import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import type { AlertSchema, DriftResultSchema } from '@flywheel/proto/flywheel/monitoring/v1/monitoring_pb.js';
 import type { AlertRecord } from '../records/alert-records.ts';
 import { alertKind, alertSeverity, alertState, featureKind, testKind } from '../records/enum-names.ts';
-import type { DriftResultRecord, EvaluationRecord } from '../records/evaluation-records.ts';
+import type {
+  CurrentDistributionRecord,
+  DriftResultRecord,
+  EvaluationRecord,
+} from '../records/evaluation-records.ts';
 
 /** The API message of one feature's result within an evaluation. */
 export function driftResultToMessage(
@@ -31,7 +35,20 @@ export function driftResultToMessage(
     })),
     drifted: result.drifted,
     segment: result.segment ?? '',
+    current: currentOf(result.current),
   };
+}
+
+function currentOf(
+  current: CurrentDistributionRecord | undefined,
+): NonNullable<MessageInitShape<typeof DriftResultSchema>['current']> {
+  if (current === undefined) return { case: undefined };
+  if ('numeric' in current) {
+    const { binCounts, ...numeric } = current.numeric;
+    return { case: 'currentNumeric', value: { ...numeric, binCounts: binCounts.map(BigInt) } };
+  }
+  const counts = Object.entries(current.categorical.counts).map(([c, n]) => [c, BigInt(n)] as const);
+  return { case: 'currentCategorical', value: { counts: Object.fromEntries(counts) } };
 }
 
 /** The API message of a stored alert. */

@@ -19,7 +19,23 @@ export interface DriftResultRecord {
   drifted: boolean;
   /** The segment the result is about ('' or absent: the whole population). */
   segment?: string;
+  /** The window's distribution, binned like the reference (absent in results stored before it). */
+  current?: CurrentDistributionRecord;
 }
+
+/** A window's values of one feature: a histogram on the reference's bin edges, or category counts. */
+export type CurrentDistributionRecord =
+  | {
+      numeric: {
+        min: number;
+        max: number;
+        mean: number;
+        stddev: number;
+        binEdges: number[];
+        binCounts: number[];
+      };
+    }
+  | { categorical: { counts: Record<string, number> } };
 
 /** A monitored feature an evaluation could not test, and why. */
 export interface SkippedFeatureRecord {

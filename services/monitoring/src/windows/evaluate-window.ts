@@ -1,4 +1,8 @@
-import type { DriftResultRecord, TestResultRecord } from '../records/evaluation-records.ts';
+import type {
+  CurrentDistributionRecord,
+  DriftResultRecord,
+  TestResultRecord,
+} from '../records/evaluation-records.ts';
 import {
   type DriftTestRecord,
   effectiveMinSamples,
@@ -68,9 +72,10 @@ export function evaluateWindow(input: {
       skipped.push({ feature: feature.name, reason: outcome });
       continue;
     }
-    results.push(
-      resultOf(feature, resultId(feature.name), outcome.sampleCount, reference.count, outcome.tests),
-    );
+    results.push({
+      ...resultOf(feature, resultId(feature.name), outcome.sampleCount, reference.count, outcome.tests),
+      current: outcome.current,
+    });
   }
   return { results, skipped };
 }
@@ -93,7 +98,9 @@ function resultOf(
   };
 }
 
-type Outcome = { sampleCount: number; tests: TestResultRecord[] } | string;
+type Outcome =
+  | { sampleCount: number; tests: TestResultRecord[]; current: CurrentDistributionRecord }
+  | string;
 
 function numericTests(
   reference: FeatureProfileRecord,
@@ -113,47 +120,69 @@ function numericTests(
   }
   // The p-value needs the reference's true size; the sample is the data itself only when exact.
   const referenceSize = sampleKind === 'exact' ? distribution.sample.length : reference.count;
-  const windowCounts = () => window.binCounts(distribution.binEdges);
+  // Counted once: PSI, Jensen–Shannon and the result's current histogram share them.
+  let counts: number[] | undefined;
+  const windowCounts = () => (counts ??= window.binCounts(distribution.binEdges));
   // Evidently bins reference and window together (equal width over both): per window, once.
   let shares: EvidentlyShares | undefined;
   const evidently = () => (shares ??= evidentlyShares(distribution.sample, window));
+  const judgedTests = tests.map((test) => {
+    const isEvidently = test.convention === 'evidently';
+    switch (test.kind) {
+      case 'psi':
+        return isEvidently
+          ? judged(
+              test,
+              psiOfShares(fillEmptyShares(evidently().reference), fillEmptyShares(evidently().window)),
+            )
+          : judged(test, populationStabilityIndex(distribution.binCounts, windowCounts()));
+      case 'jensen_shannon':
+        return isEvidently
+          ? judged(test, jensenShannonDistance(evidently().reference, evidently().window, 'e'))
+          : judged(test, jensenShannonDistance(distribution.binCounts, windowCounts()));
+      case 'ks': {
+        const d = window.distancesTo(distribution.sample).ks;
+        const { statistic, pValue } = ksTestOf(d, window.size, referenceSize);
+        return judged(test, statistic, pValue);
+      }
+      case 'wasserstein': {
+        // Scaled by the reference spread so one threshold fits every feature. Flywheel: a
+        // constant reference (stddev exactly 0) leaves the distance in the feature's own unit;
+        // Evidently divides by max(σ, 0.001).
+        const scale = isEvidently
+          ? Math.max(distribution.stddev, 0.001)
+          : distribution.stddev > 0
+            ? distribution.stddev
+            : 1;
+        return judged(test, window.distancesTo(distribution.sample).wasserstein / scale);
+      }
+      default:
+        throw new RangeError(`${test.kind} does not apply to numeric features`);
+    }
+  });
   return {
     sampleCount: window.size,
-    tests: tests.map((test) => {
-      const isEvidently = test.convention === 'evidently';
-      switch (test.kind) {
-        case 'psi':
-          return isEvidently
-            ? judged(
-                test,
-                psiOfShares(fillEmptyShares(evidently().reference), fillEmptyShares(evidently().window)),
-              )
-            : judged(test, populationStabilityIndex(distribution.binCounts, windowCounts()));
-        case 'jensen_shannon':
-          return isEvidently
-            ? judged(test, jensenShannonDistance(evidently().reference, evidently().window, 'e'))
-            : judged(test, jensenShannonDistance(distribution.binCounts, windowCounts()));
-        case 'ks': {
-          const d = window.distancesTo(distribution.sample).ks;
-          const { statistic, pValue } = ksTestOf(d, window.size, referenceSize);
-          return judged(test, statistic, pValue);
-        }
-        case 'wasserstein': {
-          // Scaled by the reference spread so one threshold fits every feature. Flywheel: a
-          // constant reference (stddev exactly 0) leaves the distance in the feature's own unit;
-          // Evidently divides by max(σ, 0.001).
-          const scale = isEvidently
-            ? Math.max(distribution.stddev, 0.001)
-            : distribution.stddev > 0
-              ? distribution.stddev
-              : 1;
-          return judged(test, window.distancesTo(distribution.sample).wasserstein / scale);
-        }
-        default:
-          throw new RangeError(`${test.kind} does not apply to numeric features`);
-      }
-    }),
+    tests: judgedTests,
+    current: {
+      numeric: {
+        ...momentsOf(finite),
+        min: window.min,
+        max: window.max,
+        binEdges: [...distribution.binEdges],
+        binCounts: windowCounts(),
+      },
+    },
   };
+}
+
+/** Mean and (population) standard deviation, in two passes for accuracy. */
+function momentsOf(values: Float64Array): { mean: number; stddev: number } {
+  let sum = 0;
+  for (let i = 0; i < values.length; i++) sum += values[i]!;
+  const mean = sum / values.length;
+  let squares = 0;
+  for (let i = 0; i < values.length; i++) squares += (values[i]! - mean) ** 2;
+  return { mean, stddev: Math.sqrt(squares / values.length) };
 }
 
 /**
@@ -205,8 +234,12 @@ function categoricalTests(
     ...categories.map((c) => referenceCounts[c]!),
     ...new Array(windowCounts.length - categories.length).fill(0),
   ];
+  const categoryNames = [...index.keys()];
   return {
     sampleCount,
+    current: {
+      categorical: { counts: Object.fromEntries(categoryNames.map((c, i) => [c, windowCounts[i]!])) },
+    },
     tests: tests.map((test) => {
       switch (test.kind) {
         case 'psi':

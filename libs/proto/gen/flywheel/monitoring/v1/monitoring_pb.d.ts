@@ -726,6 +726,29 @@ export declare type DriftResult = Message<"flywheel.monitoring.v1.DriftResult"> 
    * @generated from field: string segment = 14;
    */
   segment: string;
+
+  /**
+   * The window's own distribution (output only), binned like the reference so that the two
+   * histograms compare bin for bin. Numeric: the window's min, max, mean and stddev, and its counts
+   * per bin of the reference profile's bin_edges (repeated here; the outer bins take the values
+   * beyond them). Categorical: counts per category, those the reference folded away counted as
+   * "__other__". Unset in results stored before it existed.
+   *
+   * @generated from oneof flywheel.monitoring.v1.DriftResult.current
+   */
+  current: {
+    /**
+     * @generated from field: flywheel.monitoring.v1.NumericDistribution current_numeric = 15;
+     */
+    value: NumericDistribution;
+    case: "currentNumeric";
+  } | {
+    /**
+     * @generated from field: flywheel.monitoring.v1.CategoricalDistribution current_categorical = 16;
+     */
+    value: CategoricalDistribution;
+    case: "currentCategorical";
+  } | { case: undefined; value?: undefined };
 };
 
 /**
