@@ -203,6 +203,8 @@ describe('the web console, clicked through in chromium', () => {
 
   it('shows the drift alerts', async () => {
     await page.getByRole('link', { name: 'Alerts' }).click();
+    // count() does not wait: without this it may count on the page the click leaves.
+    await page.waitForURL(/\/alerts$/);
     const alerts = page.getByTestId('alerts');
     expect(await alerts.locator('tbody tr').count()).toBeGreaterThanOrEqual(1);
     expect(await alerts.textContent()).toContain('drift');
