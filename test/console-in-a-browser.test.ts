@@ -3,8 +3,9 @@
 // as its own process over an embedded platform that closed the weather loop for real (drift →
 // retrain → v2 promoted), then a canary rolled back through serving's gRPC API. Each page is
 // reached by clicking, checked for the data the services hold, and saved as a screenshot in
-// test-results/console/.
-import { type ChildProcess, spawn } from 'node:child_process';
+// test-results/console/. Last, "what served this request?" for a request sent during a canary of
+// v2, answered by the `flywheel` CLI (a child process) and by the console's request page.
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +14,7 @@ import { type Platform, startPlatform } from '@flywheel/platform';
 import { weatherScenario } from '@flywheel/platform/weather-scenario';
 import { OrchestratorService } from '@flywheel/proto/flywheel/orchestrator/v1/orchestrator_pb.js';
 import { ServingService } from '@flywheel/proto/flywheel/serving/v1/serving_pb.js';
+import { GRPCInferenceService } from '@flywheel/proto/inference/grpc_service_pb.js';
 import { createRpcClient } from '@flywheel/rpc';
 import { grpcAddressVariable, type ServiceName, servicePorts } from '@flywheel/runtime';
 import { repoRoot, waitFor } from '@flywheel/testing';
@@ -212,6 +214,8 @@ describe('the web console, clicked through in chromium', () => {
 
   it('shows the drift alerts', async () => {
     await page.getByRole('link', { name: 'Alerts' }).click();
+    // count() does not wait: without this it may count on the page the click leaves.
+    await page.waitForURL(/\/alerts$/);
     const alerts = page.getByTestId('alerts');
     expect(await alerts.locator('tbody tr').count()).toBeGreaterThanOrEqual(1);
     expect(await alerts.textContent()).toContain('drift');
@@ -227,6 +231,119 @@ describe('the web console, clicked through in chromium', () => {
     expect(await row.locator('a.trace').count()).toBe(1);
     await shot('lead-time');
   });
+
+  it('answers "what served this request?" for a request sent during a canary: in the CLI and on the console', async () => {
+    // v1 stable again, then a 50% canary of v2 — the version the retrain's promote step gated in.
+    const serving = createRpcClient(ServingService, { address: platform!.address('serving') });
+    const inference = createRpcClient(GRPCInferenceService, { address: platform!.address('serving') });
+    let requestId = '';
+    let traceId = '';
+    try {
+      await serving.rollback({
+        deploymentName: 'weather',
+        toVersion: BigInt(v1),
+        reason: 'console test: back to v1',
+      });
+      await serving.setTrafficSplit({
+        deploymentName: 'weather',
+        trafficSplit: {
+          strategy: {
+            case: 'canary',
+            value: { candidateVersion: BigInt(v2), stepPercents: [50], bakeDuration: { seconds: 3600n } },
+          },
+        },
+        reason: 'console test: canary of v2',
+      });
+      // A day's weather, one request at a time, until the canary answers one (50%: a few suffice).
+      for (let i = 0; i < 200 && !requestId; i++) {
+        const id = `what-served-${i}`;
+        const answer = await inference.modelInfer({
+          id,
+          modelName: 'weather',
+          inputs: [
+            ['temp_max', 11.5],
+            ['temp_min', 4.25],
+            ['wind', 3.75],
+          ].map(([name, value]) => ({
+            name: String(name),
+            datatype: 'FP32',
+            shape: [1n, 1n],
+            contents: { fp32Contents: [Number(value)] },
+          })),
+        });
+        if (answer.modelVersion === String(v2)) requestId = answer.id;
+      }
+      expect(requestId).not.toBe('');
+      const { requests } = await serving.getServedRequest({ key: { case: 'requestId', value: requestId } });
+      traceId = requests[0]!.traceId;
+    } finally {
+      serving.close();
+      inference.close();
+    }
+
+    // The CLI, as a user runs it: a context naming the services, then `flywheel served <id>`.
+    const configDir = mkdtempSync(join(tmpdir(), 'flywheel-served-cli-'));
+    const env = { ...process.env, NO_COLOR: '1', FLYWHEEL_CONFIG: join(configDir, 'config.yaml') };
+    const flywheel = (args: string[]) =>
+      new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+        execFile(
+          process.execPath,
+          [join(repoRoot, 'cli/src/main.ts'), ...args],
+          { env, timeout: 120_000 },
+          (error, stdout, stderr) =>
+            resolve({ code: typeof error?.code === 'number' ? error.code : 0, stdout, stderr }),
+        );
+      });
+    const addresses = (['registry', 'serving', 'orchestrator'] as const).flatMap((s) => [
+      `--${s}`,
+      platform!.address(s),
+    ]);
+    expect((await flywheel(['context', 'set', 'console-test', ...addresses])).code).toBe(0);
+    expect((await flywheel(['context', 'use', 'console-test'])).code).toBe(0);
+    const cli = await flywheel(['served', requestId]);
+    expect(cli.stderr).toBe('');
+    expect(cli.code).toBe(0);
+    expect(cli.stdout).toMatch(new RegExp(`^model:\\s+weather v${v2}$`, 'm'));
+    expect(cli.stdout).toMatch(new RegExp(`^route:\\s+canary \\(stable v${v1}\\)$`, 'm'));
+    expect(cli.stdout).toMatch(new RegExp(`^trace:\\s+${traceId}$`, 'm'));
+    expect(cli.stdout).toMatch(/temp_max\s+11\.5\s+request/);
+    expect(cli.stdout).toMatch(/wind\s+3\.75\s+request/);
+    expect(cli.stdout).toContain(`promoted to @champion: v${v1} → v${v2}`);
+    expect(cli.stdout).toContain(`gates (run ${retrainRunId}, step promote):`);
+    expect(cli.stdout).toMatch(/roc_auc\s+[\d.]+\s+[\d.]+\s+>\s+[\d.]+\s+yes/);
+    const json = JSON.parse((await flywheel(['served', requestId, '-o', 'json'])).stdout) as {
+      requests: { request: { modelVersion: string; route: string }; promotions: { gates: unknown[] }[] }[];
+    };
+    expect(json.requests[0]?.request).toMatchObject({ modelVersion: String(v2), route: 'ROUTE_ROLE_CANARY' });
+    expect(json.requests[0]?.promotions[0]?.gates).toHaveLength(1);
+    const unknown = await flywheel(['served', 'no-such-request']);
+    expect(unknown.code).toBe(15);
+    expect(unknown.stderr).toContain('NOT_FOUND: request "no-such-request"');
+    const empty = await flywheel(['served', '']);
+    expect(empty.code).toBe(13);
+    expect(empty.stderr).toContain('INVALID_ARGUMENT: request_id: is required');
+
+    // The console: the header's search box → the request's page.
+    await page.goto(`${base}/models`);
+    await page.getByRole('searchbox', { name: 'what served this request' }).fill(requestId);
+    await page.keyboard.press('Enter');
+    await page.waitForURL(new RegExp(`/requests/${requestId}$`));
+    expect(await page.getByTestId('served-version').textContent()).toBe(`v${v2}`);
+    expect(await page.getByTestId('route').textContent()).toBe('canary');
+    expect(await page.getByTestId('served').locator('a.trace').first().getAttribute('href')).toBe(
+      traceUrl.replace('{traceId}', traceId),
+    );
+    const features = page.getByTestId('features');
+    expect(await features.locator('td[data-feature="temp_max"]').textContent()).toBe('11.5');
+    expect(await features.locator('td[data-feature="wind"]').textContent()).toBe('3.75');
+    const promotions = await page.getByTestId('promotions').textContent();
+    expect(promotions).toContain(`@champion: v${v1} → v${v2}`);
+    expect(promotions).toContain(retrainRunId);
+    const gates = await page.getByTestId('gates').locator('tbody tr').first().textContent();
+    expect(gates).toContain('roc_auc');
+    expect(gates).toContain('passed');
+    await shot('what-served');
+  }, 240_000);
 
   it('is embedded by the platform when asked (as `./flywheel start` does), with its URL', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'flywheel-console-embedded-'));

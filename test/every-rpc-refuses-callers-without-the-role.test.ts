@@ -135,6 +135,7 @@ function overrides(): Record<string, object> {
       trafficSplit: { strategy: { case: 'canary', value: { candidateVersion: 2n, stepPercents: [10] } } },
     },
     'ServingService/Explain': { rows: { modelName: names.deployment } },
+    'ServingService/GetServedRequest': { key: { case: 'requestId', value: 'neg-1' } },
     'FeatureStoreService/ApplyFeatureView': { featureView: { ...featureView, name: 'b_view' } },
     'FeatureStoreService/Ingest': {
       featureViewName: names.view,

@@ -9,6 +9,7 @@ import { modelCommands } from './commands/models.ts';
 import { monitoringCommands } from './commands/monitoring.ts';
 import { pipelineCommands } from './commands/runs.ts';
 import { scheduleCommands } from './commands/schedules.ts';
+import { servedCommand } from './commands/served.ts';
 import { contextCommands } from './context/context-commands.ts';
 import { CliError, exitCodeOf, exitCodes, exitCodeTable } from './exit-codes.ts';
 
@@ -60,6 +61,7 @@ function createProgram(io: CliIo, run: Run): Command {
   modelCommands(program, run);
   deploymentCommands(program, run);
   inferCommand(program, run);
+  servedCommand(program, run);
   pipelineCommands(program, run);
   monitoringCommands(program, run);
   scheduleCommands(program, run);

@@ -1,10 +1,12 @@
 import {
   type Context,
   context,
+  isSpanContextValid,
   propagation,
   ROOT_CONTEXT,
   type TextMapGetter,
   type TextMapSetter,
+  trace,
 } from '@opentelemetry/api';
 
 /** A flat string map that carries trace context: gRPC metadata, Kafka headers, NATS headers. */
@@ -29,4 +31,13 @@ export function injectTraceContext(carrier: Carrier, ctx: Context = context.acti
 /** The context a carrier's `traceparent` continues, or the root context when it has none. */
 export function extractTraceContext(carrier: Carrier): Context {
   return propagation.extract(ROOT_CONTEXT, carrier, getter);
+}
+
+/**
+ * The trace id of the active span (32 lowercase hex digits): the one the SDK started, or, with
+ * tracing off, the one an incoming `traceparent` carried. `undefined` when there is none.
+ */
+export function activeTraceId(): string | undefined {
+  const span = trace.getActiveSpan()?.spanContext();
+  return span && isSpanContextValid(span) ? span.traceId : undefined;
 }

@@ -28,6 +28,8 @@ export interface ServingConfig {
   peers: Record<'registry' | 'feature-store', string>;
   loading: LoadingConfig;
   predictionLog: PredictionLogConfig;
+  /** Rows of recent answered requests kept for GetServedRequest (`FLYWHEEL_SERVING_SERVED_REQUESTS_CAPACITY`, 10 000). */
+  servedRequestsCapacity: number;
   /** Inference requests a loaded version runs at once before new ones fail fast (RESOURCE_EXHAUSTED), unless a deployment says otherwise. */
   maxInFlightPerVersion: number;
   /** The OIP v2 REST server and Prometheus `/metrics`. */
@@ -102,6 +104,10 @@ export function loadServingConfig(env: Env): ServingConfig {
       `must not exceed FLYWHEEL_SERVING_PREDICTION_LOG_CAPACITY (${predictionLog.capacity}), got ${predictionLog.maxBatchSize}`,
     );
   }
+  const servedRequestsCapacity = reader.int('FLYWHEEL_SERVING_SERVED_REQUESTS_CAPACITY', 10_000, {
+    min: 1,
+    max: 10_000_000,
+  });
   const rolloutLeaseMs = reader.durationMs('FLYWHEEL_SERVING_ROLLOUT_LEASE', '10s');
   if (rolloutLeaseMs < 200) reader.problem('FLYWHEEL_SERVING_ROLLOUT_LEASE', 'must be at least 200ms');
   const followIntervalMs = reader.durationMs('FLYWHEEL_SERVING_FOLLOW_INTERVAL', '2s');
@@ -131,6 +137,7 @@ export function loadServingConfig(env: Env): ServingConfig {
     peers,
     loading,
     predictionLog,
+    servedRequestsCapacity,
     maxInFlightPerVersion,
     explainMaxModelRows,
     rolloutLeaseMs,

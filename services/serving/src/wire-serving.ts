@@ -33,6 +33,7 @@ import { instrumentInference, modelLoadObserver } from './observability/inferenc
 import { loopLeadTimeObserver } from './observability/loop-lead-time.ts';
 import { createModelStatisticsBook } from './observability/model-statistics.ts';
 import { createPredictionLog } from './observability/prediction-log.ts';
+import { createServedRequests } from './observability/served-requests.ts';
 import { createRuntimeLoader } from './runtime/runtime-loader.ts';
 import { createRequestRouting } from './traffic/request-routing.ts';
 import { createRollouts } from './traffic/rollouts.ts';
@@ -137,6 +138,7 @@ export async function wireServing(
     log: log.child({ component: 'prediction-log' }),
   });
 
+  const servedRequests = createServedRequests({ capacityRows: config.servedRequestsCapacity });
   const explain = createExplain({ served, maxModelRows: config.explainMaxModelRows });
   const limits = createPrincipalLimits(config.principalRate);
   host.server.add(
@@ -166,13 +168,21 @@ export async function wireServing(
         deleteDeployment: createDeleteDeployment({ deployments, served, lock, rollouts }),
         rollouts,
         explain,
+        servedRequests,
       }),
       limits,
     ),
-    servingPolicy({ deployments, served }),
+    servingPolicy({ deployments, served, servedRequests }),
   );
   const enrichment = createFeatureEnrichment({ address: config.peers['feature-store'], tls: host.tls });
-  const infer = createInfer({ served, statistics, predictionLog, routing, enrich: enrichment.enrich });
+  const infer = createInfer({
+    served,
+    statistics,
+    predictionLog,
+    servedRequests,
+    routing,
+    enrich: enrichment.enrich,
+  });
   host.server.add(
     GRPCInferenceService,
     // Probes are never limited: a busy principal must not make the server look dead.

@@ -129,7 +129,7 @@ export async function startSecuredStack(deployment: string, servingEnv: Env = {}
 }
 
 /** TLS for the test's own clients: the server verified against the test CA. */
-function clientTls(certs: TestCertificates): EnabledTlsConfig {
+export function clientTls(certs: TestCertificates): EnabledTlsConfig {
   return {
     enabled: true,
     certFile: certs.server.cert,

@@ -46,6 +46,12 @@ async function handle(
     res.writeHead(302, { location: '/models' }).end();
     return;
   }
+  // The search box's GET form: one URL per request, so a request's page can be linked.
+  const searched = url.pathname === '/requests' ? url.searchParams.get('id')?.trim() : undefined;
+  if (searched) {
+    res.writeHead(302, { location: `/requests/${encodeURIComponent(searched)}` }).end();
+    return;
+  }
   if (url.pathname === '/healthz') return send(res, 200, 'text/plain', 'ok');
   if (url.pathname.startsWith('/assets/')) {
     const asset = assetOf(url.pathname.slice('/assets/'.length));

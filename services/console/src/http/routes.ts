@@ -5,6 +5,7 @@ import { leadTimePage } from '../pages/lead-time-page.ts';
 import { modelPage } from '../pages/model-page.ts';
 import { modelsPage } from '../pages/models-page.ts';
 import type { PageContext } from '../pages/page-context.ts';
+import { requestPage, requestsPage } from '../pages/request-page.ts';
 import { runDetail, runPage } from '../pages/run-page.ts';
 import { runsPage } from '../pages/runs-page.ts';
 import type { Html } from '../view/html.ts';
@@ -24,6 +25,8 @@ const routes: readonly (readonly [RegExp, Render])[] = [
   [/^\/drift\/([^/]+)$/, driftPage],
   [/^\/alerts$/, alertsPage],
   [/^\/lead-time$/, leadTimePage],
+  [/^\/requests$/, requestsPage],
+  [/^\/requests\/([^/]+)$/, requestPage],
 ];
 
 /** The page for a path, or undefined when no route matches. */

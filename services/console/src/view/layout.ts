@@ -7,6 +7,7 @@ const nav = [
   ['/drift', 'Drift'],
   ['/alerts', 'Alerts'],
   ['/lead-time', 'Lead time'],
+  ['/requests', 'Requests'],
 ] as const;
 
 /** The page frame: navigation, the console's stylesheet, htmx and Chart.js from the console's own assets. */
@@ -22,7 +23,8 @@ export function layout(title: string, body: Html): Html {
 <script src="/assets/console.js" defer></script>
 </head>
 <body>
-<header><a class="brand" href="/">Flywheel</a><nav>${nav.map(([href, label]) => html`<a href="${href}">${label}</a>`)}</nav></header>
+<header><a class="brand" href="/">Flywheel</a><nav>${nav.map(([href, label]) => html`<a href="${href}">${label}</a>`)}</nav>
+<form class="lookup" action="/requests" method="get" role="search"><input type="search" name="id" placeholder="what served request / trace…" aria-label="what served this request"></form></header>
 <main>
 <h1>${title}</h1>
 ${body}

@@ -7,6 +7,7 @@ import type { GetDeployment } from '../deployments/get-deployment.ts';
 import type { ListDeployments } from '../deployments/list-deployments.ts';
 import type { UpdateDeployment } from '../deployments/update-deployment.ts';
 import type { Explain } from '../inference/explain/explain.ts';
+import type { ServedRequests } from '../observability/served-requests.ts';
 import type { Rollouts } from '../traffic/rollouts.ts';
 import { toDeploymentMessage } from './deployment-message.ts';
 import { toRolloutStatusMessage } from './rollout-message.ts';
@@ -21,6 +22,8 @@ export interface ServingApiDeps {
   rollouts: Rollouts;
   /** Per-feature contributions of predictions. */
   explain: Explain;
+  /** This replica's recent answered requests. */
+  servedRequests: Pick<ServedRequests, 'find'>;
 }
 
 /** The serving control plane (flywheel.serving.v1.ServingService): gRPC ↔ use cases. */
@@ -69,6 +72,7 @@ export function createServingApi(deps: ServingApiDeps): ImplOf<typeof ServingSer
       return rollout ? { rollout } : {};
     },
     explain: (request, ctx) => deps.explain(request, { signal: ctx.signal }),
+    getServedRequest: ({ key }) => ({ requests: deps.servedRequests.find(key) }),
   };
 }
 

@@ -12,6 +12,7 @@ import {
 import type { Collection } from '@flywheel/store';
 import type { DeploymentRecord } from '../deployments/deployment-records.ts';
 import type { ServedModels } from '../deployments/served-models.ts';
+import { type ServedRequests, servedKeyName } from '../observability/served-requests.ts';
 
 export interface ServingPolicyDeps {
   deployments: Collection<DeploymentRecord>;
@@ -33,7 +34,12 @@ function deploymentTeam(deps: ServingPolicyDeps) {
 }
 
 /** Who may call each ServingService method: a deployment belongs to its team; a create names its team. */
-export function servingPolicy(deps: ServingPolicyDeps): ServicePolicy<typeof ServingService.method> {
+export function servingPolicy(
+  deps: ServingPolicyDeps & {
+    /** Answered requests, owned by their deployments' teams. */
+    servedRequests: Pick<ServedRequests, 'find'>;
+  },
+): ServicePolicy<typeof ServingService.method> {
   const team = deploymentTeam(deps);
   const named = (req: { deploymentName: string }, signal: AbortSignal) => team(req.deploymentName, signal);
   return {
@@ -46,6 +52,13 @@ export function servingPolicy(deps: ServingPolicyDeps): ServicePolicy<typeof Ser
     rollback: { action: 'edit', team: named },
     getRolloutStatus: { action: 'view', team: named },
     explain: { action: 'view', team: (req, signal) => team(req.rows?.modelName ?? '', signal) },
+    // Owned by the team of each answering deployment: a trace crossing teams needs the viewer
+    // role in all of them, else it is NOT_FOUND as for an unknown id.
+    getServedRequest: {
+      action: 'view',
+      team: (req) =>
+        deps.servedRequests.find(req.key).map((served) => ownedBy(servedKeyName(req.key), served.team)),
+    },
   };
 }
 

@@ -5,9 +5,12 @@ import type {
   ModelInferRequest,
   ModelInferResponseSchema,
 } from '@flywheel/proto/inference/grpc_service_pb.js';
+import { activeTraceId } from '@flywheel/telemetry';
 import type { ServedModels } from '../deployments/served-models.ts';
 import type { ModelStatisticsBook } from '../observability/model-statistics.ts';
 import type { PredictionLog } from '../observability/prediction-log.ts';
+import type { PredictionSample } from '../observability/prediction-rows.ts';
+import type { ServedRequests } from '../observability/served-requests.ts';
 import type { Scheduled } from '../runtime/model-runner.ts';
 import type { RequestRouting } from '../traffic/request-routing.ts';
 import type { EnrichInputs } from './feature-enrichment.ts';
@@ -33,6 +36,8 @@ export interface InferDeps {
   served: ServedModels;
   statistics: ModelStatisticsBook;
   predictionLog: PredictionLog;
+  /** Every answered request, by request id and trace id: what GetServedRequest reads. */
+  servedRequests?: ServedRequests;
   /** Traffic strategies (canary, A/B, shadow, bandit): picks the version and learns from answers. */
   routing?: RequestRouting;
   /** Completes missing inputs from the feature store, for deployments with feature enrichment. */
@@ -106,27 +111,39 @@ export function createInfer(deps: InferDeps): Infer {
       });
       const settings = served.get(request.modelName)?.settings;
       if (settings) {
-        predictionLog.offer(
-          {
-            deploymentName: request.modelName,
-            modelName: settings.modelName,
-            team: settings.team,
-            modelVersion: model.version,
-            requestId: id,
-            timeMs,
-            latencyNs,
-            inputs: decoded.inputs,
-            outputs,
-            rows: decoded.rows,
-            ...(enriched.served ? { served: enriched.served } : {}),
-          },
-          {
-            sampleRate: settings.sampleRate,
-            batchSize: settings.logBatchSize,
-            batchDelayMs: settings.logBatchDelayMs,
-            includeTensors: settings.logTensors,
-          },
-        );
+        const sample: PredictionSample = {
+          deploymentName: request.modelName,
+          modelName: settings.modelName,
+          team: settings.team,
+          modelVersion: model.version,
+          requestId: id,
+          timeMs,
+          latencyNs,
+          inputs: decoded.inputs,
+          outputs,
+          rows: decoded.rows,
+          ...(enriched.served ? { served: enriched.served } : {}),
+        };
+        if (deps.servedRequests) {
+          const route = deps.routing?.routeOf(request.modelName, model.version) ?? {
+            role: 'stable' as const,
+            stableVersion: model.version,
+            mirroredTo: [],
+          };
+          deps.servedRequests.record({
+            sample,
+            traceId: activeTraceId() ?? '',
+            route: request.modelVersion === '' ? route.role : 'pinned',
+            mirroredTo: route.mirroredTo,
+            stableVersion: route.stableVersion,
+          });
+        }
+        predictionLog.offer(sample, {
+          sampleRate: settings.sampleRate,
+          batchSize: settings.logBatchSize,
+          batchDelayMs: settings.logBatchDelayMs,
+          includeTensors: settings.logTensors,
+        });
       }
       return response;
     } catch (error) {

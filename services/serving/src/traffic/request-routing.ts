@@ -38,6 +38,12 @@ export interface RequestRouting {
   acquire(request: ModelInferRequest): ModelLease;
   /** Reports an answered request; never waits (mirroring runs in the background). */
   answered(answer: AnsweredRequest): void;
+  /**
+   * The role `version` plays in the deployment's traffic now (for a request routed by the
+   * strategy, not one naming its version), with the stable version and the shadows requests are
+   * offered to.
+   */
+  routeOf(deployment: string, version: number): RouteOfVersion;
   /** Reports a failed request. */
   failed(deployment: string, version: number, latencyNs: bigint): void;
   /**
@@ -45,6 +51,13 @@ export interface RequestRouting {
    * strategy kept, counted for the canary's accuracy gate and as the bandit arm's reward.
    */
   groundTruth: EventHandler;
+}
+
+/** How a deployment's strategy places one version. */
+export interface RouteOfVersion {
+  role: 'stable' | 'canary' | 'variant' | 'arm';
+  stableVersion: number;
+  mirroredTo: number[];
 }
 
 export interface RequestRoutingDeps {
@@ -117,6 +130,23 @@ export function createRequestRouting(deps: RequestRoutingDeps): RequestRouting {
             plan.windowMs,
           );
         }
+      }
+    },
+    routeOf(deployment, version) {
+      const plan = router.plan(deployment);
+      const stableVersion = served.get(deployment)?.live?.version ?? version;
+      const stable = { role: 'stable' as const, stableVersion, mirroredTo: [] };
+      switch (plan?.kind) {
+        case 'canary':
+          return version === plan.candidate ? { ...stable, role: 'canary' } : stable;
+        case 'ab':
+          return { ...stable, role: 'variant' };
+        case 'bandit':
+          return { ...stable, role: 'arm' };
+        case 'shadow':
+          return { ...stable, mirroredTo: [...plan.candidates] };
+        default:
+          return stable;
       }
     },
     failed(deployment, version, latencyNs) {

@@ -11,6 +11,7 @@ import type { Message } from "@bufbuild/protobuf";
 import type { Audit } from "../../common/v1/resource_pb.js";
 import type { Duration, Timestamp } from "@bufbuild/protobuf/wkt";
 import type { ModelInferRequest } from "../../../inference/grpc_service_pb.js";
+import type { Value } from "../../common/v1/value_pb.js";
 
 /**
  * Describes the file flywheel/serving/v1/serving.proto.
@@ -1355,6 +1356,197 @@ export declare type ExplainResponse = Message<"flywheel.serving.v1.ExplainRespon
 export declare const ExplainResponseSchema: GenMessage<ExplainResponse>;
 
 /**
+ * @generated from message flywheel.serving.v1.GetServedRequestRequest
+ */
+export declare type GetServedRequestRequest = Message<"flywheel.serving.v1.GetServedRequestRequest"> & {
+  /**
+   * Exactly one of request_id and trace_id.
+   *
+   * @generated from oneof flywheel.serving.v1.GetServedRequestRequest.key
+   */
+  key: {
+    /**
+     * The OIP request id (ModelInferRequest.id, or the id serving assigned and answered with).
+     *
+     * @generated from field: string request_id = 1;
+     */
+    value: string;
+    case: "requestId";
+  } | {
+    /**
+     * The W3C trace id (32 lowercase hex digits) the request ran in: every request of the trace.
+     *
+     * @generated from field: string trace_id = 2;
+     */
+    value: string;
+    case: "traceId";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message flywheel.serving.v1.GetServedRequestRequest.
+ * Use `create(GetServedRequestRequestSchema)` to create a new message.
+ */
+export declare const GetServedRequestRequestSchema: GenMessage<GetServedRequestRequest>;
+
+/**
+ * One answered inference request.
+ *
+ * @generated from message flywheel.serving.v1.ServedRequest
+ */
+export declare type ServedRequest = Message<"flywheel.serving.v1.ServedRequest"> & {
+  /**
+   * @generated from field: string request_id = 1;
+   */
+  requestId: string;
+
+  /**
+   * The trace it ran in; empty when it carried none and tracing is off.
+   *
+   * @generated from field: string trace_id = 2;
+   */
+  traceId: string;
+
+  /**
+   * The deployment (ModelInferRequest.model_name), its team and the registry model it serves.
+   *
+   * @generated from field: string deployment_name = 3;
+   */
+  deploymentName: string;
+
+  /**
+   * @generated from field: string team = 4;
+   */
+  team: string;
+
+  /**
+   * @generated from field: string model_name = 5;
+   */
+  modelName: string;
+
+  /**
+   * The version that answered.
+   *
+   * @generated from field: int64 model_version = 6;
+   */
+  modelVersion: bigint;
+
+  /**
+   * The role that version played when it answered: STABLE, CANARY, VARIANT or ARM (a shadow
+   * never answers: requests mirrored to shadows answer from STABLE, see `mirrored_to`).
+   * UNSPECIFIED when the request named its model_version itself.
+   *
+   * @generated from field: flywheel.serving.v1.RouteRole route = 7;
+   */
+  route: RouteRole;
+
+  /**
+   * Shadow versions the request was offered to for mirroring (a share of them is mirrored).
+   *
+   * @generated from field: repeated int64 mirrored_to = 8;
+   */
+  mirroredTo: bigint[];
+
+  /**
+   * The deployment's stable version at the time.
+   *
+   * @generated from field: int64 stable_version = 9;
+   */
+  stableVersion: bigint;
+
+  /**
+   * When it was answered, and the server-side latency.
+   *
+   * @generated from field: google.protobuf.Timestamp time = 10;
+   */
+  time?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Duration latency = 11;
+   */
+  latency?: Duration | undefined;
+
+  /**
+   * One per row (the first 100): inputs (the feature values), outputs, and for deployments that enrich inputs from
+   * the feature store the entity and "<view>:<feature>" each looked-up input came from.
+   *
+   * @generated from field: repeated flywheel.serving.v1.ServedRow rows = 12;
+   */
+  rows: ServedRow[];
+};
+
+/**
+ * Describes the message flywheel.serving.v1.ServedRequest.
+ * Use `create(ServedRequestSchema)` to create a new message.
+ */
+export declare const ServedRequestSchema: GenMessage<ServedRequest>;
+
+/**
+ * One row of a served request, as the prediction log has it (flywheel.events.v1.Prediction).
+ *
+ * @generated from message flywheel.serving.v1.ServedRow
+ */
+export declare type ServedRow = Message<"flywheel.serving.v1.ServedRow"> & {
+  /**
+   * @generated from field: int32 row_index = 1;
+   */
+  rowIndex: number;
+
+  /**
+   * Inputs by name (per-feature inputs as scalars, a row of a [N, k] input as a list), as the
+   * model received them: given by the caller or looked up from the feature store.
+   *
+   * @generated from field: map<string, flywheel.common.v1.Value> inputs = 2;
+   */
+  inputs: { [key: string]: Value };
+
+  /**
+   * Outputs by name, likewise.
+   *
+   * @generated from field: map<string, flywheel.common.v1.Value> outputs = 3;
+   */
+  outputs: { [key: string]: Value };
+
+  /**
+   * For deployments that enrich inputs: join key → the entity id looked up, and model input →
+   * the feature reference "<view>:<feature>" its value came from.
+   *
+   * @generated from field: map<string, flywheel.common.v1.Value> entity_key = 4;
+   */
+  entityKey: { [key: string]: Value };
+
+  /**
+   * @generated from field: map<string, string> features = 5;
+   */
+  features: { [key: string]: string };
+};
+
+/**
+ * Describes the message flywheel.serving.v1.ServedRow.
+ * Use `create(ServedRowSchema)` to create a new message.
+ */
+export declare const ServedRowSchema: GenMessage<ServedRow>;
+
+/**
+ * @generated from message flywheel.serving.v1.GetServedRequestResponse
+ */
+export declare type GetServedRequestResponse = Message<"flywheel.serving.v1.GetServedRequestResponse"> & {
+  /**
+   * Newest first: one request for a request id (more when clients reused it), every request of
+   * the trace for a trace id.
+   *
+   * @generated from field: repeated flywheel.serving.v1.ServedRequest requests = 1;
+   */
+  requests: ServedRequest[];
+};
+
+/**
+ * Describes the message flywheel.serving.v1.GetServedRequestResponse.
+ * Use `create(GetServedRequestResponseSchema)` to create a new message.
+ */
+export declare const GetServedRequestResponseSchema: GenMessage<GetServedRequestResponse>;
+
+/**
  * @generated from enum flywheel.serving.v1.DeploymentState
  */
 export enum DeploymentState {
@@ -1690,6 +1882,21 @@ export declare const ServingService: GenService<{
     methodKind: "unary";
     input: typeof ExplainRequestSchema;
     output: typeof ExplainResponseSchema;
+  },
+  /**
+   * What served an inference request, found by its request id or by the trace it ran in: the
+   * deployment, model version and route, the inputs (the feature values, with the feature
+   * references for enriched ones) and outputs. Every answered request is kept (not only the
+   * sampled ones the prediction log publishes), in memory on the replica that answered it, the
+   * most recent ones first (FLYWHEEL_SERVING_SERVED_REQUESTS_CAPACITY rows); NOT_FOUND once
+   * forgotten or for an id no request carried.
+   *
+   * @generated from rpc flywheel.serving.v1.ServingService.GetServedRequest
+   */
+  getServedRequest: {
+    methodKind: "unary";
+    input: typeof GetServedRequestRequestSchema;
+    output: typeof GetServedRequestResponseSchema;
   },
 }>;
 
