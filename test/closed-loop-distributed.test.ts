@@ -106,7 +106,7 @@ describe.each(setups)(
       FLYWHEEL_TOPIC_PREFIX: topicPrefix,
       ...(kind === 'kafka'
         ? { FLYWHEEL_BUS: 'kafka', ...servers.kafkaEnv }
-        : { FLYWHEEL_BUS: 'nats', FLYWHEEL_NATS_URL: servers.natsUrl }),
+        : { FLYWHEEL_BUS: 'nats', ...servers.natsEnv }),
     };
     const kafkaAclEnv = { ...servers.kafkaEnv, FLYWHEEL_TOPIC_PREFIX: topicPrefix };
 

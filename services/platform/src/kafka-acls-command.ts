@@ -1,4 +1,3 @@
-import { readBusConfig, readEventSecurityConfig } from '@flywheel/bus';
 import {
   applyKafkaAcls,
   describeKafkaAcls,
@@ -8,10 +7,9 @@ import {
   revokeKafkaAcls,
   withKafkaAdmin,
 } from '@flywheel/bus/kafka-acls';
-import { AppError, ConfigReader, type Env } from '@flywheel/core';
-import { eventTypes } from '@flywheel/events';
-import { consumerGroupPrefixOf, type ServiceName } from '@flywheel/runtime';
-import { serviceBusAccess } from './service-bus-access.ts';
+import { AppError, type Env } from '@flywheel/core';
+import type { ServiceName } from '@flywheel/runtime';
+import { busAccessPlanOf, platformServices as services } from './bus-access-plan.ts';
 
 const usage = `usage: node scripts/kafka-acls.ts [--dry-run] [--revoke] [--principal SERVICE=User:NAME]...
                                   [--stream-topic TOPIC]...
@@ -36,15 +34,6 @@ export interface CommandOutput {
   err(line: string): void;
 }
 
-const services: readonly ServiceName[] = [
-  'scheduler',
-  'orchestrator',
-  'registry',
-  'feature-store',
-  'serving',
-  'monitoring',
-];
-
 /** The grants `env` and the options describe, and the cluster to apply them to. Throws `invalid_argument` for bad settings. */
 export function kafkaAclsFor(
   env: Env,
@@ -53,25 +42,17 @@ export function kafkaAclsFor(
     streamTopics?: readonly string[];
   } = {},
 ): { grants: KafkaAclGrant[]; cluster: KafkaCluster } {
-  const reader = new ConfigReader({ ...env, FLYWHEEL_BUS: 'kafka' });
-  const bus = readBusConfig(reader);
-  const groupPrefix = consumerGroupPrefixOf(
-    { consumerGroupPrefix: reader.string('FLYWHEEL_CONSUMER_GROUP_PREFIX', '') },
-    bus,
-  );
-  // ACLs always follow an allow-list: `off` (consumers admit anyone) still leaves the owners'.
-  const producers = readEventSecurityConfig(reader, true).producers;
-  reader.done();
-  if (bus.kind !== 'kafka') throw new AppError('internal', 'not a Kafka bus');
+  const plan = busAccessPlanOf('kafka', env, {
+    ...(options.principals ? { principals: options.principals } : {}),
+    principalOf: (service) => `User:${service}`,
+    streamTopics: options.streamTopics ?? [],
+  });
+  const { bus } = plan;
   const grants = planKafkaAcls({
-    services: serviceBusAccess({
-      ...(producers ? { producers } : {}),
-      principalOf: (service) => options.principals?.[service] ?? `User:${service}`,
-      streamTopics: options.streamTopics ?? [],
-    }),
-    creates: eventTypes(),
-    ...(bus.topicPrefix ? { topicPrefix: bus.topicPrefix } : {}),
-    groupPrefix,
+    services: plan.services,
+    creates: plan.creates,
+    ...(plan.topicPrefix ? { topicPrefix: plan.topicPrefix } : {}),
+    groupPrefix: plan.groupPrefix,
   });
   return { grants, cluster: { brokers: bus.brokers, ...bus.security } };
 }
