@@ -120,7 +120,7 @@ export function createNatsBus(options: NatsBusOptions): EventBus {
   ): Promise<{ stream: string; durable: string }> => {
     const stream = streamNameOf(names.physical(topic));
     const durable = durableNameOf(group);
-    return natsCall(signal, 'creating a consumer', async () => {
+    return natsCall(signal, `creating a consumer of ${topic} for group ${group}`, async () => {
       const { jsm } = await connection.get();
       await ensureDurableConsumer(jsm, stream, {
         durable_name: durable,
