@@ -6,7 +6,7 @@
 // and not retried; a client without TLS, with another CA or a wrong password is refused.
 
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect as connectTcp } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,13 +21,15 @@ import {
   uniqueName,
   waitFor,
 } from '@flywheel/testing';
+import { jetstream } from '@nats-io/jetstream';
+import { connect as connectNats, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const prefix = `${uniqueName('natsperm')}.`;
 const services = ['scheduler', 'orchestrator', 'registry', 'feature-store', 'serving', 'monitoring'];
 const secret = (): string => randomBytes(20).toString('hex');
 const passwords: Record<string, string> = Object.fromEntries(
-  ['flywheel', ...services].map((user) => [user, secret()]),
+  ['flywheel', 'labelling', ...services].map((user) => [user, secret()]),
 );
 
 const event = (type: string, source: string): CloudEvent => ({
@@ -87,7 +89,17 @@ describe('NATS per-service users and permissions (real nats-server, TLS)', () =>
     const out: string[] = [];
     const err: string[] = [];
     const code = await runNatsPermissionsCommand(
-      ['--passwords', passwordsFile, '--out', authorization, '--super-user', 'flywheel'],
+      [
+        '--passwords',
+        passwordsFile,
+        '--out',
+        authorization,
+        '--super-user',
+        'flywheel',
+        // An outside producer: labelling publishes ground-truth.received.
+        '--producer',
+        'ground-truth.received=labelling',
+      ],
       { FLYWHEEL_TOPIC_PREFIX: prefix },
       { out: (line) => out.push(line), err: (line) => err.push(line) },
     );
@@ -124,7 +136,7 @@ describe('NATS per-service users and permissions (real nats-server, TLS)', () =>
     const stream = `${prefix}model.version-registered`.replaceAll('.', '_');
     expect(printed).toContain(`monitoring publish $JS.API.CONSUMER.MSG.NEXT.${stream}.*`);
     expect(printed).toContain('monitoring subscribe _INBOX_monitoring.>');
-    expect(printed.at(-1)).toMatch(/^wrote 7 NATS user\(s\) to .*authorization\.conf$/);
+    expect(printed.at(-1)).toMatch(/^wrote 8 NATS user\(s\) to .*authorization\.conf$/);
   });
 
   it('lets a service publish what it owns and another consume what it reads (and dead-letter it)', async () => {
@@ -219,4 +231,36 @@ describe('NATS per-service users and permissions (real nats-server, TLS)', () =>
     expect(answer).toMatch(/"tls_required":true/);
     expect(answer).toMatch(/CONNECT-SENT\n$/);
   }, 60_000);
+
+  it("an outside producer publishes its topic and nothing else; no user reads another's inbox", async () => {
+    // The labelling job is a plain nats.js client (not Flywheel), as its declared user.
+    const ca = readFileSync(natsEnv.FLYWHEEL_NATS_TLS_CA!, 'utf8');
+    const connectAs = (user: string): Promise<NatsConnection> =>
+      connectNats({
+        servers: natsEnv.FLYWHEEL_NATS_URL!,
+        tls: { ca },
+        user,
+        pass: passwords[user]!,
+        inboxPrefix: `_INBOX_${user}`,
+      });
+    const labelling = await connectAs('labelling');
+    try {
+      const js = jetstream(labelling);
+      const ack = await js.publish(`flywheel.${prefix}ground-truth.received`, 'label 1');
+      expect(ack.stream).toBe(`${prefix}ground-truth.received`.replaceAll('.', '_'));
+      await expect(js.publish(`flywheel.${prefix}dataset.arrived`, 'x')).rejects.toThrow(
+        `Permissions Violation for Publish to "flywheel.${prefix}dataset.arrived"`,
+      );
+    } finally {
+      await labelling.close();
+    }
+    // Replies (publish acks, pulled messages) go to the requester's inbox: another user's is refused.
+    const registry = await connectAs('registry');
+    try {
+      const snoop = registry.subscribe('_INBOX_monitoring.>');
+      await expect(snoop.closed).resolves.toMatchObject({ name: 'PermissionViolationError' });
+    } finally {
+      await registry.close();
+    }
+  }, 120_000);
 });

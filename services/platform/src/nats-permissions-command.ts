@@ -6,13 +6,14 @@ import {
   planNatsPermissions,
 } from '@flywheel/bus/nats-permissions';
 import { AppError, type Env } from '@flywheel/core';
+import { eventTypes } from '@flywheel/events';
 import type { ServiceName } from '@flywheel/runtime';
 import { busAccessPlanOf, platformServices as services } from './bus-access-plan.ts';
 import type { CommandOutput } from './kafka-acls-command.ts';
 
 const usage = `usage: node scripts/nats-permissions.ts [--dry-run] --passwords FILE --out FILE
                                        [--super-user NAME]... [--principal SERVICE=USER]...
-                                       [--stream-topic TOPIC]...
+                                       [--stream-topic TOPIC]... [--producer TOPIC=USER]...
 
 Writes the nats-server authorization block that lets each Flywheel service do on JetStream what
 the platform's tables say, and nothing else — the same tables as scripts/kafka-acls.ts: publish
@@ -28,6 +29,8 @@ the server (nats-server --signal reload).
   --super-user NAME    a user allowed everything (operators, tests), repeatable
   --principal S=USER   the NATS user of service S (default <service>)
   --stream-topic T     a stream-source topic the feature store reads (repeatable)
+  --producer T=USER    an outside producer of topic T (dataset.arrived, ground-truth.received, a
+                       stream topic): may publish T's subject and read its own inbox (repeatable)
 Names come from FLYWHEEL_TOPIC_PREFIX, as the services read it.`;
 
 const userName = /^[A-Za-z0-9_-]+$/;
@@ -38,8 +41,16 @@ export function natsPermissionsFor(
   options: {
     principals?: Readonly<Partial<Record<ServiceName, string>>>;
     streamTopics?: readonly string[];
+    outsideProducers?: readonly { principal: string; topic: string }[];
   } = {},
 ): NatsUserPermissions[] {
+  const known = new Set([...eventTypes(), ...(options.streamTopics ?? [])]);
+  for (const { topic } of options.outsideProducers ?? [])
+    if (!known.has(topic))
+      throw AppError.invalidArgument(
+        'producer',
+        `outside producer of "${topic}": not a Flywheel event type nor a --stream-topic`,
+      );
   // The URL is not used: a placeholder satisfies the settings check when none is given.
   const plan = busAccessPlanOf(
     'nats',
@@ -54,6 +65,7 @@ export function natsPermissionsFor(
     services: plan.services,
     creates: plan.creates,
     ...(plan.topicPrefix ? { topicPrefix: plan.topicPrefix } : {}),
+    outsideProducers: options.outsideProducers ?? [],
   });
 }
 
@@ -83,10 +95,11 @@ export async function runNatsPermissionsCommand(
   const principals: Partial<Record<ServiceName, string>> = {};
   const streamTopics: string[] = [];
   const superUsers: string[] = [];
+  const outsideProducers: { principal: string; topic: string }[] = [];
   let dryRun = false;
   let passwordsFile: string | undefined;
   let outFile: string | undefined;
-  const valued = ['--principal', '--stream-topic', '--super-user', '--passwords', '--out'];
+  const valued = ['--principal', '--stream-topic', '--super-user', '--passwords', '--out', '--producer'];
   for (let i = 0; i < args.length; i++) {
     const flag = args[i] ?? '';
     if (flag === '--dry-run') dryRun = true;
@@ -95,7 +108,15 @@ export async function runNatsPermissionsCommand(
       if (flag === '--stream-topic') streamTopics.push(value);
       else if (flag === '--passwords') passwordsFile = value;
       else if (flag === '--out') outFile = value;
-      else if (flag === '--super-user') {
+      else if (flag === '--producer') {
+        const at = value.indexOf('=');
+        const producer = { topic: value.slice(0, at), principal: value.slice(at + 1) };
+        if (at <= 0 || !userName.test(producer.principal)) {
+          output.err(`--producer ${value}: want TOPIC=USER (USER letters, digits, _ and -)`);
+          return 2;
+        }
+        outsideProducers.push(producer);
+      } else if (flag === '--super-user') {
         if (!userName.test(value)) {
           output.err(`--super-user ${value}: letters, digits, _ and - only`);
           return 2;
@@ -122,7 +143,7 @@ export async function runNatsPermissionsCommand(
     return 2;
   }
   try {
-    const permissions = natsPermissionsFor(env, { principals, streamTopics });
+    const permissions = natsPermissionsFor(env, { principals, streamTopics, outsideProducers });
     for (const line of describeNatsPermissions(permissions)) output.out(line);
     if (dryRun || passwordsFile === undefined || outFile === undefined) {
       output.out(`${permissions.length} NATS user(s) planned (--dry-run: nothing written)`);

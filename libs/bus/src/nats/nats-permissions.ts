@@ -13,6 +13,13 @@ export interface NatsPermissionPlanOptions {
   readonly topicPrefix?: string;
   /** First token of every subject, as the bus uses it. Default `flywheel`. */
   readonly subjectPrefix?: string;
+  /**
+   * Users outside the platform that publish one topic each (a data pipeline publishing
+   * `dataset.arrived`, labelling `ground-truth.received`, a stream source's writer): they may
+   * publish its subject (core NATS or JetStream) and read their own inbox (the publish acks),
+   * nothing else. `principal` is the NATS user name. Default none.
+   */
+  readonly outsideProducers?: readonly { readonly principal: string; readonly topic: string }[];
 }
 
 /** What one NATS user may publish to and subscribe to (allow lists; everything else is refused). */
@@ -47,7 +54,16 @@ export function planNatsPermissions(options: NatsPermissionPlanOptions): NatsUse
     subjectOf(options.subjectPrefix ?? 'flywheel', names.physical(topic));
   const stream = (topic: string): string => streamNameOf(names.physical(topic));
   const withDlq = (topics: readonly string[]): string[] => topics.flatMap((t) => [t, dlqTopicOf(t)]);
-  return options.services.map(({ service, principal, produces, consumes }) => {
+  const outside = new Map<string, Set<string>>();
+  for (const { principal, topic } of options.outsideProducers ?? [])
+    outside.set(principal, (outside.get(principal) ?? new Set()).add(subject(topic)));
+  const outsiders: NatsUserPermissions[] = [...outside].map(([user, subjects]) => ({
+    service: 'outside',
+    user,
+    publish: [...subjects].sort(),
+    subscribe: [`${natsInboxPrefixOf(user)}.>`],
+  }));
+  const platform = options.services.map(({ service, principal, produces, consumes }) => {
     const publish = new Set<string>(['$JS.API.INFO']);
     for (const topic of produces) publish.add(subject(topic));
     for (const topic of consumes) publish.add(subject(dlqTopicOf(topic)));
@@ -67,6 +83,7 @@ export function planNatsPermissions(options: NatsPermissionPlanOptions): NatsUse
       subscribe: [`${natsInboxPrefixOf(principal)}.>`],
     };
   });
+  return [...platform, ...outsiders];
 }
 
 /** A JSON string literal, which nats-server's configuration format reads as a quoted string. */
