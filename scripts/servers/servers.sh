@@ -719,12 +719,16 @@ write_env() {
     fi
     p="$(port_of nats CLIENT)"
     if [[ -n "$p" ]]; then
-      ensure_tls
-      nats_credentials
       echo "export FLYWHEEL_NATS_URL=nats://$HOST:$p"
-      echo "export FLYWHEEL_NATS_TLS_CA=$TLS_DIR/ca.pem"
-      echo "export FLYWHEEL_NATS_USER=$NATS_USER"
-      echo "export FLYWHEEL_NATS_PASSWORD=$NATS_PASSWORD"
+      # TLS and the user only for a server started with them: one an older script started (still
+      # running, plain) keeps a plain URL until it is restarted.
+      if grep -q '^tls {' "$RUN/nats/nats.conf" 2>/dev/null; then
+        ensure_tls
+        nats_credentials
+        echo "export FLYWHEEL_NATS_TLS_CA=$TLS_DIR/ca.pem"
+        echo "export FLYWHEEL_NATS_USER=$NATS_USER"
+        echo "export FLYWHEEL_NATS_PASSWORD=$NATS_PASSWORD"
+      fi
     fi
     p="$(port_of nats MONITOR)"; [[ -n "$p" ]] && echo "export FLYWHEEL_NATS_MONITOR_URL=http://$HOST:$p"
     p="$(port_of mongo WIRE)"
