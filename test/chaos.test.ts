@@ -136,7 +136,15 @@ describe.each(buses)(
       const busEnv: Record<string, string> =
         kind === 'kafka'
           ? { FLYWHEEL_BUS: 'kafka', ...kafkaEnvOf(broker.env) }
-          : { FLYWHEEL_BUS: 'nats', FLYWHEEL_NATS_URL: broker.env.FLYWHEEL_NATS_URL! };
+          : {
+              FLYWHEEL_BUS: 'nats',
+              // URL, TLS CA and the test user of the private server.
+              ...Object.fromEntries(
+                Object.entries(broker.env).filter(
+                  ([name]) => name.startsWith('FLYWHEEL_NATS_') && name !== 'FLYWHEEL_NATS_MONITOR_URL',
+                ),
+              ),
+            };
       const bucket = `flywheel-${run}`.toLowerCase().slice(0, 63);
       const workDir = mkdtempSync(join(tmpdir(), 'flywheel-chaos-work-'));
       set = await startReplicaSet(order, 2, (service) => ({

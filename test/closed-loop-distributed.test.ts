@@ -1,10 +1,18 @@
-import { mkdtempSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { GenService, GenServiceMethods } from '@bufbuild/protobuf/codegenv2';
 import { timestampMs } from '@bufbuild/protobuf/wkt';
 import { createS3Blobs } from '@flywheel/blobs/s3';
-import { createEventBus, dlqHeaders, dlqTopicOf, type EventBus, readBusConfig } from '@flywheel/bus';
+import {
+  createDeadLetterQueue,
+  createEventBus,
+  dlqHeaders,
+  dlqTopicOf,
+  type EventBus,
+  readBusConfig,
+} from '@flywheel/bus';
 import { ConfigReader } from '@flywheel/core';
 import {
   type CloudEvent,
@@ -15,6 +23,7 @@ import {
   toWireMessage,
 } from '@flywheel/events';
 import { runKafkaAclsCommand } from '@flywheel/platform/kafka-acls-command';
+import { runNatsPermissionsCommand } from '@flywheel/platform/nats-permissions-command';
 import { type WeatherScenario, weatherScenario } from '@flywheel/platform/weather-scenario';
 import { DriftDetectedSchema } from '@flywheel/proto/flywheel/events/v1/monitoring_pb.js';
 import {
@@ -37,9 +46,11 @@ import {
   kcatConsumeAll,
   kcatHeaders,
   type OtlpReceiver,
+  type PrivateServer,
   realServers,
   registerPrometheusTargets,
   startOtlpReceiver,
+  startPrivateServer,
   uniqueName,
   waitFor,
   waitForPrometheusQuery,
@@ -69,6 +80,7 @@ const setups = [
   { name: 'kafka', kind: 'kafka', secured: false },
   { name: 'nats', kind: 'nats', secured: false },
   { name: 'kafka, secured', kind: 'kafka', secured: true },
+  { name: 'nats, secured', kind: 'nats', secured: true },
 ] as const;
 /** The team the data scientist is an editor of; the scenario creates everything in it. */
 const team = 'weather';
@@ -103,13 +115,19 @@ describe.each(setups)(
      * between their group members, and whose events (unsigned, other keys) reach these consumers.
      */
     const topicPrefix = `${run}.`;
-    const busEnv: Record<string, string> = {
+    let busEnv: Record<string, string> = {
       FLYWHEEL_TOPIC_PREFIX: topicPrefix,
       ...(kind === 'kafka'
         ? { FLYWHEEL_BUS: 'kafka', ...servers.kafkaEnv }
-        : { FLYWHEEL_BUS: 'nats', FLYWHEEL_NATS_URL: servers.natsUrl }),
+        : { FLYWHEEL_BUS: 'nats', ...servers.natsEnv }),
     };
     const kafkaAclEnv = { ...servers.kafkaEnv, FLYWHEEL_TOPIC_PREFIX: topicPrefix };
+    /** Secured NATS: a server of this run's own with a user per service (scripts/nats-permissions.ts). */
+    const natsPasswords: Record<string, string> =
+      secured && kind === 'nats'
+        ? Object.fromEntries(['flywheel', ...order].map((user) => [user, randomBytes(20).toString('hex')]))
+        : {};
+    let privateNats: PrivateServer | undefined;
 
     beforeAll(async () => {
       startedAt = Date.now();
@@ -122,13 +140,50 @@ describe.each(setups)(
         security = await makeSecuredPlatform(team, caFile ? { caFile } : {});
         const { tls, token } = security.dataScientist;
         caller = { tls, headers: { authorization: `Bearer ${token}` } };
-        // Each service as its own Kafka user, with the ACLs scripts/kafka-acls.ts grants for this
-        // run's topic prefix: the broker itself refuses what a service does not own.
-        const granted = await runKafkaAclsCommand([], kafkaAclEnv, {
-          out: () => {},
-          err: (line) => lines.push(line),
-        });
-        expect(granted, lines.join('\n')).toBe(0);
+        if (kind === 'kafka') {
+          // Each service as its own Kafka user, with the ACLs scripts/kafka-acls.ts grants for this
+          // run's topic prefix: the broker itself refuses what a service does not own.
+          const granted = await runKafkaAclsCommand([], kafkaAclEnv, {
+            out: () => {},
+            err: (line) => lines.push(line),
+          });
+          expect(granted, lines.join('\n')).toBe(0);
+        } else {
+          // Each service as its own NATS user, with the permissions scripts/nats-permissions.ts
+          // writes for this run's prefix, on a TLS nats-server of this run (the test is the super user).
+          const dir = mkdtempSync(join(tmpdir(), 'flywheel-e2e-nats-'));
+          const passwordsFile = join(dir, 'passwords');
+          writeFileSync(
+            passwordsFile,
+            Object.entries(natsPasswords)
+              .map(([user, password]) => `${user}=${password}\n`)
+              .join(''),
+            { mode: 0o600 },
+          );
+          const authorization = join(dir, 'authorization.conf');
+          const written = await runNatsPermissionsCommand(
+            ['--passwords', passwordsFile, '--out', authorization, '--super-user', 'flywheel'],
+            { FLYWHEEL_TOPIC_PREFIX: topicPrefix },
+            { out: () => {}, err: (line) => lines.push(line) },
+          );
+          expect(written, lines.join('\n')).toBe(0);
+          privateNats = await startPrivateServer('nats', {
+            env: {
+              FLYWHEEL_NATS_AUTHORIZATION: authorization,
+              FLYWHEEL_NATS_USER: 'flywheel',
+              FLYWHEEL_NATS_PASSWORD: natsPasswords.flywheel!,
+            },
+          });
+          busEnv = {
+            FLYWHEEL_TOPIC_PREFIX: topicPrefix,
+            FLYWHEEL_BUS: 'nats',
+            ...Object.fromEntries(
+              Object.entries(privateNats.env).filter(
+                ([variable]) => variable.startsWith('FLYWHEEL_NATS_') && !variable.endsWith('MONITOR_URL'),
+              ),
+            ),
+          };
+        }
       }
       receiver = await startOtlpReceiver();
       const bucket = `flywheel-${run}`.toLowerCase().slice(0, 63);
@@ -158,7 +213,10 @@ describe.each(setups)(
             ...shared,
             ...peers,
             ...security?.env(name),
-            ...(secured ? kafkaEnvAsService(process.env, name) : {}),
+            ...(secured && kind === 'kafka' ? kafkaEnvAsService(process.env, name) : {}),
+            ...(secured && kind === 'nats'
+              ? { FLYWHEEL_NATS_USER: name, FLYWHEEL_NATS_PASSWORD: natsPasswords[name]! }
+              : {}),
             FLYWHEEL_MONGO_DATABASE: `${run}-${name}`,
           },
           { timeoutMs: 60_000 },
@@ -179,7 +237,9 @@ describe.each(setups)(
       await bus?.close();
       for (const name of [...order].reverse()) await services.get(name)?.stop();
       await receiver?.close();
-      if (secured) await runKafkaAclsCommand(['--revoke'], kafkaAclEnv, { out: () => {}, err: () => {} });
+      if (secured && kind === 'kafka')
+        await runKafkaAclsCommand(['--revoke'], kafkaAclEnv, { out: () => {}, err: () => {} });
+      await privateNats?.clean();
       durations.set(setup, Date.now() - startedAt);
     }, 120_000);
 
@@ -537,9 +597,15 @@ describe.each(setups)(
           { source: 'flywheel/monitoring' },
         );
         await bus.publish([forged]);
-        // kcat reads the dead letter's headers as any Kafka tool would.
         const reason = await waitFor(
           async () => {
+            if (kind === 'nats') {
+              const reader = new ConfigReader(busEnv);
+              const queue = await createDeadLetterQueue(readBusConfig(reader));
+              const letters = await queue.list('drift.detected');
+              return letters.find((letter) => letter.eventId === forged.id)?.reason;
+            }
+            // kcat reads the dead letter's headers as any Kafka tool would.
             const letters = await kcatConsumeAll(
               servers.kafkaEnv,
               dlqTopicOf(`${topicPrefix}drift.detected`),
@@ -630,7 +696,11 @@ describe.each(setups)(
     }, 120_000);
 
     it.runIf(secured)("secured: no token, private key or password in any service's output", () => {
-      const secrets = [...security!.secrets, ...Object.values(kafkaServiceUsers(process.env))];
+      const secrets = [
+        ...security!.secrets,
+        ...Object.values(kafkaServiceUsers(process.env)),
+        ...Object.values(natsPasswords),
+      ];
       expect(secrets.length).toBeGreaterThan(10);
       // The check reads what each service wrote (at least its start), and none of it is a secret.
       for (const [name, service] of services) {

@@ -4,6 +4,9 @@
 // consume what it reads; anything else is refused PERMISSION_DENIED naming the topic or group,
 // at once and not retried.
 
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createKafkaBus, type KafkaBus } from '@flywheel/bus/kafka';
 import { AppError } from '@flywheel/core';
 import type { CloudEvent } from '@flywheel/events';
@@ -13,6 +16,7 @@ import {
   kafkaEnvAsService,
   kafkaSettingsOf,
   kcatConsumeAll,
+  kcatProduce,
   realServers,
   uniqueName,
   waitFor,
@@ -164,4 +168,139 @@ describe('Kafka ACLs per service (real broker with the StandardAuthorizer)', () 
     expect(error.message).toContain(`${prefix}prediction.logged`);
     await subscription.close();
   }, 120_000);
+});
+
+describe('kafka-acls flags on the real broker: --principal, --stream-topic, --producer/--producers', () => {
+  // A prefix of its own, so these grants do not mix with the ones above.
+  const prefix2 = `${uniqueName('aclflags')}.`;
+  const groupPrefix2 = prefix2.replaceAll('.', '-');
+  const env2 = { ...servers.kafkaEnv, FLYWHEEL_TOPIC_PREFIX: prefix2 };
+  const streamTopic = 'weather.readings';
+  const dir = mkdtempSync(join(tmpdir(), 'flywheel-acl-producers-'));
+  const producersFile = join(dir, 'producers.json');
+  // The broker has SCRAM users for the six services only: orchestrator and monitoring stand in for
+  // outside systems (a sensor feed, a labelling job); their own grants allow neither write.
+  writeFileSync(producersFile, JSON.stringify({ 'ground-truth.received': ['User:monitoring'] }));
+  const flags = [
+    '--principal',
+    'registry=User:serving',
+    '--stream-topic',
+    streamTopic,
+    '--producer',
+    `${streamTopic}=User:orchestrator`,
+    '--producers',
+    producersFile,
+  ];
+  const buses: KafkaBus[] = [];
+  const busAs = (service: string): KafkaBus => {
+    const bus = createKafkaBus({
+      ...kafkaSettingsOf(kafkaEnvAsService(process.env, service)),
+      clientId: uniqueName(service),
+      topicPrefix: prefix2,
+      sessionTimeoutMs: 10_000,
+      heartbeatIntervalMs: 1000,
+    });
+    buses.push(bus);
+    return bus;
+  };
+  const run = async (...args: string[]) => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await runKafkaAclsCommand(args, env2, {
+      out: (line) => out.push(line),
+      err: (line) => err.push(line),
+    });
+    return { code, out, err };
+  };
+
+  beforeAll(async () => {
+    const admin = createKafkaBus({ ...servers.kafka, topicPrefix: prefix2 });
+    await waitFor(
+      () =>
+        admin.ensureTopics([...eventTypes(), streamTopic], { timeoutMs: 60_000 }).then(
+          () => true,
+          () => undefined,
+        ),
+      { what: 'the topics of this run', timeoutMs: 120_000 },
+    );
+    await admin.close();
+    const granted = await run(...flags);
+    expect(granted.err).toEqual([]);
+    expect(granted.code).toBe(0);
+    // --principal: the registry's grants are serving's principal's (besides serving's own).
+    const servingWrites = granted.out.find((line) => line.startsWith('User:serving topic WRITE:'));
+    expect(servingWrites).toContain(`${prefix2}model.version-registered`);
+    expect(granted.out.some((line) => line.startsWith('User:registry '))).toBe(false);
+    const orchestratorWrites = granted.out.find((line) => line.startsWith('User:orchestrator topic WRITE:'));
+    expect(orchestratorWrites).toContain(`${prefix2}${streamTopic}`);
+    const monitoringWrites = granted.out.find((line) => line.startsWith('User:monitoring topic WRITE:'));
+    expect(monitoringWrites).toContain(`${prefix2}ground-truth.received`);
+    expect(monitoringWrites).not.toContain(`${prefix2}dataset.arrived`);
+  }, 120_000);
+
+  afterAll(async () => {
+    await Promise.all(buses.map((bus) => bus.close()));
+    expect((await run('--revoke', ...flags)).code).toBe(0);
+  }, 120_000);
+
+  it("--principal moves a service's grants to another principal: it publishes the service's types, the default one nothing", async () => {
+    await busAs('serving').publish([event('model.version-registered', 'flywheel/registry')], {
+      timeoutMs: 60_000,
+    });
+    const error = await refusal(
+      busAs('registry').publish([event('model.version-registered', 'flywheel/registry')], {
+        timeoutMs: 60_000,
+      }),
+    );
+    expect(error.code).toBe('permission_denied');
+    expect(error.message).toContain(`${prefix2}model.version-registered`);
+  }, 120_000);
+
+  it('--stream-topic lets the feature store read a stream topic its declared --producer writes; others may not write it', async () => {
+    const subscription = busAs('feature-store').subscribe({
+      topics: [streamTopic],
+      group: `${groupPrefix2}feature-store.stream.readings`,
+      records: 'raw',
+    });
+    await subscription.ready({ timeoutMs: 90_000 });
+    // The outside system is kcat (librdkafka, not Flywheel) as its declared principal.
+    await kcatProduce(
+      kafkaEnvAsService(process.env, 'orchestrator'),
+      `${prefix2}${streamTopic}`,
+      'station-1',
+      '{"t":21.5}',
+      {},
+    );
+    const { value: delivery } = await subscription[Symbol.asyncIterator]().next();
+    expect(new TextDecoder().decode(delivery?.event.data)).toBe('{"t":21.5}');
+    await delivery?.ack();
+    await subscription.close();
+    // A principal not declared as its producer may not write it.
+    await expect(
+      kcatProduce(kafkaEnvAsService(process.env, 'scheduler'), `${prefix2}${streamTopic}`, 'k', 'x', {}),
+    ).rejects.toThrow(/authoriz/i);
+  }, 180_000);
+
+  it('--producers (a file) grants an outside producer its topic and only that one', async () => {
+    // The labelling job is kcat as the principal the file declares for ground-truth.received.
+    const labelling = kafkaEnvAsService(process.env, 'monitoring');
+    await kcatProduce(labelling, `${prefix2}ground-truth.received`, 'k', '{"label":1}', {});
+    const written = await waitFor(
+      async () => {
+        const records = await kcatConsumeAll(servers.kafkaEnv, `${prefix2}ground-truth.received`);
+        return records.length > 0 ? records : undefined;
+      },
+      { what: "the outside producer's record", timeoutMs: 60_000 },
+    );
+    expect(written.length).toBe(1);
+    // Only that topic: dataset.arrived has no producer declared for it.
+    await expect(kcatProduce(labelling, `${prefix2}dataset.arrived`, 'k', 'x', {})).rejects.toThrow(
+      /authoriz/i,
+    );
+  }, 120_000);
+
+  it('refuses an outside producer of a topic that is neither an event type nor a stream topic (usage errors exit 1 or 2)', async () => {
+    expect((await run('--dry-run', '--producer', 'not.a-topic=User:x')).code).toBe(1);
+    expect((await run('--dry-run', '--producer', 'dataset.arrived=ingest')).code).toBe(2);
+  });
 });

@@ -25,7 +25,7 @@ export async function createDeadLetterQueue(
     }
     case 'nats': {
       const { createNatsDeadLetterQueue } = await import('./nats/nats-dead-letter-queue.ts');
-      return createNatsDeadLetterQueue({ url: config.url, ...names, ...deps });
+      return createNatsDeadLetterQueue({ url: config.url, security: config.security, ...names, ...deps });
     }
   }
 }

@@ -92,7 +92,54 @@ describe('readBusConfig', () => {
   it('reads a NATS URL', () => {
     const { config, done } = read({ FLYWHEEL_BUS: 'nats', FLYWHEEL_NATS_URL: 'nats://127.0.0.1:4222' });
     done();
-    expect(config).toEqual({ kind: 'nats', url: 'nats://127.0.0.1:4222', retryBudgetMs: 15 * 60_000 });
+    expect(config).toEqual({
+      kind: 'nats',
+      url: 'nats://127.0.0.1:4222',
+      security: {},
+      retryBudgetMs: 15 * 60_000,
+    });
+  });
+
+  it('reads NATS TLS (a CA file) and a user, and refuses a password in the clear without echoing it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flywheel-nats-ca-'));
+    const ca = join(dir, 'ca.pem');
+    writeFileSync(ca, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+    const nats = { FLYWHEEL_BUS: 'nats', FLYWHEEL_NATS_URL: 'nats://127.0.0.1:4222' };
+    const { config, done } = read({
+      ...nats,
+      FLYWHEEL_NATS_TLS_CA: ca,
+      FLYWHEEL_NATS_USER: 'registry',
+      FLYWHEEL_NATS_PASSWORD: 'hunter2-secret',
+    });
+    done();
+    expect(config).toMatchObject({
+      security: { tls: { ca: expect.stringContaining('BEGIN CERTIFICATE') }, user: { name: 'registry' } },
+    });
+    const problems = [
+      () =>
+        read({ ...nats, FLYWHEEL_NATS_USER: 'registry', FLYWHEEL_NATS_PASSWORD: 'hunter2-secret' }).done(),
+      () => read({ ...nats, FLYWHEEL_NATS_TLS: 'true', FLYWHEEL_NATS_PASSWORD: 'hunter2-secret' }).done(),
+      () =>
+        read({
+          ...nats,
+          FLYWHEEL_NATS_TLS: 'true',
+          FLYWHEEL_NATS_USER: 'a.b',
+          FLYWHEEL_NATS_PASSWORD: 'hunter2-secret',
+        }).done(),
+      () => read({ ...nats, FLYWHEEL_NATS_TLS_CA: join(dir, 'missing.pem') }).done(),
+    ].map((attempt) => {
+      try {
+        attempt();
+        return '';
+      } catch (error) {
+        return (error as Error).message;
+      }
+    });
+    expect(problems[0]).toMatch(/FLYWHEEL_NATS_USER needs TLS/);
+    expect(problems[1]).toMatch(/FLYWHEEL_NATS_USER is required/);
+    expect(problems[2]).toMatch(/FLYWHEEL_NATS_USER must be letters/);
+    expect(problems[3]).toMatch(/FLYWHEEL_NATS_TLS_CA cannot read/);
+    for (const message of problems) expect(message).not.toContain('hunter2-secret');
   });
 
   it('reads the retry budget of subscriptions, a duration', () => {

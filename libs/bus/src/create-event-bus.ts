@@ -2,6 +2,7 @@ import { AppError, type ConfigReader, type Logger, silentLogger } from '@flywhee
 import type { EventBus } from './event-bus.ts';
 import { type KafkaSecurity, readKafkaSecurity } from './kafka/kafka-security.ts';
 import { createMemoryBus } from './memory/memory-bus.ts';
+import { type NatsSecurity, readNatsSecurity } from './nats/nats-security.ts';
 import { topicPrefixProblem } from './topic-names.ts';
 
 /** Settings every adapter shares. */
@@ -32,7 +33,12 @@ export type BusConfig = BusDeliveryConfig &
         /** TLS and SASL towards the brokers (none: PLAINTEXT). */
         readonly security: KafkaSecurity;
       }
-    | { readonly kind: 'nats'; readonly url: string }
+    | {
+        readonly kind: 'nats';
+        readonly url: string;
+        /** TLS and the user towards the servers (none: plain, anonymous). */
+        readonly security: NatsSecurity;
+      }
   );
 
 export const busKinds = ['memory', 'kafka', 'nats'] as const;
@@ -47,7 +53,7 @@ const hostPort = /^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9A-Fa-f:]+\]:\d{1,5}$/;
  * (partitions of topics the bus creates, default 3) and `FLYWHEEL_KAFKA_SESSION_TIMEOUT` (how long a
  * silent — e.g. killed — member holds its partitions before the group rebalances, default `10s`,
  * 6s…5m: the broker's default bounds; the heartbeat is a tenth of it); with nats, `FLYWHEEL_NATS_URL`
- * (`nats://host:port[,…]`, required); TLS and SASL to Kafka as {@link readKafkaSecurity} reads them; `FLYWHEEL_TOPIC_PREFIX` (default none: letters, digits,
+ * (`nats://host:port[,…]`, required) with TLS and a user as {@link readNatsSecurity} reads them; TLS and SASL to Kafka as {@link readKafkaSecurity} reads them; `FLYWHEEL_TOPIC_PREFIX` (default none: letters, digits,
  * `-` and `.`, ending in `.`) is put before every topic name on the broker. Problems are recorded on `reader`; the caller's
  * `reader.done()` reports them.
  */
@@ -79,15 +85,16 @@ export function readBusConfig(reader: ConfigReader): BusConfig {
   }
   if (kind === 'nats') {
     const raw = reader.optional('FLYWHEEL_NATS_URL');
+    const security = readNatsSecurity(reader);
     if (raw === undefined) {
       reader.problem('FLYWHEEL_NATS_URL', 'is required when FLYWHEEL_BUS=nats (nats://host:port)');
-      return { kind, url: '', ...delivery };
+      return { kind, url: '', security, ...delivery };
     }
     for (const url of raw.split(',')) {
       if (!/^(nats|tls):\/\/[^\s/]+$/.test(url.trim()))
         reader.problem('FLYWHEEL_NATS_URL', `must be nats://host:port URLs, got "${url.trim()}"`);
     }
-    return { kind, url: raw, ...delivery };
+    return { kind, url: raw, security, ...delivery };
   }
   return { kind, ...delivery };
 }
@@ -130,7 +137,7 @@ export async function createEventBus(config: BusConfig, deps: { log?: Logger } =
     case 'nats': {
       if (!config.url) throw AppError.invalidArgument('url', 'a NATS URL is required');
       const { createNatsBus } = await import('./nats/nats-bus.ts');
-      return createNatsBus({ url: config.url, log, ...shared });
+      return createNatsBus({ url: config.url, security: config.security, log, ...shared });
     }
   }
 }

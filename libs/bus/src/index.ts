@@ -24,4 +24,6 @@ export type { KafkaBus, KafkaBusOptions } from './kafka/kafka-bus.ts';
 export type { MemoryBus, MemoryBusOptions } from './memory/memory-bus.ts';
 export { createMemoryBus } from './memory/memory-bus.ts';
 export type { NatsBusOptions } from './nats/nats-bus.ts';
+export type { NatsSecurity } from './nats/nats-security.ts';
+export { natsConnectOptionsOf, readNatsSecurity } from './nats/nats-security.ts';
 export { assertTopicName } from './topic-names.ts';

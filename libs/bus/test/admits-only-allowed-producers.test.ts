@@ -33,6 +33,7 @@ import {
 import { exportJWK, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNatsBus } from '../src/nats/nats-bus.ts';
+import { realNats } from './nats-test-harness.ts';
 
 const servers = realServers();
 const alice: ActingPrincipal = { subject: 'user:alice', teams: ['growth'] };
@@ -182,7 +183,7 @@ describe('producer allow-list and signatures (real Kafka, kcat as the outside pr
 
 describe.each([
   ['Kafka', () => createKafkaBus({ ...servers.kafka, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1000 })],
-  ['NATS JetStream', () => createNatsBus({ url: servers.natsUrl })],
+  ['NATS JetStream', () => createNatsBus(realNats())],
 ])('the acting principal over %s', (_name, makeBus) => {
   it('rides as CloudEvents extension attributes from publisher to handler, signature intact', async () => {
     const bus: EventBus = makeBus();

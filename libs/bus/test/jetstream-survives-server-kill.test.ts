@@ -10,12 +10,15 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { streamNameOf } from '../src/nats/nats-names.ts';
+import { type NatsSecurity, natsConnectOptionsOf } from '../src/nats/nats-security.ts';
+import { realNats } from './nats-test-harness.ts';
 
 const total = 300;
 
 describe('JetStream keeps acknowledged events across kill -9 of the server (private nats-server)', () => {
   let nats: PrivateServer;
   let url: string;
+  let security: NatsSecurity;
   let monitorUrl: string;
   /** The JetStream part of the running server's /varz. */
   const jetStreamConfig = async () => {
@@ -28,7 +31,7 @@ describe('JetStream keeps acknowledged events across kill -9 of the server (priv
 
   beforeAll(async () => {
     nats = await startPrivateServer('nats');
-    url = nats.env.FLYWHEEL_NATS_URL!;
+    ({ url, security } = realNats({ ...nats.env }));
     monitorUrl = nats.env.FLYWHEEL_NATS_MONITOR_URL!;
   }, 150_000);
 
@@ -44,10 +47,10 @@ describe('JetStream keeps acknowledged events across kill -9 of the server (priv
     expect(before.sync_always).toBe(true);
 
     const topic = uniqueName('kill.events');
-    const publisher = createNatsBus({ url, defaultTimeoutMs: 10_000 });
+    const publisher = createNatsBus({ url, security, defaultTimeoutMs: 10_000 });
     await publisher.ensureTopics([topic]);
     // The stream is file-backed (a memory stream could not survive anything).
-    const nc = await connect({ servers: url, name: 'flywheel-test-raw' });
+    const nc = await connect({ servers: url, name: 'flywheel-test-raw', ...natsConnectOptionsOf(security) });
     const info = await (await jetstreamManager(nc)).streams.info(streamNameOf(topic));
     expect(info.config.storage).toBe('file');
     await nc.close();
@@ -77,7 +80,7 @@ describe('JetStream keeps acknowledged events across kill -9 of the server (priv
     expect(after.serverId).not.toBe(before.serverId);
     expect(after.store_dir).toBe(before.store_dir);
 
-    const consumer = createNatsBus({ url, defaultTimeoutMs: 10_000 });
+    const consumer = createNatsBus({ url, security, defaultTimeoutMs: 10_000 });
     const seen = new Set<string>();
     const subscription = consumer.subscribe({ topics: [topic], group: uniqueName('after-kill') });
     const consuming = (async () => {

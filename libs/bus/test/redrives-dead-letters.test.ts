@@ -11,6 +11,7 @@ import { type BusConfig, createEventBus } from '../src/create-event-bus.ts';
 import type { DeadLetterQueue } from '../src/dlq/dead-letter-queue.ts';
 import { listDeadLetters, redriveDeadLetters } from '../src/dlq/redrive-dead-letters.ts';
 import { dlqTopicOf, type EventBus, type Subscription } from '../src/event-bus.ts';
+import { realNats } from './nats-test-harness.ts';
 
 const run = promisify(execFile);
 const repoRoot = new URL('../../../', import.meta.url).pathname;
@@ -48,10 +49,10 @@ const brokers: [string, () => { config: BusConfig; env: Record<string, string> }
     [
       named('nats'),
       () => {
-        const url = realServers().natsUrl;
+        const { url, security } = realNats();
         return {
-          config: { kind: 'nats', url, ...prefixed },
-          env: { FLYWHEEL_BUS: 'nats', FLYWHEEL_NATS_URL: url, ...prefixEnv },
+          config: { kind: 'nats', url, security, ...prefixed },
+          env: { FLYWHEEL_BUS: 'nats', ...realServers().natsEnv, ...prefixEnv },
         };
       },
     ],

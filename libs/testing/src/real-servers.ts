@@ -9,6 +9,8 @@ export interface RealServers {
   /** The `FLYWHEEL_KAFKA_*` variables (brokers, TLS CA, SASL), for a service's or kcat's environment. */
   kafkaEnv: Record<string, string>;
   natsUrl: string;
+  /** The `FLYWHEEL_NATS_*` variables (URL, TLS CA, user, password) that are set, for a service's environment or `readNatsSecurity`. */
+  natsEnv: Record<string, string>;
   mongoUrl: string;
   /** `ca`: the PEM of `FLYWHEEL_S3_TLS_CA` (the test CA) when the endpoint is https:. */
   s3: { endpoint: string; accessKey: string; secretKey: string; region: string; ca?: string };
@@ -45,6 +47,11 @@ export function realServers(env: Readonly<Record<string, string | undefined>> = 
     kafka: kafkaSettingsOf(env),
     kafkaEnv: kafkaEnvOf(env),
     natsUrl: need('FLYWHEEL_NATS_URL'),
+    natsEnv: Object.fromEntries(
+      ['FLYWHEEL_NATS_URL', 'FLYWHEEL_NATS_TLS_CA', 'FLYWHEEL_NATS_USER', 'FLYWHEEL_NATS_PASSWORD'].flatMap(
+        (name) => (env[name] ? [[name, env[name]]] : []),
+      ),
+    ),
     mongoUrl: need('FLYWHEEL_MONGO_URL'),
     s3: {
       endpoint: need('FLYWHEEL_S3_ENDPOINT'),

@@ -1,20 +1,22 @@
-import { readBusConfig, readEventSecurityConfig } from '@flywheel/bus';
+import { readFileSync } from 'node:fs';
 import {
   applyKafkaAcls,
   describeKafkaAcls,
   type KafkaAclGrant,
   type KafkaCluster,
+  type OutsideProducer,
   planKafkaAcls,
   revokeKafkaAcls,
   withKafkaAdmin,
 } from '@flywheel/bus/kafka-acls';
-import { AppError, ConfigReader, type Env } from '@flywheel/core';
+import { AppError, type Env } from '@flywheel/core';
 import { eventTypes } from '@flywheel/events';
-import { consumerGroupPrefixOf, type ServiceName } from '@flywheel/runtime';
-import { serviceBusAccess } from './service-bus-access.ts';
+import type { ServiceName } from '@flywheel/runtime';
+import { busAccessPlanOf, platformServices as services } from './bus-access-plan.ts';
 
 const usage = `usage: node scripts/kafka-acls.ts [--dry-run] [--revoke] [--principal SERVICE=User:NAME]...
-                                  [--stream-topic TOPIC]...
+                                  [--stream-topic TOPIC]... [--producer TOPIC=User:NAME]...
+                                  [--producers FILE]
 
 Grants each Flywheel service on Kafka what the platform's tables say it does, and nothing else:
 WRITE on the event types it produces (the producer allow-list, FLYWHEEL_EVENT_PRODUCERS),
@@ -26,9 +28,40 @@ topic (services ensure them all at start-up). Prints each grant; idempotent.
   --revoke              delete exactly these grants instead
   --principal S=User:N  the Kafka principal of service S (default User:<service>)
   --stream-topic T      a stream-source topic the feature store reads (repeatable)
+  --producer T=User:N   an outside producer of topic T (a data pipeline publishing dataset.arrived,
+                        labelling ground-truth.received, the writer of a stream topic): WRITE and
+                        DESCRIBE on T (repeatable)
+  --producers FILE      the same from a JSON file {"<topic>": ["User:<name>", ...], ...}
 The cluster comes from FLYWHEEL_KAFKA_BROKERS and FLYWHEEL_KAFKA_TLS*/SASL_* (an admin: a super
 user or a principal with ALTER on the cluster); names from FLYWHEEL_TOPIC_PREFIX and
 FLYWHEEL_CONSUMER_GROUP_PREFIX, as the services read them.`;
+
+const kafkaPrincipal = /^User:[^\s]+$/;
+
+/**
+ * The outside producers of a `--producers` file, `{"<topic>": ["User:<name>", …]}`, or what is
+ * wrong with it.
+ */
+function readProducersFile(file: string): OutsideProducer[] | string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    return `cannot read it as JSON: ${(error as Error).message}`;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    return 'want {"<topic>": ["User:<name>", ...], ...}';
+  const producers: OutsideProducer[] = [];
+  for (const [topic, principals] of Object.entries(parsed)) {
+    if (
+      !Array.isArray(principals) ||
+      !principals.every((p) => typeof p === 'string' && kafkaPrincipal.test(p))
+    )
+      return `"${topic}": want a list of "User:<name>" principals`;
+    for (const principal of principals as string[]) producers.push({ topic, principal });
+  }
+  return producers;
+}
 
 /** Where the command writes. */
 export interface CommandOutput {
@@ -36,42 +69,34 @@ export interface CommandOutput {
   err(line: string): void;
 }
 
-const services: readonly ServiceName[] = [
-  'scheduler',
-  'orchestrator',
-  'registry',
-  'feature-store',
-  'serving',
-  'monitoring',
-];
-
 /** The grants `env` and the options describe, and the cluster to apply them to. Throws `invalid_argument` for bad settings. */
 export function kafkaAclsFor(
   env: Env,
   options: {
     principals?: Readonly<Partial<Record<ServiceName, string>>>;
     streamTopics?: readonly string[];
+    outsideProducers?: readonly OutsideProducer[];
   } = {},
 ): { grants: KafkaAclGrant[]; cluster: KafkaCluster } {
-  const reader = new ConfigReader({ ...env, FLYWHEEL_BUS: 'kafka' });
-  const bus = readBusConfig(reader);
-  const groupPrefix = consumerGroupPrefixOf(
-    { consumerGroupPrefix: reader.string('FLYWHEEL_CONSUMER_GROUP_PREFIX', '') },
-    bus,
-  );
-  // ACLs always follow an allow-list: `off` (consumers admit anyone) still leaves the owners'.
-  const producers = readEventSecurityConfig(reader, true).producers;
-  reader.done();
-  if (bus.kind !== 'kafka') throw new AppError('internal', 'not a Kafka bus');
+  const known = new Set([...eventTypes(), ...(options.streamTopics ?? [])]);
+  for (const { topic } of options.outsideProducers ?? [])
+    if (!known.has(topic))
+      throw AppError.invalidArgument(
+        'producer',
+        `outside producer of "${topic}": not a Flywheel event type nor a --stream-topic`,
+      );
+  const plan = busAccessPlanOf('kafka', env, {
+    ...(options.principals ? { principals: options.principals } : {}),
+    principalOf: (service) => `User:${service}`,
+    streamTopics: options.streamTopics ?? [],
+  });
+  const { bus } = plan;
   const grants = planKafkaAcls({
-    services: serviceBusAccess({
-      ...(producers ? { producers } : {}),
-      principalOf: (service) => options.principals?.[service] ?? `User:${service}`,
-      streamTopics: options.streamTopics ?? [],
-    }),
-    creates: eventTypes(),
-    ...(bus.topicPrefix ? { topicPrefix: bus.topicPrefix } : {}),
-    groupPrefix,
+    services: plan.services,
+    creates: plan.creates,
+    ...(plan.topicPrefix ? { topicPrefix: plan.topicPrefix } : {}),
+    groupPrefix: plan.groupPrefix,
+    outsideProducers: options.outsideProducers ?? [],
   });
   return { grants, cluster: { brokers: bus.brokers, ...bus.security } };
 }
@@ -88,21 +113,43 @@ export async function runKafkaAclsCommand(
 ): Promise<number> {
   const principals: Partial<Record<ServiceName, string>> = {};
   const streamTopics: string[] = [];
+  const outsideProducers: OutsideProducer[] = [];
   let dryRun = false;
   let revoke = false;
   for (let i = 0; i < args.length; i++) {
     const flag = args[i];
     if (flag === '--dry-run') dryRun = true;
     else if (flag === '--revoke') revoke = true;
-    else if ((flag === '--principal' || flag === '--stream-topic') && args[i + 1] !== undefined) {
+    else if (
+      (flag === '--principal' ||
+        flag === '--stream-topic' ||
+        flag === '--producer' ||
+        flag === '--producers') &&
+      args[i + 1] !== undefined
+    ) {
       const value = args[++i] ?? '';
       if (flag === '--stream-topic') streamTopics.push(value);
-      else {
+      else if (flag === '--producer') {
+        const at = value.indexOf('=');
+        const producer = { topic: value.slice(0, at), principal: value.slice(at + 1) };
+        if (at <= 0 || !kafkaPrincipal.test(producer.principal)) {
+          output.err(`--producer ${value}: want TOPIC=User:NAME`);
+          return 2;
+        }
+        outsideProducers.push(producer);
+      } else if (flag === '--producers') {
+        const read = readProducersFile(value);
+        if (typeof read === 'string') {
+          output.err(`--producers ${value}: ${read}`);
+          return 2;
+        }
+        outsideProducers.push(...read);
+      } else {
         const [service, principal] = [
           value.slice(0, value.indexOf('=')),
           value.slice(value.indexOf('=') + 1),
         ];
-        if (!services.includes(service as ServiceName) || !/^User:[^\s]+$/.test(principal)) {
+        if (!services.includes(service as ServiceName) || !kafkaPrincipal.test(principal)) {
           output.err(`--principal ${value}: want SERVICE=User:NAME, SERVICE one of ${services.join(', ')}`);
           return 2;
         }
@@ -116,7 +163,7 @@ export async function runKafkaAclsCommand(
   try {
     // --dry-run needs no cluster: a placeholder broker satisfies the settings check.
     const planEnv = dryRun ? { FLYWHEEL_KAFKA_BROKERS: '127.0.0.1:9092', ...env } : env;
-    const { grants, cluster } = kafkaAclsFor(planEnv, { principals, streamTopics });
+    const { grants, cluster } = kafkaAclsFor(planEnv, { principals, streamTopics, outsideProducers });
     for (const line of describeKafkaAcls(grants)) output.out(line);
     if (dryRun) {
       output.out(`${grants.length} ACL(s) planned (--dry-run: nothing changed)`);

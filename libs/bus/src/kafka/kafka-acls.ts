@@ -32,6 +32,18 @@ export interface KafkaAclPlanOptions {
   readonly topicPrefix?: string;
   /** The consumer-group prefix of the deployment (see consumerGroupPrefixOf). Default none. */
   readonly groupPrefix?: string;
+  /**
+   * Producers outside the platform (a data pipeline publishing `dataset.arrived`, labelling
+   * publishing `ground-truth.received`, the writer of a stream source): WRITE and DESCRIBE on
+   * their topic, nothing else. Default none.
+   */
+  readonly outsideProducers?: readonly OutsideProducer[];
+}
+
+/** A principal outside the platform that publishes one topic. */
+export interface OutsideProducer {
+  readonly principal: string;
+  readonly topic: string;
 }
 
 export type KafkaAclOperation = 'READ' | 'WRITE' | 'CREATE' | 'DESCRIBE';
@@ -79,6 +91,10 @@ export function planKafkaAcls(options: KafkaAclPlanOptions): KafkaAclGrant[] {
       prefixed: true,
       operation: 'READ',
     });
+  }
+  for (const { principal, topic: name } of options.outsideProducers ?? []) {
+    topic(principal, name, 'WRITE');
+    topic(principal, name, 'DESCRIBE');
   }
   return [...grants.values()].sort(
     (a, b) =>

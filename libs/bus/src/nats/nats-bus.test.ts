@@ -1,19 +1,19 @@
 import { type CloudEvent, contentTypes, newEventId } from '@flywheel/events';
-import { realServers, uniqueName, waitFor } from '@flywheel/testing';
+import { uniqueName, waitFor } from '@flywheel/testing';
 import { describe, expect, it } from 'vitest';
 import { describeEventBusContract } from '../../test/event-bus-contract.ts';
-import { natsHarness } from '../../test/nats-test-harness.ts';
+import { natsHarness, realNats } from '../../test/nats-test-harness.ts';
 import { describeUnreachableBroker } from '../../test/unreachable-broker.ts';
 import { createNatsBus } from './nats-bus.ts';
 
-describeEventBusContract('nats', () => natsHarness(realServers().natsUrl));
+describeEventBusContract('nats', () => natsHarness(realNats().url, { security: realNats().security }));
 
 describeUnreachableBroker('nats', () => createNatsBus({ url: 'nats://127.0.0.1:1' }));
 
 describe('nats durable names', () => {
   it('gives two groups that differ only in `.` and `_` a consumer each, so each gets every event', async () => {
     // serving's per-replica groups are `serving.<instance>`, and instance ids may hold `.` and `_`.
-    const bus = createNatsBus({ url: realServers().natsUrl });
+    const bus = createNatsBus(realNats());
     const topic = uniqueName('nats.durables');
     const suffix = uniqueName('r');
     const groups = [`serving.web_1-${suffix}`, `serving.web.1-${suffix}`];

@@ -16,12 +16,15 @@ import { assertPublishable, assertSubscribable, assertTopicNames, topicNamespace
 import { ensureDurableConsumer, lazyNatsConnection } from './nats-connection.ts';
 import { jetStreamErrorCode, natsCall } from './nats-errors.ts';
 import { durableNameOf, streamNameOf, subjectOf } from './nats-names.ts';
+import type { NatsSecurity } from './nats-security.ts';
 import { startNatsSubscription } from './nats-subscription.ts';
 import { natsHeadersOf } from './nats-wire.ts';
 
 export interface NatsBusOptions {
   /** `nats://host:port`, or several separated by commas. */
   url: string;
+  /** TLS (a CA) and the NATS user; default none (plain, anonymous). Never logged. */
+  security?: NatsSecurity;
   /** Connection name the server shows. Default `flywheel`. */
   name?: string;
   log?: Logger;
@@ -79,6 +82,7 @@ export function createNatsBus(options: NatsBusOptions): EventBus {
     url: options.url,
     name: options.name ?? 'flywheel',
     requestTimeoutMs: defaultTimeoutMs,
+    ...(options.security ? { security: options.security } : {}),
     log,
   });
 
@@ -116,7 +120,7 @@ export function createNatsBus(options: NatsBusOptions): EventBus {
   ): Promise<{ stream: string; durable: string }> => {
     const stream = streamNameOf(names.physical(topic));
     const durable = durableNameOf(group);
-    return natsCall(signal, 'creating a consumer', async () => {
+    return natsCall(signal, `creating a consumer of ${topic} for group ${group}`, async () => {
       const { jsm } = await connection.get();
       await ensureDurableConsumer(jsm, stream, {
         durable_name: durable,
@@ -134,7 +138,9 @@ export function createNatsBus(options: NatsBusOptions): EventBus {
     records: readonly { topic: string; message: WireMessage; id?: string }[],
     signal: AbortSignal,
   ) => {
-    await ensureTopics([...new Set(records.map((record) => record.topic))], signal);
+    // A dead letter's topic comes with its source topic's streams: ensuring `<t>.dlq` itself would
+    // create a `<t>.dlq.dlq` nobody reads (and the server's permissions do not grant).
+    await ensureTopics([...new Set(records.map((record) => record.topic.replace(/\.dlq$/, '')))], signal);
     await natsCall(signal, 'publish', async () => {
       const { js } = await connection.get();
       // Issued together, in order, on one connection: the server stores them in this order.

@@ -8,6 +8,7 @@ import {
 } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetStreamErrorCode } from './nats-errors.ts';
+import { type NatsSecurity, natsConnectOptionsOf } from './nats-security.ts';
 
 /** One NATS connection and the JetStream views on it. */
 export interface JetStreamConnection {
@@ -23,6 +24,8 @@ export interface NatsConnectionOptions {
   name: string;
   /** Timeout of each JetStream API request, ms. */
   requestTimeoutMs: number;
+  /** TLS and the user; default none. */
+  security?: NatsSecurity;
   log: Logger;
 }
 
@@ -51,6 +54,7 @@ export function lazyNatsConnection(options: NatsConnectionOptions): LazyNatsConn
       maxReconnectAttempts: -1,
       reconnectTimeWait: 500,
       timeout: 5000,
+      ...natsConnectOptionsOf(options.security ?? {}),
     });
     void (async () => {
       for await (const status of nc.status()) {

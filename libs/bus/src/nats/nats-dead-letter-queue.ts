@@ -13,11 +13,14 @@ import { topicNamespace } from '../topic-names.ts';
 import { ensureDurableConsumer, lazyNatsConnection } from './nats-connection.ts';
 import { jetStreamErrorCode, natsCall } from './nats-errors.ts';
 import { durableNameOf, streamNameOf, subjectOf } from './nats-names.ts';
+import type { NatsSecurity } from './nats-security.ts';
 import { natsHeadersOf, wireMessageOf } from './nats-wire.ts';
 
 export interface NatsDeadLetterQueueOptions {
   /** `nats://host:port`, or several separated by commas. */
   url: string;
+  /** TLS and the NATS user, as the bus uses them; default none. */
+  security?: NatsSecurity;
   log?: Logger;
   /** First token of every subject, as the bus uses it. Default `flywheel`. */
   subjectPrefix?: string;
@@ -44,6 +47,7 @@ export function createNatsDeadLetterQueue(options: NatsDeadLetterQueueOptions): 
     url: options.url,
     name: 'flywheel-dlq',
     requestTimeoutMs: defaultTimeoutMs,
+    ...(options.security ? { security: options.security } : {}),
     log,
   });
   const lastSeqOf = async (dlq: string): Promise<{ first: number; last: number }> => {

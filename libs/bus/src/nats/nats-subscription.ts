@@ -70,6 +70,14 @@ export function startNatsSubscription(deps: NatsSubscriptionDeps, options: Subsc
   const allReady = new Promise<void>((resolve) => {
     markReady = resolve;
   });
+  // A refusal that waiting does not cure (the server's permissions, the user, the CA) fails
+  // `ready()` at once instead of letting it wait out its deadline; the pump goes on trying with
+  // backoff all the same (the permission may be granted meanwhile).
+  let refuseReady: (error: AppError) => void = () => {};
+  const refused = new Promise<never>((_, reject) => {
+    refuseReady = reject;
+  });
+  refused.catch(() => {});
 
   const deadLetter = async (
     topic: string,
@@ -184,7 +192,9 @@ export function startNatsSubscription(deps: NatsSubscriptionDeps, options: Subsc
         streams.delete(messages);
       } catch (error) {
         if (closing.signal.aborted) return;
-        log.warn('nats consumer failed; retrying', { topic, error: natsError(error, 'consuming').message });
+        const failure = natsError(error, `consuming ${topic} in group ${group}`);
+        if (!failure.retriable) refuseReady(failure);
+        log.warn('nats consumer failed; retrying', { topic, error: failure.message });
       }
       if (closing.signal.aborted) return;
       await delay(backoffMs(failures, 500, 10_000), closing.signal).catch(() => {});
@@ -214,7 +224,11 @@ export function startNatsSubscription(deps: NatsSubscriptionDeps, options: Subsc
   const subscription: Subscription = {
     [Symbol.asyncIterator]: () => queue,
     ready: (callOptions = {}) =>
-      raceSignal(deadlineSignal(callOptions, 30_000), allReady, `nats: binding consumer ${group}`),
+      raceSignal(
+        deadlineSignal(callOptions, 30_000),
+        Promise.race([allReady, refused]),
+        `nats: binding consumer ${group}`,
+      ),
     close: () => {
       closed ??= shutdown();
       return closed;
