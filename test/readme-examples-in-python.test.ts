@@ -21,7 +21,7 @@ const expectedOutput: Record<string, RegExp> = {
   'infer with tritonclient': /^rain tomorrow: \[1, 0\]\n$/,
   'infer with grpcio alone': /^served by rain v1: \[1, 0\]\n$/,
   'canary a new version, promote it, roll back':
-    /^ROLLOUT_STATE_PROGRESSING \[\(1, 90\.0\), \(2, 10\.0\)\]\nrain serves v1\n$/,
+    /^ROLLOUT_STATE_PROGRESSING \[\(1, 90\.0\), \(2, 10\.0\)\]\nROLLOUT_STATE_SUCCEEDED v2 stable\nrain serves v1\n$/,
   'define a feature view, ingest, read online, build a training set':
     /^online temp_max: 17\.0 FEATURE_STATUS_PRESENT\ntraining set ts_\w+: 1 rows, columns \['station', 'event_time', 'rained', 'station_daily:temp_max'\]\n$/,
   'store a pipeline, schedule it, trigger it on drift, run it now': /^run run_[\w-]+\n$/,

@@ -27,6 +27,8 @@ const expectedOutput: Record<string, RegExp[]> = {
     /"state": "ROLLOUT_STATE_PROGRESSING"/,
     /"modelVersion": "2",\n\s+"role": "ROUTE_ROLE_CANARY",\n\s+"percent": 10/,
     /"stableVersion": "1",\n\s+"routes": \[\n\s+\{\n\s+"modelVersion": "1",\n\s+"role": "ROUTE_ROLE_STABLE",\n\s+"percent": 100/,
+    // PromoteRollout's answer: v2 stable, the rollout succeeded.
+    /"stableVersion": "2"[\s\S]*"state": "ROLLOUT_STATE_SUCCEEDED"/,
   ],
   'define a feature view, ingest, read online, build a training set (grpcurl)': [
     /"rowsWritten": "2"/,

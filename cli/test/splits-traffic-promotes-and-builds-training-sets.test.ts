@@ -121,7 +121,7 @@ describe('flywheel deploy traffic|promote and features training-set, as a child 
     // Nothing left to promote: FAILED_PRECONDITION's exit code and a hint.
     expect(await flywheel('deploy', 'promote', 'rain')).toMatchObject({
       code: 19,
-      stderr: 'error: deployment rain has no rollout in progress to promote; name one with --version\n',
+      stderr: 'error: deployment rain has no canary in progress to promote; name a version with --version\n',
     });
     expect((await flywheel('deploy', 'promote', 'rain', '--version', '1')).stdout).toBe(
       'promoted v1 on rain: v1 stable 100%\n',

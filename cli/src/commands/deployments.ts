@@ -311,34 +311,26 @@ export function deploymentCommands(program: Command, run: Run): void {
       .option('--reason <text>', 'why, recorded in the event'),
     async (cli: Cli, name: string, options: { version?: string; reason?: string }) => {
       const serving = await cli.services().client(ServingService, 'serving');
-      let version = options.version ? versionOf(options.version) : 0n;
-      if (!version) {
-        const rollout = await serving.getRolloutStatus({ deploymentName: name }).then(
-          (r) => r.rollout,
-          (error: unknown) => {
-            if (isAppError(error, 'not_found')) return undefined;
-            throw error;
-          },
-        );
-        const inProgress =
-          rollout?.state === RolloutState.PROGRESSING || rollout?.state === RolloutState.PAUSED;
-        if (!rollout || !inProgress || !rollout.candidateVersion)
-          throw new CliError(
-            `deployment ${name} has no rollout in progress to promote; name one with --version`,
-            exitCodeOfStatus('failed_precondition'),
-          );
-        version = rollout.candidateVersion;
-      }
-      // Serving's API has no promote call of its own: Rollback with to_version is the call that
-      // makes a given version stable and ends the rollout (its event is deployment.rolled-back,
-      // naming the promoted version as the one traffic went to).
-      const { deployment } = await serving.rollback({
-        deploymentName: name,
-        toVersion: version,
-        reason: options.reason ?? `promoted v${version} (flywheel deploy promote)`,
-      });
-      if (!deployment)
-        throw new CliError('serving answered Rollback without a deployment', exitCodes.failure);
+      // Without --version: serving's PromoteRollout (the canary's candidate stable, the rollout
+      // succeeded, deployment.rolled-out). With one: Rollback with to_version, the call that makes
+      // any version stable now (serving records that as deployment.rolled-back to it).
+      const { deployment } = options.version
+        ? await serving.rollback({
+            deploymentName: name,
+            toVersion: versionOf(options.version),
+            reason: options.reason ?? `v${options.version} made stable (flywheel deploy promote --version)`,
+          })
+        : await serving
+            .promoteRollout({ deploymentName: name, reason: options.reason ?? 'flywheel deploy promote' })
+            .catch((error: unknown) => {
+              if (!isAppError(error, 'failed_precondition')) throw error;
+              throw new CliError(
+                `deployment ${name} has no canary in progress to promote; name a version with --version`,
+                exitCodeOfStatus('failed_precondition'),
+              );
+            });
+      const version = deployment?.stableVersion;
+      if (!deployment) throw new CliError('serving answered without a deployment', exitCodes.failure);
       cli.out.result(
         jsonOf(DeploymentSchema, deployment),
         () => `promoted v${version} on ${name}: ${routesOf(deployment)}`,

@@ -125,6 +125,58 @@ describe('canary rollouts', () => {
     expect(new Set(await versionsServing(stack, 'weather', 40))).toEqual(new Set(['2']));
   });
 
+  it('PromoteRollout makes a paused canary stable at once, and refuses when no canary runs', async () => {
+    const stack = await startStack();
+    const model = await deployTwoVersions(stack, 'weather');
+    await rejection(stack.serving.promoteRollout({ deploymentName: 'weather' }), 'failed_precondition');
+    await rejection(stack.serving.promoteRollout({ deploymentName: 'nowhere' }), 'not_found');
+    const { rollout } = await stack.serving.setTrafficSplit({
+      deploymentName: 'weather',
+      reason: 'try v2',
+      trafficSplit: {
+        strategy: {
+          case: 'canary',
+          value: {
+            candidateVersion: 2n,
+            stepPercents: [30],
+            bakeDuration: durationFromMs(300),
+            autoPromote: false,
+          },
+        },
+      },
+    });
+    // With auto_promote off it waits after its last step, for a person.
+    await driveUntil(stack, 'weather', RolloutState.PAUSED);
+    // Pinning another target under the running canary is refused, not half applied.
+    const refused = await rejection(
+      stack.serving.updateDeployment({
+        deployment: {
+          name: 'weather',
+          target: { modelName: model, selector: { case: 'modelVersion', value: 2n } },
+        },
+      }),
+      'failed_precondition',
+    );
+    expect(refused.field).toBe('deployment.target');
+    const promoted = await stack.serving.promoteRollout({ deploymentName: 'weather', reason: 'looks good' });
+    expect(promoted.deployment).toMatchObject({ stableVersion: 2n, state: DeploymentState.READY });
+    expect(promoted.rollout).toMatchObject({
+      rolloutId: rollout?.rolloutId,
+      state: RolloutState.SUCCEEDED,
+      message: 'looks good',
+    });
+    expect(new Set(await versionsServing(stack, 'weather', 40))).toEqual(new Set(['2']));
+    // The promotion's own event (deployTwoVersions' deploys announced theirs).
+    const rolledOut = eventsOf(stack.bus, DeploymentRolledOutSchema).filter(
+      (e) => e.rolloutId === rollout?.rolloutId,
+    );
+    expect(rolledOut).toHaveLength(1);
+    expect(rolledOut[0]).toMatchObject({ modelVersion: 2n, previousVersion: 1n });
+    expect(eventsOf(stack.bus, DeploymentRolledBackSchema)).toHaveLength(0);
+    // Ended: nothing left to promote.
+    await rejection(stack.serving.promoteRollout({ deploymentName: 'weather' }), 'failed_precondition');
+  });
+
   it('rolls back on its own when the canary breaks its error-rate SLO', async () => {
     const stack = await startStack();
     await deployTwoVersions(stack, 'weather', { candidate: brokenModel });

@@ -66,6 +66,11 @@ export function createServingApi(deps: ServingApiDeps): ImplOf<typeof ServingSer
       });
       return { deployment: toDeploymentMessage(record) };
     },
+    promoteRollout: async ({ deploymentName, reason }, ctx) => {
+      const record = await deps.rollouts.promote(deploymentName, reason, { signal: ctx.signal });
+      const rollout = toRolloutStatusMessage(record);
+      return { deployment: toDeploymentMessage(record), ...(rollout ? { rollout } : {}) };
+    },
     getRolloutStatus: async ({ deploymentName }, ctx) => {
       const record = await deps.getDeployment(deploymentName, { signal: ctx.signal });
       const rollout = toRolloutStatusMessage(record);

@@ -50,6 +50,7 @@ export function servingPolicy(
     deleteDeployment: { action: 'admin', team: named },
     setTrafficSplit: { action: 'edit', team: named },
     rollback: { action: 'edit', team: named },
+    promoteRollout: { action: 'edit', team: named },
     getRolloutStatus: { action: 'view', team: named },
     explain: { action: 'view', team: (req, signal) => team(req.rows?.modelName ?? '', signal) },
     // Owned by the team of each answering deployment: a trace crossing teams needs the viewer

@@ -25,7 +25,8 @@ import type { ServedModels } from './served-models.ts';
  * degraded.
  *
  * @throws AppError invalid_argument naming the field for a bad spec; failed_precondition naming
- *   `deployment.runtime` for runtime settings changed while a rollout is in progress; not_found for an unknown
+ *   `deployment.target` or `deployment.runtime` for a target or runtime settings changed while a
+ *   rollout is in progress; not_found for an unknown
  *   deployment; aborted (retriable) when a concurrent change won the write.
  */
 export type UpdateDeployment = (
@@ -54,10 +55,19 @@ export function createUpdateDeployment(deps: UpdateDeploymentDeps): UpdateDeploy
       const runtimeChanged = !sameRunnerOptions(runnerOptionsOf(doc.data), runnerOptionsOf(spec));
       // The versions of a rollout in progress were loaded with the old settings; reloading them
       // all under a running strategy is not done: the change waits for the rollout to end.
+      // A new target under a running strategy would leave the stored rollout routing versions the
+      // deployment no longer names (stable v2 while the canary still splits v1/v2): refused too.
+      if (targetChanged && isInProgress(doc.data.rollout)) {
+        throw new AppError(
+          'failed_precondition',
+          `deployment.target: cannot change while a rollout of "${spec.name}" is in progress; end it first (PromoteRollout or Rollback)`,
+          { field: 'deployment.target' },
+        );
+      }
       if (runtimeChanged && isInProgress(doc.data.rollout)) {
         throw new AppError(
           'failed_precondition',
-          `deployment.runtime: cannot change while a rollout of "${spec.name}" is in progress; end it (Rollback or promotion) first`,
+          `deployment.runtime: cannot change while a rollout of "${spec.name}" is in progress; end it first (PromoteRollout or Rollback)`,
           { field: 'deployment.runtime' },
         );
       }

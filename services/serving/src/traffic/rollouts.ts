@@ -72,6 +72,15 @@ export interface Rollouts extends PolicyCanary {
     options: { signal: AbortSignal },
   ): Promise<DeploymentRecord>;
   /**
+   * Promotes the canary in progress (progressing or paused, at any step): its candidate becomes
+   * the stable version with all traffic, the rollout ends as succeeded with the checks so far, and
+   * `deployment.rolled-out` is emitted in the same write; other replicas follow it.
+   *
+   * @throws AppError not_found for an unknown deployment; failed_precondition when no canary is in
+   *   progress (none, or another strategy) or its candidate is not loaded on this replica.
+   */
+  promote(name: string, reason: string, options: { signal: AbortSignal }): Promise<DeploymentRecord>;
+  /**
    * On startup, before deployments are restored: every rollout stored as in progress resumes where
    * it was: its extra versions are loaded again and its plan installed; a canary stays at its
    * stored step (judged on a fresh window, its stored step end kept) and a bandit keeps its stored
@@ -364,13 +373,13 @@ export function createRollouts(deps: RolloutsDeps): Rollouts {
     checks: SloCheckRecord[],
     message: string,
     signal: AbortSignal,
-  ): Promise<void> => {
+  ): Promise<DeploymentRecord> => {
     const record = doc.data;
     const name = record.name;
     const candidate = rollout.candidateVersion;
     const model = router.model(name, candidate);
     if (!model) throw new AppError('failed_precondition', `candidate version ${candidate} is not loaded`);
-    await write(
+    const stored = await write(
       doc,
       {
         state: 'ready',
@@ -393,7 +402,8 @@ export function createRollouts(deps: RolloutsDeps): Rollouts {
     if (kept) served.activate(name, kept);
     stats.unwatch(name);
     installed.delete(name);
-    log.info('canary promoted', { deployment: name, version: candidate });
+    log.info('canary promoted', { deployment: name, version: candidate, reason: message });
+    return stored.data;
   };
 
   /** Starts a canary (stored with its event); the caller has loaded the candidate. */
@@ -565,6 +575,21 @@ export function createRollouts(deps: RolloutsDeps): Rollouts {
       endStrategy(name);
       served.activate(name, load.model);
       return stored.data;
+    });
+
+  const promoteNow: Rollouts['promote'] = (name, reason, { signal }) =>
+    lock.run(name, async () => {
+      const doc = await getDoc(name, signal);
+      const rollout = isActive(doc.data.rollout) ? doc.data.rollout : undefined;
+      if (!rollout || !canaryOf(rollout)) {
+        throw new AppError(
+          'failed_precondition',
+          `deployment "${name}" has no canary in progress to promote${rollout ? ' (its traffic strategy is not a canary)' : ''}`,
+          { field: 'deployment_name' },
+        );
+      }
+      clearTimeout(timers.get(name));
+      return promote(doc, rollout, rollout.checks, reason || 'promoted manually (PromoteRollout)', signal);
     });
 
   const startPolicyCanary: Rollouts['startPolicyCanary'] = async (doc, model, resolved, signal) => {
@@ -769,6 +794,7 @@ export function createRollouts(deps: RolloutsDeps): Rollouts {
   return {
     setTrafficSplit,
     rollback,
+    promote: promoteNow,
     startPolicyCanary,
     routes: (name) => installed.has(name) || router.plan(name) !== undefined,
     forget(name) {

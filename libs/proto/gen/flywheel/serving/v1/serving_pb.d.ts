@@ -444,8 +444,7 @@ export declare type CanaryStrategy = Message<"flywheel.serving.v1.CanaryStrategy
   slo?: Slo | undefined;
 
   /**
-   * When false, the rollout pauses after the last step until promoted by SetTrafficSplit or
-   * UpdateDeployment.
+   * When false, the rollout pauses after the last step until PromoteRollout (or Rollback).
    *
    * @generated from field: bool auto_promote = 6;
    */
@@ -1145,6 +1144,52 @@ export declare type RollbackResponse = Message<"flywheel.serving.v1.RollbackResp
 export declare const RollbackResponseSchema: GenMessage<RollbackResponse>;
 
 /**
+ * @generated from message flywheel.serving.v1.PromoteRolloutRequest
+ */
+export declare type PromoteRolloutRequest = Message<"flywheel.serving.v1.PromoteRolloutRequest"> & {
+  /**
+   * @generated from field: string deployment_name = 1;
+   */
+  deploymentName: string;
+
+  /**
+   * Why, recorded in the rollout's message; empty: "promoted by <caller>".
+   *
+   * @generated from field: string reason = 2;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message flywheel.serving.v1.PromoteRolloutRequest.
+ * Use `create(PromoteRolloutRequestSchema)` to create a new message.
+ */
+export declare const PromoteRolloutRequestSchema: GenMessage<PromoteRolloutRequest>;
+
+/**
+ * @generated from message flywheel.serving.v1.PromoteRolloutResponse
+ */
+export declare type PromoteRolloutResponse = Message<"flywheel.serving.v1.PromoteRolloutResponse"> & {
+  /**
+   * @generated from field: flywheel.serving.v1.Deployment deployment = 1;
+   */
+  deployment?: Deployment | undefined;
+
+  /**
+   * The rollout, ended as succeeded.
+   *
+   * @generated from field: flywheel.serving.v1.RolloutStatus rollout = 2;
+   */
+  rollout?: RolloutStatus | undefined;
+};
+
+/**
+ * Describes the message flywheel.serving.v1.PromoteRolloutResponse.
+ * Use `create(PromoteRolloutResponseSchema)` to create a new message.
+ */
+export declare const PromoteRolloutResponseSchema: GenMessage<PromoteRolloutResponse>;
+
+/**
  * @generated from message flywheel.serving.v1.GetRolloutStatusRequest
  */
 export declare type GetRolloutStatusRequest = Message<"flywheel.serving.v1.GetRolloutStatusRequest"> & {
@@ -1804,7 +1849,8 @@ export declare const ServingService: GenService<{
   },
   /**
    * Changes a deployment's target or settings. Changing the target starts a rollout under the
-   * deployment's rollout policy.
+   * deployment's rollout policy; while a rollout is in progress the target and runtime cannot
+   * change (FAILED_PRECONDITION naming the field: PromoteRollout or Rollback first).
    *
    * @generated from rpc flywheel.serving.v1.ServingService.UpdateDeployment
    */
@@ -1860,6 +1906,18 @@ export declare const ServingService: GenService<{
     methodKind: "unary";
     input: typeof RollbackRequestSchema;
     output: typeof RollbackResponseSchema;
+  },
+  /**
+   * Makes a canary's candidate the stable version now, with all traffic (whatever step it is at,
+   * paused or progressing), and ends the rollout as succeeded; emits `deployment.rolled-out` with
+   * the checks so far. FAILED_PRECONDITION when no canary is in progress.
+   *
+   * @generated from rpc flywheel.serving.v1.ServingService.PromoteRollout
+   */
+  promoteRollout: {
+    methodKind: "unary";
+    input: typeof PromoteRolloutRequestSchema;
+    output: typeof PromoteRolloutResponseSchema;
   },
   /**
    * The current rollout: step, traffic, SLO checks so far.
