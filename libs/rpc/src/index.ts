@@ -35,8 +35,10 @@ export {
   mayAct,
   platformAdminGrant,
   principalOf,
+  servicePrincipalOf,
   visibleTeams,
 } from './auth/principal.ts';
+export { readServiceToken, serviceTokenHeaders } from './auth/service-token.ts';
 
 export { methodPath } from './grpc-definition.ts';
 export type { CallContext, ImplOf, MethodImpl, ServiceImpl } from './handler-types.ts';
