@@ -62,7 +62,13 @@ export {
   pageOf,
   pageSizeOf,
 } from './paging.ts';
-export type { ClientMethod, RpcCallOptions, RpcClient, RpcClientOptions } from './rpc-client.ts';
+export type {
+  ClientMethod,
+  PeerClientOptions,
+  RpcCallOptions,
+  RpcClient,
+  RpcClientOptions,
+} from './rpc-client.ts';
 export { createRpcClient } from './rpc-client.ts';
 export { grpcCodeName } from './rpc-metrics.ts';
 export type { AddServiceOptions, AnswerSizeHintsOf, RpcServer, RpcServerOptions } from './rpc-server.ts';
