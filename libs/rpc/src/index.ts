@@ -35,8 +35,10 @@ export {
   mayAct,
   platformAdminGrant,
   principalOf,
+  servicePrincipalOf,
   visibleTeams,
 } from './auth/principal.ts';
+export { readServiceToken, serviceTokenHeaders } from './auth/service-token.ts';
 
 export { methodPath } from './grpc-definition.ts';
 export type { CallContext, ImplOf, MethodImpl, ServiceImpl } from './handler-types.ts';
@@ -60,7 +62,13 @@ export {
   pageOf,
   pageSizeOf,
 } from './paging.ts';
-export type { ClientMethod, RpcCallOptions, RpcClient, RpcClientOptions } from './rpc-client.ts';
+export type {
+  ClientMethod,
+  PeerClientOptions,
+  RpcCallOptions,
+  RpcClient,
+  RpcClientOptions,
+} from './rpc-client.ts';
 export { createRpcClient } from './rpc-client.ts';
 export { grpcCodeName } from './rpc-metrics.ts';
 export type { AddServiceOptions, AnswerSizeHintsOf, RpcServer, RpcServerOptions } from './rpc-server.ts';

@@ -54,6 +54,12 @@ export interface RpcClientOptions {
   headers?: Readonly<Record<string, string>>;
 }
 
+/**
+ * What a service's host gives every client it makes to a peer service: its TLS and its own
+ * credential (`authorization: Bearer <FLYWHEEL_SERVICE_TOKEN_FILE>`; none when it has no token).
+ */
+export type PeerClientOptions = Pick<RpcClientOptions, 'tls' | 'headers'>;
+
 const tracer = trace.getTracer('@flywheel/rpc');
 const MiB = 1024 * 1024;
 

@@ -355,13 +355,14 @@ function openCall(call: ServerSurfaceCall, info: MethodInfo, options: WrapOption
       // grpc-js gives the peer certificate only once TLS verified it against the CA.
       const certificate = call.getAuthContext().sslPeerCertificate;
       principal = await options.guard.authenticator.authenticate(headers.authorization, certificate);
-      // Only a service's certificate may say whom it acts for; a token is its own principal.
+      // Only one of the platform's services (its certificate or its service token) may say whom
+      // it acts for; any other caller saying so is refused, never silently taken at its word.
       const onBehalfOf = headers[onBehalfOfHeader];
-      if (headers.authorization === undefined && certificate && onBehalfOf !== undefined) {
+      if (onBehalfOf !== undefined) {
         if (principal.service === undefined)
           throw new AppError(
             'permission_denied',
-            `${onBehalfOfHeader}: ${principal.subject} is not a service's certificate (FLYWHEEL_AUTH_CERT_PRINCIPALS names a service with "service"), so it may not act on behalf of another principal`,
+            `${onBehalfOfHeader}: ${principal.subject} is not a service's certificate or service token ("service" in FLYWHEEL_AUTH_CERT_PRINCIPALS or FLYWHEEL_AUTH_API_TOKENS_FILE), so it may not act on behalf of another principal`,
           );
         if (!onBehalfOfPattern.test(onBehalfOf))
           throw AppError.invalidArgument(

@@ -109,6 +109,12 @@ export interface HostConfig {
    */
   tls: TlsConfig;
   /**
+   * The file holding the service's own token (`FLYWHEEL_SERVICE_TOKEN_FILE`, mode 0600), sent as
+   * `authorization: Bearer …` on its calls to peers — how a service proves who it is where its
+   * peers take tokens but ask for no client certificate. Absent: no token sent.
+   */
+  serviceTokenFile?: string;
+  /**
    * Serve gRPC server reflection (`FLYWHEEL_GRPC_REFLECTION`, `on` | `off`): default on with auth
    * off (grpcurl and Python clients discover the API), off with auth on.
    */
@@ -199,6 +205,7 @@ export function readHostConfig(reader: ConfigReader, service: ServiceName): Host
   const reflection =
     reader.oneOf('FLYWHEEL_GRPC_REFLECTION', ['on', 'off'], auth.enabled ? 'off' : 'on') === 'on';
   const tls = readTlsConfig(reader);
+  const serviceTokenFile = reader.optional('FLYWHEEL_SERVICE_TOKEN_FILE');
   if (auth.enabled && auth.certPrincipalsFile && (!tls.enabled || tls.clientAuth === 'none')) {
     reader.problem(
       'FLYWHEEL_AUTH_CERT_PRINCIPALS',
@@ -225,6 +232,7 @@ export function readHostConfig(reader: ConfigReader, service: ServiceName): Host
     metrics,
     auth,
     tls,
+    ...(serviceTokenFile ? { serviceTokenFile } : {}),
     reflection,
     events: readEventSecurityConfig(reader, auth.enabled),
   };

@@ -28,8 +28,11 @@ import {
   type HttpServer,
   httpMethodNotAllowed,
   localPrincipal,
+  type PeerClientOptions,
   type Principal,
   type RpcServer,
+  readServiceToken,
+  serviceTokenHeaders,
   startHttpServer,
   type TlsConfig,
 } from '@flywheel/rpc';
@@ -78,6 +81,12 @@ export interface ServiceHost {
    * passes it to startHttpServer, a client to a peer to createRpcClient.
    */
   readonly tls: TlsConfig;
+  /**
+   * What every client to a peer service is made with: `createRpcClient(S, { address,
+   * ...host.peerClient })` — the host's TLS and, with `FLYWHEEL_SERVICE_TOKEN_FILE`, the service's
+   * own token on every call (a call's own `authorization` header still wins).
+   */
+  readonly peerClient: PeerClientOptions;
   /** Aborts when the service starts stopping. */
   readonly signal: AbortSignal;
   /**
@@ -165,6 +174,10 @@ export async function runService(options: RunServiceOptions): Promise<RunningSer
           zipkinEndpoint: config.host.zipkinEndpoint,
         });
   const metrics = createMetricsRegistry(name, { processMetrics: config.host.metrics.enabled });
+  // Read before anything opens: a refused token file fails the start, naming the file only.
+  const serviceToken = config.host.serviceTokenFile
+    ? await readServiceToken(config.host.serviceTokenFile)
+    : undefined;
   const infra = await openInfra(config.infra, { log, ...(options.shared ? { shared: options.shared } : {}) });
   const auth = {
     localPrincipal: localPrincipal(config.host.localTeam),
@@ -233,6 +246,7 @@ export async function runService(options: RunServiceOptions): Promise<RunningSer
     metrics,
     auth,
     tls: config.host.tls,
+    peerClient: { tls: config.host.tls, headers: serviceTokenHeaders(serviceToken) },
     signal: stopping.signal,
     consume: async ({ group: named = name, ...subscribe }, handler) => {
       // Kafka ACLs grant a service the groups prefixed with its name (scripts/kafka-acls.ts).

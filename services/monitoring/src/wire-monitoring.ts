@@ -42,11 +42,12 @@ export async function wireMonitoring(host: ServiceHost, config: MonitoringConfig
   const featureStore = createRpcClient(FeatureStoreService, {
     address: config.peers['feature-store'],
     defaultTimeoutMs: settings.peerTimeoutMs,
-    tls: host.tls,
+    ...host.peerClient,
   });
   const registry = createRpcClient(RegistryService, {
     address: config.peers.registry,
     defaultTimeoutMs: settings.peerTimeoutMs,
+    ...host.peerClient,
   });
   const modelColumns = registryModelColumns(
     (request, options) => registry.listVersions(request, options),

@@ -47,10 +47,13 @@ export async function wireOrchestrator(
   options: OrchestratorWiringOptions = {},
 ): Promise<ServiceWiring> {
   const { server, infra, log } = host;
-  const { tls } = host;
-  const registry = createRpcClient(RegistryService, { address: config.peers.registry, tls });
-  const featureStore = createRpcClient(FeatureStoreService, { address: config.peers['feature-store'], tls });
-  const inference = createRpcClient(GRPCInferenceService, { address: config.peers.serving, tls });
+  const peer = host.peerClient;
+  const registry = createRpcClient(RegistryService, { address: config.peers.registry, ...peer });
+  const featureStore = createRpcClient(FeatureStoreService, {
+    address: config.peers['feature-store'],
+    ...peer,
+  });
+  const inference = createRpcClient(GRPCInferenceService, { address: config.peers.serving, ...peer });
   const builtins =
     options.builtinSteps ??
     createBuiltinSteps({
@@ -79,7 +82,7 @@ export async function wireOrchestrator(
     metrics: runMetricsOf(host.metrics),
     ...(options.random ? { random: options.random } : {}),
   });
-  const pipelines = createSchedulerPipelines(config.peers.scheduler, tls);
+  const pipelines = createSchedulerPipelines(config.peers.scheduler, peer);
 
   server.add(
     OrchestratorService,

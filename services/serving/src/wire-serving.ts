@@ -65,7 +65,7 @@ export async function wireServing(
   const resolver = createRegistryResolver({
     address: config.peers.registry,
     timeoutMs: config.loading.registryTimeoutMs,
-    tls: host.tls,
+    peer: host.peerClient,
   });
   const loadVersion = createLoadModelVersion({
     blobs: infra.blobs,
@@ -174,7 +174,10 @@ export async function wireServing(
     ),
     servingPolicy({ deployments, served, servedRequests }),
   );
-  const enrichment = createFeatureEnrichment({ address: config.peers['feature-store'], tls: host.tls });
+  const enrichment = createFeatureEnrichment({
+    address: config.peers['feature-store'],
+    peer: host.peerClient,
+  });
   const infer = createInfer({
     served,
     statistics,

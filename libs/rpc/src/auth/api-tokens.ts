@@ -2,7 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { AppError } from '@flywheel/core';
 import { fileReloadedOnChange } from './file-reloaded-on-change.ts';
-import { type Principal, principalOf } from './principal.ts';
+import { type Principal, principalOf, servicePrincipalOf } from './principal.ts';
 
 // Service-account tokens: `fw_<id>_<secret>`. The file keeps only SHA-256 of the secret: 256
 // random bits need no slow hash (nothing to brute-force), and verifying stays one hash a call.
@@ -16,7 +16,13 @@ export interface ApiTokenRecord {
   readonly id: string;
   /** Hex SHA-256 of the token's secret part. */
   readonly sha256: string;
+  /** `service:<name>` for a service's token. */
   readonly subject: string;
+  /**
+   * Set for a token of one of the platform's own services: it verifies to `service:<name>` with
+   * the standing of the service's certificate (may send `flywheel-on-behalf-of`).
+   */
+  readonly service?: string;
   /** Role grants: `"<team>:viewer|editor|admin"`, `"platform:admin"`. */
   readonly roles: readonly string[];
   readonly createdAt: string;
@@ -29,12 +35,17 @@ export interface ApiTokenFile {
 
 const tokenPattern = /^fw_(?<id>[a-z0-9]{12})_(?<secret>[A-Za-z0-9_-]{43})$/;
 
-/** A new token and its record; the token is shown once and never stored. */
+/**
+ * A new token and its record; the token is shown once and never stored. With `service`, the
+ * token is that service's own (`subject` is then `service:<name>`, whatever was given).
+ */
 export function mintApiToken(
   subject: string,
   roles: readonly string[],
+  service?: string,
 ): { token: string; record: ApiTokenRecord } {
-  principalOf(subject, roles); // refuses a malformed grant before anything is written
+  // Refuses a malformed grant or service name before anything is written.
+  const principal = service === undefined ? principalOf(subject, roles) : servicePrincipalOf(service, roles);
   const id = randomBytes(9)
     .toString('base64url')
     .toLowerCase()
@@ -43,7 +54,14 @@ export function mintApiToken(
   const secret = randomBytes(32).toString('base64url');
   return {
     token: `${apiTokenPrefix}${id}_${secret}`,
-    record: { id, sha256: sha256(secret), subject, roles: [...roles], createdAt: new Date().toISOString() },
+    record: {
+      id,
+      sha256: sha256(secret),
+      subject: principal.subject,
+      ...(service === undefined ? {} : { service }),
+      roles: [...roles],
+      createdAt: new Date().toISOString(),
+    },
   };
 }
 
@@ -89,7 +107,9 @@ export function createApiTokenVerifier(file: string, recheckMs = 1_000): ApiToke
       throw new AppError('unauthenticated', 'the API token is not known');
     }
     if (record.revokedAt) throw new AppError('unauthenticated', `API token ${record.id} was revoked`);
-    return principalOf(record.subject, record.roles);
+    return record.service === undefined
+      ? principalOf(record.subject, record.roles)
+      : servicePrincipalOf(record.service, record.roles);
   };
 }
 

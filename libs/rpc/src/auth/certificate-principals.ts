@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { PeerCertificate } from 'node:tls';
 import { AppError } from '@flywheel/core';
 import { fileReloadedOnChange } from './file-reloaded-on-change.ts';
-import { type Principal, principalOf } from './principal.ts';
+import { type Principal, principalOf, servicePrincipalOf } from './principal.ts';
 
 // A verified client certificate (mTLS) as a principal: its subject is the certificate's first URI
 // SAN (a SPIFFE id, `spiffe://flywheel/alice`), else its CN; a file maps subjects to role grants,
@@ -15,8 +15,6 @@ import { type Principal, principalOf } from './principal.ts';
 export type CertificatePrincipalFile = Readonly<
   Record<string, { readonly roles: readonly string[]; readonly service?: string }>
 >;
-
-const serviceNamePattern = /^[a-z][a-z0-9-]{0,62}$/;
 
 /** Turns a verified client certificate into its principal. */
 export type CertificatePrincipals = (certificate: PeerCertificate) => Promise<Principal>;
@@ -82,13 +80,14 @@ async function readCertificatePrincipals(file: string): Promise<Map<string, Prin
       out.set(subject, principalOf(subject, entry.roles));
       continue;
     }
-    if (typeof service !== 'string' || !serviceNamePattern.test(service)) {
+    try {
+      out.set(subject, servicePrincipalOf(service, entry.roles));
+    } catch {
       throw new AppError(
         'unavailable',
         `${file}: "${subject}".service must be a service name such as "serving"`,
       );
     }
-    out.set(subject, { ...principalOf(`service:${service}`, entry.roles), service });
   }
   return out;
 }

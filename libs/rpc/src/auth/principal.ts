@@ -25,9 +25,10 @@ export interface Principal {
    */
   readonly onBehalfOf?: string;
   /**
-   * Set for a client certificate its mapping file names as one of the platform's services
-   * (`"service": "<name>"`): the subject is then `service:<name>`, the name the service acts
-   * under on its events too, and only such a caller may say whom it acts for.
+   * Set for a service's own credential — a client certificate its mapping file, or an API token
+   * its token file, names as one of the platform's services (`"service": "<name>"`): the subject
+   * is then `service:<name>`, the name the service acts under on its events too, and only such a
+   * caller may say whom it acts for (see {@link servicePrincipalOf}).
    */
   readonly service?: string;
 }
@@ -74,6 +75,23 @@ export function principalOf(subject: string, grants: readonly unknown[]): Princi
       roles[team] = role as TeamRole;
   }
   return { subject, teams: Object.keys(roles), roles, platformAdmin };
+}
+
+const serviceNamePattern = /^[a-z][a-z0-9-]{0,62}$/;
+
+/**
+ * The principal of one of the platform's own services, `service:<name>`, whichever credential
+ * proved it (a service certificate or a service API token): the one place a caller gets the
+ * standing to send `flywheel-on-behalf-of`. Throws `unauthenticated` for a malformed name.
+ */
+export function servicePrincipalOf(service: string, grants: readonly unknown[]): Principal {
+  if (typeof service !== 'string' || !serviceNamePattern.test(service)) {
+    throw new AppError(
+      'unauthenticated',
+      `the credential's service name ${JSON.stringify(service)} is not a service name such as "serving"`,
+    );
+  }
+  return { ...principalOf(`service:${service}`, grants), service };
 }
 
 /** Whether `principal` may do `action` on a resource of `team`. */

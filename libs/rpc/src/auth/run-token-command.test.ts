@@ -45,6 +45,20 @@ describe('flywheel token', () => {
     expect((await run('list')).out[0]).not.toMatch(/active$/);
   });
 
+  it("creates a service's token: it verifies to service:<name> with the service's standing", async () => {
+    const created = await run('create', '--service', 'orchestrator');
+    expect(created.code).toBe(0);
+    expect(created.err[0]).toMatch(/^created [a-z0-9]{12} for service:orchestrator;/);
+    const authenticator = createAuthenticator({ enabled: true, apiTokensFile: file });
+    await expect(authenticator.authenticate(`Bearer ${created.out[0]}`)).resolves.toMatchObject({
+      subject: 'service:orchestrator',
+      service: 'orchestrator',
+      teams: [],
+    });
+    expect((await run('create', '--service', 'Not A Name')).err[0]).toMatch(/service name/);
+    expect((await run('create', '--service', 'x', '--subject', 'y')).code).toBe(1);
+  });
+
   it('refuses a malformed grant and writes nothing', async () => {
     const before = await readFile(file, 'utf8');
     const refused = await run('create', '--subject', 'sa:x', '--role', 'growth:owner');

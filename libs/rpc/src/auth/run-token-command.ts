@@ -1,8 +1,10 @@
 import { AppError } from '@flywheel/core';
 import { mintApiToken, readApiTokenFile, writeApiTokenFile } from './api-tokens.ts';
 
-const usage = `usage: flywheel token create --subject S --role GRANT [--role GRANT…] | revoke ID | list
-  GRANT is "<team>:viewer|editor|admin" or "platform:admin"; the file is FLYWHEEL_AUTH_API_TOKENS_FILE`;
+const usage = `usage: flywheel token create (--subject S | --service NAME) [--role GRANT…] | revoke ID | list
+  GRANT is "<team>:viewer|editor|admin" or "platform:admin"; the file is FLYWHEEL_AUTH_API_TOKENS_FILE;
+  --service NAME makes the token of the platform's service NAME (principal service:NAME, may act
+  on behalf of another principal), for its FLYWHEEL_SERVICE_TOKEN_FILE`;
 
 /**
  * `./flywheel token …`: a platform admin (whoever may write the token file) creates, revokes and
@@ -24,12 +26,15 @@ export async function runTokenCommand(
     const content = await readApiTokenFile(file);
     if (command === 'create') {
       const subject = flagValue(rest, '--subject');
+      const service = flagValue(rest, '--service');
       const roles = rest.flatMap((arg, i) => (arg === '--role' && rest[i + 1] ? [rest[i + 1]!] : []));
-      if (!subject || roles.length === 0) throw AppError.invalidArgument('args', usage);
-      const { token, record } = mintApiToken(subject, roles);
+      // A user's token needs a role; a service's may have none (its standing is being a service).
+      if (!subject === !service || (!service && roles.length === 0))
+        throw AppError.invalidArgument('args', usage);
+      const { token, record } = mintApiToken(service ? `service:${service}` : subject!, roles, service);
       await writeApiTokenFile(file, { tokens: [...content.tokens, record] });
       io.out(token);
-      io.err(`created ${record.id} for ${subject}; the token above is shown once`);
+      io.err(`created ${record.id} for ${record.subject}; the token above is shown once`);
       return 0;
     }
     if (command === 'revoke' && rest[0]) {

@@ -1,7 +1,7 @@
 import { AppError, type CallOptions } from '@flywheel/core';
 import type { PipelineSpec } from '@flywheel/proto/flywheel/common/v1/pipeline_pb.js';
 import { SchedulerService } from '@flywheel/proto/flywheel/scheduler/v1/scheduler_pb.js';
-import { createRpcClient, type TlsConfig } from '@flywheel/rpc';
+import { createRpcClient, type PeerClientOptions } from '@flywheel/rpc';
 
 /** A pipeline definition stored in the scheduler, at one revision. */
 export interface StoredPipeline {
@@ -19,8 +19,8 @@ export interface StoredPipelines {
 }
 
 /** Stored pipelines, asked of the scheduler at `address` (SchedulerService/GetPipeline). */
-export function createSchedulerPipelines(address: string, tls?: TlsConfig): StoredPipelines {
-  const connect = () => createRpcClient(SchedulerService, { address, ...(tls ? { tls } : {}) });
+export function createSchedulerPipelines(address: string, peer: PeerClientOptions = {}): StoredPipelines {
+  const connect = () => createRpcClient(SchedulerService, { address, ...peer });
   let client: ReturnType<typeof connect> | undefined;
   return {
     get: async (name, revision, options = {}) => {

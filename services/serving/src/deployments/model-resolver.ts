@@ -1,7 +1,7 @@
 import { timestampMs } from '@bufbuild/protobuf/wkt';
 import { AppError, type CallOptions } from '@flywheel/core';
 import { ArtifactFormat, RegistryService } from '@flywheel/proto/flywheel/registry/v1/registry_pb.js';
-import { createRpcClient, type TlsConfig } from '@flywheel/rpc';
+import { createRpcClient, type PeerClientOptions } from '@flywheel/rpc';
 
 /** Which registry version a deployment serves: an alias it follows, or a pinned version. */
 export interface DeploymentTarget {
@@ -47,12 +47,13 @@ export function targetUri(target: DeploymentTarget): string {
 export function createRegistryResolver(options: {
   address: string;
   timeoutMs: number;
-  tls?: TlsConfig;
+  /** The host's peer client options (TLS, the service's token). */
+  peer?: PeerClientOptions;
 }): ModelResolver {
   const registry = createRpcClient(RegistryService, {
     address: options.address,
     defaultTimeoutMs: options.timeoutMs,
-    ...(options.tls ? { tls: options.tls } : {}),
+    ...options.peer,
   });
   return {
     async resolve(target, callOptions = {}) {

@@ -10,7 +10,7 @@ import {
   type ModelInferRequest_InferInputTensor,
   ModelInferRequest_InferInputTensorSchema,
 } from '@flywheel/proto/inference/grpc_service_pb.js';
-import { createRpcClient, type TlsConfig } from '@flywheel/rpc';
+import { createRpcClient, type PeerClientOptions } from '@flywheel/rpc';
 import type { FeatureEnrichmentRecord } from '../deployments/deployment-records.ts';
 import type { ServedLookup } from '../observability/prediction-rows.ts';
 import type { ModelSignature } from '../runtime/model-runner.ts';
@@ -54,11 +54,12 @@ const numericTypes = new Set(['FP32', 'FP64', 'INT32', 'INT64']);
 export function createFeatureEnrichment(options: {
   address: string;
   timeoutMs?: number;
-  tls?: TlsConfig;
+  /** The host's peer client options (TLS, the service's token). */
+  peer?: PeerClientOptions;
 }): FeatureEnrichment {
   const client = createRpcClient(FeatureStoreService, {
     address: options.address,
-    ...(options.tls ? { tls: options.tls } : {}),
+    ...options.peer,
   });
   const timeoutMs = options.timeoutMs ?? 2_000;
 
