@@ -5,11 +5,12 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { findGeneratedDrift } from './generated-drift.ts';
 import { generatedDir, repoRoot } from './paths.ts';
+import { pythonGeneratedDir } from './python-stubs.ts';
 
 /** A scratch copy of everything generation reads and writes. */
 function copyContracts(): string {
   const dir = mkdtempSync(join(tmpdir(), 'flywheel-contracts-'));
-  for (const path of ['proto', 'buf.yaml', 'buf.gen.yaml', generatedDir]) {
+  for (const path of ['proto', 'buf.yaml', 'buf.gen.yaml', generatedDir, pythonGeneratedDir]) {
     cpSync(join(repoRoot, path), join(dir, path), { recursive: true });
   }
   return dir;
@@ -36,6 +37,8 @@ describe('the generated-code drift check', generation, () => {
     expect(findGeneratedDrift(dir)).toEqual([
       'flywheel/registry/v1/registry_pb.d.ts',
       'flywheel/registry/v1/registry_pb.js',
+      `${pythonGeneratedDir}/flywheel/registry/v1/registry_pb2.py`,
+      `${pythonGeneratedDir}/flywheel/registry/v1/registry_pb2.pyi`,
     ]);
     const cli = spawnSync(process.execPath, [join(repoRoot, 'scripts/proto/check-generated.ts'), dir], {
       encoding: 'utf8',
@@ -48,6 +51,14 @@ describe('the generated-code drift check', generation, () => {
     const generated = join(dir, generatedDir, 'flywheel/registry/v1/registry_pb.js');
     writeFileSync(generated, `${readFileSync(generated, 'utf8')}\n// hand edit\n`);
     expect(findGeneratedDrift(dir)).toEqual(['flywheel/registry/v1/registry_pb.js']);
+  });
+
+  it('fails when a generated Python stub was edited by hand', () => {
+    const generated = join(dir, pythonGeneratedDir, 'flywheel/serving/v1/serving_pb2_grpc.py');
+    writeFileSync(generated, `${readFileSync(generated, 'utf8')}\n# hand edit\n`);
+    expect(findGeneratedDrift(dir)).toEqual([
+      `${pythonGeneratedDir}/flywheel/serving/v1/serving_pb2_grpc.py`,
+    ]);
   });
 });
 

@@ -3,6 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { generatedDir } from './paths.ts';
+import { generatePythonStubs, pythonGeneratedDir } from './python-stubs.ts';
 
 /** Every file below `dir`, as paths relative to it, sorted. */
 function listFiles(dir: string): string[] {
@@ -17,10 +18,22 @@ function listFiles(dir: string): string[] {
   return entries.sort();
 }
 
+/** The files of `dir` (relative to both roots) that differ between `fresh` and `committed`. */
+function differences(fresh: string, committed: string, dir: string): string[] {
+  const freshFiles = listFiles(join(fresh, dir));
+  const committedFiles = listFiles(join(committed, dir));
+  const all = [...new Set([...freshFiles, ...committedFiles])].sort();
+  return all.filter((file) => {
+    if (!freshFiles.includes(file) || !committedFiles.includes(file)) return true;
+    return !readFileSync(join(fresh, dir, file)).equals(readFileSync(join(committed, dir, file)));
+  });
+}
+
 /**
  * Regenerates code from `root`'s proto/ into a scratch directory and compares it with the
- * committed `libs/proto/gen`. Returns the paths that differ (missing, extra or changed);
- * an empty list means the committed code is what `buf generate` produces.
+ * committed `libs/proto/gen` and the Python SDK's `clients/python/src/flywheel/_proto`. Returns
+ * the paths that differ (missing, extra or changed), relative to those directories; an empty list
+ * means the committed code is what `pnpm generate` produces.
  */
 export function findGeneratedDrift(root: string): string[] {
   const scratch = mkdtempSync(join(tmpdir(), 'flywheel-gen-'));
@@ -29,15 +42,11 @@ export function findGeneratedDrift(root: string): string[] {
       cwd: root,
       stdio: ['ignore', 'ignore', 'inherit'],
     });
-    const fresh = join(scratch, generatedDir);
-    const committed = join(root, generatedDir);
-    const freshFiles = listFiles(fresh);
-    const committedFiles = listFiles(committed);
-    const all = [...new Set([...freshFiles, ...committedFiles])].sort();
-    return all.filter((file) => {
-      if (!freshFiles.includes(file) || !committedFiles.includes(file)) return true;
-      return !readFileSync(join(fresh, file)).equals(readFileSync(join(committed, file)));
-    });
+    generatePythonStubs(root, scratch);
+    return [
+      ...differences(scratch, root, generatedDir),
+      ...differences(scratch, root, pythonGeneratedDir).map((f) => join(pythonGeneratedDir, f)),
+    ];
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }

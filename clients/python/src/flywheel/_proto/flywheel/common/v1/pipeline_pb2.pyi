@@ -1,0 +1,142 @@
+import datetime
+
+from flywheel._proto.flywheel.common.v1 import validate_pb2 as _validate_pb2
+from google.protobuf import duration_pb2 as _duration_pb2
+from google.protobuf import struct_pb2 as _struct_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class FailureKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    FAILURE_KIND_UNSPECIFIED: _ClassVar[FailureKind]
+    FAILURE_KIND_STEP_FAILED: _ClassVar[FailureKind]
+    FAILURE_KIND_TIMED_OUT: _ClassVar[FailureKind]
+    FAILURE_KIND_CANCELLED: _ClassVar[FailureKind]
+    FAILURE_KIND_INVALID: _ClassVar[FailureKind]
+    FAILURE_KIND_EXECUTOR: _ClassVar[FailureKind]
+FAILURE_KIND_UNSPECIFIED: FailureKind
+FAILURE_KIND_STEP_FAILED: FailureKind
+FAILURE_KIND_TIMED_OUT: FailureKind
+FAILURE_KIND_CANCELLED: FailureKind
+FAILURE_KIND_INVALID: FailureKind
+FAILURE_KIND_EXECUTOR: FailureKind
+
+class PipelineSpec(_message.Message):
+    __slots__ = ("steps", "parameters", "timeout", "max_parallel_steps", "outputs")
+    class OutputsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    STEPS_FIELD_NUMBER: _ClassVar[int]
+    PARAMETERS_FIELD_NUMBER: _ClassVar[int]
+    TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    MAX_PARALLEL_STEPS_FIELD_NUMBER: _ClassVar[int]
+    OUTPUTS_FIELD_NUMBER: _ClassVar[int]
+    steps: _containers.RepeatedCompositeFieldContainer[Step]
+    parameters: _containers.RepeatedCompositeFieldContainer[ParameterSpec]
+    timeout: _duration_pb2.Duration
+    max_parallel_steps: int
+    outputs: _containers.ScalarMap[str, str]
+    def __init__(self, steps: _Optional[_Iterable[_Union[Step, _Mapping]]] = ..., parameters: _Optional[_Iterable[_Union[ParameterSpec, _Mapping]]] = ..., timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., max_parallel_steps: _Optional[int] = ..., outputs: _Optional[_Mapping[str, str]] = ...) -> None: ...
+
+class ParameterSpec(_message.Message):
+    __slots__ = ("name", "description", "default_value", "required")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    DEFAULT_VALUE_FIELD_NUMBER: _ClassVar[int]
+    REQUIRED_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    description: str
+    default_value: _struct_pb2.Value
+    required: bool
+    def __init__(self, name: _Optional[str] = ..., description: _Optional[str] = ..., default_value: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., required: bool = ...) -> None: ...
+
+class Step(_message.Message):
+    __slots__ = ("name", "builtin", "command", "depends_on", "parameters", "retry", "timeout", "resources", "condition")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    BUILTIN_FIELD_NUMBER: _ClassVar[int]
+    COMMAND_FIELD_NUMBER: _ClassVar[int]
+    DEPENDS_ON_FIELD_NUMBER: _ClassVar[int]
+    PARAMETERS_FIELD_NUMBER: _ClassVar[int]
+    RETRY_FIELD_NUMBER: _ClassVar[int]
+    TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    RESOURCES_FIELD_NUMBER: _ClassVar[int]
+    CONDITION_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    builtin: BuiltinStep
+    command: CommandStep
+    depends_on: _containers.RepeatedScalarFieldContainer[str]
+    parameters: _struct_pb2.Struct
+    retry: RetryPolicy
+    timeout: _duration_pb2.Duration
+    resources: Resources
+    condition: str
+    def __init__(self, name: _Optional[str] = ..., builtin: _Optional[_Union[BuiltinStep, _Mapping]] = ..., command: _Optional[_Union[CommandStep, _Mapping]] = ..., depends_on: _Optional[_Iterable[str]] = ..., parameters: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., retry: _Optional[_Union[RetryPolicy, _Mapping]] = ..., timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., resources: _Optional[_Union[Resources, _Mapping]] = ..., condition: _Optional[str] = ...) -> None: ...
+
+class BuiltinStep(_message.Message):
+    __slots__ = ("name",)
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
+
+class CommandStep(_message.Message):
+    __slots__ = ("command", "image", "env", "working_dir")
+    class EnvEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    COMMAND_FIELD_NUMBER: _ClassVar[int]
+    IMAGE_FIELD_NUMBER: _ClassVar[int]
+    ENV_FIELD_NUMBER: _ClassVar[int]
+    WORKING_DIR_FIELD_NUMBER: _ClassVar[int]
+    command: _containers.RepeatedScalarFieldContainer[str]
+    image: str
+    env: _containers.ScalarMap[str, str]
+    working_dir: str
+    def __init__(self, command: _Optional[_Iterable[str]] = ..., image: _Optional[str] = ..., env: _Optional[_Mapping[str, str]] = ..., working_dir: _Optional[str] = ...) -> None: ...
+
+class RetryPolicy(_message.Message):
+    __slots__ = ("max_attempts", "initial_backoff", "max_backoff", "backoff_multiplier")
+    MAX_ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
+    INITIAL_BACKOFF_FIELD_NUMBER: _ClassVar[int]
+    MAX_BACKOFF_FIELD_NUMBER: _ClassVar[int]
+    BACKOFF_MULTIPLIER_FIELD_NUMBER: _ClassVar[int]
+    max_attempts: int
+    initial_backoff: _duration_pb2.Duration
+    max_backoff: _duration_pb2.Duration
+    backoff_multiplier: float
+    def __init__(self, max_attempts: _Optional[int] = ..., initial_backoff: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., max_backoff: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., backoff_multiplier: _Optional[float] = ...) -> None: ...
+
+class Resources(_message.Message):
+    __slots__ = ("cpu", "memory_mib", "gpu")
+    CPU_FIELD_NUMBER: _ClassVar[int]
+    MEMORY_MIB_FIELD_NUMBER: _ClassVar[int]
+    GPU_FIELD_NUMBER: _ClassVar[int]
+    cpu: float
+    memory_mib: int
+    gpu: int
+    def __init__(self, cpu: _Optional[float] = ..., memory_mib: _Optional[int] = ..., gpu: _Optional[int] = ...) -> None: ...
+
+class Failure(_message.Message):
+    __slots__ = ("kind", "message", "step_name", "exit_code")
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    STEP_NAME_FIELD_NUMBER: _ClassVar[int]
+    EXIT_CODE_FIELD_NUMBER: _ClassVar[int]
+    kind: FailureKind
+    message: str
+    step_name: str
+    exit_code: int
+    def __init__(self, kind: _Optional[_Union[FailureKind, str]] = ..., message: _Optional[str] = ..., step_name: _Optional[str] = ..., exit_code: _Optional[int] = ...) -> None: ...
