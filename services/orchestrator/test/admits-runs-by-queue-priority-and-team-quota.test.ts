@@ -175,6 +175,27 @@ describe('queues, priorities and team quotas', () => {
     ).toMatch(/the run needs cpu 3 .*more than team "team-b"'s quota of 2/);
   });
 
+  it('cancels a waiting run: it ends CANCELLED without starting, and reserves nothing', async () => {
+    const { client } = orchestrator;
+    const holder = await submit(
+      client,
+      { steps: [burn(2, 600)] },
+      { team: 'team-a', queue: 'urgent' },
+      'holder',
+    );
+    await waitForRun(client, holder.id, 'running', (r) => r.state === RunState.RUNNING);
+    const cancelled = await submit(client, { steps: [burn(2, 100)] }, { team: 'team-b' }, 'cancelled');
+    const next = await submit(client, { steps: [burn(2, 100)] }, { team: 'team-b' }, 'next');
+    await waitForRun(client, cancelled.id, 'waiting', (r) => waits(r, 'capacity:'));
+    await client.cancelRun({ runId: cancelled.id, reason: 'not needed' });
+    const ended = await waitForFinal(client, cancelled.id, 60_000);
+    expect(ended.state).toBe(RunState.CANCELLED);
+    expect(stepOf(ended, 'burn').attempts).toHaveLength(0);
+    expect(ended.startTime).toBeUndefined();
+    const done = await waitForFinal(client, next.id, 120_000);
+    expect(done.state).toBe(RunState.SUCCEEDED);
+  });
+
   it('keeps a waiting run waiting, in its place, across a restart, and admits it after', async () => {
     let { client } = orchestrator;
     const holder = await submit(
