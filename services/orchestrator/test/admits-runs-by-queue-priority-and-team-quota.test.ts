@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { timestampMs } from '@bufbuild/protobuf/wkt';
 import { decodeEvent } from '@flywheel/events';
@@ -11,7 +13,7 @@ import {
   type Run,
   RunState,
 } from '@flywheel/proto/flywheel/orchestrator/v1/orchestrator_pb.js';
-import { sampleSum, scrapePrometheus, waitFor } from '@flywheel/testing';
+import { repoRoot, sampleSum, scrapePrometheus, waitFor } from '@flywheel/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type OrchestratorClient,
@@ -173,6 +175,53 @@ describe('queues, priorities and team quotas', () => {
         'inline_pipeline.spec.steps',
       ),
     ).toMatch(/the run needs cpu 3 .*more than team "team-b"'s quota of 2/);
+  });
+
+  it('from Python (grpcio): a run submitted into a queue shows its wait in GetRun; an unknown queue is INVALID_ARGUMENT', async () => {
+    const run = promisify(execFile);
+    const python = process.env.FLYWHEEL_PYTHON ?? 'python3';
+    const stubs = mkdtempSync(join(tmpdir(), 'flywheel-queues-py-'));
+    const protos = ['common/v1/pipeline', 'common/v1/principal', 'common/v1/trigger', 'common/v1/validate'];
+    await run(
+      python,
+      [
+        '-m',
+        'grpc_tools.protoc',
+        '-I',
+        'proto',
+        `--python_out=${stubs}`,
+        `--grpc_python_out=${stubs}`,
+        'proto/flywheel/orchestrator/v1/orchestrator.proto',
+        ...protos.map((p) => `proto/flywheel/${p}.proto`),
+      ],
+      { cwd: repoRoot },
+    );
+    const { client } = orchestrator;
+    const holder = await submit(
+      client,
+      { steps: [burn(2, 600)] },
+      { team: 'team-a', queue: 'urgent' },
+      'holder',
+    );
+    await waitForRun(client, holder.id, 'running', (r) => r.state === RunState.RUNNING);
+    const { stdout } = await run(
+      python,
+      [join(repoRoot, 'test/python/queued_run.py'), orchestrator.service.address, 'team-b', 'batch'],
+      { env: { ...process.env, PYTHONPATH: stubs }, timeout: 120_000 },
+    );
+    const seen = JSON.parse(stdout) as Record<string, unknown>;
+    console.log(`from Python: ${stdout.trim()}`);
+    expect(seen).toMatchObject({
+      queue: 'batch',
+      state: 'RUN_STATE_QUEUED',
+      admission: 'ADMISSION_STATE_WAITING',
+      position: 1,
+      reason: 'capacity: cpu 2 of 2 in use, needs 2',
+      queued_since_set: true,
+      demand_cpu: 2,
+      refused: 'INVALID_ARGUMENT: queue: unknown queue "nightly" (queues: urgent, batch)',
+    });
+    expect((await waitForFinal(client, seen.run_id as string, 120_000)).state).toBe(RunState.SUCCEEDED);
   });
 
   it('cancels a waiting run: it ends CANCELLED without starting, and reserves nothing', async () => {
