@@ -365,10 +365,10 @@ function waitText(run: Run): string {
   return `#${admission.position} since ${timeOf(admission.queuedSince)} — ${admission.reason}`;
 }
 
-/** `1.02 CPU-s of 2 cores requested, peak 52 MiB, 5.2 s`. */
+/** `1.02 CPU-s (requested cpu 2), peak 52 MiB, 5.2 s`. */
 function usageText(job: Job | undefined): string {
   if (!job?.usage) return '';
-  const requested = job.requested?.cpu ? ` (${job.requested.cpu} cores requested)` : '';
+  const requested = job.requested?.cpu ? ` (requested cpu ${job.requested.cpu})` : '';
   const mib = Number(job.usage.peakMemoryBytes) / 2 ** 20;
   return `${job.usage.cpuSeconds.toFixed(2)} CPU-s${requested}, peak ${mib.toFixed(0)} MiB, ${job.usage.wallSeconds.toFixed(1)} s`;
 }

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -15,6 +15,7 @@ import {
 } from '@flywheel/proto/flywheel/orchestrator/v1/orchestrator_pb.js';
 import { repoRoot, sampleSum, scrapePrometheus, waitFor } from '@flywheel/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runFlywheel } from '../../../cli/test/run-flywheel.ts';
 import {
   type OrchestratorClient,
   recordPipelineEvents,
@@ -222,6 +223,52 @@ describe('queues, priorities and team quotas', () => {
       refused: 'INVALID_ARGUMENT: queue: unknown queue "nightly" (queues: urgent, batch)',
     });
     expect((await waitForFinal(client, seen.run_id as string, 120_000)).state).toBe(RunState.SUCCEEDED);
+  });
+
+  it('flywheel runs get shows the wait (queue, position, since, reason), then what each step used', async () => {
+    const { client } = orchestrator;
+    const dir = mkdtempSync(join(tmpdir(), 'flywheel-queues-cli-'));
+    const release = join(dir, 'release');
+    // The holder runs until the test releases it, so the other run is sure to be waiting meanwhile.
+    const hold = `const fs = require('node:fs'); const until = Date.now() + 120000;
+while (!fs.existsSync(${JSON.stringify(release)}) && Date.now() < until) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);`;
+    const holder = await submit(
+      client,
+      {
+        steps: [
+          {
+            name: 'hold',
+            kind: { case: 'command', value: { command: [process.execPath, '-e', hold] } },
+            resources: { cpu: 2 },
+          },
+        ],
+      },
+      { team: 'team-a', queue: 'urgent' },
+      'holder',
+    );
+    await waitForRun(client, holder.id, 'running', (r) => r.state === RunState.RUNNING);
+    const waiting = await submit(client, { steps: [burn(1, 200)] }, { team: 'team-b' }, 'cli-waiter');
+    await waitForRun(client, waiting.id, 'waiting', (r) => waits(r, 'capacity:'));
+    const config = join(dir, 'config.yaml');
+    writeFileSync(
+      config,
+      `current-context: test\ncontexts:\n  test:\n    addresses:\n      orchestrator: ${orchestrator.service.address}\n`,
+    );
+    const env = { FLYWHEEL_CONFIG: config, NO_COLOR: '1' };
+    const shown = await runFlywheel(['runs', 'get', waiting.id], env);
+    console.log(`flywheel runs get (waiting):\n${shown.stdout}`);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toMatch(/queue:\s+batch \(priority 10\)\n/);
+    expect(shown.stdout).toMatch(/waiting:\s+#1 since \S+ — capacity: cpu 2 of 2 in use, needs 1\n/);
+
+    writeFileSync(release, '');
+    expect((await waitForFinal(client, waiting.id, 120_000)).state).toBe(RunState.SUCCEEDED);
+    const after = await runFlywheel(['runs', 'get', waiting.id], env);
+    console.log(`flywheel runs get (ended):\n${after.stdout}`);
+    expect(after.stdout).toMatch(/queue:\s+batch \(priority 10\), admitted after \d+\.\d s\n/);
+    expect(after.stdout).not.toContain('waiting:');
+    expect(after.stdout).toMatch(/\d+\.\d\d CPU-s \(requested cpu 1\), peak \d+ MiB, \d+\.\d s/);
+    await waitForFinal(client, holder.id, 60_000);
   });
 
   it('cancels a waiting run: it ends CANCELLED without starting, and reserves nothing', async () => {
