@@ -899,7 +899,7 @@ export enum RunState {
   UNSPECIFIED = 0,
 
   /**
-   * Accepted, waiting for executor capacity.
+   * Accepted, waiting in its queue until admitted (see Run.admission).
    *
    * @generated from enum value: RUN_STATE_QUEUED = 1;
    */
