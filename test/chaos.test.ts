@@ -69,6 +69,8 @@ const eventTypes = [
   'pipeline.run-succeeded',
   'prediction.logged',
   'promotion.rejected',
+  'run.admitted',
+  'run.queued',
   'run.suppressed',
   'shadow.compared',
   'skew.detected',

@@ -1,9 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import type { JsonObject, JsonValue } from '@bufbuild/protobuf';
+import { timestampDate } from '@bufbuild/protobuf/wkt';
 import { isAppError } from '@flywheel/core';
 import { PipelineSpecSchema } from '@flywheel/proto/flywheel/common/v1/pipeline_pb.js';
 import {
+  AdmissionState,
+  type Job,
   LogStream,
   OrchestratorService,
   type Run,
@@ -119,6 +122,10 @@ export function pipelineCommands(program: Command, run: RunCommand): void {
         'run parameters; values are JSON when they parse (numbers, true), else strings',
       )
       .option('--team <team>', 'team the run belongs to (default: the pipeline’s)')
+      .option(
+        '--queue <queue>',
+        'queue the run waits in until its team’s quota has room (default: the default queue)',
+      )
       .option('--request-id <id>', 'idempotency key: a retry with the same key returns the same run')
       .option('--watch', 'then watch it until it ends (as `runs watch`)'),
     async (
@@ -129,6 +136,7 @@ export function pipelineCommands(program: Command, run: RunCommand): void {
         name?: string;
         param?: string[];
         team?: string;
+        queue?: string;
         requestId?: string;
         watch?: boolean;
       },
@@ -151,6 +159,7 @@ export function pipelineCommands(program: Command, run: RunCommand): void {
         parameters: parametersOf(options.param),
         requestId: options.requestId ?? '',
         team: options.team ?? '',
+        queue: options.queue ?? '',
       });
       if (!started)
         throw new CliError('the orchestrator answered SubmitRun without a run', exitCodes.failure);
@@ -311,6 +320,8 @@ function runText(cli: Cli, run: Run): string {
       ['run', run.id],
       ['pipeline', `${run.pipelineName}${run.pipelineRevision ? ` (revision ${run.pipelineRevision})` : ''}`],
       ['state', colorState(cli, run.state)],
+      ['queue', queueText(run)],
+      ['waiting', waitText(run)],
       ['failure', run.failure?.message],
       ['trace', run.traceId],
       ['created', timeOf(run.createTime)],
@@ -320,17 +331,46 @@ function runText(cli: Cli, run: Run): string {
     ]),
     '',
     table(
-      ['step', 'state', 'attempts', 'started', 'ended', 'failure'],
+      ['step', 'state', 'attempts', 'started', 'ended', 'used (last attempt)', 'failure'],
       run.steps.map((s) => [
         s.name,
         colorStep(cli, s.state),
         String(s.attempts.length),
         timeOf(s.startTime),
         timeOf(s.endTime),
+        usageText(s.attempts.at(-1)),
         s.failure?.message ?? '',
       ]),
     ),
   ].join('\n');
+}
+
+/** `urgent (priority 100), admitted after 5.5 s` */
+function queueText(run: Run): string {
+  const admission = run.admission;
+  if (!run.queue || !admission) return '';
+  const since = admission.queuedSince ? timestampDate(admission.queuedSince).getTime() : undefined;
+  const admitted = admission.admitTime ? timestampDate(admission.admitTime).getTime() : undefined;
+  const waited =
+    since !== undefined && admitted !== undefined
+      ? `, admitted after ${((admitted - since) / 1000).toFixed(1)} s`
+      : '';
+  return `${run.queue} (priority ${admission.priority})${waited}`;
+}
+
+/** `#2 since 2026-… — capacity: cpu 2 of 2 in use, needs 2`; empty once admitted. */
+function waitText(run: Run): string {
+  const admission = run.admission;
+  if (admission?.state !== AdmissionState.WAITING || run.state !== RunState.QUEUED) return '';
+  return `#${admission.position} since ${timeOf(admission.queuedSince)} — ${admission.reason}`;
+}
+
+/** `1.02 CPU-s (requested cpu 2), peak 52 MiB, 5.2 s`. */
+function usageText(job: Job | undefined): string {
+  if (!job?.usage) return '';
+  const requested = job.requested?.cpu ? ` (requested cpu ${job.requested.cpu})` : '';
+  const mib = Number(job.usage.peakMemoryBytes) / 2 ** 20;
+  return `${job.usage.cpuSeconds.toFixed(2)} CPU-s${requested}, peak ${mib.toFixed(0)} MiB, ${job.usage.wallSeconds.toFixed(1)} s`;
 }
 
 function colorState(cli: Cli, state: RunState): string {

@@ -20,6 +20,8 @@ const owners: Readonly<Record<string, readonly string[] | 'anyone'>> = {
   'job.started': ['flywheel/orchestrator'],
   'job.succeeded': ['flywheel/orchestrator'],
   'job.failed': ['flywheel/orchestrator'],
+  'run.queued': ['flywheel/orchestrator'],
+  'run.admitted': ['flywheel/orchestrator'],
   'pipeline.run-requested': ['flywheel/scheduler'],
   'run.suppressed': ['flywheel/scheduler'],
   'deployment.created': ['flywheel/serving'],

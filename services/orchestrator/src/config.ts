@@ -8,6 +8,7 @@ import {
   readInfraConfig,
   readPeers,
 } from '@flywheel/runtime';
+import { type AdmissionConfig, readAdmissionConfig, unlimitedAdmission } from './admission/queue-config.ts';
 
 /** Everything the orchestrator service reads from its environment, parsed once. */
 export interface OrchestratorConfig {
@@ -27,6 +28,8 @@ export interface OrchestratorConfig {
   peerRetryBudgetMs: number;
   /** How long a replica's claim on a run lasts without renewal before another replica takes it over, ms. */
   runLeaseMs: number;
+  /** Queues, per-team quotas and shared capacity (FLYWHEEL_ORCHESTRATOR_QUEUES); default one unlimited queue. */
+  admission: AdmissionConfig;
 }
 
 /**
@@ -35,7 +38,8 @@ export interface OrchestratorConfig {
  * `FLYWHEEL_ORCHESTRATOR_MAX_CONCURRENT_JOBS` (default the CPU count, at least 2),
  * `FLYWHEEL_ORCHESTRATOR_KILL_GRACE` (default 10s), `FLYWHEEL_CODE_VERSION` (default empty),
  * `FLYWHEEL_ORCHESTRATOR_PEER_RETRY_BUDGET` (default 90s), `FLYWHEEL_ORCHESTRATOR_RUN_LEASE` (default 30s,
- * at least 300ms). Throws one error listing every problem.
+ * at least 300ms), `FLYWHEEL_ORCHESTRATOR_QUEUES` (inline JSON or a JSON/YAML file; default one
+ * queue `default` without quotas). Throws one error listing every problem.
  */
 export function loadOrchestratorConfig(env: Env): OrchestratorConfig {
   const reader = new ConfigReader(env);
@@ -57,6 +61,15 @@ export function loadOrchestratorConfig(env: Env): OrchestratorConfig {
   const runLeaseMs = reader.durationMs('FLYWHEEL_ORCHESTRATOR_RUN_LEASE', '30s');
   if (runLeaseMs < 300)
     reader.problem('FLYWHEEL_ORCHESTRATOR_RUN_LEASE', `must be at least 300ms, got ${runLeaseMs}ms`);
+  let admission = unlimitedAdmission;
+  const queues = reader.optional('FLYWHEEL_ORCHESTRATOR_QUEUES');
+  if (queues) {
+    try {
+      admission = readAdmissionConfig(queues);
+    } catch (error) {
+      reader.problem('FLYWHEEL_ORCHESTRATOR_QUEUES', (error as Error).message);
+    }
+  }
   reader.done();
   return {
     host,
@@ -68,5 +81,6 @@ export function loadOrchestratorConfig(env: Env): OrchestratorConfig {
     codeVersion,
     peerRetryBudgetMs,
     runLeaseMs,
+    admission,
   };
 }

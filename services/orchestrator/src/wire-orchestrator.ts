@@ -4,6 +4,7 @@ import { RegistryService } from '@flywheel/proto/flywheel/registry/v1/registry_p
 import { GRPCInferenceService } from '@flywheel/proto/inference/grpc_service_pb.js';
 import { createRpcClient } from '@flywheel/rpc';
 import type { ServiceHost, ServiceWiring } from '@flywheel/runtime';
+import { createAdmissionController } from './admission/admission-controller.ts';
 import { createListRuns } from './api/list-runs.ts';
 import { createOrchestratorApi } from './api/orchestrator-api.ts';
 import { orchestratorPolicy } from './api/orchestrator-policy.ts';
@@ -67,6 +68,12 @@ export async function wireOrchestrator(
       ...(config.codeVersion ? { codeVersion: config.codeVersion } : {}),
     });
   const runs = createRunStore(infra.store);
+  const admission = createAdmissionController({
+    runs,
+    config: config.admission,
+    log: log.child({ component: 'admission' }),
+    metrics: host.metrics,
+  });
   const logs = createJobLogs({ store: infra.store, log: log.child({ component: 'job-logs' }) });
   const engine = createRunEngine({
     runs,
@@ -80,6 +87,7 @@ export async function wireOrchestrator(
     instance: { id: config.host.instanceId, incarnation: crypto.randomUUID() },
     leaseMs: config.runLeaseMs,
     metrics: runMetricsOf(host.metrics),
+    admission,
     ...(options.random ? { random: options.random } : {}),
   });
   const pipelines = createSchedulerPipelines(config.peers.scheduler, peer);
@@ -89,9 +97,16 @@ export async function wireOrchestrator(
     createOrchestratorApi({
       runs,
       engine,
-      submitRun: createSubmitRun({ runs, engine, builtins, pipelines, localTeam: config.host.localTeam }),
+      submitRun: createSubmitRun({
+        runs,
+        engine,
+        builtins,
+        pipelines,
+        localTeam: config.host.localTeam,
+        queues: config.admission,
+      }),
       listRuns: createListRuns({ runs }),
-      retryRun: createRetryRun({ runs, engine }),
+      retryRun: createRetryRun({ runs, engine, queues: config.admission }),
       watchRun: createWatchRun({ runs }),
       streamJobLogs: createStreamJobLogs({ runs, logs }),
     }),
@@ -100,11 +115,18 @@ export async function wireOrchestrator(
   await engine.resumeAll({ signal: host.signal });
   await host.consume(
     { topics: orchestratorConsumedEvents.runs },
-    createStartRequestedRun({ runs, engine, builtins, localTeam: config.host.localTeam }),
+    createStartRequestedRun({
+      runs,
+      engine,
+      builtins,
+      localTeam: config.host.localTeam,
+      queues: config.admission,
+    }),
   );
   return {
     close: async () => {
       await engine.close();
+      admission.close();
       pipelines.close();
       registry.close();
       featureStore.close();

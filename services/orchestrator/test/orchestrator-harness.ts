@@ -84,6 +84,7 @@ export interface SubmitExtra {
   requestId?: string;
   team?: string;
   labels?: Record<string, string>;
+  queue?: string;
 }
 
 /** A built-in step. */
@@ -145,6 +146,8 @@ export function recordPipelineEvents(bus: EventBus): { events: CloudEvent[]; clo
     'job.started',
     'job.succeeded',
     'job.failed',
+    'run.queued',
+    'run.admitted',
   ].filter((topic) => eventKindFor(topic));
   const subscription = bus.subscribe({
     topics,

@@ -146,6 +146,8 @@ describe('pipeline.run-requested', () => {
     await orchestrator.bus.publish([runRequested(runId, { spec, parameters: { threshold: 0.5 } })]);
     await waitForFinal(orchestrator.client, runId);
     const expected = [
+      'run.queued',
+      'run.admitted',
       'pipeline.run-started',
       'job.started',
       'job.succeeded',
@@ -174,9 +176,13 @@ describe('pipeline.run-requested', () => {
           : `succeeded ${decodeEvent(JobSucceededSchema, e).stepName}`,
       );
     expect(steps).toEqual(['started train', 'succeeded train', 'started register', 'succeeded register']);
-    expect(ordered[0]?.type).toBe('pipeline.run-started');
+    expect(ordered.slice(0, 3).map((e) => e.type)).toEqual([
+      'run.queued',
+      'run.admitted',
+      'pipeline.run-started',
+    ]);
     expect(ordered.at(-1)?.type).toBe('pipeline.run-succeeded');
-    const started = decodeEvent(PipelineRunStartedSchema, ordered[0]!);
+    const started = decodeEvent(PipelineRunStartedSchema, ordered[2]!);
     expect(started).toMatchObject({
       runId,
       pipelineName: 'retrain-weather',

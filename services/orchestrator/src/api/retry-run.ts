@@ -2,7 +2,9 @@ import { AppError, type CallOptions, isAppError } from '@flywheel/core';
 import { RunSource } from '@flywheel/proto/flywheel/common/v1/trigger_pb.js';
 import type { RetryRunRequest } from '@flywheel/proto/flywheel/orchestrator/v1/orchestrator_pb.js';
 import type { Doc } from '@flywheel/store';
-import { newRunRecord } from '../runs/new-run.ts';
+import type { AdmissionConfig } from '../admission/queue-config.ts';
+import { admissionFor } from '../admission/run-demand.ts';
+import { newRunRecord, queuedRun } from '../runs/new-run.ts';
 import type { RunEngine } from '../runs/run-engine.ts';
 import { newRunId, runIdFor } from '../runs/run-ids.ts';
 import { principalOf, specOf } from '../runs/run-proto.ts';
@@ -11,7 +13,8 @@ import type { RunStore } from '../runs/run-store.ts';
 
 export interface RetryRunDeps {
   runs: RunStore;
-  engine: RunEngine;
+  engine: RunEngine /** Queues and quotas (the new run waits in its queue). */;
+  queues: AdmissionConfig;
 }
 
 /**
@@ -62,10 +65,18 @@ export function createRetryRun(deps: RetryRunDeps) {
       requestId: request.requestId,
       labels: original.data.labels,
       reuse,
+      // The original's queue (the default one for runs stored before queues existed).
+      admission: admissionFor(
+        deps.queues,
+        original.data.queue ?? '',
+        original.data.team,
+        specOf(original.data),
+        `run ${original.id} spec`,
+      ),
     });
     try {
       record.owner = deps.engine.newOwner();
-      const run = await deps.runs.create({ record }, options);
+      const run = await deps.runs.create(queuedRun(record), options);
       deps.engine.start(runId);
       return run;
     } catch (error) {

@@ -5,8 +5,10 @@ import { type CloudEvent, decodeEvent } from '@flywheel/events';
 import { resolveRunParameters, validatePipelineSpec } from '@flywheel/pipelines';
 import { PipelineSpecSchema } from '@flywheel/proto/flywheel/common/v1/pipeline_pb.js';
 import { PipelineRunRequestedSchema } from '@flywheel/proto/flywheel/events/v1/pipeline_pb.js';
+import type { AdmissionConfig } from '../admission/queue-config.ts';
+import { admissionFor } from '../admission/run-demand.ts';
 import type { BuiltinSteps } from '../builtin-steps/step-types.ts';
-import { localPrincipal, newRunRecord, rejectedRunRecord } from '../runs/new-run.ts';
+import { localPrincipal, newRunRecord, queuedRun, rejectedRunRecord } from '../runs/new-run.ts';
 import type { RunEngine } from '../runs/run-engine.ts';
 import { runFailedEvent } from '../runs/run-events.ts';
 import type { RunStore } from '../runs/run-store.ts';
@@ -16,7 +18,8 @@ export interface StartRequestedRunDeps {
   engine: RunEngine;
   builtins: BuiltinSteps;
   /** Team of a request that names none. */
-  localTeam: string;
+  localTeam: string /** Queues and quotas (the new run waits in its queue). */;
+  queues: AdmissionConfig;
 }
 
 /**
@@ -56,6 +59,8 @@ export function createStartRequestedRun(deps: StartRequestedRunDeps): EventHandl
       record = newRunRecord({
         ...base,
         parameters: resolveRunParameters(spec, request.parameters, 'parameters'),
+        // Requested runs wait in the default queue.
+        admission: admissionFor(deps.queues, '', team, spec, 'spec'),
       });
     } catch (error) {
       if (!isAppError(error, 'invalid_argument')) throw error;
@@ -65,7 +70,7 @@ export function createStartRequestedRun(deps: StartRequestedRunDeps): EventHandl
     }
     if (events.length === 0) record.owner = deps.engine.newOwner();
     try {
-      await deps.runs.create({ record, events }, { signal });
+      await deps.runs.create(events.length === 0 ? queuedRun(record) : { record, events }, { signal });
     } catch (error) {
       if (!isAppError(error, 'already_exists')) throw error;
     }

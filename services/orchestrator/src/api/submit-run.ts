@@ -6,8 +6,10 @@ import { RunSource } from '@flywheel/proto/flywheel/common/v1/trigger_pb.js';
 import type { SubmitRunRequest } from '@flywheel/proto/flywheel/orchestrator/v1/orchestrator_pb.js';
 import { currentAuditPrincipal, resourceNotFound } from '@flywheel/rpc';
 import type { Doc } from '@flywheel/store';
+import type { AdmissionConfig } from '../admission/queue-config.ts';
+import { admissionFor } from '../admission/run-demand.ts';
 import type { BuiltinSteps } from '../builtin-steps/step-types.ts';
-import { localPrincipal, newRunRecord } from '../runs/new-run.ts';
+import { localPrincipal, newRunRecord, queuedRun } from '../runs/new-run.ts';
 import type { RunEngine } from '../runs/run-engine.ts';
 import { newRunId, runIdFor } from '../runs/run-ids.ts';
 import type { RunRecord } from '../runs/run-records.ts';
@@ -21,6 +23,8 @@ export interface SubmitRunDeps {
   pipelines: StoredPipelines;
   /** Team of the local principal: owns inline runs submitted without one. */
   localTeam: string;
+  /** Queues and quotas: a run names its queue, and must fit its team's quota. */
+  queues: AdmissionConfig;
 }
 
 export interface SubmittedRun {
@@ -46,6 +50,7 @@ export function createSubmitRun(deps: SubmitRunDeps) {
     validatePipelineSpec(definition.spec, definition.field, { builtins: Object.keys(deps.builtins) });
     const parameters: JsonObject = resolveRunParameters(definition.spec, request.parameters, 'parameters');
     const team = request.team || definition.team || deps.localTeam;
+    const admission = admissionFor(deps.queues, request.queue, team, definition.spec, definition.field);
     const caller = currentAuditPrincipal();
     const record = newRunRecord({
       id: runId,
@@ -60,10 +65,11 @@ export function createSubmitRun(deps: SubmitRunDeps) {
       principal: caller.subject ? caller : localPrincipal(team),
       requestId: request.requestId,
       labels: request.labels,
+      admission,
     });
     try {
       record.owner = deps.engine.newOwner();
-      const run = await deps.runs.create({ record }, options);
+      const run = await deps.runs.create(queuedRun(record), options);
       deps.engine.start(runId);
       return { run, created: true };
     } catch (error) {

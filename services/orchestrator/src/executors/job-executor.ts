@@ -1,6 +1,7 @@
 import type { JsonObject } from '@bufbuild/protobuf';
 import type { FailureKindName } from '../runs/run-records.ts';
 import type { JobLogSink } from './job-logs.ts';
+import type { MeasuredUsage } from './process-usage.ts';
 
 /** One attempt of a command step, as an executor receives it: templates already resolved. */
 export interface CommandJob {
@@ -30,6 +31,8 @@ export interface CommandJob {
    * needs for that (recorded with the attempt before the job's work matters).
    */
   started(executorRef: string, reattachHandle?: string): Promise<void>;
+  /** Told what the job used once it ended, by executors that measure it (before `run` settles). */
+  reportUsage?(usage: MeasuredUsage): void;
 }
 
 /**

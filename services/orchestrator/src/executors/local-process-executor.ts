@@ -7,6 +7,7 @@ import { StringDecoder } from 'node:string_decoder';
 import type { JsonObject } from '@bufbuild/protobuf';
 import { abortError } from '@flywheel/core';
 import { type CommandJob, type JobExecutor, JobFailure } from './job-executor.ts';
+import { cpuSecondsOfTimes, type MemorySampler, sampleTreeMemory } from './process-usage.ts';
 
 export interface LocalProcessExecutorOptions {
   /** Between SIGTERM and SIGKILL when a job is stopped, ms. Default 10 000. */
@@ -29,6 +30,8 @@ export const jobFiles = {
   stderr: 'stderr.log',
   /** Written by the job's wrapper when the command exits: its exit code (128 + n for signal n). */
   exitCode: 'exit-code',
+  /** Written by the wrapper before the exit code: the shell's `times` (its and its children's CPU time). */
+  cpuTimes: 'cpu-times',
 } as const;
 
 /**
@@ -36,13 +39,15 @@ export const jobFiles = {
  * for `go` on stdin — sent once the attempt's pid is recorded, so no command runs unrecorded (an
  * orchestrator dying first leaves EOF: exit 125, nothing ran) — then runs the command and records
  * its exit code in the job directory, so an orchestrator restarted after a crash can read the
- * result of a job it did not see end.
+ * result of a job it did not see end. Before that it records its `times` (the CPU time of the
+ * command and whatever it waited for) for the job's accounting.
  */
 const wrapper =
   // A trapped TERM/INT waits for the command (which gets it from the group signal too); a command
   // killed by a signal makes the wrapper end by that signal as well, as if it were the command.
   'trap \':\' TERM INT; IFS= read -r go && [ "$go" = go ] || exit 125; exec </dev/null; ' +
-  'f=$1; shift; "$@"; c=$?; printf %s "$c" > "$f.tmp" && mv "$f.tmp" "$f"; ' +
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell parameter expansion (the job directory)
+  'f=$1; shift; "$@"; c=$?; times > "${f%/*}/cpu-times"; printf %s "$c" > "$f.tmp" && mv "$f.tmp" "$f"; ' +
   'if [ "$c" -gt 128 ]; then trap - TERM INT; kill -s "$(kill -l "$c")" $$; fi; exit "$c"';
 
 /** How often a job's log files and a reattached process are looked at, ms. */
@@ -100,6 +105,7 @@ export function createLocalProcessExecutor(options: LocalProcessExecutorOptions 
       await mkdir(artifactsDir, { recursive: true });
       await rm(outputsPath, { force: true });
       await rm(exitCodePath, { force: true });
+      await rm(join(job.jobDir, jobFiles.cpuTimes), { force: true });
       await writeFile(parametersPath, JSON.stringify(job.parametersFile, null, 2));
       if (job.signal.aborted) throw abortError(job.signal);
 
@@ -155,6 +161,7 @@ export function createLocalProcessExecutor(options: LocalProcessExecutorOptions 
       );
 
       let killTimer: NodeJS.Timeout | undefined;
+      let memory: MemorySampler | undefined;
       const stop = (): void => {
         if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
         job.logs.write(
@@ -184,7 +191,9 @@ export function createLocalProcessExecutor(options: LocalProcessExecutorOptions 
           });
         child.stdin?.on('error', () => {}); // a job already gone: its exit says why
         child.stdin?.end('go\n');
+        memory = sampleTreeMemory(pid);
         outcome = await exited;
+        await reportUsage(job, memory);
         await captured;
       } catch (error) {
         if (error instanceof Error && (error as NodeJS.ErrnoException).syscall?.startsWith('spawn')) {
@@ -197,6 +206,7 @@ export function createLocalProcessExecutor(options: LocalProcessExecutorOptions 
       } finally {
         clearTimeout(killTimer);
         job.signal.removeEventListener('abort', stop);
+        await memory?.stop();
       }
 
       const status = outcome.signal ? `was killed by ${outcome.signal}` : `exited with code ${outcome.code}`;
@@ -234,6 +244,7 @@ export function createLocalProcessExecutor(options: LocalProcessExecutorOptions 
           ? `adopted the running process ${pid} after an orchestrator restart; its output so far is read again`
           : `process ${pid} ended while the orchestrator was down; reading its result`,
       );
+      const memory = sampleTreeMemory(pid);
       const ended = (async () => {
         while (await isOurs()) await sleep(pollMs);
       })();
@@ -241,10 +252,13 @@ export function createLocalProcessExecutor(options: LocalProcessExecutorOptions 
         job.signal.addEventListener('abort', stop, { once: true });
         if (job.signal.aborted) stop();
         await ended;
+        // Peak memory counts only what was seen since the adoption.
+        await reportUsage(job, memory);
         await follow(job, stderrTail, Promise.resolve());
       } finally {
         clearTimeout(killTimer);
         job.signal.removeEventListener('abort', stop);
+        await memory.stop();
       }
       if (job.signal.aborted) throw abortError(job.signal);
       let exitCode: number;
@@ -261,6 +275,13 @@ export function createLocalProcessExecutor(options: LocalProcessExecutorOptions 
       return result(job, program, status, exitCode, stderrTail);
     },
   };
+}
+
+/** Tells the job what it used: CPU time from the wrapper's `cpu-times` file (0 when absent: killed), peak memory sampled. */
+async function reportUsage(job: CommandJob, memory: MemorySampler): Promise<void> {
+  const peakMemoryBytes = await memory.stop();
+  const times = await readFile(join(job.jobDir, jobFiles.cpuTimes), 'utf8').catch(() => '');
+  job.reportUsage?.({ cpuSeconds: cpuSecondsOfTimes(times) ?? 0, peakMemoryBytes });
 }
 
 function sleep(ms: number): Promise<void> {

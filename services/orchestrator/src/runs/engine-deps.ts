@@ -1,5 +1,6 @@
 import type { Logger } from '@flywheel/core';
 import type { PipelineSpec } from '@flywheel/proto/flywheel/common/v1/pipeline_pb.js';
+import type { AdmissionController } from '../admission/admission-controller.ts';
 import type { BuiltinSteps } from '../builtin-steps/step-types.ts';
 import type { JobExecutor } from '../executors/job-executor.ts';
 import type { JobLogs } from '../executors/job-logs.ts';
@@ -30,6 +31,8 @@ export interface EngineDeps {
   readonly random?: () => number;
   /** Told of each run this process ends. Default: nothing is counted. */
   readonly metrics?: RunMetrics;
+  /** Admits waiting runs by queue priority and team quota. */
+  readonly admission: AdmissionController;
 }
 
 /** What a step's attempts need from the run they belong to. */

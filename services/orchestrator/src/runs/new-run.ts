@@ -4,8 +4,11 @@ import type { PrincipalSchema } from '@flywheel/proto/flywheel/common/v1/princip
 import type { RunTriggerSchema } from '@flywheel/proto/flywheel/common/v1/trigger_pb.js';
 import { injectTraceContext } from '@flywheel/telemetry';
 import { context, isSpanContextValid, trace } from '@opentelemetry/api';
+import type { QueuedAdmission } from '../admission/run-demand.ts';
+import { runQueuedEvent } from './run-events.ts';
 import { storedPrincipal, storedSpec, storedTrigger } from './run-proto.ts';
 import type { FailureRecord, RunRecord, StepRecord } from './run-records.ts';
+import type { RunChange } from './run-store.ts';
 
 /** Who acts when a use case runs outside any call or event (direct calls in tests). */
 export const localPrincipal = (team: string): MessageInitShape<typeof PrincipalSchema> => ({
@@ -27,6 +30,8 @@ export interface NewRun {
   labels?: Record<string, string>;
   /** Steps carried over as they are (RetryRun reusing succeeded steps), by name. */
   reuse?: ReadonlyMap<string, StepRecord>;
+  /** Its queue and what it reserves once admitted (see `admissionFor`); absent for a run rejected at once. */
+  admission?: QueuedAdmission;
 }
 
 /**
@@ -36,6 +41,7 @@ export interface NewRun {
 export function newRunRecord(run: NewRun): RunRecord {
   const carrier = injectTraceContext({});
   const spanContext = trace.getSpanContext(context.active());
+  const createTime = new Date().toISOString();
   return {
     id: run.id,
     pipelineName: run.pipelineName,
@@ -55,15 +61,34 @@ export function newRunRecord(run: NewRun): RunRecord {
     labels: run.labels ?? {},
     ...(carrier.traceparent ? { traceparent: carrier.traceparent } : {}),
     traceId: spanContext && isSpanContextValid(spanContext) ? spanContext.traceId : '',
-    createTime: new Date().toISOString(),
+    ...(run.admission
+      ? {
+          queue: run.admission.queue,
+          admission: {
+            state: 'waiting' as const,
+            priority: run.admission.priority,
+            demand: run.admission.demand,
+            queuedSince: createTime,
+            position: 0,
+            reason: 'not looked at yet',
+          },
+        }
+      : {}),
+    createTime,
   };
+}
+
+/** The creation of a new run: the record with its `run.queued` event. */
+export function queuedRun(record: RunRecord): RunChange {
+  return { record, events: [runQueuedEvent(record)] };
 }
 
 /** The same record, ended FAILED before it started (an invalid request that still deserves an answer). */
 export function rejectedRunRecord(record: RunRecord, failure: FailureRecord): RunRecord {
   const now = new Date().toISOString();
+  const { admission: _never, queue: _none, ...rest } = record;
   return {
-    ...record,
+    ...rest,
     state: 'failed',
     active: false,
     failure,

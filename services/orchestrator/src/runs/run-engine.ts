@@ -61,6 +61,8 @@ export function createRunEngine(deps: EngineDeps): RunEngine {
     executions.set(runId, execution);
     void execution.done.finally(() => {
       if (executions.get(runId) === execution) executions.delete(runId);
+      // Its reservation is free now (if it held one): waiting runs may fit.
+      deps.admission.wake();
     });
   };
 

@@ -7,8 +7,10 @@ import {
   PipelineRunFailedSchema,
   PipelineRunStartedSchema,
   PipelineRunSucceededSchema,
+  RunAdmittedSchema,
+  RunQueuedSchema,
 } from '@flywheel/proto/flywheel/events/v1/pipeline_pb.js';
-import { failureMessage, principalOf, times, triggerOf } from './run-proto.ts';
+import { failureMessage, principalOf, resourcesMessage, times, triggerOf } from './run-proto.ts';
 import type { FailureRecord, JobRecord, RunRecord } from './run-records.ts';
 
 const source = 'flywheel/orchestrator';
@@ -122,6 +124,41 @@ export function jobFailedEvent(
       failure: failureMessage(failure),
       willRetry: nextAttemptTime !== undefined,
       ...times({ nextAttemptTime, startTime: job.startTime, endTime: job.endTime }),
+    },
+    { source },
+  );
+}
+
+/** `run.queued`, for a run that entered its queue. */
+export function runQueuedEvent(run: RunRecord): CloudEvent {
+  return newEvent(
+    RunQueuedSchema,
+    {
+      runId: run.id,
+      pipelineName: run.pipelineName,
+      team: run.team,
+      queue: run.queue ?? '',
+      priority: run.admission?.priority ?? 0,
+      principal: principalOf(run),
+      ...times({ queuedSince: run.admission?.queuedSince }),
+    },
+    { source },
+  );
+}
+
+/** `run.admitted`, with what the run reserves. */
+export function runAdmittedEvent(run: RunRecord): CloudEvent {
+  return newEvent(
+    RunAdmittedSchema,
+    {
+      runId: run.id,
+      pipelineName: run.pipelineName,
+      team: run.team,
+      queue: run.queue ?? '',
+      priority: run.admission?.priority ?? 0,
+      principal: principalOf(run),
+      ...(run.admission ? { demand: resourcesMessage(run.admission.demand) } : {}),
+      ...times({ queuedSince: run.admission?.queuedSince, admitTime: run.admission?.admitTime }),
     },
     { source },
   );

@@ -5,7 +5,13 @@ import { pipelineResolver, renderTemplate, TemplateError } from '@flywheel/pipel
 import type { PipelineSpec, Step } from '@flywheel/proto/flywheel/common/v1/pipeline_pb.js';
 import type { EngineDeps, RunContext } from './engine-deps.ts';
 import { maxAttemptsOf } from './retry-backoff.ts';
-import { jobFailedEvent, runFailedEvent, runStartedEvent, runSucceededEvent } from './run-events.ts';
+import {
+  jobFailedEvent,
+  runAdmittedEvent,
+  runFailedEvent,
+  runStartedEvent,
+  runSucceededEvent,
+} from './run-events.ts';
 import { claimable, leaseOf, ownedBy } from './run-lease.ts';
 import { specOf } from './run-proto.ts';
 import {
@@ -133,6 +139,14 @@ async function execute(
   const run: RunContext = { deps, runId, spec, current: () => current, update, runSignal, stopSignal, log };
 
   if (current.state === 'cancelling') runAbort.abort(new AppError('cancelled', 'run cancelled'));
+  if (current.state === 'queued' && current.admission?.state === 'waiting') {
+    const admitted = await waitInQueue(run).then(
+      () => true,
+      () => false,
+    );
+    // Stopping: the run stays waiting for the next start; cancelled: it ends below.
+    if (!admitted && stopSignal.aborted) return;
+  }
 
   const timeoutMs = spec.timeout ? durationMs(spec.timeout) : undefined;
   const timer =
@@ -157,6 +171,41 @@ async function execute(
 }
 
 /**
+ * Waits until admission lets the run in: then records it admitted and running, with `run.admitted`
+ * and `pipeline.run-started`, in one write. Rejects when the run is cancelled or the service stops.
+ */
+function waitInQueue(run: RunContext): Promise<void> {
+  return run.deps.admission.waitForAdmission(
+    run.current(),
+    {
+      admit: () =>
+        run.update((record) => {
+          if (record.state !== 'queued' || record.admission?.state !== 'waiting') return undefined;
+          const time = now();
+          record.admission = {
+            ...record.admission,
+            state: 'admitted',
+            admitTime: time,
+            position: 0,
+            reason: '',
+          };
+          record.state = 'running';
+          record.startTime = time;
+          return { record, events: [runAdmittedEvent(record), runStartedEvent(record)] };
+        }),
+      note: async (position, reason) => {
+        await run.update((record) => {
+          if (record.admission?.state !== 'waiting') return undefined;
+          record.admission = { ...record.admission, position, reason };
+          return { record };
+        });
+      },
+    },
+    run.runSignal,
+  );
+}
+
+/**
  * Running, with `pipeline.run-started` the first time. An attempt still recorded running or queued
  * was cut short by the orchestrator dying (a clean stop records its own): a command job the
  * executor can reattach to is left running, to be adopted; any other is recorded interrupted and
@@ -167,7 +216,8 @@ function startOrResume(record: RunRecord, spec: PipelineSpec, canReattach: boole
   if (isFinalRun(record.state)) return undefined;
   const events = [];
   let changed = false;
-  if (record.state === 'queued') {
+  // A run waiting in its queue starts when admitted (see waitInQueue).
+  if (record.state === 'queued' && record.admission?.state !== 'waiting') {
     record.state = 'running';
     record.startTime = now();
     events.push(runStartedEvent(record));

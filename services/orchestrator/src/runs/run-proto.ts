@@ -6,10 +6,13 @@ import {
   FailureSchema,
   type PipelineSpec,
   PipelineSpecSchema,
+  type Resources,
+  ResourcesSchema,
 } from '@flywheel/proto/flywheel/common/v1/pipeline_pb.js';
 import { type Principal, PrincipalSchema } from '@flywheel/proto/flywheel/common/v1/principal_pb.js';
 import { type RunTrigger, RunTriggerSchema } from '@flywheel/proto/flywheel/common/v1/trigger_pb.js';
 import {
+  AdmissionState,
   JobSchema,
   JobState,
   RunSchema,
@@ -17,7 +20,9 @@ import {
   StepRunSchema,
   StepState,
 } from '@flywheel/proto/flywheel/orchestrator/v1/orchestrator_pb.js';
+import type { Quantities } from '../admission/quantities.ts';
 import type {
+  AdmissionRecord,
   FailureKindName,
   FailureRecord,
   JobRecord,
@@ -121,8 +126,29 @@ export function storedPrincipal(principal: MessageInitShape<typeof PrincipalSche
   return toJson(PrincipalSchema, create(PrincipalSchema, principal));
 }
 
-function jobMessage(runId: string, stepName: string, job: JobRecord) {
+/** Admission's cores, MiB and GPUs as the `Resources` message. */
+export function resourcesMessage(demand: Quantities): Resources {
+  return create(ResourcesSchema, { cpu: demand.cpu, memoryMib: demand.memoryMib, gpu: demand.gpu });
+}
+
+function admissionMessage(admission: AdmissionRecord) {
+  return {
+    state: admission.state === 'waiting' ? AdmissionState.WAITING : AdmissionState.ADMITTED,
+    position: admission.position,
+    reason: admission.reason,
+    demand: resourcesMessage(admission.demand),
+    jobs: admission.demand.jobs,
+    priority: admission.priority,
+    ...times({ queuedSince: admission.queuedSince, admitTime: admission.admitTime }),
+  };
+}
+
+function jobMessage(runId: string, stepName: string, job: JobRecord, requested: Resources | undefined) {
   return create(JobSchema, {
+    ...(requested ? { requested } : {}),
+    ...(job.usage
+      ? { usage: { ...job.usage, peakMemoryBytes: BigInt(Math.round(job.usage.peakMemoryBytes)) } }
+      : {}),
     id: job.id,
     runId,
     stepName,
@@ -136,11 +162,11 @@ function jobMessage(runId: string, stepName: string, job: JobRecord) {
   });
 }
 
-function stepMessage(runId: string, step: StepRecord) {
+function stepMessage(runId: string, step: StepRecord, requested: Resources | undefined) {
   return create(StepRunSchema, {
     name: step.name,
     state: stepStateByName[step.state],
-    attempts: step.attempts.map((job) => jobMessage(runId, step.name, job)),
+    attempts: step.attempts.map((job) => jobMessage(runId, step.name, job, requested)),
     ...(step.outputs ? { outputs: step.outputs } : {}),
     ...(step.failure ? { failure: failureMessage(step.failure) } : {}),
     ...times({ startTime: step.startTime, endTime: step.endTime }),
@@ -149,15 +175,19 @@ function stepMessage(runId: string, step: StepRecord) {
 
 /** A stored run as the `Run` message users see. */
 export function runMessage(record: RunRecord) {
+  const spec = specOf(record);
+  const requested = new Map(spec.steps.map((s) => [s.name, s.resources]));
   return create(RunSchema, {
     id: record.id,
     pipelineName: record.pipelineName,
     pipelineRevision: BigInt(record.pipelineRevision),
-    spec: specOf(record),
+    spec,
     parameters: record.parameters,
     team: record.team,
     state: runStateByName[record.state],
-    steps: record.steps.map((step) => stepMessage(record.id, step)),
+    steps: record.steps.map((step) => stepMessage(record.id, step, requested.get(step.name))),
+    queue: record.queue ?? '',
+    ...(record.admission ? { admission: admissionMessage(record.admission) } : {}),
     ...(record.outputs ? { outputs: record.outputs } : {}),
     ...(record.failure ? { failure: failureMessage(record.failure) } : {}),
     trigger: triggerOf(record),

@@ -1,4 +1,5 @@
 import type { JsonObject, JsonValue } from '@bufbuild/protobuf';
+import type { Quantities } from '../admission/quantities.ts';
 
 /** Collection of run documents, one per run, keyed by run id. */
 export const runsCollection = 'runs';
@@ -50,9 +51,35 @@ export interface JobRecord {
    */
   interrupted?: boolean;
   crashed?: boolean;
+  /** What the attempt used, once it ended (executors that measure it). */
+  usage?: JobUsageRecord;
   createTime: string;
   startTime?: string;
   endTime?: string;
+}
+
+/** Resources one attempt used. */
+export interface JobUsageRecord {
+  /** User + system CPU time of the command and the processes it waited for. */
+  cpuSeconds: number;
+  /** Peak resident memory, bytes. */
+  peakMemoryBytes: number;
+  wallSeconds: number;
+}
+
+/** A run's wait in its queue (absent on runs stored before queues existed: admitted). */
+export interface AdmissionRecord {
+  state: 'waiting' | 'admitted';
+  /** The queue's priority when the run was queued (the configured one wins while it exists). */
+  priority: number;
+  /** What the run reserves while admitted. */
+  demand: Quantities;
+  queuedSince: string;
+  admitTime?: string;
+  /** 1-based place among waiting runs at the last admission pass; 0 once admitted. */
+  position: number;
+  /** Why it waits, as of the last admission pass. */
+  reason: string;
 }
 
 /** The state of one step of a run. */
@@ -111,6 +138,9 @@ export interface RunRecord {
   traceId: string;
   /** Set by CancelRun. */
   cancelReason?: string;
+  /** The queue it waits in before admission. */
+  queue?: string;
+  admission?: AdmissionRecord;
   /** Who executes the run; absent for a run nobody has claimed (or that its owner let go on a clean stop). */
   owner?: RunOwner;
   createTime: string;

@@ -14,12 +14,13 @@ import type { Step } from '@flywheel/proto/flywheel/common/v1/pipeline_pb.js';
 import { context, trace } from '@opentelemetry/api';
 import { JobFailure } from '../executors/job-executor.ts';
 import type { JobLogSink } from '../executors/job-logs.ts';
+import type { MeasuredUsage } from '../executors/process-usage.ts';
 import { runBuiltinStep } from './builtin-step-runner.ts';
 import type { RunContext } from './engine-deps.ts';
 import { maxAttemptsOf, retryDelayMs } from './retry-backoff.ts';
 import { jobFailedEvent, jobStartedEvent, jobSucceededEvent } from './run-events.ts';
 import { triggerOf } from './run-proto.ts';
-import type { FailureRecord, JobRecord, RunRecord, StepRecord } from './run-records.ts';
+import type { FailureRecord, JobRecord, JobUsageRecord, RunRecord, StepRecord } from './run-records.ts';
 
 const tracer = trace.getTracer('@flywheel/orchestrator');
 
@@ -160,6 +161,17 @@ async function oneAttempt(run: RunContext, step: Step, maxAttempts: number): Pro
         );
   const signal = AbortSignal.any([run.runSignal, timeout.signal]);
   let started = adopting !== undefined;
+  let measured: MeasuredUsage | undefined;
+  let accounted: { team: string; usage: JobUsageRecord } | undefined;
+  const account = (j: JobRecord, team: string): void => {
+    const usage = usageOf(measured, j);
+    if (!usage) return;
+    j.usage = usage;
+    accounted = { team, usage };
+  };
+  const reportAccounted = (): void => {
+    if (accounted) run.deps.metrics?.jobUsed?.(accounted.team, step.resources?.cpu ?? 0, accounted.usage);
+  };
   const markStarted = async (executorRef: string, executorHandle?: string): Promise<void> => {
     started = true;
     await run.update((r) => {
@@ -201,6 +213,9 @@ async function oneAttempt(run: RunContext, step: Step, maxAttempts: number): Pro
       signal,
       logs,
       markStarted,
+      reportUsage: (usage) => {
+        measured = usage;
+      },
       ...(adopting?.executorHandle ? { adoptHandle: adopting.executorHandle } : {}),
     });
     logs.write('system', 'succeeded');
@@ -211,11 +226,13 @@ async function oneAttempt(run: RunContext, step: Step, maxAttempts: number): Pro
       if (!j) return undefined;
       j.state = 'succeeded';
       j.endTime = now();
+      account(j, r.team);
       s.state = 'succeeded';
       s.outputs = outputs;
       s.endTime = j.endTime;
       return { record: r, events: [jobSucceededEvent(r, step.name, j, outputs)] };
     });
+    reportAccounted();
     return false;
   } catch (error) {
     if (run.stopSignal.aborted) {
@@ -247,6 +264,7 @@ async function oneAttempt(run: RunContext, step: Step, maxAttempts: number): Pro
       j.failure = failure;
       if (failure.exitCode !== undefined) j.exitCode = failure.exitCode;
       j.endTime = now();
+      account(j, r.team);
       if (nextAttemptTime) {
         s.state = 'retrying';
         s.nextAttemptTime = nextAttemptTime;
@@ -260,6 +278,7 @@ async function oneAttempt(run: RunContext, step: Step, maxAttempts: number): Pro
       const events = started ? [jobFailedEvent(r, step.name, j, failure, nextAttemptTime)] : [];
       return { record: r, events };
     });
+    reportAccounted();
     return willRetry;
   } finally {
     clearTimeout(timer);
@@ -297,6 +316,7 @@ interface AttemptInput {
   signal: AbortSignal;
   logs: JobLogSink;
   markStarted(executorRef: string, executorHandle?: string): Promise<void>;
+  reportUsage(usage: MeasuredUsage): void;
   /** Set when adopting the job a previous orchestrator process left running. */
   adoptHandle?: string;
 }
@@ -355,11 +375,19 @@ async function execute(run: RunContext, step: Step, input: AttemptInput): Promis
     signal: input.signal,
     logs: input.logs,
     started: input.markStarted,
+    reportUsage: input.reportUsage,
   };
   const { executor } = run.deps;
   return input.adoptHandle && executor.reattach
     ? executor.reattach(job, input.adoptHandle)
     : executor.run(job);
+}
+
+/** The attempt's usage record: what the executor measured, with the wall time from start to end. */
+function usageOf(measured: MeasuredUsage | undefined, job: JobRecord): JobUsageRecord | undefined {
+  if (!measured) return undefined;
+  const wallMs = job.startTime && job.endTime ? Date.parse(job.endTime) - Date.parse(job.startTime) : 0;
+  return { ...measured, wallSeconds: Math.max(0, wallMs / 1000) };
 }
 
 function asText(value: JsonValue): string {

@@ -7,7 +7,7 @@
 
 import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import type { JsonObject, Message } from "@bufbuild/protobuf";
-import type { Failure, PipelineSpec } from "../../common/v1/pipeline_pb.js";
+import type { Failure, PipelineSpec, Resources } from "../../common/v1/pipeline_pb.js";
 import type { RunTrigger, SuppressionReason } from "../../common/v1/trigger_pb.js";
 import type { Principal } from "../../common/v1/principal_pb.js";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
@@ -498,4 +498,114 @@ export declare type JobFailed = Message<"flywheel.events.v1.JobFailed"> & {
  * Use `create(JobFailedSchema)` to create a new message.
  */
 export declare const JobFailedSchema: GenMessage<JobFailed>;
+
+/**
+ * A run entered its queue: it waits until its team's quota and the shared capacity have room.
+ *
+ * @generated from message flywheel.events.v1.RunQueued
+ */
+export declare type RunQueued = Message<"flywheel.events.v1.RunQueued"> & {
+  /**
+   * @generated from field: string run_id = 1;
+   */
+  runId: string;
+
+  /**
+   * @generated from field: string pipeline_name = 2;
+   */
+  pipelineName: string;
+
+  /**
+   * @generated from field: string team = 3;
+   */
+  team: string;
+
+  /**
+   * @generated from field: string queue = 4;
+   */
+  queue: string;
+
+  /**
+   * The queue's priority, higher first.
+   *
+   * @generated from field: int32 priority = 5;
+   */
+  priority: number;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp queued_since = 6;
+   */
+  queuedSince?: Timestamp | undefined;
+
+  /**
+   * @generated from field: flywheel.common.v1.Principal principal = 7;
+   */
+  principal?: Principal | undefined;
+};
+
+/**
+ * Describes the message flywheel.events.v1.RunQueued.
+ * Use `create(RunQueuedSchema)` to create a new message.
+ */
+export declare const RunQueuedSchema: GenMessage<RunQueued>;
+
+/**
+ * A run left its queue: its resources are reserved against its team's quota until it ends.
+ *
+ * @generated from message flywheel.events.v1.RunAdmitted
+ */
+export declare type RunAdmitted = Message<"flywheel.events.v1.RunAdmitted"> & {
+  /**
+   * @generated from field: string run_id = 1;
+   */
+  runId: string;
+
+  /**
+   * @generated from field: string pipeline_name = 2;
+   */
+  pipelineName: string;
+
+  /**
+   * @generated from field: string team = 3;
+   */
+  team: string;
+
+  /**
+   * @generated from field: string queue = 4;
+   */
+  queue: string;
+
+  /**
+   * @generated from field: int32 priority = 5;
+   */
+  priority: number;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp queued_since = 6;
+   */
+  queuedSince?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp admit_time = 7;
+   */
+  admitTime?: Timestamp | undefined;
+
+  /**
+   * What it reserves.
+   *
+   * @generated from field: flywheel.common.v1.Resources demand = 8;
+   */
+  demand?: Resources | undefined;
+
+  /**
+   * @generated from field: flywheel.common.v1.Principal principal = 9;
+   */
+  principal?: Principal | undefined;
+};
+
+/**
+ * Describes the message flywheel.events.v1.RunAdmitted.
+ * Use `create(RunAdmittedSchema)` to create a new message.
+ */
+export declare const RunAdmittedSchema: GenMessage<RunAdmitted>;
 

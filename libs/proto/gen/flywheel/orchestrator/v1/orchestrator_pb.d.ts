@@ -7,7 +7,7 @@
 
 import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import type { JsonObject, Message } from "@bufbuild/protobuf";
-import type { Failure, PipelineSpec } from "../../common/v1/pipeline_pb.js";
+import type { Failure, PipelineSpec, Resources } from "../../common/v1/pipeline_pb.js";
 import type { RunTrigger } from "../../common/v1/trigger_pb.js";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import type { Principal } from "../../common/v1/principal_pb.js";
@@ -143,6 +143,20 @@ export declare type Run = Message<"flywheel.orchestrator.v1.Run"> & {
    * @generated from field: flywheel.common.v1.Principal principal = 19;
    */
   principal?: Principal | undefined;
+
+  /**
+   * The queue the run waits in before it is admitted (SubmitRunRequest.queue, else the default).
+   *
+   * @generated from field: string queue = 20;
+   */
+  queue: string;
+
+  /**
+   * Its wait in that queue: waiting (with position and reason) or admitted.
+   *
+   * @generated from field: flywheel.orchestrator.v1.RunAdmission admission = 21;
+   */
+  admission?: RunAdmission | undefined;
 };
 
 /**
@@ -150,6 +164,74 @@ export declare type Run = Message<"flywheel.orchestrator.v1.Run"> & {
  * Use `create(RunSchema)` to create a new message.
  */
 export declare const RunSchema: GenMessage<Run>;
+
+/**
+ * A run's wait in its queue. While waiting the run is RUN_STATE_QUEUED.
+ *
+ * @generated from message flywheel.orchestrator.v1.RunAdmission
+ */
+export declare type RunAdmission = Message<"flywheel.orchestrator.v1.RunAdmission"> & {
+  /**
+   * @generated from field: flywheel.orchestrator.v1.AdmissionState state = 1;
+   */
+  state: AdmissionState;
+
+  /**
+   * 1-based place among every waiting run, in the order admission considers them; 0 once admitted.
+   *
+   * @generated from field: int32 position = 2;
+   */
+  position: number;
+
+  /**
+   * When the run entered its queue.
+   *
+   * @generated from field: google.protobuf.Timestamp queued_since = 3;
+   */
+  queuedSince?: Timestamp | undefined;
+
+  /**
+   * When it was admitted.
+   *
+   * @generated from field: google.protobuf.Timestamp admit_time = 4;
+   */
+  admitTime?: Timestamp | undefined;
+
+  /**
+   * Why it still waits, e.g. "team-b quota: cpu 2 of 2 in use, needs 1".
+   *
+   * @generated from field: string reason = 5;
+   */
+  reason: string;
+
+  /**
+   * What it reserves while admitted: the sum of its steps' resources (their largest when
+   * max_parallel_steps is 1).
+   *
+   * @generated from field: flywheel.common.v1.Resources demand = 6;
+   */
+  demand?: Resources | undefined;
+
+  /**
+   * Jobs it may run at once (counted against a team's job quota).
+   *
+   * @generated from field: int32 jobs = 7;
+   */
+  jobs: number;
+
+  /**
+   * Priority of its queue, higher first.
+   *
+   * @generated from field: int32 priority = 8;
+   */
+  priority: number;
+};
+
+/**
+ * Describes the message flywheel.orchestrator.v1.RunAdmission.
+ * Use `create(RunAdmissionSchema)` to create a new message.
+ */
+export declare const RunAdmissionSchema: GenMessage<RunAdmission>;
 
 /**
  * The state of one step in a run.
@@ -280,6 +362,20 @@ export declare type Job = Message<"flywheel.orchestrator.v1.Job"> & {
    * @generated from field: google.protobuf.Timestamp end_time = 12;
    */
   endTime?: Timestamp | undefined;
+
+  /**
+   * What the step requested (its `resources`).
+   *
+   * @generated from field: flywheel.common.v1.Resources requested = 13;
+   */
+  requested?: Resources | undefined;
+
+  /**
+   * What the attempt used, once it ended (command steps on the local executor).
+   *
+   * @generated from field: flywheel.orchestrator.v1.JobUsage usage = 14;
+   */
+  usage?: JobUsage | undefined;
 };
 
 /**
@@ -287,6 +383,41 @@ export declare type Job = Message<"flywheel.orchestrator.v1.Job"> & {
  * Use `create(JobSchema)` to create a new message.
  */
 export declare const JobSchema: GenMessage<Job>;
+
+/**
+ * Resources one attempt used.
+ *
+ * @generated from message flywheel.orchestrator.v1.JobUsage
+ */
+export declare type JobUsage = Message<"flywheel.orchestrator.v1.JobUsage"> & {
+  /**
+   * CPU time, user + system, of the command and every process it waited for.
+   *
+   * @generated from field: double cpu_seconds = 1;
+   */
+  cpuSeconds: number;
+
+  /**
+   * Peak resident memory: the larger of the biggest process's high-water mark and the process
+   * group's summed resident memory, sampled every 100 ms.
+   *
+   * @generated from field: int64 peak_memory_bytes = 2;
+   */
+  peakMemoryBytes: bigint;
+
+  /**
+   * From start to end.
+   *
+   * @generated from field: double wall_seconds = 3;
+   */
+  wallSeconds: number;
+};
+
+/**
+ * Describes the message flywheel.orchestrator.v1.JobUsage.
+ * Use `create(JobUsageSchema)` to create a new message.
+ */
+export declare const JobUsageSchema: GenMessage<JobUsage>;
 
 /**
  * A pipeline stored in the scheduler.
@@ -384,6 +515,14 @@ export declare type SubmitRunRequest = Message<"flywheel.orchestrator.v1.SubmitR
    * @generated from field: map<string, string> labels = 6;
    */
   labels: { [key: string]: string };
+
+  /**
+   * The queue the run waits in until its team's quota has room (FLYWHEEL_ORCHESTRATOR_QUEUES);
+   * empty means the default queue. An unknown queue is INVALID_ARGUMENT.
+   *
+   * @generated from field: string queue = 7;
+   */
+  queue: string;
 };
 
 /**
@@ -760,7 +899,7 @@ export enum RunState {
   UNSPECIFIED = 0,
 
   /**
-   * Accepted, waiting for executor capacity.
+   * Accepted, waiting in its queue until admitted (see Run.admission).
    *
    * @generated from enum value: RUN_STATE_QUEUED = 1;
    */
@@ -905,6 +1044,35 @@ export enum JobState {
  * Describes the enum flywheel.orchestrator.v1.JobState.
  */
 export declare const JobStateSchema: GenEnum<JobState>;
+
+/**
+ * @generated from enum flywheel.orchestrator.v1.AdmissionState
+ */
+export enum AdmissionState {
+  /**
+   * @generated from enum value: ADMISSION_STATE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Waiting in its queue: its team's quota or the shared capacity has no room for it yet.
+   *
+   * @generated from enum value: ADMISSION_STATE_WAITING = 1;
+   */
+  WAITING = 1,
+
+  /**
+   * Admitted: its resources are reserved against its team's quota until it ends.
+   *
+   * @generated from enum value: ADMISSION_STATE_ADMITTED = 2;
+   */
+  ADMITTED = 2,
+}
+
+/**
+ * Describes the enum flywheel.orchestrator.v1.AdmissionState.
+ */
+export declare const AdmissionStateSchema: GenEnum<AdmissionState>;
 
 /**
  * @generated from enum flywheel.orchestrator.v1.LogStream
