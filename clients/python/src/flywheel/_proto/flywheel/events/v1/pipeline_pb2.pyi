@@ -190,3 +190,43 @@ class JobFailed(_message.Message):
     end_time: _timestamp_pb2.Timestamp
     principal: _principal_pb2.Principal
     def __init__(self, job_id: _Optional[str] = ..., run_id: _Optional[str] = ..., pipeline_name: _Optional[str] = ..., step_name: _Optional[str] = ..., attempt: _Optional[int] = ..., team: _Optional[str] = ..., failure: _Optional[_Union[_pipeline_pb2.Failure, _Mapping]] = ..., will_retry: bool = ..., next_attempt_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., principal: _Optional[_Union[_principal_pb2.Principal, _Mapping]] = ...) -> None: ...
+
+class RunQueued(_message.Message):
+    __slots__ = ("run_id", "pipeline_name", "team", "queue", "priority", "queued_since", "principal")
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    PIPELINE_NAME_FIELD_NUMBER: _ClassVar[int]
+    TEAM_FIELD_NUMBER: _ClassVar[int]
+    QUEUE_FIELD_NUMBER: _ClassVar[int]
+    PRIORITY_FIELD_NUMBER: _ClassVar[int]
+    QUEUED_SINCE_FIELD_NUMBER: _ClassVar[int]
+    PRINCIPAL_FIELD_NUMBER: _ClassVar[int]
+    run_id: str
+    pipeline_name: str
+    team: str
+    queue: str
+    priority: int
+    queued_since: _timestamp_pb2.Timestamp
+    principal: _principal_pb2.Principal
+    def __init__(self, run_id: _Optional[str] = ..., pipeline_name: _Optional[str] = ..., team: _Optional[str] = ..., queue: _Optional[str] = ..., priority: _Optional[int] = ..., queued_since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., principal: _Optional[_Union[_principal_pb2.Principal, _Mapping]] = ...) -> None: ...
+
+class RunAdmitted(_message.Message):
+    __slots__ = ("run_id", "pipeline_name", "team", "queue", "priority", "queued_since", "admit_time", "demand", "principal")
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    PIPELINE_NAME_FIELD_NUMBER: _ClassVar[int]
+    TEAM_FIELD_NUMBER: _ClassVar[int]
+    QUEUE_FIELD_NUMBER: _ClassVar[int]
+    PRIORITY_FIELD_NUMBER: _ClassVar[int]
+    QUEUED_SINCE_FIELD_NUMBER: _ClassVar[int]
+    ADMIT_TIME_FIELD_NUMBER: _ClassVar[int]
+    DEMAND_FIELD_NUMBER: _ClassVar[int]
+    PRINCIPAL_FIELD_NUMBER: _ClassVar[int]
+    run_id: str
+    pipeline_name: str
+    team: str
+    queue: str
+    priority: int
+    queued_since: _timestamp_pb2.Timestamp
+    admit_time: _timestamp_pb2.Timestamp
+    demand: _pipeline_pb2.Resources
+    principal: _principal_pb2.Principal
+    def __init__(self, run_id: _Optional[str] = ..., pipeline_name: _Optional[str] = ..., team: _Optional[str] = ..., queue: _Optional[str] = ..., priority: _Optional[int] = ..., queued_since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., admit_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., demand: _Optional[_Union[_pipeline_pb2.Resources, _Mapping]] = ..., principal: _Optional[_Union[_principal_pb2.Principal, _Mapping]] = ...) -> None: ...

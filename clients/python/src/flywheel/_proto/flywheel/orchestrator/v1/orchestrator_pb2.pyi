@@ -46,6 +46,12 @@ class JobState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     JOB_STATE_FAILED: _ClassVar[JobState]
     JOB_STATE_CANCELLED: _ClassVar[JobState]
 
+class AdmissionState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    ADMISSION_STATE_UNSPECIFIED: _ClassVar[AdmissionState]
+    ADMISSION_STATE_WAITING: _ClassVar[AdmissionState]
+    ADMISSION_STATE_ADMITTED: _ClassVar[AdmissionState]
+
 class LogStream(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     LOG_STREAM_UNSPECIFIED: _ClassVar[LogStream]
@@ -74,13 +80,16 @@ JOB_STATE_RUNNING: JobState
 JOB_STATE_SUCCEEDED: JobState
 JOB_STATE_FAILED: JobState
 JOB_STATE_CANCELLED: JobState
+ADMISSION_STATE_UNSPECIFIED: AdmissionState
+ADMISSION_STATE_WAITING: AdmissionState
+ADMISSION_STATE_ADMITTED: AdmissionState
 LOG_STREAM_UNSPECIFIED: LogStream
 LOG_STREAM_STDOUT: LogStream
 LOG_STREAM_STDERR: LogStream
 LOG_STREAM_SYSTEM: LogStream
 
 class Run(_message.Message):
-    __slots__ = ("id", "pipeline_name", "pipeline_revision", "spec", "parameters", "team", "state", "steps", "outputs", "failure", "trigger", "run_request_id", "request_id", "trace_id", "labels", "create_time", "start_time", "end_time", "principal")
+    __slots__ = ("id", "pipeline_name", "pipeline_revision", "spec", "parameters", "team", "state", "steps", "outputs", "failure", "trigger", "run_request_id", "request_id", "trace_id", "labels", "create_time", "start_time", "end_time", "principal", "queue", "admission")
     class LabelsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -107,6 +116,8 @@ class Run(_message.Message):
     START_TIME_FIELD_NUMBER: _ClassVar[int]
     END_TIME_FIELD_NUMBER: _ClassVar[int]
     PRINCIPAL_FIELD_NUMBER: _ClassVar[int]
+    QUEUE_FIELD_NUMBER: _ClassVar[int]
+    ADMISSION_FIELD_NUMBER: _ClassVar[int]
     id: str
     pipeline_name: str
     pipeline_revision: int
@@ -126,7 +137,29 @@ class Run(_message.Message):
     start_time: _timestamp_pb2.Timestamp
     end_time: _timestamp_pb2.Timestamp
     principal: _principal_pb2.Principal
-    def __init__(self, id: _Optional[str] = ..., pipeline_name: _Optional[str] = ..., pipeline_revision: _Optional[int] = ..., spec: _Optional[_Union[_pipeline_pb2.PipelineSpec, _Mapping]] = ..., parameters: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., team: _Optional[str] = ..., state: _Optional[_Union[RunState, str]] = ..., steps: _Optional[_Iterable[_Union[StepRun, _Mapping]]] = ..., outputs: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., failure: _Optional[_Union[_pipeline_pb2.Failure, _Mapping]] = ..., trigger: _Optional[_Union[_trigger_pb2.RunTrigger, _Mapping]] = ..., run_request_id: _Optional[str] = ..., request_id: _Optional[str] = ..., trace_id: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., principal: _Optional[_Union[_principal_pb2.Principal, _Mapping]] = ...) -> None: ...
+    queue: str
+    admission: RunAdmission
+    def __init__(self, id: _Optional[str] = ..., pipeline_name: _Optional[str] = ..., pipeline_revision: _Optional[int] = ..., spec: _Optional[_Union[_pipeline_pb2.PipelineSpec, _Mapping]] = ..., parameters: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., team: _Optional[str] = ..., state: _Optional[_Union[RunState, str]] = ..., steps: _Optional[_Iterable[_Union[StepRun, _Mapping]]] = ..., outputs: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., failure: _Optional[_Union[_pipeline_pb2.Failure, _Mapping]] = ..., trigger: _Optional[_Union[_trigger_pb2.RunTrigger, _Mapping]] = ..., run_request_id: _Optional[str] = ..., request_id: _Optional[str] = ..., trace_id: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., principal: _Optional[_Union[_principal_pb2.Principal, _Mapping]] = ..., queue: _Optional[str] = ..., admission: _Optional[_Union[RunAdmission, _Mapping]] = ...) -> None: ...
+
+class RunAdmission(_message.Message):
+    __slots__ = ("state", "position", "queued_since", "admit_time", "reason", "demand", "jobs", "priority")
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    POSITION_FIELD_NUMBER: _ClassVar[int]
+    QUEUED_SINCE_FIELD_NUMBER: _ClassVar[int]
+    ADMIT_TIME_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    DEMAND_FIELD_NUMBER: _ClassVar[int]
+    JOBS_FIELD_NUMBER: _ClassVar[int]
+    PRIORITY_FIELD_NUMBER: _ClassVar[int]
+    state: AdmissionState
+    position: int
+    queued_since: _timestamp_pb2.Timestamp
+    admit_time: _timestamp_pb2.Timestamp
+    reason: str
+    demand: _pipeline_pb2.Resources
+    jobs: int
+    priority: int
+    def __init__(self, state: _Optional[_Union[AdmissionState, str]] = ..., position: _Optional[int] = ..., queued_since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., admit_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., reason: _Optional[str] = ..., demand: _Optional[_Union[_pipeline_pb2.Resources, _Mapping]] = ..., jobs: _Optional[int] = ..., priority: _Optional[int] = ...) -> None: ...
 
 class StepRun(_message.Message):
     __slots__ = ("name", "state", "attempts", "outputs", "failure", "start_time", "end_time")
@@ -147,7 +180,7 @@ class StepRun(_message.Message):
     def __init__(self, name: _Optional[str] = ..., state: _Optional[_Union[StepState, str]] = ..., attempts: _Optional[_Iterable[_Union[Job, _Mapping]]] = ..., outputs: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., failure: _Optional[_Union[_pipeline_pb2.Failure, _Mapping]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class Job(_message.Message):
-    __slots__ = ("id", "run_id", "step_name", "attempt", "state", "executor", "executor_ref", "exit_code", "failure", "create_time", "start_time", "end_time")
+    __slots__ = ("id", "run_id", "step_name", "attempt", "state", "executor", "executor_ref", "exit_code", "failure", "create_time", "start_time", "end_time", "requested", "usage")
     ID_FIELD_NUMBER: _ClassVar[int]
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     STEP_NAME_FIELD_NUMBER: _ClassVar[int]
@@ -160,6 +193,8 @@ class Job(_message.Message):
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     START_TIME_FIELD_NUMBER: _ClassVar[int]
     END_TIME_FIELD_NUMBER: _ClassVar[int]
+    REQUESTED_FIELD_NUMBER: _ClassVar[int]
+    USAGE_FIELD_NUMBER: _ClassVar[int]
     id: str
     run_id: str
     step_name: str
@@ -172,7 +207,19 @@ class Job(_message.Message):
     create_time: _timestamp_pb2.Timestamp
     start_time: _timestamp_pb2.Timestamp
     end_time: _timestamp_pb2.Timestamp
-    def __init__(self, id: _Optional[str] = ..., run_id: _Optional[str] = ..., step_name: _Optional[str] = ..., attempt: _Optional[int] = ..., state: _Optional[_Union[JobState, str]] = ..., executor: _Optional[str] = ..., executor_ref: _Optional[str] = ..., exit_code: _Optional[int] = ..., failure: _Optional[_Union[_pipeline_pb2.Failure, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    requested: _pipeline_pb2.Resources
+    usage: JobUsage
+    def __init__(self, id: _Optional[str] = ..., run_id: _Optional[str] = ..., step_name: _Optional[str] = ..., attempt: _Optional[int] = ..., state: _Optional[_Union[JobState, str]] = ..., executor: _Optional[str] = ..., executor_ref: _Optional[str] = ..., exit_code: _Optional[int] = ..., failure: _Optional[_Union[_pipeline_pb2.Failure, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., requested: _Optional[_Union[_pipeline_pb2.Resources, _Mapping]] = ..., usage: _Optional[_Union[JobUsage, _Mapping]] = ...) -> None: ...
+
+class JobUsage(_message.Message):
+    __slots__ = ("cpu_seconds", "peak_memory_bytes", "wall_seconds")
+    CPU_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    PEAK_MEMORY_BYTES_FIELD_NUMBER: _ClassVar[int]
+    WALL_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    cpu_seconds: float
+    peak_memory_bytes: int
+    wall_seconds: float
+    def __init__(self, cpu_seconds: _Optional[float] = ..., peak_memory_bytes: _Optional[int] = ..., wall_seconds: _Optional[float] = ...) -> None: ...
 
 class PipelineRef(_message.Message):
     __slots__ = ("pipeline_name", "revision")
@@ -191,7 +238,7 @@ class InlinePipeline(_message.Message):
     def __init__(self, name: _Optional[str] = ..., spec: _Optional[_Union[_pipeline_pb2.PipelineSpec, _Mapping]] = ...) -> None: ...
 
 class SubmitRunRequest(_message.Message):
-    __slots__ = ("pipeline_ref", "inline_pipeline", "parameters", "request_id", "team", "labels")
+    __slots__ = ("pipeline_ref", "inline_pipeline", "parameters", "request_id", "team", "labels", "queue")
     class LabelsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -205,13 +252,15 @@ class SubmitRunRequest(_message.Message):
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     TEAM_FIELD_NUMBER: _ClassVar[int]
     LABELS_FIELD_NUMBER: _ClassVar[int]
+    QUEUE_FIELD_NUMBER: _ClassVar[int]
     pipeline_ref: PipelineRef
     inline_pipeline: InlinePipeline
     parameters: _struct_pb2.Struct
     request_id: str
     team: str
     labels: _containers.ScalarMap[str, str]
-    def __init__(self, pipeline_ref: _Optional[_Union[PipelineRef, _Mapping]] = ..., inline_pipeline: _Optional[_Union[InlinePipeline, _Mapping]] = ..., parameters: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., request_id: _Optional[str] = ..., team: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    queue: str
+    def __init__(self, pipeline_ref: _Optional[_Union[PipelineRef, _Mapping]] = ..., inline_pipeline: _Optional[_Union[InlinePipeline, _Mapping]] = ..., parameters: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., request_id: _Optional[str] = ..., team: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ..., queue: _Optional[str] = ...) -> None: ...
 
 class SubmitRunResponse(_message.Message):
     __slots__ = ("run", "created")
