@@ -11,6 +11,7 @@ import type { Env } from '@flywheel/core';
 import { type CloudEvent, eventKindFor } from '@flywheel/events';
 import type {
   PipelineSpecSchema,
+  ResourcesSchema,
   RetryPolicySchema,
   StepSchema,
 } from '@flywheel/proto/flywheel/common/v1/pipeline_pb.js';
@@ -89,6 +90,7 @@ export interface StepExtra {
   retry?: MessageInitShape<typeof RetryPolicySchema>;
   timeout?: Duration;
   condition?: string;
+  resources?: MessageInitShape<typeof ResourcesSchema>;
 }
 
 /** What a test may add to a SubmitRun request besides the pipeline. */

@@ -7,6 +7,7 @@ import { StringDecoder } from 'node:string_decoder';
 import type { JsonObject } from '@bufbuild/protobuf';
 import { AppError, abortError } from '@flywheel/core';
 import { type CommandJob, type JobExecutor, JobFailure, type JobResources } from './job-executor.ts';
+import { createResourceSlots } from './job-slots.ts';
 
 export interface LocalProcessExecutorOptions {
   /** Between SIGTERM and SIGKILL when a job is stopped, ms. Default 10 000. */
@@ -17,7 +18,10 @@ export interface LocalProcessExecutorOptions {
   maxOutputsBytes?: number;
   /** Stderr lines quoted in a failure message. Default 20. */
   stderrTailLines?: number;
-  /** What the jobs share, and the most one job may request. Default: this machine's cores and memory, no GPU. */
+  /**
+   * What the jobs share (a job starts once the cores and memory it requests are free) and the
+   * most one job may request. Default: this machine's cores and memory, no GPU.
+   */
   capacity?: JobResources;
 }
 
@@ -98,7 +102,7 @@ export function createLocalProcessExecutor(options: LocalProcessExecutorOptions 
     return readOutputs(join(job.jobDir, jobFiles.outputs), maxOutputsBytes);
   };
 
-  return {
+  const unadmitted = {
     name: 'local',
     capacity: () => capacity,
     checkStep: (command, at) => {
@@ -276,6 +280,29 @@ export function createLocalProcessExecutor(options: LocalProcessExecutorOptions 
       const status = `exited with code ${exitCode}`;
       job.logs.write('system', `process ${status}`);
       return result(job, program, status, exitCode, stderrTail);
+    },
+  } satisfies JobExecutor;
+
+  // Admission by the machine's cores and memory: a job starts once what it requests is free.
+  const slots = createResourceSlots(capacity);
+  return {
+    ...unadmitted,
+    run: async (job) => {
+      const release = await slots.acquire(job.resources, job.signal, (why) => job.logs.write('system', why));
+      try {
+        return await unadmitted.run(job);
+      } finally {
+        release();
+      }
+    },
+    // An adopted job is running already: it holds its share whether it fits or not.
+    reattach: async (job, handle) => {
+      const release = slots.hold(job.resources);
+      try {
+        return await unadmitted.reattach(job, handle);
+      } finally {
+        release();
+      }
     },
   };
 }
