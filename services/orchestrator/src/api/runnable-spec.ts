@@ -16,6 +16,9 @@ export interface RunnableSpecDeps {
  * under `field`.
  */
 export function checkRunnableSpec(spec: PipelineSpec, field: string, deps: RunnableSpecDeps): void {
-  validatePipelineSpec(spec, field, { builtins: Object.keys(deps.builtins) });
+  validatePipelineSpec(spec, field, {
+    builtins: Object.keys(deps.builtins),
+    executors: deps.executors.names,
+  });
   deps.executors.checkSpec(spec, field);
 }

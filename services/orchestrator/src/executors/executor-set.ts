@@ -20,8 +20,9 @@ export interface ExecutorSet {
   /** The name of the executor that runs `step`: its command's `executor`, else the default (built-ins: `local`). */
   nameOf(step: Step): string;
   /**
-   * Checks each step of `spec` against the executor that would run it: a known executor name, the
-   * options that executor implements (`checkStep`), and resources within its capacity. Built-in
+   * Checks each step of `spec` against the executor that would run it: the options that executor
+   * implements (`checkStep`) and resources within its capacity (the executor names themselves are
+   * checked by `validatePipelineSpec` given {@link names}; a step naming none here is passed over). Built-in
    * steps run in the orchestrator: their resources are checked against the local executor's
    * capacity when there is one. Throws `invalid_argument` naming the field under `field`.
    */
@@ -53,17 +54,6 @@ export function createExecutorSet(options: ExecutorSetOptions): ExecutorSet {
 
   const nameOf = (step: Step): string =>
     step.kind.case === 'command' ? step.kind.value.executor || defaultName : localExecutorName;
-  const lookup = (step: Step, at: string): JobExecutor => {
-    const name = nameOf(step);
-    const executor = byName.get(name);
-    if (!executor) {
-      throw AppError.invalidArgument(
-        `${at}.command.executor`,
-        `no executor is named "${name}" (configured: ${names.join(', ')})`,
-      );
-    }
-    return executor;
-  };
 
   return {
     defaultName,
@@ -74,7 +64,8 @@ export function createExecutorSet(options: ExecutorSetOptions): ExecutorSet {
       for (const [i, step] of spec.steps.entries()) {
         const at = `${field}.steps[${i}]`;
         if (step.kind.case === 'command') {
-          const executor = lookup(step, at);
+          const executor = byName.get(nameOf(step));
+          if (!executor) continue;
           executor.checkStep?.(step.kind.value, `${at}.command`);
           checkResources(step.resources, executor, at);
         } else {

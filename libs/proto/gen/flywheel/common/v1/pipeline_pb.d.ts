@@ -254,6 +254,8 @@ export declare type CommandStep = Message<"flywheel.common.v1.CommandStep"> & {
    * default executor ("local" unless configured otherwise). When a run is submitted, a name none
    * of the orchestrator's executors has is refused with INVALID_ARGUMENT naming
    * `steps[i].command.executor`, and so is a step whose `resources` that executor can never give.
+   * The scheduler's CreatePipeline/UpdatePipeline refuse unknown names too when configured with
+   * the orchestrator's executor names (FLYWHEEL_SCHEDULER_EXECUTORS).
    *
    * @generated from field: string executor = 5;
    */
