@@ -25,9 +25,14 @@ export interface LocalProcessExecutorOptions {
   capacity?: JobResources;
 }
 
-/** This machine's cores and memory; the local executor schedules no GPUs. */
+/**
+ * This machine's cores (those this process may use) and memory (the cgroup's limit when lower,
+ * as in a container); the local executor schedules no GPUs.
+ */
 export function machineCapacity(): JobResources {
-  return { cpu: availableParallelism(), memoryMib: Math.floor(totalmem() / (1024 * 1024)), gpu: 0 };
+  const limit = process.constrainedMemory();
+  const bytes = limit > 0 ? Math.min(limit, totalmem()) : totalmem();
+  return { cpu: availableParallelism(), memoryMib: Math.floor(bytes / (1024 * 1024)), gpu: 0 };
 }
 
 /** File names inside a job directory; see the README's command-step contract. */
