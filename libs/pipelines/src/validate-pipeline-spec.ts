@@ -17,6 +17,11 @@ export interface ValidatePipelineSpecOptions {
    * scheduler) that does not know which built-ins the orchestrator that runs the spec has.
    */
   readonly builtins?: Iterable<string>;
+  /**
+   * The executor names a `command.executor` may use (empty always may: the orchestrator's
+   * default). Omitted: not checked.
+   */
+  readonly executors?: Iterable<string>;
 }
 
 /**
@@ -55,7 +60,8 @@ export function validatePipelineSpec(
     }
     indexByName.set(step.name, i);
   }
-  for (const [i, step] of spec.steps.entries()) checkKind(step, `${field}.steps[${i}]`, builtins);
+  const executors = options.executors === undefined ? undefined : new Set(options.executors);
+  for (const [i, step] of spec.steps.entries()) checkKind(step, `${field}.steps[${i}]`, builtins, executors);
   for (const [i, step] of spec.steps.entries()) {
     for (const [k, dependency] of step.dependsOn.entries()) {
       if (!indexByName.has(dependency)) {
@@ -104,7 +110,12 @@ export function validatePipelineSpec(
   }
 }
 
-function checkKind(step: Step, at: string, builtins: ReadonlySet<string> | undefined): void {
+function checkKind(
+  step: Step,
+  at: string,
+  builtins: ReadonlySet<string> | undefined,
+  executors: ReadonlySet<string> | undefined,
+): void {
   switch (step.kind.case) {
     case 'builtin': {
       const name = step.kind.value.name;
@@ -121,6 +132,13 @@ function checkKind(step: Step, at: string, builtins: ReadonlySet<string> | undef
       const argv = step.kind.value.command;
       if (argv.length === 0 || argv[0] === '') {
         throw AppError.invalidArgument(`${at}.command.command`, 'must name a program');
+      }
+      const executor = step.kind.value.executor;
+      if (executors && executor !== '' && !executors.has(executor)) {
+        throw AppError.invalidArgument(
+          `${at}.command.executor`,
+          `no executor is named "${executor}" (configured: ${[...executors].sort().join(', ') || 'none'})`,
+        );
       }
       if (step.parameters && Object.hasOwn(step.parameters, inputsKey)) {
         throw AppError.invalidArgument(

@@ -18,6 +18,7 @@ import { createBuiltinSteps } from './builtin-steps/index.ts';
 import type { BuiltinSteps } from './builtin-steps/step-types.ts';
 import type { OrchestratorConfig } from './config.ts';
 import { orchestratorConsumedEvents } from './consumed-events.ts';
+import { createExecutorSet, localExecutorName } from './executors/executor-set.ts';
 import type { JobExecutor } from './executors/job-executor.ts';
 import { createJobLogs } from './executors/job-logs.ts';
 import { createJobSlots } from './executors/job-slots.ts';
@@ -30,8 +31,13 @@ import { createRunStore } from './runs/run-store.ts';
 export interface OrchestratorWiringOptions {
   /** Built-in steps by name. Default: Flywheel's ML steps (training-set, train, evaluate, register, promote, select-best). */
   builtinSteps?: BuiltinSteps;
-  /** Runs command steps. Default: local processes. */
-  executor?: JobExecutor;
+  /**
+   * Run command steps, by the name a step gives in `command.executor`. Default: the local process
+   * executor alone. A `local` one given here replaces the default one.
+   */
+  executors?: readonly JobExecutor[];
+  /** The executor of steps that name none. Default `local`, or the only executor given. */
+  defaultExecutor?: string;
   /** Retry jitter source. Default Math.random. */
   random?: () => number;
 }
@@ -75,10 +81,17 @@ export async function wireOrchestrator(
     metrics: host.metrics,
   });
   const logs = createJobLogs({ store: infra.store, log: log.child({ component: 'job-logs' }) });
+  const given = options.executors ?? [];
+  const executors = createExecutorSet({
+    executors: given.some((e) => e.name === localExecutorName)
+      ? given
+      : [createLocalProcessExecutor({ killGraceMs: config.killGraceMs }), ...given],
+    ...(options.defaultExecutor ? { defaultName: options.defaultExecutor } : {}),
+  });
   const engine = createRunEngine({
     runs,
     logs,
-    executor: options.executor ?? createLocalProcessExecutor({ killGraceMs: config.killGraceMs }),
+    executors,
     builtins,
     slots: createJobSlots(config.maxConcurrentJobs),
     workDir: config.workDir,
@@ -101,6 +114,7 @@ export async function wireOrchestrator(
         runs,
         engine,
         builtins,
+        executors,
         pipelines,
         localTeam: config.host.localTeam,
         queues: config.admission,
@@ -119,6 +133,7 @@ export async function wireOrchestrator(
       runs,
       engine,
       builtins,
+      executors,
       localTeam: config.host.localTeam,
       queues: config.admission,
     }),

@@ -12,6 +12,11 @@ export interface SchedulerConfig {
   tickMs: number;
   /** Events handled at once by the trigger consumer (`FLYWHEEL_SCHEDULER_CONCURRENCY`, default 16); one key at a time. */
   consumerConcurrency: number;
+  /**
+   * The orchestrator's executor names a stored pipeline's `command.executor` may use
+   * (`FLYWHEEL_SCHEDULER_EXECUTORS`, comma-separated); undefined (unset): not checked here.
+   */
+  executors: readonly string[] | undefined;
 }
 
 /** The scheduler service's settings; see the README for the variables. Throws one error listing every problem. */
@@ -24,6 +29,11 @@ export function loadSchedulerConfig(env: Env): SchedulerConfig {
     reader.problem('FLYWHEEL_SCHEDULER_TICK', `must be from 1ms to 1m, got ${tickMs} ms`);
   }
   const consumerConcurrency = reader.int('FLYWHEEL_SCHEDULER_CONCURRENCY', 16, { min: 1, max: 256 });
+  const executorList = reader.optional('FLYWHEEL_SCHEDULER_EXECUTORS');
+  const executors = executorList
+    ?.split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '');
   reader.done();
-  return { host, infra, tickMs, consumerConcurrency };
+  return { host, infra, tickMs, consumerConcurrency, executors };
 }

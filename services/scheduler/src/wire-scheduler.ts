@@ -67,8 +67,8 @@ export async function wireScheduler(
     SchedulerService,
     createSchedulerApi(
       {
-        createPipeline: createPipelineUseCase({ pipelines, now }),
-        updatePipeline: updatePipelineUseCase({ pipelines, now }),
+        createPipeline: createPipelineUseCase({ pipelines, now, executors: config.executors }),
+        updatePipeline: updatePipelineUseCase({ pipelines, now, executors: config.executors }),
         deletePipeline: deletePipelineUseCase({ pipelines, schedules, triggerRules, triggerKeys }),
         pipelines: pipelineQueries({ pipelines }),
         createSchedule: createScheduleUseCase({ pipelines, schedules, now }),

@@ -1,6 +1,7 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: pipeline and rule templates are ${…} in plain strings
 import type { DescMessage, MessageInitShape, MessageShape } from '@bufbuild/protobuf';
 import { createMemoryBus, type MemoryBus } from '@flywheel/bus';
+import type { Env } from '@flywheel/core';
 import { decodeEvent, eventKindOf, fromWireMessage, newEvent } from '@flywheel/events';
 import type { PipelineSpecSchema } from '@flywheel/proto/flywheel/common/v1/pipeline_pb.js';
 import { DriftDetectedSchema } from '@flywheel/proto/flywheel/events/v1/monitoring_pb.js';
@@ -43,7 +44,7 @@ export interface SchedulerHarness {
 }
 
 export async function startScheduler(
-  options: { clock?: FakeClock; dataDir?: string } = {},
+  options: { clock?: FakeClock; dataDir?: string; env?: Env } = {},
 ): Promise<SchedulerHarness> {
   const bus = createMemoryBus();
   const clock = options.clock ?? fakeClock('2024-05-20T00:00:00Z');
@@ -51,7 +52,7 @@ export async function startScheduler(
     load: loadSchedulerConfig,
     wire: (host, config) => wireScheduler(host, config, { now: clock.now }),
     shared: { bus },
-    env: { FLYWHEEL_SCHEDULER_TICK: '10ms' },
+    env: { FLYWHEEL_SCHEDULER_TICK: '10ms', ...options.env },
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
   });
   const client = createRpcClient(SchedulerService, { address: service.address });

@@ -1,12 +1,13 @@
 import { spawn } from 'node:child_process';
 import { constants as fsConstants } from 'node:fs';
 import { access, mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
-import { constants as osConstants } from 'node:os';
+import { availableParallelism, constants as osConstants, totalmem } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import type { JsonObject } from '@bufbuild/protobuf';
-import { abortError } from '@flywheel/core';
-import { type CommandJob, type JobExecutor, JobFailure } from './job-executor.ts';
+import { AppError, abortError } from '@flywheel/core';
+import { type CommandJob, type JobExecutor, JobFailure, type JobResources } from './job-executor.ts';
+import { createResourceSlots } from './job-slots.ts';
 import { cpuSecondsOfTimes, type MemorySampler, sampleTreeMemory } from './process-usage.ts';
 
 export interface LocalProcessExecutorOptions {
@@ -18,6 +19,21 @@ export interface LocalProcessExecutorOptions {
   maxOutputsBytes?: number;
   /** Stderr lines quoted in a failure message. Default 20. */
   stderrTailLines?: number;
+  /**
+   * What the jobs share (a job starts once the cores and memory it requests are free) and the
+   * most one job may request. Default: this machine's cores and memory, no GPU.
+   */
+  capacity?: JobResources;
+}
+
+/**
+ * This machine's cores (those this process may use) and memory (the cgroup's limit when lower,
+ * as in a container); the local executor schedules no GPUs.
+ */
+export function machineCapacity(): JobResources {
+  const limit = process.constrainedMemory();
+  const bytes = limit > 0 ? Math.min(limit, totalmem()) : totalmem();
+  return { cpu: availableParallelism(), memoryMib: Math.floor(bytes / (1024 * 1024)), gpu: 0 };
 }
 
 /** File names inside a job directory; see the README's command-step contract. */
@@ -68,6 +84,7 @@ export function createLocalProcessExecutor(options: LocalProcessExecutorOptions 
   const baseEnv = options.baseEnv ?? process.env;
   const maxOutputsBytes = options.maxOutputsBytes ?? 4 * 1024 * 1024;
   const stderrTailLines = options.stderrTailLines ?? 20;
+  const capacity = options.capacity ?? machineCapacity();
 
   /** Follows the job's two log files until `ended` resolves, then reads what is left. */
   const follow = (job: CommandJob, stderrTail: string[], ended: Promise<unknown>) =>
@@ -95,8 +112,17 @@ export function createLocalProcessExecutor(options: LocalProcessExecutorOptions 
     return readOutputs(join(job.jobDir, jobFiles.outputs), maxOutputsBytes);
   };
 
-  return {
+  const unadmitted = {
     name: 'local',
+    capacity: () => capacity,
+    checkStep: (command, at) => {
+      if (command.image !== '') {
+        throw AppError.invalidArgument(
+          `${at}.image`,
+          `the local executor runs no images: it runs the command as a process on the orchestrator's machine (got "${command.image}")`,
+        );
+      }
+    },
     run: async (job) => {
       const parametersPath = join(job.jobDir, jobFiles.parameters);
       const outputsPath = join(job.jobDir, jobFiles.outputs);
@@ -273,6 +299,29 @@ export function createLocalProcessExecutor(options: LocalProcessExecutorOptions 
       const status = `exited with code ${exitCode}`;
       job.logs.write('system', `process ${status}`);
       return result(job, program, status, exitCode, stderrTail);
+    },
+  } satisfies JobExecutor;
+
+  // Admission by the machine's cores and memory: a job starts once what it requests is free.
+  const slots = createResourceSlots(capacity);
+  return {
+    ...unadmitted,
+    run: async (job) => {
+      const release = await slots.acquire(job.resources, job.signal, (why) => job.logs.write('system', why));
+      try {
+        return await unadmitted.run(job);
+      } finally {
+        release();
+      }
+    },
+    // An adopted job is running already: it holds its share whether it fits or not.
+    reattach: async (job, handle) => {
+      const release = slots.hold(job.resources);
+      try {
+        return await unadmitted.reattach(job, handle);
+      } finally {
+        release();
+      }
     },
   };
 }

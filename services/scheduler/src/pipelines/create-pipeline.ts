@@ -7,6 +7,8 @@ import { type PipelineCollections, type PipelineRecord, specToJson } from './pip
 export interface CreatePipelineDeps {
   pipelines: PipelineCollections;
   now: () => number;
+  /** The executor names steps may use; undefined: not checked (see FLYWHEEL_SCHEDULER_EXECUTORS). */
+  executors?: readonly string[] | undefined;
 }
 
 /**
@@ -21,7 +23,7 @@ export function createPipelineUseCase(deps: CreatePipelineDeps) {
     options: CallOptions = {},
   ): Promise<PipelineRecord> => {
     if (!pipeline.spec) throw AppError.invalidArgument('pipeline.spec', 'is required');
-    validatePipelineSpec(pipeline.spec, 'pipeline.spec');
+    validatePipelineSpec(pipeline.spec, 'pipeline.spec', deps.executors ? { executors: deps.executors } : {});
     const now = deps.now();
     const record: PipelineRecord = {
       name: pipeline.name,

@@ -7,6 +7,8 @@ import { type PipelineCollections, type PipelineRecord, revisionId, specToJson }
 export interface UpdatePipelineDeps {
   pipelines: PipelineCollections;
   now: () => number;
+  /** The executor names steps may use; undefined: not checked (see FLYWHEEL_SCHEDULER_EXECUTORS). */
+  executors?: readonly string[] | undefined;
 }
 
 export interface UpdatePipelineInput {
@@ -29,7 +31,7 @@ export function updatePipelineUseCase(deps: UpdatePipelineDeps) {
     caller: PrincipalRecord,
     options: CallOptions = {},
   ): Promise<PipelineRecord> => {
-    validatePipelineSpec(input.spec, 'spec');
+    validatePipelineSpec(input.spec, 'spec', deps.executors ? { executors: deps.executors } : {});
     for (let attempt = 1; ; attempt++) {
       const head = await deps.pipelines.heads.get(input.name, options);
       if (!head)

@@ -323,7 +323,8 @@ export declare type Job = Message<"flywheel.orchestrator.v1.Job"> & {
   state: JobState;
 
   /**
-   * Executor that ran it: "local" or "kubernetes".
+   * The executor that ran it: the step's `command.executor`, or the default ("local"); built-in
+   * steps run in the orchestrator and say "local".
    *
    * @generated from field: string executor = 6;
    */
