@@ -26,7 +26,8 @@ import {
   waitForFinal,
 } from './orchestrator-harness.ts';
 
-// Two queues, a capacity of 2 cores shared by every team, and a quota of 2 cores per team.
+// Two queues, a capacity of 2 cores shared by every team, and a quota of 2 cores per team (team-b
+// also 256 MiB: a bound below this machine's memory, so the local executor's own check passes).
 const queues = JSON.stringify({
   queues: [
     { name: 'urgent', priority: 100 },
@@ -34,7 +35,7 @@ const queues = JSON.stringify({
   ],
   defaultQueue: 'batch',
   capacity: { cpu: 2 },
-  teams: { 'team-a': { cpu: 2, jobs: 2 }, 'team-b': { cpu: 2 } },
+  teams: { 'team-a': { cpu: 2, jobs: 2 }, 'team-b': { cpu: 2, memoryMib: 256 } },
 });
 
 /** A command step burning `cpuMs` of CPU time (not wall time: a loaded machine only slows it). */
@@ -172,10 +173,14 @@ describe('queues, priorities and team quotas', () => {
     ).toContain('queue: unknown queue "nightly" (queues: urgent, batch)');
     expect(
       await refused(
-        submit(client, { steps: [burn(3, 1)] }, { team: 'team-b' }),
+        submit(
+          client,
+          { steps: [{ ...burn(1, 1), resources: { cpu: 1, memoryMib: 512 } }] },
+          { team: 'team-b' },
+        ),
         'inline_pipeline.spec.steps',
       ),
-    ).toMatch(/the run needs cpu 3 .*more than team "team-b"'s quota of 2/);
+    ).toMatch(/the run needs memory_mib 512 .*more than team "team-b"'s quota of 256/);
   });
 
   it('from Python (grpcio): a run submitted into a queue shows its wait in GetRun; an unknown queue is INVALID_ARGUMENT', async () => {
