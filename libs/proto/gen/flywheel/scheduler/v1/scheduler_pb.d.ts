@@ -116,7 +116,8 @@ export declare type Schedule = Message<"flywheel.scheduler.v1.Schedule"> & {
   timezone: string;
 
   /**
-   * Run parameters; templates may use ${schedule.tick_time} (RFC 3339).
+   * Run parameters; templates may use ${schedule.tick_time} (RFC 3339), shifted by durations:
+   * ${schedule.tick_time - 7d}, ${schedule.tick_time - P7D} (see libs/pipelines).
    *
    * @generated from field: google.protobuf.Struct parameters = 6;
    */
