@@ -43,7 +43,7 @@ export interface SchedulerHarness {
 }
 
 export async function startScheduler(
-  options: { clock?: FakeClock; dataDir?: string } = {},
+  options: { clock?: FakeClock; dataDir?: string; env?: Record<string, string> } = {},
 ): Promise<SchedulerHarness> {
   const bus = createMemoryBus();
   const clock = options.clock ?? fakeClock('2024-05-20T00:00:00Z');
@@ -51,7 +51,7 @@ export async function startScheduler(
     load: loadSchedulerConfig,
     wire: (host, config) => wireScheduler(host, config, { now: clock.now }),
     shared: { bus },
-    env: { FLYWHEEL_SCHEDULER_TICK: '10ms' },
+    env: { FLYWHEEL_SCHEDULER_TICK: '10ms', ...options.env },
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
   });
   const client = createRpcClient(SchedulerService, { address: service.address });
