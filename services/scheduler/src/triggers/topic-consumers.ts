@@ -1,5 +1,5 @@
-import type { EventHandler } from '@flywheel/bus';
-import { AppError, type CallOptions, type Logger } from '@flywheel/core';
+import { createConsumerSet, type EventHandler, type WantedConsumer } from '@flywheel/bus';
+import type { CallOptions, Logger } from '@flywheel/core';
 import type { Collection } from '@flywheel/store';
 import type { TriggerRuleRecord } from './trigger-rule-records.ts';
 import { topicGroupOf } from './trigger-topics.ts';
@@ -32,41 +32,18 @@ export function createTopicConsumers(deps: {
   handlerFor(topic: string): EventHandler;
   log: Logger;
 }): TopicConsumers {
-  const running = new Map<string, { stop(): Promise<void> }>();
-  let queue: Promise<unknown> = Promise.resolve();
-  let closed = false;
-
-  const reconcileNow = async (options: CallOptions): Promise<string[]> => {
-    if (closed) return [];
-    const rules = await deps.triggerRules.find({}, { ...options, limit: maxRules });
-    const wanted = new Set(rules.map((doc) => doc.data.topic ?? '').filter((topic) => topic !== ''));
-    for (const [topic, consumer] of running) {
-      if (wanted.has(topic)) continue;
-      running.delete(topic);
-      await consumer.stop();
-      deps.log.info('outside topic consumer stopped', { topic, group: topicGroupOf(topic) });
-    }
-    for (const topic of wanted) {
-      if (running.has(topic) || closed) continue;
-      running.set(topic, await deps.start(topicGroupOf(topic), topic, deps.handlerFor(topic)));
-      deps.log.info('outside topic consumer started', { topic, group: topicGroupOf(topic) });
-    }
-    return [...running.keys()];
-  };
-
-  return {
-    reconcile: (options = {}) => {
-      const next = queue.then(() => reconcileNow(options));
-      queue = next.catch((error: unknown) =>
-        deps.log.warn('outside topic consumers not reconciled', { error: AppError.from(error).message }),
-      );
-      return next;
+  return createConsumerSet({
+    wanted: async (options) => {
+      const rules = await deps.triggerRules.find({}, { ...options, limit: maxRules });
+      const wanted = new Map<string, WantedConsumer>();
+      for (const { data } of rules) {
+        if (data.topic) wanted.set(data.topic, { group: topicGroupOf(data.topic), topic: data.topic });
+      }
+      return wanted;
     },
-    close: async () => {
-      closed = true;
-      await queue;
-      await Promise.all([...running.values()].map((consumer) => consumer.stop()));
-      running.clear();
-    },
-  };
+    start: (topic, { group }) => deps.start(group, topic, deps.handlerFor(topic)),
+    log: deps.log,
+    noun: 'outside topic consumer',
+    keyField: 'topic',
+  });
 }
