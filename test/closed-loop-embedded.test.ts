@@ -47,8 +47,14 @@ describe('the closed loop, embedded (one process, in-process bus, file-backed st
       expect(report.newVersion).toBeGreaterThan(v1);
       expect(report.traceId).toMatch(/^[0-9a-f]{32}$/);
       expect(report.retrainRunId).not.toBe('');
+      // The new-data rule: a burst of eight files, one retrain run (the debounce folded the rest).
+      const newData = await scenario.newDataRetrains();
+      console.log(newData);
+      expect(newData.runId).not.toBe(report.retrainRunId);
+      expect(newData.debounced).toBeGreaterThan(0);
+      expect(newData.runs).toBe(1);
     } finally {
       await scenario.close();
     }
-  }, 240_000);
+  }, 360_000);
 });

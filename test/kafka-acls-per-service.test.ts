@@ -174,7 +174,13 @@ describe('kafka-acls flags on the real broker: --principal, --stream-topic, --pr
   // A prefix of its own, so these grants do not mix with the ones above.
   const prefix2 = `${uniqueName('aclflags')}.`;
   const groupPrefix2 = prefix2.replaceAll('.', '-');
-  const env2 = { ...servers.kafkaEnv, FLYWHEEL_TOPIC_PREFIX: prefix2 };
+  const triggerTopic = 'acme.orders';
+  // The outside topic trigger rules may read: the scheduler's setting is also the grants' input.
+  const env2 = {
+    ...servers.kafkaEnv,
+    FLYWHEEL_TOPIC_PREFIX: prefix2,
+    FLYWHEEL_SCHEDULER_TRIGGER_TOPICS: triggerTopic,
+  };
   const streamTopic = 'weather.readings';
   const dir = mkdtempSync(join(tmpdir(), 'flywheel-acl-producers-'));
   const producersFile = join(dir, 'producers.json');
@@ -188,6 +194,8 @@ describe('kafka-acls flags on the real broker: --principal, --stream-topic, --pr
     streamTopic,
     '--producer',
     `${streamTopic}=User:orchestrator`,
+    '--producer',
+    `${triggerTopic}=User:orchestrator`,
     '--producers',
     producersFile,
   ];
@@ -217,7 +225,7 @@ describe('kafka-acls flags on the real broker: --principal, --stream-topic, --pr
     const admin = createKafkaBus({ ...servers.kafka, topicPrefix: prefix2 });
     await waitFor(
       () =>
-        admin.ensureTopics([...eventTypes(), streamTopic], { timeoutMs: 60_000 }).then(
+        admin.ensureTopics([...eventTypes(), streamTopic, triggerTopic], { timeoutMs: 60_000 }).then(
           () => true,
           () => undefined,
         ),
@@ -279,6 +287,34 @@ describe('kafka-acls flags on the real broker: --principal, --stream-topic, --pr
     await expect(
       kcatProduce(kafkaEnvAsService(process.env, 'scheduler'), `${prefix2}${streamTopic}`, 'k', 'x', {}),
     ).rejects.toThrow(/authoriz/i);
+  }, 180_000);
+
+  it('FLYWHEEL_SCHEDULER_TRIGGER_TOPICS lets the scheduler read an outside topic for trigger rules; the feature store may not', async () => {
+    const subscription = busAs('scheduler').subscribe({
+      topics: [triggerTopic],
+      group: `${groupPrefix2}scheduler.topic.${triggerTopic}`,
+      records: 'any',
+    });
+    await subscription.ready({ timeoutMs: 90_000 });
+    await kcatProduce(
+      kafkaEnvAsService(process.env, 'orchestrator'),
+      `${prefix2}${triggerTopic}`,
+      'order-1',
+      '{"total":42}',
+      {},
+    );
+    const { value: delivery } = await subscription[Symbol.asyncIterator]().next();
+    expect(new TextDecoder().decode(delivery?.event.data)).toBe('{"total":42}');
+    await delivery?.ack();
+    await subscription.close();
+    const refused = busAs('feature-store').subscribe({
+      topics: [triggerTopic],
+      group: `${groupPrefix2}feature-store.orders`,
+      records: 'any',
+    });
+    const error = await refusal(refused.ready({ timeoutMs: 90_000 }));
+    expect(error.code).toBe('permission_denied');
+    await refused.close();
   }, 180_000);
 
   it('--producers (a file) grants an outside producer its topic and only that one', async () => {

@@ -76,7 +76,10 @@ export function scheduleCommands(program: Command, run: Run): void {
     triggers
       .command('create')
       .description('create a trigger rule from a YAML/JSON file (a flywheel.scheduler.v1.TriggerRule)')
-      .requiredOption('-f, --file <file>', 'name, event_type, filter, pipeline_name, parameters, cooldown…'),
+      .requiredOption(
+        '-f, --file <file>',
+        'name, event_type (or topic), filter, pipeline_name, parameters, cooldown…',
+      ),
     async (cli: Cli, options: { file: string }) => {
       const scheduler = await cli.services().client(SchedulerService, 'scheduler');
       const { triggerRule } = await scheduler.createTriggerRule({
@@ -86,7 +89,8 @@ export function scheduleCommands(program: Command, run: Run): void {
         throw new CliError('the scheduler answered CreateTriggerRule without a rule', exitCodes.failure);
       cli.out.result(
         jsonOf(TriggerRuleSchema, triggerRule),
-        () => `trigger ${triggerRule.name} created: ${triggerRule.eventType} → ${triggerRule.pipelineName}`,
+        () =>
+          `trigger ${triggerRule.name} created: ${triggerRule.eventType || `topic ${triggerRule.topic}`} → ${triggerRule.pipelineName}`,
       );
     },
   );
@@ -103,7 +107,13 @@ export function scheduleCommands(program: Command, run: Run): void {
           ['name', 'event', 'pipeline', 'cooldown', 'enabled'],
           list.map((t) => {
             const json = jsonOf(TriggerRuleSchema, t) as { cooldown?: string; enabled?: boolean };
-            return [t.name, t.eventType, t.pipelineName, json.cooldown ?? '', json.enabled ? 'yes' : 'no'];
+            return [
+              t.name,
+              t.eventType || `topic ${t.topic}`,
+              t.pipelineName,
+              json.cooldown ?? '',
+              json.enabled ? 'yes' : 'no',
+            ];
           }),
         ),
     );

@@ -80,8 +80,12 @@ export interface SubscribeOptions {
    * position (`<topic>/<partition>/<offset>` on Kafka, `<topic>/<sequence>` on JetStream and in
    * memory) and whose `data` is its bytes — see `rawRecordEvent`. Same guarantees otherwise
    * (at-least-once, commit after settle, retry budget, `<topic>.dlq` with the reason).
+   *
+   * `any`: the topic is an external one whose records may be CloudEvents (binary mode with `ce_*`
+   * headers, or structured JSON with `specversion`: decoded as such) or anything else (delivered as
+   * with `raw`); the trigger rules of the scheduler read outside topics so.
    */
-  records?: 'cloudevents' | 'raw';
+  records?: 'cloudevents' | 'raw' | 'any';
   /**
    * Told how each delivery attempt of a topic ended (for metrics): `ok` (acked), `retried`
    * (nacked, redelivered after backoff) or `dead_lettered` (written to `<topic>.dlq`, undecodable

@@ -1,3 +1,5 @@
+export type { ConsumerSet, ConsumerSetOptions, WantedConsumer } from './consumer-set.ts';
+export { createConsumerSet } from './consumer-set.ts';
 export { createDeadLetterQueue } from './create-dead-letter-queue.ts';
 export type { BusConfig, BusDeliveryConfig } from './create-event-bus.ts';
 export { busKinds, createEventBus, readBusConfig } from './create-event-bus.ts';

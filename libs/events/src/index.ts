@@ -19,4 +19,4 @@ export {
   serviceActingOn,
 } from './principal-extensions.ts';
 export type { WireMessage } from './wire-binding.ts';
-export { fromWireMessage, toWireMessage } from './wire-binding.ts';
+export { fromWireMessage, isCloudEventMessage, toWireMessage } from './wire-binding.ts';

@@ -73,6 +73,32 @@ export function fromWireMessage(message: WireMessage): CloudEvent {
   );
 }
 
+/**
+ * Whether a record of a topic other systems write reads as a CloudEvent: binary mode (a
+ * `ce_specversion` header), a `content-type: application/cloudevents+json`, or a JSON object with
+ * a string `specversion` (structured mode as a hand-written producer sends it). Anything else — a
+ * plain JSON value, text, bytes — is a raw record.
+ */
+export function isCloudEventMessage(message: WireMessage): boolean {
+  const h = message.headers;
+  if (h.ce_specversion !== undefined) return true;
+  const contentType = h['content-type'] ?? '';
+  if (contentType.startsWith(structuredContentType)) return true;
+  if (contentType !== '' && !contentType.startsWith('application/json')) return false;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(fromUtf8.decode(message.value));
+  } catch {
+    return false;
+  }
+  return (
+    typeof parsed === 'object' &&
+    parsed !== null &&
+    !Array.isArray(parsed) &&
+    typeof (parsed as Record<string, unknown>).specversion === 'string'
+  );
+}
+
 function fromBinaryMode({ key, value, headers: h }: WireMessage): CloudEvent {
   if (h.ce_specversion !== '1.0')
     throw new AppError('invalid_argument', `unsupported CloudEvents specversion "${h.ce_specversion}"`);

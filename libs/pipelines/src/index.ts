@@ -3,6 +3,7 @@ export { type PipelineScope, pipelineReferenceProblem, pipelineResolver } from '
 export { checkParameterNames, resolveRunParameters } from './run-parameters.ts';
 export {
   checkReferences,
+  expressionsIn,
   type ResolveReference,
   referencesIn,
   renderJson,
@@ -11,6 +12,7 @@ export {
   stringsIn,
   TemplateError,
 } from './templates.ts';
+export { parseDurationMs, type TemplateExpression } from './time-shift.ts';
 export {
   inputsKey,
   type ValidatePipelineSpecOptions,

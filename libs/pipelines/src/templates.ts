@@ -1,10 +1,13 @@
 import type { JsonObject, JsonValue } from '@bufbuild/protobuf';
 import { AppError } from '@flywheel/core';
+import { parseExpression, shiftTime, type TemplateExpression } from './time-shift.ts';
 
 // The template grammar of pipeline specs and of the scheduler's schedules and trigger rules (see
 // proto/flywheel/common/v1/pipeline.proto): `${<reference>}` inside a string; `$${` is a literal
-// `${`; a string that is exactly one reference keeps the referenced value's JSON type. Which
-// references exist is the caller's: it passes the roots it knows and a resolver.
+// `${`; a string that is exactly one reference keeps the referenced value's JSON type. A reference
+// may be shifted by durations when its value is a time: `${schedule.tick_time - 7d}`,
+// `${params.end_time - P7D}` (see time-shift.ts). Which references exist is the caller's: it
+// passes the roots it knows and a resolver, which only ever sees the bare reference.
 
 const referencePattern = /\$?\$\{([^}]*)\}/g;
 const wholeReference = /^\$\{([^}]*)\}$/;
@@ -30,13 +33,27 @@ export class TemplateError extends AppError {
  */
 export type ResolveReference = (reference: string) => JsonValue | undefined;
 
-/** The references in `text`, trimmed, in order; `$${…}` escapes are not references. */
-export function referencesIn(text: string): string[] {
-  const found: string[] = [];
+/**
+ * The expressions in `text`, in order; `$${…}` escapes are not references. Throws a
+ * {@link TemplateError} (naming `field` when given) for a malformed one, e.g. `${a - 7x}`.
+ */
+export function expressionsIn(text: string, field?: string): TemplateExpression[] {
+  const found: TemplateExpression[] = [];
   for (const match of text.matchAll(referencePattern)) {
-    if (!match[0].startsWith('$$')) found.push((match[1] ?? '').trim());
+    if (!match[0].startsWith('$$')) found.push(expressionOf((match[1] ?? '').trim(), field));
   }
   return found;
+}
+
+/** The references in `text` (without their shifts), in order; see {@link expressionsIn}. */
+export function referencesIn(text: string, field?: string): string[] {
+  return expressionsIn(text, field).map((expression) => expression.reference);
+}
+
+function expressionOf(text: string, field: string | undefined): TemplateExpression {
+  const parsed = parseExpression(text);
+  if (typeof parsed === 'string') throw new TemplateError(text, parsed, field);
+  return parsed;
 }
 
 /** Every string inside a JSON value, with its field path under `field` (`parameters.model.name`). */
@@ -58,9 +75,9 @@ export function stringsIn(value: JsonValue | undefined, field: string): { field:
 export function renderTemplate(text: string, resolve: ResolveReference, field?: string): JsonValue {
   const whole = wholeReference.exec(text);
   if (whole) return resolveOrThrow((whole[1] ?? '').trim(), resolve, field);
-  return text.replace(referencePattern, (match, reference: string) => {
+  return text.replace(referencePattern, (match, expression: string) => {
     if (match.startsWith('$$')) return match.slice(1);
-    const value = resolveOrThrow(reference.trim(), resolve, field);
+    const value = resolveOrThrow(expression.trim(), resolve, field);
     return typeof value === 'string' ? value : JSON.stringify(value);
   });
 }
@@ -85,7 +102,8 @@ export function renderObject(object: JsonObject, resolve: ResolveReference, fiel
   return out;
 }
 
-function resolveOrThrow(reference: string, resolve: ResolveReference, field: string | undefined): JsonValue {
+function resolveOrThrow(text: string, resolve: ResolveReference, field: string | undefined): JsonValue {
+  const { reference, shiftMs } = expressionOf(text, field);
   let value: JsonValue | undefined;
   try {
     value = resolve(reference);
@@ -95,28 +113,33 @@ function resolveOrThrow(reference: string, resolve: ResolveReference, field: str
     throw error;
   }
   if (value === undefined) throw new TemplateError(reference, 'cannot be resolved', field);
-  return value;
+  if (shiftMs === undefined) return value;
+  const shifted = shiftTime(value, shiftMs);
+  if (typeof shifted !== 'string') throw new TemplateError(text, shifted.problem, field);
+  return shifted;
 }
 
 /**
- * Checks that every reference in the strings of `value` starts with one of `roots` (`event`,
- * `run`…); `check` may look further at each. Throws `invalid_argument` naming the string's field.
+ * Checks that every reference in the strings of `value` is well formed and starts with one of
+ * `roots` (`event`, `run`…); `check` may look further at each (told whether it is shifted by a
+ * duration, so it can refuse shifting what is not a time). Throws `invalid_argument` naming the
+ * string's field.
  */
 export function checkReferences(
   value: JsonValue | undefined,
   field: string,
   roots: readonly string[],
-  check: (reference: string, field: string) => void = () => {},
+  check: (reference: string, field: string, shifted: boolean) => void = () => {},
 ): void {
   for (const { field: at, text } of stringsIn(value, field)) {
-    for (const reference of referencesIn(text)) {
+    for (const { reference, shiftMs } of expressionsIn(text, at)) {
       if (!roots.some((root) => reference.startsWith(`${root}.`))) {
         throw AppError.invalidArgument(
           at,
           `\${${reference}} is not a reference this can use (${roots.map((r) => `\${${r}.…}`).join(', ')})`,
         );
       }
-      check(reference, at);
+      check(reference, at, shiftMs !== undefined);
     }
   }
 }

@@ -100,11 +100,11 @@ export function validatePipelineSpec(
   for (const [i, step] of spec.steps.entries()) {
     const upstream = ancestors.get(step.name) ?? new Set<string>();
     for (const { field: at, text } of stepTemplates(step, `${field}.steps[${i}]`)) {
-      for (const reference of referencesIn(text)) checkReference(reference, at, scope, upstream);
+      for (const reference of referencesIn(text, at)) checkReference(reference, at, scope, upstream);
     }
   }
   for (const [name, template] of Object.entries(spec.outputs)) {
-    for (const reference of referencesIn(template)) {
+    for (const reference of referencesIn(template, `${field}.outputs[${name}]`)) {
       checkReference(reference, `${field}.outputs[${name}]`, scope, undefined);
     }
   }

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import {
   ancestorsOf,
   checkReferences,
+  expressionsIn,
   type PipelineScope,
   pipelineResolver,
   type ResolveReference,
@@ -129,6 +130,94 @@ describe('the template grammar', () => {
     const check = () => checkReferences(value, 'trigger_rule.parameters', ['event', 'run']);
     if (field === undefined) expect(check).not.toThrow();
     else expect(check).toThrow(expect.objectContaining({ code: 'invalid_argument', field }));
+  });
+});
+
+describe('date arithmetic in templates', () => {
+  const tick: ResolveReference = (reference) => {
+    if (reference === 'schedule.tick_time') return '2024-05-20T03:00:00.000Z';
+    if (reference === 'event.offset') return '2024-05-20T05:00:00+02:00';
+    if (reference === 'run.id') return 'run-7';
+    return undefined;
+  };
+  const shifts: [string, string, JsonValue][] = [
+    ['days, short form', '${schedule.tick_time - 7d}', '2024-05-13T03:00:00.000Z'],
+    ['ISO 8601 days', '${schedule.tick_time - P7D}', '2024-05-13T03:00:00.000Z'],
+    ['ISO 8601 weeks', '${schedule.tick_time - P1W}', '2024-05-13T03:00:00.000Z'],
+    ['ISO 8601 with a time part', '${schedule.tick_time + P1DT2H30M}', '2024-05-21T05:30:00.000Z'],
+    ['fractional ISO seconds', '${schedule.tick_time + PT1.5S}', '2024-05-20T03:00:01.500Z'],
+    ['units combined and terms chained', '${ schedule.tick_time - 1d12h + 30m }', '2024-05-18T15:30:00.000Z'],
+    ['an offset time comes back in UTC', '${event.offset - 1h}', '2024-05-20T02:00:00.000Z'],
+    [
+      'spliced into text',
+      'from ${schedule.tick_time - 2w} to ${schedule.tick_time}',
+      'from 2024-05-06T03:00:00.000Z to 2024-05-20T03:00:00.000Z',
+    ],
+  ];
+  it.each(shifts)('shifts a time: %s', (_, text, expected) => {
+    expect(renderTemplate(text, tick)).toEqual(expected);
+  });
+
+  it('leaves hyphens inside a reference alone (step names hold them)', () => {
+    expect(referencesIn('${steps.training-set.outputs.uri}')).toEqual(['steps.training-set.outputs.uri']);
+    expect(expressionsIn('${schedule.tick_time - 7d}')).toEqual([
+      { reference: 'schedule.tick_time', shiftMs: -7 * 86_400_000 },
+    ]);
+  });
+
+  const malformed: [string, string, RegExp][] = [
+    ['an unknown unit', '${schedule.tick_time - 7x}', /"7x" is not a duration/],
+    ['months', '${schedule.tick_time - P1M}', /years or months, which have no fixed length/],
+    ['years', '${schedule.tick_time - P1Y}', /years or months/],
+    ['an operator without a duration', '${schedule.tick_time -}', /is malformed/],
+    ['a bare P', '${schedule.tick_time - P}', /"P" is not a duration/],
+    ['two references', '${schedule.tick_time run.id}', /is malformed/],
+  ];
+  it.each(malformed)('refuses %s naming the field', (_, text, problem) => {
+    for (const check of [
+      () => renderObject({ start_time: text }, tick, 'schedule.parameters'),
+      () => checkReferences({ start_time: text }, 'schedule.parameters', ['schedule', 'run']),
+    ]) {
+      expect(check).toThrow(
+        expect.objectContaining({ code: 'invalid_argument', field: 'schedule.parameters.start_time' }),
+      );
+      expect(check).toThrow(problem);
+    }
+  });
+
+  it('refuses shifting a value that is not a time, when rendering', () => {
+    expect(() => renderTemplate('${run.id - 1d}', tick, 'parameters.x')).toThrow(
+      expect.objectContaining({
+        field: 'parameters.x',
+        message: expect.stringContaining('"run-7" by a duration: it is not an RFC 3339 time'),
+      }),
+    );
+  });
+
+  it('tells checkReferences callers which references are shifted', () => {
+    const seen: [string, boolean][] = [];
+    checkReferences(
+      { a: '${schedule.tick_time - 7d}', b: '${run.id}' },
+      'p',
+      ['schedule', 'run'],
+      (r, _f, s) => seen.push([r, s]),
+    );
+    expect(seen).toEqual([
+      ['schedule.tick_time', true],
+      ['run.id', false],
+    ]);
+  });
+
+  it('validates shifted references in pipeline specs like bare ones', () => {
+    const shifted = (text: string) =>
+      spec({
+        parameters: [{ name: 'end_time', required: true }],
+        steps: [builtin('a', 'a', { parameters: { start: text } })],
+      });
+    expect(() => validatePipelineSpec(shifted('${params.end_time - P7D}'), 'spec')).not.toThrow();
+    expect(() => validatePipelineSpec(shifted('${params.end_time - 7 days}'), 'spec')).toThrow(
+      expect.objectContaining({ field: 'spec.steps[0].parameters.start' }),
+    );
   });
 });
 

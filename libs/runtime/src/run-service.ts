@@ -280,8 +280,10 @@ export async function runService(options: RunServiceOptions): Promise<RunningSer
       );
       const own = new AbortController();
       const signal = AbortSignal.any([stopping.signal, own.signal]);
-      // Raw records come from other systems and are not CloudEvents of a producer: not admitted here.
-      const admission = subscribe.records === 'raw' ? {} : admit ? { admit } : {};
+      // Records of outside topics (raw, or any: CloudEvents or not) come from other systems, not from
+      // a Flywheel producer the allow-list names: not admitted here (the broker's ACLs say who writes).
+      const outside = subscribe.records === 'raw' || subscribe.records === 'any';
+      const admission = outside ? {} : admit ? { admit } : {};
       const handling = handleEvents(subscription, once, { signal, log, actingAs: identity, ...admission });
       consumers.push(handling);
       joins.push(join(subscription, group, signal));

@@ -3,6 +3,7 @@ import type { ServiceBusAccess } from '@flywheel/bus/kafka-acls';
 import { ConfigReader, type Env } from '@flywheel/core';
 import { eventTypes } from '@flywheel/events';
 import { consumerGroupPrefixOf, type ServiceName } from '@flywheel/runtime';
+import { parseTriggerTopics, triggerTopicsSetting } from '@flywheel/scheduler/consumed-events';
 import { serviceBusAccess } from './service-bus-access.ts';
 
 /** The six services, in the order the broker tools print them. */
@@ -27,8 +28,9 @@ export interface BusAccessPlan<K extends 'kafka' | 'nats'> {
 
 /**
  * One derivation for every broker: reads the deployment's bus (`FLYWHEEL_BUS` forced to `kind`),
- * topic and consumer-group prefixes and producer allow-list from `env` as the services read them,
- * and says what each service produces and consumes (serviceBusAccess). Kafka ACLs
+ * topic and consumer-group prefixes, producer allow-list and the outside topics trigger rules read
+ * (`FLYWHEEL_SCHEDULER_TRIGGER_TOPICS`, by name) from `env` as the services read them, and says
+ * what each service produces and consumes (serviceBusAccess). Kafka ACLs
  * (kafka-acls-command.ts) and NATS permissions (nats-permissions-command.ts) are planned from it.
  * Throws `invalid_argument` for bad settings.
  */
@@ -51,11 +53,23 @@ export function busAccessPlanOf<K extends 'kafka' | 'nats'>(
   );
   // Grants always follow an allow-list: `off` (consumers admit anyone) still leaves the owners'.
   const producers = readEventSecurityConfig(reader, true).producers;
+  // The outside topics trigger rules may name: granted by name, so prefixes cannot be planned.
+  const setting = reader.string(triggerTopicsSetting, '');
+  const topics = parseTriggerTopics(setting);
+  if (typeof topics === 'string') reader.problem(triggerTopicsSetting, topics);
+  else if (setting.trim() !== '' && topics.exact === undefined) {
+    reader.problem(
+      triggerTopicsSetting,
+      'broker grants are per topic: list the outside topics trigger rules read by name (no "*")',
+    );
+  }
+  const triggerTopics = typeof topics === 'string' ? [] : (topics.exact ?? []);
   reader.done();
   const services = serviceBusAccess({
     ...(producers ? { producers } : {}),
     principalOf: (service) => options.principals?.[service] ?? options.principalOf(service),
     streamTopics: options.streamTopics ?? [],
+    triggerTopics,
   });
   return {
     bus: bus as Extract<BusConfig, { kind: K }>,

@@ -78,18 +78,19 @@ export function kafkaAclsFor(
     outsideProducers?: readonly OutsideProducer[];
   } = {},
 ): { grants: KafkaAclGrant[]; cluster: KafkaCluster } {
-  const known = new Set([...eventTypes(), ...(options.streamTopics ?? [])]);
-  for (const { topic } of options.outsideProducers ?? [])
-    if (!known.has(topic))
-      throw AppError.invalidArgument(
-        'producer',
-        `outside producer of "${topic}": not a Flywheel event type nor a --stream-topic`,
-      );
   const plan = busAccessPlanOf('kafka', env, {
     ...(options.principals ? { principals: options.principals } : {}),
     principalOf: (service) => `User:${service}`,
     streamTopics: options.streamTopics ?? [],
   });
+  // Outside producers may write Flywheel event types and the outside topics services read.
+  const known = new Set([...eventTypes(), ...plan.services.flatMap((service) => service.consumes)]);
+  for (const { topic } of options.outsideProducers ?? [])
+    if (!known.has(topic))
+      throw AppError.invalidArgument(
+        'producer',
+        `outside producer of "${topic}": not a Flywheel event type, a --stream-topic nor one of FLYWHEEL_SCHEDULER_TRIGGER_TOPICS`,
+      );
   const { bus } = plan;
   const grants = planKafkaAcls({
     services: plan.services,

@@ -44,13 +44,6 @@ export function natsPermissionsFor(
     outsideProducers?: readonly { principal: string; topic: string }[];
   } = {},
 ): NatsUserPermissions[] {
-  const known = new Set([...eventTypes(), ...(options.streamTopics ?? [])]);
-  for (const { topic } of options.outsideProducers ?? [])
-    if (!known.has(topic))
-      throw AppError.invalidArgument(
-        'producer',
-        `outside producer of "${topic}": not a Flywheel event type nor a --stream-topic`,
-      );
   // The URL is not used: a placeholder satisfies the settings check when none is given.
   const plan = busAccessPlanOf(
     'nats',
@@ -61,6 +54,14 @@ export function natsPermissionsFor(
       streamTopics: options.streamTopics ?? [],
     },
   );
+  // Outside producers may write Flywheel event types and the outside topics services read.
+  const known = new Set([...eventTypes(), ...plan.services.flatMap((service) => service.consumes)]);
+  for (const { topic } of options.outsideProducers ?? [])
+    if (!known.has(topic))
+      throw AppError.invalidArgument(
+        'producer',
+        `outside producer of "${topic}": not a Flywheel event type, a --stream-topic nor one of FLYWHEEL_SCHEDULER_TRIGGER_TOPICS`,
+      );
   return planNatsPermissions({
     services: plan.services,
     creates: plan.creates,

@@ -27,6 +27,11 @@ Closed loop done: v${v1} → v${report.newVersion}, with no person in the loop.
   retrain run:                            ${report.retrainRunId}
 
 The services keep running (gRPC: ${platform.services.map((s) => `${s.name} :${s.port}`).join(', ')}). Ctrl-C to stop.`);
+    console.log('\nLate New York history arrives in a burst of files: the new-data rule retrains once.\n');
+    const newData = await scenario.newDataRetrains();
+    console.log(
+      `\nNew data retrained: run ${newData.runId} for ${newData.debounced + 1} matching events (debounced), promoted: ${newData.promoted}.`,
+    );
     // The demo logs at warn, so the platform's info line would not show: say it here.
     if (platform.securityHint) console.log(`\nNote: ${platform.securityHint}.`);
   } finally {

@@ -25,6 +25,8 @@ export interface ServiceBusAccessOptions {
   principalOf?: (service: ServiceName) => string;
   /** Topics of feature views' stream sources, which the feature store reads (other systems write them). */
   streamTopics?: readonly string[];
+  /** Outside topics trigger rules may name, which the scheduler reads (FLYWHEEL_SCHEDULER_TRIGGER_TOPICS). */
+  triggerTopics?: readonly string[];
 }
 
 /**
@@ -43,6 +45,7 @@ export function serviceBusAccess(options: ServiceBusAccessOptions = {}): Service
       ...new Set([
         ...Object.values(consumedBy[service]).flat(),
         ...(service === 'feature-store' ? (options.streamTopics ?? []) : []),
+        ...(service === 'scheduler' ? (options.triggerTopics ?? []) : []),
       ]),
     ],
   }));

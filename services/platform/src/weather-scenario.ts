@@ -15,6 +15,7 @@ import {
 } from '@flywheel/example-weather';
 import { DatasetFormat } from '@flywheel/proto/flywheel/common/v1/dataset_pb.js';
 import { PipelineSpecSchema } from '@flywheel/proto/flywheel/common/v1/pipeline_pb.js';
+import { SuppressionReason } from '@flywheel/proto/flywheel/common/v1/trigger_pb.js';
 import {
   DatasetArrivedSchema,
   FeaturesMaterializedSchema,
@@ -33,7 +34,7 @@ import {
   MonitoringService,
 } from '@flywheel/proto/flywheel/monitoring/v1/monitoring_pb.js';
 import { OrchestratorService, RunState } from '@flywheel/proto/flywheel/orchestrator/v1/orchestrator_pb.js';
-import { SchedulerService } from '@flywheel/proto/flywheel/scheduler/v1/scheduler_pb.js';
+import { RunRequestStatus, SchedulerService } from '@flywheel/proto/flywheel/scheduler/v1/scheduler_pb.js';
 import { ServingService } from '@flywheel/proto/flywheel/serving/v1/serving_pb.js';
 import { GRPCInferenceService } from '@flywheel/proto/inference/grpc_service_pb.js';
 import { createRpcClient, type RpcClientOptions } from '@flywheel/rpc';
@@ -82,6 +83,18 @@ const team = 'weather';
 const deploymentName = 'weather';
 const features = ['temp_max', 'temp_min', 'wind'] as const;
 const retrainPipeline = 'retrain-weather';
+const newDataRule = 'retrain-weather-on-new-data';
+/** Quiet period of the new-data rule: a burst of files within it starts one run. */
+const newDataDebounceSeconds = 5;
+
+/** What the new-data rule did. */
+export interface NewDataReport {
+  readonly runId: string;
+  /** Runs the rule requested (the burst is one). */
+  readonly runs: number;
+  readonly debounced: number;
+  readonly promoted: boolean;
+}
 const observedTopics = [
   'features.materialized',
   'drift.detected',
@@ -355,6 +368,85 @@ export function weatherScenario(targets: ScenarioTargets) {
         leadTimeWithoutTrainMs: leadTimeMs - trainMs,
         traceId: drift.event.traceparent?.split('-')[1] ?? '',
         retrainRunId,
+      };
+    },
+
+    /**
+     * The new-data rule: New York's 2012–2013 history arrives late, as eight quarterly files in a
+     * burst; a trigger rule on `features.materialized` of `weather_labels` (CEL on the event)
+     * debounces the burst into one retrain run on everything, 2012–2015. Resolves that run, its
+     * outcome and how many matches the debounce folded into it.
+     */
+    async newDataRetrains(): Promise<NewDataReport> {
+      await clients.scheduler.createTriggerRule({
+        triggerRule: {
+          name: newDataRule,
+          team,
+          eventType: 'features.materialized',
+          filter: {
+            match: { feature_view_name: 'weather_labels' },
+            expression: `event.dataset == "${weatherDatasetName}" && event.rows_written > 0`,
+          },
+          pipelineName: retrainPipeline,
+          parameters: { team, start_time: '2012-01-01T00:00:00Z', end_time: '2016-01-01T00:00:00Z' },
+          debounce: { seconds: BigInt(newDataDebounceSeconds) },
+          cooldown: { seconds: 600n },
+          enabled: true,
+        },
+      });
+      say(
+        `new-data rule ${newDataRule}: weather_labels materialized from ${weatherDatasetName} retrains, debounced ${newDataDebounceSeconds}s`,
+      );
+      const quarters = [
+        '2012-01',
+        '2012-04',
+        '2012-07',
+        '2012-10',
+        '2013-01',
+        '2013-04',
+        '2013-07',
+        '2013-10',
+        '2014-01',
+      ];
+      const files = quarters.slice(0, -1).map((from, i) => byStation('new-york', from, quarters[i + 1]!));
+      const refs = await Promise.all(files.map((batch) => targets.blobs.put(toJsonLines(batch))));
+      await targets.bus.publish(
+        refs.map((ref, i) =>
+          newEvent(
+            DatasetArrivedSchema,
+            {
+              dataset: weatherDatasetName,
+              uri: blobUri(ref.sha256),
+              format: DatasetFormat.JSONL,
+              sha256: ref.sha256,
+              rowCount: BigInt(files[i]!.length),
+            },
+            { source: 'flywheel/demo-data-pipeline' },
+          ),
+        ),
+      );
+      say(`data arrived: New York 2012–2013 in ${refs.length} quarterly files`);
+      for (const ref of refs) await waitForMaterialized(ref.sha256);
+      const requested = await until(
+        async () =>
+          seen
+            .filter((s) => s.event.type === 'pipeline.run-requested')
+            .map((s) => decodeEvent(PipelineRunRequestedSchema, s.event))
+            .find((r) => r.trigger?.triggerRuleName === newDataRule),
+        'the new-data rule to request its run',
+      );
+      await runToCompletion(requested.runId);
+      const { runRequests } = await clients.scheduler.listRunRequests({ triggerRuleName: newDataRule });
+      const debounced = runRequests.filter((r) => r.suppressionReason === SuppressionReason.DEBOUNCED).length;
+      const { run } = await clients.orchestrator.getRun({ runId: requested.runId });
+      say(
+        `scheduler: one retrain run ${requested.runId} for ${debounced + 1} matches (${debounced} folded by the debounce); promoted: ${String(run?.outputs?.promoted)}`,
+      );
+      return {
+        runId: requested.runId,
+        runs: runRequests.filter((r) => r.status === RunRequestStatus.REQUESTED).length,
+        debounced,
+        promoted: run?.outputs?.promoted === true,
       };
     },
 

@@ -1,5 +1,6 @@
 import { ConfigReader, type Env } from '@flywheel/core';
 import { type HostConfig, type InfraConfig, readHostConfig, readInfraConfig } from '@flywheel/runtime';
+import { parseTriggerTopics, type TriggerTopics, triggerTopicsSetting } from './triggers/trigger-topics.ts';
 
 /** Everything the scheduler service reads from its environment, parsed once. */
 export interface SchedulerConfig {
@@ -17,6 +18,14 @@ export interface SchedulerConfig {
    * (`FLYWHEEL_SCHEDULER_EXECUTORS`, comma-separated); undefined (unset): not checked here.
    */
   executors: readonly string[] | undefined;
+  /** Outside topics trigger rules may name (`FLYWHEEL_SCHEDULER_TRIGGER_TOPICS`, default any). */
+  triggerTopics: TriggerTopics;
+  /**
+   * How often the consumers of outside topics are matched to the stored rules, ms
+   * (`FLYWHEEL_SCHEDULER_TOPIC_RECONCILE`, default 10s): another replica's new rule is read from
+   * then on; this replica's own at once.
+   */
+  topicReconcileMs: number;
 }
 
 /** The scheduler service's settings; see the README for the variables. Throws one error listing every problem. */
@@ -34,6 +43,16 @@ export function loadSchedulerConfig(env: Env): SchedulerConfig {
     ?.split(',')
     .map((name) => name.trim())
     .filter((name) => name !== '');
+  const topics = parseTriggerTopics(reader.string(triggerTopicsSetting, ''));
+  if (typeof topics === 'string') reader.problem(triggerTopicsSetting, topics);
+  const topicReconcileMs = reader.durationMs('FLYWHEEL_SCHEDULER_TOPIC_RECONCILE', '10s');
+  if (topicReconcileMs < 10 || topicReconcileMs > 600_000) {
+    reader.problem(
+      'FLYWHEEL_SCHEDULER_TOPIC_RECONCILE',
+      `must be from 10ms to 10m, got ${topicReconcileMs} ms`,
+    );
+  }
   reader.done();
-  return { host, infra, tickMs, consumerConcurrency, executors };
+  const triggerTopics = typeof topics === 'string' ? (parseTriggerTopics('') as TriggerTopics) : topics;
+  return { host, infra, tickMs, consumerConcurrency, executors, triggerTopics, topicReconcileMs };
 }

@@ -1,6 +1,7 @@
+import { delay } from '@flywheel/core';
 import { SchedulerService } from '@flywheel/proto/flywheel/scheduler/v1/scheduler_pb.js';
 import type { ServiceHost, ServiceWiring } from '@flywheel/runtime';
-import { createEventHandler } from './api/handle-event.ts';
+import { createEventHandler, createTopicEventHandler } from './api/handle-event.ts';
 import { createSchedulerApi } from './api/scheduler-api.ts';
 import { schedulerPolicy } from './api/scheduler-policy.ts';
 import type { SchedulerConfig } from './config.ts';
@@ -31,6 +32,7 @@ import { deleteTriggerRuleUseCase } from './triggers/delete-trigger-rule.ts';
 import { createEventFilters } from './triggers/event-filter.ts';
 import { fireDueDebouncesUseCase } from './triggers/fire-due-debounces.ts';
 import { releaseTriggerCooldownUseCase } from './triggers/release-trigger-cooldown.ts';
+import { createTopicConsumers } from './triggers/topic-consumers.ts';
 import { openTriggerKeys } from './triggers/trigger-key-records.ts';
 import { triggerRuleQueries } from './triggers/trigger-rule-queries.ts';
 import { openTriggerRules } from './triggers/trigger-rule-records.ts';
@@ -45,7 +47,8 @@ export interface SchedulerDeps {
  * The scheduler service — *when* pipelines run: pipeline definitions, cron schedules, event
  * trigger rules with debounce and per-key cooldown, manual runs and the history of run requests.
  * Consumes every triggerable event type (not `prediction.logged`) plus its own decisions and the
- * ends of runs, and runs a ticker for due cron ticks and debounced matches. Emits
+ * ends of runs, and the outside topics rules name (one consumer each), and runs a ticker for due
+ * cron ticks and debounced matches. Emits
  * `pipeline.run-requested` and `run.suppressed` through the outbox.
  */
 export async function wireScheduler(
@@ -62,6 +65,29 @@ export async function wireScheduler(
   const triggerKeys = openTriggerKeys(store);
   const runRequests = openRunRequests(store);
   const filters = createEventFilters();
+  const decide = decideTriggerMatchUseCase({ pipelines, triggerKeys, runRequests, now, log });
+  // Outside topics rules name: one consumer each, started when a rule names a new one (at once on
+  // this replica, within FLYWHEEL_SCHEDULER_TOPIC_RECONCILE on the others) and at start.
+  const topicLog = log.child({ component: 'outside-topics' });
+  const topicConsumers = createTopicConsumers({
+    triggerRules,
+    start: (group, topic, handler) =>
+      host.consume(
+        { group, topics: [topic], records: 'any', concurrency: config.consumerConcurrency },
+        handler,
+      ),
+    handlerFor: (topic) => createTopicEventHandler({ triggerRules, filters, decide, log }, topic),
+    log: topicLog,
+  });
+  const reconcileTopics = (): Promise<unknown> => topicConsumers.reconcile().catch(() => {});
+  const createTriggerRule = createTriggerRuleUseCase({
+    pipelines,
+    triggerRules,
+    filters,
+    triggerTopics: config.triggerTopics,
+    now,
+  });
+  const deleteTriggerRule = deleteTriggerRuleUseCase({ triggerRules, triggerKeys });
 
   host.server.add(
     SchedulerService,
@@ -76,8 +102,15 @@ export async function wireScheduler(
         resumeSchedule: resumeScheduleUseCase({ schedules, now }),
         deleteSchedule: deleteScheduleUseCase({ schedules }),
         schedules: scheduleQueries({ schedules }),
-        createTriggerRule: createTriggerRuleUseCase({ pipelines, triggerRules, filters, now }),
-        deleteTriggerRule: deleteTriggerRuleUseCase({ triggerRules, triggerKeys }),
+        createTriggerRule: async (...args: Parameters<typeof createTriggerRule>) => {
+          const record = await createTriggerRule(...args);
+          if (record.topic) await reconcileTopics();
+          return record;
+        },
+        deleteTriggerRule: async (...args: Parameters<typeof deleteTriggerRule>) => {
+          await deleteTriggerRule(...args);
+          await reconcileTopics();
+        },
         triggerRules: triggerRuleQueries({ triggerRules }),
         triggerRun: triggerRunUseCase({ pipelines, runRequests, now }),
         listRunRequests: listRunRequestsUseCase({ runRequests }),
@@ -90,7 +123,7 @@ export async function wireScheduler(
   const handler = createEventHandler({
     triggerRules,
     filters,
-    decide: decideTriggerMatchUseCase({ pipelines, triggerKeys, runRequests, now, log }),
+    decide,
     recordRunRequest: recordRunRequestUseCase({ runRequests }),
     releaseScheduleRun: releaseScheduleRunUseCase({ schedules }),
     releaseTriggerCooldown: releaseTriggerCooldownUseCase({ triggerKeys }),
@@ -104,6 +137,16 @@ export async function wireScheduler(
     handler,
   );
 
+  await reconcileTopics();
+  const stopping = new AbortController();
+  const signal = AbortSignal.any([host.signal, stopping.signal]);
+  const reconciling = (async () => {
+    while (!signal.aborted) {
+      await delay(config.topicReconcileMs, signal).catch(() => {});
+      if (!signal.aborted) await reconcileTopics();
+    }
+  })();
+
   const ticker = startTicker({
     intervalMs: config.tickMs,
     signal: host.signal,
@@ -113,5 +156,12 @@ export async function wireScheduler(
       debounces: fireDueDebouncesUseCase({ pipelines, triggerRules, triggerKeys, now, log }),
     },
   });
-  return { close: () => ticker.close() };
+  return {
+    close: async () => {
+      stopping.abort();
+      await ticker.close();
+      await reconciling;
+      await topicConsumers.close();
+    },
+  };
 }

@@ -18,6 +18,10 @@ import { createPipelineUseCase } from '../src/pipelines/create-pipeline.ts';
 import { openPipelineCollections } from '../src/pipelines/pipeline-records.ts';
 import { openRunRequests } from '../src/runs/run-request-records.ts';
 import { createScheduleUseCase } from '../src/schedules/create-schedule.ts';
+import { parseTriggerTopics, type TriggerTopics } from '../src/triggers/trigger-topics.ts';
+
+const anyTopic = parseTriggerTopics('') as TriggerTopics;
+
 import { fireDueSchedulesUseCase } from '../src/schedules/fire-due-schedules.ts';
 import { openSchedules } from '../src/schedules/schedule-records.ts';
 import { createTriggerRuleUseCase } from '../src/triggers/create-trigger-rule.ts';
@@ -63,6 +67,7 @@ describe('decisions made at the same time agree through compare-and-set', () => 
       pipelines: openPipelineCollections(store),
       triggerRules: openTriggerRules(store),
       filters: createEventFilters(),
+      triggerTopics: anyTopic,
       now: clock,
     })(
       create(TriggerRuleSchema, {

@@ -46,6 +46,21 @@ describe('cron schedules request runs at their ticks', () => {
       [{ timezone: 'Mars/Olympus_Mons' }, 'schedule.timezone'],
       [{ parameters: { model: 'w' } }, 'schedule.parameters.model', 'declares no parameter'],
       [{ parameters: { model_name: '${event.model_name}' } }, 'schedule.parameters.model_name'],
+      [
+        { parameters: { model_name: 'w', tick_time: '${schedule.tick_time - 7x}' } },
+        'schedule.parameters.tick_time',
+        '"7x" is not a duration',
+      ],
+      [
+        { parameters: { model_name: 'w', tick_time: '${schedule.tick_time - P1M}' } },
+        'schedule.parameters.tick_time',
+        'years or months',
+      ],
+      [
+        { parameters: { model_name: '${run.id - 1d}' } },
+        'schedule.parameters.model_name',
+        'only ${schedule.tick_time} can be shifted',
+      ],
     ];
     for (const [change, field, message] of cases) {
       await expect(h.client.createSchedule({ schedule: { ...base, ...change } })).rejects.toMatchObject({

@@ -1,10 +1,15 @@
 import { AppError, backoffMs, delay, type Logger } from '@flywheel/core';
-import { type CloudEvent, fromWireMessage, type WireMessage } from '@flywheel/events';
+import { type CloudEvent, fromWireMessage, isCloudEventMessage, type WireMessage } from '@flywheel/events';
 import type { SubscribeOptions } from '../event-bus.ts';
 import { deadLetterMessage } from './dead-letter.ts';
 import type { DeliveryQueue } from './delivery-queue.ts';
 import { rawRecordEvent } from './raw-record-event.ts';
 import { decideNack, type RetryPolicy } from './retry-policy.ts';
+
+/** Whether a subscription's `records` are read without the CloudEvents decoding being required. */
+export function isRaw(records: SubscribeOptions['records']): records is 'raw' | 'any' {
+  return records === 'raw' || records === 'any';
+}
 
 /** How a message left {@link deliverWithRetries}. */
 export type DeliveryOutcome = 'acked' | 'dead-lettered' | 'handed-back';
@@ -33,6 +38,8 @@ export interface DeliverWithRetriesOptions {
    * wrapped as one ({@link rawRecordEvent}) with this position (`<partition>/<offset>`) in its id.
    */
   readonly rawPosition?: string;
+  /** With `rawPosition`: `any` decodes a record that is a CloudEvent as one ({@link isCloudEventMessage}). Default `raw`. */
+  readonly records?: 'raw' | 'any';
   /**
    * Wraps every wait (for the application, a backoff, a dead-letter write), e.g. to keep sending
    * heartbeats meanwhile (Kafka). Default: waits as is.
@@ -56,7 +63,7 @@ export async function deliverWithRetries(options: DeliverWithRetriesOptions): Pr
   let event: CloudEvent;
   try {
     event =
-      options.rawPosition === undefined
+      options.rawPosition === undefined || (options.records === 'any' && isCloudEventMessage(message))
         ? fromWireMessage(message)
         : rawRecordEvent(message, topic, options.rawPosition);
   } catch (error) {

@@ -1,7 +1,7 @@
 import { AppError, backoffMs, deadlineSignal, delay, type Logger } from '@flywheel/core';
 import type { WireMessage } from '@flywheel/events';
 import type { Consumer, EachMessagePayload, Kafka, RetryOptions } from 'kafkajs';
-import { deliverWithRetries } from '../delivery/deliver-with-retries.ts';
+import { deliverWithRetries, isRaw } from '../delivery/deliver-with-retries.ts';
 import { DeliveryQueue } from '../delivery/delivery-queue.ts';
 import { raceSignal } from '../delivery/race-signal.ts';
 import { retryPolicyOf } from '../delivery/retry-policy.ts';
@@ -121,7 +121,9 @@ export function startKafkaSubscription(deps: KafkaSubscriptionDeps, options: Sub
         topic: deps.names.logical(topic),
         group,
         message: wireMessageOf(message),
-        ...(options.records === 'raw' ? { rawPosition: `${partition}/${message.offset}` } : {}),
+        ...(isRaw(options.records)
+          ? { rawPosition: `${partition}/${message.offset}`, records: options.records }
+          : {}),
         policy,
         queue,
         ...(options.onOutcome ? { onOutcome: options.onOutcome } : {}),

@@ -1,6 +1,6 @@
 import { AppError, type CallOptions, type Logger, silentLogger, throwIfAborted } from '@flywheel/core';
 import { toWireMessage, type WireMessage } from '@flywheel/events';
-import { deliverWithRetries } from '../delivery/deliver-with-retries.ts';
+import { deliverWithRetries, isRaw } from '../delivery/deliver-with-retries.ts';
 import { DeliveryQueue } from '../delivery/delivery-queue.ts';
 import { KeyOrderedCursor, type LogEntry } from '../delivery/key-ordered-cursor.ts';
 import { defaultRetryBudgetMs, retryPolicyOf } from '../delivery/retry-policy.ts';
@@ -123,7 +123,9 @@ export function createMemoryBus(options: MemoryBusOptions = {}): MemoryBus {
           topic,
           group,
           message: entry.message,
-          ...(subscribeOptions.records === 'raw' ? { rawPosition: String(entry.offset) } : {}),
+          ...(isRaw(subscribeOptions.records)
+            ? { rawPosition: String(entry.offset), records: subscribeOptions.records }
+            : {}),
           policy,
           queue,
           ...(subscribeOptions.onOutcome ? { onOutcome: subscribeOptions.onOutcome } : {}),

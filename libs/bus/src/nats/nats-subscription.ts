@@ -2,7 +2,7 @@ import { AppError, backoffMs, deadlineSignal, delay, type Logger } from '@flywhe
 import type { WireMessage } from '@flywheel/events';
 import type { ConsumerMessages, JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import { deadLetterMessage } from '../delivery/dead-letter.ts';
-import { deliverWithRetries } from '../delivery/deliver-with-retries.ts';
+import { deliverWithRetries, isRaw } from '../delivery/deliver-with-retries.ts';
 import { DeliveryQueue } from '../delivery/delivery-queue.ts';
 import { raceSignal } from '../delivery/race-signal.ts';
 import { retryPolicyOf } from '../delivery/retry-policy.ts';
@@ -118,7 +118,7 @@ export function startNatsSubscription(deps: NatsSubscriptionDeps, options: Subsc
         topic,
         group,
         message: wire,
-        ...(options.records === 'raw' ? { rawPosition: String(msg.seq) } : {}),
+        ...(isRaw(options.records) ? { rawPosition: String(msg.seq), records: options.records } : {}),
         policy,
         queue,
         ...(options.onOutcome ? { onOutcome: options.onOutcome } : {}),

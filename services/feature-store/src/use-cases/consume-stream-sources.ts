@@ -1,5 +1,5 @@
-import type { EventHandler } from '@flywheel/bus';
-import { AppError, type CallOptions, type Logger } from '@flywheel/core';
+import { createConsumerSet, type EventHandler, type WantedConsumer } from '@flywheel/bus';
+import type { CallOptions, Logger } from '@flywheel/core';
 import type { FeatureStoreCollections } from '../storage/feature-store-collections.ts';
 
 /** Starts one consumer of raw records; what `ServiceHost.consume` gives (group without the host prefix). */
@@ -42,51 +42,19 @@ export function streamGroupOf(view: { name: string; createTime: string }): strin
 /** The stream consumers of the feature store over the view catalog and the service host's consume. */
 export function createStreamSourceConsumers(deps: ConsumeStreamSourcesDeps): StreamSourceConsumers {
   const { collections, start, handlerFor, log } = deps;
-  const running = new Map<string, { group: string; topic: string; stop(): Promise<void> }>();
-  let queue: Promise<unknown> = Promise.resolve();
-  let closed = false;
-
-  const reconcileNow = async (options: CallOptions): Promise<string[]> => {
-    if (closed) return [];
-    const views = (await collections.views.find({}, { ...options, limit: 10_000 })).map((doc) => doc.data);
-    const wanted = new Map<string, { group: string; topic: string }>();
-    for (const view of views) {
-      const topic = view.source?.stream?.topic;
-      if (topic) wanted.set(view.name, { group: streamGroupOf(view), topic });
-    }
-    for (const [name, consumer] of running) {
-      const want = wanted.get(name);
-      if (want && want.group === consumer.group && want.topic === consumer.topic) continue;
-      running.delete(name);
-      await consumer.stop();
-      log.info('stream consumer stopped', {
-        featureView: name,
-        topic: consumer.topic,
-        group: consumer.group,
-      });
-    }
-    for (const [name, want] of wanted) {
-      if (running.has(name) || closed) continue;
-      const consumer = await start(want.group, want.topic, handlerFor(name));
-      running.set(name, { ...want, stop: () => consumer.stop() });
-      log.info('stream consumer started', { featureView: name, topic: want.topic, group: want.group });
-    }
-    return [...running.keys()];
-  };
-
-  return {
-    reconcile: (options = {}) => {
-      const next = queue.then(() => reconcileNow(options));
-      queue = next.catch((error: unknown) =>
-        log.warn('stream consumers not reconciled', { error: AppError.from(error).message }),
-      );
-      return next;
+  return createConsumerSet({
+    wanted: async (options) => {
+      const views = (await collections.views.find({}, { ...options, limit: 10_000 })).map((doc) => doc.data);
+      const wanted = new Map<string, WantedConsumer>();
+      for (const view of views) {
+        const topic = view.source?.stream?.topic;
+        if (topic) wanted.set(view.name, { group: streamGroupOf(view), topic });
+      }
+      return wanted;
     },
-    close: async () => {
-      closed = true;
-      await queue;
-      await Promise.all([...running.values()].map((consumer) => consumer.stop()));
-      running.clear();
-    },
-  };
+    start: (name, { group, topic }) => start(group, topic, handlerFor(name)),
+    log,
+    noun: 'stream consumer',
+    keyField: 'featureView',
+  });
 }

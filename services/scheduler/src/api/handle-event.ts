@@ -7,7 +7,7 @@ import { schedulerSource } from '../runs/run-request-events.ts';
 import { runEndedTypes } from '../schedules/release-schedule-run.ts';
 import type { MatchDecision } from '../triggers/decide-trigger-match.ts';
 import type { EventFilters } from '../triggers/event-filter.ts';
-import { type EventView, viewOf } from '../triggers/event-view.ts';
+import { type EventView, jsonViewOf, viewOf } from '../triggers/event-view.ts';
 import type { TriggerRuleRecord } from '../triggers/trigger-rule-records.ts';
 
 export interface HandleEventDeps {
@@ -55,24 +55,50 @@ export function createEventHandler(deps: HandleEventDeps): EventHandler {
     }
     const rules = await deps.triggerRules.find({ eventType: event.type }, { ...options, limit: maxListed });
     if (rules.length === 0) return;
-    const view = viewOf(event);
-    for (const { data: rule } of rules) {
-      let matched: boolean;
-      let problem: string | undefined;
-      try {
-        matched = deps.filters.matches(rule, view);
-      } catch (error) {
-        matched = true;
-        problem = AppError.from(error).message;
-      }
-      if (!matched) continue;
-      const decision = await deps.decide(rule, view, options, problem);
-      deps.log.debug('trigger rule matched', {
-        rule: rule.name,
-        eventId: event.id,
-        eventType: event.type,
-        decision,
-      });
-    }
+    await decideRules(deps, rules, viewOf(event), options);
   };
+}
+
+/**
+ * The consumer of one outside topic (`records: 'any'`): reads each record's JSON and hands it to
+ * the rules naming the topic, as {@link createEventHandler} does. A record that is not JSON is
+ * `invalid_argument` (dead-lettered to `<topic>.dlq` with the reason), whether or not a rule would
+ * have matched it.
+ */
+export function createTopicEventHandler(
+  deps: Pick<HandleEventDeps, 'triggerRules' | 'filters' | 'decide' | 'log'>,
+  topic: string,
+): EventHandler {
+  return async (event, context) => {
+    const options = { signal: context.signal };
+    const view = jsonViewOf(event, topic);
+    const rules = await deps.triggerRules.find({ topic }, { ...options, limit: maxListed });
+    await decideRules(deps, rules, view, options);
+  };
+}
+
+async function decideRules(
+  deps: Pick<HandleEventDeps, 'filters' | 'decide' | 'log'>,
+  rules: readonly { data: TriggerRuleRecord }[],
+  view: EventView,
+  options: { signal: AbortSignal },
+): Promise<void> {
+  for (const { data: rule } of rules) {
+    let matched: boolean;
+    let problem: string | undefined;
+    try {
+      matched = deps.filters.matches(rule, view);
+    } catch (error) {
+      matched = true;
+      problem = AppError.from(error).message;
+    }
+    if (!matched) continue;
+    const decision = await deps.decide(rule, view, options, problem);
+    deps.log.debug('trigger rule matched', {
+      rule: rule.name,
+      eventId: view.event.id,
+      eventType: view.event.type,
+      decision,
+    });
+  }
 }

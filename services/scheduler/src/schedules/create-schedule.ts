@@ -76,7 +76,13 @@ export function createScheduleUseCase(deps: CreateScheduleDeps) {
   };
 }
 
-function checkScheduleReference(reference: string, field: string): void {
+function checkScheduleReference(reference: string, field: string, shifted: boolean): void {
+  if (shifted && reference !== 'schedule.tick_time') {
+    throw AppError.invalidArgument(
+      field,
+      `\${${reference}} is not a time: only \${schedule.tick_time} can be shifted by a duration`,
+    );
+  }
   if (['schedule.tick_time', 'run.id', 'run.pipeline_name'].includes(reference)) return;
   throw AppError.invalidArgument(
     field,

@@ -14,7 +14,7 @@ import { checkEventPath, type EventView, valueAt } from './event-view.ts';
 export interface FilterSpec {
   /** Path → expected proto-JSON string form. */
   readonly match: Readonly<Record<string, string>>;
-  /** A boolean CEL expression over `event` (the payload) and `ce` (the attributes); '' = true. */
+  /** A boolean CEL expression over `event` (the payload, or an outside topic's JSON) and `ce` (the attributes); '' = true. */
   readonly expression: string;
 }
 
@@ -29,10 +29,12 @@ export interface EventFilters {
   /**
    * Checks a filter against the payload schema of its event type: every match path names a
    * field (or `ce.<attribute>`), and the expression parses, uses only fields the payload has and
-   * is boolean (tried on an empty payload). Throws `invalid_argument` naming the field under
-   * `field` (`trigger_rule.filter.expression`…).
+   * is boolean (tried on an empty payload). Without a schema (an outside topic's JSON, `event`
+   * is dynamic) the paths must be dotted paths and the expression must parse, name only `event`
+   * and `ce`, and not give a non-boolean on an empty object. Throws `invalid_argument` naming the
+   * field under `field` (`trigger_rule.filter.expression`…).
    */
-  check(filter: FilterSpec, schema: DescMessage, field: string): void;
+  check(filter: FilterSpec, schema: DescMessage | undefined, field: string): void;
 }
 
 type Program = (bindings: { event: unknown; ce: Readonly<Record<string, string>> }) => unknown;
@@ -60,14 +62,14 @@ export function createEventFilters(): EventFilters {
     return registry;
   };
 
-  const programFor = (schema: DescMessage, expression: string): Program => {
-    const cacheKey = `${schema.typeName}\n${expression}`;
+  const programFor = (schema: DescMessage | undefined, expression: string): Program => {
+    const cacheKey = `${schema?.typeName ?? '(json)'}\n${expression}`;
     let program = programs.get(cacheKey);
     if (!program) {
-      const env = celEnv({
-        registry: registryFor(schema),
-        variables: { event: objectType(schema), ce: mapType(CelScalar.STRING, CelScalar.STRING) },
-      });
+      const ce = mapType(CelScalar.STRING, CelScalar.STRING);
+      const env = schema
+        ? celEnv({ registry: registryFor(schema), variables: { event: objectType(schema), ce } })
+        : celEnv({ variables: { event: CelScalar.DYN, ce } });
       program = plan(env, parse(expression)) as unknown as Program;
       if (programs.size >= maxCachedPrograms) programs.clear();
       programs.set(cacheKey, program);
@@ -104,12 +106,16 @@ export function createEventFilters(): EventFilters {
         );
       }
       const ce = { id: '', type: '', source: '', time: '', subject: '', datacontenttype: '', dataschema: '' };
-      const result = program({ event: create(schema), ce });
+      const result = program({ event: schema ? create(schema) : {}, ce });
       if (isCelError(result)) {
-        if (/field not found|no such|undeclared|unknown/i.test(result.message)) {
+        // On an outside topic's JSON a field missing from the empty object says nothing.
+        const unknown = schema
+          ? /field not found|no such|undeclared|unknown|unresolved/i
+          : /no such|undeclared|unknown|unresolved/i;
+        if (unknown.test(result.message)) {
           throw AppError.invalidArgument(
             `${field}.expression`,
-            `${result.message} (payload ${schema.typeName})`,
+            `${result.message} (payload ${schema?.typeName ?? 'JSON of an outside topic'}; variables: event, ce)`,
           );
         }
         return; // e.g. a division by zero on the empty payload: fine on real events

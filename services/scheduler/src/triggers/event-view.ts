@@ -5,13 +5,15 @@ import { type CloudEvent, decodeEvent, eventKindFor } from '@flywheel/events';
 /** An event as rules see it: the decoded payload, its JSON form and the CloudEvent attributes. */
 export interface EventView {
   readonly event: CloudEvent;
-  readonly schema: DescMessage;
-  readonly message: Message;
-  /** The payload in the protobuf JSON mapping with proto field names, defaults included. */
-  readonly data: JsonObject;
+  /** The payload's schema; undefined for the JSON of an outside topic. */
+  readonly schema: DescMessage | undefined;
+  /** What CEL's `event` is: the decoded message, or the JSON of an outside topic. */
+  readonly message: Message | JsonValue;
+  /** The payload in the protobuf JSON mapping with proto field names, defaults included; or the JSON. */
+  readonly data: JsonValue;
   /** `id type source time subject datacontenttype dataschema` and the extensions. */
   readonly ce: Readonly<Record<string, string>>;
-  /** The payload's key field by the `.proto` options (e.g. `model_name`). */
+  /** The payload's key field by the `.proto` options (e.g. `model_name`); '' for an outside topic. */
   readonly keyField: string;
 }
 
@@ -32,6 +34,28 @@ export function viewOf(event: CloudEvent): EventView {
     alwaysEmitImplicit: true,
   }) as JsonObject;
   return { event, schema: kind.schema, message, data, ce: attributesOf(event), keyField: kind.keyField };
+}
+
+const fromUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * The view of a record of an outside topic: its JSON (a CloudEvent's data, else the record's
+ * value; empty is null). Throws `invalid_argument` saying why when it is not JSON, so the consumer
+ * dead-letters it with that reason.
+ */
+export function jsonViewOf(event: CloudEvent, topic: string): EventView {
+  let data: JsonValue = null;
+  if (event.data.length > 0) {
+    try {
+      data = JSON.parse(fromUtf8.decode(event.data)) as JsonValue;
+    } catch (error) {
+      throw new AppError(
+        'invalid_argument',
+        `record ${event.id} of topic ${topic} is not JSON (content type ${event.datacontenttype}): ${(error as Error).message}`,
+      );
+    }
+  }
+  return { event, schema: undefined, message: data, data, ce: attributesOf(event), keyField: '' };
 }
 
 function attributesOf(event: CloudEvent): Record<string, string> {
@@ -64,24 +88,31 @@ export function valueAt(view: EventView, path: string): JsonValue | undefined {
 }
 
 /**
- * The aggregate key of the event: its CloudEvent subject, else the payload's key field; '' when
- * it has neither.
+ * The aggregate key of the event: its CloudEvent subject, else the payload's key field ('' when
+ * it has neither); for an outside topic's record the subject, else its broker key (its id when
+ * it has none).
  */
 export function aggregateKeyOf(view: EventView): string {
   if (view.event.subject) return view.event.subject;
-  const value = view.data[view.keyField];
+  if (view.schema === undefined) return view.event.key; // an outside record: its key, else its id
+  const value = valueAt(view, view.keyField);
   return typeof value === 'string' ? value : '';
 }
 
 /**
  * Checks that `path` can name something in events of `schema`: `ce.<attribute>`, or proto field
- * names down message fields (maps, lists and Structs are not looked into). Throws
- * `invalid_argument` naming `field`.
+ * names down message fields (maps, lists and Structs are not looked into); without a schema (an
+ * outside topic) any dotted path. Throws `invalid_argument` naming `field`.
  */
-export function checkEventPath(schema: DescMessage, path: string, field: string): void {
+export function checkEventPath(schema: DescMessage | undefined, path: string, field: string): void {
   if (path.startsWith('ce.')) {
     if (path.length > 3) return;
     throw AppError.invalidArgument(field, '"ce." must name a CloudEvent attribute, e.g. ce.subject');
+  }
+  if (schema === undefined) {
+    // An outside topic's JSON has no schema: only the shape of the path can be checked.
+    if (path.split('.').every((segment) => segment !== '')) return;
+    throw AppError.invalidArgument(field, `"${path}": want a dotted path such as city or reading.value`);
   }
   let message: DescMessage | undefined = schema;
   for (const segment of path.split('.')) {

@@ -11,7 +11,10 @@ export interface TriggerRuleRecord {
   /** Distinguishes this rule from an earlier one of the same name: its cooldowns do not carry over. */
   uid: string;
   team: string;
+  /** '' when the rule listens to an outside topic. */
   eventType: string;
+  /** The outside topic listened to; '' (or absent, in records older than it) for an event type. */
+  topic?: string;
   match: Record<string, string>;
   expression: string;
   pipelineName: string;
@@ -30,7 +33,7 @@ export interface TriggerRuleRecord {
 
 export function openTriggerRules(store: DocumentStore): Collection<TriggerRuleRecord> {
   return store.collection<TriggerRuleRecord>('trigger-rules', {
-    indexes: ['pipelineName', 'eventType', 'team'],
+    indexes: ['pipelineName', 'eventType', 'team', 'topic'],
   });
 }
 
@@ -39,6 +42,7 @@ export function toTriggerRuleMessage(record: TriggerRuleRecord): TriggerRule {
     name: record.name,
     team: record.team,
     eventType: record.eventType,
+    topic: record.topic ?? '',
     filter: { match: record.match, expression: record.expression },
     pipelineName: record.pipelineName,
     parameters: record.parameters,

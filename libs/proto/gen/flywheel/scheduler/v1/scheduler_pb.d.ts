@@ -116,7 +116,8 @@ export declare type Schedule = Message<"flywheel.scheduler.v1.Schedule"> & {
   timezone: string;
 
   /**
-   * Run parameters; templates may use ${schedule.tick_time} (RFC 3339).
+   * Run parameters; templates may use ${schedule.tick_time} (RFC 3339), shifted by durations:
+   * ${schedule.tick_time - 7d}, ${schedule.tick_time - P7D} (see libs/pipelines).
    *
    * @generated from field: google.protobuf.Struct parameters = 6;
    */
@@ -214,7 +215,8 @@ export declare type TriggerRule = Message<"flywheel.scheduler.v1.TriggerRule"> &
   team: string;
 
   /**
-   * Event type (= topic) to listen to, e.g. "drift.detected".
+   * Flywheel event type (= topic) to listen to, e.g. "drift.detected". Exactly one of event_type
+   * and topic is set.
    *
    * @generated from field: string event_type = 3;
    */
@@ -275,6 +277,19 @@ export declare type TriggerRule = Message<"flywheel.scheduler.v1.TriggerRule"> &
    * @generated from field: flywheel.common.v1.Audit audit = 11;
    */
   audit?: Audit | undefined;
+
+  /**
+   * Any other topic to listen to (instead of event_type), e.g. "acme.orders", whose records other
+   * systems write as JSON: a CloudEvent in structured mode, in binary mode (ce_* Kafka headers /
+   * NATS headers), or a plain JSON value. `event` in the filter, the key and the parameters'
+   * ${event.<path>} templates is the JSON data (the CloudEvent's data, else the record's value);
+   * `ce` the CloudEvent attributes (for a plain record: id "<topic>/<partition>/<offset>", type
+   * the topic). A record that is not JSON goes to "<topic>.dlq" with the reason. Letters, digits,
+   * '.', '_', '-'; not a Flywheel event type; FLYWHEEL_SCHEDULER_TRIGGER_TOPICS may restrict it.
+   *
+   * @generated from field: string topic = 12;
+   */
+  topic: string;
 };
 
 /**

@@ -97,7 +97,7 @@ class EventFilter(_message.Message):
     def __init__(self, match: _Optional[_Mapping[str, str]] = ..., expression: _Optional[str] = ...) -> None: ...
 
 class TriggerRule(_message.Message):
-    __slots__ = ("name", "team", "event_type", "filter", "pipeline_name", "parameters", "key", "debounce", "cooldown", "enabled", "audit")
+    __slots__ = ("name", "team", "event_type", "filter", "pipeline_name", "parameters", "key", "debounce", "cooldown", "enabled", "audit", "topic")
     NAME_FIELD_NUMBER: _ClassVar[int]
     TEAM_FIELD_NUMBER: _ClassVar[int]
     EVENT_TYPE_FIELD_NUMBER: _ClassVar[int]
@@ -109,6 +109,7 @@ class TriggerRule(_message.Message):
     COOLDOWN_FIELD_NUMBER: _ClassVar[int]
     ENABLED_FIELD_NUMBER: _ClassVar[int]
     AUDIT_FIELD_NUMBER: _ClassVar[int]
+    TOPIC_FIELD_NUMBER: _ClassVar[int]
     name: str
     team: str
     event_type: str
@@ -120,7 +121,8 @@ class TriggerRule(_message.Message):
     cooldown: _duration_pb2.Duration
     enabled: bool
     audit: _resource_pb2.Audit
-    def __init__(self, name: _Optional[str] = ..., team: _Optional[str] = ..., event_type: _Optional[str] = ..., filter: _Optional[_Union[EventFilter, _Mapping]] = ..., pipeline_name: _Optional[str] = ..., parameters: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., key: _Optional[str] = ..., debounce: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., cooldown: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., enabled: bool = ..., audit: _Optional[_Union[_resource_pb2.Audit, _Mapping]] = ...) -> None: ...
+    topic: str
+    def __init__(self, name: _Optional[str] = ..., team: _Optional[str] = ..., event_type: _Optional[str] = ..., filter: _Optional[_Union[EventFilter, _Mapping]] = ..., pipeline_name: _Optional[str] = ..., parameters: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., key: _Optional[str] = ..., debounce: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., cooldown: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., enabled: bool = ..., audit: _Optional[_Union[_resource_pb2.Audit, _Mapping]] = ..., topic: _Optional[str] = ...) -> None: ...
 
 class RunRequest(_message.Message):
     __slots__ = ("id", "run_id", "pipeline_name", "pipeline_revision", "parameters", "team", "trigger", "status", "suppression_reason", "detail", "client_request_id", "request_time", "principal")
