@@ -39,13 +39,13 @@ const queues = JSON.stringify({
 });
 
 /** A command step burning `cpuMs` of CPU time (not wall time: a loaded machine only slows it). */
-function burn(cpu: number, cpuMs: number): MessageInitShape<typeof StepSchema> {
+function burn(cpu: number, cpuMs: number, memoryMib = 0): MessageInitShape<typeof StepSchema> {
   const script = `const t = process.cpuUsage(); let x = 0;
 while ((process.cpuUsage(t).user + process.cpuUsage(t).system) / 1000 < ${cpuMs}) x++;`;
   return {
     name: 'burn',
     kind: { case: 'command', value: { command: [process.execPath, '-e', script] } },
-    resources: { cpu },
+    resources: { cpu, memoryMib },
   };
 }
 
@@ -173,11 +173,7 @@ describe('queues, priorities and team quotas', () => {
     ).toContain('queue: unknown queue "nightly" (queues: urgent, batch)');
     expect(
       await refused(
-        submit(
-          client,
-          { steps: [{ ...burn(1, 1), resources: { cpu: 1, memoryMib: 512 } }] },
-          { team: 'team-b' },
-        ),
+        submit(client, { steps: [burn(1, 1, 512)] }, { team: 'team-b' }),
         'inline_pipeline.spec.steps',
       ),
     ).toMatch(/the run needs memory_mib 512 .*more than team "team-b"'s quota of 256/);
