@@ -228,6 +228,8 @@ describe('the web console, clicked through in chromium', () => {
     expect(await row.textContent()).toContain('retrain-weather-on-drift');
     expect(await row.textContent()).toContain(`weather v${v2}`);
     expect(await row.locator('td.lead').textContent()).toMatch(/\d/);
+    // Measured from the drift event's own time, not from the run's creation.
+    expect(await row.locator('td.start').textContent()).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
     expect(await row.locator('a.trace').count()).toBe(1);
     await shot('lead-time');
   });

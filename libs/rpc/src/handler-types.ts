@@ -32,9 +32,16 @@ type Awaitable<T> = T | Promise<T>;
 type In<M> = M extends { input: infer I extends DescMessage } ? MessageShape<I> : never;
 type Out<M> = M extends { output: infer O extends DescMessage } ? MessageInitShape<O> : never;
 
+/**
+ * An answer a unary handler encoded itself (a hot path that writes its protobuf bytes directly):
+ * sent as it is, after the same size check as any answer. It must be the bytes of the method's
+ * output message.
+ */
+export type EncodedAnswer = Buffer;
+
 /** The handler type for one method, by its kind. */
 export type MethodImpl<M> = M extends { methodKind: 'unary' }
-  ? (request: In<M>, ctx: CallContext) => Awaitable<Out<M>>
+  ? (request: In<M>, ctx: CallContext) => Awaitable<Out<M> | EncodedAnswer>
   : M extends { methodKind: 'server_streaming' }
     ? (request: In<M>, ctx: CallContext) => AsyncIterable<Out<M>>
     : M extends { methodKind: 'client_streaming' }

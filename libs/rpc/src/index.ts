@@ -41,7 +41,7 @@ export {
 export { readServiceToken, serviceTokenHeaders } from './auth/service-token.ts';
 
 export { methodPath } from './grpc-definition.ts';
-export type { CallContext, ImplOf, MethodImpl, ServiceImpl } from './handler-types.ts';
+export type { CallContext, EncodedAnswer, ImplOf, MethodImpl, ServiceImpl } from './handler-types.ts';
 export type { HealthStatus } from './health-service.ts';
 export type { HttpAuth, HttpHandler, HttpServer } from './http-server.ts';
 export {

@@ -79,6 +79,8 @@ export async function wireServing(
     log,
     onLoaded: modelLoadObserver(host.metrics),
   });
+  // One observer for both ways a version rolls out: a sync's swap and a canary's promotion.
+  const onRolledOut = loopLeadTimeObserver(host.metrics);
   const router = createTrafficRouter();
   const trafficStats = createTrafficStats();
   const rollouts = createRollouts({
@@ -92,6 +94,7 @@ export async function wireServing(
     instanceId: config.host.instanceId,
     leaseMs: config.rolloutLeaseMs,
     resync: (name) => void reconciler.reconcile(name).catch(() => undefined),
+    onRolledOut,
   });
   const shadowMirror = createShadowMirror({ bus: infra.bus, log: log.child({ component: 'shadow' }) });
   const routing = createRequestRouting({
@@ -113,7 +116,7 @@ export async function wireServing(
     defaultMaxInFlight,
     rollouts,
     log,
-    onRolledOut: loopLeadTimeObserver(host.metrics),
+    onRolledOut,
   });
   const reconciler = createReconciler({
     sync,

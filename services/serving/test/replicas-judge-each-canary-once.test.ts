@@ -2,7 +2,7 @@
 // canary has ONE judge (a lease on the stored rollout): one set of traffic steps and one
 // deployment.rolled-out per canary, not one per replica; the other replica follows what the judge
 // stored (its steps, the promotion), and takes the judging over when the judge goes away.
-import { durationFromMs } from '@bufbuild/protobuf/wkt';
+import { durationFromMs, timestampFromMs } from '@bufbuild/protobuf/wkt';
 import { decodeEvent } from '@flywheel/events';
 import { exportLogisticRegressionOnnx } from '@flywheel/ml';
 import {
@@ -12,7 +12,7 @@ import {
 } from '@flywheel/proto/flywheel/events/v1/deployment_pb.js';
 import { ArtifactFormat } from '@flywheel/proto/flywheel/registry/v1/registry_pb.js';
 import { RolloutState } from '@flywheel/proto/flywheel/serving/v1/serving_pb.js';
-import { realServers, uniqueName, waitFor } from '@flywheel/testing';
+import { parsePrometheusText, realServers, sampleSum, uniqueName, waitFor } from '@flywheel/testing';
 import { describe, expect, it } from 'vitest';
 import {
   championDeployment,
@@ -57,17 +57,30 @@ async function startReplicas(run: string) {
   };
 
   const model = `weather-${run}`.toLowerCase();
-  const register = async (weights: typeof v1Model) => {
+  const register = async (
+    weights: typeof v1Model,
+    lineage?: { pipelineRunId: string; triggerEvent: object },
+  ) => {
     const { version } = await registry.registerVersion({
       requestId: crypto.randomUUID(),
       modelName: model,
       artifactSource: { case: 'artifactBytes', value: exportLogisticRegressionOnnx(weights) },
       format: ArtifactFormat.ONNX,
+      ...(lineage ? { lineage } : {}),
     });
     return version!.version;
   };
   await register(v1Model);
-  await register(v2Model);
+  // v2 as a retrain that a drift event started a minute ago: its rollout is the loop's lead time.
+  await register(v2Model, {
+    pipelineRunId: 'run-after-drift',
+    triggerEvent: {
+      id: 'drift-1',
+      type: 'drift.detected',
+      subject: model,
+      time: timestampFromMs(Date.now() - 60_000),
+    },
+  });
   await registry.setAlias({ modelName: model, alias: 'champion', modelVersion: 1n });
 
   const events = <
@@ -147,6 +160,14 @@ describe('two serving replicas judging canaries (real Kafka and MongoDB)', () =>
       [done.rolloutId, 2n],
     ]);
     expect(stack.rolledBack()).toEqual([]);
+    // The loop's lead time is observed once, by the replica that promoted the canary.
+    const leadTimes = await Promise.all(
+      [a, b].map(async ({ service }) => {
+        const samples = parsePrometheusText(await (await fetch(service.metricsUrl!)).text());
+        return sampleSum(samples, 'flywheel_loop_lead_time_seconds_count', { model: stack.model });
+      }),
+    );
+    expect(leadTimes.reduce((sum, count) => sum + count, 0)).toBe(1);
     for (const [name, replica] of [
       ['a', a],
       ['b', b],

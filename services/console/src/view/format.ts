@@ -7,7 +7,11 @@ export const msOf = (t: Timestamp | undefined): number | undefined =>
 
 /** `2026-12-02 14:03:11` (UTC), or `—`. */
 export function when(t: Timestamp | undefined): string {
-  const ms = msOf(t);
+  return whenMs(msOf(t));
+}
+
+/** `when` of milliseconds since the epoch. */
+export function whenMs(ms: number | undefined): string {
   return ms === undefined ? '—' : new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
 }
 

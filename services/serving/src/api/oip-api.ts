@@ -6,6 +6,7 @@ import { type ServedModels, sameVersion } from '../deployments/served-models.ts'
 import type { Infer } from '../inference/infer.ts';
 import type { ModelStatisticsBook } from '../observability/model-statistics.ts';
 import type { TensorSpec } from '../runtime/model-runner.ts';
+import { encodeRawInferResponse } from './infer-response-wire.ts';
 import { modelConfigMessage, modelConfigOf } from './model-config.ts';
 import { repositoryIndex, repositoryModelLoad, repositoryModelUnload } from './model-repository.ts';
 import { streamInfer } from './stream-infer.ts';
@@ -36,7 +37,11 @@ export function createOipApi(deps: OipApiDeps): ImplOf<typeof GRPCInferenceServi
         outputs: metadata.outputs.map(withBigintShape),
       };
     },
-    modelInfer: (request, ctx) => deps.infer(request, { signal: ctx.signal }),
+    // The hot path: raw answers (tritonclient's, perf_analyzer's) are written to the wire directly.
+    modelInfer: async (request, ctx) => {
+      const response = await deps.infer(request, { signal: ctx.signal });
+      return encodeRawInferResponse(response) ?? response;
+    },
     modelStatistics: ({ name, version }) => {
       if (name !== '' && !served.get(name) && !statistics.has(name)) {
         throw new AppError('not_found', `model "${name}" is not deployed on this server`);

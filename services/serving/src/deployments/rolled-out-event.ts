@@ -2,6 +2,7 @@ import { newEvent, toOutboxEntry } from '@flywheel/events';
 import { DeploymentRolledOutSchema } from '@flywheel/proto/flywheel/events/v1/deployment_pb.js';
 import type { OutboxEntry } from '@flywheel/store';
 import type { DeploymentRecord } from './deployment-records.ts';
+import type { ResolvedVersion } from './model-resolver.ts';
 import { checkMessage } from './rollout-messages.ts';
 import type { SloCheckRecord } from './rollout-records.ts';
 
@@ -29,3 +30,14 @@ export function rolledOutEvent(
     ),
   );
 }
+
+/**
+ * Told when this replica rolled a new version out: the one write that announced
+ * `deployment.rolled-out` (a sync swapping it in, or a canary's promotion), so once per rollout
+ * however many replicas follow, at the moment the version took all the traffic.
+ */
+export type RolledOutObserver = (rollout: {
+  deployment: string;
+  resolved: ResolvedVersion;
+  liveAt: Date;
+}) => void;

@@ -58,6 +58,12 @@ export interface RolloutRecord {
    */
   judge?: string;
   judgeLeaseUntil?: string;
+  /**
+   * The event that started the canary candidate's producing run (its ResolvedVersion's trigger),
+   * so the replica promoting it, whichever it is, observes the loop's lead time. Absent when no
+   * trigger produced the candidate, for other strategies, and in records stored before it was kept.
+   */
+  candidateTrigger?: { eventType: string; timeMs: number };
 }
 
 /** The rewards one bandit arm has earned. */

@@ -7,9 +7,8 @@ import { runnerOptionsOf, sameRunnerOptions, servingSettingsOf } from './deploym
 import type { KeyedLock } from './keyed-lock.ts';
 import type { LoadModelVersion } from './load-model-version.ts';
 import { type LoadTarget, stateAfter } from './load-target.ts';
-import type { ResolvedVersion } from './model-resolver.ts';
 import type { PolicyCanary } from './policy-canary.ts';
-import { rolledOutEvent } from './rolled-out-event.ts';
+import { type RolledOutObserver, rolledOutEvent } from './rolled-out-event.ts';
 import { isInProgress } from './rollout-records.ts';
 import type { ServedModels } from './served-models.ts';
 
@@ -82,12 +81,8 @@ export interface DeploymentSyncDeps {
   rollouts?: PolicyCanary;
   log: Logger;
   now?: () => Date;
-  /**
-   * Called when this replica rolled a new version out by swapping it in (the one write that
-   * announced `deployment.rolled-out`, so once per rollout however many replicas follow), at the
-   * moment it took the traffic.
-   */
-  onRolledOut?: (rollout: { deployment: string; resolved: ResolvedVersion; liveAt: Date }) => void;
+  /** Called when this replica rolled a new version out by swapping it in (a canary's promotion is the rollouts'). */
+  onRolledOut?: RolledOutObserver;
 }
 
 export function createDeploymentSync(deps: DeploymentSyncDeps): DeploymentSync {

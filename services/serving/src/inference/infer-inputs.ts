@@ -53,7 +53,7 @@ export function decodeInferInputs(
   signature: ModelSignature,
   options: DecodeOptions = {},
 ): DecodedInputs {
-  const specs = new Map(signature.inputs.map((spec) => [spec.name, spec]));
+  const specs = specsOf(signature);
   const raw = request.rawInputContents.length > 0;
   if (raw && request.rawInputContents.length !== request.inputs.length) {
     throw AppError.invalidArgument(
@@ -105,6 +105,17 @@ export function decodeInferInputs(
     );
   }
   return { inputs, rows: rows ?? 1, raw };
+}
+
+/** A signature's inputs by name, built once per loaded model (signatures do not change). */
+const specsBySignature = new WeakMap<ModelSignature, ReadonlyMap<string, TensorSpec>>();
+function specsOf(signature: ModelSignature): ReadonlyMap<string, TensorSpec> {
+  let specs = specsBySignature.get(signature);
+  if (!specs) {
+    specs = new Map(signature.inputs.map((spec) => [spec.name, spec]));
+    specsBySignature.set(signature, specs);
+  }
+  return specs;
 }
 
 function checkShape(

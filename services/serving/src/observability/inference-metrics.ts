@@ -103,14 +103,27 @@ export function instrumentInference(
     labelNames: ['model', 'version'],
     buckets: durationBucketsUs,
   });
+  // One labelled child per deployment and version, found without building (and hashing) a label
+  // object per request: prom-client sorts and joins the labels on every observe(labels, value).
+  const children = new Map<string, Map<number, { observe(value: number): void }>>();
+  const childOf = (deployment: string, version: number) => {
+    let versions = children.get(deployment);
+    if (!versions) {
+      versions = new Map();
+      children.set(deployment, versions);
+    }
+    let child = versions.get(version);
+    if (!child) {
+      child = durations.labels({ model: deployment, version: String(version) });
+      versions.set(version, child);
+    }
+    return child;
+  };
   return {
     ...statistics,
     record: (outcome) => {
       statistics.record(outcome);
-      durations.observe(
-        { model: outcome.deployment, version: String(outcome.version) },
-        us(outcome.durationNs),
-      );
+      childOf(outcome.deployment, outcome.version).observe(us(outcome.durationNs));
     },
   };
 }

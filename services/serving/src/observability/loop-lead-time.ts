@@ -9,7 +9,8 @@ export const leadTimeBuckets: readonly number[] = [
 /**
  * The closed loop's lead time as a histogram, `flywheel_loop_lead_time_seconds{model, trigger_event}`:
  * from the event that started the version's producing run (drift.detected's CloudEvent time, as
- * monitoring stamped it) to this replica swapping the version in. Versions that no trigger rule
+ * monitoring stamped it) to the version taking all the traffic: swapped in, or under a canary
+ * rollout policy its canary promoted (automatically or by PromoteRollout). Versions that no trigger rule
  * produced (manual runs, registered by hand) are not observed. Labels stay few: the model and the
  * event type, never the version or a run id.
  */

@@ -12,8 +12,9 @@ import type { Collection, Doc, OutboxEntry } from '@flywheel/store';
 import type { DeploymentRecord } from '../deployments/deployment-records.ts';
 import type { KeyedLock } from '../deployments/keyed-lock.ts';
 import type { LoadTarget } from '../deployments/load-target.ts';
+import type { ResolvedVersion } from '../deployments/model-resolver.ts';
 import type { PolicyCanary } from '../deployments/policy-canary.ts';
-import { rolledOutEvent } from '../deployments/rolled-out-event.ts';
+import { type RolledOutObserver, rolledOutEvent } from '../deployments/rolled-out-event.ts';
 import type { ArmRewardRecord, RolloutRecord, SloCheckRecord } from '../deployments/rollout-records.ts';
 import type { ServedModels } from '../deployments/served-models.ts';
 import type { LiveModel } from '../runtime/live-model.ts';
@@ -124,6 +125,8 @@ export interface RolloutsDeps {
   leaseMs: number;
   /** Asks for the deployment to be synced with its record (its stable version changed elsewhere). */
   resync?: (name: string) => void;
+  /** Called when this replica promoted a canary: its candidate took all the traffic. */
+  onRolledOut?: RolledOutObserver;
   now?: () => Date;
 }
 
@@ -402,6 +405,17 @@ export function createRollouts(deps: RolloutsDeps): Rollouts {
     if (kept) served.activate(name, kept);
     stats.unwatch(name);
     installed.delete(name);
+    const trigger = rollout.candidateTrigger;
+    deps.onRolledOut?.({
+      deployment: name,
+      resolved: {
+        modelName: record.modelName,
+        version: candidate,
+        artifactSha256: rollout.candidateArtifactSha256,
+        ...(trigger ? { trigger } : {}),
+      },
+      liveAt: now(),
+    });
     log.info('canary promoted', { deployment: name, version: candidate, reason: message });
     return stored.data;
   };
@@ -411,7 +425,7 @@ export function createRollouts(deps: RolloutsDeps): Rollouts {
     doc: Doc<DeploymentRecord>,
     canary: CanaryStrategy,
     model: LiveModel,
-    artifactSha256: string,
+    resolved: Pick<ResolvedVersion, 'artifactSha256' | 'trigger'>,
     reason: string,
     signal: AbortSignal,
     replacing: OutboxEntry[],
@@ -428,13 +442,14 @@ export function createRollouts(deps: RolloutsDeps): Rollouts {
         trafficSplit: toJson(TrafficSplitSchema, canarySplit(canary, candidate)),
         stableVersion: record.stableVersion,
         candidateVersion: candidate,
-        candidateArtifactSha256: artifactSha256,
+        candidateArtifactSha256: resolved.artifactSha256,
         routes,
         time,
         stepEndTime: new Date(time.getTime() + bakeMsOf(canary)).toISOString(),
         message: `step 1 of ${canary.stepPercents.length}`,
       }),
       ...leased(),
+      ...(resolved.trigger ? { candidateTrigger: { ...resolved.trigger } } : {}),
     };
     const previous = currentRoutes(record.rollout, record.stableVersion);
     const stored = await write(
@@ -461,6 +476,7 @@ export function createRollouts(deps: RolloutsDeps): Rollouts {
       const wanted = versionsOf(split);
       const models = new Map<number, LiveModel>();
       let candidateSha = '';
+      let candidateTrigger: ResolvedVersion['trigger'];
       try {
         for (const version of wanted) {
           if (version === stable) continue;
@@ -472,6 +488,7 @@ export function createRollouts(deps: RolloutsDeps): Rollouts {
           const load = await loadVersion(record, version, signal);
           models.set(version, load.model);
           candidateSha = load.resolved.artifactSha256;
+          candidateTrigger = load.resolved.trigger;
         }
       } catch (error) {
         for (const [version, model] of models) if (router.model(name, version) !== model) void model.retire();
@@ -483,11 +500,15 @@ export function createRollouts(deps: RolloutsDeps): Rollouts {
         const candidate = Number(split.strategy.value.candidateVersion);
         const model = models.get(candidate)!;
         const sha = candidateSha || record.rollout?.candidateArtifactSha256 || model.artifactSha256;
+        // A candidate already loaded here is the running rollout's: the trigger it stored carries over.
+        const kept =
+          record.rollout?.candidateVersion === candidate ? record.rollout.candidateTrigger : undefined;
+        const trigger = candidateSha ? candidateTrigger : kept;
         return startCanary(
           doc,
           split.strategy.value,
           model,
-          sha,
+          { artifactSha256: sha, ...(trigger ? { trigger } : {}) },
           reason || 'canary started',
           signal,
           replacing,
@@ -628,7 +649,7 @@ export function createRollouts(deps: RolloutsDeps): Rollouts {
         doc,
         canary,
         model,
-        resolved.artifactSha256,
+        resolved,
         `rolling out version ${resolved.version} under the rollout policy`,
         signal,
         replaced(record, `replaced by a rollout of version ${resolved.version}`),
