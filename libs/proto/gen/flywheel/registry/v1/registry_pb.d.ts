@@ -441,6 +441,11 @@ export declare type RegisterVersionRequest = Message<"flywheel.registry.v1.Regis
   format: ArtifactFormat;
 
   /**
+   * Optional: the registry reads the signature from the artifact's graph (which must be a loadable
+   * ONNX model) and records that. When sent, it must list the same inputs and outputs (any order)
+   * with the same datatypes and shapes (-1 for a symbolic dimension), else INVALID_ARGUMENT naming
+   * the field that differs.
+   *
    * @generated from field: flywheel.common.v1.ModelSignature signature = 7;
    */
   signature?: ModelSignature | undefined;
