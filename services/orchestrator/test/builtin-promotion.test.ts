@@ -213,6 +213,26 @@ describe('promotion through the built-in steps', () => {
       attempt: 2,
     });
     expect(retried).toEqual(promoted);
+    // The pass is an event too, once per step however often it ran, with the metrics compared.
+    await waitFor(() => harness.passes().some((event) => event.pipelineRunId === 'run-cas-2'), {
+      what: 'the promotion.passed of run-cas-2',
+    });
+    const passes = harness.passes().filter((event) => event.pipelineRunId === 'run-cas-2');
+    expect(passes).toHaveLength(1);
+    expect(passes[0]).toMatchObject({
+      modelName: 'churn-cas',
+      candidateVersion: 2n,
+      championVersion: 1n,
+      alias: 'champion',
+      team: 'default',
+      gates: [{ metric: 'log_loss', comparison: '<', passed: true }],
+    });
+    expect(passes[0]?.gates[0]?.candidateValue).toBe(
+      (strong.evaluation.candidate as Record<string, number>).log_loss,
+    );
+    expect(passes[0]?.gates[0]?.championValue).toBe(
+      (strong.evaluation.champion as Record<string, number>).log_loss,
+    );
     const { changes } = await harness.registry.getAliasHistory({ modelName: 'churn-cas', alias: 'champion' });
     expect(changes.map((change) => [change.previousVersion, change.modelVersion])).toEqual([
       [1n, 2n],
