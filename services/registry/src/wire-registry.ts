@@ -13,6 +13,7 @@ import { createGetLineage } from './lineage/get-lineage.ts';
 import { createCreateModel } from './models/create-model.ts';
 import { createListModels } from './models/list-models.ts';
 import { openRegistryCollections } from './records/registry-records.ts';
+import { createGetStageHistory } from './versions/get-stage-history.ts';
 import { createListVersions } from './versions/list-versions.ts';
 import { recoverClaims } from './versions/recover-claims.ts';
 import { createRegisterVersion } from './versions/register-version.ts';
@@ -48,6 +49,7 @@ export function wireRegistry(host: ServiceHost, config: RegistryConfig): Service
         resolveModelUri: createResolveModelUri(deps),
         transitionStage: createTransitionStage(deps),
         getLineage: createGetLineage(deps),
+        getStageHistory: createGetStageHistory(deps),
         downloadArtifact: createDownloadArtifact(deps),
       },
     }),

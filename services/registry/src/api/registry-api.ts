@@ -20,10 +20,12 @@ import {
   aliasChangeMessage,
   blobRefMessage,
   modelMessage,
+  stageChangeMessage,
   stageName,
   versionMessage,
 } from '../records/registry-messages.ts';
 import { type PrincipalRecord, type RegistryCollections, toPairs } from '../records/registry-records.ts';
+import type { createGetStageHistory } from '../versions/get-stage-history.ts';
 import type { createListVersions } from '../versions/list-versions.ts';
 import type { ArtifactSource, createRegisterVersion } from '../versions/register-version.ts';
 import type { createResolveModelUri } from '../versions/resolve-model-uri.ts';
@@ -43,6 +45,7 @@ export interface RegistryUseCases {
   resolveModelUri: ReturnType<typeof createResolveModelUri>;
   transitionStage: ReturnType<typeof createTransitionStage>;
   getLineage: ReturnType<typeof createGetLineage>;
+  getStageHistory: ReturnType<typeof createGetStageHistory>;
   downloadArtifact: ReturnType<typeof createDownloadArtifact>;
 }
 
@@ -216,11 +219,28 @@ export function createRegistryApi(deps: RegistryApiDeps): ImplOf<typeof Registry
           version: safeNumber(req.modelVersion, 'model_version'),
           stage: knownStage(req.stage),
           archiveExistingVersions: req.archiveExistingVersions,
+          reason: req.reason,
         },
         principalOf(ctx),
         ctx.signal,
       );
       return { version: versionMessage(result.version, result.model.data.aliases) };
+    },
+
+    async getStageHistory(req, ctx) {
+      const page = await uc.getStageHistory(
+        {
+          modelName: req.modelName,
+          version: safeNumber(req.modelVersion, 'model_version'),
+          pageSize: req.pageSize,
+          pageToken: req.pageToken,
+        },
+        ctx.signal,
+      );
+      return {
+        changes: page.changes.map((c) => stageChangeMessage(req.modelName, c.version, c)),
+        nextPageToken: page.nextPageToken,
+      };
     },
 
     async getLineage(req, ctx) {

@@ -37,6 +37,7 @@ export function registryPolicy(
     resolveModelUri: { action: 'view', team: (req, signal) => modelTeam(parseModelUri(req.uri), signal) },
     transitionStage: { action: 'edit', team: modelTeam },
     getLineage: { action: 'view', team: modelTeam },
+    getStageHistory: { action: 'view', team: modelTeam },
     downloadArtifact: { action: 'view', team: modelTeam },
   };
 }

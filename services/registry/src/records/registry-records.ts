@@ -52,6 +52,8 @@ export interface VersionRecord {
   /** `<model>/<version>` of every parent, indexed so downstream lineage is one query. */
   parentKeys: string[];
   stage: StageName;
+  /** Every stage move, oldest first, written with the move; absent on versions never moved. */
+  stageHistory?: StageChangeRecord[];
   requestId: string;
   /** Id of its `model.version-registered` event, fixed at claim time so any writer emits the same event. */
   eventId: string;
@@ -59,6 +61,15 @@ export interface VersionRecord {
   updateTimeMs: number;
   createdBy: PrincipalRecord;
   updatedBy: PrincipalRecord;
+}
+
+/** One move of a version's stage. */
+export interface StageChangeRecord {
+  previousStage: StageName;
+  stage: StageName;
+  reason: string;
+  timeMs: number;
+  principal: PrincipalRecord;
 }
 
 /** One move of an alias; `seq` numbers a model's alias changes 1, 2, 3… */

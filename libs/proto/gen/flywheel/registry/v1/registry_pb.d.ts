@@ -913,6 +913,113 @@ export declare type TransitionStageResponse = Message<"flywheel.registry.v1.Tran
 export declare const TransitionStageResponseSchema: GenMessage<TransitionStageResponse>;
 
 /**
+ * One move of a version's stage.
+ *
+ * @generated from message flywheel.registry.v1.StageChange
+ */
+export declare type StageChange = Message<"flywheel.registry.v1.StageChange"> & {
+  /**
+   * @generated from field: string model_name = 1;
+   */
+  modelName: string;
+
+  /**
+   * @generated from field: int64 model_version = 2;
+   */
+  modelVersion: bigint;
+
+  /**
+   * @generated from field: flywheel.registry.v1.Stage previous_stage = 3;
+   */
+  previousStage: Stage;
+
+  /**
+   * @generated from field: flywheel.registry.v1.Stage stage = 4;
+   */
+  stage: Stage;
+
+  /**
+   * The TransitionStage reason; for a version archived by archive_existing_versions, which
+   * version's move archived it.
+   *
+   * @generated from field: string reason = 5;
+   */
+  reason: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp change_time = 6;
+   */
+  changeTime?: Timestamp | undefined;
+
+  /**
+   * @generated from field: flywheel.common.v1.Principal principal = 7;
+   */
+  principal?: Principal | undefined;
+};
+
+/**
+ * Describes the message flywheel.registry.v1.StageChange.
+ * Use `create(StageChangeSchema)` to create a new message.
+ */
+export declare const StageChangeSchema: GenMessage<StageChange>;
+
+/**
+ * @generated from message flywheel.registry.v1.GetStageHistoryRequest
+ */
+export declare type GetStageHistoryRequest = Message<"flywheel.registry.v1.GetStageHistoryRequest"> & {
+  /**
+   * @generated from field: string model_name = 1;
+   */
+  modelName: string;
+
+  /**
+   * One version; 0 for every version of the model.
+   *
+   * @generated from field: int64 model_version = 2;
+   */
+  modelVersion: bigint;
+
+  /**
+   * @generated from field: int32 page_size = 3;
+   */
+  pageSize: number;
+
+  /**
+   * @generated from field: string page_token = 4;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message flywheel.registry.v1.GetStageHistoryRequest.
+ * Use `create(GetStageHistoryRequestSchema)` to create a new message.
+ */
+export declare const GetStageHistoryRequestSchema: GenMessage<GetStageHistoryRequest>;
+
+/**
+ * @generated from message flywheel.registry.v1.GetStageHistoryResponse
+ */
+export declare type GetStageHistoryResponse = Message<"flywheel.registry.v1.GetStageHistoryResponse"> & {
+  /**
+   * Newest first.
+   *
+   * @generated from field: repeated flywheel.registry.v1.StageChange changes = 1;
+   */
+  changes: StageChange[];
+
+  /**
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message flywheel.registry.v1.GetStageHistoryResponse.
+ * Use `create(GetStageHistoryResponseSchema)` to create a new message.
+ */
+export declare const GetStageHistoryResponseSchema: GenMessage<GetStageHistoryResponse>;
+
+/**
  * @generated from message flywheel.registry.v1.GetLineageRequest
  */
 export declare type GetLineageRequest = Message<"flywheel.registry.v1.GetLineageRequest"> & {
@@ -1288,6 +1395,17 @@ export declare const RegistryService: GenService<{
     methodKind: "unary";
     input: typeof GetLineageRequestSchema;
     output: typeof GetLineageResponseSchema;
+  },
+  /**
+   * Every stage move (TransitionStage, and the archiving it does) of one version or of all of a
+   * model's versions, newest first, with who moved it, when and why. Alias moves are GetAliasHistory.
+   *
+   * @generated from rpc flywheel.registry.v1.RegistryService.GetStageHistory
+   */
+  getStageHistory: {
+    methodKind: "unary";
+    input: typeof GetStageHistoryRequestSchema;
+    output: typeof GetStageHistoryResponseSchema;
   },
   /**
    * Streams a version's artifact in chunks. The first message carries the artifact's SHA-256 and
