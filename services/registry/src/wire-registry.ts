@@ -9,6 +9,7 @@ import { registryPolicy } from './api/registry-policy.ts';
 import { createDownloadArtifact } from './artifacts/download-artifact.ts';
 import { createUploadArtifact } from './artifacts/upload-artifact.ts';
 import type { RegistryConfig } from './config.ts';
+import { createFindVersionsByLineage } from './lineage/find-versions-by-lineage.ts';
 import { createGetLineage } from './lineage/get-lineage.ts';
 import { createCreateModel } from './models/create-model.ts';
 import { createListModels } from './models/list-models.ts';
@@ -50,6 +51,7 @@ export function wireRegistry(host: ServiceHost, config: RegistryConfig): Service
         transitionStage: createTransitionStage(deps),
         getLineage: createGetLineage(deps),
         getStageHistory: createGetStageHistory(deps),
+        findVersionsByLineage: createFindVersionsByLineage(deps),
         downloadArtifact: createDownloadArtifact(deps),
       },
     }),

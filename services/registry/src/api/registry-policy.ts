@@ -38,6 +38,8 @@ export function registryPolicy(
     transitionStage: { action: 'edit', team: modelTeam },
     getLineage: { action: 'view', team: modelTeam },
     getStageHistory: { action: 'view', team: modelTeam },
+    // Across models: filtered to the teams the caller may view, like ListModels.
+    findVersionsByLineage: { action: 'view', list: true, team: (req) => req.team },
     downloadArtifact: { action: 'view', team: modelTeam },
   };
 }

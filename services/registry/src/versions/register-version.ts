@@ -7,6 +7,7 @@ import { materializeClaims, materializeVersion } from '../records/materialize-ve
 import { readModel, readVersion } from '../records/read-model.ts';
 import {
   type LineageRecord,
+  lineageKeysOf,
   type ModelRecord,
   newModelRecord,
   type Pairs,
@@ -214,6 +215,7 @@ export function createRegisterVersion(deps: RegisterVersionDeps) {
           tags: input.tags,
           lineage: input.lineage,
           parentKeys: input.lineage.parentVersions.map((p) => versionId(p.modelName, p.version)),
+          lineageKeys: lineageKeysOf(input.lineage),
           stage: 'NONE',
           requestId: input.requestId,
           eventId: newEventId(),

@@ -1020,6 +1020,95 @@ export declare type GetStageHistoryResponse = Message<"flywheel.registry.v1.GetS
 export declare const GetStageHistoryResponseSchema: GenMessage<GetStageHistoryResponse>;
 
 /**
+ * @generated from message flywheel.registry.v1.FindVersionsByLineageRequest
+ */
+export declare type FindVersionsByLineageRequest = Message<"flywheel.registry.v1.FindVersionsByLineageRequest"> & {
+  /**
+   * What the versions' lineage must name; exactly one, else INVALID_ARGUMENT.
+   *
+   * @generated from oneof flywheel.registry.v1.FindVersionsByLineageRequest.lineage
+   */
+  lineage: {
+    /**
+     * ModelLineage.training_set_ref, e.g. "ts_123" or a dataset URI.
+     *
+     * @generated from field: string training_set_ref = 1;
+     */
+    value: string;
+    case: "trainingSetRef";
+  } | {
+    /**
+     * ModelLineage.feature_service.
+     *
+     * @generated from field: string feature_service = 2;
+     */
+    value: string;
+    case: "featureService";
+  } | {
+    /**
+     * ModelLineage.code_version, e.g. "git:<sha>".
+     *
+     * @generated from field: string code_version = 3;
+     */
+    value: string;
+    case: "codeVersion";
+  } | { case: undefined; value?: undefined };
+
+  /**
+   * With feature_service: only versions built from this version of it; 0 for any.
+   *
+   * @generated from field: int64 feature_service_version = 4;
+   */
+  featureServiceVersion: bigint;
+
+  /**
+   * Only this team's versions; empty for every team the caller may see.
+   *
+   * @generated from field: string team = 5;
+   */
+  team: string;
+
+  /**
+   * @generated from field: int32 page_size = 6;
+   */
+  pageSize: number;
+
+  /**
+   * @generated from field: string page_token = 7;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message flywheel.registry.v1.FindVersionsByLineageRequest.
+ * Use `create(FindVersionsByLineageRequestSchema)` to create a new message.
+ */
+export declare const FindVersionsByLineageRequestSchema: GenMessage<FindVersionsByLineageRequest>;
+
+/**
+ * @generated from message flywheel.registry.v1.FindVersionsByLineageResponse
+ */
+export declare type FindVersionsByLineageResponse = Message<"flywheel.registry.v1.FindVersionsByLineageResponse"> & {
+  /**
+   * Ordered by model name, then version id.
+   *
+   * @generated from field: repeated flywheel.registry.v1.ModelVersion versions = 1;
+   */
+  versions: ModelVersion[];
+
+  /**
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message flywheel.registry.v1.FindVersionsByLineageResponse.
+ * Use `create(FindVersionsByLineageResponseSchema)` to create a new message.
+ */
+export declare const FindVersionsByLineageResponseSchema: GenMessage<FindVersionsByLineageResponse>;
+
+/**
  * @generated from message flywheel.registry.v1.GetLineageRequest
  */
 export declare type GetLineageRequest = Message<"flywheel.registry.v1.GetLineageRequest"> & {
@@ -1406,6 +1495,17 @@ export declare const RegistryService: GenService<{
     methodKind: "unary";
     input: typeof GetStageHistoryRequestSchema;
     output: typeof GetStageHistoryResponseSchema;
+  },
+  /**
+   * Lineage the other way: the versions (of every model the caller may see) trained on a training
+   * set, from a feature service, or by a code version. Paged.
+   *
+   * @generated from rpc flywheel.registry.v1.RegistryService.FindVersionsByLineage
+   */
+  findVersionsByLineage: {
+    methodKind: "unary";
+    input: typeof FindVersionsByLineageRequestSchema;
+    output: typeof FindVersionsByLineageResponseSchema;
   },
   /**
    * Streams a version's artifact in chunks. The first message carries the artifact's SHA-256 and
