@@ -188,6 +188,27 @@ describe('promotion through the built-in steps', () => {
     expect(versions).toHaveLength(1);
   });
 
+  it("records the producing step's code_version when given, the orchestrator's otherwise", async () => {
+    const run = await trainAndEvaluate('run-code-version', 'churn-code', 1e-4);
+    const registered = await harness.run(
+      'register',
+      {
+        model_name: 'churn-code',
+        artifact_sha256: run.train.artifact_sha256,
+        training_set_id: 'ts_synthetic',
+        code_version: 'sha256:0f0f',
+      },
+      { runId: 'run-code-version-2' },
+    );
+    const { version } = await harness.registry.getVersion({
+      modelName: 'churn-code',
+      modelVersion: BigInt(registered.model_version as number),
+    });
+    expect(version?.lineage?.codeVersion).toBe('sha256:0f0f');
+    const first = await harness.registry.getVersion({ modelName: 'churn-code', modelVersion: 1n });
+    expect(first.version?.lineage?.codeVersion).toBe('git:abc123');
+  });
+
   it('trains the same artifact on a retry, so evaluation and registration see one model', async () => {
     const parameters = { training_set_uri: trainingSetUri, label, features };
     const first = await harness.run('train', parameters, { runId: 'run-train-twice', attempt: 1 });
