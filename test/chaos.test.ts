@@ -68,6 +68,7 @@ const eventTypes = [
   'pipeline.run-started',
   'pipeline.run-succeeded',
   'prediction.logged',
+  'promotion.passed',
   'promotion.rejected',
   'run.admitted',
   'run.queued',

@@ -127,6 +127,8 @@ function overrides(): Record<string, object> {
     'RegistryService/SetAlias': { modelName: names.model, alias: 'champion', modelVersion: 1n },
     'RegistryService/TransitionStage': { modelName: names.model, modelVersion: 1n, stage: 2 },
     'RegistryService/GetLineage': { modelName: names.model, modelVersion: 1n },
+    'RegistryService/GetStageHistory': { modelName: names.model, modelVersion: 1n },
+    'RegistryService/FindVersionsByLineage': { lineage: { case: 'trainingSetRef', value: 'ts_1' }, team: A },
     'RegistryService/DownloadArtifact': { modelName: names.model, modelVersion: 1n },
     'ServingService/CreateDeployment': { deployment: { name: 'b-deployment', team: A, target } },
     'ServingService/UpdateDeployment': { deployment: { name: names.deployment, team: A, target } },

@@ -14,6 +14,7 @@ const owners: Readonly<Record<string, readonly string[] | 'anyone'>> = {
   'model.version-registered': ['flywheel/registry'],
   'model.alias-changed': ['flywheel/registry'],
   'promotion.rejected': ['flywheel/orchestrator'],
+  'promotion.passed': ['flywheel/orchestrator'],
   'pipeline.run-started': ['flywheel/orchestrator'],
   'pipeline.run-succeeded': ['flywheel/orchestrator'],
   'pipeline.run-failed': ['flywheel/orchestrator'],

@@ -14,6 +14,8 @@ export {
 } from './logistic-regression-onnx.ts';
 export type { BinaryClassificationMetrics } from './metrics.ts';
 export { accuracy, binaryClassificationMetrics, brierScore, logLoss, rocAuc } from './metrics.ts';
+export { whyNotATensor } from './non-tensor-values.ts';
+export { checkOnnxArtifact } from './onnx-artifact-check.ts';
 export type {
   OipDatatype,
   OnnxModelSpec,
@@ -48,3 +50,5 @@ export type { ShuffleSplitOptions, Split, TimeOrderedHoldoutOptions } from './sp
 export { shuffleSplit, timeOrderedHoldout } from './split.ts';
 export type { SyntheticBinaryData, SyntheticBinaryDataOptions } from './synthetic-data.ts';
 export { syntheticBinaryData } from './synthetic-data.ts';
+export type { TinyOnnxModelOptions, TinyTensor } from './tiny-onnx-model.ts';
+export { tinyOnnxModel } from './tiny-onnx-model.ts';

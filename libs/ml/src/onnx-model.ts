@@ -21,6 +21,7 @@ import {
   type ValueInfoProto,
   ValueInfoProtoSchema,
 } from '@flywheel/proto/onnx/onnx_pb.js';
+import { whyNotATensor } from './non-tensor-values.ts';
 
 /**
  * Builds ONNX models from plain specs and reads a model's signature back.
@@ -360,8 +361,8 @@ export function readOnnxSignature(model: Uint8Array | ModelProto): OnnxSignature
     inputs: graph.input
       .map((input, i) => ({ input, i }))
       .filter(({ input }) => !initializerNames.has(input.name))
-      .map(({ input, i }) => tensorInfo(input, `graph.input[${i}]`)),
-    outputs: graph.output.map((output, i) => tensorInfo(output, `graph.output[${i}]`)),
+      .map(({ input, i }) => tensorInfo(decoded, input, 'input', `graph.input[${i}]`)),
+    outputs: graph.output.map((output, i) => tensorInfo(decoded, output, 'output', `graph.output[${i}]`)),
     metadata: Object.fromEntries(decoded.metadataProps.map((entry) => [entry.key, entry.value])),
   };
 }
@@ -397,13 +398,15 @@ function valueInfo(spec: OnnxValueSpec, field: string): ValueInfoProto {
   return create(ValueInfoProtoSchema, { name: spec.name, type, docString: spec.docString ?? '' });
 }
 
-function tensorInfo(value: ValueInfoProto, field: string): OnnxTensorInfo {
+function tensorInfo(
+  model: ModelProto,
+  value: ValueInfoProto,
+  kind: 'input' | 'output',
+  field: string,
+): OnnxTensorInfo {
   const typeValue = value.type?.value;
   if (typeValue?.case !== 'tensorType') {
-    throw AppError.invalidArgument(
-      `${field}.type`,
-      `"${value.name}" is not a tensor; only tensors are supported`,
-    );
+    throw AppError.invalidArgument(`${field}.type`, whyNotATensor(model, value.name, kind));
   }
   const tensor = typeValue.value;
   const datatype = oipDatatypeOf(tensor.elemType);

@@ -5,6 +5,7 @@
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { createMemoryBus } from '@flywheel/bus';
 import type { AppError } from '@flywheel/core';
+import { tinyOnnxModel } from '@flywheel/ml';
 import type { MonitorSchema } from '@flywheel/proto/flywheel/monitoring/v1/monitoring_pb.js';
 import {
   DriftTestKind,
@@ -64,12 +65,14 @@ describe('CreateMonitor checks the columns against the registered signatures', (
         ['temp_max', 'temp_min'],
         ['temp_max', 'temp_min', 'wind'],
       ].entries()) {
+        const signature = { inputs: inputs.map(tensor), outputs: [tensor('probability')] };
         await client.registerVersion({
           requestId: `rain-${i}`,
           modelName: 'rain',
-          artifactSource: { case: 'artifactBytes', value: new TextEncoder().encode(`onnx-model:${i}`) },
+          // A real ONNX model with that signature: the registry reads it from the graph.
+          artifactSource: { case: 'artifactBytes', value: tinyOnnxModel(signature) },
           format: ArtifactFormat.ONNX,
-          signature: { inputs: inputs.map(tensor), outputs: [tensor('probability')] },
+          signature,
         });
       }
     } finally {

@@ -188,6 +188,27 @@ describe('promotion through the built-in steps', () => {
     expect(versions).toHaveLength(1);
   });
 
+  it("records the producing step's code_version when given, the orchestrator's otherwise", async () => {
+    const run = await trainAndEvaluate('run-code-version', 'churn-code', 1e-4);
+    const registered = await harness.run(
+      'register',
+      {
+        model_name: 'churn-code',
+        artifact_sha256: run.train.artifact_sha256,
+        training_set_id: 'ts_synthetic',
+        code_version: 'sha256:0f0f',
+      },
+      { runId: 'run-code-version-2' },
+    );
+    const { version } = await harness.registry.getVersion({
+      modelName: 'churn-code',
+      modelVersion: BigInt(registered.model_version as number),
+    });
+    expect(version?.lineage?.codeVersion).toBe('sha256:0f0f');
+    const first = await harness.registry.getVersion({ modelName: 'churn-code', modelVersion: 1n });
+    expect(first.version?.lineage?.codeVersion).toBe('git:abc123');
+  });
+
   it('trains the same artifact on a retry, so evaluation and registration see one model', async () => {
     const parameters = { training_set_uri: trainingSetUri, label, features };
     const first = await harness.run('train', parameters, { runId: 'run-train-twice', attempt: 1 });
@@ -213,6 +234,26 @@ describe('promotion through the built-in steps', () => {
       attempt: 2,
     });
     expect(retried).toEqual(promoted);
+    // The pass is an event too, once per step however often it ran, with the metrics compared.
+    await waitFor(() => harness.passes().some((event) => event.pipelineRunId === 'run-cas-2'), {
+      what: 'the promotion.passed of run-cas-2',
+    });
+    const passes = harness.passes().filter((event) => event.pipelineRunId === 'run-cas-2');
+    expect(passes).toHaveLength(1);
+    expect(passes[0]).toMatchObject({
+      modelName: 'churn-cas',
+      candidateVersion: 2n,
+      championVersion: 1n,
+      alias: 'champion',
+      team: 'default',
+      gates: [{ metric: 'log_loss', comparison: '<', passed: true }],
+    });
+    expect(passes[0]?.gates[0]?.candidateValue).toBe(
+      (strong.evaluation.candidate as Record<string, number>).log_loss,
+    );
+    expect(passes[0]?.gates[0]?.championValue).toBe(
+      (strong.evaluation.champion as Record<string, number>).log_loss,
+    );
     const { changes } = await harness.registry.getAliasHistory({ modelName: 'churn-cas', alias: 'champion' });
     expect(changes.map((change) => [change.previousVersion, change.modelVersion])).toEqual([
       [1n, 2n],

@@ -23,6 +23,8 @@ import { DatasetFormat } from '@flywheel/proto/flywheel/common/v1/dataset_pb.js'
 import { RunSource, RunTriggerSchema } from '@flywheel/proto/flywheel/common/v1/trigger_pb.js';
 import { DatasetArrivedSchema } from '@flywheel/proto/flywheel/events/v1/data_pb.js';
 import {
+  type PromotionPassed,
+  PromotionPassedSchema,
   type PromotionRejected,
   PromotionRejectedSchema,
 } from '@flywheel/proto/flywheel/events/v1/model_pb.js';
@@ -81,6 +83,8 @@ export interface BuiltinStepsHarness {
   startRegistry(): Promise<void>;
   /** `promotion.rejected` events the bus holds, decoded, oldest first. */
   rejections(): PromotionRejected[];
+  /** `promotion.passed` events the bus holds, decoded, oldest first. */
+  passes(): PromotionPassed[];
   close(): Promise<void>;
 }
 
@@ -223,6 +227,11 @@ export async function startBuiltinStepsHarness(
       return bus
         .retained('promotion.rejected')
         .map((message) => decodeEvent(PromotionRejectedSchema, fromWireMessage(message)));
+    },
+    passes() {
+      return bus
+        .retained('promotion.passed')
+        .map((message) => decodeEvent(PromotionPassedSchema, fromWireMessage(message)));
     },
     async close() {
       stopping.abort();

@@ -9,10 +9,12 @@ import { registryPolicy } from './api/registry-policy.ts';
 import { createDownloadArtifact } from './artifacts/download-artifact.ts';
 import { createUploadArtifact } from './artifacts/upload-artifact.ts';
 import type { RegistryConfig } from './config.ts';
+import { createFindVersionsByLineage } from './lineage/find-versions-by-lineage.ts';
 import { createGetLineage } from './lineage/get-lineage.ts';
 import { createCreateModel } from './models/create-model.ts';
 import { createListModels } from './models/list-models.ts';
 import { openRegistryCollections } from './records/registry-records.ts';
+import { createGetStageHistory } from './versions/get-stage-history.ts';
 import { createListVersions } from './versions/list-versions.ts';
 import { recoverClaims } from './versions/recover-claims.ts';
 import { createRegisterVersion } from './versions/register-version.ts';
@@ -48,6 +50,8 @@ export function wireRegistry(host: ServiceHost, config: RegistryConfig): Service
         resolveModelUri: createResolveModelUri(deps),
         transitionStage: createTransitionStage(deps),
         getLineage: createGetLineage(deps),
+        getStageHistory: createGetStageHistory(deps),
+        findVersionsByLineage: createFindVersionsByLineage(deps),
         downloadArtifact: createDownloadArtifact(deps),
       },
     }),

@@ -13,8 +13,8 @@ const signature = {
 describe('registering and resolving versions', () => {
   it('registers v1 and v2, creating the model on the first, and resolves them by alias and by number', async () => {
     const { client, bus } = await startRegistry();
-    const v1Bytes = artifactBytes('weather v1');
-    const v2Bytes = artifactBytes('weather v2');
+    const v1Bytes = artifactBytes('weather v1', signature);
+    const v2Bytes = artifactBytes('weather v2', signature);
 
     const first = await client.registerVersion({
       requestId: 'run-1/register',

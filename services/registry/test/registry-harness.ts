@@ -7,6 +7,7 @@ import { type BlobStore, createFsBlobs } from '@flywheel/blobs';
 import { createMemoryBus, type MemoryBus } from '@flywheel/bus';
 import { AppError } from '@flywheel/core';
 import { decodeEvent, eventKindOf, fromWireMessage } from '@flywheel/events';
+import { type TinyOnnxModelOptions, tinyOnnxModel } from '@flywheel/ml';
 import { RegistryService } from '@flywheel/proto/flywheel/registry/v1/registry_pb.js';
 import { createRpcClient } from '@flywheel/rpc';
 import { type InProcessService, startInProcess } from '@flywheel/runtime/testing';
@@ -91,9 +92,12 @@ export async function rejection(
   return error;
 }
 
-/** Stand-in ONNX bytes: the registry stores artifacts opaquely, by digest. */
-export function artifactBytes(text: string): Uint8Array {
-  return new TextEncoder().encode(`onnx-model:${text}`);
+/**
+ * A real (tiny) ONNX model, one per `text`: the registry loads each artifact and reads its
+ * signature, so stand-in bytes are refused. `signature` defaults to x FP32 [-1, 1] → y.
+ */
+export function artifactBytes(text: string, signature?: TinyOnnxModelOptions): Uint8Array {
+  return tinyOnnxModel({ ...signature, tag: text });
 }
 
 export function sha256Hex(bytes: Uint8Array): string {

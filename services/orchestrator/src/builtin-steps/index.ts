@@ -9,7 +9,7 @@
 //     filesDir: join(config.workDir, 'files'), // optional: where blob-to-file writes files for command steps
 //   })
 // and close both clients in the wiring's close(). `promote` writes `promotion-decisions` docs with a
-// `promotion.rejected` outbox entry to host.infra.store, which the host's outbox relay publishes.
+// `promotion.passed` or `promotion.rejected` outbox entry to host.infra.store, which the host's outbox relay publishes.
 // Step parameters are read after template resolution, recursively inside lists and objects
 // (select-best's `candidates` holds templated objects), keeping a lone reference's JSON type.
 

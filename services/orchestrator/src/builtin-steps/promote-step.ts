@@ -1,6 +1,9 @@
 import { AppError, isAppError } from '@flywheel/core';
 import { newEvent, toOutboxEntry } from '@flywheel/events';
-import { PromotionRejectedSchema } from '@flywheel/proto/flywheel/events/v1/model_pb.js';
+import {
+  PromotionPassedSchema,
+  PromotionRejectedSchema,
+} from '@flywheel/proto/flywheel/events/v1/model_pb.js';
 import type { Collection } from '@flywheel/store';
 import type { BuiltinStepDeps, RegistryClient } from './builtin-step-deps.ts';
 import {
@@ -20,10 +23,11 @@ import type { BuiltinStep, StepContext } from './step-types.ts';
  * compare-and-set on `champion_version`, so it never overwrites a promotion made meanwhile; a retry
  * after a move that went through finds the alias already on the candidate and succeeds.
  *
- * When the gate fails, the step records the decision and its `promotion.rejected` event in ONE write
- * of the orchestrator's store (doc `promotion-decisions/<run id>/<step name>`, created once, so a
- * retry emits nothing twice) and succeeds with `promoted: false`: a rejection is a decision, not a
- * failed run.
+ * Either way the step records the decision and its event — `promotion.passed` once the alias has
+ * moved, `promotion.rejected` when the gate fails — in ONE write of the orchestrator's store (doc
+ * `promotion-decisions/<run id>/<step name>`, created once, so a retry emits nothing twice; a crash
+ * after the move is finished by the retry, which finds the alias on the candidate). A rejection
+ * succeeds with `promoted: false`: it is a decision, not a failed run.
  *
  * | parameter           | type         | meaning |
  * |---------------------|--------------|---------|
@@ -83,8 +87,6 @@ export function createPromoteStep(deps: Pick<BuiltinStepDeps, 'registry' | 'stor
         championVersion,
         reason: verdict.reason,
       });
-      ctx.log.info('model promoted', { modelName, alias, modelVersion, previousChampion: championVersion });
-      return outputs(true, verdict.reason);
     }
 
     const id = promotionDecisionId(ctx.runId, ctx.stepName);
@@ -99,12 +101,16 @@ export function createPromoteStep(deps: Pick<BuiltinStepDeps, 'registry' | 'stor
         alias,
         candidateVersion: modelVersion,
         championVersion,
-        promoted: false,
+        promoted: verdict.promote,
         reason: verdict.reason,
         gates: verdict.gates,
         decidedAt: new Date().toISOString(),
       };
-      await recordRejection(decisions, id, record, team, ctx.signal);
+      await recordDecision(decisions, id, record, team, ctx.signal);
+    }
+    if (verdict.promote) {
+      ctx.log.info('model promoted', { modelName, alias, modelVersion, previousChampion: championVersion });
+      return outputs(true, verdict.reason);
     }
     ctx.log.info('promotion rejected', { modelName, alias, modelVersion, reason: verdict.reason });
     return outputs(false, verdict.reason);
@@ -147,15 +153,16 @@ async function moveAlias(
   }
 }
 
-async function recordRejection(
+async function recordDecision(
   decisions: Collection<PromotionDecisionRecord>,
   id: string,
   record: PromotionDecisionRecord,
   team: string,
   signal: AbortSignal,
 ): Promise<void> {
+  // The two events carry the same fields: the decision and every gate with the metrics compared.
   const event = newEvent(
-    PromotionRejectedSchema,
+    record.promoted ? PromotionPassedSchema : PromotionRejectedSchema,
     {
       modelName: record.modelName,
       candidateVersion: BigInt(record.candidateVersion),

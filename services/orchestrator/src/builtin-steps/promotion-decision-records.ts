@@ -3,7 +3,7 @@ import type { GateOutcome } from './promotion-gate.ts';
 /** Collection of promotion decisions; id `<run id>/<step name>`, so one decision per promote step of a run. */
 export const promotionDecisionsCollection = 'promotion-decisions';
 
-/** A promote step's rejection, stored with its `promotion.rejected` event in one write. */
+/** A promote step's decision, stored with its `promotion.passed` or `promotion.rejected` event in one write. */
 export interface PromotionDecisionRecord {
   readonly runId: string;
   readonly pipelineName: string;

@@ -26,6 +26,7 @@ import type { BuiltinStep } from './step-types.ts';
  * | `parameters`      | object? | hyper-parameters, name → value (stored as strings), e.g. train's `parameters` |
  * | `team`            | string? | owning team for a new model; absent = the caller's |
  * | `description`     | string? | the version's description |
+ * | `code_version`    | string? | lineage `code_version`: the producing command step's own (`${steps.train.code_version}`, git commit or content digest); absent = the orchestrator's `FLYWHEEL_CODE_VERSION` (its built-in steps' code) |
  *
  * Outputs: `model_version` (number), `model_uri` (`models:/<name>/<version>`), `created` (false when
  * a retry found the earlier registration), `artifact_sha256`.
@@ -82,7 +83,9 @@ export function createRegisterStep(
           trainingSetRef: trainingSetId,
           pipelineRunId: ctx.runId,
           pipelineName: ctx.pipelineName,
-          codeVersion: deps.codeVersion ?? '',
+          // The producing step's own (`${steps.train.code_version}`), else the orchestrator's: the
+          // code of its built-in steps.
+          codeVersion: params.optionalString('code_version') ?? deps.codeVersion ?? '',
           ...(ctx.trigger.source === RunSource.TRIGGER && ctx.trigger.event
             ? { triggerEvent: ctx.trigger.event }
             : {}),

@@ -88,6 +88,8 @@ export interface StepRecord {
   state: StepStateName;
   attempts: JobRecord[];
   outputs?: JsonObject;
+  /** A command step's own code version (executors/code-version.ts), set when it succeeds. */
+  codeVersion?: string;
   failure?: FailureRecord;
   startTime?: string;
   endTime?: string;

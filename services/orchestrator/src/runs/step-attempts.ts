@@ -12,6 +12,7 @@ import {
 } from '@flywheel/pipelines';
 import type { Step } from '@flywheel/proto/flywheel/common/v1/pipeline_pb.js';
 import { context, trace } from '@opentelemetry/api';
+import { codeVersionOf } from '../executors/code-version.ts';
 import { type ExecutorSet, requestedResources } from '../executors/executor-set.ts';
 import { JobFailure } from '../executors/job-executor.ts';
 import type { JobLogSink } from '../executors/job-logs.ts';
@@ -32,11 +33,19 @@ export function stepIn(record: RunRecord, name: string): StepRecord {
   return step;
 }
 
-/** What templates see in `record`: its parameters, finished steps' outputs, the run itself. */
+/**
+ * What templates see in `record`: its parameters, finished steps' outputs (a command step's with its
+ * `code_version` unless it reported one itself), the run itself.
+ */
 export function scopeOf(record: RunRecord): PipelineScope {
   const steps: Record<string, JsonObject> = {};
-  for (const step of record.steps)
-    if (step.state === 'succeeded' && step.outputs) steps[step.name] = step.outputs;
+  for (const step of record.steps) {
+    if (step.state !== 'succeeded' || !step.outputs) continue;
+    steps[step.name] =
+      step.codeVersion !== undefined && step.outputs.code_version === undefined
+        ? { ...step.outputs, code_version: step.codeVersion }
+        : step.outputs;
+  }
   return { params: record.parameters, steps, run: { id: record.id, pipeline_name: record.pipelineName } };
 }
 
@@ -207,7 +216,7 @@ async function oneAttempt(run: RunContext, step: Step, maxAttempts: number): Pro
         return { record: r };
       });
     }
-    const outputs = await execute(run, step, {
+    const { outputs, codeVersion } = await execute(run, step, {
       record,
       jobId,
       attempt,
@@ -233,6 +242,7 @@ async function oneAttempt(run: RunContext, step: Step, maxAttempts: number): Pro
       account(j, r.team);
       s.state = 'succeeded';
       s.outputs = outputs;
+      if (codeVersion !== undefined) s.codeVersion = codeVersion;
       s.endTime = j.endTime;
       return { record: r, events: [jobSucceededEvent(r, step.name, j, outputs)] };
     });
@@ -327,7 +337,11 @@ interface AttemptInput {
   adoptedBy?: string;
 }
 
-async function execute(run: RunContext, step: Step, input: AttemptInput): Promise<JsonObject> {
+async function execute(
+  run: RunContext,
+  step: Step,
+  input: AttemptInput,
+): Promise<{ outputs: JsonObject; codeVersion?: string }> {
   const { record } = input;
   const scope = scopeOf(record);
   const resolve = pipelineResolver(scope);
@@ -339,7 +353,7 @@ async function execute(run: RunContext, step: Step, input: AttemptInput): Promis
         retriable: false,
       });
     await input.markStarted(`builtin:${step.kind.value.name}`);
-    return runBuiltinStep({
+    const outputs = await runBuiltinStep({
       step: builtin,
       context: {
         runId: run.runId,
@@ -355,6 +369,7 @@ async function execute(run: RunContext, step: Step, input: AttemptInput): Promis
       logs: input.logs,
       log: run.log,
     });
+    return { outputs };
   }
   if (step.kind.case !== 'command')
     throw new JobFailure('invalid', 'the step has no kind', { retriable: false });
@@ -391,9 +406,11 @@ async function execute(run: RunContext, step: Step, input: AttemptInput): Promis
     // Checked at submit; a restart with fewer executors configured meets it here.
     throw new JobFailure('invalid', `no executor named "${name}" is configured`, { retriable: false });
   }
-  return input.adoptHandle && executor.reattach
+  const outputs = await (input.adoptHandle && executor.reattach
     ? executor.reattach(job, input.adoptHandle)
-    : executor.run(job);
+    : executor.run(job));
+  // The step's own code version, for lineage (`${steps.<name>.code_version}`).
+  return { outputs, codeVersion: await codeVersionOf(job.argv, job.workingDir || job.jobDir) };
 }
 
 /** The attempt's usage record: what the executor measured, with the wall time from start to end. */

@@ -1,6 +1,7 @@
 import { AppError } from '@flywheel/core';
 import {
   ArtifactFormat,
+  type FindVersionsByLineageRequest,
   LineageDirection,
   type RegisterVersionRequest,
   type RegistryService,
@@ -12,6 +13,7 @@ import type { createGetAliasHistory } from '../aliases/get-alias-history.ts';
 import type { createSetAlias } from '../aliases/set-alias.ts';
 import type { createDownloadArtifact } from '../artifacts/download-artifact.ts';
 import type { createUploadArtifact } from '../artifacts/upload-artifact.ts';
+import type { createFindVersionsByLineage } from '../lineage/find-versions-by-lineage.ts';
 import type { createGetLineage, LineageWalk } from '../lineage/get-lineage.ts';
 import type { createCreateModel } from '../models/create-model.ts';
 import type { createListModels } from '../models/list-models.ts';
@@ -20,10 +22,18 @@ import {
   aliasChangeMessage,
   blobRefMessage,
   modelMessage,
+  stageChangeMessage,
   stageName,
   versionMessage,
 } from '../records/registry-messages.ts';
-import { type PrincipalRecord, type RegistryCollections, toPairs } from '../records/registry-records.ts';
+import {
+  type LineageKey,
+  type Pairs,
+  type PrincipalRecord,
+  type RegistryCollections,
+  toPairs,
+} from '../records/registry-records.ts';
+import type { createGetStageHistory } from '../versions/get-stage-history.ts';
 import type { createListVersions } from '../versions/list-versions.ts';
 import type { ArtifactSource, createRegisterVersion } from '../versions/register-version.ts';
 import type { createResolveModelUri } from '../versions/resolve-model-uri.ts';
@@ -43,6 +53,8 @@ export interface RegistryUseCases {
   resolveModelUri: ReturnType<typeof createResolveModelUri>;
   transitionStage: ReturnType<typeof createTransitionStage>;
   getLineage: ReturnType<typeof createGetLineage>;
+  getStageHistory: ReturnType<typeof createGetStageHistory>;
+  findVersionsByLineage: ReturnType<typeof createFindVersionsByLineage>;
   downloadArtifact: ReturnType<typeof createDownloadArtifact>;
 }
 
@@ -216,11 +228,50 @@ export function createRegistryApi(deps: RegistryApiDeps): ImplOf<typeof Registry
           version: safeNumber(req.modelVersion, 'model_version'),
           stage: knownStage(req.stage),
           archiveExistingVersions: req.archiveExistingVersions,
+          reason: req.reason,
         },
         principalOf(ctx),
         ctx.signal,
       );
       return { version: versionMessage(result.version, result.model.data.aliases) };
+    },
+
+    async getStageHistory(req, ctx) {
+      const page = await uc.getStageHistory(
+        {
+          modelName: req.modelName,
+          version: safeNumber(req.modelVersion, 'model_version'),
+          pageSize: req.pageSize,
+          pageToken: req.pageToken,
+        },
+        ctx.signal,
+      );
+      return {
+        changes: page.changes.map((c) => stageChangeMessage(req.modelName, c.version, c)),
+        nextPageToken: page.nextPageToken,
+      };
+    },
+
+    async findVersionsByLineage(req, ctx) {
+      const page = await uc.findVersionsByLineage(
+        {
+          key: lineageKeyOfRequest(req),
+          // Only teams the caller may view (the policy checked a named one).
+          team: listedTeams(ctx.principal, req.team),
+          pageSize: req.pageSize,
+          pageToken: req.pageToken,
+        },
+        ctx.signal,
+      );
+      // Each version with the aliases its model gives it.
+      const aliases = new Map<string, Pairs<number>>();
+      for (const name of new Set(page.versions.map((v) => v.data.modelName))) {
+        aliases.set(name, (await collections.models.get(name, { signal: ctx.signal }))?.data.aliases ?? []);
+      }
+      return {
+        versions: page.versions.map((v) => versionMessage(v.data, aliases.get(v.data.modelName) ?? [])),
+        nextPageToken: page.nextPageToken,
+      };
     },
 
     async getLineage(req, ctx) {
@@ -275,4 +326,30 @@ function knownStage(stage: Stage) {
   const name = stageName(stage);
   if (!name) throw AppError.invalidArgument('stage', `is not a known stage: ${stage}`);
   return name;
+}
+
+/** The one lineage criterion of a FindVersionsByLineage request; `invalid_argument` for none or a stray version. */
+function lineageKeyOfRequest(req: FindVersionsByLineageRequest): LineageKey {
+  const criterion = req.lineage;
+  if (criterion.case !== 'featureService' && req.featureServiceVersion !== 0n) {
+    throw AppError.invalidArgument('feature_service_version', 'needs feature_service');
+  }
+  switch (criterion.case) {
+    case 'trainingSetRef':
+      return { trainingSetRef: nonEmpty(criterion.value, 'training_set_ref') };
+    case 'codeVersion':
+      return { codeVersion: nonEmpty(criterion.value, 'code_version') };
+    case 'featureService':
+      return {
+        featureService: nonEmpty(criterion.value, 'feature_service'),
+        featureServiceVersion: safeNumber(req.featureServiceVersion, 'feature_service_version'),
+      };
+    default:
+      throw AppError.invalidArgument('lineage', 'set one of training_set_ref, feature_service, code_version');
+  }
+}
+
+function nonEmpty(value: string, field: string): string {
+  if (value === '') throw AppError.invalidArgument(field, 'must not be empty');
+  return value;
 }

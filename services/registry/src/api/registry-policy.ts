@@ -37,6 +37,9 @@ export function registryPolicy(
     resolveModelUri: { action: 'view', team: (req, signal) => modelTeam(parseModelUri(req.uri), signal) },
     transitionStage: { action: 'edit', team: modelTeam },
     getLineage: { action: 'view', team: modelTeam },
+    getStageHistory: { action: 'view', team: modelTeam },
+    // Across models: filtered to the teams the caller may view, like ListModels.
+    findVersionsByLineage: { action: 'view', list: true, team: (req) => req.team },
     downloadArtifact: { action: 'view', team: modelTeam },
   };
 }

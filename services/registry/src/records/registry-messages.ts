@@ -15,6 +15,7 @@ import {
   type ModelSchema,
   type ModelVersionSchema,
   Stage,
+  type StageChangeSchema,
 } from '@flywheel/proto/flywheel/registry/v1/registry_pb.js';
 import type {
   AliasChangeRecord,
@@ -22,6 +23,7 @@ import type {
   ModelRecord,
   PrincipalRecord,
   SignatureRecord,
+  StageChangeRecord,
   StageName,
   VersionRecord,
 } from './registry-records.ts';
@@ -74,6 +76,23 @@ export function aliasChangeMessage(
     alias: change.alias,
     previousVersion: BigInt(change.previousVersion),
     modelVersion: BigInt(change.version),
+    reason: change.reason,
+    changeTime: timestampFromMs(change.timeMs),
+    principal: principalMessage(change.principal),
+  };
+}
+
+/** The API's StageChange. */
+export function stageChangeMessage(
+  modelName: string,
+  version: number,
+  change: StageChangeRecord,
+): MessageInitShape<typeof StageChangeSchema> {
+  return {
+    modelName,
+    modelVersion: BigInt(version),
+    previousStage: stageOf(change.previousStage),
+    stage: stageOf(change.stage),
     reason: change.reason,
     changeTime: timestampFromMs(change.timeMs),
     principal: principalMessage(change.principal),

@@ -51,7 +51,15 @@ export interface VersionRecord {
   lineage: LineageRecord;
   /** `<model>/<version>` of every parent, indexed so downstream lineage is one query. */
   parentKeys: string[];
+  /**
+   * What the lineage names, as `training_set:<ref>`, `feature_service:<name>`,
+   * `feature_service:<name>@<version>`, `code_version:<v>` (lineageKeysOf), indexed so
+   * FindVersionsByLineage is one query. Absent on versions registered before it existed.
+   */
+  lineageKeys?: string[];
   stage: StageName;
+  /** Every stage move, oldest first, written with the move; absent on versions never moved. */
+  stageHistory?: StageChangeRecord[];
   requestId: string;
   /** Id of its `model.version-registered` event, fixed at claim time so any writer emits the same event. */
   eventId: string;
@@ -59,6 +67,15 @@ export interface VersionRecord {
   updateTimeMs: number;
   createdBy: PrincipalRecord;
   updatedBy: PrincipalRecord;
+}
+
+/** One move of a version's stage. */
+export interface StageChangeRecord {
+  previousStage: StageName;
+  stage: StageName;
+  reason: string;
+  timeMs: number;
+  principal: PrincipalRecord;
 }
 
 /** One move of an alias; `seq` numbers a model's alias changes 1, 2, 3… */
@@ -150,10 +167,37 @@ export function openRegistryCollections(store: DocumentStore): RegistryCollectio
   return {
     models: store.collection<ModelRecord>('models', { indexes: ['team', 'hasClaims'] }),
     versions: store.collection<VersionRecord>('versions', {
-      indexes: ['modelName', 'version', 'requestId', 'stage', 'parentKeys'],
+      indexes: ['modelName', 'version', 'requestId', 'stage', 'parentKeys', 'lineageKeys', 'team'],
     }),
     aliasHistory: store.collection<AliasHistoryChunkRecord>('alias-history'),
   };
+}
+
+/** A lineage query's key (see VersionRecord.lineageKeys). */
+export type LineageKey =
+  | { trainingSetRef: string }
+  | { featureService: string; featureServiceVersion?: number }
+  | { codeVersion: string };
+
+export function lineageKeyOf(key: LineageKey): string {
+  if ('trainingSetRef' in key) return `training_set:${key.trainingSetRef}`;
+  if ('codeVersion' in key) return `code_version:${key.codeVersion}`;
+  return key.featureServiceVersion
+    ? `feature_service:${key.featureService}@${key.featureServiceVersion}`
+    : `feature_service:${key.featureService}`;
+}
+
+/** Every key a version's lineage is found by. */
+export function lineageKeysOf(lineage: LineageRecord): string[] {
+  const keys: string[] = [];
+  if (lineage.trainingSetRef) keys.push(lineageKeyOf({ trainingSetRef: lineage.trainingSetRef }));
+  if (lineage.featureService) {
+    const { name, version } = lineage.featureService;
+    keys.push(lineageKeyOf({ featureService: name }));
+    keys.push(lineageKeyOf({ featureService: name, featureServiceVersion: version }));
+  }
+  if (lineage.codeVersion) keys.push(lineageKeyOf({ codeVersion: lineage.codeVersion }));
+  return keys;
 }
 
 /** The id of a version document, and the key lineage uses: `<model>/<version>` ('/' never occurs in a model name). */

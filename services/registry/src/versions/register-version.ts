@@ -7,6 +7,7 @@ import { materializeClaims, materializeVersion } from '../records/materialize-ve
 import { readModel, readVersion } from '../records/read-model.ts';
 import {
   type LineageRecord,
+  lineageKeysOf,
   type ModelRecord,
   newModelRecord,
   type Pairs,
@@ -17,6 +18,7 @@ import {
   versionId,
 } from '../records/registry-records.ts';
 import { retryOnConflict } from '../records/retry-on-conflict.ts';
+import { artifactSignature } from './artifact-signature.ts';
 
 // How a version number is allocated and announced exactly once, whatever crashes:
 //
@@ -49,6 +51,7 @@ export interface RegisterVersionInput {
   team: string;
   artifact: ArtifactSource;
   description: string;
+  /** What the client says the signature is; it must agree with the graph's, which is recorded. */
   signature: SignatureRecord | null;
   metrics: Pairs<number>;
   parameters: Pairs<string>;
@@ -74,7 +77,8 @@ export interface RegisterVersionDeps {
  * creates the model on its first version, allocates the next version number and emits
  * `model.version-registered`, exactly once per request_id. Throws `failed_precondition` when the
  * blob is absent, the request_id was used with another artifact, the team differs from the
- * model's, or a lineage parent does not exist; `invalid_argument` for an empty artifact.
+ * model's, or a lineage parent does not exist; `invalid_argument` for an empty artifact, one that
+ * is not a loadable ONNX model, or a signature that disagrees with the model's graph.
  */
 export function createRegisterVersion(deps: RegisterVersionDeps) {
   const { collections, blobs } = deps;
@@ -116,14 +120,20 @@ export function createRegisterVersion(deps: RegisterVersionDeps) {
     }
   }
 
-  /** Stores inline bytes, or checks the named blob exists; resolves the artifact's digest and size. */
+  /**
+   * Checks the artifact is a loadable ONNX model and reads its signature (artifact-signature.ts),
+   * then stores inline bytes, or checks the named blob exists; resolves the artifact's digest,
+   * size and signature. Refused bytes are never stored.
+   */
   async function storeArtifact(
     source: ArtifactSource,
+    sent: SignatureRecord | null,
     signal: AbortSignal,
-  ): Promise<{ sha256: string; sizeBytes: number }> {
+  ): Promise<{ sha256: string; sizeBytes: number; signature: SignatureRecord }> {
     if ('bytes' in source) {
+      const signature = await artifactSignature(source.bytes, 'artifact_bytes', sent);
       const ref = await blobs.put(source.bytes, { signal, contentType: 'application/octet-stream' });
-      return { sha256: ref.sha256, sizeBytes: ref.size };
+      return { sha256: ref.sha256, sizeBytes: ref.size, signature };
     }
     const ref = await blobs.stat(source.sha256, { signal });
     if (!ref) {
@@ -133,7 +143,9 @@ export function createRegisterVersion(deps: RegisterVersionDeps) {
         { field: 'artifact_sha256' },
       );
     }
-    return { sha256: ref.sha256, sizeBytes: ref.size };
+    const bytes = await blobs.getBytes(source.sha256, { signal });
+    const signature = await artifactSignature(bytes, 'artifact_sha256', sent);
+    return { sha256: ref.sha256, sizeBytes: ref.size, signature };
   }
 
   async function checkParents(lineage: LineageRecord, signal: AbortSignal): Promise<void> {
@@ -173,7 +185,7 @@ export function createRegisterVersion(deps: RegisterVersionDeps) {
       checkTeam(known.data, input.team);
     }
 
-    const artifact = await storeArtifact(input.artifact, signal);
+    const { signature, ...artifact } = await storeArtifact(input.artifact, input.signature, signal);
     await checkParents(input.lineage, signal);
 
     const claimed = await retryOnConflict(
@@ -197,12 +209,13 @@ export function createRegisterVersion(deps: RegisterVersionDeps) {
           team,
           description: input.description,
           artifact: { format: 'ONNX', ...artifact },
-          signature: input.signature,
+          signature,
           metrics: input.metrics,
           parameters: input.parameters,
           tags: input.tags,
           lineage: input.lineage,
           parentKeys: input.lineage.parentVersions.map((p) => versionId(p.modelName, p.version)),
+          lineageKeys: lineageKeysOf(input.lineage),
           stage: 'NONE',
           requestId: input.requestId,
           eventId: newEventId(),

@@ -4,6 +4,7 @@ import {
   type ModelRecord,
   type PrincipalRecord,
   type RegistryCollections,
+  type StageChangeRecord,
   type StageName,
   type VersionRecord,
   versionId,
@@ -16,12 +17,15 @@ export interface TransitionStageInput {
   stage: StageName;
   /** Moving to STAGING or PRODUCTION: archive the other versions in that stage. */
   archiveExistingVersions: boolean;
+  /** Why; recorded in the version's stage history. */
+  reason: string;
 }
 
 /**
  * TransitionStage (MLflow's optional workflow): moves a version to a stage, optionally archiving
- * the others in it. Each version document changes by compare-and-set; there is no event for
- * stages (aliases are what serving follows). Throws `not_found` for an unknown model or version.
+ * the others in it. Each version document changes by compare-and-set, its stage-history entry (who,
+ * when, why) in the same write; there is no event for stages (aliases are what serving follows).
+ * Throws `not_found` for an unknown model or version.
  */
 export function createTransitionStage(deps: { collections: RegistryCollections }) {
   const { collections } = deps;
@@ -30,15 +34,30 @@ export function createTransitionStage(deps: { collections: RegistryCollections }
     model: Doc<ModelRecord>,
     version: number,
     stage: StageName,
+    reason: string,
     principal: PrincipalRecord,
     signal: AbortSignal,
   ): Promise<VersionRecord> {
     return retryOnConflict(`move version ${version} of model "${model.id}" to ${stage}`, signal, async () => {
       const current = await readVersion(collections, model, version, signal);
       if (current.data.stage === stage) return current.data;
+      const now = Date.now();
+      const change: StageChangeRecord = {
+        previousStage: current.data.stage,
+        stage,
+        reason,
+        timeMs: now,
+        principal,
+      };
       const written = await collections.versions.put(
         versionId(model.id, version),
-        { ...current.data, stage, updateTimeMs: Date.now(), updatedBy: principal },
+        {
+          ...current.data,
+          stage,
+          stageHistory: [...(current.data.stageHistory ?? []), change],
+          updateTimeMs: now,
+          updatedBy: principal,
+        },
         { expectedVersion: current.version, signal },
       );
       return written.data;
@@ -51,7 +70,7 @@ export function createTransitionStage(deps: { collections: RegistryCollections }
     signal: AbortSignal,
   ): Promise<{ model: Doc<ModelRecord>; version: VersionRecord }> {
     const model = await readModel(collections, input.modelName, signal);
-    const version = await moveTo(model, input.version, input.stage, principal, signal);
+    const version = await moveTo(model, input.version, input.stage, input.reason, principal, signal);
     if (input.archiveExistingVersions && (input.stage === 'STAGING' || input.stage === 'PRODUCTION')) {
       const others = await collections.versions.find(
         { modelName: input.modelName, stage: input.stage },
@@ -59,7 +78,8 @@ export function createTransitionStage(deps: { collections: RegistryCollections }
       );
       for (const other of others) {
         if (other.data.version !== input.version) {
-          await moveTo(model, other.data.version, 'ARCHIVED', principal, signal);
+          const why = `archived as version ${input.version} moved to ${input.stage}`;
+          await moveTo(model, other.data.version, 'ARCHIVED', why, principal, signal);
         }
       }
     }

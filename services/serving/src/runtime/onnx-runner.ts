@@ -1,4 +1,5 @@
 import { AppError, messageOf, throwIfAborted } from '@flywheel/core';
+import { whyNotATensor } from '@flywheel/ml';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import type {
   Dim,
@@ -8,7 +9,6 @@ import type {
   TensorSpec,
   TensorValue,
 } from './model-runner.ts';
-import { whyNotATensor } from './non-tensor-values.ts';
 import { datatypeOfOrtType, infoOf, type TensorData } from './oip-datatypes.ts';
 
 /**

@@ -441,6 +441,11 @@ export declare type RegisterVersionRequest = Message<"flywheel.registry.v1.Regis
   format: ArtifactFormat;
 
   /**
+   * Optional: the registry reads the signature from the artifact's graph (which must be a loadable
+   * ONNX model) and records that. When sent, it must list the same inputs and outputs (any order)
+   * with the same datatypes and shapes (-1 for a symbolic dimension), else INVALID_ARGUMENT naming
+   * the field that differs.
+   *
    * @generated from field: flywheel.common.v1.ModelSignature signature = 7;
    */
   signature?: ModelSignature | undefined;
@@ -908,6 +913,202 @@ export declare type TransitionStageResponse = Message<"flywheel.registry.v1.Tran
 export declare const TransitionStageResponseSchema: GenMessage<TransitionStageResponse>;
 
 /**
+ * One move of a version's stage.
+ *
+ * @generated from message flywheel.registry.v1.StageChange
+ */
+export declare type StageChange = Message<"flywheel.registry.v1.StageChange"> & {
+  /**
+   * @generated from field: string model_name = 1;
+   */
+  modelName: string;
+
+  /**
+   * @generated from field: int64 model_version = 2;
+   */
+  modelVersion: bigint;
+
+  /**
+   * @generated from field: flywheel.registry.v1.Stage previous_stage = 3;
+   */
+  previousStage: Stage;
+
+  /**
+   * @generated from field: flywheel.registry.v1.Stage stage = 4;
+   */
+  stage: Stage;
+
+  /**
+   * The TransitionStage reason; for a version archived by archive_existing_versions, which
+   * version's move archived it.
+   *
+   * @generated from field: string reason = 5;
+   */
+  reason: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp change_time = 6;
+   */
+  changeTime?: Timestamp | undefined;
+
+  /**
+   * @generated from field: flywheel.common.v1.Principal principal = 7;
+   */
+  principal?: Principal | undefined;
+};
+
+/**
+ * Describes the message flywheel.registry.v1.StageChange.
+ * Use `create(StageChangeSchema)` to create a new message.
+ */
+export declare const StageChangeSchema: GenMessage<StageChange>;
+
+/**
+ * @generated from message flywheel.registry.v1.GetStageHistoryRequest
+ */
+export declare type GetStageHistoryRequest = Message<"flywheel.registry.v1.GetStageHistoryRequest"> & {
+  /**
+   * @generated from field: string model_name = 1;
+   */
+  modelName: string;
+
+  /**
+   * One version; 0 for every version of the model.
+   *
+   * @generated from field: int64 model_version = 2;
+   */
+  modelVersion: bigint;
+
+  /**
+   * @generated from field: int32 page_size = 3;
+   */
+  pageSize: number;
+
+  /**
+   * @generated from field: string page_token = 4;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message flywheel.registry.v1.GetStageHistoryRequest.
+ * Use `create(GetStageHistoryRequestSchema)` to create a new message.
+ */
+export declare const GetStageHistoryRequestSchema: GenMessage<GetStageHistoryRequest>;
+
+/**
+ * @generated from message flywheel.registry.v1.GetStageHistoryResponse
+ */
+export declare type GetStageHistoryResponse = Message<"flywheel.registry.v1.GetStageHistoryResponse"> & {
+  /**
+   * Newest first.
+   *
+   * @generated from field: repeated flywheel.registry.v1.StageChange changes = 1;
+   */
+  changes: StageChange[];
+
+  /**
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message flywheel.registry.v1.GetStageHistoryResponse.
+ * Use `create(GetStageHistoryResponseSchema)` to create a new message.
+ */
+export declare const GetStageHistoryResponseSchema: GenMessage<GetStageHistoryResponse>;
+
+/**
+ * @generated from message flywheel.registry.v1.FindVersionsByLineageRequest
+ */
+export declare type FindVersionsByLineageRequest = Message<"flywheel.registry.v1.FindVersionsByLineageRequest"> & {
+  /**
+   * What the versions' lineage must name; exactly one, else INVALID_ARGUMENT.
+   *
+   * @generated from oneof flywheel.registry.v1.FindVersionsByLineageRequest.lineage
+   */
+  lineage: {
+    /**
+     * ModelLineage.training_set_ref, e.g. "ts_123" or a dataset URI.
+     *
+     * @generated from field: string training_set_ref = 1;
+     */
+    value: string;
+    case: "trainingSetRef";
+  } | {
+    /**
+     * ModelLineage.feature_service.
+     *
+     * @generated from field: string feature_service = 2;
+     */
+    value: string;
+    case: "featureService";
+  } | {
+    /**
+     * ModelLineage.code_version, e.g. "git:<sha>".
+     *
+     * @generated from field: string code_version = 3;
+     */
+    value: string;
+    case: "codeVersion";
+  } | { case: undefined; value?: undefined };
+
+  /**
+   * With feature_service: only versions built from this version of it; 0 for any.
+   *
+   * @generated from field: int64 feature_service_version = 4;
+   */
+  featureServiceVersion: bigint;
+
+  /**
+   * Only this team's versions; empty for every team the caller may see.
+   *
+   * @generated from field: string team = 5;
+   */
+  team: string;
+
+  /**
+   * @generated from field: int32 page_size = 6;
+   */
+  pageSize: number;
+
+  /**
+   * @generated from field: string page_token = 7;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message flywheel.registry.v1.FindVersionsByLineageRequest.
+ * Use `create(FindVersionsByLineageRequestSchema)` to create a new message.
+ */
+export declare const FindVersionsByLineageRequestSchema: GenMessage<FindVersionsByLineageRequest>;
+
+/**
+ * @generated from message flywheel.registry.v1.FindVersionsByLineageResponse
+ */
+export declare type FindVersionsByLineageResponse = Message<"flywheel.registry.v1.FindVersionsByLineageResponse"> & {
+  /**
+   * Ordered by model name, then version id.
+   *
+   * @generated from field: repeated flywheel.registry.v1.ModelVersion versions = 1;
+   */
+  versions: ModelVersion[];
+
+  /**
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message flywheel.registry.v1.FindVersionsByLineageResponse.
+ * Use `create(FindVersionsByLineageResponseSchema)` to create a new message.
+ */
+export declare const FindVersionsByLineageResponseSchema: GenMessage<FindVersionsByLineageResponse>;
+
+/**
  * @generated from message flywheel.registry.v1.GetLineageRequest
  */
 export declare type GetLineageRequest = Message<"flywheel.registry.v1.GetLineageRequest"> & {
@@ -1283,6 +1484,28 @@ export declare const RegistryService: GenService<{
     methodKind: "unary";
     input: typeof GetLineageRequestSchema;
     output: typeof GetLineageResponseSchema;
+  },
+  /**
+   * Every stage move (TransitionStage, and the archiving it does) of one version or of all of a
+   * model's versions, newest first, with who moved it, when and why. Alias moves are GetAliasHistory.
+   *
+   * @generated from rpc flywheel.registry.v1.RegistryService.GetStageHistory
+   */
+  getStageHistory: {
+    methodKind: "unary";
+    input: typeof GetStageHistoryRequestSchema;
+    output: typeof GetStageHistoryResponseSchema;
+  },
+  /**
+   * Lineage the other way: the versions (of every model the caller may see) trained on a training
+   * set, from a feature service, or by a code version. Paged.
+   *
+   * @generated from rpc flywheel.registry.v1.RegistryService.FindVersionsByLineage
+   */
+  findVersionsByLineage: {
+    methodKind: "unary";
+    input: typeof FindVersionsByLineageRequestSchema;
+    output: typeof FindVersionsByLineageResponseSchema;
   },
   /**
    * Streams a version's artifact in chunks. The first message carries the artifact's SHA-256 and

@@ -88,6 +88,28 @@ class PromotionRejected(_message.Message):
     principal: _principal_pb2.Principal
     def __init__(self, model_name: _Optional[str] = ..., candidate_version: _Optional[int] = ..., champion_version: _Optional[int] = ..., alias: _Optional[str] = ..., gates: _Optional[_Iterable[_Union[GateResult, _Mapping]]] = ..., reason: _Optional[str] = ..., pipeline_run_id: _Optional[str] = ..., team: _Optional[str] = ..., principal: _Optional[_Union[_principal_pb2.Principal, _Mapping]] = ...) -> None: ...
 
+class PromotionPassed(_message.Message):
+    __slots__ = ("model_name", "candidate_version", "champion_version", "alias", "gates", "reason", "pipeline_run_id", "team", "principal")
+    MODEL_NAME_FIELD_NUMBER: _ClassVar[int]
+    CANDIDATE_VERSION_FIELD_NUMBER: _ClassVar[int]
+    CHAMPION_VERSION_FIELD_NUMBER: _ClassVar[int]
+    ALIAS_FIELD_NUMBER: _ClassVar[int]
+    GATES_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    PIPELINE_RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    TEAM_FIELD_NUMBER: _ClassVar[int]
+    PRINCIPAL_FIELD_NUMBER: _ClassVar[int]
+    model_name: str
+    candidate_version: int
+    champion_version: int
+    alias: str
+    gates: _containers.RepeatedCompositeFieldContainer[GateResult]
+    reason: str
+    pipeline_run_id: str
+    team: str
+    principal: _principal_pb2.Principal
+    def __init__(self, model_name: _Optional[str] = ..., candidate_version: _Optional[int] = ..., champion_version: _Optional[int] = ..., alias: _Optional[str] = ..., gates: _Optional[_Iterable[_Union[GateResult, _Mapping]]] = ..., reason: _Optional[str] = ..., pipeline_run_id: _Optional[str] = ..., team: _Optional[str] = ..., principal: _Optional[_Union[_principal_pb2.Principal, _Mapping]] = ...) -> None: ...
+
 class GateResult(_message.Message):
     __slots__ = ("metric", "candidate_value", "champion_value", "threshold", "comparison", "passed")
     METRIC_FIELD_NUMBER: _ClassVar[int]

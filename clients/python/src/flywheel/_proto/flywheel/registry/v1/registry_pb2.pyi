@@ -413,6 +413,70 @@ class TransitionStageResponse(_message.Message):
     version: ModelVersion
     def __init__(self, version: _Optional[_Union[ModelVersion, _Mapping]] = ...) -> None: ...
 
+class StageChange(_message.Message):
+    __slots__ = ("model_name", "model_version", "previous_stage", "stage", "reason", "change_time", "principal")
+    MODEL_NAME_FIELD_NUMBER: _ClassVar[int]
+    MODEL_VERSION_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_STAGE_FIELD_NUMBER: _ClassVar[int]
+    STAGE_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    CHANGE_TIME_FIELD_NUMBER: _ClassVar[int]
+    PRINCIPAL_FIELD_NUMBER: _ClassVar[int]
+    model_name: str
+    model_version: int
+    previous_stage: Stage
+    stage: Stage
+    reason: str
+    change_time: _timestamp_pb2.Timestamp
+    principal: _principal_pb2.Principal
+    def __init__(self, model_name: _Optional[str] = ..., model_version: _Optional[int] = ..., previous_stage: _Optional[_Union[Stage, str]] = ..., stage: _Optional[_Union[Stage, str]] = ..., reason: _Optional[str] = ..., change_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., principal: _Optional[_Union[_principal_pb2.Principal, _Mapping]] = ...) -> None: ...
+
+class GetStageHistoryRequest(_message.Message):
+    __slots__ = ("model_name", "model_version", "page_size", "page_token")
+    MODEL_NAME_FIELD_NUMBER: _ClassVar[int]
+    MODEL_VERSION_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    model_name: str
+    model_version: int
+    page_size: int
+    page_token: str
+    def __init__(self, model_name: _Optional[str] = ..., model_version: _Optional[int] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class GetStageHistoryResponse(_message.Message):
+    __slots__ = ("changes", "next_page_token")
+    CHANGES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    changes: _containers.RepeatedCompositeFieldContainer[StageChange]
+    next_page_token: str
+    def __init__(self, changes: _Optional[_Iterable[_Union[StageChange, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class FindVersionsByLineageRequest(_message.Message):
+    __slots__ = ("training_set_ref", "feature_service", "code_version", "feature_service_version", "team", "page_size", "page_token")
+    TRAINING_SET_REF_FIELD_NUMBER: _ClassVar[int]
+    FEATURE_SERVICE_FIELD_NUMBER: _ClassVar[int]
+    CODE_VERSION_FIELD_NUMBER: _ClassVar[int]
+    FEATURE_SERVICE_VERSION_FIELD_NUMBER: _ClassVar[int]
+    TEAM_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    training_set_ref: str
+    feature_service: str
+    code_version: str
+    feature_service_version: int
+    team: str
+    page_size: int
+    page_token: str
+    def __init__(self, training_set_ref: _Optional[str] = ..., feature_service: _Optional[str] = ..., code_version: _Optional[str] = ..., feature_service_version: _Optional[int] = ..., team: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class FindVersionsByLineageResponse(_message.Message):
+    __slots__ = ("versions", "next_page_token")
+    VERSIONS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    versions: _containers.RepeatedCompositeFieldContainer[ModelVersion]
+    next_page_token: str
+    def __init__(self, versions: _Optional[_Iterable[_Union[ModelVersion, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
 class GetLineageRequest(_message.Message):
     __slots__ = ("model_name", "model_version", "direction", "depth")
     MODEL_NAME_FIELD_NUMBER: _ClassVar[int]

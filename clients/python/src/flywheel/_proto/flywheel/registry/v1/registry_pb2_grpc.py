@@ -102,6 +102,16 @@ class RegistryServiceStub(object):
                 request_serializer=flywheel_dot_registry_dot_v1_dot_registry__pb2.GetLineageRequest.SerializeToString,
                 response_deserializer=flywheel_dot_registry_dot_v1_dot_registry__pb2.GetLineageResponse.FromString,
                 _registered_method=True)
+        self.GetStageHistory = channel.unary_unary(
+                '/flywheel.registry.v1.RegistryService/GetStageHistory',
+                request_serializer=flywheel_dot_registry_dot_v1_dot_registry__pb2.GetStageHistoryRequest.SerializeToString,
+                response_deserializer=flywheel_dot_registry_dot_v1_dot_registry__pb2.GetStageHistoryResponse.FromString,
+                _registered_method=True)
+        self.FindVersionsByLineage = channel.unary_unary(
+                '/flywheel.registry.v1.RegistryService/FindVersionsByLineage',
+                request_serializer=flywheel_dot_registry_dot_v1_dot_registry__pb2.FindVersionsByLineageRequest.SerializeToString,
+                response_deserializer=flywheel_dot_registry_dot_v1_dot_registry__pb2.FindVersionsByLineageResponse.FromString,
+                _registered_method=True)
         self.DownloadArtifact = channel.unary_stream(
                 '/flywheel.registry.v1.RegistryService/DownloadArtifact',
                 request_serializer=flywheel_dot_registry_dot_v1_dot_registry__pb2.DownloadArtifactRequest.SerializeToString,
@@ -208,6 +218,22 @@ class RegistryServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetStageHistory(self, request, context):
+        """Every stage move (TransitionStage, and the archiving it does) of one version or of all of a
+        model's versions, newest first, with who moved it, when and why. Alias moves are GetAliasHistory.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def FindVersionsByLineage(self, request, context):
+        """Lineage the other way: the versions (of every model the caller may see) trained on a training
+        set, from a feature service, or by a code version. Paged.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def DownloadArtifact(self, request, context):
         """Streams a version's artifact in chunks. The first message carries the artifact's SHA-256 and
         size; the client verifies the digest over the concatenated chunks.
@@ -283,6 +309,16 @@ def add_RegistryServiceServicer_to_server(servicer, server):
                     servicer.GetLineage,
                     request_deserializer=flywheel_dot_registry_dot_v1_dot_registry__pb2.GetLineageRequest.FromString,
                     response_serializer=flywheel_dot_registry_dot_v1_dot_registry__pb2.GetLineageResponse.SerializeToString,
+            ),
+            'GetStageHistory': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetStageHistory,
+                    request_deserializer=flywheel_dot_registry_dot_v1_dot_registry__pb2.GetStageHistoryRequest.FromString,
+                    response_serializer=flywheel_dot_registry_dot_v1_dot_registry__pb2.GetStageHistoryResponse.SerializeToString,
+            ),
+            'FindVersionsByLineage': grpc.unary_unary_rpc_method_handler(
+                    servicer.FindVersionsByLineage,
+                    request_deserializer=flywheel_dot_registry_dot_v1_dot_registry__pb2.FindVersionsByLineageRequest.FromString,
+                    response_serializer=flywheel_dot_registry_dot_v1_dot_registry__pb2.FindVersionsByLineageResponse.SerializeToString,
             ),
             'DownloadArtifact': grpc.unary_stream_rpc_method_handler(
                     servicer.DownloadArtifact,
@@ -644,6 +680,60 @@ class RegistryService(object):
             '/flywheel.registry.v1.RegistryService/GetLineage',
             flywheel_dot_registry_dot_v1_dot_registry__pb2.GetLineageRequest.SerializeToString,
             flywheel_dot_registry_dot_v1_dot_registry__pb2.GetLineageResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetStageHistory(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/flywheel.registry.v1.RegistryService/GetStageHistory',
+            flywheel_dot_registry_dot_v1_dot_registry__pb2.GetStageHistoryRequest.SerializeToString,
+            flywheel_dot_registry_dot_v1_dot_registry__pb2.GetStageHistoryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def FindVersionsByLineage(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/flywheel.registry.v1.RegistryService/FindVersionsByLineage',
+            flywheel_dot_registry_dot_v1_dot_registry__pb2.FindVersionsByLineageRequest.SerializeToString,
+            flywheel_dot_registry_dot_v1_dot_registry__pb2.FindVersionsByLineageResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -12,8 +12,12 @@ import {
  * A sequence of maps is what skl2onnx's ZipMap makes of a classifier's probabilities (one
  * `{class: probability}` map per row); the fix is to convert without it.
  */
-export function whyNotATensor(artifact: Uint8Array, name: string, kind: 'input' | 'output'): string {
-  const model = decoded(artifact);
+export function whyNotATensor(
+  artifact: Uint8Array | ModelProto,
+  name: string,
+  kind: 'input' | 'output',
+): string {
+  const model = artifact instanceof Uint8Array ? decoded(artifact) : artifact;
   const graph = model?.graph;
   const declared = (kind === 'input' ? graph?.input : graph?.output)?.find((value) => value.name === name);
   const type = declared?.type ? describe(declared.type) : 'not a tensor';
@@ -28,7 +32,7 @@ export function whyNotATensor(artifact: Uint8Array, name: string, kind: 'input' 
       `to_onnx(..., options={'zipmap': False}) — so its probabilities are a float tensor [N, classes]`
     );
   }
-  return `${subject}; serving runs tensor-in, tensor-out models: change the graph so every input and output is a tensor`;
+  return `${subject}; Flywheel serves tensor-in, tensor-out models: change the graph so every input and output is a tensor`;
 }
 
 function decoded(artifact: Uint8Array): ModelProto | undefined {
