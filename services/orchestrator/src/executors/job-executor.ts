@@ -1,4 +1,5 @@
 import type { JsonObject } from '@bufbuild/protobuf';
+import type { RayJobOptions } from '@flywheel/proto/flywheel/common/v1/pipeline_pb.js';
 import type { FailureKindName } from '../runs/run-records.ts';
 import type { JobLogSink } from './job-logs.ts';
 
@@ -17,6 +18,8 @@ export interface CommandJob {
   readonly workingDir: string;
   /** Container image, for executors that run containers. */
   readonly image: string;
+  /** `CommandStep.ray`: how the Ray executor submits the job (other executors refuse it). */
+  readonly ray?: RayJobOptions;
   /** What the job finds in `$FLYWHEEL_PARAMETERS_FILE`: its resolved parameters plus `inputs`. */
   readonly parametersFile: JsonObject;
   /** A directory of this attempt's own, kept after it ends (its files may be outputs). */

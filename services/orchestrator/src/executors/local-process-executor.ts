@@ -347,7 +347,8 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-async function readOutputs(path: string, maxBytes: number): Promise<JsonObject> {
+/** The JSON object a job wrote to its outputs file; `{}` when it wrote none. */
+export async function readOutputs(path: string, maxBytes: number): Promise<JsonObject> {
   let text: string;
   try {
     const bytes = await readFile(path);

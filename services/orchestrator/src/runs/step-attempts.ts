@@ -350,6 +350,7 @@ async function execute(run: RunContext, step: Step, input: AttemptInput): Promis
     ),
     workingDir: command.workingDir ? asText(renderTemplate(command.workingDir, resolve)) : '',
     image: command.image,
+    ...(command.ray ? { ray: command.ray } : {}),
     parametersFile: { ...parameters, [inputsKey]: inputs },
     jobDir: input.jobDir,
     signal: input.signal,
