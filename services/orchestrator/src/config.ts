@@ -27,6 +27,8 @@ export interface OrchestratorConfig {
   peerRetryBudgetMs: number;
   /** How long a replica's claim on a run lasts without renewal before another replica takes it over, ms. */
   runLeaseMs: number;
+  /** The Ray executor ("ray"), when `FLYWHEEL_RAY_ADDRESS` names a Ray dashboard (Jobs REST API). */
+  ray?: { address: string; sharedFilesystem: boolean };
 }
 
 /**
@@ -35,7 +37,8 @@ export interface OrchestratorConfig {
  * `FLYWHEEL_ORCHESTRATOR_MAX_CONCURRENT_JOBS` (default the CPU count, at least 2),
  * `FLYWHEEL_ORCHESTRATOR_KILL_GRACE` (default 10s), `FLYWHEEL_CODE_VERSION` (default empty),
  * `FLYWHEEL_ORCHESTRATOR_PEER_RETRY_BUDGET` (default 90s), `FLYWHEEL_ORCHESTRATOR_RUN_LEASE` (default 30s,
- * at least 300ms). Throws one error listing every problem.
+ * at least 300ms), `FLYWHEEL_RAY_ADDRESS` (enables the executor "ray"; default unset) and
+ * `FLYWHEEL_RAY_SHARED_FILESYSTEM` (default false). Throws one error listing every problem.
  */
 export function loadOrchestratorConfig(env: Env): OrchestratorConfig {
   const reader = new ConfigReader(env);
@@ -57,8 +60,11 @@ export function loadOrchestratorConfig(env: Env): OrchestratorConfig {
   const runLeaseMs = reader.durationMs('FLYWHEEL_ORCHESTRATOR_RUN_LEASE', '30s');
   if (runLeaseMs < 300)
     reader.problem('FLYWHEEL_ORCHESTRATOR_RUN_LEASE', `must be at least 300ms, got ${runLeaseMs}ms`);
+  const rayAddress = reader.url('FLYWHEEL_RAY_ADDRESS', ['http:', 'https:']);
+  const raySharedFilesystem = reader.bool('FLYWHEEL_RAY_SHARED_FILESYSTEM', false);
   reader.done();
   return {
+    ...(rayAddress ? { ray: { address: rayAddress.href, sharedFilesystem: raySharedFilesystem } } : {}),
     host,
     infra,
     peers,

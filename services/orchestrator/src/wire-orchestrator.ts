@@ -17,10 +17,12 @@ import { createBuiltinSteps } from './builtin-steps/index.ts';
 import type { BuiltinSteps } from './builtin-steps/step-types.ts';
 import type { OrchestratorConfig } from './config.ts';
 import { orchestratorConsumedEvents } from './consumed-events.ts';
+import { createExecutorSet, localExecutorName } from './executors/executor-set.ts';
 import type { JobExecutor } from './executors/job-executor.ts';
 import { createJobLogs } from './executors/job-logs.ts';
 import { createJobSlots } from './executors/job-slots.ts';
 import { createLocalProcessExecutor } from './executors/local-process-executor.ts';
+import { createRayJobExecutor } from './executors/ray-job-executor.ts';
 import { createRunEngine } from './runs/run-engine.ts';
 import { runMetricsOf } from './runs/run-metrics.ts';
 import { createRunStore } from './runs/run-store.ts';
@@ -29,8 +31,13 @@ import { createRunStore } from './runs/run-store.ts';
 export interface OrchestratorWiringOptions {
   /** Built-in steps by name. Default: Flywheel's ML steps (training-set, train, evaluate, register, promote, select-best). */
   builtinSteps?: BuiltinSteps;
-  /** Runs command steps. Default: local processes. */
-  executor?: JobExecutor;
+  /**
+   * Run command steps, by the name a step gives in `command.executor`. Default: the local process
+   * executor alone. A `local` one given here replaces the default one.
+   */
+  executors?: readonly JobExecutor[];
+  /** The executor of steps that name none. Default `local`, or the only executor given. */
+  defaultExecutor?: string;
   /** Retry jitter source. Default Math.random. */
   random?: () => number;
 }
@@ -68,10 +75,21 @@ export async function wireOrchestrator(
     });
   const runs = createRunStore(infra.store);
   const logs = createJobLogs({ store: infra.store, log: log.child({ component: 'job-logs' }) });
+  const given = [...(options.executors ?? [])];
+  if (config.ray && !given.some((e) => e.name === 'ray'))
+    given.push(
+      createRayJobExecutor({ address: config.ray.address, sharedFilesystem: config.ray.sharedFilesystem }),
+    );
+  const executors = createExecutorSet({
+    executors: given.some((e) => e.name === localExecutorName)
+      ? given
+      : [createLocalProcessExecutor({ killGraceMs: config.killGraceMs }), ...given],
+    ...(options.defaultExecutor ? { defaultName: options.defaultExecutor } : {}),
+  });
   const engine = createRunEngine({
     runs,
     logs,
-    executor: options.executor ?? createLocalProcessExecutor({ killGraceMs: config.killGraceMs }),
+    executors,
     builtins,
     slots: createJobSlots(config.maxConcurrentJobs),
     workDir: config.workDir,
@@ -89,7 +107,14 @@ export async function wireOrchestrator(
     createOrchestratorApi({
       runs,
       engine,
-      submitRun: createSubmitRun({ runs, engine, builtins, pipelines, localTeam: config.host.localTeam }),
+      submitRun: createSubmitRun({
+        runs,
+        engine,
+        builtins,
+        executors,
+        pipelines,
+        localTeam: config.host.localTeam,
+      }),
       listRuns: createListRuns({ runs }),
       retryRun: createRetryRun({ runs, engine }),
       watchRun: createWatchRun({ runs }),
@@ -100,7 +125,7 @@ export async function wireOrchestrator(
   await engine.resumeAll({ signal: host.signal });
   await host.consume(
     { topics: orchestratorConsumedEvents.runs },
-    createStartRequestedRun({ runs, engine, builtins, localTeam: config.host.localTeam }),
+    createStartRequestedRun({ runs, engine, builtins, executors, localTeam: config.host.localTeam }),
   );
   return {
     close: async () => {

@@ -22,7 +22,12 @@ import {
 import { createRpcClient, type RpcClient } from '@flywheel/rpc';
 import { type InProcessService, startInProcess } from '@flywheel/runtime/testing';
 import { waitFor } from '@flywheel/testing';
-import { type BuiltinSteps, loadOrchestratorConfig, wireOrchestrator } from '../src/index.ts';
+import {
+  type BuiltinSteps,
+  type JobExecutor,
+  loadOrchestratorConfig,
+  wireOrchestrator,
+} from '../src/index.ts';
 
 export type OrchestratorClient = RpcClient<(typeof OrchestratorService)['method']>;
 
@@ -35,6 +40,9 @@ export interface TestOrchestrator {
 
 export interface StartOptions {
   builtins?: BuiltinSteps;
+  /** Executors besides (or, one named `local`, instead of) the local process executor. */
+  executors?: readonly JobExecutor[];
+  defaultExecutor?: string;
   dataDir?: string;
   bus?: MemoryBus;
   env?: Env;
@@ -46,7 +54,12 @@ export async function startOrchestrator(options: StartOptions = {}): Promise<Tes
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'flywheel-orchestrator-test-'));
   const service = await startInProcess('orchestrator', {
     load: loadOrchestratorConfig,
-    wire: (host, config) => wireOrchestrator(host, config, { builtinSteps: options.builtins ?? {} }),
+    wire: (host, config) =>
+      wireOrchestrator(host, config, {
+        builtinSteps: options.builtins ?? {},
+        ...(options.executors ? { executors: options.executors } : {}),
+        ...(options.defaultExecutor ? { defaultExecutor: options.defaultExecutor } : {}),
+      }),
     shared: { bus: bus as EventBus },
     dataDir,
     env: {

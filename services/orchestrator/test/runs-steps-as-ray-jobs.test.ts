@@ -42,6 +42,7 @@ function jobOf(name: string, argv: string[], extra: Partial<CommandJob> & { sign
     env: {},
     workingDir: '',
     image: '',
+    resources: { cpu: 0, memoryMib: 0, gpu: 0 },
     parametersFile: { n: 21, note: 'costs $HOME and $PATH', inputs: { upstream: { x: 1 } } },
     jobDir,
     signal: new AbortController().signal,

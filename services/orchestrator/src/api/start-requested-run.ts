@@ -2,19 +2,22 @@ import { create } from '@bufbuild/protobuf';
 import type { EventHandler } from '@flywheel/bus';
 import { AppError, isAppError } from '@flywheel/core';
 import { type CloudEvent, decodeEvent } from '@flywheel/events';
-import { resolveRunParameters, validatePipelineSpec } from '@flywheel/pipelines';
+import { resolveRunParameters } from '@flywheel/pipelines';
 import { PipelineSpecSchema } from '@flywheel/proto/flywheel/common/v1/pipeline_pb.js';
 import { PipelineRunRequestedSchema } from '@flywheel/proto/flywheel/events/v1/pipeline_pb.js';
 import type { BuiltinSteps } from '../builtin-steps/step-types.ts';
+import type { ExecutorSet } from '../executors/executor-set.ts';
 import { localPrincipal, newRunRecord, rejectedRunRecord } from '../runs/new-run.ts';
 import type { RunEngine } from '../runs/run-engine.ts';
 import { runFailedEvent } from '../runs/run-events.ts';
 import type { RunStore } from '../runs/run-store.ts';
+import { checkRunnableSpec } from './runnable-spec.ts';
 
 export interface StartRequestedRunDeps {
   runs: RunStore;
   engine: RunEngine;
   builtins: BuiltinSteps;
+  executors: ExecutorSet;
   /** Team of a request that names none. */
   localTeam: string;
 }
@@ -52,7 +55,7 @@ export function createStartRequestedRun(deps: StartRequestedRunDeps): EventHandl
     let record = newRunRecord(base);
     let events: CloudEvent[] = [];
     try {
-      validatePipelineSpec(spec, 'spec', { builtins: Object.keys(deps.builtins) });
+      checkRunnableSpec(spec, 'spec', deps);
       record = newRunRecord({
         ...base,
         parameters: resolveRunParameters(spec, request.parameters, 'parameters'),

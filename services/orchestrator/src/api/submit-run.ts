@@ -1,23 +1,26 @@
 import type { JsonObject } from '@bufbuild/protobuf';
 import { AppError, type CallOptions, isAppError } from '@flywheel/core';
-import { resolveRunParameters, validatePipelineSpec } from '@flywheel/pipelines';
+import { resolveRunParameters } from '@flywheel/pipelines';
 import type { PipelineSpec } from '@flywheel/proto/flywheel/common/v1/pipeline_pb.js';
 import { RunSource } from '@flywheel/proto/flywheel/common/v1/trigger_pb.js';
 import type { SubmitRunRequest } from '@flywheel/proto/flywheel/orchestrator/v1/orchestrator_pb.js';
 import { currentAuditPrincipal, resourceNotFound } from '@flywheel/rpc';
 import type { Doc } from '@flywheel/store';
 import type { BuiltinSteps } from '../builtin-steps/step-types.ts';
+import type { ExecutorSet } from '../executors/executor-set.ts';
 import { localPrincipal, newRunRecord } from '../runs/new-run.ts';
 import type { RunEngine } from '../runs/run-engine.ts';
 import { newRunId, runIdFor } from '../runs/run-ids.ts';
 import type { RunRecord } from '../runs/run-records.ts';
 import type { RunStore } from '../runs/run-store.ts';
+import { checkRunnableSpec } from './runnable-spec.ts';
 import type { StoredPipelines } from './stored-pipelines.ts';
 
 export interface SubmitRunDeps {
   runs: RunStore;
   engine: RunEngine;
   builtins: BuiltinSteps;
+  executors: ExecutorSet;
   pipelines: StoredPipelines;
   /** Team of the local principal: owns inline runs submitted without one. */
   localTeam: string;
@@ -43,7 +46,7 @@ export function createSubmitRun(deps: SubmitRunDeps) {
       if (earlier) return { run: earlier, created: false };
     }
     const definition = await definitionOf(request, deps, options);
-    validatePipelineSpec(definition.spec, definition.field, { builtins: Object.keys(deps.builtins) });
+    checkRunnableSpec(definition.spec, definition.field, deps);
     const parameters: JsonObject = resolveRunParameters(definition.spec, request.parameters, 'parameters');
     const team = request.team || definition.team || deps.localTeam;
     const caller = currentAuditPrincipal();

@@ -1,5 +1,5 @@
 import type { JsonObject } from '@bufbuild/protobuf';
-import type { RayJobOptions } from '@flywheel/proto/flywheel/common/v1/pipeline_pb.js';
+import type { CommandStep, RayJobOptions } from '@flywheel/proto/flywheel/common/v1/pipeline_pb.js';
 import type { FailureKindName } from '../runs/run-records.ts';
 import type { JobLogSink } from './job-logs.ts';
 
@@ -16,8 +16,10 @@ export interface CommandJob {
   readonly env: Readonly<Record<string, string>>;
   /** Working directory; empty means the job's own directory. */
   readonly workingDir: string;
-  /** Container image, for executors that run containers. */
+  /** Container image, for executors that run containers (the local executor refuses steps that set one). */
   readonly image: string;
+  /** What the step requests (`Step.resources`; 0 = the executor's default, none for gpu). */
+  readonly resources: JobResources;
   /** `CommandStep.ray`: how the Ray executor submits the job (other executors refuse it). */
   readonly ray?: RayJobOptions;
   /** What the job finds in `$FLYWHEEL_PARAMETERS_FILE`: its resolved parameters plus `inputs`. */
@@ -35,13 +37,32 @@ export interface CommandJob {
   started(executorRef: string, reattachHandle?: string): Promise<void>;
 }
 
+/** CPU cores, memory and GPUs: what a job requests, or the most an executor can give one job. */
+export interface JobResources {
+  readonly cpu: number;
+  readonly memoryMib: number;
+  readonly gpu: number;
+}
+
 /**
- * Runs command steps somewhere: local processes now, Kubernetes Jobs later. `run` resolves to
+ * Runs command steps somewhere: local processes, Ray jobs, Kubernetes Jobs. `run` resolves to
  * the job's outputs, or rejects with a {@link JobFailure} (or the abort reason when `signal` aborted).
  */
 export interface JobExecutor {
   /** `local`, `kubernetes`: recorded as the job's executor. */
   readonly name: string;
+  /**
+   * The most one job can ever get here (the machine; the largest node), so that a request beyond
+   * it is refused when the run is submitted instead of waiting forever. Undefined, or a method left
+   * out: unknown — every request is accepted and the executor's own admission decides.
+   */
+  capacity?(): JobResources | undefined;
+  /**
+   * Refuses, when the run is submitted, what this executor does not implement in a command step
+   * it would run (the local executor: an `image`): throws `invalid_argument` naming the field
+   * under `at` (`spec.steps[2].command`).
+   */
+  checkStep?(command: CommandStep, at: string): void;
   run(job: CommandJob): Promise<JsonObject>;
   /**
    * Picks up a job an earlier orchestrator process started and did not see end (it was killed):

@@ -1,12 +1,12 @@
 import { spawn } from 'node:child_process';
 import { constants as fsConstants } from 'node:fs';
 import { access, mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
-import { constants as osConstants } from 'node:os';
+import { availableParallelism, constants as osConstants, totalmem } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import type { JsonObject } from '@bufbuild/protobuf';
-import { abortError } from '@flywheel/core';
-import { type CommandJob, type JobExecutor, JobFailure } from './job-executor.ts';
+import { AppError, abortError } from '@flywheel/core';
+import { type CommandJob, type JobExecutor, JobFailure, type JobResources } from './job-executor.ts';
 
 export interface LocalProcessExecutorOptions {
   /** Between SIGTERM and SIGKILL when a job is stopped, ms. Default 10 000. */
@@ -17,6 +17,13 @@ export interface LocalProcessExecutorOptions {
   maxOutputsBytes?: number;
   /** Stderr lines quoted in a failure message. Default 20. */
   stderrTailLines?: number;
+  /** What the jobs share, and the most one job may request. Default: this machine's cores and memory, no GPU. */
+  capacity?: JobResources;
+}
+
+/** This machine's cores and memory; the local executor schedules no GPUs. */
+export function machineCapacity(): JobResources {
+  return { cpu: availableParallelism(), memoryMib: Math.floor(totalmem() / (1024 * 1024)), gpu: 0 };
 }
 
 /** File names inside a job directory; see the README's command-step contract. */
@@ -63,6 +70,7 @@ export function createLocalProcessExecutor(options: LocalProcessExecutorOptions 
   const baseEnv = options.baseEnv ?? process.env;
   const maxOutputsBytes = options.maxOutputsBytes ?? 4 * 1024 * 1024;
   const stderrTailLines = options.stderrTailLines ?? 20;
+  const capacity = options.capacity ?? machineCapacity();
 
   /** Follows the job's two log files until `ended` resolves, then reads what is left. */
   const follow = (job: CommandJob, stderrTail: string[], ended: Promise<unknown>) =>
@@ -92,6 +100,20 @@ export function createLocalProcessExecutor(options: LocalProcessExecutorOptions 
 
   return {
     name: 'local',
+    capacity: () => capacity,
+    checkStep: (command, at) => {
+      if (command.image !== '') {
+        throw AppError.invalidArgument(
+          `${at}.image`,
+          `the local executor runs no images: it runs the command as a process on the orchestrator's machine (got "${command.image}")`,
+        );
+      }
+      if (command.ray)
+        throw AppError.invalidArgument(
+          `${at}.ray`,
+          'Ray job options are for the Ray executor (command.executor "ray"); the local executor runs a process',
+        );
+    },
     run: async (job) => {
       const parametersPath = join(job.jobDir, jobFiles.parameters);
       const outputsPath = join(job.jobDir, jobFiles.outputs);

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { JsonObject, JsonValue } from '@bufbuild/protobuf';
-import { abortError, delay } from '@flywheel/core';
+import { AppError, abortError, delay } from '@flywheel/core';
 import type { RayJobOptions } from '@flywheel/proto/flywheel/common/v1/pipeline_pb.js';
 import { type CommandJob, type JobExecutor, JobFailure } from './job-executor.ts';
 import { jobFiles, readOutputs } from './local-process-executor.ts';
@@ -175,9 +175,13 @@ export function createRayJobExecutor(options: RayJobExecutorOptions): JobExecuto
         flywheel_attempt: String(job.attempt),
       },
     };
-    if (ray?.entrypointNumCpus) body.entrypoint_num_cpus = ray.entrypointNumCpus;
-    if (ray?.entrypointNumGpus) body.entrypoint_num_gpus = ray.entrypointNumGpus;
-    if (ray?.entrypointMemoryBytes) body.entrypoint_memory = Number(ray.entrypointMemoryBytes);
+    // The step's resources reserve the entrypoint's share unless the Ray options say otherwise.
+    const cpus = ray?.entrypointNumCpus || job.resources.cpu;
+    const gpus = ray?.entrypointNumGpus || job.resources.gpu;
+    const memory = Number(ray?.entrypointMemoryBytes ?? 0n) || job.resources.memoryMib * 1024 * 1024;
+    if (cpus) body.entrypoint_num_cpus = cpus;
+    if (gpus) body.entrypoint_num_gpus = gpus;
+    if (memory) body.entrypoint_memory = memory;
     if (ray && Object.keys(ray.entrypointResources).length > 0)
       body.entrypoint_resources = { ...ray.entrypointResources };
     return body;
@@ -283,6 +287,15 @@ export function createRayJobExecutor(options: RayJobExecutorOptions): JobExecuto
 
   return {
     name: 'ray',
+    checkStep: (command, at) => {
+      if (command.image !== '')
+        throw AppError.invalidArgument(
+          `${at}.image`,
+          `the Ray executor runs no images: the command runs on a Ray node as it is (got "${command.image}"); use ray.runtime_env.image_uri for Ray's own container support`,
+        );
+      const problems = command.ray ? rayOptionsProblems(command.ray, `${at}.ray`) : [];
+      if (problems.length > 0) throw AppError.invalidArgument(`${at}.ray`, problems.join('; '));
+    },
     run: async (job) => {
       const submissionId = raySubmissionId(job);
       if (job.signal.aborted) throw abortError(job.signal);

@@ -1,7 +1,7 @@
 import type { Logger } from '@flywheel/core';
 import type { PipelineSpec } from '@flywheel/proto/flywheel/common/v1/pipeline_pb.js';
 import type { BuiltinSteps } from '../builtin-steps/step-types.ts';
-import type { JobExecutor } from '../executors/job-executor.ts';
+import type { ExecutorSet } from '../executors/executor-set.ts';
 import type { JobLogs } from '../executors/job-logs.ts';
 import type { JobSlots } from '../executors/job-slots.ts';
 import type { RunInstance } from './run-lease.ts';
@@ -13,8 +13,8 @@ import type { RunChange, RunStore } from './run-store.ts';
 export interface EngineDeps {
   readonly runs: RunStore;
   readonly logs: JobLogs;
-  /** Runs command steps. */
-  readonly executor: JobExecutor;
+  /** Run command steps, each by the executor it names (or the default). */
+  readonly executors: ExecutorSet;
   /** Built-in steps by name. */
   readonly builtins: BuiltinSteps;
   /** Bounds the jobs running at once across runs. */

@@ -3,6 +3,7 @@ import { durationMs } from '@bufbuild/protobuf/wkt';
 import { AppError, delay, type Logger } from '@flywheel/core';
 import { pipelineResolver, renderTemplate, TemplateError } from '@flywheel/pipelines';
 import type { PipelineSpec, Step } from '@flywheel/proto/flywheel/common/v1/pipeline_pb.js';
+import type { ExecutorSet } from '../executors/executor-set.ts';
 import type { EngineDeps, RunContext } from './engine-deps.ts';
 import { maxAttemptsOf } from './retry-backoff.ts';
 import { jobFailedEvent, runFailedEvent, runStartedEvent, runSucceededEvent } from './run-events.ts';
@@ -105,8 +106,8 @@ async function execute(
     record.owner = leaseOf(me, deps.leaseMs, Date.now());
     claimed = true;
     // Only a restart of this replica finds the job directory and process it left (same host, same work dir).
-    const canReattach = deps.executor.reattach !== undefined && (!previous || previous.instanceId === me.id);
-    return startOrResume(record, spec, canReattach) ?? { record };
+    const canReattach = !previous || previous.instanceId === me.id;
+    return startOrResume(record, spec, canReattach ? deps.executors : undefined) ?? { record };
   });
   if (!claimed) return;
   current = claim.data;
@@ -163,7 +164,11 @@ async function execute(
  * crashed — it counts against `max_attempts`, and a step that used them all fails (so a step that
  * kills the orchestrator cannot loop).
  */
-function startOrResume(record: RunRecord, spec: PipelineSpec, canReattach: boolean): RunChange | undefined {
+function startOrResume(
+  record: RunRecord,
+  spec: PipelineSpec,
+  reattachable: ExecutorSet | undefined,
+): RunChange | undefined {
   if (isFinalRun(record.state)) return undefined;
   const events = [];
   let changed = false;
@@ -175,7 +180,7 @@ function startOrResume(record: RunRecord, spec: PipelineSpec, canReattach: boole
   }
   for (const step of record.steps) {
     if (step.state !== 'running' && step.state !== 'queued') continue;
-    const adoptable = canReattach ? adoptableAttempt(step) : undefined;
+    const adoptable = reattachable ? adoptableAttempt(step, reattachable) : undefined;
     let lost: FailureRecord | undefined;
     for (const job of step.attempts) {
       if (job === adoptable || (job.state !== 'running' && job.state !== 'queued')) continue;

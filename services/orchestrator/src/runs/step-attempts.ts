@@ -12,6 +12,7 @@ import {
 } from '@flywheel/pipelines';
 import type { Step } from '@flywheel/proto/flywheel/common/v1/pipeline_pb.js';
 import { context, trace } from '@opentelemetry/api';
+import { type ExecutorSet, requestedResources } from '../executors/executor-set.ts';
 import { JobFailure } from '../executors/job-executor.ts';
 import type { JobLogSink } from '../executors/job-logs.ts';
 import { runBuiltinStep } from './builtin-step-runner.ts';
@@ -117,17 +118,19 @@ export function countedAttempts(step: StepRecord): number {
   return step.attempts.filter((j) => !j.interrupted || j.crashed).length;
 }
 
-/** The attempt a previous orchestrator process left running and the executor can pick up, if any. */
-export function adoptableAttempt(step: StepRecord): JobRecord | undefined {
+/** The attempt a previous orchestrator process left running and the executor that started it can pick up, if any. */
+export function adoptableAttempt(step: StepRecord, executors: ExecutorSet): JobRecord | undefined {
   const last = step.attempts.at(-1);
-  return last?.state === 'running' && last.executorHandle ? last : undefined;
+  return last?.state === 'running' && last.executorHandle && executors.get(last.executor)?.reattach
+    ? last
+    : undefined;
 }
 
 /** Runs one attempt (or adopts the one left running) and records its end; resolves true when another attempt follows. */
 async function oneAttempt(run: RunContext, step: Step, maxAttempts: number): Promise<boolean> {
   const record = run.current();
   const stepRecord = stepIn(record, step.name);
-  const adopting = run.deps.executor.reattach ? adoptableAttempt(stepRecord) : undefined;
+  const adopting = adoptableAttempt(stepRecord, run.deps.executors);
   const attempt = adopting?.attempt ?? stepRecord.attempts.length + 1;
   const counted = countedAttempts(stepRecord) + (adopting ? 0 : 1);
   const jobId = adopting?.id ?? `${run.runId}/${step.name}/${attempt}`;
@@ -136,12 +139,11 @@ async function oneAttempt(run: RunContext, step: Step, maxAttempts: number): Pro
     id: jobId,
     attempt,
     state: 'queued',
-    executor: run.deps.executor.name,
+    executor: run.deps.executors.nameOf(step),
     executorRef: '',
     createTime: now(),
   };
   if (step.kind.case === 'builtin') {
-    job.executor = 'local';
     job.executorRef = `builtin:${step.kind.value.name}`;
   }
 
@@ -201,7 +203,9 @@ async function oneAttempt(run: RunContext, step: Step, maxAttempts: number): Pro
       signal,
       logs,
       markStarted,
-      ...(adopting?.executorHandle ? { adoptHandle: adopting.executorHandle } : {}),
+      ...(adopting?.executorHandle
+        ? { adoptHandle: adopting.executorHandle, adoptedBy: adopting.executor }
+        : {}),
     });
     logs.write('system', 'succeeded');
     await logs.close();
@@ -299,6 +303,8 @@ interface AttemptInput {
   markStarted(executorRef: string, executorHandle?: string): Promise<void>;
   /** Set when adopting the job a previous orchestrator process left running. */
   adoptHandle?: string;
+  /** The executor that started the adopted job. */
+  adoptedBy?: string;
 }
 
 async function execute(run: RunContext, step: Step, input: AttemptInput): Promise<JsonObject> {
@@ -350,6 +356,7 @@ async function execute(run: RunContext, step: Step, input: AttemptInput): Promis
     ),
     workingDir: command.workingDir ? asText(renderTemplate(command.workingDir, resolve)) : '',
     image: command.image,
+    resources: requestedResources(step.resources),
     ...(command.ray ? { ray: command.ray } : {}),
     parametersFile: { ...parameters, [inputsKey]: inputs },
     jobDir: input.jobDir,
@@ -357,7 +364,13 @@ async function execute(run: RunContext, step: Step, input: AttemptInput): Promis
     logs: input.logs,
     started: input.markStarted,
   };
-  const { executor } = run.deps;
+  // An adopted job goes back to the executor that started it, whatever the spec says now.
+  const name = input.adoptedBy ?? run.deps.executors.nameOf(step);
+  const executor = run.deps.executors.get(name);
+  if (!executor) {
+    // Checked at submit; a restart with fewer executors configured meets it here.
+    throw new JobFailure('invalid', `no executor named "${name}" is configured`, { retriable: false });
+  }
   return input.adoptHandle && executor.reattach
     ? executor.reattach(job, input.adoptHandle)
     : executor.run(job);

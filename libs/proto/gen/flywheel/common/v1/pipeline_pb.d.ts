@@ -215,7 +215,7 @@ export declare type BuiltinStep = Message<"flywheel.common.v1.BuiltinStep"> & {
 export declare const BuiltinStepSchema: GenMessage<BuiltinStep>;
 
 /**
- * A user's command, run as a local process or a Kubernetes Job.
+ * A user's command, run by one of the orchestrator's executors (a local process by default).
  *
  * @generated from message flywheel.common.v1.CommandStep
  */
@@ -228,7 +228,8 @@ export declare type CommandStep = Message<"flywheel.common.v1.CommandStep"> & {
   command: string[];
 
   /**
-   * Container image, used by the Kubernetes executor; the local executor ignores it.
+   * Container image, for executors that run containers. The local executor runs no images: a
+   * step it would run that sets one is refused with INVALID_ARGUMENT.
    *
    * @generated from field: string image = 2;
    */
@@ -247,6 +248,16 @@ export declare type CommandStep = Message<"flywheel.common.v1.CommandStep"> & {
    * @generated from field: string working_dir = 4;
    */
   workingDir: string;
+
+  /**
+   * The orchestrator executor that runs the step, e.g. "local"; empty means the orchestrator's
+   * default executor ("local" unless configured otherwise). When a run is submitted, a name none
+   * of the orchestrator's executors has is refused with INVALID_ARGUMENT naming
+   * `steps[i].command.executor`, and so is a step whose `resources` that executor can never give.
+   *
+   * @generated from field: string executor = 5;
+   */
+  executor: string;
 
   /**
    * Options of the Ray executor (the step runs as a Ray job); refused by every other executor.
@@ -370,7 +381,9 @@ export declare type RetryPolicy = Message<"flywheel.common.v1.RetryPolicy"> & {
 export declare const RetryPolicySchema: GenMessage<RetryPolicy>;
 
 /**
- * Resources one job requests.
+ * Resources one job requests. The executor that runs the step admits the job only when they are
+ * free; a request more than the executor can ever provide (more GPUs than it has) is refused with
+ * INVALID_ARGUMENT naming the step and the resource when the run is submitted.
  *
  * @generated from message flywheel.common.v1.Resources
  */
