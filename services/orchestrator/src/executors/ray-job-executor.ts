@@ -41,6 +41,8 @@ export interface RayJobExecutorOptions {
 
 /** The line prefix a job's wrapper prints its outputs after (base64 of the outputs JSON). */
 export const rayOutputsMarker = '::flywheel-outputs::';
+const stdoutTag = '::flywheel-o::';
+const stderrTag = '::flywheel-e::';
 
 /**
  * Runs under `sh -c` as the entrypoint: `flywheel-ray-job <mode> <cwd> <argv…>`. Mode `inline`
@@ -49,21 +51,26 @@ export const rayOutputsMarker = '::flywheel-outputs::';
  * directory the executor prepared (the FLYWHEEL_* paths are already set).
  */
 const wrapper = [
-  'mode=$1; cwd=$2; shift 2',
+  'mode=$1; cwd=$2; shift 2;',
+  'd=$(mktemp -d) || exit 125;',
+  `trap 'rm -rf "$d"' EXIT;`,
   'if [ "$mode" = inline ]; then',
-  '  d=$(mktemp -d) || exit 125',
-  `  trap 'rm -rf "$d"' EXIT`,
-  '  mkdir "$d/artifacts" && printf %s "$FLYWHEEL_PARAMETERS_B64" | base64 -d > "$d/parameters.json" || exit 125',
-  '  unset FLYWHEEL_PARAMETERS_B64',
-  '  export FLYWHEEL_PARAMETERS_FILE="$d/parameters.json" FLYWHEEL_OUTPUTS_FILE="$d/outputs.json" FLYWHEEL_ARTIFACTS_DIR="$d/artifacts"',
-  '  [ -n "$cwd" ] || cwd=$d',
-  'fi',
-  'cd "$cwd" || exit 126',
-  '"$@"; c=$?',
-  // The marker is spelt in two parts: Ray logs the entrypoint, which must not look like outputs.
-  `if [ "$mode" = inline ] && [ "$c" -eq 0 ] && [ -f "$d/outputs.json" ]; then printf '::flywheel-%s::%s\\n' outputs "$(base64 -w0 < "$d/outputs.json")" || exit 125; fi`,
+  'mkdir "$d/artifacts" && printf %s "$FLYWHEEL_PARAMETERS_B64" | base64 -d > "$d/parameters.json" || exit 125;',
+  'unset FLYWHEEL_PARAMETERS_B64;',
+  'export FLYWHEEL_PARAMETERS_FILE="$d/parameters.json" FLYWHEEL_OUTPUTS_FILE="$d/outputs.json" FLYWHEEL_ARTIFACTS_DIR="$d/artifacts";',
+  '[ -n "$cwd" ] || cwd=$d;',
+  'fi;',
+  'cd "$cwd" || exit 126;',
+  // Ray merges the job's stdout and stderr, and adds lines of its own: every line of the command
+  // is tagged with its stream. The tags are spelt in two parts, since Ray logs the entrypoint too.
+  'mkfifo "$d/o" "$d/e" || exit 125;',
+  `(while IFS= read -r l || [ -n "$l" ]; do printf '::flywheel-%s::%s\\n' o "$l"; done < "$d/o") &`,
+  `(while IFS= read -r l || [ -n "$l" ]; do printf '::flywheel-%s::%s\\n' e "$l"; done < "$d/e") &`,
+  '"$@" > "$d/o" 2> "$d/e"; c=$?;',
+  'wait;',
+  `if [ "$mode" = inline ] && [ "$c" -eq 0 ] && [ -f "$d/outputs.json" ]; then printf '::flywheel-%s::%s\\n' outputs "$(base64 -w0 < "$d/outputs.json")" || exit 125; fi;`,
   'exit "$c"',
-].join('\n');
+].join(' ');
 
 /** A POSIX shell word for `text`. */
 export function shellQuote(text: string): string {
@@ -221,13 +228,10 @@ export function createRayJobExecutor(options: RayJobExecutorOptions): JobExecuto
       if (lines.at(-1) === '') lines.pop();
       for (const raw of lines) {
         const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-        const at = line.indexOf(rayOutputsMarker);
-        if (at < 0) {
-          job.logs.write('stdout', line);
-          continue;
-        }
-        if (at > 0) job.logs.write('stdout', line.slice(0, at));
-        outputsLine = line.slice(at + rayOutputsMarker.length);
+        if (line.startsWith(stdoutTag)) job.logs.write('stdout', line.slice(stdoutTag.length));
+        else if (line.startsWith(stderrTag)) job.logs.write('stderr', line.slice(stderrTag.length));
+        else if (line.startsWith(rayOutputsMarker)) outputsLine = line.slice(rayOutputsMarker.length);
+        else if (line !== '') job.logs.write('system', `ray: ${line}`);
       }
     };
 
