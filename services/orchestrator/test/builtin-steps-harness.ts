@@ -147,6 +147,7 @@ export async function startBuiltinStepsHarness(
         FLYWHEEL_FEATURE_STORE_GRPC_ADDRESS: featureStoreAddress,
         FLYWHEEL_ORCHESTRATOR_WORK_DIR: join(dir, 'orchestrator-jobs'),
         ...(options.codeVersion === undefined ? {} : { FLYWHEEL_CODE_VERSION: options.codeVersion }),
+        FLYWHEEL_RAY_ADDRESS: '', // only with orchestratorEnv: the test run's servers.env names the real Ray
         ...options.orchestratorEnv,
       },
     });
