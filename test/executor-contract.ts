@@ -49,6 +49,11 @@ export interface ExecutorContractOptions {
    * Node binary, `-e script`.
    */
   argv?(script: string): string[];
+  /**
+   * The step timeout of the timeout case, seconds: long enough for the job to start and write its
+   * pid file where the executor starts jobs slowly (Ray sets up a runtime env first). Default 3.
+   */
+  timeoutCaseSeconds?: number;
   /** Whether the job's process is visible here by pid (a process of this machine). Default true. */
   sameMachine?: boolean;
   /**
@@ -136,6 +141,7 @@ export function describeExecutorContract(
 ): void {
   const argv = options.argv ?? ((script: string) => [process.execPath, '-e', script]);
   const sameMachine = options.sameMachine ?? true;
+  const timeoutCaseSeconds = BigInt(options.timeoutCaseSeconds ?? 3);
   const runTimeoutMs = options.runTimeoutMs ?? 120_000;
   const dir = mkdtempSync(join(tmpdir(), `flywheel-executor-contract-${name}-`));
   let executorName = name;
@@ -235,7 +241,7 @@ export function describeExecutorContract(
       'stops a job at its timeout and fails it TIMED_OUT',
       async () => {
         const run = await submitTo(client, {
-          steps: [step('sleepy', scripts.waitForGo('sleepy'), { timeout: { seconds: 3n } })],
+          steps: [step('sleepy', scripts.waitForGo('sleepy'), { timeout: { seconds: timeoutCaseSeconds } })],
         });
         const pid = await waitForPid('sleepy');
         const done = await waitForFinal(client, run.id, runTimeoutMs);

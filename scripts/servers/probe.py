@@ -11,6 +11,7 @@
   probe.py nats-health PORT       exit 0 if GET /healthz?js-enabled-only=true says ok
   probe.py zipkin PORT            exit 0 if GET /health says status UP (storage and collectors up)
   probe.py prometheus PORT        exit 0 if GET /-/ready answers 200 (TSDB open, config loaded)
+  probe.py ray PORT               exit 0 if Ray's dashboard answers GET /api/version and lists jobs (GET /api/jobs/)
   probe.py xattr DIR              exit 0 if files in DIR can carry user.* extended attributes
 """
 import json
@@ -214,6 +215,18 @@ def prometheus(port):
         return 1
 
 
+def ray(port):
+    try:
+        for path in ("/api/version", "/api/jobs/"):
+            with urllib.request.urlopen("http://%s:%d%s" % (HOST, port, path), timeout=3) as r:
+                if r.status != 200:
+                    return 1
+                json.load(r)
+        return 0
+    except (OSError, ValueError):
+        return 1
+
+
 def xattr(directory):
     path = os.path.join(directory, ".flywheel-xattr-probe")
     try:
@@ -247,6 +260,7 @@ def main(argv):
         "nats-health": nats_health,
         "zipkin": zipkin,
         "prometheus": prometheus,
+        "ray": ray,
     }.get(cmd)
     if fn is None:
         print(__doc__, file=sys.stderr)

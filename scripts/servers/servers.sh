@@ -6,6 +6,8 @@
 #   mongo  mongo-java-server (MongoDB wire protocol), jars from Maven Central + our launcher
 #   zipkin Zipkin server (trace API and UI, in-memory storage), its exec jar from Maven Central
 #   prometheus  Prometheus (Debian package), scraping the targets tests register in a directory
+#   ray    a Ray head node (ray[default] from PyPI, its own venv) in a network namespace of its own,
+#          its dashboard / Jobs REST API relayed to one host loopback port (needs root: unshare -n)
 # plus kcat (Debian package), used by tests as an external Kafka producer/consumer.
 #
 # Usage: scripts/servers/servers.sh install | start [name...] | stop [name...] |
@@ -18,7 +20,7 @@ REPO="$(cd "$HERE/../.." && pwd)"
 CACHE="${FLYWHEEL_CACHE:-$HOME/.cache/flywheel}/servers"
 RUN="${FLYWHEEL_RUN_DIR:-$REPO/.run/servers}"
 HOST=127.0.0.1
-ALL=(kafka nats s3 mongo zipkin prometheus)
+ALL=(kafka nats s3 mongo zipkin prometheus ray)
 
 # ---- versions (pinned; bump here) ------------------------------------------------------------
 KAFKA_VERSION="${FLYWHEEL_KAFKA_VERSION:-4.4.0}"
@@ -35,6 +37,7 @@ MAVEN_DEP_PLUGIN=org.apache.maven.plugins:maven-dependency-plugin:3.8.1
 # nonce: librdkafka#4895, fixed in 2.6.1). kcat runs on the librdkafka that PyPI's confluent-kafka
 # wheel ships (self-contained, OpenSSL and SASL/SCRAM built in; same ABI, soname librdkafka.so.1).
 CONFLUENT_KAFKA_VERSION=2.16.1
+RAY_VERSION="${FLYWHEEL_RAY_VERSION:-2.60.0}"   # ray[default] from PyPI (wheels for this Python 3.11)
 
 KAFKA_HOME="$CACHE/kafka-$KAFKA_VERSION"
 MONGO_HOME="$CACHE/mongo-java-server-$MONGO_SERVER_VERSION"
@@ -44,10 +47,13 @@ RDKAFKA_HOME="$CACHE/librdkafka-confluent-kafka-$CONFLUENT_KAFKA_VERSION"
 KCAT="$CACHE/bin/kcat-librdkafka-$CONFLUENT_KAFKA_VERSION" # kcat on that librdkafka (a wrapper)
 MONGO_CLASSES="$MONGO_HOME/classes-$(sha256sum <"$HERE/FlywheelMongoServer.java" | cut -c1-16)"
 ZIPKIN_HOME="$CACHE/zipkin-$ZIPKIN_VERSION"
+RAY_HOME="$CACHE/ray-$RAY_VERSION"                  # a venv with ray[default]==RAY_VERSION
 
 # ---- tunables ---------------------------------------------------------------------------------
 KAFKA_HEAP="${FLYWHEEL_KAFKA_HEAP:--Xms256m -Xmx512m}"
 KAFKA_AUTO_CREATE_TOPICS="${FLYWHEEL_KAFKA_AUTO_CREATE_TOPICS:-true}"
+RAY_NUM_CPUS="${FLYWHEEL_RAY_NUM_CPUS:-2}"
+RAY_OBJECT_STORE_BYTES="${FLYWHEEL_RAY_OBJECT_STORE_BYTES:-100000000}" # Ray's minimum is ~75 MB
 MONGO_BACKEND="${FLYWHEEL_MONGO_BACKEND:-memory}"     # memory | h2 (file-backed, survives kill -9)
 START_TIMEOUT="${FLYWHEEL_SERVERS_START_TIMEOUT:-120}" # seconds, per server
 STOP_TIMEOUT="${FLYWHEEL_SERVERS_STOP_TIMEOUT:-30}"    # seconds before SIGKILL
@@ -67,7 +73,7 @@ need_cmd() {
 }
 
 valid_name() {
-  case "$1" in kafka|nats|s3|mongo|zipkin|prometheus) return 0 ;; *) die "unknown server '$1' (one of: ${ALL[*]})" ;; esac
+  case "$1" in kafka|nats|s3|mongo|zipkin|prometheus|ray) return 0 ;; *) die "unknown server '$1' (one of: ${ALL[*]})" ;; esac
 }
 
 # ==============================================================================================
@@ -261,6 +267,22 @@ install_versitygw() {
   go_install_bin "$VGW_BIN" "$VERSITYGW_PKG" "$VERSITYGW_VERSION" "-X main.Version=$VERSITYGW_VERSION"
 }
 
+# ray[default] (the dashboard and its Jobs REST API need the extras) in a venv of its own, keyed
+# by version, on the python3 of this machine.
+install_ray() {
+  local py; py="$(readlink -f "$(command -v python3)")"
+  local stamp; stamp="$(stamp_of "$RAY_VERSION" "$py" "$(python3 -V 2>&1)")"
+  if [[ -f "$RAY_HOME/.installed" && "$(cat "$RAY_HOME/.installed")" == "$stamp" ]]; then return 0; fi
+  log "ray $RAY_VERSION: pip install ray[default] into $RAY_HOME/venv (about half a minute)"
+  rm -rf "$RAY_HOME"
+  mkdir -p "$RAY_HOME"
+  python3 -m venv "$RAY_HOME/venv" || die "python3 -m venv failed (Debian: apt-get install python3-venv)"
+  "$RAY_HOME/venv/bin/pip" install --quiet --disable-pip-version-check "ray[default]==$RAY_VERSION" >&2 \
+    || die "pip install ray[default]==$RAY_VERSION failed"
+  "$RAY_HOME/venv/bin/ray" --version >/dev/null || die "$RAY_HOME/venv/bin/ray does not run"
+  echo "$stamp" >"$RAY_HOME/.installed"
+}
+
 install_nats() {
   go_install_bin "$NATS_BIN" "$NATS_SERVER_PKG" "$NATS_SERVER_VERSION"
 }
@@ -275,10 +297,32 @@ do_install() {
   install_nats
   install_versitygw
   install_zipkin
+  install_ray
   log "installed into $CACHE"
 }
 
-cmd_install() { with_lock "$CACHE/.lock" do_install; }
+# install_only name... : installs what the named servers need, nothing else.
+install_only() {
+  local n
+  mkdir -p "$CACHE/tmp"
+  for n in "$@"; do
+    case "$n" in
+      kafka) need_cmd java mvn python3; install_apt; install_kcat_librdkafka; install_kafka ;;
+      nats) need_cmd go; install_nats ;;
+      s3) need_cmd go; install_versitygw ;;
+      mongo) need_cmd java javac mvn; install_mongo ;;
+      zipkin) need_cmd java mvn python3; install_zipkin ;;
+      prometheus) install_apt ;;
+      ray) need_cmd python3; install_ray ;;
+    esac
+  done
+}
+
+cmd_install() {
+  local n
+  for n in "$@"; do valid_name "$n"; done
+  if (($#)); then with_lock "$CACHE/.lock" install_only "$@"; else with_lock "$CACHE/.lock" do_install; fi
+}
 
 check_installed() { # check_installed name  -> dies with a hint if install is missing
   case "$1" in
@@ -288,6 +332,7 @@ check_installed() { # check_installed name  -> dies with a hint if install is mi
     mongo) [[ -f "$MONGO_HOME/.installed" ]] ;;
     zipkin) [[ -f "$ZIPKIN_HOME/.installed" ]] ;;
     prometheus) command -v prometheus >/dev/null 2>&1 ;;
+    ray) [[ -f "$RAY_HOME/.installed" ]] ;;
   esac || die "$1 is not installed: run '$0 install' first"
 }
 
@@ -714,6 +759,26 @@ EOF
   wait_ready prometheus "$d/prometheus.log" probe prometheus "$PORT_HTTP"
 }
 
+# A Ray head node in a network namespace of its own (scripts/servers/ray-head.py): Ray binds every
+# interface it sees, and there only loopback exists; the dashboard port (the Jobs REST API) is
+# relayed from host port HTTP. Its temp dir is short (Ray's unix socket paths must fit 107 bytes)
+# and named after the run dir, so two checkouts' Rays never share one.
+ray_temp_dir() { echo "/tmp/flywheel-ray-$(stamp_of "$RUN" | cut -c1-10)"; }
+
+start_ray() {
+  local d="$RUN/ray"
+  [[ $(id -u) -eq 0 ]] || die "ray: starting it in its own network namespace (unshare -n) needs root"
+  ports ray HTTP
+  mkdir -p "$d/work"
+  launch ray "$d/ray.log" python3 "$HERE/ray-head.py" "$d/work" "$RAY_HOME/venv/bin/ray" "$PORT_HTTP" \
+    --num-cpus="$RAY_NUM_CPUS" --num-gpus=0 --object-store-memory="$RAY_OBJECT_STORE_BYTES" \
+    --temp-dir="$(ray_temp_dir)"
+}
+
+ready_ray() {
+  wait_ready ray "$RUN/ray/ray.log" probe ray "$(port_of ray HTTP)"
+}
+
 write_env() {
   local f="$RUN/servers.env" p
   {
@@ -760,6 +825,7 @@ write_env() {
       echo "export FLYWHEEL_S3_REGION=$S3_REGION"
     fi
     p="$(port_of zipkin HTTP)"; [[ -n "$p" ]] && echo "export FLYWHEEL_ZIPKIN_URL=http://$HOST:$p"
+    p="$(port_of ray HTTP)"; [[ -n "$p" ]] && echo "export FLYWHEEL_RAY_ADDRESS=http://$HOST:$p"
     p="$(port_of prometheus HTTP)"
     if [[ -n "$p" ]]; then
       echo "export FLYWHEEL_PROMETHEUS_URL=http://$HOST:$p"
@@ -787,9 +853,9 @@ names_or_all() {
   if (($#)); then NAMES=("$@"); else NAMES=("${ALL[@]}"); fi
 }
 
-# Servers whose start-up is mostly their own CPU (a JVM application) are launched before the
-# others and waited for after them, so their start overlaps the others'.
-LAUNCHED_EARLY=(zipkin)
+# Servers whose start-up is mostly their own CPU (a JVM application, Ray's Python processes) are
+# launched before the others and waited for after them, so their start overlaps the others'.
+LAUNCHED_EARLY=(zipkin ray)
 
 since() { python3 -c "import sys; print('%.1fs' % (float(sys.argv[2]) - float(sys.argv[1])))" "$1" "$(date +%s.%N)"; }
 
@@ -893,6 +959,7 @@ do_clean() {
   local names=("${NAMES[@]}")
   do_stop "${names[@]}"
   for n in "${names[@]}"; do rm -rf "${RUN:?}/$n"; done
+  if [[ " ${names[*]} " == *" ray "* ]]; then rm -rf "$(ray_temp_dir)"; fi
   (($#)) || rm -f "$RUN/servers.env"
   [[ -d "$RUN" ]] && write_env
   return 0
@@ -901,7 +968,7 @@ do_clean() {
 usage() {
   cat >&2 <<EOF
 usage: $0 COMMAND [server...]      servers: ${ALL[*]}
-  install            install everything into $CACHE (idempotent, fast when done)
+  install [name...]  install everything (or what the named servers need) into $CACHE (idempotent)
   start [name...]    start all or the named servers (no-op for running ones), write servers.env
   stop [name...]     stop all or the named servers (SIGTERM, SIGKILL after ${STOP_TIMEOUT}s)
   restart [name...]  stop then start
@@ -917,7 +984,7 @@ main() {
   local cmd="${1:-}"
   (($#)) && shift
   case "$cmd" in
-    install) cmd_install ;;
+    install) cmd_install "$@" ;;
     start) mkdir -p "$RUN"; with_lock "$RUN/.lock" do_start "$@" ;;
     stop) [[ -d "$RUN" ]] || exit 0; with_lock "$RUN/.lock" do_stop "$@" ;;
     restart) mkdir -p "$RUN"; with_lock "$RUN/.lock" do_stop "$@"; with_lock "$RUN/.lock" do_start "$@" ;;

@@ -30,7 +30,7 @@ export {
 export type { ExpositionSample } from './prometheus-samples.ts';
 export { parsePrometheusText, sampleSum, scrapePrometheus } from './prometheus-samples.ts';
 export type { RealServers } from './real-servers.ts';
-export { realServers } from './real-servers.ts';
+export { realRayAddress, realServers } from './real-servers.ts';
 export { repoRoot } from './repo-root.ts';
 export type { CertificatePair, TestCertificates } from './test-certificates.ts';
 export { makeTestCertificates } from './test-certificates.ts';

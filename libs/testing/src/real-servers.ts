@@ -76,3 +76,17 @@ export function realServers(env: Readonly<Record<string, string | undefined>> = 
     },
   };
 }
+
+/**
+ * The Ray dashboard (Jobs REST API) `servers.sh start ray` runs (`FLYWHEEL_RAY_ADDRESS`); throws
+ * like {@link realServers} when it is not set.
+ */
+export function realRayAddress(env: Readonly<Record<string, string | undefined>> = process.env): string {
+  const value = env.FLYWHEEL_RAY_ADDRESS;
+  if (!value)
+    throw new Error(
+      'FLYWHEEL_RAY_ADDRESS is not set: Ray tests need the real Ray running. Run `./flywheel test`, or ' +
+        '`./flywheel servers start ray && source .run/servers/servers.env` before vitest.',
+    );
+  return value;
+}

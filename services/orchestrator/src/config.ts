@@ -30,6 +30,8 @@ export interface OrchestratorConfig {
   runLeaseMs: number;
   /** Queues, per-team quotas and shared capacity (FLYWHEEL_ORCHESTRATOR_QUEUES); default one unlimited queue. */
   admission: AdmissionConfig;
+  /** The Ray executor ("ray"), when `FLYWHEEL_RAY_ADDRESS` names a Ray dashboard (Jobs REST API). */
+  ray?: { address: string; sharedFilesystem: boolean };
 }
 
 /**
@@ -39,7 +41,8 @@ export interface OrchestratorConfig {
  * `FLYWHEEL_ORCHESTRATOR_KILL_GRACE` (default 10s), `FLYWHEEL_CODE_VERSION` (default empty),
  * `FLYWHEEL_ORCHESTRATOR_PEER_RETRY_BUDGET` (default 90s), `FLYWHEEL_ORCHESTRATOR_RUN_LEASE` (default 30s,
  * at least 300ms), `FLYWHEEL_ORCHESTRATOR_QUEUES` (inline JSON or a JSON/YAML file; default one
- * queue `default` without quotas). Throws one error listing every problem.
+ * queue `default` without quotas), `FLYWHEEL_RAY_ADDRESS` (enables the executor "ray"; default unset) and
+ * `FLYWHEEL_RAY_SHARED_FILESYSTEM` (default false). Throws one error listing every problem.
  */
 export function loadOrchestratorConfig(env: Env): OrchestratorConfig {
   const reader = new ConfigReader(env);
@@ -70,8 +73,11 @@ export function loadOrchestratorConfig(env: Env): OrchestratorConfig {
       reader.problem('FLYWHEEL_ORCHESTRATOR_QUEUES', (error as Error).message);
     }
   }
+  const rayAddress = reader.url('FLYWHEEL_RAY_ADDRESS', ['http:', 'https:']);
+  const raySharedFilesystem = reader.bool('FLYWHEEL_RAY_SHARED_FILESYSTEM', false);
   reader.done();
   return {
+    ...(rayAddress ? { ray: { address: rayAddress.href, sharedFilesystem: raySharedFilesystem } } : {}),
     host,
     infra,
     peers,

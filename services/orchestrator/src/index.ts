@@ -9,5 +9,7 @@ export type { CommandJob, JobExecutor, JobResources } from './executors/job-exec
 export { JobFailure } from './executors/job-executor.ts';
 export type { LocalProcessExecutorOptions } from './executors/local-process-executor.ts';
 export { createLocalProcessExecutor, machineCapacity } from './executors/local-process-executor.ts';
+export type { RayJobExecutorOptions } from './executors/ray-job-executor.ts';
+export { createRayJobExecutor } from './executors/ray-job-executor.ts';
 export type { OrchestratorWiringOptions } from './wire-orchestrator.ts';
 export { wireOrchestrator } from './wire-orchestrator.ts';

@@ -23,6 +23,7 @@ import type { JobExecutor } from './executors/job-executor.ts';
 import { createJobLogs } from './executors/job-logs.ts';
 import { createJobSlots } from './executors/job-slots.ts';
 import { createLocalProcessExecutor } from './executors/local-process-executor.ts';
+import { createRayJobExecutor } from './executors/ray-job-executor.ts';
 import { createRunEngine } from './runs/run-engine.ts';
 import { runMetricsOf } from './runs/run-metrics.ts';
 import { createRunStore } from './runs/run-store.ts';
@@ -81,7 +82,11 @@ export async function wireOrchestrator(
     metrics: host.metrics,
   });
   const logs = createJobLogs({ store: infra.store, log: log.child({ component: 'job-logs' }) });
-  const given = options.executors ?? [];
+  const given = [...(options.executors ?? [])];
+  if (config.ray && !given.some((e) => e.name === 'ray'))
+    given.push(
+      createRayJobExecutor({ address: config.ray.address, sharedFilesystem: config.ray.sharedFilesystem }),
+    );
   const executors = createExecutorSet({
     executors: given.some((e) => e.name === localExecutorName)
       ? given

@@ -93,7 +93,13 @@ export interface BuiltinStepsHarness {
  * nowhere useful); `orchestrator: true` also starts the orchestrator service.
  */
 export async function startBuiltinStepsHarness(
-  options: { featureStore?: boolean; orchestrator?: boolean; codeVersion?: string } = {},
+  options: {
+    featureStore?: boolean;
+    orchestrator?: boolean;
+    codeVersion?: string;
+    /** More of the orchestrator's environment (e.g. FLYWHEEL_RAY_ADDRESS). */
+    orchestratorEnv?: Record<string, string>;
+  } = {},
 ): Promise<BuiltinStepsHarness> {
   const dir = mkdtempSync(join(tmpdir(), 'flywheel-builtin-steps-'));
   const bus = createMemoryBus();
@@ -145,6 +151,8 @@ export async function startBuiltinStepsHarness(
         FLYWHEEL_FEATURE_STORE_GRPC_ADDRESS: featureStoreAddress,
         FLYWHEEL_ORCHESTRATOR_WORK_DIR: join(dir, 'orchestrator-jobs'),
         ...(options.codeVersion === undefined ? {} : { FLYWHEEL_CODE_VERSION: options.codeVersion }),
+        FLYWHEEL_RAY_ADDRESS: '', // only with orchestratorEnv: the test run's servers.env names the real Ray
+        ...options.orchestratorEnv,
       },
     });
     services.push(orchestratorService);

@@ -1,5 +1,5 @@
 import type { JsonObject } from '@bufbuild/protobuf';
-import type { CommandStep } from '@flywheel/proto/flywheel/common/v1/pipeline_pb.js';
+import type { CommandStep, RayJobOptions } from '@flywheel/proto/flywheel/common/v1/pipeline_pb.js';
 import type { FailureKindName } from '../runs/run-records.ts';
 import type { JobLogSink } from './job-logs.ts';
 import type { MeasuredUsage } from './process-usage.ts';
@@ -21,6 +21,8 @@ export interface CommandJob {
   readonly image: string;
   /** What the step requests (`Step.resources`; 0 = the executor's default, none for gpu). */
   readonly resources: JobResources;
+  /** `CommandStep.ray`: how the Ray executor submits the job (other executors refuse it). */
+  readonly ray?: RayJobOptions;
   /** What the job finds in `$FLYWHEEL_PARAMETERS_FILE`: its resolved parameters plus `inputs`. */
   readonly parametersFile: JsonObject;
   /** A directory of this attempt's own, kept after it ends (its files may be outputs). */

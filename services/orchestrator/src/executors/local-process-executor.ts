@@ -122,6 +122,11 @@ export function createLocalProcessExecutor(options: LocalProcessExecutorOptions 
           `the local executor runs no images: it runs the command as a process on the orchestrator's machine (got "${command.image}")`,
         );
       }
+      if (command.ray)
+        throw AppError.invalidArgument(
+          `${at}.ray`,
+          'Ray job options are for the Ray executor (command.executor "ray"); the local executor runs a process',
+        );
     },
     run: async (job) => {
       const parametersPath = join(job.jobDir, jobFiles.parameters);
@@ -417,7 +422,8 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-async function readOutputs(path: string, maxBytes: number): Promise<JsonObject> {
+/** The JSON object a job wrote to its outputs file; `{}` when it wrote none. */
+export async function readOutputs(path: string, maxBytes: number): Promise<JsonObject> {
   let text: string;
   try {
     const bytes = await readFile(path);

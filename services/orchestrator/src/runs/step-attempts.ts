@@ -392,6 +392,7 @@ async function execute(
     workingDir: command.workingDir ? asText(renderTemplate(command.workingDir, resolve)) : '',
     image: command.image,
     resources: requestedResources(step.resources),
+    ...(command.ray ? { ray: command.ray } : {}),
     parametersFile: { ...parameters, [inputsKey]: inputs },
     jobDir: input.jobDir,
     signal: input.signal,

@@ -263,6 +263,13 @@ export declare type CommandStep = Message<"flywheel.common.v1.CommandStep"> & {
    * @generated from field: string executor = 5;
    */
   executor: string;
+
+  /**
+   * Options of the Ray executor (the step runs as a Ray job); refused by every other executor.
+   *
+   * @generated from field: flywheel.common.v1.RayJobOptions ray = 7;
+   */
+  ray?: RayJobOptions | undefined;
 };
 
 /**
@@ -270,6 +277,72 @@ export declare type CommandStep = Message<"flywheel.common.v1.CommandStep"> & {
  * Use `create(CommandStepSchema)` to create a new message.
  */
 export declare const CommandStepSchema: GenMessage<CommandStep>;
+
+/**
+ * How a command step runs as a Ray job (Ray Jobs REST API, POST /api/jobs/). Every field is
+ * passed to Ray; Ray's own validation errors fail the attempt with Ray's message.
+ *
+ * @generated from message flywheel.common.v1.RayJobOptions
+ */
+export declare type RayJobOptions = Message<"flywheel.common.v1.RayJobOptions"> & {
+  /**
+   * Ray's runtime_env, as Ray takes it (e.g. {"pip": [...], "env_vars": {...}}). The step's `env`
+   * and Flywheel's FLYWHEEL_* variables are merged into its env_vars (they win on a clash).
+   * `working_dir` must be a URI Ray can fetch (the REST API uploads nothing); the step's own
+   * `working_dir` is where the command starts.
+   *
+   * @generated from field: google.protobuf.Struct runtime_env = 1;
+   */
+  runtimeEnv?: JsonObject | undefined;
+
+  /**
+   * Packages pip-installs for the job (runtime_env.pip); refused together with runtime_env.pip.
+   *
+   * @generated from field: repeated string pip = 2;
+   */
+  pip: string[];
+
+  /**
+   * CPUs reserved for the entrypoint; 0 means the step's resources.cpu (else Ray's default, 0).
+   *
+   * @generated from field: double entrypoint_num_cpus = 3;
+   */
+  entrypointNumCpus: number;
+
+  /**
+   * GPUs reserved for the entrypoint; 0 means the step's resources.gpu (else none).
+   *
+   * @generated from field: double entrypoint_num_gpus = 4;
+   */
+  entrypointNumGpus: number;
+
+  /**
+   * Memory reserved for the entrypoint, bytes; 0 means the step's resources.memory_mib (else none).
+   *
+   * @generated from field: int64 entrypoint_memory_bytes = 5;
+   */
+  entrypointMemoryBytes: bigint;
+
+  /**
+   * Custom Ray resources reserved for the entrypoint (resource name -> amount).
+   *
+   * @generated from field: map<string, double> entrypoint_resources = 6;
+   */
+  entrypointResources: { [key: string]: number };
+
+  /**
+   * Metadata recorded with the Ray job (next to Flywheel's run/step/attempt keys).
+   *
+   * @generated from field: map<string, string> metadata = 7;
+   */
+  metadata: { [key: string]: string };
+};
+
+/**
+ * Describes the message flywheel.common.v1.RayJobOptions.
+ * Use `create(RayJobOptionsSchema)` to create a new message.
+ */
+export declare const RayJobOptionsSchema: GenMessage<RayJobOptions>;
 
 /**
  * Exponential backoff between attempts.

@@ -89,7 +89,7 @@ class BuiltinStep(_message.Message):
     def __init__(self, name: _Optional[str] = ...) -> None: ...
 
 class CommandStep(_message.Message):
-    __slots__ = ("command", "image", "env", "working_dir", "executor")
+    __slots__ = ("command", "image", "env", "working_dir", "executor", "ray")
     class EnvEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -102,12 +102,46 @@ class CommandStep(_message.Message):
     ENV_FIELD_NUMBER: _ClassVar[int]
     WORKING_DIR_FIELD_NUMBER: _ClassVar[int]
     EXECUTOR_FIELD_NUMBER: _ClassVar[int]
+    RAY_FIELD_NUMBER: _ClassVar[int]
     command: _containers.RepeatedScalarFieldContainer[str]
     image: str
     env: _containers.ScalarMap[str, str]
     working_dir: str
     executor: str
-    def __init__(self, command: _Optional[_Iterable[str]] = ..., image: _Optional[str] = ..., env: _Optional[_Mapping[str, str]] = ..., working_dir: _Optional[str] = ..., executor: _Optional[str] = ...) -> None: ...
+    ray: RayJobOptions
+    def __init__(self, command: _Optional[_Iterable[str]] = ..., image: _Optional[str] = ..., env: _Optional[_Mapping[str, str]] = ..., working_dir: _Optional[str] = ..., executor: _Optional[str] = ..., ray: _Optional[_Union[RayJobOptions, _Mapping]] = ...) -> None: ...
+
+class RayJobOptions(_message.Message):
+    __slots__ = ("runtime_env", "pip", "entrypoint_num_cpus", "entrypoint_num_gpus", "entrypoint_memory_bytes", "entrypoint_resources", "metadata")
+    class EntrypointResourcesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: float
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[float] = ...) -> None: ...
+    class MetadataEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    RUNTIME_ENV_FIELD_NUMBER: _ClassVar[int]
+    PIP_FIELD_NUMBER: _ClassVar[int]
+    ENTRYPOINT_NUM_CPUS_FIELD_NUMBER: _ClassVar[int]
+    ENTRYPOINT_NUM_GPUS_FIELD_NUMBER: _ClassVar[int]
+    ENTRYPOINT_MEMORY_BYTES_FIELD_NUMBER: _ClassVar[int]
+    ENTRYPOINT_RESOURCES_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    runtime_env: _struct_pb2.Struct
+    pip: _containers.RepeatedScalarFieldContainer[str]
+    entrypoint_num_cpus: float
+    entrypoint_num_gpus: float
+    entrypoint_memory_bytes: int
+    entrypoint_resources: _containers.ScalarMap[str, float]
+    metadata: _containers.ScalarMap[str, str]
+    def __init__(self, runtime_env: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., pip: _Optional[_Iterable[str]] = ..., entrypoint_num_cpus: _Optional[float] = ..., entrypoint_num_gpus: _Optional[float] = ..., entrypoint_memory_bytes: _Optional[int] = ..., entrypoint_resources: _Optional[_Mapping[str, float]] = ..., metadata: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class RetryPolicy(_message.Message):
     __slots__ = ("max_attempts", "initial_backoff", "max_backoff", "backoff_multiplier")
