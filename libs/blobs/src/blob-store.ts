@@ -55,6 +55,14 @@ export interface BlobStore {
   list(options?: CallOptions): AsyncIterable<BlobRef>;
   /** Removes a blob; resolves false when it did not exist. */
   delete(sha256: string, options?: CallOptions): Promise<boolean>;
+  /**
+   * Optional capability of a store whose blobs are local files (the fs adapter): runs `use` on a
+   * read-only local path to the blob's own bytes, verified against its digest before `use` runs
+   * (`data_loss`, `not_found`), and stable until `use` settles even if the blob is deleted or put
+   * again meanwhile. The deadline covers lending, not `use`. Callers go through
+   * `withLocalBlobFile`, which downloads to a temporary file for stores without it.
+   */
+  lendLocalFile?<T>(sha256: string, use: (path: string) => Promise<T>, options?: CallOptions): Promise<T>;
   /** Waits for background clean-ups (bounded by their own deadlines) and releases connections. */
   close(): Promise<void>;
 }

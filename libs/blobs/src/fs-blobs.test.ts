@@ -1,11 +1,12 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { AppError } from '@flywheel/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { describeBlobStoreContract } from '../test/blob-store-contract.ts';
 import { createFsBlobs, tamperFsBlob } from './fs-blobs.ts';
+import { withLocalBlobFile } from './local-blob-file.ts';
 
 const dirs: string[] = [];
 async function freshDir(): Promise<string> {
@@ -83,6 +84,26 @@ describe('fs-blobs layout and crash safety', () => {
     const listed = [];
     for await (const item of store.list()) listed.push(item);
     expect(listed).toEqual([ref]);
+  });
+
+  it("lends the blob's own file in place (a hard link in <dir>/lent, no copy) and never lists it", async () => {
+    const dir = await freshDir();
+    const store = createFsBlobs({ dir });
+    const ref = await store.put(randomBytes(2 * 1024 * 1024));
+    const stored = await stat(join(dir, 'sha256', ref.sha256.slice(0, 2), ref.sha256));
+    await withLocalBlobFile(store, ref.sha256, {}, async (path) => {
+      expect(dirname(path)).toBe(join(dir, 'lent'));
+      const lent = await stat(path);
+      expect({ ino: lent.ino, dev: lent.dev, nlink: lent.nlink }).toEqual({
+        ino: stored.ino,
+        dev: stored.dev,
+        nlink: 2,
+      });
+      const listed = [];
+      for await (const item of store.list()) listed.push(item);
+      expect(listed).toEqual([ref]);
+    });
+    expect(await readdir(join(dir, 'lent'))).toEqual([]);
   });
 
   it('rejects a missing dir option', () => {

@@ -1,6 +1,20 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { constants } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { chmod, mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import {
+  chmod,
+  copyFile,
+  link,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+  unlink,
+  writeFile,
+} from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import {
   AppError,
@@ -38,6 +52,11 @@ const defaults = { transferTimeoutMs: 600_000, requestTimeoutMs: 30_000, chunkBy
  * makes it read-only and renames it atomically onto its digest name (so readers see the whole blob
  * or none, and equal content just replaces equal content), then fsyncs the directory. `get`
  * re-hashes every read. Files left in `incoming/` by a crash are never listed or served.
+ * `lendLocalFile` hard-links the blob to `<dir>/lent/<uuid>-<digest>` (a copy where the filesystem
+ * refuses links), verifies it, and removes the link once `use` settles: a delete or a re-put only
+ * replaces the digest's directory entry, never the lent inode, so the path stays valid and
+ * unchanged meanwhile. A crash during a lend leaves its link in `lent/` (it holds space only once
+ * its blob is deleted).
  */
 export function createFsBlobs(options: FsBlobsOptions): BlobStore {
   const { dir } = options;
@@ -49,6 +68,7 @@ export function createFsBlobs(options: FsBlobsOptions): BlobStore {
   const chunkBytes = options.chunkBytes ?? defaults.chunkBytes;
   const blobsDir = join(dir, 'sha256');
   const incomingDir = join(dir, 'incoming');
+  const lentDir = join(dir, 'lent');
   const pathOf = (sha256: string): string => join(blobsDir, sha256.slice(0, 2), sha256);
 
   async function put(source: BlobSource, options: PutOptions = {}): Promise<BlobRef> {
@@ -115,6 +135,42 @@ export function createFsBlobs(options: FsBlobsOptions): BlobStore {
     }
   }
 
+  async function lendLocalFile<T>(
+    sha256: string,
+    use: (path: string) => Promise<T>,
+    options: CallOptions = {},
+  ): Promise<T> {
+    assertSha256(sha256);
+    const signal = deadlineSignal(options, transferTimeoutMs);
+    const lent = join(lentDir, `${randomUUID()}-${sha256}`);
+    try {
+      try {
+        throwIfAborted(signal);
+        await mkdir(lentDir, { recursive: true });
+        await linkOrCopy(pathOf(sha256), lent);
+        // Verify the lent inode itself: what `use` reads is what was checked.
+        const handle = await open(lent, 'r');
+        try {
+          const chunks = abortable(readChunks(handle, chunkBytes), signal, (thrown) =>
+            fsError(thrown, `get ${sha256}`, signal),
+          );
+          for await (const _chunk of verifyStream(chunks, { sha256 }, `blob ${sha256}`)) {
+            // drained for the digest check only
+          }
+        } finally {
+          await handle.close().catch(() => {});
+        }
+      } catch (thrown) {
+        throw fsError(thrown, `get ${sha256}`, signal);
+      }
+      return await use(lent);
+    } finally {
+      await rm(lent, { force: true }).catch((thrown: unknown) =>
+        log.warn('could not remove a lent blob link', { path: lent, error: String(thrown) }),
+      );
+    }
+  }
+
   async function statBlob(sha256: string, options: CallOptions = {}): Promise<BlobRef | undefined> {
     assertSha256(sha256);
     const signal = deadlineSignal(options, requestTimeoutMs);
@@ -172,6 +228,7 @@ export function createFsBlobs(options: FsBlobsOptions): BlobStore {
     stat: statBlob,
     list,
     delete: deleteBlob,
+    lendLocalFile,
     close: async () => {},
   };
 }
@@ -210,6 +267,19 @@ async function* readChunks(
     const { bytesRead } = await handle.read(buffer, 0, chunkBytes, null);
     if (bytesRead === 0) return;
     yield buffer.subarray(0, bytesRead);
+  }
+}
+
+/** Errnos of a filesystem that cannot hard-link this file here; a copy serves instead. */
+const noLink = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EXDEV', 'EMLINK']);
+
+async function linkOrCopy(source: string, target: string): Promise<void> {
+  try {
+    await link(source, target);
+  } catch (thrown) {
+    if (!noLink.has(errnoOf(thrown) ?? '')) throw thrown;
+    await copyFile(source, target, constants.COPYFILE_FICLONE);
+    await chmod(target, 0o444);
   }
 }
 

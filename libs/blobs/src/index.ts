@@ -11,5 +11,6 @@ export {
 } from './create-blob-store.ts';
 export type { FsBlobsOptions } from './fs-blobs.ts';
 export { createFsBlobs } from './fs-blobs.ts';
+export { withLocalBlobFile } from './local-blob-file.ts';
 export type { S3BlobsOptions } from './s3-blobs.ts';
 export { assertSha256, isSha256 } from './sha256.ts';

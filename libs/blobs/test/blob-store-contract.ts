@@ -1,4 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { setImmediate as nextMacrotask } from 'node:timers/promises';
 import v8 from 'node:v8';
@@ -6,6 +8,7 @@ import vm from 'node:vm';
 import { AppError, type ErrorCodeName } from '@flywheel/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BlobStore } from '../src/blob-store.ts';
+import { withLocalBlobFile } from '../src/local-blob-file.ts';
 
 /**
  * Rewrites the bytes a store holds for `sha256` with `mutate(stored)`, bypassing the store's
@@ -212,6 +215,96 @@ export function describeBlobStoreContract<S extends BlobStore>(
         await expectCode(store.getBytes(ref.sha256), 'data_loss');
         expect(await store.put(bytes)).toEqual(ref);
         expectSameBytes(await store.getBytes(ref.sha256), bytes);
+      });
+    });
+
+    describe('a local file of a blob (withLocalBlobFile)', () => {
+      it('hands `use` a readable file of the bytes, gone once `use` settles, and returns its result', async () => {
+        const bytes = randomBytes(3 * MiB + 17);
+        const ref = await store.put(bytes);
+        let lent = '';
+        const result = await withLocalBlobFile(store, ref.sha256, {}, async (path) => {
+          lent = path;
+          expectSameBytes(await readFile(path), bytes);
+          return 'used';
+        });
+        expect(result).toBe('used');
+        expect(existsSync(lent)).toBe(false);
+        expectSameBytes(await store.getBytes(ref.sha256), bytes);
+      });
+
+      it('a failing `use` rejects with its error and the file is still cleaned up', async () => {
+        const ref = await store.put(randomBytes(100));
+        let lent = '';
+        const failure = new Error('use failed');
+        await expect(
+          withLocalBlobFile(store, ref.sha256, {}, async (path) => {
+            lent = path;
+            throw failure;
+          }),
+        ).rejects.toBe(failure);
+        expect(existsSync(lent)).toBe(false);
+      });
+
+      it('the file stays valid and unchanged while the blob is deleted and put again', async () => {
+        const bytes = randomBytes(MiB);
+        const ref = await store.put(bytes);
+        await withLocalBlobFile(store, ref.sha256, {}, async (path) => {
+          expect(await store.delete(ref.sha256)).toBe(true);
+          expectSameBytes(await readFile(path), bytes);
+          expect(await store.put(bytes)).toEqual(ref);
+          expect(await store.delete(ref.sha256)).toBe(true);
+          expectSameBytes(await readFile(path), bytes);
+        });
+        expect(await store.stat(ref.sha256)).toBeUndefined();
+      });
+
+      it('the file is read-only', async () => {
+        const ref = await store.put(randomBytes(100));
+        await withLocalBlobFile(store, ref.sha256, {}, async (path) => {
+          if (store.lendLocalFile) expect((await stat(path)).mode & 0o222).toBe(0);
+          else expect((await stat(path)).mode & 0o077).toBe(0); // a private temporary copy
+        });
+      });
+
+      it('an absent blob is not_found, a damaged one data_loss, a malformed digest invalid_argument; `use` never runs', async () => {
+        let used = 0;
+        const use = async (): Promise<void> => {
+          used += 1;
+        };
+        await expectCode(withLocalBlobFile(store, sha256Of(randomBytes(16)), {}, use), 'not_found');
+        const ref = await store.put(randomBytes(2000));
+        await tamper(store, ref.sha256, flipLastBit);
+        await expectCode(withLocalBlobFile(store, ref.sha256, {}, use), 'data_loss');
+        await expectCode(withLocalBlobFile(store, 'a'.repeat(63), {}, use), 'invalid_argument');
+        expect(used).toBe(0);
+      });
+
+      it('an already-aborted signal is cancelled and `use` never runs', async () => {
+        const ref = await store.put(randomBytes(100));
+        let used = false;
+        await expectCode(
+          withLocalBlobFile(store, ref.sha256, { signal: AbortSignal.abort() }, async () => {
+            used = true;
+          }),
+          'cancelled',
+        );
+        expect(used).toBe(false);
+      });
+
+      it('lends one blob to concurrent users at once', async () => {
+        const bytes = randomBytes(256 * 1024);
+        const ref = await store.put(bytes);
+        const paths = await Promise.all(
+          Array.from({ length: 4 }, () =>
+            withLocalBlobFile(store, ref.sha256, {}, async (path) => {
+              expectSameBytes(await readFile(path), bytes);
+              return path;
+            }),
+          ),
+        );
+        expect(new Set(paths).size).toBe(4);
+        for (const path of paths) expect(existsSync(path)).toBe(false);
       });
     });
 

@@ -176,6 +176,36 @@ describe.each(offlineStores)('Parquet datasets (%s offline store)', (offline) =>
     expect(offline.rows.map((r) => plain(r.values[2]))).toEqual([1.5, 2.5]);
   });
 
+  it('refuses a Parquet batch source with an event time in year 9999, naming the row, instead of pinning the value', async () => {
+    const far = await fs.blobs.put(
+      await parquetOf(`SELECT * FROM (VALUES ('a', now() - INTERVAL 1 HOUR, 1.5), ('a', TIMESTAMP '9999-12-31 00:00:00', 9.5))
+                       t(sku, event_time, price)`),
+    );
+    await fs.client.applyFeatureView({
+      featureView: {
+        name: 'far_prices',
+        entity: { name: 'item', joinKeys: [{ name: 'sku', valueType: ValueType.STRING }] },
+        features: [{ name: 'price', valueType: ValueType.DOUBLE }],
+        source: {
+          kind: {
+            case: 'batch' as const,
+            value: { dataset: 'far-prices', uri: blobUri(far.sha256), format: DatasetFormat.PARQUET },
+          },
+        },
+        online: true,
+      },
+    });
+    await expect(fs.client.materialize({ featureViewNames: ['far_prices'] })).rejects.toMatchObject({
+      code: 'failed_precondition',
+      message: expect.stringContaining('line 2.event_time: 9999-12-31T00:00:00.000Z is later than now + 24h'),
+    });
+    const online = await fs.client.getOnlineFeatures({
+      features: ['far_prices:price'],
+      entityKeys: [{ joinKeys: { sku: v.str('a') } }],
+    });
+    expect(online.results.map((r) => r.values.map(plain))).toEqual([[null]]);
+  });
+
   it('dead-letters a Parquet file of the wrong schema, naming the column', async () => {
     await fs.publishDataset(
       weatherDatasetName,

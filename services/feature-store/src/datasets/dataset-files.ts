@@ -1,11 +1,4 @@
-import { randomUUID } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { type BlobStore, parseBlobUri } from '@flywheel/blobs';
+import { type BlobStore, parseBlobUri, withLocalBlobFile } from '@flywheel/blobs';
 import { AppError, type CallOptions, isAppError } from '@flywheel/core';
 import {
   type CsvRecord,
@@ -51,10 +44,11 @@ export function assertReadableFormat(format: DatasetFormat, field: string): void
 /**
  * Reads a dataset blob (`blob:sha256:<hex>`, verified against its digest) as JSON Lines (one object
  * per line; UNSPECIFIED means JSONL), CSV with a header row, or Parquet (see
- * `readParquetTable`; a column of a type it cannot read is refused naming the column). A blob
- * over `streamBytes` (default 512 MiB) is read as a stream, never whole in memory: JSON Lines and
- * CSV record by record as the bytes arrive, Parquet copied to a local file that DuckDB reads row
- * group by row group; the table is the same either way. Throws `invalid_argument` for a URI
+ * `readParquetFile`; a column of a type it cannot read is refused naming the column). Parquet is
+ * never read into memory: DuckDB reads a local file of the blob (`withLocalBlobFile`: the fs
+ * store's own file, else a temporary copy) row group by row group. JSON Lines and CSV over
+ * `streamBytes` (default 512 MiB) are read as a stream, record by record as the bytes arrive; the
+ * table is the same either way. Throws `invalid_argument` for a URI
  * that is not a blob URI (naming `field`), an unsupported format, or a malformed file (naming the
  * line); `not_found` when the blob is absent.
  */
@@ -71,7 +65,7 @@ export async function readDataset(
     new AppError('not_found', `dataset ${location.uri} is not in the blob store`, { cause: error });
   const stat = await blobs.stat(sha256, options);
   if (!stat) throw absent();
-  if (stat.size > streamBytes)
+  if (location.format === DatasetFormat.PARQUET || stat.size > streamBytes)
     return readStreamed(blobs, sha256, location.format, field, options).catch((error) => {
       throw isAppError(error, 'not_found') ? absent(error) : error;
     });
@@ -82,9 +76,6 @@ export async function readDataset(
     if (isAppError(error, 'not_found')) throw absent(error);
     throw error;
   }
-  // DuckDB reads Parquet: loaded for the first Parquet dataset, not at start-up.
-  if (location.format === DatasetFormat.PARQUET)
-    return (await import('./parquet-table.ts')).readParquetTable(bytes, field);
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
@@ -103,6 +94,7 @@ async function readStreamed(
   field: string,
   options: CallOptions,
 ): Promise<DatasetTable> {
+  // DuckDB reads Parquet: loaded for the first Parquet dataset, not at start-up.
   if (format === DatasetFormat.PARQUET) {
     return withLocalBlobFile(blobs, sha256, options, async (path) =>
       (await import('./parquet-table.ts')).readParquetFile(path, field),
@@ -110,25 +102,6 @@ async function readStreamed(
   }
   const text = utf8Text(blobs.get(sha256, options), field);
   return format === DatasetFormat.CSV ? fromCsv(readCsv(text)) : fromJsonLines(readJsonLines(text));
-}
-
-/**
- * Runs `use` on a local temporary copy of blob `sha256` (streamed, verified against its digest as it
- * is read; `not_found` when absent), removed afterwards.
- */
-export async function withLocalBlobFile<T>(
-  blobs: BlobStore,
-  sha256: string,
-  options: CallOptions,
-  use: (path: string) => Promise<T>,
-): Promise<T> {
-  const path = join(tmpdir(), `flywheel-dataset-${randomUUID()}.parquet`);
-  try {
-    await pipeline(Readable.from(blobs.get(sha256, options)), createWriteStream(path));
-    return await use(path);
-  } finally {
-    await rm(path, { force: true });
-  }
 }
 
 /** The chunks as text, refusing bytes that are not UTF-8 (as the whole-file path does). */

@@ -1,11 +1,11 @@
-import { type BlobStore, parseBlobUri } from '@flywheel/blobs';
+import { type BlobStore, parseBlobUri, withLocalBlobFile } from '@flywheel/blobs';
 import type { EventHandler } from '@flywheel/bus';
 import { AppError, type CallOptions, type Logger } from '@flywheel/core';
 import { decodeEvent } from '@flywheel/events';
 import { DatasetFormat } from '@flywheel/proto/flywheel/common/v1/dataset_pb.js';
 import { DatasetArrivedSchema } from '@flywheel/proto/flywheel/events/v1/data_pb.js';
 import { WriteTarget } from '@flywheel/proto/flywheel/featurestore/v1/featurestore_pb.js';
-import { readDataset, withLocalBlobFile } from '../datasets/dataset-files.ts';
+import { readDataset } from '../datasets/dataset-files.ts';
 import { datasetRows, viewColumns } from '../datasets/dataset-rows.ts';
 import type { FeatureStoreCollections } from '../storage/feature-store-collections.ts';
 import type { FeatureRowData } from '../values/feature-row-data.ts';

@@ -1,11 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { type BlobRef, type BlobStore, parseBlobUri } from '@flywheel/blobs';
+import { type BlobRef, type BlobStore, parseBlobUri, withLocalBlobFile } from '@flywheel/blobs';
 import type { CallOptions } from '@flywheel/core';
 import { DatasetFormat } from '@flywheel/proto/flywheel/common/v1/dataset_pb.js';
 import type { CreateTrainingSetRequest } from '@flywheel/proto/flywheel/featurestore/v1/featurestore_pb.js';
@@ -85,58 +83,61 @@ export function createTrainingSetInOfflineStore(
     const joinKeys = mergeJoinKeys(views);
     if (!(await blobs.stat(sha256, options))) return undefined;
 
-    const id = randomUUID();
-    const framePath = join(tmpdir(), `flywheel-frame-${id}.parquet`);
-    const outPath = join(tmpdir(), `flywheel-training-set-${id}.parquet`);
-    try {
-      await pipeline(Readable.from(blobs.get(sha256, options)), createWriteStream(framePath));
-      const viewChunks = await Promise.all(
-        views.map(async (view) => (await collections.viewData.get(view.name, options))?.data.chunks ?? []),
-      );
-      const written = await writeJoinedFile(
-        {
-          framePath,
-          joinKeys,
-          reserved: new Set([...joinKeys.map((k) => k.name), eventTimeColumn, ...features.map((f) => f.ref)]),
-          views: views.map((view, i) => ({
-            name: view.name,
-            chunks: viewChunks[i]!,
-            ttlMs: view.ttlMs,
-            joinKeys: view.joinKeys.map((k) => k.name),
-          })),
-          features: features.map((f) => ({
-            ref: f.ref,
-            view: f.view.name,
-            name: f.feature.name,
-            valueType: f.feature.valueType,
-          })),
-          outPath,
-        },
-        options,
-      );
-      if (!written) return undefined;
-      const blob = await blobs.put(createReadStream(outPath), {
-        ...options,
-        contentType: 'application/vnd.apache.parquet',
-      });
-      return {
-        blob,
-        features: features.map((f) => f.ref),
-        columns: [
-          ...joinKeys.map((k) => k.name),
-          eventTimeColumn,
-          ...written.passThrough,
-          ...features.map((f) => f.ref),
-        ],
-        rowCount: written.rows,
-        minTimeMs: written.minTimeMs,
-        maxTimeMs: written.maxTimeMs,
-        views,
-        ...(service ? { featureService: { name: service.name, version: service.version.version } } : {}),
-      };
-    } finally {
-      await rm(framePath, { force: true });
-      await rm(outPath, { force: true });
-    }
+    const outPath = join(tmpdir(), `flywheel-training-set-${randomUUID()}.parquet`);
+    // The frame is read where the blob store keeps it when it can lend a local path (fs), else from a temporary copy.
+    return withLocalBlobFile(blobs, sha256, options, async (framePath) => {
+      try {
+        const viewChunks = await Promise.all(
+          views.map(async (view) => (await collections.viewData.get(view.name, options))?.data.chunks ?? []),
+        );
+        const written = await writeJoinedFile(
+          {
+            framePath,
+            joinKeys,
+            reserved: new Set([
+              ...joinKeys.map((k) => k.name),
+              eventTimeColumn,
+              ...features.map((f) => f.ref),
+            ]),
+            views: views.map((view, i) => ({
+              name: view.name,
+              chunks: viewChunks[i]!,
+              ttlMs: view.ttlMs,
+              joinKeys: view.joinKeys.map((k) => k.name),
+            })),
+            features: features.map((f) => ({
+              ref: f.ref,
+              view: f.view.name,
+              name: f.feature.name,
+              valueType: f.feature.valueType,
+            })),
+            outPath,
+          },
+          options,
+        );
+        if (!written) return undefined;
+        const blob = await blobs.put(createReadStream(outPath), {
+          ...options,
+          contentType: 'application/vnd.apache.parquet',
+        });
+        return {
+          blob,
+          features: features.map((f) => f.ref),
+          columns: [
+            ...joinKeys.map((k) => k.name),
+            eventTimeColumn,
+            ...written.passThrough,
+            ...features.map((f) => f.ref),
+          ],
+          rowCount: written.rows,
+          minTimeMs: written.minTimeMs,
+          maxTimeMs: written.maxTimeMs,
+          views,
+          ...(service ? { featureService: { name: service.name, version: service.version.version } } : {}),
+        };
+      } finally {
+        await rm(outPath, { force: true });
+      }
+    });
   };
 }
