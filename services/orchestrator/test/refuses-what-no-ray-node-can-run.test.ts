@@ -3,7 +3,7 @@ import type { RayJobOptionsSchema, StepSchema } from '@flywheel/proto/flywheel/c
 import { RunState } from '@flywheel/proto/flywheel/orchestrator/v1/orchestrator_pb.js';
 import { realRayAddress, waitFor } from '@flywheel/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRayClusterCapacity } from '../src/executors/ray-cluster-capacity.ts';
+import { capacityOfNodes, createRayClusterCapacity } from '../src/executors/ray-cluster-capacity.ts';
 import { createRayJobExecutor } from '../src/executors/ray-job-executor.ts';
 import { createRayJobsClient } from '../src/executors/ray-jobs-client.ts';
 import type { JobExecutor, JobResources } from '../src/index.ts';
@@ -166,5 +166,26 @@ describe('the Ray executor while Ray is unreachable', { timeout: 120_000 }, () =
     } finally {
       await orchestrator.stop();
     }
+  });
+});
+
+describe("the largest node of Ray's list", () => {
+  it('takes each resource from the alive node that has most of it, ignoring dead nodes', () => {
+    const node = (state: 'ALIVE' | 'DEAD', resources_total: Record<string, number>) => ({
+      node_id: crypto.randomUUID(),
+      state,
+      resources_total,
+    });
+    const capacity = capacityOfNodes([
+      node('ALIVE', { CPU: 8, memory: 16 * 1024 ** 3 }),
+      node('ALIVE', { CPU: 2, GPU: 1, memory: 4 * 1024 ** 3, tpu_pod: 2 }),
+      node('DEAD', { CPU: 96, GPU: 8 }),
+    ]);
+    expect(capacity).toEqual({
+      resources: { cpu: 8, gpu: 1, memoryMib: 16 * 1024 },
+      byName: { CPU: 8, GPU: 1, memory: 16 * 1024 ** 3, tpu_pod: 2 },
+      nodes: 2,
+    });
+    expect(capacityOfNodes([node('DEAD', { CPU: 4 })])).toBeUndefined();
   });
 });
