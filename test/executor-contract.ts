@@ -214,7 +214,8 @@ export function describeExecutorContract(
         expect(stepOf(done, 'first').outputs).toEqual({ echoed: 'one', inputs: {} });
         expect(stepOf(done, 'second').outputs).toEqual({
           echoed: 2,
-          inputs: { first: { echoed: 'one', inputs: {} } },
+          // Upstream outputs as templates see them: with the producing step's code_version.
+          inputs: { first: { echoed: 'one', inputs: {}, code_version: expect.any(String) } },
         });
         expect(stepOf(done, 'first').attempts[0]).toMatchObject({
           executor: executorName,

@@ -53,6 +53,9 @@ RAY_HOME="$CACHE/ray-$RAY_VERSION"                  # a venv with ray[default]==
 KAFKA_HEAP="${FLYWHEEL_KAFKA_HEAP:--Xms256m -Xmx512m}"
 KAFKA_AUTO_CREATE_TOPICS="${FLYWHEEL_KAFKA_AUTO_CREATE_TOPICS:-true}"
 RAY_NUM_CPUS="${FLYWHEEL_RAY_NUM_CPUS:-2}"
+# GPUs the Ray node advertises: Ray schedules by the number given, with no GPU present, so the
+# tests can place a GPU step on Ray (the job gets CUDA_VISIBLE_DEVICES, not a GPU).
+RAY_NUM_GPUS="${FLYWHEEL_RAY_NUM_GPUS:-1}"
 RAY_OBJECT_STORE_BYTES="${FLYWHEEL_RAY_OBJECT_STORE_BYTES:-100000000}" # Ray's minimum is ~75 MB
 MONGO_BACKEND="${FLYWHEEL_MONGO_BACKEND:-memory}"     # memory | h2 (file-backed, survives kill -9)
 START_TIMEOUT="${FLYWHEEL_SERVERS_START_TIMEOUT:-120}" # seconds, per server
@@ -771,7 +774,7 @@ start_ray() {
   ports ray HTTP
   mkdir -p "$d/work"
   launch ray "$d/ray.log" python3 "$HERE/ray-head.py" "$d/work" "$RAY_HOME/venv/bin/ray" "$PORT_HTTP" \
-    --num-cpus="$RAY_NUM_CPUS" --num-gpus=0 --object-store-memory="$RAY_OBJECT_STORE_BYTES" \
+    --num-cpus="$RAY_NUM_CPUS" --num-gpus="$RAY_NUM_GPUS" --object-store-memory="$RAY_OBJECT_STORE_BYTES" \
     --temp-dir="$(ray_temp_dir)"
 }
 

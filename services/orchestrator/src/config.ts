@@ -31,7 +31,7 @@ export interface OrchestratorConfig {
   /** Queues, per-team quotas and shared capacity (FLYWHEEL_ORCHESTRATOR_QUEUES); default one unlimited queue. */
   admission: AdmissionConfig;
   /** The Ray executor ("ray"), when `FLYWHEEL_RAY_ADDRESS` names a Ray dashboard (Jobs REST API). */
-  ray?: { address: string; sharedFilesystem: boolean };
+  ray?: { address: string; sharedFilesystem: boolean; capacityRefreshMs: number };
 }
 
 /**
@@ -42,7 +42,8 @@ export interface OrchestratorConfig {
  * `FLYWHEEL_ORCHESTRATOR_PEER_RETRY_BUDGET` (default 90s), `FLYWHEEL_ORCHESTRATOR_RUN_LEASE` (default 30s,
  * at least 300ms), `FLYWHEEL_ORCHESTRATOR_QUEUES` (inline JSON or a JSON/YAML file; default one
  * queue `default` without quotas), `FLYWHEEL_RAY_ADDRESS` (enables the executor "ray"; default unset) and
- * `FLYWHEEL_RAY_SHARED_FILESYSTEM` (default false). Throws one error listing every problem.
+ * `FLYWHEEL_RAY_SHARED_FILESYSTEM` (default false), `FLYWHEEL_RAY_CAPACITY_REFRESH` (how often Ray's
+ * nodes are listed; default 30s, 0 never). Throws one error listing every problem.
  */
 export function loadOrchestratorConfig(env: Env): OrchestratorConfig {
   const reader = new ConfigReader(env);
@@ -75,9 +76,18 @@ export function loadOrchestratorConfig(env: Env): OrchestratorConfig {
   }
   const rayAddress = reader.url('FLYWHEEL_RAY_ADDRESS', ['http:', 'https:']);
   const raySharedFilesystem = reader.bool('FLYWHEEL_RAY_SHARED_FILESYSTEM', false);
+  const rayCapacityRefreshMs = reader.durationMs('FLYWHEEL_RAY_CAPACITY_REFRESH', '30s');
   reader.done();
   return {
-    ...(rayAddress ? { ray: { address: rayAddress.href, sharedFilesystem: raySharedFilesystem } } : {}),
+    ...(rayAddress
+      ? {
+          ray: {
+            address: rayAddress.href,
+            sharedFilesystem: raySharedFilesystem,
+            capacityRefreshMs: rayCapacityRefreshMs,
+          },
+        }
+      : {}),
     host,
     infra,
     peers,

@@ -85,7 +85,12 @@ export async function wireOrchestrator(
   const given = [...(options.executors ?? [])];
   if (config.ray && !given.some((e) => e.name === 'ray'))
     given.push(
-      createRayJobExecutor({ address: config.ray.address, sharedFilesystem: config.ray.sharedFilesystem }),
+      createRayJobExecutor({
+        address: config.ray.address,
+        sharedFilesystem: config.ray.sharedFilesystem,
+        capacityRefreshMs: config.ray.capacityRefreshMs,
+        log: log.child({ component: 'ray-executor' }),
+      }),
     );
   const executors = createExecutorSet({
     executors: given.some((e) => e.name === localExecutorName)

@@ -2,10 +2,11 @@ import { createHash } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { JsonObject, JsonValue } from '@bufbuild/protobuf';
-import { AppError, abortError, delay } from '@flywheel/core';
+import { AppError, abortError, delay, type Logger } from '@flywheel/core';
 import type { RayJobOptions } from '@flywheel/proto/flywheel/common/v1/pipeline_pb.js';
 import { type CommandJob, type JobExecutor, JobFailure } from './job-executor.ts';
 import { jobFiles, readOutputs } from './local-process-executor.ts';
+import { createRayClusterCapacity, type RayCapacity } from './ray-cluster-capacity.ts';
 import {
   createRayJobsClient,
   isAlreadyExists,
@@ -36,6 +37,13 @@ export interface RayJobExecutorOptions {
   maxInlineParametersBytes?: number;
   /** Largest outputs object, bytes. Default 4 MiB. */
   maxOutputsBytes?: number;
+  /**
+   * How often the cluster's nodes are listed (and once at start), ms, so that a step asking for
+   * more than Ray's largest node has is refused at submit. 0: never — every request is accepted
+   * (an autoscaling cluster grows nodes on demand). Default 30 000.
+   */
+  capacityRefreshMs?: number;
+  log?: Logger;
   client?: RayJobsClient;
 }
 
@@ -102,6 +110,15 @@ export function createRayJobExecutor(options: RayJobExecutorOptions): JobExecuto
   const unreachableBudgetMs = options.unreachableBudgetMs ?? 120_000;
   const maxInlineParametersBytes = options.maxInlineParametersBytes ?? 96 * 1024;
   const maxOutputsBytes = options.maxOutputsBytes ?? 4 * 1024 * 1024;
+  const capacityRefreshMs = options.capacityRefreshMs ?? 30_000;
+  const cluster =
+    capacityRefreshMs > 0
+      ? createRayClusterCapacity({
+          client,
+          refreshMs: capacityRefreshMs,
+          ...(options.log ? { log: options.log } : {}),
+        })
+      : undefined;
 
   /** Calls Ray, retrying while it is unreachable (restarting, overloaded) within the budget. */
   const patiently = async <T>(job: CommandJob, what: () => Promise<T>, signal?: AbortSignal): Promise<T> => {
@@ -291,6 +308,7 @@ export function createRayJobExecutor(options: RayJobExecutorOptions): JobExecuto
 
   return {
     name: 'ray',
+    capacity: () => cluster?.current()?.resources,
     checkStep: (command, at) => {
       if (command.image !== '')
         throw AppError.invalidArgument(
@@ -299,6 +317,8 @@ export function createRayJobExecutor(options: RayJobExecutorOptions): JobExecuto
         );
       const problems = command.ray ? rayOptionsProblems(command.ray, `${at}.ray`) : [];
       if (problems.length > 0) throw AppError.invalidArgument(`${at}.ray`, problems.join('; '));
+      const capacity = cluster?.current();
+      if (command.ray && capacity) checkEntrypointResources(command.ray, capacity, `${at}.ray`);
     },
     run: async (job) => {
       const submissionId = raySubmissionId(job);
@@ -367,6 +387,26 @@ export function rayOptionsProblems(ray: RayJobOptions, at: string): string[] {
     if (key.startsWith('flywheel_'))
       problems.push(`${at}.metadata.${key}: keys flywheel_* are Flywheel's own`);
   return problems;
+}
+
+/**
+ * Refuses `command.ray`'s own reservations (they override the step's resources) beyond what the
+ * largest node has: Ray would keep such a job PENDING for ever.
+ */
+function checkEntrypointResources(ray: RayJobOptions, capacity: RayCapacity, at: string): void {
+  const most = (name: string) => capacity.byName[name] ?? 0;
+  const beyond = (field: string, asked: number, name: string, unit = '') => {
+    if (asked > most(name))
+      throw AppError.invalidArgument(
+        `${at}.${field}`,
+        `${asked}${unit} of Ray resource ${name} requested, the largest of Ray's ${capacity.nodes} node${capacity.nodes === 1 ? '' : 's'} has ${most(name)}${unit}`,
+      );
+  };
+  beyond('entrypoint_num_gpus', ray.entrypointNumGpus, 'GPU');
+  beyond('entrypoint_num_cpus', ray.entrypointNumCpus, 'CPU');
+  beyond('entrypoint_memory_bytes', Number(ray.entrypointMemoryBytes), 'memory', ' bytes');
+  for (const [name, amount] of Object.entries(ray.entrypointResources))
+    beyond(`entrypoint_resources.${name}`, amount, name);
 }
 
 function invalid(message: string): JobFailure {

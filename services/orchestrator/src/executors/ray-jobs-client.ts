@@ -29,6 +29,14 @@ export interface RaySubmitRequest {
   entrypoint_resources?: Record<string, number>;
 }
 
+/** One node of the cluster, from Ray's State API (`GET /api/v0/nodes`, Ray's `NodeState`). */
+export interface RayNode {
+  node_id: string;
+  state: 'ALIVE' | 'DEAD';
+  /** Resource name → amount: `CPU`, `GPU`, `memory` (bytes), custom resources. */
+  resources_total: Record<string, number>;
+}
+
 /** An HTTP answer of Ray's dashboard other than 2xx; `status` 0 when Ray was not reached. */
 export class RayHttpError extends Error {
   override readonly name = 'RayHttpError';
@@ -53,6 +61,8 @@ export interface RayJobsClient {
   logs(submissionId: string): Promise<string>;
   /** Asks Ray to stop the job; false when it had already ended. */
   stop(submissionId: string): Promise<boolean>;
+  /** Every node Ray knows, dead ones included, with its total resources. */
+  nodes(): Promise<RayNode[]>;
 }
 
 export interface RayJobsClientOptions {
@@ -113,8 +123,21 @@ export function createRayJobsClient(address: string, options: RayJobsClientOptio
       if (!ok(answer)) failed(answer, `to stop job ${submissionId}`);
       return json<{ stopped?: boolean }>(answer).stopped === true;
     },
+    nodes: async () => {
+      // The State API's list (what `ray list nodes --detail` reads); detail brings resources_total.
+      const answer = await call('GET', `/api/v0/nodes?detail=1&limit=${maxListedNodes}`);
+      if (!ok(answer)) failed(answer, 'the list of nodes');
+      const body = json<{ data?: { result?: { result?: RayNode[] } } }>(answer);
+      const nodes = body.data?.result?.result;
+      if (!Array.isArray(nodes))
+        throw new RayHttpError(answer.status, `Ray answered the list of nodes without data.result.result`);
+      return nodes;
+    },
   };
 }
+
+/** The State API truncates its lists at `limit` (default 100); more nodes than this is no cluster seen yet. */
+const maxListedNodes = 10_000;
 
 interface RayAnswer {
   status: number;
