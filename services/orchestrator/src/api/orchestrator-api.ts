@@ -9,6 +9,7 @@ import type { LogStreamName } from '../executors/job-logs.ts';
 import type { RunEngine } from '../runs/run-engine.ts';
 import { runMessage } from '../runs/run-proto.ts';
 import type { RunStore } from '../runs/run-store.ts';
+import type { createCompareRuns } from './compare-runs.ts';
 import type { createListRuns } from './list-runs.ts';
 import type { createRetryRun } from './retry-run.ts';
 import type { createStreamJobLogs } from './stream-job-logs.ts';
@@ -23,6 +24,7 @@ export interface OrchestratorApiDeps {
   retryRun: ReturnType<typeof createRetryRun>;
   watchRun: ReturnType<typeof createWatchRun>;
   streamJobLogs: ReturnType<typeof createStreamJobLogs>;
+  compareRuns: ReturnType<typeof createCompareRuns>;
 }
 
 const logStreams: Readonly<Record<LogStreamName, LogStream>> = {
@@ -77,5 +79,6 @@ export function createOrchestratorApi(deps: OrchestratorApiDeps): ImplOf<typeof 
     watchRun: async function* (request, ctx) {
       for await (const doc of deps.watchRun(request.runId, ctx.signal)) yield { run: runMessage(doc.data) };
     },
+    compareRuns: (request, ctx) => deps.compareRuns(request, { signal: ctx.signal }),
   };
 }
