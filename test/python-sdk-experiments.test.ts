@@ -33,7 +33,7 @@ describe('experiment tracking from the Python SDK (test/python/sdk_experiments.p
     await platform?.stop();
   });
 
-  it('sweeps, sorts by a logged metric, filters by tag and compares the runs as a DataFrame', async () => {
+  it('sweeps, sorts by a logged metric, filters by tag, compares the runs as a DataFrame and reads a per-epoch series', async () => {
     const result = await run(python, [join(repoRoot, 'test/python/sdk_experiments.py')], {
       cwd: dir,
       env,
@@ -51,6 +51,12 @@ describe('experiment tracking from the Python SDK (test/python/sdk_experiments.p
       auc_row: [0.55, 0.7, 0.6],
       c_row: [0.5, 2, 1],
       errors: { order_by: true },
+      history: [
+        ['fit', 0, 1],
+        ['fit', 1, 0.5],
+        ['fit', 2, 1 / 3],
+      ],
+      final_loss: 1 / 3,
     });
   }, 300_000);
 });

@@ -19,6 +19,11 @@ for C in (0.5, 2.0, 1.0):
 
 best = fw.list_runs(experiment="sdk-churn", order_by="metrics.auc desc")
 table = fw.compare_runs(ids)
+epochs = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sdk_step_epochs.py")
+series_run = fw.wait_run(
+    fw.submit_run({"steps": [{"name": "fit", "command": {"command": [sys.executable, epochs]}}]}, name="sdk-epochs").id
+)
+history = fw.metric_history(series_run.id, "loss")
 errors = {}
 try:
     fw.list_runs(experiment="sdk-churn", order_by="auc")
@@ -35,6 +40,8 @@ print(
             "auc_row": table.loc["metrics.auc"].tolist(),
             "c_row": table.loc["params.C"].tolist(),
             "errors": errors,
+            "history": history.values.tolist(),
+            "final_loss": series_run.metrics["loss"],
         }
     )
 )

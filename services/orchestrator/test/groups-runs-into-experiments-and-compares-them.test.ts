@@ -12,7 +12,11 @@ import {
 
 /** A "training" built-in: logs the metrics its parameters name, the way a step's outputs carry them. */
 const builtins: BuiltinSteps = {
-  train: async ({ parameters }) => ({ model: 'm', metrics: parameters.metrics ?? {} }),
+  train: async ({ parameters }) => ({
+    model: 'm',
+    metrics: parameters.metrics ?? {},
+    ...(parameters.metric_history ? { metric_history: parameters.metric_history } : {}),
+  }),
 };
 
 describe('experiments: runs grouped, tagged, sorted by metric and compared', () => {
@@ -161,6 +165,37 @@ describe('experiments: runs grouped, tagged, sorted by metric and compared', () 
       { runId: ids.c1, params: { c: '0.1' }, metrics: { roc_auc: 0.83, log_loss: 0.1 } },
       { runId: ids.knn, experiment: 'knn-baseline', params: {}, metrics: { accuracy: 0.9 } },
     ]);
+  });
+
+  it("answers a metric's series: each succeeded step's [index, value] pairs, malformed ones left out", async () => {
+    const run = await submit(orchestrator.client, {
+      steps: [
+        builtinStep('fit', 'train', {
+          parameters: {
+            metric_history: {
+              loss: [
+                [0, 0.9],
+                [1, 0.5],
+                ['two', 0.4],
+                [3, 'x'],
+              ],
+            },
+          },
+        }),
+      ],
+    });
+    await waitForFinal(orchestrator.client, run.id);
+    const { points } = await orchestrator.client.getMetricHistory({ runId: run.id, metric: 'loss' });
+    expect(points.map((p) => [p.stepName, Number(p.step), p.value])).toEqual([
+      ['fit', 0, 0.9],
+      ['fit', 1, 0.5],
+    ]);
+    expect((await orchestrator.client.getMetricHistory({ runId: run.id, metric: 'auc' })).points).toEqual([]);
+    await expect(
+      orchestrator.client.getMetricHistory({ runId: 'ghost', metric: 'loss' }),
+    ).rejects.toMatchObject({
+      code: 'not_found',
+    });
   });
 
   it('refuses a comparison of one run, of a repeated or of an unknown run', async () => {

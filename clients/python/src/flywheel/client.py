@@ -316,6 +316,11 @@ class Flywheel:
         index = ["experiment", "state"] + [f"params.{n}" for n in compared.param_names] + [f"metrics.{n}" for n in compared.metric_names]
         return pd.DataFrame(columns, index=index)
 
+    def metric_history(self, run_id: str, metric: str) -> pd.DataFrame:
+        """GetMetricHistory as a DataFrame: columns `step_name`, `step`, `value`, in logged order."""
+        points = self.call(self.orchestrator.GetMetricHistory, orch.GetMetricHistoryRequest(run_id=run_id, metric=metric)).points
+        return pd.DataFrame([(p.step_name, p.step, p.value) for p in points], columns=["step_name", "step", "value"])
+
     def get_run(self, run_id: str) -> orch.Run:
         return self.call(self.orchestrator.GetRun, orch.GetRunRequest(run_id=run_id)).run
 

@@ -7,6 +7,7 @@ import {
 import { type ImplOf, listedTeams } from '@flywheel/rpc';
 import type { LogStreamName } from '../executors/job-logs.ts';
 import type { RunEngine } from '../runs/run-engine.ts';
+import { metricHistory } from '../runs/run-experiment.ts';
 import { runMessage } from '../runs/run-proto.ts';
 import type { RunStore } from '../runs/run-store.ts';
 import type { createCompareRuns } from './compare-runs.ts';
@@ -80,5 +81,11 @@ export function createOrchestratorApi(deps: OrchestratorApiDeps): ImplOf<typeof 
       for await (const doc of deps.watchRun(request.runId, ctx.signal)) yield { run: runMessage(doc.data) };
     },
     compareRuns: (request, ctx) => deps.compareRuns(request, { signal: ctx.signal }),
+    getMetricHistory: async (request, ctx) => {
+      const doc = await getRun(request.runId, ctx.signal);
+      return {
+        points: metricHistory(doc.data, request.metric).map((p) => ({ ...p, step: BigInt(p.step) })),
+      };
+    },
   };
 }

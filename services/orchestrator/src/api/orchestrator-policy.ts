@@ -26,6 +26,7 @@ export function orchestratorPolicy(deps: {
     retryRun: { action: 'edit', team: run },
     streamJobLogs: { action: 'view', team: run },
     watchRun: { action: 'view', team: run },
+    getMetricHistory: { action: 'view', team: run },
     // Viewer of every compared run's team (an unknown id, or one of the caller's unseen teams, is not_found).
     compareRuns: {
       action: 'view',

@@ -27,3 +27,33 @@ export function loggedMetrics(record: Pick<RunRecord, 'steps'>): Record<string, 
 function isObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
+
+/** One logged point of a metric's series. */
+export interface MetricPointRecord {
+  stepName: string;
+  step: number;
+  value: number;
+}
+
+/**
+ * A metric's time series in a run: each succeeded step's outputs `metric_history.<metric>`, a list
+ * of `[step index, value]` pairs (what `log_metrics(step=…)` appends), in definition order; pairs
+ * that are not an integer index and a finite number are left out.
+ */
+export function metricHistory(record: Pick<RunRecord, 'steps'>, metric: string): MetricPointRecord[] {
+  const points: MetricPointRecord[] = [];
+  for (const step of record.steps) {
+    if (step.state !== 'succeeded') continue;
+    const history = step.outputs?.metric_history;
+    if (!isObject(history)) continue;
+    const series = history[metric];
+    if (!Array.isArray(series)) continue;
+    for (const pair of series) {
+      if (!Array.isArray(pair) || pair.length !== 2) continue;
+      const [index, value] = pair;
+      if (!Number.isSafeInteger(index) || typeof value !== 'number' || !Number.isFinite(value)) continue;
+      points.push({ stepName: step.name, step: index as number, value });
+    }
+  }
+  return points;
+}

@@ -1046,6 +1046,78 @@ export declare type CompareRunsResponse = Message<"flywheel.orchestrator.v1.Comp
 export declare const CompareRunsResponseSchema: GenMessage<CompareRunsResponse>;
 
 /**
+ * @generated from message flywheel.orchestrator.v1.GetMetricHistoryRequest
+ */
+export declare type GetMetricHistoryRequest = Message<"flywheel.orchestrator.v1.GetMetricHistoryRequest"> & {
+  /**
+   * @generated from field: string run_id = 1;
+   */
+  runId: string;
+
+  /**
+   * @generated from field: string metric = 2;
+   */
+  metric: string;
+};
+
+/**
+ * Describes the message flywheel.orchestrator.v1.GetMetricHistoryRequest.
+ * Use `create(GetMetricHistoryRequestSchema)` to create a new message.
+ */
+export declare const GetMetricHistoryRequestSchema: GenMessage<GetMetricHistoryRequest>;
+
+/**
+ * One logged value of a metric.
+ *
+ * @generated from message flywheel.orchestrator.v1.MetricPoint
+ */
+export declare type MetricPoint = Message<"flywheel.orchestrator.v1.MetricPoint"> & {
+  /**
+   * The pipeline step that logged it.
+   *
+   * @generated from field: string step_name = 1;
+   */
+  stepName: string;
+
+  /**
+   * The index it was logged at (e.g. an epoch), as given to log_metrics(step=…).
+   *
+   * @generated from field: int64 step = 2;
+   */
+  step: bigint;
+
+  /**
+   * @generated from field: double value = 3;
+   */
+  value: number;
+};
+
+/**
+ * Describes the message flywheel.orchestrator.v1.MetricPoint.
+ * Use `create(MetricPointSchema)` to create a new message.
+ */
+export declare const MetricPointSchema: GenMessage<MetricPoint>;
+
+/**
+ * @generated from message flywheel.orchestrator.v1.GetMetricHistoryResponse
+ */
+export declare type GetMetricHistoryResponse = Message<"flywheel.orchestrator.v1.GetMetricHistoryResponse"> & {
+  /**
+   * Succeeded steps in definition order, each step's points in the order they were logged; empty
+   * when no step logged the metric with a step index.
+   *
+   * @generated from field: repeated flywheel.orchestrator.v1.MetricPoint points = 1;
+   */
+  points: MetricPoint[];
+};
+
+/**
+ * Describes the message flywheel.orchestrator.v1.GetMetricHistoryResponse.
+ * Use `create(GetMetricHistoryResponseSchema)` to create a new message.
+ */
+export declare const GetMetricHistoryResponseSchema: GenMessage<GetMetricHistoryResponse>;
+
+/**
  * @generated from enum flywheel.orchestrator.v1.RunState
  */
 export enum RunState {
@@ -1350,6 +1422,16 @@ export declare const OrchestratorService: GenService<{
     methodKind: "unary";
     input: typeof CompareRunsRequestSchema;
     output: typeof CompareRunsResponseSchema;
+  },
+  /**
+   * One metric's time series in a run: the points its steps logged with a step index.
+   *
+   * @generated from rpc flywheel.orchestrator.v1.OrchestratorService.GetMetricHistory
+   */
+  getMetricHistory: {
+    methodKind: "unary";
+    input: typeof GetMetricHistoryRequestSchema;
+    output: typeof GetMetricHistoryResponseSchema;
   },
 }>;
 

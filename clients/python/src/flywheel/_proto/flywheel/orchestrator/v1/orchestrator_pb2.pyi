@@ -456,3 +456,27 @@ class CompareRunsResponse(_message.Message):
     param_names: _containers.RepeatedScalarFieldContainer[str]
     metric_names: _containers.RepeatedScalarFieldContainer[str]
     def __init__(self, runs: _Optional[_Iterable[_Union[ComparedRun, _Mapping]]] = ..., param_names: _Optional[_Iterable[str]] = ..., metric_names: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class GetMetricHistoryRequest(_message.Message):
+    __slots__ = ("run_id", "metric")
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    METRIC_FIELD_NUMBER: _ClassVar[int]
+    run_id: str
+    metric: str
+    def __init__(self, run_id: _Optional[str] = ..., metric: _Optional[str] = ...) -> None: ...
+
+class MetricPoint(_message.Message):
+    __slots__ = ("step_name", "step", "value")
+    STEP_NAME_FIELD_NUMBER: _ClassVar[int]
+    STEP_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    step_name: str
+    step: int
+    value: float
+    def __init__(self, step_name: _Optional[str] = ..., step: _Optional[int] = ..., value: _Optional[float] = ...) -> None: ...
+
+class GetMetricHistoryResponse(_message.Message):
+    __slots__ = ("points",)
+    POINTS_FIELD_NUMBER: _ClassVar[int]
+    points: _containers.RepeatedCompositeFieldContainer[MetricPoint]
+    def __init__(self, points: _Optional[_Iterable[_Union[MetricPoint, _Mapping]]] = ...) -> None: ...

@@ -77,6 +77,11 @@ class OrchestratorServiceStub(object):
                 request_serializer=flywheel_dot_orchestrator_dot_v1_dot_orchestrator__pb2.CompareRunsRequest.SerializeToString,
                 response_deserializer=flywheel_dot_orchestrator_dot_v1_dot_orchestrator__pb2.CompareRunsResponse.FromString,
                 _registered_method=True)
+        self.GetMetricHistory = channel.unary_unary(
+                '/flywheel.orchestrator.v1.OrchestratorService/GetMetricHistory',
+                request_serializer=flywheel_dot_orchestrator_dot_v1_dot_orchestrator__pb2.GetMetricHistoryRequest.SerializeToString,
+                response_deserializer=flywheel_dot_orchestrator_dot_v1_dot_orchestrator__pb2.GetMetricHistoryResponse.FromString,
+                _registered_method=True)
 
 
 class OrchestratorServiceServicer(object):
@@ -142,6 +147,13 @@ class OrchestratorServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetMetricHistory(self, request, context):
+        """One metric's time series in a run: the points its steps logged with a step index.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_OrchestratorServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -184,6 +196,11 @@ def add_OrchestratorServiceServicer_to_server(servicer, server):
                     servicer.CompareRuns,
                     request_deserializer=flywheel_dot_orchestrator_dot_v1_dot_orchestrator__pb2.CompareRunsRequest.FromString,
                     response_serializer=flywheel_dot_orchestrator_dot_v1_dot_orchestrator__pb2.CompareRunsResponse.SerializeToString,
+            ),
+            'GetMetricHistory': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetMetricHistory,
+                    request_deserializer=flywheel_dot_orchestrator_dot_v1_dot_orchestrator__pb2.GetMetricHistoryRequest.FromString,
+                    response_serializer=flywheel_dot_orchestrator_dot_v1_dot_orchestrator__pb2.GetMetricHistoryResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -405,6 +422,33 @@ class OrchestratorService(object):
             '/flywheel.orchestrator.v1.OrchestratorService/CompareRuns',
             flywheel_dot_orchestrator_dot_v1_dot_orchestrator__pb2.CompareRunsRequest.SerializeToString,
             flywheel_dot_orchestrator_dot_v1_dot_orchestrator__pb2.CompareRunsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetMetricHistory(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/flywheel.orchestrator.v1.OrchestratorService/GetMetricHistory',
+            flywheel_dot_orchestrator_dot_v1_dot_orchestrator__pb2.GetMetricHistoryRequest.SerializeToString,
+            flywheel_dot_orchestrator_dot_v1_dot_orchestrator__pb2.GetMetricHistoryResponse.FromString,
             options,
             channel_credentials,
             insecure,
