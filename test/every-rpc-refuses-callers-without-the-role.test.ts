@@ -189,6 +189,8 @@ function overrides(): Record<string, object> {
     },
     'OrchestratorService/RetryRun': { runId: names.run, requestId: 'neg-1' },
     'OrchestratorService/StreamJobLogs': { runId: names.run, attempt: 1 },
+    'OrchestratorService/CompareRuns': { runIds: [names.run, `${names.run}_2`] },
+    'OrchestratorService/GetMetricHistory': { runId: names.run, metric: 'loss' },
     'MonitoringService/CreateMonitor': { monitor: { ...monitor, name: 'b-monitor' } },
     'MonitoringService/SetReferenceProfile': { modelName: names.model, modelVersion: 1n, profile: {} },
     'MonitoringService/GetReferenceProfile': { modelName: names.model, modelVersion: 1n },

@@ -23,6 +23,7 @@ import { enumName, jsonOf, timeOf } from '../output/proto-json.ts';
 import type { Run as RunCommand } from '../program.ts';
 import { readMessageFile } from './message-file.ts';
 import { allPages } from './paging.ts';
+import { runCompareCommand } from './run-compare.ts';
 
 const finalStates: ReadonlySet<RunState> = new Set([RunState.SUCCEEDED, RunState.FAILED, RunState.CANCELLED]);
 
@@ -127,6 +128,8 @@ export function pipelineCommands(program: Command, run: RunCommand): void {
         'queue the run waits in until its team’s quota has room (default: the default queue)',
       )
       .option('--request-id <id>', 'idempotency key: a retry with the same key returns the same run')
+      .option('--experiment <name>', 'experiment the run belongs to (default: the pipeline’s name)')
+      .option('--tag <tag...>', 'tags for the run (ListRuns filters by one)')
       .option('--watch', 'then watch it until it ends (as `runs watch`)'),
     async (
       cli: Cli,
@@ -138,6 +141,8 @@ export function pipelineCommands(program: Command, run: RunCommand): void {
         team?: string;
         queue?: string;
         requestId?: string;
+        experiment?: string;
+        tag?: string[];
         watch?: boolean;
       },
     ) => {
@@ -160,6 +165,8 @@ export function pipelineCommands(program: Command, run: RunCommand): void {
         requestId: options.requestId ?? '',
         team: options.team ?? '',
         queue: options.queue ?? '',
+        experiment: options.experiment ?? '',
+        tags: options.tag ?? [],
       });
       if (!started)
         throw new CliError('the orchestrator answered SubmitRun without a run', exitCodes.failure);
@@ -175,25 +182,50 @@ export function pipelineCommands(program: Command, run: RunCommand): void {
   run(
     runs
       .command('list')
-      .description('list runs, newest first')
+      .description('list runs, newest first (or by a metric, with --order-by)')
       .option('--pipeline <name>', 'only runs of this pipeline')
+      .option('--experiment <name>', 'only runs of this experiment')
+      .option('--tag <tag>', 'only runs carrying this tag')
+      .option('--order-by <order>', 'e.g. "metrics.roc_auc desc" (needs --experiment)')
       .option('--limit <n>', 'at most this many', '50'),
-    async (cli: Cli, options: { pipeline?: string; limit: string }) => {
+    async (
+      cli: Cli,
+      options: { pipeline?: string; experiment?: string; tag?: string; orderBy?: string; limit: string },
+    ) => {
       const orchestrator = await cli.services().client(OrchestratorService, 'orchestrator');
       const list = await allPages(async (pageToken) => {
-        const r = await orchestrator.listRuns({ pageToken, pipelineName: options.pipeline ?? '' });
+        const r = await orchestrator.listRuns({
+          pageToken,
+          pipelineName: options.pipeline ?? '',
+          experiment: options.experiment ?? '',
+          tag: options.tag ?? '',
+          orderBy: options.orderBy ?? '',
+        });
         return { items: r.runs, nextPageToken: r.nextPageToken };
       }, Number(options.limit));
+      // Sorted by a metric: show it.
+      const metric = /^metrics\.(\S+)/.exec(options.orderBy?.trim() ?? '')?.[1];
       cli.out.result(
         list.map((r) => jsonOf(RunSchema, r)),
         () =>
           table(
-            ['id', 'pipeline', 'state', 'steps', 'created', 'ended'],
+            [
+              'id',
+              'pipeline',
+              'experiment',
+              'state',
+              'steps',
+              ...(metric ? [metric] : []),
+              'created',
+              'ended',
+            ],
             list.map((r) => [
               r.id,
               r.pipelineName,
+              r.experiment,
               colorState(cli, r.state),
               `${r.steps.filter((s) => s.state === StepState.SUCCEEDED).length}/${r.steps.length}`,
+              ...(metric ? [r.metrics[metric] === undefined ? '-' : String(r.metrics[metric])] : []),
               timeOf(r.createTime),
               timeOf(r.endTime),
             ]),
@@ -201,6 +233,7 @@ export function pipelineCommands(program: Command, run: RunCommand): void {
       );
     },
   );
+  runCompareCommand(runs, run);
   run(runs.command('get <run>').description('show a run and its steps'), async (cli: Cli, id: string) => {
     const orchestrator = await cli.services().client(OrchestratorService, 'orchestrator');
     const { run: found } = await orchestrator.getRun({ runId: id });

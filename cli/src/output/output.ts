@@ -65,10 +65,17 @@ export function createOutput(options: OutputOptions): Output {
   };
 }
 
-/** A kubectl-like table: upper-case headers, columns separated by spaces, no borders. */
-export function table(head: readonly string[], rows: ReadonlyArray<ReadonlyArray<string | number>>): string {
+/**
+ * A kubectl-like table: upper-case headers (unless `upperCaseHead` is false, for headers that are
+ * values such as run ids), columns separated by spaces, no borders.
+ */
+export function table(
+  head: readonly string[],
+  rows: ReadonlyArray<ReadonlyArray<string | number>>,
+  upperCaseHead = true,
+): string {
   const t = new Table({
-    head: head.map((h) => h.toUpperCase()),
+    head: head.map((h) => (upperCaseHead ? h.toUpperCase() : h)),
     chars: {
       top: '',
       'top-mid': '',

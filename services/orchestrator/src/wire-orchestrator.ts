@@ -5,6 +5,7 @@ import { GRPCInferenceService } from '@flywheel/proto/inference/grpc_service_pb.
 import { createRpcClient } from '@flywheel/rpc';
 import type { ServiceHost, ServiceWiring } from '@flywheel/runtime';
 import { createAdmissionController } from './admission/admission-controller.ts';
+import { createCompareRuns } from './api/compare-runs.ts';
 import { createListRuns } from './api/list-runs.ts';
 import { createOrchestratorApi } from './api/orchestrator-api.ts';
 import { orchestratorPolicy } from './api/orchestrator-policy.ts';
@@ -130,6 +131,7 @@ export async function wireOrchestrator(
         queues: config.admission,
       }),
       listRuns: createListRuns({ runs }),
+      compareRuns: createCompareRuns({ runs }),
       retryRun: createRetryRun({ runs, engine, queues: config.admission }),
       watchRun: createWatchRun({ runs }),
       streamJobLogs: createStreamJobLogs({ runs, logs }),

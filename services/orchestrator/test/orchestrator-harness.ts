@@ -102,6 +102,8 @@ export interface SubmitExtra {
   team?: string;
   labels?: Record<string, string>;
   queue?: string;
+  experiment?: string;
+  tags?: string[];
 }
 
 /** A built-in step. */

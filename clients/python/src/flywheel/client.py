@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timezone
@@ -266,10 +267,12 @@ class Flywheel:
         *,
         name: str | None = None,
         request_id: str = "",
+        experiment: str = "",
+        tags: Sequence[str] = (),
     ) -> orch.Run:
         """Starts a run of the stored pipeline `pipeline`, or of an inline PipelineSpec given as a dict in its proto3
-        JSON form (then `name` names the run's pipeline)."""
-        request = orch.SubmitRunRequest(request_id=request_id)
+        JSON form (then `name` names the run's pipeline). `experiment` groups it (default: the pipeline's name)."""
+        request = orch.SubmitRunRequest(request_id=request_id, experiment=experiment, tags=list(tags))
         if isinstance(pipeline, str):
             request.pipeline_ref.pipeline_name = pipeline
         else:
@@ -283,6 +286,40 @@ class Flywheel:
         if parameters:
             request.parameters.update(dict(parameters))
         return self.call(self.orchestrator.SubmitRun, request).run
+
+    def list_runs(self, *, experiment: str = "", tag: str = "", order_by: str = "", limit: int = 100) -> list[orch.Run]:
+        """Runs, newest first, or sorted by a metric (`order_by="metrics.roc_auc desc"`, needs `experiment`)."""
+        runs: list[orch.Run] = []
+        token = ""
+        while len(runs) < limit:
+            page = self.call(
+                self.orchestrator.ListRuns,
+                orch.ListRunsRequest(experiment=experiment, tag=tag, order_by=order_by, page_size=min(limit, 500), page_token=token),
+            )
+            runs.extend(page.runs)
+            token = page.next_page_token
+            if not token:
+                break
+        return runs[:limit]
+
+    def compare_runs(self, run_ids: Sequence[str]) -> pd.DataFrame:
+        """CompareRuns as a table: one column per run id, rows `experiment`, `state`, `params.<name>` (Python
+        values) and `metrics.<name>` (floats); None where a run lacks one."""
+        compared = self.call(self.orchestrator.CompareRuns, orch.CompareRunsRequest(run_ids=list(run_ids)))
+        columns: dict[str, list[Any]] = {}
+        for r in compared.runs:
+            columns[r.run_id] = (
+                [r.experiment, orch.RunState.Name(r.state)]
+                + [json.loads(r.params[n]) if n in r.params else None for n in compared.param_names]
+                + [r.metrics[n] if n in r.metrics else None for n in compared.metric_names]
+            )
+        index = ["experiment", "state"] + [f"params.{n}" for n in compared.param_names] + [f"metrics.{n}" for n in compared.metric_names]
+        return pd.DataFrame(columns, index=index)
+
+    def metric_history(self, run_id: str, metric: str) -> pd.DataFrame:
+        """GetMetricHistory as a DataFrame: columns `step_name`, `step`, `value`, in logged order."""
+        points = self.call(self.orchestrator.GetMetricHistory, orch.GetMetricHistoryRequest(run_id=run_id, metric=metric)).points
+        return pd.DataFrame([(p.step_name, p.step, p.value) for p in points], columns=["step_name", "step", "value"])
 
     def get_run(self, run_id: str) -> orch.Run:
         return self.call(self.orchestrator.GetRun, orch.GetRunRequest(run_id=run_id)).run

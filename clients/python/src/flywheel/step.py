@@ -42,11 +42,20 @@ def log_params(**params: str | int | float | bool) -> None:
     _merge("params", params)
 
 
-def log_metrics(**metrics: float) -> None:
-    """Adds to the step's outputs' `metrics` object: finite numbers only."""
+def log_metrics(step: int | None = None, **metrics: float) -> None:
+    """Adds to the step's outputs' `metrics` object (the final values): finite numbers only. With `step` (an
+    index such as an epoch), also appends `[step, value]` to `metric_history.<name>`: the series
+    GetMetricHistory answers."""
     for name, value in metrics.items():
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
             raise InvalidArgument(f"metric {name}: must be a finite number, got {value!r}")
+    if step is not None:
+        if isinstance(step, bool) or not isinstance(step, int):
+            raise InvalidArgument(f"step: must be an integer index, got {step!r}")
+        path = _file("FLYWHEEL_OUTPUTS_FILE")
+        outputs = json.loads(path.read_text()) if path.exists() and path.stat().st_size else {}
+        history = outputs.get("metric_history", {})
+        _merge("metric_history", {k: [*history.get(k, []), [step, float(v)]] for k, v in metrics.items()})
     _merge("metrics", {k: float(v) for k, v in metrics.items()})
 
 

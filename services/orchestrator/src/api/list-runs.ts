@@ -6,6 +6,8 @@ import type { Doc, FieldCondition } from '@flywheel/store';
 import { runStateName } from '../runs/run-proto.ts';
 import type { RunRecord } from '../runs/run-records.ts';
 import type { RunStore } from '../runs/run-store.ts';
+import { pageByMetric } from './list-runs-by-metric.ts';
+import { parseRunOrder } from './run-order.ts';
 
 /** Page size when the request sets none. */
 export const defaultPageSize = 50;
@@ -46,8 +48,8 @@ function cursorOf(token: string, query: string): { value: string; id: string } |
 }
 
 /**
- * ListRuns: runs newest first, filtered by pipeline, state, team and creation time
- * `[start_time, end_time)`. Pages are `page_size` long (default 50, at most 500); `page_token`
+ * ListRuns: runs newest first (or by a metric: see list-runs-by-metric.ts), filtered by pipeline,
+ * state, team, experiment, tag and creation time `[start_time, end_time)`. Pages are `page_size` long (default 50, at most 500); `page_token`
  * is the previous page's `next_page_token` (the last run's createTime and id), else
  * `invalid_argument`. A page is one keyset query of `page_size + 1` runs from the store, however
  * many runs there are: `end_time` starts the cursor, `start_time` ends the page early.
@@ -65,13 +67,34 @@ export function createListRuns(deps: { runs: RunStore }) {
     if (team !== '') filter.team = team;
     const state = runStateName(request.state);
     if (state) filter.state = state;
+    if (request.experiment) filter.experiment = request.experiment;
+    if (request.tag) filter.tags = request.tag;
     const from = request.startTime ? timestampMs(request.startTime) : undefined;
     const until = request.endTime ? timestampMs(request.endTime) : undefined;
     if (from !== undefined && until !== undefined && until <= from) {
       throw AppError.invalidArgument('end_time', 'must be after start_time');
     }
+    const order = parseRunOrder(request.orderBy);
+    if (order.kind === 'metric') {
+      return pageByMetric(
+        deps.runs,
+        { filter, from, until, order, pageSize, pageToken: request.pageToken },
+        options,
+      );
+    }
     // A token belongs to its filter: elsewhere its position would mean nothing.
-    const query = JSON.stringify(['runs', filter.pipelineName, filter.team, filter.state, from, until]);
+    const query = JSON.stringify([
+      'runs',
+      filter.pipelineName,
+      filter.team,
+      filter.state,
+      from,
+      until,
+      // Appended only when set, so tokens issued before these filters existed stay valid.
+      ...(filter.experiment !== undefined || filter.tags !== undefined
+        ? [filter.experiment, filter.tags]
+        : []),
+    ]);
     const cursor = cursorOf(request.pageToken, query);
     // createTime is an ISO 8601 UTC string, so its order is time order; ('' sorts before any id).
     const after =

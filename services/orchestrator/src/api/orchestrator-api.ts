@@ -7,8 +7,10 @@ import {
 import { type ImplOf, listedTeams } from '@flywheel/rpc';
 import type { LogStreamName } from '../executors/job-logs.ts';
 import type { RunEngine } from '../runs/run-engine.ts';
+import { metricHistory } from '../runs/run-experiment.ts';
 import { runMessage } from '../runs/run-proto.ts';
 import type { RunStore } from '../runs/run-store.ts';
+import type { createCompareRuns } from './compare-runs.ts';
 import type { createListRuns } from './list-runs.ts';
 import type { createRetryRun } from './retry-run.ts';
 import type { createStreamJobLogs } from './stream-job-logs.ts';
@@ -23,6 +25,7 @@ export interface OrchestratorApiDeps {
   retryRun: ReturnType<typeof createRetryRun>;
   watchRun: ReturnType<typeof createWatchRun>;
   streamJobLogs: ReturnType<typeof createStreamJobLogs>;
+  compareRuns: ReturnType<typeof createCompareRuns>;
 }
 
 const logStreams: Readonly<Record<LogStreamName, LogStream>> = {
@@ -76,6 +79,13 @@ export function createOrchestratorApi(deps: OrchestratorApiDeps): ImplOf<typeof 
     },
     watchRun: async function* (request, ctx) {
       for await (const doc of deps.watchRun(request.runId, ctx.signal)) yield { run: runMessage(doc.data) };
+    },
+    compareRuns: (request, ctx) => deps.compareRuns(request, { signal: ctx.signal }),
+    getMetricHistory: async (request, ctx) => {
+      const doc = await getRun(request.runId, ctx.signal);
+      return {
+        points: metricHistory(doc.data, request.metric).map((p) => ({ ...p, step: BigInt(p.step) })),
+      };
     },
   };
 }

@@ -1,6 +1,7 @@
 import type { OrchestratorService } from '@flywheel/proto/flywheel/orchestrator/v1/orchestrator_pb.js';
 import { type OwnedBy, ownedBy, resourceNotFound, type ServicePolicy } from '@flywheel/rpc';
 import type { RunStore } from '../runs/run-store.ts';
+import { checkedRunIds } from './compare-runs.ts';
 
 /**
  * Who may call each OrchestratorService method when auth is on. A run belongs to its stored team
@@ -25,5 +26,11 @@ export function orchestratorPolicy(deps: {
     retryRun: { action: 'edit', team: run },
     streamJobLogs: { action: 'view', team: run },
     watchRun: { action: 'view', team: run },
+    getMetricHistory: { action: 'view', team: run },
+    // Viewer of every compared run's team (an unknown id, or one of the caller's unseen teams, is not_found).
+    compareRuns: {
+      action: 'view',
+      team: (req, signal) => Promise.all(checkedRunIds(req.runIds).map((runId) => run({ runId }, signal))),
+    },
   };
 }

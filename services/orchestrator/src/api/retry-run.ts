@@ -6,6 +6,7 @@ import type { AdmissionConfig } from '../admission/queue-config.ts';
 import { admissionFor } from '../admission/run-demand.ts';
 import { newRunRecord, queuedRun } from '../runs/new-run.ts';
 import type { RunEngine } from '../runs/run-engine.ts';
+import { experimentOf } from '../runs/run-experiment.ts';
 import { newRunId, runIdFor } from '../runs/run-ids.ts';
 import { principalOf, specOf } from '../runs/run-proto.ts';
 import { isFinalRun, type RunRecord, type StepRecord } from '../runs/run-records.ts';
@@ -64,6 +65,8 @@ export function createRetryRun(deps: RetryRunDeps) {
       principal: principalOf(original.data),
       requestId: request.requestId,
       labels: original.data.labels,
+      experiment: experimentOf(original.data),
+      tags: original.data.tags ?? [],
       reuse,
       // The original's queue (the default one for runs stored before queues existed).
       admission: admissionFor(

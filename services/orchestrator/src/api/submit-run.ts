@@ -15,6 +15,7 @@ import type { RunEngine } from '../runs/run-engine.ts';
 import { newRunId, runIdFor } from '../runs/run-ids.ts';
 import type { RunRecord } from '../runs/run-records.ts';
 import type { RunStore } from '../runs/run-store.ts';
+import { checkedTags } from './run-tags.ts';
 import { checkRunnableSpec } from './runnable-spec.ts';
 import type { StoredPipelines } from './stored-pipelines.ts';
 
@@ -68,6 +69,8 @@ export function createSubmitRun(deps: SubmitRunDeps) {
       principal: caller.subject ? caller : localPrincipal(team),
       requestId: request.requestId,
       labels: request.labels,
+      experiment: request.experiment,
+      tags: checkedTags(request.tags),
       admission,
     });
     try {

@@ -28,6 +28,9 @@ export interface NewRun {
   runRequestId?: string;
   requestId?: string;
   labels?: Record<string, string>;
+  /** Empty or absent: the pipeline's name. */
+  experiment?: string;
+  tags?: readonly string[];
   /** Steps carried over as they are (RetryRun reusing succeeded steps), by name. */
   reuse?: ReadonlyMap<string, StepRecord>;
   /** Its queue and what it reserves once admitted (see `admissionFor`); absent for a run rejected at once. */
@@ -59,6 +62,8 @@ export function newRunRecord(run: NewRun): RunRecord {
     runRequestId: run.runRequestId ?? '',
     requestId: run.requestId ?? '',
     labels: run.labels ?? {},
+    experiment: run.experiment || run.pipelineName,
+    tags: [...new Set(run.tags ?? [])].sort(),
     ...(carrier.traceparent ? { traceparent: carrier.traceparent } : {}),
     traceId: spanContext && isSpanContextValid(spanContext) ? spanContext.traceId : '',
     ...(run.admission

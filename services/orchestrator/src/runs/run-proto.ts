@@ -21,6 +21,7 @@ import {
   StepState,
 } from '@flywheel/proto/flywheel/orchestrator/v1/orchestrator_pb.js';
 import type { Quantities } from '../admission/quantities.ts';
+import { experimentOf, loggedMetrics } from './run-experiment.ts';
 import type {
   AdmissionRecord,
   FailureKindName,
@@ -195,6 +196,9 @@ export function runMessage(record: RunRecord) {
     requestId: record.requestId,
     traceId: record.traceId,
     labels: record.labels,
+    experiment: experimentOf(record),
+    tags: record.tags ?? [],
+    metrics: loggedMetrics(record),
     ...times({ createTime: record.createTime, startTime: record.startTime, endTime: record.endTime }),
     principal: principalOf(record),
   });

@@ -5,7 +5,15 @@ import type { Quantities } from '../admission/quantities.ts';
 export const runsCollection = 'runs';
 
 /** Fields of {@link RunRecord} that `find` filters and sorts on. */
-export const runIndexes = ['pipelineName', 'state', 'team', 'createTime', 'active'] as const;
+export const runIndexes = [
+  'pipelineName',
+  'state',
+  'team',
+  'createTime',
+  'active',
+  'experiment',
+  'tags',
+] as const;
 
 export type RunStateName = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelling' | 'cancelled';
 export type StepStateName =
@@ -135,6 +143,10 @@ export interface RunRecord {
   runRequestId: string;
   requestId: string;
   labels: Record<string, string>;
+  /** The experiment grouping it; absent on runs stored before experiments existed (read as the pipeline's name). */
+  experiment?: string;
+  /** Sorted, unique; absent on runs stored before tags existed. */
+  tags?: string[];
   /** W3C traceparent of the request that created the run; the run's work continues that trace. */
   traceparent?: string;
   traceId: string;

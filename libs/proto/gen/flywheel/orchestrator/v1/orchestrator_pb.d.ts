@@ -157,6 +157,28 @@ export declare type Run = Message<"flywheel.orchestrator.v1.Run"> & {
    * @generated from field: flywheel.orchestrator.v1.RunAdmission admission = 21;
    */
   admission?: RunAdmission | undefined;
+
+  /**
+   * The experiment grouping it (SubmitRunRequest.experiment, else the pipeline's name).
+   *
+   * @generated from field: string experiment = 22;
+   */
+  experiment: string;
+
+  /**
+   * Free-form tags it was submitted with (SubmitRunRequest.tags), sorted, no duplicates.
+   *
+   * @generated from field: repeated string tags = 23;
+   */
+  tags: string[];
+
+  /**
+   * The final values of the metrics its steps logged: every succeeded step's outputs `metrics`
+   * object (finite numbers), merged in definition order (a later step's value of the same name wins).
+   *
+   * @generated from field: map<string, double> metrics = 24;
+   */
+  metrics: { [key: string]: number };
 };
 
 /**
@@ -524,6 +546,20 @@ export declare type SubmitRunRequest = Message<"flywheel.orchestrator.v1.SubmitR
    * @generated from field: string queue = 7;
    */
   queue: string;
+
+  /**
+   * The experiment the run belongs to; empty means the pipeline's name.
+   *
+   * @generated from field: string experiment = 8;
+   */
+  experiment: string;
+
+  /**
+   * Tags (each like an experiment name, at most 20); ListRuns filters by one.
+   *
+   * @generated from field: repeated string tags = 9;
+   */
+  tags: string[];
 };
 
 /**
@@ -629,6 +665,30 @@ export declare type ListRunsRequest = Message<"flywheel.orchestrator.v1.ListRuns
    * @generated from field: google.protobuf.Timestamp end_time = 7;
    */
   endTime?: Timestamp | undefined;
+
+  /**
+   * Only runs of this experiment.
+   *
+   * @generated from field: string experiment = 8;
+   */
+  experiment: string;
+
+  /**
+   * Only runs carrying this tag.
+   *
+   * @generated from field: string tag = 9;
+   */
+  tag: string;
+
+  /**
+   * Empty: newest first. Else `metrics.<name>` then `asc` or `desc` (default desc), e.g.
+   * "metrics.roc_auc desc": runs without that metric come last, ties newest first. Sorting by a
+   * metric needs `experiment` set and covers at most 5000 runs of it; anything else is
+   * INVALID_ARGUMENT naming `order_by`.
+   *
+   * @generated from field: string order_by = 10;
+   */
+  orderBy: string;
 };
 
 /**
@@ -889,6 +949,173 @@ export declare type WatchRunResponse = Message<"flywheel.orchestrator.v1.WatchRu
  * Use `create(WatchRunResponseSchema)` to create a new message.
  */
 export declare const WatchRunResponseSchema: GenMessage<WatchRunResponse>;
+
+/**
+ * @generated from message flywheel.orchestrator.v1.CompareRunsRequest
+ */
+export declare type CompareRunsRequest = Message<"flywheel.orchestrator.v1.CompareRunsRequest"> & {
+  /**
+   * Two to 50 run ids, compared in this order.
+   *
+   * @generated from field: repeated string run_ids = 1;
+   */
+  runIds: string[];
+};
+
+/**
+ * Describes the message flywheel.orchestrator.v1.CompareRunsRequest.
+ * Use `create(CompareRunsRequestSchema)` to create a new message.
+ */
+export declare const CompareRunsRequestSchema: GenMessage<CompareRunsRequest>;
+
+/**
+ * One run's column of the comparison.
+ *
+ * @generated from message flywheel.orchestrator.v1.ComparedRun
+ */
+export declare type ComparedRun = Message<"flywheel.orchestrator.v1.ComparedRun"> & {
+  /**
+   * @generated from field: string run_id = 1;
+   */
+  runId: string;
+
+  /**
+   * @generated from field: string experiment = 2;
+   */
+  experiment: string;
+
+  /**
+   * @generated from field: string pipeline_name = 3;
+   */
+  pipelineName: string;
+
+  /**
+   * @generated from field: flywheel.orchestrator.v1.RunState state = 4;
+   */
+  state: RunState;
+
+  /**
+   * Its resolved parameters, each value as JSON text (e.g. `0.1`, `"l2"`); absent when it has none.
+   *
+   * @generated from field: map<string, string> params = 5;
+   */
+  params: { [key: string]: string };
+
+  /**
+   * Run.metrics.
+   *
+   * @generated from field: map<string, double> metrics = 6;
+   */
+  metrics: { [key: string]: number };
+};
+
+/**
+ * Describes the message flywheel.orchestrator.v1.ComparedRun.
+ * Use `create(ComparedRunSchema)` to create a new message.
+ */
+export declare const ComparedRunSchema: GenMessage<ComparedRun>;
+
+/**
+ * @generated from message flywheel.orchestrator.v1.CompareRunsResponse
+ */
+export declare type CompareRunsResponse = Message<"flywheel.orchestrator.v1.CompareRunsResponse"> & {
+  /**
+   * In the requested order.
+   *
+   * @generated from field: repeated flywheel.orchestrator.v1.ComparedRun runs = 1;
+   */
+  runs: ComparedRun[];
+
+  /**
+   * Every parameter and metric name of any of the runs, sorted: the rows of the table.
+   *
+   * @generated from field: repeated string param_names = 2;
+   */
+  paramNames: string[];
+
+  /**
+   * @generated from field: repeated string metric_names = 3;
+   */
+  metricNames: string[];
+};
+
+/**
+ * Describes the message flywheel.orchestrator.v1.CompareRunsResponse.
+ * Use `create(CompareRunsResponseSchema)` to create a new message.
+ */
+export declare const CompareRunsResponseSchema: GenMessage<CompareRunsResponse>;
+
+/**
+ * @generated from message flywheel.orchestrator.v1.GetMetricHistoryRequest
+ */
+export declare type GetMetricHistoryRequest = Message<"flywheel.orchestrator.v1.GetMetricHistoryRequest"> & {
+  /**
+   * @generated from field: string run_id = 1;
+   */
+  runId: string;
+
+  /**
+   * @generated from field: string metric = 2;
+   */
+  metric: string;
+};
+
+/**
+ * Describes the message flywheel.orchestrator.v1.GetMetricHistoryRequest.
+ * Use `create(GetMetricHistoryRequestSchema)` to create a new message.
+ */
+export declare const GetMetricHistoryRequestSchema: GenMessage<GetMetricHistoryRequest>;
+
+/**
+ * One logged value of a metric.
+ *
+ * @generated from message flywheel.orchestrator.v1.MetricPoint
+ */
+export declare type MetricPoint = Message<"flywheel.orchestrator.v1.MetricPoint"> & {
+  /**
+   * The pipeline step that logged it.
+   *
+   * @generated from field: string step_name = 1;
+   */
+  stepName: string;
+
+  /**
+   * The index it was logged at (e.g. an epoch), as given to log_metrics(step=…).
+   *
+   * @generated from field: int64 step = 2;
+   */
+  step: bigint;
+
+  /**
+   * @generated from field: double value = 3;
+   */
+  value: number;
+};
+
+/**
+ * Describes the message flywheel.orchestrator.v1.MetricPoint.
+ * Use `create(MetricPointSchema)` to create a new message.
+ */
+export declare const MetricPointSchema: GenMessage<MetricPoint>;
+
+/**
+ * @generated from message flywheel.orchestrator.v1.GetMetricHistoryResponse
+ */
+export declare type GetMetricHistoryResponse = Message<"flywheel.orchestrator.v1.GetMetricHistoryResponse"> & {
+  /**
+   * Succeeded steps in definition order, each step's points in the order they were logged; empty
+   * when no step logged the metric with a step index.
+   *
+   * @generated from field: repeated flywheel.orchestrator.v1.MetricPoint points = 1;
+   */
+  points: MetricPoint[];
+};
+
+/**
+ * Describes the message flywheel.orchestrator.v1.GetMetricHistoryResponse.
+ * Use `create(GetMetricHistoryResponseSchema)` to create a new message.
+ */
+export declare const GetMetricHistoryResponseSchema: GenMessage<GetMetricHistoryResponse>;
 
 /**
  * @generated from enum flywheel.orchestrator.v1.RunState
@@ -1185,6 +1412,26 @@ export declare const OrchestratorService: GenService<{
     methodKind: "server_streaming";
     input: typeof WatchRunRequestSchema;
     output: typeof WatchRunResponseSchema;
+  },
+  /**
+   * Runs side by side: each run's parameters and metrics, under the union of their names.
+   *
+   * @generated from rpc flywheel.orchestrator.v1.OrchestratorService.CompareRuns
+   */
+  compareRuns: {
+    methodKind: "unary";
+    input: typeof CompareRunsRequestSchema;
+    output: typeof CompareRunsResponseSchema;
+  },
+  /**
+   * One metric's time series in a run: the points its steps logged with a step index.
+   *
+   * @generated from rpc flywheel.orchestrator.v1.OrchestratorService.GetMetricHistory
+   */
+  getMetricHistory: {
+    methodKind: "unary";
+    input: typeof GetMetricHistoryRequestSchema;
+    output: typeof GetMetricHistoryResponseSchema;
   },
 }>;
 

@@ -89,7 +89,7 @@ LOG_STREAM_STDERR: LogStream
 LOG_STREAM_SYSTEM: LogStream
 
 class Run(_message.Message):
-    __slots__ = ("id", "pipeline_name", "pipeline_revision", "spec", "parameters", "team", "state", "steps", "outputs", "failure", "trigger", "run_request_id", "request_id", "trace_id", "labels", "create_time", "start_time", "end_time", "principal", "queue", "admission")
+    __slots__ = ("id", "pipeline_name", "pipeline_revision", "spec", "parameters", "team", "state", "steps", "outputs", "failure", "trigger", "run_request_id", "request_id", "trace_id", "labels", "create_time", "start_time", "end_time", "principal", "queue", "admission", "experiment", "tags", "metrics")
     class LabelsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -97,6 +97,13 @@ class Run(_message.Message):
         key: str
         value: str
         def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    class MetricsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: float
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[float] = ...) -> None: ...
     ID_FIELD_NUMBER: _ClassVar[int]
     PIPELINE_NAME_FIELD_NUMBER: _ClassVar[int]
     PIPELINE_REVISION_FIELD_NUMBER: _ClassVar[int]
@@ -118,6 +125,9 @@ class Run(_message.Message):
     PRINCIPAL_FIELD_NUMBER: _ClassVar[int]
     QUEUE_FIELD_NUMBER: _ClassVar[int]
     ADMISSION_FIELD_NUMBER: _ClassVar[int]
+    EXPERIMENT_FIELD_NUMBER: _ClassVar[int]
+    TAGS_FIELD_NUMBER: _ClassVar[int]
+    METRICS_FIELD_NUMBER: _ClassVar[int]
     id: str
     pipeline_name: str
     pipeline_revision: int
@@ -139,7 +149,10 @@ class Run(_message.Message):
     principal: _principal_pb2.Principal
     queue: str
     admission: RunAdmission
-    def __init__(self, id: _Optional[str] = ..., pipeline_name: _Optional[str] = ..., pipeline_revision: _Optional[int] = ..., spec: _Optional[_Union[_pipeline_pb2.PipelineSpec, _Mapping]] = ..., parameters: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., team: _Optional[str] = ..., state: _Optional[_Union[RunState, str]] = ..., steps: _Optional[_Iterable[_Union[StepRun, _Mapping]]] = ..., outputs: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., failure: _Optional[_Union[_pipeline_pb2.Failure, _Mapping]] = ..., trigger: _Optional[_Union[_trigger_pb2.RunTrigger, _Mapping]] = ..., run_request_id: _Optional[str] = ..., request_id: _Optional[str] = ..., trace_id: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., principal: _Optional[_Union[_principal_pb2.Principal, _Mapping]] = ..., queue: _Optional[str] = ..., admission: _Optional[_Union[RunAdmission, _Mapping]] = ...) -> None: ...
+    experiment: str
+    tags: _containers.RepeatedScalarFieldContainer[str]
+    metrics: _containers.ScalarMap[str, float]
+    def __init__(self, id: _Optional[str] = ..., pipeline_name: _Optional[str] = ..., pipeline_revision: _Optional[int] = ..., spec: _Optional[_Union[_pipeline_pb2.PipelineSpec, _Mapping]] = ..., parameters: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., team: _Optional[str] = ..., state: _Optional[_Union[RunState, str]] = ..., steps: _Optional[_Iterable[_Union[StepRun, _Mapping]]] = ..., outputs: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., failure: _Optional[_Union[_pipeline_pb2.Failure, _Mapping]] = ..., trigger: _Optional[_Union[_trigger_pb2.RunTrigger, _Mapping]] = ..., run_request_id: _Optional[str] = ..., request_id: _Optional[str] = ..., trace_id: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., principal: _Optional[_Union[_principal_pb2.Principal, _Mapping]] = ..., queue: _Optional[str] = ..., admission: _Optional[_Union[RunAdmission, _Mapping]] = ..., experiment: _Optional[str] = ..., tags: _Optional[_Iterable[str]] = ..., metrics: _Optional[_Mapping[str, float]] = ...) -> None: ...
 
 class RunAdmission(_message.Message):
     __slots__ = ("state", "position", "queued_since", "admit_time", "reason", "demand", "jobs", "priority")
@@ -238,7 +251,7 @@ class InlinePipeline(_message.Message):
     def __init__(self, name: _Optional[str] = ..., spec: _Optional[_Union[_pipeline_pb2.PipelineSpec, _Mapping]] = ...) -> None: ...
 
 class SubmitRunRequest(_message.Message):
-    __slots__ = ("pipeline_ref", "inline_pipeline", "parameters", "request_id", "team", "labels", "queue")
+    __slots__ = ("pipeline_ref", "inline_pipeline", "parameters", "request_id", "team", "labels", "queue", "experiment", "tags")
     class LabelsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -253,6 +266,8 @@ class SubmitRunRequest(_message.Message):
     TEAM_FIELD_NUMBER: _ClassVar[int]
     LABELS_FIELD_NUMBER: _ClassVar[int]
     QUEUE_FIELD_NUMBER: _ClassVar[int]
+    EXPERIMENT_FIELD_NUMBER: _ClassVar[int]
+    TAGS_FIELD_NUMBER: _ClassVar[int]
     pipeline_ref: PipelineRef
     inline_pipeline: InlinePipeline
     parameters: _struct_pb2.Struct
@@ -260,7 +275,9 @@ class SubmitRunRequest(_message.Message):
     team: str
     labels: _containers.ScalarMap[str, str]
     queue: str
-    def __init__(self, pipeline_ref: _Optional[_Union[PipelineRef, _Mapping]] = ..., inline_pipeline: _Optional[_Union[InlinePipeline, _Mapping]] = ..., parameters: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., request_id: _Optional[str] = ..., team: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ..., queue: _Optional[str] = ...) -> None: ...
+    experiment: str
+    tags: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, pipeline_ref: _Optional[_Union[PipelineRef, _Mapping]] = ..., inline_pipeline: _Optional[_Union[InlinePipeline, _Mapping]] = ..., parameters: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., request_id: _Optional[str] = ..., team: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ..., queue: _Optional[str] = ..., experiment: _Optional[str] = ..., tags: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class SubmitRunResponse(_message.Message):
     __slots__ = ("run", "created")
@@ -283,7 +300,7 @@ class GetRunResponse(_message.Message):
     def __init__(self, run: _Optional[_Union[Run, _Mapping]] = ...) -> None: ...
 
 class ListRunsRequest(_message.Message):
-    __slots__ = ("page_size", "page_token", "pipeline_name", "state", "team", "start_time", "end_time")
+    __slots__ = ("page_size", "page_token", "pipeline_name", "state", "team", "start_time", "end_time", "experiment", "tag", "order_by")
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     PIPELINE_NAME_FIELD_NUMBER: _ClassVar[int]
@@ -291,6 +308,9 @@ class ListRunsRequest(_message.Message):
     TEAM_FIELD_NUMBER: _ClassVar[int]
     START_TIME_FIELD_NUMBER: _ClassVar[int]
     END_TIME_FIELD_NUMBER: _ClassVar[int]
+    EXPERIMENT_FIELD_NUMBER: _ClassVar[int]
+    TAG_FIELD_NUMBER: _ClassVar[int]
+    ORDER_BY_FIELD_NUMBER: _ClassVar[int]
     page_size: int
     page_token: str
     pipeline_name: str
@@ -298,7 +318,10 @@ class ListRunsRequest(_message.Message):
     team: str
     start_time: _timestamp_pb2.Timestamp
     end_time: _timestamp_pb2.Timestamp
-    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., pipeline_name: _Optional[str] = ..., state: _Optional[_Union[RunState, str]] = ..., team: _Optional[str] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    experiment: str
+    tag: str
+    order_by: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., pipeline_name: _Optional[str] = ..., state: _Optional[_Union[RunState, str]] = ..., team: _Optional[str] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., experiment: _Optional[str] = ..., tag: _Optional[str] = ..., order_by: _Optional[str] = ...) -> None: ...
 
 class ListRunsResponse(_message.Message):
     __slots__ = ("runs", "next_page_token")
@@ -387,3 +410,73 @@ class WatchRunResponse(_message.Message):
     RUN_FIELD_NUMBER: _ClassVar[int]
     run: Run
     def __init__(self, run: _Optional[_Union[Run, _Mapping]] = ...) -> None: ...
+
+class CompareRunsRequest(_message.Message):
+    __slots__ = ("run_ids",)
+    RUN_IDS_FIELD_NUMBER: _ClassVar[int]
+    run_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, run_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class ComparedRun(_message.Message):
+    __slots__ = ("run_id", "experiment", "pipeline_name", "state", "params", "metrics")
+    class ParamsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    class MetricsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: float
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[float] = ...) -> None: ...
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    EXPERIMENT_FIELD_NUMBER: _ClassVar[int]
+    PIPELINE_NAME_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    PARAMS_FIELD_NUMBER: _ClassVar[int]
+    METRICS_FIELD_NUMBER: _ClassVar[int]
+    run_id: str
+    experiment: str
+    pipeline_name: str
+    state: RunState
+    params: _containers.ScalarMap[str, str]
+    metrics: _containers.ScalarMap[str, float]
+    def __init__(self, run_id: _Optional[str] = ..., experiment: _Optional[str] = ..., pipeline_name: _Optional[str] = ..., state: _Optional[_Union[RunState, str]] = ..., params: _Optional[_Mapping[str, str]] = ..., metrics: _Optional[_Mapping[str, float]] = ...) -> None: ...
+
+class CompareRunsResponse(_message.Message):
+    __slots__ = ("runs", "param_names", "metric_names")
+    RUNS_FIELD_NUMBER: _ClassVar[int]
+    PARAM_NAMES_FIELD_NUMBER: _ClassVar[int]
+    METRIC_NAMES_FIELD_NUMBER: _ClassVar[int]
+    runs: _containers.RepeatedCompositeFieldContainer[ComparedRun]
+    param_names: _containers.RepeatedScalarFieldContainer[str]
+    metric_names: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, runs: _Optional[_Iterable[_Union[ComparedRun, _Mapping]]] = ..., param_names: _Optional[_Iterable[str]] = ..., metric_names: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class GetMetricHistoryRequest(_message.Message):
+    __slots__ = ("run_id", "metric")
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    METRIC_FIELD_NUMBER: _ClassVar[int]
+    run_id: str
+    metric: str
+    def __init__(self, run_id: _Optional[str] = ..., metric: _Optional[str] = ...) -> None: ...
+
+class MetricPoint(_message.Message):
+    __slots__ = ("step_name", "step", "value")
+    STEP_NAME_FIELD_NUMBER: _ClassVar[int]
+    STEP_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    step_name: str
+    step: int
+    value: float
+    def __init__(self, step_name: _Optional[str] = ..., step: _Optional[int] = ..., value: _Optional[float] = ...) -> None: ...
+
+class GetMetricHistoryResponse(_message.Message):
+    __slots__ = ("points",)
+    POINTS_FIELD_NUMBER: _ClassVar[int]
+    points: _containers.RepeatedCompositeFieldContainer[MetricPoint]
+    def __init__(self, points: _Optional[_Iterable[_Union[MetricPoint, _Mapping]]] = ...) -> None: ...

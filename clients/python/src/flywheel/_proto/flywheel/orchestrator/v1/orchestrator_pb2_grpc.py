@@ -72,6 +72,16 @@ class OrchestratorServiceStub(object):
                 request_serializer=flywheel_dot_orchestrator_dot_v1_dot_orchestrator__pb2.WatchRunRequest.SerializeToString,
                 response_deserializer=flywheel_dot_orchestrator_dot_v1_dot_orchestrator__pb2.WatchRunResponse.FromString,
                 _registered_method=True)
+        self.CompareRuns = channel.unary_unary(
+                '/flywheel.orchestrator.v1.OrchestratorService/CompareRuns',
+                request_serializer=flywheel_dot_orchestrator_dot_v1_dot_orchestrator__pb2.CompareRunsRequest.SerializeToString,
+                response_deserializer=flywheel_dot_orchestrator_dot_v1_dot_orchestrator__pb2.CompareRunsResponse.FromString,
+                _registered_method=True)
+        self.GetMetricHistory = channel.unary_unary(
+                '/flywheel.orchestrator.v1.OrchestratorService/GetMetricHistory',
+                request_serializer=flywheel_dot_orchestrator_dot_v1_dot_orchestrator__pb2.GetMetricHistoryRequest.SerializeToString,
+                response_deserializer=flywheel_dot_orchestrator_dot_v1_dot_orchestrator__pb2.GetMetricHistoryResponse.FromString,
+                _registered_method=True)
 
 
 class OrchestratorServiceServicer(object):
@@ -130,6 +140,20 @@ class OrchestratorServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CompareRuns(self, request, context):
+        """Runs side by side: each run's parameters and metrics, under the union of their names.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetMetricHistory(self, request, context):
+        """One metric's time series in a run: the points its steps logged with a step index.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_OrchestratorServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -167,6 +191,16 @@ def add_OrchestratorServiceServicer_to_server(servicer, server):
                     servicer.WatchRun,
                     request_deserializer=flywheel_dot_orchestrator_dot_v1_dot_orchestrator__pb2.WatchRunRequest.FromString,
                     response_serializer=flywheel_dot_orchestrator_dot_v1_dot_orchestrator__pb2.WatchRunResponse.SerializeToString,
+            ),
+            'CompareRuns': grpc.unary_unary_rpc_method_handler(
+                    servicer.CompareRuns,
+                    request_deserializer=flywheel_dot_orchestrator_dot_v1_dot_orchestrator__pb2.CompareRunsRequest.FromString,
+                    response_serializer=flywheel_dot_orchestrator_dot_v1_dot_orchestrator__pb2.CompareRunsResponse.SerializeToString,
+            ),
+            'GetMetricHistory': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetMetricHistory,
+                    request_deserializer=flywheel_dot_orchestrator_dot_v1_dot_orchestrator__pb2.GetMetricHistoryRequest.FromString,
+                    response_serializer=flywheel_dot_orchestrator_dot_v1_dot_orchestrator__pb2.GetMetricHistoryResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -361,6 +395,60 @@ class OrchestratorService(object):
             '/flywheel.orchestrator.v1.OrchestratorService/WatchRun',
             flywheel_dot_orchestrator_dot_v1_dot_orchestrator__pb2.WatchRunRequest.SerializeToString,
             flywheel_dot_orchestrator_dot_v1_dot_orchestrator__pb2.WatchRunResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CompareRuns(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/flywheel.orchestrator.v1.OrchestratorService/CompareRuns',
+            flywheel_dot_orchestrator_dot_v1_dot_orchestrator__pb2.CompareRunsRequest.SerializeToString,
+            flywheel_dot_orchestrator_dot_v1_dot_orchestrator__pb2.CompareRunsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetMetricHistory(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/flywheel.orchestrator.v1.OrchestratorService/GetMetricHistory',
+            flywheel_dot_orchestrator_dot_v1_dot_orchestrator__pb2.GetMetricHistoryRequest.SerializeToString,
+            flywheel_dot_orchestrator_dot_v1_dot_orchestrator__pb2.GetMetricHistoryResponse.FromString,
             options,
             channel_credentials,
             insecure,
