@@ -49,6 +49,17 @@ while ((process.cpuUsage(t).user + process.cpuUsage(t).system) / 1000 < ${cpuMs}
   };
 }
 
+/** A command step taking 2 cores until the file `release` exists (at most 2 min): a sure holder. */
+function holdUntil(release: string): MessageInitShape<typeof StepSchema> {
+  const hold = `const fs = require('node:fs'); const until = Date.now() + 120000;
+while (!fs.existsSync(${JSON.stringify(release)}) && Date.now() < until) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);`;
+  return {
+    name: 'hold',
+    kind: { case: 'command', value: { command: [process.execPath, '-e', hold] } },
+    resources: { cpu: 2 },
+  };
+}
+
 /** Polls GetRun until `check` holds. */
 function waitForRun(client: OrchestratorClient, runId: string, what: string, check: (run: Run) => boolean) {
   return waitFor(
@@ -199,9 +210,11 @@ describe('queues, priorities and team quotas', () => {
       { cwd: repoRoot },
     );
     const { client } = orchestrator;
+    // The holder runs until released: Python's start-up on a loaded machine may take longer than any burn.
+    const release = join(stubs, 'release');
     const holder = await submit(
       client,
-      { steps: [burn(2, 600)] },
+      { steps: [holdUntil(release)] },
       { team: 'team-a', queue: 'urgent' },
       'holder',
     );
@@ -210,7 +223,7 @@ describe('queues, priorities and team quotas', () => {
       python,
       [join(repoRoot, 'test/python/queued_run.py'), orchestrator.service.address, 'team-b', 'batch'],
       { env: { ...process.env, PYTHONPATH: stubs }, timeout: 120_000 },
-    );
+    ).finally(() => writeFileSync(release, ''));
     const seen = JSON.parse(stdout) as Record<string, unknown>;
     console.log(`from Python: ${stdout.trim()}`);
     expect(seen).toMatchObject({
@@ -231,19 +244,9 @@ describe('queues, priorities and team quotas', () => {
     const dir = mkdtempSync(join(tmpdir(), 'flywheel-queues-cli-'));
     const release = join(dir, 'release');
     // The holder runs until the test releases it, so the other run is sure to be waiting meanwhile.
-    const hold = `const fs = require('node:fs'); const until = Date.now() + 120000;
-while (!fs.existsSync(${JSON.stringify(release)}) && Date.now() < until) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);`;
     const holder = await submit(
       client,
-      {
-        steps: [
-          {
-            name: 'hold',
-            kind: { case: 'command', value: { command: [process.execPath, '-e', hold] } },
-            resources: { cpu: 2 },
-          },
-        ],
-      },
+      { steps: [holdUntil(release)] },
       { team: 'team-a', queue: 'urgent' },
       'holder',
     );
