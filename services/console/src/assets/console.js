@@ -1,4 +1,4 @@
-// Draws every <canvas data-chart="bar|doughnut|time" data-source="<id>"> with Chart.js from the
+// Draws every <canvas data-chart="bar|doughnut|time|series" data-source="<id>"> with Chart.js from the
 // JSON in <script type="application/json" id="<id>">, on load and after each htmx swap.
 /* global Chart, htmx */
 function drawCharts(root) {
@@ -15,7 +15,12 @@ function drawCharts(root) {
         y: { beginAtZero: true },
       };
     }
-    new Chart(canvas, { type: kind === 'time' ? 'line' : kind, data, options });
+    if (kind === 'series') {
+      // A metric's history: {x: step index, y: value} points, one line per run.
+      options.scales = { x: { type: 'linear', title: { display: true, text: 'step' } } };
+    }
+    const type = kind === 'time' || kind === 'series' ? 'line' : kind;
+    new Chart(canvas, { type, data, options });
     canvas.dataset.drawn = 'true';
   }
   document.body.dataset.chartsDrawn = String(root.querySelectorAll('canvas[data-drawn]').length);

@@ -66,14 +66,16 @@ async function handle(
       layout('Not found', html`<p>No page at ${url.pathname}.</p>`).text,
     );
   try {
-    send(res, 200, 'text/html; charset=utf-8', (await page(ctx)).text);
+    send(res, 200, 'text/html; charset=utf-8', (await page({ ...ctx, query: url.searchParams })).text);
   } catch (error) {
     // A service's refusal is shown as it said it (NOT_FOUND, PERMISSION_DENIED…), not hidden.
     const status = isAppError(error, 'not_found')
       ? 404
       : isAppError(error, 'permission_denied') || isAppError(error, 'unauthenticated')
         ? 403
-        : 502;
+        : isAppError(error, 'invalid_argument')
+          ? 400
+          : 502;
     log.warn('page failed', { path: url.pathname, error: messageOf(error) });
     send(
       res,

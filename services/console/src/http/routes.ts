@@ -1,6 +1,9 @@
 import { alertsPage } from '../pages/alerts-page.ts';
+import { comparePage } from '../pages/compare-page.ts';
 import { deploymentPage, deploymentsPage } from '../pages/deployments-page.ts';
 import { driftIndexPage, driftPage } from '../pages/drift-page.ts';
+import { experimentPage } from '../pages/experiment-page.ts';
+import { experimentsPage } from '../pages/experiments-page.ts';
 import { leadTimePage } from '../pages/lead-time-page.ts';
 import { modelPage } from '../pages/model-page.ts';
 import { modelsPage } from '../pages/models-page.ts';
@@ -19,6 +22,9 @@ const routes: readonly (readonly [RegExp, Render])[] = [
   [/^\/runs$/, runsPage],
   [/^\/runs\/([^/]+)$/, runPage],
   [/^\/runs\/([^/]+)\/detail$/, runDetail],
+  [/^\/experiments$/, experimentsPage],
+  [/^\/experiments\/([^/]+)$/, experimentPage],
+  [/^\/compare$/, comparePage],
   [/^\/deployments$/, deploymentsPage],
   [/^\/deployments\/([^/]+)$/, deploymentPage],
   [/^\/drift$/, driftIndexPage],

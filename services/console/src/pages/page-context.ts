@@ -4,4 +4,6 @@ import type { ConsoleClients } from '../clients.ts';
 export interface PageContext {
   clients: ConsoleClients;
   traceUrl: string | undefined;
+  /** The request's query string: a page's filters, sort order and picked runs (absent: none). */
+  query?: URLSearchParams;
 }

@@ -4,6 +4,7 @@ import { graphSvg } from '../view/graph-svg.ts';
 import { type Html, html } from '../view/html.ts';
 import { layout } from '../view/layout.ts';
 import { traceLink } from '../view/trace-link.ts';
+import { experimentLink } from './experiment-link.ts';
 import type { PageContext } from './page-context.ts';
 
 const finished = new Set([RunState.SUCCEEDED, RunState.FAILED, RunState.CANCELLED]);
@@ -40,7 +41,7 @@ export async function runDetail(ctx: PageContext, runId: string): Promise<Html> 
     ? html` hx-get="/runs/${encodeURIComponent(runId)}/detail" hx-trigger="every 2s" hx-swap="outerHTML"`
     : html``;
   return html`<section id="run-detail"${refresh}>
-<p>pipeline <b>${run.pipelineName}</b> (revision ${run.pipelineRevision}) · team ${run.team} · ${badge(enumName(RunState, run.state))}
+<p>pipeline <b>${run.pipelineName}</b> (revision ${run.pipelineRevision}) · experiment ${experimentLink(run.experiment || run.pipelineName)}${run.tags.map((t) => html` <span class="chip">${t}</span>`)} · team ${run.team} · ${badge(enumName(RunState, run.state))}
 · created ${when(run.createTime)} · took ${duration(between(run.startTime, run.endTime))} · ${traceLink(ctx.traceUrl, run.traceId)}</p>
 ${run.failure ? html`<p class="error">failed: ${run.failure.message}</p>` : ''}
 <h2>DAG</h2>

@@ -3,6 +3,7 @@ import { type Html, html } from './html.ts';
 const nav = [
   ['/models', 'Models'],
   ['/runs', 'Runs'],
+  ['/experiments', 'Experiments'],
   ['/deployments', 'Deployments'],
   ['/drift', 'Drift'],
   ['/alerts', 'Alerts'],

@@ -1,6 +1,9 @@
 import { AppError } from '@flywheel/core';
 import type { BinaryClassificationMetrics } from '@flywheel/ml';
 
+// The steps' and the console's one rule of which way a metric is better.
+export { lowerIsBetter } from '@flywheel/ml/metric-direction';
+
 /** Metrics as steps output them (and the registry stores them): snake_case name → number. */
 export type MetricsOutput = Record<string, number>;
 
@@ -17,24 +20,6 @@ export function toMetricsOutput(metrics: BinaryClassificationMetrics): MetricsOu
     roc_auc: metrics.rocAuc,
     brier_score: metrics.brierScore,
   };
-}
-
-const lowerIsBetterMetrics: ReadonlySet<string> = new Set([
-  'log_loss',
-  'brier',
-  'brier_score',
-  'mse',
-  'rmse',
-  'mae',
-]);
-
-/**
- * Whether a smaller value of `metric` is better: losses and errors (`log_loss`, `brier_score`/`brier`,
- * `mse`, `rmse`, `mae`, any `*_loss` or `*_error`); every other metric (`roc_auc`, `accuracy`, …) is
- * better when larger.
- */
-export function lowerIsBetter(metric: string): boolean {
-  return lowerIsBetterMetrics.has(metric) || metric.endsWith('_loss') || metric.endsWith('_error');
 }
 
 /**
