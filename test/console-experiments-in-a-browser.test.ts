@@ -261,4 +261,12 @@ describe('experiments in the web console, clicked through in chromium', () => {
     await page.waitForURL(/\/experiments\/knn-baseline$/);
     expect(await rowOrder()).toEqual([ids.knn]);
   });
+
+  it("shows the orchestrator's refusals: a bad order is 400 naming order_by, an unknown run 404", async () => {
+    const badOrder = await page.goto(`${base}/experiments/${experiment}?order=create_time`);
+    expect(badOrder?.status()).toBe(400);
+    expect(await page.locator('main .error').textContent()).toContain('order_by');
+    const unknown = await page.goto(`${base}/compare?run=${ids.lr1}&run=no-such-run`);
+    expect(unknown?.status()).toBe(404);
+  });
 });
