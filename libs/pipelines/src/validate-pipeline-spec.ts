@@ -62,6 +62,11 @@ export function validatePipelineSpec(
   }
   const executors = options.executors === undefined ? undefined : new Set(options.executors);
   for (const [i, step] of spec.steps.entries()) checkKind(step, `${field}.steps[${i}]`, builtins, executors);
+  // The contract is published ahead of the engine: refused until the orchestrator runs it.
+  for (const [i, step] of spec.steps.entries()) {
+    if (step.forEach)
+      throw AppError.invalidArgument(`${field}.steps[${i}].for_each`, 'is not implemented yet');
+  }
   for (const [i, step] of spec.steps.entries()) {
     for (const [k, dependency] of step.dependsOn.entries()) {
       if (!indexByName.has(dependency)) {
