@@ -5,6 +5,9 @@
 // may contain `${...}` references, resolved just before use:
 //   ${params.<name>}                 a run parameter
 //   ${steps.<step>.outputs.<key>}    an output of a step this step depends on
+//   ${steps.<step>.outputs}          all its outputs, as an object
+//   ${for_each.item}, ${for_each.item.<field>}, ${for_each.index}
+//                                    (a step with for_each only) the iteration's item and index
 //   ${run.id}, ${run.pipeline_name}  the run itself
 //   ${event.<field path>}            (trigger rules only) the matched event's data, e.g.
 //                                    ${event.model_name}; ${event.ce.subject} for CloudEvent
@@ -209,9 +212,10 @@ export declare const StepSchema: GenMessage<Step>;
  * templates `${for_each.item}` is the item (keeping its JSON type when the whole string;
  * `${for_each.item.<field>}` for an object's field) and `${for_each.index}` its index, from 0;
  * both are refused with INVALID_ARGUMENT in a step without `for_each`. The step's outputs are,
- * per output key, the list of the iterations' values in index order. An empty list succeeds
- * with zero iterations; the step fails when any iteration fails after its retries (iterations
- * not yet started are not started; running ones are cancelled).
+ * per output key, the list of the iterations' values in index order (null where one did not set
+ * the key). An empty list succeeds with zero iterations and empty outputs; the step fails when
+ * any iteration fails after its retries (running iterations are cancelled, those not started end
+ * CANCELLED). Iterations' metrics are on StepRun.iterations[].metrics, not in Run.metrics.
  *
  * @generated from message flywheel.common.v1.ForEach
  */
@@ -228,7 +232,8 @@ export declare type ForEach = Message<"flywheel.common.v1.ForEach"> & {
   items: string;
 
   /**
-   * Iterations running at once; 0 means bounded only by max_parallel_steps and the executor.
+   * Iterations running at once; 0 means max_parallel_steps when set, else only the executor's
+   * job slots. The step itself counts as one toward max_parallel_steps.
    *
    * @generated from field: int32 parallelism = 2;
    */

@@ -5,6 +5,9 @@
 // may contain `${...}` references, resolved just before use:
 //   ${params.<name>}                 a run parameter
 //   ${steps.<step>.outputs.<key>}    an output of a step this step depends on
+//   ${steps.<step>.outputs}          all its outputs, as an object
+//   ${for_each.item}, ${for_each.item.<field>}, ${for_each.index}
+//                                    (a step with for_each only) the iteration's item and index
 //   ${run.id}, ${run.pipeline_name}  the run itself
 //   ${event.<field path>}            (trigger rules only) the matched event's data, e.g.
 //                                    ${event.model_name}; ${event.ce.subject} for CloudEvent

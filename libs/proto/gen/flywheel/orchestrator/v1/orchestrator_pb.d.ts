@@ -303,8 +303,9 @@ export declare type StepRun = Message<"flywheel.orchestrator.v1.StepRun"> & {
   endTime?: Timestamp | undefined;
 
   /**
-   * For a step with `for_each`: one entry per iteration started (or finished), in index order,
-   * each named `<step>[<index>]` with its own state, attempts, outputs and metrics. The parent
+   * For a step with `for_each`: one entry per item once the items are resolved (PENDING until
+   * started), in index order, each named `<step>[<index>]` with its own state, attempts, outputs
+   * and metrics; the parent has no attempts of its own. The parent
    * is RUNNING while any iteration runs, SUCCEEDED when all did, FAILED when one failed after
    * its retries; its `outputs` hold, per key, the list of the iterations' values by index.
    *
