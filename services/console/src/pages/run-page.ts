@@ -1,4 +1,11 @@
-import { LogStream, RunState, StepState } from '@flywheel/proto/flywheel/orchestrator/v1/orchestrator_pb.js';
+import { toJson } from '@bufbuild/protobuf';
+import { ValueSchema } from '@bufbuild/protobuf/wkt';
+import {
+  LogStream,
+  RunState,
+  type StepRun,
+  StepState,
+} from '@flywheel/proto/flywheel/orchestrator/v1/orchestrator_pb.js';
 import { badge, between, duration, enumName, when } from '../view/format.ts';
 import { graphSvg } from '../view/graph-svg.ts';
 import { type Html, html } from '../view/html.ts';
@@ -48,15 +55,17 @@ ${run.failure ? html`<p class="error">failed: ${run.failure.message}</p>` : ''}
 ${graphSvg(nodes, edges, 'run-dag')}
 <h2>Steps</h2>
 <table data-testid="steps"><thead><tr><th>step</th><th>state</th><th>attempts</th><th>started</th><th>duration</th><th>failure</th></tr></thead>
-<tbody>${run.steps.map(
-    (
-      s,
-    ) => html`<tr><td>${s.name}</td><td>${badge(enumName(StepState, s.state))}</td><td>${s.attempts.length}</td>
-<td>${when(s.startTime)}</td><td>${duration(between(s.startTime, s.endTime))}</td><td>${s.failure?.message}</td></tr>`,
-  )}</tbody></table>
+<tbody>${run.steps.flatMap((s) => [stepRow(s), ...s.iterations.map((it) => stepRow(it, true))])}</tbody></table>
 <h2>Logs</h2>
 ${await runLogs(ctx, runId)}
 </section>`;
+}
+
+/** A step's row; a for_each iteration's is indented, with its item. */
+function stepRow(s: StepRun, iteration = false): Html {
+  const item = iteration && s.item ? ` ${JSON.stringify(toJson(ValueSchema, s.item))}` : '';
+  return html`<tr${iteration ? html` class="iteration"` : html``}><td>${iteration ? '↳ ' : ''}${s.name}${item}</td><td>${badge(enumName(StepState, s.state))}</td><td>${s.attempts.length}</td>
+<td>${when(s.startTime)}</td><td>${duration(between(s.startTime, s.endTime))}</td><td>${s.failure?.message}</td></tr>`;
 }
 
 /** The last lines of every step's latest attempt (StreamJobLogs without follow). */

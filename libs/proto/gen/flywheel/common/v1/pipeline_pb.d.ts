@@ -5,6 +5,9 @@
 // may contain `${...}` references, resolved just before use:
 //   ${params.<name>}                 a run parameter
 //   ${steps.<step>.outputs.<key>}    an output of a step this step depends on
+//   ${steps.<step>.outputs}          all its outputs, as an object
+//   ${for_each.item}, ${for_each.item.<field>}, ${for_each.index}
+//                                    (a step with for_each only) the iteration's item and index
 //   ${run.id}, ${run.pipeline_name}  the run itself
 //   ${event.<field path>}            (trigger rules only) the matched event's data, e.g.
 //                                    ${event.model_name}; ${event.ce.subject} for CloudEvent
@@ -183,11 +186,18 @@ export declare type Step = Message<"flywheel.common.v1.Step"> & {
   /**
    * Expression over templates, e.g. "${steps.evaluate.outputs.passed} == true"; when false the
    * step is SKIPPED. A skipped step counts as done for `depends_on`, so dependents decide with
-   * their own condition. Empty means always run.
+   * their own condition. Empty means always run. With `for_each`, evaluated once for the step.
    *
    * @generated from field: string condition = 9;
    */
   condition: string;
+
+  /**
+   * Runs the step once per item of a list (a dynamic fan-out); unset means once.
+   *
+   * @generated from field: flywheel.common.v1.ForEach for_each = 10;
+   */
+  forEach?: ForEach | undefined;
 };
 
 /**
@@ -195,6 +205,46 @@ export declare type Step = Message<"flywheel.common.v1.Step"> & {
  * Use `create(StepSchema)` to create a new message.
  */
 export declare const StepSchema: GenMessage<Step>;
+
+/**
+ * A step run once per item: each iteration is its own job (retries, timeout, resources and
+ * executor as for a normal step), named `<step>[<index>]` in the run status. Inside the step's
+ * templates `${for_each.item}` is the item (keeping its JSON type when the whole string;
+ * `${for_each.item.<field>}` for an object's field) and `${for_each.index}` its index, from 0;
+ * both are refused with INVALID_ARGUMENT in a step without `for_each`. The step's outputs are,
+ * per output key, the list of the iterations' values in index order (null where one did not set
+ * the key). An empty list succeeds with zero iterations and empty outputs; the step fails when
+ * any iteration fails after its retries (running iterations are cancelled, those not started end
+ * CANCELLED). Iterations' metrics are on StepRun.iterations[].metrics, not in Run.metrics.
+ *
+ * @generated from message flywheel.common.v1.ForEach
+ */
+export declare type ForEach = Message<"flywheel.common.v1.ForEach"> & {
+  /**
+   * A template resolving to a JSON list: a run parameter (`${params.learning_rates}`), a literal
+   * JSON list (`[0.01, 0.1]`), or a step output (`${steps.split.outputs.shards}`, known when that
+   * step finishes; the step must depend on it). Not a list, or more than 1000 items, is refused:
+   * at submit (INVALID_ARGUMENT naming `steps[i].for_each.items`) when known then, otherwise the
+   * step fails with a Failure naming that field.
+   *
+   * @generated from field: string items = 1;
+   */
+  items: string;
+
+  /**
+   * Iterations running at once; 0 means max_parallel_steps when set, else only the executor's
+   * job slots. The step itself counts as one toward max_parallel_steps.
+   *
+   * @generated from field: int32 parallelism = 2;
+   */
+  parallelism: number;
+};
+
+/**
+ * Describes the message flywheel.common.v1.ForEach.
+ * Use `create(ForEachSchema)` to create a new message.
+ */
+export declare const ForEachSchema: GenMessage<ForEach>;
 
 /**
  * A step implemented by Flywheel itself.

@@ -9,7 +9,7 @@ import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobu
 import type { JsonObject, Message } from "@bufbuild/protobuf";
 import type { Failure, PipelineSpec, Resources } from "../../common/v1/pipeline_pb.js";
 import type { RunTrigger } from "../../common/v1/trigger_pb.js";
-import type { Timestamp } from "@bufbuild/protobuf/wkt";
+import type { Timestamp, Value } from "@bufbuild/protobuf/wkt";
 import type { Principal } from "../../common/v1/principal_pb.js";
 
 /**
@@ -301,6 +301,39 @@ export declare type StepRun = Message<"flywheel.orchestrator.v1.StepRun"> & {
    * @generated from field: google.protobuf.Timestamp end_time = 7;
    */
   endTime?: Timestamp | undefined;
+
+  /**
+   * For a step with `for_each`: one entry per item once the items are resolved (PENDING until
+   * started), in index order, each named `<step>[<index>]` with its own state, attempts, outputs
+   * and metrics; the parent has no attempts of its own. The parent
+   * is RUNNING while any iteration runs, SUCCEEDED when all did, FAILED when one failed after
+   * its retries; its `outputs` hold, per key, the list of the iterations' values by index.
+   *
+   * @generated from field: repeated flywheel.orchestrator.v1.StepRun iterations = 8;
+   */
+  iterations: StepRun[];
+
+  /**
+   * Set on an iteration: its index, from 0.
+   *
+   * @generated from field: int32 index = 9;
+   */
+  index: number;
+
+  /**
+   * Set on an iteration: its item.
+   *
+   * @generated from field: google.protobuf.Value item = 10;
+   */
+  item?: Value | undefined;
+
+  /**
+   * Final values of the metrics the step (or iteration) logged. Iterations' metrics are here
+   * only, not in Run.metrics.
+   *
+   * @generated from field: map<string, double> metrics = 11;
+   */
+  metrics: { [key: string]: number };
 };
 
 /**

@@ -61,7 +61,7 @@ class ParameterSpec(_message.Message):
     def __init__(self, name: _Optional[str] = ..., description: _Optional[str] = ..., default_value: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., required: bool = ...) -> None: ...
 
 class Step(_message.Message):
-    __slots__ = ("name", "builtin", "command", "depends_on", "parameters", "retry", "timeout", "resources", "condition")
+    __slots__ = ("name", "builtin", "command", "depends_on", "parameters", "retry", "timeout", "resources", "condition", "for_each")
     NAME_FIELD_NUMBER: _ClassVar[int]
     BUILTIN_FIELD_NUMBER: _ClassVar[int]
     COMMAND_FIELD_NUMBER: _ClassVar[int]
@@ -71,6 +71,7 @@ class Step(_message.Message):
     TIMEOUT_FIELD_NUMBER: _ClassVar[int]
     RESOURCES_FIELD_NUMBER: _ClassVar[int]
     CONDITION_FIELD_NUMBER: _ClassVar[int]
+    FOR_EACH_FIELD_NUMBER: _ClassVar[int]
     name: str
     builtin: BuiltinStep
     command: CommandStep
@@ -80,7 +81,16 @@ class Step(_message.Message):
     timeout: _duration_pb2.Duration
     resources: Resources
     condition: str
-    def __init__(self, name: _Optional[str] = ..., builtin: _Optional[_Union[BuiltinStep, _Mapping]] = ..., command: _Optional[_Union[CommandStep, _Mapping]] = ..., depends_on: _Optional[_Iterable[str]] = ..., parameters: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., retry: _Optional[_Union[RetryPolicy, _Mapping]] = ..., timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., resources: _Optional[_Union[Resources, _Mapping]] = ..., condition: _Optional[str] = ...) -> None: ...
+    for_each: ForEach
+    def __init__(self, name: _Optional[str] = ..., builtin: _Optional[_Union[BuiltinStep, _Mapping]] = ..., command: _Optional[_Union[CommandStep, _Mapping]] = ..., depends_on: _Optional[_Iterable[str]] = ..., parameters: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., retry: _Optional[_Union[RetryPolicy, _Mapping]] = ..., timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., resources: _Optional[_Union[Resources, _Mapping]] = ..., condition: _Optional[str] = ..., for_each: _Optional[_Union[ForEach, _Mapping]] = ...) -> None: ...
+
+class ForEach(_message.Message):
+    __slots__ = ("items", "parallelism")
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    PARALLELISM_FIELD_NUMBER: _ClassVar[int]
+    items: str
+    parallelism: int
+    def __init__(self, items: _Optional[str] = ..., parallelism: _Optional[int] = ...) -> None: ...
 
 class BuiltinStep(_message.Message):
     __slots__ = ("name",)

@@ -175,7 +175,14 @@ class RunAdmission(_message.Message):
     def __init__(self, state: _Optional[_Union[AdmissionState, str]] = ..., position: _Optional[int] = ..., queued_since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., admit_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., reason: _Optional[str] = ..., demand: _Optional[_Union[_pipeline_pb2.Resources, _Mapping]] = ..., jobs: _Optional[int] = ..., priority: _Optional[int] = ...) -> None: ...
 
 class StepRun(_message.Message):
-    __slots__ = ("name", "state", "attempts", "outputs", "failure", "start_time", "end_time")
+    __slots__ = ("name", "state", "attempts", "outputs", "failure", "start_time", "end_time", "iterations", "index", "item", "metrics")
+    class MetricsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: float
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[float] = ...) -> None: ...
     NAME_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
@@ -183,6 +190,10 @@ class StepRun(_message.Message):
     FAILURE_FIELD_NUMBER: _ClassVar[int]
     START_TIME_FIELD_NUMBER: _ClassVar[int]
     END_TIME_FIELD_NUMBER: _ClassVar[int]
+    ITERATIONS_FIELD_NUMBER: _ClassVar[int]
+    INDEX_FIELD_NUMBER: _ClassVar[int]
+    ITEM_FIELD_NUMBER: _ClassVar[int]
+    METRICS_FIELD_NUMBER: _ClassVar[int]
     name: str
     state: StepState
     attempts: _containers.RepeatedCompositeFieldContainer[Job]
@@ -190,7 +201,11 @@ class StepRun(_message.Message):
     failure: _pipeline_pb2.Failure
     start_time: _timestamp_pb2.Timestamp
     end_time: _timestamp_pb2.Timestamp
-    def __init__(self, name: _Optional[str] = ..., state: _Optional[_Union[StepState, str]] = ..., attempts: _Optional[_Iterable[_Union[Job, _Mapping]]] = ..., outputs: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., failure: _Optional[_Union[_pipeline_pb2.Failure, _Mapping]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    iterations: _containers.RepeatedCompositeFieldContainer[StepRun]
+    index: int
+    item: _struct_pb2.Value
+    metrics: _containers.ScalarMap[str, float]
+    def __init__(self, name: _Optional[str] = ..., state: _Optional[_Union[StepState, str]] = ..., attempts: _Optional[_Iterable[_Union[Job, _Mapping]]] = ..., outputs: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., failure: _Optional[_Union[_pipeline_pb2.Failure, _Mapping]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., iterations: _Optional[_Iterable[_Union[StepRun, _Mapping]]] = ..., index: _Optional[int] = ..., item: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., metrics: _Optional[_Mapping[str, float]] = ...) -> None: ...
 
 class Job(_message.Message):
     __slots__ = ("id", "run_id", "step_name", "attempt", "state", "executor", "executor_ref", "exit_code", "failure", "create_time", "start_time", "end_time", "requested", "usage")
