@@ -15,6 +15,7 @@ import inspect
 import json
 import re
 import sys
+import typing
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import timedelta
 from pathlib import Path
@@ -310,9 +311,7 @@ class StepFunction(Generic[P, R]):
             step.retry.max_attempts = o.retries + 1
         if o.timeout is not None:
             step.timeout.FromTimedelta(_timedelta(o.timeout))
-        returns = self.signature.return_annotation
-        returns = _resolve(self.fn, returns)
-        return _add(builder, step, arguments, after, f"{module}.{self.fn.__qualname__}", returns if isinstance(returns, type) else None)
+        return _add(builder, step, arguments, after, f"{module}.{self.fn.__qualname__}", _returns(self.fn))
 
 
 def step(
@@ -535,14 +534,13 @@ def _mebibytes(value: int | str) -> int:
     return int(match.group(1)) * {"Mi": 1, "Gi": 1024, "Ti": 1024 * 1024}[match.group(2)]
 
 
-def _resolve(fn: Callable[..., Any], annotation: Any) -> Any:
-    """A string annotation (`from __future__ import annotations`) evaluated in the function's module."""
-    if isinstance(annotation, str):
-        try:
-            return eval(annotation, getattr(fn, "__globals__", {}))  # noqa: S307 - the user's own annotation
-        except Exception:  # noqa: BLE001 - an unresolvable annotation only loses output-name checks
-            return None
-    return None if annotation is inspect.Signature.empty else annotation
+def _returns(fn: Callable[..., Any]) -> type | None:
+    """The function's return annotation as a class (string annotations resolved), else None."""
+    try:
+        returns = typing.get_type_hints(fn).get("return")
+    except Exception:  # noqa: BLE001 - an unresolvable annotation only loses the output-name check
+        return None
+    return returns if isinstance(returns, type) else None
 
 
 def _importable(fn: Callable[..., Any]) -> tuple[str, Path | None]:
