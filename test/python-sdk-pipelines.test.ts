@@ -83,6 +83,27 @@ describe('pipelines in Python (clients/python flywheel.pipelines), against the e
         },
       },
       map_equals_loop: true,
+      dynamic: {
+        total: { depends_on: [], items: '', parameters: { values: [1], note: 'shards' }, builtin: '' },
+        scale: {
+          depends_on: ['total'],
+          items: '${steps.total.outputs.shards}',
+          parameters: { x: '${for_each.item.size}', factor: '${for_each.index}' },
+          builtin: '',
+        },
+        'scale-2': {
+          depends_on: ['scale'],
+          items: '[1, 2.5]',
+          parameters: { x: '${for_each.item}' },
+          builtin: '',
+        },
+        'file-to-blob': {
+          depends_on: ['total'],
+          items: '',
+          parameters: { path: '${steps.total.outputs.note}', format: 'onnx' },
+          builtin: 'file-to-blob',
+        },
+      },
       refused_while_compiling: { missing_argument: true, undeclared_parameter: true, for_each_outside: true },
       apply: { created: 1, again: 1, stored_equal: true },
       run: {

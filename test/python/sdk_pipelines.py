@@ -51,6 +51,29 @@ mapped_train = mapped.compile().steps[0]
 mapped_train.for_each.parallelism = 2  # the loop above asked for 2 at once
 seen["map_equals_loop"] = mapped_train == train
 
+# A dynamic fan-out over another step's output, an item's field and index, a literal list, a built-in step.
+@flywheel.pipeline(name="dsl-dynamic")
+def dynamic(params):
+    shards = dsl_chain.total(values=[1.0], note="shards")
+    for shard in flywheel.for_each(shards.outputs.shards):
+        scaled = dsl_chain.scale(x=shard["size"], factor=shard.index)
+    for x in flywheel.for_each([1, 2.5]):
+        dsl_chain.scale(x=x, after=[scaled])
+    stored = flywheel.builtin("file-to-blob", path=shards.outputs.note, format="onnx")
+    return {"sizes": scaled.outputs.value, "sha256": stored.outputs.sha256}
+
+
+steps = {s.name: s for s in dynamic.compile().steps}
+seen["dynamic"] = {
+    name: {
+        "depends_on": list(s.depends_on),
+        "items": s.for_each.items,
+        "parameters": json_format.MessageToDict(s.parameters),
+        "builtin": s.builtin.name,
+    }
+    for name, s in steps.items()
+}
+
 # Mistakes the types catch, while compiling.
 refused = {}
 try:
