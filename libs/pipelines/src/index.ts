@@ -1,4 +1,5 @@
 export { ancestorsOf, topologicalOrder } from './dag-order.ts';
+export { checkForEachItemsKnownNow, forEachItemsOf, maxForEachItems, parameterDefaults } from './for-each.ts';
 export { type PipelineScope, pipelineReferenceProblem, pipelineResolver } from './pipeline-references.ts';
 export { checkParameterNames, resolveRunParameters } from './run-parameters.ts';
 export {

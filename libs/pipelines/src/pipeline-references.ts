@@ -9,11 +9,14 @@ export interface PipelineScope {
   readonly steps: Readonly<Record<string, Readonly<Record<string, JsonValue>>>>;
   /** `${run.id}`, `${run.pipeline_name}`. */
   readonly run: { readonly id: string; readonly pipeline_name: string };
+  /** `${for_each.item[.<path>]}`, `${for_each.index}`: set for an iteration of a `for_each` step. */
+  readonly forEach?: { readonly item: JsonValue; readonly index: number };
 }
 
 /**
  * What is wrong with the shape of a pipeline reference, needing no run to see; undefined when it
- * is one of `params.<name>…`, `steps.<step>.outputs.<key>…`, `run.id`, `run.pipeline_name`.
+ * is one of `params.<name>…`, `steps.<step>.outputs[.<key>…]`, `run.id`, `run.pipeline_name`,
+ * `for_each.item…`, `for_each.index`.
  */
 export function pipelineReferenceProblem(reference: string): string | undefined {
   const parts = reference.split('.');
@@ -25,11 +28,18 @@ export function pipelineReferenceProblem(reference: string): string | undefined 
       : 'expected run.id or run.pipeline_name';
   }
   if (root === 'steps') {
-    return parts.length >= 4 && parts[1] && parts[2] === 'outputs' && parts[3]
+    // `steps.<step>.outputs` alone is the whole outputs object.
+    return parts.length >= 3 && parts[1] && parts[2] === 'outputs' && parts[3] !== ''
       ? undefined
-      : 'expected steps.<step>.outputs.<key>';
+      : 'expected steps.<step>.outputs[.<key>]';
   }
-  return `unknown root "${root}" (params, steps, run)`;
+  if (root === 'for_each') {
+    return (parts[1] === 'index' && parts.length === 2) ||
+      (parts[1] === 'item' && !parts.slice(2).includes(''))
+      ? undefined
+      : 'expected for_each.item[.<field>] or for_each.index';
+  }
+  return `unknown root "${root}" (params, steps, run, for_each)`;
 }
 
 /**
@@ -50,6 +60,10 @@ export function pipelineResolver(scope: PipelineScope): ResolveReference {
     } else if (parts[0] === 'run') {
       value = scope.run;
       path = parts.slice(1);
+    } else if (parts[0] === 'for_each') {
+      if (!scope.forEach) throw new TemplateError(reference, 'only a step with for_each has an item');
+      value = parts[1] === 'index' ? scope.forEach.index : scope.forEach.item;
+      path = parts.slice(2);
     } else {
       const outputs = scope.steps[parts[1] ?? ''];
       if (!outputs)

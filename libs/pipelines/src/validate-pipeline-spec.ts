@@ -2,6 +2,7 @@ import { durationMs } from '@bufbuild/protobuf/wkt';
 import { AppError } from '@flywheel/core';
 import type { PipelineSpec, Step } from '@flywheel/proto/flywheel/common/v1/pipeline_pb.js';
 import { ancestorsOf } from './dag-order.ts';
+import { checkForEachItemsKnownNow, parameterDefaults } from './for-each.ts';
 import { pipelineReferenceProblem } from './pipeline-references.ts';
 import { referencesIn, stringsIn } from './templates.ts';
 
@@ -62,11 +63,6 @@ export function validatePipelineSpec(
   }
   const executors = options.executors === undefined ? undefined : new Set(options.executors);
   for (const [i, step] of spec.steps.entries()) checkKind(step, `${field}.steps[${i}]`, builtins, executors);
-  // The contract is published ahead of the engine: refused until the orchestrator runs it.
-  for (const [i, step] of spec.steps.entries()) {
-    if (step.forEach)
-      throw AppError.invalidArgument(`${field}.steps[${i}].for_each`, 'is not implemented yet');
-  }
   for (const [i, step] of spec.steps.entries()) {
     for (const [k, dependency] of step.dependsOn.entries()) {
       if (!indexByName.has(dependency)) {
@@ -98,16 +94,34 @@ export function validatePipelineSpec(
     if (step.timeout && durationMs(step.timeout) < 0) {
       throw AppError.invalidArgument(`${field}.steps[${i}].timeout`, 'must not be negative');
     }
+    if (step.forEach && step.forEach.items.trim() === '')
+      throw AppError.invalidArgument(
+        `${field}.steps[${i}].for_each.items`,
+        'must name the list to iterate over',
+      );
+    if (step.forEach && step.forEach.parallelism < 0)
+      throw AppError.invalidArgument(`${field}.steps[${i}].for_each.parallelism`, 'must not be negative');
   }
 
   const scope = { parameters: parameterNames, stepsInPipeline: new Set(indexByName.keys()) };
   const ancestors = ancestorsOf(spec.steps);
   for (const [i, step] of spec.steps.entries()) {
     const upstream = ancestors.get(step.name) ?? new Set<string>();
-    for (const { field: at, text } of stepTemplates(step, `${field}.steps[${i}]`)) {
-      for (const reference of referencesIn(text, at)) checkReference(reference, at, scope, upstream);
+    for (const { field: at, text, iterated } of stepTemplates(step, `${field}.steps[${i}]`)) {
+      for (const reference of referencesIn(text, at)) {
+        checkReference(reference, at, scope, upstream);
+        if (reference.startsWith('for_each.') && !iterated) {
+          const why = !step.forEach
+            ? `only a step with for_each has an item (set steps[${i}].for_each)`
+            : at.endsWith('.condition')
+              ? 'the condition is evaluated once for the step, not per iteration'
+              : 'the items cannot refer to an iteration';
+          throw AppError.invalidArgument(at, `\${${reference}}: ${why}`);
+        }
+      }
     }
   }
+  checkForEachItemsKnownNow(spec, parameterDefaults(spec), field);
   for (const [name, template] of Object.entries(spec.outputs)) {
     for (const reference of referencesIn(template, `${field}.outputs[${name}]`)) {
       checkReference(reference, `${field}.outputs[${name}]`, scope, undefined);
@@ -186,17 +200,24 @@ function checkReference(
   }
 }
 
-/** The strings of a step that may hold templates, with their field paths. */
-function stepTemplates(step: Step, field: string): { field: string; text: string }[] {
-  const found = stringsIn(step.parameters, `${field}.parameters`);
-  if (step.condition) found.push({ field: `${field}.condition`, text: step.condition });
+/**
+ * The strings of a step that may hold templates, with their field paths; `iterated` when they are
+ * rendered per iteration of a `for_each` step (so may use `${for_each.…}`).
+ */
+function stepTemplates(step: Step, field: string): { field: string; text: string; iterated: boolean }[] {
+  const iterated = step.forEach !== undefined;
+  const found = stringsIn(step.parameters, `${field}.parameters`).map((s) => ({ ...s, iterated }));
+  if (step.condition) found.push({ field: `${field}.condition`, text: step.condition, iterated: false });
+  if (step.forEach)
+    found.push({ field: `${field}.for_each.items`, text: step.forEach.items, iterated: false });
   if (step.kind.case === 'command') {
     const command = step.kind.value;
     for (const [i, arg] of command.command.entries())
-      found.push({ field: `${field}.command.command[${i}]`, text: arg });
+      found.push({ field: `${field}.command.command[${i}]`, text: arg, iterated });
     for (const [name, value] of Object.entries(command.env))
-      found.push({ field: `${field}.command.env[${name}]`, text: value });
-    if (command.workingDir) found.push({ field: `${field}.command.working_dir`, text: command.workingDir });
+      found.push({ field: `${field}.command.env[${name}]`, text: value, iterated });
+    if (command.workingDir)
+      found.push({ field: `${field}.command.working_dir`, text: command.workingDir, iterated });
   }
   return found;
 }

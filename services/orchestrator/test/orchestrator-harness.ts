@@ -10,6 +10,7 @@ import { createMemoryBus, type EventBus, type MemoryBus } from '@flywheel/bus';
 import type { Env } from '@flywheel/core';
 import { type CloudEvent, eventKindFor } from '@flywheel/events';
 import type {
+  ForEachSchema,
   PipelineSpecSchema,
   ResourcesSchema,
   RetryPolicySchema,
@@ -93,6 +94,7 @@ export interface StepExtra {
   timeout?: Duration;
   condition?: string;
   resources?: MessageInitShape<typeof ResourcesSchema>;
+  forEach?: MessageInitShape<typeof ForEachSchema>;
 }
 
 /** What a test may add to a SubmitRun request besides the pipeline. */

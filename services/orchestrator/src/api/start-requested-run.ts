@@ -2,7 +2,7 @@ import { create } from '@bufbuild/protobuf';
 import type { EventHandler } from '@flywheel/bus';
 import { AppError, isAppError } from '@flywheel/core';
 import { type CloudEvent, decodeEvent } from '@flywheel/events';
-import { resolveRunParameters } from '@flywheel/pipelines';
+import { checkForEachItemsKnownNow, resolveRunParameters } from '@flywheel/pipelines';
 import { PipelineSpecSchema } from '@flywheel/proto/flywheel/common/v1/pipeline_pb.js';
 import { PipelineRunRequestedSchema } from '@flywheel/proto/flywheel/events/v1/pipeline_pb.js';
 import type { AdmissionConfig } from '../admission/queue-config.ts';
@@ -60,9 +60,11 @@ export function createStartRequestedRun(deps: StartRequestedRunDeps): EventHandl
     let events: CloudEvent[] = [];
     try {
       checkRunnableSpec(spec, 'spec', deps);
+      const parameters = resolveRunParameters(spec, request.parameters, 'parameters');
+      checkForEachItemsKnownNow(spec, parameters, 'spec');
       record = newRunRecord({
         ...base,
-        parameters: resolveRunParameters(spec, request.parameters, 'parameters'),
+        parameters,
         // Requested runs wait in the default queue.
         admission: admissionFor(deps.queues, '', team, spec, 'spec'),
       });

@@ -2,7 +2,13 @@ import { timestampMs } from '@bufbuild/protobuf/wkt';
 import { AppError } from '@flywheel/core';
 import type { StreamJobLogsRequest } from '@flywheel/proto/flywheel/orchestrator/v1/orchestrator_pb.js';
 import type { JobLogs, LogLineRecord } from '../executors/job-logs.ts';
-import { isFinalRun, isFinalStep, type JobRecord, type RunRecord } from '../runs/run-records.ts';
+import {
+  isFinalRun,
+  isFinalStep,
+  type JobRecord,
+  type RunRecord,
+  stepsAndIterations,
+} from '../runs/run-records.ts';
 import type { RunStore } from '../runs/run-store.ts';
 import { createWakeup } from './wakeup.ts';
 
@@ -62,8 +68,8 @@ export function createStreamJobLogs(deps: { runs: RunStore; logs: JobLogs }) {
 /** The jobs a request names in `record`: with `everyAttempt`, all attempts of the steps (for following). */
 function selectJobs(record: RunRecord, request: StreamJobLogsRequest, everyAttempt: boolean): Selected[] {
   const selected: Selected[] = [];
-  for (const step of record.steps) {
-    if (request.stepName && step.name !== request.stepName) continue;
+  for (const step of stepsAndIterations(record)) {
+    if (request.stepName && !namesStep(request.stepName, step.name)) continue;
     const jobs =
       request.attempt > 0
         ? step.attempts.filter((j) => j.attempt === request.attempt)
@@ -75,10 +81,17 @@ function selectJobs(record: RunRecord, request: StreamJobLogsRequest, everyAttem
   return selected;
 }
 
+/** True when `requested` names `stepName`: itself, or the `for_each` step it is an iteration of. */
+function namesStep(requested: string, stepName: string): boolean {
+  return stepName === requested || stepName.startsWith(`${requested}[`);
+}
+
 /** True once nothing more will be logged for the request. */
 function finished(record: RunRecord, request: StreamJobLogsRequest): boolean {
   if (isFinalRun(record.state)) return true;
-  const steps = record.steps.filter((s) => !request.stepName || s.name === request.stepName);
+  const steps = stepsAndIterations(record).filter(
+    (s) => !request.stepName || namesStep(request.stepName, s.name),
+  );
   if (request.attempt > 0) {
     return steps.every(
       (s) => isFinalStep(s.state) || s.attempts.some((j) => j.attempt === request.attempt && j.endTime),

@@ -1,6 +1,6 @@
 import type { JsonObject } from '@bufbuild/protobuf';
 import { AppError, type CallOptions, isAppError } from '@flywheel/core';
-import { resolveRunParameters } from '@flywheel/pipelines';
+import { checkForEachItemsKnownNow, resolveRunParameters } from '@flywheel/pipelines';
 import type { PipelineSpec } from '@flywheel/proto/flywheel/common/v1/pipeline_pb.js';
 import { RunSource } from '@flywheel/proto/flywheel/common/v1/trigger_pb.js';
 import type { SubmitRunRequest } from '@flywheel/proto/flywheel/orchestrator/v1/orchestrator_pb.js';
@@ -53,6 +53,7 @@ export function createSubmitRun(deps: SubmitRunDeps) {
     const definition = await definitionOf(request, deps, options);
     checkRunnableSpec(definition.spec, definition.field, deps);
     const parameters: JsonObject = resolveRunParameters(definition.spec, request.parameters, 'parameters');
+    checkForEachItemsKnownNow(definition.spec, parameters, definition.field);
     const team = request.team || definition.team || deps.localTeam;
     const admission = admissionFor(deps.queues, request.queue, team, definition.spec, definition.field);
     const caller = currentAuditPrincipal();

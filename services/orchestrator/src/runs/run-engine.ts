@@ -6,7 +6,7 @@ import type { EngineDeps } from './engine-deps.ts';
 import { runFailedEvent } from './run-events.ts';
 import { executeRun, type RunExecution } from './run-execution.ts';
 import { claimable, leaseOf, ownedBy } from './run-lease.ts';
-import { isFinalRun, type RunOwner, type RunRecord } from './run-records.ts';
+import { isFinalRun, type RunOwner, type RunRecord, stepsAndIterations } from './run-records.ts';
 
 /**
  * Executes the runs this replica owns: starts them, takes over those whose owner's lease ended,
@@ -172,7 +172,7 @@ export function createRunEngine(deps: EngineDeps): RunEngine {
           if (isFinalRun(record.state)) return undefined;
           if (!claimable(record, me, Date.now())) return undefined;
           const endTime = new Date().toISOString();
-          for (const step of record.steps) {
+          for (const step of stepsAndIterations(record)) {
             if (step.state === 'succeeded' || step.state === 'failed' || step.state === 'skipped') continue;
             step.state = 'cancelled';
             step.endTime = endTime;

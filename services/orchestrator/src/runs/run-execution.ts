@@ -1,10 +1,12 @@
 import type { JsonObject } from '@bufbuild/protobuf';
 import { durationMs } from '@bufbuild/protobuf/wkt';
 import { AppError, delay, type Logger } from '@flywheel/core';
+import type { CloudEvent } from '@flywheel/events';
 import { pipelineResolver, renderTemplate, TemplateError } from '@flywheel/pipelines';
 import type { PipelineSpec, Step } from '@flywheel/proto/flywheel/common/v1/pipeline_pb.js';
 import type { ExecutorSet } from '../executors/executor-set.ts';
 import type { EngineDeps, RunContext } from './engine-deps.ts';
+import { endIteration, runFanOut } from './fan-out.ts';
 import { maxAttemptsOf } from './retry-backoff.ts';
 import {
   jobFailedEvent,
@@ -219,7 +221,7 @@ function startOrResume(
   reattachable: ExecutorSet | undefined,
 ): RunChange | undefined {
   if (isFinalRun(record.state)) return undefined;
-  const events = [];
+  const events: CloudEvent[] = [];
   let changed = false;
   // A run waiting in its queue starts when admitted (see waitInQueue).
   if (record.state === 'queued' && record.admission?.state !== 'waiting') {
@@ -230,40 +232,59 @@ function startOrResume(
   }
   for (const step of record.steps) {
     if (step.state !== 'running' && step.state !== 'queued') continue;
-    const adoptable = reattachable ? adoptableAttempt(step, reattachable) : undefined;
-    let lost: FailureRecord | undefined;
-    for (const job of step.attempts) {
-      if (job === adoptable || (job.state !== 'running' && job.state !== 'queued')) continue;
-      const failure: FailureRecord = {
-        kind: 'executor',
-        message: 'interrupted: the orchestrator died during the attempt',
-        stepName: step.name,
-      };
-      job.state = 'failed';
-      job.failure = failure;
-      job.interrupted = true;
-      job.crashed = true;
-      job.endTime = now();
-      lost = failure;
-      events.push(jobFailedEvent(record, step.name, job, failure, job.endTime));
-    }
-    changed = true;
-    if (adoptable) continue;
     const stepSpec = spec.steps.find((s) => s.name === step.name);
-    const maxAttempts = maxAttemptsOf(stepSpec?.retry);
-    if (lost && countedAttempts(step) >= maxAttempts) {
-      step.state = 'failed';
-      step.failure = {
-        kind: 'executor',
-        message: `the orchestrator died during attempt ${step.attempts.length} of step ${step.name}; ${countedAttempts(step)} of ${maxAttempts} attempts used, none left`,
-        stepName: step.name,
-      };
-      step.endTime = now();
+    if (step.iterations) {
+      // A fan-out stays RUNNING (its condition was evaluated once); its iterations resume.
+      for (const iteration of step.iterations) {
+        if (resumeStep(record, iteration, stepSpec, reattachable, events)) changed = true;
+      }
       continue;
     }
-    step.state = 'pending';
+    if (resumeStep(record, step, stepSpec, reattachable, events)) changed = true;
   }
   return changed ? { record, events } : undefined;
+}
+
+/** One step (or iteration) found RUNNING or QUEUED at a claim: see {@link startOrResume}; true when changed. */
+function resumeStep(
+  record: RunRecord,
+  step: StepRecord,
+  stepSpec: Step | undefined,
+  reattachable: ExecutorSet | undefined,
+  events: CloudEvent[],
+): boolean {
+  if (step.state !== 'running' && step.state !== 'queued') return false;
+  const adoptable = reattachable ? adoptableAttempt(step, reattachable) : undefined;
+  let lost: FailureRecord | undefined;
+  for (const job of step.attempts) {
+    if (job === adoptable || (job.state !== 'running' && job.state !== 'queued')) continue;
+    const failure: FailureRecord = {
+      kind: 'executor',
+      message: 'interrupted: the orchestrator died during the attempt',
+      stepName: step.name,
+    };
+    job.state = 'failed';
+    job.failure = failure;
+    job.interrupted = true;
+    job.crashed = true;
+    job.endTime = now();
+    lost = failure;
+    events.push(jobFailedEvent(record, step.name, job, failure, job.endTime));
+  }
+  if (adoptable) return true;
+  const maxAttempts = maxAttemptsOf(stepSpec?.retry);
+  if (lost && countedAttempts(step) >= maxAttempts) {
+    step.state = 'failed';
+    step.failure = {
+      kind: 'executor',
+      message: `the orchestrator died during attempt ${step.attempts.length} of step ${step.name}; ${countedAttempts(step)} of ${maxAttempts} attempts used, none left`,
+      stepName: step.name,
+    };
+    step.endTime = now();
+    return true;
+  }
+  step.state = 'pending';
+  return true;
 }
 
 /** Launches ready steps until every step is final or the run is aborted; waits for those in flight. */
@@ -272,14 +293,16 @@ async function runSteps(run: RunContext, runAbort: AbortController): Promise<voi
   const inFlight = new Map<string, Promise<void>>();
   for (;;) {
     if (!run.runSignal.aborted) {
-      for (const step of run.spec.steps) {
+      for (const [index, step] of run.spec.steps.entries()) {
         if (maxParallel > 0 && inFlight.size >= maxParallel) break;
         if (inFlight.has(step.name)) continue;
         const record = run.current();
         const state = stepIn(record, step.name);
         if (isFinalStep(state.state) || !dependenciesDone(record, step)) continue;
         if (state.state === 'pending' && !(await conditionHolds(run, step))) continue;
-        const attempt = runStepAttempts(run, step).finally(() => inFlight.delete(step.name));
+        const attempt = (step.forEach ? runFanOut(run, step, index) : runStepAttempts(run, step)).finally(
+          () => inFlight.delete(step.name),
+        );
         inFlight.set(step.name, attempt);
       }
     }
@@ -381,6 +404,7 @@ function finish(record: RunRecord, run: RunContext, runAbortSignal: AbortSignal)
 
 /** A step left unfinished by a run that ended: skipped if it never started, else cancelled. */
 function endStep(step: StepRecord, cancelled: boolean, endTime: string): void {
+  for (const iteration of step.iterations ?? []) endIteration(iteration, endTime);
   if (isFinalStep(step.state)) return;
   step.state = step.attempts.length === 0 && !cancelled ? 'skipped' : 'cancelled';
   step.endTime = endTime;

@@ -1,5 +1,5 @@
 import type { JsonObject } from '@bufbuild/protobuf';
-import type { RunRecord } from './run-records.ts';
+import type { RunRecord, StepRecord } from './run-records.ts';
 
 /** The run's experiment: the one it was submitted with, else (runs stored before experiments) its pipeline's name. */
 export function experimentOf(record: Pick<RunRecord, 'experiment' | 'pipelineName'>): string {
@@ -13,13 +13,22 @@ export function experimentOf(record: Pick<RunRecord, 'experiment' | 'pipelineNam
  */
 export function loggedMetrics(record: Pick<RunRecord, 'steps'>): Record<string, number> {
   const metrics: Record<string, number> = {};
-  for (const step of record.steps) {
-    if (step.state !== 'succeeded') continue;
-    const logged = step.outputs?.metrics;
-    if (!isObject(logged)) continue;
-    for (const [name, value] of Object.entries(logged)) {
-      if (typeof value === 'number' && Number.isFinite(value)) metrics[name] = value;
-    }
+  for (const step of record.steps) Object.assign(metrics, stepMetrics(step));
+  return metrics;
+}
+
+/**
+ * The final metrics one succeeded step (or iteration) logged: its outputs `metrics` object,
+ * finite numbers only. A `for_each` step's own outputs hold lists, so it has none here: its
+ * iterations' metrics stay on the iterations (StepRun.iterations[].metrics), out of Run.metrics.
+ */
+export function stepMetrics(step: Pick<StepRecord, 'state' | 'outputs'>): Record<string, number> {
+  const metrics: Record<string, number> = {};
+  if (step.state !== 'succeeded') return metrics;
+  const logged = step.outputs?.metrics;
+  if (!isObject(logged)) return metrics;
+  for (const [name, value] of Object.entries(logged)) {
+    if (typeof value === 'number' && Number.isFinite(value)) metrics[name] = value;
   }
   return metrics;
 }

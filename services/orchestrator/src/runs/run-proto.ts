@@ -1,5 +1,5 @@
 import { create, fromJson, type JsonValue, type MessageInitShape, toJson } from '@bufbuild/protobuf';
-import { type Timestamp, timestampFromDate } from '@bufbuild/protobuf/wkt';
+import { type Timestamp, timestampFromDate, ValueSchema } from '@bufbuild/protobuf/wkt';
 import {
   type Failure,
   FailureKind,
@@ -17,11 +17,12 @@ import {
   JobState,
   RunSchema,
   RunState,
+  type StepRun,
   StepRunSchema,
   StepState,
 } from '@flywheel/proto/flywheel/orchestrator/v1/orchestrator_pb.js';
 import type { Quantities } from '../admission/quantities.ts';
-import { experimentOf, loggedMetrics } from './run-experiment.ts';
+import { experimentOf, loggedMetrics, stepMetrics } from './run-experiment.ts';
 import type {
   AdmissionRecord,
   FailureKindName,
@@ -163,7 +164,12 @@ function jobMessage(runId: string, stepName: string, job: JobRecord, requested: 
   });
 }
 
-function stepMessage(runId: string, step: StepRecord, requested: Resources | undefined) {
+function stepMessage(
+  runId: string,
+  step: StepRecord,
+  requested: Resources | undefined,
+  item?: JsonValue,
+): StepRun {
   return create(StepRunSchema, {
     name: step.name,
     state: stepStateByName[step.state],
@@ -171,6 +177,12 @@ function stepMessage(runId: string, step: StepRecord, requested: Resources | und
     ...(step.outputs ? { outputs: step.outputs } : {}),
     ...(step.failure ? { failure: failureMessage(step.failure) } : {}),
     ...times({ startTime: step.startTime, endTime: step.endTime }),
+    iterations: (step.iterations ?? []).map((iteration) =>
+      stepMessage(runId, iteration, requested, step.items?.[iteration.index ?? -1] ?? null),
+    ),
+    index: step.index ?? 0,
+    ...(item === undefined ? {} : { item: fromJson(ValueSchema, item) }),
+    metrics: stepMetrics(step),
   });
 }
 

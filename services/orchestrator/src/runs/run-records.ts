@@ -105,6 +105,12 @@ export interface StepRecord {
   nextAttemptTime?: string;
   /** True when the outputs were carried over from the run this one retries. */
   reused?: boolean;
+  /** A `for_each` step: its items, recorded when resolved (so a restart iterates the same list). */
+  items?: JsonValue[];
+  /** A `for_each` step: one record per item, named `<step>[<index>]`, created with the items. */
+  iterations?: StepRecord[];
+  /** An iteration: its index in the parent's items. */
+  index?: number;
 }
 
 /**
@@ -168,6 +174,16 @@ const finalStepStates: ReadonlySet<StepStateName> = new Set(['succeeded', 'faile
 /** True once a run can change no more. */
 export function isFinalRun(state: RunStateName): boolean {
   return finalRunStates.has(state);
+}
+
+/** The run's steps, each followed by its iterations (for a `for_each` step). */
+export function stepsAndIterations(record: Pick<RunRecord, 'steps'>): StepRecord[] {
+  return record.steps.flatMap((step) => [step, ...(step.iterations ?? [])]);
+}
+
+/** The name of a `for_each` step's iteration. */
+export function iterationName(stepName: string, index: number): string {
+  return `${stepName}[${index}]`;
 }
 
 /** True once a step can change no more within its run. */

@@ -26,11 +26,29 @@ import type { FailureRecord, JobRecord, JobUsageRecord, RunRecord, StepRecord } 
 
 const tracer = trace.getTracer('@flywheel/orchestrator');
 
-/** The step's record in `record`; throws `internal` when the run has no such step. */
+const iterationPattern = /^(.+)\[(\d+)\]$/;
+
+/**
+ * The step's record in `record` — an iteration's for `<step>[<index>]` (step names have no
+ * brackets); throws `internal` when the run has no such step.
+ */
 export function stepIn(record: RunRecord, name: string): StepRecord {
-  const step = record.steps.find((s) => s.name === name);
+  const iteration = iterationPattern.exec(name);
+  const parentName = iteration ? iteration[1]! : name;
+  const parent = record.steps.find((s) => s.name === parentName);
+  const step = iteration ? parent?.iterations?.[Number(iteration[2])] : parent;
   if (!step) throw new AppError('internal', `run ${record.id} has no step "${name}"`);
   return step;
+}
+
+/** What a step's templates see: {@link scopeOf}, with the item and index for an iteration. */
+function stepScope(record: RunRecord, name: string): PipelineScope {
+  const scope = scopeOf(record);
+  const iteration = iterationPattern.exec(name);
+  if (!iteration) return scope;
+  const index = Number(iteration[2]);
+  const item = stepIn(record, iteration[1]!).items?.[index];
+  return item === undefined ? scope : { ...scope, forEach: { item, index } };
 }
 
 /**
@@ -144,7 +162,7 @@ async function oneAttempt(run: RunContext, step: Step, maxAttempts: number): Pro
   const attempt = adopting?.attempt ?? stepRecord.attempts.length + 1;
   const counted = countedAttempts(stepRecord) + (adopting ? 0 : 1);
   const jobId = adopting?.id ?? `${run.runId}/${step.name}/${attempt}`;
-  const jobDir = join(run.deps.workDir, pathSafe(run.runId), step.name, String(attempt));
+  const jobDir = join(run.deps.workDir, pathSafe(run.runId), pathSafe(step.name), String(attempt));
   const job: JobRecord = adopting ?? {
     id: jobId,
     attempt,
@@ -343,7 +361,7 @@ async function execute(
   input: AttemptInput,
 ): Promise<{ outputs: JsonObject; codeVersion?: string }> {
   const { record } = input;
-  const scope = scopeOf(record);
+  const scope = stepScope(record, step.name);
   const resolve = pipelineResolver(scope);
   const parameters = renderJson(step.parameters ?? {}, resolve) as JsonObject;
   if (step.kind.case === 'builtin') {
