@@ -123,4 +123,43 @@ describe('pipelines in Python (clients/python flywheel.pipelines), against the e
       },
     });
   }, 480_000);
+
+  it('must show: a scikit-learn model registered, deployed and answering like onnxruntime; the README sweep fans out over 4 values of C; the best iteration promoted and serving', async () => {
+    const seen = await runPython('sdk_sweep.py', dir, env);
+    expect(seen).toEqual({
+      first: {
+        version: 1,
+        signature: [
+          ['temp_max', 'FP32', [-1, 1]],
+          ['wind', 'FP32', [-1, 1]],
+          ['label', 'INT64', [-1]],
+          ['probabilities', 'FP32', [-1, 2]],
+        ],
+        served_like_onnxruntime: true,
+      },
+      sweep: {
+        state: true,
+        iterations: [
+          ['train[0]', 0],
+          ['train[1]', 1],
+          ['train[2]', 2],
+          ['train[3]', 3],
+        ],
+        items: [0.0001, 0.003, 0.1, 10],
+        params_C: [0.0001, 0.003, 0.1, 10],
+        accuracies_differ: true,
+        states: ['STEP_STATE_SUCCEEDED'],
+        picked_is_argmax: true,
+        picked_accuracy: true,
+        run_outputs: true,
+      },
+      promoted: {
+        version: 2,
+        champion: true,
+        serving: true,
+        metric: true,
+        served_like_onnxruntime: true,
+      },
+    });
+  }, 480_000);
 });

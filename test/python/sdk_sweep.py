@@ -49,19 +49,19 @@ champion = fw.resolve("models:/rain@champion")
 seen["sweep"] = {
     "state": run.state == 3,  # RUN_STATE_SUCCEEDED
     "iterations": [(s.name, s.index) for s in next(s for s in run.steps if s.name == "train").iterations],
-    "items": table["item"].tolist(),
-    "params_C": table["params.C"].tolist(),
-    "accuracies_differ": table["metrics.accuracy"].nunique() > 1,
+    "items": [float(v) for v in table["item"]],
+    "params_C": [float(v) for v in table["params.C"]],
+    "accuracies_differ": bool(table["metrics.accuracy"].nunique() > 1),
     "states": sorted(set(table["state"])),
-    "picked_is_argmax": promoted["picked"]["index"] == int(table["metrics.accuracy"].idxmax()),
-    "picked_accuracy": promoted["picked"]["accuracy"] == table["metrics.accuracy"].max(),
+    "picked_is_argmax": bool(promoted["picked"]["index"] == int(table["metrics.accuracy"].idxmax())),
+    "picked_accuracy": bool(promoted["picked"]["accuracy"] == table["metrics.accuracy"].max()),
     "run_outputs": flywheel.run_outputs(run)["model_path"] == promoted["picked"]["model_path"],
 }
 seen["promoted"] = {
     "version": promoted["version"],
     "champion": champion.version == promoted["version"],
     "serving": deployment.stable_version == promoted["version"],
-    "metric": champion.metrics["accuracy"] == table["metrics.accuracy"].max(),
+    "metric": bool(abs(champion.metrics["accuracy"] - table["metrics.accuracy"].max()) < 1e-12),
     "served_like_onnxruntime": served_like_onnxruntime(promoted["version"]),
 }
 fw.close()
