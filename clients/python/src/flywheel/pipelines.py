@@ -314,6 +314,26 @@ class StepFunction(Generic[P, R]):
         return _add(builder, step, arguments, after, f"{module}.{self.fn.__qualname__}", _returns(self.fn))
 
 
+@typing.overload
+def step(fn: Callable[P, R], /) -> StepFunction[P, R]: ...
+
+
+@typing.overload
+def step(
+    *,
+    name: str | None = None,
+    resources: Resources | None = None,
+    retries: int = 0,
+    timeout: str | float | timedelta | None = None,
+    executor: str = "",
+    image: str = "",
+    env: Mapping[str, str] | None = None,
+    working_dir: str = "",
+    python: str | None = None,
+    condition: str = "",
+) -> Callable[[Callable[P, R]], StepFunction[P, R]]: ...
+
+
 def step(
     fn: Callable[P, R] | None = None,
     *,
