@@ -105,7 +105,7 @@ describe('pipelines in Python (clients/python flywheel.pipelines), against the e
         },
       },
       refused_while_compiling: { missing_argument: true, undeclared_parameter: true, for_each_outside: true },
-      apply: { created: 1, again: 1, stored_equal: true },
+      apply: { created: 1, again: 1, stored_equal: true, sweep: 1, dynamic: 1 },
       run: {
         state: true,
         outputs: { total: 9 },

@@ -100,7 +100,14 @@ fw = flywheel.connect()
 # Applied: created at revision 1, unchanged → no new revision, changed → revision 2.
 created = dsl_chain.chain.apply(fw)
 again = dsl_chain.chain.apply(fw)
-seen["apply"] = {"created": created.revision, "again": again.revision, "stored_equal": created.spec == dsl_chain.chain.compile()}
+seen["apply"] = {
+    "created": created.revision,
+    "again": again.revision,
+    "stored_equal": created.spec == dsl_chain.chain.compile(),
+    # the fan-outs above, accepted by the platform's validator as compiled
+    "sweep": rain_sweep.sweep.apply(fw).revision,
+    "dynamic": dynamic.apply(fw).revision,
+}
 
 # Run: two scale steps in parallel, then total over both; outputs through `python -m flywheel.runner`.
 run = dsl_chain.chain.run({"y": 2}, fw)
