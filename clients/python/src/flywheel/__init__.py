@@ -1,6 +1,7 @@
 """Flywheel's Python SDK: `flywheel.connect()`, then register, deploy, predict, training sets and runs.
 
 Inside a command step: `flywheel.log_params`, `flywheel.log_metrics`, `flywheel.parameters`.
+Pipelines in Python: `@flywheel.step`, `@flywheel.pipeline`, `flywheel.for_each`, `flywheel.builtin`.
 """
 from __future__ import annotations
 
@@ -29,11 +30,17 @@ from .errors import (  # noqa: E402
 )
 from .step import log_metrics, log_outputs, log_params, parameters  # noqa: E402
 
+# After `.step`: the decorator `flywheel.step` takes the name the submodule flywheel/step.py bound first
+# (`from flywheel.step import parameters` still finds the module in sys.modules).
+from .pipelines import Param, Pipeline, Resources, StepFunction, Task, builtin, for_each, pipeline, step  # noqa: E402
+
 __all__ = [
     "AlreadyExists", "ConfigError", "Context", "DeadlineExceeded", "FailedPrecondition", "Flywheel", "FlywheelError",
     "InvalidArgument", "NotFound", "PermissionDenied", "ResourceExhausted", "RunFailed", "Unauthenticated",
     "Unavailable", "Unimplemented", "connect", "load_context", "log_metrics", "log_outputs", "log_params",
     "parameters", "run_outputs",
+    # pipelines in Python
+    "Param", "Pipeline", "Resources", "StepFunction", "Task", "builtin", "for_each", "pipeline", "step",
 ]
 
 

@@ -22,6 +22,7 @@ from ._proto.flywheel.orchestrator.v1 import orchestrator_pb2 as orch
 from ._proto.flywheel.orchestrator.v1 import orchestrator_pb2_grpc as orch_grpc
 from ._proto.flywheel.registry.v1 import registry_pb2 as reg
 from ._proto.flywheel.registry.v1 import registry_pb2_grpc as reg_grpc
+from ._proto.flywheel.scheduler.v1 import scheduler_pb2_grpc as sched_grpc
 from ._proto.flywheel.serving.v1 import serving_pb2 as srv
 from ._proto.flywheel.serving.v1 import serving_pb2_grpc as srv_grpc
 from ._proto.inference import grpc_service_pb2 as oip
@@ -86,6 +87,10 @@ class Flywheel:
     @property
     def orchestrator(self) -> orch_grpc.OrchestratorServiceStub:
         return orch_grpc.OrchestratorServiceStub(self.channel("orchestrator"))
+
+    @property
+    def scheduler(self) -> sched_grpc.SchedulerServiceStub:
+        return sched_grpc.SchedulerServiceStub(self.channel("scheduler"))
 
     @property
     def feature_store(self) -> fs_grpc.FeatureStoreServiceStub:
@@ -199,18 +204,23 @@ class Flywheel:
     def get_deployment(self, name: str) -> srv.Deployment:
         return self.call(self.serving.GetDeployment, srv.GetDeploymentRequest(deployment_name=name)).deployment
 
-    def wait_until_serving(self, name: str, *, timeout: float = 120.0, interval: float = 0.5) -> srv.Deployment:
-        """Polls the deployment until READY; RunFailed when it is FAILED, DeadlineExceeded after `timeout` s."""
+    def wait_until_serving(
+        self, name: str, *, version: int | None = None, timeout: float = 120.0, interval: float = 0.5
+    ) -> srv.Deployment:
+        """Polls the deployment until READY (and, with `version`, serving that version: after an alias it follows
+        moved); RunFailed when it is FAILED, DeadlineExceeded after `timeout` s."""
         deadline = time.monotonic() + timeout
         while True:
             deployment = self.get_deployment(name)
-            if deployment.state == srv.DEPLOYMENT_STATE_READY:
+            if deployment.state == srv.DEPLOYMENT_STATE_READY and version in (None, deployment.stable_version):
+                self._metadata_cache.pop(name, None)
                 return deployment
             if deployment.state == srv.DEPLOYMENT_STATE_FAILED:
                 raise RunFailed(f"deployment {name} FAILED: {deployment.state_message}")
             if time.monotonic() > deadline:
                 state = srv.DeploymentState.Name(deployment.state)
-                raise DeadlineExceeded(f"deployment {name} not READY after {timeout:g} s: {state} {deployment.state_message}")
+                serving = f", serving v{deployment.stable_version}, not v{version}" if version else ""
+                raise DeadlineExceeded(f"deployment {name} not READY after {timeout:g} s: {state}{serving} {deployment.state_message}")
             time.sleep(interval)
 
     def model_metadata(self, deployment: str) -> oip.ModelMetadataResponse:
@@ -315,6 +325,27 @@ class Flywheel:
             )
         index = ["experiment", "state"] + [f"params.{n}" for n in compared.param_names] + [f"metrics.{n}" for n in compared.metric_names]
         return pd.DataFrame(columns, index=index)
+
+    def compare_iterations(self, run: orch.Run | str, step: str) -> pd.DataFrame:
+        """The iterations of a fanned-out step (`for_each`) side by side: a row per iteration in index order, columns
+        `index`, `item`, `state`, `params.<name>` (what it logged with log_params), `metrics.<name>` (its final
+        logged metrics) and `outputs.<key>` (its other outputs). `run` is a Run or a run id (read with GetRun)."""
+        found = self.get_run(run) if isinstance(run, str) else run
+        parent = next((s for s in found.steps if s.name == step), None)
+        if parent is None:
+            raise InvalidArgument(f"step {step}: not a step of run {found.id}")
+        rows: list[dict[str, Any]] = []
+        for it in parent.iterations:
+            outputs = json_format.MessageToDict(it.outputs)
+            row: dict[str, Any] = {"index": it.index, "item": json_format.MessageToDict(it.item), "state": orch.StepState.Name(it.state)}
+            row.update({f"params.{k}": v for k, v in sorted(outputs.pop("params", {}).items())})
+            logged = dict(it.metrics) or {k: float(v) for k, v in outputs.get("metrics", {}).items()}
+            outputs.pop("metrics", None)
+            outputs.pop("metric_history", None)
+            row.update({f"metrics.{k}": v for k, v in sorted(logged.items())})
+            row.update({f"outputs.{k}": v for k, v in sorted(outputs.items())})
+            rows.append(row)
+        return pd.DataFrame(rows)
 
     def metric_history(self, run_id: str, metric: str) -> pd.DataFrame:
         """GetMetricHistory as a DataFrame: columns `step_name`, `step`, `value`, in logged order."""

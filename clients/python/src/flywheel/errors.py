@@ -9,9 +9,10 @@ class FlywheelError(Exception):
 
     code: grpc.StatusCode = grpc.StatusCode.UNKNOWN
 
-    def __init__(self, message: str, code: grpc.StatusCode | None = None) -> None:
+    def __init__(self, message: str, code: grpc.StatusCode | None = None, field: str = "") -> None:
         super().__init__(f"{(code or self.code).name}: {message}")
         self.message = message
+        self.field = field  # the field the server named (its `flywheel-error-field` trailer), e.g. `pipeline.spec.steps[1].name`
         if code is not None:
             self.code = code
 
@@ -89,4 +90,6 @@ def from_rpc_error(error: grpc.RpcError) -> FlywheelError:
     """The FlywheelError subclass for a failed call's status (FlywheelError itself for the others)."""
     code = error.code() if isinstance(error, grpc.Call) else grpc.StatusCode.UNKNOWN
     details = (error.details() if isinstance(error, grpc.Call) else None) or str(error)
-    return _by_code.get(code, FlywheelError)(details, code)
+    trailers = (error.trailing_metadata() if isinstance(error, grpc.Call) else None) or ()
+    field = next((str(v) for k, v in trailers if k == "flywheel-error-field"), "")
+    return _by_code.get(code, FlywheelError)(details, code, field)
