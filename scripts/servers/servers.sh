@@ -979,6 +979,7 @@ EOF
     set -f; w=($c); set +f
     (IFS=$'\t'; printf '%s\n' "${w[*]}")
   done >"$d/components"
+  rm -f "$d/up" # a supervisor killed with SIGKILL leaves its marker behind
   launch kubernetes "$d/kubernetes.log" python3 "$HERE/kube-cluster.py" "$d" "$TLS_DIR/ca.pem" "$d/admin-token" "$START_TIMEOUT"
 }
 
