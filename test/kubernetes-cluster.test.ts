@@ -149,6 +149,17 @@ describe('the loopback Kubernetes cluster (real API server, kwok nodes)', () => 
   );
 
   it(
+    'pod logs come through the API server from kwok, which says that nothing ran',
+    async () => {
+      const name = uniqueName('logs');
+      await createJob(name);
+      await waitForJobCondition(name, 'Complete');
+      expect(await kubectl(cluster, ['logs', `job/${name}`])).toContain('no container ran');
+    },
+    slow,
+  );
+
+  it(
     'a pod annotated to fail ends OOMKilled with exit code 137, and its Job fails',
     async () => {
       const name = uniqueName('oom');

@@ -939,7 +939,10 @@ EOF
   kube_kubeconfig "$d/kube-controller-manager/kubeconfig" system:kube-controller-manager "$KUBE_TOKEN_CONTROLLER_MANAGER"
   kube_kubeconfig "$d/kube-scheduler/kubeconfig" system:kube-scheduler "$KUBE_TOKEN_SCHEDULER"
   kube_kubeconfig "$d/kwok/kubeconfig" system:kwok "$KUBE_TOKEN_KWOK"
-  cp "$HERE/kwok-stages.yaml" "$d/kwok/stages.yaml"
+  sed "s#LOGS_FILE#$d/kwok/container.log#" "$HERE/kwok-stages.yaml" >"$d/kwok/stages.yaml"
+  # CRI log format (timestamp, stream, F = full line, text): what kwok parses, as a kubelet would.
+  printf '%s stdout F kwok: no container ran (no kubelet on the loopback cluster); this line is every container'"'"'s log\n' \
+    "$(date -u +%Y-%m-%dT%H:%M:%S.%NZ)" >"$d/kwok/container.log"
   (umask 077; mkdir -p "$d/etcd/data")
   local bin="$CACHE/bin" tls="--tls-cert-file=$TLS_DIR/server.pem --tls-private-key-file=$TLS_DIR/server-key.pem"
   local cm="$d/kube-controller-manager/kubeconfig" sc="$d/kube-scheduler/kubeconfig"
@@ -959,6 +962,7 @@ EOF
       --authorization-mode=Node,RBAC --service-cluster-ip-range=10.96.0.0/16 --endpoint-reconciler-type=none
       --service-account-issuer=https://kubernetes.default.svc.cluster.local
       --service-account-key-file=$d/pki/service-account.pub --service-account-signing-key-file=$d/pki/service-account.key
+      --kubelet-preferred-address-types=InternalIP --kubelet-certificate-authority=$TLS_DIR/ca.pem
       --allow-privileged=true --profiling=false"
     "kube-controller-manager https://$HOST:$PORT_CONTROLLER_MANAGER/healthz $bin/kube-controller-manager-$v
       --kubeconfig=$cm --authentication-kubeconfig=$cm --authorization-kubeconfig=$cm
@@ -970,7 +974,7 @@ EOF
       --bind-address=$HOST --secure-port=$PORT_SCHEDULER $tls --leader-elect=false --profiling=false"
     "kwok http://$HOST:$PORT_KWOK/healthz $KWOK_BIN --kubeconfig=$d/kwok/kubeconfig --config=$d/kwok/stages.yaml
       --manage-all-nodes=false --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake
-      --node-ip=$HOST --node-lease-duration-seconds=40 --server-address=$HOST:$PORT_KWOK"
+      --node-ip=$HOST --node-port=$PORT_KWOK --node-lease-duration-seconds=40 --server-address=$HOST:$PORT_KWOK $tls"
   )
   # One line per process: NAME, READY URL, then its argv, tab-separated (no path has a blank).
   local c w
