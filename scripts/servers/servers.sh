@@ -8,6 +8,9 @@
 #   prometheus  Prometheus (Debian package), scraping the targets tests register in a directory
 #   ray    a Ray head node (ray[default] from PyPI, its own venv) in a network namespace of its own,
 #          its dashboard / Jobs REST API relayed to one host loopback port (needs root: unshare -n)
+#   kubernetes  a Kubernetes control plane (etcd, kube-apiserver, kube-controller-manager,
+#          kube-scheduler, all built from the Go module proxy) with kwok simulating two nodes and
+#          their pods' lifecycles (no kubelet: containers do not run)
 # plus kcat (Debian package), used by tests as an external Kafka producer/consumer.
 #
 # Usage: scripts/servers/servers.sh install | start [name...] | stop [name...] |
@@ -20,7 +23,7 @@ REPO="$(cd "$HERE/../.." && pwd)"
 CACHE="${FLYWHEEL_CACHE:-$HOME/.cache/flywheel}/servers"
 RUN="${FLYWHEEL_RUN_DIR:-$REPO/.run/servers}"
 HOST=127.0.0.1
-ALL=(kafka nats s3 mongo zipkin prometheus ray)
+ALL=(kafka nats s3 mongo zipkin prometheus ray kubernetes)
 
 # ---- versions (pinned; bump here) ------------------------------------------------------------
 KAFKA_VERSION="${FLYWHEEL_KAFKA_VERSION:-4.4.0}"
@@ -38,6 +41,10 @@ MAVEN_DEP_PLUGIN=org.apache.maven.plugins:maven-dependency-plugin:3.8.1
 # wheel ships (self-contained, OpenSSL and SASL/SCRAM built in; same ABI, soname librdkafka.so.1).
 CONFLUENT_KAFKA_VERSION=2.16.1
 RAY_VERSION="${FLYWHEEL_RAY_VERSION:-2.60.0}"   # ray[default] from PyPI (wheels for this Python 3.11)
+KUBERNETES_VERSION=v1.36.3          # k8s.io/kubernetes; its staging modules (k8s.io/api...) are v0.36.3
+KUBE_COMMANDS=(kube-apiserver kube-controller-manager kube-scheduler kubectl)
+ETCD_VERSION=v3.6.16                # go.etcd.io/etcd/server/v3 (Debian's 3.4 lacks the watch progress requests kwok needs)
+KWOK_VERSION=v0.8.0                 # sigs.k8s.io/kwok
 
 KAFKA_HOME="$CACHE/kafka-$KAFKA_VERSION"
 MONGO_HOME="$CACHE/mongo-java-server-$MONGO_SERVER_VERSION"
@@ -48,6 +55,10 @@ KCAT="$CACHE/bin/kcat-librdkafka-$CONFLUENT_KAFKA_VERSION" # kcat on that librdk
 MONGO_CLASSES="$MONGO_HOME/classes-$(sha256sum <"$HERE/FlywheelMongoServer.java" | cut -c1-16)"
 ZIPKIN_HOME="$CACHE/zipkin-$ZIPKIN_VERSION"
 RAY_HOME="$CACHE/ray-$RAY_VERSION"                  # a venv with ray[default]==RAY_VERSION
+KUBECTL="$CACHE/bin/kubectl-$KUBERNETES_VERSION"     # and kube-apiserver-<v>... beside it
+ETCD_BIN="$CACHE/bin/etcd-$ETCD_VERSION"
+KWOK_BIN="$CACHE/bin/kwok-$KWOK_VERSION"
+KUBE_NAMESPACE=flywheel-test                        # made by kube-bootstrap.yaml
 
 # ---- tunables ---------------------------------------------------------------------------------
 KAFKA_HEAP="${FLYWHEEL_KAFKA_HEAP:--Xms256m -Xmx512m}"
@@ -76,7 +87,7 @@ need_cmd() {
 }
 
 valid_name() {
-  case "$1" in kafka|nats|s3|mongo|zipkin|prometheus|ray) return 0 ;; *) die "unknown server '$1' (one of: ${ALL[*]})" ;; esac
+  case "$1" in kafka|nats|s3|mongo|zipkin|prometheus|ray|kubernetes) return 0 ;; *) die "unknown server '$1' (one of: ${ALL[*]})" ;; esac
 }
 
 # ==============================================================================================
@@ -290,6 +301,79 @@ install_nats() {
   go_install_bin "$NATS_BIN" "$NATS_SERVER_PKG" "$NATS_SERVER_VERSION"
 }
 
+# go_mod_of MODULE@VERSION : prints the path of that module's go.mod (downloaded from the proxy).
+go_mod_of() {
+  GOTOOLCHAIN=local GOFLAGS=-mod=mod go mod download -json "$1" \
+    | python3 -c 'import json, sys; print(json.load(sys.stdin)["GoMod"])'
+}
+
+# go_build_scratch WORK OUTDIR PKG... : WORK holds a scratch go.mod; `go mod tidy` completes it
+# and one `go build` builds every PKG into OUTDIR (shared packages compile once).
+go_build_scratch() {
+  local work="$1" out="$2"; shift 2
+  local ldflags="$GO_SCRATCH_LDFLAGS" p
+  { printf '//go:build tools\n\npackage tools\n\nimport (\n'; for p in "$@"; do printf '\t_ "%s"\n' "$p"; done; printf ')\n'; } >"$work/tools.go"
+  (cd "$work" && GOTOOLCHAIN=local GOFLAGS=-buildvcs=false go mod tidy) >&2 || die "go mod tidy failed in $work"
+  mkdir -p "$out"
+  (cd "$work" && GOTOOLCHAIN=local GOFLAGS=-buildvcs=false CGO_ENABLED=0 \
+    go build -trimpath -ldflags="-s -w $ldflags" -o "$out/" "$@") >&2 || die "go build $* failed in $work"
+}
+
+# k8s.io/kubernetes is not meant to be a dependency: its go.mod replaces each staging module
+# (k8s.io/api, k8s.io/client-go...) by ./staging/src/..., so `go install pkg@version` refuses it.
+# It is built in a scratch module that requires it and replaces each staging module it requires
+# (k8s.io/X v0.0.0) by that module's release v0.M.P, the four commands in ONE `go build`.
+install_kubernetes_commands() {
+  local c missing=0
+  for c in "${KUBE_COMMANDS[@]}"; do [[ -x "$CACHE/bin/$c-$KUBERNETES_VERSION" ]] || missing=1; done
+  ((missing)) || return 0
+  local v="$KUBERNETES_VERSION" staging="v0.${KUBERNETES_VERSION#v1.}"
+  log "kubernetes $v: building ${KUBE_COMMANDS[*]} from the Go module proxy (cold: ~15 CPU-minutes)"
+  local work; work="$(mktemp -d "$CACHE/tmp/kubernetes.XXXXXX")"
+  local gomod; gomod="$(go_mod_of "k8s.io/kubernetes@$v")" || die "go mod download k8s.io/kubernetes@$v failed"
+  {
+    printf 'module flywheel.local/kubernetes-build\n\n%s\n\nrequire k8s.io/kubernetes %s\n\n' "$(grep -m1 '^go ' "$gomod")" "$v"
+    awk -v s="$staging" '$1 ~ /^k8s\.io\// && $2 == "v0.0.0" { print "replace " $1 " => " $1 " " s }' "$gomod" | sort -u
+  } >"$work/go.mod"
+  local pkgs=() minor="${v#v1.}"
+  for c in "${KUBE_COMMANDS[@]}"; do pkgs+=("k8s.io/kubernetes/cmd/$c"); done
+  GO_SCRATCH_LDFLAGS="-X k8s.io/component-base/version.gitVersion=$v -X k8s.io/component-base/version.gitMajor=1 \
+-X k8s.io/component-base/version.gitMinor=${minor%%.*} -X k8s.io/component-base/version.gitTreeState=clean \
+-X k8s.io/client-go/pkg/version.gitVersion=$v" go_build_scratch "$work" "$work/out" "${pkgs[@]}"
+  mkdir -p "$CACHE/bin"
+  for c in "${KUBE_COMMANDS[@]}"; do mv "$work/out/$c" "$CACHE/bin/$c-$v"; done
+  rm -rf "$work"
+}
+
+# etcd's server module replaces its sibling modules by ../api etc. too: the same scratch build,
+# each sibling pinned to the same release.
+install_etcd() {
+  [[ -x "$ETCD_BIN" ]] && return 0
+  log "etcd $ETCD_VERSION: building from the Go module proxy (about 2 CPU-minutes)"
+  local work; work="$(mktemp -d "$CACHE/tmp/etcd.XXXXXX")"
+  local gomod; gomod="$(go_mod_of "go.etcd.io/etcd/server/v3@$ETCD_VERSION")" || die "go mod download etcd $ETCD_VERSION failed"
+  {
+    printf 'module flywheel.local/etcd-build\n\n%s\n\nrequire go.etcd.io/etcd/server/v3 %s\n\n' "$(grep -m1 '^go ' "$gomod")" "$ETCD_VERSION"
+    sed -nE 's#^[[:space:]]*(go\.etcd\.io/etcd/[a-z/0-9]+) => \.\./.*#replace \1 => \1 '"$ETCD_VERSION"'#p' "$gomod" | sort -u
+  } >"$work/go.mod"
+  GO_SCRATCH_LDFLAGS="" go_build_scratch "$work" "$work/out" go.etcd.io/etcd/server/v3
+  mkdir -p "$CACHE/bin"
+  mv "$work/out/server" "$ETCD_BIN" # go names a .../server/v3 main package "server"
+  rm -rf "$work"
+}
+
+kubernetes_installed() {
+  local c
+  for c in "${KUBE_COMMANDS[@]}"; do [[ -x "$CACHE/bin/$c-$KUBERNETES_VERSION" ]] || return 1; done
+  [[ -x "$ETCD_BIN" && -x "$KWOK_BIN" ]]
+}
+
+install_kubernetes() {
+  install_kubernetes_commands
+  install_etcd
+  go_install_bin "$KWOK_BIN" sigs.k8s.io/kwok/cmd/kwok "$KWOK_VERSION"
+}
+
 do_install() {
   need_cmd java javac mvn go python3 flock sha256sum
   mkdir -p "$CACHE/tmp"
@@ -301,6 +385,7 @@ do_install() {
   install_versitygw
   install_zipkin
   install_ray
+  install_kubernetes
   log "installed into $CACHE"
 }
 
@@ -317,6 +402,7 @@ install_only() {
       zipkin) need_cmd java mvn python3; install_zipkin ;;
       prometheus) install_apt ;;
       ray) need_cmd python3; install_ray ;;
+      kubernetes) need_cmd go python3 openssl; install_kubernetes ;;
     esac
   done
 }
@@ -336,6 +422,7 @@ check_installed() { # check_installed name  -> dies with a hint if install is mi
     zipkin) [[ -f "$ZIPKIN_HOME/.installed" ]] ;;
     prometheus) command -v prometheus >/dev/null 2>&1 ;;
     ray) [[ -f "$RAY_HOME/.installed" ]] ;;
+    kubernetes) kubernetes_installed ;;
   esac || die "$1 is not installed: run '$0 install' first"
 }
 
@@ -782,6 +869,143 @@ ready_ray() {
   wait_ready ray "$RUN/ray/ray.log" probe ray "$(port_of ray HTTP)"
 }
 
+# ---- kubernetes -------------------------------------------------------------------------------
+# One server made of five processes, run by scripts/servers/kube-cluster.py in this order, each
+# waited for: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok. All bind
+# 127.0.0.1 only; the four Kubernetes ones serve HTTPS with the test CA's loopback certificate.
+
+# Bearer tokens of the cluster's users (kube-apiserver --token-auth-file), stable per run dir.
+kube_credentials() {
+  local f="$RUN/kubernetes/credentials" u
+  if [[ ! -f "$f" ]]; then
+    mkdir -p "$RUN/kubernetes"
+    (umask 077
+      for u in ADMIN CONTROLLER_MANAGER SCHEDULER KWOK; do
+        printf 'KUBE_TOKEN_%s=%s\n' "$u" "$(python3 -c 'import secrets; print(secrets.token_hex(20))')"
+      done >"$f.tmp"
+      mv "$f.tmp" "$f")
+  fi
+  # shellcheck disable=SC1090
+  source "$f"
+}
+
+kube_kubeconfig() { # kube_kubeconfig FILE USER TOKEN : a kubeconfig for USER, CA embedded, namespace flywheel-test
+  (umask 077; cat >"$1" <<EOF
+# Generated by scripts/servers/servers.sh
+apiVersion: v1
+kind: Config
+clusters:
+- name: flywheel-test
+  cluster:
+    server: https://$HOST:$PORT_APISERVER
+    certificate-authority-data: $(base64 -w0 <"$TLS_DIR/ca.pem")
+users:
+- name: $2
+  user:
+    token: $3
+contexts:
+- name: flywheel-test
+  context:
+    cluster: flywheel-test
+    user: $2
+    namespace: $KUBE_NAMESPACE
+current-context: flywheel-test
+EOF
+  )
+}
+
+start_kubernetes() {
+  local d="$RUN/kubernetes" v="$KUBERNETES_VERSION"
+  ports kubernetes ETCD ETCD_PEER APISERVER CONTROLLER_MANAGER SCHEDULER KWOK
+  ensure_tls
+  kube_credentials
+  mkdir -p "$d/pki" "$d/kube-apiserver" "$d/kube-controller-manager" "$d/kube-scheduler" "$d/kwok"
+  if [[ ! -s "$d/pki/service-account.pub" ]]; then # signs service account tokens
+    (umask 077; openssl genrsa -out "$d/pki/service-account.key" 2048 2>/dev/null)
+    openssl rsa -in "$d/pki/service-account.key" -pubout -out "$d/pki/service-account.pub" 2>/dev/null
+  fi
+  # token,user,uid,"groups". The admin (tests, kubectl) and kwok are in system:masters; the
+  # controller manager and scheduler are the users RBAC's bootstrap roles are bound to, and the
+  # controller manager gives each controller its own service account (as kubeadm does).
+  (umask 077; cat >"$d/kube-apiserver/tokens.csv" <<EOF
+$KUBE_TOKEN_ADMIN,flywheel-admin,flywheel-admin,"system:masters"
+$KUBE_TOKEN_CONTROLLER_MANAGER,system:kube-controller-manager,system:kube-controller-manager
+$KUBE_TOKEN_SCHEDULER,system:kube-scheduler,system:kube-scheduler
+$KUBE_TOKEN_KWOK,system:kwok,system:kwok,"system:masters"
+EOF
+  )
+  (umask 077; printf '%s\n' "$KUBE_TOKEN_ADMIN" >"$d/admin-token")
+  kube_kubeconfig "$d/admin.kubeconfig" flywheel-admin "$KUBE_TOKEN_ADMIN"
+  kube_kubeconfig "$d/kube-controller-manager/kubeconfig" system:kube-controller-manager "$KUBE_TOKEN_CONTROLLER_MANAGER"
+  kube_kubeconfig "$d/kube-scheduler/kubeconfig" system:kube-scheduler "$KUBE_TOKEN_SCHEDULER"
+  kube_kubeconfig "$d/kwok/kubeconfig" system:kwok "$KUBE_TOKEN_KWOK"
+  sed "s#LOGS_FILE#$d/kwok/container.log#" "$HERE/kwok-stages.yaml" >"$d/kwok/stages.yaml"
+  # CRI log format (timestamp, stream, F = full line, text): what kwok parses, as a kubelet would.
+  printf '%s stdout F kwok: no container ran (no kubelet on the loopback cluster); this line is every container'"'"'s log\n' \
+    "$(date -u +%Y-%m-%dT%H:%M:%S.%NZ)" >"$d/kwok/container.log"
+  (umask 077; mkdir -p "$d/etcd/data")
+  local bin="$CACHE/bin" tls="--tls-cert-file=$TLS_DIR/server.pem --tls-private-key-file=$TLS_DIR/server-key.pem"
+  local cm="$d/kube-controller-manager/kubeconfig" sc="$d/kube-scheduler/kubeconfig"
+  # etcd: no fsync (--unsafe-no-fsync): test data, and fsync stalls on the loaded CI box slow
+  # every API write; a killed etcd loses nothing the OS has, an OS crash may lose the last writes.
+  # kube-apiserver: no endpoint reconciler (an Endpoints address may not be loopback; nothing in
+  # the cluster dials the kubernetes Service anyway).
+  local components=(
+    "etcd http://$HOST:$PORT_ETCD/health $ETCD_BIN --name=flywheel-test --data-dir=$d/etcd/data
+      --listen-client-urls=http://$HOST:$PORT_ETCD --advertise-client-urls=http://$HOST:$PORT_ETCD
+      --listen-peer-urls=http://$HOST:$PORT_ETCD_PEER --initial-advertise-peer-urls=http://$HOST:$PORT_ETCD_PEER
+      --initial-cluster=flywheel-test=http://$HOST:$PORT_ETCD_PEER --auto-compaction-retention=1
+      --quota-backend-bytes=1073741824 --unsafe-no-fsync=true --log-level=warn"
+    "kube-apiserver https://$HOST:$PORT_APISERVER/readyz $bin/kube-apiserver-$v --etcd-servers=http://$HOST:$PORT_ETCD
+      --bind-address=$HOST --advertise-address=$HOST --secure-port=$PORT_APISERVER $tls
+      --client-ca-file=$TLS_DIR/ca.pem --token-auth-file=$d/kube-apiserver/tokens.csv
+      --authorization-mode=Node,RBAC --service-cluster-ip-range=10.96.0.0/16 --endpoint-reconciler-type=none
+      --service-account-issuer=https://kubernetes.default.svc.cluster.local
+      --service-account-key-file=$d/pki/service-account.pub --service-account-signing-key-file=$d/pki/service-account.key
+      --kubelet-preferred-address-types=InternalIP --kubelet-certificate-authority=$TLS_DIR/ca.pem
+      --allow-privileged=true --profiling=false"
+    "kube-controller-manager https://$HOST:$PORT_CONTROLLER_MANAGER/healthz $bin/kube-controller-manager-$v
+      --kubeconfig=$cm --authentication-kubeconfig=$cm --authorization-kubeconfig=$cm
+      --bind-address=$HOST --secure-port=$PORT_CONTROLLER_MANAGER $tls --leader-elect=false
+      --use-service-account-credentials=true --service-account-private-key-file=$d/pki/service-account.key
+      --root-ca-file=$TLS_DIR/ca.pem --controllers=* --profiling=false"
+    "kube-scheduler https://$HOST:$PORT_SCHEDULER/healthz $bin/kube-scheduler-$v
+      --kubeconfig=$sc --authentication-kubeconfig=$sc --authorization-kubeconfig=$sc
+      --bind-address=$HOST --secure-port=$PORT_SCHEDULER $tls --leader-elect=false --profiling=false"
+    "kwok http://$HOST:$PORT_KWOK/healthz $KWOK_BIN --kubeconfig=$d/kwok/kubeconfig --config=$d/kwok/stages.yaml
+      --manage-all-nodes=false --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake
+      --node-ip=$HOST --node-port=$PORT_KWOK --node-lease-duration-seconds=40 --server-address=$HOST:$PORT_KWOK $tls"
+  )
+  # One line per process: NAME, READY URL, then its argv, tab-separated (no path has a blank).
+  local c w
+  for c in "${components[@]}"; do
+    # shellcheck disable=SC2086  # split into words on purpose
+    set -f; w=($c); set +f
+    (IFS=$'\t'; printf '%s\n' "${w[*]}")
+  done >"$d/components"
+  rm -f "$d/up" # a supervisor killed with SIGKILL leaves its marker behind
+  launch kubernetes "$d/kubernetes.log" python3 "$HERE/kube-cluster.py" "$d" "$TLS_DIR/ca.pem" "$d/admin-token" "$START_TIMEOUT"
+}
+
+kube() { "$KUBECTL" --kubeconfig="$RUN/kubernetes/admin.kubeconfig" --request-timeout=10s "$@"; }
+
+# Every process up, then the namespace and the nodes applied (idempotent), then ready when both
+# nodes are Ready (kwok runs them) and the namespace has its default service account (pods need it).
+ready_kubernetes() {
+  local d="$RUN/kubernetes"
+  wait_ready kubernetes "$d/kubernetes.log" test -f "$d/up"
+  kube apply -f "$HERE/kube-bootstrap.yaml" >>"$d/kubernetes.log" 2>&1 \
+    || { tail -n 20 "$d/kubernetes.log" >&2; die "kubernetes: applying kube-bootstrap.yaml failed"; }
+  wait_ready kubernetes "$d/kubernetes.log" kube_nodes_ready
+}
+
+kube_nodes_ready() {
+  local ready
+  ready="$(kube get nodes -o 'jsonpath={range .items[*]}{.metadata.name}={.status.conditions[?(@.type=="Ready")].status} {end}')" || return 1
+  [[ "$ready" == *"kwok-cpu-1=True"* && "$ready" == *"kwok-gpu-1=True"* ]] || return 1
+  kube -n "$KUBE_NAMESPACE" get serviceaccount default >/dev/null
+}
+
 write_env() {
   local f="$RUN/servers.env" p
   {
@@ -829,6 +1053,15 @@ write_env() {
     fi
     p="$(port_of zipkin HTTP)"; [[ -n "$p" ]] && echo "export FLYWHEEL_ZIPKIN_URL=http://$HOST:$p"
     p="$(port_of ray HTTP)"; [[ -n "$p" ]] && echo "export FLYWHEEL_RAY_ADDRESS=http://$HOST:$p"
+    p="$(port_of kubernetes APISERVER)"
+    if [[ -n "$p" ]]; then
+      echo "# kubernetes: kube-apiserver https://$HOST:$p (admin token, system:masters); kwok nodes: kwok-cpu-1"
+      echo "#   (cpu 8, memory 32Gi), kwok-gpu-1 (cpu 16, memory 64Gi, nvidia.com/gpu 2, label"
+      echo "#   flywheel.dev/accelerator=nvidia, taint nvidia.com/gpu=present:NoSchedule). No kubelet: kwok plays pods."
+      echo "export KUBECONFIG=$RUN/kubernetes/admin.kubeconfig"
+      echo "export FLYWHEEL_KUBECTL=$KUBECTL"
+      echo "export FLYWHEEL_KUBERNETES_NAMESPACE=$KUBE_NAMESPACE"
+    fi
     p="$(port_of prometheus HTTP)"
     if [[ -n "$p" ]]; then
       echo "export FLYWHEEL_PROMETHEUS_URL=http://$HOST:$p"
@@ -858,7 +1091,7 @@ names_or_all() {
 
 # Servers whose start-up is mostly their own CPU (a JVM application, Ray's Python processes) are
 # launched before the others and waited for after them, so their start overlaps the others'.
-LAUNCHED_EARLY=(zipkin ray)
+LAUNCHED_EARLY=(zipkin ray kubernetes)
 
 since() { python3 -c "import sys; print('%.1fs' % (float(sys.argv[2]) - float(sys.argv[1])))" "$1" "$(date +%s.%N)"; }
 

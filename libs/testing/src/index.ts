@@ -12,6 +12,8 @@ export {
   kcatProduceWire,
   kcatTopics,
 } from './kcat.ts';
+export type { KubectlOptions, RealKubernetes } from './kubernetes.ts';
+export { kubectl, kubectlJson, realKubernetes } from './kubernetes.ts';
 export type { OtlpReceiver, ReceivedSpan } from './otlp-receiver.ts';
 export { startOtlpReceiver } from './otlp-receiver.ts';
 export type {
