@@ -32,6 +32,11 @@ export interface OrchestratorConfig {
   admission: AdmissionConfig;
   /** The Ray executor ("ray"), when `FLYWHEEL_RAY_ADDRESS` names a Ray dashboard (Jobs REST API). */
   ray?: { address: string; sharedFilesystem: boolean; capacityRefreshMs: number };
+  /**
+   * The Kubernetes executor ("kubernetes"), when `FLYWHEEL_KUBERNETES_NAMESPACE` names the
+   * namespace its Jobs run in (the cluster from $KUBECONFIG, else ~/.kube/config, else in-cluster).
+   */
+  kubernetes?: { namespace: string; defaultTtlSeconds: number; capacityRefreshMs: number };
 }
 
 /**
@@ -77,8 +82,22 @@ export function loadOrchestratorConfig(env: Env): OrchestratorConfig {
   const rayAddress = reader.url('FLYWHEEL_RAY_ADDRESS', ['http:', 'https:']);
   const raySharedFilesystem = reader.bool('FLYWHEEL_RAY_SHARED_FILESYSTEM', false);
   const rayCapacityRefreshMs = reader.durationMs('FLYWHEEL_RAY_CAPACITY_REFRESH', '30s');
+  const kubernetesNamespace = reader.optional('FLYWHEEL_KUBERNETES_NAMESPACE');
+  if (kubernetesNamespace && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(kubernetesNamespace))
+    reader.problem('FLYWHEEL_KUBERNETES_NAMESPACE', `"${kubernetesNamespace}" is not a namespace name`);
+  const kubernetesTtlMs = reader.durationMs('FLYWHEEL_KUBERNETES_JOB_TTL', '24h');
+  const kubernetesCapacityRefreshMs = reader.durationMs('FLYWHEEL_KUBERNETES_CAPACITY_REFRESH', '30s');
   reader.done();
   return {
+    ...(kubernetesNamespace
+      ? {
+          kubernetes: {
+            namespace: kubernetesNamespace,
+            defaultTtlSeconds: Math.max(1, Math.ceil(kubernetesTtlMs / 1000)),
+            capacityRefreshMs: kubernetesCapacityRefreshMs,
+          },
+        }
+      : {}),
     ...(rayAddress
       ? {
           ray: {
