@@ -120,6 +120,12 @@ describe('the Kubernetes Job of an attempt', () => {
     expect(manifest.spec?.ttlSecondsAfterFinished).toBe(120);
     expect(manifest.spec?.activeDeadlineSeconds).toBeUndefined();
     expect(manifest.spec?.template.spec?.containers[0]?.resources).toEqual({});
+    expect(manifest.spec?.template.spec?.tolerations).toBeUndefined();
+    // A GPU request tolerates the GPU nodes' taint, as Kubernetes' ExtendedResourceToleration does.
+    const gpu = jobManifest(job(), 'n', { defaultTtlSeconds: 120 });
+    expect(gpu.spec?.template.spec?.tolerations).toEqual([
+      { key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' },
+    ]);
   });
 
   it('names each wrong kubernetes option under its field', () => {

@@ -18,7 +18,7 @@ import {
   kubernetesOptionsProblems,
   maxParametersBytes,
 } from './kubernetes-job-spec.ts';
-import { createKubernetesWatch, createNodeCapacity } from './kubernetes-watch.ts';
+import { createKubernetesWatch, createNodeCapacity, type KubernetesWatch } from './kubernetes-watch.ts';
 import { parseOutputs } from './local-process-executor.ts';
 
 export interface KubernetesJobExecutorOptions {
@@ -75,14 +75,19 @@ export function createKubernetesJobExecutor(options: KubernetesJobExecutorOption
   const stopWaitMs = options.stopWaitMs ?? 30_000;
   const unreachableBudgetMs = options.unreachableBudgetMs ?? 120_000;
   const capacityRefreshMs = options.capacityRefreshMs ?? 30_000;
-  const watch = createKubernetesWatch({
-    kubeConfig,
-    namespace,
-    batch,
-    core,
-    resyncMs: options.resyncMs ?? 10_000,
-    log,
-  });
+  // Started by the first job: an orchestrator that runs none on Kubernetes opens no watch.
+  let started: KubernetesWatch | undefined;
+  const watchOf = (): KubernetesWatch => {
+    started ??= createKubernetesWatch({
+      kubeConfig,
+      namespace,
+      batch,
+      core,
+      resyncMs: options.resyncMs ?? 10_000,
+      log,
+    });
+    return started;
+  };
   const capacity = capacityRefreshMs > 0 ? createNodeCapacity(core, capacityRefreshMs, log) : undefined;
 
   /** Calls the API server, retrying while it is unreachable or overloaded, within the budget. */
@@ -152,6 +157,7 @@ export function createKubernetesJobExecutor(options: KubernetesJobExecutorOption
 
   /** Deletes the Job (its pods first) and waits, bounded, until it is gone. */
   const deleteJob = async (job: CommandJob, name: string, why: string): Promise<void> => {
+    const watch = watchOf();
     job.logs.write('system', `deleting Kubernetes Job ${namespace}/${name} (${why})`);
     try {
       await patiently(job, () =>
@@ -164,7 +170,7 @@ export function createKubernetesJobExecutor(options: KubernetesJobExecutorOption
       }
     }
     const deadline = Date.now() + stopWaitMs;
-    while (watch.job(name) !== undefined || watch.podsOf(name).length > 0) {
+    while (!watch.synced() || watch.job(name) !== undefined || watch.podsOf(name).length > 0) {
       if (Date.now() >= deadline) {
         job.logs.write('system', `Kubernetes Job ${name} still there ${stopWaitMs} ms after its deletion`);
         return;
@@ -176,6 +182,7 @@ export function createKubernetesJobExecutor(options: KubernetesJobExecutorOption
 
   /** Follows the Job from the watch caches until it ends (deleting it when the attempt's signal aborts). */
   const follow = async (job: CommandJob, name: string): Promise<JsonObject> => {
+    const watch = watchOf();
     const logs = createPodLogs(job, logApi, namespace);
     let seen = false;
     let unschedulableReported = false;
@@ -318,7 +325,9 @@ export function createKubernetesJobExecutor(options: KubernetesJobExecutorOption
       }
       return follow(job, handle);
     },
-    stop: () => watch.stop(),
+    stop: async () => {
+      await started?.stop();
+    },
   };
 }
 
@@ -357,42 +366,58 @@ function terminatedOf(pod: V1Pod | undefined) {
 
 /** The pods' logs of one attempt: each pod's followed once, as a kubelet serves it. */
 function createPodLogs(job: CommandJob, logApi: Log, namespace: string) {
-  const followed = new Map<string, { controller?: AbortController; done: Promise<void> }>();
+  interface Followed {
+    controller?: AbortController;
+    done: Promise<void>;
+    /** Whether the API server answered the log request (with the log or an error). */
+    answered: boolean;
+    /** Past the drain: a late answer is not written to the attempt's log any more. */
+    closed: boolean;
+  }
+  const followed = new Map<string, Followed>();
   return {
     follow(podName: string): void {
       if (!podName || followed.has(podName)) return;
       let pending = '';
       let finish = () => {};
-      const done = new Promise<void>((resolve) => {
-        finish = resolve;
-      });
+      const entry: Followed = {
+        done: new Promise<void>((resolve) => {
+          finish = resolve;
+        }),
+        answered: false,
+        closed: false,
+      };
       const sink = new Writable({
         write(chunk: Buffer, _encoding, callback) {
           pending += chunk.toString('utf8');
           const lines = pending.split('\n');
           pending = lines.pop() ?? '';
           // Kubernetes merges the container's stdout and stderr into one log.
-          for (const line of lines) job.logs.write('stdout', line.endsWith('\r') ? line.slice(0, -1) : line);
+          for (const line of lines)
+            if (!entry.closed) job.logs.write('stdout', line.endsWith('\r') ? line.slice(0, -1) : line);
           callback();
         },
         final(callback) {
-          if (pending !== '') job.logs.write('stdout', pending);
+          if (pending !== '' && !entry.closed) job.logs.write('stdout', pending);
           callback();
           finish();
         },
       });
       sink.on('error', finish);
-      const entry: { controller?: AbortController; done: Promise<void> } = { done };
       followed.set(podName, entry);
       logApi.log(namespace, podName, containerName, sink, { follow: true }).then(
         (controller) => {
+          entry.answered = true;
           entry.controller = controller;
+          if (entry.closed) controller.abort();
         },
         (error: unknown) => {
-          job.logs.write(
-            'system',
-            `the log of pod ${podName} is unavailable: ${messageOf(error)} (no kubelet served it)`,
-          );
+          entry.answered = true;
+          if (!entry.closed)
+            job.logs.write(
+              'system',
+              `the log of pod ${podName} is unavailable: ${messageOf(error)} (no kubelet served it)`,
+            );
           finish();
         },
       );
@@ -400,10 +425,19 @@ function createPodLogs(job: CommandJob, logApi: Log, namespace: string) {
     /** Waits, bounded, for every followed log to end (its container ended), then stops the rest. */
     async drain(ms: number): Promise<void> {
       await Promise.race([Promise.all([...followed.values()].map((f) => f.done)), delay(ms)]);
+      for (const [podName, entry] of followed)
+        if (!entry.answered && !entry.closed)
+          job.logs.write(
+            'system',
+            `the log of pod ${podName} is unavailable: no kubelet answered within ${ms} ms`,
+          );
       this.stop();
     },
     stop(): void {
-      for (const entry of followed.values()) entry.controller?.abort();
+      for (const entry of followed.values()) {
+        entry.closed = true;
+        entry.controller?.abort();
+      }
     },
   };
 }

@@ -155,6 +155,16 @@ export function jobManifest(job: CommandJob, name: string, options: JobManifestO
       FLYWHEEL_OUTPUTS_FILE: outputsPath,
     }).map(([key, value]) => ({ name: key, value })),
   ];
+  const tolerations = (k8s?.tolerations ?? []).map((t) => ({
+    ...(t.key ? { key: t.key } : {}),
+    ...(t.operator ? { operator: t.operator } : {}),
+    ...(t.value ? { value: t.value } : {}),
+    ...(t.effect ? { effect: t.effect } : {}),
+  }));
+  // As Kubernetes' ExtendedResourceToleration admission plugin does: GPU nodes are tainted with
+  // the resource's name, and a pod requesting GPUs tolerates that taint.
+  if (job.resources.gpu > 0 && !tolerations.some((t) => t.key === gpuResource))
+    tolerations.push({ key: gpuResource, operator: 'Exists', effect: 'NoSchedule' });
   const deadline = k8s?.activeDeadline;
   const activeDeadlineSeconds = deadline
     ? Math.max(1, Math.ceil(Number(deadline.seconds) + deadline.nanos / 1e9))
@@ -175,16 +185,7 @@ export function jobManifest(job: CommandJob, name: string, options: JobManifestO
           ...(k8s && Object.keys(k8s.nodeSelector).length > 0
             ? { nodeSelector: { ...k8s.nodeSelector } }
             : {}),
-          ...(k8s && k8s.tolerations.length > 0
-            ? {
-                tolerations: k8s.tolerations.map((t) => ({
-                  ...(t.key ? { key: t.key } : {}),
-                  ...(t.operator ? { operator: t.operator } : {}),
-                  ...(t.value ? { value: t.value } : {}),
-                  ...(t.effect ? { effect: t.effect } : {}),
-                })),
-              }
-            : {}),
+          ...(tolerations.length > 0 ? { tolerations } : {}),
           containers: [
             {
               name: containerName,
