@@ -48,7 +48,9 @@ export interface OrchestratorConfig {
  * at least 300ms), `FLYWHEEL_ORCHESTRATOR_QUEUES` (inline JSON or a JSON/YAML file; default one
  * queue `default` without quotas), `FLYWHEEL_RAY_ADDRESS` (enables the executor "ray"; default unset) and
  * `FLYWHEEL_RAY_SHARED_FILESYSTEM` (default false), `FLYWHEEL_RAY_CAPACITY_REFRESH` (how often Ray's
- * nodes are listed; default 30s, 0 never). Throws one error listing every problem.
+ * nodes are listed; default 30s, 0 never), `FLYWHEEL_KUBERNETES_NAMESPACE` (enables the executor
+ * "kubernetes" in that namespace; default unset), `FLYWHEEL_KUBERNETES_JOB_TTL` (default 24h) and
+ * `FLYWHEEL_KUBERNETES_CAPACITY_REFRESH` (default 30s, 0 never). Throws one error listing every problem.
  */
 export function loadOrchestratorConfig(env: Env): OrchestratorConfig {
   const reader = new ConfigReader(env);
