@@ -367,12 +367,12 @@ function terminatedOf(pod: V1Pod | undefined) {
 /** The pods' logs of one attempt: each pod's followed once, as a kubelet serves it. */
 function createPodLogs(job: CommandJob, logApi: Log, namespace: string) {
   interface Followed {
-    controller?: AbortController;
     done: Promise<void>;
     /** Whether the API server answered the log request (with the log or an error). */
     answered: boolean;
     /** Past the drain: a late answer is not written to the attempt's log any more. */
     closed: boolean;
+    lines: number;
   }
   const followed = new Map<string, Followed>();
   return {
@@ -386,6 +386,7 @@ function createPodLogs(job: CommandJob, logApi: Log, namespace: string) {
         }),
         answered: false,
         closed: false,
+        lines: 0,
       };
       const sink = new Writable({
         write(chunk: Buffer, _encoding, callback) {
@@ -394,7 +395,10 @@ function createPodLogs(job: CommandJob, logApi: Log, namespace: string) {
           pending = lines.pop() ?? '';
           // Kubernetes merges the container's stdout and stderr into one log.
           for (const line of lines)
-            if (!entry.closed) job.logs.write('stdout', line.endsWith('\r') ? line.slice(0, -1) : line);
+            if (!entry.closed) {
+              entry.lines += 1;
+              job.logs.write('stdout', line.endsWith('\r') ? line.slice(0, -1) : line);
+            }
           callback();
         },
         final(callback) {
@@ -406,10 +410,8 @@ function createPodLogs(job: CommandJob, logApi: Log, namespace: string) {
       sink.on('error', finish);
       followed.set(podName, entry);
       logApi.log(namespace, podName, containerName, sink, { follow: true }).then(
-        (controller) => {
+        () => {
           entry.answered = true;
-          entry.controller = controller;
-          if (entry.closed) controller.abort();
         },
         (error: unknown) => {
           entry.answered = true;
@@ -424,6 +426,9 @@ function createPodLogs(job: CommandJob, logApi: Log, namespace: string) {
     },
     /** Waits, bounded, for every followed log to end (its container ended), then stops the rest. */
     async drain(ms: number): Promise<void> {
+      // The Job's end can reach the watch before its pod's: there was no pod to read a log of.
+      if (followed.size === 0)
+        job.logs.write('system', 'the log of the pod is unavailable: the pod was not seen running');
       await Promise.race([Promise.all([...followed.values()].map((f) => f.done)), delay(ms)]);
       for (const [podName, entry] of followed)
         if (!entry.answered && !entry.closed)
@@ -434,10 +439,10 @@ function createPodLogs(job: CommandJob, logApi: Log, namespace: string) {
       this.stop();
     },
     stop(): void {
-      for (const entry of followed.values()) {
-        entry.closed = true;
-        entry.controller?.abort();
-      }
+      // Not aborted: aborting the request errors the response stream client-node pipes from,
+      // which has no error listener (the process would crash). The server ends it once the
+      // container has ended or its pod is deleted; until then its lines are dropped.
+      for (const entry of followed.values()) entry.closed = true;
     },
   };
 }
