@@ -32,6 +32,11 @@ export interface OrchestratorConfig {
   admission: AdmissionConfig;
   /** The Ray executor ("ray"), when `FLYWHEEL_RAY_ADDRESS` names a Ray dashboard (Jobs REST API). */
   ray?: { address: string; sharedFilesystem: boolean; capacityRefreshMs: number };
+  /**
+   * The Kubernetes executor ("kubernetes"), when `FLYWHEEL_KUBERNETES_NAMESPACE` names the
+   * namespace its Jobs run in (the cluster from $KUBECONFIG, else ~/.kube/config, else in-cluster).
+   */
+  kubernetes?: { namespace: string; defaultTtlSeconds: number; capacityRefreshMs: number };
 }
 
 /**
@@ -43,7 +48,9 @@ export interface OrchestratorConfig {
  * at least 300ms), `FLYWHEEL_ORCHESTRATOR_QUEUES` (inline JSON or a JSON/YAML file; default one
  * queue `default` without quotas), `FLYWHEEL_RAY_ADDRESS` (enables the executor "ray"; default unset) and
  * `FLYWHEEL_RAY_SHARED_FILESYSTEM` (default false), `FLYWHEEL_RAY_CAPACITY_REFRESH` (how often Ray's
- * nodes are listed; default 30s, 0 never). Throws one error listing every problem.
+ * nodes are listed; default 30s, 0 never), `FLYWHEEL_KUBERNETES_NAMESPACE` (enables the executor
+ * "kubernetes" in that namespace; default unset), `FLYWHEEL_KUBERNETES_JOB_TTL` (default 24h) and
+ * `FLYWHEEL_KUBERNETES_CAPACITY_REFRESH` (default 30s, 0 never). Throws one error listing every problem.
  */
 export function loadOrchestratorConfig(env: Env): OrchestratorConfig {
   const reader = new ConfigReader(env);
@@ -77,8 +84,22 @@ export function loadOrchestratorConfig(env: Env): OrchestratorConfig {
   const rayAddress = reader.url('FLYWHEEL_RAY_ADDRESS', ['http:', 'https:']);
   const raySharedFilesystem = reader.bool('FLYWHEEL_RAY_SHARED_FILESYSTEM', false);
   const rayCapacityRefreshMs = reader.durationMs('FLYWHEEL_RAY_CAPACITY_REFRESH', '30s');
+  const kubernetesNamespace = reader.optional('FLYWHEEL_KUBERNETES_NAMESPACE');
+  if (kubernetesNamespace && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(kubernetesNamespace))
+    reader.problem('FLYWHEEL_KUBERNETES_NAMESPACE', `"${kubernetesNamespace}" is not a namespace name`);
+  const kubernetesTtlMs = reader.durationMs('FLYWHEEL_KUBERNETES_JOB_TTL', '24h');
+  const kubernetesCapacityRefreshMs = reader.durationMs('FLYWHEEL_KUBERNETES_CAPACITY_REFRESH', '30s');
   reader.done();
   return {
+    ...(kubernetesNamespace
+      ? {
+          kubernetes: {
+            namespace: kubernetesNamespace,
+            defaultTtlSeconds: Math.max(1, Math.ceil(kubernetesTtlMs / 1000)),
+            capacityRefreshMs: kubernetesCapacityRefreshMs,
+          },
+        }
+      : {}),
     ...(rayAddress
       ? {
           ray: {

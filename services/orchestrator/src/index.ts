@@ -7,6 +7,9 @@ export type { ExecutorSet, ExecutorSetOptions } from './executors/executor-set.t
 export { createExecutorSet, localExecutorName, requestedResources } from './executors/executor-set.ts';
 export type { CommandJob, JobExecutor, JobResources } from './executors/job-executor.ts';
 export { JobFailure } from './executors/job-executor.ts';
+export type { KubernetesJobExecutorOptions } from './executors/kubernetes-job-executor.ts';
+export { createKubernetesJobExecutor } from './executors/kubernetes-job-executor.ts';
+export { kubernetesJobName } from './executors/kubernetes-job-spec.ts';
 export type { LocalProcessExecutorOptions } from './executors/local-process-executor.ts';
 export { createLocalProcessExecutor, machineCapacity } from './executors/local-process-executor.ts';
 export type { RayJobExecutorOptions } from './executors/ray-job-executor.ts';

@@ -23,6 +23,7 @@ import { createExecutorSet, localExecutorName } from './executors/executor-set.t
 import type { JobExecutor } from './executors/job-executor.ts';
 import { createJobLogs } from './executors/job-logs.ts';
 import { createJobSlots } from './executors/job-slots.ts';
+import { createKubernetesJobExecutor } from './executors/kubernetes-job-executor.ts';
 import { createLocalProcessExecutor } from './executors/local-process-executor.ts';
 import { createRayJobExecutor } from './executors/ray-job-executor.ts';
 import { createRunEngine } from './runs/run-engine.ts';
@@ -93,6 +94,16 @@ export async function wireOrchestrator(
         log: log.child({ component: 'ray-executor' }),
       }),
     );
+  const kubernetes =
+    config.kubernetes && !given.some((e) => e.name === 'kubernetes')
+      ? createKubernetesJobExecutor({
+          namespace: config.kubernetes.namespace,
+          defaultTtlSeconds: config.kubernetes.defaultTtlSeconds,
+          capacityRefreshMs: config.kubernetes.capacityRefreshMs,
+          log: log.child({ component: 'kubernetes-executor' }),
+        })
+      : undefined;
+  if (kubernetes) given.push(kubernetes);
   const executors = createExecutorSet({
     executors: given.some((e) => e.name === localExecutorName)
       ? given
@@ -153,6 +164,7 @@ export async function wireOrchestrator(
   return {
     close: async () => {
       await engine.close();
+      await kubernetes?.stop();
       admission.close();
       pipelines.close();
       registry.close();

@@ -152,6 +152,7 @@ export async function startBuiltinStepsHarness(
         FLYWHEEL_ORCHESTRATOR_WORK_DIR: join(dir, 'orchestrator-jobs'),
         ...(options.codeVersion === undefined ? {} : { FLYWHEEL_CODE_VERSION: options.codeVersion }),
         FLYWHEEL_RAY_ADDRESS: '', // only with orchestratorEnv: the test run's servers.env names the real Ray
+        FLYWHEEL_KUBERNETES_NAMESPACE: '', // likewise the loopback Kubernetes
         ...options.orchestratorEnv,
       },
     });

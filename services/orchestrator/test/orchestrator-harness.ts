@@ -67,8 +67,9 @@ export async function startOrchestrator(options: StartOptions = {}): Promise<Tes
     env: {
       FLYWHEEL_ORCHESTRATOR_WORK_DIR: join(dataDir, 'jobs'),
       FLYWHEEL_ORCHESTRATOR_KILL_GRACE: '2s',
-      // The test run's servers.env names the real Ray: only tests that ask for it get the executor.
+      // The test run's servers.env names the real Ray and Kubernetes: only tests that ask for them get the executors.
       FLYWHEEL_RAY_ADDRESS: '',
+      FLYWHEEL_KUBERNETES_NAMESPACE: '',
       ...options.env,
     },
   });

@@ -1,5 +1,9 @@
 import type { JsonObject } from '@bufbuild/protobuf';
-import type { CommandStep, RayJobOptions } from '@flywheel/proto/flywheel/common/v1/pipeline_pb.js';
+import type {
+  CommandStep,
+  KubernetesJobOptions,
+  RayJobOptions,
+} from '@flywheel/proto/flywheel/common/v1/pipeline_pb.js';
 import type { FailureKindName } from '../runs/run-records.ts';
 import type { JobLogSink } from './job-logs.ts';
 import type { MeasuredUsage } from './process-usage.ts';
@@ -23,6 +27,8 @@ export interface CommandJob {
   readonly resources: JobResources;
   /** `CommandStep.ray`: how the Ray executor submits the job (other executors refuse it). */
   readonly ray?: RayJobOptions;
+  /** `CommandStep.kubernetes`: how the Kubernetes executor makes the Job (other executors refuse it). */
+  readonly kubernetes?: KubernetesJobOptions;
   /** What the job finds in `$FLYWHEEL_PARAMETERS_FILE`: its resolved parameters plus `inputs`. */
   readonly parametersFile: JsonObject;
   /** A directory of this attempt's own, kept after it ends (its files may be outputs). */

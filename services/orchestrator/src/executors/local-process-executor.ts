@@ -127,6 +127,11 @@ export function createLocalProcessExecutor(options: LocalProcessExecutorOptions 
           `${at}.ray`,
           'Ray job options are for the Ray executor (command.executor "ray"); the local executor runs a process',
         );
+      if (command.kubernetes)
+        throw AppError.invalidArgument(
+          `${at}.kubernetes`,
+          'Kubernetes Job options are for the Kubernetes executor (command.executor "kubernetes"); the local executor runs a process',
+        );
     },
     run: async (job) => {
       const parametersPath = join(job.jobDir, jobFiles.parameters);
@@ -441,6 +446,11 @@ export async function readOutputs(path: string, maxBytes: number): Promise<JsonO
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
     throw error;
   }
+  return parseOutputs(text);
+}
+
+/** The outputs object a job wrote as `text` (its outputs file, a Kubernetes termination message). */
+export function parseOutputs(text: string): JsonObject {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

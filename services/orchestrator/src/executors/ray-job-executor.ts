@@ -315,6 +315,11 @@ export function createRayJobExecutor(options: RayJobExecutorOptions): JobExecuto
           `${at}.image`,
           `the Ray executor runs no images: the command runs on a Ray node as it is (got "${command.image}"); use ray.runtime_env.image_uri for Ray's own container support`,
         );
+      if (command.kubernetes)
+        throw AppError.invalidArgument(
+          `${at}.kubernetes`,
+          'Kubernetes Job options are for the Kubernetes executor (command.executor "kubernetes"); the Ray executor submits a Ray job',
+        );
       const problems = command.ray ? rayOptionsProblems(command.ray, `${at}.ray`) : [];
       if (problems.length > 0) throw AppError.invalidArgument(`${at}.ray`, problems.join('; '));
       const capacity = cluster?.current();

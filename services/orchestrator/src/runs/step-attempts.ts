@@ -411,6 +411,7 @@ async function execute(
     image: command.image,
     resources: requestedResources(step.resources),
     ...(command.ray ? { ray: command.ray } : {}),
+    ...(command.kubernetes ? { kubernetes: command.kubernetes } : {}),
     parametersFile: { ...parameters, [inputsKey]: inputs },
     jobDir: input.jobDir,
     signal: input.signal,

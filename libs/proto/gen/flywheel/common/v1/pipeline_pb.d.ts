@@ -315,6 +315,14 @@ export declare type CommandStep = Message<"flywheel.common.v1.CommandStep"> & {
   executor: string;
 
   /**
+   * Options of the Kubernetes executor (the step runs as a Kubernetes Job); refused by every
+   * other executor.
+   *
+   * @generated from field: flywheel.common.v1.KubernetesJobOptions kubernetes = 6;
+   */
+  kubernetes?: KubernetesJobOptions | undefined;
+
+  /**
    * Options of the Ray executor (the step runs as a Ray job); refused by every other executor.
    *
    * @generated from field: flywheel.common.v1.RayJobOptions ray = 7;
@@ -393,6 +401,160 @@ export declare type RayJobOptions = Message<"flywheel.common.v1.RayJobOptions"> 
  * Use `create(RayJobOptionsSchema)` to create a new message.
  */
 export declare const RayJobOptionsSchema: GenMessage<RayJobOptions>;
+
+/**
+ * How a command step runs as a Kubernetes Job (batch/v1) in the executor's namespace. The Job
+ * runs the step's `image` (required) with `command` as the container's command, `env`,
+ * `working_dir`, and `Step.resources` as requests = limits (cpu, memory, `nvidia.com/gpu`).
+ * Parameters reach the pod as the file $FLYWHEEL_PARAMETERS_FILE (a downward-API volume of a pod
+ * annotation, at most 128 KiB); outputs come back through the container's termination message
+ * ($FLYWHEEL_OUTPUTS_FILE is /dev/termination-log, at most 4 KiB). Artifacts stay in the pod.
+ *
+ * @generated from message flywheel.common.v1.KubernetesJobOptions
+ */
+export declare type KubernetesJobOptions = Message<"flywheel.common.v1.KubernetesJobOptions"> & {
+  /**
+   * Node labels the pod must match (pod.spec.nodeSelector).
+   *
+   * @generated from field: map<string, string> node_selector = 1;
+   */
+  nodeSelector: { [key: string]: string };
+
+  /**
+   * Taints the pod tolerates (pod.spec.tolerations).
+   *
+   * @generated from field: repeated flywheel.common.v1.KubernetesToleration tolerations = 2;
+   */
+  tolerations: KubernetesToleration[];
+
+  /**
+   * The pod's service account (pod.spec.serviceAccountName); empty means the namespace's default.
+   *
+   * @generated from field: string service_account = 3;
+   */
+  serviceAccount: string;
+
+  /**
+   * Environment variables read from Secrets of the namespace by reference (variable name ->
+   * secret and key); the values never pass through Flywheel. A name also in `env` is refused.
+   *
+   * @generated from field: map<string, flywheel.common.v1.KubernetesSecretKeyRef> secret_env = 4;
+   */
+  secretEnv: { [key: string]: KubernetesSecretKeyRef };
+
+  /**
+   * "Always", "IfNotPresent" or "Never"; empty means Kubernetes' default for the image's tag.
+   *
+   * @generated from field: string image_pull_policy = 5;
+   */
+  imagePullPolicy: string;
+
+  /**
+   * The Job's activeDeadlineSeconds (rounded up to whole seconds): Kubernetes stops the Job after
+   * it, and the attempt fails TIMED_OUT with reason DeadlineExceeded. Unset: none (Step.timeout,
+   * enforced by the orchestrator, still applies).
+   *
+   * @generated from field: google.protobuf.Duration active_deadline = 6;
+   */
+  activeDeadline?: Duration | undefined;
+
+  /**
+   * The Job's ttlSecondsAfterFinished: Kubernetes deletes the finished Job after it. 0 means the
+   * executor's default (FLYWHEEL_KUBERNETES_JOB_TTL, 24h). An orchestrator restarted later than
+   * that after a job ended finds no Job to adopt and runs the attempt again.
+   *
+   * @generated from field: int32 ttl_seconds_after_finished = 7;
+   */
+  ttlSecondsAfterFinished: number;
+
+  /**
+   * Labels of the Job and its pod (keys app.kubernetes.io/* and flywheel.io/* are Flywheel's own).
+   *
+   * @generated from field: map<string, string> labels = 8;
+   */
+  labels: { [key: string]: string };
+
+  /**
+   * Annotations of the Job and its pod (keys flywheel.io/* are Flywheel's own).
+   *
+   * @generated from field: map<string, string> annotations = 9;
+   */
+  annotations: { [key: string]: string };
+};
+
+/**
+ * Describes the message flywheel.common.v1.KubernetesJobOptions.
+ * Use `create(KubernetesJobOptionsSchema)` to create a new message.
+ */
+export declare const KubernetesJobOptionsSchema: GenMessage<KubernetesJobOptions>;
+
+/**
+ * A taint a Kubernetes pod tolerates, as pod.spec.tolerations[] takes it.
+ *
+ * @generated from message flywheel.common.v1.KubernetesToleration
+ */
+export declare type KubernetesToleration = Message<"flywheel.common.v1.KubernetesToleration"> & {
+  /**
+   * The taint's key; empty with operator "Exists" tolerates every taint.
+   *
+   * @generated from field: string key = 1;
+   */
+  key: string;
+
+  /**
+   * "Equal" (the default when empty) or "Exists".
+   *
+   * @generated from field: string operator = 2;
+   */
+  operator: string;
+
+  /**
+   * The taint's value, for "Equal".
+   *
+   * @generated from field: string value = 3;
+   */
+  value: string;
+
+  /**
+   * "NoSchedule", "PreferNoSchedule" or "NoExecute"; empty means every effect.
+   *
+   * @generated from field: string effect = 4;
+   */
+  effect: string;
+};
+
+/**
+ * Describes the message flywheel.common.v1.KubernetesToleration.
+ * Use `create(KubernetesTolerationSchema)` to create a new message.
+ */
+export declare const KubernetesTolerationSchema: GenMessage<KubernetesToleration>;
+
+/**
+ * One key of a Kubernetes Secret in the executor's namespace.
+ *
+ * @generated from message flywheel.common.v1.KubernetesSecretKeyRef
+ */
+export declare type KubernetesSecretKeyRef = Message<"flywheel.common.v1.KubernetesSecretKeyRef"> & {
+  /**
+   * The Secret's name.
+   *
+   * @generated from field: string secret = 1;
+   */
+  secret: string;
+
+  /**
+   * The key in the Secret's data.
+   *
+   * @generated from field: string key = 2;
+   */
+  key: string;
+};
+
+/**
+ * Describes the message flywheel.common.v1.KubernetesSecretKeyRef.
+ * Use `create(KubernetesSecretKeyRefSchema)` to create a new message.
+ */
+export declare const KubernetesSecretKeyRefSchema: GenMessage<KubernetesSecretKeyRef>;
 
 /**
  * Exponential backoff between attempts.

@@ -99,7 +99,7 @@ class BuiltinStep(_message.Message):
     def __init__(self, name: _Optional[str] = ...) -> None: ...
 
 class CommandStep(_message.Message):
-    __slots__ = ("command", "image", "env", "working_dir", "executor", "ray")
+    __slots__ = ("command", "image", "env", "working_dir", "executor", "kubernetes", "ray")
     class EnvEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -112,14 +112,16 @@ class CommandStep(_message.Message):
     ENV_FIELD_NUMBER: _ClassVar[int]
     WORKING_DIR_FIELD_NUMBER: _ClassVar[int]
     EXECUTOR_FIELD_NUMBER: _ClassVar[int]
+    KUBERNETES_FIELD_NUMBER: _ClassVar[int]
     RAY_FIELD_NUMBER: _ClassVar[int]
     command: _containers.RepeatedScalarFieldContainer[str]
     image: str
     env: _containers.ScalarMap[str, str]
     working_dir: str
     executor: str
+    kubernetes: KubernetesJobOptions
     ray: RayJobOptions
-    def __init__(self, command: _Optional[_Iterable[str]] = ..., image: _Optional[str] = ..., env: _Optional[_Mapping[str, str]] = ..., working_dir: _Optional[str] = ..., executor: _Optional[str] = ..., ray: _Optional[_Union[RayJobOptions, _Mapping]] = ...) -> None: ...
+    def __init__(self, command: _Optional[_Iterable[str]] = ..., image: _Optional[str] = ..., env: _Optional[_Mapping[str, str]] = ..., working_dir: _Optional[str] = ..., executor: _Optional[str] = ..., kubernetes: _Optional[_Union[KubernetesJobOptions, _Mapping]] = ..., ray: _Optional[_Union[RayJobOptions, _Mapping]] = ...) -> None: ...
 
 class RayJobOptions(_message.Message):
     __slots__ = ("runtime_env", "pip", "entrypoint_num_cpus", "entrypoint_num_gpus", "entrypoint_memory_bytes", "entrypoint_resources", "metadata")
@@ -152,6 +154,76 @@ class RayJobOptions(_message.Message):
     entrypoint_resources: _containers.ScalarMap[str, float]
     metadata: _containers.ScalarMap[str, str]
     def __init__(self, runtime_env: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., pip: _Optional[_Iterable[str]] = ..., entrypoint_num_cpus: _Optional[float] = ..., entrypoint_num_gpus: _Optional[float] = ..., entrypoint_memory_bytes: _Optional[int] = ..., entrypoint_resources: _Optional[_Mapping[str, float]] = ..., metadata: _Optional[_Mapping[str, str]] = ...) -> None: ...
+
+class KubernetesJobOptions(_message.Message):
+    __slots__ = ("node_selector", "tolerations", "service_account", "secret_env", "image_pull_policy", "active_deadline", "ttl_seconds_after_finished", "labels", "annotations")
+    class NodeSelectorEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    class SecretEnvEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: KubernetesSecretKeyRef
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[_Union[KubernetesSecretKeyRef, _Mapping]] = ...) -> None: ...
+    class LabelsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    class AnnotationsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    NODE_SELECTOR_FIELD_NUMBER: _ClassVar[int]
+    TOLERATIONS_FIELD_NUMBER: _ClassVar[int]
+    SERVICE_ACCOUNT_FIELD_NUMBER: _ClassVar[int]
+    SECRET_ENV_FIELD_NUMBER: _ClassVar[int]
+    IMAGE_PULL_POLICY_FIELD_NUMBER: _ClassVar[int]
+    ACTIVE_DEADLINE_FIELD_NUMBER: _ClassVar[int]
+    TTL_SECONDS_AFTER_FINISHED_FIELD_NUMBER: _ClassVar[int]
+    LABELS_FIELD_NUMBER: _ClassVar[int]
+    ANNOTATIONS_FIELD_NUMBER: _ClassVar[int]
+    node_selector: _containers.ScalarMap[str, str]
+    tolerations: _containers.RepeatedCompositeFieldContainer[KubernetesToleration]
+    service_account: str
+    secret_env: _containers.MessageMap[str, KubernetesSecretKeyRef]
+    image_pull_policy: str
+    active_deadline: _duration_pb2.Duration
+    ttl_seconds_after_finished: int
+    labels: _containers.ScalarMap[str, str]
+    annotations: _containers.ScalarMap[str, str]
+    def __init__(self, node_selector: _Optional[_Mapping[str, str]] = ..., tolerations: _Optional[_Iterable[_Union[KubernetesToleration, _Mapping]]] = ..., service_account: _Optional[str] = ..., secret_env: _Optional[_Mapping[str, KubernetesSecretKeyRef]] = ..., image_pull_policy: _Optional[str] = ..., active_deadline: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., ttl_seconds_after_finished: _Optional[int] = ..., labels: _Optional[_Mapping[str, str]] = ..., annotations: _Optional[_Mapping[str, str]] = ...) -> None: ...
+
+class KubernetesToleration(_message.Message):
+    __slots__ = ("key", "operator", "value", "effect")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    EFFECT_FIELD_NUMBER: _ClassVar[int]
+    key: str
+    operator: str
+    value: str
+    effect: str
+    def __init__(self, key: _Optional[str] = ..., operator: _Optional[str] = ..., value: _Optional[str] = ..., effect: _Optional[str] = ...) -> None: ...
+
+class KubernetesSecretKeyRef(_message.Message):
+    __slots__ = ("secret", "key")
+    SECRET_FIELD_NUMBER: _ClassVar[int]
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    secret: str
+    key: str
+    def __init__(self, secret: _Optional[str] = ..., key: _Optional[str] = ...) -> None: ...
 
 class RetryPolicy(_message.Message):
     __slots__ = ("max_attempts", "initial_backoff", "max_backoff", "backoff_multiplier")
