@@ -57,6 +57,14 @@ describe.each(processNames.map((name) => ({ name })))('docker-compose: $name', (
     expect(published(name).sort()).toEqual(served.map((a) => a.port).sort());
   });
 
+  it('its healthcheck asks its own gRPC health (the console: GET /healthz) on the port it binds', () => {
+    const test = services[name]?.healthcheck?.test ?? [];
+    const { grpc, http } = endpoints();
+    if (name === 'console') expect(test.join(' ')).toContain(`http://127.0.0.1:${http?.port}/healthz`);
+    else expect(test).toEqual(['CMD', 'node', 'scripts/health-check.ts', `127.0.0.1:${grpc?.port}`]);
+    expect(existsSync(join(repoRoot, 'scripts/health-check.ts'))).toBe(true);
+  });
+
   it('calls each peer at a compose service that binds that port', () => {
     for (const [peer, at] of Object.entries(endpoints().peers)) {
       expect(at.host, `${name} → ${peer}`).toBe(peer);
