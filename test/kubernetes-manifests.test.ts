@@ -295,7 +295,13 @@ describe.skipIf(noKubectl !== undefined).each(overlays.map((overlay) => ({ overl
       }
     });
 
-    it('every pod meets the restricted Pod Security Standard', () => {
+    it('every pod meets the restricted Pod Security Standard, which its namespace warns on', () => {
+      const [namespace, ...others] = byKind(objects, 'Namespace');
+      expect(others).toEqual([]);
+      expect(namespace?.metadata.labels).toMatchObject({
+        'pod-security.kubernetes.io/enforce': 'baseline',
+        'pod-security.kubernetes.io/warn': 'restricted',
+      });
       for (const deployment of deployments()) {
         const spec = deployment.spec.template.spec;
         expect(spec.securityContext).toMatchObject({
