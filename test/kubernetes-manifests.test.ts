@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ServiceName } from '@flywheel/runtime';
-import { repoRoot, uniqueName } from '@flywheel/testing';
+import { repoRoot, uniqueName, waitFor } from '@flywheel/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { endpointsOf, type ProcessEndpoints, type ProcessName, processNames } from './deployment-config.ts';
@@ -381,6 +381,68 @@ describe.skipIf(noCluster !== undefined).each(overlays.map((overlay) => ({ overl
       expect(await canI('update', 'jobs.batch', ...here)).toBe('no');
       expect(await canI('create', 'jobs.batch', '-n', 'default')).toBe('no');
       expect(await canI('list', 'nodes')).toBe('no');
+    });
+
+    it('applied for real, every Deployment rolls out: its pods are scheduled, become available and its PodDisruptionBudget counts them (kwok plays the containers)', {
+      timeout: 300_000,
+    }, async () => {
+      // Production's Secret must exist beforehand (deploy/README.md): a stand-in, as an operator would create it.
+      if (byKind(objects, 'Secret').length === 0) {
+        const created = await kubectl([
+          'create',
+          'secret',
+          'generic',
+          'flywheel-secrets',
+          '-n',
+          namespace,
+          ...Object.entries(secretStandIns).map(([k, v]) => `--from-literal=${k}=${v}`),
+        ]);
+        expect(created.code, created.stderr).toBe(0);
+      }
+      const applied = await kubectl(['apply', '-f', '-'], asYaml(objects));
+      expect(applied.code, applied.stderr).toBe(0);
+      const waited = await kubectl([
+        'wait',
+        '--for=condition=Available',
+        'deployment',
+        '--all',
+        '-n',
+        namespace,
+        '--timeout=240s',
+      ]);
+      expect(waited.code, waited.stderr).toBe(0);
+      const replicas = Object.fromEntries(
+        byKind(objects, 'Deployment').map((d) => [d.metadata.name, d.spec.replicas]),
+      );
+      const pods = JSON.parse((await kubectl(['get', 'pods', '-n', namespace, '-o', 'json'])).stdout)
+        .items as K8sObject[];
+      for (const [name, count] of Object.entries(replicas)) {
+        const own = pods.filter(
+          (p) => p.metadata.labels?.['app.kubernetes.io/name'] === name && p.status.phase === 'Running',
+        );
+        expect(own.length, name).toBeGreaterThanOrEqual(count);
+        for (const pod of own) expect(pod.spec.nodeName, name).toMatch(/^kwok-/);
+      }
+      // The disruption controller reports every PDB's pods (its status lags the pods a little).
+      await waitFor(
+        async () => {
+          const pdbs = JSON.parse((await kubectl(['get', 'pdb', '-n', namespace, '-o', 'json'])).stdout)
+            .items as K8sObject[];
+          return Object.entries(replicas).every(([name, count]) => {
+            const pdb = pdbs.find((p) => p.metadata.name === name);
+            return (
+              pdb?.status?.expectedPods === count &&
+              pdb.status.currentHealthy === count &&
+              pdb.status.disruptionsAllowed === 1
+            );
+          });
+        },
+        {
+          timeoutMs: 120_000,
+          intervalMs: 1000,
+          what: "every PodDisruptionBudget counting its Deployment's pods",
+        },
+      );
     });
   },
 );
