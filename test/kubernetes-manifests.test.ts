@@ -429,11 +429,11 @@ describe.skipIf(noCluster !== undefined).each(overlays.map((overlay) => ({ overl
           const pdbs = JSON.parse((await kubectl(['get', 'pdb', '-n', namespace, '-o', 'json'])).stdout)
             .items as K8sObject[];
           return Object.entries(replicas).every(([name, count]) => {
-            const pdb = pdbs.find((p) => p.metadata.name === name);
+            const status = pdbs.find((p) => p.metadata.name === name)?.status;
             return (
-              pdb?.status?.expectedPods === count &&
-              pdb.status.currentHealthy === count &&
-              pdb.status.disruptionsAllowed === 1
+              status?.expectedPods === count &&
+              status.currentHealthy === count &&
+              status.disruptionsAllowed === 1
             );
           });
         },
