@@ -393,6 +393,7 @@ async function execute(
     image: command.image,
     resources: requestedResources(step.resources),
     ...(command.ray ? { ray: command.ray } : {}),
+    ...(command.python ? { python: command.python } : {}),
     parametersFile: { ...parameters, [inputsKey]: inputs },
     jobDir: input.jobDir,
     signal: input.signal,

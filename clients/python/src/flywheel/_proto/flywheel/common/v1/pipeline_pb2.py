@@ -28,7 +28,7 @@ from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb
 from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 
 
-DESCRIPTOR = _flywheel_pool.AddSerializedFile(b'\n!flywheel/common/v1/pipeline.proto\x12\x12\x66lywheel.common.v1\x1a!flywheel/common/v1/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1cgoogle/protobuf/struct.proto\"\xc0\x02\n\x0cPipelineSpec\x12\x32\n\x05steps\x18\x01 \x03(\x0b\x32\x18.flywheel.common.v1.StepB\t\xca\xc1\x18\x05\x08\x01\x18\xf4\x03\x12\x35\n\nparameters\x18\x02 \x03(\x0b\x32!.flywheel.common.v1.ParameterSpec\x12*\n\x07timeout\x18\x03 \x01(\x0b\x32\x19.google.protobuf.Duration\x12)\n\x12max_parallel_steps\x18\x04 \x01(\x05\x42\r\xca\xc1\x18\t!\x00\x00\x00\x00\x00\x00\x00\x00\x12>\n\x07outputs\x18\x05 \x03(\x0b\x32-.flywheel.common.v1.PipelineSpec.OutputsEntry\x1a.\n\x0cOutputsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x98\x01\n\rParameterSpec\x12\x31\n\x04name\x18\x01 \x01(\tB#\xca\xc1\x18\x1f\x08\x01\x12\x18^[A-Za-z_][A-Za-z0-9_]*$\x18\x80\x01\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12-\n\rdefault_value\x18\x03 \x01(\x0b\x32\x16.google.protobuf.Value\x12\x10\n\x08required\x18\x04 \x01(\x08\"\x91\x03\n\x04Step\x12\x37\n\x04name\x18\x01 \x01(\tB)\xca\xc1\x18%\x08\x01\x12\x1f^[a-z0-9]([a-z0-9-]*[a-z0-9])?$\x18?\x12\x32\n\x07\x62uiltin\x18\x02 \x01(\x0b\x32\x1f.flywheel.common.v1.BuiltinStepH\x00\x12\x32\n\x07\x63ommand\x18\x03 \x01(\x0b\x32\x1f.flywheel.common.v1.CommandStepH\x00\x12\x12\n\ndepends_on\x18\x04 \x03(\t\x12+\n\nparameters\x18\x05 \x01(\x0b\x32\x17.google.protobuf.Struct\x12.\n\x05retry\x18\x06 \x01(\x0b\x32\x1f.flywheel.common.v1.RetryPolicy\x12*\n\x07timeout\x18\x07 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x30\n\tresources\x18\x08 \x01(\x0b\x32\x1d.flywheel.common.v1.Resources\x12\x11\n\tcondition\x18\t \x01(\tB\x06\n\x04kind\"&\n\x0b\x42uiltinStep\x12\x17\n\x04name\x18\x01 \x01(\tB\t\xca\xc1\x18\x05\x08\x01\x18\x80\x01\"\xf7\x01\n\x0b\x43ommandStep\x12\x17\n\x07\x63ommand\x18\x01 \x03(\tB\x06\xca\xc1\x18\x02\x08\x01\x12\r\n\x05image\x18\x02 \x01(\t\x12\x35\n\x03\x65nv\x18\x03 \x03(\x0b\x32(.flywheel.common.v1.CommandStep.EnvEntry\x12\x13\n\x0bworking_dir\x18\x04 \x01(\t\x12\x18\n\x08\x65xecutor\x18\x05 \x01(\tB\x06\xca\xc1\x18\x02\x18?\x12.\n\x03ray\x18\x07 \x01(\x0b\x32!.flywheel.common.v1.RayJobOptions\x1a*\n\x08\x45nvEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xe5\x03\n\rRayJobOptions\x12,\n\x0bruntime_env\x18\x01 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x14\n\x03pip\x18\x02 \x03(\tB\x07\xca\xc1\x18\x03\x18\xc8\x01\x12*\n\x13\x65ntrypoint_num_cpus\x18\x03 \x01(\x01\x42\r\xca\xc1\x18\t!\x00\x00\x00\x00\x00\x00\x00\x00\x12*\n\x13\x65ntrypoint_num_gpus\x18\x04 \x01(\x01\x42\r\xca\xc1\x18\t!\x00\x00\x00\x00\x00\x00\x00\x00\x12.\n\x17\x65ntrypoint_memory_bytes\x18\x05 \x01(\x03\x42\r\xca\xc1\x18\t!\x00\x00\x00\x00\x00\x00\x00\x00\x12X\n\x14\x65ntrypoint_resources\x18\x06 \x03(\x0b\x32:.flywheel.common.v1.RayJobOptions.EntrypointResourcesEntry\x12\x41\n\x08metadata\x18\x07 \x03(\x0b\x32/.flywheel.common.v1.RayJobOptions.MetadataEntry\x1a:\n\x18\x45ntrypointResourcesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xca\x01\n\x0bRetryPolicy\x12,\n\x0cmax_attempts\x18\x01 \x01(\x05\x42\x16\xca\xc1\x18\x12!\x00\x00\x00\x00\x00\x00\x00\x00)\x00\x00\x00\x00\x00\x00Y@\x12\x32\n\x0finitial_backoff\x18\x02 \x01(\x0b\x32\x19.google.protobuf.Duration\x12.\n\x0bmax_backoff\x18\x03 \x01(\x0b\x32\x19.google.protobuf.Duration\x12)\n\x12\x62\x61\x63koff_multiplier\x18\x04 \x01(\x01\x42\r\xca\xc1\x18\t!\x00\x00\x00\x00\x00\x00\x00\x00\"f\n\tResources\x12\x1a\n\x03\x63pu\x18\x01 \x01(\x01\x42\r\xca\xc1\x18\t!\x00\x00\x00\x00\x00\x00\x00\x00\x12!\n\nmemory_mib\x18\x02 \x01(\x05\x42\r\xca\xc1\x18\t!\x00\x00\x00\x00\x00\x00\x00\x00\x12\x1a\n\x03gpu\x18\x03 \x01(\x05\x42\r\xca\xc1\x18\t!\x00\x00\x00\x00\x00\x00\x00\x00\"o\n\x07\x46\x61ilure\x12-\n\x04kind\x18\x01 \x01(\x0e\x32\x1f.flywheel.common.v1.FailureKind\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\x11\n\tstep_name\x18\x03 \x01(\t\x12\x11\n\texit_code\x18\x04 \x01(\x05*\xb6\x01\n\x0b\x46\x61ilureKind\x12\x1c\n\x18\x46\x41ILURE_KIND_UNSPECIFIED\x10\x00\x12\x1c\n\x18\x46\x41ILURE_KIND_STEP_FAILED\x10\x01\x12\x1a\n\x16\x46\x41ILURE_KIND_TIMED_OUT\x10\x02\x12\x1a\n\x16\x46\x41ILURE_KIND_CANCELLED\x10\x03\x12\x18\n\x14\x46\x41ILURE_KIND_INVALID\x10\x04\x12\x19\n\x15\x46\x41ILURE_KIND_EXECUTOR\x10\x05\x62\x06proto3')
+DESCRIPTOR = _flywheel_pool.AddSerializedFile(b'\n!flywheel/common/v1/pipeline.proto\x12\x12\x66lywheel.common.v1\x1a!flywheel/common/v1/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1cgoogle/protobuf/struct.proto\"\xc0\x02\n\x0cPipelineSpec\x12\x32\n\x05steps\x18\x01 \x03(\x0b\x32\x18.flywheel.common.v1.StepB\t\xca\xc1\x18\x05\x08\x01\x18\xf4\x03\x12\x35\n\nparameters\x18\x02 \x03(\x0b\x32!.flywheel.common.v1.ParameterSpec\x12*\n\x07timeout\x18\x03 \x01(\x0b\x32\x19.google.protobuf.Duration\x12)\n\x12max_parallel_steps\x18\x04 \x01(\x05\x42\r\xca\xc1\x18\t!\x00\x00\x00\x00\x00\x00\x00\x00\x12>\n\x07outputs\x18\x05 \x03(\x0b\x32-.flywheel.common.v1.PipelineSpec.OutputsEntry\x1a.\n\x0cOutputsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x98\x01\n\rParameterSpec\x12\x31\n\x04name\x18\x01 \x01(\tB#\xca\xc1\x18\x1f\x08\x01\x12\x18^[A-Za-z_][A-Za-z0-9_]*$\x18\x80\x01\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12-\n\rdefault_value\x18\x03 \x01(\x0b\x32\x16.google.protobuf.Value\x12\x10\n\x08required\x18\x04 \x01(\x08\"\x91\x03\n\x04Step\x12\x37\n\x04name\x18\x01 \x01(\tB)\xca\xc1\x18%\x08\x01\x12\x1f^[a-z0-9]([a-z0-9-]*[a-z0-9])?$\x18?\x12\x32\n\x07\x62uiltin\x18\x02 \x01(\x0b\x32\x1f.flywheel.common.v1.BuiltinStepH\x00\x12\x32\n\x07\x63ommand\x18\x03 \x01(\x0b\x32\x1f.flywheel.common.v1.CommandStepH\x00\x12\x12\n\ndepends_on\x18\x04 \x03(\t\x12+\n\nparameters\x18\x05 \x01(\x0b\x32\x17.google.protobuf.Struct\x12.\n\x05retry\x18\x06 \x01(\x0b\x32\x1f.flywheel.common.v1.RetryPolicy\x12*\n\x07timeout\x18\x07 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x30\n\tresources\x18\x08 \x01(\x0b\x32\x1d.flywheel.common.v1.Resources\x12\x11\n\tcondition\x18\t \x01(\tB\x06\n\x04kind\"&\n\x0b\x42uiltinStep\x12\x17\n\x04name\x18\x01 \x01(\tB\t\xca\xc1\x18\x05\x08\x01\x18\x80\x01\"\xae\x02\n\x0b\x43ommandStep\x12\x17\n\x07\x63ommand\x18\x01 \x03(\tB\x06\xca\xc1\x18\x02\x08\x01\x12\r\n\x05image\x18\x02 \x01(\t\x12\x35\n\x03\x65nv\x18\x03 \x03(\x0b\x32(.flywheel.common.v1.CommandStep.EnvEntry\x12\x13\n\x0bworking_dir\x18\x04 \x01(\t\x12\x18\n\x08\x65xecutor\x18\x05 \x01(\tB\x06\xca\xc1\x18\x02\x18?\x12.\n\x03ray\x18\x07 \x01(\x0b\x32!.flywheel.common.v1.RayJobOptions\x12\x35\n\x06python\x18\x08 \x01(\x0b\x32%.flywheel.common.v1.PythonEnvironment\x1a*\n\x08\x45nvEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"K\n\x11PythonEnvironment\x12\x1d\n\x0crequirements\x18\x01 \x03(\tB\x07\xca\xc1\x18\x03\x18\xc8\x01\x12\x17\n\x06python\x18\x02 \x01(\tB\x07\xca\xc1\x18\x03\x18\x80\x08\"\xe5\x03\n\rRayJobOptions\x12,\n\x0bruntime_env\x18\x01 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x14\n\x03pip\x18\x02 \x03(\tB\x07\xca\xc1\x18\x03\x18\xc8\x01\x12*\n\x13\x65ntrypoint_num_cpus\x18\x03 \x01(\x01\x42\r\xca\xc1\x18\t!\x00\x00\x00\x00\x00\x00\x00\x00\x12*\n\x13\x65ntrypoint_num_gpus\x18\x04 \x01(\x01\x42\r\xca\xc1\x18\t!\x00\x00\x00\x00\x00\x00\x00\x00\x12.\n\x17\x65ntrypoint_memory_bytes\x18\x05 \x01(\x03\x42\r\xca\xc1\x18\t!\x00\x00\x00\x00\x00\x00\x00\x00\x12X\n\x14\x65ntrypoint_resources\x18\x06 \x03(\x0b\x32:.flywheel.common.v1.RayJobOptions.EntrypointResourcesEntry\x12\x41\n\x08metadata\x18\x07 \x03(\x0b\x32/.flywheel.common.v1.RayJobOptions.MetadataEntry\x1a:\n\x18\x45ntrypointResourcesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xca\x01\n\x0bRetryPolicy\x12,\n\x0cmax_attempts\x18\x01 \x01(\x05\x42\x16\xca\xc1\x18\x12!\x00\x00\x00\x00\x00\x00\x00\x00)\x00\x00\x00\x00\x00\x00Y@\x12\x32\n\x0finitial_backoff\x18\x02 \x01(\x0b\x32\x19.google.protobuf.Duration\x12.\n\x0bmax_backoff\x18\x03 \x01(\x0b\x32\x19.google.protobuf.Duration\x12)\n\x12\x62\x61\x63koff_multiplier\x18\x04 \x01(\x01\x42\r\xca\xc1\x18\t!\x00\x00\x00\x00\x00\x00\x00\x00\"f\n\tResources\x12\x1a\n\x03\x63pu\x18\x01 \x01(\x01\x42\r\xca\xc1\x18\t!\x00\x00\x00\x00\x00\x00\x00\x00\x12!\n\nmemory_mib\x18\x02 \x01(\x05\x42\r\xca\xc1\x18\t!\x00\x00\x00\x00\x00\x00\x00\x00\x12\x1a\n\x03gpu\x18\x03 \x01(\x05\x42\r\xca\xc1\x18\t!\x00\x00\x00\x00\x00\x00\x00\x00\"o\n\x07\x46\x61ilure\x12-\n\x04kind\x18\x01 \x01(\x0e\x32\x1f.flywheel.common.v1.FailureKind\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\x11\n\tstep_name\x18\x03 \x01(\t\x12\x11\n\texit_code\x18\x04 \x01(\x05*\xb6\x01\n\x0b\x46\x61ilureKind\x12\x1c\n\x18\x46\x41ILURE_KIND_UNSPECIFIED\x10\x00\x12\x1c\n\x18\x46\x41ILURE_KIND_STEP_FAILED\x10\x01\x12\x1a\n\x16\x46\x41ILURE_KIND_TIMED_OUT\x10\x02\x12\x1a\n\x16\x46\x41ILURE_KIND_CANCELLED\x10\x03\x12\x18\n\x14\x46\x41ILURE_KIND_INVALID\x10\x04\x12\x19\n\x15\x46\x41ILURE_KIND_EXECUTOR\x10\x05\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -53,6 +53,10 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_COMMANDSTEP'].fields_by_name['command']._serialized_options = b'\312\301\030\002\010\001'
   _globals['_COMMANDSTEP'].fields_by_name['executor']._loaded_options = None
   _globals['_COMMANDSTEP'].fields_by_name['executor']._serialized_options = b'\312\301\030\002\030?'
+  _globals['_PYTHONENVIRONMENT'].fields_by_name['requirements']._loaded_options = None
+  _globals['_PYTHONENVIRONMENT'].fields_by_name['requirements']._serialized_options = b'\312\301\030\003\030\310\001'
+  _globals['_PYTHONENVIRONMENT'].fields_by_name['python']._loaded_options = None
+  _globals['_PYTHONENVIRONMENT'].fields_by_name['python']._serialized_options = b'\312\301\030\003\030\200\010'
   _globals['_RAYJOBOPTIONS_ENTRYPOINTRESOURCESENTRY']._loaded_options = None
   _globals['_RAYJOBOPTIONS_ENTRYPOINTRESOURCESENTRY']._serialized_options = b'8\001'
   _globals['_RAYJOBOPTIONS_METADATAENTRY']._loaded_options = None
@@ -75,8 +79,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_RESOURCES'].fields_by_name['memory_mib']._serialized_options = b'\312\301\030\t!\000\000\000\000\000\000\000\000'
   _globals['_RESOURCES'].fields_by_name['gpu']._loaded_options = None
   _globals['_RESOURCES'].fields_by_name['gpu']._serialized_options = b'\312\301\030\t!\000\000\000\000\000\000\000\000'
-  _globals['_FAILUREKIND']._serialized_start=2237
-  _globals['_FAILUREKIND']._serialized_end=2419
+  _globals['_FAILUREKIND']._serialized_start=2369
+  _globals['_FAILUREKIND']._serialized_end=2551
   _globals['_PIPELINESPEC']._serialized_start=155
   _globals['_PIPELINESPEC']._serialized_end=475
   _globals['_PIPELINESPEC_OUTPUTSENTRY']._serialized_start=429
@@ -88,19 +92,21 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_BUILTINSTEP']._serialized_start=1036
   _globals['_BUILTINSTEP']._serialized_end=1074
   _globals['_COMMANDSTEP']._serialized_start=1077
-  _globals['_COMMANDSTEP']._serialized_end=1324
-  _globals['_COMMANDSTEP_ENVENTRY']._serialized_start=1282
-  _globals['_COMMANDSTEP_ENVENTRY']._serialized_end=1324
-  _globals['_RAYJOBOPTIONS']._serialized_start=1327
-  _globals['_RAYJOBOPTIONS']._serialized_end=1812
-  _globals['_RAYJOBOPTIONS_ENTRYPOINTRESOURCESENTRY']._serialized_start=1705
-  _globals['_RAYJOBOPTIONS_ENTRYPOINTRESOURCESENTRY']._serialized_end=1763
-  _globals['_RAYJOBOPTIONS_METADATAENTRY']._serialized_start=1765
-  _globals['_RAYJOBOPTIONS_METADATAENTRY']._serialized_end=1812
-  _globals['_RETRYPOLICY']._serialized_start=1815
-  _globals['_RETRYPOLICY']._serialized_end=2017
-  _globals['_RESOURCES']._serialized_start=2019
-  _globals['_RESOURCES']._serialized_end=2121
-  _globals['_FAILURE']._serialized_start=2123
-  _globals['_FAILURE']._serialized_end=2234
+  _globals['_COMMANDSTEP']._serialized_end=1379
+  _globals['_COMMANDSTEP_ENVENTRY']._serialized_start=1337
+  _globals['_COMMANDSTEP_ENVENTRY']._serialized_end=1379
+  _globals['_PYTHONENVIRONMENT']._serialized_start=1381
+  _globals['_PYTHONENVIRONMENT']._serialized_end=1456
+  _globals['_RAYJOBOPTIONS']._serialized_start=1459
+  _globals['_RAYJOBOPTIONS']._serialized_end=1944
+  _globals['_RAYJOBOPTIONS_ENTRYPOINTRESOURCESENTRY']._serialized_start=1837
+  _globals['_RAYJOBOPTIONS_ENTRYPOINTRESOURCESENTRY']._serialized_end=1895
+  _globals['_RAYJOBOPTIONS_METADATAENTRY']._serialized_start=1897
+  _globals['_RAYJOBOPTIONS_METADATAENTRY']._serialized_end=1944
+  _globals['_RETRYPOLICY']._serialized_start=1947
+  _globals['_RETRYPOLICY']._serialized_end=2149
+  _globals['_RESOURCES']._serialized_start=2151
+  _globals['_RESOURCES']._serialized_end=2253
+  _globals['_FAILURE']._serialized_start=2255
+  _globals['_FAILURE']._serialized_end=2366
 # @@protoc_insertion_point(module_scope)
