@@ -53,6 +53,7 @@ describe('the closed loop, embedded (one process, in-process bus, file-backed st
       expect(newData.runId).not.toBe(report.retrainRunId);
       expect(newData.debounced).toBeGreaterThan(0);
       expect(newData.runs).toBe(1);
+      expect(newData.warmStartedFrom).toMatch(/^models:\/weather\/[0-9]+$/);
     } finally {
       await scenario.close();
     }

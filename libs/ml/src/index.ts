@@ -2,8 +2,10 @@ export type { FeatureRow } from './feature-matrix.ts';
 export { toFeatureMatrix } from './feature-matrix.ts';
 export type {
   LogisticRegressionData,
+  LogisticRegressionFit,
   LogisticRegressionModel,
   LogisticRegressionOptions,
+  LogisticRegressionStart,
 } from './logistic-regression.ts';
 export { predictLogisticRegression, trainLogisticRegression } from './logistic-regression.ts';
 export type { LogisticRegressionOnnxOptions } from './logistic-regression-onnx.ts';
@@ -11,6 +13,7 @@ export {
   exportLogisticRegressionOnnx,
   labelOutputName,
   probabilityOutputName,
+  readLogisticRegressionOnnx,
 } from './logistic-regression-onnx.ts';
 export type { BinaryClassificationMetrics } from './metrics.ts';
 export { accuracy, binaryClassificationMetrics, brierScore, logLoss, rocAuc } from './metrics.ts';

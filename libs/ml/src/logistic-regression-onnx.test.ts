@@ -2,9 +2,10 @@ import { isAppError } from '@flywheel/core';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { predictLogisticRegression, trainLogisticRegression } from './logistic-regression.ts';
-import { exportLogisticRegressionOnnx } from './logistic-regression-onnx.ts';
+import { exportLogisticRegressionOnnx, readLogisticRegressionOnnx } from './logistic-regression-onnx.ts';
 import { decodeOnnxModel, readOnnxSignature } from './onnx-model.ts';
 import { syntheticBinaryData } from './synthetic-data.ts';
+import { tinyOnnxModel } from './tiny-onnx-model.ts';
 
 const data = syntheticBinaryData({ rows: 2000, seed: 3 });
 const model = trainLogisticRegression(data);
@@ -114,5 +115,19 @@ describe('exportLogisticRegressionOnnx', () => {
     } catch (error) {
       expect(isAppError(error, 'invalid_argument') && error.field).toBe('featureNames[0]');
     }
+  });
+});
+
+describe('readLogisticRegressionOnnx', () => {
+  it('reads back the exported coefficients (as float32) and refuses other graphs', () => {
+    const start = readLogisticRegressionOnnx(bytes);
+    expect(start.featureNames).toEqual(model.featureNames);
+    expect(start.weights).toEqual(model.weights.map(Math.fround));
+    expect(start.means).toEqual(model.means.map(Math.fround));
+    expect(start.stds).toEqual(model.stds.map(Math.fround));
+    expect(start.bias).toBe(Math.fround(model.bias));
+    expect(() => readLogisticRegressionOnnx(tinyOnnxModel())).toThrow(
+      /not Flywheel's built-in logistic regression/,
+    );
   });
 });

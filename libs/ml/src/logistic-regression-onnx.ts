@@ -1,7 +1,7 @@
 import { AppError } from '@flywheel/core';
 import { TensorProto_DataType } from '@flywheel/proto/onnx/onnx_pb.js';
-import type { LogisticRegressionModel } from './logistic-regression.ts';
-import { buildOnnxModel, encodeOnnxModel, floatTensor, intAttribute } from './onnx-model.ts';
+import type { LogisticRegressionModel, LogisticRegressionStart } from './logistic-regression.ts';
+import { buildOnnxModel, decodeOnnxModel, encodeOnnxModel, floatTensor, intAttribute } from './onnx-model.ts';
 
 /** Name of the exported graph's probability output: float [N, 1], P(class 1). */
 export const probabilityOutputName = 'probability';
@@ -146,4 +146,47 @@ export function exportLogisticRegressionOnnx(
     ],
   });
   return encodeOnnxModel(onnx);
+}
+
+/**
+ * The coefficients of a model {@link exportLogisticRegressionOnnx} wrote (its `lr/` initializers
+ * and `flywheel.feature_names`), as float32 values widened: a warm start's starting point.
+ *
+ * @throws AppError invalid_argument when the bytes are not ONNX; failed_precondition (not
+ *   retriable) when the model is not Flywheel's logistic regression (another trainer's graph).
+ */
+export function readLogisticRegressionOnnx(bytes: Uint8Array): LogisticRegressionStart {
+  const model = decodeOnnxModel(bytes);
+  const metadata = new Map(model.metadataProps.map((entry) => [entry.key, entry.value]));
+  const notOurs = (why: string) =>
+    new AppError(
+      'failed_precondition',
+      `the model is not Flywheel's built-in logistic regression (${why}); a warm start reads that trainer's coefficients`,
+      { retriable: false },
+    );
+  if (metadata.get('flywheel.trainer') !== 'logistic-regression') {
+    throw notOurs(`its flywheel.trainer is "${metadata.get('flywheel.trainer') ?? ''}"`);
+  }
+  let featureNames: unknown;
+  try {
+    featureNames = JSON.parse(metadata.get('flywheel.feature_names') ?? '');
+  } catch {
+    featureNames = undefined;
+  }
+  if (!Array.isArray(featureNames) || !featureNames.every((name) => typeof name === 'string')) {
+    throw notOurs('no flywheel.feature_names list');
+  }
+  const values = (name: string, count: number): number[] => {
+    const tensor = model.graph?.initializer.find((t) => t.name === name);
+    if (!tensor || tensor.floatData.length !== count) throw notOurs(`no ${count} float values in ${name}`);
+    return [...tensor.floatData];
+  };
+  const p = featureNames.length;
+  return {
+    featureNames,
+    means: values('lr/mean', p),
+    stds: values('lr/std', p),
+    weights: values('lr/weights', p),
+    bias: values('lr/bias', 1)[0] ?? 0,
+  };
 }

@@ -142,3 +142,47 @@ describe('trainLogisticRegression', () => {
     expect(invalidField(() => trainLogisticRegression(ok, { maxIterations: 0 }))).toBe('maxIterations');
   });
 });
+
+describe('trainLogisticRegression with a warm start', () => {
+  const data = syntheticBinaryData({ rows: 3000, seed: 3 });
+  const older = {
+    featureNames: data.featureNames,
+    features: data.features.slice(0, 2000),
+    labels: data.labels.slice(0, 2000),
+  };
+  const newer = {
+    featureNames: data.featureNames,
+    features: data.features.slice(2000),
+    labels: data.labels.slice(2000),
+  };
+  const champion = trainLogisticRegression(older);
+
+  it("starts at the start model's loss on the new rows (same function, this data's scaling), not at ln 2", () => {
+    const warm = trainLogisticRegression(newer, { start: champion });
+    const championLoss = logLoss(newer.labels, predictLogisticRegression(champion, newer.features));
+    expect(warm.warmStarted).toBe(true);
+    expect(warm.lossHistory[0]).toBeCloseTo(championLoss, 10);
+    expect(warm.lossHistory.at(-1)).toBe(warm.loss);
+    expect(warm.loss).toBeLessThanOrEqual(championLoss);
+    const cold = trainLogisticRegression(newer);
+    expect(cold.warmStarted).toBe(false);
+    expect(cold.lossHistory[0]).toBeCloseTo(Math.LN2, 12);
+    expect(warm.iterations).toBeLessThanOrEqual(cold.iterations);
+  });
+
+  it("pulls towards the start model's weights: a strong penalty keeps them, none fits the new rows alone", () => {
+    const kept = trainLogisticRegression(newer, { start: champion, l2: 1e6 });
+    // Per raw unit of each feature (the bias is not penalised, so it adapts).
+    kept.weights.forEach((w, j) => {
+      expect(w / kept.stds[j]!).toBeCloseTo(champion.weights[j]! / champion.stds[j]!, 4);
+    });
+    const free = trainLogisticRegression(newer, { start: champion, l2: 0 });
+    const cold = trainLogisticRegression(newer, { l2: 0 });
+    expect(free.loss).toBeCloseTo(cold.loss, 9);
+  });
+
+  it('refuses a start model with other features', () => {
+    const other = { ...champion, featureNames: [...champion.featureNames].reverse() };
+    expect(() => trainLogisticRegression(newer, { start: other })).toThrow(/same features in the same order/);
+  });
+});

@@ -30,6 +30,23 @@ export interface LogisticRegressionOptions {
   maxIterations?: number;
   /** Converged when every gradient component of J is within this; default 1e-9. */
   tolerance?: number;
+  /**
+   * Warm start (continual learning): a model fitted before on the same features, e.g. the
+   * champion. Newton starts from its decision function, re-expressed on this data's
+   * standardization (so the first loss is the prior model's loss on this data), and the L2 penalty
+   * pulls towards its weights instead of towards 0: J = mean log loss + (l2 / 2)·‖w − w₀‖², so
+   * what it learnt carries over where the new data says little.
+   */
+  start?: LogisticRegressionStart;
+}
+
+/** The coefficients of a fitted model on its own standardization (as exported to ONNX). */
+export interface LogisticRegressionStart {
+  featureNames: readonly string[];
+  means: readonly number[];
+  stds: readonly number[];
+  weights: readonly number[];
+  bias: number;
 }
 
 /** A fitted model; everything needed to predict or to export it. */
@@ -54,6 +71,14 @@ export interface LogisticRegressionModel {
   objective: number;
 }
 
+/** What a fit returns: the model and how it got there. */
+export interface LogisticRegressionFit extends LogisticRegressionModel {
+  /** Mean log loss before each Newton step and after the last: [0] is where the fit started. */
+  lossHistory: number[];
+  /** Whether it started from `options.start`. */
+  warmStarted: boolean;
+}
+
 /**
  * Fits a binary logistic regression.
  *
@@ -64,7 +89,7 @@ export interface LogisticRegressionModel {
 export function trainLogisticRegression(
   data: LogisticRegressionData,
   options: LogisticRegressionOptions = {},
-): LogisticRegressionModel {
+): LogisticRegressionFit {
   const l2 = options.l2 ?? 1e-4;
   const maxIterations = options.maxIterations ?? 100;
   const tolerance = options.tolerance ?? 1e-9;
@@ -87,6 +112,11 @@ export function trainLogisticRegression(
     x[i * d + p] = 1;
   }
   const y = Float64Array.from(data.labels);
+  // θ₀ and the penalty's centre: 0, or the start model's decision function on this standardization.
+  const prior = options.start
+    ? startOnStandardization(options.start, data.featureNames, means, stds)
+    : undefined;
+  const centre = prior ?? new Float64Array(d);
 
   const objectiveAt = (theta: Float64Array): { loss: number; objective: number } => {
     let loss = 0;
@@ -96,12 +126,13 @@ export function trainLogisticRegression(
     }
     loss /= n;
     let penalty = 0;
-    for (let j = 0; j < p; j++) penalty += theta[j]! * theta[j]!;
+    for (let j = 0; j < p; j++) penalty += (theta[j]! - centre[j]!) ** 2;
     return { loss, objective: loss + (l2 / 2) * penalty };
   };
 
-  let theta: Float64Array = new Float64Array(d);
+  let theta: Float64Array = prior ? Float64Array.from(prior) : new Float64Array(d);
   let current = objectiveAt(theta);
+  const lossHistory = [current.loss];
   let iterations = 0;
   let converged = false;
   const gradient = new Float64Array(d);
@@ -129,7 +160,7 @@ export function trainLogisticRegression(
       }
     }
     for (let j = 0; j < p; j++) {
-      gradient[j]! += l2 * theta[j]!;
+      gradient[j]! += l2 * (theta[j]! - centre[j]!);
       hessian[j * d + j]! += l2;
     }
     if (maxAbs(gradient) <= tolerance) {
@@ -160,6 +191,7 @@ export function trainLogisticRegression(
     }
     theta = next;
     current = nextValue;
+    lossHistory.push(current.loss);
   }
 
   return {
@@ -173,7 +205,43 @@ export function trainLogisticRegression(
     converged,
     loss: current.loss,
     objective: current.objective,
+    lossHistory,
+    warmStarted: prior !== undefined,
   };
+}
+
+/**
+ * θ (weights, then bias) giving the same logit as `start` on standardized rows of this data:
+ * w'ⱼ = wⱼ·s'ⱼ/sⱼ and b' = b + Σ wⱼ·(m'ⱼ − mⱼ)/sⱼ.
+ *
+ * @throws AppError failed_precondition when its features are not these, in this order.
+ */
+function startOnStandardization(
+  start: LogisticRegressionStart,
+  featureNames: readonly string[],
+  means: readonly number[],
+  stds: readonly number[],
+): Float64Array {
+  const p = featureNames.length;
+  const same =
+    start.featureNames.length === p &&
+    start.featureNames.every((name, j) => name === featureNames[j]) &&
+    [start.means, start.stds, start.weights].every((values) => values.length === p);
+  if (!same) {
+    throw new AppError(
+      'failed_precondition',
+      `the start model's features (${start.featureNames.join(', ')}) are not these (${featureNames.join(', ')}): a warm start needs the same features in the same order`,
+      { retriable: false },
+    );
+  }
+  const theta = new Float64Array(p + 1);
+  let bias = start.bias;
+  for (let j = 0; j < p; j++) {
+    theta[j] = (start.weights[j]! * stds[j]!) / start.stds[j]!;
+    bias += (start.weights[j]! * (means[j]! - start.means[j]!)) / start.stds[j]!;
+  }
+  theta[p] = bias;
+  return theta;
 }
 
 /**

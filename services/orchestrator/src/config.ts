@@ -18,6 +18,10 @@ export interface OrchestratorConfig {
   peers: Record<'registry' | 'feature-store' | 'monitoring' | 'scheduler' | 'serving', string>;
   /** Root of the job directories: parameters, outputs and artifacts of each attempt. */
   workDir: string;
+  /** Where the local executor keeps `CommandStep.python` environments (FLYWHEEL_ORCHESTRATOR_VENV_DIR). */
+  pythonEnvironmentsDir: string;
+  /** The interpreter of environments that name none (FLYWHEEL_PYTHON, default python3). */
+  defaultPython: string;
   /** Jobs running at once across all runs (executor capacity). */
   maxConcurrentJobs: number;
   /** Between SIGTERM and SIGKILL when a command step is stopped, ms. */
@@ -42,6 +46,8 @@ export interface OrchestratorConfig {
 /**
  * The orchestrator service's settings; see the README for the variables:
  * `FLYWHEEL_ORCHESTRATOR_WORK_DIR` (default `<tmp>/flywheel-orchestrator`),
+ * `FLYWHEEL_ORCHESTRATOR_VENV_DIR` (default `<work dir>/.python-environments`), `FLYWHEEL_PYTHON`
+ * (default `python3`),
  * `FLYWHEEL_ORCHESTRATOR_MAX_CONCURRENT_JOBS` (default the CPU count, at least 2),
  * `FLYWHEEL_ORCHESTRATOR_KILL_GRACE` (default 10s), `FLYWHEEL_CODE_VERSION` (default empty),
  * `FLYWHEEL_ORCHESTRATOR_PEER_RETRY_BUDGET` (default 90s), `FLYWHEEL_ORCHESTRATOR_RUN_LEASE` (default 30s,
@@ -58,6 +64,11 @@ export function loadOrchestratorConfig(env: Env): OrchestratorConfig {
   const infra = readInfraConfig(reader, 'orchestrator');
   const peers = readPeers(reader, ['registry', 'feature-store', 'monitoring', 'scheduler', 'serving']);
   const workDir = reader.string('FLYWHEEL_ORCHESTRATOR_WORK_DIR', join(tmpdir(), 'flywheel-orchestrator'));
+  const pythonEnvironmentsDir = reader.string(
+    'FLYWHEEL_ORCHESTRATOR_VENV_DIR',
+    join(workDir, '.python-environments'),
+  );
+  const defaultPython = reader.string('FLYWHEEL_PYTHON', 'python3');
   const maxConcurrentJobs = reader.int(
     'FLYWHEEL_ORCHESTRATOR_MAX_CONCURRENT_JOBS',
     Math.max(2, availableParallelism()),
@@ -113,6 +124,8 @@ export function loadOrchestratorConfig(env: Env): OrchestratorConfig {
     infra,
     peers,
     workDir,
+    pythonEnvironmentsDir,
+    defaultPython,
     maxConcurrentJobs,
     killGraceMs,
     codeVersion,

@@ -107,7 +107,13 @@ export async function wireOrchestrator(
   const executors = createExecutorSet({
     executors: given.some((e) => e.name === localExecutorName)
       ? given
-      : [createLocalProcessExecutor({ killGraceMs: config.killGraceMs }), ...given],
+      : [
+          createLocalProcessExecutor({
+            killGraceMs: config.killGraceMs,
+            pythonEnvironments: { dir: config.pythonEnvironmentsDir, defaultPython: config.defaultPython },
+          }),
+          ...given,
+        ],
     ...(options.defaultExecutor ? { defaultName: options.defaultExecutor } : {}),
   });
   const engine = createRunEngine({

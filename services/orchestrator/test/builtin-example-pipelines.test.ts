@@ -75,6 +75,7 @@ describe('examples/pipelines', () => {
     expect(spec.parameters.map((parameter) => parameter.name)).toEqual([
       'team',
       'model_name',
+      'warm_start_from',
       'start_time',
       'end_time',
       'l2',

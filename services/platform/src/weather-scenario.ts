@@ -94,6 +94,8 @@ export interface NewDataReport {
   readonly runs: number;
   readonly debounced: number;
   readonly promoted: boolean;
+  /** The version the run's train step warm-started from (`models:/weather/<n>`), "" for none. */
+  readonly warmStartedFrom: string;
 }
 const observedTopics = [
   'features.materialized',
@@ -388,7 +390,14 @@ export function weatherScenario(targets: ScenarioTargets) {
             expression: `event.dataset == "${weatherDatasetName}" && event.rows_written > 0`,
           },
           pipelineName: retrainPipeline,
-          parameters: { team, start_time: '2012-01-01T00:00:00Z', end_time: '2016-01-01T00:00:00Z' },
+          // Continual learning: start from the champion (its lineage parent); the window stays the whole
+          // history, because New York's rows arrive late with event times inside the champion's set.
+          parameters: {
+            team,
+            start_time: '2012-01-01T00:00:00Z',
+            end_time: '2016-01-01T00:00:00Z',
+            warm_start_from: `models:/${modelName}@champion`,
+          },
           debounce: { seconds: BigInt(newDataDebounceSeconds) },
           cooldown: { seconds: 600n },
           enabled: true,
@@ -447,6 +456,9 @@ export function weatherScenario(targets: ScenarioTargets) {
         runs: runRequests.filter((r) => r.status === RunRequestStatus.REQUESTED).length,
         debounced,
         promoted: run?.outputs?.promoted === true,
+        warmStartedFrom: String(
+          run?.steps.find((step) => step.name === 'train')?.outputs?.warm_start_from ?? '',
+        ),
       };
     },
 

@@ -26,6 +26,7 @@ import type { BuiltinStep } from './step-types.ts';
  * | `parameters`      | object? | hyper-parameters, name → value (stored as strings), e.g. train's `parameters` |
  * | `team`            | string? | owning team for a new model; absent = the caller's |
  * | `description`     | string? | the version's description |
+ * | `parent_version`  | string? | lineage `parent_versions`: the version this one derives from, `models:/<model>/<version>` (train's `warm_start_from` output); "" or absent = none |
  * | `code_version`    | string? | lineage `code_version`: the producing command step's own (`${steps.train.code_version}`, git commit or content digest); absent = the orchestrator's `FLYWHEEL_CODE_VERSION` (its built-in steps' code) |
  *
  * Outputs: `model_version` (number), `model_uri` (`models:/<name>/<version>`), `created` (false when
@@ -46,6 +47,14 @@ export function createRegisterStep(
     const parameters = stringMap(params.nullableObject('parameters') ?? {});
     const team = params.optionalString('team');
     const description = params.optionalString('description');
+    const parentVersion = params.optionalString('parent_version') ?? '';
+    const parent = /^models:\/([a-z0-9][a-z0-9._-]*)\/([1-9][0-9]*)$/.exec(parentVersion);
+    if (parentVersion !== '' && !parent) {
+      throw AppError.invalidArgument(
+        'parameters.parent_version',
+        `must be models:/<model>/<version>, got "${parentVersion}"`,
+      );
+    }
     const featureService = params.optionalString('feature_service');
     const featureServiceVersion = params.optionalNumber('feature_service_version', 0);
     if (
@@ -92,6 +101,9 @@ export function createRegisterStep(
           ...(featureService === undefined
             ? {}
             : { featureService, featureServiceVersion: BigInt(featureServiceVersion) }),
+          ...(parent
+            ? { parentVersions: [{ modelName: parent[1] ?? '', modelVersion: BigInt(parent[2] ?? '0') }] }
+            : {}),
         },
         ...(team === undefined ? {} : { team }),
         ...(description === undefined ? {} : { description }),

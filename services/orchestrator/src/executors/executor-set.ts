@@ -66,6 +66,12 @@ export function createExecutorSet(options: ExecutorSetOptions): ExecutorSet {
         if (step.kind.case === 'command') {
           const executor = byName.get(nameOf(step));
           if (!executor) continue;
+          if (step.kind.value.python && !executor.buildsPythonEnvironments) {
+            throw AppError.invalidArgument(
+              `${at}.command.python`,
+              `the ${executor.name} executor builds no Python environments (${pythonEnvironmentHint(executor.name)})`,
+            );
+          }
           executor.checkStep?.(step.kind.value, `${at}.command`);
           checkResources(step.resources, executor, at);
         } else {
@@ -75,6 +81,13 @@ export function createExecutorSet(options: ExecutorSetOptions): ExecutorSet {
       }
     },
   };
+}
+
+/** Where an executor's users get their packages instead of `command.python`. */
+function pythonEnvironmentHint(name: string): string {
+  if (name === 'ray') return "give Ray the packages with command.ray.pip or command.ray.runtime_env's pip";
+  if (name === 'kubernetes') return 'put the packages in the image (command.image)';
+  return 'run the step on the local executor, or install the packages where this executor runs it';
 }
 
 /** A step's requested resources, zeros for those it leaves unset. */

@@ -2,6 +2,7 @@ import type { JsonObject } from '@bufbuild/protobuf';
 import type {
   CommandStep,
   KubernetesJobOptions,
+  PythonEnvironment,
   RayJobOptions,
 } from '@flywheel/proto/flywheel/common/v1/pipeline_pb.js';
 import type { FailureKindName } from '../runs/run-records.ts';
@@ -29,6 +30,8 @@ export interface CommandJob {
   readonly ray?: RayJobOptions;
   /** `CommandStep.kubernetes`: how the Kubernetes executor makes the Job (other executors refuse it). */
   readonly kubernetes?: KubernetesJobOptions;
+  /** `CommandStep.python`: the environment the command runs in (executors that build none refuse it at submit). */
+  readonly python?: PythonEnvironment;
   /** What the job finds in `$FLYWHEEL_PARAMETERS_FILE`: its resolved parameters plus `inputs`. */
   readonly parametersFile: JsonObject;
   /** A directory of this attempt's own, kept after it ends (its files may be outputs). */
@@ -72,6 +75,11 @@ export interface JobExecutor {
    * under `at` (`spec.steps[2].command`).
    */
   checkStep?(command: CommandStep, at: string): void;
+  /**
+   * Whether it builds `CommandStep.python` environments; when not (or left out), a step setting
+   * one is refused at submit ({@link ExecutorSet.checkSpec}).
+   */
+  readonly buildsPythonEnvironments?: boolean;
   run(job: CommandJob): Promise<JsonObject>;
   /**
    * Picks up a job an earlier orchestrator process started and did not see end (it was killed):

@@ -1,14 +1,26 @@
 import { spawn } from 'node:child_process';
 import { constants as fsConstants } from 'node:fs';
 import { access, mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
-import { availableParallelism, constants as osConstants, totalmem } from 'node:os';
+import { availableParallelism, constants as osConstants, tmpdir, totalmem } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import type { JsonObject } from '@bufbuild/protobuf';
 import { AppError, abortError } from '@flywheel/core';
 import { type CommandJob, type JobExecutor, JobFailure, type JobResources } from './job-executor.ts';
 import { createResourceSlots } from './job-slots.ts';
-import { cpuSecondsOfTimes, type MemorySampler, sampleTreeMemory } from './process-usage.ts';
+import {
+  cpuSecondsOfTimes,
+  type MemorySampler,
+  processStartTicks,
+  sampleTreeMemory,
+} from './process-usage.ts';
+import {
+  checkPythonEnvironment,
+  createPythonEnvironments,
+  type PythonEnvironments,
+} from './python-environments.ts';
+
+export { processStartTicks } from './process-usage.ts';
 
 export interface LocalProcessExecutorOptions {
   /** Between SIGTERM and SIGKILL when a job is stopped, ms. Default 10 000. */
@@ -24,6 +36,11 @@ export interface LocalProcessExecutorOptions {
    * most one job may request. Default: this machine's cores and memory, no GPU.
    */
   capacity?: JobResources;
+  /**
+   * Where `CommandStep.python` environments are built and kept (default `<tmp>/flywheel-python-environments`),
+   * and the interpreter of those that name none (default `baseEnv.FLYWHEEL_PYTHON`, else `python3`).
+   */
+  pythonEnvironments?: { dir?: string; defaultPython?: string };
 }
 
 /**
@@ -85,6 +102,10 @@ export function createLocalProcessExecutor(options: LocalProcessExecutorOptions 
   const maxOutputsBytes = options.maxOutputsBytes ?? 4 * 1024 * 1024;
   const stderrTailLines = options.stderrTailLines ?? 20;
   const capacity = options.capacity ?? machineCapacity();
+  const environments: PythonEnvironments = createPythonEnvironments({
+    dir: options.pythonEnvironments?.dir ?? join(tmpdir(), 'flywheel-python-environments'),
+    defaultPython: options.pythonEnvironments?.defaultPython || baseEnv.FLYWHEEL_PYTHON || 'python3',
+  });
 
   /** Follows the job's two log files until `ended` resolves, then reads what is left. */
   const follow = (job: CommandJob, stderrTail: string[], ended: Promise<unknown>) =>
@@ -115,7 +136,9 @@ export function createLocalProcessExecutor(options: LocalProcessExecutorOptions 
   const unadmitted = {
     name: 'local',
     capacity: () => capacity,
+    buildsPythonEnvironments: true,
     checkStep: (command, at) => {
+      if (command.python) checkPythonEnvironment(command.python, at);
       if (command.image !== '') {
         throw AppError.invalidArgument(
           `${at}.image`,
@@ -157,6 +180,13 @@ export function createLocalProcessExecutor(options: LocalProcessExecutorOptions 
         FLYWHEEL_ATTEMPT: String(job.attempt),
         FLYWHEEL_JOB_ID: job.jobId,
       });
+      if (job.python) {
+        // Part of the job: its time counts against the attempt's timeout, its output is in the log.
+        const built = await environments.ensure(job.python, job.logs, job.signal);
+        env.PATH = `${built.bin}:${env.PATH ?? ''}`;
+        env.VIRTUAL_ENV = built.root;
+        delete env.PYTHONHOME;
+      }
       const [program = '', ...args] = job.argv;
       const cwd = job.workingDir || job.jobDir;
       const missing = await unstartable(program, cwd, env.PATH ?? '');
@@ -345,23 +375,6 @@ async function reportUsage(job: CommandJob, memory: MemorySampler): Promise<void
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/**
- * The start time of process `pid` (field 22 of `/proc/<pid>/stat`, clock ticks since boot);
- * undefined when it is gone, a zombie, or `/proc` is not there.
- */
-export async function processStartTicks(pid: number): Promise<string | undefined> {
-  let stat: string;
-  try {
-    stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return undefined;
-  }
-  // The command name (field 2) is parenthesised and may hold spaces: split after its last ')'.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  if (fields[0] === 'Z' || fields[0] === 'X') return undefined;
-  return fields[19];
 }
 
 /** Why `program` cannot be started from `cwd` with `PATH`, or undefined when it can. */

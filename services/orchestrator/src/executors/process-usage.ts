@@ -75,3 +75,20 @@ function kibibytes(status: string, field: string): number {
   const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status);
   return match ? Number(match[1]) : 0;
 }
+
+/**
+ * The start time of process `pid` (field 22 of `/proc/<pid>/stat`, clock ticks since boot);
+ * undefined when it is gone, a zombie, or `/proc` is not there.
+ */
+export async function processStartTicks(pid: number): Promise<string | undefined> {
+  let stat: string;
+  try {
+    stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // The command name (field 2) is parenthesised and may hold spaces: split after its last ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  if (fields[0] === 'Z' || fields[0] === 'X') return undefined;
+  return fields[19];
+}

@@ -412,6 +412,7 @@ async function execute(
     resources: requestedResources(step.resources),
     ...(command.ray ? { ray: command.ray } : {}),
     ...(command.kubernetes ? { kubernetes: command.kubernetes } : {}),
+    ...(command.python ? { python: command.python } : {}),
     parametersFile: { ...parameters, [inputsKey]: inputs },
     jobDir: input.jobDir,
     signal: input.signal,

@@ -328,6 +328,15 @@ export declare type CommandStep = Message<"flywheel.common.v1.CommandStep"> & {
    * @generated from field: flywheel.common.v1.RayJobOptions ray = 7;
    */
   ray?: RayJobOptions | undefined;
+
+  /**
+   * A Python virtual environment the command runs in, built by the executor (the local executor
+   * only: the Ray executor refuses it, use `ray.pip`; executors that do not build environments
+   * refuse it with INVALID_ARGUMENT naming `steps[i].command.python`).
+   *
+   * @generated from field: flywheel.common.v1.PythonEnvironment python = 8;
+   */
+  python?: PythonEnvironment | undefined;
 };
 
 /**
@@ -335,6 +344,42 @@ export declare type CommandStep = Message<"flywheel.common.v1.CommandStep"> & {
  * Use `create(CommandStepSchema)` to create a new message.
  */
 export declare const CommandStepSchema: GenMessage<CommandStep>;
+
+/**
+ * A Python virtual environment for a command step. The local executor builds it once per
+ * interpreter version and requirement set (`python -m venv`, then `pip install`) in its cache
+ * directory and reuses it for every later step asking for the same; the command then runs with the
+ * environment's `bin` first on PATH and VIRTUAL_ENV set, so `python` in `command` is the
+ * environment's. The build's output is part of the job's log; a failed build fails the attempt
+ * with pip's last lines (an unreachable package index is retried by the step's retry policy, a
+ * requirement pip cannot resolve is not).
+ *
+ * @generated from message flywheel.common.v1.PythonEnvironment
+ */
+export declare type PythonEnvironment = Message<"flywheel.common.v1.PythonEnvironment"> & {
+  /**
+   * pip requirement specifiers, e.g. "six==1.16.0" (exact pins recommended: the environment is
+   * reused as long as the list is the same, not re-resolved). Each starts with a project name;
+   * pip options ("-r", "--index-url") and paths are refused.
+   *
+   * @generated from field: repeated string requirements = 1;
+   */
+  requirements: string[];
+
+  /**
+   * The interpreter the environment is made from: a path or a program on PATH, e.g.
+   * "/usr/bin/python3.12"; empty means the orchestrator's FLYWHEEL_PYTHON, else "python3".
+   *
+   * @generated from field: string python = 2;
+   */
+  python: string;
+};
+
+/**
+ * Describes the message flywheel.common.v1.PythonEnvironment.
+ * Use `create(PythonEnvironmentSchema)` to create a new message.
+ */
+export declare const PythonEnvironmentSchema: GenMessage<PythonEnvironment>;
 
 /**
  * How a command step runs as a Ray job (Ray Jobs REST API, POST /api/jobs/). Every field is

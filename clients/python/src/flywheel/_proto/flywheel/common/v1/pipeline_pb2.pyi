@@ -99,7 +99,7 @@ class BuiltinStep(_message.Message):
     def __init__(self, name: _Optional[str] = ...) -> None: ...
 
 class CommandStep(_message.Message):
-    __slots__ = ("command", "image", "env", "working_dir", "executor", "kubernetes", "ray")
+    __slots__ = ("command", "image", "env", "working_dir", "executor", "kubernetes", "ray", "python")
     class EnvEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -114,6 +114,7 @@ class CommandStep(_message.Message):
     EXECUTOR_FIELD_NUMBER: _ClassVar[int]
     KUBERNETES_FIELD_NUMBER: _ClassVar[int]
     RAY_FIELD_NUMBER: _ClassVar[int]
+    PYTHON_FIELD_NUMBER: _ClassVar[int]
     command: _containers.RepeatedScalarFieldContainer[str]
     image: str
     env: _containers.ScalarMap[str, str]
@@ -121,7 +122,16 @@ class CommandStep(_message.Message):
     executor: str
     kubernetes: KubernetesJobOptions
     ray: RayJobOptions
-    def __init__(self, command: _Optional[_Iterable[str]] = ..., image: _Optional[str] = ..., env: _Optional[_Mapping[str, str]] = ..., working_dir: _Optional[str] = ..., executor: _Optional[str] = ..., kubernetes: _Optional[_Union[KubernetesJobOptions, _Mapping]] = ..., ray: _Optional[_Union[RayJobOptions, _Mapping]] = ...) -> None: ...
+    python: PythonEnvironment
+    def __init__(self, command: _Optional[_Iterable[str]] = ..., image: _Optional[str] = ..., env: _Optional[_Mapping[str, str]] = ..., working_dir: _Optional[str] = ..., executor: _Optional[str] = ..., kubernetes: _Optional[_Union[KubernetesJobOptions, _Mapping]] = ..., ray: _Optional[_Union[RayJobOptions, _Mapping]] = ..., python: _Optional[_Union[PythonEnvironment, _Mapping]] = ...) -> None: ...
+
+class PythonEnvironment(_message.Message):
+    __slots__ = ("requirements", "python")
+    REQUIREMENTS_FIELD_NUMBER: _ClassVar[int]
+    PYTHON_FIELD_NUMBER: _ClassVar[int]
+    requirements: _containers.RepeatedScalarFieldContainer[str]
+    python: str
+    def __init__(self, requirements: _Optional[_Iterable[str]] = ..., python: _Optional[str] = ...) -> None: ...
 
 class RayJobOptions(_message.Message):
     __slots__ = ("runtime_env", "pip", "entrypoint_num_cpus", "entrypoint_num_gpus", "entrypoint_memory_bytes", "entrypoint_resources", "metadata")
