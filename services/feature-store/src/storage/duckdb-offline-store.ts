@@ -15,7 +15,7 @@ import { AppError, type CallOptions } from '@flywheel/core';
 import { keyIdOf } from '../values/entity-keys.ts';
 import type { FeatureRowData } from '../values/feature-row-data.ts';
 import type { KeyScalar, StoredValue } from '../values/feature-values.ts';
-import { type DatasetChunk, writeDatasetChunks } from './duckdb-dataset-chunks.ts';
+import { type DatasetChunk, latestInDatasetFile, writeDatasetChunks } from './duckdb-dataset-chunks.ts';
 import {
   type ChunkFile,
   type HistoryColumns,
@@ -311,6 +311,16 @@ export async function createDuckDbOfflineStore(options: DuckDbOfflineStoreOption
         maxTimeMs: Math.max(...chunks.map((c) => c.maxTimeMs)),
       };
     },
+
+    latestInDatasetFile: (plan, fromMs, toMs, apply, callOptions = {}) =>
+      withConnection((connection) =>
+        latestInDatasetFile(
+          connection,
+          plan,
+          { fromMs, toMs, batchEntities: callOptions.batchEntities ?? 1000 },
+          apply,
+        ),
+      ),
 
     async readHistory(view, chunks, callOptions = {}) {
       if (chunks.length === 0) return [];
