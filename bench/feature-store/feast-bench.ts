@@ -143,17 +143,44 @@ const materialize = async () => {
   });
   return { seconds: s(performance.now() - begin), written: results[0]?.rowsWritten };
 };
+const firstBegin = performance.now();
 const firstMaterialize = await materialize();
+// The first Materialize answers once the values are online; the history ingest of the file may
+// still run. A one-row historical read waits for it: the time until a training set sees the file.
+await client.getHistoricalFeatures({
+  features: ['bench:f0'],
+  entityDataframe: {
+    source: {
+      case: 'rows',
+      value: {
+        rows: [
+          {
+            entityKey: { joinKeys: { entity_id: { kind: { case: 'int64Value', value: 0n } } } },
+            eventTime: timestampFromMs(Date.now()),
+          },
+        ],
+      },
+    },
+  },
+});
+const historyReadable = s(performance.now() - firstBegin);
 const againMaterialize = await materialize();
 log(
-  `materialize: Feast ${feastMaterialize.seconds!.toFixed(2)} s; Flywheel incl. ingest of the Parquet file ${firstMaterialize.seconds.toFixed(2)} s (${firstMaterialize.written} entities), offline → online again ${againMaterialize.seconds.toFixed(2)} s`,
+  `materialize: Feast ${feastMaterialize.seconds!.toFixed(2)} s; Flywheel online from the Parquet file ${firstMaterialize.seconds.toFixed(2)} s (${firstMaterialize.written} entities), history readable after ${historyReadable.toFixed(2)} s, offline → online again ${againMaterialize.seconds.toFixed(2)} s`,
 );
 table.push({
   step: `materialize ${entities * rowsPerEntity} rows (Parquet → online)`,
   feast: `${feastMaterialize.seconds!.toFixed(2)} s`,
   flywheel: `${firstMaterialize.seconds.toFixed(2)} s`,
   ratio: ratio(feastMaterialize.seconds!, firstMaterialize.seconds),
-  note: 'Flywheel: first Materialize ingests the batch-source Parquet into its offline history',
+  note: 'Flywheel (duckdb): online straight from the batch-source Parquet; its offline ingest runs after',
+});
+table.push({
+  step: 'first materialize until the history is readable (online + offline ingest of the file)',
+  feast: `${feastMaterialize.seconds!.toFixed(2)} s`,
+  flywheel: `${historyReadable.toFixed(2)} s`,
+  ratio: ratio(feastMaterialize.seconds!, historyReadable),
+  note: 'Feast reads the file in place: its history is readable at once',
 });
 table.push({
   step: 'materialize again (history already offline)',

@@ -13,6 +13,7 @@ import { openCollections } from './storage/feature-store-collections.ts';
 import { createOfflineStore } from './storage/offline-store.ts';
 import { createOnlineStore } from './storage/online-store.ts';
 import { createApplyFeatureView } from './use-cases/apply-feature-view.ts';
+import { createBatchSourceHistory } from './use-cases/batch-source-history.ts';
 import { createStreamSourceConsumers } from './use-cases/consume-stream-sources.ts';
 import { createCreateTrainingSet } from './use-cases/create-training-set.ts';
 import { createDeleteFeatureView } from './use-cases/delete-feature-view.ts';
@@ -76,18 +77,6 @@ export async function wireFeatureStore(
     onDemand,
     defaultTeam: config.host.localTeam,
   });
-  const retrieveHistoricalFeatures = createRetrieveWithOnDemand({
-    collections,
-    onDemand,
-    featureServices,
-    inner: createRetrieveHistoricalFeatures({
-      collections,
-      offline,
-      blobs: infra.blobs,
-      datasetStreamBytes: config.datasetStreamBytes,
-    }),
-  });
-
   const writeDatasetFile = createWriteDatasetFile({ collections, offline, online, log });
   const datasetDeps = {
     collections,
@@ -98,6 +87,30 @@ export async function wireFeatureStore(
     maxFutureSkewMs: config.maxFutureSkewMs,
     datasetStreamBytes: config.datasetStreamBytes,
   };
+  const ingestBatchSource = createIngestBatchSource(datasetDeps);
+  const batchSourceHistory = createBatchSourceHistory({
+    collections,
+    blobs: infra.blobs,
+    offline,
+    online,
+    ingestBatchSource,
+    log: log.child({ component: 'batch-source-history' }),
+    maxFutureSkewMs: config.maxFutureSkewMs,
+  });
+  const historyReady = batchSourceHistory.ready;
+  const retrieveHistoricalFeatures = createRetrieveWithOnDemand({
+    collections,
+    onDemand,
+    featureServices,
+    inner: createRetrieveHistoricalFeatures({
+      collections,
+      offline,
+      blobs: infra.blobs,
+      datasetStreamBytes: config.datasetStreamBytes,
+      historyReady,
+    }),
+  });
+
   // Online lookups read definitions through the catalog cache; every catalog change made through
   // this replica (feature views, on-demand views, feature services) clears it, see clearingCatalog.
   const catalog = createCatalogCache(collections, config.catalogCacheTtlMs);
@@ -173,13 +186,21 @@ export async function wireFeatureStore(
         blobs: infra.blobs,
         retrieve: retrieveHistoricalFeatures,
         defaultTeam: config.host.localTeam,
-        ...trainingSetInOfflineStore({ collections, onDemand, featureServices, offline, blobs: infra.blobs }),
+        ...trainingSetInOfflineStore({
+          collections,
+          onDemand,
+          featureServices,
+          offline,
+          blobs: infra.blobs,
+          historyReady,
+        }),
       }),
       materialize: createMaterializeFeatureViews({
         collections,
         offline,
         online,
-        ingestBatchSource: createIngestBatchSource(datasetDeps),
+        ingestBatchSource,
+        history: batchSourceHistory,
       }),
       maxMessageBytes: config.host.maxMessageBytes,
       heavyReads: createHeavyReadGate(config.heavyReads),

@@ -10,7 +10,7 @@ import { readParquetFile } from '../src/datasets/parquet-table.ts';
 import { createDuckDbOfflineStore } from '../src/storage/duckdb-offline-store.ts';
 import type { ChunkRef } from '../src/storage/offline-records.ts';
 import { createOfflineStore, type OfflineStore } from '../src/storage/offline-store.ts';
-import { latestPerEntity } from '../src/storage/online-store.ts';
+import { type EntityUpdate, latestPerEntity } from '../src/storage/online-store.ts';
 import type { FeatureRowData } from '../src/values/feature-row-data.ts';
 import type { FeatureViewRecord } from '../src/values/feature-view-records.ts';
 import { offlineStores } from './feature-store-harness.ts';
@@ -344,6 +344,38 @@ describe.each(offlineStores)('the %s offline store', (kind) => {
     expect(strip(await store.readHistory(view.name, written!.chunks))).toEqual(
       strip(await store.readHistory(view.name, expected)),
     );
+    // Materialize's first pass reads the file in place: the same latest values as from its chunks.
+    const latestFromFile = async (name: string, fromMs: number | null, toMs: number, latestMs?: number) => {
+      const got: EntityUpdate[] = [];
+      const taken = await store.latestInDatasetFile!(
+        plan(name, latestMs),
+        fromMs,
+        toMs,
+        async (updates) => {
+          got.push(...updates);
+        },
+        { batchEntities: 4 },
+      );
+      return taken && { rows: taken.rows, updates: got };
+    };
+    const byKeyId = (updates: readonly EntityUpdate[]) =>
+      new Map(updates.map((u) => [JSON.stringify(u.key), u.features]));
+    const minute = (m: number) => Date.parse('2024-01-01T00:00:00Z') + m * 60_000;
+    for (const [fromMs, toMs] of [
+      [null, Date.parse('2030-01-01')],
+      [minute(3), minute(7)],
+      [minute(2), minute(2) + 1],
+      [minute(20), minute(30)],
+    ] as const) {
+      const fromChunks: EntityUpdate[] = [];
+      for await (const updates of store.latestInWindow(view.name, written!.chunks, fromMs, toMs)) {
+        fromChunks.push(...updates);
+      }
+      const fromFile = await latestFromFile('good', fromMs, toMs);
+      expect(fromFile?.rows, `[${fromMs}, ${toMs})`).toBe(30);
+      expect(byKeyId(fromFile!.updates), `[${fromMs}, ${toMs})`).toEqual(byKeyId(fromChunks));
+      expect(fromFile!.updates.length).toBe(fromChunks.length);
+    }
     // Anything the row reader would refuse (or that is not the plain case) is declined, unwritten.
     const declined = {
       'null-key': `SELECT NULL::VARCHAR AS station, 1 AS shelf, TIMESTAMP '2024-01-01' AS ts, 1.0 AS temp`,
@@ -358,8 +390,11 @@ describe.each(offlineStores)('the %s offline store', (kind) => {
     for (const [name, select] of Object.entries(declined)) {
       await write(name, select);
       expect(await store.writeDatasetChunks(plan(name)), name).toBeUndefined();
+      expect(await latestFromFile(name, null, Date.parse('2030-01-01')), name).toBeUndefined();
     }
     expect(await store.writeDatasetChunks(plan('good', Date.parse('2024-01-01T00:09:00Z')))).toBeUndefined();
+    // Every row is checked, not only the window's: a late row outside it still declines the file.
+    expect(await latestFromFile('good', null, minute(1), Date.parse('2024-01-01T00:09:00Z'))).toBeUndefined();
     connection.closeSync();
     duck.closeSync();
   });

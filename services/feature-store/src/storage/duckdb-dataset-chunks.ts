@@ -1,13 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { ValueType } from '@flywheel/proto/flywheel/common/v1/value_pb.js';
+import type { KeyScalar } from '../values/feature-values.ts';
 import { sqlIdentifier, sqlString } from './duckdb-sql-text.ts';
 import { mapConcurrent } from './map-concurrent.ts';
 import type { ChunkRef } from './offline-records.ts';
 import type { DatasetChunksPlan } from './offline-store.ts';
-import { type ColumnTag, chunkCopyOptions, valueColumn } from './parquet-chunk-layout.ts';
+import type { OnlineValue } from './online-records.ts';
+import type { EntityUpdate } from './online-store.ts';
+import { type ColumnTag, chunkCopyOptions, fromCell, valueColumn } from './parquet-chunk-layout.ts';
 
 /** Parquet column types (as DuckDB names them) of the cases this path takes, by view value type. */
 const smallInts = ['TINYINT', 'SMALLINT', 'INTEGER', 'UTINYINT', 'USMALLINT'];
@@ -36,26 +39,27 @@ export interface DatasetChunk {
 /** Stores a written chunk (blob store and cache) and answers its ref. */
 export type PutChunk = (chunk: DatasetChunk) => Promise<ChunkRef>;
 
+/** How DuckDB reads a dataset file in the chunk layout: its columns and the checks of the plain case. */
+interface DatasetSelect {
+  readonly source: string;
+  /** The entity id text ({@link keyIdOf}'s spelling). */
+  readonly key: string;
+  /** The event time in epoch ms, rounded up. */
+  readonly time: string;
+  /** The features the file has, sorted by name: chunk column name and the SQL giving its value. */
+  readonly selected: readonly { feature: string; name: string; tag: ColumnTag; sql: string }[];
+  /** True for a row outside the plain case. */
+  readonly bad: string;
+}
+
 /**
- * The chunks of a Parquet dataset file, written by DuckDB from the file itself in the chunk layout
- * of parquet-chunk-layout.ts — no row ever enters this process. Only the plain case: join keys,
- * event time and features present with a Parquet type that maps one to one (see `accepted`), every
- * key and time set, every double finite, every INT64 within ±2^53, key text that JSON writes
- * verbatim, no event time past `plan.latestMs`. Anything else (including what is an error) is
- * undefined, with nothing written: the caller reads the file as rows, whose checks name the row
- * and column of what is wrong. Each chunk goes to `put` as soon as it is written. The event time is rounded up to the millisecond, as
- * `parseEventTime(…, 'up')` does with the text the row reader makes; rows are sorted by event
- * time, file order breaking ties, as `writeChunks` sorts them.
+ * The SELECT pieces reading `plan.path` in the chunk layout, or undefined when the file is outside
+ * the plain case by its schema (see {@link writeDatasetChunks}); the per-row checks are `bad`.
  */
-export async function writeDatasetChunks(
+async function planDatasetSelect(
   connection: DuckDBConnection,
-  /** Another connection to the same database, for writing two chunks at once. */
-  withConnection: <T>(use: (connection: DuckDBConnection) => Promise<T>) => Promise<T>,
-  dir: string,
   plan: DatasetChunksPlan,
-  chunkRows: number,
-  put: PutChunk,
-): Promise<ChunkRef[] | undefined> {
+): Promise<DatasetSelect | undefined> {
   const source = `read_parquet(${sqlString(plan.path)}, file_row_number = true)`;
   let schema: Map<string, string>;
   try {
@@ -87,7 +91,7 @@ export async function writeDatasetChunks(
   }
   const features = plan.features.filter((f) => schema.has(f.column));
   if (features.length === 0) return undefined;
-  const selected: { feature: string; name: string; sql: string }[] = [];
+  const selected: { feature: string; name: string; tag: ColumnTag; sql: string }[] = [];
   for (const feature of features) {
     const type = schema.get(feature.column)!;
     const rule = accepted.get(feature.valueType);
@@ -98,11 +102,43 @@ export async function writeDatasetChunks(
     if (type === 'DOUBLE' || type === 'FLOAT') checks.push(`NOT isfinite(${q})`);
     if (type === 'BIGINT') checks.push(`abs(${q}) > ${safeMax}`);
     const sql = rule.tag === 'd' ? `CAST(${q} AS DOUBLE)` : q;
-    selected.push({ feature: feature.name, name: valueColumn(rule.tag, feature.name), sql });
+    selected.push({ feature: feature.name, name: valueColumn(rule.tag, feature.name), tag: rule.tag, sql });
   }
   // Sorted by name, as chunkLayout orders the feature columns (equal rows give equal files).
   selected.sort((a, b) => (a.feature < b.feature ? -1 : 1));
   const time = `CAST(ceil(epoch_us(CAST(${sqlIdentifier(plan.timeColumn)} AS TIMESTAMP)) / 1000) AS BIGINT)`;
+  return {
+    source,
+    key: `'[' || ${keyParts.join(` || ',' || `)} || ']'`,
+    time,
+    selected,
+    bad: `(${checks.map((c) => `coalesce(${c}, false)`).join(' OR ')})`,
+  };
+}
+
+/**
+ * The chunks of a Parquet dataset file, written by DuckDB from the file itself in the chunk layout
+ * of parquet-chunk-layout.ts — no row ever enters this process. Only the plain case: join keys,
+ * event time and features present with a Parquet type that maps one to one (see `accepted`), every
+ * key and time set, every double finite, every INT64 within ±2^53, key text that JSON writes
+ * verbatim, no event time past `plan.latestMs`. Anything else (including what is an error) is
+ * undefined, with nothing written: the caller reads the file as rows, whose checks name the row
+ * and column of what is wrong. Each chunk goes to `put` as soon as it is written. The event time is rounded up to the millisecond, as
+ * `parseEventTime(…, 'up')` does with the text the row reader makes; rows are sorted by event
+ * time, file order breaking ties, as `writeChunks` sorts them.
+ */
+export async function writeDatasetChunks(
+  connection: DuckDBConnection,
+  /** Another connection to the same database, for writing two chunks at once. */
+  withConnection: <T>(use: (connection: DuckDBConnection) => Promise<T>) => Promise<T>,
+  dir: string,
+  plan: DatasetChunksPlan,
+  chunkRows: number,
+  put: PutChunk,
+): Promise<ChunkRef[] | undefined> {
+  const select = await planDatasetSelect(connection, plan);
+  if (!select) return undefined;
+  const { source, selected } = select;
   // One pass over the file: every row's chunk columns and checks, stored in time order (file order
   // breaking ties), so that a row's rowid is its place in that order (DuckDB keeps the insertion
   // order of a CREATE TABLE AS … ORDER BY; a window's row_number measured 1.5x slower).
@@ -111,9 +147,9 @@ export async function writeDatasetChunks(
   const staged = sqlIdentifier(`dataset_${randomUUID().replaceAll('-', '')}`);
   await connection.run(
     `CREATE TABLE ${staged} AS
-     SELECT '[' || ${keyParts.join(` || ',' || `)} || ']' AS key, ${time} AS event_time_ms,
+     SELECT ${select.key} AS key, ${select.time} AS event_time_ms,
             ${selected.map((c) => `${c.sql} AS ${sqlIdentifier(c.name)}`).join(', ')},
-            (${checks.map((c) => `coalesce(${c}, false)`).join(' OR ')}) AS bad
+            ${select.bad} AS bad
      FROM ${source} ORDER BY event_time_ms, file_row_number`,
   );
   try {
@@ -162,6 +198,76 @@ export async function writeDatasetChunks(
         await rm(path, { force: true });
       }
     });
+  } finally {
+    await connection.run(`DROP TABLE IF EXISTS ${staged}`);
+  }
+}
+
+/**
+ * Per entity, the latest value of each feature among the rows of a Parquet dataset file whose event
+ * time is in [fromMs, toMs) — what {@link writeDatasetChunks} then `latestInWindow` over its chunks
+ * would give (latest event time, file order breaking ties; a NULL cell is the value null) — read
+ * from the file in place, one GROUP BY pass, no chunk written. The same plain case and checks as
+ * writeDatasetChunks, applied to every row of the file whatever the window: undefined, with nothing
+ * given to `apply`, when the file is outside it. Otherwise `apply` gets the entities a batch at a
+ * time (those with a row in the window) and the answer is the file's row count.
+ */
+export async function latestInDatasetFile(
+  connection: DuckDBConnection,
+  plan: DatasetChunksPlan,
+  window: { readonly fromMs: number | null; readonly toMs: number; readonly batchEntities: number },
+  apply: (updates: EntityUpdate[]) => Promise<void>,
+): Promise<{ rows: number } | undefined> {
+  const select = await planDatasetSelect(connection, plan);
+  if (!select) return undefined;
+  const { fromMs, toMs } = window;
+  const t = select.time;
+  const inWindow = `${fromMs === null ? '' : `${t} >= ${Math.trunc(fromMs)} AND `}${t} < ${Math.trunc(toMs)}`;
+  const filter = `FILTER (WHERE ${inWindow})`;
+  // The chunks' order: event time, then file order (writeDatasetChunks sorts them so). Every row of
+  // a file sets every feature it has, so the latest row gives all of them: one arg_max of the
+  // whole row (a struct), not one per feature: 1 M rows × 50 doubles, load ≈ 20, 12–15 s against
+  // 37–50 s for 50 arg_max_null (.run scratch probe, bench/README.md).
+  const ord = `(${t}, file_row_number)`;
+  const row = `struct_pack(${select.selected.map((c, i) => `v${i} := ${c.sql}`).join(', ')})`;
+  const staged = sqlIdentifier(`latest_${randomUUID().replaceAll('-', '')}`);
+  await connection.run(
+    `CREATE TEMP TABLE ${staged} AS
+     SELECT key, n, bad, latest, t${select.selected.map((_, i) => `, r.v${i} AS v${i}`).join('')}
+     FROM (SELECT ${select.key} AS key, count(*) AS n, bool_or(${select.bad}) AS bad, max(${t}) AS latest,
+                  max(${t}) ${filter} AS t, arg_max(${row}, ${ord}) ${filter} AS r
+           FROM ${select.source} GROUP BY 1)`,
+  );
+  try {
+    const verdict = await connection.runAndReadAll(
+      `SELECT coalesce(sum(n), 0), coalesce(bool_or(bad), false), max(latest) FROM ${staged}`,
+    );
+    const [count, bad, latest] = verdict.getRows()[0]!;
+    if (bad || Number(count) === 0 || Number(latest as bigint) > plan.latestMs) return undefined;
+    const result = await connection.stream(
+      `SELECT key, t${select.selected.map((_, i) => `, v${i}`).join('')} FROM ${staged} WHERE t IS NOT NULL`,
+    );
+    let updates: EntityUpdate[] = [];
+    for (;;) {
+      const chunk = await result.fetchChunk();
+      if (!chunk || chunk.rowCount === 0) break;
+      const vectors = Array.from({ length: chunk.columnCount }, (_, i) => chunk.getColumnVector(i));
+      for (let row = 0; row < chunk.rowCount; row++) {
+        const timeMs = Number(vectors[1]!.getItem(row) as bigint);
+        const features: Record<string, OnlineValue> = {};
+        for (const [i, column] of select.selected.entries()) {
+          const cell = vectors[i + 2]!.getItem(row) as DuckDBValue;
+          features[column.feature] = { value: fromCell(cell, column.tag), timeMs };
+        }
+        updates.push({ key: JSON.parse(vectors[0]!.getItem(row) as string) as KeyScalar[], features });
+      }
+      if (updates.length >= window.batchEntities) {
+        await apply(updates);
+        updates = [];
+      }
+    }
+    if (updates.length > 0) await apply(updates);
+    return { rows: Number(count as bigint) };
   } finally {
     await connection.run(`DROP TABLE IF EXISTS ${staged}`);
   }

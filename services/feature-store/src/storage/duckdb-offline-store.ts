@@ -15,7 +15,7 @@ import { AppError, type CallOptions } from '@flywheel/core';
 import { keyIdOf } from '../values/entity-keys.ts';
 import type { FeatureRowData } from '../values/feature-row-data.ts';
 import type { KeyScalar, StoredValue } from '../values/feature-values.ts';
-import { type DatasetChunk, writeDatasetChunks } from './duckdb-dataset-chunks.ts';
+import { type DatasetChunk, latestInDatasetFile, writeDatasetChunks } from './duckdb-dataset-chunks.ts';
 import {
   type ChunkFile,
   type HistoryColumns,
@@ -312,6 +312,16 @@ export async function createDuckDbOfflineStore(options: DuckDbOfflineStoreOption
       };
     },
 
+    latestInDatasetFile: (plan, fromMs, toMs, apply, callOptions = {}) =>
+      withConnection((connection) =>
+        latestInDatasetFile(
+          connection,
+          plan,
+          { fromMs, toMs, batchEntities: callOptions.batchEntities ?? 1000 },
+          apply,
+        ),
+      ),
+
     async readHistory(view, chunks, callOptions = {}) {
       if (chunks.length === 0) return [];
       return withConnection(async (connection) => {
@@ -398,7 +408,8 @@ export async function createDuckDbOfflineStore(options: DuckDbOfflineStoreOption
 
 /**
  * Per entity and feature, the event time and value of the greatest-`ord` row in [fromMs, toMs)
- * that sets the feature: `arg_max_null` keeps a null value (a set null is a value).
+ * that sets the feature: `arg_max_null` keeps a null value (a set null is a value). When every row
+ * sets every feature, that is the greatest-`ord` row itself.
  */
 function latestSql(
   files: readonly ChunkFile[],
@@ -413,8 +424,16 @@ function latestSql(
     for (const value of feature.values) aggregates.push(`arg_max_null(h.${value.column}, ${when})`);
   }
   const window = `${fromMs === null ? '' : `h.t >= ${Math.trunc(fromMs)} AND `}h.t < ${Math.trunc(toMs)}`;
-  return `SELECT h.key, ${aggregates.join(', ')}
-          FROM (${historySql(files, columns)}) h WHERE ${window} GROUP BY h.key`;
+  const history = `(${historySql(files, columns)}) h WHERE ${window} GROUP BY h.key`;
+  if (columns.features.every((f) => f.presence === undefined)) {
+    // Every row sets every feature (no presence column): the latest row gives all of them, so one
+    // arg_max of the row instead of one per feature, the same columns out (see latestInDatasetFile).
+    const cells = columns.features.flatMap((f) => ['h.t', ...f.values.map((v) => `h.${v.column}`)]);
+    const row = `struct_pack(${cells.map((c, i) => `x${i} := ${c}`).join(', ')})`;
+    return `SELECT key, ${cells.map((_, i) => `r.x${i}`).join(', ')}
+            FROM (SELECT h.key AS key, arg_max(${row}, h.ord) AS r FROM ${history})`;
+  }
+  return `SELECT h.key, ${aggregates.join(', ')} FROM ${history}`;
 }
 
 function decodeLatest(chunk: DuckDBDataChunk, columns: HistoryColumns): EntityUpdate[] {

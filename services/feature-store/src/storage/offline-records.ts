@@ -27,6 +27,12 @@ export interface ViewDataRecord {
   readonly onlineRows: number;
   /** End of the last Materialize window, epoch ms; null before the first. */
   readonly materializedUntilMs: number | null;
+  /**
+   * sha256 of dataset blobs Materialize put online straight from the file before their offline
+   * ingest was done (absent: none). A history read first ingests any of them not yet in
+   * `ingestedDatasets` (batch-source-history.ts).
+   */
+  readonly onlineBeforeHistory?: readonly string[];
 }
 
 /** A view's data document before anything was written. */

@@ -168,6 +168,20 @@ export interface OfflineStore {
    * file as rows, whose checks name the row and column.
    */
   writeDatasetChunks?(plan: DatasetChunksPlan, options?: CallOptions): Promise<DatasetChunks | undefined>;
+  /**
+   * Only the duckdb adapter: per entity, the latest values of a Parquet dataset file's rows in
+   * [fromMs, toMs), as {@link latestInWindow} would give them after {@link writeDatasetChunks} of
+   * that file — read from the file in place, nothing written — handed to `apply` a batch at a time.
+   * Undefined, with nothing handed over, when writeDatasetChunks would not take the file (same
+   * checks, over every row); else the file's row count.
+   */
+  latestInDatasetFile?(
+    plan: DatasetChunksPlan,
+    fromMs: number | null,
+    toMs: number,
+    apply: (updates: EntityUpdate[]) => Promise<void>,
+    options?: LatestOptions,
+  ): Promise<{ rows: number } | undefined>;
   /** Removes the chunk blobs (absent ones are ignored). */
   deleteChunks(chunks: readonly ChunkRef[], options?: CallOptions): Promise<void>;
   /** Releases what the adapter holds (the DuckDB instance); the document adapter holds nothing. */

@@ -36,13 +36,19 @@ export type RetrieveHistoricalFeatures = (
  * Errors: see {@link resolveFeatureRefs} and {@link resolveEntityFrame}; join keys of one name
  * with conflicting types across views are `invalid_argument` naming `features`.
  */
-export function createRetrieveHistoricalFeatures(deps: ResolveEntityFrameDeps): RetrieveHistoricalFeatures {
+export function createRetrieveHistoricalFeatures(
+  deps: ResolveEntityFrameDeps & {
+    /** Waits until the views' batch sources are in their history (BatchSourceHistory.ready). */
+    historyReady?: (views: readonly FeatureViewRecord[], options: CallOptions) => Promise<void>;
+  },
+): RetrieveHistoricalFeatures {
   const { collections, offline } = deps;
   return async (query, options = {}) => {
     const { features, views } = await resolveFeatureRefs(collections.views, query.features, {
       ...options,
       wildcards: true,
     });
+    await deps.historyReady?.(views, options);
     const joinKeys = mergeJoinKeys(views);
     const reserved = new Set([
       ...joinKeys.map((k) => k.name),

@@ -8,6 +8,7 @@ import { WriteTarget } from '@flywheel/proto/flywheel/featurestore/v1/featuresto
 import { readDataset } from '../datasets/dataset-files.ts';
 import { datasetRows, viewColumns } from '../datasets/dataset-rows.ts';
 import type { FeatureStoreCollections } from '../storage/feature-store-collections.ts';
+import type { DatasetChunksPlan } from '../storage/offline-store.ts';
 import type { FeatureRowData } from '../values/feature-row-data.ts';
 import type { FeatureViewRecord } from '../values/feature-view-records.ts';
 import type { RowsOrigin, WriteDatasetFile, WriteFeatureRows } from './write-feature-rows.ts';
@@ -168,8 +169,18 @@ async function writeParquetInPlace(
   latestMs: number,
   options: CallOptions,
 ): Promise<boolean> {
+  const plan = datasetChunksPlan(view, path, latestMs);
+  return (await writeDatasetFile(view, plan, origin, options)) !== undefined;
+}
+
+/** The offline store's plan for reading the Parquet file at `path` as rows of `view` (event times ≤ `latestMs`). */
+export function datasetChunksPlan(
+  view: FeatureViewRecord,
+  path: string,
+  latestMs: number,
+): DatasetChunksPlan {
   const { column, timeColumn } = viewColumns(view);
-  const plan = {
+  return {
     view: view.name,
     path,
     keys: view.joinKeys.map((k) => ({ column: column(k.name), valueType: k.valueType })),
@@ -177,5 +188,4 @@ async function writeParquetInPlace(
     features: view.features.map((f) => ({ column: column(f.name), name: f.name, valueType: f.valueType })),
     latestMs,
   };
-  return (await writeDatasetFile(view, plan, origin, options)) !== undefined;
 }

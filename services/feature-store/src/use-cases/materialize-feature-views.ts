@@ -14,14 +14,20 @@ import type { OnlineStore } from '../storage/online-store.ts';
 import { updateDocument } from '../storage/update-document.ts';
 import { asOfTimeMs, toTimestamp } from '../values/event-times.ts';
 import type { FeatureViewRecord } from '../values/feature-view-records.ts';
+import type { BatchSourceHistory } from './batch-source-history.ts';
 import type { IngestBatchSource } from './ingest-arrived-dataset.ts';
 
 export interface MaterializeDeps {
   collections: FeatureStoreCollections;
   offline: OfflineStore;
   online: OnlineStore;
-  /** Ingests a view's `source.batch.uri` (once) before it is materialized. */
+  /** Ingests a view's `source.batch.uri` (once) before it is materialized from the history. */
   ingestBatchSource: IngestBatchSource;
+  /**
+   * The first Materialize of a view from its Parquet batch source file in place, its offline
+   * ingest after (unset: always ingest first, then materialize from the history).
+   */
+  history?: Pick<BatchSourceHistory, 'materializeFromFile' | 'ingestInBackground' | 'ingest'>;
   /** Clock for an unset end, epoch ms. */
   now?: () => number;
 }
@@ -77,15 +83,23 @@ export function createMaterializeFeatureViews(deps: MaterializeDeps): Materializ
 
     const results: Result[] = [];
     for (const view of views) {
-      await deps.ingestBatchSource(view, options);
-      const data = (await collections.viewData.get(view.name, options))?.data ?? emptyViewData(view.name);
-      const startMs = requestedStart ?? data.materializedUntilMs;
-      const chunks = chunksOverlapping(data.chunks, startMs, endMs - 1);
-      let written = 0;
-      if (startMs === null || startMs < endMs) {
-        // One query per view in the offline store; the online store is fed a batch at a time.
-        for await (const updates of offline.latestInWindow(view.name, chunks, startMs, endMs, options)) {
-          written += await online.apply(view.name, updates, options);
+      const held = (await collections.viewData.get(view.name, options))?.data ?? emptyViewData(view.name);
+      const startMs = requestedStart ?? held.materializedUntilMs;
+      const open = startMs === null || startMs < endMs;
+      // First pass over a Parquet batch source: online from the file itself, its history after.
+      const fromFile = open
+        ? await deps.history?.materializeFromFile(view, held, startMs, endMs, options)
+        : undefined;
+      let written = fromFile?.entities ?? 0;
+      if (!fromFile) {
+        await (deps.history?.ingest ?? deps.ingestBatchSource)(view, options);
+        const data = (await collections.viewData.get(view.name, options))?.data ?? emptyViewData(view.name);
+        const chunks = chunksOverlapping(data.chunks, startMs, endMs - 1);
+        if (open) {
+          // One query per view in the offline store; the online store is fed a batch at a time.
+          for await (const updates of offline.latestInWindow(view.name, chunks, startMs, endMs, options)) {
+            written += await online.apply(view.name, updates, options);
+          }
         }
       }
       const window = {
@@ -113,12 +127,16 @@ export function createMaterializeFeatureViews(deps: MaterializeDeps): Materializ
               ...held,
               materializedUntilMs: Math.max(held.materializedUntilMs ?? endMs, endMs),
               onlineRows: held.onlineRows + written,
+              ...(fromFile && !held.ingestedDatasets.includes(fromFile.sha256)
+                ? { onlineBeforeHistory: [...(held.onlineBeforeHistory ?? []), fromFile.sha256] }
+                : {}),
             },
             outbox: [toOutboxEntry(event)],
           };
         },
         options,
       );
+      if (fromFile) deps.history!.ingestInBackground(view);
       results.push({ featureViewName: view.name, ...window, rowsWritten: BigInt(written) });
     }
     return results;

@@ -23,6 +23,8 @@ export interface TrainingSetInOfflineStoreDeps {
   featureServices: FeatureServices;
   offline: OfflineStore;
   blobs: BlobStore;
+  /** Waits until the views' batch sources are in their history (BatchSourceHistory.ready). */
+  historyReady?: (views: readonly FeatureViewRecord[], options: CallOptions) => Promise<void>;
 }
 
 /** A training set the offline store wrote itself: its blob and what its record lists. */
@@ -82,6 +84,7 @@ export function createTrainingSetInOfflineStore(
     });
     const joinKeys = mergeJoinKeys(views);
     if (!(await blobs.stat(sha256, options))) return undefined;
+    await deps.historyReady?.(views, options);
 
     const outPath = join(tmpdir(), `flywheel-training-set-${randomUUID()}.parquet`);
     // The frame is read where the blob store keeps it when it can lend a local path (fs), else from a temporary copy.
