@@ -331,12 +331,20 @@ describe.each(buses)(
       inference.close();
       // Versions and runs, as the registry and the orchestrator list them.
       const registry = createRpcClient(RegistryService, { address: set.get('registry', 2).address });
-      const { versions } = await registry.listVersions({ modelName: 'weather' });
+      // A store that was just killed and restarted may still answer a retriable error: a user retries.
+      const { versions } = await waitFor(() => registry.listVersions({ modelName: 'weather' }), {
+        timeoutMs: 60_000,
+        intervalMs: 500,
+        what: 'the registry to list versions',
+      });
       registry.close();
       const orchestrator = createRpcClient(OrchestratorService, {
         address: set.get('orchestrator', 2).address,
       });
-      const { runs } = await orchestrator.listRuns({ pipelineName: 'retrain-weather', pageSize: 100 });
+      const { runs } = await waitFor(
+        () => orchestrator.listRuns({ pipelineName: 'retrain-weather', pageSize: 100 }),
+        { timeoutMs: 60_000, intervalMs: 500, what: 'the orchestrator to list runs' },
+      );
       orchestrator.close();
       // What every serving replica answers. A replica that handled the last alias change may still
       // be loading that version (the episode saw the new version on one replica), so poll until
